@@ -1,0 +1,55 @@
+# The two commands: `make run` (the whole platform, offline) and `make test` (everything CI checks).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SAM_VENV := .venv-sam
+# SAM CLI pins its own boto3 and friends, so it lives in a virtualenv of its own.
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install run test lint typecheck template unit integration e2e bench build clean
+
+$(VENV)/.installed: pyproject.toml layers/parley/pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("Parley needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip>=24"
+	$(BIN)/pip install --quiet -e layers/parley -e ".[dev]"
+	@touch $@
+
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade "pip>=24"
+	$(SAM_VENV)/bin/pip install --quiet "aws-sam-cli>=1.120"
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/python -m local
+
+test: lint typecheck template
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy layers/parley/parley local
+
+template: install $(SAM_VENV)/.installed
+	$(BIN)/cfn-lint template.yaml
+	$(SAM) validate --lint --region us-east-1
+
+unit integration e2e: install
+	$(BIN)/pytest tests/$@
+
+bench: install
+	$(BIN)/python tests/benchmarks/cold_import.py
+
+# Builds the deployable artifacts (needs python3.12 on PATH for the arm64 layer); see README "Deploy".
+build: $(SAM_VENV)/.installed
+	$(SAM) build
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

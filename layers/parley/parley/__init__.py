@@ -1,0 +1,1 @@
+"""Parley: multi-tenant chatbots that answer from each customer's own documents."""

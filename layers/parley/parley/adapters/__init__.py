@@ -1,0 +1,1 @@
+"""Implementations of the ports in `parley.ports` for AWS and for the embedded default."""

@@ -1,0 +1,55 @@
+"""HTTP API: one FastAPI app per function, built from the routers that function serves."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from parley.errors import ParleyError, error_body
+from parley.observability import logger
+
+
+def _validation_message(error: RequestValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
+        problems.append(f"{where}: {item.get('msg')}" if where else str(item.get("msg")))
+    return "; ".join(problems) or "Invalid request"
+
+
+async def _parley_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ParleyError)
+    if error.status >= 500:
+        logger.error("Request failed", extra={"code": error.code, "reason": error.message})
+        return JSONResponse(error_body(error.code, "Something went wrong on our side"), status_code=error.status)
+    return JSONResponse(error_body(error.code, error.message), status_code=error.status)
+
+
+async def _validation_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    return JSONResponse(error_body("validation_error", _validation_message(error)), status_code=422)
+
+
+async def _http_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "bad_request")
+    return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code, headers=error.headers)
+
+
+async def _unexpected_error(_: Request, __: Exception) -> JSONResponse:
+    logger.exception("Unhandled error")
+    return JSONResponse(error_body("internal_error", "Something went wrong on our side"), status_code=500)
+
+
+def build_app(*routers: APIRouter) -> FastAPI:
+    """An app serving `routers`, with Parley's error shape for every failure."""
+    app = FastAPI(title="Parley", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_exception_handler(ParleyError, _parley_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from parley.api.deps import AccountServiceDep, BearerToken, CurrentCaller
+from parley.domain.accounts import (
+    LoginRequest,
+    RefreshRequest,
+    RegisterRequest,
+    Registration,
+    Session,
+    TokenRefresh,
+    UserProfile,
+)
+
+router = APIRouter(prefix="/auth")
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED)
+def register(body: RegisterRequest, accounts: AccountServiceDep) -> Registration:
+    """Create a user, their organization, and sign them in."""
+    return accounts.register(body)
+
+
+@router.post("/login")
+def login(body: LoginRequest, accounts: AccountServiceDep) -> Session:
+    return accounts.login(body)
+
+
+@router.post("/refresh")
+def refresh(body: RefreshRequest, accounts: AccountServiceDep) -> TokenRefresh:
+    return TokenRefresh(tokens=accounts.refresh(body.refresh_token))
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(_: CurrentCaller, access_token: BearerToken, accounts: AccountServiceDep) -> Response:
+    """Revoke the caller's refresh tokens; the access token expires on its own."""
+    accounts.logout(access_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me")
+def me(caller: CurrentCaller) -> UserProfile:
+    return caller.profile

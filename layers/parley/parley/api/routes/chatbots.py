@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from parley.api.deps import ChatbotServiceDep, CurrentCaller
+from parley.domain.chatbots import Chatbot, ChatbotCreate, ChatbotList, ChatbotPublic, ChatbotUpdate
+
+router = APIRouter(prefix="/chatbots")
+
+
+def _public(chatbot: Chatbot) -> ChatbotPublic:
+    return ChatbotPublic.model_validate(chatbot.model_dump())
+
+
+@router.get("")
+def list_chatbots(caller: CurrentCaller, chatbots: ChatbotServiceDep) -> ChatbotList:
+    return ChatbotList(items=[_public(chatbot) for chatbot in chatbots.list(caller.tenant_id)])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_chatbot(body: ChatbotCreate, caller: CurrentCaller, chatbots: ChatbotServiceDep) -> ChatbotPublic:
+    return _public(chatbots.create(caller.tenant_id, body))
+
+
+@router.get("/{chatbot_id}")
+def get_chatbot(chatbot_id: str, caller: CurrentCaller, chatbots: ChatbotServiceDep) -> ChatbotPublic:
+    return _public(chatbots.get(caller.tenant_id, chatbot_id))
+
+
+@router.patch("/{chatbot_id}")
+def update_chatbot(
+    chatbot_id: str, body: ChatbotUpdate, caller: CurrentCaller, chatbots: ChatbotServiceDep
+) -> ChatbotPublic:
+    return _public(chatbots.update(caller.tenant_id, chatbot_id, body))
+
+
+@router.delete("/{chatbot_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_chatbot(chatbot_id: str, caller: CurrentCaller, chatbots: ChatbotServiceDep) -> Response:
+    chatbots.delete(caller.tenant_id, chatbot_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,1 @@
+"""Domain models: what Parley stores and returns, with the validation rules of its API."""

@@ -1,0 +1,119 @@
+"""Chatbots: a tenant's configured assistants, each with its own prompt, model settings and public key."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
+
+from parley.domain.common import Model, Request
+
+Visibility = Literal["private", "public"]
+
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST = re.compile(rf"^(localhost|(?:{_LABEL}\.)+[a-z][a-z0-9-]*[a-z0-9]|\d{{1,3}}(?:\.\d{{1,3}}){{3}})$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalize_origin(value: str) -> str:
+    """Return the canonical `scheme://host[:port]` form browsers send in `Origin`, or raise ValueError."""
+    text = value.strip()
+    if text.endswith("/"):
+        text = text[:-1]
+    parts = urlsplit(text)
+    if parts.scheme not in _DEFAULT_PORTS or parts.path or parts.query or parts.fragment or "@" in parts.netloc:
+        raise ValueError(f"{value!r} is not an origin like https://example.com")
+    host = (parts.hostname or "").lower()
+    if not _HOST.match(host):
+        raise ValueError(f"{value!r} does not name a valid host")
+    port = parts.port  # raises ValueError for a malformed port
+    if port is None or port == _DEFAULT_PORTS[parts.scheme]:
+        return f"{parts.scheme}://{host}"
+    return f"{parts.scheme}://{host}:{port}"
+
+
+def _normalize_origins(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(normalize_origin(value) for value in values))
+
+
+def new_public_key() -> str:
+    """A publishable key: safe to embed in a web page, it only opens the chatbot's public chat."""
+    return "pk_" + secrets.token_urlsafe(24)
+
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Description = Annotated[str, StringConstraints(max_length=1000)]
+SystemPrompt = Annotated[str, StringConstraints(max_length=8000)]
+WelcomeMessage = Annotated[str, StringConstraints(max_length=1000)]
+ModelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$")]
+Temperature = Annotated[float, Field(ge=0, le=2)]
+MaxTokens = Annotated[int, Field(ge=1, le=4096)]
+TopK = Annotated[int, Field(ge=1, le=50)]
+Origins = Annotated[list[str], Field(max_length=20), AfterValidator(_normalize_origins)]
+
+
+class ChatbotSettings(BaseModel):
+    """The fields a tenant chooses; shared by create, update and the stored record."""
+
+    name: Name
+    description: Description = ""
+    system_prompt: SystemPrompt = ""
+    welcome_message: WelcomeMessage = ""
+    model_name: ModelName = "gpt-4o-mini"
+    temperature: Temperature = 0.2
+    max_tokens: MaxTokens = 512
+    top_k: TopK = 5
+    visibility: Visibility = "private"
+    allowed_origins: Origins = []
+
+
+class ChatbotCreate(Request, ChatbotSettings):
+    pass
+
+
+class ChatbotUpdate(Request):
+    """A partial update: only the fields present in the body change; none may be set to null."""
+
+    name: Name | None = None
+    description: Description | None = None
+    system_prompt: SystemPrompt | None = None
+    welcome_message: WelcomeMessage | None = None
+    model_name: ModelName | None = None
+    temperature: Temperature | None = None
+    max_tokens: MaxTokens | None = None
+    top_k: TopK | None = None
+    visibility: Visibility | None = None
+    allowed_origins: Origins | None = None
+
+    @model_validator(mode="after")
+    def _reject_nulls(self) -> ChatbotUpdate:
+        nulls = sorted(field for field in self.model_fields_set if getattr(self, field) is None)
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null")
+        return self
+
+
+class Chatbot(Model, ChatbotSettings):
+    id: str
+    tenant_id: str
+    public_key: str
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+
+
+class ChatbotPublic(ChatbotSettings):
+    """A chatbot as its owners see it."""
+
+    id: str
+    public_key: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ChatbotList(BaseModel):
+    items: list[ChatbotPublic]

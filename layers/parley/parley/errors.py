@@ -1,0 +1,78 @@
+"""One hierarchy of errors; each carries the HTTP status and the stable code clients see."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ParleyError(Exception):
+    """A failure the caller can understand; its message is safe to show."""
+
+    code: ClassVar[str] = "bad_request"
+    status: ClassVar[int] = 400
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.default_message())
+
+    @classmethod
+    def default_message(cls) -> str:
+        return cls.code.replace("_", " ").capitalize()
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class InvalidInput(ParleyError):
+    code, status = "invalid_input", 400
+
+
+class WeakPassword(ParleyError):
+    code, status = "weak_password", 400
+
+
+class Unauthorized(ParleyError):
+    code, status = "unauthorized", 401
+
+
+class InvalidCredentials(ParleyError):
+    code, status = "invalid_credentials", 401
+
+
+class Forbidden(ParleyError):
+    code, status = "forbidden", 403
+
+
+class EmailNotConfirmed(ParleyError):
+    code, status = "email_not_confirmed", 403
+
+
+class NotFound(ParleyError):
+    code, status = "not_found", 404
+
+
+class Conflict(ParleyError):
+    code, status = "conflict", 409
+
+
+class EmailTaken(ParleyError):
+    code, status = "email_taken", 409
+
+
+class RateLimited(ParleyError):
+    code, status = "rate_limited", 429
+
+
+class UpstreamUnavailable(ParleyError):
+    code, status = "upstream_unavailable", 503
+
+
+class ConfigurationError(ParleyError):
+    """The deployment is missing something; never the caller's fault."""
+
+    code, status = "internal_error", 500
+
+
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    """The one error shape of every HTTP response and WebSocket error frame."""
+    return {"error": {"code": code, "message": message}}

@@ -1,0 +1,1 @@
+"""Use cases: each service takes its ports in the constructor and knows nothing of HTTP or AWS."""

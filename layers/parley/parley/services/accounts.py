@@ -1,0 +1,80 @@
+"""Sign-up, sign-in and sessions; resolving a verified token to the tenant it acts for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from parley.domain.accounts import (
+    Caller,
+    LoginRequest,
+    RegisterRequest,
+    Registration,
+    Session,
+    Tenant,
+    Tokens,
+    UserProfile,
+)
+from parley.domain.common import new_id, utcnow
+from parley.errors import Unauthorized
+from parley.observability import logger
+from parley.ports import AccountStore, IdentityProvider
+
+
+class AccountService:
+    def __init__(
+        self,
+        identity: IdentityProvider,
+        accounts: AccountStore,
+        *,
+        auto_confirm: bool,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.identity = identity
+        self.accounts = accounts
+        self.auto_confirm = auto_confirm
+        self.clock = clock
+
+    def register(self, request: RegisterRequest) -> Registration:
+        """Create the user, their organization (tenant) and their owner profile, all or nothing."""
+        name = request.name or request.email.split("@")[0]
+        user_id = self.identity.sign_up(request.email, request.password, name)
+        now = self.clock()
+        tenant = Tenant(id=new_id(), name=request.organization or f"{name}'s organization", created_at=now)
+        profile = UserProfile(
+            id=user_id, email=request.email, name=name, tenant_id=tenant.id, role="owner", created_at=now
+        )
+        try:
+            self.accounts.create_account(tenant, profile)
+            if self.auto_confirm:
+                self.identity.confirm(request.email)
+        except Exception:
+            # Without its tenant the user could never sign in usefully, and the e-mail would stay taken.
+            self.identity.delete(request.email)
+            raise
+        logger.info("Account registered", extra={"tenant_id": tenant.id})
+        tokens = self.identity.sign_in(request.email, request.password).tokens if self.auto_confirm else None
+        return Registration(user=profile, tenant=tenant, tokens=tokens)
+
+    def login(self, request: LoginRequest) -> Session:
+        signed_in = self.identity.sign_in(request.email, request.password)
+        profile = self.accounts.get_user(signed_in.user_id)
+        if profile is None:
+            raise Unauthorized("This account has no organization")
+        return Session(user=profile, tokens=signed_in.tokens)
+
+    def refresh(self, refresh_token: str) -> Tokens:
+        return self.identity.refresh(refresh_token)
+
+    def logout(self, access_token: str) -> None:
+        self.identity.sign_out(access_token)
+
+
+def resolve_caller(accounts: AccountStore, claims: Mapping[str, object]) -> Caller:
+    """The tenant and role behind verified token claims; a token without a profile is refused."""
+    user_id = claims.get("sub")
+    profile = accounts.get_user(str(user_id)) if user_id else None
+    if profile is None:
+        raise Unauthorized("Unknown user")
+    logger.append_keys(tenant_id=profile.tenant_id)
+    return Caller(user_id=profile.id, tenant_id=profile.tenant_id, role=profile.role, profile=profile)

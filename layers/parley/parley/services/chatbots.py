@@ -1,0 +1,51 @@
+"""Chatbot configuration, always within one tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from parley.domain.chatbots import Chatbot, ChatbotCreate, ChatbotUpdate, new_public_key
+from parley.domain.common import new_id, timestamp, utcnow
+from parley.errors import NotFound
+from parley.ports import ChatbotStore
+
+
+class ChatbotService:
+    def __init__(self, chatbots: ChatbotStore, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.chatbots = chatbots
+        self.clock = clock
+
+    def create(self, tenant_id: str, request: ChatbotCreate) -> Chatbot:
+        now = self.clock()
+        chatbot = Chatbot(
+            **request.model_dump(),
+            id=new_id(),
+            tenant_id=tenant_id,
+            public_key=new_public_key(),
+            created_at=now,
+            updated_at=now,
+        )
+        self.chatbots.add(chatbot)
+        return chatbot
+
+    def list(self, tenant_id: str) -> list[Chatbot]:
+        return sorted(self.chatbots.list(tenant_id), key=lambda chatbot: chatbot.created_at)
+
+    def get(self, tenant_id: str, chatbot_id: str) -> Chatbot:
+        """The tenant's live chatbot; another tenant's, a deleted or an unknown one are all just not found."""
+        chatbot = self.chatbots.get(tenant_id, chatbot_id)
+        if chatbot is None:
+            raise NotFound("Chatbot not found")
+        return chatbot
+
+    def update(self, tenant_id: str, chatbot_id: str, request: ChatbotUpdate) -> Chatbot:
+        changes = {**request.model_dump(mode="json", exclude_unset=True), "updated_at": timestamp(self.clock())}
+        chatbot = self.chatbots.update(tenant_id, chatbot_id, changes)
+        if chatbot is None:
+            raise NotFound("Chatbot not found")
+        return chatbot
+
+    def delete(self, tenant_id: str, chatbot_id: str) -> None:
+        if not self.chatbots.soft_delete(tenant_id, chatbot_id, self.clock()):
+            raise NotFound("Chatbot not found")

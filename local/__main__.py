@@ -1,0 +1,46 @@
+"""`python -m local` (what `make run` calls): the whole platform on one port, offline."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+import uvicorn
+
+from local.stack import LocalStack
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run Parley locally with moto standing in for AWS.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PARLEY_PORT", "8000")))
+    args = parser.parse_args()
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("local").setLevel(logging.INFO)
+    stack = LocalStack(host=args.host)
+    app = stack.start()
+    base = f"http://{args.host}:{args.port}"
+    pool = stack.resources["UserPool"]["Ref"]
+    print(
+        f"""
+Parley is running locally.
+  HTTP API      {base}
+  health        {base}/health
+  AWS (moto)    {stack.aws_endpoint}   user pool {pool}
+
+Try it:
+  curl -s -X POST {base}/auth/register -H 'content-type: application/json' \\
+       -d '{{"email": "ada@example.com", "password": "correct-horse-1", "organization": "Analytical Engines"}}'
+""",
+        flush=True,
+    )
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

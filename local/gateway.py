@@ -1,0 +1,231 @@
+"""The HTTP API as API Gateway serves it: routes and authorizers from template.yaml, payload format 2.0 events."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import jwt
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from local.template import ACCOUNT_ID, HttpRoute
+
+log = logging.getLogger("local")
+
+Invoke = Callable[[str, dict[str, Any]], Awaitable[Any]]
+
+
+class JwtAuthorizer:
+    """Verifies a bearer JWT the way the HTTP API's JWT authorizer does: signature, issuer, expiry, audience."""
+
+    def __init__(self, issuer: str, audience: Sequence[str], jwks_url: str) -> None:
+        self.issuer = issuer
+        self.audience = set(audience)
+        self._keys = jwt.PyJWKClient(jwks_url, cache_keys=True)
+
+    def claims(self, authorization: str | None) -> dict[str, Any] | None:
+        """The token's claims, or None when the request must be refused with 401."""
+        if not authorization:
+            return None
+        token = authorization.removeprefix("Bearer ").removeprefix("bearer ").strip()
+        try:
+            key = self._keys.get_signing_key_from_jwt(token)
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=["RS256"],
+                issuer=self.issuer,
+                options={"verify_aud": False, "require": ["exp", "iss"]},
+            )
+        except jwt.PyJWTError:
+            return None
+        # Cognito access tokens name their app client in `client_id`, ID tokens in `aud`; either may match.
+        audience = claims.get("aud", claims.get("client_id"))
+        audiences = set(audience) if isinstance(audience, list) else {audience}
+        return claims if audiences & self.audience else None
+
+
+@dataclass(frozen=True)
+class CompiledRoute:
+    route: HttpRoute
+    pattern: re.Pattern[str]
+    specificity: tuple[int, int]
+
+    @classmethod
+    def of(cls, route: HttpRoute) -> CompiledRoute:
+        parts = []
+        for segment in route.path.strip("/").split("/"):
+            if segment.startswith("{") and segment.endswith("+}"):
+                parts.append(f"(?P<{segment[1:-2]}>.+)")
+            elif segment.startswith("{") and segment.endswith("}"):
+                parts.append(f"(?P<{segment[1:-1]}>[^/]+)")
+            else:
+                parts.append(re.escape(segment))
+        literal = sum(1 for segment in route.path.split("/") if segment and not segment.startswith("{"))
+        # API Gateway prefers the most specific route: more literal segments, then no greedy variable.
+        return cls(route, re.compile("^/" + "/".join(parts) + "$"), (literal, "+}" not in route.path))
+
+
+def _string_claims(claims: Mapping[str, Any]) -> dict[str, str]:
+    # The authorizer hands claims to the integration as strings, lists flattened as "[a b]".
+    return {
+        key: "[" + " ".join(map(str, value)) + "]" if isinstance(value, list) else str(value)
+        for key, value in claims.items()
+    }
+
+
+def _is_text(content_type: str) -> bool:
+    return content_type.startswith("text/") or any(
+        kind in content_type for kind in ("json", "xml", "javascript", "x-www-form-urlencoded")
+    )
+
+
+class HttpGateway:
+    """Matches a request to a template route, authorizes it, and turns it into the Lambda proxy event."""
+
+    def __init__(
+        self,
+        routes: Sequence[HttpRoute],
+        authorizers: Mapping[str, JwtAuthorizer],
+        invoke: Invoke,
+        cors: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.routes = sorted((CompiledRoute.of(route) for route in routes), key=lambda r: r.specificity, reverse=True)
+        self.authorizers = authorizers
+        self.invoke = invoke
+        self.cors = cors or {}
+
+    def match(self, method: str, path: str) -> tuple[HttpRoute, dict[str, str]] | None:
+        for compiled in self.routes:
+            if compiled.route.method not in (method, "ANY"):
+                continue
+            found = compiled.pattern.match(path)
+            if found:
+                return compiled.route, found.groupdict()
+        return None
+
+    async def __call__(self, request: Request) -> Response:
+        started = time.perf_counter()
+        response = await self._respond(request)
+        self._add_cors(request, response)
+        log.info(
+            "%s %s -> %s (%.0f ms)",
+            request.method,
+            request.url.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    async def _respond(self, request: Request) -> Response:
+        if request.method == "OPTIONS" and self.cors and "access-control-request-method" in request.headers:
+            return Response(status_code=204)
+        matched = self.match(request.method, request.url.path)
+        if matched is None:
+            return JSONResponse({"message": "Not Found"}, status_code=404)
+        route, path_parameters = matched
+        claims = None
+        if route.authorizer is not None:
+            claims = self.authorizers[route.authorizer].claims(request.headers.get("authorization"))
+            if claims is None:
+                return JSONResponse({"message": "Unauthorized"}, status_code=401)
+        event = await self.event(request, route, path_parameters, claims)
+        try:
+            result = await self.invoke(route.function, event)
+        except Exception:
+            log.exception("%s raised", route.function)
+            return JSONResponse({"message": "Internal Server Error"}, status_code=500)
+        return _http_response(result)
+
+    async def event(
+        self,
+        request: Request,
+        route: HttpRoute,
+        path_parameters: dict[str, str],
+        claims: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """The API Gateway HTTP API payload format 2.0 event for this request."""
+        raw = await request.body()
+        headers: dict[str, str] = {}
+        for key, value in request.headers.items():
+            headers[key] = f"{headers[key]},{value}" if key in headers else value
+        query: dict[str, str] = {}
+        for key, value in request.query_params.multi_items():
+            query[key] = f"{query[key]},{value}" if key in query else value
+        text = _is_text(headers.get("content-type", "application/json"))
+        now = datetime.now(UTC)
+        route_key = f"{route.method} {route.path}"
+        event: dict[str, Any] = {
+            "version": "2.0",
+            "routeKey": route_key,
+            "rawPath": request.url.path,
+            "rawQueryString": request.url.query,
+            "headers": headers,
+            "requestContext": {
+                "accountId": ACCOUNT_ID,
+                "apiId": "local",
+                "domainName": request.url.hostname or "localhost",
+                "domainPrefix": (request.url.hostname or "localhost").split(".")[0],
+                "http": {
+                    "method": request.method,
+                    "path": request.url.path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": request.client.host if request.client else "127.0.0.1",
+                    "userAgent": headers.get("user-agent", ""),
+                },
+                "requestId": uuid.uuid4().hex,
+                "routeKey": route_key,
+                "stage": "$default",
+                "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "timeEpoch": int(now.timestamp() * 1000),
+            },
+            "isBase64Encoded": bool(raw) and not text,
+        }
+        if request.cookies:
+            event["cookies"] = [f"{key}={value}" for key, value in request.cookies.items()]
+        if query:
+            event["queryStringParameters"] = query
+        if path_parameters:
+            event["pathParameters"] = path_parameters
+        if raw:
+            event["body"] = raw.decode() if text else base64.b64encode(raw).decode()
+        if claims is not None:
+            event["requestContext"]["authorizer"] = {"jwt": {"claims": _string_claims(claims), "scopes": None}}
+        return event
+
+    def _add_cors(self, request: Request, response: Response) -> None:
+        origin = request.headers.get("origin")
+        allowed = self.cors.get("AllowOrigins", [])
+        if not origin or not ("*" in allowed or origin in allowed):
+            return
+        response.headers["access-control-allow-origin"] = "*" if "*" in allowed else origin
+        if request.method == "OPTIONS":
+            response.headers["access-control-allow-methods"] = ",".join(self.cors.get("AllowMethods", []))
+            response.headers["access-control-allow-headers"] = ",".join(self.cors.get("AllowHeaders", []))
+            response.headers["access-control-max-age"] = str(self.cors.get("MaxAge", 0))
+
+
+def _http_response(result: Any) -> Response:
+    """A Lambda result in payload format 2.0 as the HTTP response API Gateway would send."""
+    if not (isinstance(result, dict) and "statusCode" in result):
+        # Without a statusCode, API Gateway treats the whole result as a 200 JSON body.
+        return JSONResponse(result)
+    body = result.get("body") or ""
+    content = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+    response = Response(content=content, status_code=int(result["statusCode"]))
+    for key, value in (result.get("headers") or {}).items():
+        response.headers[key] = str(value)
+    for key, values in (result.get("multiValueHeaders") or {}).items():
+        for value in values:
+            response.headers.append(key, str(value))
+    for cookie in result.get("cookies") or []:
+        response.headers.append("set-cookie", cookie)
+    return response

@@ -1,0 +1,105 @@
+"""Creates, in moto, every resource template.yaml declares, in dependency order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from local.template import ACCOUNT_ID, REGION, STACK_NAME, Resolver, TemplateError
+
+# Resource types the local stack stands in for some other way (see ARCHITECTURE.md §5), or that have no
+# local effect. Any type in neither this table nor Provisioner's creators stops the stack: nothing is
+# skipped silently.
+NOT_PROVISIONED = {
+    "AWS::Serverless::Function": "served by the local gateway, which calls the handler in-process",
+    "AWS::Serverless::HttpApi": "served by the local gateway",
+    "AWS::Serverless::LayerVersion": "the parley package is installed in the local environment",
+    "AWS::CloudWatch::Alarm": "no CloudWatch locally",
+    "AWS::CloudWatch::Dashboard": "no CloudWatch locally",
+    "AWS::Logs::LogGroup": "logs go to the terminal locally",
+}
+
+
+class Provisioner:
+    """Creates resources on demand: resolving a Ref to a resource not yet made creates it first."""
+
+    def __init__(self, template: Mapping[str, Any], parameters: Mapping[str, Any], client: Callable[..., Any]):
+        self.template = template
+        self.client = client
+        self.resolver = Resolver(template, parameters, self.lookup)
+        self.created: dict[str, dict[str, Any]] = {}
+        self._in_progress: set[str] = set()
+        self._creators: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
+            "AWS::DynamoDB::Table": self._table,
+            "AWS::Cognito::UserPool": self._user_pool,
+            "AWS::Cognito::UserPoolClient": self._user_pool_client,
+        }
+
+    def provision_all(self) -> dict[str, dict[str, Any]]:
+        for logical_id, resource in self.template["Resources"].items():
+            if resource["Type"] in self._creators:
+                self._create(logical_id)
+            elif resource["Type"] not in NOT_PROVISIONED:
+                raise TemplateError(f"{logical_id}: the local stack cannot stand in for {resource['Type']}")
+        return self.created
+
+    def lookup(self, logical_id: str, attribute: str | None) -> Any:
+        """A resource's Ref (attribute None) or attribute, creating the resource first when needed."""
+        if logical_id not in self.template["Resources"]:
+            raise TemplateError(f"unknown resource or parameter {logical_id}")
+        if self.template["Resources"][logical_id]["Type"] in NOT_PROVISIONED:
+            return f"local-{logical_id}"  # e.g. the HTTP API's id in an output; nothing reads it locally
+        attributes = self.created.get(logical_id) or self._create(logical_id)
+        key = attribute or "Ref"
+        if key not in attributes:
+            raise TemplateError(f"{logical_id} has no attribute {key} in the local stack")
+        return attributes[key]
+
+    def _create(self, logical_id: str) -> dict[str, Any]:
+        if logical_id in self.created:
+            return self.created[logical_id]
+        if logical_id in self._in_progress:
+            raise TemplateError(f"circular reference through {logical_id}")
+        self._in_progress.add(logical_id)
+        try:
+            resource = self.template["Resources"][logical_id]
+            condition = resource.get("Condition")
+            if condition and not self.resolver.condition(condition):
+                attributes: dict[str, Any] = {}
+            else:
+                properties = self.resolver.resolve(resource.get("Properties", {}))
+                attributes = self._creators[resource["Type"]](logical_id, properties)
+        finally:
+            self._in_progress.discard(logical_id)
+        self.created[logical_id] = attributes
+        return attributes
+
+    def _arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{REGION}:{ACCOUNT_ID}:{resource}"
+
+    def _table(self, logical_id: str, props: dict[str, Any]) -> dict[str, Any]:
+        name = props.get("TableName", f"{STACK_NAME}-{logical_id}")
+        keys = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+        options = {key: props[key] for key in keys if key in props}
+        dynamodb = self.client("dynamodb")
+        dynamodb.create_table(TableName=name, BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"), **options)
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        return {"Ref": name, "Arn": self._arn("dynamodb", f"table/{name}")}
+
+    def _user_pool(self, logical_id: str, props: dict[str, Any]) -> dict[str, Any]:
+        keys = ("Policies", "UsernameAttributes", "AutoVerifiedAttributes", "Schema", "AccountRecoverySetting")
+        options = {key: props[key] for key in keys if key in props}
+        pool = self.client("cognito-idp").create_user_pool(
+            PoolName=props.get("UserPoolName", f"{STACK_NAME}-{logical_id}"), **options
+        )["UserPool"]
+        return {"Ref": pool["Id"], "Arn": pool["Arn"]}
+
+    def _user_pool_client(self, logical_id: str, props: dict[str, Any]) -> dict[str, Any]:
+        keys = ("ExplicitAuthFlows", "GenerateSecret", "EnableTokenRevocation", "PreventUserExistenceErrors")
+        options = {key: props[key] for key in keys if key in props}
+        created = self.client("cognito-idp").create_user_pool_client(
+            UserPoolId=props["UserPoolId"], ClientName=props.get("ClientName", logical_id), **options
+        )["UserPoolClient"]
+        return {"Ref": created["ClientId"]}

@@ -1,0 +1,86 @@
+"""One local Parley: moto server, the resources of template.yaml, and the gateway in front of the handlers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from moto.server import ThreadedMotoServer
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from local.gateway import HttpGateway, JwtAuthorizer
+from local.provision import Provisioner
+from local.runtime import FunctionRuntime, merged_environment
+from local.template import REGION, functions, http_api, http_routes, load_template, parameter_values
+
+ROOT = Path(__file__).resolve().parent.parent
+HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def _aws_environment(endpoint: str) -> dict[str, str]:
+    # Every boto3 client in the process, the handlers' included, talks to moto without knowing it.
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_SESSION_TOKEN": "local",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+    }
+
+
+class LocalStack:
+    """Starts moto, provisions template.yaml into it, and builds the ASGI app that serves the APIs."""
+
+    def __init__(
+        self,
+        root: Path = ROOT,
+        *,
+        host: str = "127.0.0.1",
+        parameters: Mapping[str, str] | None = None,
+    ) -> None:
+        self.root = root
+        self.host = host
+        self.template = load_template(root / "template.yaml")
+        self.parameters = parameter_values(self.template, parameters)
+        self._moto = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
+        self.aws_endpoint = ""
+        self.resources: dict[str, dict[str, Any]] = {}
+        self.runtime: FunctionRuntime | None = None
+
+    def start(self) -> Starlette:
+        """Bring up AWS stand-ins and handlers; returns the app to serve."""
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        self.aws_endpoint = f"http://{host}:{port}"
+        os.environ.update(_aws_environment(self.aws_endpoint))
+        provisioner = Provisioner(self.template, self.parameters, boto3.client)
+        self.resources = provisioner.provision_all()
+        specs = functions(self.template, provisioner.resolver, self.root)
+        os.environ.update(merged_environment(specs))
+        self.runtime = FunctionRuntime(specs)
+        api = provisioner.resolver.resolve(http_api(self.template))
+        authorizers = {
+            name: self._jwt_authorizer(config["JwtConfiguration"])
+            for name, config in api.get("Auth", {}).get("Authorizers", {}).items()
+        }
+        gateway = HttpGateway(
+            http_routes(self.template), authorizers, self.runtime.invoke_async, api.get("CorsConfiguration")
+        )
+        return Starlette(routes=[Route("/{path:path}", gateway.__call__, methods=HTTP_METHODS)])
+
+    def _jwt_authorizer(self, config: Mapping[str, Any]) -> JwtAuthorizer:
+        issuer = config["issuer"]
+        # Cognito serves its keys under the issuer URL; locally moto serves them under the same path.
+        jwks_url = f"{self.aws_endpoint}{urlsplit(issuer).path}/.well-known/jwks.json"
+        return JwtAuthorizer(issuer, config["audience"], jwks_url)
+
+    def stop(self) -> None:
+        if self.runtime:
+            self.runtime.close()
+        self._moto.stop()

@@ -1,0 +1,232 @@
+"""template.yaml as the local stack sees it: parameters, conditions, intrinsic functions, functions and routes.
+
+Only the intrinsics the template uses are understood; anything else fails loudly rather than guessing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+STACK_NAME = "parley-local"
+
+
+class TemplateError(Exception):
+    """template.yaml asks for something the local stack cannot stand in for."""
+
+
+class _CfnLoader(yaml.SafeLoader):
+    pass
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    with path.open() as handle:
+        template: dict[str, Any] = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader plus CFN tags
+    return template
+
+
+_NO_VALUE = object()
+_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+
+# Resolves a resource's Ref (attribute None) or one of its attributes to its physical value.
+ResourceLookup = Callable[[str, str | None], Any]
+
+
+class Resolver:
+    """Evaluates intrinsic functions against parameter values and provisioned resources."""
+
+    def __init__(self, template: Mapping[str, Any], parameters: Mapping[str, Any], resources: ResourceLookup) -> None:
+        self.template = template
+        self.parameters = parameters
+        self.resources = resources
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [item for item in (self.resolve(item) for item in value) if item is not _NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((name, argument),) = value.items()
+            if name == "Ref" or name.startswith("Fn::") or name == "Condition":
+                return self._intrinsic(name, argument)
+        resolved = {key: self.resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not _NO_VALUE}
+
+    def condition(self, name: str) -> bool:
+        return bool(self.resolve(self.template["Conditions"][name]))
+
+    def _ref(self, name: str) -> Any:
+        pseudo = {
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::StackName": STACK_NAME,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": _NO_VALUE,
+        }
+        if name in pseudo:
+            return pseudo[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        return self.resources(name, None)
+
+    def _intrinsic(self, name: str, argument: Any) -> Any:
+        match name:
+            case "Ref":
+                return self._ref(argument)
+            case "Fn::GetAtt":
+                logical_id, attribute = self.resolve(argument)
+                return self.resources(logical_id, attribute)
+            case "Fn::Sub":
+                text, variables = (argument, {}) if isinstance(argument, str) else argument
+                variables = self.resolve(variables)
+                return _SUB_VARIABLE.sub(lambda match: str(self._sub_variable(match.group(1), variables)), text)
+            case "Fn::If":
+                condition, when_true, when_false = argument
+                return self.resolve(when_true if self.condition(condition) else when_false)
+            case "Fn::Equals":
+                left, right = self.resolve(argument)
+                return str(left) == str(right)
+            case "Fn::Not":
+                return not self.resolve(argument[0])
+            case "Fn::And":
+                return all(self.resolve(argument))
+            case "Fn::Or":
+                return any(self.resolve(argument))
+            case "Condition":
+                return self.condition(argument)
+            case "Fn::Join":
+                delimiter, items = argument
+                return delimiter.join(str(item) for item in self.resolve(items))
+            case "Fn::Select":
+                index, items = self.resolve(argument)
+                return items[int(index)]
+            case "Fn::Split":
+                delimiter, text = self.resolve(argument)
+                return text.split(delimiter)
+        raise TemplateError(f"the local stack does not understand {name}")
+
+    def _sub_variable(self, name: str, variables: Mapping[str, Any]) -> Any:
+        if name in variables:
+            return variables[name]
+        if "." in name and not name.startswith("AWS::"):
+            logical_id, attribute = name.split(".", 1)
+            return self.resources(logical_id, attribute)
+        return self._ref(name)
+
+
+def parameter_values(template: Mapping[str, Any], overrides: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Each parameter's default, or its override; list types become lists, as CloudFormation does."""
+    values: dict[str, Any] = {}
+    for name, spec in template.get("Parameters", {}).items():
+        raw = (overrides or {}).get(name, spec.get("Default"))
+        if raw is None:
+            raise TemplateError(f"parameter {name} has no default; pass it to the local stack")
+        values[name] = [item.strip() for item in str(raw).split(",")] if "List" in spec["Type"] else raw
+    return values
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    method: str
+    path: str
+    function: str
+    authorizer: str | None  # None: a public route
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    module_path: Path
+    handler_name: str
+    timeout: int
+    memory_mb: int
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+def _function_globals(template: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(template.get("Globals", {}).get("Function", {}))
+
+
+def functions(template: Mapping[str, Any], resolver: Resolver, root: Path) -> dict[str, FunctionSpec]:
+    """Every AWS::Serverless::Function, with Globals applied and its environment resolved."""
+    defaults = _function_globals(template)
+    specs = {}
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        props = resource["Properties"]
+        module, _, handler_name = props.get("Handler", defaults.get("Handler", "")).rpartition(".")
+        environment = {
+            **defaults.get("Environment", {}).get("Variables", {}),
+            **props.get("Environment", {}).get("Variables", {}),
+        }
+        specs[logical_id] = FunctionSpec(
+            logical_id=logical_id,
+            module_path=root / props["CodeUri"] / f"{module.replace('.', '/')}.py",
+            handler_name=handler_name,
+            timeout=int(props.get("Timeout", defaults.get("Timeout", 3))),
+            memory_mb=int(props.get("MemorySize", defaults.get("MemorySize", 128))),
+            environment={key: str(value) for key, value in resolver.resolve(environment).items()},
+        )
+    return specs
+
+
+def http_routes(template: Mapping[str, Any]) -> list[HttpRoute]:
+    """Every HttpApi event of every function; routes without `Auth.Authorizer` use the API's default."""
+    apis = {
+        logical_id: resource["Properties"]
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::HttpApi"
+    }
+    routes = []
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for event in resource["Properties"].get("Events", {}).values():
+            if event["Type"] != "HttpApi":
+                continue
+            props = event["Properties"]
+            api_id = props.get("ApiId", {}).get("Ref")
+            default = apis.get(api_id, {}).get("Auth", {}).get("DefaultAuthorizer")
+            authorizer = props.get("Auth", {}).get("Authorizer", default)
+            routes.append(
+                HttpRoute(
+                    method=props.get("Method", "ANY").upper(),
+                    path=props.get("Path", "$default"),
+                    function=logical_id,
+                    authorizer=None if authorizer in (None, "NONE") else authorizer,
+                )
+            )
+    return routes
+
+
+def http_api(template: Mapping[str, Any]) -> dict[str, Any]:
+    """The properties of the (one) HTTP API."""
+    apis: list[dict[str, Any]] = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::HttpApi"]
+    if len(apis) != 1:
+        raise TemplateError(f"expected one AWS::Serverless::HttpApi, found {len(apis)}")
+    return apis[0]
