@@ -34,6 +34,15 @@ def _aws_environment(endpoint: str) -> dict[str, str]:
     }
 
 
+def _client_options(endpoint: str) -> dict[str, str]:
+    return {
+        "endpoint_url": endpoint,
+        "region_name": REGION,
+        "aws_access_key_id": "local",
+        "aws_secret_access_key": "local",
+    }
+
+
 class LocalStack:
     """Starts moto, provisions template.yaml into it, and builds the ASGI app that serves the APIs."""
 
@@ -59,7 +68,7 @@ class LocalStack:
         host, port = self._moto.get_host_and_port()
         self.aws_endpoint = f"http://{host}:{port}"
         os.environ.update(_aws_environment(self.aws_endpoint))
-        provisioner = Provisioner(self.template, self.parameters, boto3.client)
+        provisioner = Provisioner(self.template, self.parameters, self.aws_client)
         self.resources = provisioner.provision_all()
         specs = functions(self.template, provisioner.resolver, self.root)
         os.environ.update(merged_environment(specs))
@@ -73,6 +82,10 @@ class LocalStack:
             http_routes(self.template), authorizers, self.runtime.invoke_async, api.get("CorsConfiguration")
         )
         return Starlette(routes=[Route("/{path:path}", gateway.__call__, methods=HTTP_METHODS)])
+
+    def aws_client(self, service: str) -> Any:
+        """A boto3 client for the local AWS, independent of the process environment."""
+        return boto3.client(service, **_client_options(self.aws_endpoint))  # type: ignore[call-overload]
 
     def _jwt_authorizer(self, config: Mapping[str, Any]) -> JwtAuthorizer:
         issuer = config["issuer"]

@@ -198,7 +198,7 @@ def functions(template: Mapping[str, Any], resolver: Resolver, root: Path) -> di
 def http_routes(template: Mapping[str, Any]) -> list[HttpRoute]:
     """Every HttpApi event of every function; routes without `Auth.Authorizer` use the API's default."""
     apis = {
-        logical_id: resource["Properties"]
+        logical_id: resource.get("Properties", {})
         for logical_id, resource in template["Resources"].items()
         if resource["Type"] == "AWS::Serverless::HttpApi"
     }
@@ -226,7 +226,8 @@ def http_routes(template: Mapping[str, Any]) -> list[HttpRoute]:
 
 def http_api(template: Mapping[str, Any]) -> dict[str, Any]:
     """The properties of the (one) HTTP API."""
-    apis: list[dict[str, Any]] = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::HttpApi"]
+    resources = template["Resources"].values()
+    apis: list[dict[str, Any]] = [r.get("Properties", {}) for r in resources if r["Type"] == "AWS::Serverless::HttpApi"]
     if len(apis) != 1:
         raise TemplateError(f"expected one AWS::Serverless::HttpApi, found {len(apis)}")
     return apis[0]

@@ -1,0 +1,75 @@
+"""The local stack as `make run` starts it, in a child process, reached over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from local.stack import ROOT
+
+STARTUP_LIMIT_SECONDS = 30
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def base_url() -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local"],
+        cwd=ROOT,
+        env={**os.environ, "PARLEY_PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
+    try:
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the local stack exited early:\n{process.stdout.read() if process.stdout else ''}")
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the local stack did not answer /health within {STARTUP_LIMIT_SECONDS} s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def api(base_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def new_account(api: httpx.Client) -> Callable[[], dict[str, Any]]:
+    """Register a fresh user with their own tenant; returns the register response."""
+
+    def _new() -> dict[str, Any]:
+        email = f"user-{uuid.uuid4().hex[:10]}@example.com"
+        response = api.post("/auth/register", json={"email": email, "password": "correct-horse-1"})
+        assert response.status_code == 201, response.text
+        return {**response.json(), "email": email, "password": "correct-horse-1"}
+
+    return _new

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def owner(register) -> str:
+    return register("owner@example.com")["user"]["id"]
+
+
+@pytest.fixture
+def stranger(register) -> str:
+    return register("stranger@example.com")["user"]["id"]
+
+
+def _create(lambdas, sub, **fields):
+    status, body = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=sub, body={"name": "Support", **fields})
+    assert status == 201, body
+    return body
+
+
+def _one(lambdas, method, sub, chatbot_id, body=None):
+    return lambdas.call(
+        "ChatbotsFunction",
+        method,
+        "/chatbots/{chatbot_id}",
+        sub=sub,
+        body=body,
+        path_parameters={"chatbot_id": chatbot_id},
+    )
+
+
+def test_chatbot_crud(lambdas, owner):
+    created = _create(lambdas, owner, visibility="public", allowed_origins=["https://shop.example.com"])
+
+    assert created["public_key"].startswith("pk_")
+    assert _one(lambdas, "GET", owner, created["id"]) == (200, created)
+
+    status, patched = _one(lambdas, "PATCH", owner, created["id"], {"temperature": 1.5, "top_k": 10})
+    assert status == 200
+    assert (patched["temperature"], patched["top_k"], patched["name"]) == (1.5, 10, "Support")
+
+    status, listed = lambdas.call("ChatbotsFunction", "GET", "/chatbots", sub=owner)
+    assert status == 200
+    assert [item["id"] for item in listed["items"]] == [created["id"]]
+
+    assert _one(lambdas, "DELETE", owner, created["id"]) == (204, None)
+    assert _one(lambdas, "GET", owner, created["id"])[0] == 404
+    assert lambdas.call("ChatbotsFunction", "GET", "/chatbots", sub=owner) == (200, {"items": []})
+
+
+def test_other_tenant_gets_404_for_chatbot(lambdas, owner, stranger):
+    created = _create(lambdas, owner)
+
+    for method, body in (("GET", None), ("PATCH", {"name": "Taken over"}), ("DELETE", None)):
+        status, payload = _one(lambdas, method, stranger, created["id"], body)
+        assert status == 404, method
+        assert payload["error"]["code"] == "not_found"
+
+    assert _one(lambdas, "GET", owner, created["id"])[1]["name"] == "Support"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": ""},
+        {"name": "x", "temperature": 5},
+        {"name": "x", "top_k": 100},
+        {"name": "x", "allowed_origins": ["javascript:alert(1)"]},
+        {"name": "x", "visibility": "everyone"},
+    ],
+)
+def test_invalid_chatbot_is_422(lambdas, owner, body):
+    status, payload = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner, body=body)
+
+    assert status == 422
+    assert payload["error"]["code"] == "validation_error"
+
+
+def test_patch_with_null_is_422(lambdas, owner):
+    created = _create(lambdas, owner)
+
+    status, payload = _one(lambdas, "PATCH", owner, created["id"], {"name": None})
+
+    assert status == 422
+    assert "cannot be null" in payload["error"]["message"]

@@ -1,0 +1,83 @@
+"""The local stack derives everything from template.yaml; these pin how it reads it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from local.stack import ROOT
+from local.template import (
+    REGION,
+    Resolver,
+    TemplateError,
+    functions,
+    http_routes,
+    load_template,
+    parameter_values,
+)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    return load_template(ROOT / "template.yaml")
+
+
+def _resolver(template, overrides=None) -> Resolver:
+    def resources(logical_id: str, attribute: str | None) -> str:
+        return f"{logical_id}.{attribute or 'Ref'}"
+
+    return Resolver(template, parameter_values(template, overrides), resources)
+
+
+def test_intrinsics_resolve():
+    template = {"Conditions": {"On": {"Fn::Equals": [{"Ref": "Flag"}, "true"]}}, "Resources": {}}
+    resolver = Resolver(template, {"Flag": "true"}, lambda logical_id, attribute: f"{logical_id}/{attribute}")
+
+    assert resolver.resolve({"Fn::Sub": "x-${AWS::Region}-${Pool}-${Pool.Arn}"}) == f"x-{REGION}-Pool/None-Pool/Arn"
+    assert resolver.resolve({"Fn::If": ["On", "yes", "no"]}) == "yes"
+    assert resolver.resolve({"Fn::GetAtt": ["Table", "Arn"]}) == "Table/Arn"
+    assert resolver.resolve({"Fn::Join": ["-", ["a", {"Ref": "Flag"}]]}) == "a-true"
+    assert resolver.resolve(["a", {"Ref": "AWS::NoValue"}]) == ["a"]
+    assert resolver.resolve({"Key": {"Fn::If": ["On", {"Ref": "AWS::NoValue"}, 1]}}) == {}
+
+
+def test_unknown_intrinsic_fails_loudly():
+    resolver = Resolver({"Resources": {}}, {}, lambda logical_id, attribute: None)
+
+    with pytest.raises(TemplateError):
+        resolver.resolve({"Fn::Base64": "x"})
+
+
+def test_every_function_module_exists(template):
+    specs = functions(template, _resolver(template), ROOT)
+
+    assert specs, "template.yaml declares no functions"
+    for spec in specs.values():
+        assert spec.module_path.is_file(), spec
+
+
+def test_email_confirmation_parameter_switches_auto_confirm(template):
+    local = functions(template, _resolver(template), ROOT)["AuthFunction"]
+    confirming = functions(template, _resolver(template, {"EmailConfirmation": "true"}), ROOT)["AuthFunction"]
+
+    assert local.environment["PARLEY_AUTO_CONFIRM_USERS"] == "true"
+    assert confirming.environment["PARLEY_AUTO_CONFIRM_USERS"] == "false"
+
+
+def test_public_routes_are_exactly_the_contracts(template):
+    public = {(route.method, route.path) for route in http_routes(template) if route.authorizer is None}
+
+    assert public == {
+        ("GET", "/health"),
+        ("POST", "/auth/register"),
+        ("POST", "/auth/login"),
+        ("POST", "/auth/refresh"),
+    }
+
+
+def test_no_function_reads_environment_or_imports_sdks():
+    for path in Path(ROOT, "functions").rglob("*.py"):
+        source = path.read_text()
+        for forbidden in ("os.environ", "import boto3", "import openai", "import pinecone", "from boto3"):
+            assert forbidden not in source, f"{path} uses {forbidden}"
