@@ -47,7 +47,8 @@ unit integration e2e: install
 bench: install
 	$(BIN)/python tests/benchmarks/cold_import.py
 
-# Builds the deployable artifacts (needs python3.12 on PATH for the arm64 layer); see README "Deploy".
+# Builds the deployable artifacts; the layer is built and precompiled with python3.12, the Lambda runtime's
+# version (pyenv users: PYENV_VERSION=3.12.1 make build).
 build: $(SAM_VENV)/.installed
 	$(SAM) build
 
