@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml layers/parley/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Parley needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip>=24"
-	$(BIN)/pip install --quiet -e layers/parley -e ".[dev]"
+	$(BIN)/pip install --quiet -e "layers/parley[local]" -e ".[dev]"
 	@touch $@
 
 $(SAM_VENV)/.installed:

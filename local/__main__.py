@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from pathlib import Path
 
 import uvicorn
 
@@ -15,11 +16,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Run Parley locally with moto standing in for AWS.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PARLEY_PORT", "8000")))
+    parser.add_argument("--data-dir", type=Path, help="where the local index lives (emptied at start)")
     args = parser.parse_args()
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("local").setLevel(logging.INFO)
-    stack = LocalStack(host=args.host)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    stack = LocalStack(host=args.host, data_dir=args.data_dir)
     app = stack.start()
     base = f"http://{args.host}:{args.port}"
     pool = stack.resources["UserPool"]["Ref"]
@@ -29,6 +32,7 @@ Parley is running locally.
   HTTP API      {base}
   health        {base}/health
   AWS (moto)    {stack.aws_endpoint}   user pool {pool}
+  local index   {stack.data_dir}
 
 Try it:
   curl -s -X POST {base}/auth/register -H 'content-type: application/json' \\

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,6 +18,7 @@ NOT_PROVISIONED = {
     "AWS::CloudWatch::Alarm": "no CloudWatch locally",
     "AWS::CloudWatch::Dashboard": "no CloudWatch locally",
     "AWS::Logs::LogGroup": "logs go to the terminal locally",
+    "AWS::SQS::QueuePolicy": "moto does not check who may send to a queue",
 }
 
 
@@ -33,6 +35,8 @@ class Provisioner:
             "AWS::DynamoDB::Table": self._table,
             "AWS::Cognito::UserPool": self._user_pool,
             "AWS::Cognito::UserPoolClient": self._user_pool_client,
+            "AWS::SQS::Queue": self._queue,
+            "AWS::S3::Bucket": self._bucket,
         }
 
     def provision_all(self) -> dict[str, dict[str, Any]]:
@@ -103,3 +107,45 @@ class Provisioner:
             UserPoolId=props["UserPoolId"], ClientName=props.get("ClientName", logical_id), **options
         )["UserPoolClient"]
         return {"Ref": created["ClientId"]}
+
+    def _queue(self, logical_id: str, props: dict[str, Any]) -> dict[str, Any]:
+        name = props.get("QueueName", f"{STACK_NAME}-{logical_id}")
+        attributes = {
+            key: json.dumps(value) if isinstance(value, dict) else str(value)
+            for key, value in props.items()
+            if key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "RedrivePolicy")
+        }
+        url = self.client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        return {"Ref": url, "QueueUrl": url, "QueueName": name, "Arn": self._arn("sqs", name)}
+
+    def _bucket(self, logical_id: str, props: dict[str, Any]) -> dict[str, Any]:
+        name = props.get("BucketName", f"{STACK_NAME}-{logical_id}".lower())
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=name)
+        cors = props.get("CorsConfiguration", {}).get("CorsRules")
+        if cors:
+            s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [_cors_rule(rule) for rule in cors]})
+        queues = props.get("NotificationConfiguration", {}).get("QueueConfigurations", [])
+        if queues:
+            s3.put_bucket_notification_configuration(
+                Bucket=name,
+                NotificationConfiguration={"QueueConfigurations": [_queue_notification(queue) for queue in queues]},
+            )
+        return {"Ref": name, "Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
+
+
+_CORS_NAMES = {"Id": "ID", "ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds"}
+
+
+def _cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's CorsRule in the shape of the S3 API."""
+    return {_CORS_NAMES.get(key, key): value for key, value in rule.items()}
+
+
+def _queue_notification(config: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's QueueConfiguration in the shape of the S3 API."""
+    rules = config.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+    notification: dict[str, Any] = {"QueueArn": config["Queue"], "Events": [config["Event"]]}
+    if rules:
+        notification["Filter"] = {"Key": {"FilterRules": rules}}
+    return notification

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,20 @@ from moto.server import ThreadedMotoServer
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from local.event_sources import SqsPoller, sqs_sources
 from local.gateway import HttpGateway, JwtAuthorizer
 from local.provision import Provisioner
 from local.runtime import FunctionRuntime, merged_environment
 from local.template import REGION, functions, http_api, http_routes, load_template, parameter_values
 
 ROOT = Path(__file__).resolve().parent.parent
+# The embedded default: what the local stack passes for the template's parameters (ARCHITECTURE.md §5).
+LOCAL_PARAMETERS = {
+    "EmbeddingProvider": "minilm",
+    "VectorStore": "local",
+    # Failed ingest attempts come back after seconds, not the hour and a half used in AWS.
+    "IngestVisibilityTimeout": "20",
+}
 HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -52,15 +61,20 @@ class LocalStack:
         *,
         host: str = "127.0.0.1",
         parameters: Mapping[str, str] | None = None,
+        data_dir: Path | None = None,
     ) -> None:
         self.root = root
         self.host = host
         self.template = load_template(root / "template.yaml")
-        self.parameters = parameter_values(self.template, parameters)
+        declared = self.template.get("Parameters", {})
+        local = {name: value for name, value in LOCAL_PARAMETERS.items() if name in declared}
+        self.parameters = parameter_values(self.template, {**local, **(parameters or {})})
+        self.data_dir = data_dir or root / ".local-data"
         self._moto = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
         self.aws_endpoint = ""
         self.resources: dict[str, dict[str, Any]] = {}
         self.runtime: FunctionRuntime | None = None
+        self.pollers: list[SqsPoller] = []
 
     def start(self) -> Starlette:
         """Bring up AWS stand-ins and handlers; returns the app to serve."""
@@ -68,11 +82,20 @@ class LocalStack:
         host, port = self._moto.get_host_and_port()
         self.aws_endpoint = f"http://{host}:{port}"
         os.environ.update(_aws_environment(self.aws_endpoint))
+        # The local index lives exactly as long as moto's state: one run.
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        self.data_dir.mkdir(parents=True)
+        os.environ["PARLEY_DATA_DIR"] = str(self.data_dir)
         provisioner = Provisioner(self.template, self.parameters, self.aws_client)
         self.resources = provisioner.provision_all()
         specs = functions(self.template, provisioner.resolver, self.root)
         os.environ.update(merged_environment(specs))
         self.runtime = FunctionRuntime(specs)
+        sqs = self.aws_client("sqs")
+        for source in sqs_sources(self.template, provisioner.resolver.resolve):
+            poller = SqsPoller(source, sqs, self.runtime.invoke)
+            poller.start()
+            self.pollers.append(poller)
         api = provisioner.resolver.resolve(http_api(self.template))
         authorizers = {
             name: self._jwt_authorizer(config["JwtConfiguration"])
@@ -94,6 +117,8 @@ class LocalStack:
         return JwtAuthorizer(issuer, config["audience"], jwks_url)
 
     def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
         if self.runtime:
             self.runtime.close()
         self._moto.stop()

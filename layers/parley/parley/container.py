@@ -3,26 +3,35 @@
 from __future__ import annotations
 
 from functools import cached_property, lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parley.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from parley.adapters.dynamo import Table
-    from parley.ports import AccountStore
+    from parley.ingest.indexer import DocumentIndexer
+    from parley.ports import AccountStore, BlobStore, ChatbotStore, DocumentStore, Embedder, VectorIndex
     from parley.services.accounts import AccountService
     from parley.services.chatbots import ChatbotService
+    from parley.services.documents import DocumentService
 
 
 class Container:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, **options: Any) -> Any:
         """A boto3 client; the endpoint comes from the standard AWS variables (the local stack sets them)."""
         import boto3
 
-        return boto3.client(service)  # type: ignore[call-overload]
+        return boto3.client(service, **options)  # type: ignore[call-overload]
+
+    def secret(self, name_setting: str) -> str:
+        """A secret's value, fetched by the name a setting holds (cached by Powertools, never logged)."""
+        from aws_lambda_powertools.utilities import parameters
+
+        return str(parameters.get_secret(self.settings.require(name_setting), max_age=300))
 
     @cached_property
     def table(self) -> Table:
@@ -35,6 +44,60 @@ class Container:
         from parley.adapters.dynamo import DynamoAccountStore
 
         return DynamoAccountStore(self.table)
+
+    @cached_property
+    def chatbot_store(self) -> ChatbotStore:
+        from parley.adapters.dynamo import DynamoChatbotStore
+
+        return DynamoChatbotStore(self.table)
+
+    @cached_property
+    def document_store(self) -> DocumentStore:
+        from parley.adapters.dynamo import DynamoDocumentStore
+
+        return DynamoDocumentStore(self.table)
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        from botocore.config import Config
+
+        from parley.adapters.s3 import S3BlobStore
+
+        # SigV4 presigned URLs are accepted in every region (and by the local stack's S3).
+        config = Config(signature_version="s3v4")
+        return S3BlobStore(self.client("s3", config=config), self.settings.require("documents_bucket"))
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        if self.settings.embedder == "minilm":
+            from parley.adapters.embedded.minilm import MiniLMEmbedder
+
+            return MiniLMEmbedder()
+        from openai import OpenAI
+
+        from parley.adapters.openai_embedder import OpenAIEmbedder
+
+        client = OpenAI(
+            api_key=self.secret("openai_api_key_secret"),
+            base_url=self.settings.openai_base_url,
+            max_retries=4,
+            timeout=30.0,
+        )
+        return OpenAIEmbedder(client, self.settings.embedding_model, self.settings.embedding_dimensions)
+
+    @cached_property
+    def vector_index(self) -> VectorIndex:
+        if self.settings.vector_index == "local":
+            from parley.adapters.embedded.local_index import LocalVectorIndex
+
+            return LocalVectorIndex(Path(self.settings.data_dir) / "index", *self.settings.embedding_space)
+        from pinecone import Pinecone
+
+        from parley.adapters.pinecone_index import PineconeIndex
+
+        host = self.settings.require("pinecone_index_host")
+        index = Pinecone(api_key=self.secret("pinecone_api_key_secret")).Index(host=host)
+        return PineconeIndex(index, self.settings.embedding_space[1])
 
     @cached_property
     def accounts(self) -> AccountService:
@@ -50,10 +113,35 @@ class Container:
 
     @cached_property
     def chatbots(self) -> ChatbotService:
-        from parley.adapters.dynamo import DynamoChatbotStore
         from parley.services.chatbots import ChatbotService
 
-        return ChatbotService(DynamoChatbotStore(self.table))
+        return ChatbotService(self.chatbot_store)
+
+    @cached_property
+    def documents(self) -> DocumentService:
+        from parley.services.documents import DocumentService
+
+        return DocumentService(
+            self.document_store,
+            self.chatbot_store,
+            self.blobs,
+            lambda: self.vector_index,
+            max_bytes=self.settings.max_upload_bytes,
+            upload_ttl=self.settings.upload_url_ttl,
+        )
+
+    @cached_property
+    def indexer(self) -> DocumentIndexer:
+        from parley.ingest.indexer import DocumentIndexer
+
+        return DocumentIndexer(
+            self.document_store,
+            self.chatbot_store,
+            self.blobs,
+            self.embedder,
+            self.vector_index,
+            max_bytes=self.settings.max_upload_bytes,
+        )
 
 
 @lru_cache(maxsize=1)

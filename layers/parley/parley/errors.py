@@ -59,6 +59,20 @@ class EmailTaken(ParleyError):
     code, status = "email_taken", 409
 
 
+class ObjectChanged(ParleyError):
+    """An uploaded object was replaced or removed after its event was sent; the newer upload's event follows."""
+
+    code, status = "object_changed", 409
+
+
+class PayloadTooLarge(ParleyError):
+    code, status = "file_too_large", 413
+
+
+class UnsupportedMediaType(ParleyError):
+    code, status = "unsupported_media_type", 415
+
+
 class RateLimited(ParleyError):
     code, status = "rate_limited", 429
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from parley.domain.accounts import SignIn, Tenant, Tokens, UserProfile
 from parley.domain.chatbots import Chatbot
+from parley.domain.documents import Document
+from parley.domain.vectors import VectorRecord
 
 
 class IdentityProvider(Protocol):
@@ -48,3 +50,53 @@ class ChatbotStore(Protocol):
         """Apply `changes` atomically; None when the chatbot does not exist or is deleted."""
 
     def soft_delete(self, tenant_id: str, chatbot_id: str, deleted_at: datetime) -> bool: ...
+
+
+class DocumentStore(Protocol):
+    """Documents by tenant and chatbot. Soft-deleted documents are invisible to every read."""
+
+    def add(self, document: Document) -> None: ...
+
+    def get(self, tenant_id: str, chatbot_id: str, document_id: str) -> Document | None: ...
+
+    def list(self, tenant_id: str, chatbot_id: str) -> list[Document]: ...
+
+    def claim(self, document: Document, source: str, now: datetime) -> Document | None:
+        """Mark the document `processing` for upload `source`; None if it is deleted or `source` already ended."""
+
+    def finish(self, document: Document, source: str, changes: Mapping[str, Any]) -> Document | None:
+        """Record the outcome of `source`; None if the document was deleted or re-uploaded meanwhile."""
+
+    def soft_delete(self, tenant_id: str, chatbot_id: str, document_id: str, deleted_at: datetime) -> Document | None:
+        """Mark deleted and return the document as it was; None if there was no live document."""
+
+
+class BlobStore(Protocol):
+    def upload_url(self, key: str, content_type: str, expires_in: int) -> str:
+        """A presigned PUT URL bound to `content_type`."""
+
+    def read(self, key: str, etag: str | None = None) -> bytes:
+        """The object's bytes; with `etag`, only that version (ObjectChanged otherwise)."""
+
+    def delete(self, key: str) -> None: ...
+
+
+class Embedder(Protocol):
+    """Turns text into vectors; `model` and `dimension` identify the vector space."""
+
+    model: str
+    dimension: int
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+class VectorIndex(Protocol):
+    """Vectors by namespace (one per tenant), ids `<document_id>#<chunk_no>`."""
+
+    def upsert(self, namespace: str, records: Sequence[VectorRecord]) -> None: ...
+
+    def ids(self, namespace: str, prefix: str) -> list[str]: ...
+
+    def delete(self, namespace: str, ids: Sequence[str]) -> None: ...

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from parley.errors import ConfigurationError
 
@@ -26,12 +27,40 @@ class Settings(BaseModel):
     # True where the user pool does not ask for e-mail confirmation: register then confirms the user itself.
     auto_confirm_users: bool = False
 
+    documents_bucket: str | None = None
+    max_upload_bytes: int = Field(default=50_000_000, gt=0)
+    upload_url_ttl: int = Field(default=900, ge=60, le=3600)
+    # Receives of an ingest message before SQS moves it to the dead-letter queue (the queue's maxReceiveCount).
+    ingest_max_receives: int = Field(default=3, ge=1)
+
+    embedder: Literal["openai", "minilm"] = "openai"
+    embedding_model: str = "text-embedding-3-small"
+    embedding_dimensions: int = Field(default=512, ge=64, le=3072)
+    openai_api_key_secret: str | None = None  # a Secrets Manager secret name, never the key itself
+    openai_base_url: str | None = None  # any OpenAI-compatible server
+
+    vector_index: Literal["pinecone", "local"] = "pinecone"
+    pinecone_api_key_secret: str | None = None
+    pinecone_index_host: str | None = None
+    # Where the local index keeps its files (the embedded default only).
+    data_dir: str = ".local-data"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read every `PARLEY_*` variable; unknown ones are ignored so new settings can roll out first."""
         source = os.environ if env is None else env
         values = {key[len(ENV_PREFIX) :].lower(): value for key, value in source.items() if key.startswith(ENV_PREFIX)}
-        return cls.model_validate(values)
+        # Empty variables (a template parameter left blank) mean "not set".
+        return cls.model_validate({key: value for key, value in values.items() if value != ""})
+
+    @property
+    def embedding_space(self) -> tuple[str, int]:
+        """Model and dimension of the vectors; an index built in one space refuses vectors of another."""
+        if self.embedder == "minilm":
+            from parley.adapters.embedded.minilm import MiniLMEmbedder
+
+            return MiniLMEmbedder.model, MiniLMEmbedder.dimension
+        return self.embedding_model, self.embedding_dimensions
 
     def require(self, name: str) -> str:
         """Return a setting a component cannot work without, or explain which variable is missing."""

@@ -11,7 +11,8 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from parley.domain.accounts import Tenant, UserProfile
 from parley.domain.chatbots import Chatbot
-from parley.domain.common import timestamp
+from parley.domain.common import timestamp, utcnow
+from parley.domain.documents import Document
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -90,7 +91,7 @@ class Table:
         }
 
 
-def _record(model: Tenant | UserProfile | Chatbot, **keys: str | None) -> dict[str, Any]:
+def _record(model: Tenant | UserProfile | Chatbot | Document, **keys: str | None) -> dict[str, Any]:
     return {**keys, **model.model_dump(mode="json")}
 
 
@@ -110,6 +111,16 @@ class DynamoAccountStore:
     def get_user(self, user_id: str) -> UserProfile | None:
         item = self.table.get(f"USER#{user_id}", "PROFILE")
         return UserProfile.model_validate(item) if item else None
+
+
+def _set_clause(changes: Mapping[str, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """`SET`/`REMOVE` expression for `changes`; None values are removed rather than stored."""
+    names = {f"#f{i}": field for i, field in enumerate(changes)}
+    sets = [f"#f{i} = :v{i}" for i, value in enumerate(changes.values()) if value is not None]
+    removes = [f"#f{i}" for i, value in enumerate(changes.values()) if value is None]
+    values = {f":v{i}": value for i, value in enumerate(changes.values()) if value is not None}
+    expression = ("SET " + ", ".join(sets) if sets else "") + (" REMOVE " + ", ".join(removes) if removes else "")
+    return expression.strip(), names, values
 
 
 def _chatbot_sk(chatbot_id: str) -> str:
@@ -145,13 +156,12 @@ class DynamoChatbotStore:
         return [chatbot for item in items if (chatbot := _live_chatbot(item))]
 
     def update(self, tenant_id: str, chatbot_id: str, changes: Mapping[str, Any]) -> Chatbot | None:
-        names = {f"#f{i}": field for i, field in enumerate(changes)}
-        values = {f":v{i}": value for i, value in enumerate(changes.values())}
+        expression, names, values = _set_clause(changes)
         try:
             updated = self.table.client.update_item(
                 TableName=self.table.name,
                 Key=serialize({"PK": tenant_key(tenant_id), "SK": _chatbot_sk(chatbot_id)}),
-                UpdateExpression="SET " + ", ".join(f"{name} = :v{i}" for i, name in enumerate(names)),
+                UpdateExpression=expression,
                 ConditionExpression="attribute_exists(PK) AND attribute_not_exists(deleted_at)",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=serialize(values),
@@ -174,3 +184,76 @@ class DynamoChatbotStore:
         except self.table.client.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+
+def _document_sk(chatbot_id: str, document_id: str) -> str:
+    return f"DOC#{chatbot_id}#{document_id}"
+
+
+def _live_document(item: Mapping[str, Any] | None) -> Document | None:
+    if not item or item.get("deleted_at"):
+        return None
+    return Document.model_validate(item)
+
+
+class DynamoDocumentStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def _key(self, tenant_id: str, chatbot_id: str, document_id: str) -> dict[str, Any]:
+        return serialize({"PK": tenant_key(tenant_id), "SK": _document_sk(chatbot_id, document_id)})
+
+    def add(self, document: Document) -> None:
+        record = _record(document, PK=tenant_key(document.tenant_id), SK=_document_sk(document.chatbot_id, document.id))
+        self.table.client.put_item(**self.table.put_new(record))
+
+    def get(self, tenant_id: str, chatbot_id: str, document_id: str) -> Document | None:
+        return _live_document(self.table.get(tenant_key(tenant_id), _document_sk(chatbot_id, document_id)))
+
+    def list(self, tenant_id: str, chatbot_id: str) -> list[Document]:
+        items = self.table.query_prefix(tenant_key(tenant_id), f"DOC#{chatbot_id}#")
+        return [document for item in items if (document := _live_document(item))]
+
+    def _update(self, document: Document, changes: Mapping[str, Any], condition: str, **values: Any) -> Document | None:
+        expression, names, change_values = _set_clause(changes)
+        try:
+            updated = self.table.client.update_item(
+                TableName=self.table.name,
+                Key=self._key(document.tenant_id, document.chatbot_id, document.id),
+                UpdateExpression=expression,
+                ConditionExpression=f"attribute_exists(PK) AND attribute_not_exists(deleted_at) AND ({condition})",
+                ExpressionAttributeNames={
+                    **names,
+                    **{name: name[1:] for name in ("#status", "#source") if name in condition},
+                },
+                ExpressionAttributeValues=serialize({**change_values, **values}),
+                ReturnValues="ALL_NEW",
+            )
+        except self.table.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return _live_document(deserialize(updated["Attributes"]))
+
+    def claim(self, document: Document, source: str, now: datetime) -> Document | None:
+        changes = {"status": "processing", "source": source, "error": None, "updated_at": timestamp(now)}
+        # A redelivered notification of an upload that already ended leaves the document alone; one that is
+        # still `processing` (a crashed or timed-out attempt) is taken up again.
+        condition = "attribute_not_exists(#source) OR #source <> :source OR #status = :processing"
+        return self._update(document, changes, condition, **{":source": source, ":processing": "processing"})
+
+    def finish(self, document: Document, source: str, changes: Mapping[str, Any]) -> Document | None:
+        stamped = {**changes, "updated_at": timestamp(utcnow())}
+        return self._update(document, stamped, "#source = :source", **{":source": source})
+
+    def soft_delete(self, tenant_id: str, chatbot_id: str, document_id: str, deleted_at: datetime) -> Document | None:
+        try:
+            previous = self.table.client.update_item(
+                TableName=self.table.name,
+                Key=self._key(tenant_id, chatbot_id, document_id),
+                UpdateExpression="SET deleted_at = :now, updated_at = :now",
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(deleted_at)",
+                ExpressionAttributeValues=serialize({":now": timestamp(deleted_at)}),
+                ReturnValues="ALL_OLD",
+            )
+        except self.table.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return Document.model_validate(deserialize(previous["Attributes"]))

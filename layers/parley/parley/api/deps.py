@@ -11,6 +11,7 @@ from parley.domain.accounts import Caller
 from parley.errors import Unauthorized
 from parley.services.accounts import AccountService, resolve_caller
 from parley.services.chatbots import ChatbotService
+from parley.services.documents import DocumentService
 
 
 def _container() -> Container:
@@ -48,7 +49,12 @@ def _chatbots(container: ContainerDep) -> ChatbotService:
     return container.chatbots
 
 
+def _documents(container: ContainerDep) -> DocumentService:
+    return container.documents
+
+
 CurrentCaller = Annotated[Caller, Depends(_caller)]
 BearerToken = Annotated[str, Depends(bearer_token)]
 AccountServiceDep = Annotated[AccountService, Depends(_accounts)]
 ChatbotServiceDep = Annotated[ChatbotService, Depends(_chatbots)]
+DocumentServiceDep = Annotated[DocumentService, Depends(_documents)]

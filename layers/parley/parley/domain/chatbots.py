@@ -54,6 +54,8 @@ Temperature = Annotated[float, Field(ge=0, le=2)]
 MaxTokens = Annotated[int, Field(ge=1, le=4096)]
 TopK = Annotated[int, Field(ge=1, le=50)]
 Origins = Annotated[list[str], Field(max_length=20), AfterValidator(_normalize_origins)]
+ChunkSize = Annotated[int, Field(ge=100, le=2000)]
+ChunkOverlap = Annotated[int, Field(ge=0, le=200)]
 
 
 class ChatbotSettings(BaseModel):
@@ -69,6 +71,9 @@ class ChatbotSettings(BaseModel):
     top_k: TopK = 5
     visibility: Visibility = "private"
     allowed_origins: Origins = []
+    # How this chatbot's documents are cut into passages (tokens); applies to documents indexed afterwards.
+    chunk_size: ChunkSize = 400
+    chunk_overlap: ChunkOverlap = 60
 
 
 class ChatbotCreate(Request, ChatbotSettings):
@@ -88,6 +93,8 @@ class ChatbotUpdate(Request):
     top_k: TopK | None = None
     visibility: Visibility | None = None
     allowed_origins: Origins | None = None
+    chunk_size: ChunkSize | None = None
+    chunk_overlap: ChunkOverlap | None = None
 
     @model_validator(mode="after")
     def _reject_nulls(self) -> ChatbotUpdate:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
+
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -26,6 +30,12 @@ class Request(BaseModel):
     """Base of request bodies: unknown fields are a client mistake, not something to drop silently."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Consecutive slices of at most `size` items (itertools.batched arrived in 3.12)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def timestamp(moment: datetime) -> str:

@@ -1,0 +1,66 @@
+"""Pinecone serverless: one namespace per tenant; upserts batched under its record-count and request-size caps."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from parley.domain.common import batched
+from parley.domain.vectors import VectorRecord
+from parley.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from pinecone import GrpcIndex, Index
+
+MAX_RECORDS = 1000
+# Pinecone caps an upsert request at 2 MB; sizes are measured as the JSON the SDK sends, with room for the envelope.
+MAX_REQUEST_BYTES = 2_000_000 - 16_384
+DELETE_BATCH = 1000
+
+
+def _payload(record: VectorRecord) -> dict[str, Any]:
+    return {"id": record.id, "values": record.values, "metadata": record.metadata.stored()}
+
+
+def upsert_batches(records: Sequence[VectorRecord]) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    size = 0
+    for record in records:
+        payload = _payload(record)
+        cost = len(json.dumps(payload, separators=(",", ":"))) + 1
+        if batch and (len(batch) == MAX_RECORDS or size + cost > MAX_REQUEST_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(payload)
+        size += cost
+    if batch:
+        yield batch
+
+
+class PineconeIndex:
+    def __init__(self, index: Index | GrpcIndex, dimension: int) -> None:
+        self.index = index
+        self.dimension = dimension
+        self._checked = False
+
+    def _check_dimension(self) -> None:
+        # Vectors of another embedder would be silently meaningless; refuse to mix them.
+        if not self._checked:
+            actual = self.index.describe_index_stats().dimension
+            if actual and actual != self.dimension:
+                raise ConfigurationError(f"the Pinecone index has dimension {actual}, the embedder {self.dimension}")
+            self._checked = True
+
+    def upsert(self, namespace: str, records: Sequence[VectorRecord]) -> None:
+        self._check_dimension()
+        for batch in upsert_batches(records):
+            self.index.upsert(vectors=batch, namespace=namespace)
+
+    def ids(self, namespace: str, prefix: str) -> list[str]:
+        pages = self.index.list(prefix=prefix, namespace=namespace)
+        return [item.id for page in pages for item in page.vectors if item.id is not None]
+
+    def delete(self, namespace: str, ids: Sequence[str]) -> None:
+        for batch in batched(ids, DELETE_BATCH):
+            self.index.delete(ids=list(batch), namespace=namespace)

@@ -1,0 +1,38 @@
+"""S3 as the store of uploaded files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from parley.errors import ObjectChanged
+
+
+class S3BlobStore:
+    def __init__(self, client: Any, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    def upload_url(self, key: str, content_type: str, expires_in: int) -> str:
+        # Content-Type is signed: S3 refuses an upload that declares another type.
+        return str(
+            self.client.generate_presigned_url(
+                "put_object",
+                Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type},
+                ExpiresIn=expires_in,
+                HttpMethod="PUT",
+            )
+        )
+
+    def read(self, key: str, etag: str | None = None) -> bytes:
+        options = {"IfMatch": etag} if etag else {}
+        try:
+            return bytes(self.client.get_object(Bucket=self.bucket, Key=key, **options)["Body"].read())
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "NoSuchKey", "404", "412"):
+                raise ObjectChanged(f"{key} changed or disappeared") from error
+            raise
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)

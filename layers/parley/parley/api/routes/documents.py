@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from parley.api.deps import CurrentCaller, DocumentServiceDep
+from parley.domain.documents import Document, DocumentCreate, DocumentList, DocumentPublic, DocumentUpload
+
+router = APIRouter(prefix="/chatbots/{chatbot_id}/documents")
+
+
+def _public(document: Document) -> DocumentPublic:
+    return DocumentPublic.model_validate(document.model_dump())
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_document(
+    chatbot_id: str, body: DocumentCreate, caller: CurrentCaller, documents: DocumentServiceDep
+) -> DocumentUpload:
+    """Register a file and get the URL to upload it to; indexing starts when the upload lands."""
+    document, ticket = documents.create(caller.tenant_id, chatbot_id, body)
+    return DocumentUpload(document=_public(document), upload=ticket)
+
+
+@router.get("")
+def list_documents(chatbot_id: str, caller: CurrentCaller, documents: DocumentServiceDep) -> DocumentList:
+    return DocumentList(items=[_public(document) for document in documents.list(caller.tenant_id, chatbot_id)])
+
+
+@router.get("/{document_id}")
+def get_document(
+    chatbot_id: str, document_id: str, caller: CurrentCaller, documents: DocumentServiceDep
+) -> DocumentPublic:
+    return _public(documents.get(caller.tenant_id, chatbot_id, document_id))
+
+
+@router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_document(
+    chatbot_id: str, document_id: str, caller: CurrentCaller, documents: DocumentServiceDep
+) -> Response:
+    documents.delete(caller.tenant_id, chatbot_id, document_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,134 @@
+"""Documents a tenant uploads to a chatbot, and the rules for what may be uploaded."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from parley.domain.common import Model, Request
+
+DocumentStatus = Literal["pending_upload", "processing", "indexed", "failed"]
+Kind = Literal["pdf", "docx", "html", "markdown", "text", "csv"]
+
+
+@dataclass(frozen=True)
+class FileType:
+    kind: Kind
+    content_type: str  # the canonical type the object is stored with
+    accepted: frozenset[str]  # what browsers and tools send for such a file
+
+
+_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+FILE_TYPES: dict[str, FileType] = {
+    ".pdf": FileType("pdf", "application/pdf", frozenset({"application/pdf"})),
+    ".docx": FileType("docx", _DOCX, frozenset({_DOCX})),
+    ".html": FileType("html", "text/html", frozenset({"text/html"})),
+    ".htm": FileType("html", "text/html", frozenset({"text/html"})),
+    ".md": FileType("markdown", "text/markdown", frozenset({"text/markdown", "text/x-markdown", "text/plain"})),
+    ".markdown": FileType("markdown", "text/markdown", frozenset({"text/markdown", "text/x-markdown", "text/plain"})),
+    ".txt": FileType("text", "text/plain", frozenset({"text/plain"})),
+    ".csv": FileType("csv", "text/csv", frozenset({"text/csv", "application/csv", "application/vnd.ms-excel"})),
+}
+
+
+def file_type(filename: str, content_type: str) -> FileType | None:
+    """The supported type a file is, judged by extension and declared content type together."""
+    found = FILE_TYPES.get(PurePosixPath(filename.lower()).suffix)
+    declared = content_type.split(";", maxsplit=1)[0].strip().lower()
+    return found if found and declared in found.accepted else None
+
+
+def safe_filename(filename: str) -> str:
+    """A name safe in an object key and a download header: no paths, no control or exotic characters."""
+    name = unicodedata.normalize("NFKC", filename).replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_") or "document"
+    suffix = re.sub(r"[^A-Za-z0-9]+", "", suffix).lower()
+    return f"{stem[:150]}.{suffix}" if suffix else stem[:150]
+
+
+def object_key(tenant_id: str, chatbot_id: str, document_id: str, filename: str) -> str:
+    return f"tenants/{tenant_id}/chatbots/{chatbot_id}/documents/{document_id}/{safe_filename(filename)}"
+
+
+_KEY = re.compile(r"^tenants/([0-9a-f]{32})/chatbots/([0-9a-f]{32})/documents/([0-9a-f]{32})/[^/]+$")
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    tenant_id: str
+    chatbot_id: str
+    document_id: str
+
+
+def parse_object_key(key: str) -> DocumentRef | None:
+    """Which document an uploaded object belongs to, or None for a key Parley did not hand out."""
+    found = _KEY.match(key)
+    return DocumentRef(*found.groups()) if found else None
+
+
+DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+class DocumentCreate(Request):
+    filename: DisplayName
+    content_type: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    size_bytes: Annotated[int, Field(gt=0)]
+
+
+class Document(Model):
+    id: str
+    tenant_id: str
+    chatbot_id: str
+    filename: str
+    content_type: str
+    kind: Kind
+    size_bytes: int
+    object_key: str
+    status: DocumentStatus
+    chunk_count: int = 0
+    token_count: int = 0
+    error: str | None = None
+    # Which upload of the object the current status describes (eTag and event time or sequencer).
+    source: str | None = None
+    duration_ms: int | None = None
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+
+
+class DocumentPublic(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    status: DocumentStatus
+    chunk_count: int
+    token_count: int
+    error: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class UploadTicket(BaseModel):
+    url: str
+    method: Literal["PUT"] = "PUT"
+    headers: dict[str, str]
+    expires_in: int
+
+
+class DocumentUpload(BaseModel):
+    document: DocumentPublic
+    upload: UploadTicket
+
+
+class DocumentList(BaseModel):
+    items: list[DocumentPublic]

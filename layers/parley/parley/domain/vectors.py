@@ -1,0 +1,36 @@
+"""What the vector index holds for each chunk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+def vector_id(document_id: str, chunk_no: int) -> str:
+    # Listable by the `<document_id>#` prefix: Pinecone serverless cannot delete by metadata filter.
+    return f"{document_id}#{chunk_no}"
+
+
+def document_prefix(document_id: str) -> str:
+    return f"{document_id}#"
+
+
+class ChunkMetadata(BaseModel):
+    chatbot_id: str
+    document_id: str
+    filename: str
+    chunk_no: int
+    page: int | None = None
+    heading: str | None = None
+    text: str
+
+    def stored(self) -> dict[str, Any]:
+        """The metadata as an index stores it (no nulls: Pinecone refuses them)."""
+        return self.model_dump(exclude_none=True)
+
+
+class VectorRecord(BaseModel):
+    id: str
+    values: list[float]
+    metadata: ChunkMetadata

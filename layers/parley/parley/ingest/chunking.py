@@ -1,0 +1,94 @@
+"""Token-aware recursive chunking: split on paragraphs, then lines, then sentences, then words; merge with overlap."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from parley.ingest.extract import Block
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
+
+
+def count_tokens(text: str) -> int:
+    """An estimate of model tokens (words and punctuation marks), close to BPE counts for English prose."""
+    return len(_TOKEN.findall(text))
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    size: int = 400
+    overlap: int = 60
+
+    def __post_init__(self) -> None:
+        if self.size < 20 or not 0 <= self.overlap < self.size // 2:
+            raise ValueError("chunk size must be at least 20 tokens and overlap under half of it")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    no: int
+    text: str
+    tokens: int
+    page: int | None
+    heading: str | None
+
+
+def _split(text: str, limit: int, separators: Sequence[str | re.Pattern[str]]) -> Iterator[str]:
+    """Pieces of `text` no longer than `limit` tokens, cut at the coarsest boundary that works."""
+    if count_tokens(text) <= limit:
+        yield text
+        return
+    if not separators:
+        words = text.split()
+        # Words alone still too long (a URL, a table row): cut by words at the limit.
+        for start in range(0, len(words), max(1, limit // 2)):
+            yield " ".join(words[start : start + max(1, limit // 2)])
+        return
+    separator, rest = separators[0], separators[1:]
+    parts = separator.split(text) if isinstance(separator, re.Pattern) else text.split(separator)
+    for part in parts:
+        if part.strip():
+            yield from _split(part.strip(), limit, rest)
+
+
+_SEPARATORS: tuple[str | re.Pattern[str], ...] = ("\n\n", "\n", _SENTENCE_END, "; ", ", ")
+
+
+def chunk_blocks(blocks: Sequence[Block], plan: ChunkPlan) -> list[Chunk]:
+    """Chunks of at most `plan.size` tokens; consecutive chunks of a block share about `plan.overlap` tokens."""
+    chunks: list[Chunk] = []
+    for block in blocks:
+        limit = max(plan.size // 2, plan.size - count_tokens(block.heading or ""))
+        pieces = [(piece, count_tokens(piece)) for piece in _split(block.text, limit, _SEPARATORS)]
+        window: list[tuple[str, int]] = []
+        for piece in pieces:
+            if window and sum(tokens for _, tokens in window) + piece[1] > limit:
+                chunks.append(_chunk(len(chunks), window, block))
+                window = _overlap(window, plan.overlap)
+                while window and sum(tokens for _, tokens in window) + piece[1] > limit:
+                    window.pop(0)
+            window.append(piece)
+        if window:
+            chunks.append(_chunk(len(chunks), window, block))
+    return chunks
+
+
+def _overlap(window: list[tuple[str, int]], budget: int) -> list[tuple[str, int]]:
+    """The trailing pieces of a finished chunk, up to `budget` tokens, that open the next one."""
+    kept: list[tuple[str, int]] = []
+    for piece in reversed(window):
+        if sum(tokens for _, tokens in kept) + piece[1] > budget:
+            break
+        kept.insert(0, piece)
+    return kept
+
+
+def _chunk(no: int, window: list[tuple[str, int]], block: Block) -> Chunk:
+    text = "\n".join(piece for piece, _ in window)
+    if block.heading:
+        # The heading travels with the chunk so a passage found alone still says what it is about.
+        text = f"{block.heading}\n{text}"
+    return Chunk(no=no, text=text, tokens=count_tokens(text), page=block.page, heading=block.heading)

@@ -1,0 +1,168 @@
+"""DocumentIndexer: one uploaded object → extracted, chunked, embedded and upserted; the document always ends
+`indexed` or `failed` with a reason."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from parley.domain.common import batched, utcnow
+from parley.domain.documents import Document, parse_object_key
+from parley.domain.vectors import ChunkMetadata, VectorRecord, document_prefix, vector_id
+from parley.errors import ObjectChanged
+from parley.ingest.chunking import Chunk, ChunkPlan, chunk_blocks
+from parley.ingest.extract import UnreadableDocument, extract
+from parley.observability import logger, metrics
+from parley.ports import BlobStore, ChatbotStore, DocumentStore, Embedder, VectorIndex
+
+# Chunks embedded and upserted together; adapters split further to fit their APIs' request limits.
+EMBED_WINDOW = 1000
+
+
+@dataclass(frozen=True)
+class ObjectCreated:
+    """The part of an S3 ObjectCreated notification record the indexer needs."""
+
+    key: str
+    size: int
+    etag: str
+    sequencer: str
+
+    @property
+    def source(self) -> str:
+        # Identifies one upload: the same notification delivered twice carries the same pair.
+        return f"{self.etag}/{self.sequencer}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # indexed | failed | skipped | ignored
+    document_id: str | None = None
+    chunks: int = 0
+
+
+class DocumentIndexer:
+    def __init__(
+        self,
+        documents: DocumentStore,
+        chatbots: ChatbotStore,
+        blobs: BlobStore,
+        embedder: Embedder,
+        index: VectorIndex,
+        *,
+        max_bytes: int,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.documents = documents
+        self.chatbots = chatbots
+        self.blobs = blobs
+        self.embedder = embedder
+        self.index = index
+        self.max_bytes = max_bytes
+        self.clock = clock
+
+    def index_object(self, event: ObjectCreated, *, final_attempt: bool = True) -> Outcome:
+        """Index the document behind `event`. Unexpected errors propagate so the message is retried; on the final
+        attempt the document is marked failed first, so nothing stays `processing` once the message is gone."""
+        ref = parse_object_key(event.key)
+        document = self.documents.get(ref.tenant_id, ref.chatbot_id, ref.document_id) if ref else None
+        if document is None or document.object_key != event.key:
+            logger.warning("Object matches no live document; dropped", extra={"key_shape_ok": ref is not None})
+            return Outcome("ignored")
+        logger.append_keys(tenant_id=document.tenant_id, document_id=document.id)
+        claimed = self.documents.claim(document, event.source, self.clock())
+        if claimed is None:
+            logger.info("Upload already processed, or document deleted; skipped")
+            return Outcome("skipped", document.id)
+        started = time.perf_counter()
+        try:
+            chunks = self._index(claimed, event)
+        except UnreadableDocument as error:
+            return self._fail(claimed, event, error.message)
+        except ObjectChanged:
+            logger.info("Object changed since this event; its newer event will index it")
+            return Outcome("skipped", document.id)
+        except Exception:
+            if final_attempt:
+                self._fail(claimed, event, "Indexing failed repeatedly because of an internal error; upload it again")
+            raise
+        duration_ms = int((time.perf_counter() - started) * 1000)
+        finished = self.documents.finish(
+            claimed,
+            event.source,
+            {
+                "status": "indexed",
+                "error": None,
+                "chunk_count": len(chunks),
+                "token_count": sum(chunk.tokens for chunk in chunks),
+                "duration_ms": duration_ms,
+            },
+        )
+        if finished is None:
+            self._forget_if_deleted(claimed)
+            return Outcome("skipped", document.id)
+        metrics.add_metric(name="DocumentsIndexed", unit="Count", value=1)
+        metrics.add_metric(name="ChunksIndexed", unit="Count", value=len(chunks))
+        logger.info("Document indexed", extra={"chunks": len(chunks), "duration_ms": duration_ms})
+        return Outcome("indexed", document.id, len(chunks))
+
+    def _index(self, document: Document, event: ObjectCreated) -> list[Chunk]:
+        limit_mb = self.max_bytes // 1_000_000
+        if event.size > self.max_bytes:
+            raise UnreadableDocument(f"The file is larger than the {limit_mb} MB limit")
+        data = self.blobs.read(event.key, event.etag)
+        if len(data) > self.max_bytes:
+            raise UnreadableDocument(f"The file is larger than the {limit_mb} MB limit")
+        chatbot = self.chatbots.get(document.tenant_id, document.chatbot_id)
+        if chatbot is None:
+            raise UnreadableDocument("The chatbot this document belongs to was deleted")
+        chunks = chunk_blocks(extract(data, document.kind), ChunkPlan(chatbot.chunk_size, chatbot.chunk_overlap))
+        namespace = document.tenant_id
+        for window in batched(chunks, EMBED_WINDOW):
+            vectors = self.embedder.embed_documents([chunk.text for chunk in window])
+            self.index.upsert(
+                namespace, [_record(document, chunk, values) for chunk, values in zip(window, vectors, strict=True)]
+            )
+        # A re-upload with fewer chunks leaves the old tail behind unless it is removed.
+        current = {vector_id(document.id, chunk.no) for chunk in chunks}
+        stale = [id_ for id_ in self.index.ids(namespace, document_prefix(document.id)) if id_ not in current]
+        if stale:
+            self.index.delete(namespace, stale)
+        return chunks
+
+    def _fail(self, document: Document, event: ObjectCreated, reason: str) -> Outcome:
+        logger.warning("Document failed", extra={"reason": reason})
+        metrics.add_metric(name="DocumentsFailed", unit="Count", value=1)
+        self.documents.finish(document, event.source, {"status": "failed", "error": reason, "chunk_count": 0})
+        forget_document(self.index, document)
+        return Outcome("failed", document.id)
+
+    def _forget_if_deleted(self, document: Document) -> None:
+        if self.documents.get(document.tenant_id, document.chatbot_id, document.id) is None:
+            logger.info("Document deleted while indexing; its vectors are removed")
+            forget_document(self.index, document)
+
+
+def forget_document(index: VectorIndex, document: Document) -> None:
+    """Remove every vector of the document from its tenant's namespace."""
+    ids = index.ids(document.tenant_id, document_prefix(document.id))
+    if ids:
+        index.delete(document.tenant_id, ids)
+
+
+def _record(document: Document, chunk: Chunk, values: list[float]) -> VectorRecord:
+    return VectorRecord(
+        id=vector_id(document.id, chunk.no),
+        values=values,
+        metadata=ChunkMetadata(
+            chatbot_id=document.chatbot_id,
+            document_id=document.id,
+            filename=document.filename,
+            chunk_no=chunk.no,
+            page=chunk.page,
+            heading=chunk.heading,
+            text=chunk.text,
+        ),
+    )

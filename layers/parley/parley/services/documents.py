@@ -1,0 +1,90 @@
+"""Documents of a chatbot: accepting uploads, listing them, and deleting them with their vectors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from parley.domain.common import new_id, utcnow
+from parley.domain.documents import Document, DocumentCreate, UploadTicket, file_type, object_key
+from parley.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
+from parley.ingest.indexer import forget_document
+from parley.observability import logger
+from parley.ports import BlobStore, ChatbotStore, DocumentStore, VectorIndex
+
+SUPPORTED = "PDF, Word (.docx), HTML, Markdown, plain text or CSV"
+
+
+class DocumentService:
+    def __init__(
+        self,
+        documents: DocumentStore,
+        chatbots: ChatbotStore,
+        blobs: BlobStore,
+        index: Callable[[], VectorIndex],
+        *,
+        max_bytes: int,
+        upload_ttl: int = 900,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.documents = documents
+        self.chatbots = chatbots
+        self.blobs = blobs
+        # The vector index client is only built when a delete needs it.
+        self.index = index
+        self.max_bytes = max_bytes
+        self.upload_ttl = upload_ttl
+        self.clock = clock
+
+    def _chatbot_exists(self, tenant_id: str, chatbot_id: str) -> None:
+        if self.chatbots.get(tenant_id, chatbot_id) is None:
+            raise NotFound("Chatbot not found")
+
+    def create(self, tenant_id: str, chatbot_id: str, request: DocumentCreate) -> tuple[Document, UploadTicket]:
+        """Record the document and hand out a presigned URL to upload its file to."""
+        self._chatbot_exists(tenant_id, chatbot_id)
+        kind = file_type(request.filename, request.content_type)
+        if kind is None:
+            raise UnsupportedMediaType(
+                f"{request.filename} ({request.content_type}) is not supported; upload {SUPPORTED}, "
+                "with a content type that matches the file extension"
+            )
+        if request.size_bytes > self.max_bytes:
+            raise PayloadTooLarge(f"Files may be at most {self.max_bytes // 1_000_000} MB")
+        now = self.clock()
+        document_id = new_id()
+        document = Document(
+            id=document_id,
+            tenant_id=tenant_id,
+            chatbot_id=chatbot_id,
+            filename=request.filename,
+            content_type=kind.content_type,
+            kind=kind.kind,
+            size_bytes=request.size_bytes,
+            object_key=object_key(tenant_id, chatbot_id, document_id, request.filename),
+            status="pending_upload",
+            created_at=now,
+            updated_at=now,
+        )
+        self.documents.add(document)
+        url = self.blobs.upload_url(document.object_key, kind.content_type, self.upload_ttl)
+        logger.info("Upload ticket issued", extra={"document_id": document_id, "kind": kind.kind})
+        return document, UploadTicket(url=url, headers={"content-type": kind.content_type}, expires_in=self.upload_ttl)
+
+    def list(self, tenant_id: str, chatbot_id: str) -> list[Document]:
+        self._chatbot_exists(tenant_id, chatbot_id)
+        return sorted(self.documents.list(tenant_id, chatbot_id), key=lambda document: document.created_at)
+
+    def get(self, tenant_id: str, chatbot_id: str, document_id: str) -> Document:
+        document = self.documents.get(tenant_id, chatbot_id, document_id)
+        if document is None:
+            raise NotFound("Document not found")
+        return document
+
+    def delete(self, tenant_id: str, chatbot_id: str, document_id: str) -> None:
+        """Delete the document, its file and its vectors; an indexing run in flight cleans up after itself."""
+        document = self.documents.soft_delete(tenant_id, chatbot_id, document_id, self.clock())
+        if document is None:
+            raise NotFound("Document not found")
+        self.blobs.delete(document.object_key)
+        forget_document(self.index(), document)

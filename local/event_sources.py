@@ -1,0 +1,136 @@
+"""SQS → Lambda as the event source mapping does it: batches, batching window, partial failures, and retries
+after the queue's visibility timeout (SQS itself moves a message to the dead-letter queue after maxReceiveCount)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from local.template import REGION
+
+log = logging.getLogger("local")
+
+
+@dataclass(frozen=True)
+class SqsSource:
+    function: str
+    queue_url: str
+    queue_arn: str
+    batch_size: int = 10
+    window_seconds: float = 0
+    report_failures: bool = False
+
+
+def sqs_sources(template: Mapping[str, Any], resolve: Callable[[Any], Any]) -> list[SqsSource]:
+    """Every SQS event of every function, with the queue resolved to the provisioned one."""
+    sources = []
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for event in resource["Properties"].get("Events", {}).values():
+            if event["Type"] != "SQS":
+                continue
+            props = event["Properties"]
+            queue_ref = props["Queue"]  # !GetAtt Queue.Arn
+            logical_queue = queue_ref["Fn::GetAtt"][0]
+            sources.append(
+                SqsSource(
+                    function=logical_id,
+                    queue_url=resolve({"Ref": logical_queue}),
+                    queue_arn=resolve(queue_ref),
+                    batch_size=int(props.get("BatchSize", 10)),
+                    window_seconds=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+                    report_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                )
+            )
+    return sources
+
+
+def _record(message: dict[str, Any], source: SqsSource) -> dict[str, Any]:
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": message.get("MessageAttributes", {}),
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": source.queue_arn,
+        "awsRegion": REGION,
+    }
+
+
+class SqsPoller:
+    """One event source mapping: a thread that long-polls the queue and invokes the function with batches."""
+
+    def __init__(self, source: SqsSource, sqs: Any, invoke: Callable[[str, dict[str, Any]], Any]) -> None:
+        self.source = source
+        self.sqs = sqs
+        self.invoke = invoke
+        self.stopped = threading.Event()
+        self.batches = 0
+        self._thread = threading.Thread(target=self._run, name=f"sqs-{source.function}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self._thread.join(timeout=5)
+
+    def _receive(self) -> list[dict[str, Any]]:
+        """One batch: up to BatchSize messages, waiting at most the batching window once the first arrives."""
+        messages: list[dict[str, Any]] = []
+        deadline: float | None = None
+        while len(messages) < self.source.batch_size and not self.stopped.is_set():
+            wait = 1 if deadline is None else max(0, min(1, int(deadline - time.monotonic())))
+            received = self.sqs.receive_message(
+                QueueUrl=self.source.queue_url,
+                MaxNumberOfMessages=min(10, self.source.batch_size - len(messages)),
+                WaitTimeSeconds=wait,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            messages.extend(received)
+            if messages and deadline is None:
+                deadline = time.monotonic() + self.source.window_seconds
+            if messages and (not received or time.monotonic() >= (deadline or 0)):
+                break
+        return messages
+
+    def poll_once(self) -> int:
+        """Deliver one batch, if any; returns how many messages it held."""
+        messages = self._receive()
+        if not messages:
+            return 0
+        event = {"Records": [_record(message, self.source) for message in messages]}
+        try:
+            result = self.invoke(self.source.function, event) or {}
+            # Without ReportBatchItemFailures a normal return means the whole batch succeeded.
+            reported = result.get("batchItemFailures", []) if self.source.report_failures else []
+            failed = {item["itemIdentifier"] for item in reported}
+        except Exception:
+            log.exception("%s failed; the whole batch returns to the queue", self.source.function)
+            failed = {message["MessageId"] for message in messages}
+        done = [message for message in messages if message["MessageId"] not in failed]
+        if done:
+            self.sqs.delete_message_batch(
+                QueueUrl=self.source.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+        self.batches += 1
+        # Failed messages stay invisible until the queue's visibility timeout; SQS then redelivers them.
+        return len(messages)
+
+    def _run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.poll_once()
+            except Exception:
+                if not self.stopped.is_set():
+                    log.exception("polling %s failed", self.source.queue_url)
+                    time.sleep(1)

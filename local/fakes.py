@@ -1,0 +1,234 @@
+"""Local fakes of the OpenAI and Pinecone HTTP APIs, so that the real SDKs run in tests and benchmarks offline.
+
+They keep the limits of the real services that Parley must respect (inputs and tokens per embedding request,
+records and bytes per upsert), answer with the same JSON shapes, count every request, and can be told to fail.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
+
+Route = Callable[[dict[str, Any], dict[str, list[str]]], tuple[int, Any]]
+
+
+class FakeHttpApi:
+    """A JSON HTTP server on 127.0.0.1 with a table of routes; subclasses fill the table."""
+
+    def __init__(self) -> None:
+        self.requests: Counter[str] = Counter()
+        self._failures: list[tuple[int, dict[str, str]]] = []
+        self._lock = threading.Lock()
+        self.routes: dict[tuple[str, str], Route] = {}
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                fake._serve(self, "GET")
+
+            def do_POST(self) -> None:
+                fake._serve(self, "POST")
+
+            def log_message(self, *_: Any) -> None:  # requests are counted, not logged
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> FakeHttpApi:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def fail_next(self, count: int, status: int = 429, headers: dict[str, str] | None = None) -> None:
+        """Answer the next `count` requests with `status` (and e.g. a Retry-After header)."""
+        with self._lock:
+            self._failures.extend([(status, headers or {})] * count)
+
+    def _serve(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        url = urlsplit(handler.path)
+        length = int(handler.headers.get("content-length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        with self._lock:
+            self.requests[url.path] += 1
+            failure = self._failures.pop(0) if self._failures else None
+        if failure:
+            status, headers = failure
+            self._reply(handler, status, {"error": {"message": "injected failure", "type": "fake"}}, headers)
+            return
+        route = self.routes.get((method, url.path))
+        if route is None:
+            self._reply(handler, 404, {"error": {"message": f"no route {method} {url.path}"}})
+            return
+        body = json.loads(raw) if raw else {}
+        body["__bytes__"] = len(raw)
+        status, payload = route(body, parse_qs(url.query))
+        self._reply(handler, status, payload)
+
+    @staticmethod
+    def _reply(
+        handler: BaseHTTPRequestHandler, status: int, payload: Any, headers: dict[str, str] | None = None
+    ) -> None:
+        data = json.dumps(payload).encode()
+        handler.send_response(status)
+        handler.send_header("content-type", "application/json")
+        handler.send_header("content-length", str(len(data)))
+        for key, value in (headers or {}).items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+
+
+def fake_embedding(text: str, dimension: int) -> np.ndarray:
+    """A deterministic unit vector for `text`: equal texts embed equally, different texts differently."""
+    seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+    vector = np.random.default_rng(seed).standard_normal(dimension).astype(np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+class FakeOpenAI(FakeHttpApi):
+    """`/v1/embeddings` with the API's limits: 2,048 inputs and 300,000 tokens per request."""
+
+    MAX_INPUTS = 2048
+    MAX_TOKENS = 300_000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.routes[("POST", "/v1/embeddings")] = self._embeddings
+        self.embedded_inputs = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    def _embeddings(self, body: dict[str, Any], _: dict[str, list[str]]) -> tuple[int, Any]:
+        inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        # Real tokenizers give about one token per four characters of English.
+        tokens = sum(max(1, len(text) // 4) for text in inputs)
+        if len(inputs) > self.MAX_INPUTS or tokens > self.MAX_TOKENS:
+            return 400, {"error": {"message": f"{len(inputs)} inputs, {tokens} tokens: over the request limits"}}
+        dimension = int(body.get("dimensions") or 1536)
+        self.embedded_inputs += len(inputs)
+        data = []
+        for index, text in enumerate(inputs):
+            vector = fake_embedding(text, dimension)
+            embedding: Any = (
+                base64.b64encode(vector.tobytes()).decode()
+                if body.get("encoding_format") == "base64"
+                else vector.tolist()
+            )
+            data.append({"object": "embedding", "index": index, "embedding": embedding})
+        usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+        return 200, {"object": "list", "data": data, "model": body["model"], "usage": usage}
+
+
+class FakePinecone(FakeHttpApi):
+    """A Pinecone serverless index's data plane, with its caps of 1,000 records and 2 MB per upsert."""
+
+    MAX_RECORDS = 1000
+    MAX_BYTES = 2_000_000
+
+    def __init__(self, dimension: int) -> None:
+        super().__init__()
+        self.dimension = dimension
+        self.namespaces: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        self.upserted_records = 0
+        self.routes.update(
+            {
+                ("POST", "/vectors/upsert"): self._upsert,
+                ("GET", "/vectors/list"): self._list,
+                ("POST", "/vectors/delete"): self._delete,
+                ("POST", "/describe_index_stats"): self._stats,
+                ("POST", "/query"): self._query,
+            }
+        )
+
+    def _upsert(self, body: dict[str, Any], _: dict[str, list[str]]) -> tuple[int, Any]:
+        vectors = body.get("vectors", [])
+        if len(vectors) > self.MAX_RECORDS:
+            return 400, {"code": 3, "message": f"{len(vectors)} vectors exceed the 1000 per request"}
+        if body["__bytes__"] > self.MAX_BYTES:
+            return 413, {"code": 3, "message": f"request of {body['__bytes__']} bytes exceeds 2 MB"}
+        for vector in vectors:
+            if len(vector["values"]) != self.dimension:
+                return 400, {"code": 3, "message": f"vector dimension {len(vector['values'])} != {self.dimension}"}
+        namespace = self.namespaces[body.get("namespace", "")]
+        for vector in vectors:
+            namespace[vector["id"]] = vector
+        self.upserted_records += len(vectors)
+        return 200, {"upsertedCount": len(vectors)}
+
+    def _list(self, _: dict[str, Any], query: dict[str, list[str]]) -> tuple[int, Any]:
+        namespace = query.get("namespace", [""])[0]
+        prefix = query.get("prefix", [""])[0]
+        limit = int(query.get("limit", ["100"])[0])
+        start = int(query.get("paginationToken", ["0"])[0])
+        ids = sorted(id_ for id_ in self.namespaces.get(namespace, {}) if id_.startswith(prefix))
+        page = ids[start : start + limit]
+        result: dict[str, Any] = {
+            "vectors": [{"id": id_} for id_ in page],
+            "namespace": namespace,
+            "usage": {"readUnits": 1},
+        }
+        if start + limit < len(ids):
+            result["pagination"] = {"next": str(start + limit)}
+        return 200, result
+
+    def _delete(self, body: dict[str, Any], _: dict[str, list[str]]) -> tuple[int, Any]:
+        namespace = self.namespaces.get(body.get("namespace", ""), {})
+        if len(body.get("ids", [])) > 1000:
+            return 400, {"code": 3, "message": "at most 1000 ids per delete"}
+        for id_ in body.get("ids", []):
+            namespace.pop(id_, None)
+        return 200, {}
+
+    def _stats(self, _: dict[str, Any], __: dict[str, list[str]]) -> tuple[int, Any]:
+        namespaces = {name: {"vectorCount": len(vectors)} for name, vectors in self.namespaces.items() if vectors}
+        total = sum(item["vectorCount"] for item in namespaces.values())
+        return 200, {
+            "dimension": self.dimension,
+            "indexFullness": 0.0,
+            "totalVectorCount": total,
+            "namespaces": namespaces,
+        }
+
+    def _query(self, body: dict[str, Any], _: dict[str, list[str]]) -> tuple[int, Any]:
+        namespace = self.namespaces.get(body.get("namespace", ""), {})
+        wanted = body.get("filter", {})
+        query = np.asarray(body["vector"], dtype=np.float32)
+        matches: list[dict[str, Any]] = []
+        for id_, vector in namespace.items():
+            metadata = vector.get("metadata", {})
+            if all(_matches(metadata.get(key), condition) for key, condition in wanted.items()):
+                score = float(np.dot(query, np.asarray(vector["values"], dtype=np.float32)))
+                matches.append(
+                    {"id": id_, "score": score, "metadata": metadata if body.get("includeMetadata") else None}
+                )
+        matches.sort(key=lambda match: -match["score"])
+        return 200, {"matches": matches[: int(body.get("topK", 10))], "namespace": body.get("namespace", "")}
+
+
+def _matches(value: Any, condition: Any) -> bool:
+    if isinstance(condition, dict):
+        if "$eq" in condition:
+            return bool(value == condition["$eq"])
+        if "$in" in condition:
+            return value in condition["$in"]
+    return bool(value == condition)
