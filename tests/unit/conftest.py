@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 from parley.domain.accounts import SignIn, Tenant, Tokens, UserProfile
+from local.fakes import fake_embedding
 from parley.domain.chatbots import Chatbot
 from parley.domain.common import timestamp
-from parley.errors import EmailTaken, InvalidCredentials, Unauthorized
+from parley.domain.documents import Document
+from parley.domain.vectors import VectorRecord
+from parley.errors import EmailTaken, InvalidCredentials, ObjectChanged, Unauthorized
 
 
 class FakeIdentityProvider:
@@ -105,3 +108,112 @@ def account_store() -> InMemoryAccountStore:
 @pytest.fixture
 def chatbot_store() -> InMemoryChatbotStore:
     return InMemoryChatbotStore()
+
+
+class InMemoryDocumentStore:
+    def __init__(self) -> None:
+        self.items: dict[str, Document] = {}
+
+    def add(self, document: Document) -> None:
+        self.items[document.id] = document
+
+    def get(self, tenant_id: str, chatbot_id: str, document_id: str) -> Document | None:
+        document = self.items.get(document_id)
+        if document and document.tenant_id == tenant_id and document.chatbot_id == chatbot_id and not document.deleted_at:
+            return document
+        return None
+
+    def list(self, tenant_id: str, chatbot_id: str) -> list[Document]:
+        return [d for d in self.items.values() if self.get(tenant_id, chatbot_id, d.id)]
+
+    def _change(self, document: Document, changes: Mapping[str, Any]) -> Document:
+        updated = Document.model_validate({**self.items[document.id].model_dump(mode="json"), **changes})
+        self.items[document.id] = updated
+        return updated
+
+    def claim(self, document: Document, source: str, now: datetime) -> Document | None:
+        current = self.get(document.tenant_id, document.chatbot_id, document.id)
+        if current is None or (current.source == source and current.status != "processing"):
+            return None
+        return self._change(current, {"status": "processing", "source": source, "error": None})
+
+    def finish(self, document: Document, source: str, changes: Mapping[str, Any]) -> Document | None:
+        current = self.get(document.tenant_id, document.chatbot_id, document.id)
+        if current is None or current.source != source:
+            return None
+        return self._change(current, changes)
+
+    def soft_delete(self, tenant_id: str, chatbot_id: str, document_id: str, deleted_at: datetime) -> Document | None:
+        current = self.get(tenant_id, chatbot_id, document_id)
+        if current is None:
+            return None
+        self._change(current, {"deleted_at": timestamp(deleted_at)})
+        return current
+
+
+class InMemoryBlobStore:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def upload_url(self, key: str, content_type: str, expires_in: int) -> str:
+        return f"https://uploads.test/{key}?type={content_type}&ttl={expires_in}"
+
+    def read(self, key: str, etag: str | None = None) -> bytes:
+        if key not in self.objects:
+            raise ObjectChanged(key)
+        return self.objects[key]
+
+    def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+
+class HashEmbedder:
+    model, dimension = "hash", 8
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.fail = False
+
+    def embed_documents(self, texts):
+        self.calls += 1
+        if self.fail:
+            raise RuntimeError("embedding service down")
+        return [fake_embedding(text, self.dimension).tolist() for text in texts]
+
+    def embed_query(self, text):
+        return self.embed_documents([text])[0]
+
+
+class InMemoryVectorIndex:
+    def __init__(self) -> None:
+        self.namespaces: dict[str, dict[str, VectorRecord]] = {}
+
+    def upsert(self, namespace, records):
+        self.namespaces.setdefault(namespace, {}).update({record.id: record for record in records})
+
+    def ids(self, namespace, prefix):
+        return [id_ for id_ in self.namespaces.get(namespace, {}) if id_.startswith(prefix)]
+
+    def delete(self, namespace, ids):
+        for id_ in ids:
+            self.namespaces.get(namespace, {}).pop(id_, None)
+
+
+@pytest.fixture
+def document_store() -> InMemoryDocumentStore:
+    return InMemoryDocumentStore()
+
+
+@pytest.fixture
+def blobs() -> InMemoryBlobStore:
+    return InMemoryBlobStore()
+
+
+@pytest.fixture
+def embedder() -> HashEmbedder:
+    return HashEmbedder()
+
+
+@pytest.fixture
+def vector_index() -> InMemoryVectorIndex:
+    return InMemoryVectorIndex()

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from parley.domain.chatbots import ChatbotCreate, ChatbotUpdate
-from parley.errors import NotFound
+from parley.errors import NotFound, ValidationFailed
 from parley.services.chatbots import ChatbotService
 
 
@@ -82,3 +82,11 @@ def test_list_is_in_creation_order(service):
         service.create("t1", ChatbotCreate(name=name))
 
     assert [chatbot.name for chatbot in service.list("t1")] == names
+
+
+def test_chunk_overlap_must_stay_under_half_the_chunk_size(service):
+    chatbot = service.create("t1", ChatbotCreate(name="Support", chunk_size=400, chunk_overlap=60))
+
+    with pytest.raises(ValidationFailed):
+        service.update("t1", chatbot.id, ChatbotUpdate(chunk_size=100))
+    assert service.update("t1", chatbot.id, ChatbotUpdate(chunk_size=200, chunk_overlap=0)).chunk_overlap == 0

@@ -54,6 +54,8 @@ def test_invalid_origins_are_refused(origin):
         {"name": "ok", "visibility": "secret"},
         {"name": "ok", "allowed_origins": ["not an origin"]},
         {"name": "ok", "unknown_field": 1},
+        {"name": "ok", "chunk_size": 100, "chunk_overlap": 50},
+        {"name": "ok", "chunk_size": 50},
     ],
 )
 def test_chatbot_create_rejects_out_of_range_input(fields):

@@ -27,6 +27,12 @@ class InvalidInput(ParleyError):
     code, status = "invalid_input", 400
 
 
+class ValidationFailed(ParleyError):
+    """Input that is well-formed but breaks a rule spanning several fields (same code as schema errors)."""
+
+    code, status = "validation_error", 422
+
+
 class WeakPassword(ParleyError):
     code, status = "weak_password", 400
 

@@ -40,6 +40,11 @@ def _normalize_origins(values: list[str]) -> list[str]:
     return list(dict.fromkeys(normalize_origin(value) for value in values))
 
 
+def check_chunking(size: int, overlap: int) -> None:
+    if overlap * 2 >= size:
+        raise ValueError(f"chunk_overlap ({overlap}) must be less than half of chunk_size ({size})")
+
+
 def new_public_key() -> str:
     """A publishable key: safe to embed in a web page, it only opens the chatbot's public chat."""
     return "pk_" + secrets.token_urlsafe(24)
@@ -77,7 +82,10 @@ class ChatbotSettings(BaseModel):
 
 
 class ChatbotCreate(Request, ChatbotSettings):
-    pass
+    @model_validator(mode="after")
+    def _check_chunking(self) -> ChatbotCreate:
+        check_chunking(self.chunk_size, self.chunk_overlap)
+        return self
 
 
 class ChatbotUpdate(Request):

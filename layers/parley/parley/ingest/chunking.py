@@ -77,13 +77,40 @@ def chunk_blocks(blocks: Sequence[Block], plan: ChunkPlan) -> list[Chunk]:
 
 
 def _overlap(window: list[tuple[str, int]], budget: int) -> list[tuple[str, int]]:
-    """The trailing pieces of a finished chunk, up to `budget` tokens, that open the next one."""
+    """The end of a finished chunk, about `budget` tokens cut at a sentence (else word) boundary, that opens the
+    next one."""
     kept: list[tuple[str, int]] = []
-    for piece in reversed(window):
-        if sum(tokens for _, tokens in kept) + piece[1] > budget:
-            break
-        kept.insert(0, piece)
+    for text, tokens in reversed(window):
+        room = budget - sum(count for _, count in kept)
+        if tokens <= room:
+            kept.insert(0, (text, tokens))
+            continue
+        tail = _tail(text, room)
+        if tail:
+            kept.insert(0, (tail, count_tokens(tail)))
+        break
     return kept
+
+
+def _tail(text: str, budget: int) -> str:
+    """The last sentences of `text` within `budget` tokens, or its last words when no sentence fits."""
+    if budget <= 0:
+        return ""
+    sentences = _SENTENCE_END.split(text)
+    tail: list[str] = []
+    for sentence in reversed(sentences):
+        if count_tokens(" ".join([sentence, *tail])) > budget:
+            break
+        tail.insert(0, sentence)
+    if tail:
+        return " ".join(tail)
+    words = text.split()
+    kept: list[str] = []
+    for word in reversed(words):
+        if count_tokens(" ".join([word, *kept])) > budget:
+            break
+        kept.insert(0, word)
+    return " ".join(kept)
 
 
 def _chunk(no: int, window: list[tuple[str, int]], block: Block) -> Chunk:

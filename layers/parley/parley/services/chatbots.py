@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from parley.domain.chatbots import Chatbot, ChatbotCreate, ChatbotUpdate, new_public_key
+from parley.domain.chatbots import Chatbot, ChatbotCreate, ChatbotUpdate, check_chunking, new_public_key
 from parley.domain.common import new_id, timestamp, utcnow
-from parley.errors import NotFound
+from parley.errors import NotFound, ValidationFailed
 from parley.ports import ChatbotStore
 
 
@@ -40,6 +40,15 @@ class ChatbotService:
         return chatbot
 
     def update(self, tenant_id: str, chatbot_id: str, request: ChatbotUpdate) -> Chatbot:
+        if request.chunk_size is not None or request.chunk_overlap is not None:
+            current = self.get(tenant_id, chatbot_id)
+            try:
+                check_chunking(
+                    current.chunk_size if request.chunk_size is None else request.chunk_size,
+                    current.chunk_overlap if request.chunk_overlap is None else request.chunk_overlap,
+                )
+            except ValueError as error:
+                raise ValidationFailed(str(error)) from error
         changes = {**request.model_dump(mode="json", exclude_unset=True), "updated_at": timestamp(self.clock())}
         chatbot = self.chatbots.update(tenant_id, chatbot_id, changes)
         if chatbot is None:

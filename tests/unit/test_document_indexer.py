@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import pytest
+
+from local.samples import pdf, prose
+from parley.domain.chatbots import ChatbotCreate
+from parley.domain.documents import DocumentCreate
+from parley.ingest.indexer import DocumentIndexer, ObjectCreated
+from parley.services.chatbots import ChatbotService
+from parley.services.documents import DocumentService
+
+
+@pytest.fixture
+def world(chatbot_store, document_store, blobs, embedder, vector_index):
+    """A tenant with a chatbot, the document service to upload with and the indexer that ingests."""
+
+    class World:
+        chatbot = ChatbotService(chatbot_store).create("a" * 32, ChatbotCreate(name="Bot", chunk_size=100, chunk_overlap=20))
+        documents = DocumentService(document_store, chatbot_store, blobs, lambda: vector_index, max_bytes=1_000_000)
+        indexer = DocumentIndexer(document_store, chatbot_store, blobs, embedder, vector_index, max_bytes=1_000_000)
+
+        def upload(self, filename: str, content_type: str, data: bytes, sequencer: str = "1") -> tuple[str, ObjectCreated]:
+            document, _ = self.documents.create(
+                self.chatbot.tenant_id, self.chatbot.id, DocumentCreate(filename=filename, content_type=content_type, size_bytes=len(data))
+            )
+            blobs.objects[document.object_key] = data
+            return document.id, ObjectCreated(document.object_key, len(data), f"etag-{len(data)}", sequencer)
+
+        def document(self, document_id: str):
+            return document_store.items[document_id]
+
+        def vectors(self, document_id: str):
+            return sorted(vector_index.ids(self.chatbot.tenant_id, f"{document_id}#"))
+
+    return World()
+
+
+def test_pdf_is_indexed_with_page_numbers(world, vector_index):
+    document_id, event = world.upload("guide.pdf", "application/pdf", pdf(["Llamas hum.", "Alpacas spit."]))
+
+    outcome = world.indexer.index_object(event)
+
+    document = world.document(document_id)
+    assert outcome.status == "indexed"
+    assert (document.status, document.chunk_count, document.error) == ("indexed", 2, None)
+    assert document.token_count > 0
+    records = vector_index.namespaces[world.chatbot.tenant_id]
+    assert [records[id_].metadata.page for id_ in world.vectors(document_id)] == [1, 2]
+    assert records[f"{document_id}#0"].metadata.chatbot_id == world.chatbot.id
+
+
+def test_same_event_twice_indexes_once(world, embedder):
+    document_id, event = world.upload("notes.md", "text/markdown", prose(1, 800).encode())
+    world.indexer.index_object(event)
+    calls, vectors = embedder.calls, world.vectors(document_id)
+
+    second = world.indexer.index_object(event)
+
+    assert second.status == "skipped"
+    assert embedder.calls == calls
+    assert world.vectors(document_id) == vectors
+
+
+def test_reupload_replaces_old_vectors(world, blobs):
+    document_id, first = world.upload("notes.txt", "text/plain", prose(1, 2000).encode())
+    world.indexer.index_object(first)
+    many = len(world.vectors(document_id))
+
+    short = b"Just one line now."
+    blobs.objects[first.key] = short
+    world.indexer.index_object(ObjectCreated(first.key, len(short), "etag-new", "2"))
+
+    assert many > 1
+    assert world.vectors(document_id) == [f"{document_id}#0"]
+    assert world.document(document_id).chunk_count == 1
+
+
+def test_corrupt_file_fails_with_a_reason_and_no_retry(world):
+    document_id, event = world.upload("broken.pdf", "application/pdf", b"%PDF-1.7 truncated")
+
+    outcome = world.indexer.index_object(event, final_attempt=False)
+
+    assert outcome.status == "failed"
+    assert world.document(document_id).status == "failed"
+    assert "damaged" in world.document(document_id).error
+    assert world.vectors(document_id) == []
+
+
+def test_file_grown_over_the_limit_fails(world, blobs):
+    document_id, event = world.upload("big.txt", "text/plain", b"small")
+    blobs.objects[event.key] = b"x" * 1_000_001
+
+    world.indexer.index_object(ObjectCreated(event.key, 1_000_001, "etag-big", "2"))
+
+    assert world.document(document_id).status == "failed"
+    assert "limit" in world.document(document_id).error
+
+
+def test_unexpected_error_is_retried_then_fails_on_the_last_attempt(world, embedder):
+    document_id, event = world.upload("notes.txt", "text/plain", b"Llamas hum.")
+    embedder.fail = True
+
+    with pytest.raises(RuntimeError):
+        world.indexer.index_object(event, final_attempt=False)
+    assert world.document(document_id).status == "processing"
+
+    with pytest.raises(RuntimeError):
+        world.indexer.index_object(event, final_attempt=True)
+    assert world.document(document_id).status == "failed"
+    assert world.document(document_id).error
+
+
+def test_document_deleted_while_indexing_ends_without_vectors(world, document_store, vector_index):
+    document_id, event = world.upload("notes.txt", "text/plain", prose(3, 500).encode())
+    original_upsert = vector_index.upsert
+
+    def upsert_then_delete(namespace, records):
+        original_upsert(namespace, records)
+        world.documents.delete(world.chatbot.tenant_id, world.chatbot.id, document_id)
+
+    vector_index.upsert = upsert_then_delete
+
+    outcome = world.indexer.index_object(event)
+
+    assert outcome.status == "skipped"
+    assert world.vectors(document_id) == []
+
+
+def test_unknown_keys_are_dropped(world):
+    outcome = world.indexer.index_object(ObjectCreated("tenants/elsewhere/file.pdf", 10, "e", "1"))
+
+    assert outcome.status == "ignored"
+
+
+def test_delete_removes_file_and_vectors(world, blobs):
+    document_id, event = world.upload("notes.txt", "text/plain", prose(3, 500).encode())
+    world.indexer.index_object(event)
+
+    world.documents.delete(world.chatbot.tenant_id, world.chatbot.id, document_id)
+
+    assert world.vectors(document_id) == []
+    assert event.key not in blobs.objects

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import pytest
+
+from parley.domain.documents import file_type, object_key, parse_object_key, safe_filename
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("report.pdf", "report.pdf"),
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\ada\\Q3 plan (final).DOCX", "Q3_plan_final.docx"),
+        ("ünïcödé név.md", "n_c_d_n_v.md"),
+        ("...", "document"),
+        ("no extension", "no_extension"),
+        ("a" * 300 + ".txt", "a" * 150 + ".txt"),
+    ],
+)
+def test_filenames_are_sanitized(given, expected):
+    assert safe_filename(given) == expected
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type", "kind"),
+    [
+        ("a.pdf", "application/pdf", "pdf"),
+        ("a.PDF", "application/pdf", "pdf"),
+        ("a.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+        ("a.htm", "text/html; charset=utf-8", "html"),
+        ("a.md", "text/plain", "markdown"),
+        ("a.csv", "application/vnd.ms-excel", "csv"),
+        ("a.txt", "text/plain", "text"),
+    ],
+)
+def test_supported_types(filename, content_type, kind):
+    found = file_type(filename, content_type)
+
+    assert found is not None
+    assert found.kind == kind
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type"),
+    [("a.exe", "application/octet-stream"), ("a.pdf", "text/plain"), ("a.txt", "application/pdf"), ("a", "text/plain")],
+)
+def test_unsupported_or_mismatched_types(filename, content_type):
+    assert file_type(filename, content_type) is None
+
+
+def test_object_keys_round_trip():
+    tenant, chatbot, document = "a" * 32, "b" * 32, "c" * 32
+
+    key = object_key(tenant, chatbot, document, "My File.pdf")
+
+    assert key == f"tenants/{tenant}/chatbots/{chatbot}/documents/{document}/My_File.pdf"
+    ref = parse_object_key(key)
+    assert ref is not None
+    assert (ref.tenant_id, ref.chatbot_id, ref.document_id) == (tenant, chatbot, document)
+
+
+@pytest.mark.parametrize("key", ["other/thing.pdf", "tenants/x/chatbots/y/documents/z/f.pdf", "tenants/" + "a" * 32])
+def test_foreign_keys_are_not_documents(key):
+    assert parse_object_key(key) is None
