@@ -95,10 +95,12 @@ class SqsPoller:
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
             ).get("Messages", [])
+            if not messages and not received:
+                break  # nothing within one long poll; the caller polls again
             messages.extend(received)
-            if messages and deadline is None:
+            if deadline is None:
                 deadline = time.monotonic() + self.source.window_seconds
-            if messages and (not received or time.monotonic() >= (deadline or 0)):
+            if not received or time.monotonic() >= deadline:
                 break
         return messages
 

@@ -71,10 +71,45 @@ def docx(sections: dict[str, list[str]]) -> bytes:
     return out.getvalue()
 
 
-_WORDS = (
-    "llamas graze on high plateaus where the air is thin and the nights are cold while herders move the "
-    "animals between pastures as the seasons turn and wool is sheared in spring to be spun and woven"
-).split()
+_WORDS = [
+    "llamas",
+    "graze",
+    "on",
+    "high",
+    "plateaus",
+    "where",
+    "the",
+    "air",
+    "is",
+    "thin",
+    "and",
+    "the",
+    "nights",
+    "are",
+    "cold",
+    "while",
+    "herders",
+    "move",
+    "the",
+    "animals",
+    "between",
+    "pastures",
+    "as",
+    "the",
+    "seasons",
+    "turn",
+    "and",
+    "wool",
+    "is",
+    "sheared",
+    "in",
+    "spring",
+    "to",
+    "be",
+    "spun",
+    "and",
+    "woven",
+]
 
 
 def prose(seed: int, words: int) -> str:

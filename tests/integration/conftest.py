@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import boto3
 import pytest
@@ -14,6 +15,8 @@ from moto import mock_aws
 from parley.container import get_container
 from parley.settings import get_settings
 
+from local.event_sources import SqsPoller, sqs_sources
+from local.fakes import FakeOpenAI, FakePinecone
 from local.provision import Provisioner
 from local.runtime import LambdaContext, load_handler, merged_environment
 from local.stack import ROOT
@@ -25,9 +28,33 @@ EVENTS = Path(ROOT, "events")
 class Functions:
     """The template's handlers, callable with API Gateway events."""
 
-    def __init__(self, handlers: dict[str, Callable[[dict[str, Any], Any], Any]], resources: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        handlers: dict[str, Callable[[dict[str, Any], Any], Any]],
+        resources: dict[str, Any],
+        pollers: list[SqsPoller],
+    ) -> None:
         self.handlers = handlers
         self.resources = resources
+        self.pollers = pollers
+
+    def object_key(self, upload_url: str) -> str:
+        """The object key a presigned URL uploads to (path-style or virtual-hosted)."""
+        path = unquote(urlsplit(upload_url).path).lstrip("/")
+        return path.removeprefix(self.resources["DocumentsBucket"]["Ref"] + "/")
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        return self.handlers[function](event, LambdaContext(function, 1024, 900))
+
+    def deliver(self, rounds: int = 20) -> int:
+        """Run the SQS event sources until their queues stay empty; returns how many messages they delivered."""
+        delivered, idle = 0, 0
+        while idle < 2 and rounds:
+            count = sum(poller.poll_once() for poller in self.pollers)
+            delivered += count
+            idle = 0 if count else idle + 1
+            rounds -= 1
+        return delivered
 
     def call(
         self,
@@ -72,16 +99,56 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def lambdas(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Functions]:
+def openai_fake() -> Iterator[FakeOpenAI]:
+    fake = FakeOpenAI().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def pinecone_fake() -> Iterator[FakePinecone]:
+    fake = FakePinecone(dimension=512).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def stack_parameters() -> dict[str, str]:
+    """Template parameter overrides; a test module overrides this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def lambdas(
+    aws: None,
+    monkeypatch: pytest.MonkeyPatch,
+    openai_fake: FakeOpenAI,
+    pinecone_fake: FakePinecone,
+    stack_parameters: dict[str, str],
+) -> Iterator[Functions]:
+    """The template's resources in moto and its handlers, configured as in AWS (OpenAI and Pinecone, here
+    their fakes, with the API keys in Secrets Manager)."""
     template = load_template(ROOT / "template.yaml")
-    provisioner = Provisioner(template, parameter_values(template), boto3.client)
+    provisioner = Provisioner(template, parameter_values(template, stack_parameters), boto3.client)
     resources = provisioner.provision_all()
     specs = functions(template, provisioner.resolver, ROOT)
-    for key, value in merged_environment(specs).items():
+    environment = merged_environment(specs)
+    secrets = boto3.client("secretsmanager")
+    secrets.create_secret(Name=environment["PARLEY_OPENAI_API_KEY_SECRET"], SecretString="sk-test-openai")
+    secrets.create_secret(Name=environment["PARLEY_PINECONE_API_KEY_SECRET"], SecretString="pc-test-pinecone")
+    environment["PARLEY_OPENAI_BASE_URL"] = openai_fake.base_url
+    environment["PARLEY_PINECONE_INDEX_HOST"] = pinecone_fake.url
+    for key, value in environment.items():
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
     get_container.cache_clear()
-    yield Functions({logical_id: load_handler(spec) for logical_id, spec in specs.items()}, resources)
+    handlers = {logical_id: load_handler(spec) for logical_id, spec in specs.items()}
+    functions_ = Functions(handlers, resources, [])
+    sqs = boto3.client("sqs")
+    functions_.pollers = [
+        SqsPoller(source, sqs, functions_.invoke) for source in sqs_sources(template, provisioner.resolver.resolve)
+    ]
+    yield functions_
     get_settings.cache_clear()
     get_container.cache_clear()
 

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 from parley.domain.accounts import SignIn, Tenant, Tokens, UserProfile
-from local.fakes import fake_embedding
 from parley.domain.chatbots import Chatbot
 from parley.domain.common import timestamp
 from parley.domain.documents import Document
 from parley.domain.vectors import VectorRecord
 from parley.errors import EmailTaken, InvalidCredentials, ObjectChanged, Unauthorized
+
+from local.fakes import fake_embedding
 
 
 class FakeIdentityProvider:
@@ -119,7 +120,12 @@ class InMemoryDocumentStore:
 
     def get(self, tenant_id: str, chatbot_id: str, document_id: str) -> Document | None:
         document = self.items.get(document_id)
-        if document and document.tenant_id == tenant_id and document.chatbot_id == chatbot_id and not document.deleted_at:
+        if (
+            document
+            and document.tenant_id == tenant_id
+            and document.chatbot_id == chatbot_id
+            and not document.deleted_at
+        ):
             return document
         return None
 

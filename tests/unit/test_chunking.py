@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import pytest
-
-from local.samples import prose
 from parley.ingest.chunking import ChunkPlan, chunk_blocks, count_tokens
 from parley.ingest.extract import Block
+
+from local.samples import prose
 
 
 def test_short_block_is_one_chunk_with_its_page_and_heading():
@@ -24,6 +24,7 @@ def test_chunks_respect_the_size_and_overlap():
 
     assert len(chunks) > 5
     assert all(chunk.tokens <= plan.size for chunk in chunks)
+
     # Consecutive chunks share their boundary text, so a sentence cut at one edge is whole at the other.
     def sentences(text):
         return {sentence.strip() for sentence in text.split(".")} - {""}

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import pytest
-
-from local.samples import pdf, prose
 from parley.domain.chatbots import ChatbotCreate
 from parley.domain.documents import DocumentCreate
 from parley.ingest.indexer import DocumentIndexer, ObjectCreated
 from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
+
+from local.samples import pdf, prose
 
 
 @pytest.fixture
@@ -15,13 +15,19 @@ def world(chatbot_store, document_store, blobs, embedder, vector_index):
     """A tenant with a chatbot, the document service to upload with and the indexer that ingests."""
 
     class World:
-        chatbot = ChatbotService(chatbot_store).create("a" * 32, ChatbotCreate(name="Bot", chunk_size=100, chunk_overlap=20))
+        chatbot = ChatbotService(chatbot_store).create(
+            "a" * 32, ChatbotCreate(name="Bot", chunk_size=100, chunk_overlap=20)
+        )
         documents = DocumentService(document_store, chatbot_store, blobs, lambda: vector_index, max_bytes=1_000_000)
         indexer = DocumentIndexer(document_store, chatbot_store, blobs, embedder, vector_index, max_bytes=1_000_000)
 
-        def upload(self, filename: str, content_type: str, data: bytes, sequencer: str = "1") -> tuple[str, ObjectCreated]:
+        def upload(
+            self, filename: str, content_type: str, data: bytes, sequencer: str = "1"
+        ) -> tuple[str, ObjectCreated]:
             document, _ = self.documents.create(
-                self.chatbot.tenant_id, self.chatbot.id, DocumentCreate(filename=filename, content_type=content_type, size_bytes=len(data))
+                self.chatbot.tenant_id,
+                self.chatbot.id,
+                DocumentCreate(filename=filename, content_type=content_type, size_bytes=len(data)),
             )
             blobs.objects[document.object_key] = data
             return document.id, ObjectCreated(document.object_key, len(data), f"etag-{len(data)}", sequencer)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from parley.domain.documents import file_type, object_key, parse_object_key, safe_filename
 
 

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from parley.ingest.extract import UnreadableDocument, extract
 
 from local.samples import docx, encrypted_pdf, pdf, prose
-from parley.ingest.extract import UnreadableDocument, extract
 
 
 def test_pdf_keeps_page_numbers():

@@ -1,0 +1,159 @@
+"""Upload and ingest handlers against moto (S3 → SQS notifications, DynamoDB, Secrets Manager) with the real
+OpenAI and Pinecone SDKs talking to local fakes of their APIs."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from local.samples import pdf, prose
+
+
+@pytest.fixture
+def owner(register) -> dict:
+    return register("owner@example.com")
+
+
+@pytest.fixture
+def chatbot(lambdas, owner) -> dict:
+    status, body = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Docs"})
+    assert status == 201
+    return body
+
+
+def _create(lambdas, user, chatbot_id, filename, content_type, size):
+    return lambdas.call(
+        "UploadFunction",
+        "POST",
+        "/chatbots/{chatbot_id}/documents",
+        sub=user["user"]["id"],
+        body={"filename": filename, "content_type": content_type, "size_bytes": size},
+        path_parameters={"chatbot_id": chatbot_id},
+    )
+
+
+def _document(lambdas, user, chatbot_id, document_id, method="GET"):
+    return lambdas.call(
+        "UploadFunction",
+        method,
+        "/chatbots/{chatbot_id}/documents/{document_id}",
+        sub=user["user"]["id"],
+        path_parameters={"chatbot_id": chatbot_id, "document_id": document_id},
+    )
+
+
+def _upload(lambdas, user, chatbot, filename, content_type, data):
+    """Create the document, then put the file where the presigned URL points (moto in-process has no HTTP)."""
+    status, created = _create(lambdas, user, chatbot["id"], filename, content_type, len(data))
+    assert status == 201, created
+    key = lambdas.object_key(created["upload"]["url"])
+    boto3.client("s3").put_object(
+        Bucket=lambdas.resources["DocumentsBucket"]["Ref"], Key=key, Body=data, ContentType=content_type
+    )
+    return created["document"]["id"], key
+
+
+def test_create_returns_a_presigned_put_bound_to_the_content_type(lambdas, owner, chatbot):
+    status, body = _create(lambdas, owner, chatbot["id"], "Guide (v2).pdf", "application/pdf", 1234)
+
+    assert status == 201
+    assert body["document"]["status"] == "pending_upload"
+    assert body["document"]["filename"] == "Guide (v2).pdf"
+    assert body["upload"]["method"] == "PUT"
+    assert body["upload"]["headers"] == {"content-type": "application/pdf"}
+    assert body["upload"]["expires_in"] == 900
+    assert "/Guide_v2.pdf?" in body["upload"]["url"]
+    assert "X-Amz-Signature=" in body["upload"]["url"]
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type", "size", "status", "code"),
+    [
+        ("virus.exe", "application/octet-stream", 10, 415, "unsupported_media_type"),
+        ("doc.pdf", "text/plain", 10, 415, "unsupported_media_type"),
+        ("huge.pdf", "application/pdf", 50_000_001, 413, "file_too_large"),
+        ("empty.txt", "text/plain", 0, 422, "validation_error"),
+    ],
+)
+def test_bad_uploads_are_refused(lambdas, owner, chatbot, filename, content_type, size, status, code):
+    got_status, body = _create(lambdas, owner, chatbot["id"], filename, content_type, size)
+
+    assert got_status == status
+    assert body["error"]["code"] == code
+
+
+def test_pdf_upload_is_indexed_with_pages_in_pinecone(lambdas, owner, chatbot, pinecone_fake, openai_fake):
+    pages = ["Llamas hum to each other.", "Alpacas are smaller than llamas.", "Vicuñas are wild."]
+    document_id, _ = _upload(lambdas, owner, chatbot, "camelids.pdf", "application/pdf", pdf(pages))
+
+    lambdas.deliver()
+
+    status, document = _document(lambdas, owner, chatbot["id"], document_id)
+    assert status == 200
+    assert (document["status"], document["chunk_count"]) == ("indexed", 3)
+    vectors = pinecone_fake.namespaces[owner["tenant"]["id"]]
+    assert sorted(vector["metadata"]["page"] for vector in vectors.values()) == [1, 2, 3]
+    assert {vector["metadata"]["chatbot_id"] for vector in vectors.values()} == {chatbot["id"]}
+    assert openai_fake.requests["/v1/embeddings"] == 1
+
+
+def test_same_notification_delivered_twice_leaves_one_set_of_vectors(
+    lambdas, owner, chatbot, pinecone_fake, openai_fake
+):
+    document_id, _ = _upload(lambdas, owner, chatbot, "notes.md", "text/markdown", prose(5, 1500).encode())
+    sqs = boto3.client("sqs")
+    queue = lambdas.resources["IngestQueue"]["Ref"]
+    # Keep a copy of the notification before the poller consumes it, then send it again.
+    message = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=0)["Messages"]
+    sqs.send_message(QueueUrl=queue, MessageBody=[m for m in message if "ObjectCreated" in m["Body"]][0]["Body"])
+
+    delivered = lambdas.deliver()
+
+    status, document = _document(lambdas, owner, chatbot["id"], document_id)
+    ids = sorted(pinecone_fake.namespaces[owner["tenant"]["id"]])
+    assert delivered >= 2
+    assert document["status"] == "indexed"
+    assert ids == sorted(f"{document_id}#{n}" for n in range(document["chunk_count"]))
+    assert openai_fake.requests["/v1/embeddings"] == 1
+
+
+def test_corrupt_pdf_fails_with_a_reason(lambdas, owner, chatbot):
+    document_id, _ = _upload(lambdas, owner, chatbot, "broken.pdf", "application/pdf", b"%PDF-1.4\nnot really")
+
+    lambdas.deliver()
+
+    _, document = _document(lambdas, owner, chatbot["id"], document_id)
+    assert document["status"] == "failed"
+    assert document["error"] == "The PDF is damaged and cannot be read"
+
+
+def test_delete_removes_the_file_and_every_vector(lambdas, owner, chatbot, pinecone_fake):
+    document_id, key = _upload(lambdas, owner, chatbot, "notes.txt", "text/plain", prose(2, 900).encode())
+    lambdas.deliver()
+    assert pinecone_fake.namespaces[owner["tenant"]["id"]]
+
+    status, _ = _document(lambdas, owner, chatbot["id"], document_id, method="DELETE")
+
+    assert status == 204
+    assert pinecone_fake.namespaces[owner["tenant"]["id"]] == {}
+    listed = boto3.client("s3").list_objects_v2(Bucket=lambdas.resources["DocumentsBucket"]["Ref"], Prefix=key)
+    assert listed.get("KeyCount", 0) == 0
+    assert _document(lambdas, owner, chatbot["id"], document_id)[0] == 404
+
+
+def test_other_tenant_gets_404_for_documents(lambdas, owner, chatbot, register):
+    document_id, _ = _upload(lambdas, owner, chatbot, "notes.txt", "text/plain", b"Private notes.")
+    stranger = register("stranger@example.com")
+
+    assert _create(lambdas, stranger, chatbot["id"], "x.txt", "text/plain", 5)[0] == 404
+    assert _document(lambdas, stranger, chatbot["id"], document_id)[0] == 404
+    assert _document(lambdas, stranger, chatbot["id"], document_id, method="DELETE")[0] == 404
+    listed = lambdas.call(
+        "UploadFunction",
+        "GET",
+        "/chatbots/{chatbot_id}/documents",
+        sub=stranger["user"]["id"],
+        path_parameters={"chatbot_id": chatbot["id"]},
+    )
+    assert listed[0] == 404
+    assert _document(lambdas, owner, chatbot["id"], document_id)[0] == 200
