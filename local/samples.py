@@ -45,7 +45,7 @@ def pdf(pages: list[str], *, images_only: bool = False) -> bytes:
     return out.getvalue()
 
 
-def encrypted_pdf(pages: list[str], password: str = "secret") -> bytes:
+def encrypted_pdf(pages: list[str], password: str = "secret") -> bytes:  # noqa: S107 - a sample file
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()

@@ -105,11 +105,11 @@ def test_same_notification_delivered_twice_leaves_one_set_of_vectors(
     queue = lambdas.resources["IngestQueue"]["Ref"]
     # Keep a copy of the notification before the poller consumes it, then send it again.
     message = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=0)["Messages"]
-    sqs.send_message(QueueUrl=queue, MessageBody=[m for m in message if "ObjectCreated" in m["Body"]][0]["Body"])
+    sqs.send_message(QueueUrl=queue, MessageBody=next(m for m in message if "ObjectCreated" in m["Body"])["Body"])
 
     delivered = lambdas.deliver()
 
-    status, document = _document(lambdas, owner, chatbot["id"], document_id)
+    _status, document = _document(lambdas, owner, chatbot["id"], document_id)
     ids = sorted(pinecone_fake.namespaces[owner["tenant"]["id"]])
     assert delivered >= 2
     assert document["status"] == "indexed"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from parley.ingest.chunking import ChunkPlan, chunk_blocks, count_tokens
 from parley.ingest.extract import Block
@@ -29,7 +31,7 @@ def test_chunks_respect_the_size_and_overlap():
     def sentences(text):
         return {sentence.strip() for sentence in text.split(".")} - {""}
 
-    shared = [sentences(a.text) & sentences(b.text) for a, b in zip(chunks, chunks[1:], strict=False)]
+    shared = [sentences(a.text) & sentences(b.text) for a, b in itertools.pairwise(chunks)]
     assert all(shared)
     assert [chunk.no for chunk in chunks] == list(range(len(chunks)))
 
