@@ -46,6 +46,7 @@ unit integration e2e: install
 
 bench: install
 	$(BIN)/python tests/benchmarks/cold_import.py
+	$(BIN)/python tests/benchmarks/ingest.py
 
 # Builds the deployable artifacts; the layer is built and precompiled with python3.12, the Lambda runtime's
 # version (pyenv users: PYENV_VERSION=3.12.1 make build).

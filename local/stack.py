@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Mapping
@@ -101,6 +102,10 @@ class LocalStack:
             name: self._jwt_authorizer(config["JwtConfiguration"])
             for name, config in api.get("Auth", {}).get("Authorizers", {}).items()
         }
+        # Tools and tests find the local AWS and the resources' physical ids here.
+        (self.data_dir / "stack.json").write_text(
+            json.dumps({"aws_endpoint": self.aws_endpoint, "resources": self.resources}, indent=2)
+        )
         gateway = HttpGateway(
             http_routes(self.template), authorizers, self.runtime.invoke_async, api.get("CorsConfiguration")
         )

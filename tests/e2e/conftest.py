@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,10 +28,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def base_url() -> Iterator[str]:
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("local-data")
+
+
+@pytest.fixture(scope="session")
+def base_url(data_dir: Path) -> Iterator[str]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "local"],
+        [sys.executable, "-m", "local", "--data-dir", str(data_dir)],
         cwd=ROOT,
         env={**os.environ, "PARLEY_PORT": str(port)},
         stdout=subprocess.PIPE,
@@ -73,3 +80,9 @@ def new_account(api: httpx.Client) -> Callable[[], dict[str, Any]]:
         return {**response.json(), "email": email, "password": "correct-horse-1"}
 
     return _new
+
+
+@pytest.fixture(scope="session")
+def local_aws(base_url: str, data_dir: Path) -> dict[str, Any]:
+    """The running stack's moto endpoint and resources (from the stack.json it writes)."""
+    return dict(json.loads((data_dir / "stack.json").read_text()))

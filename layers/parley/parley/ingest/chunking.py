@@ -13,8 +13,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 
 
 def count_tokens(text: str) -> int:
-    """An estimate of model tokens (words and punctuation marks), close to BPE counts for English prose."""
-    return len(_TOKEN.findall(text))
+    """An estimate of model tokens: words and punctuation marks, but at least one per four characters, the
+    usual ratio of BPE tokenizers on English. Errs high, so request limits computed from it hold."""
+    return max(len(_TOKEN.findall(text)), (len(text) + 3) // 4)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,9 @@ def chunk_blocks(blocks: Sequence[Block], plan: ChunkPlan) -> list[Chunk]:
     chunks: list[Chunk] = []
     for block in blocks:
         limit = max(plan.size // 2, plan.size - count_tokens(block.heading or ""))
-        pieces = [(piece, count_tokens(piece)) for piece in _split(block.text, limit, _SEPARATORS)]
+        # Pieces leave room for the overlap, so every chunk can open with the end of the one before.
+        # Each piece is costed one token more, for the line break that joins it to its neighbour.
+        pieces = [(piece, count_tokens(piece) + 1) for piece in _split(block.text, limit - plan.overlap, _SEPARATORS)]
         window: list[tuple[str, int]] = []
         for piece in pieces:
             if window and sum(tokens for _, tokens in window) + piece[1] > limit:
@@ -81,13 +84,13 @@ def _overlap(window: list[tuple[str, int]], budget: int) -> list[tuple[str, int]
     next one."""
     kept: list[tuple[str, int]] = []
     for text, tokens in reversed(window):
-        room = budget - sum(count for _, count in kept)
+        room = budget - sum(count for _, count in kept) - 1
         if tokens <= room:
             kept.insert(0, (text, tokens))
             continue
         tail = _tail(text, room)
         if tail:
-            kept.insert(0, (tail, count_tokens(tail)))
+            kept.insert(0, (tail, count_tokens(tail) + 1))
         break
     return kept
 

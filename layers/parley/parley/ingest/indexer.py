@@ -78,7 +78,7 @@ class DocumentIndexer:
             return Outcome("skipped", document.id)
         started = time.perf_counter()
         try:
-            chunks = self._index(claimed, event)
+            chunks = self._index(claimed, event, first_upload=document.status == "pending_upload")
         except UnreadableDocument as error:
             return self._fail(claimed, event, error.message)
         except ObjectChanged:
@@ -108,7 +108,7 @@ class DocumentIndexer:
         logger.info("Document indexed", extra={"chunks": len(chunks), "duration_ms": duration_ms})
         return Outcome("indexed", document.id, len(chunks))
 
-    def _index(self, document: Document, event: ObjectCreated) -> list[Chunk]:
+    def _index(self, document: Document, event: ObjectCreated, *, first_upload: bool) -> list[Chunk]:
         limit_mb = self.max_bytes // 1_000_000
         if event.size > self.max_bytes:
             raise UnreadableDocument(f"The file is larger than the {limit_mb} MB limit")
@@ -125,11 +125,12 @@ class DocumentIndexer:
             self.index.upsert(
                 namespace, [_record(document, chunk, values) for chunk, values in zip(window, vectors, strict=True)]
             )
-        # A re-upload with fewer chunks leaves the old tail behind unless it is removed.
-        current = {vector_id(document.id, chunk.no) for chunk in chunks}
-        stale = [id_ for id_ in self.index.ids(namespace, document_prefix(document.id)) if id_ not in current]
-        if stale:
-            self.index.delete(namespace, stale)
+        if not first_upload:
+            # A re-upload (or an earlier, interrupted attempt) may have left chunks beyond the new last one.
+            current = {vector_id(document.id, chunk.no) for chunk in chunks}
+            stale = [id_ for id_ in self.index.ids(namespace, document_prefix(document.id)) if id_ not in current]
+            if stale:
+                self.index.delete(namespace, stale)
         return chunks
 
     def _fail(self, document: Document, event: ObjectCreated, reason: str) -> Outcome:

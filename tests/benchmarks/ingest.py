@@ -1,0 +1,117 @@
+"""Ingest benchmarks.
+
+1. Requests: indexing a document of about 1,000 chunks through the real OpenAI and Pinecone SDKs against the
+   local fakes — how many embedding and upsert requests it takes, and the pipeline's own time around them.
+2. Throughput: a generated 200-page PDF through the embedded default (MiniLM on onnxruntime, local index).
+
+Both drive DocumentIndexer with the AWS side (DynamoDB, S3) in moto, in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import boto3
+from moto import mock_aws
+from parley.adapters.dynamo import DynamoChatbotStore, DynamoDocumentStore, Table
+from parley.adapters.embedded.local_index import LocalVectorIndex
+from parley.adapters.embedded.minilm import MiniLMEmbedder
+from parley.adapters.openai_embedder import OpenAIEmbedder
+from parley.adapters.pinecone_index import PineconeIndex
+from parley.adapters.s3 import S3BlobStore
+from parley.domain.chatbots import ChatbotCreate
+from parley.domain.documents import DocumentCreate
+from parley.ingest.chunking import ChunkPlan, chunk_blocks
+from parley.ingest.extract import extract
+from parley.ingest.indexer import DocumentIndexer, ObjectCreated
+from parley.ports import Embedder, VectorIndex
+from parley.services.chatbots import ChatbotService
+from parley.services.documents import DocumentService
+
+from local.fakes import FakeOpenAI, FakePinecone
+from local.provision import Provisioner
+from local.samples import pdf, prose
+from local.stack import ROOT
+from local.template import REGION, load_template, parameter_values
+
+TENANT = "b" * 32
+
+
+def _aws() -> tuple[Table, S3BlobStore]:
+    template = load_template(ROOT / "template.yaml")
+    resources = Provisioner(template, parameter_values(template), boto3.client).provision_all()
+    table = Table(boto3.client("dynamodb"), resources["Table"]["Ref"])
+    return table, S3BlobStore(boto3.client("s3"), resources["DocumentsBucket"]["Ref"])
+
+
+def _index(embedder: Embedder, index: VectorIndex, filename: str, content_type: str, data: bytes) -> tuple[int, float]:
+    """Upload `data` as a document and index it; returns (chunks, seconds)."""
+    table, blobs = _aws()
+    chatbots, documents = DynamoChatbotStore(table), DynamoDocumentStore(table)
+    chatbot = ChatbotService(chatbots).create(TENANT, ChatbotCreate(name="Bench"))
+    service = DocumentService(documents, chatbots, blobs, lambda: index, max_bytes=50_000_000)
+    document, _ = service.create(
+        TENANT, chatbot.id, DocumentCreate(filename=filename, content_type=content_type, size_bytes=len(data))
+    )
+    etag = blobs.client.put_object(Bucket=blobs.bucket, Key=document.object_key, Body=data)["ETag"].strip('"')
+    indexer = DocumentIndexer(documents, chatbots, blobs, embedder, index, max_bytes=50_000_000)
+    started = time.perf_counter()
+    outcome = indexer.index_object(ObjectCreated(document.object_key, len(data), etag, "1"))
+    elapsed = time.perf_counter() - started
+    assert outcome.status == "indexed", outcome
+    return outcome.chunks, elapsed
+
+
+def requests_for_1000_chunks() -> None:
+    from openai import OpenAI
+    from pinecone import Pinecone
+
+    # 1,000 chunks at the default plan (400 tokens, 60 overlap): about 2.6 paragraphs of 110 words each.
+    paragraphs = 2600
+    while True:
+        text = "\n\n".join(prose(seed, 110) for seed in range(paragraphs)).encode()
+        planned = len(chunk_blocks(extract(text, "text"), ChunkPlan()))
+        if planned <= 1000:
+            break
+        paragraphs -= 1 + (planned - 1000) * 2
+    openai_fake, pinecone_fake = FakeOpenAI().start(), FakePinecone(dimension=512).start()
+    try:
+        embedder = OpenAIEmbedder(OpenAI(api_key="sk-bench", base_url=openai_fake.base_url, max_retries=0))
+        index = PineconeIndex(Pinecone(api_key="pc-bench").Index(host=pinecone_fake.url), dimension=512)
+        chunks, elapsed = _index(embedder, index, "corpus.txt", "text/plain", text)
+        index_calls = pinecone_fake.requests
+        print(f"indexing {chunks} chunks (planned {planned}) through the OpenAI and Pinecone SDKs, fakes behind them")
+        print(f"  embedding requests   {openai_fake.requests['/v1/embeddings']:5d}   (limit 4)")
+        print(f"  upsert requests      {index_calls['/vectors/upsert']:5d}   (limit 10)")
+        print(f"  other index requests {sum(index_calls.values()) - index_calls['/vectors/upsert']:5d}")
+        print(f"  wall time            {elapsed:8.2f} s  ({chunks / elapsed:.0f} chunks/s with the fakes' own work)")
+    finally:
+        openai_fake.stop()
+        pinecone_fake.stop()
+
+
+def pdf_throughput(pages: int = 200) -> None:
+    data = pdf([prose(page, 330) for page in range(pages)])
+    with tempfile.TemporaryDirectory() as folder:
+        embedder = MiniLMEmbedder()
+        embedder.embed_query("warm up")  # loading the model is a cold start, not throughput
+        index = LocalVectorIndex(Path(folder), embedder.model, embedder.dimension)
+        chunks, elapsed = _index(embedder, index, "report.pdf", "application/pdf", data)
+    print(f"{pages}-page PDF ({len(data) / 1e6:.1f} MB), embedded default (MiniLM int8 on onnxruntime, local index)")
+    print(f"  {chunks} chunks in {elapsed:.1f} s = {chunks / elapsed:.1f} chunks/s, {pages / elapsed:.1f} pages/s")
+
+
+def main() -> None:
+    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": REGION})
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    with mock_aws():
+        requests_for_1000_chunks()
+    with mock_aws():
+        pdf_throughput()
+
+
+if __name__ == "__main__":
+    main()

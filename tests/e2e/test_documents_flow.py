@@ -1,0 +1,165 @@
+"""Documents through the running local stack: presigned upload to S3, notification, SQS poller, ingest."""
+
+from __future__ import annotations
+
+import time
+
+import boto3
+import httpx
+import pytest
+from parley.adapters.embedded.local_index import LocalVectorIndex
+
+from local.samples import docx, pdf, prose
+
+INDEXING_LIMIT_SECONDS = 30
+
+
+def bearer(account):
+    return {"authorization": f"Bearer {account['tokens']['access_token']}"}
+
+
+@pytest.fixture
+def owner(new_account):
+    return new_account()
+
+
+@pytest.fixture
+def chatbot(api, owner):
+    return api.post("/chatbots", headers=bearer(owner), json={"name": "Docs"}).json()
+
+
+def upload(api, owner, chatbot, filename, content_type, data) -> dict:
+    created = api.post(
+        f"/chatbots/{chatbot['id']}/documents",
+        headers=bearer(owner),
+        json={"filename": filename, "content_type": content_type, "size_bytes": len(data)},
+    )
+    assert created.status_code == 201, created.text
+    ticket = created.json()["upload"]
+    put = httpx.put(ticket["url"], content=data, headers=ticket["headers"], timeout=30)
+    assert put.status_code == 200, put.text
+    return created.json()["document"]
+
+
+def settle(api, owner, chatbot, document) -> dict:
+    """Poll the document until it is indexed or failed."""
+    deadline = time.monotonic() + INDEXING_LIMIT_SECONDS
+    while True:
+        current = api.get(f"/chatbots/{chatbot['id']}/documents/{document['id']}", headers=bearer(owner)).json()
+        if current["status"] in ("indexed", "failed") or time.monotonic() > deadline:
+            return current
+        time.sleep(0.25)
+
+
+def indexed_chunks(data_dir, owner, document) -> list[dict]:
+    index = LocalVectorIndex(data_dir / "index", "all-MiniLM-L6-v2", 384)
+    return index.records(owner["tenant"]["id"], f"{document['id']}#")
+
+
+def test_three_page_pdf_is_indexed_with_page_numbers(api, owner, chatbot, data_dir):
+    pages = [prose(page, 120) for page in range(3)]
+    document = upload(api, owner, chatbot, "handbook.pdf", "application/pdf", pdf(pages))
+
+    done = settle(api, owner, chatbot, document)
+
+    assert done["status"] == "indexed", done
+    assert done["chunk_count"] == 3
+    assert [chunk["page"] for chunk in indexed_chunks(data_dir, owner, document)] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type", "data"),
+    [
+        (
+            "care.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            docx({"Care": [prose(1, 80)], "Diet": [prose(2, 80)]}),
+        ),
+        ("notes.md", "text/markdown", f"# Care\n\n{prose(3, 80)}\n\n## Diet\n\n{prose(4, 80)}\n".encode()),
+    ],
+)
+def test_docx_and_markdown_are_indexed_with_headings(api, owner, chatbot, data_dir, filename, content_type, data):
+    document = upload(api, owner, chatbot, filename, content_type, data)
+
+    done = settle(api, owner, chatbot, document)
+
+    assert done["status"] == "indexed", done
+    assert [chunk["heading"] for chunk in indexed_chunks(data_dir, owner, document)] == ["Care", "Diet"]
+
+
+def test_corrupt_pdf_fails_with_a_reason(api, owner, chatbot):
+    document = upload(api, owner, chatbot, "broken.pdf", "application/pdf", b"%PDF-1.5\n% truncated download")
+
+    done = settle(api, owner, chatbot, document)
+
+    assert done["status"] == "failed"
+    assert done["error"] == "The PDF is damaged and cannot be read"
+
+
+def test_file_over_the_limit_is_refused(api, owner, chatbot):
+    response = api.post(
+        f"/chatbots/{chatbot['id']}/documents",
+        headers=bearer(owner),
+        json={"filename": "huge.pdf", "content_type": "application/pdf", "size_bytes": 50_000_001},
+    )
+
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "file_too_large"
+
+
+def test_duplicate_notification_leaves_one_set_of_vectors(api, owner, chatbot, data_dir, local_aws):
+    document = upload(api, owner, chatbot, "notes.txt", "text/plain", prose(9, 900).encode())
+    first = settle(api, owner, chatbot, document)
+    key = f"tenants/{owner['tenant']['id']}/chatbots/{chatbot['id']}/documents/{document['id']}/notes.txt"
+    bucket = local_aws["resources"]["DocumentsBucket"]["Ref"]
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=local_aws["aws_endpoint"],
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    etag = s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
+    notification = (
+        '{"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put", '
+        f'"eventTime": "2026-01-01T00:00:00.000Z", "s3": {{"bucket": {{"name": "{bucket}"}}, '
+        f'"object": {{"key": "{key}", "size": {len(prose(9, 900))}, "eTag": "{etag}", "sequencer": "00AB"}}}}}}]}}'
+    )
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=local_aws["aws_endpoint"],
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+
+    for _ in range(2):
+        sqs.send_message(QueueUrl=local_aws["resources"]["IngestQueue"]["Ref"], MessageBody=notification)
+    time.sleep(4)  # two poller rounds with their batching window
+    again = settle(api, owner, chatbot, document)
+
+    ids = [chunk["id"] for chunk in indexed_chunks(data_dir, owner, document)]
+    assert first["status"] == again["status"] == "indexed"
+    assert sorted(ids) == sorted(f"{document['id']}#{n}" for n in range(again["chunk_count"]))
+
+
+def test_delete_removes_the_document_and_its_vectors(api, owner, chatbot, data_dir):
+    document = upload(api, owner, chatbot, "notes.txt", "text/plain", prose(4, 300).encode())
+    assert settle(api, owner, chatbot, document)["status"] == "indexed"
+
+    deleted = api.delete(f"/chatbots/{chatbot['id']}/documents/{document['id']}", headers=bearer(owner))
+
+    assert deleted.status_code == 204
+    assert indexed_chunks(data_dir, owner, document) == []
+    assert api.get(f"/chatbots/{chatbot['id']}/documents/{document['id']}", headers=bearer(owner)).status_code == 404
+
+
+def test_other_tenant_gets_404_for_the_document(api, owner, chatbot, new_account):
+    document = upload(api, owner, chatbot, "private.txt", "text/plain", b"Only for us.")
+    stranger = new_account()
+
+    path = f"/chatbots/{chatbot['id']}/documents/{document['id']}"
+    assert api.get(path, headers=bearer(stranger)).status_code == 404
+    assert api.delete(path, headers=bearer(stranger)).status_code == 404
+    assert api.get(f"/chatbots/{chatbot['id']}/documents", headers=bearer(stranger)).status_code == 404
+    assert api.get(path, headers=bearer(owner)).status_code == 200
