@@ -11,6 +11,7 @@ import json
 import re
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,34 @@ import numpy as np
 
 from parley.domain.vectors import VectorRecord
 from parley.errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    score: float
+    metadata: dict[str, Any]
+
+
+class _Lexical:
+    """BM25 over a namespace's chunk texts (English stop words, Snowball stemming), rebuilt when it changes."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        import bm25s
+        import Stemmer
+
+        self.stemmer = Stemmer.Stemmer("english")
+        self.retriever = bm25s.BM25(k1=1.5, b=0.75)
+        self.retriever.index(self.tokenize(texts, ids=True), show_progress=False)
+
+    def tokenize(self, texts: Sequence[str], *, ids: bool) -> Any:
+        import bm25s
+
+        return bm25s.tokenize(list(texts), stopwords="en", stemmer=self.stemmer, return_ids=ids, show_progress=False)
+
+    def scores(self, text: str) -> np.ndarray:
+        tokens = self.tokenize([text], ids=False)[0]
+        return np.asarray(self.retriever.get_scores(tokens), dtype=np.float32) if tokens else np.zeros(0)
 
 
 class Namespace:
@@ -32,6 +61,7 @@ class Namespace:
         self.alive = np.zeros(0, dtype=bool)
         self.rows: dict[str, int] = {}
         self.version = 0  # bumped on every change; derived structures (lexical index) rebuild when it moves
+        self._derived: tuple[int, np.ndarray, _Lexical | None] | None = None
         if path.exists():
             with path.open() as log:
                 for line in log:
@@ -54,6 +84,39 @@ class Namespace:
         }
         self._apply(operation)
         self._log(operation)
+
+    def _chatbots_and_lexical(self, lexical: bool) -> tuple[np.ndarray, _Lexical | None]:
+        if self._derived is None or self._derived[0] != self.version or (lexical and self._derived[2] is None):
+            rows = len(self.ids)
+            chatbots = np.array([metadata.get("chatbot_id", "") for metadata in self.metadata[:rows]], dtype=object)
+            bm25 = (
+                _Lexical([metadata.get("text", "") for metadata in self.metadata[:rows]]) if lexical and rows else None
+            )
+            self._derived = (self.version, chatbots, bm25)
+        return self._derived[1], self._derived[2]
+
+    def _ranked(self, scores: np.ndarray, mask: np.ndarray, top_k: int) -> list[Hit]:
+        candidates = np.flatnonzero(mask)
+        if not len(candidates):
+            return []
+        chosen = candidates[np.argsort(-scores[candidates], kind="stable")[:top_k]]
+        return [Hit(self.ids[row], float(scores[row]), self.metadata[row]) for row in chosen]
+
+    def dense(self, vector: Sequence[float], top_k: int, chatbot_id: str) -> list[Hit]:
+        """Exact cosine (vectors are unit length) among the live chunks of one chatbot."""
+        rows = len(self.ids)
+        chatbots, _ = self._chatbots_and_lexical(lexical=False)
+        scores = self.vectors[:rows] @ np.asarray(vector, dtype=np.float32)
+        return self._ranked(scores, self.alive[:rows] & (chatbots == chatbot_id), top_k)
+
+    def lexical(self, text: str, top_k: int, chatbot_id: str) -> list[Hit]:
+        """BM25 among the live chunks of one chatbot; chunks sharing no term with the query are left out."""
+        rows = len(self.ids)
+        chatbots, bm25 = self._chatbots_and_lexical(lexical=True)
+        scores = bm25.scores(text) if bm25 else np.zeros(0)
+        if not len(scores):
+            return []
+        return self._ranked(scores, self.alive[:rows] & (chatbots == chatbot_id) & (scores > 0), top_k)
 
     def delete(self, ids: Sequence[str]) -> None:
         operation = {"delete": [id_ for id_ in ids if id_ in self.rows]}
@@ -107,7 +170,8 @@ class Namespace:
         temporary = self.path.with_suffix(".compacting")
         temporary.write_text(json.dumps({"upsert": records}, separators=(",", ":")) + "\n")
         temporary.replace(self.path)
-        self.__init__(self.path, self.dimension)  # type: ignore[misc]
+        reloaded = Namespace(self.path, self.dimension)
+        self.__dict__.update(reloaded.__dict__)
 
 
 def _file_name(namespace: str) -> str:
@@ -150,6 +214,14 @@ class LocalVectorIndex:
     def delete(self, namespace: str, ids: Sequence[str]) -> None:
         with self._lock:
             self.namespace(namespace).delete(ids)
+
+    def dense(self, namespace: str, vector: Sequence[float], top_k: int, chatbot_id: str) -> list[Hit]:
+        with self._lock:
+            return self.namespace(namespace).dense(vector, top_k, chatbot_id)
+
+    def lexical(self, namespace: str, text: str, top_k: int, chatbot_id: str) -> list[Hit]:
+        with self._lock:
+            return self.namespace(namespace).lexical(text, top_k, chatbot_id)
 
     def records(self, namespace: str, prefix: str = "") -> list[dict[str, Any]]:
         """Metadata of the live vectors whose ids start with `prefix`, in id order (for inspection and tests)."""
