@@ -9,9 +9,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -19,6 +22,14 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 
 Route = Callable[[dict[str, Any], dict[str, list[str]]], tuple[int, Any]]
+
+
+@dataclass
+class EventStream:
+    """A server-sent-events reply: each event is written and flushed on its own, `delay` seconds apart."""
+
+    events: list[dict[str, Any]]
+    delay: float = 0.0
 
 
 class FakeHttpApi:
@@ -80,7 +91,25 @@ class FakeHttpApi:
         body = json.loads(raw) if raw else {}
         body["__bytes__"] = len(raw)
         status, payload = route(body, parse_qs(url.query))
-        self._reply(handler, status, payload)
+        if isinstance(payload, EventStream):
+            self._stream(handler, payload)
+        else:
+            self._reply(handler, status, payload)
+
+    @staticmethod
+    def _stream(handler: BaseHTTPRequestHandler, stream: EventStream) -> None:
+        handler.send_response(200)
+        handler.send_header("content-type", "text/event-stream")
+        handler.end_headers()
+        try:
+            for event in stream.events:
+                handler.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                handler.wfile.flush()
+                time.sleep(stream.delay)
+            handler.wfile.write(b"data: [DONE]\n\n")
+            handler.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the client stopped reading
 
     @staticmethod
     def _reply(
@@ -109,10 +138,15 @@ class FakeOpenAI(FakeHttpApi):
     MAX_INPUTS = 2048
     MAX_TOKENS = 300_000
 
-    def __init__(self) -> None:
+    def __init__(self, token_delay: float = 0.0) -> None:
         super().__init__()
         self.routes[("POST", "/v1/embeddings")] = self._embeddings
+        self.routes[("POST", "/v1/chat/completions")] = self._chat
         self.embedded_inputs = 0
+        self.chat_requests: list[dict[str, Any]] = []
+        self.token_delay = token_delay
+        # Replaced by a test to script the model: messages in, reply text out.
+        self.reply: Callable[[list[dict[str, str]]], str] = grounded_reply
 
     @property
     def base_url(self) -> str:
@@ -137,6 +171,46 @@ class FakeOpenAI(FakeHttpApi):
             data.append({"object": "embedding", "index": index, "embedding": embedding})
         usage = {"prompt_tokens": tokens, "total_tokens": tokens}
         return 200, {"object": "list", "data": data, "model": body["model"], "usage": usage}
+
+    def _chat(self, body: dict[str, Any], _: dict[str, list[str]]) -> tuple[int, Any]:
+        with self._lock:
+            self.chat_requests.append(body)
+        text = self.reply(body["messages"])
+        words = re.findall(r"\S+\s*", text)
+        usage = {
+            "prompt_tokens": sum(len(m["content"]) // 4 for m in body["messages"]),
+            "completion_tokens": len(words),
+        }
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        base = {"id": "chatcmpl-fake", "created": int(time.time()), "model": body["model"]}
+        if not body.get("stream"):
+            choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            return 200, {**base, "object": "chat.completion", "choices": [choice], "usage": usage}
+        events = [
+            {**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": word}}]}
+            for word in words
+        ]
+        events.append({**base, "object": "chat.completion.chunk", "choices": [], "usage": usage})
+        return 200, EventStream(events, self.token_delay)
+
+
+_SOURCE = re.compile(r"^\[(\d+)\] \([^)]*\)\n(.+?)(?=\n\n\[\d+\] \(|\Z)", re.MULTILINE | re.DOTALL)
+
+
+def grounded_reply(messages: list[dict[str, str]]) -> str:
+    """What the fake model says: a rewrite for a condensing prompt, else the first sentence of each of the first two
+    sources with its [n], plus a reference to a source that does not exist (which Parley must drop)."""
+    last = messages[-1]["content"]
+    if last.startswith("Rewrite the follow-up question"):
+        follow_up = last.rsplit("Follow-up question:", 1)[1].strip()
+        asked = re.findall(r"^User: (.+)$", last, re.MULTILINE)
+        return f"{follow_up} (about: {asked[-1]})" if asked else follow_up
+    sources = _SOURCE.findall(messages[0]["content"])
+    if not sources:
+        return "I don't know; the sources do not say."
+    firsts = [(number, re.split(r"(?<=[.!?])\s", text.strip())[0].rstrip(".")) for number, text in sources[:2]]
+    sentences = [f"{sentence} [{number}]." for number, sentence in firsts]
+    return " ".join(sentences) + " More may exist [99]."
 
 
 class FakePinecone(FakeHttpApi):

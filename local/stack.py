@@ -28,6 +28,10 @@ LOCAL_PARAMETERS = {
     "VectorStore": "local",
     # Failed ingest attempts come back after seconds, not the hour and a half used in AWS.
     "IngestVisibilityTimeout": "20",
+    # No key, still useful: extractive answers (set OPENAI_API_KEY, and OPENAI_BASE_URL for another
+    # OpenAI-compatible server, to answer with a model).
+    "LLMProvider": "openai" if os.environ.get("OPENAI_API_KEY") else "none",
+    "OpenAIBaseUrl": os.environ.get("OPENAI_BASE_URL", ""),
 }
 HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -90,6 +94,7 @@ class LocalStack:
         provisioner = Provisioner(self.template, self.parameters, self.aws_client)
         self.resources = provisioner.provision_all()
         specs = functions(self.template, provisioner.resolver, self.root)
+        self._store_openai_key(specs)
         os.environ.update(merged_environment(specs))
         self.runtime = FunctionRuntime(specs)
         sqs = self.aws_client("sqs")
@@ -110,6 +115,14 @@ class LocalStack:
             http_routes(self.template), authorizers, self.runtime.invoke_async, api.get("CorsConfiguration")
         )
         return Starlette(routes=[Route("/{path:path}", gateway.__call__, methods=HTTP_METHODS)])
+
+    def _store_openai_key(self, specs: Mapping[str, Any]) -> None:
+        """With OPENAI_API_KEY in the environment, put it where the functions look for it: Secrets Manager."""
+        key = os.environ.get("OPENAI_API_KEY")
+        names = {spec.environment.get("PARLEY_OPENAI_API_KEY_SECRET") for spec in specs.values()} - {None}
+        if key:
+            for name in names:
+                self.aws_client("secretsmanager").create_secret(Name=name, SecretString=key)
 
     def aws_client(self, service: str) -> Any:
         """A boto3 client for the local AWS, independent of the process environment."""

@@ -11,8 +11,19 @@ from parley.settings import Settings, get_settings
 if TYPE_CHECKING:
     from parley.adapters.dynamo import Table
     from parley.ingest.indexer import DocumentIndexer
-    from parley.ports import AccountStore, BlobStore, ChatbotStore, DocumentStore, Embedder, VectorIndex
+    from parley.ports import (
+        AccountStore,
+        BlobStore,
+        ChatbotStore,
+        ConversationStore,
+        DocumentStore,
+        Embedder,
+        LanguageModel,
+        VectorIndex,
+    )
+    from parley.retrieval import Retriever
     from parley.services.accounts import AccountService
+    from parley.services.answers import AnswerService
     from parley.services.chatbots import ChatbotService
     from parley.services.documents import DocumentService
 
@@ -68,22 +79,46 @@ class Container:
         return S3BlobStore(self.client("s3", config=config), self.settings.require("documents_bucket"))
 
     @cached_property
+    def conversation_store(self) -> ConversationStore:
+        from parley.adapters.dynamo import DynamoConversationStore
+
+        return DynamoConversationStore(self.table)
+
+    def openai_client(self, *, max_retries: int, timeout: float) -> Any:
+        from openai import OpenAI
+
+        return OpenAI(
+            api_key=self.secret("openai_api_key_secret"),
+            base_url=self.settings.openai_base_url,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+
+    @cached_property
     def embedder(self) -> Embedder:
         if self.settings.embedder == "minilm":
             from parley.adapters.embedded.minilm import MiniLMEmbedder
 
             return MiniLMEmbedder()
-        from openai import OpenAI
-
         from parley.adapters.openai_embedder import OpenAIEmbedder
 
-        client = OpenAI(
-            api_key=self.secret("openai_api_key_secret"),
-            base_url=self.settings.openai_base_url,
-            max_retries=4,
-            timeout=30.0,
-        )
+        client = self.openai_client(max_retries=4, timeout=30.0)
         return OpenAIEmbedder(client, self.settings.embedding_model, self.settings.embedding_dimensions)
+
+    @cached_property
+    def llm(self) -> LanguageModel | None:
+        if self.settings.llm == "none":
+            return None
+        from parley.adapters.openai_chat import OpenAIChat
+
+        # Two quick retries: a person is waiting, and the extractive fallback is ready.
+        return OpenAIChat(self.openai_client(max_retries=2, timeout=30.0))
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        from parley.retrieval import Retriever
+
+        return Retriever(self.embedder, self.vector_index)
 
     @cached_property
     def vector_index(self) -> VectorIndex:
@@ -129,6 +164,12 @@ class Container:
             max_bytes=self.settings.max_upload_bytes,
             upload_ttl=self.settings.upload_url_ttl,
         )
+
+    @cached_property
+    def answers(self) -> AnswerService:
+        from parley.services.answers import AnswerService
+
+        return AnswerService(self.chatbot_store, self.conversation_store, lambda: self.retriever, lambda: self.llm)
 
     @cached_property
     def indexer(self) -> DocumentIndexer:

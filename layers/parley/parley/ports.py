@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from parley.domain.accounts import SignIn, Tenant, Tokens, UserProfile
 from parley.domain.chatbots import Chatbot
+from parley.domain.conversations import Conversation, Message, Usage
 from parley.domain.documents import Document
-from parley.domain.vectors import VectorRecord
+from parley.domain.vectors import Hit, VectorRecord
 
 
 class IdentityProvider(Protocol):
@@ -100,3 +102,46 @@ class VectorIndex(Protocol):
     def ids(self, namespace: str, prefix: str) -> list[str]: ...
 
     def delete(self, namespace: str, ids: Sequence[str]) -> None: ...
+
+    def dense(self, namespace: str, vector: Sequence[float], top_k: int, chatbot_id: str) -> list[Hit]:
+        """Nearest chunks of one chatbot by cosine similarity."""
+
+    def lexical(self, namespace: str, text: str, top_k: int, chatbot_id: str) -> list[Hit]:
+        """Best chunks of one chatbot by BM25; an index without a lexical side returns none."""
+
+
+class ConversationStore(Protocol):
+    def get(self, tenant_id: str, chatbot_id: str, conversation_id: str) -> Conversation | None: ...
+
+    def messages(self, tenant_id: str, conversation_id: str, limit: int | None = None) -> list[Message]:
+        """The conversation's messages in order; with `limit`, only the most recent ones."""
+
+    def append(self, conversation: Conversation, messages: Sequence[Message], *, new: bool) -> None:
+        """Store messages and the conversation's new state together, or nothing."""
+
+    def list(self, tenant_id: str, chatbot_id: str) -> list[Conversation]: ...
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str  # system | user | assistant
+    content: str
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    usage: Usage
+
+
+class LanguageModel(Protocol):
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        model: str,
+        temperature: float,
+        max_tokens: int,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Completion:
+        """The model's reply; with `on_token`, streamed, each piece handed over as it arrives."""

@@ -39,6 +39,9 @@ class Settings(BaseModel):
     openai_api_key_secret: str | None = None  # a Secrets Manager secret name, never the key itself
     openai_base_url: str | None = None  # any OpenAI-compatible server
 
+    # The language model; "none" answers extractively from the passages (the local stack without a key).
+    llm: Literal["openai", "none"] = "openai"
+
     vector_index: Literal["pinecone", "local"] = "pinecone"
     pinecone_api_key_secret: str | None = None
     pinecone_index_host: str | None = None

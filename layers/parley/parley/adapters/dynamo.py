@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from pydantic import BaseModel
 
 from parley.domain.accounts import Tenant, UserProfile
 from parley.domain.chatbots import Chatbot
 from parley.domain.common import timestamp, utcnow
+from parley.domain.conversations import Conversation, Message
 from parley.domain.documents import Document
 
 if TYPE_CHECKING:
@@ -91,7 +93,7 @@ class Table:
         }
 
 
-def _record(model: Tenant | UserProfile | Chatbot | Document, **keys: str | None) -> dict[str, Any]:
+def _record(model: BaseModel, **keys: str | None) -> dict[str, Any]:
     return {**keys, **model.model_dump(mode="json")}
 
 
@@ -257,3 +259,63 @@ class DynamoDocumentStore:
         except self.table.client.exceptions.ConditionalCheckFailedException:
             return None
         return Document.model_validate(deserialize(previous["Attributes"]))
+
+
+def _message_sk(conversation_id: str, message: Message | None = None) -> str:
+    # Time first: messages of a conversation come back in the order they were written.
+    suffix = f"{timestamp(message.created_at)}#{message.id}" if message else ""
+    return f"MSG#{conversation_id}#{suffix}"
+
+
+class DynamoConversationStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def get(self, tenant_id: str, chatbot_id: str, conversation_id: str) -> Conversation | None:
+        item = self.table.get(tenant_key(tenant_id), f"CONV#{chatbot_id}#{conversation_id}")
+        return Conversation.model_validate(item) if item else None
+
+    def messages(self, tenant_id: str, conversation_id: str, limit: int | None = None) -> list[Message]:
+        if limit is None:
+            items = list(self.table.query_prefix(tenant_key(tenant_id), _message_sk(conversation_id)))
+        else:
+            page = self.table.client.query(
+                TableName=self.table.name,
+                KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+                ExpressionAttributeValues=serialize(
+                    {":pk": tenant_key(tenant_id), ":prefix": _message_sk(conversation_id)}
+                ),
+                ScanIndexForward=False,
+                Limit=limit,
+                ConsistentRead=True,
+            )
+            items = [deserialize(item) for item in reversed(page.get("Items", []))]
+        return [Message.model_validate(item) for item in items]
+
+    def append(self, conversation: Conversation, messages: Sequence[Message], *, new: bool) -> None:
+        pk = tenant_key(conversation.tenant_id)
+        sk = f"CONV#{conversation.chatbot_id}#{conversation.id}"
+        if new:
+            head: dict[str, Any] = {"Put": self.table.put_new(_record(conversation, PK=pk, SK=sk))}
+        else:
+            head = {
+                "Update": {
+                    "TableName": self.table.name,
+                    "Key": serialize({"PK": pk, "SK": sk}),
+                    "UpdateExpression": "SET updated_at = :now ADD message_count :added",
+                    "ConditionExpression": "attribute_exists(PK)",
+                    "ExpressionAttributeValues": serialize(
+                        {":now": timestamp(conversation.updated_at), ":added": len(messages)}
+                    ),
+                }
+            }
+        puts = [
+            {"Put": self.table.put_new(_record(message, PK=pk, SK=_message_sk(conversation.id, message)))}
+            for message in messages
+        ]
+        items: Any = [head, *puts]
+        self.table.client.transact_write_items(TransactItems=items)
+
+    def list(self, tenant_id: str, chatbot_id: str) -> list[Conversation]:
+        items = self.table.query_prefix(tenant_key(tenant_id), f"CONV#{chatbot_id}#")
+        return [Conversation.model_validate(item) for item in items]

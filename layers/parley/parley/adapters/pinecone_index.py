@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from parley.domain.common import batched
-from parley.domain.vectors import VectorRecord
+from parley.domain.vectors import Hit, VectorRecord
 from parley.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -60,6 +60,20 @@ class PineconeIndex:
     def ids(self, namespace: str, prefix: str) -> list[str]:
         pages = self.index.list(prefix=prefix, namespace=namespace)
         return [item.id for page in pages for item in page.vectors if item.id is not None]
+
+    def dense(self, namespace: str, vector: Sequence[float], top_k: int, chatbot_id: str) -> list[Hit]:
+        result = self.index.query(
+            vector=list(vector),
+            top_k=top_k,
+            namespace=namespace,
+            filter={"chatbot_id": {"$eq": chatbot_id}},
+            include_metadata=True,
+        )
+        return [Hit(match.id, float(match.score or 0.0), dict(match.metadata or {})) for match in result.matches]
+
+    def lexical(self, namespace: str, text: str, top_k: int, chatbot_id: str) -> list[Hit]:  # noqa: ARG002
+        # A dense-only index: lexical matching on Pinecone needs sparse vectors, which Parley does not write yet.
+        return []
 
     def delete(self, namespace: str, ids: Sequence[str]) -> None:
         for batch in batched(ids, DELETE_BATCH):

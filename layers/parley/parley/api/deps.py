@@ -10,6 +10,7 @@ from parley.container import Container, get_container
 from parley.domain.accounts import Caller
 from parley.errors import Unauthorized
 from parley.services.accounts import AccountService, resolve_caller
+from parley.services.answers import AnswerService
 from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
 
@@ -53,8 +54,13 @@ def _documents(container: ContainerDep) -> DocumentService:
     return container.documents
 
 
+def _answers(container: ContainerDep) -> AnswerService:
+    return container.answers
+
+
 CurrentCaller = Annotated[Caller, Depends(_caller)]
 BearerToken = Annotated[str, Depends(bearer_token)]
 AccountServiceDep = Annotated[AccountService, Depends(_accounts)]
 ChatbotServiceDep = Annotated[ChatbotService, Depends(_chatbots)]
 DocumentServiceDep = Annotated[DocumentService, Depends(_documents)]
+AnswerServiceDep = Annotated[AnswerService, Depends(_answers)]

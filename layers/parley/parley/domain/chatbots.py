@@ -79,6 +79,8 @@ class ChatbotSettings(BaseModel):
     # How this chatbot's documents are cut into passages (tokens); applies to documents indexed afterwards.
     chunk_size: ChunkSize = 400
     chunk_overlap: ChunkOverlap = 60
+    # Replace e-mail addresses, phone, card and IBAN numbers in questions before they reach the model or storage.
+    redact_pii: bool = True
 
 
 class ChatbotCreate(Request, ChatbotSettings):
@@ -103,6 +105,7 @@ class ChatbotUpdate(Request):
     allowed_origins: Origins | None = None
     chunk_size: ChunkSize | None = None
     chunk_overlap: ChunkOverlap | None = None
+    redact_pii: bool | None = None
 
     @model_validator(mode="after")
     def _reject_nulls(self) -> ChatbotUpdate:

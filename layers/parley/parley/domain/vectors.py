@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -28,6 +29,15 @@ class ChunkMetadata(BaseModel):
     def stored(self) -> dict[str, Any]:
         """The metadata as an index stores it (no nulls: Pinecone refuses them)."""
         return self.model_dump(exclude_none=True)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One chunk found by a search, with its score on that search's own scale."""
+
+    id: str
+    score: float
+    metadata: dict[str, Any]
 
 
 class VectorRecord(BaseModel):

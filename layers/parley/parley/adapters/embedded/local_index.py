@@ -11,21 +11,13 @@ import json
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from parley.domain.vectors import VectorRecord
+from parley.domain.vectors import Hit, VectorRecord
 from parley.errors import ConfigurationError
-
-
-@dataclass(frozen=True)
-class Hit:
-    id: str
-    score: float
-    metadata: dict[str, Any]
 
 
 class _Lexical:

@@ -1,0 +1,102 @@
+"""An answer without a language model: the sentences of the top passages that best match the question."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from parley.retrieval import Passage
+
+NOT_FOUND = "I couldn't find an answer to that in this chatbot's documents."
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_WORD = re.compile(r"[^\W_]+")
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+    ]
+)
+
+
+def _terms(text: str) -> set[str]:
+    # A light stem (plural and verb endings) is enough to match "llamas" with "llama" and "eating" with "eat".
+    terms = set()
+    for word in _WORD.findall(text.lower()):
+        if word in _STOP:
+            continue
+        stem = word
+        for suffix in ("ing", "ed", "es", "s"):
+            if len(word) > len(suffix) + 2 and word.endswith(suffix):
+                stem = word[: -len(suffix)]
+                break
+        terms.add(stem)
+    return terms
+
+
+def extractive_answer(question: str, sources: Sequence[Passage], *, sentences: int = 3) -> str:
+    """Up to `sentences` sentences, each cited as [n] with the number of its source; NOT_FOUND if none match."""
+    wanted = _terms(question)
+    scored = []
+    for number, passage in enumerate(sources[:5], start=1):
+        body = passage.text
+        if passage.heading and body.startswith(passage.heading):
+            body = body[len(passage.heading) :]
+        for position, sentence in enumerate(_SENTENCE.split(" ".join(body.split()))):
+            overlap = len(wanted & _terms(sentence))
+            if overlap:
+                # Earlier passages rank higher; within a passage, the sentence that matches more terms wins.
+                scored.append((overlap - 0.1 * number, number, position, sentence.strip()))
+    best = sorted(scored, key=lambda item: -item[0])[:sentences]
+    if not best:
+        return NOT_FOUND
+    best.sort(key=lambda item: (item[1], item[2]))
+    return " ".join(f"{sentence} [{number}]" for _, number, _, sentence in best)

@@ -1,0 +1,115 @@
+"""Questions, answers and the conversations that hold them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from parley.domain.common import Model, Request
+
+Question = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+AnswerMode = Literal["llm", "extractive"]
+
+
+class Citation(BaseModel):
+    document_id: str
+    filename: str
+    chunk_id: str
+    score: float
+    snippet: str
+    page: int | None = None
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+class Message(Model):
+    id: str
+    conversation_id: str
+    role: Literal["user", "assistant"]
+    content: str
+    citations: list[Citation] = Field(default_factory=list)
+    mode: AnswerMode | None = None
+    degraded: bool = False
+    interrupted: bool = False
+    usage: Usage | None = None
+    latency_ms: int | None = None
+    created_at: datetime
+
+
+class Conversation(Model):
+    id: str
+    tenant_id: str
+    chatbot_id: str
+    title: str
+    message_count: int = 0
+    # Who started it: an owner's user id, or an anonymous visitor of the public chat.
+    started_by: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class QueryRequest(Request):
+    question: Question
+    conversation_id: str | None = None
+
+
+class QueryResult(BaseModel):
+    answer: str
+    citations: list[Citation]
+    conversation_id: str
+    message_id: str
+    mode: AnswerMode
+    usage: Usage
+    # True when the language model failed and the answer was built from the passages instead.
+    degraded: bool = False
+
+
+class SearchRequest(Request):
+    query: Question
+    top_k: Annotated[int, Field(ge=1, le=100)] | None = None
+
+
+class SearchHit(BaseModel):
+    document_id: str
+    filename: str
+    chunk_id: str
+    score: float
+    text: str
+
+
+class SearchResult(BaseModel):
+    results: list[SearchHit]
+
+
+class ConversationSummary(BaseModel):
+    id: str
+    title: str
+    message_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ConversationList(BaseModel):
+    items: list[ConversationSummary]
+
+
+class MessagePublic(BaseModel):
+    id: str
+    role: Literal["user", "assistant"]
+    content: str
+    citations: list[Citation]
+    mode: AnswerMode | None = None
+    degraded: bool = False
+    interrupted: bool = False
+    usage: Usage | None = None
+    created_at: datetime
+
+
+class ConversationDetail(ConversationSummary):
+    messages: list[MessagePublic]

@@ -1,0 +1,277 @@
+"""The answer pipeline, shared by REST and WebSocket chat.
+
+guard → redact → condense with history → retrieve (hybrid) → rerank → pack → generate → cite → store.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from parley.answers.citations import resolve
+from parley.answers.extractive import NOT_FOUND, extractive_answer
+from parley.answers.prompts import prompt
+from parley.domain.chatbots import Chatbot
+from parley.domain.common import new_id, utcnow
+from parley.domain.conversations import (
+    AnswerMode,
+    Conversation,
+    Message,
+    QueryRequest,
+    QueryResult,
+    SearchHit,
+    SearchRequest,
+    SearchResult,
+    Usage,
+)
+from parley.errors import NotFound, UpstreamUnavailable
+from parley.ingest.chunking import count_tokens
+from parley.observability import logger, metrics
+from parley.ports import ChatbotStore, ChatMessage, ConversationStore, LanguageModel
+from parley.privacy import redact
+from parley.resilience import CircuitBreaker
+from parley.retrieval import Passage, Retriever
+
+HISTORY_MESSAGES = 12
+HISTORY_TOKENS = 1500
+CONTEXT_TOKENS = 3000
+
+
+class Reranker(Protocol):
+    def __call__(self, question: str, passages: list[Passage], /) -> list[Passage]: ...
+
+
+def keep_order(_question: str, passages: list[Passage], /) -> list[Passage]:
+    """The default rerank hook: the fused order as it is."""
+    return passages
+
+
+class AnswerService:
+    def __init__(
+        self,
+        chatbots: ChatbotStore,
+        conversations: ConversationStore,
+        retriever: Callable[[], Retriever],
+        llm: Callable[[], LanguageModel | None],
+        *,
+        rerank: Reranker = keep_order,
+        retrieval_breaker: CircuitBreaker | None = None,
+        llm_breaker: CircuitBreaker | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.chatbots = chatbots
+        self.conversations = conversations
+        self._retriever = retriever
+        self._llm = llm
+        self.rerank = rerank
+        self.retrieval_breaker = retrieval_breaker or CircuitBreaker("search")
+        self.llm_breaker = llm_breaker or CircuitBreaker("language model")
+        self.clock = clock
+
+    def chatbot(self, tenant_id: str, chatbot_id: str) -> Chatbot:
+        chatbot = self.chatbots.get(tenant_id, chatbot_id)
+        if chatbot is None:
+            raise NotFound("Chatbot not found")
+        return chatbot
+
+    def search(self, tenant_id: str, chatbot_id: str, request: SearchRequest) -> SearchResult:
+        chatbot = self.chatbot(tenant_id, chatbot_id)
+        passages = self._retrieve(chatbot, request.query, request.top_k or chatbot.top_k)
+        return SearchResult(
+            results=[
+                SearchHit(
+                    document_id=p.document_id, filename=p.filename, chunk_id=p.chunk_id, score=p.score, text=p.text
+                )
+                for p in passages
+            ]
+        )
+
+    def conversations_of(self, tenant_id: str, chatbot_id: str) -> list[Conversation]:
+        self.chatbot(tenant_id, chatbot_id)
+        return sorted(self.conversations.list(tenant_id, chatbot_id), key=lambda c: c.updated_at, reverse=True)
+
+    def conversation(self, tenant_id: str, chatbot_id: str, conversation_id: str) -> tuple[Conversation, list[Message]]:
+        self.chatbot(tenant_id, chatbot_id)
+        conversation = self.conversations.get(tenant_id, chatbot_id, conversation_id)
+        if conversation is None:
+            raise NotFound("Conversation not found")
+        return conversation, self.conversations.messages(tenant_id, conversation_id)
+
+    def answer(
+        self,
+        tenant_id: str,
+        chatbot_id: str,
+        request: QueryRequest,
+        *,
+        started_by: str | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> QueryResult:
+        """Answer from the chatbot's documents and store both messages; the conversation must be this chatbot's."""
+        started, asked_at = time.perf_counter(), self.clock()
+        chatbot = self.chatbot(tenant_id, chatbot_id)
+        conversation, history = self._conversation(chatbot, request.conversation_id)
+        question = redact(request.question)[0] if chatbot.redact_pii else request.question
+        llm = self._llm()
+        standalone = self._condense(chatbot, llm, question, history)
+        sources = _pack(self.rerank(standalone, self._retrieve(chatbot, standalone, chatbot.top_k)))
+        text, usage, mode, degraded = self._generate(chatbot, llm, question, history, sources, on_token=on_token)
+        answer, citations = resolve(text, sources)
+        now = self.clock()
+        latency_ms = int((time.perf_counter() - started) * 1000)
+        asked = Message(
+            id=new_id(), conversation_id=conversation.id, role="user", content=question, created_at=asked_at
+        )
+        answered = Message(
+            id=new_id(),
+            conversation_id=conversation.id,
+            role="assistant",
+            content=answer,
+            citations=citations,
+            mode=mode,
+            degraded=degraded,
+            usage=usage,
+            latency_ms=latency_ms,
+            created_at=now,
+        )
+        is_new = conversation.message_count == 0
+        if is_new:
+            conversation = conversation.model_copy(update={"title": question[:80], "started_by": started_by})
+        conversation = conversation.model_copy(
+            update={"updated_at": now, "message_count": conversation.message_count + 2}
+        )
+        self.conversations.append(conversation, [asked, answered], new=is_new)
+        metrics.add_metric(name="QuestionsAnswered", unit="Count", value=1)
+        if degraded:
+            metrics.add_metric(name="AnswersDegraded", unit="Count", value=1)
+        logger.info("Question answered", extra={"mode": mode, "degraded": degraded, "latency_ms": latency_ms})
+        return QueryResult(
+            answer=answer,
+            citations=citations,
+            conversation_id=conversation.id,
+            message_id=answered.id,
+            mode=mode,
+            usage=usage,
+            degraded=degraded,
+        )
+
+    def _conversation(self, chatbot: Chatbot, conversation_id: str | None) -> tuple[Conversation, list[Message]]:
+        if conversation_id is None:
+            now = self.clock()
+            fresh = Conversation(
+                id=new_id(),
+                tenant_id=chatbot.tenant_id,
+                chatbot_id=chatbot.id,
+                title="",
+                created_at=now,
+                updated_at=now,
+            )
+            return fresh, []
+        conversation = self.conversations.get(chatbot.tenant_id, chatbot.id, conversation_id)
+        if conversation is None:
+            raise NotFound("Conversation not found")
+        recent = self.conversations.messages(chatbot.tenant_id, conversation.id, limit=HISTORY_MESSAGES)
+        return conversation, _within_budget(recent, HISTORY_TOKENS)
+
+    def _condense(self, chatbot: Chatbot, llm: LanguageModel | None, question: str, history: list[Message]) -> str:
+        """A follow-up rewritten so it can be searched on its own."""
+        if not history:
+            return question
+        if llm is not None and not self.llm_breaker.open:
+            transcript = "\n".join(f"{message.role.title()}: {message.content}" for message in history[-6:])
+            request = [ChatMessage("user", prompt("condense").format(history=transcript, question=question))]
+            try:
+                rewritten = self.llm_breaker.call(
+                    lambda: llm.complete(request, model=chatbot.model_name, temperature=0, max_tokens=200)
+                )
+                if rewritten.text.strip():
+                    return rewritten.text.strip()
+            except Exception:
+                logger.warning("Could not rewrite the follow-up; searching with the previous question added")
+        previous = next((message.content for message in reversed(history) if message.role == "user"), "")
+        return f"{previous} {question}".strip()
+
+    def _retrieve(self, chatbot: Chatbot, query: str, top_k: int) -> list[Passage]:
+        try:
+            return self.retrieval_breaker.call(
+                lambda: self._retriever().search(chatbot.tenant_id, chatbot.id, query, top_k)
+            )
+        except Exception as error:
+            logger.exception("Retrieval failed")
+            raise UpstreamUnavailable("Search is temporarily unavailable; try again shortly") from error
+
+    def _generate(
+        self,
+        chatbot: Chatbot,
+        llm: LanguageModel | None,
+        question: str,
+        history: list[Message],
+        sources: list[Passage],
+        *,
+        on_token: Callable[[str], None] | None,
+    ) -> tuple[str, Usage, AnswerMode, bool]:
+        """The answer text (with [n] references), its usage, its mode, and whether it is a fallback."""
+        if llm is None or not sources:
+            text = extractive_answer(question, sources) if sources else NOT_FOUND
+            if on_token:
+                on_token(text)
+            return text, Usage(), "extractive", False
+        system = (
+            (chatbot.system_prompt or prompt("default_system"))
+            + "\n\n"
+            + prompt("answer").format(sources=_numbered(sources))
+        )
+        messages = [
+            ChatMessage("system", system),
+            *(ChatMessage(message.role, message.content) for message in history),
+            ChatMessage("user", question),
+        ]
+        try:
+            completion = self.llm_breaker.call(
+                lambda: llm.complete(
+                    messages,
+                    model=chatbot.model_name,
+                    temperature=chatbot.temperature,
+                    max_tokens=chatbot.max_tokens,
+                    on_token=on_token,
+                )
+            )
+        except Exception:
+            # Retrieval worked: the passages still answer, without the model's prose.
+            logger.exception("Language model failed; answering extractively")
+            text = extractive_answer(question, sources)
+            if on_token:
+                on_token(text)
+            return text, Usage(), "extractive", True
+        return completion.text, completion.usage, "llm", False
+
+
+def _within_budget(messages: Sequence[Message], budget: int) -> list[Message]:
+    """The most recent messages whose tokens fit in `budget`, oldest first."""
+    kept: list[Message] = []
+    for message in reversed(messages):
+        budget -= count_tokens(message.content)
+        if budget < 0:
+            break
+        kept.insert(0, message)
+    return kept
+
+
+def _pack(passages: Sequence[Passage], budget: int = CONTEXT_TOKENS) -> list[Passage]:
+    """The best passages that fit in the context budget, in rank order."""
+    packed: list[Passage] = []
+    for passage in passages:
+        budget -= count_tokens(passage.text)
+        if budget < 0 and packed:
+            break
+        packed.append(passage)
+    return packed
+
+
+def _numbered(sources: Sequence[Passage]) -> str:
+    blocks = []
+    for number, passage in enumerate(sources, start=1):
+        where = f"{passage.filename}" + (f", page {passage.page}" if passage.page else "")
+        blocks.append(f"[{number}] ({where})\n{passage.text}")
+    return "\n\n".join(blocks)

@@ -1,0 +1,54 @@
+"""No key, still useful: the embedded default (MiniLM, local hybrid index) and no language model."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+
+@pytest.fixture
+def stack_parameters() -> dict[str, str]:
+    return {"LLMProvider": "none", "EmbeddingProvider": "minilm", "VectorStore": "local"}
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("PARLEY_DATA_DIR", str(tmp_path))
+
+
+def test_query_answers_extractively_with_citations(lambdas, register):
+    owner = register("owner@example.com")
+    sub = owner["user"]["id"]
+    _, chatbot = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=sub, body={"name": "Zoo"})
+    texts = {
+        "llamas.txt": "Llamas hum when they are calm. They live in the Andes.",
+        "tea.txt": "Green tea is steeped at eighty degrees for two minutes.",
+    }
+    for filename, text in texts.items():
+        _, created = lambdas.call(
+            "UploadFunction",
+            "POST",
+            "/chatbots/{chatbot_id}/documents",
+            sub=sub,
+            body={"filename": filename, "content_type": "text/plain", "size_bytes": len(text)},
+            path_parameters={"chatbot_id": chatbot["id"]},
+        )
+        bucket = lambdas.resources["DocumentsBucket"]["Ref"]
+        boto3.client("s3").put_object(Bucket=bucket, Key=lambdas.object_key(created["upload"]["url"]), Body=text)
+    lambdas.deliver()
+
+    status, body = lambdas.call(
+        "QueryFunction",
+        "POST",
+        "/chatbots/{chatbot_id}/query",
+        sub=sub,
+        body={"question": "How hot should the water be for green tea?"},
+        path_parameters={"chatbot_id": chatbot["id"]},
+    )
+
+    assert status == 200
+    assert body["mode"] == "extractive"
+    assert body["degraded"] is False
+    assert body["answer"].startswith("Green tea is steeped at eighty degrees for two minutes. [1]")
+    assert body["citations"][0]["filename"] == "tea.txt"
+    assert body["usage"]["total_tokens"] == 0
