@@ -7,7 +7,10 @@ SAM_VENV := .venv-sam
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test lint typecheck template unit integration e2e bench build clean
+DATASET ?= ../shared/data/scifact
+SPLIT ?= test
+
+.PHONY: install run test lint typecheck template unit integration e2e bench eval build clean
 
 $(VENV)/.installed: pyproject.toml layers/parley/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Parley needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -47,6 +50,10 @@ unit integration e2e: install
 bench: install
 	$(BIN)/python tests/benchmarks/cold_import.py
 	$(BIN)/python tests/benchmarks/ingest.py
+
+# Retrieval quality and speed through the running product, on any BEIR-format folder.
+eval: install
+	$(BIN)/python -m local.eval --dataset $(DATASET) --split $(SPLIT)
 
 # Builds the deployable artifacts; the layer is built and precompiled with python3.12, the Lambda runtime's
 # version (pyenv users: PYENV_VERSION=3.12.1 make build).

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,15 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from local.stack import ROOT
+from local.process import start_stack
 
 STARTUP_LIMIT_SECONDS = 30
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -34,29 +23,9 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def base_url(data_dir: Path) -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--data-dir", str(data_dir)],
-        cwd=ROOT,
-        env={**os.environ, "PARLEY_PORT": str(port)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
+    """The stack as `make run` starts it; `/health` must answer within 30 s."""
+    process, url = start_stack(data_dir, data_dir.parent / "stack.log", limit_seconds=STARTUP_LIMIT_SECONDS)
     try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the local stack exited early:\n{process.stdout.read() if process.stdout else ''}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the local stack did not answer /health within {STARTUP_LIMIT_SECONDS} s")
-            time.sleep(0.2)
         yield url
     finally:
         process.terminate()

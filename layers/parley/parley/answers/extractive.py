@@ -95,8 +95,10 @@ def extractive_answer(question: str, sources: Sequence[Passage], *, sentences: i
             if overlap:
                 # Earlier passages rank higher; within a passage, the sentence that matches more terms wins.
                 scored.append((overlap - 0.1 * number, number, position, sentence.strip()))
-    best = sorted(scored, key=lambda item: -item[0])[:sentences]
-    if not best:
+    if not scored:
         return NOT_FOUND
+    # Sentences that share only a word or two with the question, when others share many, are noise.
+    strongest = max(item[0] for item in scored)
+    best = sorted((item for item in scored if item[0] >= strongest / 2), key=lambda item: -item[0])[:sentences]
     best.sort(key=lambda item: (item[1], item[2]))
     return " ".join(f"{sentence} [{number}]" for _, number, _, sentence in best)

@@ -1,0 +1,72 @@
+"""Questions through the running local stack, as `make run` serves them: no model key, so extractive answers."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+GUIDE = (
+    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
+    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
+)
+
+
+def bearer(account):
+    return {"authorization": f"Bearer {account['tokens']['access_token']}"}
+
+
+@pytest.fixture(scope="module")
+def owner_and_bot(base_url):
+    with httpx.Client(base_url=base_url, timeout=30) as api:
+        account = api.post(
+            "/auth/register", json={"email": f"answers-{time.time_ns()}@example.com", "password": "correct-horse-1"}
+        ).json()
+        bot = api.post("/chatbots", headers=bearer(account), json={"name": "Llama care"}).json()
+        created = api.post(
+            f"/chatbots/{bot['id']}/documents",
+            headers=bearer(account),
+            json={"filename": "guide.md", "content_type": "text/markdown", "size_bytes": len(GUIDE.encode())},
+        ).json()
+        ticket = created["upload"]
+        httpx.put(ticket["url"], content=GUIDE.encode(), headers=ticket["headers"]).raise_for_status()
+        document = f"/chatbots/{bot['id']}/documents/{created['document']['id']}"
+        deadline = time.monotonic() + 30
+        while api.get(document, headers=bearer(account)).json()["status"] != "indexed":
+            assert time.monotonic() < deadline, "the guide was not indexed in time"
+            time.sleep(0.25)
+        return account, bot
+
+
+def test_search_finds_the_passage(api, owner_and_bot):
+    account, bot = owner_and_bot
+
+    results = api.post(f"/chatbots/{bot['id']}/search", headers=bearer(account), json={"query": "llama alarm call"})
+
+    assert results.status_code == 200
+    assert results.json()["results"][0]["text"].startswith("Sounds\n")
+
+
+def test_question_without_a_model_gets_an_extractive_answer_and_is_remembered(api, owner_and_bot):
+    account, bot = owner_and_bot
+
+    answered = api.post(
+        f"/chatbots/{bot['id']}/query", headers=bearer(account), json={"question": "What do llamas eat?"}
+    )
+
+    body = answered.json()
+    assert answered.status_code == 200
+    assert body["mode"] == "extractive"
+    assert "Llamas eat grass and hay. [1]" in body["answer"]
+    assert body["citations"][0]["filename"] == "guide.md"
+    conversations = api.get(f"/chatbots/{bot['id']}/conversations", headers=bearer(account)).json()["items"]
+    assert body["conversation_id"] in [conversation["id"] for conversation in conversations]
+
+
+def test_other_tenant_gets_404(api, owner_and_bot, new_account):
+    _, bot = owner_and_bot
+    stranger = new_account()
+
+    assert api.post(f"/chatbots/{bot['id']}/search", headers=bearer(stranger), json={"query": "x"}).status_code == 404
+    assert api.post(f"/chatbots/{bot['id']}/query", headers=bearer(stranger), json={"question": "x"}).status_code == 404

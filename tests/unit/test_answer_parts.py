@@ -1,0 +1,102 @@
+"""The small pieces of the answer pipeline: redaction, fusion, citations, the extractive answer, the breaker."""
+
+from __future__ import annotations
+
+import pytest
+from parley.answers.citations import references, resolve
+from parley.answers.extractive import NOT_FOUND, extractive_answer
+from parley.domain.vectors import Hit
+from parley.privacy import redact
+from parley.resilience import CircuitBreaker, CircuitOpen
+from parley.retrieval import Fusion, Passage, fuse
+
+
+def passage(n: int, text: str) -> Passage:
+    return Passage(chunk_id=f"d{n}#0", document_id=f"d{n}", filename=f"f{n}.txt", text=text, score=1.0 / n)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "kinds"),
+    [
+        ("write to ada.l@example.co.uk now", "write to [email] now", ["email"]),
+        ("card 4111 1111 1111 1111 please", "card [card] please", ["card"]),
+        ("card 4111-1111-1111-1111", "card [card]", ["card"]),
+        ("IBAN GB82 WEST 1234 5698 7654 32", "IBAN [iban]", ["iban"]),
+        ("call +1 (555) 123-4567 today", "call [phone] today", ["phone"]),
+        ("In 2024, 3 llamas ate 15 kg of hay", "In 2024, 3 llamas ate 15 kg of hay", []),
+    ],
+)
+def test_personal_data_is_redacted(text, expected, kinds):
+    assert redact(text) == (expected, kinds)
+
+
+def test_card_numbers_failing_luhn_are_not_called_cards():
+    redacted, kinds = redact("order 4111 1111 1111 1112")
+
+    assert "card" not in kinds
+    assert "[card]" not in redacted
+
+
+def hits(*pairs: tuple[str, float]) -> list[Hit]:
+    return [Hit(id_, score, {}) for id_, score in pairs]
+
+
+def test_minmax_fusion_weights_normalized_scores():
+    dense = hits(("a", 0.9), ("b", 0.5), ("c", 0.1))
+    lexical = hits(("c", 12.0), ("a", 2.0))
+
+    fused = dict(fuse(dense, lexical, Fusion("minmax", dense_weight=0.4)))
+
+    assert fused["a"] == pytest.approx(0.4 * 1.0 + 0.6 * 0.0)
+    assert fused["c"] == pytest.approx(0.4 * 0.0 + 0.6 * 1.0)
+    assert fused["b"] == pytest.approx(0.4 * 0.5)
+
+
+def test_rrf_rewards_agreement():
+    fused = fuse(hits(("a", 1), ("b", 0.5)), hits(("b", 3), ("c", 1)), Fusion("rrf", rrf_k=60))
+
+    assert [id_ for id_, _ in fused] == ["b", "a", "c"]
+
+
+def test_citations_are_renumbered_in_order_of_use_and_unknown_ones_dropped():
+    sources = [passage(1, "one"), passage(2, "two"), passage(3, "three")]
+
+    text, citations = resolve("Three says so [3]. One agrees [1, 3]. Nobody [7] else.", sources)
+
+    assert text == "Three says so [1]. One agrees [2][1]. Nobody else."
+    assert [c.document_id for c in citations] == ["d3", "d1"]
+    assert all(1 <= n <= len(citations) for n in references(text))
+
+
+def test_extractive_answer_picks_matching_sentences_and_cites_them():
+    sources = [
+        passage(1, "Tea is nice. Green tea is steeped at eighty degrees. Coffee is not tea."),
+        passage(2, "Llamas hum."),
+    ]
+
+    answer = extractive_answer("At what temperature is green tea steeped?", sources)
+
+    assert answer.startswith("Green tea is steeped at eighty degrees. [1]")
+    assert "Llamas" not in answer
+
+
+def test_extractive_answer_admits_when_nothing_matches():
+    assert extractive_answer("quantum chromodynamics?", [passage(1, "Llamas hum.")]) == NOT_FOUND
+
+
+def test_breaker_opens_after_repeated_failures_and_closes_after_cool_down():
+    now = [0.0]
+    breaker = CircuitBreaker("model", failures=2, cool_down=10, clock=lambda: now[0])
+
+    def fail() -> None:
+        raise RuntimeError("down")
+
+    for _ in range(2):
+        with pytest.raises(RuntimeError):
+            breaker.call(fail)
+    with pytest.raises(CircuitOpen):
+        breaker.call(lambda: "not called")
+
+    now[0] = 11
+    assert breaker.call(lambda: "trial") == "trial"
+    assert not breaker.open
