@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from local.template import REGION
+from local.template import REGION, function_events
 
 log = logging.getLogger("local")
 
@@ -28,25 +28,18 @@ class SqsSource:
 def sqs_sources(template: Mapping[str, Any], resolve: Callable[[Any], Any]) -> list[SqsSource]:
     """Every SQS event of every function, with the queue resolved to the provisioned one."""
     sources = []
-    for logical_id, resource in template["Resources"].items():
-        if resource["Type"] != "AWS::Serverless::Function":
-            continue
-        for event in resource["Properties"].get("Events", {}).values():
-            if event["Type"] != "SQS":
-                continue
-            props = event["Properties"]
-            queue_ref = props["Queue"]  # !GetAtt Queue.Arn
-            logical_queue = queue_ref["Fn::GetAtt"][0]
-            sources.append(
-                SqsSource(
-                    function=logical_id,
-                    queue_url=resolve({"Ref": logical_queue}),
-                    queue_arn=resolve(queue_ref),
-                    batch_size=int(props.get("BatchSize", 10)),
-                    window_seconds=float(props.get("MaximumBatchingWindowInSeconds", 0)),
-                    report_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
-                )
+    for logical_id, props in function_events(template, "SQS"):
+        queue_ref = props["Queue"]  # !GetAtt Queue.Arn
+        sources.append(
+            SqsSource(
+                function=logical_id,
+                queue_url=resolve({"Ref": queue_ref["Fn::GetAtt"][0]}),
+                queue_arn=resolve(queue_ref),
+                batch_size=int(props.get("BatchSize", 10)),
+                window_seconds=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+                report_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
             )
+        )
     return sources
 
 

@@ -6,7 +6,7 @@ Only the intrinsics the template uses are understood; anything else fails loudly
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,6 +195,15 @@ def functions(template: Mapping[str, Any], resolver: Resolver, root: Path) -> di
     return specs
 
 
+def function_events(template: Mapping[str, Any], event_type: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(function logical id, event properties) for every event of `event_type` (HttpApi, SQS, …) of every function."""
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            for event in resource["Properties"].get("Events", {}).values():
+                if event["Type"] == event_type:
+                    yield logical_id, event.get("Properties", {})
+
+
 def http_routes(template: Mapping[str, Any]) -> list[HttpRoute]:
     """Every HttpApi event of every function; routes without `Auth.Authorizer` use the API's default."""
     apis = {
@@ -203,24 +212,18 @@ def http_routes(template: Mapping[str, Any]) -> list[HttpRoute]:
         if resource["Type"] == "AWS::Serverless::HttpApi"
     }
     routes = []
-    for logical_id, resource in template["Resources"].items():
-        if resource["Type"] != "AWS::Serverless::Function":
-            continue
-        for event in resource["Properties"].get("Events", {}).values():
-            if event["Type"] != "HttpApi":
-                continue
-            props = event["Properties"]
-            api_id = props.get("ApiId", {}).get("Ref")
-            default = apis.get(api_id, {}).get("Auth", {}).get("DefaultAuthorizer")
-            authorizer = props.get("Auth", {}).get("Authorizer", default)
-            routes.append(
-                HttpRoute(
-                    method=props.get("Method", "ANY").upper(),
-                    path=props.get("Path", "$default"),
-                    function=logical_id,
-                    authorizer=None if authorizer in (None, "NONE") else authorizer,
-                )
+    for logical_id, props in function_events(template, "HttpApi"):
+        api_id = props.get("ApiId", {}).get("Ref")
+        default = apis.get(api_id, {}).get("Auth", {}).get("DefaultAuthorizer")
+        authorizer = props.get("Auth", {}).get("Authorizer", default)
+        routes.append(
+            HttpRoute(
+                method=props.get("Method", "ANY").upper(),
+                path=props.get("Path", "$default"),
+                function=logical_id,
+                authorizer=None if authorizer in (None, "NONE") else authorizer,
             )
+        )
     return routes
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from parley.domain.common import batched_by_cost
 from parley.errors import UpstreamUnavailable
 from parley.ingest.chunking import count_tokens
 
@@ -18,17 +19,9 @@ MAX_TOKENS = 250_000
 
 def request_batches(texts: Sequence[str]) -> Iterator[list[int]]:
     """Indexes of `texts` grouped into requests that respect the input and token limits."""
-    batch: list[int] = []
-    tokens = 0
-    for position, text in enumerate(texts):
-        cost = count_tokens(text) + 1
-        if batch and (len(batch) == MAX_INPUTS or tokens + cost > MAX_TOKENS):
-            yield batch
-            batch, tokens = [], 0
-        batch.append(position)
-        tokens += cost
-    if batch:
-        yield batch
+    return batched_by_cost(
+        range(len(texts)), lambda i: count_tokens(texts[i]) + 1, max_items=MAX_INPUTS, max_cost=MAX_TOKENS
+    )
 
 
 class OpenAIEmbedder:

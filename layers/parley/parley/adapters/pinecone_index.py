@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from parley.domain.common import batched
+from parley.domain.common import batched, batched_by_cost
 from parley.domain.vectors import Hit, VectorRecord
 from parley.errors import ConfigurationError
 
@@ -24,18 +24,13 @@ def _payload(record: VectorRecord) -> dict[str, Any]:
 
 
 def upsert_batches(records: Sequence[VectorRecord]) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    size = 0
-    for record in records:
-        payload = _payload(record)
-        cost = len(json.dumps(payload, separators=(",", ":"))) + 1
-        if batch and (len(batch) == MAX_RECORDS or size + cost > MAX_REQUEST_BYTES):
-            yield batch
-            batch, size = [], 0
-        batch.append(payload)
-        size += cost
-    if batch:
-        yield batch
+    """Upsert payloads grouped under Pinecone's record-count and request-size caps."""
+    return batched_by_cost(
+        [_payload(record) for record in records],
+        lambda payload: len(json.dumps(payload, separators=(",", ":"))) + 1,
+        max_items=MAX_RECORDS,
+        max_cost=MAX_REQUEST_BYTES,
+    )
 
 
 class PineconeIndex:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -36,6 +36,23 @@ def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     """Consecutive slices of at most `size` items (itertools.batched arrived in 3.12)."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def batched_by_cost(
+    items: Sequence[T], cost: Callable[[T], int], *, max_items: int, max_cost: int
+) -> Iterator[list[T]]:
+    """Consecutive groups of `items` within both a count and a total-cost limit (an API's request caps)."""
+    batch: list[T] = []
+    total = 0
+    for item in items:
+        price = cost(item)
+        if batch and (len(batch) == max_items or total + price > max_cost):
+            yield batch
+            batch, total = [], 0
+        batch.append(item)
+        total += price
+    if batch:
+        yield batch
 
 
 def timestamp(moment: datetime) -> str:
