@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from parley.services.answers import AnswerService
     from parley.services.chatbots import ChatbotService
     from parley.services.documents import DocumentService
+    from parley.services.public_chat import PublicChat
 
 
 class Container:
@@ -170,6 +171,19 @@ class Container:
         from parley.services.answers import AnswerService
 
         return AnswerService(self.chatbot_store, self.conversation_store, lambda: self.retriever, lambda: self.llm)
+
+    @cached_property
+    def public_chat(self) -> PublicChat:
+        from parley.adapters.dynamo import DynamoRateLimiter
+        from parley.services.public_chat import PublicChat
+
+        return PublicChat(
+            self.chatbot_store,
+            DynamoRateLimiter(self.table),
+            lambda: self.answers,
+            per_visitor=self.settings.visitor_messages_per_minute,
+            per_chatbot=self.settings.chatbot_messages_per_minute,
+        )
 
     @cached_property
     def indexer(self) -> DocumentIndexer:

@@ -79,8 +79,16 @@ class UnsupportedMediaType(ParleyError):
     code, status = "unsupported_media_type", 415
 
 
+class OriginNotAllowed(ParleyError):
+    code, status = "origin_not_allowed", 403
+
+
 class RateLimited(ParleyError):
     code, status = "rate_limited", 429
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class UpstreamUnavailable(ParleyError):

@@ -53,6 +53,9 @@ class ChatbotStore(Protocol):
 
     def soft_delete(self, tenant_id: str, chatbot_id: str, deleted_at: datetime) -> bool: ...
 
+    def by_public_key(self, public_key: str) -> Chatbot | None:
+        """The live chatbot that owns a publishable key (any visibility; the caller checks it)."""
+
 
 class DocumentStore(Protocol):
     """Documents by tenant and chatbot. Soft-deleted documents are invisible to every read."""
@@ -108,6 +111,11 @@ class VectorIndex(Protocol):
 
     def lexical(self, namespace: str, text: str, top_k: int, chatbot_id: str) -> list[Hit]:
         """Best chunks of one chatbot by BM25; an index without a lexical side returns none."""
+
+
+class RateLimiter(Protocol):
+    def hit(self, tenant_id: str, key: str, limit: int, window_seconds: int) -> int:
+        """Count one event for `key` in the current window; raises RateLimited once `limit` is passed."""
 
 
 class ConversationStore(Protocol):

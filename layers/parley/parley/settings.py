@@ -39,6 +39,10 @@ class Settings(BaseModel):
     openai_api_key_secret: str | None = None  # a Secrets Manager secret name, never the key itself
     openai_base_url: str | None = None  # any OpenAI-compatible server
 
+    # The floor of abuse protection for anonymous visitors of public chatbots (messages per minute).
+    visitor_messages_per_minute: int = Field(default=10, ge=1)
+    chatbot_messages_per_minute: int = Field(default=120, ge=1)
+
     # The language model; "none" answers extractively from the passages (the local stack without a key).
     llm: Literal["openai", "none"] = "openai"
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from parley.domain.chatbots import Chatbot
 from parley.domain.common import timestamp, utcnow
 from parley.domain.conversations import Conversation, Message
 from parley.domain.documents import Document
+from parley.errors import RateLimited
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -173,6 +175,17 @@ class DynamoChatbotStore:
             return None
         return _live_chatbot(deserialize(updated["Attributes"]))
 
+    def by_public_key(self, public_key: str) -> Chatbot | None:
+        found = self.table.client.query(
+            TableName=self.table.name,
+            IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :key",
+            ExpressionAttributeValues=serialize({":key": f"PUBLIC_KEY#{public_key}"}),
+            Limit=1,
+        )
+        items = found.get("Items", [])
+        return _live_chatbot(deserialize(items[0])) if items else None
+
     def soft_delete(self, tenant_id: str, chatbot_id: str, deleted_at: datetime) -> bool:
         try:
             self.table.client.update_item(
@@ -186,6 +199,29 @@ class DynamoChatbotStore:
         except self.table.client.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+
+class DynamoRateLimiter:
+    """Fixed-window counters: one atomic ADD per event on an item that expires with its window."""
+
+    def __init__(self, table: Table, clock: Callable[[], float] = time.time) -> None:
+        self.table = table
+        self.clock = clock
+
+    def hit(self, tenant_id: str, key: str, limit: int, window_seconds: int) -> int:
+        now = int(self.clock())
+        window = now - now % window_seconds
+        counted = self.table.client.update_item(
+            TableName=self.table.name,
+            Key=serialize({"PK": tenant_key(tenant_id), "SK": f"RATE#{key}#{window}"}),
+            UpdateExpression="ADD hits :one SET expires_at = if_not_exists(expires_at, :expires)",
+            ExpressionAttributeValues=serialize({":one": 1, ":expires": window + 2 * window_seconds}),
+            ReturnValues="UPDATED_NEW",
+        )
+        hits = int(deserialize(counted["Attributes"])["hits"])
+        if hits > limit:
+            raise RateLimited("Too many messages; wait a moment", retry_after=window + window_seconds - now)
+        return hits
 
 
 def _document_sk(chatbot_id: str, document_id: str) -> str:

@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from parley.errors import ParleyError, error_body
+from parley.errors import ParleyError, RateLimited, error_body
 from parley.observability import logger
 
 
@@ -24,7 +24,8 @@ async def _parley_error(_: Request, error: Exception) -> JSONResponse:
     if error.status >= 500:
         logger.error("Request failed", extra={"code": error.code, "reason": error.message})
         return JSONResponse(error_body(error.code, "Something went wrong on our side"), status_code=error.status)
-    return JSONResponse(error_body(error.code, error.message), status_code=error.status)
+    headers = {"retry-after": str(error.retry_after)} if isinstance(error, RateLimited) else None
+    return JSONResponse(error_body(error.code, error.message), status_code=error.status, headers=headers)
 
 
 async def _validation_error(_: Request, error: Exception) -> JSONResponse:

@@ -13,6 +13,7 @@ from parley.services.accounts import AccountService, resolve_caller
 from parley.services.answers import AnswerService
 from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
+from parley.services.public_chat import PublicChat
 
 
 def _container() -> Container:
@@ -58,9 +59,14 @@ def _answers(container: ContainerDep) -> AnswerService:
     return container.answers
 
 
+def _public_chat(container: ContainerDep) -> PublicChat:
+    return container.public_chat
+
+
 CurrentCaller = Annotated[Caller, Depends(_caller)]
 BearerToken = Annotated[str, Depends(bearer_token)]
 AccountServiceDep = Annotated[AccountService, Depends(_accounts)]
 ChatbotServiceDep = Annotated[ChatbotService, Depends(_chatbots)]
 DocumentServiceDep = Annotated[DocumentService, Depends(_documents)]
 AnswerServiceDep = Annotated[AnswerService, Depends(_answers)]
+PublicChatDep = Annotated[PublicChat, Depends(_public_chat)]

@@ -111,7 +111,7 @@ class AnswerService:
         """Answer from the chatbot's documents and store both messages; the conversation must be this chatbot's."""
         started, asked_at = time.perf_counter(), self.clock()
         chatbot = self.chatbot(tenant_id, chatbot_id)
-        conversation, history = self._conversation(chatbot, request.conversation_id)
+        conversation, history = self._conversation(chatbot, request.conversation_id, started_by)
         question = redact(request.question)[0] if chatbot.redact_pii else request.question
         llm = self._llm()
         standalone = self._condense(chatbot, llm, question, history)
@@ -156,7 +156,9 @@ class AnswerService:
             degraded=degraded,
         )
 
-    def _conversation(self, chatbot: Chatbot, conversation_id: str | None) -> tuple[Conversation, list[Message]]:
+    def _conversation(
+        self, chatbot: Chatbot, conversation_id: str | None, started_by: str | None
+    ) -> tuple[Conversation, list[Message]]:
         if conversation_id is None:
             now = self.clock()
             fresh = Conversation(
@@ -169,7 +171,8 @@ class AnswerService:
             )
             return fresh, []
         conversation = self.conversations.get(chatbot.tenant_id, chatbot.id, conversation_id)
-        if conversation is None:
+        # A conversation goes on only with whoever started it (one visitor cannot join another's chat).
+        if conversation is None or conversation.started_by != started_by:
             raise NotFound("Conversation not found")
         recent = self.conversations.messages(chatbot.tenant_id, conversation.id, limit=HISTORY_MESSAGES)
         return conversation, _within_budget(recent, HISTORY_TOKENS)

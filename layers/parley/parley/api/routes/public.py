@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+
+from parley.api.deps import PublicChatDep
+from parley.domain.conversations import QueryRequest, QueryResult
+from parley.services.public_chat import Visitor
+
+router = APIRouter(prefix="/public/chatbots/{public_key}")
+
+
+def _source_ip(request: Request) -> str:
+    event = request.scope.get("aws.event") or {}
+    return str(event.get("requestContext", {}).get("http", {}).get("sourceIp", "unknown"))
+
+
+@router.post("/query")
+def ask_publicly(
+    public_key: str,
+    body: QueryRequest,
+    *,
+    request: Request,
+    chat: PublicChatDep,
+    origin: Annotated[str | None, Header()] = None,
+    x_visitor_id: Annotated[str | None, Header()] = None,
+) -> QueryResult:
+    """A website visitor's question to a public chatbot; no token, the page's Origin must be allowed."""
+    return chat.ask(public_key, origin, Visitor.of(x_visitor_id, _source_ip(request)), body)
