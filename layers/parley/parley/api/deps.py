@@ -1,7 +1,8 @@
-"""Request-scoped dependencies: the verified caller and the services routes use."""
+"""Request-scoped dependencies: the verified caller, and the way routes ask for services."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -9,11 +10,7 @@ from fastapi import Depends, Request
 from parley.container import Container, get_container
 from parley.domain.accounts import Caller
 from parley.errors import Unauthorized
-from parley.services.accounts import AccountService, resolve_caller
-from parley.services.answers import AnswerService
-from parley.services.chatbots import ChatbotService
-from parley.services.documents import DocumentService
-from parley.services.public_chat import PublicChat
+from parley.services.accounts import resolve_caller
 
 
 def _container() -> Container:
@@ -43,30 +40,15 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def _accounts(container: ContainerDep) -> AccountService:
-    return container.accounts
+def service(pick: Callable[[Container], Any]) -> Any:
+    """A dependency on one of the container's services, e.g. `Annotated[AnswerService, service(lambda c: c.answers)]`.
+    Each router declares its own, so a function imports only the services it serves."""
 
+    def dependency(container: ContainerDep) -> Any:
+        return pick(container)
 
-def _chatbots(container: ContainerDep) -> ChatbotService:
-    return container.chatbots
-
-
-def _documents(container: ContainerDep) -> DocumentService:
-    return container.documents
-
-
-def _answers(container: ContainerDep) -> AnswerService:
-    return container.answers
-
-
-def _public_chat(container: ContainerDep) -> PublicChat:
-    return container.public_chat
+    return Depends(dependency)
 
 
 CurrentCaller = Annotated[Caller, Depends(_caller)]
 BearerToken = Annotated[str, Depends(bearer_token)]
-AccountServiceDep = Annotated[AccountService, Depends(_accounts)]
-ChatbotServiceDep = Annotated[ChatbotService, Depends(_chatbots)]
-DocumentServiceDep = Annotated[DocumentService, Depends(_documents)]
-AnswerServiceDep = Annotated[AnswerService, Depends(_answers)]
-PublicChatDep = Annotated[PublicChat, Depends(_public_chat)]

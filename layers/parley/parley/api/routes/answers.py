@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
 
-from parley.api.deps import AnswerServiceDep, CurrentCaller
+from parley.api.deps import CurrentCaller, service
 from parley.domain.conversations import (
     Conversation,
     ConversationDetail,
@@ -14,6 +16,9 @@ from parley.domain.conversations import (
     SearchRequest,
     SearchResult,
 )
+from parley.services.answers import AnswerService
+
+AnswerServiceDep = Annotated[AnswerService, service(lambda c: c.answers)]
 
 router = APIRouter(prefix="/chatbots/{chatbot_id}")
 

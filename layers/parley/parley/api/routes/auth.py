@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Response, status
 
-from parley.api.deps import AccountServiceDep, BearerToken, CurrentCaller
+from parley.api.deps import BearerToken, CurrentCaller, service
 from parley.domain.accounts import (
     LoginRequest,
     RefreshRequest,
@@ -12,6 +14,9 @@ from parley.domain.accounts import (
     TokenRefresh,
     UserProfile,
 )
+from parley.services.accounts import AccountService
+
+AccountServiceDep = Annotated[AccountService, service(lambda c: c.accounts)]
 
 router = APIRouter(prefix="/auth")
 

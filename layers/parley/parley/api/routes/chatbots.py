@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Response, status
 
-from parley.api.deps import ChatbotServiceDep, CurrentCaller
+from parley.api.deps import CurrentCaller, service
 from parley.domain.chatbots import Chatbot, ChatbotCreate, ChatbotList, ChatbotPublic, ChatbotUpdate
+from parley.services.chatbots import ChatbotService
+
+ChatbotServiceDep = Annotated[ChatbotService, service(lambda c: c.chatbots)]
 
 router = APIRouter(prefix="/chatbots")
 

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Response, status
 
-from parley.api.deps import CurrentCaller, DocumentServiceDep
+from parley.api.deps import CurrentCaller, service
 from parley.domain.documents import Document, DocumentCreate, DocumentList, DocumentPublic, DocumentUpload
+from parley.services.documents import DocumentService
+
+DocumentServiceDep = Annotated[DocumentService, service(lambda c: c.documents)]
 
 router = APIRouter(prefix="/chatbots/{chatbot_id}/documents")
 

@@ -4,9 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
 
-from parley.api.deps import PublicChatDep
+from parley.api.deps import service
 from parley.domain.conversations import QueryRequest, QueryResult
-from parley.services.public_chat import Visitor
+from parley.services.public_chat import PublicChat, Visitor
+
+PublicChatDep = Annotated[PublicChat, service(lambda c: c.public_chat)]
 
 router = APIRouter(prefix="/public/chatbots/{public_key}")
 
