@@ -43,6 +43,25 @@ class Functions:
         path = unquote(urlsplit(upload_url).path).lstrip("/")
         return path.removeprefix(self.resources["DocumentsBucket"]["Ref"] + "/")
 
+    def upload(
+        self, user: dict[str, Any], chatbot_id: str, filename: str, content_type: str, data: bytes
+    ) -> dict[str, Any]:
+        """Create a document as `user`, then put the file where its presigned URL points (in-process moto has no
+        HTTP endpoint to PUT to); returns the create response."""
+        status, created = self.call(
+            "UploadFunction",
+            "POST",
+            "/chatbots/{chatbot_id}/documents",
+            sub=user["user"]["id"],
+            body={"filename": filename, "content_type": content_type, "size_bytes": len(data)},
+            path_parameters={"chatbot_id": chatbot_id},
+        )
+        assert status == 201, created
+        bucket = self.resources["DocumentsBucket"]["Ref"]
+        key = self.object_key(created["upload"]["url"])
+        boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
+        return dict(created)
+
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         return self.handlers[function](event, LambdaContext(function, 1024, 900))
 

@@ -43,14 +43,8 @@ def _document(lambdas, user, chatbot_id, document_id, method="GET"):
 
 
 def _upload(lambdas, user, chatbot, filename, content_type, data):
-    """Create the document, then put the file where the presigned URL points (moto in-process has no HTTP)."""
-    status, created = _create(lambdas, user, chatbot["id"], filename, content_type, len(data))
-    assert status == 201, created
-    key = lambdas.object_key(created["upload"]["url"])
-    boto3.client("s3").put_object(
-        Bucket=lambdas.resources["DocumentsBucket"]["Ref"], Key=key, Body=data, ContentType=content_type
-    )
-    return created["document"]["id"], key
+    created = lambdas.upload(user, chatbot["id"], filename, content_type, data)
+    return created["document"]["id"], lambdas.object_key(created["upload"]["url"])
 
 
 def test_create_returns_a_presigned_put_bound_to_the_content_type(lambdas, owner, chatbot):

@@ -18,18 +18,8 @@ def test_message_that_always_fails_ends_in_the_dlq_and_the_document_failed(lambd
     # Given an embedding service that refuses every request
     owner = register("owner@example.com")
     _, chatbot = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Docs"})
-    _, created = lambdas.call(
-        "UploadFunction",
-        "POST",
-        "/chatbots/{chatbot_id}/documents",
-        sub=owner["user"]["id"],
-        body={"filename": "notes.txt", "content_type": "text/plain", "size_bytes": 11},
-        path_parameters={"chatbot_id": chatbot["id"]},
-    )
     openai_fake.fail_next(1000, status=400)
-    bucket = lambdas.resources["DocumentsBucket"]["Ref"]
-    key = lambdas.object_key(created["upload"]["url"])
-    boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=b"Llamas hum.")
+    created = lambdas.upload(owner, chatbot["id"], "notes.txt", "text/plain", b"Llamas hum.")
 
     # When the event source keeps delivering until SQS gives up
     sqs = boto3.client("sqs")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 from parley.answers.citations import references
 
@@ -26,16 +25,7 @@ def chatbot(lambdas, owner) -> dict:
     status, body = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Zoo"})
     assert status == 201
     for filename, text in DOCUMENTS.items():
-        _, created = lambdas.call(
-            "UploadFunction",
-            "POST",
-            "/chatbots/{chatbot_id}/documents",
-            sub=owner["user"]["id"],
-            body={"filename": filename, "content_type": "text/plain", "size_bytes": len(text)},
-            path_parameters={"chatbot_id": body["id"]},
-        )
-        bucket = lambdas.resources["DocumentsBucket"]["Ref"]
-        boto3.client("s3").put_object(Bucket=bucket, Key=lambdas.object_key(created["upload"]["url"]), Body=text)
+        lambdas.upload(owner, body["id"], filename, "text/plain", text.encode())
     lambdas.deliver()
     return body
 

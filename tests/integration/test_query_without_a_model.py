@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
 
 
@@ -25,16 +24,7 @@ def test_query_answers_extractively_with_citations(lambdas, register):
         "tea.txt": "Green tea is steeped at eighty degrees for two minutes.",
     }
     for filename, text in texts.items():
-        _, created = lambdas.call(
-            "UploadFunction",
-            "POST",
-            "/chatbots/{chatbot_id}/documents",
-            sub=sub,
-            body={"filename": filename, "content_type": "text/plain", "size_bytes": len(text)},
-            path_parameters={"chatbot_id": chatbot["id"]},
-        )
-        bucket = lambdas.resources["DocumentsBucket"]["Ref"]
-        boto3.client("s3").put_object(Bucket=bucket, Key=lambdas.object_key(created["upload"]["url"]), Body=text)
+        lambdas.upload(owner, chatbot["id"], filename, "text/plain", text.encode())
     lambdas.deliver()
 
     status, body = lambdas.call(
