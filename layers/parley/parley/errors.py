@@ -45,20 +45,12 @@ class InvalidCredentials(ParleyError):
     code, status = "invalid_credentials", 401
 
 
-class Forbidden(ParleyError):
-    code, status = "forbidden", 403
-
-
 class EmailNotConfirmed(ParleyError):
     code, status = "email_not_confirmed", 403
 
 
 class NotFound(ParleyError):
     code, status = "not_found", 404
-
-
-class Conflict(ParleyError):
-    code, status = "conflict", 409
 
 
 class EmailTaken(ParleyError):
