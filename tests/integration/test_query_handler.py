@@ -42,6 +42,18 @@ def ask(lambdas, user, chatbot_id, question, conversation_id=None):
     )
 
 
+def conversation(lambdas, user, chatbot_id, conversation_id):
+    status, body = lambdas.call(
+        "QueryFunction",
+        "GET",
+        "/chatbots/{chatbot_id}/conversations/{conversation_id}",
+        sub=user["user"]["id"],
+        path_parameters={"chatbot_id": chatbot_id, "conversation_id": conversation_id},
+    )
+    assert status == 200, body
+    return body
+
+
 def test_search_returns_the_chatbots_passages(lambdas, owner, chatbot):
     status, body = lambdas.call(
         "QueryFunction",
@@ -81,13 +93,7 @@ def test_personal_data_never_reaches_the_model_or_storage(lambdas, owner, chatbo
     sent = json.dumps(openai_fake.chat_requests)
     for secret in ("ada@example.com", "4111 1111 1111 1111", "7946 0958"):
         assert secret not in sent
-    stored = lambdas.call(
-        "QueryFunction",
-        "GET",
-        "/chatbots/{chatbot_id}/conversations/{conversation_id}",
-        sub=owner["user"]["id"],
-        path_parameters={"chatbot_id": chatbot["id"], "conversation_id": body["conversation_id"]},
-    )[1]
+    stored = conversation(lambdas, owner, chatbot["id"], body["conversation_id"])
     assert stored["messages"][0]["content"] == "I'm [email], card [card], phone [phone]: do llamas hum?"
 
 
@@ -104,15 +110,9 @@ def test_follow_up_is_rewritten_with_the_conversation(lambdas, owner, chatbot, o
     assert "Follow-up question: Is their fleece warm?" in rewrite
     answer_prompt = openai_fake.chat_requests[-1]["messages"]
     assert [m["role"] for m in answer_prompt] == ["system", "user", "assistant", "user"]
-    conversation = lambdas.call(
-        "QueryFunction",
-        "GET",
-        "/chatbots/{chatbot_id}/conversations/{conversation_id}",
-        sub=owner["user"]["id"],
-        path_parameters={"chatbot_id": chatbot["id"], "conversation_id": first["conversation_id"]},
-    )[1]
-    assert [m["role"] for m in conversation["messages"]] == ["user", "assistant", "user", "assistant"]
-    assert conversation["message_count"] == 4
+    stored = conversation(lambdas, owner, chatbot["id"], first["conversation_id"])
+    assert [m["role"] for m in stored["messages"]] == ["user", "assistant", "user", "assistant"]
+    assert stored["message_count"] == 4
 
 
 def test_model_failure_after_retrieval_degrades_to_an_extractive_answer(lambdas, owner, chatbot, openai_fake):
