@@ -65,11 +65,13 @@ class Functions:
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         return self.handlers[function](event, LambdaContext(function, 1024, 900))
 
-    def deliver(self, rounds: int = 20) -> int:
-        """Run the SQS event sources until their queues stay empty; returns how many messages they delivered."""
+    def deliver(self, rounds: int = 20, to: str | None = None) -> int:
+        """Run the SQS event sources (only those of function `to`, if given) until their queues stay empty;
+        returns how many messages they delivered."""
+        pollers = [poller for poller in self.pollers if to in (None, poller.source.function)]
         delivered, idle = 0, 0
         while idle < 2 and rounds:
-            count = sum(poller.poll_once() for poller in self.pollers)
+            count = sum(poller.poll_once() for poller in pollers)
             delivered += count
             idle = 0 if count else idle + 1
             rounds -= 1

@@ -1,4 +1,4 @@
-"""A message whose processing always raises: retried, then dead-lettered, and its document marked failed."""
+"""Uploads SQS gives up on: retried, dead-lettered, and their documents never left `processing`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ import time
 
 import boto3
 import pytest
+from parley.container import get_container
+from parley.domain.common import utcnow
+from parley.ingest.events import objects_created
 
 
 @pytest.fixture
@@ -27,7 +30,7 @@ def test_message_that_always_fails_ends_in_the_dlq_and_the_document_failed(lambd
     states = []
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        lambdas.deliver(rounds=1)
+        lambdas.deliver(rounds=1, to="IngestFunction")
         status = lambdas.call(
             "UploadFunction",
             "GET",
@@ -57,3 +60,34 @@ def test_message_that_always_fails_ends_in_the_dlq_and_the_document_failed(lambd
     assert document["status"] == "failed"
     assert document["error"]
     assert openai_fake.requests["/v1/embeddings"] == 3
+
+
+def test_document_whose_last_attempt_crashed_is_failed_by_the_dead_letter_handler(lambdas, register):
+    # Given an upload whose last attempt claimed the document and then died without a word (timeout, out of memory)
+    owner = register("owner@example.com")
+    _, chatbot = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Docs"})
+    created = lambdas.upload(owner, chatbot["id"], "notes.txt", "text/plain", b"Llamas hum.")
+    sqs = boto3.client("sqs")
+    queue = lambdas.resources["IngestQueue"]["Ref"]
+    received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    (body,) = [message["Body"] for message in received if objects_created(message["Body"])]
+    (event,) = objects_created(body)
+    store = get_container().document_store
+    document = store.get(owner["tenant"]["id"], chatbot["id"], created["document"]["id"])
+    assert store.claim(document, event.source, utcnow()) is not None
+
+    # When SQS moves its message to the dead-letter queue
+    sqs.send_message(QueueUrl=lambdas.resources["IngestDeadLetterQueue"]["Ref"], MessageBody=body)
+    delivered = lambdas.deliver(to="IngestDeadLetterFunction")
+
+    # Then the document is failed with a reason, not stuck in processing
+    _, after = lambdas.call(
+        "UploadFunction",
+        "GET",
+        "/chatbots/{chatbot_id}/documents/{document_id}",
+        sub=owner["user"]["id"],
+        path_parameters={"chatbot_id": chatbot["id"], "document_id": created["document"]["id"]},
+    )
+    assert delivered == 1
+    assert after["status"] == "failed"
+    assert after["error"] == "Indexing did not finish after repeated attempts; upload the file again"

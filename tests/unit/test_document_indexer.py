@@ -146,3 +146,15 @@ def test_delete_removes_file_and_vectors(world, blobs):
 
     assert world.vectors(document_id) == []
     assert event.key not in blobs.objects
+
+
+def test_dead_lettered_upload_fails_its_document_unless_it_already_ended(world):
+    stuck_id, stuck = world.upload("stuck.txt", "text/plain", b"Llamas hum.")
+    done_id, done = world.upload("done.txt", "text/plain", b"Alpacas spit.")
+    world.indexer.index_object(done)
+
+    assert world.indexer.abandon(stuck).status == "failed"
+    assert world.indexer.abandon(done).status == "skipped"
+    assert world.document(stuck_id).status == "failed"
+    assert "did not finish" in world.document(stuck_id).error
+    assert world.document(done_id).status == "indexed"

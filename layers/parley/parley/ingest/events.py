@@ -74,6 +74,19 @@ def _index_record(record: SQSRecord) -> None:
         container.indexer.index_object(created, final_attempt=final_attempt)
 
 
+def _abandon_record(record: SQSRecord) -> None:
+    for created in objects_created(record.body):
+        get_container().indexer.abandon(created)
+
+
+def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Messages SQS gave up on: their documents end `failed` (the messages stay visible in logs and metrics)."""
+    response = process_partial_response(
+        event=event, record_handler=_abandon_record, processor=processor, context=context
+    )
+    return dict(response)
+
+
 def handle_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Index every record of the batch; report the ones that failed."""
     response = process_partial_response(event=event, record_handler=_index_record, processor=processor, context=context)

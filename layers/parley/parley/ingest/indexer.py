@@ -108,6 +108,18 @@ class DocumentIndexer:
         logger.info("Document indexed", extra={"chunks": len(chunks), "duration_ms": duration_ms})
         return Outcome("indexed", document.id, len(chunks))
 
+    def abandon(self, event: ObjectCreated) -> Outcome:
+        """The upload's message was dead-lettered: whatever happened to its last attempt (even a crash that ran no
+        code of ours), its document must not stay `processing`."""
+        ref = parse_object_key(event.key)
+        document = self.documents.get(ref.tenant_id, ref.chatbot_id, ref.document_id) if ref else None
+        if document is None or document.object_key != event.key:
+            return Outcome("ignored")
+        claimed = self.documents.claim(document, event.source, self.clock())
+        if claimed is None:
+            return Outcome("skipped", document.id)  # this upload already ended indexed or failed
+        return self._fail(claimed, event, "Indexing did not finish after repeated attempts; upload the file again")
+
     def _index(self, document: Document, event: ObjectCreated, *, first_upload: bool) -> list[Chunk]:
         limit_mb = self.max_bytes // 1_000_000
         if event.size > self.max_bytes:
