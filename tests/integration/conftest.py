@@ -186,3 +186,9 @@ def register(lambdas: Functions) -> Callable[..., dict[str, Any]]:
         return body
 
     return _register
+
+
+@pytest.fixture
+def owner(register: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """A registered user with a tenant of their own (the register response)."""
+    return register("owner@example.com")

@@ -10,11 +10,6 @@ from local.samples import pdf, prose
 
 
 @pytest.fixture
-def owner(register) -> dict:
-    return register("owner@example.com")
-
-
-@pytest.fixture
 def chatbot(lambdas, owner) -> dict:
     status, body = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Docs"})
     assert status == 201

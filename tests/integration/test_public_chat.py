@@ -7,11 +7,6 @@ import pytest
 ORIGIN = "https://shop.example.com"
 
 
-@pytest.fixture
-def owner(register) -> dict:
-    return register("owner@example.com")
-
-
 def make_chatbot(lambdas, owner, **fields) -> dict:
     status, body = lambdas.call(
         "ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Shop help", **fields}

@@ -16,11 +16,6 @@ DOCUMENTS = {
 
 
 @pytest.fixture
-def owner(register) -> dict:
-    return register("owner@example.com")
-
-
-@pytest.fixture
 def chatbot(lambdas, owner) -> dict:
     status, body = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Zoo"})
     assert status == 201
