@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
-from parley.answers.citations import references, resolve
+from parley.answers.citations import RenumberedStream, references, resolve
 from parley.answers.extractive import NOT_FOUND, extractive_answer
 from parley.domain.vectors import Hit
 from parley.privacy import redact
@@ -66,6 +68,31 @@ def test_citations_are_renumbered_in_order_of_use_and_unknown_ones_dropped():
     assert text == "Three says so [1]. One agrees [2][1]. Nobody else."
     assert [c.document_id for c in citations] == ["d3", "d1"]
     assert all(1 <= n <= len(citations) for n in references(text))
+
+
+ANSWERS = [
+    "Llamas eat hay [2]. They hum [1, 3]. More may exist [99].",
+    "  Leading space [1][1] and  double  spaces [7] , then [2].\n\nNew paragraph [3]!",
+    "[3] starts it; [x] is not a reference; [12 ends open",
+    "No references at all.",
+]
+
+
+@pytest.mark.parametrize("answer", ANSWERS)
+def test_streamed_answer_adds_up_to_the_resolved_answer_however_it_is_split(answer):
+    sources = [passage(n, f"Source {n}.") for n in range(1, 4)]
+    expected, citations = resolve(answer, sources)
+    pieces = random.Random(answer)
+    for _ in range(50):
+        stream, shown, rest = RenumberedStream(sources), [], answer
+        while rest:
+            size = pieces.randint(1, 6)
+            shown.append(stream.feed(rest[:size]))
+            rest = rest[size:]
+        shown.append(stream.finish())
+
+        assert "".join(shown) == expected
+        assert stream.numbering.citations() == citations
 
 
 def test_extractive_answer_picks_matching_sentences_and_cites_them():

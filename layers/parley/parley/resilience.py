@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from parley.errors import UpstreamUnavailable
+from parley.errors import StreamInterrupted, UpstreamUnavailable
 
 T = TypeVar("T")
 
@@ -39,6 +39,9 @@ class CircuitBreaker:
             raise CircuitOpen(f"{self.name} is unavailable; retrying shortly")
         try:
             result = operation()
+        except StreamInterrupted:
+            # Abandoned by the caller: it says nothing about the dependency's health.
+            raise
         except Exception:
             with self._lock:
                 self._failures += 1

@@ -60,15 +60,17 @@ class OpenAIChat:
         )
         parts: list[str] = []
         usage = Usage()
-        for chunk in stream:
-            if chunk.usage:
-                usage = Usage(
-                    prompt_tokens=chunk.usage.prompt_tokens,
-                    completion_tokens=chunk.usage.completion_tokens,
-                    total_tokens=chunk.usage.total_tokens,
-                )
-            for choice in chunk.choices:
-                if choice.delta.content:
-                    parts.append(choice.delta.content)
-                    on_token(choice.delta.content)
+        # Closing the stream (also when on_token raises because the listener left) ends the model's work.
+        with stream:
+            for chunk in stream:
+                if chunk.usage:
+                    usage = Usage(
+                        prompt_tokens=chunk.usage.prompt_tokens,
+                        completion_tokens=chunk.usage.completion_tokens,
+                        total_tokens=chunk.usage.total_tokens,
+                    )
+                for choice in chunk.choices:
+                    if choice.delta.content:
+                        parts.append(choice.delta.content)
+                        on_token(choice.delta.content)
         return Completion(text="".join(parts), usage=usage)

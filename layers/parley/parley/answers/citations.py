@@ -25,21 +25,70 @@ def citation(passage: Passage) -> Citation:
     )
 
 
-def resolve(answer: str, sources: Sequence[Passage]) -> tuple[str, list[Citation]]:
-    """Renumber the sources the answer cites as [1]..[m] in order of first use; drop references to no source."""
-    order: dict[int, int] = {}
+class Numbering:
+    """Source numbers to citation numbers, [1]..[m] in order of first use; references to no source vanish."""
 
-    def renumber(match: re.Match[str]) -> str:
+    def __init__(self, sources: Sequence[Passage]) -> None:
+        self.sources = sources
+        self.order: dict[int, int] = {}
+
+    def rewrite(self, match: re.Match[str]) -> str:
         numbers = []
         for part in match.group(1).split(","):
             source = int(part)
-            if 1 <= source <= len(sources):
-                numbers.append(order.setdefault(source, len(order) + 1))
+            if 1 <= source <= len(self.sources):
+                numbers.append(self.order.setdefault(source, len(self.order) + 1))
         return "".join(f"[{number}]" for number in dict.fromkeys(numbers))
 
-    text = _REFERENCE.sub(renumber, answer)
-    text = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
-    return text, [citation(sources[source - 1]) for source in order]
+    def citations(self) -> list[Citation]:
+        return [citation(self.sources[source - 1]) for source in self.order]
+
+
+def resolve(answer: str, sources: Sequence[Passage]) -> tuple[str, list[Citation]]:
+    """Renumber the sources the answer cites as [1]..[m] in order of first use; drop references to no source."""
+    numbering = Numbering(sources)
+    return _tidy(_REFERENCE.sub(numbering.rewrite, answer)).strip(), numbering.citations()
+
+
+def _tidy(text: str) -> str:
+    """No doubled spaces and no space before punctuation (where a dropped reference was)."""
+    return re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", text))
+
+
+class RenumberedStream:
+    """`resolve` for an answer arriving in pieces: the pieces shown add up to exactly the resolved text.
+
+    A reference split across pieces (`[`, `3`, `]`) and trailing whitespace (a dropped reference may follow it)
+    are held back until the next piece decides them."""
+
+    _OPEN_REFERENCE = re.compile(r"\[[\d,\s]{0,30}$")
+    _TRAILING_SPACE = re.compile(r"\s+$")
+
+    def __init__(self, sources: Sequence[Passage]) -> None:
+        self.numbering = Numbering(sources)
+        self._pending = ""
+        self._begun = False
+
+    def feed(self, piece: str) -> str:
+        """The text that can be shown now."""
+        text = self._pending + piece
+        held = self._OPEN_REFERENCE.search(text)
+        cut = held.start() if held else len(text)
+        shown = _tidy(_REFERENCE.sub(self.numbering.rewrite, text[:cut]))
+        space = self._TRAILING_SPACE.search(shown)
+        self._pending = (space.group() if space else "") + text[cut:]
+        return self._lead(shown[: space.start()] if space else shown)
+
+    def finish(self) -> str:
+        """Whatever was held back, once the answer is complete."""
+        text, self._pending = self._pending, ""
+        return self._lead(_tidy(_REFERENCE.sub(self.numbering.rewrite, text)).rstrip())
+
+    def _lead(self, text: str) -> str:
+        if not self._begun:
+            text = text.lstrip()
+            self._begun = bool(text)
+        return text
 
 
 def references(text: str) -> list[int]:

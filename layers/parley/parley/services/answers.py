@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from parley.answers.citations import resolve
+from parley.answers.citations import RenumberedStream, resolve
 from parley.answers.extractive import NOT_FOUND, extractive_answer
 from parley.answers.prompts import prompt
 from parley.domain.chatbots import Chatbot
@@ -26,10 +26,10 @@ from parley.domain.conversations import (
     SearchResult,
     Usage,
 )
-from parley.errors import NotFound, UpstreamUnavailable
+from parley.errors import NotFound, StreamInterrupted, UpstreamUnavailable
 from parley.ingest.chunking import count_tokens
 from parley.observability import logger, metrics
-from parley.ports import ChatbotStore, ChatMessage, ConversationStore, LanguageModel
+from parley.ports import AnswerListener, ChatbotStore, ChatMessage, ConversationStore, LanguageModel
 from parley.privacy import redact
 from parley.resilience import CircuitBreaker
 from parley.retrieval import Passage, Retriever
@@ -106,9 +106,13 @@ class AnswerService:
         request: QueryRequest,
         *,
         started_by: str | None = None,
-        on_token: Callable[[str], None] | None = None,
+        listener: AnswerListener | None = None,
     ) -> QueryResult:
-        """Answer from the chatbot's documents and store both messages; the conversation must be this chatbot's."""
+        """Answer from the chatbot's documents and store both messages; the conversation must be this chatbot's.
+
+        A `listener` is told the ids, then handed the answer as it is written, references already numbered as
+        the citations will be. If it stops listening (StreamInterrupted), generation stops and the part written
+        so far is stored, marked interrupted."""
         started, asked_at = time.perf_counter(), self.clock()
         chatbot = self.chatbot(tenant_id, chatbot_id)
         conversation, history = self._conversation(chatbot, request.conversation_id, started_by)
@@ -116,7 +120,20 @@ class AnswerService:
         llm = self._llm()
         standalone = self._condense(chatbot, llm, question, history)
         sources = _pack(self.rerank(standalone, self._retrieve(chatbot, standalone, chatbot.top_k)))
-        text, usage, mode, degraded = self._generate(chatbot, llm, question, history, sources, on_token=on_token)
+        message_id = new_id()
+        relay = _Relay(listener, sources) if listener else None
+        try:
+            if relay:
+                relay.start(conversation.id, message_id)
+            on_token = relay.token if relay else None
+            text, usage, mode, degraded = self._generate(chatbot, llm, question, history, sources, on_token=on_token)
+            if relay:
+                relay.finish()
+            interrupted = False
+        except StreamInterrupted:
+            # Only a listener interrupts; its stream ended with no usage figures.
+            text = relay.written if relay else ""
+            usage, mode, degraded, interrupted = Usage(), "llm" if llm else "extractive", False, True
         answer, citations = resolve(text, sources)
         now = self.clock()
         latency_ms = int((time.perf_counter() - started) * 1000)
@@ -124,13 +141,14 @@ class AnswerService:
             id=new_id(), conversation_id=conversation.id, role="user", content=question, created_at=asked_at
         )
         answered = Message(
-            id=new_id(),
+            id=message_id,
             conversation_id=conversation.id,
             role="assistant",
             content=answer,
             citations=citations,
             mode=mode,
             degraded=degraded,
+            interrupted=interrupted,
             usage=usage,
             latency_ms=latency_ms,
             created_at=now,
@@ -145,7 +163,12 @@ class AnswerService:
         metrics.add_metric(name="QuestionsAnswered", unit="Count", value=1)
         if degraded:
             metrics.add_metric(name="AnswersDegraded", unit="Count", value=1)
-        logger.info("Question answered", extra={"mode": mode, "degraded": degraded, "latency_ms": latency_ms})
+        if interrupted:
+            metrics.add_metric(name="AnswersInterrupted", unit="Count", value=1)
+        logger.info(
+            "Question answered",
+            extra={"mode": mode, "degraded": degraded, "interrupted": interrupted, "latency_ms": latency_ms},
+        )
         return QueryResult(
             answer=answer,
             citations=citations,
@@ -240,6 +263,8 @@ class AnswerService:
                     on_token=on_token,
                 )
             )
+        except StreamInterrupted:
+            raise
         except Exception:
             # Retrieval worked: the passages still answer, without the model's prose.
             logger.exception("Language model failed; answering extractively")
@@ -248,6 +273,33 @@ class AnswerService:
                 on_token(text)
             return text, Usage(), "extractive", True
         return completion.text, completion.usage, "llm", False
+
+
+class _Relay:
+    """Hands the answer's pieces to a listener, references renumbered, and keeps what was written."""
+
+    def __init__(self, listener: AnswerListener, sources: Sequence[Passage]) -> None:
+        self.listener = listener
+        self.stream = RenumberedStream(sources)
+        self.pieces: list[str] = []
+
+    @property
+    def written(self) -> str:
+        return "".join(self.pieces)
+
+    def start(self, conversation_id: str, message_id: str) -> None:
+        self.listener.started(conversation_id, message_id)
+
+    def token(self, piece: str) -> None:
+        self.pieces.append(piece)
+        self._show(self.stream.feed(piece))
+
+    def finish(self) -> None:
+        self._show(self.stream.finish())
+
+    def _show(self, text: str) -> None:
+        if text:
+            self.listener.token(text)
 
 
 def _within_budget(messages: Sequence[Message], budget: int) -> list[Message]:
