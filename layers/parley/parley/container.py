@@ -15,6 +15,8 @@ if TYPE_CHECKING:
         AccountStore,
         BlobStore,
         ChatbotStore,
+        Connections,
+        ConnectionStore,
         ConversationStore,
         DocumentStore,
         Embedder,
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from parley.services.answers import AnswerService
     from parley.services.chatbots import ChatbotService
     from parley.services.documents import DocumentService
+    from parley.services.live_chat import LiveChat
     from parley.services.public_chat import PublicChat
 
 
@@ -183,6 +186,31 @@ class Container:
             lambda: self.answers,
             per_visitor=self.settings.visitor_messages_per_minute,
             per_chatbot=self.settings.chatbot_messages_per_minute,
+        )
+
+    @cached_property
+    def connection_store(self) -> ConnectionStore:
+        from parley.adapters.dynamo import DynamoConnectionStore
+
+        return DynamoConnectionStore(self.table)
+
+    @cached_property
+    def connections(self) -> Connections:
+        from parley.adapters.apigateway import ApiGatewayConnections
+
+        endpoint = self.settings.require("websocket_endpoint")
+        return ApiGatewayConnections(self.client("apigatewaymanagementapi", endpoint_url=endpoint))
+
+    @cached_property
+    def live_chat(self) -> LiveChat:
+        from parley.services.live_chat import LiveChat
+
+        return LiveChat(
+            self.connection_store,
+            lambda: self.connections,
+            lambda: self.accounts,
+            lambda: self.public_chat,
+            lambda: self.answers,
         )
 
     @cached_property

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
 
 
 class ParleyError(Exception):
@@ -83,16 +84,39 @@ class RateLimited(ParleyError):
         self.retry_after = retry_after
 
 
+class UnknownAction(ParleyError):
+    """A WebSocket frame whose `action` names no route."""
+
+    code, status = "unknown_action", 400
+
+
 class UpstreamUnavailable(ParleyError):
     code, status = "upstream_unavailable", 503
 
 
-class ConfigurationError(ParleyError):
-    """The deployment is missing something; never the caller's fault."""
+class InternalError(ParleyError):
+    """A failure on our side; clients see only that something went wrong."""
 
     code, status = "internal_error", 500
+
+
+class ConfigurationError(InternalError):
+    """The deployment is missing something; never the caller's fault."""
+
+
+class StreamInterrupted(Exception):
+    """The one following a streamed answer has gone (a closed WebSocket): stop writing it."""
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
     """The one error shape of every HTTP response and WebSocket error frame."""
     return {"error": {"code": code, "message": message}}
+
+
+def validation_message(problems: Iterable[Mapping[str, Any]]) -> str:
+    """Pydantic's validation problems as one readable line: `field: what is wrong; …`."""
+    parts = []
+    for problem in problems:
+        where = ".".join(str(part) for part in problem.get("loc", ()) if part != "body")
+        parts.append(f"{where}: {problem.get('msg')}" if where else str(problem.get("msg")))
+    return "; ".join(parts) or "Invalid request"

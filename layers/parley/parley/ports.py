@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from parley.domain.accounts import SignIn, Tenant, Tokens, UserProfile
 from parley.domain.chatbots import Chatbot
+from parley.domain.connections import Connection
 from parley.domain.conversations import Conversation, Message, Usage
 from parley.domain.documents import Document
 from parley.domain.vectors import Hit, VectorRecord
@@ -31,12 +32,33 @@ class IdentityProvider(Protocol):
     def sign_out(self, access_token: str) -> None:
         """Revoke the user's refresh tokens."""
 
+    def user_id_of(self, access_token: str) -> str:
+        """The id of the user a live access token belongs to; Unauthorized if it is invalid, expired or revoked."""
+
 
 class AccountStore(Protocol):
     def create_account(self, tenant: Tenant, owner: UserProfile) -> None:
         """Store a new tenant and its first user together, or neither."""
 
     def get_user(self, user_id: str) -> UserProfile | None: ...
+
+
+class ConnectionStore(Protocol):
+    def add(self, connection: Connection) -> None: ...
+
+    def get(self, tenant_id: str, connection_id: str) -> Connection | None:
+        """The live connection, or None once it is closed or expired."""
+
+    def remove(self, tenant_id: str, connection_id: str) -> None: ...
+
+
+class Connections(Protocol):
+    """Pushes frames to WebSocket clients (the API Gateway management API)."""
+
+    def send(self, connection_id: str, frame: Mapping[str, Any]) -> None:
+        """Deliver one frame; raises StreamInterrupted when the client has gone."""
+
+    def close(self, connection_id: str) -> None: ...
 
 
 class ChatbotStore(Protocol):
@@ -140,6 +162,15 @@ class ChatMessage:
 class Completion:
     text: str
     usage: Usage
+
+
+class AnswerListener(Protocol):
+    """Follows an answer as it is written (the WebSocket chat). Either method may raise StreamInterrupted
+    when nobody is listening any more; the answer then stops and is stored as interrupted."""
+
+    def started(self, conversation_id: str, message_id: str) -> None: ...
+
+    def token(self, text: str) -> None: ...
 
 
 class LanguageModel(Protocol):

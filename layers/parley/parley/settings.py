@@ -43,6 +43,9 @@ class Settings(BaseModel):
     visitor_messages_per_minute: int = Field(default=10, ge=1)
     chatbot_messages_per_minute: int = Field(default=120, ge=1)
 
+    # The WebSocket API's management endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage}).
+    websocket_endpoint: str | None = None
+
     # The language model; "none" answers extractively from the passages (the local stack without a key).
     llm: Literal["openai", "none"] = "openai"
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from parley.domain.accounts import Tenant, UserProfile
 from parley.domain.chatbots import Chatbot
 from parley.domain.common import timestamp, utcnow
+from parley.domain.connections import Connection
 from parley.domain.conversations import Conversation, Message
 from parley.domain.documents import Document
 from parley.errors import RateLimited
@@ -295,6 +296,29 @@ class DynamoDocumentStore:
         except self.table.client.exceptions.ConditionalCheckFailedException:
             return None
         return Document.model_validate(deserialize(previous["Attributes"]))
+
+
+class DynamoConnectionStore:
+    """Live WebSocket connections under their tenant; TTL removes the ones whose $disconnect never came."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def add(self, connection: Connection) -> None:
+        item = _record(connection, PK=tenant_key(connection.tenant_id), SK=f"CONNECTION#{connection.id}")
+        self.table.client.put_item(TableName=self.table.name, Item=serialize(item))
+
+    def get(self, tenant_id: str, connection_id: str) -> Connection | None:
+        item = self.table.get(tenant_key(tenant_id), f"CONNECTION#{connection_id}")
+        # TTL deletes within days, not at the second: an expired record is already gone.
+        if item is None or item["expires_at"] <= time.time():
+            return None
+        return Connection.model_validate(item)
+
+    def remove(self, tenant_id: str, connection_id: str) -> None:
+        self.table.client.delete_item(
+            TableName=self.table.name, Key=serialize({"PK": tenant_key(tenant_id), "SK": f"CONNECTION#{connection_id}"})
+        )
 
 
 def _message_sk(conversation_id: str, message: Message | None = None) -> str:

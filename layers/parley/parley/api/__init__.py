@@ -7,16 +7,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from parley.errors import ParleyError, RateLimited, error_body
+from parley.errors import ParleyError, RateLimited, error_body, validation_message
 from parley.observability import logger
-
-
-def _validation_message(error: RequestValidationError) -> str:
-    problems = []
-    for item in error.errors():
-        where = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
-        problems.append(f"{where}: {item.get('msg')}" if where else str(item.get("msg")))
-    return "; ".join(problems) or "Invalid request"
 
 
 async def _parley_error(_: Request, error: Exception) -> JSONResponse:
@@ -30,7 +22,7 @@ async def _parley_error(_: Request, error: Exception) -> JSONResponse:
 
 async def _validation_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
-    return JSONResponse(error_body("validation_error", _validation_message(error)), status_code=422)
+    return JSONResponse(error_body("validation_error", validation_message(error.errors())), status_code=422)
 
 
 async def _http_error(_: Request, error: Exception) -> JSONResponse:

@@ -69,6 +69,10 @@ class AccountService:
     def logout(self, access_token: str) -> None:
         self.identity.sign_out(access_token)
 
+    def caller_of(self, access_token: str) -> Caller:
+        """Who a live access token acts for (the WebSocket authorizer's check; the HTTP API's is the JWT's)."""
+        return resolve_caller(self.accounts, {"sub": self.identity.user_id_of(access_token)})
+
 
 def resolve_caller(accounts: AccountStore, claims: Mapping[str, object]) -> Caller:
     """The tenant and role behind verified token claims; a token without a profile is refused."""

@@ -10,10 +10,11 @@ from parley.domain.chatbots import Chatbot, normalize_origin
 from parley.domain.common import new_id
 from parley.domain.conversations import QueryRequest, QueryResult
 from parley.errors import NotFound, OriginNotAllowed
-from parley.ports import ChatbotStore, RateLimiter
+from parley.ports import AnswerListener, ChatbotStore, RateLimiter
 from parley.services.answers import AnswerService
 
 WINDOW_SECONDS = 60
+VISITOR_TAG = "visitor:"
 _VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
@@ -30,7 +31,11 @@ class Visitor:
 
     @property
     def tag(self) -> str:
-        return f"visitor:{self.id}"
+        return f"{VISITOR_TAG}{self.id}"
+
+    @classmethod
+    def tagged(cls, tag: str, address: str) -> Visitor:
+        return cls(tag.removeprefix(VISITOR_TAG), address)
 
 
 class PublicChat:
@@ -63,10 +68,22 @@ class PublicChat:
             raise OriginNotAllowed("This website may not use this chatbot")
         return chatbot
 
-    def ask(self, public_key: str, origin: str | None, visitor: Visitor, request: QueryRequest) -> QueryResult:
-        """Answer a visitor, counting the message against the visitor's and the chatbot's limits first."""
+    def ask(
+        self,
+        public_key: str,
+        origin: str | None,
+        visitor: Visitor,
+        request: QueryRequest,
+        *,
+        chatbot_id: str | None = None,
+        listener: AnswerListener | None = None,
+    ) -> QueryResult:
+        """Answer a visitor, counting the message against the visitor's and the chatbot's limits first.
+        A `chatbot_id` (the WebSocket frame names one) must be the chatbot the key opens."""
         chatbot = self.admit(public_key, origin)
+        if chatbot_id is not None and chatbot_id != chatbot.id:
+            raise NotFound("Chatbot not found")
         # Limits follow the network address, which a visitor cannot choose; the visitor id only names the chat.
         self.limiter.hit(chatbot.tenant_id, f"visitor#{chatbot.id}#{visitor.address}", self.per_visitor, WINDOW_SECONDS)
         self.limiter.hit(chatbot.tenant_id, f"chatbot#{chatbot.id}", self.per_chatbot, WINDOW_SECONDS)
-        return self._answers().answer(chatbot.tenant_id, chatbot.id, request, started_by=visitor.tag)
+        return self._answers().answer(chatbot.tenant_id, chatbot.id, request, started_by=visitor.tag, listener=listener)

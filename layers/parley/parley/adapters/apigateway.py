@@ -1,0 +1,27 @@
+"""Frames to WebSocket clients through the API Gateway management API (the local gateway serves it too)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from parley.errors import StreamInterrupted
+
+
+class ApiGatewayConnections:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def send(self, connection_id: str, frame: Mapping[str, Any]) -> None:
+        data = json.dumps(frame, separators=(",", ":"), ensure_ascii=False).encode()
+        try:
+            self.client.post_to_connection(ConnectionId=connection_id, Data=data)
+        except self.client.exceptions.GoneException as error:
+            raise StreamInterrupted(connection_id) from error
+
+    def close(self, connection_id: str) -> None:
+        # Already closed is the outcome we wanted.
+        with contextlib.suppress(self.client.exceptions.GoneException):
+            self.client.delete_connection(ConnectionId=connection_id)

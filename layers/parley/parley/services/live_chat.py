@@ -1,0 +1,231 @@
+"""Chat over WebSocket: who may connect, the connection records, and answers streamed as frames.
+
+Frames, in order: `start`, `token`…, `citations`, `done`; or one `error` (ARCHITECTURE.md §6).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from parley.domain.common import utcnow
+from parley.domain.connections import CONNECTION_LIFETIME_SECONDS, Connection, SendMessage
+from parley.domain.conversations import QueryRequest, QueryResult
+from parley.errors import (
+    InternalError,
+    InvalidInput,
+    ParleyError,
+    RateLimited,
+    StreamInterrupted,
+    Unauthorized,
+    UnknownAction,
+    ValidationFailed,
+    validation_message,
+)
+from parley.observability import logger, metrics
+from parley.ports import Connections, ConnectionStore
+from parley.services.public_chat import Visitor
+
+if TYPE_CHECKING:
+    from parley.services.accounts import AccountService
+    from parley.services.answers import AnswerService
+    from parley.services.public_chat import PublicChat
+
+# Tokens are sent at most this often (seconds): a long answer costs tens of posts, not one per token.
+TOKEN_INTERVAL = 0.05
+
+
+@dataclass(frozen=True)
+class Admission:
+    """Who the authorizer let in; API Gateway hands it (as strings) to every route of the connection."""
+
+    tenant_id: str
+    caller: str
+    public_key: str = ""
+    origin: str = ""
+
+    def context(self) -> dict[str, str]:
+        return asdict(self)
+
+    @classmethod
+    def of_context(cls, context: Mapping[str, Any]) -> Admission:
+        if not context.get("tenant_id") or not context.get("caller"):
+            raise Unauthorized("The connection was not authorized")
+        return cls(
+            tenant_id=str(context["tenant_id"]),
+            caller=str(context["caller"]),
+            public_key=str(context.get("public_key") or ""),
+            origin=str(context.get("origin") or ""),
+        )
+
+
+class FrameStream:
+    """An answer's frames to one connection, tokens coalesced; once the client is gone, every send raises."""
+
+    def __init__(
+        self, connections: Connections, connection_id: str, *, interval: float, clock: Callable[[], float]
+    ) -> None:
+        self.connections = connections
+        self.connection_id = connection_id
+        self.interval = interval
+        self.clock = clock
+        self.gone = False
+        self._pending: list[str] = []
+        self._last_token_at = -math.inf
+
+    def started(self, conversation_id: str, message_id: str) -> None:
+        self._send({"type": "start", "conversation_id": conversation_id, "message_id": message_id})
+
+    def token(self, text: str) -> None:
+        self._pending.append(text)
+        # The first piece goes at once (it is what makes chat feel instant); later ones wait for the interval.
+        if self.clock() - self._last_token_at >= self.interval:
+            self._flush()
+
+    def finish(self, result: QueryResult) -> None:
+        self._flush()
+        self._send({"type": "citations", "citations": [c.model_dump(mode="json") for c in result.citations]})
+        self._send(
+            {"type": "done", "usage": result.usage.model_dump(), "mode": result.mode, "degraded": result.degraded}
+        )
+
+    def error(self, error: ParleyError) -> None:
+        frame: dict[str, Any] = {"type": "error", "code": error.code, "message": error.message}
+        if error.status >= 500:
+            frame["message"] = "Something went wrong on our side"
+        if isinstance(error, RateLimited):
+            frame["retry_after"] = error.retry_after
+        self._send(frame)
+
+    def _flush(self) -> None:
+        if self._pending:
+            text = "".join(self._pending)
+            self._pending.clear()
+            self._send({"type": "token", "text": text})
+            self._last_token_at = self.clock()
+
+    def _send(self, frame: Mapping[str, Any]) -> None:
+        if self.gone:
+            raise StreamInterrupted(self.connection_id)
+        try:
+            self.connections.send(self.connection_id, frame)
+        except StreamInterrupted:
+            self.gone = True
+            raise
+
+
+class LiveChat:
+    def __init__(
+        self,
+        store: ConnectionStore,
+        connections: Callable[[], Connections],
+        accounts: Callable[[], AccountService],
+        public_chat: Callable[[], PublicChat],
+        answers: Callable[[], AnswerService],
+        *,
+        interval: float = TOKEN_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self._connections = connections
+        self._accounts = accounts
+        self._public_chat = public_chat
+        self._answers = answers
+        self.interval = interval
+        self.clock = clock
+        self.now = now
+
+    def admit(
+        self, *, token: str | None, key: str | None, origin: str | None, visitor_id: str | None, address: str
+    ) -> Admission:
+        """At $connect: an owner by access token, or a visitor of a public chatbot by key and allowed Origin."""
+        if token and not key:
+            caller = self._accounts().caller_of(token)
+            return Admission(tenant_id=caller.tenant_id, caller=caller.user_id)
+        if key and not token:
+            chatbot = self._public_chat().admit(key, origin)
+            visitor = Visitor.of(visitor_id, address)
+            return Admission(tenant_id=chatbot.tenant_id, caller=visitor.tag, public_key=key, origin=origin or "")
+        raise Unauthorized("Connect with ?token=<access token> or, to a public chatbot, ?key=<publishable key>")
+
+    def open(self, connection_id: str, admission: Admission, address: str) -> Connection:
+        """After the authorizer allowed it: remember the connection (TTL removes it if $disconnect never comes)."""
+        now = self.now()
+        connection = Connection(
+            id=connection_id,
+            tenant_id=admission.tenant_id,
+            caller=admission.caller,
+            public_key=admission.public_key or None,
+            origin=admission.origin or None,
+            source_ip=address,
+            connected_at=now,
+            expires_at=int(now.timestamp()) + CONNECTION_LIFETIME_SECONDS,
+        )
+        self.store.add(connection)
+        metrics.add_metric(name="WebSocketConnections", unit="Count", value=1)
+        return connection
+
+    def close(self, tenant_id: str, connection_id: str) -> None:
+        self.store.remove(tenant_id, connection_id)
+
+    def receive(self, tenant_id: str, connection_id: str, body: str | None) -> None:
+        """One client frame: a question answered as a stream of frames, or an error frame; never an exception."""
+        frames = FrameStream(self._connections(), connection_id, interval=self.interval, clock=self.clock)
+        try:
+            try:
+                result = self._answer(tenant_id, connection_id, body, frames)
+                frames.finish(result)
+            except StreamInterrupted:
+                raise
+            except ParleyError as error:
+                frames.error(error)
+            except Exception:
+                logger.exception("WebSocket message failed")
+                frames.error(InternalError())
+        except StreamInterrupted:
+            # The client left mid-answer: what was written is stored (interrupted); the connection is over.
+            logger.info("WebSocket client gone; answer stopped")
+            self.close(tenant_id, connection_id)
+
+    def _answer(self, tenant_id: str, connection_id: str, body: str | None, frames: FrameStream) -> QueryResult:
+        connection = self.store.get(tenant_id, connection_id)
+        if connection is None:
+            raise Unauthorized("This connection has ended; connect again")
+        message = _parse(body)
+        request = QueryRequest(question=message.question, conversation_id=message.conversation_id)
+        if connection.public_key is not None:
+            visitor = Visitor.tagged(connection.caller, connection.source_ip)
+            return self._public_chat().ask(
+                connection.public_key,
+                connection.origin,
+                visitor,
+                request,
+                chatbot_id=message.chatbot_id,
+                listener=frames,
+            )
+        return self._answers().answer(
+            tenant_id, message.chatbot_id, request, started_by=connection.caller, listener=frames
+        )
+
+
+def _parse(body: str | None) -> SendMessage:
+    try:
+        frame = json.loads(body or "")
+    except ValueError as error:
+        raise InvalidInput("Frames are JSON objects") from error
+    if not isinstance(frame, dict):
+        raise InvalidInput("Frames are JSON objects")
+    if frame.get("action") != "sendMessage":
+        raise UnknownAction(f"Unknown action {frame.get('action')!r}; the one action is sendMessage")
+    try:
+        return SendMessage.model_validate(frame)
+    except ValidationError as error:
+        raise ValidationFailed(validation_message(error.errors())) from error

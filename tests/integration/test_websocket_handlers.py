@@ -1,0 +1,253 @@
+"""The WebSocket authorizer and chat handlers with API Gateway events from events/, against moto (whose management
+API keeps what was posted to each connection) and the OpenAI fake streaming the model's words."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+from urllib.parse import quote
+
+import boto3
+import pytest
+from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+from moto.core import DEFAULT_ACCOUNT_ID
+from parley.container import get_container
+from parley.errors import StreamInterrupted
+
+from local.runtime import LambdaContext
+from local.stack import ROOT
+from local.template import REGION
+
+EVENTS = ROOT / "events"
+ORIGIN = "https://shop.example.com"
+GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm. An alarm call sounds like a braying donkey."
+
+
+def authorize(lambdas, query: dict[str, str], origin: str | None = ORIGIN) -> dict[str, Any]:
+    event = json.loads((EVENTS / "websocket_authorizer.json").read_text())
+    event["queryStringParameters"] = query
+    event["headers"].pop("Origin")
+    if origin:
+        event["headers"]["Origin"] = origin
+    return lambdas.handlers["WsAuthorizerFunction"](event, LambdaContext("WsAuthorizerFunction", 1024, 10))
+
+
+def route(lambdas, connection_id: str, authorizer: dict[str, Any], event_type: str, body: Any = None) -> Any:
+    event = copy.deepcopy(json.loads((EVENTS / "websocket_message.json").read_text()))
+    context = event["requestContext"]
+    context["eventType"] = event_type
+    context["routeKey"] = {"CONNECT": "$connect", "DISCONNECT": "$disconnect"}.get(event_type, "sendMessage")
+    context["connectionId"] = connection_id
+    context["authorizer"] = authorizer
+    event["body"] = body if body is None or isinstance(body, str) else json.dumps(body)
+    return lambdas.handlers["WsChatFunction"](event, LambdaContext("WsChatFunction", 2048, 120))
+
+
+def frames(connection_id: str) -> list[dict[str, Any]]:
+    """Every frame posted to the connection (moto appends each post's data)."""
+    connections = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID][REGION].connections
+    # moto keys connections by the id as it appears in the URL path.
+    data = connections[quote(connection_id, safe="")].data.decode()
+    decoder, found, at = json.JSONDecoder(), [], 0
+    while at < len(data):
+        frame, at = decoder.raw_decode(data, at)
+        found.append(frame)
+    return found
+
+
+def connect(lambdas, connection_id: str, query: dict[str, str], origin: str | None = ORIGIN) -> dict[str, Any]:
+    policy = authorize(lambdas, query, origin)
+    assert policy["policyDocument"]["Statement"][0]["Effect"] == "Allow", policy
+    authorizer = {**policy["context"], "principalId": policy["principalId"]}
+    assert route(lambdas, connection_id, authorizer, "CONNECT") == {"statusCode": 200}
+    return authorizer
+
+
+def connection_records() -> list[dict[str, Any]]:
+    table = get_container().settings.table_name
+    items = boto3.client("dynamodb").scan(TableName=table)["Items"]
+    return [item for item in items if item["SK"]["S"].startswith("CONNECTION#")]
+
+
+def make_chatbot(lambdas, user, **fields) -> dict[str, Any]:
+    status, bot = lambdas.call(
+        "ChatbotsFunction", "POST", "/chatbots", sub=user["user"]["id"], body={"name": "Llamas", **fields}
+    )
+    assert status == 201
+    return bot
+
+
+@pytest.fixture
+def bot(lambdas, owner) -> dict[str, Any]:
+    created = make_chatbot(lambdas, owner, visibility="public", allowed_origins=[ORIGIN])
+    lambdas.upload(owner, created["id"], "guide.txt", "text/plain", GUIDE.encode())
+    lambdas.deliver()
+    return created
+
+
+def ask(chatbot_id: str, question: str = "What do llamas eat?", **extra: Any) -> dict[str, Any]:
+    return {"action": "sendMessage", "chatbot_id": chatbot_id, "question": question, **extra}
+
+
+def test_owner_question_is_streamed_as_frames_and_stored(lambdas, owner, bot, openai_fake):
+    authorizer = connect(lambdas, "owner-conn=", {"token": owner["tokens"]["access_token"]})
+
+    route(lambdas, "owner-conn=", authorizer, "MESSAGE", ask(bot["id"]))
+
+    posted = frames("owner-conn=")
+    kinds = [frame["type"] for frame in posted]
+    assert kinds[0] == "start"
+    assert kinds[-2:] == ["citations", "done"]
+    assert kinds.count("token") >= 1
+    assert authorizer["tenant_id"] == owner["tenant"]["id"]
+    assert openai_fake.chat_requests[-1]["stream"] is True
+    status, conversation = lambdas.call(
+        "QueryFunction",
+        "GET",
+        "/chatbots/{chatbot_id}/conversations/{conversation_id}",
+        sub=owner["user"]["id"],
+        path_parameters={"chatbot_id": bot["id"], "conversation_id": posted[0]["conversation_id"]},
+    )
+    assert status == 200
+    assert conversation["messages"][1]["content"] == "".join(f["text"] for f in posted if f["type"] == "token")
+
+
+def test_tokens_are_coalesced_into_few_posts(lambdas, owner, bot, openai_fake):
+    openai_fake.reply = lambda _messages: " ".join(f"word{n}" for n in range(500))
+    authorizer = connect(lambdas, "long-conn=", {"token": owner["tokens"]["access_token"]})
+
+    route(lambdas, "long-conn=", authorizer, "MESSAGE", ask(bot["id"]))
+
+    tokens = [frame for frame in frames("long-conn=") if frame["type"] == "token"]
+    # The fake sends 500 pieces at once; within one 50 ms interval they become a handful of frames.
+    assert 1 <= len(tokens) < 50
+    assert "".join(frame["text"] for frame in tokens).split() == [f"word{n}" for n in range(500)]
+
+
+def test_visitor_connects_with_key_and_origin_and_is_rate_limited(lambdas, bot, monkeypatch):
+    monkeypatch.setattr(get_container().public_chat, "per_visitor", 2)
+    authorizer = connect(lambdas, "visitor-conn=", {"key": bot["public_key"], "visitor_id": "visitor-0001"})
+
+    for _ in range(3):
+        route(lambdas, "visitor-conn=", authorizer, "MESSAGE", ask(bot["id"]))
+
+    outcomes = [frame for frame in frames("visitor-conn=") if frame["type"] in ("done", "error")]
+    assert [frame["type"] for frame in outcomes] == ["done", "done", "error"]
+    assert outcomes[-1]["code"] == "rate_limited"
+    assert outcomes[-1]["retry_after"] > 0
+    assert authorizer["caller"] == "visitor:visitor-0001"
+
+
+def test_refused_connections_leave_no_record(lambdas, owner, bot):
+    private = make_chatbot(lambdas, owner, allowed_origins=[ORIGIN])
+    signed_out = owner["tokens"]["access_token"]
+    auth = {"authorization": f"Bearer {signed_out}"}
+    assert lambdas.call("AuthFunction", "POST", "/auth/logout", sub=owner["user"]["id"], headers=auth)[0] == 204
+
+    refusals = [
+        authorize(lambdas, {"key": "pk_wrong"}),
+        authorize(lambdas, {"key": private["public_key"]}),
+        authorize(lambdas, {"key": bot["public_key"]}, origin="https://evil.example.net"),
+        authorize(lambdas, {"key": bot["public_key"]}, origin=None),
+        authorize(lambdas, {"token": "not-a-token"}),
+        authorize(lambdas, {"token": signed_out}),
+        authorize(lambdas, {}),
+    ]
+
+    assert [policy["policyDocument"]["Statement"][0]["Effect"] for policy in refusals] == ["Deny"] * len(refusals)
+    assert all("context" not in policy for policy in refusals)
+    assert connection_records() == []
+
+
+def test_connection_record_lives_from_connect_to_disconnect(lambdas, owner, bot):
+    authorizer = connect(lambdas, "short-conn=", {"token": owner["tokens"]["access_token"]})
+    [record] = connection_records()
+
+    route(lambdas, "short-conn=", authorizer, "DISCONNECT")
+    route(lambdas, "short-conn=", authorizer, "MESSAGE", ask(bot["id"]))
+
+    assert record["PK"]["S"] == f"TENANT#{owner['tenant']['id']}"
+    assert int(record["expires_at"]["N"]) > 0
+    assert connection_records() == []
+    assert frames("short-conn=")[-1]["code"] == "unauthorized"
+
+
+def test_another_tenants_chatbot_is_not_found(lambdas, bot, register):
+    stranger = register("stranger@example.com")
+    authorizer = connect(lambdas, "stranger-conn=", {"token": stranger["tokens"]["access_token"]})
+
+    route(lambdas, "stranger-conn=", authorizer, "MESSAGE", ask(bot["id"]))
+
+    assert [(frame["type"], frame["code"]) for frame in frames("stranger-conn=")] == [("error", "not_found")]
+
+
+def test_a_visitor_cannot_ask_another_chatbot_of_the_tenant(lambdas, owner, bot):
+    other = make_chatbot(lambdas, owner, visibility="public", allowed_origins=[ORIGIN])
+    authorizer = connect(lambdas, "visitor2-conn=", {"key": bot["public_key"]})
+
+    route(lambdas, "visitor2-conn=", authorizer, "MESSAGE", ask(other["id"]))
+
+    assert [(frame["type"], frame["code"]) for frame in frames("visitor2-conn=")] == [("error", "not_found")]
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("not json", "invalid_input"),
+        ("[1, 2]", "invalid_input"),
+        ({"action": "dance"}, "unknown_action"),
+        ({"action": "sendMessage", "chatbot_id": "x"}, "validation_error"),
+        ({"action": "sendMessage", "chatbot_id": "x", "question": "q", "extra": 1}, "validation_error"),
+        (None, "invalid_input"),
+    ],
+)
+def test_malformed_frames_get_an_error_frame(lambdas, owner, body, code):
+    authorizer = connect(lambdas, "bad-conn=", {"token": owner["tokens"]["access_token"]})
+
+    assert route(lambdas, "bad-conn=", authorizer, "MESSAGE", body) == {"statusCode": 200}
+
+    assert [(frame["type"], frame["code"]) for frame in frames("bad-conn=")] == [("error", code)]
+
+
+class DepartingClient:
+    """The management API of a client that leaves after `frames` frames (moto never answers GoneException)."""
+
+    def __init__(self, frames: int) -> None:
+        self.left = frames
+        self.sent: list[dict[str, Any]] = []
+        self.closed: list[str] = []
+
+    def send(self, connection_id: str, frame: dict[str, Any]) -> None:
+        if self.left == 0:
+            raise StreamInterrupted(connection_id)
+        self.left -= 1
+        self.sent.append(frame)
+
+    def close(self, connection_id: str) -> None:
+        self.closed.append(connection_id)
+
+
+def test_client_leaving_mid_answer_stops_generation_and_stores_it_interrupted(lambdas, owner, bot, openai_fake):
+    openai_fake.reply = lambda _messages: " ".join(f"word{n}" for n in range(300))
+    openai_fake.token_delay = 0.002
+    client = DepartingClient(frames=3)  # start and two token frames
+    get_container().__dict__["connections"] = client
+    authorizer = connect(lambdas, "gone-conn=", {"token": owner["tokens"]["access_token"]})
+
+    assert route(lambdas, "gone-conn=", authorizer, "MESSAGE", ask(bot["id"])) == {"statusCode": 200}
+
+    start = client.sent[0]
+    status, conversation = lambdas.call(
+        "QueryFunction",
+        "GET",
+        "/chatbots/{chatbot_id}/conversations/{conversation_id}",
+        sub=owner["user"]["id"],
+        path_parameters={"chatbot_id": bot["id"], "conversation_id": start["conversation_id"]},
+    )
+    answer = conversation["messages"][1]
+    assert status == 200
+    assert answer["interrupted"] is True
+    assert answer["content"].startswith("word0")
+    assert "word299" not in answer["content"]
+    assert connection_records() == []  # the connection is cleaned up
