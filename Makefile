@@ -50,6 +50,7 @@ unit integration e2e: install
 bench: install
 	$(BIN)/python tests/benchmarks/cold_import.py
 	$(BIN)/python tests/benchmarks/ingest.py
+	$(BIN)/python tests/benchmarks/streaming.py
 
 # Retrieval quality and speed through the running product, on any BEIR-format folder.
 eval: install

@@ -22,15 +22,16 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("local").setLevel(logging.INFO)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    stack = LocalStack(host=args.host, data_dir=args.data_dir)
-    app = stack.start()
     base = f"http://{args.host}:{args.port}"
+    stack = LocalStack(host=args.host, data_dir=args.data_dir, url=base)
+    app = stack.start()
     pool = stack.resources["UserPool"]["Ref"]
     print(
         f"""
 Parley is running locally.
   HTTP API      {base}
   health        {base}/health
+  WebSocket     ws://{args.host}:{args.port}/?token=<access token>   (or ?key=<publishable key>)
   AWS (moto)    {stack.aws_endpoint}   user pool {pool}
   local index   {stack.data_dir}
 

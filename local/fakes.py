@@ -30,6 +30,8 @@ class EventStream:
 
     events: list[dict[str, Any]]
     delay: float = 0.0
+    # Called once the first event is on the wire (benchmarks time the way from there to a client).
+    on_first_sent: Callable[[], None] | None = None
 
 
 class FakeHttpApi:
@@ -102,9 +104,11 @@ class FakeHttpApi:
         handler.send_header("content-type", "text/event-stream")
         handler.end_headers()
         try:
-            for event in stream.events:
+            for number, event in enumerate(stream.events):
                 handler.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
                 handler.wfile.flush()
+                if number == 0 and stream.on_first_sent:
+                    stream.on_first_sent()
                 time.sleep(stream.delay)
             handler.wfile.write(b"data: [DONE]\n\n")
             handler.wfile.flush()
@@ -145,6 +149,8 @@ class FakeOpenAI(FakeHttpApi):
         self.embedded_inputs = 0
         self.chat_requests: list[dict[str, Any]] = []
         self.token_delay = token_delay
+        # When each streamed reply's first token was sent (time.monotonic()).
+        self.first_token_sent: list[float] = []
         # Replaced by a test to script the model: messages in, reply text out.
         self.reply: Callable[[list[dict[str, str]]], str] = grounded_reply
 
@@ -191,7 +197,7 @@ class FakeOpenAI(FakeHttpApi):
             for word in words
         ]
         events.append({**base, "object": "chat.completion.chunk", "choices": [], "usage": usage})
-        return 200, EventStream(events, self.token_delay)
+        return 200, EventStream(events, self.token_delay, lambda: self.first_token_sent.append(time.monotonic()))
 
 
 _SOURCE = re.compile(r"^\[(\d+)\] \([^)]*\)\n(.+?)(?=\n\n\[\d+\] \(|\Z)", re.MULTILINE | re.DOTALL)

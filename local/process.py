@@ -7,7 +7,9 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -46,3 +48,27 @@ def start_stack(
             time.sleep(0.2)
     process.kill()
     raise RuntimeError(f"the local stack did not answer /health within {limit_seconds} s")
+
+
+def chatbot_with_document(
+    base_url: str, filename: str, text: str, **fields: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A new owner, their chatbot (with `fields`), and one document uploaded and indexed."""
+    with httpx.Client(base_url=base_url, timeout=30) as api:
+        email = f"owner-{uuid.uuid4().hex[:10]}@example.com"
+        account = api.post("/auth/register", json={"email": email, "password": "correct-horse-1"}).json()
+        auth = {"authorization": f"Bearer {account['tokens']['access_token']}"}
+        bot = api.post("/chatbots", headers=auth, json={"name": "Llama care", **fields}).json()
+        created = api.post(
+            f"/chatbots/{bot['id']}/documents",
+            headers=auth,
+            json={"filename": filename, "content_type": "text/markdown", "size_bytes": len(text.encode())},
+        ).json()
+        ticket = created["upload"]
+        httpx.put(ticket["url"], content=text.encode(), headers=ticket["headers"]).raise_for_status()
+        document = f"/chatbots/{bot['id']}/documents/{created['document']['id']}"
+        deadline = time.monotonic() + 30
+        while api.get(document, headers=auth).json()["status"] != "indexed":
+            assert time.monotonic() < deadline, f"{filename} was not indexed in time"
+            time.sleep(0.25)
+        return account, bot

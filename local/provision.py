@@ -19,6 +19,12 @@ NOT_PROVISIONED = {
     "AWS::CloudWatch::Dashboard": "no CloudWatch locally",
     "AWS::Logs::LogGroup": "logs go to the terminal locally",
     "AWS::SQS::QueuePolicy": "moto does not check who may send to a queue",
+    "AWS::ApiGatewayV2::Api": "the WebSocket API is served by the local gateway",
+    "AWS::ApiGatewayV2::Stage": "the local gateway serves one stage",
+    "AWS::ApiGatewayV2::Route": "served by the local gateway",
+    "AWS::ApiGatewayV2::Integration": "the local gateway calls the handler in-process",
+    "AWS::ApiGatewayV2::Authorizer": "the local gateway calls the authorizer in-process",
+    "AWS::Lambda::Permission": "no IAM locally",
 }
 
 

@@ -13,13 +13,14 @@ from urllib.parse import urlsplit
 import boto3
 from moto.server import ThreadedMotoServer
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from local.event_sources import SqsPoller, sqs_sources
 from local.gateway import HttpGateway, JwtAuthorizer
 from local.provision import Provisioner
 from local.runtime import FunctionRuntime, merged_environment
-from local.template import REGION, functions, http_api, http_routes, load_template, parameter_values
+from local.template import REGION, functions, http_api, http_routes, load_template, parameter_values, websocket_api
+from local.websocket import WebSocketGateway
 
 ROOT = Path(__file__).resolve().parent.parent
 # The embedded default: what the local stack passes for the template's parameters (ARCHITECTURE.md §5).
@@ -67,9 +68,12 @@ class LocalStack:
         host: str = "127.0.0.1",
         parameters: Mapping[str, str] | None = None,
         data_dir: Path | None = None,
+        url: str = "http://127.0.0.1:8000",
     ) -> None:
         self.root = root
         self.host = host
+        # Where the stack will be served: the WebSocket management API is there too.
+        self.url = url
         self.template = load_template(root / "template.yaml")
         declared = self.template.get("Parameters", {})
         local = {name: value for name, value in LOCAL_PARAMETERS.items() if name in declared}
@@ -96,6 +100,9 @@ class LocalStack:
         specs = functions(self.template, provisioner.resolver, self.root)
         self._store_openai_key(specs)
         os.environ.update(merged_environment(specs))
+        if "PARLEY_WEBSOCKET_ENDPOINT" in os.environ:
+            # Handlers post frames to the local gateway, which serves the management API at the stack's URL.
+            os.environ["PARLEY_WEBSOCKET_ENDPOINT"] = self.url
         self.runtime = FunctionRuntime(specs)
         sqs = self.aws_client("sqs")
         for source in sqs_sources(self.template, provisioner.resolver.resolve):
@@ -114,7 +121,18 @@ class LocalStack:
         gateway = HttpGateway(
             http_routes(self.template), authorizers, self.runtime.invoke_async, api.get("CorsConfiguration")
         )
-        return Starlette(routes=[Route("/{path:path}", gateway.__call__, methods=HTTP_METHODS)])
+        routes: list[Route | WebSocketRoute] = []
+        chat_api = websocket_api(self.template)
+        if chat_api is not None:
+            chat = WebSocketGateway(chat_api, self.runtime.invoke_async, urlsplit(self.url).netloc)
+            management = "/@connections/{connection_id:path}"
+            routes += [
+                Route(management, chat.post_to_connection, methods=["POST"]),
+                Route(management, chat.get_connection, methods=["GET"]),
+                Route(management, chat.delete_connection, methods=["DELETE"]),
+                WebSocketRoute("/{path:path}", chat.serve),
+            ]
+        return Starlette(routes=[*routes, Route("/{path:path}", gateway.__call__, methods=HTTP_METHODS)])
 
     def _store_openai_key(self, specs: Mapping[str, Any]) -> None:
         """With OPENAI_API_KEY in the environment, put it where the functions look for it: Secrets Manager."""

@@ -234,3 +234,57 @@ def http_api(template: Mapping[str, Any]) -> dict[str, Any]:
     if len(apis) != 1:
         raise TemplateError(f"expected one AWS::Serverless::HttpApi, found {len(apis)}")
     return apis[0]
+
+
+@dataclass(frozen=True)
+class WebSocketApi:
+    """The WebSocket API: route key → function, the $connect authorizer's function, how routes are chosen."""
+
+    routes: dict[str, str]
+    authorizer: str | None
+    selection_key: str  # the body field named by `$request.body.<field>`
+
+
+_SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.Arn)?\}")
+
+
+def _sub_reference(value: Any, what: str) -> str:
+    """The logical id a `!Sub` string names, e.g. the function in a Lambda integration URI."""
+    text = value.get("Fn::Sub") if isinstance(value, dict) else None
+    found = _SUB_REFERENCE.findall(text) if isinstance(text, str) else []
+    if len(found) != 1:
+        raise TemplateError(f"cannot tell which resource {what} names: {value!r}")
+    return str(found[0])
+
+
+def websocket_api(template: Mapping[str, Any]) -> WebSocketApi | None:
+    """The (one) AWS::ApiGatewayV2::Api of protocol WEBSOCKET, read from its routes and integrations."""
+    resources = template["Resources"]
+    apis = [
+        (logical_id, resource["Properties"])
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::ApiGatewayV2::Api" and resource["Properties"].get("ProtocolType") == "WEBSOCKET"
+    ]
+    if not apis:
+        return None
+    if len(apis) > 1:
+        raise TemplateError(f"expected at most one WebSocket API, found {len(apis)}")
+    ((api_id, api),) = apis
+    expression = api.get("RouteSelectionExpression", "")
+    if not expression.startswith("$request.body."):
+        raise TemplateError(f"the local stack selects routes by a body field only, not {expression!r}")
+
+    def function_of(uri_owner: str, key: str) -> str:
+        return _sub_reference(resources[uri_owner]["Properties"][key], f"{uri_owner}.{key}")
+
+    routes: dict[str, str] = {}
+    authorizer = None
+    for logical_id, resource in resources.items():
+        props = resource.get("Properties", {})
+        if resource["Type"] != "AWS::ApiGatewayV2::Route" or props.get("ApiId", {}).get("Ref") != api_id:
+            continue
+        integration = _sub_reference(props["Target"], f"{logical_id}.Target")
+        routes[props["RouteKey"]] = function_of(integration, "IntegrationUri")
+        if props["RouteKey"] == "$connect" and props.get("AuthorizationType") == "CUSTOM":
+            authorizer = function_of(props["AuthorizerId"]["Ref"], "AuthorizerUri")
+    return WebSocketApi(routes=routes, authorizer=authorizer, selection_key=expression.removeprefix("$request.body."))

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from local.process import start_stack
+from local.process import chatbot_with_document, start_stack
 
 STARTUP_LIMIT_SECONDS = 30
 
@@ -55,3 +55,9 @@ def new_account(api: httpx.Client) -> Callable[[], dict[str, Any]]:
 def local_aws(base_url: str, data_dir: Path) -> dict[str, Any]:
     """The running stack's moto endpoint and resources (from the stack.json it writes)."""
     return dict(json.loads((data_dir / "stack.json").read_text()))
+
+
+@pytest.fixture(scope="session", name="chatbot_with_document")
+def chatbot_with_document_fixture() -> Callable[..., tuple[dict[str, Any], dict[str, Any]]]:
+    """`(base_url, filename, text, **chatbot fields)` → (owner's register response, chatbot), document indexed."""
+    return chatbot_with_document

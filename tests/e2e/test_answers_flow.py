@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
-import httpx
 import pytest
 
 GUIDE = (
@@ -18,25 +15,8 @@ def bearer(account):
 
 
 @pytest.fixture(scope="module")
-def owner_and_bot(base_url):
-    with httpx.Client(base_url=base_url, timeout=30) as api:
-        account = api.post(
-            "/auth/register", json={"email": f"answers-{time.time_ns()}@example.com", "password": "correct-horse-1"}
-        ).json()
-        bot = api.post("/chatbots", headers=bearer(account), json={"name": "Llama care"}).json()
-        created = api.post(
-            f"/chatbots/{bot['id']}/documents",
-            headers=bearer(account),
-            json={"filename": "guide.md", "content_type": "text/markdown", "size_bytes": len(GUIDE.encode())},
-        ).json()
-        ticket = created["upload"]
-        httpx.put(ticket["url"], content=GUIDE.encode(), headers=ticket["headers"]).raise_for_status()
-        document = f"/chatbots/{bot['id']}/documents/{created['document']['id']}"
-        deadline = time.monotonic() + 30
-        while api.get(document, headers=bearer(account)).json()["status"] != "indexed":
-            assert time.monotonic() < deadline, "the guide was not indexed in time"
-            time.sleep(0.25)
-        return account, bot
+def owner_and_bot(base_url, chatbot_with_document):
+    return chatbot_with_document(base_url, "guide.md", GUIDE)
 
 
 def test_search_finds_the_passage(api, owner_and_bot):

@@ -15,6 +15,7 @@ from local.template import (
     http_routes,
     load_template,
     parameter_values,
+    websocket_api,
 )
 
 
@@ -75,6 +76,27 @@ def test_public_routes_are_exactly_the_contracts(template):
         ("POST", "/auth/refresh"),
         ("POST", "/public/chatbots/{public_key}/query"),
     }
+
+
+def test_websocket_routes_and_connect_authorizer_come_from_the_template(template):
+    api = websocket_api(template)
+
+    assert api is not None
+    assert api.routes == dict.fromkeys(["$connect", "$disconnect", "sendMessage", "$default"], "WsChatFunction")
+    assert api.authorizer == "WsAuthorizerFunction"
+    assert api.selection_key == "action"
+
+
+def test_websocket_integration_naming_no_function_fails_loudly(template):
+    broken = {**template, "Resources": dict(template["Resources"])}
+    integration = broken["Resources"]["WebSocketChatIntegration"]
+    broken["Resources"]["WebSocketChatIntegration"] = {
+        **integration,
+        "Properties": {**integration["Properties"], "IntegrationUri": "arn:aws:lambda:somewhere"},
+    }
+
+    with pytest.raises(TemplateError, match="WebSocketChatIntegration"):
+        websocket_api(broken)
 
 
 def test_no_function_reads_environment_or_imports_sdks():

@@ -1,0 +1,213 @@
+"""Streaming chat over the local stack's WebSocket endpoint, with the OpenAI fake streaming the model's words."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from local.fakes import FakeOpenAI, grounded_reply
+from local.process import start_stack
+
+GUIDE = (
+    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
+    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
+)
+SITE = "https://shop.example.com"
+VISITOR_LIMIT = 3
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[FakeOpenAI]:
+    fake = FakeOpenAI(token_delay=0.02).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, model: FakeOpenAI) -> Iterator[tuple[str, Path]]:
+    """`make run` with an OpenAI key in the environment: answers come from the (fake) model, streamed."""
+    data_dir = tmp_path_factory.mktemp("chat-stack")
+    log = data_dir.parent / "chat-stack.log"
+    env = {
+        "OPENAI_API_KEY": "sk-local-test",
+        "OPENAI_BASE_URL": model.base_url,
+        "PARLEY_VISITOR_MESSAGES_PER_MINUTE": str(VISITOR_LIMIT),
+    }
+    process, url = start_stack(data_dir, log, env=env)
+    try:
+        yield url, log
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def owner_and_bot(stack, chatbot_with_document):
+    url, _ = stack
+    return chatbot_with_document(url, "guide.md", GUIDE, visibility="public", allowed_origins=[SITE])
+
+
+def ws_url(http_url: str, **query: str) -> str:
+    return "ws" + http_url.removeprefix("http") + "/?" + "&".join(f"{key}={value}" for key, value in query.items())
+
+
+def ask(socket: ClientConnection, chatbot_id: str, question: str, **extra: Any) -> list[dict[str, Any]]:
+    """Send a question; the frames that answer it, through `done` or `error`."""
+    socket.send(json.dumps({"action": "sendMessage", "chatbot_id": chatbot_id, "question": question, **extra}))
+    frames = []
+    while not frames or frames[-1]["type"] not in ("done", "error"):
+        frames.append(json.loads(socket.recv(timeout=30)))
+    return frames
+
+
+def refused_status(url: str, origin: str | None = None) -> int:
+    headers = {"Origin": origin} if origin else None
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url, additional_headers=headers, open_timeout=10).close()
+    return refused.value.response.status_code
+
+
+def test_owner_gets_the_answer_streamed_and_the_conversation_keeps_it(stack, owner_and_bot):
+    url, _ = stack
+    account, bot = owner_and_bot
+
+    with connect(ws_url(url, token=account["tokens"]["access_token"])) as socket:
+        frames = ask(socket, bot["id"], "What do llamas eat?")
+
+    kinds = [frame["type"] for frame in frames]
+    assert kinds[0] == "start"
+    assert kinds.count("token") >= 2
+    assert kinds[-2:] == ["citations", "done"]
+    assert set(kinds[1:-2]) == {"token"}
+    streamed = "".join(frame["text"] for frame in frames if frame["type"] == "token")
+    assert "Llamas eat grass and hay [1]." in streamed
+    assert "[99]" not in streamed  # a reference to no source is dropped while streaming, as in REST
+    assert frames[-2]["citations"][0]["filename"] == "guide.md"
+    assert frames[-1]["usage"]["completion_tokens"] > 0
+    start = frames[0]
+    conversation = httpx.get(
+        f"{url}/chatbots/{bot['id']}/conversations/{start['conversation_id']}",
+        headers={"authorization": f"Bearer {account['tokens']['access_token']}"},
+    ).json()
+    assert [message["role"] for message in conversation["messages"]] == ["user", "assistant"]
+    answer = conversation["messages"][1]
+    assert answer["id"] == start["message_id"]
+    assert answer["content"] == streamed.strip()
+    assert answer["interrupted"] is False
+
+
+def test_follow_up_continues_the_conversation(stack, owner_and_bot):
+    url, _ = stack
+    account, bot = owner_and_bot
+
+    with connect(ws_url(url, token=account["tokens"]["access_token"])) as socket:
+        first = ask(socket, bot["id"], "What do llamas eat?")[0]
+        second = ask(socket, bot["id"], "And how do they sound?", conversation_id=first["conversation_id"])
+
+    assert second[0] == {**second[0], "type": "start", "conversation_id": first["conversation_id"]}
+    assert second[-1]["type"] == "done"
+
+
+@pytest.mark.parametrize(
+    ("query", "origin"),
+    [
+        ({"key": "pk_wrong"}, SITE),
+        ({"key": "<key>"}, "https://elsewhere.example.com"),
+        ({"key": "<key>"}, None),
+        ({"token": "not-a-token"}, None),
+        ({}, None),
+    ],
+    ids=["wrong-key", "origin-not-allowed", "no-origin", "bad-token", "no-credentials"],
+)
+def test_connections_without_a_valid_key_origin_or_token_are_refused(stack, owner_and_bot, query, origin):
+    url, _ = stack
+    _, bot = owner_and_bot
+    query = {name: bot["public_key"] if value == "<key>" else value for name, value in query.items()}
+
+    assert refused_status(ws_url(url, **query), origin) == 403
+
+
+def test_a_private_chatbots_key_is_refused(stack, chatbot_with_document):
+    url, _ = stack
+    _, private = chatbot_with_document(url, "guide.md", GUIDE, allowed_origins=[SITE])
+
+    assert refused_status(ws_url(url, key=private["public_key"]), SITE) == 403
+
+
+def test_visitor_chats_and_is_rate_limited_with_an_error_frame(stack, owner_and_bot):
+    url, _ = stack
+    _, bot = owner_and_bot
+
+    with connect(ws_url(url, key=bot["public_key"]), additional_headers={"Origin": SITE}) as socket:
+        answers = [ask(socket, bot["id"], "What do llamas eat?")[-1] for _ in range(VISITOR_LIMIT)]
+        refused = ask(socket, bot["id"], "And now?")[-1]
+
+    assert [frame["type"] for frame in answers] == ["done"] * VISITOR_LIMIT
+    assert refused["type"] == "error"
+    assert refused["code"] == "rate_limited"
+    assert refused["retry_after"] > 0
+
+
+def test_another_tenants_chatbot_is_not_found(stack, owner_and_bot, chatbot_with_document):
+    url, _ = stack
+    _, bot = owner_and_bot
+    stranger, _ = chatbot_with_document(url, "other.md", "# Other\n\nNothing about llamas.\n")
+
+    with connect(ws_url(url, token=stranger["tokens"]["access_token"])) as socket:
+        frames = ask(socket, bot["id"], "What do llamas eat?")
+
+    assert frames == [{**frames[0], "type": "error", "code": "not_found"}]
+
+
+def test_unknown_actions_and_malformed_frames_get_error_frames(stack, owner_and_bot):
+    url, _ = stack
+    account, bot = owner_and_bot
+
+    with connect(ws_url(url, token=account["tokens"]["access_token"])) as socket:
+        socket.send("this is not json")
+        malformed = json.loads(socket.recv(timeout=10))
+        socket.send(json.dumps({"action": "dance"}))
+        unknown = json.loads(socket.recv(timeout=10))
+        socket.send(json.dumps({"action": "sendMessage", "chatbot_id": bot["id"]}))
+        incomplete = json.loads(socket.recv(timeout=10))
+        still_open = ask(socket, bot["id"], "What do llamas eat?")[-1]
+
+    assert (malformed["type"], malformed["code"]) == ("error", "invalid_input")
+    assert (unknown["type"], unknown["code"]) == ("error", "unknown_action")
+    assert (incomplete["type"], incomplete["code"]) == ("error", "validation_error")
+    assert "question" in incomplete["message"]
+    assert still_open["type"] == "done"
+
+
+def test_client_leaving_mid_answer_stops_it_and_stores_it_as_interrupted(stack, owner_and_bot, model):
+    url, log = stack
+    account, bot = owner_and_bot
+    auth = {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    long_answer = " ".join(f"word{n}" for n in range(400)) + " [1]."
+    model.reply = lambda _messages: long_answer
+    try:
+        with connect(ws_url(url, token=account["tokens"]["access_token"])) as socket:
+            socket.send(json.dumps({"action": "sendMessage", "chatbot_id": bot["id"], "question": "Tell me all."}))
+            start = json.loads(socket.recv(timeout=30))
+            assert json.loads(socket.recv(timeout=30))["type"] == "token"
+        conversation = f"{url}/chatbots/{bot['id']}/conversations/{start['conversation_id']}"
+        deadline = time.monotonic() + 20
+        while (found := httpx.get(conversation, headers=auth)).status_code == 404:
+            assert time.monotonic() < deadline, "the interrupted answer was not stored"
+            time.sleep(0.2)
+    finally:
+        model.reply = grounded_reply
+
+    answer = found.json()["messages"][1]
+    assert answer["interrupted"] is True
+    assert answer["content"].startswith("word0 word1")
+    assert "word399" not in answer["content"]  # generation stopped when the client left
+    assert "Traceback" not in log.read_text()
