@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
@@ -211,3 +212,17 @@ def test_client_leaving_mid_answer_stops_it_and_stores_it_as_interrupted(stack, 
     assert answer["content"].startswith("word0 word1")
     assert "word399" not in answer["content"]  # generation stopped when the client left
     assert "Traceback" not in log.read_text()
+
+
+def test_management_api_answers_gone_for_a_connection_that_is_not_open(stack):
+    url, _ = stack
+    management = boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+
+    with pytest.raises(management.exceptions.GoneException):
+        management.post_to_connection(ConnectionId="AbCdEfGhIjKlMnO=", Data=b'{"type": "token", "text": "hi"}')

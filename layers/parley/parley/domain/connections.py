@@ -28,10 +28,6 @@ class Connection(Model):
     connected_at: datetime
     expires_at: int = Field(description="epoch seconds; DynamoDB's TTL removes the record after")
 
-    @property
-    def is_visitor(self) -> bool:
-        return self.public_key is not None
-
 
 class SendMessage(Request):
     """The client frame that asks a question."""
