@@ -216,16 +216,12 @@ class DepartingClient:
     def __init__(self, frames: int) -> None:
         self.left = frames
         self.sent: list[dict[str, Any]] = []
-        self.closed: list[str] = []
 
     def send(self, connection_id: str, frame: dict[str, Any]) -> None:
         if self.left == 0:
             raise StreamInterrupted(connection_id)
         self.left -= 1
         self.sent.append(frame)
-
-    def close(self, connection_id: str) -> None:
-        self.closed.append(connection_id)
 
 
 def test_client_leaving_mid_answer_stops_generation_and_stores_it_interrupted(lambdas, owner, bot, openai_fake):

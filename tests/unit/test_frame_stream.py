@@ -18,9 +18,6 @@ class Recorder:
             raise StreamInterrupted(connection_id)
         self.frames.append(dict(frame))
 
-    def close(self, connection_id: str) -> None:
-        pass
-
 
 class Clock:
     def __init__(self) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
+INTERNAL_MESSAGE = "Something went wrong on our side"
+
 
 class ParleyError(Exception):
     """A failure the caller can understand; its message is safe to show."""
@@ -22,6 +24,11 @@ class ParleyError(Exception):
     @property
     def message(self) -> str:
         return str(self)
+
+    @property
+    def public_message(self) -> str:
+        """What a client is told: the message, unless the failure is ours (5xx), whose details stay in the logs."""
+        return INTERNAL_MESSAGE if self.status >= 500 else self.message
 
 
 class InvalidInput(ParleyError):

@@ -58,8 +58,6 @@ class Connections(Protocol):
     def send(self, connection_id: str, frame: Mapping[str, Any]) -> None:
         """Deliver one frame; raises StreamInterrupted when the client has gone."""
 
-    def close(self, connection_id: str) -> None: ...
-
 
 class ChatbotStore(Protocol):
     """Chatbots by tenant. Soft-deleted chatbots are invisible to every read."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -20,8 +19,3 @@ class ApiGatewayConnections:
             self.client.post_to_connection(ConnectionId=connection_id, Data=data)
         except self.client.exceptions.GoneException as error:
             raise StreamInterrupted(connection_id) from error
-
-    def close(self, connection_id: str) -> None:
-        # Already closed is the outcome we wanted.
-        with contextlib.suppress(self.client.exceptions.GoneException):
-            self.client.delete_connection(ConnectionId=connection_id)

@@ -32,13 +32,19 @@ class Numbering:
         self.sources = sources
         self.order: dict[int, int] = {}
 
-    def rewrite(self, match: re.Match[str]) -> str:
+    def _rewrite(self, match: re.Match[str]) -> str:
         numbers = []
         for part in match.group(1).split(","):
             source = int(part)
             if 1 <= source <= len(self.sources):
                 numbers.append(self.order.setdefault(source, len(self.order) + 1))
         return "".join(f"[{number}]" for number in dict.fromkeys(numbers))
+
+    def apply(self, text: str) -> str:
+        """`text` with its references renumbered, and no doubled spaces or space before punctuation where a
+        dropped reference was (not stripped: the text may be one piece of many)."""
+        text = re.sub(r"[ \t]{2,}", " ", _REFERENCE.sub(self._rewrite, text))
+        return re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
 
     def citations(self) -> list[Citation]:
         return [citation(self.sources[source - 1]) for source in self.order]
@@ -47,12 +53,7 @@ class Numbering:
 def resolve(answer: str, sources: Sequence[Passage]) -> tuple[str, list[Citation]]:
     """Renumber the sources the answer cites as [1]..[m] in order of first use; drop references to no source."""
     numbering = Numbering(sources)
-    return _tidy(_REFERENCE.sub(numbering.rewrite, answer)).strip(), numbering.citations()
-
-
-def _tidy(text: str) -> str:
-    """No doubled spaces and no space before punctuation (where a dropped reference was)."""
-    return re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", text))
+    return numbering.apply(answer).strip(), numbering.citations()
 
 
 class RenumberedStream:
@@ -74,7 +75,7 @@ class RenumberedStream:
         text = self._pending + piece
         held = self._OPEN_REFERENCE.search(text)
         cut = held.start() if held else len(text)
-        shown = _tidy(_REFERENCE.sub(self.numbering.rewrite, text[:cut]))
+        shown = self.numbering.apply(text[:cut])
         space = self._TRAILING_SPACE.search(shown)
         self._pending = (space.group() if space else "") + text[cut:]
         return self._lead(shown[: space.start()] if space else shown)
@@ -82,7 +83,7 @@ class RenumberedStream:
     def finish(self) -> str:
         """Whatever was held back, once the answer is complete."""
         text, self._pending = self._pending, ""
-        return self._lead(_tidy(_REFERENCE.sub(self.numbering.rewrite, text)).rstrip())
+        return self._lead(self.numbering.apply(text).rstrip())
 
     def _lead(self, text: str) -> str:
         if not self._begun:

@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from parley.errors import ParleyError, RateLimited, error_body, validation_message
+from parley.errors import INTERNAL_MESSAGE, ParleyError, RateLimited, error_body, validation_message
 from parley.observability import logger
 
 
@@ -15,9 +15,8 @@ async def _parley_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ParleyError)
     if error.status >= 500:
         logger.error("Request failed", extra={"code": error.code, "reason": error.message})
-        return JSONResponse(error_body(error.code, "Something went wrong on our side"), status_code=error.status)
     headers = {"retry-after": str(error.retry_after)} if isinstance(error, RateLimited) else None
-    return JSONResponse(error_body(error.code, error.message), status_code=error.status, headers=headers)
+    return JSONResponse(error_body(error.code, error.public_message), status_code=error.status, headers=headers)
 
 
 async def _validation_error(_: Request, error: Exception) -> JSONResponse:
@@ -33,7 +32,7 @@ async def _http_error(_: Request, error: Exception) -> JSONResponse:
 
 async def _unexpected_error(_: Request, __: Exception) -> JSONResponse:
     logger.exception("Unhandled error")
-    return JSONResponse(error_body("internal_error", "Something went wrong on our side"), status_code=500)
+    return JSONResponse(error_body("internal_error", INTERNAL_MESSAGE), status_code=500)
 
 
 def build_app(*routers: APIRouter) -> FastAPI:

@@ -123,8 +123,8 @@ class AnswerService:
         message_id = new_id()
         relay = _Relay(listener, sources) if listener else None
         try:
-            if relay:
-                relay.start(conversation.id, message_id)
+            if listener:
+                listener.started(conversation.id, message_id)
             on_token = relay.token if relay else None
             text, usage, mode, degraded = self._generate(chatbot, llm, question, history, sources, on_token=on_token)
             if relay:
@@ -286,9 +286,6 @@ class _Relay:
     @property
     def written(self) -> str:
         return "".join(self.pieces)
-
-    def start(self, conversation_id: str, message_id: str) -> None:
-        self.listener.started(conversation_id, message_id)
 
     def token(self, piece: str) -> None:
         self.pieces.append(piece)

@@ -97,9 +97,7 @@ class FrameStream:
         )
 
     def error(self, error: ParleyError) -> None:
-        frame: dict[str, Any] = {"type": "error", "code": error.code, "message": error.message}
-        if error.status >= 500:
-            frame["message"] = "Something went wrong on our side"
+        frame: dict[str, Any] = {"type": "error", "code": error.code, "message": error.public_message}
         if isinstance(error, RateLimited):
             frame["retry_after"] = error.retry_after
         self._send(frame)
