@@ -1,0 +1,288 @@
+"""The functions' AWS endpoint: every request is signed by a function's own key and authorized against that
+function's template policy before it reaches moto, which checks neither.
+
+A refused request gets the error AWS gives (AccessDeniedException for the JSON services, AccessDenied for S3,
+SignatureDoesNotMatch for a bad signature), naming the function, the action and the resource; refusals are also
+logged, so a missing statement in template.yaml shows up in the stack's output.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import re
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from xml.sax.saxutils import escape, unescape
+
+from local.iam import Policies
+from local.sigv4 import SignatureError, SignedRequest, read_signature, verify
+from local.template import ACCOUNT_ID, REGION
+
+log = logging.getLogger("local")
+
+# JSON-protocol services and the X-Amz-Target prefix that names them.
+JSON_TARGETS = {
+    "DynamoDB_20120810": "dynamodb",
+    "AmazonSQS": "sqs",
+    "secretsmanager": "secretsmanager",
+    "AWSCognitoIdentityProviderService": "cognito-idp",
+}
+# Cognito's user-facing operations are authorized by the user's own token, not by IAM.
+COGNITO_WITHOUT_IAM = {
+    "SignUp", "ConfirmSignUp", "InitiateAuth", "RespondToAuthChallenge", "GetUser", "GlobalSignOut", "RevokeToken",
+    "ChangePassword", "ForgotPassword", "ConfirmForgotPassword", "ResendConfirmationCode", "DeleteUser",
+    "UpdateUserAttributes", "VerifyUserAttribute", "GetUserAttributeVerificationCode",
+}  # fmt: skip
+DYNAMODB_TRANSACT = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+LIST_PARAMETERS = {"list-type", "prefix", "delimiter", "max-keys", "continuation-token", "start-after", "encoding-type"}
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection", "expect"}
+
+
+# An error response: status, headers, body.
+Refusal = tuple[int, dict[str, str], bytes]
+
+
+class NotUnderstood(Exception):
+    """A request the proxy cannot map to an IAM action: refused, so nothing passes unchecked."""
+
+
+@dataclass(frozen=True)
+class Access:
+    action: str
+    resource: str
+
+
+def _arn(service: str, resource: str) -> str:
+    return f"arn:aws:{service}:{REGION}:{ACCOUNT_ID}:{resource}"
+
+
+class AccessMap:
+    """What IAM action on which resource a request to moto is; a few lookups need moto itself (secret ARNs)."""
+
+    def __init__(self, secret_arn: Callable[[str], str]) -> None:
+        self.secret_arn = secret_arn
+
+    def json_request(self, service: str, operation: str, body: dict[str, Any]) -> list[Access]:
+        if service == "dynamodb":
+            return self._dynamodb(operation, body)
+        if service == "sqs":
+            name = str(body.get("QueueUrl", "")).rstrip("/").rsplit("/", 1)[-1]
+            return [Access(f"sqs:{operation}", _arn("sqs", name))]
+        if service == "secretsmanager":
+            secret = str(body.get("SecretId") or body.get("Name") or "")
+            resource = secret if secret.startswith("arn:") else self.secret_arn(secret)
+            return [Access(f"secretsmanager:{operation}", resource)]
+        if service == "cognito-idp":
+            if operation in COGNITO_WITHOUT_IAM:
+                return []
+            return [Access(f"cognito-idp:{operation}", _arn("cognito-idp", f"userpool/{body.get('UserPoolId', '')}"))]
+        raise NotUnderstood(f"{service}:{operation}")
+
+    @staticmethod
+    def _table(body: dict[str, Any]) -> str:
+        resource = f"table/{body.get('TableName', '')}"
+        if body.get("IndexName"):
+            resource += f"/index/{body['IndexName']}"
+        return _arn("dynamodb", resource)
+
+    def _dynamodb(self, operation: str, body: dict[str, Any]) -> list[Access]:
+        # A transaction is allowed when each of its parts is; there is no IAM action for the transaction itself.
+        if operation == "TransactWriteItems":
+            return [
+                Access(f"dynamodb:{DYNAMODB_TRANSACT[kind]}", self._table(part))
+                for item in body.get("TransactItems", [])
+                for kind, part in item.items()
+            ]
+        if operation == "TransactGetItems":
+            return [Access("dynamodb:GetItem", self._table(item["Get"])) for item in body.get("TransactItems", [])]
+        if operation in ("BatchGetItem", "BatchWriteItem"):
+            return [
+                Access(f"dynamodb:{operation}", self._table({"TableName": t})) for t in body.get("RequestItems", {})
+            ]
+        return [Access(f"dynamodb:{operation}", self._table(body))]
+
+    @staticmethod
+    def s3_request(method: str, path: str, query: dict[str, str], body: bytes) -> list[Access]:
+        bucket, _, key = unquote(path).lstrip("/").partition("/")
+        if not bucket:
+            if method == "GET":
+                return [Access("s3:ListAllMyBuckets", "*")]
+            raise NotUnderstood(f"S3 {method} /")
+        if not key:
+            if method in ("GET", "HEAD") and not set(query) - LIST_PARAMETERS:
+                return [Access("s3:ListBucket", f"arn:aws:s3:::{bucket}")]
+            if method == "POST" and "delete" in query:
+                keys = [unescape(key) for key in re.findall(r"<Key>(.*?)</Key>", body.decode())]
+                return [Access("s3:DeleteObject", f"arn:aws:s3:::{bucket}/{k}") for k in keys]
+            raise NotUnderstood(f"S3 {method} /{bucket}?{'&'.join(query)}")
+        resource = f"arn:aws:s3:::{bucket}/{key}"
+        if "tagging" in query:
+            action = {"GET": "s3:GetObjectTagging", "PUT": "s3:PutObjectTagging", "DELETE": "s3:DeleteObjectTagging"}
+            return [Access(action[method], resource)]
+        actions = {
+            "GET": "s3:GetObject",
+            "HEAD": "s3:GetObject",
+            "PUT": "s3:PutObject",
+            "POST": "s3:PutObject",  # multipart create/complete
+            "DELETE": "s3:AbortMultipartUpload" if "uploadId" in query else "s3:DeleteObject",
+        }
+        if method not in actions:
+            raise NotUnderstood(f"S3 {method} {path}")
+        return [Access(actions[method], resource)]
+
+
+class AwsProxy:
+    """A threaded HTTP server in front of moto that only lets through what IAM would."""
+
+    def __init__(self, upstream: str, policies: Policies, access: AccessMap, host: str = "127.0.0.1") -> None:
+        self.upstream = urlsplit(upstream)
+        self.policies = policies
+        self.access = access
+        self.refusals: list[str] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                proxy.handle(self)
+
+            do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = do_GET
+
+            def log_message(self, *_: Any) -> None:  # refusals are logged; the rest is moto's business
+                pass
+
+        self._server = ThreadingHTTPServer((host, 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="aws-proxy", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> AwsProxy:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def handle(self, handler: BaseHTTPRequestHandler) -> None:
+        body = _read_body(handler)
+        path, _, raw_query = handler.path.partition("?")
+        request = SignedRequest(handler.command, path, raw_query, list(handler.headers.items()), body)
+        refusal = self.check(request)
+        if refusal is None:
+            self._forward(handler, request)
+        else:
+            status, headers, content = refusal
+            self._reply(handler, status, headers, content)
+
+    def check(self, request: SignedRequest) -> Refusal | None:
+        """None when the request may pass to moto; otherwise the error response AWS would give."""
+        target = request.header("x-amz-target") or ""
+        service = JSON_TARGETS.get(target.split(".")[0], "s3")
+        if request.method == "OPTIONS" and service == "s3":
+            return None  # a browser's CORS preflight: S3 answers it from the bucket's CORS rules, unsigned
+        try:
+            if service == "s3":
+                accesses = self.access.s3_request(request.method, request.raw_path, dict(request.query()), request.body)
+            else:
+                accesses = self.access.json_request(service, target.split(".", 1)[1], json.loads(request.body or b"{}"))
+        except (NotUnderstood, ValueError, KeyError) as error:
+            return self._refuse(service, "AccessDenied", f"the local IAM check cannot authorize {error}")
+        if not accesses:
+            return None  # an operation AWS authorizes without IAM (Cognito's user-facing calls)
+        return self.authorize(request, service, accesses)
+
+    def authorize(self, request: SignedRequest, service: str, accesses: list[Access]) -> Refusal | None:
+        """None when `request` is validly signed by a function whose policy allows every access."""
+        try:
+            signature = read_signature(request)
+            if signature is None:
+                return self._refuse(service, "AccessDenied", "Anonymous requests are not allowed here")
+            policy = self.policies.by_access_key(signature.access_key_id)
+            if policy is None:
+                code = "InvalidAccessKeyId" if service == "s3" else "UnrecognizedClientException"
+                return _error(service, 403, code, "The AWS access key ID you provided does not exist in our records.")
+            verify(request, signature, policy.secret_access_key)
+        except SignatureError as error:
+            return _error(service, 403, error.code, error.message)
+        for access in accesses:
+            decision = policy.decide(access.action, access.resource)
+            if not decision.allowed:
+                return self._refuse(
+                    service, "AccessDenied" if service == "s3" else "AccessDeniedException", decision.message
+                )
+        return None
+
+    def _refuse(self, service: str, code: str, message: str) -> Refusal:
+        log.warning("IAM: %s", message)
+        self.refusals.append(message)
+        return _error(service, 403 if service in ("s3", "execute-api") else 400, code, message)
+
+    def _forward(self, handler: BaseHTTPRequestHandler, request: SignedRequest) -> None:
+        connection = http.client.HTTPConnection(self.upstream.netloc, timeout=120)
+        url = request.raw_path + (f"?{request.raw_query}" if request.raw_query else "")
+        headers = {key: value for key, value in request.headers if key.lower() not in HOP_BY_HOP}
+        try:
+            connection.request(request.method, url, body=request.body or None, headers=headers)
+            response = connection.getresponse()
+            content = response.read()
+            kept = {key: value for key, value in response.getheaders() if key.lower() not in HOP_BY_HOP}
+            kept["Content-Length"] = str(len(content))
+            self._reply(handler, response.status, kept, content, head=request.method == "HEAD")
+        finally:
+            connection.close()
+
+    @staticmethod
+    def _reply(
+        handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], content: bytes, *, head: bool = False
+    ) -> None:
+        handler.send_response(status)
+        for key, value in headers.items():
+            if key.lower() != "content-length":
+                handler.send_header(key, value)
+        handler.send_header("Content-Length", headers.get("Content-Length", str(len(content))))
+        handler.end_headers()
+        if not head:
+            handler.wfile.write(content)
+
+
+def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
+    if "chunked" in (handler.headers.get("transfer-encoding") or "").lower():
+        chunks = []
+        while size := int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16):
+            chunks.append(handler.rfile.read(size))
+            handler.rfile.readline()
+        while handler.rfile.readline().strip():
+            pass  # trailers
+        return b"".join(chunks)
+    length = int(handler.headers.get("content-length") or 0)
+    return handler.rfile.read(length) if length else b""
+
+
+def _error(service: str, status: int, code: str, message: str) -> Refusal:
+    if service == "s3":  # S3 answers in XML
+        request_id = uuid.uuid4().hex[:16].upper()
+        xml = (
+            f"<?xml version='1.0' encoding='UTF-8'?>\n<Error><Code>{code}</Code><Message>{escape(message)}</Message>"
+            f"<RequestId>{request_id}</RequestId></Error>"
+        )
+        return status, {"Content-Type": "application/xml"}, xml.encode()
+    body = json.dumps({"__type": code, "message": message, "Message": message}).encode()
+    return status, {"Content-Type": "application/x-amz-json-1.0", "x-amzn-ErrorType": code}, body

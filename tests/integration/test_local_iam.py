@@ -1,0 +1,255 @@
+"""The local AWS proxy: each function's calls are signed with its own key and allowed only by its template policy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from moto.server import ThreadedMotoServer
+
+from local.aws_proxy import AccessMap, AwsProxy
+from local.iam import Policies, function_policies
+from local.provision import Provisioner
+from local.sigv4 import SignatureError, SignedRequest, read_signature, verify
+from local.stack import ROOT
+from local.template import REGION, load_template, parameter_values
+
+
+class Stack:
+    def __init__(self, moto_url: str, proxy: AwsProxy, provisioner: Provisioner, policies: Policies) -> None:
+        self.moto_url = moto_url
+        self.proxy = proxy
+        self.resources = provisioner.created
+        self.credentials = policies.credentials()
+
+    def client(self, function: str, service: str, **options: Any) -> Any:
+        """A boto3 client signed with `function`'s own key, through the proxy."""
+        key, secret = self.credentials[function]
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            endpoint_url=self.proxy.url,
+            region_name=REGION,
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            **options,
+        )
+
+    def table(self) -> str:
+        return str(self.resources["Table"]["Ref"])
+
+    def bucket(self) -> str:
+        return str(self.resources["DocumentsBucket"]["Ref"])
+
+
+def _admin(url: str, service: str) -> Any:
+    return boto3.client(  # type: ignore[call-overload]
+        service, endpoint_url=url, region_name=REGION, aws_access_key_id="admin", aws_secret_access_key="admin"
+    )
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    url = f"http://{host}:{port}"
+    template = load_template(ROOT / "template.yaml")
+    provisioner = Provisioner(template, parameter_values(template), lambda service: _admin(url, service))
+    provisioner.provision_all()
+    _admin(url, "secretsmanager").create_secret(Name="parley/openai-api-key", SecretString="sk-local")
+    policies = Policies(function_policies(template, provisioner.resolver).values())
+    secrets = _admin(url, "secretsmanager")
+    proxy = AwsProxy(url, policies, AccessMap(lambda name: secrets.describe_secret(SecretId=name)["ARN"])).start()
+    try:
+        yield Stack(url, proxy, provisioner, policies)
+    finally:
+        proxy.stop()
+        moto.stop()
+
+
+def _denied(error: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
+    return error.value.response["Error"]["Code"], str(error.value)
+
+
+def test_a_function_may_do_what_its_statements_allow(stack: Stack) -> None:
+    # Given the chatbots function's credentials
+    dynamodb = stack.client("ChatbotsFunction", "dynamodb")
+    # When it writes and reads an item, Then the table answers
+    dynamodb.put_item(TableName=stack.table(), Item={"PK": {"S": "TENANT#t"}, "SK": {"S": "CHATBOT#c"}})
+    item = dynamodb.get_item(TableName=stack.table(), Key={"PK": {"S": "TENANT#t"}, "SK": {"S": "CHATBOT#c"}})
+    assert item["Item"]["SK"]["S"] == "CHATBOT#c"
+
+
+def test_an_action_without_a_statement_is_denied_naming_function_action_and_resource(stack: Stack) -> None:
+    dynamodb = stack.client("ChatbotsFunction", "dynamodb")
+    with pytest.raises(ClientError) as error:
+        dynamodb.delete_item(TableName=stack.table(), Key={"PK": {"S": "TENANT#t"}, "SK": {"S": "CHATBOT#c"}})
+    code, message = _denied(error)
+    assert code == "AccessDeniedException"
+    assert "ChatbotsFunction" in message
+    assert "dynamodb:DeleteItem" in message
+    assert f"table/{stack.table()}" in message
+
+
+def test_a_query_on_an_index_needs_the_index_in_the_resource(stack: Stack) -> None:
+    # The chatbots function is granted the table, not its GSI1.
+    dynamodb = stack.client("ChatbotsFunction", "dynamodb")
+    with pytest.raises(ClientError) as error:
+        dynamodb.query(
+            TableName=stack.table(),
+            IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :k",
+            ExpressionAttributeValues={":k": {"S": "x"}},
+        )
+    assert "index/GSI1" in _denied(error)[1]
+    # The query function is granted it.
+    stack.client("QueryFunction", "dynamodb").query(
+        TableName=stack.table(),
+        IndexName="GSI1",
+        KeyConditionExpression="GSI1PK = :k",
+        ExpressionAttributeValues={":k": {"S": "x"}},
+    )
+
+
+def test_each_part_of_a_transaction_is_authorized(stack: Stack) -> None:
+    # The dead-letter function may update but not put; a transaction holding a put is refused whole.
+    dynamodb = stack.client("IngestDeadLetterFunction", "dynamodb")
+    key = {"PK": {"S": "TENANT#t"}, "SK": {"S": "DOC#d"}}
+    with pytest.raises(ClientError) as error:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {"Update": {"TableName": stack.table(), "Key": key, "UpdateExpression": "SET a = :a",
+                            "ExpressionAttributeValues": {":a": {"S": "1"}}}},
+                {"Put": {"TableName": stack.table(), "Item": {**key, "SK": {"S": "DOC#e"}}}},
+            ]
+        )  # fmt: skip
+    assert "dynamodb:PutItem" in _denied(error)[1]
+
+
+def test_secrets_are_readable_only_by_functions_granted_them(stack: Stack) -> None:
+    assert (
+        stack.client("QueryFunction", "secretsmanager").get_secret_value(SecretId="parley/openai-api-key")[
+            "SecretString"
+        ]
+        == "sk-local"
+    )
+    with pytest.raises(ClientError) as error:
+        stack.client("IngestDeadLetterFunction", "secretsmanager").get_secret_value(SecretId="parley/openai-api-key")
+    code, message = _denied(error)
+    assert code == "AccessDeniedException"
+    assert "secretsmanager:GetSecretValue" in message
+    assert "IngestDeadLetterFunction" in message
+
+
+def test_cognito_user_calls_need_no_iam_but_admin_calls_do(stack: Stack) -> None:
+    pool = stack.resources["UserPool"]["Ref"]
+    client_id = stack.resources["UserPoolClient"]["Ref"]
+    cognito = stack.client("ChatbotsFunction", "cognito-idp")
+    # Given a user signed up through a function with no Cognito statement at all
+    cognito.sign_up(ClientId=client_id, Username="ada@example.com", Password="correct-horse-1")
+    # Then an admin call by that function is denied, and by the auth function (granted it) allowed
+    with pytest.raises(ClientError) as error:
+        cognito.admin_confirm_sign_up(UserPoolId=pool, Username="ada@example.com")
+    assert "cognito-idp:AdminConfirmSignUp" in _denied(error)[1]
+    stack.client("AuthFunction", "cognito-idp").admin_confirm_sign_up(UserPoolId=pool, Username="ada@example.com")
+
+
+def test_a_wrong_secret_key_is_refused(stack: Stack) -> None:
+    key, _ = stack.credentials["QueryFunction"]
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=stack.proxy.url,
+        region_name=REGION,
+        aws_access_key_id=key,
+        aws_secret_access_key="not-the-secret",
+    )
+    with pytest.raises(ClientError) as error:
+        dynamodb.describe_table(TableName=stack.table())
+    assert _denied(error)[0] == "SignatureDoesNotMatch"
+
+
+def test_an_unknown_access_key_is_refused(stack: Stack) -> None:
+    dynamodb = boto3.client(
+        "dynamodb", endpoint_url=stack.proxy.url, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    with pytest.raises(ClientError) as error:
+        dynamodb.describe_table(TableName=stack.table())
+    assert _denied(error)[0] == "UnrecognizedClientException"
+
+
+def _presigned_put(stack: Stack, key: str, content_type: str, expires: int = 300) -> str:
+    s3 = stack.client("UploadFunction", "s3", config=Config(signature_version="s3v4"))
+    return str(
+        s3.generate_presigned_url(
+            "put_object",
+            Params={"Bucket": stack.bucket(), "Key": key, "ContentType": content_type},
+            ExpiresIn=expires,
+        )
+    )
+
+
+def test_a_presigned_put_works_as_signed(stack: Stack) -> None:
+    url = _presigned_put(stack, "tenants/t/chatbots/c/documents/d/a.md", "text/markdown")
+    response = httpx.put(url, content=b"# Llamas", headers={"content-type": "text/markdown"})
+    assert response.status_code == 200, response.text
+    stored = _admin(stack.moto_url, "s3").get_object(Bucket=stack.bucket(), Key="tenants/t/chatbots/c/documents/d/a.md")
+    assert stored["Body"].read() == b"# Llamas"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("content-type", "SignatureDoesNotMatch"),
+        ("key", "SignatureDoesNotMatch"),
+        ("no-signature", "AccessDenied"),
+    ],
+)
+def test_a_presigned_put_used_otherwise_than_signed_is_refused(stack: Stack, change: str, expected: str) -> None:
+    # Given a URL signed for one key and content type
+    url = _presigned_put(stack, "tenants/t/chatbots/c/documents/d/b.md", "text/markdown")
+    headers = {"content-type": "text/markdown"}
+    # When it is used with another content type, for another key, or without its signature
+    if change == "content-type":
+        headers = {"content-type": "application/pdf"}
+    elif change == "key":
+        url = url.replace("/b.md?", "/evil.md?")
+    else:
+        url = url.split("?")[0]
+    response = httpx.put(url, content=b"payload", headers=headers)
+    # Then S3 refuses it, as AWS does
+    assert response.status_code == 403
+    assert f"<Code>{expected}</Code>" in response.text
+
+
+def test_a_presigned_url_expires() -> None:
+    # Given a request presigned at some moment for 60 s
+    signed_at = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    query = (
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%2F20261129%2Fus-east-1%2Fs3%2Faws4_request"
+        "&X-Amz-Date=20261129T120000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=00"
+    )
+    request = SignedRequest("PUT", "/bucket/key", query, [("host", "127.0.0.1")], b"")
+    signature = read_signature(request)
+    assert signature is not None
+    # When it is used 61 s later, Then it is refused as expired (before its signature is even looked at)
+    with pytest.raises(SignatureError) as error:
+        verify(request, signature, "secret", now=lambda: signed_at + timedelta(seconds=61))
+    assert error.value.message == "Request has expired"
+    # While 59 s later only the (made-up) signature is wrong
+    with pytest.raises(SignatureError) as error:
+        verify(request, signature, "secret", now=lambda: signed_at + timedelta(seconds=59))
+    assert error.value.code == "SignatureDoesNotMatch"
+
+
+def test_a_browser_preflight_reaches_s3_cors(stack: Stack) -> None:
+    response = httpx.options(
+        f"{stack.proxy.url}/{stack.bucket()}/tenants/t/x.md",
+        headers={"origin": "https://app.example.com", "access-control-request-method": "PUT"},
+    )
+    assert response.status_code == 200
