@@ -1,7 +1,8 @@
 """Ingest function: S3 ObjectCreated notifications from SQS → extracted, chunked, embedded and indexed documents.
 `dead_letters` is the handler of the dead-letter queue: the documents of messages SQS gave up on end `failed`."""
 
-from parley.ingest.events import CORRELATION_PATH, handle_batch, handle_dead_letters
+# First: Powertools' batch utility, imported before anything loads pydantic, skips its parser models (cold start).
+from parley.ingest_queue import CORRELATION_PATH, handle_batch, handle_dead_letters
 from parley.observability import lambda_entry
 
 handler = lambda_entry(handle_batch, correlation_id_path=CORRELATION_PATH)

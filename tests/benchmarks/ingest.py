@@ -16,9 +16,12 @@ from pathlib import Path
 
 import boto3
 from moto import mock_aws
-from parley.adapters.dynamo import DynamoChatbotStore, DynamoDocumentStore, Table
+from parley.adapters.dynamo.chatbots import DynamoChatbotStore
+from parley.adapters.dynamo.documents import DynamoDocumentStore
+from parley.adapters.dynamo.table import Table
 from parley.adapters.embedded.local_index import LocalVectorIndex
 from parley.adapters.embedded.minilm import MiniLMEmbedder
+from parley.adapters.openai_access import OpenAIAccess
 from parley.adapters.openai_embedder import OpenAIEmbedder
 from parley.adapters.pinecone_index import PineconeIndex
 from parley.adapters.s3 import S3BlobStore
@@ -26,7 +29,8 @@ from parley.domain.chatbots import ChatbotCreate
 from parley.domain.documents import DocumentCreate
 from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import extract
-from parley.ingest.indexer import DocumentIndexer, ObjectCreated
+from parley.ingest.indexer import DocumentIndexer
+from parley.ingest.uploads import ObjectCreated
 from parley.ports import Embedder, VectorIndex
 from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
@@ -43,8 +47,7 @@ TENANT = "b" * 32
 def _aws() -> tuple[Table, S3BlobStore]:
     template = load_template(ROOT / "template.yaml")
     resources = Provisioner(template, parameter_values(template), boto3.client).provision_all()
-    table = Table(boto3.client("dynamodb"), resources["Table"]["Ref"])
-    return table, S3BlobStore(boto3.client("s3"), resources["DocumentsBucket"]["Ref"])
+    return Table(resources["Table"]["Ref"]), S3BlobStore(resources["DocumentsBucket"]["Ref"])
 
 
 def _index(embedder: Embedder, index: VectorIndex, filename: str, content_type: str, data: bytes) -> tuple[int, float]:
@@ -52,7 +55,7 @@ def _index(embedder: Embedder, index: VectorIndex, filename: str, content_type: 
     table, blobs = _aws()
     chatbots, documents = DynamoChatbotStore(table), DynamoDocumentStore(table)
     chatbot = ChatbotService(chatbots).create(TENANT, ChatbotCreate(name="Bench"))
-    service = DocumentService(documents, chatbots, blobs, lambda: index, max_bytes=50_000_000)
+    service = DocumentService(documents, chatbots, blobs, index, max_bytes=50_000_000)
     document, _ = service.create(
         TENANT, chatbot.id, DocumentCreate(filename=filename, content_type=content_type, size_bytes=len(data))
     )
@@ -66,9 +69,6 @@ def _index(embedder: Embedder, index: VectorIndex, filename: str, content_type: 
 
 
 def requests_for_1000_chunks() -> None:
-    from openai import OpenAI
-    from pinecone import Pinecone
-
     # 1,000 chunks at the default plan (400 tokens, 60 overlap): about 2.6 paragraphs of 110 words each.
     paragraphs = 2600
     while True:
@@ -79,8 +79,8 @@ def requests_for_1000_chunks() -> None:
         paragraphs -= 1 + (planned - 1000) * 2
     openai_fake, pinecone_fake = FakeOpenAI().start(), FakePinecone(dimension=512).start()
     try:
-        embedder = OpenAIEmbedder(OpenAI(api_key="sk-bench", base_url=openai_fake.base_url, max_retries=0))
-        index = PineconeIndex(Pinecone(api_key="pc-bench").Index(host=pinecone_fake.url), dimension=512)
+        embedder = OpenAIEmbedder(OpenAIAccess(lambda: "sk-bench", openai_fake.base_url), max_retries=0)
+        index = PineconeIndex(lambda: "pc-bench", pinecone_fake.url, dimension=512)
         chunks, elapsed = _index(embedder, index, "corpus.txt", "text/plain", text)
         index_calls = pinecone_fake.requests
         print(f"indexing {chunks} chunks (planned {planned}) through the OpenAI and Pinecone SDKs, fakes behind them")

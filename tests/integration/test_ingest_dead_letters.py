@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities import parameters
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 from parley.container import get_container
 from parley.domain.common import utcnow
-from parley.ingest.events import objects_created
+from parley.ingest.abandoned import REASON
+from parley.ingest_queue import objects_created
 
 
 @pytest.fixture
@@ -91,3 +96,43 @@ def test_document_whose_last_attempt_crashed_is_failed_by_the_dead_letter_handle
     assert delivered == 1
     assert after["status"] == "failed"
     assert after["error"] == "Indexing did not finish after repeated attempts; upload the file again"
+
+
+def test_dead_letter_handler_fails_the_document_with_only_the_table_reachable(lambdas, register, monkeypatch):
+    # Given an upload whose last attempt claimed the document and died
+    owner = register("owner@example.com")
+    _, chatbot = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Docs"})
+    created = lambdas.upload(owner, chatbot["id"], "notes.txt", "text/plain", b"Llamas hum.")
+    sqs = boto3.client("sqs")
+    received = sqs.receive_message(QueueUrl=lambdas.resources["IngestQueue"]["Ref"], MaxNumberOfMessages=10)
+    (body,) = [message["Body"] for message in received["Messages"] if objects_created(message["Body"])]
+    (event,) = objects_created(body)
+    store = get_container().document_store
+    document = store.get(owner["tenant"]["id"], chatbot["id"], created["document"]["id"])
+    assert store.claim(document, event.source, utcnow()) is not None
+    sqs.send_message(QueueUrl=lambdas.resources["IngestDeadLetterQueue"]["Ref"], MessageBody=body)
+
+    # And, as the dead-letter function's IAM policy has it, every Secrets Manager and S3 call denied
+    denied: list[str] = []
+    allowed_call = BaseClient._make_api_call
+
+    def deny_secrets_and_s3(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        service = client.meta.service_model.service_name
+        if service in ("secretsmanager", "s3"):
+            denied.append(f"{service}:{operation}")
+            error = {"Error": {"Code": "AccessDeniedException", "Message": f"not authorized to {operation}"}}
+            raise ClientError(error, operation)
+        return allowed_call(client, operation, params)
+
+    parameters.clear_caches()
+    get_container.cache_clear()
+    monkeypatch.setattr(BaseClient, "_make_api_call", deny_secrets_and_s3)
+
+    # When the dead-letter handler receives the message
+    delivered = lambdas.deliver(to="IngestDeadLetterFunction")
+
+    # Then the document is failed with a reason, and nothing but the table was asked
+    after = store.get(owner["tenant"]["id"], chatbot["id"], created["document"]["id"])
+    assert delivered == 1
+    assert (after.status, after.error) == ("failed", REASON)
+    assert denied == []

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from openai import OpenAI
+from parley.adapters.openai_access import OpenAIAccess
 from parley.adapters.openai_embedder import OpenAIEmbedder
 from parley.adapters.pinecone_index import PineconeIndex
 from parley.domain.vectors import ChunkMetadata, VectorRecord
 from parley.errors import ConfigurationError, UpstreamUnavailable
-from pinecone import Pinecone
 
 from local.fakes import FakeOpenAI, FakePinecone
 from local.samples import prose
@@ -32,7 +31,7 @@ def pinecone_fake():
 
 
 def embedder(fake: FakeOpenAI, retries: int = 4) -> OpenAIEmbedder:
-    return OpenAIEmbedder(OpenAI(api_key="sk-test", base_url=fake.base_url, max_retries=retries))
+    return OpenAIEmbedder(OpenAIAccess(lambda: "sk-test", fake.base_url), max_retries=retries)
 
 
 def test_a_thousand_chunks_embed_in_few_requests_within_the_limits(openai_fake):
@@ -74,7 +73,7 @@ def _records(vectors: list[list[float]]) -> list[VectorRecord]:
 
 
 def test_a_thousand_vectors_upsert_in_few_requests_and_delete_by_prefix(openai_fake, pinecone_fake):
-    index = PineconeIndex(Pinecone(api_key="pc-test").Index(host=pinecone_fake.url), dimension=512)
+    index = PineconeIndex(lambda: "pc-test", pinecone_fake.url, dimension=512)
     records = _records(embedder(openai_fake).embed_documents(TEXTS))
 
     index.upsert("tenant-a", records)
@@ -92,7 +91,7 @@ def test_a_thousand_vectors_upsert_in_few_requests_and_delete_by_prefix(openai_f
 def test_an_index_of_another_dimension_is_refused(openai_fake):
     fake = FakePinecone(dimension=1536).start()
     try:
-        index = PineconeIndex(Pinecone(api_key="pc-test").Index(host=fake.url), dimension=512)
+        index = PineconeIndex(lambda: "pc-test", fake.url, dimension=512)
         with pytest.raises(ConfigurationError, match="dimension"):
             index.upsert("tenant-a", _records(embedder(openai_fake).embed_documents(TEXTS[:1])))
     finally:

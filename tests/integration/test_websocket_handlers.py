@@ -15,9 +15,9 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from parley.container import get_container
 from parley.errors import StreamInterrupted
 
-from local.runtime import LambdaContext
 from local.stack import ROOT
 from local.template import REGION
+from local.worker import LambdaContext
 
 EVENTS = ROOT / "events"
 ORIGIN = "https://shop.example.com"

@@ -3,8 +3,9 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from parley.ingest.chunking import ChunkPlan, chunk_blocks, count_tokens
+from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import Block
+from parley.text import count_tokens
 
 from local.samples import prose
 

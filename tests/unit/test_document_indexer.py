@@ -3,7 +3,9 @@ from __future__ import annotations
 import pytest
 from parley.domain.chatbots import ChatbotCreate
 from parley.domain.documents import DocumentCreate
-from parley.ingest.indexer import DocumentIndexer, ObjectCreated
+from parley.ingest.abandoned import AbandonedUploads
+from parley.ingest.indexer import DocumentIndexer
+from parley.ingest.uploads import ObjectCreated
 from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
 
@@ -18,7 +20,7 @@ def world(chatbot_store, document_store, blobs, embedder, vector_index):
         chatbot = ChatbotService(chatbot_store).create(
             "a" * 32, ChatbotCreate(name="Bot", chunk_size=100, chunk_overlap=20)
         )
-        documents = DocumentService(document_store, chatbot_store, blobs, lambda: vector_index, max_bytes=1_000_000)
+        documents = DocumentService(document_store, chatbot_store, blobs, vector_index, max_bytes=1_000_000)
         indexer = DocumentIndexer(document_store, chatbot_store, blobs, embedder, vector_index, max_bytes=1_000_000)
 
         def upload(
@@ -148,13 +150,14 @@ def test_delete_removes_file_and_vectors(world, blobs):
     assert event.key not in blobs.objects
 
 
-def test_dead_lettered_upload_fails_its_document_unless_it_already_ended(world):
+def test_dead_lettered_upload_fails_its_document_unless_it_already_ended(world, document_store):
     stuck_id, stuck = world.upload("stuck.txt", "text/plain", b"Llamas hum.")
     done_id, done = world.upload("done.txt", "text/plain", b"Alpacas spit.")
     world.indexer.index_object(done)
+    abandoned = AbandonedUploads(document_store)
 
-    assert world.indexer.abandon(stuck).status == "failed"
-    assert world.indexer.abandon(done).status == "skipped"
+    assert abandoned.fail(stuck).status == "failed"
+    assert abandoned.fail(done).status == "skipped"
     assert world.document(stuck_id).status == "failed"
     assert "did not finish" in world.document(stuck_id).error
     assert world.document(done_id).status == "indexed"

@@ -1,15 +1,21 @@
-"""The one place that picks adapters from settings and builds services, lazily and once per container."""
+"""The one place that picks adapters from settings and builds services, lazily and once per container.
+
+Building any of them fetches no secret and makes no SDK client: adapters do that on their first call, so a
+function only reaches (and needs permission for) what its events use.
+"""
 
 from __future__ import annotations
 
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from parley.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from parley.adapters.dynamo import Table
+    from parley.adapters.dynamo.table import Table
+    from parley.adapters.openai_access import OpenAIAccess
+    from parley.ingest.abandoned import AbandonedUploads
     from parley.ingest.indexer import DocumentIndexer
     from parley.ports import (
         AccountStore,
@@ -25,6 +31,7 @@ if TYPE_CHECKING:
     )
     from parley.retrieval import Retriever
     from parley.services.accounts import AccountService
+    from parley.services.admission import ConnectionAdmission
     from parley.services.answers import AnswerService
     from parley.services.chatbots import ChatbotService
     from parley.services.documents import DocumentService
@@ -36,12 +43,6 @@ class Container:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def client(self, service: str, **options: Any) -> Any:
-        """A boto3 client; the endpoint comes from the standard AWS variables (the local stack sets them)."""
-        import boto3
-
-        return boto3.client(service, **options)  # type: ignore[call-overload]
-
     def secret(self, name_setting: str) -> str:
         """A secret's value, fetched by the name a setting holds (cached by Powertools, never logged)."""
         from aws_lambda_powertools.utilities import parameters
@@ -50,53 +51,51 @@ class Container:
 
     @cached_property
     def table(self) -> Table:
-        from parley.adapters.dynamo import Table
+        from parley.adapters.dynamo.table import Table
 
-        return Table(self.client("dynamodb"), self.settings.require("table_name"))
+        return Table(self.settings.require("table_name"))
 
     @cached_property
     def account_store(self) -> AccountStore:
-        from parley.adapters.dynamo import DynamoAccountStore
+        from parley.adapters.dynamo.accounts import DynamoAccountStore
 
         return DynamoAccountStore(self.table)
 
     @cached_property
     def chatbot_store(self) -> ChatbotStore:
-        from parley.adapters.dynamo import DynamoChatbotStore
+        from parley.adapters.dynamo.chatbots import DynamoChatbotStore
 
         return DynamoChatbotStore(self.table)
 
     @cached_property
     def document_store(self) -> DocumentStore:
-        from parley.adapters.dynamo import DynamoDocumentStore
+        from parley.adapters.dynamo.documents import DynamoDocumentStore
 
         return DynamoDocumentStore(self.table)
 
     @cached_property
-    def blobs(self) -> BlobStore:
-        from botocore.config import Config
-
-        from parley.adapters.s3 import S3BlobStore
-
-        # SigV4 presigned URLs are accepted in every region (and by the local stack's S3).
-        config = Config(signature_version="s3v4")
-        return S3BlobStore(self.client("s3", config=config), self.settings.require("documents_bucket"))
-
-    @cached_property
     def conversation_store(self) -> ConversationStore:
-        from parley.adapters.dynamo import DynamoConversationStore
+        from parley.adapters.dynamo.conversations import DynamoConversationStore
 
         return DynamoConversationStore(self.table)
 
-    def openai_client(self, *, max_retries: int, timeout: float) -> Any:
-        from openai import OpenAI
+    @cached_property
+    def connection_store(self) -> ConnectionStore:
+        from parley.adapters.dynamo.connections import DynamoConnectionStore
 
-        return OpenAI(
-            api_key=self.secret("openai_api_key_secret"),
-            base_url=self.settings.openai_base_url,
-            max_retries=max_retries,
-            timeout=timeout,
-        )
+        return DynamoConnectionStore(self.table)
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        from parley.adapters.s3 import S3BlobStore
+
+        return S3BlobStore(self.settings.require("documents_bucket"))
+
+    @cached_property
+    def openai(self) -> OpenAIAccess:
+        from parley.adapters.openai_access import OpenAIAccess
+
+        return OpenAIAccess(partial(self.secret, "openai_api_key_secret"), self.settings.openai_base_url)
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -106,8 +105,7 @@ class Container:
             return MiniLMEmbedder()
         from parley.adapters.openai_embedder import OpenAIEmbedder
 
-        client = self.openai_client(max_retries=4, timeout=30.0)
-        return OpenAIEmbedder(client, self.settings.embedding_model, self.settings.embedding_dimensions)
+        return OpenAIEmbedder(self.openai, self.settings.embedding_model, self.settings.embedding_dimensions)
 
     @cached_property
     def llm(self) -> LanguageModel | None:
@@ -115,8 +113,19 @@ class Container:
             return None
         from parley.adapters.openai_chat import OpenAIChat
 
-        # Two quick retries: a person is waiting, and the extractive fallback is ready.
-        return OpenAIChat(self.openai_client(max_retries=2, timeout=30.0))
+        return OpenAIChat(self.openai)
+
+    @cached_property
+    def vector_index(self) -> VectorIndex:
+        space = self.settings.embedding_space
+        if self.settings.vector_index == "local":
+            from parley.adapters.embedded.local_index import LocalVectorIndex
+
+            return LocalVectorIndex(Path(self.settings.data_dir) / "index", space.model, space.dimension)
+        from parley.adapters.pinecone_index import PineconeIndex
+
+        api_key = partial(self.secret, "pinecone_api_key_secret")
+        return PineconeIndex(api_key, self.settings.require("pinecone_index_host"), space.dimension)
 
     @cached_property
     def retriever(self) -> Retriever:
@@ -125,18 +134,10 @@ class Container:
         return Retriever(self.embedder, self.vector_index)
 
     @cached_property
-    def vector_index(self) -> VectorIndex:
-        if self.settings.vector_index == "local":
-            from parley.adapters.embedded.local_index import LocalVectorIndex
+    def connections(self) -> Connections:
+        from parley.adapters.apigateway import ApiGatewayConnections
 
-            return LocalVectorIndex(Path(self.settings.data_dir) / "index", *self.settings.embedding_space)
-        from pinecone import Pinecone
-
-        from parley.adapters.pinecone_index import PineconeIndex
-
-        host = self.settings.require("pinecone_index_host")
-        index = Pinecone(api_key=self.secret("pinecone_api_key_secret")).Index(host=host)
-        return PineconeIndex(index, self.settings.embedding_space[1])
+        return ApiGatewayConnections(self.settings.require("websocket_endpoint"))
 
     @cached_property
     def accounts(self) -> AccountService:
@@ -144,7 +145,6 @@ class Container:
         from parley.services.accounts import AccountService
 
         identity = CognitoIdentityProvider(
-            self.client("cognito-idp"),
             user_pool_id=self.settings.require("user_pool_id"),
             client_id=self.settings.require("user_pool_client_id"),
         )
@@ -164,7 +164,7 @@ class Container:
             self.document_store,
             self.chatbot_store,
             self.blobs,
-            lambda: self.vector_index,
+            self.vector_index,
             max_bytes=self.settings.max_upload_bytes,
             upload_ttl=self.settings.upload_url_ttl,
         )
@@ -173,45 +173,32 @@ class Container:
     def answers(self) -> AnswerService:
         from parley.services.answers import AnswerService
 
-        return AnswerService(self.chatbot_store, self.conversation_store, lambda: self.retriever, lambda: self.llm)
+        return AnswerService(self.chatbot_store, self.conversation_store, self.retriever, self.llm)
 
     @cached_property
     def public_chat(self) -> PublicChat:
-        from parley.adapters.dynamo import DynamoRateLimiter
+        from parley.adapters.dynamo.rate_limits import DynamoRateLimiter
         from parley.services.public_chat import PublicChat
 
         return PublicChat(
             self.chatbot_store,
             DynamoRateLimiter(self.table),
-            lambda: self.answers,
+            self.answers,
             per_visitor=self.settings.visitor_messages_per_minute,
             per_chatbot=self.settings.chatbot_messages_per_minute,
         )
 
     @cached_property
-    def connection_store(self) -> ConnectionStore:
-        from parley.adapters.dynamo import DynamoConnectionStore
+    def admission(self) -> ConnectionAdmission:
+        from parley.services.admission import ConnectionAdmission
 
-        return DynamoConnectionStore(self.table)
-
-    @cached_property
-    def connections(self) -> Connections:
-        from parley.adapters.apigateway import ApiGatewayConnections
-
-        endpoint = self.settings.require("websocket_endpoint")
-        return ApiGatewayConnections(self.client("apigatewaymanagementapi", endpoint_url=endpoint))
+        return ConnectionAdmission(self.accounts, self.public_chat)
 
     @cached_property
     def live_chat(self) -> LiveChat:
         from parley.services.live_chat import LiveChat
 
-        return LiveChat(
-            self.connection_store,
-            lambda: self.connections,
-            lambda: self.accounts,
-            lambda: self.public_chat,
-            lambda: self.answers,
-        )
+        return LiveChat(self.connection_store, self.connections, self.public_chat, self.answers)
 
     @cached_property
     def indexer(self) -> DocumentIndexer:
@@ -225,6 +212,12 @@ class Container:
             self.vector_index,
             max_bytes=self.settings.max_upload_bytes,
         )
+
+    @cached_property
+    def abandoned_uploads(self) -> AbandonedUploads:
+        from parley.ingest.abandoned import AbandonedUploads
+
+        return AbandonedUploads(self.document_store)
 
 
 @lru_cache(maxsize=1)

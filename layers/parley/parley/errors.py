@@ -61,6 +61,14 @@ class NotFound(ParleyError):
     code, status = "not_found", 404
 
 
+class ChatbotNotFound(NotFound):
+    """Another tenant's, a deleted and an unknown chatbot look the same to the caller."""
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "Chatbot not found"
+
+
 class EmailTaken(ParleyError):
     code, status = "email_taken", 409
 

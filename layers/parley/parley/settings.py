@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from parley.domain.embeddings import MINILM_SPACE, EmbeddingSpace
 from parley.errors import ConfigurationError
 
 ENV_PREFIX = "PARLEY_"
@@ -64,13 +65,11 @@ class Settings(BaseModel):
         return cls.model_validate({key: value for key, value in values.items() if value != ""})
 
     @property
-    def embedding_space(self) -> tuple[str, int]:
-        """Model and dimension of the vectors; an index built in one space refuses vectors of another."""
+    def embedding_space(self) -> EmbeddingSpace:
+        """The space of the configured embedder's vectors."""
         if self.embedder == "minilm":
-            from parley.adapters.embedded.minilm import MiniLMEmbedder
-
-            return MiniLMEmbedder.model, MiniLMEmbedder.dimension
-        return self.embedding_model, self.embedding_dimensions
+            return MINILM_SPACE
+        return EmbeddingSpace(self.embedding_model, self.embedding_dimensions)
 
     def require(self, name: str) -> str:
         """Return a setting a component cannot work without, or explain which variable is missing."""

@@ -11,7 +11,7 @@ from typing import Any
 from parley.container import get_container
 from parley.errors import ParleyError
 from parley.observability import logger
-from parley.services.live_chat import Admission
+from parley.services.admission import Admission
 
 # Powertools' correlation id for WebSocket events (the request id API Gateway logs too).
 CORRELATION_PATH = "requestContext.requestId"
@@ -38,7 +38,7 @@ def authorize(event: dict[str, Any], _context: Any) -> dict[str, Any]:
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
     address = event.get("requestContext", {}).get("identity", {}).get("sourceIp", "")
     try:
-        admission = get_container().live_chat.admit(
+        admission = get_container().admission.admit(
             token=query.get("token"),
             key=query.get("key"),
             origin=headers.get("origin"),

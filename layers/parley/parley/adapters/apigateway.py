@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from parley.errors import StreamInterrupted
 
 
 class ApiGatewayConnections:
-    def __init__(self, client: Any) -> None:
-        self.client = client
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+
+    @cached_property
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client("apigatewaymanagementapi", endpoint_url=self.endpoint)
 
     def send(self, connection_id: str, frame: Mapping[str, Any]) -> None:
         data = json.dumps(frame, separators=(",", ":"), ensure_ascii=False).encode()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -21,8 +22,6 @@ from parley.errors import (
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
-else:
-    CognitoIdentityProviderClient = Any
 
 
 def _claims(jwt: str) -> dict[str, Any]:
@@ -39,10 +38,15 @@ _THROTTLED = {"TooManyRequestsException", "LimitExceededException", "TooManyFail
 
 
 class CognitoIdentityProvider:
-    def __init__(self, client: CognitoIdentityProviderClient, user_pool_id: str, client_id: str) -> None:
-        self.client = client
+    def __init__(self, user_pool_id: str, client_id: str) -> None:
         self.user_pool_id = user_pool_id
         self.client_id = client_id
+
+    @cached_property
+    def client(self) -> CognitoIdentityProviderClient:
+        import boto3
+
+        return boto3.client("cognito-idp")
 
     def sign_up(self, email: str, password: str, name: str) -> str:
         try:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from parley.adapters.openai_access import OpenAIAccess
 from parley.domain.conversations import Usage
 from parley.errors import UpstreamUnavailable
 from parley.ports import ChatMessage, Completion
@@ -14,8 +16,14 @@ if TYPE_CHECKING:
 
 
 class OpenAIChat:
-    def __init__(self, client: OpenAI) -> None:
-        self.client = client
+    def __init__(self, access: OpenAIAccess, *, max_retries: int = 2) -> None:
+        self.access = access
+        # Two quick retries by default: a person is waiting, and the extractive fallback is ready.
+        self.max_retries = max_retries
+
+    @cached_property
+    def client(self) -> OpenAI:
+        return self.access.client(max_retries=self.max_retries)
 
     def complete(
         self,

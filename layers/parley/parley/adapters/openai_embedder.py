@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING
 
+from parley.adapters.openai_access import OpenAIAccess
 from parley.domain.common import batched_by_cost
 from parley.errors import UpstreamUnavailable
-from parley.ingest.chunking import count_tokens
+from parley.text import count_tokens
 
 if TYPE_CHECKING:
     from openai import OpenAI
@@ -25,10 +27,22 @@ def request_batches(texts: Sequence[str]) -> Iterator[list[int]]:
 
 
 class OpenAIEmbedder:
-    def __init__(self, client: OpenAI, model: str = "text-embedding-3-small", dimension: int = 512) -> None:
-        self.client = client
+    def __init__(
+        self,
+        access: OpenAIAccess,
+        model: str = "text-embedding-3-small",
+        dimension: int = 512,
+        *,
+        max_retries: int = 4,
+    ) -> None:
+        self.access = access
         self.model = model
         self.dimension = dimension
+        self.max_retries = max_retries
+
+    @cached_property
+    def client(self) -> OpenAI:
+        return self.access.client(max_retries=self.max_retries)
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         import openai

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from parley.domain.common import batched, batched_by_cost
@@ -34,10 +35,18 @@ def upsert_batches(records: Sequence[VectorRecord]) -> Iterator[list[dict[str, A
 
 
 class PineconeIndex:
-    def __init__(self, index: Index | GrpcIndex, dimension: int) -> None:
-        self.index = index
+    def __init__(self, api_key: Callable[[], str], host: str, dimension: int) -> None:
+        self.api_key = api_key
+        self.host = host
         self.dimension = dimension
         self._checked = False
+
+    @cached_property
+    def index(self) -> Index | GrpcIndex:
+        # The key is fetched, and the SDK imported, only by a function that reaches the index.
+        from pinecone import Pinecone
+
+        return Pinecone(api_key=self.api_key()).Index(host=self.host)
 
     def _check_dimension(self) -> None:
         # Vectors of another embedder would be silently meaningless; refuse to mix them.

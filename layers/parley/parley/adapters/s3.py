@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -10,9 +11,16 @@ from parley.errors import ObjectChanged
 
 
 class S3BlobStore:
-    def __init__(self, client: Any, bucket: str) -> None:
-        self.client = client
+    def __init__(self, bucket: str) -> None:
         self.bucket = bucket
+
+    @cached_property
+    def client(self) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        # SigV4 presigned URLs are accepted in every region (and by the local stack's S3).
+        return boto3.client("s3", config=Config(signature_version="s3v4"))
 
     def upload_url(self, key: str, content_type: str, expires_in: int) -> str:
         # Content-Type is signed: S3 refuses an upload that declares another type.

@@ -10,6 +10,14 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
+from parley.domain.chunking import (
+    DEFAULT_OVERLAP,
+    DEFAULT_SIZE,
+    MAX_OVERLAP,
+    MAX_SIZE,
+    MIN_SIZE,
+    check_chunking,
+)
 from parley.domain.common import Model, Request
 
 Visibility = Literal["private", "public"]
@@ -40,11 +48,6 @@ def _normalize_origins(values: list[str]) -> list[str]:
     return list(dict.fromkeys(normalize_origin(value) for value in values))
 
 
-def check_chunking(size: int, overlap: int) -> None:
-    if overlap * 2 >= size:
-        raise ValueError(f"chunk_overlap ({overlap}) must be less than half of chunk_size ({size})")
-
-
 def new_public_key() -> str:
     """A publishable key: safe to embed in a web page, it only opens the chatbot's public chat."""
     return "pk_" + secrets.token_urlsafe(24)
@@ -59,8 +62,8 @@ Temperature = Annotated[float, Field(ge=0, le=2)]
 MaxTokens = Annotated[int, Field(ge=1, le=4096)]
 TopK = Annotated[int, Field(ge=1, le=50)]
 Origins = Annotated[list[str], Field(max_length=20), AfterValidator(_normalize_origins)]
-ChunkSize = Annotated[int, Field(ge=100, le=2000)]
-ChunkOverlap = Annotated[int, Field(ge=0, le=200)]
+ChunkSize = Annotated[int, Field(ge=MIN_SIZE, le=MAX_SIZE)]
+ChunkOverlap = Annotated[int, Field(ge=0, le=MAX_OVERLAP)]
 
 
 class ChatbotSettings(BaseModel):
@@ -77,8 +80,8 @@ class ChatbotSettings(BaseModel):
     visibility: Visibility = "private"
     allowed_origins: Origins = []
     # How this chatbot's documents are cut into passages (tokens); applies to documents indexed afterwards.
-    chunk_size: ChunkSize = 400
-    chunk_overlap: ChunkOverlap = 60
+    chunk_size: ChunkSize = DEFAULT_SIZE
+    chunk_overlap: ChunkOverlap = DEFAULT_OVERLAP
     # Replace e-mail addresses, phone, card and IBAN numbers in questions before they reach the model or storage.
     redact_pii: bool = True
 

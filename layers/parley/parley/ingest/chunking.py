@@ -6,26 +6,20 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from parley.domain.chunking import DEFAULT_OVERLAP, DEFAULT_SIZE, check_chunking
 from parley.ingest.extract import Block
+from parley.text import count_tokens
 
-_TOKEN = re.compile(r"\w+|[^\w\s]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
-
-
-def count_tokens(text: str) -> int:
-    """An estimate of model tokens: words and punctuation marks, but at least one per four characters, the
-    usual ratio of BPE tokenizers on English. Errs high, so request limits computed from it hold."""
-    return max(len(_TOKEN.findall(text)), (len(text) + 3) // 4)
 
 
 @dataclass(frozen=True)
 class ChunkPlan:
-    size: int = 400
-    overlap: int = 60
+    size: int = DEFAULT_SIZE
+    overlap: int = DEFAULT_OVERLAP
 
     def __post_init__(self) -> None:
-        if self.size < 20 or not 0 <= self.overlap < self.size // 2:
-            raise ValueError("chunk size must be at least 20 tokens and overlap under half of it")
+        check_chunking(self.size, self.overlap)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from parley.domain.common import batched, utcnow
@@ -14,33 +13,12 @@ from parley.domain.vectors import ChunkMetadata, VectorRecord, document_prefix, 
 from parley.errors import ObjectChanged
 from parley.ingest.chunking import Chunk, ChunkPlan, chunk_blocks
 from parley.ingest.extract import UnreadableDocument, extract
+from parley.ingest.uploads import ObjectCreated, Outcome, fail_document, uploaded_document
 from parley.observability import logger, metrics
 from parley.ports import BlobStore, ChatbotStore, DocumentStore, Embedder, VectorIndex
 
 # Chunks embedded and upserted together; adapters split further to fit their APIs' request limits.
 EMBED_WINDOW = 1000
-
-
-@dataclass(frozen=True)
-class ObjectCreated:
-    """The part of an S3 ObjectCreated notification record the indexer needs."""
-
-    key: str
-    size: int
-    etag: str
-    sequencer: str
-
-    @property
-    def source(self) -> str:
-        # Identifies one upload: the same notification delivered twice carries the same pair.
-        return f"{self.etag}/{self.sequencer}"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: str  # indexed | failed | skipped | ignored
-    document_id: str | None = None
-    chunks: int = 0
 
 
 class DocumentIndexer:
@@ -66,10 +44,10 @@ class DocumentIndexer:
     def index_object(self, event: ObjectCreated, *, final_attempt: bool = True) -> Outcome:
         """Index the document behind `event`. Unexpected errors propagate so the message is retried; on the final
         attempt the document is marked failed first, so nothing stays `processing` once the message is gone."""
-        ref = parse_object_key(event.key)
-        document = self.documents.get(ref.tenant_id, ref.chatbot_id, ref.document_id) if ref else None
-        if document is None or document.object_key != event.key:
-            logger.warning("Object matches no live document; dropped", extra={"key_shape_ok": ref is not None})
+        document = uploaded_document(self.documents, event)
+        if document is None:
+            key_shape_ok = parse_object_key(event.key) is not None
+            logger.warning("Object matches no live document; dropped", extra={"key_shape_ok": key_shape_ok})
             return Outcome("ignored")
         logger.append_keys(tenant_id=document.tenant_id, document_id=document.id)
         claimed = self.documents.claim(document, event.source, self.clock())
@@ -108,18 +86,6 @@ class DocumentIndexer:
         logger.info("Document indexed", extra={"chunks": len(chunks), "duration_ms": duration_ms})
         return Outcome("indexed", document.id, len(chunks))
 
-    def abandon(self, event: ObjectCreated) -> Outcome:
-        """The upload's message was dead-lettered: whatever happened to its last attempt (even a crash that ran no
-        code of ours), its document must not stay `processing`."""
-        ref = parse_object_key(event.key)
-        document = self.documents.get(ref.tenant_id, ref.chatbot_id, ref.document_id) if ref else None
-        if document is None or document.object_key != event.key:
-            return Outcome("ignored")
-        claimed = self.documents.claim(document, event.source, self.clock())
-        if claimed is None:
-            return Outcome("skipped", document.id)  # this upload already ended indexed or failed
-        return self._fail(claimed, event, "Indexing did not finish after repeated attempts; upload the file again")
-
     def _index(self, document: Document, event: ObjectCreated, *, first_upload: bool) -> list[Chunk]:
         limit_mb = self.max_bytes // 1_000_000
         if event.size > self.max_bytes:
@@ -146,11 +112,9 @@ class DocumentIndexer:
         return chunks
 
     def _fail(self, document: Document, event: ObjectCreated, reason: str) -> Outcome:
-        logger.warning("Document failed", extra={"reason": reason})
-        metrics.add_metric(name="DocumentsFailed", unit="Count", value=1)
-        self.documents.finish(document, event.source, {"status": "failed", "error": reason, "chunk_count": 0})
+        outcome = fail_document(self.documents, document, event, reason)
         forget_document(self.index, document)
-        return Outcome("failed", document.id)
+        return outcome
 
     def _forget_if_deleted(self, document: Document) -> None:
         if self.documents.get(document.tenant_id, document.chatbot_id, document.id) is None:

@@ -27,12 +27,13 @@ from parley.domain.conversations import (
     Usage,
 )
 from parley.errors import NotFound, StreamInterrupted, UpstreamUnavailable
-from parley.ingest.chunking import count_tokens
 from parley.observability import logger, metrics
 from parley.ports import AnswerListener, ChatbotStore, ChatMessage, ConversationStore, LanguageModel
 from parley.privacy import redact
 from parley.resilience import CircuitBreaker
 from parley.retrieval import Passage, Retriever
+from parley.services.chatbots import find_chatbot
+from parley.text import count_tokens
 
 HISTORY_MESSAGES = 12
 HISTORY_TOKENS = 1500
@@ -53,8 +54,8 @@ class AnswerService:
         self,
         chatbots: ChatbotStore,
         conversations: ConversationStore,
-        retriever: Callable[[], Retriever],
-        llm: Callable[[], LanguageModel | None],
+        retriever: Retriever,
+        llm: LanguageModel | None,
         *,
         rerank: Reranker = keep_order,
         retrieval_breaker: CircuitBreaker | None = None,
@@ -63,21 +64,15 @@ class AnswerService:
     ) -> None:
         self.chatbots = chatbots
         self.conversations = conversations
-        self._retriever = retriever
-        self._llm = llm
+        self.retriever = retriever
+        self.llm = llm
         self.rerank = rerank
         self.retrieval_breaker = retrieval_breaker or CircuitBreaker("search")
         self.llm_breaker = llm_breaker or CircuitBreaker("language model")
         self.clock = clock
 
-    def chatbot(self, tenant_id: str, chatbot_id: str) -> Chatbot:
-        chatbot = self.chatbots.get(tenant_id, chatbot_id)
-        if chatbot is None:
-            raise NotFound("Chatbot not found")
-        return chatbot
-
     def search(self, tenant_id: str, chatbot_id: str, request: SearchRequest) -> SearchResult:
-        chatbot = self.chatbot(tenant_id, chatbot_id)
+        chatbot = find_chatbot(self.chatbots, tenant_id, chatbot_id)
         passages = self._retrieve(chatbot, request.query, request.top_k or chatbot.top_k)
         return SearchResult(
             results=[
@@ -89,11 +84,11 @@ class AnswerService:
         )
 
     def conversations_of(self, tenant_id: str, chatbot_id: str) -> list[Conversation]:
-        self.chatbot(tenant_id, chatbot_id)
+        find_chatbot(self.chatbots, tenant_id, chatbot_id)
         return sorted(self.conversations.list(tenant_id, chatbot_id), key=lambda c: c.updated_at, reverse=True)
 
     def conversation(self, tenant_id: str, chatbot_id: str, conversation_id: str) -> tuple[Conversation, list[Message]]:
-        self.chatbot(tenant_id, chatbot_id)
+        find_chatbot(self.chatbots, tenant_id, chatbot_id)
         conversation = self.conversations.get(tenant_id, chatbot_id, conversation_id)
         if conversation is None:
             raise NotFound("Conversation not found")
@@ -114,10 +109,10 @@ class AnswerService:
         the citations will be. If it stops listening (StreamInterrupted), generation stops and the part written
         so far is stored, marked interrupted."""
         started, asked_at = time.perf_counter(), self.clock()
-        chatbot = self.chatbot(tenant_id, chatbot_id)
+        chatbot = find_chatbot(self.chatbots, tenant_id, chatbot_id)
         conversation, history = self._conversation(chatbot, request.conversation_id, started_by)
         question = redact(request.question)[0] if chatbot.redact_pii else request.question
-        llm = self._llm()
+        llm = self.llm
         standalone = self._condense(chatbot, llm, question, history)
         sources = _pack(self.rerank(standalone, self._retrieve(chatbot, standalone, chatbot.top_k)))
         message_id = new_id()
@@ -221,7 +216,7 @@ class AnswerService:
     def _retrieve(self, chatbot: Chatbot, query: str, top_k: int) -> list[Passage]:
         try:
             return self.retrieval_breaker.call(
-                lambda: self._retriever().search(chatbot.tenant_id, chatbot.id, query, top_k)
+                lambda: self.retriever.search(chatbot.tenant_id, chatbot.id, query, top_k)
             )
         except Exception as error:
             logger.exception("Retrieval failed")

@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from parley.domain.chatbots import Chatbot, ChatbotCreate, ChatbotUpdate, check_chunking, new_public_key
+from parley.domain.chatbots import Chatbot, ChatbotCreate, ChatbotUpdate, new_public_key
+from parley.domain.chunking import check_chunking
 from parley.domain.common import new_id, timestamp, utcnow
-from parley.errors import NotFound, ValidationFailed
+from parley.errors import ChatbotNotFound, ValidationFailed
 from parley.ports import ChatbotStore
+
+
+def find_chatbot(chatbots: ChatbotStore, tenant_id: str, chatbot_id: str) -> Chatbot:
+    """The tenant's live chatbot, or ChatbotNotFound: every service that acts on a chatbot looks it up here."""
+    chatbot = chatbots.get(tenant_id, chatbot_id)
+    if chatbot is None:
+        raise ChatbotNotFound()
+    return chatbot
 
 
 class ChatbotService:
@@ -33,11 +42,7 @@ class ChatbotService:
         return sorted(self.chatbots.list(tenant_id), key=lambda chatbot: chatbot.created_at)
 
     def get(self, tenant_id: str, chatbot_id: str) -> Chatbot:
-        """The tenant's live chatbot; another tenant's, a deleted or an unknown one are all just not found."""
-        chatbot = self.chatbots.get(tenant_id, chatbot_id)
-        if chatbot is None:
-            raise NotFound("Chatbot not found")
-        return chatbot
+        return find_chatbot(self.chatbots, tenant_id, chatbot_id)
 
     def update(self, tenant_id: str, chatbot_id: str, request: ChatbotUpdate) -> Chatbot:
         if request.chunk_size is not None or request.chunk_overlap is not None:
@@ -52,9 +57,9 @@ class ChatbotService:
         changes = {**request.model_dump(mode="json", exclude_unset=True), "updated_at": timestamp(self.clock())}
         chatbot = self.chatbots.update(tenant_id, chatbot_id, changes)
         if chatbot is None:
-            raise NotFound("Chatbot not found")
+            raise ChatbotNotFound()
         return chatbot
 
     def delete(self, tenant_id: str, chatbot_id: str) -> None:
         if not self.chatbots.soft_delete(tenant_id, chatbot_id, self.clock()):
-            raise NotFound("Chatbot not found")
+            raise ChatbotNotFound()

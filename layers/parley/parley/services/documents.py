@@ -11,6 +11,7 @@ from parley.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 from parley.ingest.indexer import forget_document
 from parley.observability import logger
 from parley.ports import BlobStore, ChatbotStore, DocumentStore, VectorIndex
+from parley.services.chatbots import find_chatbot
 
 SUPPORTED = "PDF, Word (.docx), HTML, Markdown, plain text or CSV"
 
@@ -21,7 +22,7 @@ class DocumentService:
         documents: DocumentStore,
         chatbots: ChatbotStore,
         blobs: BlobStore,
-        index: Callable[[], VectorIndex],
+        index: VectorIndex,
         *,
         max_bytes: int,
         upload_ttl: int = 900,
@@ -30,19 +31,14 @@ class DocumentService:
         self.documents = documents
         self.chatbots = chatbots
         self.blobs = blobs
-        # The vector index client is only built when a delete needs it.
         self.index = index
         self.max_bytes = max_bytes
         self.upload_ttl = upload_ttl
         self.clock = clock
 
-    def _chatbot_exists(self, tenant_id: str, chatbot_id: str) -> None:
-        if self.chatbots.get(tenant_id, chatbot_id) is None:
-            raise NotFound("Chatbot not found")
-
     def create(self, tenant_id: str, chatbot_id: str, request: DocumentCreate) -> tuple[Document, UploadTicket]:
         """Record the document and hand out a presigned URL to upload its file to."""
-        self._chatbot_exists(tenant_id, chatbot_id)
+        find_chatbot(self.chatbots, tenant_id, chatbot_id)
         kind = file_type(request.filename, request.content_type)
         if kind is None:
             raise UnsupportedMediaType(
@@ -72,7 +68,7 @@ class DocumentService:
         return document, UploadTicket(url=url, headers={"content-type": kind.content_type}, expires_in=self.upload_ttl)
 
     def list(self, tenant_id: str, chatbot_id: str) -> list[Document]:
-        self._chatbot_exists(tenant_id, chatbot_id)
+        find_chatbot(self.chatbots, tenant_id, chatbot_id)
         return sorted(self.documents.list(tenant_id, chatbot_id), key=lambda document: document.created_at)
 
     def get(self, tenant_id: str, chatbot_id: str, document_id: str) -> Document:
@@ -87,4 +83,4 @@ class DocumentService:
         if document is None:
             raise NotFound("Document not found")
         self.blobs.delete(document.object_key)
-        forget_document(self.index(), document)
+        forget_document(self.index, document)

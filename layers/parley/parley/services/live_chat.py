@@ -1,4 +1,4 @@
-"""Chat over WebSocket: who may connect, the connection records, and answers streamed as frames.
+"""Chat over WebSocket: the connection records, and answers streamed as frames.
 
 Frames, in order: `start`, `token`…, `citations`, `done`; or one `error` (ARCHITECTURE.md §6).
 """
@@ -9,9 +9,8 @@ import json
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -31,39 +30,12 @@ from parley.errors import (
 )
 from parley.observability import logger, metrics
 from parley.ports import Connections, ConnectionStore
-from parley.services.public_chat import Visitor
-
-if TYPE_CHECKING:
-    from parley.services.accounts import AccountService
-    from parley.services.answers import AnswerService
-    from parley.services.public_chat import PublicChat
+from parley.services.admission import Admission
+from parley.services.answers import AnswerService
+from parley.services.public_chat import PublicChat, Visitor
 
 # Tokens are sent at most this often (seconds): a long answer costs tens of posts, not one per token.
 TOKEN_INTERVAL = 0.05
-
-
-@dataclass(frozen=True)
-class Admission:
-    """Who the authorizer let in; API Gateway hands it (as strings) to every route of the connection."""
-
-    tenant_id: str
-    caller: str
-    public_key: str = ""
-    origin: str = ""
-
-    def context(self) -> dict[str, str]:
-        return asdict(self)
-
-    @classmethod
-    def of_context(cls, context: Mapping[str, Any]) -> Admission:
-        if not context.get("tenant_id") or not context.get("caller"):
-            raise Unauthorized("The connection was not authorized")
-        return cls(
-            tenant_id=str(context["tenant_id"]),
-            caller=str(context["caller"]),
-            public_key=str(context.get("public_key") or ""),
-            origin=str(context.get("origin") or ""),
-        )
 
 
 class FrameStream:
@@ -123,36 +95,21 @@ class LiveChat:
     def __init__(
         self,
         store: ConnectionStore,
-        connections: Callable[[], Connections],
-        accounts: Callable[[], AccountService],
-        public_chat: Callable[[], PublicChat],
-        answers: Callable[[], AnswerService],
+        connections: Connections,
+        public_chat: PublicChat,
+        answers: AnswerService,
         *,
         interval: float = TOKEN_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
-        self._connections = connections
-        self._accounts = accounts
-        self._public_chat = public_chat
-        self._answers = answers
+        self.connections = connections
+        self.public_chat = public_chat
+        self.answers = answers
         self.interval = interval
         self.clock = clock
         self.now = now
-
-    def admit(
-        self, *, token: str | None, key: str | None, origin: str | None, visitor_id: str | None, address: str
-    ) -> Admission:
-        """At $connect: an owner by access token, or a visitor of a public chatbot by key and allowed Origin."""
-        if token and not key:
-            caller = self._accounts().caller_of(token)
-            return Admission(tenant_id=caller.tenant_id, caller=caller.user_id)
-        if key and not token:
-            chatbot = self._public_chat().admit(key, origin)
-            visitor = Visitor.of(visitor_id, address)
-            return Admission(tenant_id=chatbot.tenant_id, caller=visitor.tag, public_key=key, origin=origin or "")
-        raise Unauthorized("Connect with ?token=<access token> or, to a public chatbot, ?key=<publishable key>")
 
     def open(self, connection_id: str, admission: Admission, address: str) -> Connection:
         """After the authorizer allowed it: remember the connection (TTL removes it if $disconnect never comes)."""
@@ -176,7 +133,7 @@ class LiveChat:
 
     def receive(self, tenant_id: str, connection_id: str, body: str | None) -> None:
         """One client frame: a question answered as a stream of frames, or an error frame; never an exception."""
-        frames = FrameStream(self._connections(), connection_id, interval=self.interval, clock=self.clock)
+        frames = FrameStream(self.connections, connection_id, interval=self.interval, clock=self.clock)
         try:
             try:
                 result = self._answer(tenant_id, connection_id, body, frames)
@@ -201,7 +158,7 @@ class LiveChat:
         request = QueryRequest(question=message.question, conversation_id=message.conversation_id)
         if connection.public_key is not None:
             visitor = Visitor.tagged(connection.caller, connection.source_ip)
-            return self._public_chat().ask(
+            return self.public_chat.ask(
                 connection.public_key,
                 connection.origin,
                 visitor,
@@ -209,7 +166,7 @@ class LiveChat:
                 chatbot_id=message.chatbot_id,
                 listener=frames,
             )
-        return self._answers().answer(
+        return self.answers.answer(
             tenant_id, message.chatbot_id, request, started_by=connection.caller, listener=frames
         )
 

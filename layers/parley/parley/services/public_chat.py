@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from parley.domain.chatbots import Chatbot, normalize_origin
 from parley.domain.common import new_id
 from parley.domain.conversations import QueryRequest, QueryResult
-from parley.errors import NotFound, OriginNotAllowed
+from parley.errors import ChatbotNotFound, OriginNotAllowed
 from parley.ports import AnswerListener, ChatbotStore, RateLimiter
 from parley.services.answers import AnswerService
 
@@ -43,14 +42,14 @@ class PublicChat:
         self,
         chatbots: ChatbotStore,
         limiter: RateLimiter,
-        answers: Callable[[], AnswerService],
+        answers: AnswerService,
         *,
         per_visitor: int,
         per_chatbot: int,
     ) -> None:
         self.chatbots = chatbots
         self.limiter = limiter
-        self._answers = answers
+        self.answers = answers
         self.per_visitor = per_visitor
         self.per_chatbot = per_chatbot
 
@@ -59,7 +58,7 @@ class PublicChat:
         chatbot = self.chatbots.by_public_key(public_key)
         if chatbot is None or chatbot.visibility != "public":
             # A private chatbot's key opens nothing; it is indistinguishable from a wrong key.
-            raise NotFound("Chatbot not found")
+            raise ChatbotNotFound()
         try:
             allowed = origin is not None and normalize_origin(origin) in chatbot.allowed_origins
         except ValueError:
@@ -82,8 +81,8 @@ class PublicChat:
         A `chatbot_id` (the WebSocket frame names one) must be the chatbot the key opens."""
         chatbot = self.admit(public_key, origin)
         if chatbot_id is not None and chatbot_id != chatbot.id:
-            raise NotFound("Chatbot not found")
+            raise ChatbotNotFound()
         # Limits follow the network address, which a visitor cannot choose; the visitor id only names the chat.
         self.limiter.hit(chatbot.tenant_id, f"visitor#{chatbot.id}#{visitor.address}", self.per_visitor, WINDOW_SECONDS)
         self.limiter.hit(chatbot.tenant_id, f"chatbot#{chatbot.id}", self.per_chatbot, WINDOW_SECONDS)
-        return self._answers().answer(chatbot.tenant_id, chatbot.id, request, started_by=visitor.tag, listener=listener)
+        return self.answers.answer(chatbot.tenant_id, chatbot.id, request, started_by=visitor.tag, listener=listener)

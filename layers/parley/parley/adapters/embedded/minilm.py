@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from parley.domain.embeddings import MINILM_SPACE
 from parley.errors import ConfigurationError
 
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
@@ -27,8 +28,8 @@ def _sha256(path: Path) -> str:
 
 
 class MiniLMEmbedder:
-    model = "all-MiniLM-L6-v2"
-    dimension = 384
+    model = MINILM_SPACE.model
+    dimension = MINILM_SPACE.dimension
 
     def __init__(self, threads: int | None = None) -> None:
         self.threads = threads

@@ -1,4 +1,4 @@
-"""The ingest function's work: an SQS batch of S3 notifications, each record indexed on its own.
+"""The ingest queues' Lambda entry points: SQS batches of S3 upload notifications, each record handled on its own.
 
 Records that fail are reported back (`batchItemFailures`) so only they are retried; SQS moves a message to the
 dead-letter queue after the queue's maxReceiveCount receives.
@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import BaseModel, ValidationError
 
 from parley.container import get_container
-from parley.ingest.indexer import ObjectCreated
+from parley.ingest.uploads import ObjectCreated
 from parley.observability import logger
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -76,7 +76,7 @@ def _index_record(record: SQSRecord) -> None:
 
 def _abandon_record(record: SQSRecord) -> None:
     for created in objects_created(record.body):
-        get_container().indexer.abandon(created)
+        get_container().abandoned_uploads.fail(created)
 
 
 def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:

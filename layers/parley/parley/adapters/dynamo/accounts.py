@@ -1,0 +1,24 @@
+"""Tenants and user profiles."""
+
+from __future__ import annotations
+
+from parley.adapters.dynamo import keys
+from parley.adapters.dynamo.table import Table, record
+from parley.domain.accounts import Tenant, UserProfile
+
+
+class DynamoAccountStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def create_account(self, tenant: Tenant, owner: UserProfile) -> None:
+        self.table.client.transact_write_items(
+            TransactItems=[
+                {"Put": self.table.put_new(record(tenant, PK=keys.tenant(tenant.id), SK=keys.TENANT_SK))},
+                {"Put": self.table.put_new(record(owner, PK=keys.user(owner.id), SK=keys.PROFILE_SK))},
+            ]
+        )
+
+    def get_user(self, user_id: str) -> UserProfile | None:
+        item = self.table.get(keys.user(user_id), keys.PROFILE_SK)
+        return UserProfile.model_validate(item) if item else None

@@ -1,0 +1,85 @@
+"""Chatbots, soft-deleted in place; a sparse index finds a live one by its publishable key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from parley.adapters.dynamo import keys
+from parley.adapters.dynamo.table import Table, deserialize, record, serialize, set_clause
+from parley.domain.chatbots import Chatbot
+from parley.domain.common import timestamp
+
+
+def _live_chatbot(item: Mapping[str, Any] | None) -> Chatbot | None:
+    if not item or item.get("deleted_at"):
+        return None
+    return Chatbot.model_validate(item)
+
+
+class DynamoChatbotStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def _key(self, tenant_id: str, chatbot_id: str) -> dict[str, Any]:
+        return serialize({"PK": keys.tenant(tenant_id), "SK": keys.chatbot(chatbot_id)})
+
+    def add(self, chatbot: Chatbot) -> None:
+        item = record(
+            chatbot,
+            PK=keys.tenant(chatbot.tenant_id),
+            SK=keys.chatbot(chatbot.id),
+            **{keys.PUBLIC_KEY_PK: keys.public_key(chatbot.public_key), keys.PUBLIC_KEY_SK: keys.chatbot(chatbot.id)},
+        )
+        self.table.client.put_item(**self.table.put_new(item))
+
+    def get(self, tenant_id: str, chatbot_id: str) -> Chatbot | None:
+        return _live_chatbot(self.table.get(keys.tenant(tenant_id), keys.chatbot(chatbot_id)))
+
+    def list(self, tenant_id: str) -> list[Chatbot]:
+        items = self.table.query_prefix(keys.tenant(tenant_id), keys.chatbots())
+        return [chatbot for item in items if (chatbot := _live_chatbot(item))]
+
+    def update(self, tenant_id: str, chatbot_id: str, changes: Mapping[str, Any]) -> Chatbot | None:
+        expression, names, values = set_clause(changes)
+        try:
+            updated = self.table.client.update_item(
+                TableName=self.table.name,
+                Key=self._key(tenant_id, chatbot_id),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(deleted_at)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=serialize(values),
+                ReturnValues="ALL_NEW",
+            )
+        except self.table.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return _live_chatbot(deserialize(updated["Attributes"]))
+
+    def by_public_key(self, public_key: str) -> Chatbot | None:
+        found = self.table.client.query(
+            TableName=self.table.name,
+            IndexName=keys.PUBLIC_KEY_INDEX,
+            KeyConditionExpression="#key = :key",
+            ExpressionAttributeNames={"#key": keys.PUBLIC_KEY_PK},
+            ExpressionAttributeValues=serialize({":key": keys.public_key(public_key)}),
+            Limit=1,
+        )
+        items = found.get("Items", [])
+        return _live_chatbot(deserialize(items[0])) if items else None
+
+    def soft_delete(self, tenant_id: str, chatbot_id: str, deleted_at: datetime) -> bool:
+        try:
+            self.table.client.update_item(
+                TableName=self.table.name,
+                Key=self._key(tenant_id, chatbot_id),
+                # Dropping the index keys retires the public key with the chatbot.
+                UpdateExpression="SET deleted_at = :now, updated_at = :now REMOVE #index_pk, #index_sk",
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(deleted_at)",
+                ExpressionAttributeNames={"#index_pk": keys.PUBLIC_KEY_PK, "#index_sk": keys.PUBLIC_KEY_SK},
+                ExpressionAttributeValues=serialize({":now": timestamp(deleted_at)}),
+            )
+        except self.table.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True

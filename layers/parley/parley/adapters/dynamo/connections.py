@@ -1,0 +1,32 @@
+"""Live WebSocket connections under their tenant; TTL removes the ones whose $disconnect never came."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from parley.adapters.dynamo import keys
+from parley.adapters.dynamo.table import Table, record, serialize
+from parley.domain.connections import Connection
+
+
+class DynamoConnectionStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def _key(self, tenant_id: str, connection_id: str) -> dict[str, Any]:
+        return serialize({"PK": keys.tenant(tenant_id), "SK": keys.connection(connection_id)})
+
+    def add(self, connection: Connection) -> None:
+        item = record(connection, PK=keys.tenant(connection.tenant_id), SK=keys.connection(connection.id))
+        self.table.client.put_item(TableName=self.table.name, Item=serialize(item))
+
+    def get(self, tenant_id: str, connection_id: str) -> Connection | None:
+        item = self.table.get(keys.tenant(tenant_id), keys.connection(connection_id))
+        # TTL deletes within days, not at the second: an expired record is already gone.
+        if item is None or item["expires_at"] <= time.time():
+            return None
+        return Connection.model_validate(item)
+
+    def remove(self, tenant_id: str, connection_id: str) -> None:
+        self.table.client.delete_item(TableName=self.table.name, Key=self._key(tenant_id, connection_id))

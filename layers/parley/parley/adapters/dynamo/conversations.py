@@ -1,0 +1,73 @@
+"""Conversations of a chatbot and their messages, written together in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from parley.adapters.dynamo import keys
+from parley.adapters.dynamo.table import Table, deserialize, record, serialize
+from parley.domain.common import timestamp
+from parley.domain.conversations import Conversation, Message
+
+
+class DynamoConversationStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def get(self, tenant_id: str, chatbot_id: str, conversation_id: str) -> Conversation | None:
+        item = self.table.get(keys.tenant(tenant_id), keys.conversation(chatbot_id, conversation_id))
+        return Conversation.model_validate(item) if item else None
+
+    def messages(self, tenant_id: str, conversation_id: str, limit: int | None = None) -> list[Message]:
+        if limit is None:
+            items = list(self.table.query_prefix(keys.tenant(tenant_id), keys.messages(conversation_id)))
+        else:
+            page = self.table.client.query(
+                TableName=self.table.name,
+                KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+                ExpressionAttributeValues=serialize(
+                    {":pk": keys.tenant(tenant_id), ":prefix": keys.messages(conversation_id)}
+                ),
+                ScanIndexForward=False,
+                Limit=limit,
+                ConsistentRead=True,
+            )
+            items = [deserialize(item) for item in reversed(page.get("Items", []))]
+        return [Message.model_validate(item) for item in items]
+
+    def append(self, conversation: Conversation, messages: Sequence[Message], *, new: bool) -> None:
+        pk = keys.tenant(conversation.tenant_id)
+        sk = keys.conversation(conversation.chatbot_id, conversation.id)
+        if new:
+            head: dict[str, Any] = {"Put": self.table.put_new(record(conversation, PK=pk, SK=sk))}
+        else:
+            head = {
+                "Update": {
+                    "TableName": self.table.name,
+                    "Key": serialize({"PK": pk, "SK": sk}),
+                    "UpdateExpression": "SET updated_at = :now ADD message_count :added",
+                    "ConditionExpression": "attribute_exists(PK)",
+                    "ExpressionAttributeValues": serialize(
+                        {":now": timestamp(conversation.updated_at), ":added": len(messages)}
+                    ),
+                }
+            }
+        puts = [
+            {
+                "Put": self.table.put_new(
+                    record(
+                        message,
+                        PK=pk,
+                        SK=keys.message(conversation.id, timestamp(message.created_at), message.id),
+                    )
+                )
+            }
+            for message in messages
+        ]
+        items: Any = [head, *puts]
+        self.table.client.transact_write_items(TransactItems=items)
+
+    def list(self, tenant_id: str, chatbot_id: str) -> list[Conversation]:
+        items = self.table.query_prefix(keys.tenant(tenant_id), keys.conversations(chatbot_id))
+        return [Conversation.model_validate(item) for item in items]

@@ -1,0 +1,81 @@
+"""Documents of a chatbot, with the conditional updates that make indexing idempotent."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from parley.adapters.dynamo import keys
+from parley.adapters.dynamo.table import Table, deserialize, record, serialize, set_clause
+from parley.domain.common import timestamp, utcnow
+from parley.domain.documents import Document
+
+
+def _live_document(item: Mapping[str, Any] | None) -> Document | None:
+    if not item or item.get("deleted_at"):
+        return None
+    return Document.model_validate(item)
+
+
+class DynamoDocumentStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def _key(self, tenant_id: str, chatbot_id: str, document_id: str) -> dict[str, Any]:
+        return serialize({"PK": keys.tenant(tenant_id), "SK": keys.document(chatbot_id, document_id)})
+
+    def add(self, document: Document) -> None:
+        item = record(document, PK=keys.tenant(document.tenant_id), SK=keys.document(document.chatbot_id, document.id))
+        self.table.client.put_item(**self.table.put_new(item))
+
+    def get(self, tenant_id: str, chatbot_id: str, document_id: str) -> Document | None:
+        return _live_document(self.table.get(keys.tenant(tenant_id), keys.document(chatbot_id, document_id)))
+
+    def list(self, tenant_id: str, chatbot_id: str) -> list[Document]:
+        items = self.table.query_prefix(keys.tenant(tenant_id), keys.documents(chatbot_id))
+        return [document for item in items if (document := _live_document(item))]
+
+    def _update(self, document: Document, changes: Mapping[str, Any], condition: str, **values: Any) -> Document | None:
+        expression, names, change_values = set_clause(changes)
+        try:
+            updated = self.table.client.update_item(
+                TableName=self.table.name,
+                Key=self._key(document.tenant_id, document.chatbot_id, document.id),
+                UpdateExpression=expression,
+                ConditionExpression=f"attribute_exists(PK) AND attribute_not_exists(deleted_at) AND ({condition})",
+                ExpressionAttributeNames={
+                    **names,
+                    **{name: name[1:] for name in ("#status", "#source") if name in condition},
+                },
+                ExpressionAttributeValues=serialize({**change_values, **values}),
+                ReturnValues="ALL_NEW",
+            )
+        except self.table.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return _live_document(deserialize(updated["Attributes"]))
+
+    def claim(self, document: Document, source: str, now: datetime) -> Document | None:
+        changes = {"status": "processing", "source": source, "error": None, "updated_at": timestamp(now)}
+        # A redelivered notification of an upload that already ended leaves the document alone; one that is
+        # still `processing` (a crashed or timed-out attempt) is taken up again.
+        condition = "attribute_not_exists(#source) OR #source <> :source OR #status = :processing"
+        return self._update(document, changes, condition, **{":source": source, ":processing": "processing"})
+
+    def finish(self, document: Document, source: str, changes: Mapping[str, Any]) -> Document | None:
+        stamped = {**changes, "updated_at": timestamp(utcnow())}
+        return self._update(document, stamped, "#source = :source", **{":source": source})
+
+    def soft_delete(self, tenant_id: str, chatbot_id: str, document_id: str, deleted_at: datetime) -> Document | None:
+        try:
+            previous = self.table.client.update_item(
+                TableName=self.table.name,
+                Key=self._key(tenant_id, chatbot_id, document_id),
+                UpdateExpression="SET deleted_at = :now, updated_at = :now",
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(deleted_at)",
+                ExpressionAttributeValues=serialize({":now": timestamp(deleted_at)}),
+                ReturnValues="ALL_OLD",
+            )
+        except self.table.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return Document.model_validate(deserialize(previous["Attributes"]))

@@ -1,0 +1,67 @@
+"""The table's key scheme: every key and key prefix is spelled here and only here.
+
+Every tenant-owned item lives in its tenant's partition; a user's profile is keyed by user, so a token's `sub`
+leads to its tenant in one read.
+"""
+
+from __future__ import annotations
+
+# The sparse index that finds a live chatbot by its publishable key.
+PUBLIC_KEY_INDEX = "GSI1"
+PUBLIC_KEY_PK, PUBLIC_KEY_SK = "GSI1PK", "GSI1SK"
+
+TENANT_SK = "TENANT"
+PROFILE_SK = "PROFILE"
+
+
+def tenant(tenant_id: str) -> str:
+    return f"TENANT#{tenant_id}"
+
+
+def user(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def chatbots() -> str:
+    return "CHATBOT#"
+
+
+def chatbot(chatbot_id: str) -> str:
+    return f"{chatbots()}{chatbot_id}"
+
+
+def public_key(key: str) -> str:
+    return f"PUBLIC_KEY#{key}"
+
+
+def documents(chatbot_id: str) -> str:
+    return f"DOC#{chatbot_id}#"
+
+
+def document(chatbot_id: str, document_id: str) -> str:
+    return f"{documents(chatbot_id)}{document_id}"
+
+
+def connection(connection_id: str) -> str:
+    return f"CONNECTION#{connection_id}"
+
+
+def conversations(chatbot_id: str) -> str:
+    return f"CONV#{chatbot_id}#"
+
+
+def conversation(chatbot_id: str, conversation_id: str) -> str:
+    return f"{conversations(chatbot_id)}{conversation_id}"
+
+
+def messages(conversation_id: str) -> str:
+    return f"MSG#{conversation_id}#"
+
+
+def message(conversation_id: str, created_at: str, message_id: str) -> str:
+    # Time first: messages of a conversation come back in the order they were written.
+    return f"{messages(conversation_id)}{created_at}#{message_id}"
+
+
+def rate_window(counter: str, window: int) -> str:
+    return f"RATE#{counter}#{window}"
