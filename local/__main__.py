@@ -8,8 +8,16 @@ import os
 from pathlib import Path
 
 import uvicorn
+from starlette.applications import Starlette
 
 from local.stack import LocalStack
+
+
+def server_config(app: Starlette, host: str, port: int) -> uvicorn.Config:
+    """How `make run` serves the stack."""
+    # API Gateway takes sourceIp from the connection: a client's X-Forwarded-For must not change it (the public
+    # chat's per-visitor limit keys on it), so uvicorn trusts no forwarding header, not even from 127.0.0.1.
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False, forwarded_allow_ips="")
 
 
 def main() -> None:
@@ -17,13 +25,21 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PARLEY_PORT", "8000")))
     parser.add_argument("--data-dir", type=Path, help="where the local index lives (emptied at start)")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a variable in every function's environment (a local override; repeatable)",
+    )
     args = parser.parse_args()
+    environment = dict(item.split("=", 1) for item in args.env)
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("local").setLevel(logging.INFO)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     base = f"http://{args.host}:{args.port}"
-    stack = LocalStack(host=args.host, data_dir=args.data_dir, url=base)
+    stack = LocalStack(host=args.host, data_dir=args.data_dir, url=base, environment=environment)
     app = stack.start()
     pool = stack.resources["UserPool"]["Ref"]
     print(
@@ -42,7 +58,7 @@ Try it:
         flush=True,
     )
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        uvicorn.Server(server_config(app, args.host, args.port)).run()
     finally:
         stack.stop()
 

@@ -103,7 +103,7 @@ def main() -> None:
     print(f"{args.dataset.name}: {len(corpus)} documents; queries: {queries}")
     with tempfile.TemporaryDirectory() as data_dir:
         process, url = start_stack(
-            Path(data_dir) / "stack", Path(data_dir) / "stack.log", env={"POWERTOOLS_LOG_LEVEL": "WARNING"}
+            Path(data_dir) / "stack", Path(data_dir) / "stack.log", function_env={"POWERTOOLS_LOG_LEVEL": "WARNING"}
         )
         try:
             run(url, corpus, splits, args.workers, args.dataset.name)

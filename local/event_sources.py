@@ -23,6 +23,7 @@ class SqsSource:
     batch_size: int = 10
     window_seconds: float = 0
     report_failures: bool = False
+    maximum_concurrency: int | None = None  # ScalingConfig.MaximumConcurrency
 
 
 def sqs_sources(template: Mapping[str, Any], resolve: Callable[[Any], Any]) -> list[SqsSource]:
@@ -38,9 +39,14 @@ def sqs_sources(template: Mapping[str, Any], resolve: Callable[[Any], Any]) -> l
                 batch_size=int(props.get("BatchSize", 10)),
                 window_seconds=float(props.get("MaximumBatchingWindowInSeconds", 0)),
                 report_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                maximum_concurrency=_int_or_none(resolve(props.get("ScalingConfig", {}).get("MaximumConcurrency"))),
             )
         )
     return sources
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _record(message: dict[str, Any], source: SqsSource) -> dict[str, Any]:
@@ -58,22 +64,32 @@ def _record(message: dict[str, Any], source: SqsSource) -> dict[str, Any]:
 
 
 class SqsPoller:
-    """One event source mapping: a thread that long-polls the queue and invokes the function with batches."""
+    """One event source mapping: `concurrency` threads, each long-polling the queue and invoking the function with
+    its batches, so up to that many batches are processed at once (as MaximumConcurrency allows in AWS)."""
 
-    def __init__(self, source: SqsSource, sqs: Any, invoke: Callable[[str, dict[str, Any]], Any]) -> None:
+    def __init__(
+        self, source: SqsSource, sqs: Any, invoke: Callable[[str, dict[str, Any]], Any], *, concurrency: int = 1
+    ) -> None:
         self.source = source
         self.sqs = sqs
         self.invoke = invoke
         self.stopped = threading.Event()
         self.batches = 0
-        self._thread = threading.Thread(target=self._run, name=f"sqs-{source.function}", daemon=True)
+        self._count = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"sqs-{source.function}-{n}", daemon=True)
+            for n in range(concurrency)
+        ]
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5) -> None:
         self.stopped.set()
-        self._thread.join(timeout=5)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(timeout=max(0, deadline - time.monotonic()))
 
     def _receive(self) -> list[dict[str, Any]]:
         """One batch: up to BatchSize messages, waiting at most the batching window once the first arrives."""
@@ -109,7 +125,8 @@ class SqsPoller:
             reported = result.get("batchItemFailures", []) if self.source.report_failures else []
             failed = {item["itemIdentifier"] for item in reported}
         except Exception:
-            log.exception("%s failed; the whole batch returns to the queue", self.source.function)
+            if not self.stopped.is_set():
+                log.exception("%s failed; the whole batch returns to the queue", self.source.function)
             failed = {message["MessageId"] for message in messages}
         done = [message for message in messages if message["MessageId"] not in failed]
         if done:
@@ -117,7 +134,8 @@ class SqsPoller:
                 QueueUrl=self.source.queue_url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
-        self.batches += 1
+        with self._count:
+            self.batches += 1
         # Failed messages stay invisible until the queue's visibility timeout; SQS then redelivers them.
         return len(messages)
 

@@ -88,6 +88,19 @@ def _is_text(content_type: str) -> bool:
     )
 
 
+def _event_body(raw: bytes, content_type: str) -> tuple[str | None, bool]:
+    """The event's body and isBase64Encoded: text as it came, anything else (or text that is not UTF-8)
+    base64-encoded, as API Gateway passes it."""
+    if not raw:
+        return None, False
+    if _is_text(content_type):
+        try:
+            return raw.decode(), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(raw).decode(), True
+
+
 class HttpGateway:
     """Matches a request to a template route, authorizes it, and turns it into the Lambda proxy event."""
 
@@ -160,7 +173,7 @@ class HttpGateway:
         query: dict[str, str] = {}
         for key, value in request.query_params.multi_items():
             query[key] = f"{query[key]},{value}" if key in query else value
-        text = _is_text(headers.get("content-type", "application/json"))
+        body, encoded = _event_body(raw, headers.get("content-type", "application/json"))
         now = datetime.now(UTC)
         route_key = f"{route.method} {route.path}"
         event: dict[str, Any] = {
@@ -187,7 +200,7 @@ class HttpGateway:
                 "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
                 "timeEpoch": int(now.timestamp() * 1000),
             },
-            "isBase64Encoded": bool(raw) and not text,
+            "isBase64Encoded": encoded,
         }
         if request.cookies:
             event["cookies"] = [f"{key}={value}" for key, value in request.cookies.items()]
@@ -195,8 +208,8 @@ class HttpGateway:
             event["queryStringParameters"] = query
         if path_parameters:
             event["pathParameters"] = path_parameters
-        if raw:
-            event["body"] = raw.decode() if text else base64.b64encode(raw).decode()
+        if body is not None:
+            event["body"] = body
         if claims is not None:
             event["requestContext"]["authorizer"] = {"jwt": {"claims": _string_claims(claims), "scopes": None}}
         return event

@@ -12,7 +12,7 @@ from local.template import ACCOUNT_ID, REGION, STACK_NAME, Resolver, TemplateErr
 # local effect. Any type in neither this table nor Provisioner's creators stops the stack: nothing is
 # skipped silently.
 NOT_PROVISIONED = {
-    "AWS::Serverless::Function": "served by the local gateway, which calls the handler in-process",
+    "AWS::Serverless::Function": "run by the local runtime, in worker processes of its own",
     "AWS::Serverless::HttpApi": "served by the local gateway",
     "AWS::Serverless::LayerVersion": "the parley package is installed in the local environment",
     "AWS::CloudWatch::Alarm": "no CloudWatch locally",
@@ -22,8 +22,8 @@ NOT_PROVISIONED = {
     "AWS::ApiGatewayV2::Api": "the WebSocket API is served by the local gateway",
     "AWS::ApiGatewayV2::Stage": "the local gateway serves one stage",
     "AWS::ApiGatewayV2::Route": "served by the local gateway",
-    "AWS::ApiGatewayV2::Integration": "the local gateway calls the handler in-process",
-    "AWS::ApiGatewayV2::Authorizer": "the local gateway calls the authorizer in-process",
+    "AWS::ApiGatewayV2::Integration": "the local gateway invokes the function through the local runtime",
+    "AWS::ApiGatewayV2::Authorizer": "the local gateway invokes the authorizer through the local runtime",
     "AWS::Lambda::Permission": "no IAM locally",
 }
 

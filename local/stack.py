@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,15 +19,13 @@ from starlette.routing import Route, WebSocketRoute
 from local.event_sources import SqsPoller, sqs_sources
 from local.gateway import HttpGateway, JwtAuthorizer
 from local.provision import Provisioner
-from local.runtime import FunctionRuntime, merged_environment
+from local.runtime import LOCAL_CONCURRENCY, FunctionRuntime
 from local.template import REGION, functions, http_api, http_routes, load_template, parameter_values, websocket_api
 from local.websocket import WebSocketGateway
 
 ROOT = Path(__file__).resolve().parent.parent
-# The embedded default: what the local stack passes for the template's parameters (ARCHITECTURE.md §5).
+# What the local stack passes for the template's parameters.
 LOCAL_PARAMETERS = {
-    "EmbeddingProvider": "minilm",
-    "VectorStore": "local",
     # Failed ingest attempts come back after seconds, not the hour and a half used in AWS.
     "IngestVisibilityTimeout": "20",
     # No key, still useful: extractive answers (set OPENAI_API_KEY, and OPENAI_BASE_URL for another
@@ -34,19 +33,13 @@ LOCAL_PARAMETERS = {
     "LLMProvider": "openai" if os.environ.get("OPENAI_API_KEY") else "none",
     "OpenAIBaseUrl": os.environ.get("OPENAI_BASE_URL", ""),
 }
+# The embedded stand-ins for OpenAI embeddings and Pinecone (ARCHITECTURE.md §5). They cannot run in Lambda (the
+# layer ships neither onnxruntime nor the model, and /var/task is read-only), so template.yaml does not offer
+# them: only the local stack sets them, on the functions whose template environment declares the variable.
+# `LocalStack(environment=...)` (`python -m local --env NAME=VALUE`) overrides them, e.g. PARLEY_EMBEDDER=openai
+# and PARLEY_VECTOR_INDEX=pinecone with PARLEY_OPENAI_BASE_URL / PARLEY_PINECONE_INDEX_HOST at local/fakes.py.
+EMBEDDED_STAND_INS = {"PARLEY_EMBEDDER": "minilm", "PARLEY_VECTOR_INDEX": "local"}
 HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-
-
-def _aws_environment(endpoint: str) -> dict[str, str]:
-    # Every boto3 client in the process, the handlers' included, talks to moto without knowing it.
-    return {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-        "AWS_SESSION_TOKEN": "local",
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-    }
 
 
 def _client_options(endpoint: str) -> dict[str, str]:
@@ -69,6 +62,7 @@ class LocalStack:
         parameters: Mapping[str, str] | None = None,
         data_dir: Path | None = None,
         url: str = "http://127.0.0.1:8000",
+        environment: Mapping[str, str] | None = None,
     ) -> None:
         self.root = root
         self.host = host
@@ -79,6 +73,8 @@ class LocalStack:
         local = {name: value for name, value in LOCAL_PARAMETERS.items() if name in declared}
         self.parameters = parameter_values(self.template, {**local, **(parameters or {})})
         self.data_dir = data_dir or root / ".local-data"
+        # Variables set on every function, over the template's and the embedded stand-ins (`--env`).
+        self.environment = dict(environment or {})
         self._moto = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
         self.aws_endpoint = ""
         self.resources: dict[str, dict[str, Any]] = {}
@@ -90,23 +86,22 @@ class LocalStack:
         self._moto.start()
         host, port = self._moto.get_host_and_port()
         self.aws_endpoint = f"http://{host}:{port}"
-        os.environ.update(_aws_environment(self.aws_endpoint))
         # The local index lives exactly as long as moto's state: one run.
         shutil.rmtree(self.data_dir, ignore_errors=True)
         self.data_dir.mkdir(parents=True)
-        os.environ["PARLEY_DATA_DIR"] = str(self.data_dir)
         provisioner = Provisioner(self.template, self.parameters, self.aws_client)
         self.resources = provisioner.provision_all()
-        specs = functions(self.template, provisioner.resolver, self.root)
+        specs = {
+            logical_id: replace(spec, environment=self.function_environment(spec.environment))
+            for logical_id, spec in functions(self.template, provisioner.resolver, self.root).items()
+        }
         self._store_openai_key(specs)
-        os.environ.update(merged_environment(specs))
-        if "PARLEY_WEBSOCKET_ENDPOINT" in os.environ:
-            # Handlers post frames to the local gateway, which serves the management API at the stack's URL.
-            os.environ["PARLEY_WEBSOCKET_ENDPOINT"] = self.url
-        self.runtime = FunctionRuntime(specs)
+        self.runtime = FunctionRuntime(specs, self.function_aws_environment)
         sqs = self.aws_client("sqs")
         for source in sqs_sources(self.template, provisioner.resolver.resolve):
-            poller = SqsPoller(source, sqs, self.runtime.invoke)
+            # As the event source mapping does: up to MaximumConcurrency batches at once.
+            concurrency = min(source.maximum_concurrency or LOCAL_CONCURRENCY, LOCAL_CONCURRENCY)
+            poller = SqsPoller(source, sqs, self.runtime.invoke, concurrency=concurrency)
             poller.start()
             self.pollers.append(poller)
         api = provisioner.resolver.resolve(http_api(self.template))
@@ -134,6 +129,26 @@ class LocalStack:
             ]
         return Starlette(routes=[*routes, Route("/{path:path}", gateway.__call__, methods=HTTP_METHODS)])
 
+    def function_environment(self, declared: Mapping[str, str]) -> dict[str, str]:
+        """A function's template environment with the settings only the local stack applies."""
+        environment = {**declared, **{name: value for name, value in EMBEDDED_STAND_INS.items() if name in declared}}
+        if "PARLEY_VECTOR_INDEX" in declared:
+            environment["PARLEY_DATA_DIR"] = str(self.data_dir)
+        if "PARLEY_WEBSOCKET_ENDPOINT" in declared:
+            # Handlers post frames to the local gateway, which serves the management API at the stack's URL.
+            environment["PARLEY_WEBSOCKET_ENDPOINT"] = self.url
+        return {**environment, **self.environment}
+
+    def function_aws_environment(self, logical_id: str) -> dict[str, str]:
+        """The AWS endpoint and credentials function `logical_id` gets (the runtime asks once per function)."""
+        del logical_id  # every function reaches moto directly, with the same dummy keys
+        return {
+            "AWS_ENDPOINT_URL": self.aws_endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_SESSION_TOKEN": "local",
+        }
+
     def _store_openai_key(self, specs: Mapping[str, Any]) -> None:
         """With OPENAI_API_KEY in the environment, put it where the functions look for it: Secrets Manager."""
         key = os.environ.get("OPENAI_API_KEY")
@@ -154,7 +169,9 @@ class LocalStack:
 
     def stop(self) -> None:
         for poller in self.pollers:
-            poller.stop()
+            poller.stopped.set()
         if self.runtime:
-            self.runtime.close()
+            self.runtime.close()  # a batch in progress fails and returns to the queue, as a stopped Lambda's would
+        for poller in self.pollers:
+            poller.stop()
         self._moto.stop()

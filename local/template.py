@@ -164,7 +164,10 @@ class FunctionSpec:
     handler_name: str
     timeout: int
     memory_mb: int
+    task_root: Path  # the CodeUri folder: what Lambda unpacks to /var/task and imports the handler from
+    module: str  # the handler's module, importable from task_root
     environment: dict[str, str] = field(default_factory=dict)
+    reserved_concurrency: int | None = None  # ReservedConcurrentExecutions
 
 
 def _function_globals(template: Mapping[str, Any]) -> dict[str, Any]:
@@ -184,13 +187,17 @@ def functions(template: Mapping[str, Any], resolver: Resolver, root: Path) -> di
             **defaults.get("Environment", {}).get("Variables", {}),
             **props.get("Environment", {}).get("Variables", {}),
         }
+        reserved = resolver.resolve(props.get("ReservedConcurrentExecutions"))
         specs[logical_id] = FunctionSpec(
             logical_id=logical_id,
             module_path=root / props["CodeUri"] / f"{module.replace('.', '/')}.py",
             handler_name=handler_name,
             timeout=int(props.get("Timeout", defaults.get("Timeout", 3))),
             memory_mb=int(props.get("MemorySize", defaults.get("MemorySize", 128))),
+            task_root=root / props["CodeUri"],
+            module=module,
             environment={key: str(value) for key, value in resolver.resolve(environment).items()},
+            reserved_concurrency=None if reserved is None else int(reserved),
         )
     return specs
 

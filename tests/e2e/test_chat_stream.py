@@ -37,12 +37,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, model: FakeOpenAI) -> Iterat
     """`make run` with an OpenAI key in the environment: answers come from the (fake) model, streamed."""
     data_dir = tmp_path_factory.mktemp("chat-stack")
     log = data_dir.parent / "chat-stack.log"
-    env = {
-        "OPENAI_API_KEY": "sk-local-test",
-        "OPENAI_BASE_URL": model.base_url,
-        "PARLEY_VISITOR_MESSAGES_PER_MINUTE": str(VISITOR_LIMIT),
-    }
-    process, url = start_stack(data_dir, log, env=env)
+    env = {"OPENAI_API_KEY": "sk-local-test", "OPENAI_BASE_URL": model.base_url}
+    # Functions see only their own environment: the lower limit is a local override of theirs (`--env`).
+    limits = {"PARLEY_VISITOR_MESSAGES_PER_MINUTE": str(VISITOR_LIMIT)}
+    process, url = start_stack(data_dir, log, env=env, function_env=limits)
     try:
         yield url, log
     finally:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -18,11 +19,32 @@ from parley.settings import get_settings
 from local.event_sources import SqsPoller, sqs_sources
 from local.fakes import FakeOpenAI, FakePinecone
 from local.provision import Provisioner
-from local.runtime import LambdaContext, load_handler, merged_environment
 from local.stack import ROOT
-from local.template import REGION, functions, load_template, parameter_values
+from local.template import REGION, FunctionSpec, TemplateError, functions, load_template, parameter_values
+from local.worker import Handler, LambdaContext
 
 EVENTS = Path(ROOT, "events")
+
+
+def merged_environment(specs: Mapping[str, FunctionSpec]) -> dict[str, str]:
+    """These tests host every handler in one process, so the functions' variables must agree where they overlap
+    (the local stack gives each function its own process and environment instead)."""
+    merged: dict[str, str] = {}
+    for spec in specs.values():
+        for key, value in spec.environment.items():
+            if merged.setdefault(key, value) != value:
+                raise TemplateError(f"{key} differs between functions; these tests run them in one process")
+    return merged
+
+
+def load_handler(spec: FunctionSpec) -> Handler:
+    """The handler, its module loaded by file under a name of its own (several functions have an `app.py`)."""
+    module_spec = importlib.util.spec_from_file_location(f"parley_function_{spec.logical_id}", spec.module_path)
+    assert module_spec is not None, spec
+    assert module_spec.loader is not None, spec
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return getattr(module, spec.handler_name)  # type: ignore[no-any-return]
 
 
 class Functions:
@@ -140,12 +162,19 @@ def stack_parameters() -> dict[str, str]:
 
 
 @pytest.fixture
+def function_environment() -> dict[str, str]:
+    """Variables set over the template's in every function; a test module overrides this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
 def lambdas(
     aws: None,
     monkeypatch: pytest.MonkeyPatch,
     openai_fake: FakeOpenAI,
     pinecone_fake: FakePinecone,
     stack_parameters: dict[str, str],
+    function_environment: dict[str, str],
 ) -> Iterator[Functions]:
     """The template's resources in moto and its handlers, configured as in AWS (OpenAI and Pinecone, here
     their fakes, with the API keys in Secrets Manager)."""
@@ -159,6 +188,7 @@ def lambdas(
     secrets.create_secret(Name=environment["PARLEY_PINECONE_API_KEY_SECRET"], SecretString="pc-test-pinecone")
     environment["PARLEY_OPENAI_BASE_URL"] = openai_fake.base_url
     environment["PARLEY_PINECONE_INDEX_HOST"] = pinecone_fake.url
+    environment.update(function_environment)
     for key, value in environment.items():
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()

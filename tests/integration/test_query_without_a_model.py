@@ -7,12 +7,13 @@ import pytest
 
 @pytest.fixture
 def stack_parameters() -> dict[str, str]:
-    return {"LLMProvider": "none", "EmbeddingProvider": "minilm", "VectorStore": "local"}
+    return {"LLMProvider": "none"}
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("PARLEY_DATA_DIR", str(tmp_path))
+@pytest.fixture
+def function_environment(tmp_path) -> dict[str, str]:
+    # The embedded stand-ins, as the local stack sets them (local/stack.py).
+    return {"PARLEY_EMBEDDER": "minilm", "PARLEY_VECTOR_INDEX": "local", "PARLEY_DATA_DIR": str(tmp_path)}
 
 
 def test_query_answers_extractively_with_citations(lambdas, register):

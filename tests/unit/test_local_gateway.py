@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import base64
 import json
-import os
 import textwrap
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import jwt
 import pytest
+import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from local.__main__ import server_config
 from local.gateway import JwtAuthorizer
+from local.process import free_port
 from local.stack import LocalStack
 
 ECHO_HANDLER = """
@@ -24,8 +31,31 @@ def handler(event, context):
         "statusCode": 200,
         "headers": {"content-type": "application/json"},
         "body": json.dumps({"route": event["routeKey"], "params": event.get("pathParameters"),
-                            "query": event.get("queryStringParameters"), "function": context.function_name}),
+                            "query": event.get("queryStringParameters"), "function": context.function_name,
+                            "body": event.get("body"), "base64": event["isBase64Encoded"],
+                            "source_ip": event["requestContext"]["http"]["sourceIp"]}),
     }
+"""
+# A JSON route as Parley's functions serve them: FastAPI under Mangum, with Parley's error handling.
+WORDS_HANDLER = """
+from fastapi import APIRouter
+from pydantic import BaseModel
+from parley.api import build_app
+from parley.observability import lambda_entry
+
+router = APIRouter()
+
+
+class Word(BaseModel):
+    word: str
+
+
+@router.post("/words")
+def add(body: Word) -> dict:
+    return {"added": body.word}
+
+
+handler = lambda_entry(build_app(router))
 """
 
 
@@ -49,14 +79,6 @@ def _template(routes: str) -> str:
 
 
 @pytest.fixture
-def restore_environ():
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
-
-
-@pytest.fixture
 def project(tmp_path: Path) -> Path:
     (tmp_path / "echo").mkdir()
     (tmp_path / "echo" / "app.py").write_text(ECHO_HANDLER)
@@ -68,7 +90,7 @@ def _serve(root: Path):
     return stack, TestClient(stack.start())
 
 
-def test_route_added_to_the_template_is_served(project, restore_environ):
+def test_route_added_to_the_template_is_served(project):
     # Given a template with one route
     route = """
     Words:
@@ -111,7 +133,116 @@ def test_route_added_to_the_template_is_served(project, restore_environ):
         "params": {"letter": "b"},
         "query": {"x": "1,2"},
         "function": "EchoFunction",
+        "body": None,
+        "base64": False,
+        "source_ip": "testclient",
     }
+
+
+BODIES_TEMPLATE = """
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+  EchoFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: echo/
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Echo:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref Api
+            Path: /echo
+            Method: ANY
+  WordsFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: words/
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Words:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref Api
+            Path: /words
+            Method: POST
+"""
+
+
+@pytest.fixture(scope="module")
+def bodies_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, Starlette]]:
+    root = tmp_path_factory.mktemp("bodies")
+    for folder, handler in (("echo", ECHO_HANDLER), ("words", WORDS_HANDLER)):
+        (root / folder).mkdir()
+        (root / folder / "app.py").write_text(handler)
+    (root / "template.yaml").write_text(BODIES_TEMPLATE)
+    stack = LocalStack(root, data_dir=root / "data")
+    app = stack.start()
+    yield stack, app
+    stack.stop()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "data", "as_text"),
+    [
+        ("application/json", b'{"word": "llama"}', True),
+        ("text/plain; charset=utf-8", "Lamas sind großartig".encode(), True),
+        ("application/json", b'{"word": "\xff\xfe"}', False),  # claims to be text, is not UTF-8
+        ("image/png", b"\x89PNG\r\n\x1a\n", False),
+    ],
+)
+def test_body_reaches_the_function_as_text_or_base64_encoded(bodies_stack, content_type, data, as_text):
+    # When a body is posted
+    _, app = bodies_stack
+    response = TestClient(app).post("/echo", content=data, headers={"content-type": content_type})
+
+    # Then the function gets text as it came, anything else base64-encoded with isBase64Encoded, as API Gateway does
+    assert response.status_code == 200
+    event = response.json()
+    assert event["base64"] is not as_text
+    assert event["body"] == (data.decode() if as_text else base64.b64encode(data).decode())
+
+
+def test_a_body_that_is_not_utf8_to_a_json_route_is_a_client_error(bodies_stack):
+    _, app = bodies_stack
+    client = TestClient(app)
+
+    response = client.post("/words", content=b'{"word": "\xff\xfe"}', headers={"content-type": "application/json"})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_request"
+    assert client.post("/words", json={"word": "llama"}).json() == {"added": "llama"}
+
+
+def test_forwarding_headers_do_not_change_the_source_ip(bodies_stack):
+    # Given the stack served as `make run` serves it
+    _, app = bodies_stack
+    server = uvicorn.Server(server_config(app, "127.0.0.1", free_port()))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        port = server.servers[0].sockets[0].getsockname()[1]
+
+        # When a client claims to forward for another address
+        response = httpx.get(
+            f"http://127.0.0.1:{port}/echo",
+            headers={"x-forwarded-for": "203.0.113.7", "forwarded": "for=203.0.113.7", "x-real-ip": "203.0.113.7"},
+        )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    # Then sourceIp is still the address the connection came from
+    assert response.json()["source_ip"] == "127.0.0.1"
 
 
 class _StaticKeys(jwt.PyJWKClient):

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from local.stack import ROOT
+from local.event_sources import sqs_sources
+from local.stack import ROOT, LocalStack
 from local.template import (
     REGION,
     Resolver,
@@ -104,3 +105,34 @@ def test_no_function_reads_environment_or_imports_sdks():
         source = path.read_text()
         for forbidden in ("os.environ", "import boto3", "import openai", "import pinecone", "from boto3"):
             assert forbidden not in source, f"{path} uses {forbidden}"
+
+
+def test_only_settings_that_work_in_lambda_are_deployable(template):
+    # MiniLM is not in the layer and /var/task is read-only: neither embedded stand-in may be chosen in AWS.
+    offered = {value for spec in template["Parameters"].values() for value in spec.get("AllowedValues", [])}
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+
+    assert not offered & {"minilm", "local"}
+    assert (variables["PARLEY_EMBEDDER"], variables["PARLEY_VECTOR_INDEX"]) == ("openai", "pinecone")
+
+
+def test_local_stack_swaps_in_the_embedded_stand_ins_only_where_declared(tmp_path):
+    stack = LocalStack(data_dir=tmp_path, environment={"PARLEY_LOG_EXTRA": "1"})
+
+    index_user = stack.function_environment({"PARLEY_EMBEDDER": "openai", "PARLEY_VECTOR_INDEX": "pinecone"})
+    other = stack.function_environment({"PARLEY_TABLE_NAME": "t"})
+
+    assert index_user == {
+        "PARLEY_EMBEDDER": "minilm",
+        "PARLEY_VECTOR_INDEX": "local",
+        "PARLEY_DATA_DIR": str(tmp_path),
+        "PARLEY_LOG_EXTRA": "1",
+    }
+    assert other == {"PARLEY_TABLE_NAME": "t", "PARLEY_LOG_EXTRA": "1"}
+
+
+def test_sqs_event_source_reads_its_maximum_concurrency(template):
+    sources = {source.function: source for source in sqs_sources(template, _resolver(template).resolve)}
+
+    assert sources["IngestFunction"].maximum_concurrency == 10
+    assert sources["IngestDeadLetterFunction"].maximum_concurrency is None

@@ -2,15 +2,23 @@
 
 Each namespace (tenant) is one log file of upsert/delete operations under the data folder; it is replayed on
 first use and compacted when deleted rows outnumber live ones. The index records which embedder built it.
+
+Several processes share the folder (locally each function runs in processes of its own: ingest writes, upload
+deletes, query reads), so each keeps its in-memory copy current: every operation first applies the log's new
+tail, or reloads the log when compaction replaced the file. Appends and compaction hold an exclusive lock on the
+namespace's lock file; readers take none, and only ever apply complete lines.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
 import json
+import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,17 +55,61 @@ class Namespace:
     def __init__(self, path: Path, dimension: int) -> None:
         self.path = path
         self.dimension = dimension
-        self.vectors = np.zeros((0, dimension), dtype=np.float32)
+        self.version = 0  # bumped on every change; derived structures (lexical index) rebuild when it moves
+        self._clear()
+        self.refresh()
+
+    def _clear(self) -> None:
+        self.vectors = np.zeros((0, self.dimension), dtype=np.float32)
         self.ids: list[str] = []
         self.metadata: list[dict[str, Any]] = []
         self.alive = np.zeros(0, dtype=bool)
         self.rows: dict[str, int] = {}
-        self.version = 0  # bumped on every change; derived structures (lexical index) rebuild when it moves
+        self.version += 1
         self._derived: tuple[int, np.ndarray, _Lexical | None] | None = None
-        if path.exists():
-            with path.open() as log:
-                for line in log:
-                    self._apply(json.loads(line))
+        self._file: tuple[int, int] | None = None  # (device, inode) of the log replayed so far
+        self._offset = 0  # bytes of that log applied
+
+    def refresh(self) -> None:
+        """Apply what other processes appended since the last look; reload if the log was replaced or removed."""
+        try:
+            log = self.path.open("rb")
+        except FileNotFoundError:
+            if self._file is not None:
+                self._clear()
+            return
+        with log:
+            status = os.fstat(log.fileno())
+            file = (status.st_dev, status.st_ino)
+            if file != self._file or status.st_size < self._offset:
+                self._clear()
+                self._file = file
+            elif status.st_size == self._offset:
+                return
+            if self._offset:
+                # A tail starts right after a line break; anything else means another file took this one's place.
+                log.seek(self._offset - 1)
+                if log.read(1) != b"\n":
+                    self._clear()
+                    self._file = file
+            log.seek(self._offset)
+            tail = log.read()
+        complete = tail.rfind(b"\n") + 1  # a line being appended right now is applied next time
+        for line in tail[:complete].splitlines():
+            self._apply(json.loads(line))
+        self._offset += complete
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Hold the namespace's write lock, with the in-memory copy caught up with the log."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.with_suffix(".lock").open("a") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            try:
+                self.refresh()
+                yield
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
     @property
     def size(self) -> int:
@@ -74,8 +126,9 @@ class Namespace:
                 for record in records
             ]
         }
-        self._apply(operation)
-        self._log(operation)
+        with self._exclusive():
+            self._apply(operation)
+            self._log(operation)
 
     def _chatbots_and_lexical(self, lexical: bool) -> tuple[np.ndarray, _Lexical | None]:
         if self._derived is None or self._derived[0] != self.version or (lexical and self._derived[2] is None):
@@ -111,12 +164,13 @@ class Namespace:
         return self._ranked(scores, self.alive[:rows] & (chatbots == chatbot_id) & (scores > 0), top_k)
 
     def delete(self, ids: Sequence[str]) -> None:
-        operation = {"delete": [id_ for id_ in ids if id_ in self.rows]}
-        if operation["delete"]:
-            self._apply(operation)
-            self._log(operation)
-            if len(self.ids) > 1000 and len(self.ids) > 2 * self.size:
-                self._compact()
+        with self._exclusive():
+            operation = {"delete": [id_ for id_ in ids if id_ in self.rows]}
+            if operation["delete"]:
+                self._apply(operation)
+                self._log(operation)
+                if len(self.ids) > 1000 and len(self.ids) > 2 * self.size:
+                    self._compact()
 
     def _apply(self, operation: dict[str, Any]) -> None:
         for item in operation.get("upsert", []):
@@ -149,9 +203,12 @@ class Namespace:
             self.vectors, self.alive = vectors, alive
 
     def _log(self, operation: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a") as log:
-            log.write(json.dumps(operation, separators=(",", ":")) + "\n")
+        """Append under the write lock, after catching up: the log then ends exactly where this copy does."""
+        with self.path.open("ab") as log:
+            log.write((json.dumps(operation, separators=(",", ":")) + "\n").encode())
+            log.flush()
+            status = os.fstat(log.fileno())
+        self._file, self._offset = (status.st_dev, status.st_ino), status.st_size
 
     def _compact(self) -> None:
         live = [row for row in range(len(self.ids)) if self.alive[row]]
@@ -161,9 +218,9 @@ class Namespace:
         ]
         temporary = self.path.with_suffix(".compacting")
         temporary.write_text(json.dumps({"upsert": records}, separators=(",", ":")) + "\n")
-        temporary.replace(self.path)
-        reloaded = Namespace(self.path, self.dimension)
-        self.__dict__.update(reloaded.__dict__)
+        temporary.replace(self.path)  # readers holding the old file see a new one next time and reload
+        self._clear()
+        self.refresh()
 
 
 def _file_name(namespace: str) -> str:
@@ -187,12 +244,18 @@ class LocalVectorIndex:
                     f"refusing to mix in {model} ({dimension}-d). Delete the folder to rebuild it."
                 )
         else:
-            manifest.write_text(json.dumps(built_by))
+            # Written whole or not at all: another process may be reading it at this moment.
+            temporary = manifest.with_suffix(f".{os.getpid()}")
+            temporary.write_text(json.dumps(built_by))
+            temporary.replace(manifest)
 
     def namespace(self, name: str) -> Namespace:
+        """The namespace, current with what any process has written to it."""
         with self._lock:
             if name not in self._namespaces:
                 self._namespaces[name] = Namespace(self.root / "namespaces" / _file_name(name), self.dimension)
+            else:
+                self._namespaces[name].refresh()
             return self._namespaces[name]
 
     def upsert(self, namespace: str, records: Sequence[VectorRecord]) -> None:

@@ -1,0 +1,111 @@
+"""The local stack enforces template.yaml's IAM statements: remove one and the test of that path fails, naming it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+import yaml
+
+from local.stack import ROOT
+from local.template import REGION, load_template
+
+E2E = Path(__file__).parent
+
+
+def _without(template: dict[str, Any], function: str, action: str) -> dict[str, Any]:
+    """The template with `action` removed from every statement of `function`."""
+    removed = 0
+    for policy in template["Resources"][function]["Properties"]["Policies"]:
+        for statement in policy["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            kept = [name for name in actions if name != action]
+            removed += len(actions) - len(kept)
+            statement["Action"] = kept or ["none:Nothing"]
+    assert removed, f"{function} has no {action} to remove"
+    return template
+
+
+@pytest.mark.parametrize(
+    ("function", "action", "test"),
+    [
+        ("ChatbotsFunction", "dynamodb:PutItem", "test_foundation_flow.py::test_register_login_me_and_chatbot_crud"),
+        ("UploadFunction", "s3:PutObject", "test_documents_flow.py::test_corrupt_pdf_fails_with_a_reason"),
+        (
+            "IngestDeadLetterFunction",
+            "dynamodb:UpdateItem",
+            "test_iam_enforcement.py::test_dead_letter_function_fails_a_document_sqs_gave_up_on",
+        ),
+    ],
+)
+def test_a_removed_statement_fails_the_matching_test_naming_the_action(
+    tmp_path: Path, function: str, action: str, test: str
+) -> None:
+    # Given a copy of template.yaml without one action of one function
+    template = _without(load_template(ROOT / "template.yaml"), function, action)
+    path = tmp_path / "template.yaml"
+    path.write_text(yaml.safe_dump(template, sort_keys=False))
+    # When the end-to-end test of the path that needs it runs against a stack built from that copy
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", str(E2E / test)],
+        cwd=ROOT,
+        env={**os.environ, "PARLEY_TEMPLATE": str(path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    # Then it fails, and says which function was refused which action
+    assert run.returncode != 0, run.stdout[-3000:]
+    assert action in run.stdout, run.stdout[-3000:]
+    assert function in run.stdout, run.stdout[-3000:]
+
+
+def test_dead_letter_function_fails_a_document_sqs_gave_up_on(api, new_account, local_aws) -> None:
+    # Given a document whose upload was registered, and whose S3 notification SQS gave up on
+    owner = new_account()
+    headers = {"authorization": f"Bearer {owner['tokens']['access_token']}"}
+    chatbot = api.post("/chatbots", headers=headers, json={"name": "Docs"}).json()
+    created = api.post(
+        f"/chatbots/{chatbot['id']}/documents",
+        headers=headers,
+        json={"filename": "notes.txt", "content_type": "text/plain", "size_bytes": 11},
+    ).json()
+    bucket = local_aws["resources"]["DocumentsBucket"]["Ref"]
+    key = httpx.URL(created["upload"]["url"]).path.removeprefix(f"/{bucket}/")
+    notification = {
+        "Records": [
+            {
+                "eventName": "ObjectCreated:Put",
+                "eventTime": "2026-11-29T12:00:00.000Z",
+                "s3": {"object": {"key": key, "size": 11, "eTag": uuid.uuid4().hex, "sequencer": "01"}},
+            }
+        ]
+    }
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=local_aws["aws_endpoint"],
+        region_name=REGION,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    # When the message lands in the dead-letter queue
+    sqs.send_message(
+        QueueUrl=local_aws["resources"]["IngestDeadLetterQueue"]["Ref"], MessageBody=json.dumps(notification)
+    )
+    # Then the dead-letter function, holding only its own permissions, marks the document failed with a reason
+    url = f"/chatbots/{chatbot['id']}/documents/{created['document']['id']}"
+    deadline = time.monotonic() + 30
+    while (document := api.get(url, headers=headers).json())["status"] != "failed":
+        assert time.monotonic() < deadline, f"the document is still {document['status']}"
+        time.sleep(0.25)
+    assert "upload the file again" in document["error"]

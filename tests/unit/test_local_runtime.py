@@ -1,0 +1,214 @@
+"""Each function runs as Lambda runs it: worker processes of its own, its own environment only, one event at a time."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from local.runtime import FunctionError, FunctionRuntime
+from local.template import FunctionSpec
+
+HANDLERS = """
+import os
+import time
+
+LOADED_AT = time.time()
+
+
+def environment(event, context):
+    return dict(os.environ)
+
+
+def whoami(event, context):
+    time.sleep(event.get("sleep", 0))
+    return {"pid": os.getpid(), "loaded_at": LOADED_AT, "function": context.function_name}
+
+
+def fail(event, context):
+    raise ValueError("the llama refused")
+
+
+def crash(event, context):
+    os._exit(3)
+"""
+
+
+def _spec(root: Path, logical_id: str, handler: str, **changes) -> FunctionSpec:
+    values = {
+        "logical_id": logical_id,
+        "module_path": root / "app.py",
+        "handler_name": handler,
+        "timeout": 10,
+        "memory_mb": 256,
+        "task_root": root,
+        "module": "app",
+        "environment": {},
+        **changes,
+    }
+    return FunctionSpec(**values)
+
+
+def _aws(logical_id: str) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": f"http://aws.test/{logical_id}",
+        "AWS_ACCESS_KEY_ID": f"key-of-{logical_id}",
+        "AWS_SECRET_ACCESS_KEY": "secret",
+        "AWS_SESSION_TOKEN": "token",
+    }
+
+
+@pytest.fixture
+def code(tmp_path: Path) -> Path:
+    (tmp_path / "app.py").write_text(HANDLERS)
+    return tmp_path
+
+
+@pytest.fixture
+def run(code: Path) -> Iterator[list[FunctionRuntime]]:
+    started: list[FunctionRuntime] = []
+    yield started
+    for runtime in started:
+        runtime.close()
+
+
+def _runtime(run: list[FunctionRuntime], *specs: FunctionSpec, concurrency: int = 4) -> FunctionRuntime:
+    runtime = FunctionRuntime({spec.logical_id: spec for spec in specs}, _aws, concurrency=concurrency)
+    run.append(runtime)
+    return runtime
+
+
+def test_a_function_sees_only_its_own_environment(code, run, monkeypatch):
+    # Given two functions with variables of their own, and a variable in the stack's environment
+    monkeypatch.setenv("STACK_ONLY", "leaked")
+    runtime = _runtime(
+        run,
+        _spec(code, "First", "environment", environment={"PARLEY_COLOUR": "red"}),
+        _spec(code, "Second", "environment", environment={"PARLEY_SHAPE": "round"}),
+    )
+
+    # When the first reads its environment
+    environment = runtime.invoke("First", {})
+
+    # Then it has its own variables, what Lambda sets and its own AWS credentials; nothing else
+    assert environment["PARLEY_COLOUR"] == "red"
+    assert "PARLEY_SHAPE" not in environment
+    assert "STACK_ONLY" not in environment
+    assert environment["AWS_LAMBDA_FUNCTION_NAME"] == "First"
+    assert environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
+    assert environment["AWS_ENDPOINT_URL"] == "http://aws.test/First"
+    assert environment["AWS_ACCESS_KEY_ID"] == "key-of-First"
+    assert environment["LAMBDA_TASK_ROOT"] == str(code)
+    assert environment["AWS_REGION"] == environment["AWS_DEFAULT_REGION"] == "us-east-1"
+    lambda_sets = {
+        *("AWS_REGION", "AWS_DEFAULT_REGION", "LAMBDA_TASK_ROOT", "TZ", "AWS_LAMBDA_INITIALIZATION_TYPE"),
+        *("AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION"),
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+    }
+    assert set(environment) <= {"PATH", "HOME", "LANG", "PARLEY_COLOUR", *lambda_sets, *_aws("First")}
+
+
+def test_lambda_variables_win_over_the_template(code, run):
+    runtime = _runtime(run, _spec(code, "Fn", "environment", environment={"AWS_REGION": "eu-west-1"}))
+
+    assert runtime.invoke("Fn", {})["AWS_REGION"] == "us-east-1"
+
+
+def test_the_handler_is_loaded_once_per_worker(code, run):
+    runtime = _runtime(run, _spec(code, "Fn", "whoami"))
+
+    first, second = runtime.invoke("Fn", {}), runtime.invoke("Fn", {})
+
+    assert first == second
+    assert first["function"] == "Fn"
+
+
+def test_a_handler_exception_reaches_the_caller_and_the_worker_lives_on(code, run):
+    runtime = _runtime(run, _spec(code, "Fn", "fail"), _spec(code, "Who", "whoami"))
+
+    with pytest.raises(FunctionError, match="the llama refused") as raised:
+        runtime.invoke("Fn", {})
+
+    assert raised.value.error_type == "ValueError"
+    assert runtime.pools["Fn"].size == 1
+
+
+def test_a_crashed_worker_is_replaced(code, run):
+    # Given a function whose handler kills its process
+    runtime = _runtime(run, _spec(code, "Fn", "crash"))
+
+    # When it is invoked
+    with pytest.raises(FunctionError) as raised:
+        runtime.invoke("Fn", {})
+
+    # Then the caller gets an error, and a new environment is ready for the next event
+    assert raised.value.error_type == "Runtime.ExitError"
+    assert "status 3" in raised.value.message
+    assert runtime.pools["Fn"].size == 1
+    with pytest.raises(FunctionError, match="status 3"):
+        runtime.invoke("Fn", {})
+
+
+def test_an_event_past_the_timeout_kills_its_worker(code, run):
+    # Given a function with a 1 s timeout
+    runtime = _runtime(run, _spec(code, "Fn", "whoami", timeout=1))
+    before = runtime.invoke("Fn", {})
+
+    # When an event runs longer
+    started = time.monotonic()
+    with pytest.raises(FunctionError, match=r"Task timed out after 1\.00 seconds") as raised:
+        runtime.invoke("Fn", {"sleep": 30})
+
+    # Then it fails as a Lambda timeout, and the next event runs in a new environment
+    assert raised.value.error_type == "Sandbox.Timedout"
+    assert time.monotonic() - started < 5
+    assert runtime.invoke("Fn", {})["pid"] != before["pid"]
+
+
+def test_a_module_that_fails_to_import_is_an_init_error(code, run):
+    (code / "broken.py").write_text("raise RuntimeError('no llamas here')\n")
+    runtime = _runtime(run, _spec(code, "Fn", "handler", module="broken"))
+
+    with pytest.raises(FunctionError, match="no llamas here") as raised:
+        runtime.invoke("Fn", {})
+
+    assert raised.value.error_type == "Runtime.ImportModuleError"
+
+
+def test_concurrency_grows_on_demand_up_to_the_limit_and_workers_are_reused(code, run):
+    # Given a function that may run in at most 3 environments
+    runtime = _runtime(run, _spec(code, "Fn", "whoami", reserved_concurrency=3))
+    assert runtime.pools["Fn"].size == 1
+
+    # When 6 slow events arrive at once
+    results: list[dict] = []
+
+    def call() -> None:
+        results.append(runtime.invoke("Fn", {"sleep": 0.5}))
+
+    threads = [threading.Thread(target=call) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Then 3 environments took them, one event at a time each, and stay for the next events
+    assert len(results) == 6
+    pids = {result["pid"] for result in results}
+    assert len(pids) == 3
+    assert runtime.pools["Fn"].size == 3
+    assert runtime.invoke("Fn", {})["pid"] in pids
+
+
+def test_closing_stops_every_worker(code, run):
+    runtime = _runtime(run, _spec(code, "Fn", "whoami"), _spec(code, "Other", "whoami"))
+    workers = [worker for pool in runtime.pools.values() for worker in pool._workers]
+
+    runtime.close()
+
+    assert all(worker.process.poll() is not None for worker in workers)
+    with pytest.raises(FunctionError, match="stopping"):
+        runtime.invoke("Fn", {})
