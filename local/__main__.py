@@ -25,6 +25,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PARLEY_PORT", "8000")))
     parser.add_argument("--data-dir", type=Path, help="where the local index lives (emptied at start)")
+    parser.add_argument("--template", type=Path, help="another template.yaml to run (default: the repository's)")
     parser.add_argument(
         "--env",
         action="append",
@@ -39,7 +40,9 @@ def main() -> None:
     logging.getLogger("local").setLevel(logging.INFO)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     base = f"http://{args.host}:{args.port}"
-    stack = LocalStack(host=args.host, data_dir=args.data_dir, url=base, environment=environment)
+    stack = LocalStack(
+        host=args.host, data_dir=args.data_dir, url=base, environment=environment, template=args.template
+    )
     app = stack.start()
     pool = stack.resources["UserPool"]["Ref"]
     print(

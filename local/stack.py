@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,11 +18,25 @@ from moto.server import ThreadedMotoServer
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
+from local.aws_proxy import Access, AccessMap, AwsProxy, Refusal
 from local.event_sources import SqsPoller, sqs_sources
 from local.gateway import HttpGateway, JwtAuthorizer
+from local.iam import Policies, function_policies
 from local.provision import Provisioner
 from local.runtime import LOCAL_CONCURRENCY, FunctionRuntime
-from local.template import REGION, functions, http_api, http_routes, load_template, parameter_values, websocket_api
+from local.sigv4 import SignedRequest
+from local.template import (
+    ACCOUNT_ID,
+    REGION,
+    Resolver,
+    TemplateError,
+    functions,
+    http_api,
+    http_routes,
+    load_template,
+    parameter_values,
+    websocket_api,
+)
 from local.websocket import WebSocketGateway
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +67,23 @@ def _client_options(endpoint: str) -> dict[str, str]:
     }
 
 
+def _secret_arn(secrets_manager: Any, name: str) -> str:
+    """A secret's ARN (with the random suffix IAM statements match by `name-*`); a missing one as AWS names it."""
+    try:
+        return str(secrets_manager.describe_secret(SecretId=name)["ARN"])
+    except secrets_manager.exceptions.ResourceNotFoundException:
+        return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:{name}-??????"
+
+
+def _connections_arn(template: Mapping[str, Any], resolver: Resolver) -> str:
+    """`arn:aws:execute-api:<region>:<account>:<api>/<stage>`: what ManageConnections statements name."""
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::ApiGatewayV2::Stage":
+            stage = resolver.resolve(resource["Properties"])
+            return f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{stage['ApiId']}/{stage['StageName']}"
+    raise TemplateError("the WebSocket API has no AWS::ApiGatewayV2::Stage")
+
+
 class LocalStack:
     """Starts moto, provisions template.yaml into it, and builds the ASGI app that serves the APIs."""
 
@@ -63,12 +96,14 @@ class LocalStack:
         data_dir: Path | None = None,
         url: str = "http://127.0.0.1:8000",
         environment: Mapping[str, str] | None = None,
+        template: Path | None = None,
     ) -> None:
         self.root = root
         self.host = host
         # Where the stack will be served: the WebSocket management API is there too.
         self.url = url
-        self.template = load_template(root / "template.yaml")
+        # Another template (a copy with a change, in tests) can stand in for the repository's; code stays at `root`.
+        self.template = load_template(template or root / "template.yaml")
         declared = self.template.get("Parameters", {})
         local = {name: value for name, value in LOCAL_PARAMETERS.items() if name in declared}
         self.parameters = parameter_values(self.template, {**local, **(parameters or {})})
@@ -80,6 +115,8 @@ class LocalStack:
         self.resources: dict[str, dict[str, Any]] = {}
         self.runtime: FunctionRuntime | None = None
         self.pollers: list[SqsPoller] = []
+        self.proxy: AwsProxy | None = None
+        self.policies = Policies([])
 
     def start(self) -> Starlette:
         """Bring up AWS stand-ins and handlers; returns the app to serve."""
@@ -96,6 +133,12 @@ class LocalStack:
             for logical_id, spec in functions(self.template, provisioner.resolver, self.root).items()
         }
         self._store_openai_key(specs)
+        # Functions reach AWS only through the proxy, each with its own key: what its template policy does not
+        # allow fails here as it would in AWS.
+        self.policies = Policies(function_policies(self.template, provisioner.resolver).values())
+        secrets_manager = self.aws_client("secretsmanager")
+        self.proxy = AwsProxy(self.aws_endpoint, self.policies, AccessMap(partial(_secret_arn, secrets_manager)))
+        self.proxy.start()
         self.runtime = FunctionRuntime(specs, self.function_aws_environment)
         sqs = self.aws_client("sqs")
         for source in sqs_sources(self.template, provisioner.resolver.resolve):
@@ -111,7 +154,18 @@ class LocalStack:
         }
         # Tools and tests find the local AWS and the resources' physical ids here.
         (self.data_dir / "stack.json").write_text(
-            json.dumps({"aws_endpoint": self.aws_endpoint, "resources": self.resources}, indent=2)
+            json.dumps(
+                {
+                    "aws_endpoint": self.aws_endpoint,
+                    "resources": self.resources,
+                    # Each function's local key, for tools that act as a function (never real credentials).
+                    "credentials": {
+                        function: {"access_key_id": key, "secret_access_key": secret}
+                        for function, (key, secret) in self.policies.credentials().items()
+                    },
+                },
+                indent=2,
+            )
         )
         gateway = HttpGateway(
             http_routes(self.template), authorizers, self.runtime.invoke_async, api.get("CorsConfiguration")
@@ -119,7 +173,13 @@ class LocalStack:
         routes: list[Route | WebSocketRoute] = []
         chat_api = websocket_api(self.template)
         if chat_api is not None:
-            chat = WebSocketGateway(chat_api, self.runtime.invoke_async, urlsplit(self.url).netloc)
+            connections = _connections_arn(self.template, provisioner.resolver)
+            chat = WebSocketGateway(
+                chat_api,
+                self.runtime.invoke_async,
+                urlsplit(self.url).netloc,
+                partial(self._authorize_management, connections),
+            )
             management = "/@connections/{connection_id:path}"
             routes += [
                 Route(management, chat.post_to_connection, methods=["POST"]),
@@ -140,14 +200,21 @@ class LocalStack:
         return {**environment, **self.environment}
 
     def function_aws_environment(self, logical_id: str) -> dict[str, str]:
-        """The AWS endpoint and credentials function `logical_id` gets (the runtime asks once per function)."""
-        del logical_id  # every function reaches moto directly, with the same dummy keys
+        """The AWS endpoint and credentials function `logical_id` gets: its own key, at the IAM-checking proxy."""
+        assert self.proxy is not None, "start() builds the proxy before the functions"
+        key, secret = self.policies.credentials()[logical_id]
         return {
-            "AWS_ENDPOINT_URL": self.aws_endpoint,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_SESSION_TOKEN": "local",
+            "AWS_ENDPOINT_URL": self.proxy.url,
+            "AWS_ACCESS_KEY_ID": key,
+            "AWS_SECRET_ACCESS_KEY": secret,
+            "AWS_SESSION_TOKEN": secrets.token_urlsafe(24),
         }
+
+    def _authorize_management(self, connections: str, request: SignedRequest, connection_id: str) -> Refusal | None:
+        """The WebSocket management API checks the caller's key and policy as execute-api does."""
+        assert self.proxy is not None
+        resource = f"{connections}/{request.method}/@connections/{connection_id}"
+        return self.proxy.authorize(request, "execute-api", [Access("execute-api:ManageConnections", resource)])
 
     def _store_openai_key(self, specs: Mapping[str, Any]) -> None:
         """With OPENAI_API_KEY in the environment, put it where the functions look for it: Secrets Manager."""
@@ -174,4 +241,6 @@ class LocalStack:
             self.runtime.close()  # a batch in progress fails and returns to the queue, as a stopped Lambda's would
         for poller in self.pollers:
             poller.stop()
+        if self.proxy:
+            self.proxy.stop()
         self._moto.stop()

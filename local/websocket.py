@@ -19,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from local.aws_proxy import Refusal
+from local.sigv4 import SignedRequest
 from local.template import ACCOUNT_ID, REGION, WebSocketApi
 
 log = logging.getLogger("local")
@@ -67,11 +69,18 @@ class _Connection:
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
+# Checks a management API call's signature and IAM permission; None to let it through, else the error to send.
+AuthorizeManagement = Callable[[SignedRequest, str], Refusal | None]
+
+
 class WebSocketGateway:
-    def __init__(self, api: WebSocketApi, invoke: Invoke, domain_name: str) -> None:
+    def __init__(
+        self, api: WebSocketApi, invoke: Invoke, domain_name: str, authorize: AuthorizeManagement | None = None
+    ) -> None:
         self.api = api
         self.invoke = invoke
         self.domain_name = domain_name
+        self.authorize = authorize
         self.connections: dict[str, _Connection] = {}
 
     # ------------------------------------------------------------------ client side
@@ -208,7 +217,25 @@ class WebSocketGateway:
 
     # ------------------------------------------------------------------ management API
 
+    async def _refused(self, request: Request) -> Response | None:
+        if self.authorize is None:
+            return None
+        signed = SignedRequest(
+            request.method,
+            request.scope["raw_path"].decode(),
+            request.scope["query_string"].decode(),
+            list(request.headers.items()),
+            await request.body(),
+        )
+        refusal = self.authorize(signed, request.path_params["connection_id"])
+        if refusal is None:
+            return None
+        status, headers, content = refusal
+        return Response(content, status_code=status, headers=headers)
+
     async def post_to_connection(self, request: Request) -> Response:
+        if refused := await self._refused(request):
+            return refused
         connection_id = request.path_params["connection_id"]
         connection = self.connections.get(connection_id)
         if connection is None:
@@ -229,6 +256,8 @@ class WebSocketGateway:
         return Response(status_code=200)
 
     async def get_connection(self, request: Request) -> Response:
+        if refused := await self._refused(request):
+            return refused
         connection_id = request.path_params["connection_id"]
         connection = self.connections.get(connection_id)
         if connection is None:
@@ -242,6 +271,8 @@ class WebSocketGateway:
         )
 
     async def delete_connection(self, request: Request) -> Response:
+        if refused := await self._refused(request):
+            return refused
         connection_id = request.path_params["connection_id"]
         connection = self.connections.pop(connection_id, None)
         if connection is None:

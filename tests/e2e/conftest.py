@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,14 +23,48 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def base_url(data_dir: Path) -> Iterator[str]:
-    """The stack as `make run` starts it; `/health` must answer within 30 s."""
-    process, url = start_stack(data_dir, data_dir.parent / "stack.log", limit_seconds=STARTUP_LIMIT_SECONDS)
+def stack_log(data_dir: Path) -> Path:
+    return data_dir.parent / "stack.log"
+
+
+@pytest.fixture(scope="session")
+def base_url(data_dir: Path, stack_log: Path) -> Iterator[str]:
+    """The stack as `make run` starts it (from $PARLEY_TEMPLATE instead of template.yaml if set, as
+    test_iam_enforcement does); `/health` must answer within 30 s."""
+    template = os.environ.get("PARLEY_TEMPLATE")
+    process, url = start_stack(
+        data_dir,
+        stack_log,
+        limit_seconds=STARTUP_LIMIT_SECONDS,
+        template=Path(template) if template else None,
+    )
     try:
         yield url
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def no_aws_call_refused(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every function holds the permissions its work needs: an AWS call the template's IAM statements do not allow
+    fails the test that caused it, naming function, action and resource."""
+    logs: list[Path] = []
+    if request.node.get_closest_marker("refusals_expected"):
+        yield
+        return
+    if "base_url" in request.fixturenames:
+        logs.append(request.getfixturevalue("stack_log"))
+    if "stack" in request.fixturenames:  # a module's own stack: (url, log)
+        logs.append(request.getfixturevalue("stack")[1])
+    starts = {log: log.stat().st_size if log.exists() else 0 for log in logs}
+    yield
+    refused = []
+    for log, start in starts.items():
+        with log.open("rb") as output:
+            output.seek(start)
+            refused += [line for line in output.read().decode(errors="replace").splitlines() if "IAM: " in line]
+    assert not refused, "AWS refused calls of the functions:\n" + "\n".join(refused)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import httpx
 import pytest
+from botocore.exceptions import ClientError
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
@@ -33,9 +34,14 @@ def model() -> Iterator[FakeOpenAI]:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, model: FakeOpenAI) -> Iterator[tuple[str, Path]]:
+def chat_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("chat-stack")
+
+
+@pytest.fixture(scope="module")
+def stack(chat_data_dir: Path, model: FakeOpenAI) -> Iterator[tuple[str, Path]]:
     """`make run` with an OpenAI key in the environment: answers come from the (fake) model, streamed."""
-    data_dir = tmp_path_factory.mktemp("chat-stack")
+    data_dir = chat_data_dir
     log = data_dir.parent / "chat-stack.log"
     env = {"OPENAI_API_KEY": "sk-local-test", "OPENAI_BASE_URL": model.base_url}
     # Functions see only their own environment: the lower limit is a local override of theirs (`--env`).
@@ -212,15 +218,39 @@ def test_client_leaving_mid_answer_stops_it_and_stores_it_as_interrupted(stack, 
     assert "Traceback" not in log.read_text()
 
 
-def test_management_api_answers_gone_for_a_connection_that_is_not_open(stack):
-    url, _ = stack
-    management = boto3.client(
+def management_client(url: str, access_key_id: str, secret_access_key: str) -> Any:
+    return boto3.client(
         "apigatewaymanagementapi",
         endpoint_url=url,
         region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
     )
+
+
+def test_management_api_answers_gone_for_a_connection_that_is_not_open(stack, chat_data_dir):
+    url, _ = stack
+    # Given the chat function's own credentials (the stack publishes them for tools in stack.json)
+    credentials = json.loads((chat_data_dir / "stack.json").read_text())["credentials"]["WsChatFunction"]
+    management = management_client(url, credentials["access_key_id"], credentials["secret_access_key"])
 
     with pytest.raises(management.exceptions.GoneException):
         management.post_to_connection(ConnectionId="AbCdEfGhIjKlMnO=", Data=b'{"type": "token", "text": "hi"}')
+
+
+@pytest.mark.refusals_expected
+def test_management_api_refuses_callers_without_the_permission(stack, chat_data_dir):
+    url, _ = stack
+    credentials = json.loads((chat_data_dir / "stack.json").read_text())["credentials"]
+    # A key nobody issued, and a function whose policy does not grant execute-api:ManageConnections
+    stranger = management_client(url, "AKIDNOBODY", "secret")
+    query = management_client(url, **credentials["QueryFunction"])
+
+    with pytest.raises(ClientError) as unknown:
+        stranger.post_to_connection(ConnectionId="AbCdEfGhIjKlMnO=", Data=b"{}")
+    with pytest.raises(ClientError) as denied:
+        query.post_to_connection(ConnectionId="AbCdEfGhIjKlMnO=", Data=b"{}")
+
+    assert unknown.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "execute-api:ManageConnections" in str(denied.value)
