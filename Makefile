@@ -48,7 +48,7 @@ unit integration e2e: install
 	$(BIN)/pytest tests/$@
 
 bench: install
-	$(BIN)/python tests/benchmarks/cold_import.py
+	$(BIN)/python tests/benchmarks/cold_start.py
 	$(BIN)/python tests/benchmarks/ingest.py
 	$(BIN)/python tests/benchmarks/streaming.py
 

@@ -4,7 +4,9 @@ An execution environment is a worker process (local/worker.py) started with only
 its resolved template variables, the variables the Lambda runtime sets, and the AWS endpoint and credentials the
 stack hands out for that function. It imports the handler once (the init phase) and runs one event at a time.
 Each function has a pool that starts with one environment, grows on demand up to the function's concurrency
-and reuses idle environments; one that crashes or times out is discarded and replaced.
+and reuses idle environments; one that crashes or times out is discarded and replaced. Every invocation ends with
+a report, logged as Lambda's REPORT line (Init Duration on an environment's first invocation only) and kept per
+function for tools and benchmarks.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from multiprocessing import Pipe
 from typing import Any
 
@@ -33,6 +38,8 @@ LOCAL_CONCURRENCY = max(2, min(4, os.cpu_count() or 2))
 INIT_TIMEOUT_SECONDS = 60
 # What the stack's own environment passes on: what a Python process needs to start, nothing more.
 PROCESS_VARIABLES = ("PATH", "HOME", "LANG")
+# Reports kept per function (the latest ones): enough for a benchmark, bounded for a long `make run`.
+REPORTS_KEPT = 1000
 
 # The AWS endpoint and credentials a function's environment gets (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
 # AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), by logical id: the stack decides what each function may reach.
@@ -48,6 +55,38 @@ class FunctionError(Exception):
         self.function = function
         self.error_type = error_type
         self.message = message
+
+
+@dataclass(frozen=True)
+class InvocationReport:
+    """What Lambda's REPORT line says about one invocation."""
+
+    function: str
+    request_id: str
+    duration_ms: float
+    memory_size_mb: int
+    # The environment's init phase (the handler import), on its first invocation only.
+    init_duration_ms: float | None = None
+    # Peak memory of the environment; unknown when it crashed or timed out.
+    max_memory_used_mb: int | None = None
+    # "timeout" or "error" when the environment did not answer (a handler's exception is not a status).
+    status: str | None = None
+
+    @property
+    def line(self) -> str:
+        """The report as CloudWatch shows it."""
+        fields = [
+            f"REPORT RequestId: {self.request_id}",
+            f"Duration: {self.duration_ms:.2f} ms",
+            f"Memory Size: {self.memory_size_mb} MB",
+        ]
+        if self.max_memory_used_mb is not None:
+            fields.append(f"Max Memory Used: {self.max_memory_used_mb} MB")
+        if self.init_duration_ms is not None:
+            fields.append(f"Init Duration: {self.init_duration_ms:.2f} ms")
+        if self.status:
+            fields.append(f"Status: {self.status}")
+        return "\t".join(fields)
 
 
 def lambda_environment(spec: FunctionSpec, aws: Mapping[str, str]) -> dict[str, str]:
@@ -72,8 +111,13 @@ def lambda_environment(spec: FunctionSpec, aws: Mapping[str, str]) -> dict[str, 
 class Worker:
     """One execution environment: a process that has imported (or is importing) the function's handler."""
 
-    def __init__(self, spec: FunctionSpec, environment: Mapping[str, str]) -> None:
+    def __init__(
+        self, spec: FunctionSpec, environment: Mapping[str, str], on_report: Callable[[InvocationReport], None]
+    ) -> None:
         self.spec = spec
+        self._on_report = on_report
+        # Set when init ends; handed to the first invocation's report, as Lambda reports it once.
+        self._init_duration_ms: float | None = None
         self._connection, theirs = Pipe()
         try:
             # Output is inherited: the function's logs appear in the stack's output, as in its log group.
@@ -113,31 +157,48 @@ class Worker:
             self.kill()
             error = message["init_error"]
             raise FunctionError(self.spec.logical_id, "Runtime.ImportModuleError", error["errorMessage"])
+        self._init_duration_ms = message.get("init_duration_ms")
         self._ready = True
 
     def invoke(self, event: dict[str, Any]) -> Any:
         """Run one event; raises FunctionError for a handler error, a crash or a timeout (which kills the worker)."""
         self.wait_ready()
-        request = {
-            "event": event,
-            "request_id": str(uuid.uuid4()),
-            "timeout": self.spec.timeout,
-            "account_id": ACCOUNT_ID,
-        }
+        request_id = str(uuid.uuid4())
+        request = {"event": event, "request_id": request_id, "timeout": self.spec.timeout, "account_id": ACCOUNT_ID}
+        started = time.perf_counter()
         try:
             self._connection.send_bytes(json.dumps(request).encode())
             reply = self._receive(self.spec.timeout)
         except (EOFError, OSError):
             self.process.wait()
+            self._report(request_id, (time.perf_counter() - started) * 1000, status="error")
             raise FunctionError(self.spec.logical_id, "Runtime.ExitError", self._exit_message()) from None
         if reply is None:
             self.kill()
+            self._report(request_id, (time.perf_counter() - started) * 1000, status="timeout")
             message = f"Task timed out after {self.spec.timeout:.2f} seconds"
             raise FunctionError(self.spec.logical_id, "Sandbox.Timedout", message)
+        self._report(request_id, reply["duration_ms"], max_memory_used_mb=reply["max_memory_used_mb"])
         if "error" in reply:
             error = reply["error"]
             raise FunctionError(self.spec.logical_id, error["errorType"], error["errorMessage"])
         return reply["result"]
+
+    def _report(
+        self, request_id: str, duration_ms: float, *, max_memory_used_mb: int | None = None, status: str | None = None
+    ) -> None:
+        init_duration_ms, self._init_duration_ms = self._init_duration_ms, None
+        self._on_report(
+            InvocationReport(
+                self.spec.logical_id,
+                request_id,
+                duration_ms,
+                self.spec.memory_mb,
+                init_duration_ms=init_duration_ms,
+                max_memory_used_mb=max_memory_used_mb,
+                status=status,
+            )
+        )
 
     def _exit_message(self) -> str:
         try:
@@ -156,6 +217,16 @@ class Worker:
         self.process.wait()
 
 
+def _wait_ended(workers: list[Worker]) -> None:
+    """Give stopping workers a moment to exit, then kill those that did not."""
+    for worker in workers:
+        try:
+            worker.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            worker.process.kill()
+            worker.process.wait()
+
+
 class FunctionPool:
     """The execution environments of one function: reused when idle, more started while all are busy."""
 
@@ -165,8 +236,13 @@ class FunctionPool:
         self.limit = limit
         self._idle: list[Worker] = []
         self._workers: set[Worker] = set()
+        # Busy environments that `recycle` retired: they end when their event does.
+        self._retired: set[Worker] = set()
         self._changed = threading.Condition()
         self._closed = False
+        self._reports: deque[InvocationReport] = deque(maxlen=REPORTS_KEPT)
+        # The function's log group: its REPORT lines (the function's own output is its worker's stdout).
+        self._log = logging.getLogger(f"local.{spec.logical_id}")
 
     @property
     def size(self) -> int:
@@ -174,13 +250,27 @@ class FunctionPool:
         with self._changed:
             return len(self._workers)
 
+    @property
+    def reports(self) -> list[InvocationReport]:
+        """The latest invocations' reports, oldest first."""
+        with self._changed:
+            return list(self._reports)
+
+    def _record(self, report: InvocationReport) -> None:
+        with self._changed:
+            self._reports.append(report)
+        self._log.info(report.line)
+
+    def _start(self) -> Worker:
+        worker = Worker(self.spec, self.environment, self._record)
+        self._workers.add(worker)
+        return worker
+
     def warm(self) -> None:
         """Start one environment ahead of the first event; its init runs while the stack starts."""
         with self._changed:
             if not self._workers and not self._closed:
-                worker = Worker(self.spec, self.environment)
-                self._workers.add(worker)
-                self._idle.append(worker)
+                self._idle.append(self._start())
 
     def acquire(self) -> Worker:
         with self._changed:
@@ -193,19 +283,22 @@ class FunctionPool:
                         return worker
                     self._workers.discard(worker)  # died while idle: callers never see it
                 if len(self._workers) < self.limit:
-                    worker = Worker(self.spec, self.environment)
-                    self._workers.add(worker)
-                    return worker
+                    return self._start()
                 self._changed.wait()
 
     def release(self, worker: Worker) -> None:
         with self._changed:
-            if worker.alive and not self._closed:
+            retired = worker in self._retired
+            self._retired.discard(worker)
+            if worker.alive and not self._closed and not retired:
                 self._idle.append(worker)
             else:
                 self._workers.discard(worker)
             self._changed.notify()
-        if not worker.alive:
+        if retired:
+            worker.stop()
+            _wait_ended([worker])
+        elif not worker.alive:
             # The environment is gone (crash, timeout); keep one ready for the next event, as Lambda would.
             self.warm()
 
@@ -215,6 +308,19 @@ class FunctionPool:
             return worker.invoke(event)
         finally:
             self.release(worker)
+
+    def recycle(self) -> None:
+        """Retire every environment, so that the next event starts a fresh one (a cold start): idle ones stop now,
+        busy ones when their event ends; none is started in their place."""
+        with self._changed:
+            idle = list(self._idle)
+            self._idle.clear()
+            self._workers.difference_update(idle)
+            self._retired.update(self._workers)
+            self._changed.notify_all()
+        for worker in idle:
+            worker.stop()
+        _wait_ended(idle)
 
     def close(self) -> None:
         """Stop every environment: idle ones end when their connection closes, busy ones are killed."""
@@ -229,12 +335,7 @@ class FunctionPool:
                 worker.stop()
             else:
                 worker.process.kill()  # its invoker sees the environment exit
-        for worker in workers:
-            try:
-                worker.process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                worker.process.kill()
-                worker.process.wait()
+        _wait_ended(workers)
 
 
 class FunctionRuntime:
@@ -266,6 +367,14 @@ class FunctionRuntime:
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         """Call the function synchronously; a failed invocation raises FunctionError."""
         return self.pools[logical_id].invoke(event)
+
+    def recycle(self, logical_id: str) -> None:
+        """Force the function's next invocation onto a fresh environment (benchmarks measure cold starts so)."""
+        self.pools[logical_id].recycle()
+
+    def reports(self, logical_id: str) -> list[InvocationReport]:
+        """The function's latest invocation reports, oldest first."""
+        return self.pools[logical_id].reports
 
     async def invoke_async(self, logical_id: str, event: dict[str, Any]) -> Any:
         loop = asyncio.get_running_loop()

@@ -2,7 +2,8 @@
 
 As the Lambda runtime does, it imports the handler module once (the init phase), then runs one event at a time
 for as long as it lives. Events and results travel as JSON over the inherited socket FD, never over stdout,
-which (with stderr) stays the function's log stream.
+which (with stderr) stays the function's log stream. It times its init phase and each invocation, and sends the
+figures with its answers: the runtime reports them as Lambda's REPORT line does.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import importlib
 import io
 import json
 import os
+import resource
 import signal
 import sys
 import time
@@ -69,6 +71,11 @@ def load_handler(module: str, handler_name: str) -> Handler:
     return getattr(importlib.import_module(module), handler_name)  # type: ignore[no-any-return]
 
 
+def max_memory_used_mb() -> int:
+    """The process's peak resident memory so far, as Lambda's "Max Memory Used" (ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
 def serve(connection: Connection, handler: Handler) -> None:
     """Answer invocations until the runtime closes the connection."""
     name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
@@ -82,15 +89,22 @@ def serve(connection: Connection, handler: Handler) -> None:
         context = LambdaContext(
             name, memory, request["timeout"], request["request_id"], region=region, account_id=request["account_id"]
         )
+        started = time.perf_counter()
         try:
-            reply: dict[str, Any] = {"result": handler(request["event"], context)}
-            payload = json.dumps(reply)
+            outcome: dict[str, Any] = {"result": handler(request["event"], context)}
         except Exception as error:
             traceback.print_exception(error)
-            payload = json.dumps({"error": error_payload(error)})
+            outcome = {"error": error_payload(error)}
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
+        figures = {"duration_ms": (time.perf_counter() - started) * 1000, "max_memory_used_mb": max_memory_used_mb()}
+        try:
+            payload = json.dumps({**outcome, **figures})
+        except (TypeError, ValueError) as error:
+            # A result that is not JSON fails the invocation (Lambda's Runtime.MarshalError), not the environment.
+            traceback.print_exception(error)
+            payload = json.dumps({"error": error_payload(error), **figures})
         connection.send_bytes(payload.encode())
 
 
@@ -104,6 +118,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     connection = Connection(int(descriptor))
     try:
+        started = time.perf_counter()
         try:
             handler = load_handler(module, handler_name)
         except Exception as error:
@@ -111,7 +126,8 @@ def main() -> None:
             traceback.print_exception(error)
             connection.send_bytes(json.dumps({"init_error": error_payload(error)}).encode())
             sys.exit(1)
-        connection.send_bytes(json.dumps({"ready": True}).encode())
+        init_duration_ms = (time.perf_counter() - started) * 1000
+        connection.send_bytes(json.dumps({"ready": True, "init_duration_ms": init_duration_ms}).encode())
         serve(connection, handler)
     except (BrokenPipeError, ConnectionResetError):
         pass  # the runtime went away (the stack stopped): so does the environment

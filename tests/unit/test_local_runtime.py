@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -212,3 +213,84 @@ def test_closing_stops_every_worker(code, run):
     assert all(worker.process.poll() is not None for worker in workers)
     with pytest.raises(FunctionError, match="stopping"):
         runtime.invoke("Fn", {})
+
+
+def test_each_invocation_is_reported_with_init_duration_on_the_first_only(code, run, caplog):
+    # Given a function whose environment has not run an event yet
+    runtime = _runtime(run, _spec(code, "Fn", "whoami"), _spec(code, "Failing", "fail"))
+
+    # When it runs two events, and another function raises
+    with caplog.at_level(logging.INFO, logger="local"):
+        runtime.invoke("Fn", {"sleep": 0.2})
+        runtime.invoke("Fn", {})
+        with pytest.raises(FunctionError):
+            runtime.invoke("Failing", {})
+
+    # Then each invocation has a report: the handler's duration, and the init phase on the first one only
+    first, second = runtime.reports("Fn")
+    assert (first.init_duration_ms or 0) > 0
+    assert second.init_duration_ms is None
+    assert first.duration_ms >= 200 > second.duration_ms
+    assert first.memory_size_mb == 256
+    assert (first.max_memory_used_mb or 0) > 0
+    (failed,) = runtime.reports("Failing")
+    assert failed.status is None  # a handler's exception is an answer, not an environment failure
+    # And each is logged as Lambda's REPORT line, in the function's own log
+    lines = [(record.name, record.getMessage()) for record in caplog.records if "REPORT" in record.getMessage()]
+    assert len(lines) == 3
+    name, line = lines[0]
+    assert name == "local.Fn"
+    assert line.startswith(f"REPORT RequestId: {first.request_id}\tDuration: ")
+    assert "\tMemory Size: 256 MB\tMax Memory Used: " in line
+    assert line.endswith(f"\tInit Duration: {first.init_duration_ms:.2f} ms")
+    assert "Init Duration" not in lines[1][1]
+
+
+def test_a_timed_out_invocation_is_reported_with_its_status(code, run):
+    runtime = _runtime(run, _spec(code, "Fn", "whoami", timeout=1))
+
+    with pytest.raises(FunctionError):
+        runtime.invoke("Fn", {"sleep": 30})
+
+    (report,) = runtime.reports("Fn")
+    assert report.status == "timeout"
+    assert report.duration_ms >= 1000
+    assert "\tStatus: timeout" in report.line
+
+
+def test_recycle_sends_the_next_event_to_a_fresh_environment(code, run):
+    # Given a function with a warm environment that has run an event
+    runtime = _runtime(run, _spec(code, "Fn", "whoami"))
+    before = runtime.invoke("Fn", {})
+    old = next(iter(runtime.pools["Fn"]._workers))
+
+    # When it is recycled
+    runtime.recycle("Fn")
+
+    # Then its environment is stopped and none is started ahead of the next event
+    assert old.process.wait(timeout=5) is not None
+    assert runtime.pools["Fn"].size == 0
+    # And the next event runs in a new environment, whose report carries its init phase
+    after = runtime.invoke("Fn", {})
+    assert after["pid"] != before["pid"]
+    assert runtime.reports("Fn")[-1].init_duration_ms is not None
+    assert runtime.pools["Fn"].size == 1
+
+
+def test_recycle_retires_a_busy_environment_when_its_event_ends(code, run):
+    # Given an environment busy with a slow event
+    runtime = _runtime(run, _spec(code, "Fn", "whoami"))
+    results: list[dict] = []
+    slow = threading.Thread(target=lambda: results.append(runtime.invoke("Fn", {"sleep": 0.5})))
+    slow.start()
+    while runtime.pools["Fn"]._idle:
+        time.sleep(0.01)
+
+    # When the function is recycled meanwhile
+    runtime.recycle("Fn")
+
+    # Then the event completes, and the next one does not reuse that environment
+    slow.join()
+    assert len(results) == 1
+    assert runtime.invoke("Fn", {})["pid"] != results[0]["pid"]
+    assert runtime.pools["Fn"].size == 1

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from parley.domain.accounts import SignIn, Tenant, Tokens, UserProfile
-from parley.domain.chatbots import Chatbot
-from parley.domain.connections import Connection
-from parley.domain.conversations import Conversation, Message, Usage
-from parley.domain.documents import Document
-from parley.domain.vectors import Hit, VectorRecord
+if TYPE_CHECKING:
+    # Annotations only: a function loads the domain models of the ports it uses, not of every port.
+    from datetime import datetime
+
+    from parley.domain.accounts import SignIn, Tenant, Tokens, UserProfile
+    from parley.domain.chatbots import Chatbot
+    from parley.domain.connections import Connection
+    from parley.domain.conversations import Conversation, Message, Usage
+    from parley.domain.documents import Document
+    from parley.domain.vectors import Hit, VectorRecord
 
 
 class IdentityProvider(Protocol):

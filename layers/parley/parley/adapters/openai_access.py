@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,8 +17,14 @@ class OpenAIAccess:
     base_url: str | None = None  # any OpenAI-compatible server
     timeout: float = 30.0
 
-    def client(self, *, max_retries: int) -> OpenAI:
-        """A new SDK client; the SDK retries 429 and 5xx up to `max_retries` times, honouring Retry-After."""
+    @cached_property
+    def _shared(self) -> OpenAI:
+        # One HTTP connection pool and TLS context for every adapter of the container: building them is a good
+        # part of a first call's cost.
         from openai import OpenAI
 
-        return OpenAI(api_key=self.api_key(), base_url=self.base_url, max_retries=max_retries, timeout=self.timeout)
+        return OpenAI(api_key=self.api_key(), base_url=self.base_url, timeout=self.timeout)
+
+    def client(self, *, max_retries: int) -> OpenAI:
+        """An SDK client; the SDK retries 429 and 5xx up to `max_retries` times, honouring Retry-After."""
+        return self._shared.with_options(max_retries=max_retries)

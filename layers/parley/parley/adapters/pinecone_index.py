@@ -12,7 +12,7 @@ from parley.domain.vectors import Hit, VectorRecord
 from parley.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from pinecone import GrpcIndex, Index
+    from pinecone import Index
 
 MAX_RECORDS = 1000
 # Pinecone caps an upsert request at 2 MB; sizes are measured as the JSON the SDK sends, with room for the envelope.
@@ -42,11 +42,12 @@ class PineconeIndex:
         self._checked = False
 
     @cached_property
-    def index(self) -> Index | GrpcIndex:
-        # The key is fetched, and the SDK imported, only by a function that reaches the index.
-        from pinecone import Pinecone
+    def index(self) -> Index:
+        # The key is fetched, and the SDK imported, only by a function that reaches the index. The data-plane client
+        # alone: a `Pinecone` client would first build a control-plane HTTP client (and TLS context) we never use.
+        from pinecone import Index
 
-        return Pinecone(api_key=self.api_key()).Index(host=self.host)
+        return Index(host=self.host, api_key=self.api_key())
 
     def _check_dimension(self) -> None:
         # Vectors of another embedder would be silently meaningless; refuse to mix them.
