@@ -150,7 +150,6 @@ class AwsProxy:
         self.upstream = urlsplit(upstream)
         self.policies = policies
         self.access = access
-        self.refusals: list[str] = []
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -232,7 +231,6 @@ class AwsProxy:
 
     def _refuse(self, service: str, code: str, message: str) -> Refusal:
         log.warning("IAM: %s", message)
-        self.refusals.append(message)
         return _error(service, 403 if service in ("s3", "execute-api") else 400, code, message)
 
     def _forward(self, handler: BaseHTTPRequestHandler, request: SignedRequest) -> None:
