@@ -139,39 +139,35 @@ def test_route_added_to_the_template_is_served(project):
     }
 
 
-BODIES_TEMPLATE = """
-AWSTemplateFormatVersion: "2010-09-09"
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Api:
-    Type: AWS::Serverless::HttpApi
-  EchoFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: echo/
-      Handler: app.handler
-      Runtime: python3.12
-      Events:
-        Echo:
-          Type: HttpApi
+BODIES_TEMPLATE = _template(
+    """
+    Echo:
+      Type: HttpApi
+      Properties:
+        ApiId: !Ref Api
+        Path: /echo
+        Method: ANY
+    """
+) + textwrap.indent(
+    textwrap.dedent(
+        """
+        WordsFunction:
+          Type: AWS::Serverless::Function
           Properties:
-            ApiId: !Ref Api
-            Path: /echo
-            Method: ANY
-  WordsFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: words/
-      Handler: app.handler
-      Runtime: python3.12
-      Events:
-        Words:
-          Type: HttpApi
-          Properties:
-            ApiId: !Ref Api
-            Path: /words
-            Method: POST
-"""
+            CodeUri: words/
+            Handler: app.handler
+            Runtime: python3.12
+            Events:
+              Words:
+                Type: HttpApi
+                Properties:
+                  ApiId: !Ref Api
+                  Path: /words
+                  Method: POST
+        """
+    ),
+    "  ",
+)
 
 
 @pytest.fixture(scope="module")
