@@ -1,0 +1,153 @@
+"""moto's DynamoDB made safe under concurrency, and its `TransactWriteItems` made to behave as AWS's.
+
+moto's DynamoDB is not thread-safe: a query iterating a table while another thread writes to it fails with
+"dictionary changed size during iteration" (an internal error AWS never returns). So every DynamoDB call is
+applied under one lock here (moto is bound to one core anyway).
+
+moto 5 backs every transaction up with a deep copy of each table it touches and, when a part fails, puts the copy
+back in place of the live table. That costs time in proportion to the whole table (tens of milliseconds per
+transaction once a chatbot's term statistics hold tens of thousands of items) and, with threads, loses writes made
+meanwhile and fails with internal errors. AWS instead isolates each transaction and cancels one that touches an
+item another transaction is still writing (`TransactionConflict`), which callers must retry.
+
+This replacement keeps moto's checks and its update code, and changes only the isolation:
+- conditions are evaluated for every part first, then the parts are applied; a failure while applying restores only
+  the items this transaction touched;
+- transactions are applied one at a time, and one that arrives while another is being applied to any of its
+  items is cancelled with `TransactionConflict`, as AWS cancels it (so retry paths run locally too).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from typing import Any
+
+from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb.exceptions import (
+    MultipleTransactionsException,
+    TooManyTransactionsException,
+    TransactionCanceledException,
+    TransactWriteSingleOpException,
+)
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.responses import DynamoHandler
+
+_dynamodb = threading.Lock()  # held while moto applies any DynamoDB call
+_registry = threading.Lock()
+_running: list[set[tuple[str, str]]] = []  # the items of the transaction being applied, if any
+
+Part = tuple[str, dict[str, Any], dict[str, Any]]  # (operation, its parameters, the item's key)
+
+
+def _parts(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[Part]:
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    parts: list[Part] = []
+    seen: set[tuple[str, str]] = set()
+    for item in transact_items:
+        if len(item) != 1:
+            raise TransactWriteSingleOpException()
+        operation, parameters = next(iter(item.items()))
+        if operation not in {"ConditionCheck", "Put", "Delete", "Update"}:
+            raise ValueError(f"Unsupported transaction operation {operation}")
+        if operation == "Put":
+            table = backend.get_table(parameters["TableName"])
+            names = [table.hash_key_attr, *([table.range_key_attr] if table.range_key_attr else [])]
+            key = {name: parameters["Item"][name] for name in names}
+        else:
+            key = parameters["Key"]
+        identity = _identity(parameters["TableName"], key)
+        if identity in seen:
+            raise MultipleTransactionsException()
+        seen.add(identity)
+        parts.append((operation, parameters, key))
+    return parts
+
+
+def _identity(table_name: str, key: dict[str, Any]) -> tuple[str, str]:
+    return table_name, json.dumps(key, sort_keys=True)
+
+
+def _check(backend: DynamoDBBackend, parts: list[Part]) -> None:
+    reasons: list[tuple[str | None, str | None, dict[str, Any] | None]] = []
+    for _, parameters, key in parts:
+        current = backend.get_item(parameters["TableName"], key)
+        condition = parameters.get("ConditionExpression")
+        holds = condition is None or get_filter_expression(
+            condition, parameters.get("ExpressionAttributeNames"), parameters.get("ExpressionAttributeValues")
+        ).expr(current)
+        if holds:
+            reasons.append((None, None, None))
+            continue
+        wanted = parameters.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+        reasons.append(
+            ("ConditionalCheckFailed", "The conditional request failed", current.to_json()["Attributes"])
+            if wanted and current
+            else ("ConditionalCheckFailed", "The conditional request failed", None)
+        )
+    if any(code is not None for code, _, _ in reasons):
+        raise TransactionCanceledException(reasons)
+
+
+def _apply(backend: DynamoDBBackend, operation: str, parameters: dict[str, Any], key: dict[str, Any]) -> None:
+    table_name = parameters["TableName"]
+    names, values = parameters.get("ExpressionAttributeNames"), parameters.get("ExpressionAttributeValues")
+    condition = parameters.get("ConditionExpression")
+    if operation == "Put":
+        backend.put_item(table_name, parameters["Item"], None, condition, names, values)
+    elif operation == "Delete":
+        backend.delete_item(table_name, key, names, values, condition)
+    elif operation == "Update":
+        backend.update_item(
+            table_name, key, parameters["UpdateExpression"], names or {}, values or {}, condition_expression=condition
+        )
+
+
+def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    parts = _parts(self, transact_items)
+    identities = {_identity(parameters["TableName"], key) for _, parameters, key in parts}
+    with _registry:
+        if _running and identities & _running[0]:
+            raise TransactionCanceledException(
+                [("TransactionConflict", "Transaction is ongoing for the item", None)] * len(parts)
+            )
+    with _dynamodb:
+        with _registry:
+            _running.append(identities)
+        try:
+            _check(self, parts)
+            before = [
+                (parameters["TableName"], key, copy.deepcopy(self.get_item(parameters["TableName"], key)))
+                for _, parameters, key in parts
+            ]
+            try:
+                for operation, parameters, key in parts:
+                    _apply(self, operation, parameters, key)
+            except Exception:
+                for table_name, key, item in before:
+                    if item is None:
+                        self.delete_item(table_name, key)
+                    else:
+                        self.put_item(table_name, item.to_json()["Attributes"])
+                raise
+        finally:
+            with _registry:
+                _running.clear()
+
+
+_call_action = DynamoHandler.call_action
+
+
+def call_action(self: DynamoHandler) -> Any:
+    if self._get_action() == "TransactWriteItems":  # takes the lock itself, once past its conflict check
+        return _call_action(self)
+    with _dynamodb:
+        return _call_action(self)
+
+
+def install() -> None:
+    """Replace moto's implementations (idempotent; affects every moto backend in this process)."""
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
