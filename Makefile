@@ -9,6 +9,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 DATASET ?= ../shared/data/scifact
 SPLIT ?= test
+# The vector index `make eval` runs against: local (the embedded index) or pinecone (the SDK against its local fake).
+STORE ?= local
 
 .PHONY: install run test lint typecheck template unit integration e2e bench eval build clean
 
@@ -51,10 +53,11 @@ bench: install
 	$(BIN)/python tests/benchmarks/cold_start.py
 	$(BIN)/python tests/benchmarks/ingest.py
 	$(BIN)/python tests/benchmarks/streaming.py
+	$(BIN)/python tests/benchmarks/search.py
 
 # Retrieval quality and speed through the running product, on any BEIR-format folder.
 eval: install
-	$(BIN)/python -m local.eval --dataset $(DATASET) --split $(SPLIT)
+	$(BIN)/python -m local.eval --dataset $(DATASET) --split $(SPLIT) --store $(STORE)
 
 # Builds the deployable artifacts; the layer is built and precompiled with python3.12, the Lambda runtime's
 # version (pyenv users: PYENV_VERSION=3.12.1 make build).

@@ -5,7 +5,10 @@ the presigned-URL path, waits until every document is indexed, runs every query 
 `POST /chatbots/{id}/search`, and prints nDCG@10, Recall@100 and MRR@10 at document level (a document ranks by
 its best chunk), ingest throughput, and search latency percentiles.
 
-    python -m local.eval --dataset ../shared/data/scifact --split test
+    python -m local.eval --dataset ../shared/data/scifact --split test [--store local|pinecone]
+
+`--store pinecone` runs the functions with the Pinecone adapter (the real SDK) against local/fakes.py's Pinecone
+instead of the local index; everything else is the same.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+from parley.domain.embeddings import MINILM_SPACE
 
 from local import beir
+from local.fakes import FakePinecone
 from local.process import start_stack
 from local.stack import ROOT
 
@@ -99,6 +104,7 @@ def main() -> None:
     parser.add_argument("--split", default="test", help="one split, or several separated by commas (one ingest)")
     parser.add_argument("--workers", type=int, default=8, help="parallel uploads")
     parser.add_argument("--limit", type=int, help="only the first N documents (a quick look at speed; scores drop)")
+    parser.add_argument("--store", choices=["local", "pinecone"], default="local", help="the vector index")
     args = parser.parse_args()
 
     splits = {split: beir.load(args.dataset, split) for split in args.split.split(",")}
@@ -106,16 +112,26 @@ def main() -> None:
     if args.limit:
         corpus = dict(list(corpus.items())[: args.limit])
     queries = ", ".join(f"{len(dataset.queries)} {split}" for split, dataset in splits.items())
-    print(f"{args.dataset.name}: {len(corpus)} documents; queries: {queries}")
+    print(f"{args.dataset.name}: {len(corpus)} documents; queries: {queries}; vector index: {args.store}")
+    function_env, env = {"POWERTOOLS_LOG_LEVEL": "WARNING"}, {}
+    pinecone = FakePinecone(dimension=MINILM_SPACE.dimension).start() if args.store == "pinecone" else None
+    if pinecone:
+        function_env |= {"PARLEY_VECTOR_INDEX": "pinecone", "PARLEY_PINECONE_INDEX_HOST": pinecone.url}
+        env["PINECONE_API_KEY"] = "pc-local-eval"
     with tempfile.TemporaryDirectory() as data_dir:
         process, url = start_stack(
-            Path(data_dir) / "stack", Path(data_dir) / "stack.log", function_env={"POWERTOOLS_LOG_LEVEL": "WARNING"}
+            Path(data_dir) / "stack", Path(data_dir) / "stack.log", env=env, function_env=function_env
         )
         try:
             run(url, corpus, splits, args.workers, args.dataset.name)
+            if pinecone:
+                requests = sum(pinecone.requests.values())
+                print(f"\nPinecone requests: {dict(pinecone.requests)} ({requests} in all)")
         finally:
             process.terminate()
             process.wait(timeout=30)
+            if pinecone:
+                pinecone.stop()
 
 
 def run(url: str, corpus: dict[str, str], splits: dict[str, beir.Dataset], workers: int, name: str) -> None:

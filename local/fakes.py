@@ -219,17 +219,25 @@ def grounded_reply(messages: list[dict[str, str]]) -> str:
     return " ".join(sentences) + " More may exist [99]."
 
 
+# A namespace as the fake searches it: ids, their dense matrix, and term -> (positions, values) of the sparse ones.
+Searchable = tuple[list[str], np.ndarray, dict[int, tuple[list[int], list[float]]]]
+
+
 class FakePinecone(FakeHttpApi):
-    """A Pinecone serverless index's data plane, with its caps of 1,000 records and 2 MB per upsert."""
+    """A Pinecone serverless dot-product index's data plane (dense and sparse values), with its caps of 1,000 records
+    and 2 MB per upsert and 1,000 non-zero sparse values per vector."""
 
     MAX_RECORDS = 1000
     MAX_BYTES = 2_000_000
+    MAX_SPARSE_VALUES = 1000
 
     def __init__(self, dimension: int) -> None:
         super().__init__()
         self.dimension = dimension
         self.namespaces: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self.upserted_records = 0
+        self._versions: Counter[str] = Counter()  # changes per namespace, to know when a search cache is stale
+        self._search_cache: dict[str, tuple[int, Searchable]] = {}
         self.routes.update(
             {
                 ("POST", "/vectors/upsert"): self._upsert,
@@ -249,9 +257,14 @@ class FakePinecone(FakeHttpApi):
         for vector in vectors:
             if len(vector["values"]) != self.dimension:
                 return 400, {"code": 3, "message": f"vector dimension {len(vector['values'])} != {self.dimension}"}
-        namespace = self.namespaces[body.get("namespace", "")]
-        for vector in vectors:
-            namespace[vector["id"]] = vector
+            refused = _sparse_refusal(vector.get("sparseValues"))
+            if refused:
+                return 400, {"code": 3, "message": refused}
+        with self._lock:
+            namespace = self.namespaces[body.get("namespace", "")]
+            for vector in vectors:
+                namespace[vector["id"]] = vector
+            self._versions[body.get("namespace", "")] += 1
         self.upserted_records += len(vectors)
         return 200, {"upsertedCount": len(vectors)}
 
@@ -275,8 +288,10 @@ class FakePinecone(FakeHttpApi):
         namespace = self.namespaces.get(body.get("namespace", ""), {})
         if len(body.get("ids", [])) > 1000:
             return 400, {"code": 3, "message": "at most 1000 ids per delete"}
-        for id_ in body.get("ids", []):
-            namespace.pop(id_, None)
+        with self._lock:
+            for id_ in body.get("ids", []):
+                namespace.pop(id_, None)
+            self._versions[body.get("namespace", "")] += 1
         return 200, {}
 
     def _stats(self, _: dict[str, Any], __: dict[str, list[str]]) -> tuple[int, Any]:
@@ -290,19 +305,74 @@ class FakePinecone(FakeHttpApi):
         }
 
     def _query(self, body: dict[str, Any], _: dict[str, list[str]]) -> tuple[int, Any]:
-        namespace = self.namespaces.get(body.get("namespace", ""), {})
+        """Exact dot-product search: dense · vector + sparse · sparseVector, as a hybrid dotproduct index scores."""
+        name = body.get("namespace", "")
+        sparse = body.get("sparseVector")
+        refused = _sparse_refusal(sparse)
+        if refused:
+            return 400, {"code": 3, "message": refused}
+        ids, dense, postings = self._searchable(name)
         wanted = body.get("filter", {})
-        query = np.asarray(body["vector"], dtype=np.float32)
-        matches: list[dict[str, Any]] = []
-        for id_, vector in namespace.items():
-            metadata = vector.get("metadata", {})
-            if all(_matches(metadata.get(key), condition) for key, condition in wanted.items()):
-                score = float(np.dot(query, np.asarray(vector["values"], dtype=np.float32)))
-                matches.append(
-                    {"id": id_, "score": score, "metadata": metadata if body.get("includeMetadata") else None}
-                )
-        matches.sort(key=lambda match: -match["score"])
-        return 200, {"matches": matches[: int(body.get("topK", 10))], "namespace": body.get("namespace", "")}
+        namespace = self.namespaces.get(name, {})
+        chosen = np.asarray(
+            [
+                id_ in namespace
+                and all(_matches(namespace[id_].get("metadata", {}).get(key), test) for key, test in wanted.items())
+                for id_ in ids
+            ],
+            dtype=bool,
+        )
+        if not chosen.any():
+            return 200, {"matches": [], "namespace": name}
+        scores = dense @ np.asarray(body["vector"], dtype=np.float32)
+        for index, weight in zip(*((sparse["indices"], sparse["values"]) if sparse else ([], [])), strict=True):
+            positions, values = postings.get(index, ([], []))
+            scores[positions] += np.float32(weight) * np.asarray(values, dtype=np.float32)
+        candidates = np.flatnonzero(chosen)
+        top = candidates[np.argsort(-scores[candidates], kind="stable")[: int(body.get("topK", 10))]]
+        matches = [
+            {
+                "id": ids[position],
+                "score": float(scores[position]),
+                "metadata": namespace[ids[position]].get("metadata", {}) if body.get("includeMetadata") else None,
+            }
+            for position in top
+        ]
+        return 200, {"matches": matches, "namespace": name}
+
+    def _searchable(self, name: str) -> Searchable:
+        """A namespace's ids, dense matrix and sparse postings, rebuilt only after it changed."""
+        with self._lock:
+            version = self._versions[name]
+            cached = self._search_cache.get(name)
+            if cached and cached[0] == version:
+                return cached[1]
+            vectors = list(self.namespaces.get(name, {}).values())
+        dense = np.asarray([vector["values"] for vector in vectors], dtype=np.float32).reshape(-1, self.dimension)
+        postings: dict[int, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
+        for position, vector in enumerate(vectors):
+            stored = vector.get("sparseValues") or {"indices": [], "values": []}
+            for index, value in zip(stored["indices"], stored["values"], strict=True):
+                postings[index][0].append(position)
+                postings[index][1].append(value)
+        searchable = ([vector["id"] for vector in vectors], dense, dict(postings))
+        with self._lock:
+            self._search_cache[name] = (version, searchable)
+        return searchable
+
+
+def _sparse_refusal(sparse: dict[str, Any] | None) -> str | None:
+    """Why Pinecone would refuse these sparse values, if it would."""
+    if not sparse:
+        return None
+    indices, values = sparse.get("indices", []), sparse.get("values", [])
+    if len(indices) != len(values):
+        return "sparse indices and values differ in length"
+    if len(indices) > FakePinecone.MAX_SPARSE_VALUES:
+        return f"sparse vector with {len(indices)} non-zero values exceeds {FakePinecone.MAX_SPARSE_VALUES}"
+    if len(set(indices)) != len(indices) or any(not 0 <= index < 2**32 for index in indices):
+        return "sparse indices must be distinct unsigned 32-bit integers"
+    return None
 
 
 def _matches(value: Any, condition: Any) -> bool:

@@ -18,6 +18,7 @@ from moto.server import ThreadedMotoServer
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
+from local import moto_transactions
 from local.aws_proxy import Access, AccessMap, AwsProxy, Refusal
 from local.event_sources import SqsPoller, sqs_sources
 from local.gateway import HttpGateway, JwtAuthorizer
@@ -56,6 +57,9 @@ LOCAL_PARAMETERS = {
 # and PARLEY_VECTOR_INDEX=pinecone with PARLEY_OPENAI_BASE_URL / PARLEY_PINECONE_INDEX_HOST at local/fakes.py.
 EMBEDDED_STAND_INS = {"PARLEY_EMBEDDER": "minilm", "PARLEY_VECTOR_INDEX": "local"}
 HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+# Every moto in this process (the stack's server, and the tests' mock_aws) isolates transactions as AWS does.
+moto_transactions.install()
 
 
 def _client_options(endpoint: str) -> dict[str, str]:
@@ -132,7 +136,7 @@ class LocalStack:
             logical_id: replace(spec, environment=self.function_environment(spec.environment))
             for logical_id, spec in functions(self.template, provisioner.resolver, self.root).items()
         }
-        self._store_openai_key(specs)
+        self._store_api_keys(specs)
         # Functions reach AWS only through the proxy, each with its own key: what its template policy does not
         # allow fails here as it would in AWS.
         self.policies = Policies(function_policies(self.template, provisioner.resolver).values())
@@ -216,12 +220,17 @@ class LocalStack:
         resource = f"{connections}/{request.method}/@connections/{connection_id}"
         return self.proxy.authorize(request, "execute-api", [Access("execute-api:ManageConnections", resource)])
 
-    def _store_openai_key(self, specs: Mapping[str, Any]) -> None:
-        """With OPENAI_API_KEY in the environment, put it where the functions look for it: Secrets Manager."""
-        key = os.environ.get("OPENAI_API_KEY")
-        names = {spec.environment.get("PARLEY_OPENAI_API_KEY_SECRET") for spec in specs.values()} - {None}
-        if key:
-            for name in names:
+    def _store_api_keys(self, specs: Mapping[str, Any]) -> None:
+        """With OPENAI_API_KEY or PINECONE_API_KEY in the environment, put it where the functions look for it:
+        Secrets Manager."""
+        for variable, setting in (
+            ("OPENAI_API_KEY", "PARLEY_OPENAI_API_KEY_SECRET"),
+            ("PINECONE_API_KEY", "PARLEY_PINECONE_API_KEY_SECRET"),
+        ):
+            key = os.environ.get(variable)
+            if not key:
+                continue
+            for name in {spec.environment.get(setting) for spec in specs.values()} - {None}:
                 self.aws_client("secretsmanager").create_secret(Name=name, SecretString=key)
 
     def aws_client(self, service: str) -> Any:

@@ -18,6 +18,7 @@ import boto3
 from moto import mock_aws
 from parley.adapters.dynamo.chatbots import DynamoChatbotStore
 from parley.adapters.dynamo.documents import DynamoDocumentStore
+from parley.adapters.dynamo.lexicon import DynamoLexicon
 from parley.adapters.dynamo.table import Table
 from parley.adapters.embedded.local_index import LocalVectorIndex
 from parley.adapters.embedded.minilm import MiniLMEmbedder
@@ -55,12 +56,13 @@ def _index(embedder: Embedder, index: VectorIndex, filename: str, content_type: 
     table, blobs = _aws()
     chatbots, documents = DynamoChatbotStore(table), DynamoDocumentStore(table)
     chatbot = ChatbotService(chatbots).create(TENANT, ChatbotCreate(name="Bench"))
-    service = DocumentService(documents, chatbots, blobs, index, max_bytes=50_000_000)
+    lexicon = DynamoLexicon(table)
+    service = DocumentService(documents, chatbots, blobs, index, lexicon, max_bytes=50_000_000)
     document, _ = service.create(
         TENANT, chatbot.id, DocumentCreate(filename=filename, content_type=content_type, size_bytes=len(data))
     )
     etag = blobs.client.put_object(Bucket=blobs.bucket, Key=document.object_key, Body=data)["ETag"].strip('"')
-    indexer = DocumentIndexer(documents, chatbots, blobs, embedder, index, max_bytes=50_000_000)
+    indexer = DocumentIndexer(documents, chatbots, blobs, embedder, index, lexicon=lexicon, max_bytes=50_000_000)
     started = time.perf_counter()
     outcome = indexer.index_object(ObjectCreated(document.object_key, len(data), etag, "1"))
     elapsed = time.perf_counter() - started

@@ -1,85 +1,149 @@
-"""Choose the hybrid fusion on a training split (default: SciFact train), with the same chunking, embedder and
-local index as the product. Prints nDCG@10 / Recall@100 / MRR@10 per fusion; never look at test to choose.
+"""Choose retrieval's parameters on a training split (default: SciFact train) through the product's own path:
+its chunking, MiniLM, the sparse vectors of parley.lexical, the local index and the Retriever. Prints nDCG@10 /
+Recall@100 / MRR@10 for each setting; never look at test to choose.
 
-    python tests/benchmarks/tune_fusion.py [--dataset ../shared/data/scifact] [--split train]
+    python tests/benchmarks/tune_fusion.py [--dataset ../shared/data/scifact] [--split train] [--grid]
+
+Dense vectors are embedded once and cached under .tuning/. Without --grid only the dense weight is varied, with
+the BM25 constants of parley.lexical; with --grid every (K1, B, REFERENCE_LENGTH) of GRID is tried too (the
+sparse vectors are rebuilt for each).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+from parley import lexical
 from parley.adapters.embedded.local_index import LocalVectorIndex
 from parley.adapters.embedded.minilm import MiniLMEmbedder
 from parley.domain.vectors import ChunkMetadata, VectorRecord
 from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import extract
-from parley.retrieval import Fusion, fuse
+from parley.lexical import Contribution, Statistics, chunk_terms
+from parley.retrieval import Retriever
 
 from local import beir
 from local.stack import ROOT
 
-CHATBOT = "tuning"
-FUSIONS = [
-    Fusion("dense"),
-    Fusion("lexical"),
-    Fusion("rrf", rrf_k=60),
-    *(Fusion("minmax", dense_weight=weight) for weight in (0.3, 0.4, 0.5, 0.6, 0.7)),
-]
+TENANT, CHATBOT = "tuning", "tuning"
+WEIGHTS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0)
+GRID = list(itertools.product((0.9, 1.2, 1.5), (0.5, 0.75), (80, 120, 200)))
 
 
-def build_index(dataset: beir.Dataset, folder: Path, embedder: MiniLMEmbedder) -> LocalVectorIndex:
-    """Index the corpus once; the index persists, so later runs reuse it."""
-    index = LocalVectorIndex(folder, embedder.model, embedder.dimension)
-    if index.ids("corpus", ""):
-        return index
-    started, batch = time.perf_counter(), []
-    for document_id, text in dataset.corpus.items():
-        for chunk in chunk_blocks(extract(text.encode(), "text"), ChunkPlan()):
-            metadata = ChunkMetadata(
-                chatbot_id=CHATBOT,
-                document_id=document_id,
-                filename=f"{document_id}.txt",
-                chunk_no=chunk.no,
-                text=chunk.text,
-            )
-            batch.append((f"{document_id}#{chunk.no}", chunk.text, metadata))
-    for start in range(0, len(batch), 256):
-        window = batch[start : start + 256]
-        vectors = embedder.embed_documents([text for _, text, _ in window])
-        index.upsert(
-            "corpus", [VectorRecord(id=i, values=v, metadata=m) for (i, _, m), v in zip(window, vectors, strict=True)]
+class CorpusLexicon:
+    """The statistics of the whole corpus, as the table would hold them once every document is indexed."""
+
+    def __init__(self, contribution: Contribution) -> None:
+        self.contribution = contribution
+
+    def statistics(self, tenant_id: str, chatbot_id: str, term_ids: Sequence[int]) -> Statistics:
+        frequencies = self.contribution.frequencies
+        return Statistics(
+            self.contribution.chunks, {term: frequencies[term] for term in term_ids if term in frequencies}
         )
-    print(f"indexed {len(batch)} chunks of {len(dataset.corpus)} documents in {time.perf_counter() - started:.0f} s")
-    return index
+
+
+class CachedQueries:
+    """The embedder's query vectors, computed once for every setting."""
+
+    def __init__(self, embedder: MiniLMEmbedder, queries: Sequence[str]) -> None:
+        self.vectors = dict(zip(queries, embedder.embed_documents(list(queries)), strict=True))
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.vectors[text]
+
+
+def chunks_of(dataset: beir.Dataset) -> list[tuple[str, int, str]]:
+    return [
+        (document_id, chunk.no, chunk.text)
+        for document_id, text in dataset.corpus.items()
+        for chunk in chunk_blocks(extract(text.encode(), "text"), ChunkPlan())
+    ]
+
+
+def dense_vectors(chunks: Sequence[tuple[str, int, str]], embedder: MiniLMEmbedder, cache: Path) -> np.ndarray:
+    if cache.exists():
+        vectors = np.load(cache)
+        if len(vectors) == len(chunks):
+            return vectors
+    started = time.perf_counter()
+    texts = [text for _, _, text in chunks]
+    vectors = np.asarray(
+        [
+            vector
+            for start in range(0, len(texts), 64)
+            for vector in embedder.embed_documents(texts[start : start + 64])
+        ],
+        dtype=np.float32,
+    )
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.save(cache, vectors)
+    print(f"embedded {len(chunks)} chunks in {time.perf_counter() - started:.0f} s")
+    return vectors
+
+
+def evaluate(
+    dataset: beir.Dataset, chunks: Sequence[tuple[str, int, str]], vectors: np.ndarray, queries: CachedQueries
+) -> dict[float, dict[str, float]]:
+    """Index the chunks with the current BM25 constants; score every dense weight."""
+    lexical_terms = [chunk_terms(text) for _, _, text in chunks]
+    with tempfile.TemporaryDirectory() as folder:
+        index = LocalVectorIndex(Path(folder), "minilm", vectors.shape[1])
+        records = [
+            VectorRecord(
+                id=f"{document_id}#{no}",
+                values=vector.tolist(),
+                sparse=terms.vector(),
+                metadata=ChunkMetadata(
+                    chatbot_id=CHATBOT, document_id=document_id, filename=f"{document_id}.txt", chunk_no=no, text=text
+                ),
+            )
+            for (document_id, no, text), vector, terms in zip(chunks, vectors, lexical_terms, strict=True)
+        ]
+        for start in range(0, len(records), 1000):
+            index.upsert(TENANT, records[start : start + 1000])
+        lexicon = CorpusLexicon(Contribution.of(lexical_terms))
+        results = {}
+        for weight in WEIGHTS:
+            retriever = Retriever(queries, index, lexicon, dense_weight=weight)  # type: ignore[arg-type]
+            rankings = {
+                query_id: beir.documents_ranking(
+                    [passage.document_id for passage in retriever.search(TENANT, CHATBOT, text, 100)]
+                )
+                for query_id, text in dataset.queries.items()
+            }
+            results[weight] = beir.scores(rankings, dataset.qrels)
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dataset", type=Path, default=ROOT.parent / "shared" / "data" / "scifact")
     parser.add_argument("--split", default="train")
+    parser.add_argument("--grid", action="store_true", help="also try every BM25 setting of GRID")
     args = parser.parse_args()
 
     dataset = beir.load(args.dataset, args.split)
     embedder = MiniLMEmbedder()
-    index = build_index(dataset, ROOT / ".tuning" / args.dataset.name, embedder)
-    candidates = {}
-    for query_id, text in dataset.queries.items():
-        dense = index.dense("corpus", embedder.embed_query(text), 100, CHATBOT)
-        lexical = index.lexical("corpus", text, 100, CHATBOT)
-        candidates[query_id] = (dense, lexical)
-    print(f"{args.dataset.name} {args.split}: {len(dataset.queries)} queries")
-    print(f"{'fusion':<24}{'nDCG@10':>9}{'Recall@100':>12}{'MRR@10':>9}")
-    for fusion in FUSIONS:
-        rankings = {
-            query_id: beir.documents_ranking([id_.split("#")[0] for id_, _ in fuse(dense, lexical, fusion)])
-            for query_id, (dense, lexical) in candidates.items()
-        }
-        result = beir.scores(rankings, dataset.qrels)
-        name = fusion.method + (f" w={fusion.dense_weight}" if fusion.method == "minmax" else "")
-        name += f" k={fusion.rrf_k}" if fusion.method == "rrf" else ""
-        print(f"{name:<24}{result['nDCG@10']:>9.3f}{result['Recall@100']:>12.3f}{result['MRR@10']:>9.3f}")
+    chunks = chunks_of(dataset)
+    vectors = dense_vectors(chunks, embedder, ROOT / ".tuning" / args.dataset.name / "chunks.npy")
+    queries = CachedQueries(embedder, list(dataset.queries.values()))
+    settings = GRID if args.grid else [(lexical.K1, lexical.B, lexical.REFERENCE_LENGTH)]
+    print(f"{args.dataset.name} {args.split}: {len(dataset.queries)} queries, {len(chunks)} chunks")
+    print(f"{'K1':>5}{'B':>6}{'length':>8}{'dense weight':>14}{'nDCG@10':>9}{'Recall@100':>12}{'MRR@10':>9}")
+    for k1, b, length in settings:
+        lexical.K1, lexical.B, lexical.REFERENCE_LENGTH = k1, b, length
+        for weight, result in evaluate(dataset, chunks, vectors, queries).items():
+            print(
+                f"{k1:>5}{b:>6}{length:>8}{weight:>14}"
+                f"{result['nDCG@10']:>9.3f}{result['Recall@100']:>12.3f}{result['MRR@10']:>9.3f}"
+            )
 
 
 if __name__ == "__main__":

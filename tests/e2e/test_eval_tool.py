@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 from local import beir
 from local.eval import run
+from local.stack import ROOT
 
 DOCUMENTS = {
     "doc/a": ("Llama husbandry", "Llamas hum when calm and eat hay."),
@@ -15,25 +19,54 @@ DOCUMENTS = {
 QUERIES = {"q1": "what do llamas eat", "q2": "tea steeping temperature", "q3": "how basalt forms"}
 
 
-def test_eval_reports_metrics_on_a_tiny_beir_folder(base_url, tmp_path, capsys):
-    # Given a BEIR folder: corpus, queries and test judgements (with a header line)
-    with (tmp_path / "corpus.jsonl").open("w") as corpus:
+def tiny_beir_folder(folder: Path) -> Path:
+    """A BEIR folder: corpus, queries and test judgements (with a header line)."""
+    with (folder / "corpus.jsonl").open("w") as corpus:
         for id_, (title, text) in DOCUMENTS.items():
             corpus.write(json.dumps({"_id": id_, "title": title, "text": text}) + "\n")
-    with (tmp_path / "queries.jsonl").open("w") as queries:
+    with (folder / "queries.jsonl").open("w") as queries:
         for id_, text in QUERIES.items():
             queries.write(json.dumps({"_id": id_, "text": text}) + "\n")
-    (tmp_path / "qrels").mkdir()
-    (tmp_path / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\tdoc/a\t1\nq2\tdoc-b\t1\nq3\tc:3\t1\n")
-    dataset = beir.load(tmp_path, "test")
+    (folder / "qrels").mkdir()
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\tdoc/a\t1\nq2\tdoc-b\t1\nq3\tc:3\t1\n")
+    return folder
 
-    # When it is evaluated through the running stack
-    run(base_url, dataset.corpus, {"test": dataset}, workers=2, name="tiny")
 
-    # Then every query finds its document first
-    printed = capsys.readouterr().out
+def assert_every_query_finds_its_document_first(printed: str) -> None:
     row = next(line for line in printed.splitlines() if line.startswith("test "))
     queries, ndcg, recall, mrr = row.split()[1:5]
     assert (queries, ndcg, recall, mrr) == ("3", "1.000", "1.000", "1.000")
     assert "3 documents" in printed
     assert "0 failed" in printed
+
+
+def test_eval_reports_metrics_on_a_tiny_beir_folder(base_url, tmp_path, capsys):
+    dataset = beir.load(tiny_beir_folder(tmp_path), "test")
+
+    # When it is evaluated through the running stack
+    run(base_url, dataset.corpus, {"test": dataset}, workers=2, name="tiny")
+
+    # Then every query finds its document first
+    assert_every_query_finds_its_document_first(capsys.readouterr().out)
+
+
+def test_eval_through_pinecone_runs_the_sdk_against_the_fake_and_ranks_alike(tmp_path):
+    # Given the same folder
+    folder = tiny_beir_folder(tmp_path)
+
+    # When `make eval STORE=pinecone` evaluates it (its own stack, the functions on the Pinecone adapter)
+    finished = subprocess.run(
+        [sys.executable, "-m", "local.eval", "--dataset", str(folder), "--split", "test", "--store", "pinecone"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    # Then the figures are the local index's, and the searches went to Pinecone: one query request each
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert_every_query_finds_its_document_first(finished.stdout)
+    assert "vector index: pinecone" in finished.stdout
+    requests = finished.stdout.split("Pinecone requests: ", 1)[1]
+    assert "'/query': 4" in requests  # the warm-up search and the three questions

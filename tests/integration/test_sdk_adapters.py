@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from parley.adapters.embedded.local_index import LocalVectorIndex
 from parley.adapters.openai_access import OpenAIAccess
 from parley.adapters.openai_embedder import OpenAIEmbedder
 from parley.adapters.pinecone_index import PineconeIndex
-from parley.domain.vectors import ChunkMetadata, VectorRecord
+from parley.domain.vectors import ChunkMetadata, HybridQuery, SparseVector, VectorRecord
 from parley.errors import ConfigurationError, UpstreamUnavailable
+from parley.lexical import Contribution, chunk_terms, query_term_ids, query_vector
 
 from local.fakes import FakeOpenAI, FakePinecone
 from local.samples import prose
@@ -66,6 +68,7 @@ def _records(vectors: list[list[float]]) -> list[VectorRecord]:
         VectorRecord(
             id=f"doc#{n}",
             values=values,
+            sparse=chunk_terms(TEXTS[n]).vector(),
             metadata=ChunkMetadata(chatbot_id="bot", document_id="doc", filename="f.txt", chunk_no=n, text=TEXTS[n]),
         )
         for n, values in enumerate(vectors)
@@ -96,3 +99,43 @@ def test_an_index_of_another_dimension_is_refused(openai_fake):
             index.upsert("tenant-a", _records(embedder(openai_fake).embed_documents(TEXTS[:1])))
     finally:
         fake.stop()
+
+
+def test_pinecone_and_the_local_index_rank_alike(openai_fake, pinecone_fake, tmp_path):
+    # Given the same records, dense and sparse, in Pinecone (through its SDK) and in the local index
+    records = _records(embedder(openai_fake).embed_documents(TEXTS[:300]))
+    pinecone = PineconeIndex(lambda: "pc-test", pinecone_fake.url, dimension=512)
+    local = LocalVectorIndex(tmp_path, "fake", 512)
+    pinecone.upsert("tenant-a", records)
+    local.upsert("tenant-a", records)
+    statistics = Contribution.of([chunk_terms(text) for text in TEXTS[:300]])
+
+    for question in (TEXTS[7][:80], "llama fleece", TEXTS[123][40:200]):
+        # When one hybrid query is asked of both
+        sparse = query_vector(query_term_ids(question), statistics_of(statistics, question))
+        query = HybridQuery([0.6 * value for value in embedder(openai_fake).embed_query(question)], sparse.scaled(0.4))
+        from_pinecone = pinecone.search("tenant-a", query, 10, "bot")
+        from_local = local.search("tenant-a", query, 10, "bot")
+
+        # Then both return the same scores, each chunk scored alike (chunks tied within float error may swap)
+        assert [hit.score for hit in from_pinecone] == pytest.approx([hit.score for hit in from_local], abs=1e-4)
+        local_scores = {hit.id: hit.score for hit in from_local}
+        shared = [hit for hit in from_pinecone if hit.id in local_scores]
+        assert [hit.score for hit in shared] == pytest.approx([local_scores[hit.id] for hit in shared], abs=1e-4)
+    assert pinecone_fake.requests["/query"] == 3  # one request per question
+
+
+def statistics_of(contribution: Contribution, question: str):
+    from parley.lexical import Statistics
+
+    terms = query_term_ids(question)
+    return Statistics(contribution.chunks, {term: contribution.frequencies.get(term, 0) for term in terms})
+
+
+def test_sparse_vectors_over_pinecones_limit_are_refused_as_pinecone_refuses_them(pinecone_fake):
+    index = PineconeIndex(lambda: "pc-test", pinecone_fake.url, dimension=512)
+    record = _records([[0.1] * 512])[0]
+    too_many = SparseVector(list(range(1001)), [1.0] * 1001)
+
+    with pytest.raises(Exception, match="1000"):
+        index.upsert("tenant-a", [record.model_copy(update={"sparse": too_many})])

@@ -14,6 +14,7 @@ from parley.domain.common import timestamp
 from parley.domain.documents import Document
 from parley.domain.vectors import VectorRecord
 from parley.errors import EmailTaken, InvalidCredentials, ObjectChanged, Unauthorized
+from parley.lexical import Contribution, Statistics
 
 from local.fakes import fake_embedding
 
@@ -203,6 +204,31 @@ class InMemoryVectorIndex:
     def delete(self, namespace, ids):
         for id_ in ids:
             self.namespaces.get(namespace, {}).pop(id_, None)
+
+
+class InMemoryLexicon:
+    """Each document's contribution, summed per chatbot when asked."""
+
+    def __init__(self) -> None:
+        self.shares: dict[tuple[str, str, str], Contribution] = {}
+
+    def record(self, tenant_id, chatbot_id, document_id, contribution):
+        self.shares[(tenant_id, chatbot_id, document_id)] = contribution
+
+    def forget(self, tenant_id, chatbot_id, document_id):
+        self.shares.pop((tenant_id, chatbot_id, document_id), None)
+
+    def statistics(self, tenant_id, chatbot_id, term_ids):
+        mine = [
+            share for (tenant, chatbot, _), share in self.shares.items() if (tenant, chatbot) == (tenant_id, chatbot_id)
+        ]
+        counts = {term: sum(share.frequencies.get(term, 0) for share in mine) for term in term_ids}
+        return Statistics(sum(share.chunks for share in mine), {term: count for term, count in counts.items() if count})
+
+
+@pytest.fixture
+def lexicon() -> InMemoryLexicon:
+    return InMemoryLexicon()
 
 
 @pytest.fixture

@@ -7,10 +7,9 @@ import random
 import pytest
 from parley.answers.citations import RenumberedStream, references, resolve
 from parley.answers.extractive import NOT_FOUND, extractive_answer
-from parley.domain.vectors import Hit
 from parley.privacy import redact
 from parley.resilience import CircuitBreaker, CircuitOpen
-from parley.retrieval import Fusion, Passage, fuse
+from parley.retrieval import Passage
 
 
 def passage(n: int, text: str) -> Passage:
@@ -37,27 +36,6 @@ def test_card_numbers_failing_luhn_are_not_called_cards():
 
     assert "card" not in kinds
     assert "[card]" not in redacted
-
-
-def hits(*pairs: tuple[str, float]) -> list[Hit]:
-    return [Hit(id_, score, {}) for id_, score in pairs]
-
-
-def test_minmax_fusion_weights_normalized_scores():
-    dense = hits(("a", 0.9), ("b", 0.5), ("c", 0.1))
-    lexical = hits(("c", 12.0), ("a", 2.0))
-
-    fused = dict(fuse(dense, lexical, Fusion("minmax", dense_weight=0.4)))
-
-    assert fused["a"] == pytest.approx(0.4 * 1.0 + 0.6 * 0.0)
-    assert fused["c"] == pytest.approx(0.4 * 0.0 + 0.6 * 1.0)
-    assert fused["b"] == pytest.approx(0.4 * 0.5)
-
-
-def test_rrf_rewards_agreement():
-    fused = fuse(hits(("a", 1), ("b", 0.5)), hits(("b", 3), ("c", 1)), Fusion("rrf", rrf_k=60))
-
-    assert [id_ for id_, _ in fused] == ["b", "a", "c"]
 
 
 def test_citations_are_renumbered_in_order_of_use_and_unknown_ones_dropped():

@@ -6,6 +6,7 @@ from parley.domain.documents import DocumentCreate
 from parley.ingest.abandoned import AbandonedUploads
 from parley.ingest.indexer import DocumentIndexer
 from parley.ingest.uploads import ObjectCreated
+from parley.lexical import Contribution, chunk_terms
 from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
 
@@ -13,15 +14,17 @@ from local.samples import pdf, prose
 
 
 @pytest.fixture
-def world(chatbot_store, document_store, blobs, embedder, vector_index):
+def world(chatbot_store, document_store, blobs, embedder, vector_index, lexicon):
     """A tenant with a chatbot, the document service to upload with and the indexer that ingests."""
 
     class World:
         chatbot = ChatbotService(chatbot_store).create(
             "a" * 32, ChatbotCreate(name="Bot", chunk_size=100, chunk_overlap=20)
         )
-        documents = DocumentService(document_store, chatbot_store, blobs, vector_index, max_bytes=1_000_000)
-        indexer = DocumentIndexer(document_store, chatbot_store, blobs, embedder, vector_index, max_bytes=1_000_000)
+        documents = DocumentService(document_store, chatbot_store, blobs, vector_index, lexicon, max_bytes=1_000_000)
+        indexer = DocumentIndexer(
+            document_store, chatbot_store, blobs, embedder, vector_index, lexicon=lexicon, max_bytes=1_000_000
+        )
 
         def upload(
             self, filename: str, content_type: str, data: bytes, sequencer: str = "1"
@@ -40,6 +43,10 @@ def world(chatbot_store, document_store, blobs, embedder, vector_index):
         def vectors(self, document_id: str):
             return sorted(vector_index.ids(self.chatbot.tenant_id, f"{document_id}#"))
 
+        def share(self, document_id: str):
+            """The document's contribution to its chatbot's lexical statistics."""
+            return lexicon.shares.get((self.chatbot.tenant_id, self.chatbot.id, document_id))
+
     return World()
 
 
@@ -55,6 +62,8 @@ def test_pdf_is_indexed_with_page_numbers(world, vector_index):
     records = vector_index.namespaces[world.chatbot.tenant_id]
     assert [records[id_].metadata.page for id_ in world.vectors(document_id)] == [1, 2]
     assert records[f"{document_id}#0"].metadata.chatbot_id == world.chatbot.id
+    assert records[f"{document_id}#0"].sparse == chunk_terms("Llamas hum.").vector()
+    assert world.share(document_id) == Contribution.of([chunk_terms("Llamas hum."), chunk_terms("Alpacas spit.")])
 
 
 def test_same_event_twice_indexes_once(world, embedder):
@@ -81,6 +90,7 @@ def test_reupload_replaces_old_vectors(world, blobs):
     assert many > 1
     assert world.vectors(document_id) == [f"{document_id}#0"]
     assert world.document(document_id).chunk_count == 1
+    assert world.share(document_id) == Contribution.of([chunk_terms("Just one line now.")])
 
 
 def test_corrupt_file_fails_with_a_reason_and_no_retry(world):
@@ -92,6 +102,7 @@ def test_corrupt_file_fails_with_a_reason_and_no_retry(world):
     assert world.document(document_id).status == "failed"
     assert "damaged" in world.document(document_id).error
     assert world.vectors(document_id) == []
+    assert world.share(document_id) is None
 
 
 def test_file_grown_over_the_limit_fails(world, blobs):
@@ -132,6 +143,7 @@ def test_document_deleted_while_indexing_ends_without_vectors(world, document_st
 
     assert outcome.status == "skipped"
     assert world.vectors(document_id) == []
+    assert world.share(document_id) is None
 
 
 def test_unknown_keys_are_dropped(world):
@@ -147,6 +159,7 @@ def test_delete_removes_file_and_vectors(world, blobs):
     world.documents.delete(world.chatbot.tenant_id, world.chatbot.id, document_id)
 
     assert world.vectors(document_id) == []
+    assert world.share(document_id) is None
     assert event.key not in blobs.objects
 
 

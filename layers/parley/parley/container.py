@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         DocumentStore,
         Embedder,
         LanguageModel,
+        LexiconStore,
         VectorIndex,
     )
     from parley.retrieval import Retriever
@@ -140,7 +141,13 @@ class Container:
     def retriever(self) -> Retriever:
         from parley.retrieval import Retriever
 
-        return Retriever(self.embedder, self.vector_index)
+        return Retriever(self.embedder, self.vector_index, self.lexicon)
+
+    @cached_property
+    def lexicon(self) -> LexiconStore:
+        from parley.adapters.dynamo.lexicon import DynamoLexicon
+
+        return DynamoLexicon(self.table)
 
     @cached_property
     def connections(self) -> Connections:
@@ -174,6 +181,7 @@ class Container:
             self.chatbot_store,
             self.blobs,
             self.vector_index,
+            self.lexicon,
             max_bytes=self.settings.max_upload_bytes,
             upload_ttl=self.settings.upload_url_ttl,
         )
@@ -219,6 +227,7 @@ class Container:
             self.blobs,
             self.embedder,
             self.vector_index,
+            lexicon=self.lexicon,
             max_bytes=self.settings.max_upload_bytes,
         )
 

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from parley.domain.connections import Connection
     from parley.domain.conversations import Conversation, Message, Usage
     from parley.domain.documents import Document
-    from parley.domain.vectors import Hit, VectorRecord
+    from parley.domain.vectors import Hit, HybridQuery, VectorRecord
+    from parley.lexical import Contribution, Statistics
 
 
 class IdentityProvider(Protocol):
@@ -129,11 +130,21 @@ class VectorIndex(Protocol):
 
     def delete(self, namespace: str, ids: Sequence[str]) -> None: ...
 
-    def dense(self, namespace: str, vector: Sequence[float], top_k: int, chatbot_id: str) -> list[Hit]:
-        """Nearest chunks of one chatbot by cosine similarity."""
+    def search(self, namespace: str, query: HybridQuery, top_k: int, chatbot_id: str) -> list[Hit]:
+        """Best chunks of one chatbot by dense · query.dense + sparse · query.sparse, best first."""
 
-    def lexical(self, namespace: str, text: str, top_k: int, chatbot_id: str) -> list[Hit]:
-        """Best chunks of one chatbot by BM25; an index without a lexical side returns none."""
+
+class LexiconStore(Protocol):
+    """Each chatbot's lexical statistics (chunk count, document frequency of each term), shared by every function:
+    ingest records a document's contribution, deletes forget it, questions read the terms they hold."""
+
+    def record(self, tenant_id: str, chatbot_id: str, document_id: str, contribution: Contribution) -> None:
+        """Make `contribution` the document's share (replacing an earlier one); repeating it changes nothing."""
+
+    def forget(self, tenant_id: str, chatbot_id: str, document_id: str) -> None:
+        """Remove the document's share, if any; repeating it changes nothing."""
+
+    def statistics(self, tenant_id: str, chatbot_id: str, term_ids: Sequence[int]) -> Statistics: ...
 
 
 class RateLimiter(Protocol):

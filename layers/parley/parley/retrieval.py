@@ -1,24 +1,16 @@
-"""Hybrid retrieval: dense and lexical candidates of one chatbot, fused into one ranking of passages."""
+"""Hybrid retrieval: one chatbot's passages ranked by a weighted sum of dense similarity and lexical coverage."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-from parley.domain.vectors import Hit
-from parley.ports import Embedder, VectorIndex
+from parley.domain.vectors import HybridQuery
+from parley.lexical import query_term_ids, query_vector
+from parley.ports import Embedder, LexiconStore, VectorIndex
 
-
-@dataclass(frozen=True)
-class Fusion:
-    """How the two rankings combine. The default won on SciFact *train* (tests/benchmarks/tune_fusion.py, MiniLM +
-    BM25 with stemming): min-max normalised sum with dense weight 0.4 scored nDCG@10 0.731, against 0.729 at 0.5,
-    0.709 for reciprocal rank fusion, 0.692 for BM25 and 0.663 for dense alone."""
-
-    method: Literal["minmax", "rrf", "dense", "lexical"] = "minmax"
-    dense_weight: float = 0.4
-    rrf_k: int = 60
+# The dense side's share of a score; the lexical side has the rest. Chosen on SciFact train
+# (tests/benchmarks/tune_fusion.py).
+DENSE_WEIGHT = 0.6
 
 
 @dataclass(frozen=True)
@@ -32,52 +24,28 @@ class Passage:
     heading: str | None = None
 
 
-def _normalized(hits: Sequence[Hit]) -> dict[str, float]:
-    if not hits:
-        return {}
-    scores = [hit.score for hit in hits]
-    low, high = min(scores), max(scores)
-    span = high - low
-    return {hit.id: (hit.score - low) / span if span > 0 else 1.0 for hit in hits}
-
-
-def fuse(dense: Sequence[Hit], lexical: Sequence[Hit], fusion: Fusion) -> list[tuple[str, float]]:
-    """Chunk ids with fused scores, best first."""
-    scores: dict[str, float] = {}
-    if fusion.method == "dense":
-        scores = {hit.id: hit.score for hit in dense}
-    elif fusion.method == "lexical":
-        scores = {hit.id: hit.score for hit in lexical}
-    elif fusion.method == "rrf":
-        for ranking in (dense, lexical):
-            for rank, hit in enumerate(ranking, start=1):
-                scores[hit.id] = scores.get(hit.id, 0.0) + 1.0 / (fusion.rrf_k + rank)
-    else:
-        weight = fusion.dense_weight
-        dense_scores, lexical_scores = _normalized(dense), _normalized(lexical)
-        for id_ in dense_scores.keys() | lexical_scores.keys():
-            scores[id_] = weight * dense_scores.get(id_, 0.0) + (1 - weight) * lexical_scores.get(id_, 0.0)
-    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-
-
 class Retriever:
-    def __init__(self, embedder: Embedder, index: VectorIndex, fusion: Fusion = Fusion(), candidates: int = 100):
+    """One chatbot's chunks ranked by DENSE_WEIGHT * cosine similarity + (1 - DENSE_WEIGHT) * lexical coverage
+    (parley.lexical), in one request to the index. Both parts are absolute (cosine in [-1, 1], coverage about 1
+    for a chunk holding every query term), so one score threshold means the same for every question."""
+
+    def __init__(
+        self, embedder: Embedder, index: VectorIndex, lexicon: LexiconStore, dense_weight: float = DENSE_WEIGHT
+    ) -> None:
         self.embedder = embedder
         self.index = index
-        self.fusion = fusion
-        # Each side contributes this many candidates before fusion, whatever the final top_k.
-        self.candidates = candidates
+        self.lexicon = lexicon
+        self.dense_weight = dense_weight
+
+    def query(self, tenant_id: str, chatbot_id: str, text: str) -> HybridQuery:
+        dense = [self.dense_weight * value for value in self.embedder.embed_query(text)]
+        term_ids = query_term_ids(text)
+        sparse = query_vector(term_ids, self.lexicon.statistics(tenant_id, chatbot_id, term_ids)) if term_ids else None
+        return HybridQuery(dense, sparse.scaled(1 - self.dense_weight) if sparse else None)
 
     def search(self, tenant_id: str, chatbot_id: str, query: str, top_k: int) -> list[Passage]:
-        depth = max(top_k, self.candidates)
-        dense = (
-            self.index.dense(tenant_id, self.embedder.embed_query(query), depth, chatbot_id)
-            if self.fusion.method != "lexical"
-            else []
-        )
-        lexical = self.index.lexical(tenant_id, query, depth, chatbot_id) if self.fusion.method != "dense" else []
-        metadata = {hit.id: hit.metadata for hit in [*dense, *lexical]}
-        return [_passage(id_, score, metadata[id_]) for id_, score in fuse(dense, lexical, self.fusion)[:top_k]]
+        hits = self.index.search(tenant_id, self.query(tenant_id, chatbot_id, query), top_k, chatbot_id)
+        return [_passage(hit.id, hit.score, hit.metadata) for hit in hits]
 
 
 def _passage(chunk_id: str, score: float, metadata: dict[str, object]) -> Passage:

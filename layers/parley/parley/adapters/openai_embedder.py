@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import array
 import base64
+import math
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -29,12 +30,16 @@ def request_batches(texts: Sequence[str]) -> Iterator[list[int]]:
 
 
 def decoded(embedding: object) -> list[float]:
-    """An embedding as the API sends it when asked for base64 (little-endian float32), as floats. Decoded here, the
-    SDK does not load numpy for it (a third of a second at cold start); a server that ignores the format and sends
-    floats is understood too."""
+    """An embedding as the API sends it when asked for base64 (little-endian float32), as floats of unit length
+    (retrieval scores dense similarity as a dot product, which is the cosine only for unit vectors). Decoded here,
+    the SDK does not load numpy for it (a third of a second at cold start); a server that ignores the format and
+    sends floats is understood too."""
     if isinstance(embedding, list):
-        return [float(value) for value in embedding]
-    return array.array("f", base64.b64decode(str(embedding))).tolist()
+        values = [float(value) for value in embedding]
+    else:
+        values = array.array("f", base64.b64decode(str(embedding))).tolist()
+    norm = math.sqrt(sum(value * value for value in values))
+    return [value / norm for value in values] if norm else values
 
 
 class OpenAIEmbedder:

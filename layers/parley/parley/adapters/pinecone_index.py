@@ -1,4 +1,5 @@
-"""Pinecone serverless: one namespace per tenant; upserts batched under its record-count and request-size caps."""
+"""Pinecone serverless: one dot-product index holding dense and sparse values, one namespace per tenant; upserts
+batched under its record-count and request-size caps."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from parley.domain.common import batched, batched_by_cost
-from parley.domain.vectors import Hit, VectorRecord
+from parley.domain.vectors import Hit, HybridQuery, VectorRecord
 from parley.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -21,7 +22,10 @@ DELETE_BATCH = 1000
 
 
 def _payload(record: VectorRecord) -> dict[str, Any]:
-    return {"id": record.id, "values": record.values, "metadata": record.metadata.stored()}
+    payload = {"id": record.id, "values": record.values, "metadata": record.metadata.stored()}
+    if record.sparse and record.sparse.indices:
+        payload["sparse_values"] = {"indices": record.sparse.indices, "values": record.sparse.values}
+    return payload
 
 
 def upsert_batches(records: Sequence[VectorRecord]) -> Iterator[list[dict[str, Any]]]:
@@ -66,19 +70,18 @@ class PineconeIndex:
         pages = self.index.list(prefix=prefix, namespace=namespace)
         return [item.id for page in pages for item in page.vectors if item.id is not None]
 
-    def dense(self, namespace: str, vector: Sequence[float], top_k: int, chatbot_id: str) -> list[Hit]:
+    def search(self, namespace: str, query: HybridQuery, top_k: int, chatbot_id: str) -> list[Hit]:
+        # One request: a dot-product index scores dense and sparse together.
+        sparse = query.sparse
         result = self.index.query(
-            vector=list(vector),
+            vector=list(query.dense),
+            sparse_vector={"indices": sparse.indices, "values": sparse.values} if sparse and sparse.indices else None,
             top_k=top_k,
             namespace=namespace,
             filter={"chatbot_id": {"$eq": chatbot_id}},
             include_metadata=True,
         )
         return [Hit(match.id, float(match.score or 0.0), dict(match.metadata or {})) for match in result.matches]
-
-    def lexical(self, namespace: str, text: str, top_k: int, chatbot_id: str) -> list[Hit]:  # noqa: ARG002
-        # A dense-only index: lexical matching on Pinecone needs sparse vectors, which Parley does not write yet.
-        return []
 
     def delete(self, namespace: str, ids: Sequence[str]) -> None:
         for batch in batched(ids, DELETE_BATCH):

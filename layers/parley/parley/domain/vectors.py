@@ -32,6 +32,25 @@ class ChunkMetadata(BaseModel):
 
 
 @dataclass(frozen=True)
+class SparseVector:
+    """Non-zero dimensions (32-bit term ids, ascending) and their weights."""
+
+    indices: list[int]
+    values: list[float]
+
+    def scaled(self, factor: float) -> SparseVector:
+        return SparseVector(self.indices, [value * factor for value in self.values])
+
+
+@dataclass(frozen=True)
+class HybridQuery:
+    """What a search ranks by: each chunk scores dense · `dense` + sparse · `sparse` (both already weighted)."""
+
+    dense: list[float]
+    sparse: SparseVector | None = None
+
+
+@dataclass(frozen=True)
 class Hit:
     """One chunk found by a search, with its score on that search's own scale."""
 
@@ -43,4 +62,5 @@ class Hit:
 class VectorRecord(BaseModel):
     id: str
     values: list[float]
+    sparse: SparseVector | None = None
     metadata: ChunkMetadata

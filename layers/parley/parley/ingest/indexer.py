@@ -7,15 +7,16 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from parley.domain.common import batched, utcnow
+from parley.domain.common import utcnow
 from parley.domain.documents import Document, parse_object_key
-from parley.domain.vectors import ChunkMetadata, VectorRecord, document_prefix, vector_id
+from parley.domain.vectors import ChunkMetadata, SparseVector, VectorRecord, document_prefix, vector_id
 from parley.errors import ObjectChanged
 from parley.ingest.chunking import Chunk, ChunkPlan, chunk_blocks
 from parley.ingest.extract import UnreadableDocument, extract
 from parley.ingest.uploads import ObjectCreated, Outcome, fail_document, uploaded_document
+from parley.lexical import Contribution, chunk_terms
 from parley.observability import logger, metrics
-from parley.ports import BlobStore, ChatbotStore, DocumentStore, Embedder, VectorIndex
+from parley.ports import BlobStore, ChatbotStore, DocumentStore, Embedder, LexiconStore, VectorIndex
 
 # Chunks embedded and upserted together; adapters split further to fit their APIs' request limits.
 EMBED_WINDOW = 1000
@@ -30,6 +31,7 @@ class DocumentIndexer:
         embedder: Embedder,
         index: VectorIndex,
         *,
+        lexicon: LexiconStore,
         max_bytes: int,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -38,6 +40,7 @@ class DocumentIndexer:
         self.blobs = blobs
         self.embedder = embedder
         self.index = index
+        self.lexicon = lexicon
         self.max_bytes = max_bytes
         self.clock = clock
 
@@ -98,11 +101,16 @@ class DocumentIndexer:
             raise UnreadableDocument("The chatbot this document belongs to was deleted")
         chunks = chunk_blocks(extract(data, document.kind), ChunkPlan(chatbot.chunk_size, chatbot.chunk_overlap))
         namespace = document.tenant_id
-        for window in batched(chunks, EMBED_WINDOW):
+        lexical = [chunk_terms(chunk.text) for chunk in chunks]
+        self.lexicon.record(document.tenant_id, document.chatbot_id, document.id, Contribution.of(lexical))
+        for start in range(0, len(chunks), EMBED_WINDOW):
+            window = chunks[start : start + EMBED_WINDOW]
             vectors = self.embedder.embed_documents([chunk.text for chunk in window])
-            self.index.upsert(
-                namespace, [_record(document, chunk, values) for chunk, values in zip(window, vectors, strict=True)]
-            )
+            records = [
+                _record(document, chunk, values, terms.vector())
+                for chunk, values, terms in zip(window, vectors, lexical[start : start + EMBED_WINDOW], strict=True)
+            ]
+            self.index.upsert(namespace, records)
         if not first_upload:
             # A re-upload (or an earlier, interrupted attempt) may have left chunks beyond the new last one.
             current = {vector_id(document.id, chunk.no) for chunk in chunks}
@@ -113,26 +121,28 @@ class DocumentIndexer:
 
     def _fail(self, document: Document, event: ObjectCreated, reason: str) -> Outcome:
         outcome = fail_document(self.documents, document, event, reason)
-        forget_document(self.index, document)
+        forget_document(self.index, self.lexicon, document)
         return outcome
 
     def _forget_if_deleted(self, document: Document) -> None:
         if self.documents.get(document.tenant_id, document.chatbot_id, document.id) is None:
             logger.info("Document deleted while indexing; its vectors are removed")
-            forget_document(self.index, document)
+            forget_document(self.index, self.lexicon, document)
 
 
-def forget_document(index: VectorIndex, document: Document) -> None:
-    """Remove every vector of the document from its tenant's namespace."""
+def forget_document(index: VectorIndex, lexicon: LexiconStore, document: Document) -> None:
+    """Remove every vector of the document from its tenant's namespace, and its share of the statistics."""
     ids = index.ids(document.tenant_id, document_prefix(document.id))
     if ids:
         index.delete(document.tenant_id, ids)
+    lexicon.forget(document.tenant_id, document.chatbot_id, document.id)
 
 
-def _record(document: Document, chunk: Chunk, values: list[float]) -> VectorRecord:
+def _record(document: Document, chunk: Chunk, values: list[float], sparse: SparseVector) -> VectorRecord:
     return VectorRecord(
         id=vector_id(document.id, chunk.no),
         values=values,
+        sparse=sparse,
         metadata=ChunkMetadata(
             chatbot_id=document.chatbot_id,
             document_id=document.id,

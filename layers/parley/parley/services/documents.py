@@ -10,7 +10,7 @@ from parley.domain.documents import Document, DocumentCreate, UploadTicket, file
 from parley.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 from parley.ingest.indexer import forget_document
 from parley.observability import logger
-from parley.ports import BlobStore, ChatbotStore, DocumentStore, VectorIndex
+from parley.ports import BlobStore, ChatbotStore, DocumentStore, LexiconStore, VectorIndex
 from parley.services.chatbots import find_chatbot
 
 SUPPORTED = "PDF, Word (.docx), HTML, Markdown, plain text or CSV"
@@ -23,6 +23,7 @@ class DocumentService:
         chatbots: ChatbotStore,
         blobs: BlobStore,
         index: VectorIndex,
+        lexicon: LexiconStore,
         *,
         max_bytes: int,
         upload_ttl: int = 900,
@@ -32,6 +33,7 @@ class DocumentService:
         self.chatbots = chatbots
         self.blobs = blobs
         self.index = index
+        self.lexicon = lexicon
         self.max_bytes = max_bytes
         self.upload_ttl = upload_ttl
         self.clock = clock
@@ -83,4 +85,4 @@ class DocumentService:
         if document is None:
             raise NotFound("Document not found")
         self.blobs.delete(document.object_key)
-        forget_document(self.index, document)
+        forget_document(self.index, self.lexicon, document)

@@ -65,3 +65,23 @@ def message(conversation_id: str, created_at: str, message_id: str) -> str:
 
 def rate_window(counter: str, window: int) -> str:
     return f"RATE#{counter}#{window}"
+
+
+def lexicon(chatbot_id: str) -> str:
+    return f"LEX#{chatbot_id}#"
+
+
+def lexicon_totals(chatbot_id: str, shard: int) -> str:
+    return f"{lexicon(chatbot_id)}TOTALS#{shard}"
+
+
+def lexicon_term(chatbot_id: str, term_id: int, shard: int) -> str:
+    return f"{lexicon(chatbot_id)}T#{term_id}#{shard}"
+
+
+def lexicon_shares(chatbot_id: str, document_id: str) -> str:
+    return f"{lexicon(chatbot_id)}D#{document_id}#"
+
+
+def lexicon_share(chatbot_id: str, document_id: str, part: int) -> str:
+    return f"{lexicon_shares(chatbot_id, document_id)}{part:04d}"

@@ -1,4 +1,6 @@
-"""The local vector index: exact dense search over numpy arrays, persisted as an append-only log per tenant.
+"""The local vector index: exact hybrid search (dense vectors in numpy, sparse vectors in sorted posting
+segments), persisted as an append-only log per tenant. It ranks as a Pinecone dot-product index with sparse values
+does: a chunk's score is dense · dense query + sparse · sparse query.
 
 Each namespace (tenant) is one log file of upsert/delete operations under the data folder; it is replayed on
 first use and compacted when deleted rows outnumber live ones. The index records which embedder built it.
@@ -24,29 +26,68 @@ from typing import Any
 
 import numpy as np
 
-from parley.domain.vectors import Hit, VectorRecord
+from parley.domain.vectors import Hit, HybridQuery, SparseVector, VectorRecord
 from parley.errors import ConfigurationError
 
+# Postings are first collected unsorted, then sealed into a sorted segment once this many have arrived.
+SEGMENT_POSTINGS = 65_536
 
-class _Lexical:
-    """BM25 over a namespace's chunk texts (English stop words, Snowball stemming), rebuilt when it changes."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
-        import bm25s
-        import Stemmer
+Segment = tuple[np.ndarray, np.ndarray, np.ndarray]  # (terms ascending, rows, weights)
 
-        self.stemmer = Stemmer.Stemmer("english")
-        self.retriever = bm25s.BM25(k1=1.5, b=0.75)
-        self.retriever.index(self.tokenize(texts, ids=True), show_progress=False)
 
-    def tokenize(self, texts: Sequence[str], *, ids: bool) -> Any:
-        import bm25s
+class _Postings:
+    """Each row's sparse vector, by term: sorted segments, searched with a binary search per term and segment.
 
-        return bm25s.tokenize(list(texts), stopwords="en", stemmer=self.stemmer, return_ids=ids, show_progress=False)
+    New postings go to a small buffer (sorted when a query first needs it), sealed into a segment when it fills; a
+    segment then merges with its older neighbour while that one is at most twice its size, so a namespace holds
+    O(log n) segments and each posting is re-sorted O(log n) times, on the write path. Queries only read.
+    """
 
-    def scores(self, text: str) -> np.ndarray:
-        tokens = self.tokenize([text], ids=False)[0]
-        return np.asarray(self.retriever.get_scores(tokens), dtype=np.float32) if tokens else np.zeros(0)
+    def __init__(self) -> None:
+        self.segments: list[Segment] = []
+        self._buffer: list[Segment] = []
+        self._buffered = 0
+        self._buffer_sorted: Segment | None = None
+
+    def add(self, row: int, indices: Sequence[int], values: Sequence[float]) -> None:
+        if not indices:
+            return
+        terms = np.asarray(indices, dtype=np.uint32)
+        self._buffer.append((terms, np.full(len(terms), row, dtype=np.int64), np.asarray(values, dtype=np.float32)))
+        self._buffered += len(terms)
+        self._buffer_sorted = None
+        if self._buffered >= SEGMENT_POSTINGS:
+            self.segments.append(_sorted_segment(self._buffer))
+            self._buffer, self._buffered = [], 0
+            while len(self.segments) > 1 and len(self.segments[-2][0]) <= 2 * len(self.segments[-1][0]):
+                newer = self.segments.pop()
+                self.segments[-1] = _sorted_segment([self.segments[-1], newer])
+
+    def scores(self, query: SparseVector, rows: int) -> np.ndarray:
+        """Sparse dot products of the query with rows [0, rows)."""
+        if self._buffer and self._buffer_sorted is None:
+            self._buffer_sorted = _sorted_segment(self._buffer)
+        segments = [*self.segments, *([self._buffer_sorted] if self._buffer and self._buffer_sorted else [])]
+        found_rows: list[np.ndarray] = []
+        found_scores: list[np.ndarray] = []
+        for terms, posting_rows, weights in segments:
+            starts = np.searchsorted(terms, query.indices, side="left")
+            ends = np.searchsorted(terms, query.indices, side="right")
+            for weight, start, end in zip(query.values, starts, ends, strict=True):
+                if end > start:
+                    found_rows.append(posting_rows[start:end])
+                    found_scores.append(weights[start:end] * np.float32(weight))
+        if not found_rows:
+            return np.zeros(rows, dtype=np.float32)
+        summed = np.bincount(np.concatenate(found_rows), weights=np.concatenate(found_scores), minlength=rows)
+        return summed[:rows].astype(np.float32)
+
+
+def _sorted_segment(parts: Sequence[Segment]) -> Segment:
+    terms, rows, weights = (np.concatenate([part[column] for part in parts]) for column in range(3))
+    order = np.argsort(terms, kind="stable")
+    return terms[order], rows[order], weights[order]
 
 
 class Namespace:
@@ -55,7 +96,6 @@ class Namespace:
     def __init__(self, path: Path, dimension: int) -> None:
         self.path = path
         self.dimension = dimension
-        self.version = 0  # bumped on every change; derived structures (lexical index) rebuild when it moves
         self._clear()
         self.refresh()
 
@@ -64,9 +104,10 @@ class Namespace:
         self.ids: list[str] = []
         self.metadata: list[dict[str, Any]] = []
         self.alive = np.zeros(0, dtype=bool)
+        self.chatbots = np.zeros(0, dtype=np.int32)  # each row's chatbot, as a code of `chatbot_codes`
+        self.chatbot_codes: dict[str, int] = {}
+        self.postings = _Postings()
         self.rows: dict[str, int] = {}
-        self.version += 1
-        self._derived: tuple[int, np.ndarray, _Lexical | None] | None = None
         self._file: tuple[int, int] | None = None  # (device, inode) of the log replayed so far
         self._offset = 0  # bytes of that log applied
 
@@ -122,6 +163,7 @@ class Namespace:
                     "id": record.id,
                     "v": base64.b64encode(np.asarray(record.values, dtype=np.float32).tobytes()).decode(),
                     "m": record.metadata.stored(),
+                    **({"s": {"i": record.sparse.indices, "v": record.sparse.values}} if record.sparse else {}),
                 }
                 for record in records
             ]
@@ -130,38 +172,20 @@ class Namespace:
             self._apply(operation)
             self._log(operation)
 
-    def _chatbots_and_lexical(self, lexical: bool) -> tuple[np.ndarray, _Lexical | None]:
-        if self._derived is None or self._derived[0] != self.version or (lexical and self._derived[2] is None):
-            rows = len(self.ids)
-            chatbots = np.array([metadata.get("chatbot_id", "") for metadata in self.metadata[:rows]], dtype=object)
-            bm25 = (
-                _Lexical([metadata.get("text", "") for metadata in self.metadata[:rows]]) if lexical and rows else None
-            )
-            self._derived = (self.version, chatbots, bm25)
-        return self._derived[1], self._derived[2]
-
-    def _ranked(self, scores: np.ndarray, mask: np.ndarray, top_k: int) -> list[Hit]:
-        candidates = np.flatnonzero(mask)
-        if not len(candidates):
+    def search(self, query: HybridQuery, top_k: int, chatbot_id: str) -> list[Hit]:
+        """Live chunks of one chatbot by dense · query.dense + sparse · query.sparse (exact), best first."""
+        rows = len(self.ids)
+        code = self.chatbot_codes.get(chatbot_id)
+        if code is None or not rows:
             return []
-        chosen = candidates[np.argsort(-scores[candidates], kind="stable")[:top_k]]
+        scores = self.vectors[:rows] @ np.asarray(query.dense, dtype=np.float32)
+        if query.sparse is not None:
+            scores += self.postings.scores(query.sparse, rows)
+        candidates = np.flatnonzero(self.alive[:rows] & (self.chatbots[:rows] == code))
+        if len(candidates) > top_k:
+            candidates = candidates[np.argpartition(-scores[candidates], top_k - 1)[:top_k]]
+        chosen = candidates[np.lexsort((candidates, -scores[candidates]))]
         return [Hit(self.ids[row], float(scores[row]), self.metadata[row]) for row in chosen]
-
-    def dense(self, vector: Sequence[float], top_k: int, chatbot_id: str) -> list[Hit]:
-        """Exact cosine (vectors are unit length) among the live chunks of one chatbot."""
-        rows = len(self.ids)
-        chatbots, _ = self._chatbots_and_lexical(lexical=False)
-        scores = self.vectors[:rows] @ np.asarray(vector, dtype=np.float32)
-        return self._ranked(scores, self.alive[:rows] & (chatbots == chatbot_id), top_k)
-
-    def lexical(self, text: str, top_k: int, chatbot_id: str) -> list[Hit]:
-        """BM25 among the live chunks of one chatbot; chunks sharing no term with the query are left out."""
-        rows = len(self.ids)
-        chatbots, bm25 = self._chatbots_and_lexical(lexical=True)
-        scores = bm25.scores(text) if bm25 else np.zeros(0)
-        if not len(scores):
-            return []
-        return self._ranked(scores, self.alive[:rows] & (chatbots == chatbot_id) & (scores > 0), top_k)
 
     def delete(self, ids: Sequence[str]) -> None:
         with self._exclusive():
@@ -177,21 +201,25 @@ class Namespace:
             vector = np.frombuffer(base64.b64decode(item["v"]), dtype=np.float32)
             if vector.shape != (self.dimension,):
                 raise ConfigurationError(f"vector of dimension {vector.shape[0]} in an index of {self.dimension}")
-            row = self.rows.get(item["id"])
-            if row is None:
-                row = len(self.ids)
-                self._grow(row + 1)
-                self.ids.append(item["id"])
-                self.metadata.append(item["m"])
-                self.rows[item["id"]] = row
+            # A replaced record gets a new row (its old postings stay with the old, dead row).
+            previous = self.rows.get(item["id"])
+            if previous is not None:
+                self.alive[previous] = False
+            row = len(self.ids)
+            self._grow(row + 1)
+            self.ids.append(item["id"])
+            self.metadata.append(item["m"])
+            self.rows[item["id"]] = row
             self.vectors[row] = vector
-            self.metadata[row] = item["m"]
             self.alive[row] = True
+            chatbot = item["m"].get("chatbot_id", "")
+            self.chatbots[row] = self.chatbot_codes.setdefault(chatbot, len(self.chatbot_codes))
+            sparse = item.get("s")
+            if sparse:
+                self.postings.add(row, sparse["i"], sparse["v"])
         for id_ in operation.get("delete", []):
-            row = self.rows.pop(id_, None)
-            if row is not None:
-                self.alive[row] = False
-        self.version += 1
+            if id_ in self.rows:
+                self.alive[self.rows.pop(id_)] = False
 
     def _grow(self, rows: int) -> None:
         if rows > len(self.vectors):
@@ -200,7 +228,9 @@ class Namespace:
             vectors[: len(self.vectors)] = self.vectors
             alive = np.zeros(capacity, dtype=bool)
             alive[: len(self.alive)] = self.alive
-            self.vectors, self.alive = vectors, alive
+            chatbots = np.zeros(capacity, dtype=np.int32)
+            chatbots[: len(self.chatbots)] = self.chatbots
+            self.vectors, self.alive, self.chatbots = vectors, alive, chatbots
 
     def _log(self, operation: dict[str, Any]) -> None:
         """Append under the write lock, after catching up: the log then ends exactly where this copy does."""
@@ -211,13 +241,16 @@ class Namespace:
         self._file, self._offset = (status.st_dev, status.st_ino), status.st_size
 
     def _compact(self) -> None:
-        live = [row for row in range(len(self.ids)) if self.alive[row]]
-        records = [
-            {"id": self.ids[row], "v": base64.b64encode(self.vectors[row].tobytes()).decode(), "m": self.metadata[row]}
-            for row in live
-        ]
+        """Rewrite the log as one upsert of the live records, as last written (under the write lock, caught up)."""
+        live: dict[str, Any] = {}
+        with self.path.open("rb") as log:
+            for line in log:
+                operation = json.loads(line)
+                live.update((item["id"], item) for item in operation.get("upsert", []))
+                for id_ in operation.get("delete", []):
+                    live.pop(id_, None)
         temporary = self.path.with_suffix(".compacting")
-        temporary.write_text(json.dumps({"upsert": records}, separators=(",", ":")) + "\n")
+        temporary.write_text(json.dumps({"upsert": list(live.values())}, separators=(",", ":")) + "\n")
         temporary.replace(self.path)  # readers holding the old file see a new one next time and reload
         self._clear()
         self.refresh()
@@ -270,13 +303,9 @@ class LocalVectorIndex:
         with self._lock:
             self.namespace(namespace).delete(ids)
 
-    def dense(self, namespace: str, vector: Sequence[float], top_k: int, chatbot_id: str) -> list[Hit]:
+    def search(self, namespace: str, query: HybridQuery, top_k: int, chatbot_id: str) -> list[Hit]:
         with self._lock:
-            return self.namespace(namespace).dense(vector, top_k, chatbot_id)
-
-    def lexical(self, namespace: str, text: str, top_k: int, chatbot_id: str) -> list[Hit]:
-        with self._lock:
-            return self.namespace(namespace).lexical(text, top_k, chatbot_id)
+            return self.namespace(namespace).search(query, top_k, chatbot_id)
 
     def records(self, namespace: str, prefix: str = "") -> list[dict[str, Any]]:
         """Metadata of the live vectors whose ids start with `prefix`, in id order (for inspection and tests)."""

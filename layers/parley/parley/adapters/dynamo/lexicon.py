@@ -1,0 +1,190 @@
+"""Each chatbot's lexical statistics in the table, kept exact under concurrent ingests, retries and deletes.
+
+Items, in the tenant's partition:
+- `LEX#<chatbot>#TOTALS#<shard>`: `chunks` and `length` (sum of chunk lengths) of the chatbot's indexed documents;
+- `LEX#<chatbot>#T#<term id>#<shard>`: `df`, the number of chunks holding the term;
+- `LEX#<chatbot>#D#<document>#<part>`: one share of a document's contribution, as applied (its terms and counts,
+  and a fingerprint of the whole contribution).
+
+A share and the counters it adds to are written in one transaction (at most 100 items), on the condition that the
+share is not there yet; removing it subtracts the same counts in one transaction too. So a retried ingest, a
+replay or a delete racing an ingest can never count a document twice or subtract what was never added, and the
+counters always equal the sum of the shares present. Concurrent transactions on the same counter are cancelled
+by DynamoDB (`TransactionConflict`) and retried here with jittered backoff; to make that rare, every counter is
+split in SHARDS items (a document adds to the shard its id hashes to) and a question reads and sums them all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from parley.adapters.dynamo import keys
+from parley.adapters.dynamo.table import Table, deserialize, serialize
+from parley.domain.common import batched
+from parley.errors import UpstreamUnavailable
+from parley.lexical import Contribution, Statistics
+
+# A transaction holds at most 100 items: the share, the totals, and this many term counters.
+TERMS_PER_SHARE = 98
+ATTEMPTS = 20
+BATCH_GET_KEYS = 100
+# Counters per statistic. Measured with ten concurrent ingests of documents sharing most of their words, against
+# moto with AWS's conflict rule (tests/integration/test_lexicon.py): with one counter each and 12 attempts, 2 runs
+# of 8 had a transaction cancelled 12 times in a row; with 4 shards and 20 attempts, 10 runs of 10 completed.
+SHARDS = 4
+
+
+def _shard(document_id: str) -> int:
+    return int(hashlib.sha256(document_id.encode()).hexdigest()[:8], 16) % SHARDS
+
+
+def _fingerprint(contribution: Contribution) -> str:
+    content = [contribution.chunks, contribution.length, sorted(contribution.frequencies.items())]
+    return hashlib.sha256(json.dumps(content, separators=(",", ":")).encode()).hexdigest()[:32]
+
+
+def _shares(contribution: Contribution) -> Iterator[dict[str, Any]]:
+    """The contribution in shares that each fit one transaction; the first carries the chunk count and length."""
+    terms = sorted(contribution.frequencies.items())
+    for number, part in enumerate(batched(terms, TERMS_PER_SHARE) if terms else [[]]):
+        yield {
+            "part": number,
+            "chunks": contribution.chunks if number == 0 else 0,
+            "length": contribution.length if number == 0 else 0,
+            "frequencies": {str(term): count for term, count in part},
+        }
+
+
+def _backoff(attempt: int) -> float:
+    """Full jitter, from 25 ms doubling to at most a second."""
+    return random.uniform(0, min(1.0, 0.025 * 2**attempt))  # noqa: S311 - jitter, not secrecy
+
+
+class DynamoLexicon:
+    def __init__(self, table: Table, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.table = table
+        self.sleep = sleep
+
+    def record(self, tenant_id: str, chatbot_id: str, document_id: str, contribution: Contribution) -> None:
+        partition = keys.tenant(tenant_id)
+        fingerprint = _fingerprint(contribution)
+        present = {
+            item["SK"]: item
+            for item in self.table.query_prefix(partition, keys.lexicon_shares(chatbot_id, document_id))
+        }
+        for item in present.values():
+            if item["fingerprint"] != fingerprint:  # a share of an earlier version of the document
+                self._remove(partition, chatbot_id, item)
+        for share in _shares(contribution):
+            key = keys.lexicon_share(chatbot_id, document_id, share["part"])
+            if present.get(key, {}).get("fingerprint") != fingerprint:
+                item = {"PK": partition, "SK": key, "fingerprint": fingerprint, "shard": _shard(document_id), **share}
+                self._add(partition, chatbot_id, item)
+
+    def forget(self, tenant_id: str, chatbot_id: str, document_id: str) -> None:
+        partition = keys.tenant(tenant_id)
+        for item in list(self.table.query_prefix(partition, keys.lexicon_shares(chatbot_id, document_id))):
+            self._remove(partition, chatbot_id, item)
+
+    def statistics(self, tenant_id: str, chatbot_id: str, term_ids: Sequence[int]) -> Statistics:
+        partition = keys.tenant(tenant_id)
+        terms = set(term_ids)
+        wanted = [
+            key
+            for shard in range(SHARDS)
+            for key in (
+                keys.lexicon_totals(chatbot_id, shard),
+                *(keys.lexicon_term(chatbot_id, term, shard) for term in terms),
+            )
+        ]
+        found: dict[str, dict[str, Any]] = {}
+        for batch in batched(wanted, BATCH_GET_KEYS):
+            request: Mapping[str, Any] = {
+                self.table.name: {
+                    "Keys": [serialize({"PK": partition, "SK": key}) for key in batch],
+                    "ProjectionExpression": "SK, df, chunks",
+                }
+            }
+            for attempt in range(ATTEMPTS):
+                response = self.table.client.batch_get_item(RequestItems=request)
+                for raw in response["Responses"].get(self.table.name, []):
+                    item = deserialize(raw)
+                    found[item["SK"]] = item
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                self.sleep(_backoff(attempt))
+            else:
+                raise UpstreamUnavailable("The chatbot's search statistics could not be read; try again")
+        chunks = sum(
+            int(found.get(keys.lexicon_totals(chatbot_id, shard), {}).get("chunks", 0)) for shard in range(SHARDS)
+        )
+        frequencies = {
+            term: sum(
+                int(found.get(keys.lexicon_term(chatbot_id, term, shard), {}).get("df", 0)) for shard in range(SHARDS)
+            )
+            for term in terms
+        }
+        return Statistics(chunks, {term: count for term, count in frequencies.items() if count})
+
+    def _add(self, partition: str, chatbot_id: str, share: dict[str, Any]) -> None:
+        put = {"Put": self.table.put_new(share)}
+        self._transact([put, *self._counters(partition, chatbot_id, share, sign=1)])
+
+    def _remove(self, partition: str, chatbot_id: str, share: Mapping[str, Any]) -> None:
+        delete = {
+            "Delete": {
+                "TableName": self.table.name,
+                "Key": serialize({"PK": partition, "SK": share["SK"]}),
+                "ConditionExpression": "fingerprint = :fingerprint",
+                "ExpressionAttributeValues": serialize({":fingerprint": share["fingerprint"]}),
+            }
+        }
+        self._transact([delete, *self._counters(partition, chatbot_id, share, sign=-1)])
+
+    def _counters(self, partition: str, chatbot_id: str, share: Mapping[str, Any], sign: int) -> list[dict[str, Any]]:
+        shard = int(share["shard"])
+        updates = [
+            self._add_to(partition, keys.lexicon_term(chatbot_id, int(term), shard), {"df": sign * int(count)})
+            for term, count in share["frequencies"].items()
+        ]
+        if share["chunks"] or share["length"]:
+            totals = {"chunks": sign * int(share["chunks"]), "length": sign * int(share["length"])}
+            updates.append(self._add_to(partition, keys.lexicon_totals(chatbot_id, shard), totals))
+        return updates
+
+    def _add_to(self, partition: str, key: str, amounts: Mapping[str, int]) -> dict[str, Any]:
+        names = {f"#a{i}": name for i, name in enumerate(amounts)}
+        values = {f":a{i}": amount for i, amount in enumerate(amounts.values())}
+        return {
+            "Update": {
+                "TableName": self.table.name,
+                "Key": serialize({"PK": partition, "SK": key}),
+                "UpdateExpression": "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(amounts))),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": serialize(values),
+            }
+        }
+
+    def _transact(self, items: list[Any]) -> None:
+        """Write `items` (the share's put or delete first); a failed share condition means it was done already."""
+        for attempt in range(ATTEMPTS):
+            try:
+                self.table.client.transact_write_items(TransactItems=items)
+                return
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+                if reasons and reasons[0] == "ConditionalCheckFailed":
+                    return
+                if "TransactionConflict" not in reasons or attempt == ATTEMPTS - 1:
+                    raise
+            self.sleep(_backoff(attempt))
