@@ -18,7 +18,7 @@ from moto.server import ThreadedMotoServer
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
-from local import moto_transactions
+from local import moto_dynamodb
 from local.aws_proxy import Access, AccessMap, AwsProxy, Refusal
 from local.event_sources import SqsPoller, sqs_sources
 from local.gateway import HttpGateway, JwtAuthorizer
@@ -59,7 +59,7 @@ EMBEDDED_STAND_INS = {"PARLEY_EMBEDDER": "minilm", "PARLEY_VECTOR_INDEX": "local
 HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 # Every moto in this process (the stack's server, and the tests' mock_aws) isolates transactions as AWS does.
-moto_transactions.install()
+moto_dynamodb.install()
 
 
 def _client_options(endpoint: str) -> dict[str, str]:
