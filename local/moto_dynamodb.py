@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import threading
+from decimal import Decimal
 from typing import Any
 
 from moto.dynamodb.comparisons import get_filter_expression
@@ -106,9 +108,31 @@ def _apply(backend: DynamoDBBackend, operation: str, parameters: dict[str, Any],
     elif operation == "Delete":
         backend.delete_item(table_name, key, names, values, condition)
     elif operation == "Update":
-        backend.update_item(
-            table_name, key, parameters["UpdateExpression"], names or {}, values or {}, condition_expression=condition
-        )
+        expression = parameters["UpdateExpression"]
+        if condition or not _ADD_NUMBERS.match(expression) or not _add_numbers(backend, parameters, key):
+            backend.update_item(table_name, key, expression, names or {}, values or {}, condition_expression=condition)
+
+
+# `ADD #a :a, #b :b`: counters. moto parses and validates every update expression (about 5 ms each), which made a
+# transaction of 100 counters cost half a second; these are applied directly, with the same result.
+_ADD_NUMBERS = re.compile(r"^ADD #\w+ :\w+(?:, #\w+ :\w+)*$")
+
+
+def _add_numbers(backend: DynamoDBBackend, parameters: dict[str, Any], key: dict[str, Any]) -> bool:
+    """Add numbers to an item's number attributes (creating the item or the attribute at 0); False, changing
+    nothing, when an operand is not a number (moto's own update then gives DynamoDB's error)."""
+    names, values = parameters["ExpressionAttributeNames"], parameters["ExpressionAttributeValues"]
+    current = backend.get_item(parameters["TableName"], key)
+    attributes = current.to_json()["Attributes"] if current else dict(key)
+    for clause in parameters["UpdateExpression"].removeprefix("ADD ").split(", "):
+        name, value = clause.split(" ")
+        present, amount = attributes.get(names[name]), values[value]
+        if "N" not in amount or (present is not None and "N" not in present):
+            return False
+        total = Decimal(present["N"]) if present else Decimal(0)
+        attributes[names[name]] = {"N": str(total + Decimal(amount["N"]))}
+    backend.put_item(parameters["TableName"], attributes)
+    return True
 
 
 def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:

@@ -175,13 +175,11 @@ def seed_statistics(stack: Path, tenant_id: str, chatbot_id: str, contribution: 
         aws_access_key_id="bench",
         aws_secret_access_key="bench",
     )
-    items = [{"SK": keys.lexicon_totals(chatbot_id, 0), "chunks": contribution.chunks, "length": contribution.length}]
-    items += [
-        {"SK": keys.lexicon_term(chatbot_id, term, 0), "df": count} for term, count in contribution.frequencies.items()
-    ]
+    items = [{"SK": keys.lexicon_totals(0), "chunks": contribution.chunks, "length": contribution.length}]
+    items += [{"SK": keys.lexicon_term(term, 0), "df": count} for term, count in contribution.frequencies.items()]
     for start in range(0, len(items), 25):
         requests = [
-            {"PutRequest": {"Item": serialize({"PK": keys.tenant(tenant_id), **item})}}
+            {"PutRequest": {"Item": serialize({"PK": keys.lexicon(tenant_id, chatbot_id), **item})}}
             for item in items[start : start + 25]
         ]
         pending = {table: requests}

@@ -38,14 +38,13 @@ def contribution(*texts: str) -> Contribution:
 
 def stored(table: Table, tenant: str, chatbot: str) -> tuple[int, int, dict[int, int]]:
     """(chunks, length, non-zero document frequencies) as the table holds them."""
-    items = [deserialize(item) for item in _all_items(table)]
-    prefix = keys.lexicon(chatbot)
-    mine = [item for item in items if item["PK"] == keys.tenant(tenant) and item["SK"].startswith(prefix)]
-    totals = [item for item in mine if item["SK"].startswith(prefix + "TOTALS#")]
+    counters = [deserialize(item) for item in _all_items(table)]
+    mine = [item for item in counters if item["PK"] == keys.lexicon(tenant, chatbot)]
+    totals = [item for item in mine if item["SK"].startswith("TOTALS#")]
     frequencies: Counter[int] = Counter()
     for item in mine:
-        if item["SK"].startswith(prefix + "T#"):  # LEX#<chatbot>#T#<term>#<shard>
-            frequencies[int(item["SK"].split("#")[3])] += int(item["df"])
+        if item["SK"].startswith("T#"):  # T#<term>#<shard>
+            frequencies[int(item["SK"].split("#")[1])] += int(item["df"])
     return (
         sum(int(item["chunks"]) for item in totals),
         sum(int(item["length"]) for item in totals),

@@ -1,7 +1,8 @@
 """The table's key scheme: every key and key prefix is spelled here and only here.
 
-Every tenant-owned item lives in its tenant's partition; a user's profile is keyed by user, so a token's `sub`
-leads to its tenant in one read.
+Every tenant-owned item lives in its tenant's partition, except a chatbot's lexical statistics, which get
+partitions of their own (their keys still begin with the tenant); a user's profile is keyed by user, so a token's
+`sub` leads to its tenant in one read.
 """
 
 from __future__ import annotations
@@ -67,21 +68,24 @@ def rate_window(counter: str, window: int) -> str:
     return f"RATE#{counter}#{window}"
 
 
-def lexicon(chatbot_id: str) -> str:
-    return f"LEX#{chatbot_id}#"
+def lexicon(tenant_id: str, chatbot_id: str) -> str:
+    """The partition of a chatbot's lexical counters (kept out of the tenant's partition: ingest writes them in
+    bulk, and nothing lists them)."""
+    return f"LEX#{tenant_id}#{chatbot_id}"
 
 
-def lexicon_totals(chatbot_id: str, shard: int) -> str:
-    return f"{lexicon(chatbot_id)}TOTALS#{shard}"
+def lexicon_totals(shard: int) -> str:
+    return f"TOTALS#{shard}"
 
 
-def lexicon_term(chatbot_id: str, term_id: int, shard: int) -> str:
-    return f"{lexicon(chatbot_id)}T#{term_id}#{shard}"
+def lexicon_term(term_id: int, shard: int) -> str:
+    return f"T#{term_id}#{shard}"
 
 
-def lexicon_shares(chatbot_id: str, document_id: str) -> str:
-    return f"{lexicon(chatbot_id)}D#{document_id}#"
+def lexicon_shares(tenant_id: str, chatbot_id: str, document_id: str) -> str:
+    """The partition of a document's shares of those counters, so that finding them reads nothing else."""
+    return f"LEXDOC#{tenant_id}#{chatbot_id}#{document_id}"
 
 
-def lexicon_share(chatbot_id: str, document_id: str, part: int) -> str:
-    return f"{lexicon_shares(chatbot_id, document_id)}{part:04d}"
+def lexicon_share(part: int) -> str:
+    return f"{part:04d}"

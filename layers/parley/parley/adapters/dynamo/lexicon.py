@@ -1,10 +1,10 @@
 """Each chatbot's lexical statistics in the table, kept exact under concurrent ingests, retries and deletes.
 
-Items, in the tenant's partition:
-- `LEX#<chatbot>#TOTALS#<shard>`: `chunks` and `length` (sum of chunk lengths) of the chatbot's indexed documents;
-- `LEX#<chatbot>#T#<term id>#<shard>`: `df`, the number of chunks holding the term;
-- `LEX#<chatbot>#D#<document>#<part>`: one share of a document's contribution, as applied (its terms and counts,
-  and a fingerprint of the whole contribution).
+Items (keys in parley/adapters/dynamo/keys.py):
+- partition `LEX#<tenant>#<chatbot>`: `TOTALS#<shard>` holds `chunks` and `length` (sum of chunk lengths) of the
+  chatbot's indexed documents, `T#<term id>#<shard>` holds `df`, the number of chunks holding the term;
+- partition `LEXDOC#<tenant>#<chatbot>#<document>`: one item per share of the document's contribution, as applied
+  (its terms and counts, and a fingerprint of the whole contribution).
 
 A share and the counters it adds to are written in one transaction (at most 100 items), on the condition that the
 share is not there yet; removing it subtracts the same counts in one transaction too. So a retried ingest, a
@@ -73,36 +73,31 @@ class DynamoLexicon:
         self.sleep = sleep
 
     def record(self, tenant_id: str, chatbot_id: str, document_id: str, contribution: Contribution) -> None:
-        partition = keys.tenant(tenant_id)
+        counters = keys.lexicon(tenant_id, chatbot_id)
+        shares = keys.lexicon_shares(tenant_id, chatbot_id, document_id)
         fingerprint = _fingerprint(contribution)
-        present = {
-            item["SK"]: item
-            for item in self.table.query_prefix(partition, keys.lexicon_shares(chatbot_id, document_id))
-        }
+        present = {item["SK"]: item for item in self.table.query_prefix(shares)}
         for item in present.values():
             if item["fingerprint"] != fingerprint:  # a share of an earlier version of the document
-                self._remove(partition, chatbot_id, item)
+                self._remove(counters, item)
         for share in _shares(contribution):
-            key = keys.lexicon_share(chatbot_id, document_id, share["part"])
+            key = keys.lexicon_share(share["part"])
             if present.get(key, {}).get("fingerprint") != fingerprint:
-                item = {"PK": partition, "SK": key, "fingerprint": fingerprint, "shard": _shard(document_id), **share}
-                self._add(partition, chatbot_id, item)
+                item = {"PK": shares, "SK": key, "fingerprint": fingerprint, "shard": _shard(document_id), **share}
+                self._add(counters, item)
 
     def forget(self, tenant_id: str, chatbot_id: str, document_id: str) -> None:
-        partition = keys.tenant(tenant_id)
-        for item in list(self.table.query_prefix(partition, keys.lexicon_shares(chatbot_id, document_id))):
-            self._remove(partition, chatbot_id, item)
+        counters = keys.lexicon(tenant_id, chatbot_id)
+        for item in list(self.table.query_prefix(keys.lexicon_shares(tenant_id, chatbot_id, document_id))):
+            self._remove(counters, item)
 
     def statistics(self, tenant_id: str, chatbot_id: str, term_ids: Sequence[int]) -> Statistics:
-        partition = keys.tenant(tenant_id)
+        partition = keys.lexicon(tenant_id, chatbot_id)
         terms = set(term_ids)
         wanted = [
             key
             for shard in range(SHARDS)
-            for key in (
-                keys.lexicon_totals(chatbot_id, shard),
-                *(keys.lexicon_term(chatbot_id, term, shard) for term in terms),
-            )
+            for key in (keys.lexicon_totals(shard), *(keys.lexicon_term(term, shard) for term in terms))
         ]
         found: dict[str, dict[str, Any]] = {}
         for batch in batched(wanted, BATCH_GET_KEYS):
@@ -123,41 +118,37 @@ class DynamoLexicon:
                 self.sleep(_backoff(attempt))
             else:
                 raise UpstreamUnavailable("The chatbot's search statistics could not be read; try again")
-        chunks = sum(
-            int(found.get(keys.lexicon_totals(chatbot_id, shard), {}).get("chunks", 0)) for shard in range(SHARDS)
-        )
+        chunks = sum(int(found.get(keys.lexicon_totals(shard), {}).get("chunks", 0)) for shard in range(SHARDS))
         frequencies = {
-            term: sum(
-                int(found.get(keys.lexicon_term(chatbot_id, term, shard), {}).get("df", 0)) for shard in range(SHARDS)
-            )
+            term: sum(int(found.get(keys.lexicon_term(term, shard), {}).get("df", 0)) for shard in range(SHARDS))
             for term in terms
         }
         return Statistics(chunks, {term: count for term, count in frequencies.items() if count})
 
-    def _add(self, partition: str, chatbot_id: str, share: dict[str, Any]) -> None:
+    def _add(self, counters: str, share: dict[str, Any]) -> None:
         put = {"Put": self.table.put_new(share)}
-        self._transact([put, *self._counters(partition, chatbot_id, share, sign=1)])
+        self._transact([put, *self._counters(counters, share, sign=1)])
 
-    def _remove(self, partition: str, chatbot_id: str, share: Mapping[str, Any]) -> None:
+    def _remove(self, counters: str, share: Mapping[str, Any]) -> None:
         delete = {
             "Delete": {
                 "TableName": self.table.name,
-                "Key": serialize({"PK": partition, "SK": share["SK"]}),
+                "Key": serialize({"PK": share["PK"], "SK": share["SK"]}),
                 "ConditionExpression": "fingerprint = :fingerprint",
                 "ExpressionAttributeValues": serialize({":fingerprint": share["fingerprint"]}),
             }
         }
-        self._transact([delete, *self._counters(partition, chatbot_id, share, sign=-1)])
+        self._transact([delete, *self._counters(counters, share, sign=-1)])
 
-    def _counters(self, partition: str, chatbot_id: str, share: Mapping[str, Any], sign: int) -> list[dict[str, Any]]:
+    def _counters(self, partition: str, share: Mapping[str, Any], sign: int) -> list[dict[str, Any]]:
         shard = int(share["shard"])
         updates = [
-            self._add_to(partition, keys.lexicon_term(chatbot_id, int(term), shard), {"df": sign * int(count)})
+            self._add_to(partition, keys.lexicon_term(int(term), shard), {"df": sign * int(count)})
             for term, count in share["frequencies"].items()
         ]
         if share["chunks"] or share["length"]:
             totals = {"chunks": sign * int(share["chunks"]), "length": sign * int(share["length"])}
-            updates.append(self._add_to(partition, keys.lexicon_totals(chatbot_id, shard), totals))
+            updates.append(self._add_to(partition, keys.lexicon_totals(shard), totals))
         return updates
 
     def _add_to(self, partition: str, key: str, amounts: Mapping[str, int]) -> dict[str, Any]:

@@ -78,11 +78,11 @@ class Table:
         found = self.client.get_item(TableName=self.name, Key=serialize({"PK": pk, "SK": sk}), ConsistentRead=True)
         return deserialize(found["Item"]) if "Item" in found else None
 
-    def query_prefix(self, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
-        """Every item of one partition whose sort key starts with `sk_prefix`, across pages."""
+    def query_prefix(self, pk: str, sk_prefix: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every item of one partition (whose sort key starts with `sk_prefix`, if given), across pages."""
         kwargs: dict[str, Any] = {
             "TableName": self.name,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "KeyConditionExpression": "PK = :pk" + (" AND begins_with(SK, :prefix)" if sk_prefix else ""),
             "ExpressionAttributeValues": serialize({":pk": pk, ":prefix": sk_prefix}),
         }
         while True:
