@@ -69,11 +69,13 @@ class _Postings:
         if self._buffer and self._buffer_sorted is None:
             self._buffer_sorted = _sorted_segment(self._buffer)
         segments = [*self.segments, *([self._buffer_sorted] if self._buffer and self._buffer_sorted else [])]
+        # Of the segments' own type: searching uint32 terms for int64 values would copy every segment first.
+        wanted = np.asarray(query.indices, dtype=np.uint32)
         found_rows: list[np.ndarray] = []
         found_scores: list[np.ndarray] = []
         for terms, posting_rows, weights in segments:
-            starts = np.searchsorted(terms, query.indices, side="left")
-            ends = np.searchsorted(terms, query.indices, side="right")
+            starts = np.searchsorted(terms, wanted, side="left")
+            ends = np.searchsorted(terms, wanted, side="right")
             for weight, start, end in zip(query.values, starts, ends, strict=True):
                 if end > start:
                     found_rows.append(posting_rows[start:end])
