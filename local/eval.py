@@ -77,7 +77,10 @@ class _Pacer:
                     return
                 time.sleep(0.1)
                 continue
-            status = self.client.get(f"/chatbots/{self.chatbot}/documents/{oldest}").json()["status"]
+            try:
+                status = self.client.get(f"/chatbots/{self.chatbot}/documents/{oldest}").json()["status"]
+            except httpx.TransportError:  # a kept-alive connection the server closed as it was reused
+                status = "unknown"
             if status in ("indexed", "failed"):
                 with self.lock:
                     self.pending.popleft()
