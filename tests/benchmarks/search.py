@@ -4,8 +4,10 @@ Chunks are real text (SciFact sentences recombined into chunks of about 100 word
 chatbot's statistics computed as ingest computes them); dense vectors are random unit vectors (the cost of a dense
 search does not depend on their values). Queries are SciFact's test questions.
 
-For each size, p50/p95 of:
-- in-process: `LocalVectorIndex.search` with the query the Retriever builds (statistics from memory);
+For each size, one chatbot's chunks are written into a running local stack's index (and its statistics into the
+stack's DynamoDB), then p50/p95 of:
+- in-process: `LocalVectorIndex.search` by a fresh reader in this process, with the query the Retriever builds
+  (statistics from memory);
 - HTTP: `POST /chatbots/{id}/search` through the local stack (gateway, query function, MiniLM for the question,
   DynamoDB for the statistics, the local index in the query function's process);
 each idle, then while another process keeps adding chunks (INGEST_RATE a second, in batches, as ingest appends).
@@ -16,6 +18,7 @@ each idle, then while another process keeps adding chunks (INGEST_RATE a second,
 from __future__ import annotations
 
 import argparse
+import functools
 import multiprocessing
 import random
 import statistics
@@ -47,10 +50,15 @@ INGEST_RATE = 200  # chunks a second, in batches of INGEST_BATCH
 INGEST_BATCH = 20
 
 
+@functools.cache
+def _sentences() -> list[str]:
+    corpus = beir.load(DATASET, "test").corpus
+    return [sentence for text in corpus.values() for sentence in text.split(". ") if len(sentence) > 20]
+
+
 def chunk_texts(count: int, seed: int = 0) -> list[str]:
     """`count` chunks of about 100 words, each a run of SciFact sentences drawn at random."""
-    corpus = beir.load(DATASET, "test").corpus
-    sentences = [sentence for text in corpus.values() for sentence in text.split(". ") if len(sentence) > 20]
+    sentences = _sentences()
     rng = random.Random(seed)
     texts = []
     for _ in range(count):
@@ -133,35 +141,32 @@ def while_ingesting(
         writer.join(timeout=30)
 
 
-def in_process(size: int, questions: Sequence[str]) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        started = time.perf_counter()
-        contribution = fill(LocalVectorIndex(root, MINILM_SPACE.model, DIMENSION), "tenant", "bot", size)
-        built = time.perf_counter() - started
-        reader = LocalVectorIndex(root, MINILM_SPACE.model, DIMENSION)
-        started = time.perf_counter()
-        reader.namespace("tenant")
-        loaded = time.perf_counter() - started
-        rng = np.random.default_rng(1)
+def in_process(
+    root: Path, namespace: str, chatbot_id: str, contribution: Contribution, questions: Sequence[str]
+) -> str:
+    """Search latency of a fresh reader of the index in this process, idle and while another process writes."""
+    started = time.perf_counter()
+    reader = LocalVectorIndex(root, MINILM_SPACE.model, DIMENSION)
+    reader.namespace(namespace)
+    loaded = time.perf_counter() - started
+    rng = np.random.default_rng(1)
 
-        def search(question: str) -> object:
-            terms = query_term_ids(question)
-            counts = {term: contribution.frequencies[term] for term in terms if term in contribution.frequencies}
-            sparse = query_vector(terms, Statistics(contribution.chunks, counts))
-            dense = rng.standard_normal(DIMENSION).astype(np.float32)
-            dense *= DENSE_WEIGHT / np.linalg.norm(dense)
-            query = HybridQuery(dense.tolist(), sparse.scaled(1 - DENSE_WEIGHT) if sparse else None)
-            return reader.search("tenant", query, 10, "bot")
+    def search(question: str) -> object:
+        terms = query_term_ids(question)
+        counts = {term: contribution.frequencies[term] for term in terms if term in contribution.frequencies}
+        sparse = query_vector(terms, Statistics(contribution.chunks, counts))
+        dense = rng.standard_normal(DIMENSION).astype(np.float32)
+        dense *= DENSE_WEIGHT / np.linalg.norm(dense)
+        query = HybridQuery(dense.tolist(), sparse.scaled(1 - DENSE_WEIGHT) if sparse else None)
+        return reader.search(namespace, query, 10, chatbot_id)
 
-        measure(search, questions[:20])  # warm
-        idle = measure(search, questions)
-        busy = while_ingesting(root, "tenant", "bot", lambda: measure(search, questions))
-        print(
-            f"{size:>8} chunks  in-process  idle p50 {idle[0]:6.1f} ms  p95 {idle[1]:6.1f} ms   "
-            f"while ingesting p50 {busy[0]:6.1f} ms  p95 {busy[1]:6.1f} ms   "
-            f"(built in {built:.0f} s, a new process loads it in {loaded:.1f} s)"
-        )
+    measure(search, questions[:20])  # warm
+    idle = measure(search, questions)
+    busy = while_ingesting(root, namespace, chatbot_id, lambda: measure(search, questions))
+    return (
+        f"in-process  idle p50 {idle[0]:6.1f} ms  p95 {idle[1]:6.1f} ms   while ingesting p50 {busy[0]:6.1f} ms  "
+        f"p95 {busy[1]:6.1f} ms   (a fresh process loads the index in {loaded:.1f} s)"
+    )
 
 
 def seed_statistics(stack: Path, tenant_id: str, chatbot_id: str, contribution: Contribution) -> None:
@@ -187,7 +192,8 @@ def seed_statistics(stack: Path, tenant_id: str, chatbot_id: str, contribution: 
             pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
 
 
-def over_http(size: int, questions: Sequence[str]) -> None:
+def at_size(size: int, questions: Sequence[str]) -> None:
+    """One chatbot of `size` chunks in a running local stack: searched in this process, then over HTTP."""
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder) / "stack"
         process, url = start_stack(
@@ -202,8 +208,12 @@ def over_http(size: int, questions: Sequence[str]) -> None:
                 chatbot = api.post("/chatbots", json={"name": "Search at scale"}).json()["id"]
                 tenant = account["user"]["tenant_id"]
                 root = data / "index"
+                started = time.perf_counter()
                 contribution = fill(LocalVectorIndex(root, MINILM_SPACE.model, DIMENSION), tenant, chatbot, size)
                 seed_statistics(data, tenant, chatbot, contribution)
+                built = time.perf_counter() - started
+                print(f"{size:>8} chunks  (built in {built:.0f} s)")
+                print(f"{'':>16}{in_process(root, tenant, chatbot, contribution, questions)}")
 
                 def search(question: str) -> object:
                     response = api.post(f"/chatbots/{chatbot}/search", json={"query": question, "top_k": 10})
@@ -214,7 +224,7 @@ def over_http(size: int, questions: Sequence[str]) -> None:
                 idle = measure(search, questions)
                 busy = while_ingesting(root, tenant, chatbot, lambda: measure(search, questions))
             print(
-                f"{size:>8} chunks  HTTP        idle p50 {idle[0]:6.1f} ms  p95 {idle[1]:6.1f} ms   "
+                f"{'':>16}HTTP        idle p50 {idle[0]:6.1f} ms  p95 {idle[1]:6.1f} ms   "
                 f"while ingesting p50 {busy[0]:6.1f} ms  p95 {busy[1]:6.1f} ms"
             )
         finally:
@@ -231,8 +241,7 @@ def main() -> None:
         f"search latency, top 10 of one chatbot, {len(questions)} SciFact questions; ingest at {INGEST_RATE} chunks/s"
     )
     for size in (int(size) for size in args.sizes.split(",")):
-        in_process(size, questions)
-        over_http(size, questions)
+        at_size(size, questions)
 
 
 if __name__ == "__main__":
