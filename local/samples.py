@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+from typing import NamedTuple
 
 
 def _pdf_text(text: str) -> str:
@@ -12,21 +13,92 @@ def _pdf_text(text: str) -> str:
 
 def pdf(pages: list[str], *, images_only: bool = False) -> bytes:
     """A valid PDF with one page per string (Helvetica, wrapped lines); `images_only` draws no text at all."""
+    streams = []
+    for text in pages:
+        if images_only:
+            streams.append("0.5 g 72 72 468 648 re f")
+            continue
+        lines = [line for paragraph in text.split("\n") for line in (textwrap.wrap(paragraph, 90) or [""])]
+        shown = " ".join(f"({_pdf_text(line)}) Tj T*" for line in lines[:50])
+        streams.append(f"BT /F1 10 Tf 14 TL 72 740 Td {shown} ET")
+    return _pdf_file(streams)
+
+
+class Placed(NamedTuple):
+    """One line of text drawn at explicit coordinates (points from the bottom left), as real PDFs place text."""
+
+    x: float
+    y: float
+    text: str
+    size: float = 10
+    bold: bool = False
+
+
+def laid_out_pdf(pages: list[list[Placed]]) -> bytes:
+    """A PDF whose pages draw each line where it is placed, in the order given (the order text extraction sees)."""
+    return _pdf_file([" ".join(_draw(line) for line in page) for page in pages])
+
+
+def _draw(line: Placed) -> str:
+    font = "F2" if line.bold else "F1"
+    return f"BT /{font} {line.size} Tf 1 0 0 1 {line.x} {line.y} Tm ({_pdf_text(line.text)}) Tj ET"
+
+
+def manual_pdf(
+    sections: dict[str, list[str]], *, header: str, footer: str = "Page {page} of {pages}", lines_per_page: int = 12
+) -> bytes:
+    """A manual laid out as printed ones are, to test that extraction keeps the content and drops the rest.
+
+    A contents page (dotted leaders) numbered "i" comes first; then each section's numbered title and its lines, at
+    most `lines_per_page` rows a page, numbered from 1. Every page has the running `header` at its top and the
+    `footer` at its bottom (`{page}` and `{pages}` are the printed page number and the count of numbered pages).
+    A section's lines are printed as given, one string a line, so a test chooses where a word is hyphenated."""
+    # A row is the runs of text that share a baseline; its y is set when its page is laid out.
+    body: list[list[list[Placed]]] = [[]]
+    starts: dict[str, int] = {}
+    for number, (title, lines) in enumerate(sections.items(), start=1):
+        if len(body[-1]) + 2 > lines_per_page:
+            body.append([])
+        starts[f"{number} {title}"] = len(body)
+        body[-1].append([Placed(72, 0, f"{number} {title}", size=13, bold=True)])
+        for line in lines:
+            if len(body[-1]) >= lines_per_page:
+                body.append([])
+            body[-1].append([Placed(72, 0, line)])
+    contents = [[Placed(72, 0, "Contents", size=16, bold=True)]] + [
+        [Placed(72, 0, title), Placed(200, 0, ". " * 40), Placed(524, 0, str(page))] for title, page in starts.items()
+    ]
+    labels = ["i", *(str(page) for page in range(1, len(body) + 1))]
+    return laid_out_pdf(
+        [
+            _page(header, rows, footer.format(page=label, pages=len(body)))
+            for label, rows in zip(labels, [contents, *body], strict=True)
+        ]
+    )
+
+
+def _page(header: str, rows: list[list[Placed]], footer: str) -> list[Placed]:
+    """The header at the top, the rows down the text area (more space above a bold title), the footer at the foot."""
+    placed, y = [Placed(72, 756, header, size=8)], 720.0
+    for row in rows:
+        y -= 22 if row[0].bold else 14
+        placed.extend(run._replace(y=y) for run in row)
+    placed.append(Placed(290, 36, footer, size=8))
+    return placed
+
+
+def _pdf_file(streams: list[str]) -> bytes:
+    """The bytes of a PDF with one page per content stream, Helvetica as /F1 and Helvetica-Bold as /F2."""
     objects: list[bytes] = []
-    page_ids = [4 + 2 * i for i in range(len(pages))]
+    page_ids = [5 + 2 * i for i in range(len(streams))]
     objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
     kids = " ".join(f"{page_id} 0 R" for page_id in page_ids)
-    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(streams)} >>".encode())
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    for page_id, text in zip(page_ids, pages, strict=True):
-        if images_only:
-            stream = "0.5 g 72 72 468 648 re f"
-        else:
-            lines = [line for paragraph in text.split("\n") for line in (textwrap.wrap(paragraph, 90) or [""])]
-            shown = " ".join(f"({_pdf_text(line)}) Tj T*" for line in lines[:50])
-            stream = f"BT /F1 10 Tf 14 TL 72 740 Td {shown} ET"
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold >>")
+    for page_id, stream in zip(page_ids, streams, strict=True):
         objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> "
             f"/Contents {page_id + 1} 0 R >>".encode()
         )
         data = stream.encode("latin-1", "replace")

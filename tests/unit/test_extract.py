@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import io
+
+import docx as python_docx
 import pytest
+from docx.enum.style import WD_STYLE_TYPE
 from parley.ingest.extract import UnreadableDocument, extract
 
 from local.samples import docx, encrypted_pdf, pdf, prose
@@ -88,3 +92,45 @@ def test_long_pdf_extracts_every_page():
     blocks = extract(pdf(pages), "pdf")
 
     assert [block.page for block in blocks] == list(range(1, 31))
+
+
+def test_docx_headings_of_custom_styles_are_headings_and_tables_stay_in_their_section():
+    # Given a Word document with a generated table of contents, a heading in a style based on Heading 1
+    # and a table under the first heading
+    document = python_docx.Document()
+    toc = document.styles.add_style("toc 1", WD_STYLE_TYPE.PARAGRAPH)
+    chapter = document.styles.add_style("Chapter Title", WD_STYLE_TYPE.PARAGRAPH)
+    chapter.base_style = document.styles["Heading 1"]
+    document.add_paragraph("Care\t1", style=toc)
+    document.add_paragraph("Diet\t2", style=toc)
+    document.add_heading("Care", level=1)
+    document.add_paragraph("Brush weekly.")
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Brush", "Weekly"
+    document.add_paragraph("Diet", style=chapter)
+    document.add_paragraph("Grass and hay.")
+    out = io.BytesIO()
+    document.save(out)
+
+    # When it is extracted
+    blocks = extract(out.getvalue(), "docx")
+
+    # Then the contents entries are gone, both headings are headings, and the table is under its heading
+    assert [(block.heading, block.text) for block in blocks] == [
+        ("Care", "Brush weekly.\n\nBrush | Weekly"),
+        ("Diet", "Grass and hay."),
+    ]
+
+
+def test_html_headings_are_whole_headings_and_navigation_is_dropped():
+    # Given a page with a navigation menu, a heading marked up inside, and a table
+    html = b"<body><nav><h2>Menu</h2><a>Home</a> <a>Shop</a></nav><h1>Care<em>ful</em><br>feeding</h1>"
+    html += b"<p>Hay daily.</p><table><tr><th>Food</th><th>Amount</th></tr><tr><td>Hay</td><td>2 kg</td></tr></table>"
+
+    # When it is extracted
+    blocks = extract(html, "html")
+
+    # Then the heading is one line of metadata, the menu is gone and table cells are apart
+    assert [(block.heading, block.text) for block in blocks] == [
+        ("Careful feeding", "Hay daily.\n\nFood Amount\n\nHay 2 kg")
+    ]

@@ -1,14 +1,18 @@
-"""An answer without a language model: the sentences of the top passages that best match the question."""
+"""An answer without a language model: the sentences of the top passages that best match the question.
+
+Only sentences of content are candidates (parley.answers.quotable): never a heading, a contents line, page
+furniture or an instruction aimed at the assistant.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
+from parley.answers.quotable import quotable_sentences
 from parley.retrieval import Passage
 
 NOT_FOUND = "I couldn't find an answer to that in this chatbot's documents."
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"[^\W_]+")
 _STOP = frozenset(
     [
@@ -86,13 +90,16 @@ def extractive_answer(question: str, sources: Sequence[Passage], *, sentences: i
     """Up to `sentences` sentences, each cited as [n] with the number of its source; NOT_FOUND if none match."""
     wanted = _terms(question)
     scored = []
+    seen: set[str] = set()
     for number, passage in enumerate(sources[:5], start=1):
         body = passage.text
         if passage.heading and body.startswith(passage.heading):
             body = body[len(passage.heading) :]
-        for position, sentence in enumerate(_SENTENCE.split(" ".join(body.split()))):
+        for position, sentence in enumerate(quotable_sentences(body)):
             overlap = len(wanted & _terms(sentence))
-            if overlap:
+            # Consecutive chunks share their edges: a sentence found in two passages is quoted once, from the first.
+            if overlap and sentence not in seen:
+                seen.add(sentence)
                 # Earlier passages rank higher; within a passage, the sentence that matches more terms wins.
                 scored.append((overlap - 0.1 * number, number, position, sentence.strip()))
     if not scored:

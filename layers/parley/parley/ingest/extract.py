@@ -13,9 +13,14 @@ import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import TYPE_CHECKING, Literal
 
 from parley.domain.documents import Kind
 from parley.errors import ParleyError
+from parley.ingest.pdf_pages import clean_pages
+
+if TYPE_CHECKING:
+    from docx.styles.style import ParagraphStyle
 
 
 class UnreadableDocument(ParleyError):
@@ -53,9 +58,8 @@ def _pdf(data: bytes) -> list[Block]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise UnreadableDocument("The PDF is password-protected; upload it without a password")
-        return [
-            Block(_tidy(page.extract_text() or ""), page=number) for number, page in enumerate(reader.pages, start=1)
-        ]
+        texts = clean_pages([_tidy(page.extract_text() or "") for page in reader.pages])
+        return [Block(_tidy(text), page=number) for number, text in enumerate(texts, start=1)]
     except UnreadableDocument:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as error:
@@ -65,6 +69,7 @@ def _pdf(data: bytes) -> list[Block]:
 def _docx(data: bytes) -> list[Block]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise UnreadableDocument("The file is not a Word document (.docx)")
@@ -75,17 +80,37 @@ def _docx(data: bytes) -> list[Block]:
     blocks: list[Block] = []
     heading: str | None = None
     lines: list[str] = []
-    for paragraph in document.paragraphs:
-        style = (paragraph.style.name if paragraph.style is not None else "") or ""
-        if style.lower().startswith(("heading", "title")) and paragraph.text.strip():
+    # Paragraphs and tables in the order they are printed, so a table belongs to the section it stands in.
+    for item in document.iter_inner_content():
+        if isinstance(item, Table):
+            lines.extend(" | ".join(cell.text.strip() for cell in row.cells) for row in item.rows)
+            continue
+        role = _docx_role(item.style)
+        if role == "heading" and item.text.strip():
             blocks.append(Block("\n\n".join(lines), heading=heading))
-            heading, lines = paragraph.text.strip(), []
-        else:
-            lines.append(paragraph.text)
-    for table in document.tables:
-        lines.extend(" | ".join(cell.text.strip() for cell in row.cells) for row in table.rows)
+            heading, lines = item.text.strip(), []
+        elif role == "body":
+            lines.append(item.text)
     blocks.append(Block("\n\n".join(lines), heading=heading))
     return blocks
+
+
+_DOCX_CONTENTS_STYLE = re.compile(r"(?:toc|index) (?:\d|heading)")
+
+
+def _docx_role(style: ParagraphStyle | None) -> Literal["heading", "contents", "body"]:
+    """What a paragraph of this style is: a "heading", "contents" (an entry or the title of a generated table of
+    contents or index, which only points at the text) or "body". A custom style is what its base style is."""
+    for _ in range(10):  # a damaged file may chain styles in a loop
+        if style is None:
+            break
+        name = (style.name or "").lower()
+        if _DOCX_CONTENTS_STYLE.match(name):
+            return "contents"
+        if name.startswith(("heading", "title")):
+            return "heading"
+        style = style.base_style
+    return "body"
 
 
 def _decode(data: bytes) -> str:
@@ -135,8 +160,12 @@ def _csv(data: bytes) -> list[Block]:
 
 
 class _HtmlText(HTMLParser):
-    _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head"})
-    _BLOCK = frozenset({"p", "div", "li", "tr", "br", "section", "article", "table", "ul", "ol", "pre", "blockquote"})
+    # Navigation (menus, a page's table of contents) only points at the content.
+    _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head", "nav"})
+    _BLOCK = frozenset(
+        {"p", "div", "li", "tr", "br", "section", "article", "table", "ul", "ol", "pre", "blockquote", "dt", "dd"}
+    )
+    _CELLS = frozenset({"td", "th"})
     _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
     def __init__(self) -> None:
@@ -150,25 +179,35 @@ class _HtmlText(HTMLParser):
     def handle_starttag(self, tag: str, _attrs: list[tuple[str, str | None]]) -> None:
         if tag in self._SKIP:
             self._skipping += 1
+        elif self._skipping:
+            return
         elif tag in self._HEADINGS:
             self._heading_parts = []
         elif tag in self._BLOCK:
-            self._parts.append("\n\n" if tag == "p" else "\n")
+            self._sink().append("\n\n" if tag == "p" else "\n")
+        elif tag in self._CELLS:
+            self._sink().append(" ")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self._SKIP:
             self._skipping = max(0, self._skipping - 1)
+        elif self._skipping:
+            return
         elif tag in self._HEADINGS and self._heading_parts is not None:
             self.flush()
-            self._heading = _tidy(" ".join(self._heading_parts)) or None
+            # A heading is one line, however it was broken or marked up inside.
+            self._heading = " ".join("".join(self._heading_parts).split()) or None
             self._heading_parts = None
         elif tag in self._BLOCK:
-            self._parts.append("\n")
+            self._sink().append("\n")
 
     def handle_data(self, data: str) -> None:
-        if self._skipping:
-            return
-        (self._heading_parts if self._heading_parts is not None else self._parts).append(data)
+        if not self._skipping:
+            self._sink().append(data)
+
+    def _sink(self) -> list[str]:
+        """Where text goes now: the heading being read, or the body under the current heading."""
+        return self._heading_parts if self._heading_parts is not None else self._parts
 
     def flush(self) -> None:
         self.blocks.append(Block(_tidy("".join(self._parts)), heading=self._heading))
