@@ -32,15 +32,24 @@ from local.process import start_stack
 from local.stack import ROOT
 
 
+class Refused(Exception):
+    """Parley refused a document: reported with its id, never a crash."""
+
+
 def _upload(client: httpx.Client, storage: httpx.Client, chatbot: str, filename: str, text: str) -> str:
     data = text.encode()
     created = client.post(
         f"/chatbots/{chatbot}/documents",
         json={"filename": filename, "content_type": "text/plain", "size_bytes": len(data)},
     )
+    if created.is_client_error:
+        raise Refused(f"{created.status_code} {created.json().get('error', {}).get('message', created.text)}")
     created.raise_for_status()
     ticket = created.json()["upload"]
-    storage.put(ticket["url"], content=data, headers=ticket["headers"]).raise_for_status()
+    stored = storage.put(ticket["url"], content=data, headers=ticket["headers"])
+    if stored.is_client_error:
+        raise Refused(f"upload {stored.status_code}")
+    stored.raise_for_status()
     return str(created.json()["document"]["id"])
 
 
@@ -59,12 +68,24 @@ class _Pacer:
         self.pending: collections.deque[str] = collections.deque()
         self.lock = threading.Lock()
         self.uploading = True
+        self.empty: list[str] = []
+        self.refused: dict[str, str] = {}  # corpus id -> why
         self.tracker = threading.Thread(target=self._track, daemon=True)
         self.tracker.start()
 
-    def upload(self, filename: str, text: str) -> None:
+    def upload(self, corpus_id: str, filename: str, text: str) -> None:
+        if not text.strip():
+            with self.lock:
+                self.empty.append(corpus_id)
+            return
         self.slots.acquire()
-        document = _upload(self.client, self.storage, self.chatbot, filename, text)
+        try:
+            document = _upload(self.client, self.storage, self.chatbot, filename, text)
+        except Refused as refusal:
+            self.slots.release()
+            with self.lock:
+                self.refused[corpus_id] = str(refusal)
+            return
         with self.lock:
             self.pending.append(document)
 
@@ -95,6 +116,16 @@ class _Pacer:
         self.uploading = False
         self.tracker.join()
         self.storage.close()
+
+
+OFF_TOPIC = Path(__file__).with_name("data") / "off_topic_questions.tsv"
+
+
+def off_topic_questions(split: str) -> list[str]:
+    """Questions of other fields (weather, sport, travel, cooking, software…), in halves: `calibration` to choose
+    thresholds on, `test` to report."""
+    rows = [line.split("\t", 1) for line in OFF_TOPIC.read_text().splitlines()[1:] if line.strip()]
+    return [question for half, question in rows if half == split]
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -149,17 +180,27 @@ def run(url: str, corpus: dict[str, str], splits: dict[str, beir.Dataset], worke
         started = time.perf_counter()
         pacer = _Pacer(client, chatbot, window=100)
         with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(lambda item: pacer.upload(f"doc-{item[0]}.txt", corpus[item[1]]), enumerate(corpus_ids)))
+            list(
+                pool.map(
+                    lambda item: pacer.upload(item[1], f"doc-{item[0]}.txt", corpus[item[1]]), enumerate(corpus_ids)
+                )
+            )
         pacer.finish()
         ingest = time.perf_counter() - started
         items = client.get(f"/chatbots/{chatbot}/documents", timeout=300).json()["items"]
         chunks = sum(item["chunk_count"] for item in items)
-        failed = sum(item["status"] == "failed" for item in items)
+        failed = {item["filename"]: item["error"] for item in items if item["status"] == "failed"}
         print(
-            f"ingest: {len(corpus_ids)} documents, {chunks} chunks, {failed} failed, in {ingest:.0f} s: "
-            f"{len(corpus_ids) / ingest:.1f} documents/s, {chunks / ingest:.1f} chunks/s "
+            f"ingest: {len(corpus_ids)} documents, {chunks} chunks, {len(failed)} failed, "
+            f"{len(pacer.empty)} empty (skipped), {len(pacer.refused)} refused, in {ingest:.0f} s: "
+            f"{len(items) / ingest:.1f} documents/s, {chunks / ingest:.1f} chunks/s "
             "(upload through presigned URLs, S3 notification, SQS, ingest function)"
         )
+        for corpus_id, why in sorted(pacer.refused.items()):
+            print(f"  refused {corpus_id}: {why}")
+        for filename, why in sorted(failed.items()):
+            position = int(filename.removeprefix("doc-").removesuffix(".txt"))
+            print(f"  failed {corpus_ids[position]}: {why}")
         client.post(f"/chatbots/{chatbot}/search", json={"query": "warm up", "top_k": 100})
         print(f"\n{'split':<8}{'queries':>8}{'nDCG@10':>9}{'Recall@100':>12}{'MRR@10':>9}{'p50 ms':>8}{'p95 ms':>8}")
         for split, dataset in splits.items():
@@ -177,7 +218,27 @@ def run(url: str, corpus: dict[str, str], splits: dict[str, beir.Dataset], worke
                 f"{split:<8}{len(dataset.queries):>8}{result['nDCG@10']:>9.3f}{result['Recall@100']:>12.3f}"
                 f"{result['MRR@10']:>9.3f}{statistics.median(latencies):>8.0f}{_percentile(latencies, 95):>8.0f}"
             )
-    print("\nlatency: POST /search with top_k=100, HTTP through the local gateway, one client, after one warm-up")
+        print("\nlatency: POST /search with top_k=100, HTTP through the local gateway, one client, after one warm-up")
+        asked = {f"{split} (answerable)": list(dataset.queries.values()) for split, dataset in splits.items()}
+        asked["off-topic (test)"] = off_topic_questions("test")
+        print(f"\n{'abstention':<22}{'questions':>10}{'abstained':>11}")
+        for label, questions in asked.items():
+            rate = _abstain_rate(client, chatbot, questions)
+            print(f"{label:<22}{len(questions):>10}{rate:>11.1%}")
+        print(
+            "abstained: no passage among the chatbot's top_k comes close enough to answer (its min_relevance), so "
+            "the answer is 'not in the documents'; off-topic: local/data/off_topic_questions.tsv"
+        )
+
+
+def _abstain_rate(client: httpx.Client, chatbot: str, questions: list[str]) -> float:
+    """The share of questions the chatbot would answer with "not in the documents" (searched as answers search)."""
+    abstained = 0
+    for question in questions:
+        response = client.post(f"/chatbots/{chatbot}/search", json={"query": question})
+        response.raise_for_status()
+        abstained += not response.json()["answerable"]
+    return abstained / len(questions)
 
 
 if __name__ == "__main__":

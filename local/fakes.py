@@ -7,6 +7,7 @@ records and bytes per upsert), answer with the same JSON shapes, count every req
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import re
@@ -20,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
+from parley.lexical import STOPWORDS
 
 Route = Callable[[dict[str, Any], dict[str, list[str]]], tuple[int, Any]]
 
@@ -130,10 +132,19 @@ class FakeHttpApi:
 
 
 def fake_embedding(text: str, dimension: int) -> np.ndarray:
-    """A deterministic unit vector for `text`: equal texts embed equally, different texts differently."""
-    seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
-    vector = np.random.default_rng(seed).standard_normal(dimension).astype(np.float32)
-    return vector / np.linalg.norm(vector)
+    """A deterministic unit vector for `text`, the normalised sum of a random vector per content word: equal texts
+    embed equally, and texts sharing words come out similar (cosine about the share of words in common), as a
+    real embedding model's would, so that relevance thresholds behave in tests."""
+    words = [word for word in re.findall(r"[^\W_]+", text.lower()) if word not in STOPWORDS] or [text]
+    vector = np.sum([_word_vector(word, dimension) for word in words], axis=0)
+    norm = np.linalg.norm(vector)
+    return vector / norm if norm else _word_vector(text, dimension)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _word_vector(word: str, dimension: int) -> np.ndarray:
+    seed = int.from_bytes(hashlib.sha256(word.encode()).digest()[:8], "little")
+    return np.random.default_rng(seed).standard_normal(dimension).astype(np.float32)
 
 
 class FakeOpenAI(FakeHttpApi):
@@ -205,13 +216,15 @@ _SOURCE = re.compile(r"^\[(\d+)\] \([^)]*\)\n(.+?)(?=\n\n\[\d+\] \(|\Z)", re.MUL
 
 def grounded_reply(messages: list[dict[str, str]]) -> str:
     """What the fake model says: a rewrite for a condensing prompt, else the first sentence of each of the first two
-    sources with its [n], plus a reference to a source that does not exist (which Parley must drop)."""
+    sources (fenced in the question's turn) with its [n], plus a reference to a source that does not exist (which
+    Parley must drop)."""
     last = messages[-1]["content"]
     if last.startswith("Rewrite the follow-up question"):
         follow_up = last.rsplit("Follow-up question:", 1)[1].strip()
         asked = re.findall(r"^User: (.+)$", last, re.MULTILINE)
         return f"{follow_up} (about: {asked[-1]})" if asked else follow_up
-    sources = _SOURCE.findall(messages[0]["content"])
+    fenced = re.search(r"<sources>\n(.*)\n</sources>", last, re.DOTALL)
+    sources = _SOURCE.findall(fenced.group(1)) if fenced else []
     if not sources:
         return "I don't know; the sources do not say."
     firsts = [(number, re.split(r"(?<=[.!?])\s", text.strip())[0].rstrip(".")) for number, text in sources[:2]]

@@ -25,7 +25,7 @@ from parley.adapters.embedded.minilm import MiniLMEmbedder
 from parley.domain.vectors import ChunkMetadata, VectorRecord
 from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import extract
-from parley.lexical import Contribution, Statistics, chunk_terms
+from parley.lexical import ChunkTerms, Contribution, Statistics, chunk_terms
 from parley.retrieval import Retriever
 
 from local import beir
@@ -88,26 +88,35 @@ def dense_vectors(chunks: Sequence[tuple[str, int, str]], embedder: MiniLMEmbedd
     return vectors
 
 
+def build_index(
+    folder: Path, chunks: Sequence[tuple[str, int, str]], vectors: np.ndarray, lexical_terms: Sequence[ChunkTerms]
+) -> LocalVectorIndex:
+    """The chunks in a local index under `folder`, as ingest writes them (sparse vectors with the current BM25
+    constants)."""
+    index = LocalVectorIndex(folder, "minilm", vectors.shape[1])
+    records = [
+        VectorRecord(
+            id=f"{document_id}#{no}",
+            values=vector.tolist(),
+            sparse=terms.vector(),
+            metadata=ChunkMetadata(
+                chatbot_id=CHATBOT, document_id=document_id, filename=f"{document_id}.txt", chunk_no=no, text=text
+            ),
+        )
+        for (document_id, no, text), vector, terms in zip(chunks, vectors, lexical_terms, strict=True)
+    ]
+    for start in range(0, len(records), 1000):
+        index.upsert(TENANT, records[start : start + 1000])
+    return index
+
+
 def evaluate(
     dataset: beir.Dataset, chunks: Sequence[tuple[str, int, str]], vectors: np.ndarray, queries: CachedQueries
 ) -> dict[float, dict[str, float]]:
     """Index the chunks with the current BM25 constants; score every dense weight."""
     lexical_terms = [chunk_terms(text) for _, _, text in chunks]
     with tempfile.TemporaryDirectory() as folder:
-        index = LocalVectorIndex(Path(folder), "minilm", vectors.shape[1])
-        records = [
-            VectorRecord(
-                id=f"{document_id}#{no}",
-                values=vector.tolist(),
-                sparse=terms.vector(),
-                metadata=ChunkMetadata(
-                    chatbot_id=CHATBOT, document_id=document_id, filename=f"{document_id}.txt", chunk_no=no, text=text
-                ),
-            )
-            for (document_id, no, text), vector, terms in zip(chunks, vectors, lexical_terms, strict=True)
-        ]
-        for start in range(0, len(records), 1000):
-            index.upsert(TENANT, records[start : start + 1000])
+        index = build_index(Path(folder), chunks, vectors, lexical_terms)
         lexicon = CorpusLexicon(Contribution.of(lexical_terms))
         results = {}
         for weight in WEIGHTS:

@@ -15,6 +15,8 @@ DOCUMENTS = {
     "doc/a": ("Llama husbandry", "Llamas hum when calm and eat hay."),
     "doc-b": ("Green tea", "Green tea is steeped at eighty degrees for two minutes."),
     "c:3": ("Volcanoes", "Basalt forms when lava cools quickly at the surface."),
+    # Some public BEIR sets hold empty documents: skipped and counted, never a crash.
+    "empty-1": ("", ""),
 }
 QUERIES = {"q1": "what do llamas eat", "q2": "tea steeping temperature", "q3": "how basalt forms"}
 
@@ -36,8 +38,16 @@ def assert_every_query_finds_its_document_first(printed: str) -> None:
     row = next(line for line in printed.splitlines() if line.startswith("test "))
     queries, ndcg, recall, mrr = row.split()[1:5]
     assert (queries, ndcg, recall, mrr) == ("3", "1.000", "1.000", "1.000")
-    assert "3 documents" in printed
-    assert "0 failed" in printed
+    assert "4 documents" in printed
+    assert "0 failed, 1 empty (skipped), 0 refused" in printed
+    # and the abstention table: the set's own questions are answered, off-topic ones are not
+    rates = {
+        line.split("  ")[0]: float(line.split()[-1].rstrip("%"))
+        for line in printed.splitlines()
+        if line.startswith(("test (answerable)", "off-topic (test)"))
+    }
+    assert rates["test (answerable)"] == 0.0
+    assert rates["off-topic (test)"] >= 90.0
 
 
 def test_eval_reports_metrics_on_a_tiny_beir_folder(base_url, tmp_path, capsys):

@@ -43,3 +43,52 @@ def test_query_answers_extractively_with_citations(lambdas, register):
     assert body["answer"].startswith("Green tea is steeped at eighty degrees for two minutes. [1]")
     assert body["citations"][0]["filename"] == "tea.txt"
     assert body["usage"]["total_tokens"] == 0
+
+
+MANUAL = """# Installing the library
+
+Run the installer from the release archive, then add the library's folder to your include path.
+The library needs a C compiler that supports C99.
+
+# Decoding DER data
+
+Call asn1_der_decoding with the element definitions and the DER-encoded buffer.
+It returns ASN1_SUCCESS when the whole buffer was decoded, and an error code otherwise.
+
+# Error codes
+
+ASN1_DER_ERROR means the buffer is not valid DER. ASN1_MEM_ERROR means the output buffer was too small.
+"""
+
+
+def test_a_manual_does_not_answer_the_weather_and_says_so(lambdas, register):
+    # Given a chatbot holding only a software manual (embedded default: MiniLM, no model)
+    owner = register("owner@example.com")
+    sub = owner["user"]["id"]
+    _, chatbot = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=sub, body={"name": "Manual"})
+    lambdas.upload(owner, chatbot["id"], "manual.md", "text/markdown", MANUAL.encode())
+    lambdas.deliver()
+
+    def ask(question: str) -> dict:
+        status, body = lambdas.call(
+            "QueryFunction",
+            "POST",
+            "/chatbots/{chatbot_id}/query",
+            sub=sub,
+            body={"question": question},
+            path_parameters={"chatbot_id": chatbot["id"]},
+        )
+        assert status == 200, body
+        return body
+
+    # When asked about the weather, then about the manual
+    weather = ask("What's the weather in Paris tomorrow?")
+    decoding = ask("What does asn1_der_decoding return?")
+
+    # Then the first is not in the documents, with no citation; the second is answered from them
+    assert weather["answerable"] is False
+    assert weather["citations"] == []
+    assert weather["answer"] == "I couldn't find this in this chatbot's documents."
+    assert decoding["answerable"] is True
+    assert "ASN1_SUCCESS" in decoding["answer"]
+    assert decoding["citations"][0]["filename"] == "manual.md"

@@ -113,6 +113,22 @@ def test_owner_question_is_streamed_as_frames_and_stored(lambdas, owner, bot, op
     assert conversation["messages"][1]["content"] == "".join(f["text"] for f in posted if f["type"] == "token")
 
 
+def test_an_unanswerable_question_streams_the_not_found_answer_without_calling_the_model(
+    lambdas, owner, bot, openai_fake
+):
+    authorizer = connect(lambdas, "owner-conn=", {"token": owner["tokens"]["access_token"]})
+    requests_before = len(openai_fake.chat_requests)
+
+    route(lambdas, "owner-conn=", authorizer, "MESSAGE", ask(bot["id"], "What's the weather in Paris tomorrow?"))
+
+    posted = frames("owner-conn=")
+    assert [frame["type"] for frame in posted] == ["start", "token", "citations", "done"]
+    assert posted[1]["text"] == "I couldn't find this in this chatbot's documents."
+    assert posted[2]["citations"] == []
+    assert posted[3]["answerable"] is False
+    assert len(openai_fake.chat_requests) == requests_before
+
+
 def test_tokens_are_coalesced_into_few_posts(lambdas, owner, bot, openai_fake):
     openai_fake.reply = lambda _messages: " ".join(f"word{n}" for n in range(500))
     authorizer = connect(lambdas, "long-conn=", {"token": owner["tokens"]["access_token"]})

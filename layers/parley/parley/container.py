@@ -190,7 +190,13 @@ class Container:
     def answers(self) -> AnswerService:
         from parley.services.answers import AnswerService
 
-        return AnswerService(self.chatbot_store, self.conversation_store, self.retriever, self.llm)
+        return AnswerService(
+            self.chatbot_store,
+            self.conversation_store,
+            self.retriever,
+            self.llm,
+            default_min_relevance=self.settings.embedding_space.min_relevance,
+        )
 
     @cached_property
     def public_chat(self) -> PublicChat:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from parley.domain.vectors import HybridQuery
-from parley.lexical import query_term_ids, query_vector
+from parley.domain.vectors import Hit, HybridQuery
+from parley.lexical import chunk_terms, query_term_ids, query_vector
 from parley.ports import Embedder, LexiconStore, VectorIndex
 
 # The dense side's share of a score; the lexical side has the rest. Chosen on SciFact train
@@ -20,6 +20,8 @@ class Passage:
     filename: str
     text: str
     score: float
+    # The dense part alone: cosine similarity of question and chunk (what decides whether anything answers).
+    similarity: float = 0.0
     page: int | None = None
     heading: str | None = None
 
@@ -44,18 +46,34 @@ class Retriever:
         return HybridQuery(dense, sparse.scaled(1 - self.dense_weight) if sparse else None)
 
     def search(self, tenant_id: str, chatbot_id: str, query: str, top_k: int) -> list[Passage]:
-        hits = self.index.search(tenant_id, self.query(tenant_id, chatbot_id, query), top_k, chatbot_id)
-        return [_passage(hit.id, hit.score, hit.metadata) for hit in hits]
+        hybrid = self.query(tenant_id, chatbot_id, query)
+        hits = self.index.search(tenant_id, hybrid, top_k, chatbot_id)
+        return [_passage(hit, self._similarity(hybrid, hit)) for hit in hits]
+
+    def _similarity(self, query: HybridQuery, hit: Hit) -> float:
+        """The hit's cosine similarity: an index returns only the sum of both parts, so the lexical part is
+        recomputed from the chunk's text (as ingest computed its sparse vector) and taken away."""
+        if not self.dense_weight:
+            return 0.0
+        lexical = 0.0
+        if query.sparse:
+            stored = chunk_terms(str(hit.metadata.get("text", ""))).vector()
+            weights = dict(zip(stored.indices, stored.values, strict=True))
+            pairs = zip(query.sparse.indices, query.sparse.values, strict=True)
+            lexical = sum(value * weights.get(index, 0.0) for index, value in pairs)
+        return (hit.score - lexical) / self.dense_weight
 
 
-def _passage(chunk_id: str, score: float, metadata: dict[str, object]) -> Passage:
+def _passage(hit: Hit, similarity: float) -> Passage:
+    metadata = hit.metadata
     page, heading = metadata.get("page"), metadata.get("heading")
     return Passage(
-        chunk_id=chunk_id,
-        document_id=str(metadata.get("document_id", chunk_id.split("#", maxsplit=1)[0])),
+        chunk_id=hit.id,
+        document_id=str(metadata.get("document_id", hit.id.split("#", maxsplit=1)[0])),
         filename=str(metadata.get("filename", "")),
         text=str(metadata.get("text", "")),
-        score=round(score, 6),
+        score=round(hit.score, 6),
+        similarity=round(similarity, 6),
         page=int(page) if isinstance(page, int | float) else None,
         heading=str(heading) if heading else None,
     )

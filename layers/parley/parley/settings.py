@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from parley.domain.embeddings import MINILM_SPACE, EmbeddingSpace
+from parley.domain.embeddings import MINILM_SPACE, OPENAI_MIN_RELEVANCE, EmbeddingSpace
 from parley.errors import ConfigurationError
 
 ENV_PREFIX = "PARLEY_"
@@ -69,7 +69,7 @@ class Settings(BaseModel):
         """The space of the configured embedder's vectors."""
         if self.embedder == "minilm":
             return MINILM_SPACE
-        return EmbeddingSpace(self.embedding_model, self.embedding_dimensions)
+        return EmbeddingSpace(self.embedding_model, self.embedding_dimensions, OPENAI_MIN_RELEVANCE)
 
     def require(self, name: str) -> str:
         """Return a setting a component cannot work without, or explain which variable is missing."""

@@ -64,6 +64,7 @@ TopK = Annotated[int, Field(ge=1, le=50)]
 Origins = Annotated[list[str], Field(max_length=20), AfterValidator(_normalize_origins)]
 ChunkSize = Annotated[int, Field(ge=MIN_SIZE, le=MAX_SIZE)]
 ChunkOverlap = Annotated[int, Field(ge=0, le=MAX_OVERLAP)]
+MinRelevance = Annotated[float, Field(ge=0, le=1)]
 
 
 class ChatbotSettings(BaseModel):
@@ -84,6 +85,9 @@ class ChatbotSettings(BaseModel):
     chunk_overlap: ChunkOverlap = DEFAULT_OVERLAP
     # Replace e-mail addresses, phone, card and IBAN numbers in questions before they reach the model or storage.
     redact_pii: bool = True
+    # Below this similarity between question and best passage, the answer is "not in the documents" and no model is
+    # called; unset, the embedding model's calibrated default applies (parley/domain/embeddings.py).
+    min_relevance: MinRelevance | None = None
 
 
 class ChatbotCreate(Request, ChatbotSettings):
@@ -109,6 +113,7 @@ class ChatbotUpdate(Request):
     chunk_size: ChunkSize | None = None
     chunk_overlap: ChunkOverlap | None = None
     redact_pii: bool | None = None
+    min_relevance: MinRelevance | None = None
 
     @model_validator(mode="after")
     def _reject_nulls(self) -> ChatbotUpdate:

@@ -37,6 +37,8 @@ class Message(Model):
     mode: AnswerMode | None = None
     degraded: bool = False
     interrupted: bool = False
+    # False when no passage of the chatbot's documents answered (the answer says so, with no citation).
+    answerable: bool = True
     usage: Usage | None = None
     latency_ms: int | None = None
     created_at: datetime
@@ -68,6 +70,8 @@ class QueryResult(BaseModel):
     usage: Usage
     # True when the language model failed and the answer was built from the passages instead.
     degraded: bool = False
+    # False when no passage answers the question: the answer says it is not in the documents, with no citation.
+    answerable: bool = True
 
 
 class SearchRequest(Request):
@@ -79,12 +83,16 @@ class SearchHit(BaseModel):
     document_id: str
     filename: str
     chunk_id: str
+    # The ranking score (dense similarity and lexical coverage); `similarity` is the dense part alone.
     score: float
+    similarity: float
     text: str
 
 
 class SearchResult(BaseModel):
     results: list[SearchHit]
+    # Whether any result comes close enough to answer, by the chatbot's `min_relevance`.
+    answerable: bool
 
 
 class ConversationSummary(BaseModel):
@@ -107,6 +115,7 @@ class MessagePublic(BaseModel):
     mode: AnswerMode | None = None
     degraded: bool = False
     interrupted: bool = False
+    answerable: bool = True
     usage: Usage | None = None
     created_at: datetime
 

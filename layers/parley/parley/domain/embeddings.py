@@ -11,7 +11,14 @@ class EmbeddingSpace:
 
     model: str
     dimension: int
+    # Below this dense similarity no passage is taken to answer a question, unless a chatbot sets its own
+    # `min_relevance`. Per model: each spreads cosines differently.
+    min_relevance: float
 
 
-# The embedded default's space, known to settings without loading the model's adapter.
-MINILM_SPACE = EmbeddingSpace("all-MiniLM-L6-v2", 384)
+# The embedded default's space, known to settings without loading the model's adapter. Its threshold was chosen on
+# SciFact train questions and off-topic calibration questions (tests/benchmarks/calibrate_abstention.py).
+MINILM_SPACE = EmbeddingSpace("all-MiniLM-L6-v2", 384, min_relevance=0.38)
+# Not calibrated here (no OpenAI access offline): text-embedding-3-small spreads cosines lower than MiniLM, so this
+# is a provisional value until calibrate_abstention.py is run against the API; a chatbot may set its own.
+OPENAI_MIN_RELEVANCE = 0.30

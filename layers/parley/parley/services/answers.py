@@ -5,13 +5,15 @@ guard → redact → condense with history → retrieve (hybrid) → rerank → 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from parley.answers.abstention import answerable, not_found
 from parley.answers.citations import RenumberedStream, resolve
-from parley.answers.extractive import NOT_FOUND, extractive_answer
+from parley.answers.extractive import extractive_answer
 from parley.answers.prompts import prompt
 from parley.domain.chatbots import Chatbot
 from parley.domain.common import new_id, utcnow
@@ -58,6 +60,7 @@ class AnswerService:
         llm: LanguageModel | None,
         *,
         rerank: Reranker = keep_order,
+        default_min_relevance: float,
         retrieval_breaker: CircuitBreaker | None = None,
         llm_breaker: CircuitBreaker | None = None,
         clock: Callable[[], datetime] = utcnow,
@@ -67,6 +70,7 @@ class AnswerService:
         self.retriever = retriever
         self.llm = llm
         self.rerank = rerank
+        self.default_min_relevance = default_min_relevance
         self.retrieval_breaker = retrieval_breaker or CircuitBreaker("search")
         self.llm_breaker = llm_breaker or CircuitBreaker("language model")
         self.clock = clock
@@ -77,11 +81,20 @@ class AnswerService:
         return SearchResult(
             results=[
                 SearchHit(
-                    document_id=p.document_id, filename=p.filename, chunk_id=p.chunk_id, score=p.score, text=p.text
+                    document_id=p.document_id,
+                    filename=p.filename,
+                    chunk_id=p.chunk_id,
+                    score=p.score,
+                    similarity=p.similarity,
+                    text=p.text,
                 )
                 for p in passages
-            ]
+            ],
+            answerable=answerable(passages, self._min_relevance(chatbot)),
         )
+
+    def _min_relevance(self, chatbot: Chatbot) -> float:
+        return self.default_min_relevance if chatbot.min_relevance is None else chatbot.min_relevance
 
     def conversations_of(self, tenant_id: str, chatbot_id: str) -> list[Conversation]:
         find_chatbot(self.chatbots, tenant_id, chatbot_id)
@@ -114,14 +127,24 @@ class AnswerService:
         question = redact(request.question)[0] if chatbot.redact_pii else request.question
         llm = self.llm
         standalone = self._condense(chatbot, llm, question, history)
-        sources = _pack(self.rerank(standalone, self._retrieve(chatbot, standalone, chatbot.top_k)))
+        passages = self.rerank(standalone, self._retrieve(chatbot, standalone, chatbot.top_k))
+        found = answerable(passages, self._min_relevance(chatbot))
+        sources = _pack(passages) if found else []
         message_id = new_id()
         relay = _Relay(listener, sources) if listener else None
         try:
             if listener:
                 listener.started(conversation.id, message_id)
             on_token = relay.token if relay else None
-            text, usage, mode, degraded = self._generate(chatbot, llm, question, history, sources, on_token=on_token)
+            if found:
+                text, usage, mode, degraded = self._generate(
+                    chatbot, llm, question, history, sources, on_token=on_token
+                )
+            else:
+                # Nothing to answer from: say so, and spend no model tokens.
+                text, usage, mode, degraded = not_found(question), Usage(), "extractive", False
+                if on_token:
+                    on_token(text)
             if relay:
                 relay.finish()
             interrupted = False
@@ -144,6 +167,7 @@ class AnswerService:
             mode=mode,
             degraded=degraded,
             interrupted=interrupted,
+            answerable=found,
             usage=usage,
             latency_ms=latency_ms,
             created_at=now,
@@ -160,9 +184,17 @@ class AnswerService:
             metrics.add_metric(name="AnswersDegraded", unit="Count", value=1)
         if interrupted:
             metrics.add_metric(name="AnswersInterrupted", unit="Count", value=1)
+        if not found:
+            metrics.add_metric(name="AnswersAbstained", unit="Count", value=1)
         logger.info(
             "Question answered",
-            extra={"mode": mode, "degraded": degraded, "interrupted": interrupted, "latency_ms": latency_ms},
+            extra={
+                "mode": mode,
+                "degraded": degraded,
+                "interrupted": interrupted,
+                "answerable": found,
+                "latency_ms": latency_ms,
+            },
         )
         return QueryResult(
             answer=answer,
@@ -172,6 +204,7 @@ class AnswerService:
             mode=mode,
             usage=usage,
             degraded=degraded,
+            answerable=found,
         )
 
     def _conversation(
@@ -233,21 +266,12 @@ class AnswerService:
         on_token: Callable[[str], None] | None,
     ) -> tuple[str, Usage, AnswerMode, bool]:
         """The answer text (with [n] references), its usage, its mode, and whether it is a fallback."""
-        if llm is None or not sources:
-            text = extractive_answer(question, sources) if sources else NOT_FOUND
+        if llm is None:
+            text = extractive_answer(question, sources)
             if on_token:
                 on_token(text)
             return text, Usage(), "extractive", False
-        system = (
-            (chatbot.system_prompt or prompt("default_system"))
-            + "\n\n"
-            + prompt("answer").format(sources=_numbered(sources))
-        )
-        messages = [
-            ChatMessage("system", system),
-            *(ChatMessage(message.role, message.content) for message in history),
-            ChatMessage("user", question),
-        ]
+        messages = _messages(chatbot, history, question, sources)
         try:
             completion = self.llm_breaker.call(
                 lambda: llm.complete(
@@ -316,9 +340,28 @@ def _pack(passages: Sequence[Passage], budget: int = CONTEXT_TOKENS) -> list[Pas
     return packed
 
 
+def _messages(
+    chatbot: Chatbot, history: Sequence[Message], question: str, sources: Sequence[Passage]
+) -> list[ChatMessage]:
+    """The model's input, each part in its place: the tenant's prompt and the grounding rules in the system
+    message; the sources, fenced and labelled as untrusted material, with the question in the user's turn. A
+    document's text therefore never speaks with the system's voice."""
+    system = (chatbot.system_prompt or prompt("default_system")) + "\n\n" + prompt("answer")
+    asked = prompt("question").format(sources=_numbered(sources), question=question)
+    return [
+        ChatMessage("system", system),
+        *(ChatMessage(message.role, message.content) for message in history),
+        ChatMessage("user", asked),
+    ]
+
+
+# A source may not close the fence it is quoted in.
+_FENCE = re.compile(r"</?\s*sources\s*>", re.IGNORECASE)
+
+
 def _numbered(sources: Sequence[Passage]) -> str:
     blocks = []
     for number, passage in enumerate(sources, start=1):
         where = f"{passage.filename}" + (f", page {passage.page}" if passage.page else "")
-        blocks.append(f"[{number}] ({where})\n{passage.text}")
+        blocks.append(f"[{number}] ({where})\n{_FENCE.sub('(sources)', passage.text)}")
     return "\n\n".join(blocks)

@@ -65,7 +65,13 @@ class FrameStream:
         self._flush()
         self._send({"type": "citations", "citations": [c.model_dump(mode="json") for c in result.citations]})
         self._send(
-            {"type": "done", "usage": result.usage.model_dump(), "mode": result.mode, "degraded": result.degraded}
+            {
+                "type": "done",
+                "usage": result.usage.model_dump(),
+                "mode": result.mode,
+                "degraded": result.degraded,
+                "answerable": result.answerable,
+            }
         )
 
     def error(self, error: ParleyError) -> None:
