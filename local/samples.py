@@ -193,3 +193,20 @@ def prose(seed: int, words: int) -> str:
         if i % 12 == 11:
             out[-1] += "."
     return " ".join(out) + "."
+
+
+# A few sections of a software manual (Markdown), for chatbots that must tell what it does not cover.
+MANUAL = """# Installing the library
+
+Run the installer from the release archive, then add the library's folder to your include path.
+The library needs a C compiler that supports C99.
+
+# Decoding DER data
+
+Call asn1_der_decoding with the element definitions and the DER-encoded buffer.
+It returns ASN1_SUCCESS when the whole buffer was decoded, and an error code otherwise.
+
+# Error codes
+
+ASN1_DER_ERROR means the buffer is not valid DER. ASN1_MEM_ERROR means the output buffer was too small.
+"""

@@ -9,6 +9,8 @@ import json
 import pytest
 from parley.answers.citations import references
 
+from local.samples import MANUAL
+
 DOCUMENTS = {
     "llamas.txt": "Llamas hum when they are calm. A llama can carry a quarter of its body weight.",
     "alpacas.txt": "Alpacas are smaller than llamas. Their fleece is soft and warm.",
@@ -141,6 +143,24 @@ def test_a_question_the_documents_do_not_answer_gets_the_not_found_answer_and_no
     assert len(openai_fake.chat_requests) == requests_before
     stored = conversation(lambdas, owner, chatbot["id"], body["conversation_id"])["messages"][-1]
     assert (stored["answerable"], stored["citations"]) == (False, [])
+
+
+def test_a_chatbot_holding_only_a_manual_does_not_call_the_model_for_the_weather(lambdas, owner, openai_fake):
+    # Given a chatbot whose only document is a software manual, answering with the model
+    sub = owner["user"]["id"]
+    _, manual_bot = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=sub, body={"name": "Manual"})
+    lambdas.upload(owner, manual_bot["id"], "manual.md", "text/markdown", MANUAL.encode())
+    lambdas.deliver()
+    requests_before = len(openai_fake.chat_requests)
+
+    # When asked about the weather
+    status, body = ask(lambdas, owner, manual_bot["id"], "What's the weather in Paris tomorrow?")
+
+    # Then the answer is the not-found one, with no citation, and the model was not asked
+    assert status == 200
+    assert (body["answerable"], body["citations"]) == (False, [])
+    assert body["answer"] == "I couldn't find this in this chatbot's documents."
+    assert len(openai_fake.chat_requests) == requests_before
 
 
 def test_the_not_found_answer_speaks_the_questions_language(lambdas, owner, chatbot):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from local.samples import MANUAL
+
 
 @pytest.fixture
 def stack_parameters() -> dict[str, str]:
@@ -43,22 +45,6 @@ def test_query_answers_extractively_with_citations(lambdas, register):
     assert body["answer"].startswith("Green tea is steeped at eighty degrees for two minutes. [1]")
     assert body["citations"][0]["filename"] == "tea.txt"
     assert body["usage"]["total_tokens"] == 0
-
-
-MANUAL = """# Installing the library
-
-Run the installer from the release archive, then add the library's folder to your include path.
-The library needs a C compiler that supports C99.
-
-# Decoding DER data
-
-Call asn1_der_decoding with the element definitions and the DER-encoded buffer.
-It returns ASN1_SUCCESS when the whole buffer was decoded, and an error code otherwise.
-
-# Error codes
-
-ASN1_DER_ERROR means the buffer is not valid DER. ASN1_MEM_ERROR means the output buffer was too small.
-"""
 
 
 def test_a_manual_does_not_answer_the_weather_and_says_so(lambdas, register):
