@@ -5,8 +5,9 @@ from __future__ import annotations
 import random
 
 import pytest
+from parley.answers.abstention import not_found
 from parley.answers.citations import RenumberedStream, references, resolve
-from parley.answers.extractive import NOT_FOUND, extractive_answer
+from parley.answers.extractive import extractive_answer
 from parley.privacy import redact
 from parley.resilience import CircuitBreaker, CircuitOpen
 from parley.retrieval import Passage
@@ -86,7 +87,7 @@ def test_extractive_answer_picks_matching_sentences_and_cites_them():
 
 
 def test_extractive_answer_admits_when_nothing_matches():
-    assert extractive_answer("quantum chromodynamics?", [passage(1, "Llamas hum.")]) == NOT_FOUND
+    assert extractive_answer("quantum chromodynamics?", [passage(1, "Llamas hum.")]) == not_found("quantum?")
 
 
 def test_breaker_opens_after_repeated_failures_and_closes_after_cool_down():

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from parley.answers.abstention import not_found
 from parley.answers.quotable import quotable_sentences
 from parley.retrieval import Passage
 
-NOT_FOUND = "I couldn't find an answer to that in this chatbot's documents."
 _WORD = re.compile(r"[^\W_]+")
 _STOP = frozenset(
     [
@@ -87,7 +87,8 @@ def _terms(text: str) -> set[str]:
 
 
 def extractive_answer(question: str, sources: Sequence[Passage], *, sentences: int = 3) -> str:
-    """Up to `sentences` sentences, each cited as [n] with the number of its source; NOT_FOUND if none match."""
+    """Up to `sentences` sentences, each cited as [n] with the number of its source; the not-found answer (in the
+    question's language) if none shares a word with the question."""
     wanted = _terms(question)
     scored = []
     seen: set[str] = set()
@@ -103,7 +104,7 @@ def extractive_answer(question: str, sources: Sequence[Passage], *, sentences: i
                 # Earlier passages rank higher; within a passage, the sentence that matches more terms wins.
                 scored.append((overlap - 0.1 * number, number, position, sentence.strip()))
     if not scored:
-        return NOT_FOUND
+        return not_found(question)
     # Sentences that share only a word or two with the question, when others share many, are noise.
     strongest = max(item[0] for item in scored)
     best = sorted((item for item in scored if item[0] >= strongest / 2), key=lambda item: -item[0])[:sentences]
