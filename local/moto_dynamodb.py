@@ -25,6 +25,7 @@ This replacement keeps moto's checks and its update code, and changes only the i
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import re
 import threading
@@ -178,16 +179,19 @@ def call_action(self: DynamoHandler) -> Any:
 
 
 _query = Table.query
+_QUERY = inspect.signature(_query)
 
 
-def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-    if kwargs.get("index_name") is not None or not self.range_key_attr or hash_key is None:
-        return _query(self, hash_key, *args, **kwargs)
+def query(self: Table, *args: Any, **kwargs: Any) -> Any:
+    arguments = _QUERY.bind(self, *args, **kwargs).arguments  # moto passes them by position
+    hash_key = arguments.get("hash_key")
+    if arguments.get("index_name") is not None or not self.range_key_attr or hash_key is None:
+        return _query(self, *args, **kwargs)
     partition = list(self.items.get(hash_key, {}).values())
     # moto reads every item through all_items(); for the duration of this call it returns only the partition's.
     self.all_items = lambda: sorted(partition, key=lambda item: item.range_key)  # type: ignore[method-assign]
     try:
-        return _query(self, hash_key, *args, **kwargs)
+        return _query(self, *args, **kwargs)
     finally:
         del self.all_items
 
