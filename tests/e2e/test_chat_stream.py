@@ -200,7 +200,11 @@ def test_client_leaving_mid_answer_stops_it_and_stores_it_as_interrupted(stack, 
     model.reply = lambda _messages: long_answer
     try:
         with connect(ws_url(url, token=account["tokens"]["access_token"])) as socket:
-            socket.send(json.dumps({"action": "sendMessage", "chatbot_id": bot["id"], "question": "Tell me all."}))
+            socket.send(
+                json.dumps(
+                    {"action": "sendMessage", "chatbot_id": bot["id"], "question": "Tell me all about feeding llamas."}
+                )
+            )
             start = json.loads(socket.recv(timeout=30))
             assert json.loads(socket.recv(timeout=30))["type"] == "token"
         conversation = f"{url}/chatbots/{bot['id']}/conversations/{start['conversation_id']}"

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from local import beir
-from local.eval import run
+from local.eval import off_topic_questions, run
 from local.stack import ROOT
 
 DOCUMENTS = {
@@ -79,4 +79,5 @@ def test_eval_through_pinecone_runs_the_sdk_against_the_fake_and_ranks_alike(tmp
     assert_every_query_finds_its_document_first(finished.stdout)
     assert "vector index: pinecone" in finished.stdout
     requests = finished.stdout.split("Pinecone requests: ", 1)[1]
-    assert "'/query': 4" in requests  # the warm-up search and the three questions
+    # one per search: the warm-up, the three questions, then the abstention table's (the three, and the off-topic)
+    assert f"'/query': {1 + 3 + 3 + len(off_topic_questions('test'))}," in requests
