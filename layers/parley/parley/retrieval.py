@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from parley.domain.vectors import Hit, HybridQuery
@@ -11,6 +12,9 @@ from parley.ports import Embedder, LexiconStore, VectorIndex
 # The dense side's share of a score; the lexical side has the rest. Chosen on SciFact train
 # (tests/benchmarks/tune_fusion.py).
 DENSE_WEIGHT = 0.6
+
+# The chatbot's term statistics are read while the question is embedded (both wait on the network in AWS).
+_LOOKUPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="statistics")
 
 
 @dataclass(frozen=True)
@@ -40,9 +44,10 @@ class Retriever:
         self.dense_weight = dense_weight
 
     def query(self, tenant_id: str, chatbot_id: str, text: str) -> HybridQuery:
-        dense = [self.dense_weight * value for value in self.embedder.embed_query(text)]
         term_ids = query_term_ids(text)
-        sparse = query_vector(term_ids, self.lexicon.statistics(tenant_id, chatbot_id, term_ids)) if term_ids else None
+        statistics = _LOOKUPS.submit(self.lexicon.statistics, tenant_id, chatbot_id, term_ids) if term_ids else None
+        dense = [self.dense_weight * value for value in self.embedder.embed_query(text)]
+        sparse = query_vector(term_ids, statistics.result()) if statistics else None
         return HybridQuery(dense, sparse.scaled(1 - self.dense_weight) if sparse else None)
 
     def search(self, tenant_id: str, chatbot_id: str, query: str, top_k: int) -> list[Passage]:
