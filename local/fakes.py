@@ -148,10 +148,11 @@ def _word_vector(word: str, dimension: int) -> np.ndarray:
 
 
 class FakeOpenAI(FakeHttpApi):
-    """`/v1/embeddings` with the API's limits: 2,048 inputs and 300,000 tokens per request."""
+    """`/v1/embeddings` with the API's limits: 2,048 inputs and 300,000 tokens per request, 8,192 tokens per input."""
 
     MAX_INPUTS = 2048
     MAX_TOKENS = 300_000
+    MAX_INPUT_TOKENS = 8192
 
     def __init__(self, token_delay: float = 0.0) -> None:
         super().__init__()
@@ -175,6 +176,12 @@ class FakeOpenAI(FakeHttpApi):
         tokens = sum(max(1, len(text) // 4) for text in inputs)
         if len(inputs) > self.MAX_INPUTS or tokens > self.MAX_TOKENS:
             return 400, {"error": {"message": f"{len(inputs)} inputs, {tokens} tokens: over the request limits"}}
+        # Without the model's tokenizer, an input is costed as English (four characters a token) only in its ASCII
+        # part; any other character as a token of its own, as CJK and emoji are at least.
+        longest = max((len(text) - _non_ascii(text)) // 4 + _non_ascii(text) for text in inputs)
+        if longest > self.MAX_INPUT_TOKENS:
+            message = f"This model's maximum context length is 8192 tokens, however you requested {longest} tokens"
+            return 400, {"error": {"message": message, "type": "invalid_request_error"}}
         dimension = int(body.get("dimensions") or 1536)
         self.embedded_inputs += len(inputs)
         data = []
@@ -236,13 +243,18 @@ def grounded_reply(messages: list[dict[str, str]]) -> str:
 Searchable = tuple[list[str], np.ndarray, dict[int, tuple[list[int], list[float]]]]
 
 
+def _non_ascii(text: str) -> int:
+    return len(text) - len(text.encode("ascii", "ignore"))
+
+
 class FakePinecone(FakeHttpApi):
     """A Pinecone serverless dot-product index's data plane (dense and sparse values), with its caps of 1,000 records
-    and 2 MB per upsert and 1,000 non-zero sparse values per vector."""
+    and 2 MB per upsert, 1,000 non-zero sparse values and 40 KB of metadata per vector."""
 
     MAX_RECORDS = 1000
     MAX_BYTES = 2_000_000
     MAX_SPARSE_VALUES = 1000
+    MAX_METADATA_BYTES = 40_960
 
     def __init__(self, dimension: int) -> None:
         super().__init__()
@@ -273,6 +285,10 @@ class FakePinecone(FakeHttpApi):
             refused = _sparse_refusal(vector.get("sparseValues"))
             if refused:
                 return 400, {"code": 3, "message": refused}
+            metadata = len(json.dumps(vector.get("metadata", {}), ensure_ascii=False).encode())
+            if metadata > self.MAX_METADATA_BYTES:
+                message = f"Metadata size is {metadata} bytes, which exceeds the limit of 40960 bytes per vector"
+                return 400, {"code": 3, "message": message}
         with self._lock:
             namespace = self.namespaces[body.get("namespace", "")]
             for vector in vectors:

@@ -103,6 +103,11 @@ def _pdf_file(streams: list[str]) -> bytes:
         )
         data = stream.encode("latin-1", "replace")
         objects.append(b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream")
+    return _pdf_objects(objects)
+
+
+def _pdf_objects(objects: list[bytes]) -> bytes:
+    """A PDF of these objects, numbered from 1 (the first is the catalog), with its cross-reference table."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []
@@ -210,3 +215,80 @@ It returns ASN1_SUCCESS when the whole buffer was decoded, and an error code oth
 
 ASN1_DER_ERROR means the buffer is not valid DER. ASN1_MEM_ERROR means the output buffer was too small.
 """
+
+
+# Hostile files, as the security review built them: small uploads that cost far more than their size to read.
+
+_DOCX_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/word/document.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
+)
+_DOCX_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Target="word/document.xml" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"/></Relationships>'
+)
+_WORD_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def minimal_docx(paragraph: str, repeat: int = 1, *, document_xml: bytes | None = None) -> bytes:
+    """The smallest Word document python-docx opens: `paragraph` `repeat` times, streamed into the zip, so a
+    body of gigabytes never sits in memory; or the given `document_xml` verbatim."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", _DOCX_CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _DOCX_RELS)
+        with archive.open("word/document.xml", "w", force_zip64=True) as body:
+            if document_xml is not None:
+                body.write(document_xml)
+            else:
+                body.write(f'<w:document xmlns:w="{_WORD_NS}"><w:body>'.encode())
+                run = f"<w:p><w:r><w:t>{paragraph}</w:t></w:r></w:p>".encode()
+                batch = max(1, (1 << 20) // len(run))
+                for start in range(0, repeat, batch):
+                    body.write(run * min(batch, repeat - start))
+                body.write(b"</w:body></w:document>")
+    return out.getvalue()
+
+
+def understated_zip(data: bytes, member: str, declared: int) -> bytes:
+    """`data` (a zip) with `member`'s uncompressed size in the central directory set to `declared`, as a zip
+    bomb that lies about its size would have it."""
+    import struct
+
+    entry = data.rindex(b"PK\x01\x02", 0, data.rindex(member.encode()))
+    return data[: entry + 24] + struct.pack("<I", declared) + data[entry + 28 :]
+
+
+def slow_pdf(pages: int, operators: int) -> bytes:
+    """A PDF of `pages` pages that all draw one shared, compressed content stream of `operators` text moves:
+    a few kilobytes that take pypdf seconds per page to read."""
+    import zlib
+
+    content = zlib.compress(b"BT /F1 1 Tf " + b"0 0 Td " * operators + b"(x) Tj ET", 9)
+    font = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+    kids = " ".join(f"{4 + page} 0 R" for page in range(pages))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode(),
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream",
+    ]
+    page = f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 {font} >> >> "
+    objects += [f"{page}/Contents 3 0 R >>".encode()] * pages
+    return _pdf_objects(objects)
+
+
+def deep_pdf(depth: int) -> bytes:
+    """A PDF whose page tree nests `depth` levels of /Pages before its one page."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    for level in range(depth):
+        objects.append(f"<< /Type /Pages /Kids [{3 + level} 0 R] /Count 1 >>".encode())
+    objects.append(b"<< /Type /Page /MediaBox [0 0 612 792] >>")
+    return _pdf_objects(objects)

@@ -9,9 +9,10 @@ import httpx
 import pytest
 from parley.adapters.embedded.local_index import LocalVectorIndex
 
-from local.samples import docx, pdf, prose
+from local.samples import docx, minimal_docx, pdf, prose
 
 INDEXING_LIMIT_SECONDS = 30
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def bearer(account):
@@ -70,11 +71,7 @@ def test_three_page_pdf_is_indexed_with_page_numbers(api, owner, chatbot, data_d
 @pytest.mark.parametrize(
     ("filename", "content_type", "data"),
     [
-        (
-            "care.docx",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            docx({"Care": [prose(1, 80)], "Diet": [prose(2, 80)]}),
-        ),
+        ("care.docx", DOCX, docx({"Care": [prose(1, 80)], "Diet": [prose(2, 80)]})),
         ("notes.md", "text/markdown", f"# Care\n\n{prose(3, 80)}\n\n## Diet\n\n{prose(4, 80)}\n".encode()),
     ],
 )
@@ -94,6 +91,24 @@ def test_corrupt_pdf_fails_with_a_reason(api, owner, chatbot):
 
     assert done["status"] == "failed"
     assert done["error"] == "The PDF is damaged and cannot be read"
+
+
+def test_docx_bomb_fails_with_the_limit_it_breaks_and_nothing_indexed_and_stays_the_owners(
+    api, owner, chatbot, data_dir, new_account
+):
+    # Given a few-kilobyte Word document holding over a megabyte of text
+    bomb = minimal_docx("Llamas hum and graze in the high Andes. " * 20, 1500)
+    document = upload(api, owner, chatbot, "bomb.docx", DOCX, bomb)
+
+    # When the platform ingests it
+    done = settle(api, owner, chatbot, document)
+
+    # Then it failed, saying which limit, with nothing indexed; and another tenant cannot see it
+    assert done["status"] == "failed"
+    assert done["error"] == "The file is compressed more than 100 to 1, as only zip bombs are (limit 100 to 1)"
+    assert indexed_chunks(data_dir, owner, document) == []
+    path = f"/chatbots/{chatbot['id']}/documents/{document['id']}"
+    assert api.get(path, headers=bearer(new_account())).status_code == 404
 
 
 def test_file_over_the_limit_is_refused(api, owner, chatbot):

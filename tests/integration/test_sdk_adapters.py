@@ -9,6 +9,8 @@ from parley.adapters.openai_embedder import OpenAIEmbedder
 from parley.adapters.pinecone_index import PineconeIndex
 from parley.domain.vectors import ChunkMetadata, HybridQuery, SparseVector, VectorRecord
 from parley.errors import ConfigurationError, UpstreamUnavailable
+from parley.ingest.chunking import ChunkPlan, chunk_blocks
+from parley.ingest.extract import Block
 from parley.lexical import Contribution, chunk_terms, query_term_ids, query_vector
 
 from local.fakes import FakeOpenAI, FakePinecone
@@ -139,3 +141,45 @@ def test_sparse_vectors_over_pinecones_limit_are_refused_as_pinecone_refuses_the
 
     with pytest.raises(Exception, match="1000"):
         index.upsert("tenant-a", [record.model_copy(update={"sparse": too_many})])
+
+
+def test_an_input_over_the_models_limit_is_refused_as_openai_refuses_it(openai_fake):
+    with pytest.raises(UpstreamUnavailable):
+        embedder(openai_fake, retries=1).embed_documents(["漢字" * 4500])
+
+
+def test_metadata_over_40_kb_is_refused_as_pinecone_refuses_it(pinecone_fake):
+    index = PineconeIndex(lambda: "pc-test", pinecone_fake.url, dimension=512)
+    record = _records([[0.1] * 512])[0]
+    too_long = record.metadata.model_copy(update={"text": "x" * 41_000})
+
+    with pytest.raises(Exception, match="40960"):
+        index.upsert("tenant-a", [record.model_copy(update={"metadata": too_long})])
+
+
+def test_chunks_of_any_text_embed_and_upsert_within_both_services_limits(openai_fake, pinecone_fake):
+    # Given texts that used to become chunks over the limits: no spaces, CJK without punctuation, 4-byte letters
+    blocks = [Block("abcdefghij" * 20_000), Block("漢字" * 30_000), Block("\U0001d400" * 40_000, heading="A" * 5_000)]
+
+    # When they are chunked at the largest size a chatbot may choose, embedded and upserted
+    chunks = chunk_blocks(blocks, ChunkPlan(size=2000, overlap=0))
+    vectors = embedder(openai_fake).embed_documents([chunk.text for chunk in chunks])
+    records = [
+        VectorRecord(
+            id=f"doc#{chunk.no}",
+            values=values,
+            metadata=ChunkMetadata(
+                chatbot_id="bot",
+                document_id="doc",
+                filename="f.txt",
+                chunk_no=chunk.no,
+                heading=chunk.heading,
+                text=chunk.text,
+            ),
+        )
+        for chunk, values in zip(chunks, vectors, strict=True)
+    ]
+    PineconeIndex(lambda: "pc-test", pinecone_fake.url, dimension=512).upsert("tenant-a", records)
+
+    # Then both services took every chunk
+    assert len(pinecone_fake.namespaces["tenant-a"]) == len(chunks) > 50

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from parley.domain.chatbots import ChatbotCreate
 from parley.domain.documents import DocumentCreate
+from parley.domain.ingest_limits import IngestLimits
 from parley.ingest.abandoned import AbandonedUploads
 from parley.ingest.indexer import DocumentIndexer
 from parley.ingest.uploads import ObjectCreated
@@ -10,7 +13,9 @@ from parley.lexical import Contribution, chunk_terms
 from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
 
-from local.samples import pdf, prose
+from local.samples import deep_pdf, minimal_docx, pdf, prose, slow_pdf
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @pytest.fixture
@@ -174,3 +179,88 @@ def test_dead_lettered_upload_fails_its_document_unless_it_already_ended(world, 
     assert world.document(stuck_id).status == "failed"
     assert "did not finish" in world.document(stuck_id).error
     assert world.document(done_id).status == "indexed"
+
+
+def test_docx_bomb_fails_on_the_first_attempt_without_embedding_anything(world, embedder):
+    # Given the review's few-kilobyte .docx that became thousands of embeddings
+    bomb = minimal_docx("Llamas hum and graze in the high Andes. " * 20, 1500)
+    document_id, event = world.upload("bomb.docx", DOCX, bomb)
+
+    # When it is ingested on a first attempt
+    outcome = world.indexer.index_object(event, final_attempt=False)
+
+    # Then it ends failed at once, saying which limit, and nothing was paid for
+    assert outcome.status == "failed"
+    assert world.document(document_id).error.startswith("The file is compressed more than 100 to 1")
+    assert embedder.calls == 0
+    assert world.vectors(document_id) == []
+    assert world.share(document_id) is None
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type", "data"),
+    [
+        ("broken.docx", DOCX, minimal_docx("", document_xml=b"<w:document <<")),  # lxml's XMLSyntaxError
+        ("deep.pdf", "application/pdf", deep_pdf(150)),  # pypdf's LimitReachedError
+        ("wide.csv", "text/csv", b'a,b\n"' + b"x" * 200_000 + b'",1\n'),  # csv.Error
+    ],
+)
+def test_parser_errors_fail_the_document_on_the_first_attempt(world, embedder, filename, content_type, data):
+    document_id, event = world.upload(filename, content_type, data)
+
+    outcome = world.indexer.index_object(event, final_attempt=False)
+
+    assert outcome.status == "failed"
+    assert world.document(document_id).status == "failed"
+    assert world.document(document_id).error in {
+        "The Word document is damaged and cannot be read",
+        "The PDF is built beyond the PDF reader's safety limits (a page too complex, too deep or too large)",
+        "The file is malformed and cannot be read",
+    }
+    assert embedder.calls == 0
+
+
+def test_document_over_the_chunk_limit_fails_before_anything_is_embedded(
+    world, chatbot_store, document_store, blobs, embedder, vector_index, lexicon
+):
+    world.indexer = DocumentIndexer(
+        document_store,
+        chatbot_store,
+        blobs,
+        embedder,
+        vector_index,
+        lexicon=lexicon,
+        max_bytes=1_000_000,
+        limits=IngestLimits(chunks=5),
+    )
+    document_id, event = world.upload("long.txt", "text/plain", prose(2, 3000).encode())
+
+    outcome = world.indexer.index_object(event, final_attempt=False)
+
+    assert outcome.status == "failed"
+    assert world.document(document_id).error.startswith("The file makes more than 5 chunks of text (limit 5)")
+    assert embedder.calls == 0
+    assert world.share(document_id) is None
+
+
+def test_pdf_that_reads_too_slowly_fails_on_its_time_limit(
+    world, chatbot_store, document_store, blobs, embedder, vector_index, lexicon
+):
+    ticks = itertools.count()
+    world.indexer = DocumentIndexer(
+        document_store,
+        chatbot_store,
+        blobs,
+        embedder,
+        vector_index,
+        lexicon=lexicon,
+        max_bytes=1_000_000,
+        monotonic=lambda: next(ticks) / 100,  # each reading of the clock is a hundredth of a second of work
+    )
+    document_id, event = world.upload("slow.pdf", "application/pdf", slow_pdf(pages=20, operators=5_000))
+
+    outcome = world.indexer.index_object(event, final_attempt=False)
+
+    assert outcome.status == "failed"
+    assert world.document(document_id).error.startswith("A page of the file takes longer than 10 seconds to read")
+    assert embedder.calls == 0

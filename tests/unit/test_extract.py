@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 import io
+import tracemalloc
 
 import docx as python_docx
 import pytest
 from docx.enum.style import WD_STYLE_TYPE
-from parley.ingest.extract import UnreadableDocument, extract
+from parley.domain.ingest_limits import IngestLimits
+from parley.errors import UnreadableDocument
+from parley.ingest import extract as extract_module
+from parley.ingest.budget import ReadingBudget
+from parley.ingest.extract import extract
 
-from local.samples import docx, encrypted_pdf, pdf, prose
+from local.samples import deep_pdf, docx, encrypted_pdf, minimal_docx, pdf, prose, slow_pdf, understated_zip
 
 
 def test_pdf_keeps_page_numbers():
@@ -134,3 +139,129 @@ def test_html_headings_are_whole_headings_and_navigation_is_dropped():
     assert [(block.heading, block.text) for block in blocks] == [
         ("Careful feeding", "Hay daily.\n\nFood Amount\n\nHay 2 kg")
     ]
+
+
+# Hostile files: each fails with the sentence of the limit it breaks, before the cost is paid.
+
+
+def test_docx_unpacking_to_more_than_the_limit_is_refused_from_its_directory():
+    bomb = minimal_docx("llama " * 100, 120_000_000 // 640)  # under 400 KB, 120 MB of XML
+
+    with pytest.raises(UnreadableDocument, match=r"^The file unpacks to more than 100 MB \(limit 100 MB\)$"):
+        extract(bomb, "docx")
+
+
+def test_tiny_docx_of_endless_text_is_refused_for_its_compression_ratio():
+    # The review's "2 KB .docx that became 2,851 embeddings": a few kilobytes holding over a megabyte of text.
+    bomb = minimal_docx("Llamas hum and graze in the high Andes. " * 20, 1500)
+    assert len(bomb) < 10_000
+
+    with pytest.raises(UnreadableDocument, match=r"compressed more than 100 to 1.*\(limit 100 to 1\)"):
+        extract(bomb, "docx")
+
+
+def test_zip_entry_holding_more_than_it_declares_is_damaged_and_never_unpacked_past_its_declared_size():
+    honest = minimal_docx("x" * 1000, 50_000)  # 50 MB of XML
+    lying = understated_zip(honest, "word/document.xml", 2_000)
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(UnreadableDocument, match="damaged"):
+            extract(lying, "docx")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert peak < 10_000_000
+
+
+@pytest.mark.parametrize(
+    ("data", "kind", "reason"),
+    [
+        (minimal_docx("", document_xml=b"<w:document <<"), "docx", "damaged"),  # XMLSyntaxError
+        (minimal_docx("", document_xml=b"<a>" * 300 + b"</a>" * 300), "docx", "damaged"),  # lxml's depth limit
+        (b"PK\x03\x04" + b"\x00" * 100, "docx", "not a Word document"),  # BadZipFile
+        (deep_pdf(150), "pdf", "safety limits"),  # pypdf's LimitReachedError
+        (b'a,b\n"' + b"x" * 200_000 + b'",1\n', "csv", "malformed"),  # csv.Error: field larger than field limit
+    ],
+)
+def test_parser_errors_are_unreadable_documents(data, kind, reason):
+    with pytest.raises(UnreadableDocument, match=reason):
+        extract(data, kind)
+
+
+def test_any_error_a_parser_raises_on_the_bytes_is_an_unreadable_document(monkeypatch):
+    def recursing(data, budget):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setitem(extract_module._EXTRACTORS, "text", recursing)
+
+    with pytest.raises(UnreadableDocument, match="malformed"):
+        extract(b"anything", "text")
+
+
+def test_pdf_of_more_pages_than_the_limit_is_refused_before_a_page_is_read():
+    with pytest.raises(UnreadableDocument, match=r"^The PDF has 3 pages \(limit 2\)$"):
+        extract(pdf(["one", "two", "three"]), "pdf", ReadingBudget(IngestLimits(pages=2)))
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"Llamas hum. " * 10, "text"),
+        (b"# Llamas\n\n" + b"Llamas hum. " * 10, "markdown"),
+        (b"<p>" + b"Llamas hum. " * 10 + b"</p>", "html"),
+        (pdf(["Llamas hum. " * 10]), "pdf"),
+        (docx({"Care": ["Llamas hum. " * 10]}), "docx"),
+    ],
+)
+def test_text_over_the_character_limit_is_refused_while_it_is_read(data, kind):
+    limits = IngestLimits(characters=100)
+
+    with pytest.raises(UnreadableDocument, match=r"^The file holds more than 100 characters of text \(limit 100\)$"):
+        extract(data, kind, ReadingBudget(limits))
+
+
+def test_small_csv_whose_column_names_repeat_into_endless_text_is_refused():
+    # 250 KB of ones under 200 long column names: 6 million characters once every value is named.
+    header = ",".join(f"measurement number {column} of the llama herd survey" for column in range(200))
+    data = (header + "\n" + ("1," * 199 + "1\n") * 600).encode()
+
+    with pytest.raises(UnreadableDocument, match=r"more than 5,000,000 characters of text \(limit 5,000,000\)"):
+        extract(data, "csv")
+
+
+class SteppingClock:
+    """A clock that moves `step` seconds each time it is read: time passes with the work done, not the machine."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_pdf_page_built_to_be_slow_is_stopped_within_the_page():
+    # The review's "100 KB PDF taking 110 s of CPU", scaled down: pages that draw thousands of operators each.
+    slow = slow_pdf(pages=20, operators=5_000)
+    budget = ReadingBudget(IngestLimits(), clock=SteppingClock(0.01))  # 5,000 operators: 50 "seconds" a page
+
+    with pytest.raises(UnreadableDocument, match=r"^A page of the file takes longer than 10 seconds to read"):
+        extract(slow, "pdf", budget)
+
+    assert budget.clock.now < 12  # stopped on the first page, a step after its limit
+
+
+def test_reading_that_outlasts_the_document_limit_is_stopped():
+    pages = pdf([f"Page {number}: llamas hum." for number in range(50)])
+    budget = ReadingBudget(IngestLimits(seconds=20), clock=SteppingClock(1))
+
+    with pytest.raises(UnreadableDocument, match=r"^Reading the file took longer than 20 seconds \(limit 20 s"):
+        extract(pages, "pdf", budget)
+
+
+def test_the_reviews_slow_pdf_fails_with_the_default_limits():
+    # 10 KB whose pages each parse 600,000 operators (about 30 s each in pypdf with its own limits).
+    with pytest.raises(UnreadableDocument, match="safety limits"):
+        extract(slow_pdf(pages=20, operators=600_000), "pdf")

@@ -235,6 +235,7 @@ class Container:
             self.vector_index,
             lexicon=self.lexicon,
             max_bytes=self.settings.max_upload_bytes,
+            limits=self.settings.ingest_limits,
         )
 
     @cached_property

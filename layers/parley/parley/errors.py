@@ -79,6 +79,13 @@ class ObjectChanged(ParleyError):
     code, status = "object_changed", 409
 
 
+class UnreadableDocument(ParleyError):
+    """An uploaded file that cannot be indexed whatever the number of attempts: damaged, empty, scanned, or over
+    an ingest limit. Its message says why in words its owner can act on; the document ends `failed` at once."""
+
+    code, status = "unreadable_document", 422
+
+
 class PayloadTooLarge(ParleyError):
     code, status = "file_too_large", 413
 

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from parley.domain.embeddings import MINILM_SPACE, OPENAI_MIN_RELEVANCE, EmbeddingSpace
+from parley.domain.ingest_limits import IngestLimits
 from parley.errors import ConfigurationError
 
 ENV_PREFIX = "PARLEY_"
@@ -33,6 +34,12 @@ class Settings(BaseModel):
     upload_url_ttl: int = Field(default=900, ge=60, le=3600)
     # Receives of an ingest message before SQS moves it to the dead-letter queue (the queue's maxReceiveCount).
     ingest_max_receives: int = Field(default=3, ge=1)
+    # What one document may cost to read and index (IngestLimits, where each default is argued).
+    ingest_max_expanded_bytes: int = Field(default=IngestLimits.expanded_bytes, gt=0)
+    ingest_max_pages: int = Field(default=IngestLimits.pages, gt=0)
+    ingest_max_characters: int = Field(default=IngestLimits.characters, gt=0)
+    ingest_max_chunks: int = Field(default=IngestLimits.chunks, gt=0)
+    ingest_max_seconds: float = Field(default=IngestLimits.seconds, gt=0)
 
     embedder: Literal["openai", "minilm"] = "openai"
     embedding_model: str = "text-embedding-3-small"
@@ -70,6 +77,17 @@ class Settings(BaseModel):
         if self.embedder == "minilm":
             return MINILM_SPACE
         return EmbeddingSpace(self.embedding_model, self.embedding_dimensions, OPENAI_MIN_RELEVANCE)
+
+    @property
+    def ingest_limits(self) -> IngestLimits:
+        """The deployment's limits on one document; a plan may later bring its own."""
+        return IngestLimits(
+            expanded_bytes=self.ingest_max_expanded_bytes,
+            pages=self.ingest_max_pages,
+            characters=self.ingest_max_characters,
+            chunks=self.ingest_max_chunks,
+            seconds=self.ingest_max_seconds,
+        )
 
     def require(self, name: str) -> str:
         """Return a setting a component cannot work without, or explain which variable is missing."""

@@ -7,6 +7,11 @@ DEFAULT_OVERLAP = 60
 MIN_SIZE = 100
 MAX_SIZE = 2000
 MAX_OVERLAP = 200
+# The most UTF-8 bytes of a chunk's text. A token of a byte-level BPE tokenizer stands for at least one byte, so
+# a chunk this long is within OpenAI's embedding input limit (8,191 tokens) whatever its script, and with the
+# rest of its metadata well within Pinecone's 40 KB per vector. English text never reaches it: MAX_SIZE tokens of
+# it are at most 8,000 characters.
+MAX_CHUNK_BYTES = 8_191
 
 
 def check_chunking(size: int, overlap: int) -> None:

@@ -1,5 +1,12 @@
 """DocumentIndexer: one uploaded object → extracted, chunked, embedded and upserted; the document always ends
-`indexed` or `failed` with a reason."""
+`indexed` or `failed` with a reason.
+
+Retry or fail: an `UnreadableDocument` (the file is damaged, empty or over a limit; every parser error becomes one
+in `extract`) fails the document on the first attempt, since the same bytes fail the same way again. Anything else
+comes from the services the indexer calls (S3, DynamoDB, the embedder, the index) and may pass: it propagates, so
+SQS delivers the message again, until the last attempt fails the document (and the dead-letter handler,
+`abandoned.py`, covers an attempt that crashed before it could).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,12 @@ from datetime import datetime
 
 from parley.domain.common import utcnow
 from parley.domain.documents import Document, parse_object_key
+from parley.domain.ingest_limits import IngestLimits
 from parley.domain.vectors import ChunkMetadata, SparseVector, VectorRecord, document_prefix, vector_id
-from parley.errors import ObjectChanged
+from parley.errors import ObjectChanged, UnreadableDocument
+from parley.ingest.budget import ReadingBudget
 from parley.ingest.chunking import Chunk, ChunkPlan, chunk_blocks
-from parley.ingest.extract import UnreadableDocument, extract
+from parley.ingest.extract import extract
 from parley.ingest.uploads import ObjectCreated, Outcome, fail_document, uploaded_document
 from parley.lexical import Contribution, chunk_terms
 from parley.observability import logger, metrics
@@ -33,7 +42,9 @@ class DocumentIndexer:
         *,
         lexicon: LexiconStore,
         max_bytes: int,
+        limits: IngestLimits | None = None,
         clock: Callable[[], datetime] = utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.documents = documents
         self.chatbots = chatbots
@@ -42,7 +53,9 @@ class DocumentIndexer:
         self.index = index
         self.lexicon = lexicon
         self.max_bytes = max_bytes
+        self.limits = limits or IngestLimits()
         self.clock = clock
+        self.monotonic = monotonic
 
     def index_object(self, event: ObjectCreated, *, final_attempt: bool = True) -> Outcome:
         """Index the document behind `event`. Unexpected errors propagate so the message is retried; on the final
@@ -99,7 +112,11 @@ class DocumentIndexer:
         chatbot = self.chatbots.get(document.tenant_id, document.chatbot_id)
         if chatbot is None:
             raise UnreadableDocument("The chatbot this document belongs to was deleted")
-        chunks = chunk_blocks(extract(data, document.kind), ChunkPlan(chatbot.chunk_size, chatbot.chunk_overlap))
+        budget = ReadingBudget(self.limits, clock=self.monotonic)
+        plan = ChunkPlan(chatbot.chunk_size, chatbot.chunk_overlap)
+        chunks = chunk_blocks(extract(data, document.kind, budget), plan)
+        budget.check_chunks(len(chunks))
+        budget.check_time()
         namespace = document.tenant_id
         lexical = [chunk_terms(chunk.text) for chunk in chunks]
         self.lexicon.record(document.tenant_id, document.chatbot_id, document.id, Contribution.of(lexical))
