@@ -165,6 +165,8 @@ class FakeOpenAI(FakeHttpApi):
         self.first_token_sent: list[float] = []
         # Replaced by a test to script the model: messages in, reply text out.
         self.reply: Callable[[list[dict[str, str]]], str] = grounded_reply
+        # The chat models this account may use; others are refused as OpenAI refuses them (404 model_not_found).
+        self.chat_models = {"gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano"}
 
     @property
     def base_url(self) -> str:
@@ -199,6 +201,9 @@ class FakeOpenAI(FakeHttpApi):
     def _chat(self, body: dict[str, Any], _: dict[str, list[str]]) -> tuple[int, Any]:
         with self._lock:
             self.chat_requests.append(body)
+        if body["model"] not in self.chat_models:
+            message = f"The model `{body['model']}` does not exist or you do not have access to it."
+            return 404, {"error": {"message": message, "type": "invalid_request_error", "code": "model_not_found"}}
         text = self.reply(body["messages"])
         words = re.findall(r"\S+\s*", text)
         usage = {

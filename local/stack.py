@@ -198,6 +198,10 @@ class LocalStack:
         environment = {**declared, **{name: value for name, value in EMBEDDED_STAND_INS.items() if name in declared}}
         if "PARLEY_VECTOR_INDEX" in declared:
             environment["PARLEY_DATA_DIR"] = str(self.data_dir)
+        if "PARLEY_USER_POOL_ID" in declared:
+            # Cognito publishes a pool's signing keys under its issuer URL; moto serves them under the same path.
+            pool = declared["PARLEY_USER_POOL_ID"]
+            environment["PARLEY_USER_POOL_KEYS_URL"] = f"{self.aws_endpoint}/{pool}/.well-known/jwks.json"
         if "PARLEY_WEBSOCKET_ENDPOINT" in declared:
             # Handlers post frames to the local gateway, which serves the management API at the stack's URL.
             environment["PARLEY_WEBSOCKET_ENDPOINT"] = self.url

@@ -12,7 +12,7 @@ import boto3
 import httpx
 import pytest
 from botocore.exceptions import ClientError
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from local.fakes import FakeOpenAI, grounded_reply
@@ -258,3 +258,45 @@ def test_management_api_refuses_callers_without_the_permission(stack, chat_data_
     assert unknown.value.response["Error"]["Code"] == "UnrecognizedClientException"
     assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
     assert "execute-api:ManageConnections" in str(denied.value)
+
+
+def test_logout_closes_the_users_open_chat_and_ends_their_tokens_but_no_one_elses(stack, owner_and_bot, chat_data_dir):
+    url, _ = stack
+    other_account, bot = owner_and_bot
+    email = f"leaver-{time.monotonic_ns()}@example.com"
+    registered = httpx.post(f"{url}/auth/register", json={"email": email, "password": "correct-horse-1"}, timeout=30)
+    access = registered.json()["tokens"]["access_token"]
+    bearer = {"authorization": f"Bearer {access}"}
+    # Given Cognito's ID token of the same user (the API hands out access tokens only)
+    local = json.loads((chat_data_dir / "stack.json").read_text())
+    cognito = boto3.client(
+        "cognito-idp",
+        endpoint_url=local["aws_endpoint"],
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    id_token = cognito.initiate_auth(
+        ClientId=local["resources"]["UserPoolClient"]["Ref"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": "correct-horse-1"},
+    )["AuthenticationResult"]["IdToken"]
+
+    # An ID token opens nothing, over REST or WebSocket
+    assert httpx.get(f"{url}/auth/me", headers={"authorization": f"Bearer {id_token}"}).status_code == 401
+    assert refused_status(ws_url(url, token=id_token)) == 403
+
+    with (
+        connect(ws_url(url, token=access)) as leaving,
+        connect(ws_url(url, token=other_account["tokens"]["access_token"])) as staying,
+    ):
+        # When the user logs out while their chat is open
+        assert httpx.post(f"{url}/auth/logout", headers=bearer, timeout=30).status_code == 204
+
+        # Then their chat is closed, their access token refused at once, and they cannot connect again with it
+        with pytest.raises(ConnectionClosed):
+            leaving.recv(timeout=10)
+        assert httpx.get(f"{url}/auth/me", headers=bearer).status_code == 401
+        assert refused_status(ws_url(url, token=access)) == 403
+        # and another user's chat goes on
+        assert ask(staying, bot["id"], "What do llamas eat?")[-1]["type"] == "done"

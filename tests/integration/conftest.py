@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gzip
 import importlib.util
 import json
 from collections.abc import Callable, Iterator, Mapping
@@ -11,13 +12,15 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import boto3
+import jwt
+import moto.cognitoidp
 import pytest
 from moto import mock_aws
 from parley.container import get_container
 from parley.settings import get_settings
 
 from local.event_sources import SqsPoller, sqs_sources
-from local.fakes import FakeOpenAI, FakePinecone
+from local.fakes import FakeHttpApi, FakeOpenAI, FakePinecone
 from local.provision import Provisioner
 from local.stack import ROOT
 from local.template import REGION, FunctionSpec, TemplateError, functions, load_template, parameter_values
@@ -99,7 +102,7 @@ class Functions:
             rounds -= 1
         return delivered
 
-    def call(
+    def respond(
         self,
         function: str,
         method: str,
@@ -107,24 +110,39 @@ class Functions:
         *,
         body: Any = None,
         sub: str | None = None,
+        token: str | None = None,
         headers: dict[str, str] | None = None,
         path_parameters: dict[str, str] | None = None,
-    ) -> tuple[int, Any]:
-        """Invoke `function` with an HTTP API event for route `path`; `sub` makes it an authorized request."""
+        source_ip: str | None = None,
+    ) -> dict[str, Any]:
+        """Invoke `function` with an HTTP API event for route `path` and return its raw response. `sub` makes it
+        an authorized request of that user; `token` one carrying that real token's claims, as API Gateway's JWT
+        authorizer hands them over once the signature, issuer, expiry and audience check out."""
+        authorized = bool(sub or token)
         event = copy.deepcopy(
-            json.loads((EVENTS / ("http_api_jwt.json" if sub else "http_api_public.json")).read_text())
+            json.loads((EVENTS / ("http_api_jwt.json" if authorized else "http_api_public.json")).read_text())
         )
         event["routeKey"] = event["requestContext"]["routeKey"] = f"{method} {path}"
         event["rawPath"] = event["requestContext"]["http"]["path"] = path.format(**(path_parameters or {}))
         event["requestContext"]["http"]["method"] = method
         event["pathParameters"] = path_parameters or {}
         event["headers"].update(headers or {})
+        if source_ip:
+            event["requestContext"]["http"]["sourceIp"] = source_ip
         if body is not None:
             event["headers"]["content-type"] = "application/json"
             event["body"] = json.dumps(body)
         if sub:
             event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = sub
-        response = self.handlers[function](event, LambdaContext(function, 1024, 29))
+        if token:
+            claims = jwt.decode(token, options={"verify_signature": False})
+            event["headers"]["authorization"] = f"Bearer {token}"
+            event["requestContext"]["authorizer"]["jwt"]["claims"] = {key: str(value) for key, value in claims.items()}
+        return self.handlers[function](event, LambdaContext(function, 1024, 29))  # type: ignore[no-any-return]
+
+    def call(self, function: str, method: str, path: str, **request: Any) -> tuple[int, Any]:
+        """`respond`'s status and JSON body."""
+        response = self.respond(function, method, path, **request)
         payload = json.loads(response["body"]) if response.get("body") else None
         return response["statusCode"], payload
 
@@ -156,6 +174,20 @@ def pinecone_fake() -> Iterator[FakePinecone]:
 
 
 @pytest.fixture
+def signing_keys() -> Iterator[str]:
+    """The URL of the keys moto signs tokens with, served as Cognito publishes a pool's (in-process moto serves
+    no URL of its own)."""
+    keys = json.loads(
+        gzip.decompress((Path(moto.cognitoidp.__file__).parent / "resources/jwks-public.json.gz").read_bytes())
+    )
+    server = FakeHttpApi()
+    server.routes[("GET", "/.well-known/jwks.json")] = lambda _body, _query: (200, keys)
+    server.start()
+    yield f"{server.url}/.well-known/jwks.json"
+    server.stop()
+
+
+@pytest.fixture
 def stack_parameters() -> dict[str, str]:
     """Template parameter overrides; a test module overrides this fixture to change them."""
     return {}
@@ -175,6 +207,7 @@ def lambdas(
     pinecone_fake: FakePinecone,
     stack_parameters: dict[str, str],
     function_environment: dict[str, str],
+    signing_keys: str,
 ) -> Iterator[Functions]:
     """The template's resources in moto and its handlers, configured as in AWS (OpenAI and Pinecone, here
     their fakes, with the API keys in Secrets Manager)."""
@@ -188,6 +221,7 @@ def lambdas(
     secrets.create_secret(Name=environment["PARLEY_PINECONE_API_KEY_SECRET"], SecretString="pc-test-pinecone")
     environment["PARLEY_OPENAI_BASE_URL"] = openai_fake.base_url
     environment["PARLEY_PINECONE_INDEX_HOST"] = pinecone_fake.url
+    environment["PARLEY_USER_POOL_KEYS_URL"] = signing_keys
     environment.update(function_environment)
     for key, value in environment.items():
         monkeypatch.setenv(key, value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from parley.container import get_container
 
 ORIGIN = "https://shop.example.com"
 
@@ -20,7 +21,15 @@ def public_bot(lambdas, owner) -> dict:
     return make_chatbot(lambdas, owner, visibility="public", allowed_origins=[ORIGIN])
 
 
-def ask(lambdas, public_key, origin=ORIGIN, visitor="visitor-0001", question="Do you ship abroad?", **extra):
+def ask(
+    lambdas,
+    public_key,
+    origin=ORIGIN,
+    visitor="visitor-0001",
+    question="Do you ship abroad?",
+    source_ip=None,
+    **extra,
+):
     headers = {"x-visitor-id": visitor} | ({"origin": origin} if origin else {})
     return lambdas.call(
         "QueryFunction",
@@ -29,6 +38,7 @@ def ask(lambdas, public_key, origin=ORIGIN, visitor="visitor-0001", question="Do
         body={"question": question, **extra},
         headers=headers,
         path_parameters={"public_key": public_key},
+        source_ip=source_ip,
     )
 
 
@@ -87,3 +97,46 @@ def test_a_visitor_cannot_continue_another_visitors_conversation(lambdas, public
 
     assert own[0] == 200
     assert other[0] == 404
+
+
+def test_a_few_networks_hammering_cannot_lock_out_a_new_one(lambdas, public_bot, monkeypatch):
+    # Given a chatbot whose shared budget three networks could empty at their own limit
+    chat = get_container().public_chat
+    monkeypatch.setattr(chat, "per_network", 5)
+    monkeypatch.setattr(chat, "per_chatbot", 10)
+    key = public_bot["public_key"]
+
+    # When three addresses hammer it, with a fresh visitor id every message
+    answered = {
+        address: [ask(lambdas, key, visitor=f"visitor-{address}-{n:04d}", source_ip=address)[0] for n in range(12)]
+        for address in ("198.51.100.1", "198.51.100.2", "198.51.100.3")
+    }
+    newcomer_status, _ = ask(lambdas, key, visitor="visitor-newcomer", source_ip="203.0.113.200")
+
+    # Then each address is held to its own limit, and a new address is still answered
+    assert [statuses.count(200) for statuses in answered.values()] == [5, 5, 2]
+    assert newcomer_status == 200
+
+
+def test_addresses_in_one_ipv6_64_share_a_limit_and_get_429_with_retry_after(lambdas, public_bot, monkeypatch):
+    monkeypatch.setattr(get_container().public_chat, "per_network", 3)
+    key = public_bot["public_key"]
+
+    statuses = [
+        ask(lambdas, key, visitor=f"visitor-v6-{n:04d}", source_ip=f"2001:db8:7:9::{n + 1}")[0] for n in range(3)
+    ]
+    refused = lambdas.respond(
+        "QueryFunction",
+        "POST",
+        "/public/chatbots/{public_key}/query",
+        body={"question": "Do you ship abroad?"},
+        headers={"origin": ORIGIN, "x-visitor-id": "visitor-v6-last"},
+        path_parameters={"public_key": key},
+        source_ip="2001:db8:7:9:ffff:ffff:ffff:fffe",
+    )
+    other_network = ask(lambdas, key, visitor="visitor-v6-other", source_ip="2001:db8:7:a::1")[0]
+
+    assert statuses == [200, 200, 200]
+    assert refused["statusCode"] == 429
+    assert 0 < int(refused["headers"]["retry-after"]) <= 60
+    assert other_network == 200

@@ -263,3 +263,105 @@ def test_client_leaving_mid_answer_stops_generation_and_stores_it_interrupted(la
     assert answer["content"].startswith("word0")
     assert "word299" not in answer["content"]
     assert connection_records() == []  # the connection is cleaned up
+
+
+def id_token(email: str = "owner@example.com", password: str = "correct-horse-1") -> str:
+    """An ID token of the app's own client (the API hands out access tokens only; Cognito gives both)."""
+    client_id = get_container().settings.user_pool_client_id
+    signed_in = boto3.client("cognito-idp").initiate_auth(
+        ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": email, "PASSWORD": password}
+    )
+    return str(signed_in["AuthenticationResult"]["IdToken"])
+
+
+def logout(lambdas, user: dict[str, Any]) -> int:
+    return lambdas.call("AuthFunction", "POST", "/auth/logout", token=user["tokens"]["access_token"])[0]
+
+
+def test_an_id_token_is_refused_on_rest_and_websocket(lambdas, owner):
+    token = id_token()
+
+    rest_status, body = lambdas.call("AuthFunction", "GET", "/auth/me", token=token)
+    policy = authorize(lambdas, {"token": token})
+
+    assert rest_status == 401
+    assert body["error"]["message"] == "Only access tokens are accepted"
+    assert policy["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert lambdas.call("AuthFunction", "GET", "/auth/me", token=owner["tokens"]["access_token"])[0] == 200
+
+
+def test_a_forged_or_foreign_token_is_refused_before_any_cognito_call(lambdas, owner, monkeypatch):
+    # Cognito is not asked: verification is local (signature, issuer, expiry, token_use, client id).
+    monkeypatch.setattr(get_container().identity, "client", None)
+    header, payload, _signature = owner["tokens"]["access_token"].split(".")
+
+    policies = [
+        authorize(lambdas, {"token": f"{header}.{payload}.{_signature[::-1]}"}),
+        authorize(lambdas, {"token": "not-a-token"}),
+    ]
+    allowed = authorize(lambdas, {"token": owner["tokens"]["access_token"]})
+
+    assert [policy["policyDocument"]["Statement"][0]["Effect"] for policy in policies] == ["Deny", "Deny"]
+    assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+
+
+def test_logout_ends_rest_tokens_and_open_websockets_of_that_user_only(lambdas, owner, bot, register):
+    # Given the owner with an open chat, and another user with one of theirs
+    other = register("other@example.com")
+    owner_chat = connect(lambdas, "owner-chat=", {"token": owner["tokens"]["access_token"]})
+    connect(lambdas, "other-chat=", {"token": other["tokens"]["access_token"]})
+
+    # When the owner logs out
+    assert logout(lambdas, owner) == 204
+
+    # Then their access token is refused at once, their chat is closed and its record gone, and a message that
+    # still arrives on it is refused
+    status, body = lambdas.call("AuthFunction", "GET", "/auth/me", token=owner["tokens"]["access_token"])
+    assert status == 401
+    assert body["error"]["message"] == "This session has ended; sign in again"
+    connections = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID][REGION].connections
+    assert quote("owner-chat=", safe="") not in connections
+    assert [record["SK"]["S"] for record in connection_records()] == ["CONNECTION#other-chat="]
+    route(lambdas, "owner-chat=", owner_chat, "MESSAGE", ask(bot["id"]))
+    assert [(frame["type"], frame["code"]) for frame in frames("owner-chat=")] == [("error", "unauthorized")]
+    # and the other user's token and chat work as before
+    assert lambdas.call("AuthFunction", "GET", "/auth/me", token=other["tokens"]["access_token"])[0] == 200
+    assert (
+        authorize(lambdas, {"token": owner["tokens"]["access_token"]})["policyDocument"]["Statement"][0]["Effect"]
+        == "Deny"
+    )
+
+
+def test_a_connection_opened_with_a_token_from_before_logout_is_refused_per_message(lambdas, owner, bot):
+    # Given a chat admitted just before its user's logout whose record the logout did not see (a race)
+    admitted = connect(lambdas, "racing-chat=", {"token": owner["tokens"]["access_token"]})
+    get_container().account_store.sign_out(owner["user"]["id"], admitted["token_issued_at"])
+
+    route(lambdas, "racing-chat=", admitted, "MESSAGE", ask(bot["id"]))
+
+    assert [(frame["type"], frame["code"]) for frame in frames("racing-chat=")] == [("error", "unauthorized")]
+
+
+def test_owner_websocket_questions_count_against_the_tenants_quota(lambdas, owner, bot, monkeypatch):
+    monkeypatch.setattr(get_container().answers, "tenant_questions_per_minute", 1)
+    authorizer = connect(lambdas, "quota-chat=", {"token": owner["tokens"]["access_token"]})
+
+    route(lambdas, "quota-chat=", authorizer, "MESSAGE", ask(bot["id"]))
+    route(lambdas, "quota-chat=", authorizer, "MESSAGE", ask(bot["id"]))
+
+    outcomes = [frame for frame in frames("quota-chat=") if frame["type"] in ("done", "error")]
+    assert [frame["type"] for frame in outcomes] == ["done", "error"]
+    assert outcomes[-1]["code"] == "rate_limited"
+
+
+def test_connects_are_rate_limited_per_network(lambdas, bot, monkeypatch):
+    monkeypatch.setattr(get_container().admission, "per_network", 2)
+
+    effects = [
+        authorize(lambdas, {"key": bot["public_key"], "visitor_id": f"visitor-{n:04d}"})["policyDocument"]["Statement"][
+            0
+        ]["Effect"]
+        for n in range(3)
+    ]
+
+    assert effects == ["Allow", "Allow", "Deny"]

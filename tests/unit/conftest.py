@@ -70,6 +70,9 @@ class InMemoryAccountStore:
     def get_user(self, user_id: str) -> UserProfile | None:
         return self.users.get(user_id)
 
+    def sign_out(self, user_id: str, at: int) -> None:
+        self.users[user_id] = self.users[user_id].model_copy(update={"signed_out_at": at})
+
 
 class InMemoryChatbotStore:
     def __init__(self) -> None:

@@ -91,16 +91,6 @@ def test_login_of_identity_without_profile_is_refused(identity, account_store):
         _service(identity, account_store).login(LoginRequest(email="ghost@example.com", password="correct-horse-1"))
 
 
-def test_logout_revokes_refresh(identity, account_store):
-    service = _service(identity, account_store)
-    service.register(_register())
-
-    service.logout("token-1")
-
-    with pytest.raises(Unauthorized):
-        service.refresh("token-1")
-
-
 def test_caller_is_resolved_from_sub(identity, account_store):
     registered = _service(identity, account_store).register(_register())
 

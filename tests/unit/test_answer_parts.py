@@ -9,7 +9,7 @@ from parley.answers.abstention import not_found
 from parley.answers.citations import RenumberedStream, references, resolve
 from parley.answers.extractive import extractive_answer
 from parley.privacy import redact
-from parley.resilience import CircuitBreaker, CircuitOpen
+from parley.resilience import CircuitBreaker, CircuitBreakers, CircuitOpen
 from parley.retrieval import Passage
 
 
@@ -106,6 +106,19 @@ def test_breaker_opens_after_repeated_failures_and_closes_after_cool_down():
     now[0] = 11
     assert breaker.call(lambda: "trial") == "trial"
     assert not breaker.open
+
+
+def test_breakers_are_kept_per_key_so_one_open_breaker_fails_only_its_own_calls():
+    breakers = CircuitBreakers("model", failures=1, capacity=2)
+
+    with pytest.raises(RuntimeError):
+        breakers["tenant-a", "gpt-unreleased"].call(lambda: (_ for _ in ()).throw(RuntimeError("404")))
+
+    assert breakers["tenant-a", "gpt-unreleased"].open
+    assert breakers["tenant-b", "gpt-unreleased"].call(lambda: "answered") == "answered"
+    # The least recently used breaker is forgotten beyond the capacity
+    breakers["tenant-c", "gpt-4o-mini"]
+    assert not breakers["tenant-a", "gpt-unreleased"].open
 
 
 def test_extractive_answer_quotes_sentences_never_headings_furniture_or_contents_lines():

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from parley.domain.chatbots import ChatbotCreate, ChatbotUpdate
+from parley.domain.chatbots import ChatbotCreate, ChatbotUpdate, SpendingLimits
 from parley.errors import NotFound, ValidationFailed
 from parley.services.chatbots import ChatbotService
 
@@ -90,3 +90,19 @@ def test_chunk_overlap_must_stay_under_half_the_chunk_size(service):
     with pytest.raises(ValidationFailed):
         service.update("t1", chatbot.id, ChatbotUpdate(chunk_size=100))
     assert service.update("t1", chatbot.id, ChatbotUpdate(chunk_size=200, chunk_overlap=0)).chunk_overlap == 0
+
+
+def test_spending_limits_refuse_other_models_and_longer_answers_and_set_the_defaults(chatbot_store):
+    limits = SpendingLimits(models=("gpt-4.1-mini", "gpt-4o-mini"), max_tokens=300)
+    service = ChatbotService(chatbot_store, limits=limits)
+
+    created = service.create("t1", ChatbotCreate(name="Cheap"))
+    with pytest.raises(ValidationFailed, match=r"'o1-pro' is not available; choose one of gpt-4.1-mini, gpt-4o-mini"):
+        service.create("t1", ChatbotCreate(name="Dear", model_name="o1-pro"))
+    with pytest.raises(ValidationFailed, match="max_tokens: at most 300"):
+        service.update("t1", created.id, ChatbotUpdate(max_tokens=301))
+
+    assert (created.model_name, created.max_tokens) == ("gpt-4.1-mini", 300)
+    # A chatbot stored before the list narrowed calls the default model, within the cap
+    legacy = created.model_copy(update={"model_name": "o1-pro", "max_tokens": 4096})
+    assert (limits.model_for(legacy), limits.max_tokens_for(legacy)) == ("gpt-4.1-mini", 300)

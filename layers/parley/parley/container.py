@@ -28,8 +28,10 @@ if TYPE_CHECKING:
         ConversationStore,
         DocumentStore,
         Embedder,
+        IdentityProvider,
         LanguageModel,
         LexiconStore,
+        RateLimiter,
         VectorIndex,
     )
     from parley.retrieval import Retriever
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from parley.services.documents import DocumentService
     from parley.services.live_chat import LiveChat
     from parley.services.public_chat import PublicChat
+    from parley.services.sessions import Sessions
 
 
 class Container:
@@ -94,6 +97,12 @@ class Container:
         from parley.adapters.dynamo.connections import DynamoConnectionStore
 
         return DynamoConnectionStore(self.table)
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        from parley.adapters.dynamo.rate_limits import DynamoRateLimiter
+
+        return DynamoRateLimiter(self.table)
 
     @cached_property
     def blobs(self) -> BlobStore:
@@ -156,21 +165,33 @@ class Container:
         return ApiGatewayConnections(self.settings.require("websocket_endpoint"))
 
     @cached_property
-    def accounts(self) -> AccountService:
+    def identity(self) -> IdentityProvider:
         from parley.adapters.cognito import CognitoIdentityProvider
-        from parley.services.accounts import AccountService
 
-        identity = CognitoIdentityProvider(
+        return CognitoIdentityProvider(
             user_pool_id=self.settings.require("user_pool_id"),
             client_id=self.settings.require("user_pool_client_id"),
+            issuer=self.settings.user_pool_issuer,
+            keys_url=self.settings.user_pool_signing_keys,
         )
-        return AccountService(identity, self.account_store, auto_confirm=self.settings.auto_confirm_users)
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        from parley.services.accounts import AccountService
+
+        return AccountService(self.identity, self.account_store, auto_confirm=self.settings.auto_confirm_users)
+
+    @cached_property
+    def sessions(self) -> Sessions:
+        from parley.services.sessions import Sessions
+
+        return Sessions(self.identity, self.account_store, self.connection_store, self.connections)
 
     @cached_property
     def chatbots(self) -> ChatbotService:
         from parley.services.chatbots import ChatbotService
 
-        return ChatbotService(self.chatbot_store)
+        return ChatbotService(self.chatbot_store, limits=self.settings.spending_limits)
 
     @cached_property
     def documents(self) -> DocumentService:
@@ -195,19 +216,22 @@ class Container:
             self.conversation_store,
             self.retriever,
             self.llm,
+            self.rate_limiter,
+            tenant_questions_per_minute=self.settings.tenant_questions_per_minute,
+            limits=self.settings.spending_limits,
             default_min_relevance=self.settings.embedding_space.min_relevance,
         )
 
     @cached_property
     def public_chat(self) -> PublicChat:
-        from parley.adapters.dynamo.rate_limits import DynamoRateLimiter
         from parley.services.public_chat import PublicChat
 
         return PublicChat(
             self.chatbot_store,
-            DynamoRateLimiter(self.table),
+            self.rate_limiter,
             self.answers,
             per_visitor=self.settings.visitor_messages_per_minute,
+            per_network=self.settings.network_messages_per_minute,
             per_chatbot=self.settings.chatbot_messages_per_minute,
         )
 
@@ -215,13 +239,15 @@ class Container:
     def admission(self) -> ConnectionAdmission:
         from parley.services.admission import ConnectionAdmission
 
-        return ConnectionAdmission(self.accounts, self.public_chat)
+        return ConnectionAdmission(
+            self.accounts, self.public_chat, self.rate_limiter, per_network=self.settings.connections_per_minute
+        )
 
     @cached_property
     def live_chat(self) -> LiveChat:
         from parley.services.live_chat import LiveChat
 
-        return LiveChat(self.connection_store, self.connections, self.public_chat, self.answers)
+        return LiveChat(self.connection_store, self.connections, self.public_chat, self.answers, self.account_store)
 
     @cached_property
     def indexer(self) -> DocumentIndexer:

@@ -36,8 +36,9 @@ class IdentityProvider(Protocol):
     def sign_out(self, access_token: str) -> None:
         """Revoke the user's refresh tokens."""
 
-    def user_id_of(self, access_token: str) -> str:
-        """The id of the user a live access token belongs to; Unauthorized if it is invalid, expired or revoked."""
+    def verified_claims(self, access_token: str) -> dict[str, Any]:
+        """The claims of an access token of this app, checked where it is used (signature, issuer, expiry,
+        token_use, client id) without a call to the provider; Unauthorized if any check fails."""
 
 
 class AccountStore(Protocol):
@@ -45,6 +46,9 @@ class AccountStore(Protocol):
         """Store a new tenant and its first user together, or neither."""
 
     def get_user(self, user_id: str) -> UserProfile | None: ...
+
+    def sign_out(self, user_id: str, at: int) -> None:
+        """Record that the user signed out at `at` (epoch seconds): tokens issued until then are refused."""
 
 
 class ConnectionStore(Protocol):
@@ -55,12 +59,18 @@ class ConnectionStore(Protocol):
 
     def remove(self, tenant_id: str, connection_id: str) -> None: ...
 
+    def of_caller(self, tenant_id: str, caller: str) -> list[Connection]:
+        """The live connections one caller (a user, or a visitor tag) has open in the tenant."""
+
 
 class Connections(Protocol):
     """Pushes frames to WebSocket clients (the API Gateway management API)."""
 
     def send(self, connection_id: str, frame: Mapping[str, Any]) -> None:
         """Deliver one frame; raises StreamInterrupted when the client has gone."""
+
+    def close(self, connection_id: str) -> None:
+        """Disconnect the client (nothing happens if it has already gone)."""
 
 
 class ChatbotStore(Protocol):

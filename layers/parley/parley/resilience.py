@@ -1,10 +1,11 @@
-"""A circuit breaker: after repeated failures of a dependency, stop calling it for a while and fail fast."""
+"""Circuit breakers: after repeated failures of a dependency, stop calling it for a while and fail fast."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 from parley.errors import StreamInterrupted, UpstreamUnavailable
@@ -51,3 +52,40 @@ class CircuitBreaker:
         with self._lock:
             self._failures, self._opened_at = 0, None
         return result
+
+
+class CircuitBreakers:
+    """A breaker per key (a tenant, or a tenant and the model it calls): one tenant's failing dependency, such as a
+    model name the provider refuses, opens that tenant's breaker only and never fails another tenant fast.
+
+    Kept per container and bounded: the least recently used breakers are forgotten (a forgotten open breaker only
+    means its next call is tried again)."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        failures: int = 5,
+        cool_down: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        capacity: int = 1024,
+    ) -> None:
+        self.name = name
+        self.failures = failures
+        self.cool_down = cool_down
+        self.clock = clock
+        self.capacity = capacity
+        self._breakers: OrderedDict[Hashable, CircuitBreaker] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key: Hashable) -> CircuitBreaker:
+        with self._lock:
+            breaker = self._breakers.get(key)
+            if breaker is None:
+                breaker = CircuitBreaker(self.name, failures=self.failures, cool_down=self.cool_down, clock=self.clock)
+                self._breakers[key] = breaker
+                if len(self._breakers) > self.capacity:
+                    self._breakers.popitem(last=False)
+            else:
+                self._breakers.move_to_end(key)
+            return breaker

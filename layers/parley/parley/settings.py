@@ -5,15 +5,26 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from parley.domain.chatbots import DEFAULT_SPENDING_LIMITS, SpendingLimits
 from parley.domain.embeddings import MINILM_SPACE, OPENAI_MIN_RELEVANCE, EmbeddingSpace
 from parley.domain.ingest_limits import IngestLimits
 from parley.errors import ConfigurationError
 
 ENV_PREFIX = "PARLEY_"
+
+
+def _comma_separated(value: Any) -> Any:
+    """A list variable arrives as one comma-separated string (a CommaDelimitedList parameter, joined)."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+NameList = Annotated[tuple[str, ...], BeforeValidator(_comma_separated), Field(min_length=1)]
 
 
 class Settings(BaseModel):
@@ -26,6 +37,9 @@ class Settings(BaseModel):
     table_name: str | None = None
     user_pool_id: str | None = None
     user_pool_client_id: str | None = None
+    # Where the pool publishes its token signing keys; unset, Cognito's public URL under the issuer (the local stack
+    # points it at moto, which serves them under the same path).
+    user_pool_keys_url: str | None = None
     # True where the user pool does not ask for e-mail confirmation: register then confirms the user itself.
     auto_confirm_users: bool = False
 
@@ -47,9 +61,19 @@ class Settings(BaseModel):
     openai_api_key_secret: str | None = None  # a Secrets Manager secret name, never the key itself
     openai_base_url: str | None = None  # any OpenAI-compatible server
 
-    # The floor of abuse protection for anonymous visitors of public chatbots (messages per minute).
+    # The spending guard (template parameters AllowedModels and MaxAnswerTokens): the models chatbots may call on
+    # the platform's key, the first being the default, and the most tokens one answer may take.
+    allowed_models: NameList = DEFAULT_SPENDING_LIMITS.models
+    max_answer_tokens: int = Field(default=DEFAULT_SPENDING_LIMITS.max_tokens, ge=1, le=4096)
+    # Abuse limits, per minute (fixed windows counted in the table). A visitor of a public chatbot is counted by
+    # the id their widget keeps, by network (an IPv4 address; an IPv6 /64, which one subscriber holds whole), then
+    # against the chatbot's shared budget, which never refuses a network's first messages (services/public_chat.py).
     visitor_messages_per_minute: int = Field(default=10, ge=1)
-    chatbot_messages_per_minute: int = Field(default=120, ge=1)
+    network_messages_per_minute: int = Field(default=20, ge=1)
+    chatbot_messages_per_minute: int = Field(default=240, ge=1)
+    # Owners' questions (REST and WebSocket) per tenant; WebSocket connections opened per network and tenant.
+    tenant_questions_per_minute: int = Field(default=60, ge=1)
+    connections_per_minute: int = Field(default=20, ge=1)
 
     # The WebSocket API's management endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage}).
     websocket_endpoint: str | None = None
@@ -70,6 +94,20 @@ class Settings(BaseModel):
         values = {key[len(ENV_PREFIX) :].lower(): value for key, value in source.items() if key.startswith(ENV_PREFIX)}
         # Empty variables (a template parameter left blank) mean "not set".
         return cls.model_validate({key: value for key, value in values.items() if value != ""})
+
+    @property
+    def user_pool_issuer(self) -> str:
+        """The `iss` of the pool's tokens (a pool id starts with its region: `us-east-1_AbC123`)."""
+        pool = self.require("user_pool_id")
+        return f"https://cognito-idp.{pool.split('_')[0]}.amazonaws.com/{pool}"
+
+    @property
+    def user_pool_signing_keys(self) -> str:
+        return self.user_pool_keys_url or f"{self.user_pool_issuer}/.well-known/jwks.json"
+
+    @property
+    def spending_limits(self) -> SpendingLimits:
+        return SpendingLimits(self.allowed_models, self.max_answer_tokens)
 
     @property
     def embedding_space(self) -> EmbeddingSpace:

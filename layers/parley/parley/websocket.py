@@ -18,7 +18,9 @@ CORRELATION_PATH = "requestContext.requestId"
 OK = {"statusCode": 200}
 
 
-def _policy(principal: str, effect: str, resource: str, context: Mapping[str, str] | None = None) -> dict[str, Any]:
+def _policy(
+    principal: str, effect: str, resource: str, context: Mapping[str, str | int] | None = None
+) -> dict[str, Any]:
     policy: dict[str, Any] = {
         "principalId": principal,
         "policyDocument": {

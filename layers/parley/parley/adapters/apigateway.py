@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from functools import cached_property
@@ -26,3 +27,7 @@ class ApiGatewayConnections:
             self.client.post_to_connection(ConnectionId=connection_id, Data=data)
         except self.client.exceptions.GoneException as error:
             raise StreamInterrupted(connection_id) from error
+
+    def close(self, connection_id: str) -> None:
+        with contextlib.suppress(self.client.exceptions.GoneException):
+            self.client.delete_connection(ConnectionId=connection_id)

@@ -40,6 +40,13 @@ class UserProfile(Model):
     tenant_id: str
     role: Role
     created_at: datetime
+    # Stored with the profile, so that checking it costs no read of its own; never shown. Epoch seconds.
+    signed_out_at: int | None = Field(default=None, exclude=True)
+
+    def signed_out_since(self, issued_at: int) -> bool:
+        """Whether the user signed out after a token issued at `issued_at` (epoch seconds): such tokens are dead.
+        A token's `iat` has whole seconds, so one issued in the second of the sign-out counts as before it."""
+        return self.signed_out_at is not None and issued_at <= self.signed_out_at
 
 
 class Tokens(BaseModel):
@@ -95,3 +102,5 @@ class Caller(BaseModel):
     tenant_id: str
     role: Role
     profile: UserProfile = Field(repr=False)
+    # The token's `iat` (epoch seconds): a session opened with it ends when the user signs out.
+    token_issued_at: int = 0

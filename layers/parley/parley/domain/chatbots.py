@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -65,6 +66,41 @@ Origins = Annotated[list[str], Field(max_length=20), AfterValidator(_normalize_o
 ChunkSize = Annotated[int, Field(ge=MIN_SIZE, le=MAX_SIZE)]
 ChunkOverlap = Annotated[int, Field(ge=0, le=MAX_OVERLAP)]
 MinRelevance = Annotated[float, Field(ge=0, le=1)]
+
+
+@dataclass(frozen=True)
+class SpendingLimits:
+    """What a chatbot may spend of the platform's model key: the deployment's allowed models (the first is the
+    default of new chatbots) and the most tokens one answer may take."""
+
+    models: tuple[str, ...]
+    max_tokens: int
+
+    @property
+    def default_model(self) -> str:
+        return self.models[0]
+
+    def check(self, model_name: str | None, max_tokens: int | None) -> None:
+        """Raise ValueError naming each choice this deployment does not allow."""
+        problems = []
+        if model_name is not None and model_name not in self.models:
+            problems.append(f"model_name: {model_name!r} is not available; choose one of {', '.join(self.models)}")
+        if max_tokens is not None and max_tokens > self.max_tokens:
+            problems.append(f"max_tokens: at most {self.max_tokens} on this deployment")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def model_for(self, chatbot: Chatbot) -> str:
+        """The model to call: the chatbot's while the deployment allows it (the list may have narrowed since the
+        chatbot chose it), else the default."""
+        return chatbot.model_name if chatbot.model_name in self.models else self.default_model
+
+    def max_tokens_for(self, chatbot: Chatbot) -> int:
+        return min(chatbot.max_tokens, self.max_tokens)
+
+
+# A short list of small models (the default first) and an answer of at most ~750 words; see settings.py.
+DEFAULT_SPENDING_LIMITS = SpendingLimits(models=("gpt-4o-mini", "gpt-4.1-mini"), max_tokens=1024)
 
 
 class ChatbotSettings(BaseModel):

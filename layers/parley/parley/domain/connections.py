@@ -24,6 +24,8 @@ class Connection(Model):
     # Visitors only: the publishable key and page Origin they were admitted with, checked again per message.
     public_key: str | None = None
     origin: str | None = None
+    # Owners only: their token's `iat`; each message checks the user has not signed out since.
+    token_issued_at: int | None = None
     source_ip: str
     connected_at: datetime
     expires_at: int = Field(description="epoch seconds; DynamoDB's TTL removes the record after")

@@ -66,19 +66,38 @@ class AccountService:
     def refresh(self, refresh_token: str) -> Tokens:
         return self.identity.refresh(refresh_token)
 
-    def logout(self, access_token: str) -> None:
-        self.identity.sign_out(access_token)
-
     def caller_of(self, access_token: str) -> Caller:
-        """Who a live access token acts for (the WebSocket authorizer's check; the HTTP API's is the JWT's)."""
-        return resolve_caller(self.accounts, {"sub": self.identity.user_id_of(access_token)})
+        """Who an access token acts for, verified here (the WebSocket authorizer; API Gateway verifies the HTTP
+        API's tokens and hands over their claims)."""
+        return resolve_caller(self.accounts, self.identity.verified_claims(access_token))
+
+
+def issued_at(claims: Mapping[str, object]) -> int:
+    """A token's `iat` (API Gateway hands claims over as strings); 0 when missing, so it predates any sign-out."""
+    try:
+        return int(str(claims.get("iat")))
+    except ValueError:
+        return 0
 
 
 def resolve_caller(accounts: AccountStore, claims: Mapping[str, object]) -> Caller:
-    """The tenant and role behind verified token claims; a token without a profile is refused."""
+    """The tenant and role behind verified token claims. Refused: an ID token (it proves who signed in, not what
+    they may call; API Gateway accepts both as its audience check passes), a token without a profile, and a token
+    issued before the user last signed out."""
+    if claims.get("token_use") != "access":
+        raise Unauthorized("Only access tokens are accepted")
     user_id = claims.get("sub")
     profile = accounts.get_user(str(user_id)) if user_id else None
     if profile is None:
         raise Unauthorized("Unknown user")
+    token_issued_at = issued_at(claims)
+    if profile.signed_out_since(token_issued_at):
+        raise Unauthorized("This session has ended; sign in again")
     logger.append_keys(tenant_id=profile.tenant_id)
-    return Caller(user_id=profile.id, tenant_id=profile.tenant_id, role=profile.role, profile=profile)
+    return Caller(
+        user_id=profile.id,
+        tenant_id=profile.tenant_id,
+        role=profile.role,
+        profile=profile,
+        token_issued_at=token_issued_at,
+    )

@@ -15,7 +15,7 @@ from parley.answers.abstention import answerable, not_found
 from parley.answers.citations import RenumberedStream, resolve
 from parley.answers.extractive import extractive_answer
 from parley.answers.prompts import prompt
-from parley.domain.chatbots import Chatbot
+from parley.domain.chatbots import DEFAULT_SPENDING_LIMITS, Chatbot, SpendingLimits
 from parley.domain.common import new_id, utcnow
 from parley.domain.conversations import (
     AnswerMode,
@@ -30,9 +30,9 @@ from parley.domain.conversations import (
 )
 from parley.errors import NotFound, StreamInterrupted, UpstreamUnavailable
 from parley.observability import logger, metrics
-from parley.ports import AnswerListener, ChatbotStore, ChatMessage, ConversationStore, LanguageModel
+from parley.ports import AnswerListener, ChatbotStore, ChatMessage, ConversationStore, LanguageModel, RateLimiter
 from parley.privacy import redact
-from parley.resilience import CircuitBreaker
+from parley.resilience import CircuitBreakers
 from parley.retrieval import Passage, Retriever
 from parley.services.chatbots import find_chatbot
 from parley.text import count_tokens
@@ -40,6 +40,8 @@ from parley.text import count_tokens
 HISTORY_MESSAGES = 12
 HISTORY_TOKENS = 1500
 CONTEXT_TOKENS = 3000
+# Rate limits count messages in fixed windows of a minute.
+RATE_WINDOW_SECONDS = 60
 
 
 class Reranker(Protocol):
@@ -58,21 +60,28 @@ class AnswerService:
         conversations: ConversationStore,
         retriever: Retriever,
         llm: LanguageModel | None,
+        limiter: RateLimiter,
         *,
+        tenant_questions_per_minute: int,
+        limits: SpendingLimits = DEFAULT_SPENDING_LIMITS,
         rerank: Reranker = keep_order,
         default_min_relevance: float,
-        retrieval_breaker: CircuitBreaker | None = None,
-        llm_breaker: CircuitBreaker | None = None,
+        retrieval_breakers: CircuitBreakers | None = None,
+        llm_breakers: CircuitBreakers | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.chatbots = chatbots
         self.conversations = conversations
         self.retriever = retriever
         self.llm = llm
+        self.limiter = limiter
+        self.tenant_questions_per_minute = tenant_questions_per_minute
+        self.limits = limits
         self.rerank = rerank
         self.default_min_relevance = default_min_relevance
-        self.retrieval_breaker = retrieval_breaker or CircuitBreaker("search")
-        self.llm_breaker = llm_breaker or CircuitBreaker("language model")
+        # Search per tenant (its own namespace), the model per tenant and model name (a tenant's own choice).
+        self.retrieval_breakers = retrieval_breakers or CircuitBreakers("search")
+        self.llm_breakers = llm_breakers or CircuitBreakers("language model")
         self.clock = clock
 
     def search(self, tenant_id: str, chatbot_id: str, request: SearchRequest) -> SearchResult:
@@ -106,6 +115,19 @@ class AnswerService:
         if conversation is None:
             raise NotFound("Conversation not found")
         return conversation, self.conversations.messages(tenant_id, conversation_id)
+
+    def ask(
+        self,
+        tenant_id: str,
+        chatbot_id: str,
+        request: QueryRequest,
+        *,
+        user_id: str,
+        listener: AnswerListener | None = None,
+    ) -> QueryResult:
+        """An owner's question (REST or WebSocket): counted against the tenant's quota, then answered."""
+        self.limiter.hit(tenant_id, "questions", self.tenant_questions_per_minute, RATE_WINDOW_SECONDS)
+        return self.answer(tenant_id, chatbot_id, request, started_by=user_id, listener=listener)
 
     def answer(
         self,
@@ -232,13 +254,13 @@ class AnswerService:
         """A follow-up rewritten so it can be searched on its own."""
         if not history:
             return question
-        if llm is not None and not self.llm_breaker.open:
+        model = self.limits.model_for(chatbot)
+        breaker = self.llm_breakers[chatbot.tenant_id, model]
+        if llm is not None and not breaker.open:
             transcript = "\n".join(f"{message.role.title()}: {message.content}" for message in history[-6:])
             request = [ChatMessage("user", prompt("condense").format(history=transcript, question=question))]
             try:
-                rewritten = self.llm_breaker.call(
-                    lambda: llm.complete(request, model=chatbot.model_name, temperature=0, max_tokens=200)
-                )
+                rewritten = breaker.call(lambda: llm.complete(request, model=model, temperature=0, max_tokens=200))
                 if rewritten.text.strip():
                     return rewritten.text.strip()
             except Exception:
@@ -248,7 +270,7 @@ class AnswerService:
 
     def _retrieve(self, chatbot: Chatbot, query: str, top_k: int) -> list[Passage]:
         try:
-            return self.retrieval_breaker.call(
+            return self.retrieval_breakers[chatbot.tenant_id].call(
                 lambda: self.retriever.search(chatbot.tenant_id, chatbot.id, query, top_k)
             )
         except Exception as error:
@@ -272,13 +294,14 @@ class AnswerService:
                 on_token(text)
             return text, Usage(), "extractive", False
         messages = _messages(chatbot, history, question, sources)
+        model = self.limits.model_for(chatbot)
         try:
-            completion = self.llm_breaker.call(
+            completion = self.llm_breakers[chatbot.tenant_id, model].call(
                 lambda: llm.complete(
                     messages,
-                    model=chatbot.model_name,
+                    model=model,
                     temperature=chatbot.temperature,
-                    max_tokens=chatbot.max_tokens,
+                    max_tokens=self.limits.max_tokens_for(chatbot),
                     on_token=on_token,
                 )
             )

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from parley.domain.chatbots import Chatbot, ChatbotCreate, ChatbotUpdate, new_public_key
+from parley.domain.chatbots import (
+    DEFAULT_SPENDING_LIMITS,
+    Chatbot,
+    ChatbotCreate,
+    ChatbotUpdate,
+    SpendingLimits,
+    new_public_key,
+)
 from parley.domain.chunking import check_chunking
 from parley.domain.common import new_id, timestamp, utcnow
 from parley.errors import ChatbotNotFound, ValidationFailed
@@ -21,14 +28,32 @@ def find_chatbot(chatbots: ChatbotStore, tenant_id: str, chatbot_id: str) -> Cha
 
 
 class ChatbotService:
-    def __init__(self, chatbots: ChatbotStore, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        chatbots: ChatbotStore,
+        *,
+        limits: SpendingLimits = DEFAULT_SPENDING_LIMITS,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.chatbots = chatbots
+        self.limits = limits
         self.clock = clock
 
+    def _check_spending(self, model_name: str | None, max_tokens: int | None) -> None:
+        try:
+            self.limits.check(model_name, max_tokens)
+        except ValueError as error:
+            raise ValidationFailed(str(error)) from error
+
     def create(self, tenant_id: str, request: ChatbotCreate) -> Chatbot:
+        # Unchosen, the model and answer length are the deployment's default and at most its cap.
+        chosen = request.model_fields_set
+        model_name = request.model_name if "model_name" in chosen else self.limits.default_model
+        max_tokens = request.max_tokens if "max_tokens" in chosen else min(request.max_tokens, self.limits.max_tokens)
+        self._check_spending(model_name, max_tokens)
         now = self.clock()
         chatbot = Chatbot(
-            **request.model_dump(),
+            **{**request.model_dump(), "model_name": model_name, "max_tokens": max_tokens},
             id=new_id(),
             tenant_id=tenant_id,
             public_key=new_public_key(),
@@ -45,6 +70,7 @@ class ChatbotService:
         return find_chatbot(self.chatbots, tenant_id, chatbot_id)
 
     def update(self, tenant_id: str, chatbot_id: str, request: ChatbotUpdate) -> Chatbot:
+        self._check_spending(request.model_name, request.max_tokens)
         if request.chunk_size is not None or request.chunk_overlap is not None:
             current = self.get(tenant_id, chatbot_id)
             try:

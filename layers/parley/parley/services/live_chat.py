@@ -29,7 +29,7 @@ from parley.errors import (
     validation_message,
 )
 from parley.observability import logger, metrics
-from parley.ports import Connections, ConnectionStore
+from parley.ports import AccountStore, Connections, ConnectionStore
 from parley.services.admission import Admission
 from parley.services.answers import AnswerService
 from parley.services.public_chat import PublicChat, Visitor
@@ -104,6 +104,7 @@ class LiveChat:
         connections: Connections,
         public_chat: PublicChat,
         answers: AnswerService,
+        accounts: AccountStore,
         *,
         interval: float = TOKEN_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
@@ -113,6 +114,7 @@ class LiveChat:
         self.connections = connections
         self.public_chat = public_chat
         self.answers = answers
+        self.accounts = accounts
         self.interval = interval
         self.clock = clock
         self.now = now
@@ -126,6 +128,7 @@ class LiveChat:
             caller=admission.caller,
             public_key=admission.public_key or None,
             origin=admission.origin or None,
+            token_issued_at=None if admission.public_key else admission.token_issued_at,
             source_ip=address,
             connected_at=now,
             expires_at=int(now.timestamp()) + CONNECTION_LIFETIME_SECONDS,
@@ -172,9 +175,12 @@ class LiveChat:
                 chatbot_id=message.chatbot_id,
                 listener=frames,
             )
-        return self.answers.answer(
-            tenant_id, message.chatbot_id, request, started_by=connection.caller, listener=frames
-        )
+        # Sign-out closes the user's connections; this refuses a message that races it, or a connection opened
+        # with an old token while sign-out was under way.
+        profile = self.accounts.get_user(connection.caller)
+        if profile is None or profile.signed_out_since(connection.token_issued_at or 0):
+            raise Unauthorized("This session has ended; sign in again")
+        return self.answers.ask(tenant_id, message.chatbot_id, request, user_id=connection.caller, listener=frames)
 
 
 def _parse(body: str | None) -> SendMessage:

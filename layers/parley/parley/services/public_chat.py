@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import sys
 from dataclasses import dataclass
 
 from parley.domain.chatbots import Chatbot, normalize_origin
@@ -10,10 +12,11 @@ from parley.domain.common import new_id
 from parley.domain.conversations import QueryRequest, QueryResult
 from parley.errors import ChatbotNotFound, OriginNotAllowed
 from parley.ports import AnswerListener, ChatbotStore, RateLimiter
-from parley.services.answers import AnswerService
+from parley.services.answers import RATE_WINDOW_SECONDS, AnswerService
 
-WINDOW_SECONDS = 60
 VISITOR_TAG = "visitor:"
+# Messages a network may send in a window whatever the chatbot's shared budget says.
+NEWCOMER_MESSAGES = 2
 _VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
@@ -29,12 +32,32 @@ class Visitor:
         return cls(claimed_id if claimed_id and _VISITOR_ID.match(claimed_id) else new_id(), address)
 
     @property
+    def network(self) -> str:
+        """The network the visitor calls from, as rate limits count it: an IPv4 address (a /24 would also lock out
+        the neighbours of a NAT'd office or a carrier's pool), or an IPv6 /64, which one subscriber holds whole
+        and so can hop addresses within for free."""
+        return network_of(self.address)
+
+    @property
     def tag(self) -> str:
         return f"{VISITOR_TAG}{self.id}"
 
     @classmethod
     def tagged(cls, tag: str, address: str) -> Visitor:
         return cls(tag.removeprefix(VISITOR_TAG), address)
+
+
+def network_of(address: str) -> str:
+    """`address` as its rate-limited network: the IPv4 address itself, or the IPv6 address's /64."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 class PublicChat:
@@ -45,12 +68,14 @@ class PublicChat:
         answers: AnswerService,
         *,
         per_visitor: int,
+        per_network: int,
         per_chatbot: int,
     ) -> None:
         self.chatbots = chatbots
         self.limiter = limiter
         self.answers = answers
         self.per_visitor = per_visitor
+        self.per_network = per_network
         self.per_chatbot = per_chatbot
 
     def admit(self, public_key: str, origin: str | None) -> Chatbot:
@@ -82,7 +107,15 @@ class PublicChat:
         chatbot = self.admit(public_key, origin)
         if chatbot_id is not None and chatbot_id != chatbot.id:
             raise ChatbotNotFound()
-        # Limits follow the network address, which a visitor cannot choose; the visitor id only names the chat.
-        self.limiter.hit(chatbot.tenant_id, f"visitor#{chatbot.id}#{visitor.address}", self.per_visitor, WINDOW_SECONDS)
-        self.limiter.hit(chatbot.tenant_id, f"chatbot#{chatbot.id}", self.per_chatbot, WINDOW_SECONDS)
+        # The visitor's own limits first, so that what they send beyond them never draws on the chatbot's shared
+        # budget. The id is the visitor's to choose (a fresh one per message evades its limit); the network is not.
+        self.limiter.hit(chatbot.tenant_id, f"visitor#{chatbot.id}#{visitor.id}", self.per_visitor, RATE_WINDOW_SECONDS)
+        sent = self.limiter.hit(
+            chatbot.tenant_id, f"network#{chatbot.id}#{visitor.network}", self.per_network, RATE_WINDOW_SECONDS
+        )
+        # A network's first messages of the window are counted but never refused by the shared budget: however
+        # many messages a few networks send, a newcomer is answered. Beyond them the budget applies, so spending
+        # past it takes many networks, each allowed only NEWCOMER_MESSAGES more.
+        limit = self.per_chatbot if sent > NEWCOMER_MESSAGES else sys.maxsize
+        self.limiter.hit(chatbot.tenant_id, f"chatbot#{chatbot.id}", limit, RATE_WINDOW_SECONDS)
         return self.answers.answer(chatbot.tenant_id, chatbot.id, request, started_by=visitor.tag, listener=listener)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from parley.adapters.dynamo import keys
-from parley.adapters.dynamo.table import Table, record
+from parley.adapters.dynamo.table import Table, record, serialize
 from parley.domain.accounts import Tenant, UserProfile
 
 
@@ -22,3 +24,16 @@ class DynamoAccountStore:
     def get_user(self, user_id: str) -> UserProfile | None:
         item = self.table.get(keys.user(user_id), keys.PROFILE_SK)
         return UserProfile.model_validate(item) if item else None
+
+    def sign_out(self, user_id: str, at: int) -> None:
+        # Only ever later: two sign-outs racing cannot move the cut-off back.
+        with contextlib.suppress(self.table.client.exceptions.ConditionalCheckFailedException):
+            self.table.client.update_item(
+                TableName=self.table.name,
+                Key=serialize({"PK": keys.user(user_id), "SK": keys.PROFILE_SK}),
+                UpdateExpression="SET signed_out_at = :at",
+                ConditionExpression=(
+                    "attribute_exists(PK) AND (attribute_not_exists(signed_out_at) OR signed_out_at < :at)"
+                ),
+                ExpressionAttributeValues=serialize({":at": at}),
+            )

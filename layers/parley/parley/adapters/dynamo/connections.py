@@ -30,3 +30,13 @@ class DynamoConnectionStore:
 
     def remove(self, tenant_id: str, connection_id: str) -> None:
         self.table.client.delete_item(TableName=self.table.name, Key=self._key(tenant_id, connection_id))
+
+    def of_caller(self, tenant_id: str, caller: str) -> list[Connection]:
+        # Reads the tenant's connection records (visitors' too): sign-out is rare, and keying records by caller
+        # would cost every lookup by id, which each message makes, a second key.
+        now = time.time()
+        return [
+            Connection.model_validate(item)
+            for item in self.table.query_prefix(keys.tenant(tenant_id), keys.connection(""))
+            if item["caller"] == caller and item["expires_at"] > now
+        ]

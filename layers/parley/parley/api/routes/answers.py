@@ -36,7 +36,7 @@ def search(chatbot_id: str, body: SearchRequest, caller: CurrentCaller, answers:
 @router.post("/query")
 def ask(chatbot_id: str, body: QueryRequest, caller: CurrentCaller, answers: AnswerServiceDep) -> QueryResult:
     """Answer a question from this chatbot's documents."""
-    return answers.answer(caller.tenant_id, chatbot_id, body, started_by=caller.user_id)
+    return answers.ask(caller.tenant_id, chatbot_id, body, user_id=caller.user_id)
 
 
 @router.get("/conversations")

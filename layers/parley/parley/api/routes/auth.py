@@ -15,8 +15,10 @@ from parley.domain.accounts import (
     UserProfile,
 )
 from parley.services.accounts import AccountService
+from parley.services.sessions import Sessions
 
 AccountServiceDep = Annotated[AccountService, service(lambda c: c.accounts)]
+SessionsDep = Annotated[Sessions, service(lambda c: c.sessions)]
 
 router = APIRouter(prefix="/auth")
 
@@ -38,9 +40,9 @@ def refresh(body: RefreshRequest, accounts: AccountServiceDep) -> TokenRefresh:
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(_: CurrentCaller, access_token: BearerToken, accounts: AccountServiceDep) -> Response:
-    """Revoke the caller's refresh tokens; the access token expires on its own."""
-    accounts.logout(access_token)
+def logout(caller: CurrentCaller, access_token: BearerToken, sessions: SessionsDep) -> Response:
+    """End the caller's sessions everywhere: their tokens stop working and their open chats are closed."""
+    sessions.sign_out(caller, access_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
