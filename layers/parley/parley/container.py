@@ -6,6 +6,7 @@ function only reaches (and needs permission for) what its events use.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,16 +29,19 @@ if TYPE_CHECKING:
         ConversationStore,
         DocumentStore,
         Embedder,
+        ErasureQueue,
+        IdentityProvider,
         LanguageModel,
         LexiconStore,
         VectorIndex,
     )
     from parley.retrieval import Retriever
-    from parley.services.accounts import AccountService
+    from parley.services.accounts import AccountClosure, AccountService
     from parley.services.admission import ConnectionAdmission
     from parley.services.answers import AnswerService
     from parley.services.chatbots import ChatbotService
     from parley.services.documents import DocumentService
+    from parley.services.erasure import Erasure
     from parley.services.live_chat import LiveChat
     from parley.services.public_chat import PublicChat
 
@@ -156,21 +160,53 @@ class Container:
         return ApiGatewayConnections(self.settings.require("websocket_endpoint"))
 
     @cached_property
-    def accounts(self) -> AccountService:
+    def identity(self) -> IdentityProvider:
         from parley.adapters.cognito import CognitoIdentityProvider
-        from parley.services.accounts import AccountService
 
-        identity = CognitoIdentityProvider(
+        return CognitoIdentityProvider(
             user_pool_id=self.settings.require("user_pool_id"),
             client_id=self.settings.require("user_pool_client_id"),
         )
-        return AccountService(identity, self.account_store, auto_confirm=self.settings.auto_confirm_users)
+
+    @cached_property
+    def erasure_queue(self) -> ErasureQueue:
+        from parley.adapters.sqs import SqsErasureQueue
+
+        return SqsErasureQueue(self.settings.require("erasure_queue_url"))
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        from parley.services.accounts import AccountService
+
+        return AccountService(self.identity, self.account_store, auto_confirm=self.settings.auto_confirm_users)
+
+    @cached_property
+    def account_closure(self) -> AccountClosure:
+        from parley.services.accounts import AccountClosure
+
+        return AccountClosure(self.identity, self.account_store, self.chatbot_store, self.erasure_queue)
 
     @cached_property
     def chatbots(self) -> ChatbotService:
         from parley.services.chatbots import ChatbotService
 
-        return ChatbotService(self.chatbot_store)
+        return ChatbotService(self.chatbot_store, self.erasure_queue)
+
+    @cached_property
+    def erasure(self) -> Erasure:
+        from parley.services.erasure import Erasure
+
+        return Erasure(
+            chatbots=self.chatbot_store,
+            documents=self.document_store,
+            conversations=self.conversation_store,
+            accounts=self.account_store,
+            identity=self.identity,
+            blobs=self.blobs,
+            index=self.vector_index,
+            lexicon=self.lexicon,
+            queue=self.erasure_queue,
+        )
 
     @cached_property
     def documents(self) -> DocumentService:
@@ -241,7 +277,7 @@ class Container:
     def abandoned_uploads(self) -> AbandonedUploads:
         from parley.ingest.abandoned import AbandonedUploads
 
-        return AbandonedUploads(self.document_store)
+        return AbandonedUploads(self.document_store, grace=timedelta(seconds=self.settings.upload_expiry_grace))
 
 
 @lru_cache(maxsize=1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from parley.adapters.dynamo import keys
-from parley.adapters.dynamo.table import Table, record
+from parley.adapters.dynamo.table import Table, record, serialize
 from parley.domain.accounts import Tenant, UserProfile
 
 
@@ -22,3 +22,11 @@ class DynamoAccountStore:
     def get_user(self, user_id: str) -> UserProfile | None:
         item = self.table.get(keys.user(user_id), keys.PROFILE_SK)
         return UserProfile.model_validate(item) if item else None
+
+    def delete_user(self, user_id: str) -> None:
+        self.table.client.delete_item(
+            TableName=self.table.name, Key=serialize({"PK": keys.user(user_id), "SK": keys.PROFILE_SK})
+        )
+
+    def erase_tenant(self, tenant_id: str) -> None:
+        self.table.erase(keys.tenant(tenant_id))
