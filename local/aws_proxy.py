@@ -3,7 +3,8 @@ function's template policy before it reaches moto, which checks neither.
 
 A refused request gets the error AWS gives (AccessDeniedException for the JSON services, AccessDenied for S3,
 SignatureDoesNotMatch for a bad signature), naming the function, the action and the resource; refusals are also
-logged, so a missing statement in template.yaml shows up in the stack's output.
+logged, so a missing statement in template.yaml shows up in the stack's output. A browser upload (a form POST
+with a signed policy) is checked as S3 checks it (local/s3_post.py), then stored as the PUT moto understands.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 from xml.sax.saxutils import escape, unescape
 
+from local import s3_post
 from local.iam import Policies
-from local.sigv4 import SignatureError, SignedRequest, read_signature, verify
+from local.s3_post import is_form_upload
+from local.sigv4 import ALGORITHM, SignatureError, SignedRequest, read_signature, verify
 from local.template import ACCOUNT_ID, REGION
 
 log = logging.getLogger("local")
@@ -50,7 +53,7 @@ LIST_PARAMETERS = {"list-type", "prefix", "delimiter", "max-keys", "continuation
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection", "expect"}
 
 
-# An error response: status, headers, body.
+# A response: status, headers, body.
 Refusal = tuple[int, dict[str, str], bytes]
 
 
@@ -184,12 +187,53 @@ class AwsProxy:
         body = _read_body(handler)
         path, _, raw_query = handler.path.partition("?")
         request = SignedRequest(handler.command, path, raw_query, list(handler.headers.items()), body)
+        if is_form_upload(request):
+            status, headers, content = self.form_upload(request)
+            self._reply(handler, status, headers, content)
+            return
         refusal = self.check(request)
         if refusal is None:
-            self._forward(handler, request)
+            self._reply(handler, *self._forward(request), head=request.method == "HEAD")
         else:
             status, headers, content = refusal
             self._reply(handler, status, headers, content)
+
+    def form_upload(self, request: SignedRequest) -> Refusal:
+        """A browser upload: stored (as the PUT moto understands) only if its policy, signature and signer's IAM
+        statements allow it, as S3 does."""
+
+        def secret_of(access_key_id: str) -> str | None:
+            policy = self.policies.by_access_key(access_key_id)
+            return policy.secret_access_key if policy else None
+
+        try:
+            upload = s3_post.parse(request)
+            signer = self.policies.by_access_key(s3_post.check(upload, secret_of))
+        except s3_post.PostRefused as refused:
+            return _error("s3", refused.status, refused.code, refused.message)
+        assert signer is not None, "check() verified the signature with this key's secret"
+        resource = f"arn:aws:s3:::{upload.bucket}/{upload.key}"
+        tagging = upload.fields.get("tagging")
+        for action in ("s3:PutObject", *(["s3:PutObjectTagging"] if tagging else [])):
+            decision = signer.decide(action, resource)
+            if not decision.allowed:
+                return self._refuse("s3", "AccessDenied", decision.message)
+        headers = [
+            ("Content-Type", upload.fields.get("content-type", "binary/octet-stream")),
+            # Checked above; moto only needs to see a signed request (an unsigned write over an object is anonymous).
+            ("Authorization", f"{ALGORITHM} Credential={upload.fields['x-amz-credential']}, Signature=checked"),
+        ]
+        if tagging:
+            tags = re.findall(r"<Tag><Key>(.*?)</Key><Value>(.*?)</Value></Tag>", tagging)
+            headers.append(("x-amz-tagging", urlencode([(unescape(k), unescape(v)) for k, v in tags])))
+        put = SignedRequest("PUT", f"/{upload.bucket}/{quote(upload.key)}", "", headers, upload.file)
+        status, stored, content = self._forward(put)
+        if status != 200:
+            return status, stored, content
+        # S3 answers a form upload with 204 unless the form asks for 200 or 201.
+        answer = {"200": 200, "201": 201}.get(upload.fields.get("success_action_status", ""), 204)
+        kept = {"ETag": stored.get("ETag", ""), "Location": f"/{upload.bucket}/{quote(upload.key)}"}
+        return answer, kept, b""
 
     def check(self, request: SignedRequest) -> Refusal | None:
         """None when the request may pass to moto; otherwise the error response AWS would give."""
@@ -233,7 +277,8 @@ class AwsProxy:
         log.warning("IAM: %s", message)
         return _error(service, 403 if service in ("s3", "execute-api") else 400, code, message)
 
-    def _forward(self, handler: BaseHTTPRequestHandler, request: SignedRequest) -> None:
+    def _forward(self, request: SignedRequest) -> Refusal:
+        """moto's response to `request`."""
         connection = http.client.HTTPConnection(self.upstream.netloc, timeout=120)
         url = request.raw_path + (f"?{request.raw_query}" if request.raw_query else "")
         headers = {key: value for key, value in request.headers if key.lower() not in HOP_BY_HOP}
@@ -243,7 +288,7 @@ class AwsProxy:
             content = response.read()
             kept = {key: value for key, value in response.getheaders() if key.lower() not in HOP_BY_HOP}
             kept["Content-Length"] = str(len(content))
-            self._reply(handler, response.status, kept, content, head=request.method == "HEAD")
+            return response.status, kept, content
         finally:
             connection.close()
 

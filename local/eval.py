@@ -28,7 +28,7 @@ from parley.domain.embeddings import MINILM_SPACE
 
 from local import beir
 from local.fakes import FakePinecone
-from local.process import start_stack
+from local.process import send_upload, start_stack
 from local.stack import ROOT
 
 
@@ -45,8 +45,7 @@ def _upload(client: httpx.Client, storage: httpx.Client, chatbot: str, filename:
     if created.is_client_error:
         raise Refused(f"{created.status_code} {created.json().get('error', {}).get('message', created.text)}")
     created.raise_for_status()
-    ticket = created.json()["upload"]
-    stored = storage.put(ticket["url"], content=data, headers=ticket["headers"])
+    stored = send_upload(created.json()["upload"], data, storage)
     if stored.is_client_error:
         raise Refused(f"upload {stored.status_code}")
     stored.raise_for_status()
@@ -61,7 +60,7 @@ class _Pacer:
 
     def __init__(self, client: httpx.Client, chatbot: str, window: int) -> None:
         self.client, self.chatbot = client, chatbot
-        # One client for the presigned PUTs (no base URL, no bearer token): a new one per upload would load the
+        # One client for the presigned POSTs (no base URL, no bearer token): a new one per upload would load the
         # CA bundle each time, about 30% of a core spent by the measuring client on the cores it measures.
         self.storage = httpx.Client(timeout=60)
         self.slots = threading.BoundedSemaphore(window)

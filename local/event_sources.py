@@ -1,16 +1,20 @@
 """SQS → Lambda as the event source mapping does it: batches, batching window, partial failures, and retries
-after the queue's visibility timeout (SQS itself moves a message to the dead-letter queue after maxReceiveCount)."""
+after the queue's visibility timeout (SQS itself moves a message to the dead-letter queue after maxReceiveCount);
+and Schedule events, as EventBridge invokes them."""
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from local.template import REGION, function_events
+from local.template import ACCOUNT_ID, REGION, TemplateError, function_events
 
 log = logging.getLogger("local")
 
@@ -147,3 +151,62 @@ class SqsPoller:
                 if not self.stopped.is_set():
                     log.exception("polling %s failed", self.source.queue_url)
                     time.sleep(1)
+
+
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+@dataclass(frozen=True)
+class ScheduleSource:
+    function: str
+    name: str
+    period_seconds: int
+
+
+def schedule_sources(template: Mapping[str, Any]) -> list[ScheduleSource]:
+    """Every Schedule event of every function; only `rate(...)` expressions (no cron) are understood locally."""
+    sources = []
+    for logical_id, props in function_events(template, "Schedule"):
+        found = _RATE.match(str(props.get("Schedule", "")))
+        if not found:
+            raise TemplateError(f"{logical_id}: the local stack runs rate(...) schedules only, not {props}")
+        period = int(found.group(1)) * _UNIT_SECONDS[found.group(2).rstrip("s")]
+        sources.append(ScheduleSource(logical_id, f"{logical_id}-schedule", period))
+    return sources
+
+
+class Scheduler:
+    """Invokes a function with EventBridge's Scheduled Event every period, the first time one period after start."""
+
+    def __init__(self, source: ScheduleSource, invoke: Callable[[str, dict[str, Any]], Any]) -> None:
+        self.source = source
+        self.invoke = invoke
+        self.stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"schedule-{source.function}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def event(self) -> dict[str, Any]:
+        return {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": ACCOUNT_ID,
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": REGION,
+            "resources": [f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{self.source.name}"],
+            "detail": {},
+        }
+
+    def _run(self) -> None:
+        while not self.stopped.wait(self.source.period_seconds):
+            try:
+                self.invoke(self.source.function, self.event())
+            except Exception:
+                log.exception("scheduled %s failed", self.source.function)

@@ -60,6 +60,14 @@ def start_stack(
     raise RuntimeError(f"the local stack did not answer /health within {limit_seconds} s")
 
 
+def send_upload(ticket: dict[str, Any], data: bytes, client: httpx.Client | None = None) -> httpx.Response:
+    """Upload `data` with an upload ticket as a browser form does: the presigned POST's fields, then the file."""
+    files = {"file": ("upload", data, ticket["fields"].get("Content-Type", "application/octet-stream"))}
+    if client is None:
+        return httpx.post(ticket["url"], data=ticket["fields"], files=files, timeout=60)
+    return client.post(ticket["url"], data=ticket["fields"], files=files)
+
+
 def chatbot_with_document(
     base_url: str, filename: str, text: str, **fields: Any
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -74,8 +82,7 @@ def chatbot_with_document(
             headers=auth,
             json={"filename": filename, "content_type": "text/markdown", "size_bytes": len(text.encode())},
         ).json()
-        ticket = created["upload"]
-        httpx.put(ticket["url"], content=text.encode(), headers=ticket["headers"]).raise_for_status()
+        send_upload(created["upload"], text.encode()).raise_for_status()
         document = f"/chatbots/{bot['id']}/documents/{created['document']['id']}"
         deadline = time.monotonic() + 30
         while api.get(document, headers=auth).json()["status"] != "indexed":

@@ -138,15 +138,20 @@ def _hmac(key: bytes, text: str) -> bytes:
     return hmac.new(key, text.encode(), hashlib.sha256).digest()
 
 
+def sign(secret_access_key: str, scope: str, text: str) -> str:
+    """The SigV4 signature of `text` with the key derived for `scope` (`date/region/service/aws4_request`)."""
+    key = f"AWS4{secret_access_key}".encode()
+    for part in scope.split("/"):
+        key = _hmac(key, part)
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
 def expected_signature(request: SignedRequest, signature: Signature, secret_access_key: str) -> str:
     canonical = canonical_request(request, signature)
     to_sign = "\n".join(
         [ALGORITHM, signature.timestamp, signature.scope, hashlib.sha256(canonical.encode()).hexdigest()]
     )
-    key = _hmac(f"AWS4{secret_access_key}".encode(), signature.date)
-    for part in (signature.region, signature.service, "aws4_request"):
-        key = _hmac(key, part)
-    return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return sign(secret_access_key, signature.scope, to_sign)
 
 
 def verify(

@@ -20,7 +20,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from local import moto_dynamodb
 from local.aws_proxy import Access, AccessMap, AwsProxy, Refusal
-from local.event_sources import SqsPoller, sqs_sources
+from local.event_sources import Scheduler, SqsPoller, schedule_sources, sqs_sources
 from local.gateway import HttpGateway, JwtAuthorizer
 from local.iam import Policies, function_policies
 from local.provision import Provisioner
@@ -119,6 +119,7 @@ class LocalStack:
         self.resources: dict[str, dict[str, Any]] = {}
         self.runtime: FunctionRuntime | None = None
         self.pollers: list[SqsPoller] = []
+        self.schedulers: list[Scheduler] = []
         self.proxy: AwsProxy | None = None
         self.policies = Policies([])
 
@@ -151,6 +152,10 @@ class LocalStack:
             poller = SqsPoller(source, sqs, self.runtime.invoke, concurrency=concurrency)
             poller.start()
             self.pollers.append(poller)
+        for schedule in schedule_sources(self.template):
+            scheduler = Scheduler(schedule, self.runtime.invoke)
+            scheduler.start()
+            self.schedulers.append(scheduler)
         api = provisioner.resolver.resolve(http_api(self.template))
         authorizers = {
             name: self._jwt_authorizer(config["JwtConfiguration"])
@@ -248,6 +253,8 @@ class LocalStack:
         return JwtAuthorizer(issuer, config["audience"], jwks_url)
 
     def stop(self) -> None:
+        for scheduler in self.schedulers:
+            scheduler.stop()
         for poller in self.pollers:
             poller.stopped.set()
         if self.runtime:

@@ -1,9 +1,11 @@
 """Ingest function: S3 ObjectCreated notifications from SQS → extracted, chunked, embedded and indexed documents.
-`dead_letters` is the handler of the dead-letter queue: the documents of messages SQS gave up on end `failed`."""
+`dead_letters` is the handler of the dead-letter queue: the documents of messages SQS gave up on end `failed`;
+`expired_uploads` the scheduled sweep that fails documents whose upload ticket expired unused."""
 
 # First: Powertools' batch utility, imported before anything loads pydantic, skips its parser models (cold start).
-from parley.ingest_queue import CORRELATION_PATH, handle_batch, handle_dead_letters
+from parley.ingest_queue import CORRELATION_PATH, handle_batch, handle_dead_letters, handle_expired_uploads
 from parley.observability import lambda_entry
 
 handler = lambda_entry(handle_batch, correlation_id_path=CORRELATION_PATH)
 dead_letters = lambda_entry(handle_dead_letters, correlation_id_path=CORRELATION_PATH)
+expired_uploads = lambda_entry(handle_expired_uploads, correlation_id_path="id")

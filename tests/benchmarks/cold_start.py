@@ -32,7 +32,7 @@ import uvicorn
 from websockets.sync.client import ClientConnection, connect
 
 from local.fakes import FakeOpenAI, FakePinecone
-from local.process import free_port
+from local.process import free_port, send_upload
 from local.runtime import FunctionRuntime, InvocationReport
 from local.stack import ROOT, LocalStack
 
@@ -73,8 +73,7 @@ class Parley:
         return dict(response.json())
 
     def upload(self, created: dict[str, Any], text: bytes) -> None:
-        ticket = created["upload"]
-        httpx.put(ticket["url"], content=text, headers=ticket["headers"]).raise_for_status()
+        send_upload(created["upload"], text).raise_for_status()
 
     def wait_for_status(self, created: dict[str, Any], status: str) -> None:
         url = f"/chatbots/{self.chatbot_id}/documents/{created['document']['id']}"
@@ -155,8 +154,7 @@ def _ingest(parley: Parley, recycle: Callable[[], None]) -> None:
 
 def _dead_letter(parley: Parley, recycle: Callable[[], None]) -> None:
     created = parley.new_document(f"lost-{uuid.uuid4().hex[:8]}.md", GUIDE.encode())
-    bucket = parley.stack.resources["DocumentsBucket"]["Ref"]
-    key = httpx.URL(created["upload"]["url"]).path.removeprefix(f"/{bucket}/")
+    key = created["upload"]["fields"]["key"]
     notification = {
         "Records": [
             {

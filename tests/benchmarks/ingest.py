@@ -26,6 +26,7 @@ from parley.adapters.openai_access import OpenAIAccess
 from parley.adapters.openai_embedder import OpenAIEmbedder
 from parley.adapters.pinecone_index import PineconeIndex
 from parley.adapters.s3 import S3BlobStore
+from parley.adapters.sqs import SqsErasureQueue
 from parley.domain.chatbots import ChatbotCreate
 from parley.domain.documents import DocumentCreate
 from parley.ingest.chunking import ChunkPlan, chunk_blocks
@@ -45,17 +46,21 @@ from local.template import REGION, load_template, parameter_values
 TENANT = "b" * 32
 
 
-def _aws() -> tuple[Table, S3BlobStore]:
+def _aws() -> tuple[Table, S3BlobStore, SqsErasureQueue]:
     template = load_template(ROOT / "template.yaml")
     resources = Provisioner(template, parameter_values(template), boto3.client).provision_all()
-    return Table(resources["Table"]["Ref"]), S3BlobStore(resources["DocumentsBucket"]["Ref"])
+    return (
+        Table(resources["Table"]["Ref"]),
+        S3BlobStore(resources["DocumentsBucket"]["Ref"]),
+        SqsErasureQueue(resources["ErasureQueue"]["Ref"]),
+    )
 
 
 def _index(embedder: Embedder, index: VectorIndex, filename: str, content_type: str, data: bytes) -> tuple[int, float]:
     """Upload `data` as a document and index it; returns (chunks, seconds)."""
-    table, blobs = _aws()
+    table, blobs, erasures = _aws()
     chatbots, documents = DynamoChatbotStore(table), DynamoDocumentStore(table)
-    chatbot = ChatbotService(chatbots).create(TENANT, ChatbotCreate(name="Bench"))
+    chatbot = ChatbotService(chatbots, erasures).create(TENANT, ChatbotCreate(name="Bench"))
     lexicon = DynamoLexicon(table)
     service = DocumentService(documents, chatbots, blobs, index, lexicon, max_bytes=50_000_000)
     document, _ = service.create(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import boto3
-import httpx
 import pytest
 from parley.adapters.embedded.local_index import LocalVectorIndex
 
+from local.process import send_upload
 from local.samples import docx, minimal_docx, pdf, prose
 
 INDEXING_LIMIT_SECONDS = 30
@@ -36,9 +36,8 @@ def upload(api, owner, chatbot, filename, content_type, data) -> dict:
         json={"filename": filename, "content_type": content_type, "size_bytes": len(data)},
     )
     assert created.status_code == 201, created.text
-    ticket = created.json()["upload"]
-    put = httpx.put(ticket["url"], content=data, headers=ticket["headers"], timeout=30)
-    assert put.status_code == 200, put.text
+    stored = send_upload(created.json()["upload"], data)
+    assert stored.status_code == 204, stored.text
     return created.json()["document"]
 
 
@@ -178,3 +177,56 @@ def test_other_tenant_gets_404_for_the_document(api, owner, chatbot, new_account
     assert api.delete(path, headers=bearer(stranger)).status_code == 404
     assert api.get(f"/chatbots/{chatbot['id']}/documents", headers=bearer(stranger)).status_code == 404
     assert api.get(path, headers=bearer(owner)).status_code == 200
+
+
+def test_an_upload_ticket_is_used_once_and_only_for_the_declared_size(api, owner, chatbot, data_dir, local_aws):
+    # Given a ticket for a 30-byte file
+    text = b"Llamas hum when they are calm."
+    created = api.post(
+        f"/chatbots/{chatbot['id']}/documents",
+        headers=bearer(owner),
+        json={"filename": "guide.txt", "content_type": "text/plain", "size_bytes": len(text)},
+    ).json()
+    ticket, document = created["upload"], created["document"]
+    # When 5 MB are sent with it, Then S3 refuses them
+    oversized = send_upload(ticket, b"x" * 5_000_000)
+    assert oversized.status_code == 400
+    assert "<Code>EntityTooLarge</Code>" in oversized.text
+    # When the file is sent, it is indexed; When the ticket is used again, Then that upload is not indexed
+    assert send_upload(ticket, text).status_code == 204
+    assert settle(api, owner, chatbot, document)["status"] == "indexed"
+    again = send_upload(ticket, b"Alpacas spit when angry, ok!!!")
+    assert again.status_code == 204, again.text
+    # (its file is deleted by ingest, which is how to know ingest has seen it)
+    s3 = boto3.client("s3", endpoint_url=local_aws["aws_endpoint"], region_name="us-east-1",
+                      aws_access_key_id="local", aws_secret_access_key="local")  # fmt: skip
+    bucket, key = local_aws["resources"]["DocumentsBucket"]["Ref"], ticket["fields"]["key"]
+    deadline = time.monotonic() + INDEXING_LIMIT_SECONDS
+    while s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount", 0):
+        assert time.monotonic() < deadline, "the second upload's file is still in the bucket"
+        time.sleep(0.25)
+    assert settle(api, owner, chatbot, document)["status"] == "indexed"
+    assert [chunk["text"] for chunk in indexed_chunks(data_dir, owner, document)] == [text.decode()]
+
+
+def test_a_closed_account_leaves_nothing_in_the_table_bucket_or_index(api, owner, chatbot, data_dir, local_aws):
+    # Given an owner with an indexed document and a conversation
+    tenant = owner["tenant"]["id"]
+    document = upload(api, owner, chatbot, "notes.txt", "text/plain", prose(4, 300).encode())
+    assert settle(api, owner, chatbot, document)["status"] == "indexed"
+    asked = api.post(f"/chatbots/{chatbot['id']}/query", headers=bearer(owner), json={"question": "Llamas?"})
+    assert asked.status_code == 200
+    # When the account is closed
+    assert api.delete("/account", headers=bearer(owner)).status_code == 204
+    # Then the erasure function (with only its own permissions) leaves nothing of the tenant
+    aws = {"endpoint_url": local_aws["aws_endpoint"], "region_name": "us-east-1",
+           "aws_access_key_id": "local", "aws_secret_access_key": "local"}  # fmt: skip
+    dynamodb, s3 = boto3.client("dynamodb", **aws), boto3.client("s3", **aws)
+    table, bucket = local_aws["resources"]["Table"]["Ref"], local_aws["resources"]["DocumentsBucket"]["Ref"]
+    deadline = time.monotonic() + INDEXING_LIMIT_SECONDS
+    while [item for item in dynamodb.scan(TableName=table)["Items"] if tenant in str(item)]:
+        assert time.monotonic() < deadline, "the tenant's items are still in the table"
+        time.sleep(0.25)
+    assert s3.list_objects_v2(Bucket=bucket, Prefix=f"tenants/{tenant}/").get("KeyCount", 0) == 0
+    assert LocalVectorIndex(data_dir / "index", "all-MiniLM-L6-v2", 384).records(tenant) == []
+    assert api.get("/auth/me", headers=bearer(owner)).status_code == 401

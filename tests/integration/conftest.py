@@ -9,13 +9,13 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import boto3
 import jwt
 import moto.cognitoidp
 import pytest
 from moto import mock_aws
+from parley.adapters.s3 import UNINDEXED_TAG
 from parley.container import get_container
 from parley.settings import get_settings
 
@@ -27,6 +27,8 @@ from local.template import REGION, FunctionSpec, TemplateError, functions, load_
 from local.worker import Handler, LambdaContext
 
 EVENTS = Path(ROOT, "events")
+# The tag every presigned POST requires (parley/adapters/s3.py), as a PUT's Tagging header.
+UNINDEXED = "=".join(UNINDEXED_TAG)
 
 
 def merged_environment(specs: Mapping[str, FunctionSpec]) -> dict[str, str]:
@@ -63,16 +65,12 @@ class Functions:
         self.resources = resources
         self.pollers = pollers
 
-    def object_key(self, upload_url: str) -> str:
-        """The object key a presigned URL uploads to (path-style or virtual-hosted)."""
-        path = unquote(urlsplit(upload_url).path).lstrip("/")
-        return path.removeprefix(self.resources["DocumentsBucket"]["Ref"] + "/")
-
     def upload(
         self, user: dict[str, Any], chatbot_id: str, filename: str, content_type: str, data: bytes
     ) -> dict[str, Any]:
-        """Create a document as `user`, then put the file where its presigned URL points (in-process moto has no
-        HTTP endpoint to PUT to); returns the create response."""
+        """Create a document as `user`, then store the file as its presigned POST would (in-process moto has no
+        HTTP endpoint to post to: the policy's checks are local/s3_post.py's, tested in test_local_iam.py);
+        returns the create response."""
         status, created = self.call(
             "UploadFunction",
             "POST",
@@ -83,8 +81,10 @@ class Functions:
         )
         assert status == 201, created
         bucket = self.resources["DocumentsBucket"]["Ref"]
-        key = self.object_key(created["upload"]["url"])
-        boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
+        fields = created["upload"]["fields"]
+        boto3.client("s3").put_object(
+            Bucket=bucket, Key=fields["key"], Body=data, ContentType=fields["Content-Type"], Tagging=UNINDEXED
+        )
         return dict(created)
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:

@@ -3,8 +3,14 @@ OpenAI and Pinecone SDKs talking to local fakes of their APIs."""
 
 from __future__ import annotations
 
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+
 import boto3
 import pytest
+from parley.container import get_container
+from parley.ingest.abandoned import AbandonedUploads
 
 from local.samples import pdf, prose
 
@@ -39,20 +45,59 @@ def _document(lambdas, user, chatbot_id, document_id, method="GET"):
 
 def _upload(lambdas, user, chatbot, filename, content_type, data):
     created = lambdas.upload(user, chatbot["id"], filename, content_type, data)
-    return created["document"]["id"], lambdas.object_key(created["upload"]["url"])
+    return created["document"]["id"], created["upload"]["fields"]["key"]
 
 
-def test_create_returns_a_presigned_put_bound_to_the_content_type(lambdas, owner, chatbot):
+def test_create_returns_a_presigned_post_for_exactly_this_key_type_and_size(lambdas, owner, chatbot):
     status, body = _create(lambdas, owner, chatbot["id"], "Guide (v2).pdf", "application/pdf", 1234)
 
     assert status == 201
     assert body["document"]["status"] == "pending_upload"
     assert body["document"]["filename"] == "Guide (v2).pdf"
-    assert body["upload"]["method"] == "PUT"
-    assert body["upload"]["headers"] == {"content-type": "application/pdf"}
-    assert body["upload"]["expires_in"] == 900
-    assert "/Guide_v2.pdf?" in body["upload"]["url"]
-    assert "X-Amz-Signature=" in body["upload"]["url"]
+    ticket = body["upload"]
+    assert (ticket["method"], ticket["expires_in"]) == ("POST", 900)
+    assert lambdas.resources["DocumentsBucket"]["Ref"] in ticket["url"]
+    fields = ticket["fields"]
+    assert fields["key"].endswith(f"/documents/{body['document']['id']}/Guide_v2.pdf")
+    assert fields["Content-Type"] == "application/pdf"
+    policy = json.loads(base64.b64decode(fields["policy"]))
+    conditions = policy["conditions"]
+    assert ["content-length-range", 1234, 1234] in conditions
+    assert {"key": fields["key"]} in conditions
+    assert {"Content-Type": "application/pdf"} in conditions
+    assert {"tagging": fields["tagging"]} in conditions
+    assert "x-amz-signature" in fields
+
+
+def test_tickets_unused_past_their_expiry_end_failed_and_used_ones_do_not(lambdas, owner, chatbot):
+    # Given a ticket never used and one whose upload was indexed
+    _, unused = _create(lambdas, owner, chatbot["id"], "never.txt", "text/plain", 5)
+    used_id, _ = _upload(lambdas, owner, chatbot, "notes.txt", "text/plain", b"Llamas hum.")
+    lambdas.deliver()
+    # When the scheduled sweep runs now, Then nothing has expired yet
+    assert lambdas.invoke("UploadExpiryFunction", {"id": "scheduled", "detail-type": "Scheduled Event"}) == {
+        "expired": 0
+    }
+    # When the sweep runs (on the table, through its index of uploads due) after the tickets and their grace
+    later = datetime.now(UTC) + timedelta(seconds=900 + 3601)
+    swept = AbandonedUploads(get_container().document_store, grace=timedelta(hours=1), clock=lambda: later).expire()
+    # Then only the unused ticket's document ends failed, with the reason
+    assert [outcome.document_id for outcome in swept] == [unused["document"]["id"]]
+    _, expired = _document(lambdas, owner, chatbot["id"], unused["document"]["id"])
+    assert expired["status"] == "failed"
+    assert expired["error"].startswith("Upload expired")
+    assert _document(lambdas, owner, chatbot["id"], used_id)[1]["status"] == "indexed"
+
+
+def test_a_failed_upload_leaves_no_file_and_an_indexed_one_loses_its_unindexed_tag(lambdas, owner, chatbot):
+    _, broken_key = _upload(lambdas, owner, chatbot, "broken.pdf", "application/pdf", b"%PDF-1.4\nnot really")
+    _, fine_key = _upload(lambdas, owner, chatbot, "notes.txt", "text/plain", b"Llamas hum.")
+
+    lambdas.deliver()
+
+    s3, bucket = boto3.client("s3"), lambdas.resources["DocumentsBucket"]["Ref"]
+    assert s3.list_objects_v2(Bucket=bucket, Prefix=broken_key).get("KeyCount", 0) == 0
+    assert s3.get_object_tagging(Bucket=bucket, Key=fine_key)["TagSet"] == []
 
 
 @pytest.mark.parametrize(

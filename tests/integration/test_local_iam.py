@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +14,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
+from parley.adapters.s3 import S3BlobStore
 
+from local import s3_post
 from local.aws_proxy import AccessMap, AwsProxy
 from local.iam import Policies, function_policies
 from local.provision import Provisioner
@@ -253,3 +257,107 @@ def test_a_browser_preflight_reaches_s3_cors(stack: Stack) -> None:
         headers={"origin": "https://app.example.com", "access-control-request-method": "PUT"},
     )
     assert response.status_code == 200
+
+
+def _presigned_post(stack: Stack, key: str, size: int, function: str = "UploadFunction") -> dict[str, Any]:
+    """A browser upload form as the upload function makes it (parley/adapters/s3.py), signed with `function`'s key."""
+    s3 = stack.client(function, "s3", config=Config(signature_version="s3v4"))
+    blobs = S3BlobStore(stack.bucket())
+    blobs.__dict__["client"] = s3  # the adapter's own code, with this function's credentials
+    url, fields = blobs.upload_form(key, "text/markdown", size, 300)
+    return {"url": url, "fields": fields}
+
+
+def _post(form: dict[str, Any], data: bytes, **changes: str) -> httpx.Response:
+    fields = {**form["fields"], **changes}
+    return httpx.post(form["url"], data=fields, files={"file": ("a.md", data, "text/markdown")})
+
+
+def test_a_presigned_post_stores_the_file_as_signed(stack: Stack) -> None:
+    form = _presigned_post(stack, "tenants/t/chatbots/c/documents/d/post.md", 8)
+
+    response = _post(form, b"# Llamas")
+
+    assert response.status_code == 204, response.text
+    admin = _admin(stack.moto_url, "s3")
+    stored = admin.get_object(Bucket=stack.bucket(), Key="tenants/t/chatbots/c/documents/d/post.md")
+    assert (stored["Body"].read(), stored["ContentType"]) == (b"# Llamas", "text/markdown")
+    tags = admin.get_object_tagging(Bucket=stack.bucket(), Key="tenants/t/chatbots/c/documents/d/post.md")["TagSet"]
+    assert tags == [{"Key": "parley-upload", "Value": "unindexed"}]
+
+
+@pytest.mark.parametrize(
+    ("data", "changes", "status", "code"),
+    [
+        (b"# Llamas and more", {}, 400, "EntityTooLarge"),
+        (b"# Llama", {}, 400, "EntityTooSmall"),
+        (b"# Llamas", {"key": "tenants/t/chatbots/c/documents/d/other.md"}, 403, "AccessDenied"),
+        (b"# Llamas", {"Content-Type": "text/html"}, 403, "AccessDenied"),
+        (b"# Llamas", {"x-amz-meta-extra": "1"}, 403, "AccessDenied"),
+        (b"# Llamas", {"policy": "tampered"}, 403, "SignatureDoesNotMatch"),
+    ],
+    ids=["oversized", "undersized", "another-key", "another-type", "extra-field", "tampered-policy"],
+)
+def test_a_presigned_post_used_otherwise_than_signed_is_refused_as_s3_does(
+    stack: Stack, data: bytes, changes: dict[str, str], status: int, code: str
+) -> None:
+    # Given a form for 8 bytes of Markdown at one key
+    key = "tenants/t/chatbots/c/documents/d/refused.md"
+    form = _presigned_post(stack, key, 8)
+    if changes.get("policy") == "tampered":  # a policy that allows 1 GB, with the original signature
+        policy = json.loads(base64.b64decode(form["fields"]["policy"]))
+        policy["conditions"] = [c for c in policy["conditions"] if "content-length-range" not in c]
+        policy["conditions"].append(["content-length-range", 1, 1_000_000_000])
+        changes = {"policy": base64.b64encode(json.dumps(policy).encode()).decode()}
+    # When the upload breaks it
+    response = _post(form, data, **changes)
+    # Then S3's status and code come back, and nothing is stored
+    assert response.status_code == status, response.text
+    assert f"<Code>{code}</Code>" in response.text
+    listed = _admin(stack.moto_url, "s3").list_objects_v2(Bucket=stack.bucket(), Prefix=key)
+    assert listed.get("KeyCount", 0) == 0
+
+
+def test_a_presigned_post_by_a_function_without_put_object_is_refused(stack: Stack) -> None:
+    form = _presigned_post(stack, "tenants/t/chatbots/c/documents/d/q.md", 8, function="QueryFunction")
+
+    response = _post(form, b"# Llamas")
+
+    assert response.status_code == 403
+    assert "<Code>AccessDenied</Code>" in response.text
+    assert "s3:PutObject" in response.text
+
+
+def test_a_presigned_post_expires(stack: Stack) -> None:
+    # Given a form valid for 300 s, checked as the proxy checks it
+    form = _presigned_post(stack, "tenants/t/chatbots/c/documents/d/late.md", 8)
+    policy = json.loads(base64.b64decode(form["fields"]["policy"]))
+    expiration = datetime.strptime(policy["expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    request = httpx.Request("POST", form["url"], data=form["fields"], files={"file": ("a.md", b"# Llamas")})
+    body = request.read()
+    upload = s3_post.parse(
+        SignedRequest("POST", request.url.raw_path.decode(), "", list(request.headers.items()), body)
+    )
+    policies = stack.proxy.policies
+
+    def secret_of(key: str) -> str | None:
+        policy = policies.by_access_key(key)
+        return policy.secret_access_key if policy else None
+
+    # When it is used a second before it expires, Then it passes; a second after, S3's refusal
+    assert policies.by_access_key(s3_post.check(upload, secret_of, now=expiration - timedelta(seconds=1)))
+    with pytest.raises(s3_post.PostRefused) as refused:
+        s3_post.check(upload, secret_of, now=expiration + timedelta(seconds=1))
+    assert (refused.value.status, refused.value.code) == (403, "AccessDenied")
+    assert refused.value.message == "Invalid according to Policy: Policy expired."
+
+
+def test_a_presigned_post_may_be_sent_again_before_it_expires_as_in_s3(stack: Stack) -> None:
+    # S3 stores each upload a valid form carries: one upload per ticket is ingest's rule, not the bucket's.
+    key = "tenants/t/chatbots/c/documents/d/twice.md"
+    form = _presigned_post(stack, key, 8)
+
+    assert _post(form, b"# Llamas").status_code == 204
+    assert _post(form, b"# Alpaca").status_code == 204
+
+    assert _admin(stack.moto_url, "s3").get_object(Bucket=stack.bucket(), Key=key)["Body"].read() == b"# Alpaca"

@@ -12,6 +12,7 @@ from parley.domain.accounts import SignIn, Tenant, Tokens, UserProfile
 from parley.domain.chatbots import Chatbot
 from parley.domain.common import timestamp
 from parley.domain.documents import Document
+from parley.domain.erasure import ErasureRequest
 from parley.domain.vectors import VectorRecord
 from parley.errors import EmailTaken, InvalidCredentials, ObjectChanged, Unauthorized
 from parley.lexical import Contribution, Statistics
@@ -34,7 +35,7 @@ class FakeIdentityProvider:
         self.users[email]["confirmed"] = True
 
     def delete(self, email: str) -> None:
-        del self.users[email]
+        self.users.pop(email, None)
 
     def sign_in(self, email: str, password: str) -> SignIn:
         user = self.users.get(email)
@@ -73,6 +74,12 @@ class InMemoryAccountStore:
     def sign_out(self, user_id: str, at: int) -> None:
         self.users[user_id] = self.users[user_id].model_copy(update={"signed_out_at": at})
 
+    def delete_user(self, user_id: str) -> None:
+        self.users.pop(user_id, None)
+
+    def erase_tenant(self, tenant_id: str) -> None:
+        self.tenants.pop(tenant_id, None)
+
 
 class InMemoryChatbotStore:
     def __init__(self) -> None:
@@ -97,7 +104,18 @@ class InMemoryChatbotStore:
         return updated
 
     def soft_delete(self, tenant_id: str, chatbot_id: str, deleted_at: datetime) -> bool:
-        return self.update(tenant_id, chatbot_id, {"deleted_at": timestamp(deleted_at)}) is not None
+        chatbot = self.items.get((tenant_id, chatbot_id))
+        if chatbot is None:
+            return False
+        if not chatbot.deleted_at:
+            self.items[(tenant_id, chatbot_id)] = chatbot.model_copy(update={"deleted_at": deleted_at})
+        return True
+
+    def ids(self, tenant_id: str) -> list[str]:
+        return [chatbot_id for (tenant, chatbot_id) in self.items if tenant == tenant_id]
+
+    def erase(self, tenant_id: str, chatbot_id: str) -> None:
+        self.items.pop((tenant_id, chatbot_id), None)
 
 
 @pytest.fixture
@@ -143,9 +161,34 @@ class InMemoryDocumentStore:
 
     def claim(self, document: Document, source: str, now: datetime) -> Document | None:
         current = self.get(document.tenant_id, document.chatbot_id, document.id)
-        if current is None or (current.source == source and current.status != "processing"):
+        if current is None:
+            return None
+        if current.status != "pending_upload" and (current.status, current.source) != ("processing", source):
             return None
         return self._change(current, {"status": "processing", "source": source, "error": None})
+
+    def uploads_expired(self, before: datetime) -> list[Document]:
+        return [
+            document
+            for document in self.items.values()
+            if document.status == "pending_upload"
+            and not document.deleted_at
+            and document.upload_expires_at is not None
+            and document.upload_expires_at < before
+        ]
+
+    def expire_upload(self, document: Document, reason: str, now: datetime) -> Document | None:
+        current = self.get(document.tenant_id, document.chatbot_id, document.id)
+        if current is None or current.status != "pending_upload":
+            return None
+        return self._change(current, {"status": "failed", "error": reason})
+
+    def all(self, tenant_id: str, chatbot_id: str) -> list[Document]:
+        return [d for d in self.items.values() if (d.tenant_id, d.chatbot_id) == (tenant_id, chatbot_id)]
+
+    def erase(self, tenant_id: str, chatbot_id: str) -> None:
+        for document in self.all(tenant_id, chatbot_id):
+            del self.items[document.id]
 
     def finish(self, document: Document, source: str, changes: Mapping[str, Any]) -> Document | None:
         current = self.get(document.tenant_id, document.chatbot_id, document.id)
@@ -164,9 +207,19 @@ class InMemoryDocumentStore:
 class InMemoryBlobStore:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
+        self.kept: set[str] = set()
 
-    def upload_url(self, key: str, content_type: str, expires_in: int) -> str:
-        return f"https://uploads.test/{key}?type={content_type}&ttl={expires_in}"
+    def upload_form(self, key: str, content_type: str, size_bytes: int, expires_in: int) -> tuple[str, dict[str, str]]:
+        return "https://uploads.test/", {"key": key, "Content-Type": content_type, "size": str(size_bytes)}
+
+    def keep(self, key: str) -> None:
+        if key not in self.objects:
+            raise ObjectChanged(key)
+        self.kept.add(key)
+
+    def delete_prefix(self, prefix: str) -> None:
+        for key in [key for key in self.objects if key.startswith(prefix)]:
+            del self.objects[key]
 
     def read(self, key: str, etag: str | None = None) -> bytes:
         if key not in self.objects:
@@ -221,12 +274,29 @@ class InMemoryLexicon:
     def forget(self, tenant_id, chatbot_id, document_id):
         self.shares.pop((tenant_id, chatbot_id, document_id), None)
 
+    def erase(self, tenant_id, chatbot_id, document_ids):
+        for document_id in document_ids:
+            self.forget(tenant_id, chatbot_id, document_id)
+
     def statistics(self, tenant_id, chatbot_id, term_ids):
         mine = [
             share for (tenant, chatbot, _), share in self.shares.items() if (tenant, chatbot) == (tenant_id, chatbot_id)
         ]
         counts = {term: sum(share.frequencies.get(term, 0) for share in mine) for term in term_ids}
         return Statistics(sum(share.chunks for share in mine), {term: count for term, count in counts.items() if count})
+
+
+class RecordingErasureQueue:
+    def __init__(self) -> None:
+        self.requests: list[tuple[ErasureRequest, int]] = []
+
+    def request(self, request: ErasureRequest, *, delay_seconds: int = 0) -> None:
+        self.requests.append((request, delay_seconds))
+
+
+@pytest.fixture
+def erasures() -> RecordingErasureQueue:
+    return RecordingErasureQueue()
 
 
 @pytest.fixture

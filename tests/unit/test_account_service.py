@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import pytest
 from parley.domain.accounts import LoginRequest, RegisterRequest
-from parley.errors import EmailTaken, InvalidCredentials, Unauthorized
-from parley.services.accounts import AccountService, resolve_caller
+from parley.domain.chatbots import ChatbotCreate
+from parley.errors import EmailTaken, Forbidden, InvalidCredentials, Unauthorized
+from parley.services.accounts import AccountClosure, AccountService, resolve_caller
+from parley.services.chatbots import ChatbotService
 
 
 def _service(identity, account_store, auto_confirm=True) -> AccountService:
@@ -104,3 +106,39 @@ def test_caller_is_resolved_from_sub(identity, account_store):
 def test_caller_without_known_sub_is_unauthorized(account_store, claims):
     with pytest.raises(Unauthorized):
         resolve_caller(account_store, claims)
+
+
+def test_closing_an_account_ends_sign_in_hides_chatbots_and_asks_for_erasure(
+    identity, account_store, chatbot_store, erasures
+):
+    # Given an owner with a chatbot
+    registration = _service(identity, account_store).register(_register())
+    tenant = registration.tenant.id
+    chatbot = ChatbotService(chatbot_store, erasures).create(tenant, ChatbotCreate(name="Support"))
+    caller = resolve_caller(account_store, {"sub": registration.user.id})
+
+    # When they close the account
+    AccountClosure(identity, account_store, chatbot_store, erasures).close(caller)
+
+    # Then they can no longer sign in or act, the chatbot is hidden, and the tenant's erasure is asked for
+    assert "ada@example.com" not in identity.users
+    with pytest.raises(Unauthorized):
+        resolve_caller(account_store, {"sub": registration.user.id})
+    assert chatbot_store.get(tenant, chatbot.id) is None
+    ((request, _),) = erasures.requests
+    assert (request.tenant_id, request.chatbot_id, [u.id for u in request.users]) == (
+        tenant,
+        None,
+        [registration.user.id],
+    )
+
+
+def test_only_the_owner_may_close_the_account(identity, account_store, chatbot_store, erasures):
+    registration = _service(identity, account_store).register(_register())
+    member = resolve_caller(account_store, {"sub": registration.user.id}).model_copy(update={"role": "member"})
+
+    with pytest.raises(Forbidden):
+        AccountClosure(identity, account_store, chatbot_store, erasures).close(member)
+
+    assert erasures.requests == []
+    assert "ada@example.com" in identity.users

@@ -18,8 +18,8 @@ class Clock:
 
 
 @pytest.fixture
-def service(chatbot_store) -> ChatbotService:
-    return ChatbotService(chatbot_store, clock=Clock())
+def service(chatbot_store, erasures) -> ChatbotService:
+    return ChatbotService(chatbot_store, erasures, clock=Clock())
 
 
 def test_create_applies_defaults_and_issues_a_public_key(service):
@@ -49,7 +49,7 @@ def test_update_changes_only_given_fields_and_bumps_updated_at(service):
     assert updated.created_at == chatbot.created_at
 
 
-def test_other_tenant_gets_not_found_for_every_operation(service):
+def test_other_tenant_gets_not_found_for_every_operation(service, erasures):
     # Given a chatbot of tenant t1
     chatbot = service.create("t1", ChatbotCreate(name="Support"))
 
@@ -60,20 +60,27 @@ def test_other_tenant_gets_not_found_for_every_operation(service):
         service.update("t2", chatbot.id, ChatbotUpdate(name="Mine now"))
     with pytest.raises(NotFound):
         service.delete("t2", chatbot.id)
+    assert erasures.requests == []
     assert service.list("t2") == []
     assert service.get("t1", chatbot.id).name == "Support"
 
 
-def test_deleted_chatbot_disappears(service):
+def test_deleted_chatbot_disappears_and_its_erasure_is_asked_for(service, chatbot_store, erasures):
     chatbot = service.create("t1", ChatbotCreate(name="Support"))
 
     service.delete("t1", chatbot.id)
 
     with pytest.raises(NotFound):
         service.get("t1", chatbot.id)
+    assert service.list("t1") == []
+    assert [(r.tenant_id, r.chatbot_id) for r, _ in erasures.requests] == [("t1", chatbot.id)]
+    # Deleting it again before the worker erased it asks again (the first request may have been lost)...
+    service.delete("t1", chatbot.id)
+    assert len(erasures.requests) == 2
+    # ...and once it is erased, it is not found
+    chatbot_store.erase("t1", chatbot.id)
     with pytest.raises(NotFound):
         service.delete("t1", chatbot.id)
-    assert service.list("t1") == []
 
 
 def test_list_is_in_creation_order(service):

@@ -6,7 +6,18 @@ import json
 import subprocess
 import sys
 
-SERVICES = ("accounts", "chatbots", "documents", "answers", "public_chat", "admission", "live_chat", "indexer")
+SERVICES = (
+    "accounts",
+    "account_closure",
+    "chatbots",
+    "documents",
+    "answers",
+    "public_chat",
+    "admission",
+    "live_chat",
+    "indexer",
+    "erasure",
+)
 
 # A fresh interpreter: the test run itself has long imported the SDKs.
 PROBE = f"""
@@ -21,6 +32,7 @@ Container.secret = lambda self, name: made.append(name)
 settings = Settings(
     table_name="t", documents_bucket="b", user_pool_id="p", user_pool_client_id="c", websocket_endpoint="https://ws",
     openai_api_key_secret="parley/openai", pinecone_api_key_secret="parley/pinecone", pinecone_index_host="https://pc",
+    erasure_queue_url="https://sqs/erasures",
 )
 container = Container(settings)
 for name in {SERVICES!r} + ("abandoned_uploads",):

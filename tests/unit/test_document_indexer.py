@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from parley.domain.chatbots import ChatbotCreate
@@ -19,11 +20,11 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @pytest.fixture
-def world(chatbot_store, document_store, blobs, embedder, vector_index, lexicon):
+def world(chatbot_store, document_store, blobs, embedder, vector_index, lexicon, erasures):
     """A tenant with a chatbot, the document service to upload with and the indexer that ingests."""
 
     class World:
-        chatbot = ChatbotService(chatbot_store).create(
+        chatbot = ChatbotService(chatbot_store, erasures).create(
             "a" * 32, ChatbotCreate(name="Bot", chunk_size=100, chunk_overlap=20)
         )
         documents = DocumentService(document_store, chatbot_store, blobs, vector_index, lexicon, max_bytes=1_000_000)
@@ -83,19 +84,24 @@ def test_same_event_twice_indexes_once(world, embedder):
     assert world.vectors(document_id) == vectors
 
 
-def test_reupload_replaces_old_vectors(world, blobs):
-    document_id, first = world.upload("notes.txt", "text/plain", prose(1, 2000).encode())
+def test_a_second_upload_with_one_ticket_is_not_indexed_and_its_file_is_deleted(world, blobs, embedder):
+    # Given a document indexed from the first upload of its ticket
+    text = prose(1, 2000)
+    document_id, first = world.upload("notes.txt", "text/plain", text.encode())
     world.indexer.index_object(first)
-    many = len(world.vectors(document_id))
+    vectors, calls, share = world.vectors(document_id), embedder.calls, world.share(document_id)
 
-    short = b"Just one line now."
-    blobs.objects[first.key] = short
-    world.indexer.index_object(ObjectCreated(first.key, len(short), "etag-new", "2"))
+    # When the same ticket is used again (same size, other content) and its notification arrives
+    other = b"x" * len(text)
+    blobs.objects[first.key] = other
+    outcome = world.indexer.index_object(ObjectCreated(first.key, len(other), "etag-second", "2"))
 
-    assert many > 1
-    assert world.vectors(document_id) == [f"{document_id}#0"]
-    assert world.document(document_id).chunk_count == 1
-    assert world.share(document_id) == Contribution.of([chunk_terms("Just one line now.")])
+    # Then nothing is embedded or replaced, and the second file is deleted
+    assert outcome.status == "ignored"
+    assert (embedder.calls, world.vectors(document_id)) == (calls, vectors)
+    assert world.document(document_id).status == "indexed"
+    assert world.share(document_id) == share
+    assert first.key not in blobs.objects
 
 
 def test_corrupt_file_fails_with_a_reason_and_no_retry(world):
@@ -110,14 +116,15 @@ def test_corrupt_file_fails_with_a_reason_and_no_retry(world):
     assert world.share(document_id) is None
 
 
-def test_file_grown_over_the_limit_fails(world, blobs):
+def test_file_grown_over_the_limit_fails_and_is_deleted(world, blobs):
     document_id, event = world.upload("big.txt", "text/plain", b"small")
     blobs.objects[event.key] = b"x" * 1_000_001
 
-    world.indexer.index_object(ObjectCreated(event.key, 1_000_001, "etag-big", "2"))
+    world.indexer.index_object(ObjectCreated(event.key, 1_000_001, "etag-big", event.sequencer))
 
     assert world.document(document_id).status == "failed"
     assert "limit" in world.document(document_id).error
+    assert event.key not in blobs.objects
 
 
 def test_unexpected_error_is_retried_then_fails_on_the_last_attempt(world, embedder):
@@ -146,7 +153,7 @@ def test_document_deleted_while_indexing_ends_without_vectors(world, document_st
 
     outcome = world.indexer.index_object(event)
 
-    assert outcome.status == "skipped"
+    assert outcome.status == "failed"  # its file went with it: the attempt cannot end indexed
     assert world.vectors(document_id) == []
     assert world.share(document_id) is None
 
@@ -264,3 +271,92 @@ def test_pdf_that_reads_too_slowly_fails_on_its_time_limit(
     assert outcome.status == "failed"
     assert world.document(document_id).error.startswith("A page of the file takes longer than 10 seconds to read")
     assert embedder.calls == 0
+
+
+def test_an_upload_of_another_size_than_declared_fails_and_its_file_is_deleted(world, blobs, embedder):
+    # Given a ticket for 11 bytes, and a file of 12 that reached the bucket anyway
+    document_id, event = world.upload("notes.txt", "text/plain", b"Llamas hum.")
+    blobs.objects[event.key] = b"Llamas hum!!"
+
+    outcome = world.indexer.index_object(ObjectCreated(event.key, 12, "etag-12", event.sequencer))
+
+    assert outcome.status == "failed"
+    assert (
+        world.document(document_id).error == "The file uploaded is 12 bytes, not the 11 bytes declared; upload it again"
+    )
+    assert embedder.calls == 0
+    assert event.key not in blobs.objects
+
+
+def test_a_failed_file_is_deleted_and_an_indexed_one_kept(world, blobs):
+    broken_id, broken = world.upload("broken.pdf", "application/pdf", b"%PDF-1.7 truncated")
+    fine_id, fine = world.upload("fine.txt", "text/plain", b"Llamas hum.")
+
+    world.indexer.index_object(broken)
+    world.indexer.index_object(fine)
+
+    assert world.document(broken_id).status == "failed"
+    assert broken.key not in blobs.objects
+    assert world.document(fine_id).status == "indexed"
+    assert blobs.kept == {fine.key}
+
+
+def test_an_upload_for_a_deleted_document_is_deleted(world, blobs, embedder):
+    document_id, event = world.upload("notes.txt", "text/plain", b"Llamas hum.")
+    world.documents.delete(world.chatbot.tenant_id, world.chatbot.id, document_id)
+    blobs.objects[event.key] = b"Llamas hum."  # the ticket was still valid
+
+    outcome = world.indexer.index_object(event)
+
+    assert outcome.status == "ignored"
+    assert event.key not in blobs.objects
+    assert embedder.calls == 0
+
+
+def test_a_ticket_unused_past_its_expiry_and_grace_ends_failed(chatbot_store, document_store, blobs, world):
+    # Given documents created at noon with 15-minute tickets: one never uploaded, one uploaded and indexed
+    clock = Clock(datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
+    service = DocumentService(
+        document_store, chatbot_store, blobs, world.indexer.index, world.indexer.lexicon, max_bytes=1_000, clock=clock
+    )
+    tenant, chatbot = world.chatbot.tenant_id, world.chatbot.id
+    waiting, _ = service.create(
+        tenant, chatbot, DocumentCreate(filename="a.txt", content_type="text/plain", size_bytes=3)
+    )
+    used, _ = service.create(tenant, chatbot, DocumentCreate(filename="b.txt", content_type="text/plain", size_bytes=3))
+    blobs.objects[used.object_key] = b"abc"
+    world.indexer.index_object(ObjectCreated(used.object_key, 3, "etag", "1"))
+    sweep = AbandonedUploads(document_store, grace=timedelta(hours=1), clock=clock)
+
+    # When the sweep runs within the hour of grace after the tickets expired, Then nothing changes
+    clock.now = datetime(2026, 11, 29, 13, 14, tzinfo=UTC)
+    assert sweep.expire() == []
+    assert world.document(waiting.id).status == "pending_upload"
+
+    # When it runs after it, Then the unused one ends failed, saying why, and only it
+    clock.now = datetime(2026, 11, 29, 13, 16, tzinfo=UTC)
+    assert [outcome.document_id for outcome in sweep.expire()] == [waiting.id]
+    assert world.document(waiting.id).status == "failed"
+    assert world.document(waiting.id).error.startswith("Upload expired")
+    assert world.document(used.id).status == "indexed"
+    assert sweep.expire() == []
+
+
+def test_a_ticket_whose_upload_was_claimed_is_not_expired(world, document_store, blobs):
+    document_id, event = world.upload("notes.txt", "text/plain", b"Llamas hum.")
+    document = world.document(document_id)
+    document_store.claim(document, event.source, document.created_at)
+
+    later = document.upload_expires_at + timedelta(days=1)
+    swept = AbandonedUploads(document_store, clock=lambda: later).expire()
+
+    assert swept == []
+    assert world.document(document_id).status == "processing"
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now

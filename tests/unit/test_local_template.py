@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
-from local.event_sources import sqs_sources
+from local.event_sources import Scheduler, ScheduleSource, schedule_sources, sqs_sources
 from local.stack import ROOT, LocalStack
 from local.template import (
     REGION,
@@ -136,3 +137,32 @@ def test_sqs_event_source_reads_its_maximum_concurrency(template):
 
     assert sources["IngestFunction"].maximum_concurrency == 10
     assert sources["IngestDeadLetterFunction"].maximum_concurrency is None
+
+
+def test_schedule_events_run_their_function_at_the_templates_rate():
+    # Given the template's scheduled sweep of expired upload tickets
+    sources = schedule_sources(load_template(ROOT / "template.yaml"))
+    assert [(source.function, source.period_seconds) for source in sources] == [("UploadExpiryFunction", 900)]
+    # When a scheduler with a short period runs, Then it invokes the function with EventBridge's scheduled event
+    invoked = threading.Event()
+    calls: list[tuple[str, dict]] = []
+
+    def invoke(function: str, event: dict) -> None:
+        calls.append((function, event))
+        invoked.set()
+
+    scheduler = Scheduler(ScheduleSource("UploadExpiryFunction", "sweep", 0), invoke)
+    scheduler.start()
+    try:
+        assert invoked.wait(10)
+    finally:
+        scheduler.stop()
+    assert calls[0][0] == "UploadExpiryFunction"
+    assert calls[0][1]["detail-type"] == "Scheduled Event"
+
+
+def test_a_cron_schedule_is_refused_rather_than_ignored():
+    template = {"Resources": {"F": {"Type": "AWS::Serverless::Function", "Properties": {
+        "Events": {"Tick": {"Type": "Schedule", "Properties": {"Schedule": "cron(0 12 * * ? *)"}}}}}}}  # fmt: skip
+    with pytest.raises(TemplateError):
+        schedule_sources(template)

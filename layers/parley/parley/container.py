@@ -6,6 +6,7 @@ function only reaches (and needs permission for) what its events use.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
         ConversationStore,
         DocumentStore,
         Embedder,
+        ErasureQueue,
         IdentityProvider,
         LanguageModel,
         LexiconStore,
@@ -35,11 +37,12 @@ if TYPE_CHECKING:
         VectorIndex,
     )
     from parley.retrieval import Retriever
-    from parley.services.accounts import AccountService
+    from parley.services.accounts import AccountClosure, AccountService
     from parley.services.admission import ConnectionAdmission
     from parley.services.answers import AnswerService
     from parley.services.chatbots import ChatbotService
     from parley.services.documents import DocumentService
+    from parley.services.erasure import Erasure
     from parley.services.live_chat import LiveChat
     from parley.services.public_chat import PublicChat
     from parley.services.sessions import Sessions
@@ -176,6 +179,12 @@ class Container:
         )
 
     @cached_property
+    def erasure_queue(self) -> ErasureQueue:
+        from parley.adapters.sqs import SqsErasureQueue
+
+        return SqsErasureQueue(self.settings.require("erasure_queue_url"))
+
+    @cached_property
     def accounts(self) -> AccountService:
         from parley.services.accounts import AccountService
 
@@ -188,10 +197,32 @@ class Container:
         return Sessions(self.identity, self.account_store, self.connection_store, self.connections)
 
     @cached_property
+    def account_closure(self) -> AccountClosure:
+        from parley.services.accounts import AccountClosure
+
+        return AccountClosure(self.identity, self.account_store, self.chatbot_store, self.erasure_queue)
+
+    @cached_property
     def chatbots(self) -> ChatbotService:
         from parley.services.chatbots import ChatbotService
 
-        return ChatbotService(self.chatbot_store, limits=self.settings.spending_limits)
+        return ChatbotService(self.chatbot_store, self.erasure_queue, limits=self.settings.spending_limits)
+
+    @cached_property
+    def erasure(self) -> Erasure:
+        from parley.services.erasure import Erasure
+
+        return Erasure(
+            chatbots=self.chatbot_store,
+            documents=self.document_store,
+            conversations=self.conversation_store,
+            accounts=self.account_store,
+            identity=self.identity,
+            blobs=self.blobs,
+            index=self.vector_index,
+            lexicon=self.lexicon,
+            queue=self.erasure_queue,
+        )
 
     @cached_property
     def documents(self) -> DocumentService:
@@ -268,7 +299,7 @@ class Container:
     def abandoned_uploads(self) -> AbandonedUploads:
         from parley.ingest.abandoned import AbandonedUploads
 
-        return AbandonedUploads(self.document_store)
+        return AbandonedUploads(self.document_store, grace=timedelta(seconds=self.settings.upload_expiry_grace))
 
 
 @lru_cache(maxsize=1)

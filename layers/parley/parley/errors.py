@@ -57,6 +57,10 @@ class EmailNotConfirmed(ParleyError):
     code, status = "email_not_confirmed", 403
 
 
+class Forbidden(ParleyError):
+    code, status = "forbidden", 403
+
+
 class NotFound(ParleyError):
     code, status = "not_found", 404
 

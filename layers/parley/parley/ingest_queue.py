@@ -1,4 +1,5 @@
-"""The ingest queues' Lambda entry points: SQS batches of S3 upload notifications, each record handled on its own.
+"""Ingest's Lambda entry points: SQS batches of S3 upload notifications, each record handled on its own, and the
+scheduled sweep of upload tickets that expired unused.
 
 Records that fail are reported back (`batchItemFailures`) so only they are retried; SQS moves a message to the
 dead-letter queue after the queue's maxReceiveCount receives.
@@ -85,6 +86,11 @@ def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:
         event=event, record_handler=_abandon_record, processor=processor, context=context
     )
     return dict(response)
+
+
+def handle_expired_uploads(_event: dict[str, Any], _context: Any) -> dict[str, int]:
+    """The scheduled sweep: documents whose upload ticket expired with no upload end `failed`."""
+    return {"expired": len(get_container().abandoned_uploads.expire())}
 
 
 def handle_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:

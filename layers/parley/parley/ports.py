@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from parley.domain.connections import Connection
     from parley.domain.conversations import Conversation, Message, Usage
     from parley.domain.documents import Document
+    from parley.domain.erasure import ErasureRequest
     from parley.domain.vectors import Hit, HybridQuery, VectorRecord
     from parley.lexical import Contribution, Statistics
 
@@ -27,7 +28,8 @@ class IdentityProvider(Protocol):
 
     def confirm(self, email: str) -> None: ...
 
-    def delete(self, email: str) -> None: ...
+    def delete(self, email: str) -> None:
+        """Remove the user; nothing happens if there is none."""
 
     def sign_in(self, email: str, password: str) -> SignIn: ...
 
@@ -49,6 +51,11 @@ class AccountStore(Protocol):
 
     def sign_out(self, user_id: str, at: int) -> None:
         """Record that the user signed out at `at` (epoch seconds): tokens issued until then are refused."""
+
+    def delete_user(self, user_id: str) -> None: ...
+
+    def erase_tenant(self, tenant_id: str) -> None:
+        """Delete every item of the tenant's partition (the tenant itself included)."""
 
 
 class ConnectionStore(Protocol):
@@ -80,12 +87,19 @@ class ChatbotStore(Protocol):
 
     def get(self, tenant_id: str, chatbot_id: str) -> Chatbot | None: ...
 
+    def ids(self, tenant_id: str) -> list[str]:
+        """Every chatbot of the tenant not erased yet, deleted ones included."""
+
     def list(self, tenant_id: str) -> list[Chatbot]: ...
 
     def update(self, tenant_id: str, chatbot_id: str, changes: Mapping[str, Any]) -> Chatbot | None:
         """Apply `changes` atomically; None when the chatbot does not exist or is deleted."""
 
-    def soft_delete(self, tenant_id: str, chatbot_id: str, deleted_at: datetime) -> bool: ...
+    def soft_delete(self, tenant_id: str, chatbot_id: str, deleted_at: datetime) -> bool:
+        """Hide the chatbot and retire its public key until it is erased; False if there is no such chatbot (an
+        already deleted one that is not erased yet counts, so that deleting it again asks again for its erasure)."""
+
+    def erase(self, tenant_id: str, chatbot_id: str) -> None: ...
 
     def by_public_key(self, public_key: str) -> Chatbot | None:
         """The live chatbot that owns a publishable key (any visibility; the caller checks it)."""
@@ -98,6 +112,12 @@ class DocumentStore(Protocol):
 
     def get(self, tenant_id: str, chatbot_id: str, document_id: str) -> Document | None: ...
 
+    def uploads_expired(self, before: datetime) -> list[Document]:
+        """Live documents, of any tenant, still waiting for an upload whose ticket expired before `before`."""
+
+    def all(self, tenant_id: str, chatbot_id: str) -> list[Document]:
+        """Every document of the chatbot not erased yet, deleted ones included."""
+
     def list(self, tenant_id: str, chatbot_id: str) -> list[Document]: ...
 
     def claim(self, document: Document, source: str, now: datetime) -> Document | None:
@@ -109,15 +129,27 @@ class DocumentStore(Protocol):
     def soft_delete(self, tenant_id: str, chatbot_id: str, document_id: str, deleted_at: datetime) -> Document | None:
         """Mark deleted and return the document as it was; None if there was no live document."""
 
+    def expire_upload(self, document: Document, reason: str, now: datetime) -> Document | None:
+        """Mark a document whose upload never came failed; None if an upload was claimed (or it was deleted)."""
+
+    def erase(self, tenant_id: str, chatbot_id: str) -> None: ...
+
 
 class BlobStore(Protocol):
-    def upload_url(self, key: str, content_type: str, expires_in: int) -> str:
-        """A presigned PUT URL bound to `content_type`."""
+    def upload_form(self, key: str, content_type: str, size_bytes: int, expires_in: int) -> tuple[str, dict[str, str]]:
+        """The URL and fields of a presigned POST that stores exactly `size_bytes` bytes of `content_type` at `key`;
+        the object expires after a while unless `keep` is called."""
 
     def read(self, key: str, etag: str | None = None) -> bytes:
         """The object's bytes; with `etag`, only that version (ObjectChanged otherwise)."""
 
+    def keep(self, key: str) -> None:
+        """Exempt an uploaded object from the expiry of uploads that were never indexed."""
+
     def delete(self, key: str) -> None: ...
+
+    def delete_prefix(self, prefix: str) -> None:
+        """Delete every object whose key starts with `prefix`."""
 
 
 class Embedder(Protocol):
@@ -156,6 +188,9 @@ class LexiconStore(Protocol):
 
     def statistics(self, tenant_id: str, chatbot_id: str, term_ids: Sequence[int]) -> Statistics: ...
 
+    def erase(self, tenant_id: str, chatbot_id: str, document_ids: Sequence[str]) -> None:
+        """Delete the chatbot's statistics and the shares of `document_ids`, without adjusting anything."""
+
 
 class RateLimiter(Protocol):
     def hit(self, tenant_id: str, key: str, limit: int, window_seconds: int) -> int:
@@ -172,6 +207,14 @@ class ConversationStore(Protocol):
         """Store messages and the conversation's new state together, or nothing."""
 
     def list(self, tenant_id: str, chatbot_id: str) -> list[Conversation]: ...
+
+    def erase(self, tenant_id: str, chatbot_id: str) -> None:
+        """Delete the chatbot's conversations and their messages."""
+
+
+class ErasureQueue(Protocol):
+    def request(self, request: ErasureRequest, *, delay_seconds: int = 0) -> None:
+        """Hand `request` to the erasure worker (after `delay_seconds`)."""
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,10 @@ class Settings(BaseModel):
     documents_bucket: str | None = None
     max_upload_bytes: int = Field(default=50_000_000, gt=0)
     upload_url_ttl: int = Field(default=900, ge=60, le=3600)
+    # How long past its ticket's expiry a document may wait for its upload before it ends `failed`.
+    upload_expiry_grace: int = Field(default=3600, ge=0)
+    # The queue of erasure requests (deleted chatbots and tenants).
+    erasure_queue_url: str | None = None
     # Receives of an ingest message before SQS moves it to the dead-letter queue (the queue's maxReceiveCount).
     ingest_max_receives: int = Field(default=3, ge=1)
     # What one document may cost to read and index (IngestLimits, where each default is argued).

@@ -82,7 +82,11 @@ class CognitoIdentityProvider:
         self.client.admin_confirm_sign_up(UserPoolId=self.user_pool_id, Username=email)
 
     def delete(self, email: str) -> None:
-        self.client.admin_delete_user(UserPoolId=self.user_pool_id, Username=email)
+        try:
+            self.client.admin_delete_user(UserPoolId=self.user_pool_id, Username=email)
+        except ClientError as error:
+            if _error_code(error) != "UserNotFoundException":
+                raise
 
     def sign_in(self, email: str, password: str) -> SignIn:
         try:

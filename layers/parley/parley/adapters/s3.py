@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from parley.errors import ObjectChanged
+
+# Uploads carry this tag until ingest keeps them; the bucket's lifecycle expires objects that still have it.
+UNINDEXED_TAG = ("parley-upload", "unindexed")
+UNINDEXED_TAGGING = (
+    f"<Tagging><TagSet><Tag><Key>{UNINDEXED_TAG[0]}</Key><Value>{UNINDEXED_TAG[1]}</Value></Tag></TagSet></Tagging>"
+)
 
 
 class S3BlobStore:
@@ -19,28 +27,48 @@ class S3BlobStore:
         import boto3
         from botocore.config import Config
 
-        # SigV4 presigned URLs are accepted in every region (and by the local stack's S3).
+        # SigV4 presigned POST policies are accepted in every region (and by the local stack's S3).
         return boto3.client("s3", config=Config(signature_version="s3v4"))
 
-    def upload_url(self, key: str, content_type: str, expires_in: int) -> str:
-        # Content-Type is signed: S3 refuses an upload that declares another type.
-        return str(
-            self.client.generate_presigned_url(
-                "put_object",
-                Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type},
-                ExpiresIn=expires_in,
-                HttpMethod="PUT",
-            )
+    def upload_form(self, key: str, content_type: str, size_bytes: int, expires_in: int) -> tuple[str, dict[str, str]]:
+        # S3 itself holds the upload to the policy: this key, this content type, exactly the declared size, and the
+        # tag that lets the bucket's lifecycle expire it unless ingest keeps it (template.yaml).
+        fields = {"Content-Type": content_type, "tagging": UNINDEXED_TAGGING}
+        conditions: list[Any] = [
+            {"Content-Type": content_type},
+            {"tagging": UNINDEXED_TAGGING},
+            ["content-length-range", size_bytes, size_bytes],
+        ]
+        form = self.client.generate_presigned_post(
+            self.bucket, key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
         )
+        return str(form["url"]), {name: str(value) for name, value in form["fields"].items()}
 
     def read(self, key: str, etag: str | None = None) -> bytes:
         options = {"IfMatch": etag} if etag else {}
-        try:
+        with _changed(key):
             return bytes(self.client.get_object(Bucket=self.bucket, Key=key, **options)["Body"].read())
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "NoSuchKey", "404", "412"):
-                raise ObjectChanged(f"{key} changed or disappeared") from error
-            raise
+
+    def keep(self, key: str) -> None:
+        with _changed(key):
+            self.client.delete_object_tagging(Bucket=self.bucket, Key=key)
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    def delete_prefix(self, prefix: str) -> None:
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            objects = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if objects:  # a page holds at most 1,000 keys, as many as one DeleteObjects request takes
+                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
+
+
+@contextmanager
+def _changed(key: str) -> Iterator[None]:
+    """S3's answers for a replaced or missing object, as ObjectChanged."""
+    try:
+        yield
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "NoSuchKey", "404", "412"):
+            raise ObjectChanged(f"{key} changed or disappeared") from error
+        raise

@@ -55,8 +55,13 @@ def safe_filename(filename: str) -> str:
     return f"{stem[:150]}.{suffix}" if suffix else stem[:150]
 
 
+def files_prefix(tenant_id: str, chatbot_id: str | None = None) -> str:
+    """Where the files of a tenant (or of one of its chatbots) are stored: what erasing them deletes."""
+    return f"tenants/{tenant_id}/" + (f"chatbots/{chatbot_id}/" if chatbot_id else "")
+
+
 def object_key(tenant_id: str, chatbot_id: str, document_id: str, filename: str) -> str:
-    return f"tenants/{tenant_id}/chatbots/{chatbot_id}/documents/{document_id}/{safe_filename(filename)}"
+    return f"{files_prefix(tenant_id, chatbot_id)}documents/{document_id}/{safe_filename(filename)}"
 
 
 _KEY = re.compile(r"^tenants/([0-9a-f]{32})/chatbots/([0-9a-f]{32})/documents/([0-9a-f]{32})/[^/]+$")
@@ -100,6 +105,8 @@ class Document(Model):
     # Which upload of the object the current status describes (eTag and event time or sequencer).
     source: str | None = None
     duration_ms: int | None = None
+    # When the upload ticket stops working; a document still `pending_upload` well after it ends `failed`.
+    upload_expires_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = None
@@ -119,9 +126,12 @@ class DocumentPublic(BaseModel):
 
 
 class UploadTicket(BaseModel):
+    """A presigned POST: send `fields` and then the file (last) as multipart/form-data to `url`, once, before
+    `expires_in` seconds pass. S3 refuses any other key, content type or size than the document's."""
+
     url: str
-    method: Literal["PUT"] = "PUT"
-    headers: dict[str, str]
+    method: Literal["POST"] = "POST"
+    fields: dict[str, str]
     expires_in: int
 
 

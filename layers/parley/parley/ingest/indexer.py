@@ -64,20 +64,21 @@ class DocumentIndexer:
         if document is None:
             key_shape_ok = parse_object_key(event.key) is not None
             logger.warning("Object matches no live document; dropped", extra={"key_shape_ok": key_shape_ok})
+            if key_shape_ok:  # a file of a deleted document, chatbot or tenant: nothing may keep it
+                self.blobs.delete(event.key)
             return Outcome("ignored")
         logger.append_keys(tenant_id=document.tenant_id, document_id=document.id)
         claimed = self.documents.claim(document, event.source, self.clock())
         if claimed is None:
-            logger.info("Upload already processed, or document deleted; skipped")
-            return Outcome("skipped", document.id)
+            return self._not_claimed(event, document)
         started = time.perf_counter()
         try:
             chunks = self._index(claimed, event, first_upload=document.status == "pending_upload")
         except UnreadableDocument as error:
             return self._fail(claimed, event, error.message)
         except ObjectChanged:
-            logger.info("Object changed since this event; its newer event will index it")
-            return Outcome("skipped", document.id)
+            # Only one upload per ticket is indexed (its first), so none will follow to finish this document.
+            return self._fail(claimed, event, "The file was replaced or removed while it was indexed; upload it again")
         except Exception:
             if final_attempt:
                 self._fail(claimed, event, "Indexing failed repeatedly because of an internal error; upload it again")
@@ -102,13 +103,26 @@ class DocumentIndexer:
         logger.info("Document indexed", extra={"chunks": len(chunks), "duration_ms": duration_ms})
         return Outcome("indexed", document.id, len(chunks))
 
+    def _not_claimed(self, event: ObjectCreated, document: Document) -> Outcome:
+        current = self.documents.get(document.tenant_id, document.chatbot_id, document.id)
+        if current is not None and current.source == event.source:
+            logger.info("Upload already processed; skipped")
+            return Outcome("skipped", document.id)
+        # The document is gone, or this is a second upload with a ticket its first upload used: this object is
+        # not what was (or will be) indexed, and nothing may keep it.
+        logger.warning("Upload with a used ticket, or for a deleted document; its file is deleted")
+        self.blobs.delete(event.key)
+        return Outcome("ignored", document.id)
+
     def _index(self, document: Document, event: ObjectCreated, *, first_upload: bool) -> list[Chunk]:
         limit_mb = self.max_bytes // 1_000_000
         if event.size > self.max_bytes:
             raise UnreadableDocument(f"The file is larger than the {limit_mb} MB limit")
+        if event.size != document.size_bytes:
+            raise UnreadableDocument(_size_mismatch(event.size, document.size_bytes))
         data = self.blobs.read(event.key, event.etag)
-        if len(data) > self.max_bytes:
-            raise UnreadableDocument(f"The file is larger than the {limit_mb} MB limit")
+        if len(data) != document.size_bytes:
+            raise UnreadableDocument(_size_mismatch(len(data), document.size_bytes))
         chatbot = self.chatbots.get(document.tenant_id, document.chatbot_id)
         if chatbot is None:
             raise UnreadableDocument("The chatbot this document belongs to was deleted")
@@ -134,17 +148,23 @@ class DocumentIndexer:
             stale = [id_ for id_ in self.index.ids(namespace, document_prefix(document.id)) if id_ not in current]
             if stale:
                 self.index.delete(namespace, stale)
+        self.blobs.keep(event.key)
         return chunks
 
     def _fail(self, document: Document, event: ObjectCreated, reason: str) -> Outcome:
         outcome = fail_document(self.documents, document, event, reason)
         forget_document(self.index, self.lexicon, document)
+        self.blobs.delete(event.key)
         return outcome
 
     def _forget_if_deleted(self, document: Document) -> None:
         if self.documents.get(document.tenant_id, document.chatbot_id, document.id) is None:
             logger.info("Document deleted while indexing; its vectors are removed")
             forget_document(self.index, self.lexicon, document)
+
+
+def _size_mismatch(actual: int, declared: int) -> str:
+    return f"The file uploaded is {actual:,} bytes, not the {declared:,} bytes declared; upload it again"
 
 
 def forget_document(index: VectorIndex, lexicon: LexiconStore, document: Document) -> None:

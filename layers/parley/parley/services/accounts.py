@@ -16,9 +16,10 @@ from parley.domain.accounts import (
     UserProfile,
 )
 from parley.domain.common import new_id, utcnow
-from parley.errors import Unauthorized
+from parley.domain.erasure import ErasedUser, ErasureRequest
+from parley.errors import Forbidden, Unauthorized
 from parley.observability import logger
-from parley.ports import AccountStore, IdentityProvider
+from parley.ports import AccountStore, ChatbotStore, ErasureQueue, IdentityProvider
 
 
 class AccountService:
@@ -78,6 +79,39 @@ def issued_at(claims: Mapping[str, object]) -> int:
         return int(str(claims.get("iat")))
     except ValueError:
         return 0
+
+
+class AccountClosure:
+    """Deleting an organization: its owner's sign-in ends at once, and everything it owns is erased."""
+
+    def __init__(
+        self,
+        identity: IdentityProvider,
+        accounts: AccountStore,
+        chatbots: ChatbotStore,
+        erasures: ErasureQueue,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.identity = identity
+        self.accounts = accounts
+        self.chatbots = chatbots
+        self.erasures = erasures
+        self.clock = clock
+
+    def close(self, caller: Caller) -> None:
+        if caller.role != "owner":
+            raise Forbidden("Only the organization's owner can delete it")
+        now = self.clock()
+        for chatbot in self.chatbots.list(caller.tenant_id):
+            # Visitors stop reaching the tenant's chatbots now, not when the worker gets to them.
+            self.chatbots.soft_delete(caller.tenant_id, chatbot.id, now)
+        user = ErasedUser(id=caller.user_id, email=caller.profile.email)
+        # Asked first: the worker erases the user too, so nothing is left if what follows fails.
+        self.erasures.request(ErasureRequest(tenant_id=caller.tenant_id, users=[user]))
+        self.identity.delete(user.email)
+        self.accounts.delete_user(user.id)
+        logger.info("Account closed", extra={"tenant_id": caller.tenant_id})
 
 
 def resolve_caller(accounts: AccountStore, claims: Mapping[str, object]) -> Caller:

@@ -15,8 +15,9 @@ from parley.domain.chatbots import (
 )
 from parley.domain.chunking import check_chunking
 from parley.domain.common import new_id, timestamp, utcnow
+from parley.domain.erasure import ErasureRequest
 from parley.errors import ChatbotNotFound, ValidationFailed
-from parley.ports import ChatbotStore
+from parley.ports import ChatbotStore, ErasureQueue
 
 
 def find_chatbot(chatbots: ChatbotStore, tenant_id: str, chatbot_id: str) -> Chatbot:
@@ -31,11 +32,13 @@ class ChatbotService:
     def __init__(
         self,
         chatbots: ChatbotStore,
+        erasures: ErasureQueue,
         *,
         limits: SpendingLimits = DEFAULT_SPENDING_LIMITS,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.chatbots = chatbots
+        self.erasures = erasures
         self.limits = limits
         self.clock = clock
 
@@ -87,5 +90,8 @@ class ChatbotService:
         return chatbot
 
     def delete(self, tenant_id: str, chatbot_id: str) -> None:
+        """Hide the chatbot at once (404, public key retired); the erasure worker then deletes its documents, files,
+        vectors, statistics and conversations. Deleting it again before that asks again."""
         if not self.chatbots.soft_delete(tenant_id, chatbot_id, self.clock()):
             raise ChatbotNotFound()
+        self.erasures.request(ErasureRequest(tenant_id=tenant_id, chatbot_id=chatbot_id))

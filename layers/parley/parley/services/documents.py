@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from parley.domain.common import new_id, utcnow
 from parley.domain.documents import Document, DocumentCreate, UploadTicket, file_type, object_key
@@ -39,7 +39,7 @@ class DocumentService:
         self.clock = clock
 
     def create(self, tenant_id: str, chatbot_id: str, request: DocumentCreate) -> tuple[Document, UploadTicket]:
-        """Record the document and hand out a presigned URL to upload its file to."""
+        """Record the document and hand out the one-time presigned POST its file is uploaded with."""
         find_chatbot(self.chatbots, tenant_id, chatbot_id)
         kind = file_type(request.filename, request.content_type)
         if kind is None:
@@ -61,13 +61,16 @@ class DocumentService:
             size_bytes=request.size_bytes,
             object_key=object_key(tenant_id, chatbot_id, document_id, request.filename),
             status="pending_upload",
+            upload_expires_at=now + timedelta(seconds=self.upload_ttl),
             created_at=now,
             updated_at=now,
         )
         self.documents.add(document)
-        url = self.blobs.upload_url(document.object_key, kind.content_type, self.upload_ttl)
+        url, fields = self.blobs.upload_form(
+            document.object_key, kind.content_type, request.size_bytes, self.upload_ttl
+        )
         logger.info("Upload ticket issued", extra={"document_id": document_id, "kind": kind.kind})
-        return document, UploadTicket(url=url, headers={"content-type": kind.content_type}, expires_in=self.upload_ttl)
+        return document, UploadTicket(url=url, fields=fields, expires_in=self.upload_ttl)
 
     def list(self, tenant_id: str, chatbot_id: str) -> list[Document]:
         find_chatbot(self.chatbots, tenant_id, chatbot_id)

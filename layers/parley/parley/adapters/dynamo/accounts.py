@@ -37,3 +37,11 @@ class DynamoAccountStore:
                 ),
                 ExpressionAttributeValues=serialize({":at": at}),
             )
+
+    def delete_user(self, user_id: str) -> None:
+        self.table.client.delete_item(
+            TableName=self.table.name, Key=serialize({"PK": keys.user(user_id), "SK": keys.PROFILE_SK})
+        )
+
+    def erase_tenant(self, tenant_id: str) -> None:
+        self.table.erase(keys.tenant(tenant_id))

@@ -30,12 +30,15 @@ class DynamoChatbotStore:
             chatbot,
             PK=keys.tenant(chatbot.tenant_id),
             SK=keys.chatbot(chatbot.id),
-            **{keys.PUBLIC_KEY_PK: keys.public_key(chatbot.public_key), keys.PUBLIC_KEY_SK: keys.chatbot(chatbot.id)},
+            **{keys.LOOKUP_PK: keys.public_key(chatbot.public_key), keys.LOOKUP_SK: keys.chatbot(chatbot.id)},
         )
         self.table.client.put_item(**self.table.put_new(item))
 
     def get(self, tenant_id: str, chatbot_id: str) -> Chatbot | None:
         return _live_chatbot(self.table.get(keys.tenant(tenant_id), keys.chatbot(chatbot_id)))
+
+    def ids(self, tenant_id: str) -> list[str]:
+        return [str(item["id"]) for item in self.table.query_prefix(keys.tenant(tenant_id), keys.chatbots())]
 
     def list(self, tenant_id: str) -> list[Chatbot]:
         items = self.table.query_prefix(keys.tenant(tenant_id), keys.chatbots())
@@ -60,9 +63,9 @@ class DynamoChatbotStore:
     def by_public_key(self, public_key: str) -> Chatbot | None:
         found = self.table.client.query(
             TableName=self.table.name,
-            IndexName=keys.PUBLIC_KEY_INDEX,
+            IndexName=keys.LOOKUP_INDEX,
             KeyConditionExpression="#key = :key",
-            ExpressionAttributeNames={"#key": keys.PUBLIC_KEY_PK},
+            ExpressionAttributeNames={"#key": keys.LOOKUP_PK},
             ExpressionAttributeValues=serialize({":key": keys.public_key(public_key)}),
             Limit=1,
         )
@@ -75,11 +78,16 @@ class DynamoChatbotStore:
                 TableName=self.table.name,
                 Key=self._key(tenant_id, chatbot_id),
                 # Dropping the index keys retires the public key with the chatbot.
-                UpdateExpression="SET deleted_at = :now, updated_at = :now REMOVE #index_pk, #index_sk",
-                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(deleted_at)",
-                ExpressionAttributeNames={"#index_pk": keys.PUBLIC_KEY_PK, "#index_sk": keys.PUBLIC_KEY_SK},
+                UpdateExpression=(
+                    "SET deleted_at = if_not_exists(deleted_at, :now), updated_at = :now REMOVE #index_pk, #index_sk"
+                ),
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeNames={"#index_pk": keys.LOOKUP_PK, "#index_sk": keys.LOOKUP_SK},
                 ExpressionAttributeValues=serialize({":now": timestamp(deleted_at)}),
             )
         except self.table.client.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def erase(self, tenant_id: str, chatbot_id: str) -> None:
+        self.table.client.delete_item(TableName=self.table.name, Key=self._key(tenant_id, chatbot_id))

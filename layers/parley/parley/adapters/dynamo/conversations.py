@@ -71,3 +71,9 @@ class DynamoConversationStore:
     def list(self, tenant_id: str, chatbot_id: str) -> list[Conversation]:
         items = self.table.query_prefix(keys.tenant(tenant_id), keys.conversations(chatbot_id))
         return [Conversation.model_validate(item) for item in items]
+
+    def erase(self, tenant_id: str, chatbot_id: str) -> None:
+        # Messages first: the conversations are what finds them again if this is interrupted.
+        for conversation in self.list(tenant_id, chatbot_id):
+            self.table.erase(keys.tenant(tenant_id), keys.messages(conversation.id))
+        self.table.erase(keys.tenant(tenant_id), keys.conversations(chatbot_id))

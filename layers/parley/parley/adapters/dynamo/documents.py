@@ -18,6 +18,10 @@ def _live_document(item: Mapping[str, Any] | None) -> Document | None:
     return Document.model_validate(item)
 
 
+# Changes that take a document out of the index of uploads due.
+_NOT_DUE = {keys.LOOKUP_PK: None, keys.LOOKUP_SK: None}
+
+
 class DynamoDocumentStore:
     def __init__(self, table: Table) -> None:
         self.table = table
@@ -26,15 +30,48 @@ class DynamoDocumentStore:
         return serialize({"PK": keys.tenant(tenant_id), "SK": keys.document(chatbot_id, document_id)})
 
     def add(self, document: Document) -> None:
-        item = record(document, PK=keys.tenant(document.tenant_id), SK=keys.document(document.chatbot_id, document.id))
+        due = {}
+        if document.status == "pending_upload" and document.upload_expires_at:
+            due = {
+                keys.LOOKUP_PK: keys.uploads_due(),
+                keys.LOOKUP_SK: keys.upload_due(
+                    timestamp(document.upload_expires_at), document.tenant_id, document.chatbot_id, document.id
+                ),
+            }
+        item = record(
+            document, PK=keys.tenant(document.tenant_id), SK=keys.document(document.chatbot_id, document.id), **due
+        )
         self.table.client.put_item(**self.table.put_new(item))
 
     def get(self, tenant_id: str, chatbot_id: str, document_id: str) -> Document | None:
         return _live_document(self.table.get(keys.tenant(tenant_id), keys.document(chatbot_id, document_id)))
 
+    def all(self, tenant_id: str, chatbot_id: str) -> list[Document]:
+        items = self.table.query_prefix(keys.tenant(tenant_id), keys.documents(chatbot_id))
+        return [Document.model_validate(item) for item in items]
+
+    def uploads_expired(self, before: datetime) -> list[Document]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table.name,
+            "IndexName": keys.LOOKUP_INDEX,
+            "KeyConditionExpression": "#pk = :pk AND #sk < :before",
+            "ExpressionAttributeNames": {"#pk": keys.LOOKUP_PK, "#sk": keys.LOOKUP_SK},
+            "ExpressionAttributeValues": serialize({":pk": keys.uploads_due(), ":before": timestamp(before)}),
+        }
+        expired = []
+        while True:
+            page = self.table.client.query(**kwargs)
+            expired += [document for item in page.get("Items", []) if (document := _live_document(deserialize(item)))]
+            if "LastEvaluatedKey" not in page:
+                return expired
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def list(self, tenant_id: str, chatbot_id: str) -> list[Document]:
         items = self.table.query_prefix(keys.tenant(tenant_id), keys.documents(chatbot_id))
         return [document for item in items if (document := _live_document(item))]
+
+    def erase(self, tenant_id: str, chatbot_id: str) -> None:
+        self.table.erase(keys.tenant(tenant_id), keys.documents(chatbot_id))
 
     def _update(self, document: Document, changes: Mapping[str, Any], condition: str, **values: Any) -> Document | None:
         expression, names, change_values = set_clause(changes)
@@ -56,11 +93,17 @@ class DynamoDocumentStore:
         return _live_document(deserialize(updated["Attributes"]))
 
     def claim(self, document: Document, source: str, now: datetime) -> Document | None:
-        changes = {"status": "processing", "source": source, "error": None, "updated_at": timestamp(now)}
-        # A redelivered notification of an upload that already ended leaves the document alone; one that is
-        # still `processing` (a crashed or timed-out attempt) is taken up again.
-        condition = "attribute_not_exists(#source) OR #source <> :source OR #status = :processing"
-        return self._update(document, changes, condition, **{":source": source, ":processing": "processing"})
+        changes = {"status": "processing", "source": source, "error": None, "updated_at": timestamp(now), **_NOT_DUE}
+        # The first upload consumes the ticket: any later one (another source) is refused, and so is a redelivered
+        # notification of an upload that already ended; one still `processing` (a crashed or timed-out attempt) is
+        # taken up again.
+        condition = "#status = :pending OR (#status = :processing AND #source = :source)"
+        values = {":source": source, ":processing": "processing", ":pending": "pending_upload"}
+        return self._update(document, changes, condition, **values)
+
+    def expire_upload(self, document: Document, reason: str, now: datetime) -> Document | None:
+        changes = {"status": "failed", "error": reason, "updated_at": timestamp(now), **_NOT_DUE}
+        return self._update(document, changes, "#status = :pending", **{":pending": "pending_upload"})
 
     def finish(self, document: Document, source: str, changes: Mapping[str, Any]) -> Document | None:
         stamped = {**changes, "updated_at": timestamp(utcnow())}
@@ -71,8 +114,9 @@ class DynamoDocumentStore:
             previous = self.table.client.update_item(
                 TableName=self.table.name,
                 Key=self._key(tenant_id, chatbot_id, document_id),
-                UpdateExpression="SET deleted_at = :now, updated_at = :now",
+                UpdateExpression="SET deleted_at = :now, updated_at = :now REMOVE #index_pk, #index_sk",
                 ConditionExpression="attribute_exists(PK) AND attribute_not_exists(deleted_at)",
+                ExpressionAttributeNames={"#index_pk": keys.LOOKUP_PK, "#index_sk": keys.LOOKUP_SK},
                 ExpressionAttributeValues=serialize({":now": timestamp(deleted_at)}),
                 ReturnValues="ALL_OLD",
             )

@@ -7,9 +7,10 @@ partitions of their own (their keys still begin with the tenant); a user's profi
 
 from __future__ import annotations
 
-# The sparse index that finds a live chatbot by its publishable key.
-PUBLIC_KEY_INDEX = "GSI1"
-PUBLIC_KEY_PK, PUBLIC_KEY_SK = "GSI1PK", "GSI1SK"
+# The sparse index of lookups that do not start from a tenant: a live chatbot by its publishable key, and the
+# documents whose upload is due.
+LOOKUP_INDEX = "GSI1"
+LOOKUP_PK, LOOKUP_SK = "GSI1PK", "GSI1SK"
 
 TENANT_SK = "TENANT"
 PROFILE_SK = "PROFILE"
@@ -41,6 +42,16 @@ def documents(chatbot_id: str) -> str:
 
 def document(chatbot_id: str, document_id: str) -> str:
     return f"{documents(chatbot_id)}{document_id}"
+
+
+def uploads_due() -> str:
+    """The GSI1 partition of documents still waiting for their upload (sorted by when their ticket expires): what
+    the sweep of expired tickets reads. Claiming the upload takes a document out of it."""
+    return "UPLOADS_DUE"
+
+
+def upload_due(expires_at: str, tenant_id: str, chatbot_id: str, document_id: str) -> str:
+    return f"{expires_at}#{tenant_id}#{chatbot_id}#{document_id}"
 
 
 def connection(connection_id: str) -> str:

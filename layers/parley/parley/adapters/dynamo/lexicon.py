@@ -91,6 +91,11 @@ class DynamoLexicon:
         for item in list(self.table.query_prefix(keys.lexicon_shares(tenant_id, chatbot_id, document_id))):
             self._remove(counters, item)
 
+    def erase(self, tenant_id: str, chatbot_id: str, document_ids: Sequence[str]) -> None:
+        for document_id in document_ids:
+            self.table.erase(keys.lexicon_shares(tenant_id, chatbot_id, document_id))
+        self.table.erase(keys.lexicon(tenant_id, chatbot_id))
+
     def statistics(self, tenant_id: str, chatbot_id: str, term_ids: Sequence[int]) -> Statistics:
         partition = keys.lexicon(tenant_id, chatbot_id)
         terms = set(term_ids)

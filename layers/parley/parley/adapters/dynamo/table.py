@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from functools import cached_property
@@ -10,8 +11,15 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from pydantic import BaseModel
 
+from parley.domain.common import batched
+from parley.errors import UpstreamUnavailable
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+# BatchWriteItem takes at most 25 requests; throttled ones come back as UnprocessedItems and are sent again.
+BATCH_WRITE_ITEMS = 25
+BATCH_WRITE_ATTEMPTS = 8
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -92,6 +100,19 @@ class Table:
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def erase(self, pk: str, sk_prefix: str | None = None) -> None:
+        """Delete every item of one partition (whose sort key starts with `sk_prefix`, if given)."""
+        found = [{"PK": item["PK"], "SK": item["SK"]} for item in self.query_prefix(pk, sk_prefix)]
+        for batch in batched(found, BATCH_WRITE_ITEMS):
+            requests: Any = {self.name: [{"DeleteRequest": {"Key": serialize(key)}} for key in batch]}
+            for attempt in range(BATCH_WRITE_ATTEMPTS):
+                requests = self.client.batch_write_item(RequestItems=requests).get("UnprocessedItems") or {}
+                if not requests:
+                    break
+                time.sleep(min(1.0, 0.05 * 2**attempt))
+            else:
+                raise UpstreamUnavailable("DynamoDB kept items of an erasure unprocessed; it is retried")
 
     def put_new(self, item: Mapping[str, Any]) -> Any:
         """A Put request that fails if the key is taken (for `transact_write_items` or `put_item`)."""

@@ -1,0 +1,125 @@
+"""Deleting a chatbot or closing an account erases everything it owned: the table, the bucket, the vector index
+(Pinecone, through its SDK against the local fake) and Cognito are scanned afterwards."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from local.samples import prose
+
+
+def _chatbot(lambdas, account, name="Docs") -> dict[str, Any]:
+    status, body = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=account["user"]["id"], body={"name": name})
+    assert status == 201
+    return body
+
+
+def _populate(lambdas, account, chatbot) -> None:
+    """A document indexed (vectors, statistics, file) and a conversation with messages."""
+    lambdas.upload(account, chatbot["id"], "care.txt", "text/plain", prose(4, 400).encode())
+    lambdas.deliver()
+    status, answer = lambdas.call(
+        "QueryFunction",
+        "POST",
+        "/chatbots/{chatbot_id}/query",
+        sub=account["user"]["id"],
+        body={"question": "Where do llamas graze?"},
+        path_parameters={"chatbot_id": chatbot["id"]},
+    )
+    assert status == 200, answer
+
+
+def _table_items(lambdas) -> list[str]:
+    dynamodb = boto3.client("dynamodb")
+    pages = dynamodb.get_paginator("scan").paginate(TableName=lambdas.resources["Table"]["Ref"])
+    return [json.dumps(item) for page in pages for item in page["Items"]]
+
+
+def _files(lambdas, prefix: str) -> list[str]:
+    listed = boto3.client("s3").list_objects_v2(Bucket=lambdas.resources["DocumentsBucket"]["Ref"], Prefix=prefix)
+    return [item["Key"] for item in listed.get("Contents", [])]
+
+
+def _vectors(pinecone_fake, tenant_id: str, chatbot_id: str | None = None) -> list[str]:
+    vectors = pinecone_fake.namespaces.get(tenant_id, {})
+    return [id_ for id_, vector in vectors.items() if chatbot_id in (None, vector["metadata"]["chatbot_id"])]
+
+
+@pytest.fixture
+def stranger(register, lambdas) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Another tenant with a chatbot, a document and a conversation of its own."""
+    account = register("stranger@example.com")
+    chatbot = _chatbot(lambdas, account, "Theirs")
+    _populate(lambdas, account, chatbot)
+    return account, chatbot
+
+
+def test_a_deleted_chatbot_leaves_nothing_in_the_table_bucket_or_index(lambdas, owner, stranger, pinecone_fake):
+    # Given the owner's chatbot with a document and a conversation, a second chatbot, and another tenant's data
+    chatbot, kept = _chatbot(lambdas, owner), _chatbot(lambdas, owner, "Kept")
+    _populate(lambdas, owner, chatbot)
+    _populate(lambdas, owner, kept)
+    tenant = owner["tenant"]["id"]
+    before = _table_items(lambdas)
+    assert [item for item in before if chatbot["id"] in item]
+    assert _files(lambdas, f"tenants/{tenant}/chatbots/{chatbot['id']}/")
+    assert _vectors(pinecone_fake, tenant, chatbot["id"])
+    stranger_items = [item for item in before if stranger[0]["tenant"]["id"] in item]
+
+    # When another tenant tries to delete it, Then it is not found and nothing is erased
+    path = "/chatbots/{chatbot_id}"
+    assert lambdas.call("ChatbotsFunction", "DELETE", path, sub=stranger[0]["user"]["id"],
+                        path_parameters={"chatbot_id": chatbot["id"]})[0] == 404  # fmt: skip
+    assert lambdas.deliver(to="ErasureFunction") == 0
+
+    # When the owner deletes it, Then it is gone at once, and erased once the worker ran
+    status, _ = lambdas.call("ChatbotsFunction", "DELETE", path, sub=owner["user"]["id"],
+                             path_parameters={"chatbot_id": chatbot["id"]})  # fmt: skip
+    assert status == 204
+    assert lambdas.call("ChatbotsFunction", "GET", path, sub=owner["user"]["id"],
+                        path_parameters={"chatbot_id": chatbot["id"]})[0] == 404  # fmt: skip
+    assert lambdas.deliver(to="ErasureFunction") == 1
+
+    after = _table_items(lambdas)
+    assert [item for item in after if chatbot["id"] in item] == []
+    assert _files(lambdas, f"tenants/{tenant}/chatbots/{chatbot['id']}/") == []
+    assert _vectors(pinecone_fake, tenant, chatbot["id"]) == []
+    # And the owner's other chatbot and the other tenant are untouched
+    assert [item for item in after if kept["id"] in item] == [item for item in before if kept["id"] in item]
+    assert _vectors(pinecone_fake, tenant, kept["id"])
+    assert [item for item in after if stranger[0]["tenant"]["id"] in item] == stranger_items
+    assert _vectors(pinecone_fake, stranger[0]["tenant"]["id"])
+    assert _files(lambdas, f"tenants/{stranger[0]['tenant']['id']}/")
+
+
+def test_a_closed_account_leaves_nothing_of_its_tenant_anywhere(lambdas, owner, stranger, pinecone_fake):
+    # Given an owner with two chatbots holding documents and conversations, and another tenant's data
+    for name in ("One", "Two"):
+        _populate(lambdas, owner, _chatbot(lambdas, owner, name))
+    tenant, user = owner["tenant"]["id"], owner["user"]["id"]
+    before = _table_items(lambdas)
+    stranger_items = [item for item in before if stranger[0]["tenant"]["id"] in item]
+    cognito, pool = boto3.client("cognito-idp"), lambdas.resources["UserPool"]["Ref"]
+
+    # When the owner closes the account
+    status, _ = lambdas.call("AuthFunction", "DELETE", "/account", sub=user)
+
+    # Then their sign-in ends at once, and once the worker ran nothing of the tenant is left
+    assert status == 204
+    assert lambdas.call("AuthFunction", "GET", "/auth/me", sub=user)[0] == 401
+    with pytest.raises(ClientError):
+        cognito.admin_get_user(UserPoolId=pool, Username=owner["user"]["email"])
+    assert lambdas.deliver(to="ErasureFunction") == 1
+    after = _table_items(lambdas)
+    assert [item for item in after if tenant in item or user in item] == []
+    assert _files(lambdas, f"tenants/{tenant}/") == []
+    assert _vectors(pinecone_fake, tenant) == []
+    # And the other tenant keeps everything
+    assert [item for item in after if stranger[0]["tenant"]["id"] in item] == stranger_items
+    assert _vectors(pinecone_fake, stranger[0]["tenant"]["id"])
+    cognito.admin_get_user(UserPoolId=pool, Username="stranger@example.com")
