@@ -115,7 +115,7 @@ def test_closing_an_account_ends_sign_in_hides_chatbots_and_asks_for_erasure(
     registration = _service(identity, account_store).register(_register())
     tenant = registration.tenant.id
     chatbot = ChatbotService(chatbot_store, erasures).create(tenant, ChatbotCreate(name="Support"))
-    caller = resolve_caller(account_store, {"sub": registration.user.id})
+    caller = resolve_caller(account_store, {"sub": registration.user.id, "token_use": "access"})
 
     # When they close the account
     AccountClosure(identity, account_store, chatbot_store, erasures).close(caller)
@@ -123,7 +123,7 @@ def test_closing_an_account_ends_sign_in_hides_chatbots_and_asks_for_erasure(
     # Then they can no longer sign in or act, the chatbot is hidden, and the tenant's erasure is asked for
     assert "ada@example.com" not in identity.users
     with pytest.raises(Unauthorized):
-        resolve_caller(account_store, {"sub": registration.user.id})
+        resolve_caller(account_store, {"sub": registration.user.id, "token_use": "access"})
     assert chatbot_store.get(tenant, chatbot.id) is None
     ((request, _),) = erasures.requests
     assert (request.tenant_id, request.chatbot_id, [u.id for u in request.users]) == (
@@ -135,7 +135,9 @@ def test_closing_an_account_ends_sign_in_hides_chatbots_and_asks_for_erasure(
 
 def test_only_the_owner_may_close_the_account(identity, account_store, chatbot_store, erasures):
     registration = _service(identity, account_store).register(_register())
-    member = resolve_caller(account_store, {"sub": registration.user.id}).model_copy(update={"role": "member"})
+    member = resolve_caller(account_store, {"sub": registration.user.id, "token_use": "access"}).model_copy(
+        update={"role": "member"}
+    )
 
     with pytest.raises(Forbidden):
         AccountClosure(identity, account_store, chatbot_store, erasures).close(member)

@@ -99,9 +99,9 @@ def test_chunk_overlap_must_stay_under_half_the_chunk_size(service):
     assert service.update("t1", chatbot.id, ChatbotUpdate(chunk_size=200, chunk_overlap=0)).chunk_overlap == 0
 
 
-def test_spending_limits_refuse_other_models_and_longer_answers_and_set_the_defaults(chatbot_store):
+def test_spending_limits_refuse_other_models_and_longer_answers_and_set_the_defaults(chatbot_store, erasures):
     limits = SpendingLimits(models=("gpt-4.1-mini", "gpt-4o-mini"), max_tokens=300)
-    service = ChatbotService(chatbot_store, limits=limits)
+    service = ChatbotService(chatbot_store, erasures, limits=limits)
 
     created = service.create("t1", ChatbotCreate(name="Cheap"))
     with pytest.raises(ValidationFailed, match=r"'o1-pro' is not available; choose one of gpt-4.1-mini, gpt-4o-mini"):
