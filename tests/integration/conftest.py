@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import boto3
 import pytest
@@ -109,6 +109,7 @@ class Functions:
         sub: str | None = None,
         headers: dict[str, str] | None = None,
         path_parameters: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
         """Invoke `function` with an HTTP API event for route `path`; `sub` makes it an authorized request."""
         event = copy.deepcopy(
@@ -118,6 +119,9 @@ class Functions:
         event["rawPath"] = event["requestContext"]["http"]["path"] = path.format(**(path_parameters or {}))
         event["requestContext"]["http"]["method"] = method
         event["pathParameters"] = path_parameters or {}
+        if query:
+            event["queryStringParameters"] = query
+            event["rawQueryString"] = urlencode(query)
         event["headers"].update(headers or {})
         if body is not None:
             event["headers"]["content-type"] = "application/json"

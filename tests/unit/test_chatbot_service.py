@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from parley.domain.chatbots import ChatbotCreate, ChatbotUpdate
+from parley.domain.common import PageRequest
 from parley.errors import NotFound, ValidationFailed
 from parley.services.chatbots import ChatbotService
 
@@ -60,7 +61,7 @@ def test_other_tenant_gets_not_found_for_every_operation(service):
         service.update("t2", chatbot.id, ChatbotUpdate(name="Mine now"))
     with pytest.raises(NotFound):
         service.delete("t2", chatbot.id)
-    assert service.list("t2") == []
+    assert service.list("t2", PageRequest()).items == []
     assert service.get("t1", chatbot.id).name == "Support"
 
 
@@ -73,7 +74,7 @@ def test_deleted_chatbot_disappears(service):
         service.get("t1", chatbot.id)
     with pytest.raises(NotFound):
         service.delete("t1", chatbot.id)
-    assert service.list("t1") == []
+    assert service.list("t1", PageRequest()).items == []
 
 
 def test_list_is_in_creation_order(service):
@@ -81,7 +82,7 @@ def test_list_is_in_creation_order(service):
     for name in names:
         service.create("t1", ChatbotCreate(name=name))
 
-    assert [chatbot.name for chatbot in service.list("t1")] == names
+    assert [chatbot.name for chatbot in service.list("t1", PageRequest()).items] == names
 
 
 def test_chunk_overlap_must_stay_under_half_the_chunk_size(service):

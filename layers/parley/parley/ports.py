@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
     from parley.domain.accounts import SignIn, Tenant, Tokens, UserProfile
     from parley.domain.chatbots import Chatbot
+    from parley.domain.common import Page, PageRequest
     from parley.domain.connections import Connection
     from parley.domain.conversations import Conversation, Message, Usage
     from parley.domain.documents import Document
@@ -70,7 +71,8 @@ class ChatbotStore(Protocol):
 
     def get(self, tenant_id: str, chatbot_id: str) -> Chatbot | None: ...
 
-    def list(self, tenant_id: str) -> list[Chatbot]: ...
+    def list(self, tenant_id: str, page: PageRequest) -> Page[Chatbot]:
+        """One page of the tenant's chatbots, oldest first."""
 
     def update(self, tenant_id: str, chatbot_id: str, changes: Mapping[str, Any]) -> Chatbot | None:
         """Apply `changes` atomically; None when the chatbot does not exist or is deleted."""
@@ -88,7 +90,8 @@ class DocumentStore(Protocol):
 
     def get(self, tenant_id: str, chatbot_id: str, document_id: str) -> Document | None: ...
 
-    def list(self, tenant_id: str, chatbot_id: str) -> list[Document]: ...
+    def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Document]:
+        """One page of the chatbot's documents, oldest first."""
 
     def claim(self, document: Document, source: str, now: datetime) -> Document | None:
         """Mark the document `processing` for upload `source`; None if it is deleted or `source` already ended."""
@@ -155,13 +158,17 @@ class RateLimiter(Protocol):
 class ConversationStore(Protocol):
     def get(self, tenant_id: str, chatbot_id: str, conversation_id: str) -> Conversation | None: ...
 
-    def messages(self, tenant_id: str, conversation_id: str, limit: int | None = None) -> list[Message]:
-        """The conversation's messages in order; with `limit`, only the most recent ones."""
+    def messages(self, tenant_id: str, conversation_id: str, page: PageRequest) -> Page[Message]:
+        """One page of the conversation's messages, oldest first."""
+
+    def recent_messages(self, tenant_id: str, conversation_id: str, limit: int) -> list[Message]:
+        """The conversation's last `limit` messages, in order."""
 
     def append(self, conversation: Conversation, messages: Sequence[Message], *, new: bool) -> None:
         """Store messages and the conversation's new state together, or nothing."""
 
-    def list(self, tenant_id: str, chatbot_id: str) -> list[Conversation]: ...
+    def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Conversation]:
+        """One page of the chatbot's conversations, the most recently started first."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from parley.adapters.dynamo import keys
 from parley.adapters.dynamo.table import Table, deserialize, record, serialize, set_clause
-from parley.domain.common import timestamp, utcnow
+from parley.domain.common import Page, PageRequest, timestamp, utcnow
 from parley.domain.documents import Document
 
 
@@ -32,9 +32,8 @@ class DynamoDocumentStore:
     def get(self, tenant_id: str, chatbot_id: str, document_id: str) -> Document | None:
         return _live_document(self.table.get(keys.tenant(tenant_id), keys.document(chatbot_id, document_id)))
 
-    def list(self, tenant_id: str, chatbot_id: str) -> list[Document]:
-        items = self.table.query_prefix(keys.tenant(tenant_id), keys.documents(chatbot_id))
-        return [document for item in items if (document := _live_document(item))]
+    def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Document]:
+        return self.table.query_page(keys.tenant(tenant_id), keys.documents(chatbot_id), page, _live_document)
 
     def _update(self, document: Document, changes: Mapping[str, Any], condition: str, **values: Any) -> Document | None:
         expression, names, change_values = set_clause(changes)

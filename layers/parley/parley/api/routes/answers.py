@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from parley.api.deps import CurrentCaller, service
+from parley.api.params import ChatbotId, ConversationId, PageQuery
 from parley.domain.conversations import (
     Conversation,
     ConversationDetail,
@@ -28,28 +29,40 @@ def _summary(conversation: Conversation) -> ConversationSummary:
 
 
 @router.post("/search")
-def search(chatbot_id: str, body: SearchRequest, caller: CurrentCaller, answers: AnswerServiceDep) -> SearchResult:
+def search(
+    chatbot_id: ChatbotId, body: SearchRequest, caller: CurrentCaller, answers: AnswerServiceDep
+) -> SearchResult:
     """The chatbot's passages that best match the query, hybrid-ranked."""
     return answers.search(caller.tenant_id, chatbot_id, body)
 
 
 @router.post("/query")
-def ask(chatbot_id: str, body: QueryRequest, caller: CurrentCaller, answers: AnswerServiceDep) -> QueryResult:
+def ask(chatbot_id: ChatbotId, body: QueryRequest, caller: CurrentCaller, answers: AnswerServiceDep) -> QueryResult:
     """Answer a question from this chatbot's documents."""
     return answers.answer(caller.tenant_id, chatbot_id, body, started_by=caller.user_id)
 
 
 @router.get("/conversations")
-def list_conversations(chatbot_id: str, caller: CurrentCaller, answers: AnswerServiceDep) -> ConversationList:
-    return ConversationList(items=[_summary(c) for c in answers.conversations_of(caller.tenant_id, chatbot_id)])
+def list_conversations(
+    chatbot_id: ChatbotId, page: PageQuery, caller: CurrentCaller, answers: AnswerServiceDep
+) -> ConversationList:
+    """The chatbot's conversations, the most recently started first."""
+    found = answers.conversations_of(caller.tenant_id, chatbot_id, page)
+    return ConversationList(items=[_summary(c) for c in found.items], next_cursor=found.next_cursor)
 
 
 @router.get("/conversations/{conversation_id}")
 def get_conversation(
-    chatbot_id: str, conversation_id: str, caller: CurrentCaller, answers: AnswerServiceDep
+    chatbot_id: ChatbotId,
+    conversation_id: ConversationId,
+    page: PageQuery,
+    caller: CurrentCaller,
+    answers: AnswerServiceDep,
 ) -> ConversationDetail:
-    conversation, messages = answers.conversation(caller.tenant_id, chatbot_id, conversation_id)
+    """A conversation with a page of its messages, oldest first."""
+    conversation, messages = answers.conversation(caller.tenant_id, chatbot_id, conversation_id, page)
     return ConversationDetail(
         **_summary(conversation).model_dump(),
-        messages=[MessagePublic.model_validate(message.model_dump()) for message in messages],
+        messages=[MessagePublic.model_validate(message.model_dump()) for message in messages.items],
+        next_cursor=messages.next_cursor,
     )

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Response, status
 
 from parley.api.deps import CurrentCaller, service
+from parley.api.params import ChatbotId, PageQuery
 from parley.domain.chatbots import Chatbot, ChatbotCreate, ChatbotList, ChatbotPublic, ChatbotUpdate
 from parley.services.chatbots import ChatbotService
 
@@ -18,8 +19,9 @@ def _public(chatbot: Chatbot) -> ChatbotPublic:
 
 
 @router.get("")
-def list_chatbots(caller: CurrentCaller, chatbots: ChatbotServiceDep) -> ChatbotList:
-    return ChatbotList(items=[_public(chatbot) for chatbot in chatbots.list(caller.tenant_id)])
+def list_chatbots(page: PageQuery, caller: CurrentCaller, chatbots: ChatbotServiceDep) -> ChatbotList:
+    found = chatbots.list(caller.tenant_id, page)
+    return ChatbotList(items=[_public(chatbot) for chatbot in found.items], next_cursor=found.next_cursor)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -28,18 +30,18 @@ def create_chatbot(body: ChatbotCreate, caller: CurrentCaller, chatbots: Chatbot
 
 
 @router.get("/{chatbot_id}")
-def get_chatbot(chatbot_id: str, caller: CurrentCaller, chatbots: ChatbotServiceDep) -> ChatbotPublic:
+def get_chatbot(chatbot_id: ChatbotId, caller: CurrentCaller, chatbots: ChatbotServiceDep) -> ChatbotPublic:
     return _public(chatbots.get(caller.tenant_id, chatbot_id))
 
 
 @router.patch("/{chatbot_id}")
 def update_chatbot(
-    chatbot_id: str, body: ChatbotUpdate, caller: CurrentCaller, chatbots: ChatbotServiceDep
+    chatbot_id: ChatbotId, body: ChatbotUpdate, caller: CurrentCaller, chatbots: ChatbotServiceDep
 ) -> ChatbotPublic:
     return _public(chatbots.update(caller.tenant_id, chatbot_id, body))
 
 
 @router.delete("/{chatbot_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_chatbot(chatbot_id: str, caller: CurrentCaller, chatbots: ChatbotServiceDep) -> Response:
+def delete_chatbot(chatbot_id: ChatbotId, caller: CurrentCaller, chatbots: ChatbotServiceDep) -> Response:
     chatbots.delete(caller.tenant_id, chatbot_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
