@@ -21,7 +21,7 @@ from starlette.routing import Route, WebSocketRoute
 from local import moto_dynamodb
 from local.aws_proxy import Access, AccessMap, AwsProxy, Refusal
 from local.event_sources import SqsPoller, sqs_sources
-from local.gateway import HttpGateway, JwtAuthorizer
+from local.gateway import ApiDocs, HttpGateway, JwtAuthorizer
 from local.iam import Policies, function_policies
 from local.provision import Provisioner
 from local.runtime import LOCAL_CONCURRENCY, FunctionRuntime
@@ -191,6 +191,9 @@ class LocalStack:
                 Route(management, chat.delete_connection, methods=["DELETE"]),
                 WebSocketRoute("/{path:path}", chat.serve),
             ]
+        # The API's contract, for people and tools (served locally only; API Gateway serves the routes alone).
+        docs = ApiDocs(self.root / "shared" / "openapi.json")
+        routes += [Route("/openapi.json", docs.openapi, methods=["GET"]), Route("/docs", docs.docs, methods=["GET"])]
         return Starlette(routes=[*routes, Route("/{path:path}", gateway.__call__, methods=HTTP_METHODS)])
 
     def function_environment(self, declared: Mapping[str, str]) -> dict[str, str]:

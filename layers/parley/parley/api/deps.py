@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from parley.container import Container, get_container
 from parley.domain.accounts import Caller
@@ -29,7 +30,15 @@ def _jwt_claims(request: Request) -> dict[str, Any]:
     return dict(claims)
 
 
-def _caller(request: Request, container: ContainerDep) -> Caller:
+# Names the scheme in the OpenAPI document; API Gateway's authorizer has verified the token by the time a route runs.
+_bearer = HTTPBearer(auto_error=False, description="A Cognito access token, or a tenant API key `sk_…`")
+
+
+def _caller(
+    request: Request,
+    container: ContainerDep,
+    _token: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> Caller:
     return resolve_caller(container.account_store, _jwt_claims(request))
 
 

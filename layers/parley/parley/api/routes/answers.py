@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from parley.api.deps import CurrentCaller, service
 from parley.api.params import ChatbotId, ConversationId, PageQuery
+from parley.api.responses import errors
 from parley.domain.conversations import (
     Conversation,
     ConversationDetail,
@@ -21,14 +22,14 @@ from parley.services.answers import AnswerService
 
 AnswerServiceDep = Annotated[AnswerService, service(lambda c: c.answers)]
 
-router = APIRouter(prefix="/chatbots/{chatbot_id}")
+router = APIRouter(prefix="/chatbots/{chatbot_id}", responses=errors(401, 404))
 
 
 def _summary(conversation: Conversation) -> ConversationSummary:
     return ConversationSummary.model_validate(conversation.model_dump())
 
 
-@router.post("/search")
+@router.post("/search", responses=errors(422, 503))
 def search(
     chatbot_id: ChatbotId, body: SearchRequest, caller: CurrentCaller, answers: AnswerServiceDep
 ) -> SearchResult:
@@ -36,13 +37,13 @@ def search(
     return answers.search(caller.tenant_id, chatbot_id, body)
 
 
-@router.post("/query")
+@router.post("/query", responses=errors(422, 503))
 def ask(chatbot_id: ChatbotId, body: QueryRequest, caller: CurrentCaller, answers: AnswerServiceDep) -> QueryResult:
     """Answer a question from this chatbot's documents."""
     return answers.answer(caller.tenant_id, chatbot_id, body, started_by=caller.user_id)
 
 
-@router.get("/conversations")
+@router.get("/conversations", responses=errors(400, 422))
 def list_conversations(
     chatbot_id: ChatbotId, page: PageQuery, caller: CurrentCaller, answers: AnswerServiceDep
 ) -> ConversationList:
@@ -51,7 +52,7 @@ def list_conversations(
     return ConversationList(items=[_summary(c) for c in found.items], next_cursor=found.next_cursor)
 
 
-@router.get("/conversations/{conversation_id}")
+@router.get("/conversations/{conversation_id}", responses=errors(400, 422))
 def get_conversation(
     chatbot_id: ChatbotId,
     conversation_id: ConversationId,

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Response, status
 
 from parley.api.deps import BearerToken, CurrentCaller, service
+from parley.api.responses import errors
 from parley.domain.accounts import (
     LoginRequest,
     RefreshRequest,
@@ -21,29 +22,29 @@ AccountServiceDep = Annotated[AccountService, service(lambda c: c.accounts)]
 router = APIRouter(prefix="/auth")
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED)
+@router.post("/register", status_code=status.HTTP_201_CREATED, responses=errors(400, 409, 422, 429))
 def register(body: RegisterRequest, accounts: AccountServiceDep) -> Registration:
     """Create a user, their organization, and sign them in."""
     return accounts.register(body)
 
 
-@router.post("/login")
+@router.post("/login", responses=errors(401, 403, 422, 429))
 def login(body: LoginRequest, accounts: AccountServiceDep) -> Session:
     return accounts.login(body)
 
 
-@router.post("/refresh")
+@router.post("/refresh", responses=errors(401, 422, 429))
 def refresh(body: RefreshRequest, accounts: AccountServiceDep) -> TokenRefresh:
     return TokenRefresh(tokens=accounts.refresh(body.refresh_token))
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 429))
 def logout(_: CurrentCaller, access_token: BearerToken, accounts: AccountServiceDep) -> Response:
     """Revoke the caller's refresh tokens; the access token expires on its own."""
     accounts.logout(access_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/me")
+@router.get("/me", responses=errors(401))
 def me(caller: CurrentCaller) -> UserProfile:
     return caller.profile

@@ -6,19 +6,20 @@ from fastapi import APIRouter, Response, status
 
 from parley.api.deps import CurrentCaller, service
 from parley.api.params import ChatbotId, DocumentId, PageQuery
+from parley.api.responses import errors
 from parley.domain.documents import Document, DocumentCreate, DocumentList, DocumentPublic, DocumentUpload
 from parley.services.documents import DocumentService
 
 DocumentServiceDep = Annotated[DocumentService, service(lambda c: c.documents)]
 
-router = APIRouter(prefix="/chatbots/{chatbot_id}/documents")
+router = APIRouter(prefix="/chatbots/{chatbot_id}/documents", responses=errors(401, 404))
 
 
 def _public(document: Document) -> DocumentPublic:
     return DocumentPublic.model_validate(document.model_dump())
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(413, 415, 422))
 def create_document(
     chatbot_id: ChatbotId, body: DocumentCreate, caller: CurrentCaller, documents: DocumentServiceDep
 ) -> DocumentUpload:
@@ -27,7 +28,7 @@ def create_document(
     return DocumentUpload(document=_public(document), upload=ticket)
 
 
-@router.get("")
+@router.get("", responses=errors(400, 422))
 def list_documents(
     chatbot_id: ChatbotId, page: PageQuery, caller: CurrentCaller, documents: DocumentServiceDep
 ) -> DocumentList:

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 
 from parley.api.deps import service
+from parley.api.responses import errors
 from parley.domain.conversations import QueryRequest, QueryResult
 from parley.services.public_chat import PublicChat, Visitor
 
@@ -18,7 +19,7 @@ def _source_ip(request: Request) -> str:
     return str(event.get("requestContext", {}).get("http", {}).get("sourceIp", "unknown"))
 
 
-@router.post("/query")
+@router.post("/query", responses=errors(403, 404, 422, 429, 503))
 def ask_publicly(
     public_key: str,
     body: QueryRequest,
