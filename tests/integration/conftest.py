@@ -110,6 +110,7 @@ class Functions:
         headers: dict[str, str] | None = None,
         path_parameters: dict[str, str] | None = None,
         query: dict[str, str] | None = None,
+        source_ip: str | None = None,
     ) -> tuple[int, Any]:
         """Invoke `function` with an HTTP API event for route `path`; `sub` makes it an authorized request."""
         event = copy.deepcopy(
@@ -123,6 +124,8 @@ class Functions:
             event["queryStringParameters"] = query
             event["rawQueryString"] = urlencode(query)
         event["headers"].update(headers or {})
+        if source_ip:
+            event["requestContext"]["http"]["sourceIp"] = source_ip
         if body is not None:
             event["headers"]["content-type"] = "application/json"
             event["body"] = json.dumps(body)

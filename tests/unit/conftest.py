@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -110,6 +111,24 @@ class InMemoryChatbotStore:
 
     def soft_delete(self, tenant_id: str, chatbot_id: str, deleted_at: datetime) -> bool:
         return self.update(tenant_id, chatbot_id, {"deleted_at": timestamp(deleted_at)}) is not None
+
+
+class InMemoryFailureCounter:
+    """Failures per subject in one window that never ends (tests of the window itself use the table's counter)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def failures(self, subject: str, window_seconds: int) -> tuple[int, int]:
+        return self.counts[subject], window_seconds
+
+    def fail(self, subject: str, window_seconds: int) -> None:
+        self.counts[subject] += 1
+
+
+@pytest.fixture
+def failure_counter() -> InMemoryFailureCounter:
+    return InMemoryFailureCounter()
 
 
 @pytest.fixture

@@ -158,13 +158,20 @@ class Container:
     @cached_property
     def accounts(self) -> AccountService:
         from parley.adapters.cognito import CognitoIdentityProvider
+        from parley.adapters.dynamo.rate_limits import DynamoFailureCounter
         from parley.services.accounts import AccountService
 
         identity = CognitoIdentityProvider(
             user_pool_id=self.settings.require("user_pool_id"),
             client_id=self.settings.require("user_pool_client_id"),
         )
-        return AccountService(identity, self.account_store, auto_confirm=self.settings.auto_confirm_users)
+        return AccountService(
+            identity,
+            self.account_store,
+            DynamoFailureCounter(self.table),
+            auto_confirm=self.settings.auto_confirm_users,
+            sign_in_limits=self.settings.sign_in_limits,
+        )
 
     @cached_property
     def chatbots(self) -> ChatbotService:

@@ -48,6 +48,15 @@ class AccountStore(Protocol):
     def get_user(self, user_id: str) -> UserProfile | None: ...
 
 
+class FailureCounter(Protocol):
+    """Failures per subject (an e-mail address, a client address) in fixed windows: what slows password guessing."""
+
+    def failures(self, subject: str, window_seconds: int) -> tuple[int, int]:
+        """The failures counted in the current window, and the seconds until that window ends."""
+
+    def fail(self, subject: str, window_seconds: int) -> None: ...
+
+
 class ConnectionStore(Protocol):
     def add(self, connection: Connection) -> None: ...
 

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from parley.domain.accounts import SignInLimits
 from parley.domain.embeddings import MINILM_SPACE, OPENAI_MIN_RELEVANCE, EmbeddingSpace
 from parley.errors import ConfigurationError
 
@@ -44,6 +45,12 @@ class Settings(BaseModel):
     visitor_messages_per_minute: int = Field(default=10, ge=1)
     chatbot_messages_per_minute: int = Field(default=120, ge=1)
 
+    # Failed sign-ins allowed in a window, per e-mail address (slows guessing one account's password) and per client
+    # address, an IPv6 /64 counting as one (slows trying many accounts; offices behind one NAT share it).
+    sign_in_failures_per_email: int = Field(default=10, ge=1)
+    sign_in_failures_per_address: int = Field(default=50, ge=1)
+    sign_in_window_seconds: int = Field(default=900, ge=60)
+
     # The WebSocket API's management endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage}).
     websocket_endpoint: str | None = None
 
@@ -70,6 +77,12 @@ class Settings(BaseModel):
         if self.embedder == "minilm":
             return MINILM_SPACE
         return EmbeddingSpace(self.embedding_model, self.embedding_dimensions, OPENAI_MIN_RELEVANCE)
+
+    @property
+    def sign_in_limits(self) -> SignInLimits:
+        return SignInLimits(
+            self.sign_in_failures_per_email, self.sign_in_failures_per_address, self.sign_in_window_seconds
+        )
 
     def require(self, name: str) -> str:
         """Return a setting a component cannot work without, or explain which variable is missing."""

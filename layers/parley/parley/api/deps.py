@@ -42,6 +42,12 @@ def _caller(
     return resolve_caller(container.account_store, _jwt_claims(request))
 
 
+def _source_ip(request: Request) -> str:
+    """The client's address, as API Gateway saw it."""
+    event = request.scope.get("aws.event") or {}
+    return str(event.get("requestContext", {}).get("http", {}).get("sourceIp", "unknown"))
+
+
 def bearer_token(request: Request) -> str:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -61,3 +67,4 @@ def service(pick: Callable[[Container], Any]) -> Any:
 
 CurrentCaller = Annotated[Caller, Depends(_caller)]
 BearerToken = Annotated[str, Depends(bearer_token)]
+SourceIp = Annotated[str, Depends(_source_ip)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 import threading
@@ -89,6 +90,18 @@ class Paged(BaseModel):
     """Base of list responses: pass `next_cursor` as `cursor` to get the next page; null on the last one."""
 
     next_cursor: str | None = None
+
+
+def address_block(address: str) -> str:
+    """The unit abuse limits count a client address by: an IPv4 address, or the IPv6 /64 it belongs to (one
+    subscriber's network, in which a client can pick any address)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return "unknown"
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

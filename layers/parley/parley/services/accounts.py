@@ -11,14 +11,15 @@ from parley.domain.accounts import (
     RegisterRequest,
     Registration,
     Session,
+    SignInLimits,
     Tenant,
     Tokens,
     UserProfile,
 )
 from parley.domain.common import new_id, utcnow
-from parley.errors import Unauthorized
+from parley.errors import InvalidCredentials, RateLimited, Unauthorized
 from parley.observability import logger
-from parley.ports import AccountStore, IdentityProvider
+from parley.ports import AccountStore, FailureCounter, IdentityProvider
 
 
 class AccountService:
@@ -26,13 +27,17 @@ class AccountService:
         self,
         identity: IdentityProvider,
         accounts: AccountStore,
+        failures: FailureCounter,
         *,
         auto_confirm: bool,
+        sign_in_limits: SignInLimits,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.identity = identity
         self.accounts = accounts
+        self.failures = failures
         self.auto_confirm = auto_confirm
+        self.sign_in_limits = sign_in_limits
         self.clock = clock
 
     def register(self, request: RegisterRequest) -> Registration:
@@ -56,8 +61,22 @@ class AccountService:
         tokens = self.identity.sign_in(request.email, request.password).tokens if self.auto_confirm else None
         return Registration(user=profile, tenant=tenant, tokens=tokens)
 
-    def login(self, request: LoginRequest) -> Session:
-        signed_in = self.identity.sign_in(request.email, request.password)
+    def login(self, request: LoginRequest, address: str) -> Session:
+        """Sign in from client `address`. Past the failed sign-ins allowed for the e-mail or for the address, every
+        attempt is refused (429) until the window ends; a success resets neither count, so an account of one's own
+        cannot be used to clear an address's failures."""
+        window = self.sign_in_limits.window_seconds
+        subjects = self.sign_in_limits.subjects(request.email, address)
+        for subject, limit in subjects:
+            failed, retry_after = self.failures.failures(subject, window)
+            if failed >= limit:
+                raise RateLimited("Too many failed sign-ins; try again later", retry_after=retry_after)
+        try:
+            signed_in = self.identity.sign_in(request.email, request.password)
+        except InvalidCredentials:
+            for subject, _ in subjects:
+                self.failures.fail(subject, window)
+            raise
         profile = self.accounts.get_user(signed_in.user_id)
         if profile is None:
             raise Unauthorized("This account has no organization")

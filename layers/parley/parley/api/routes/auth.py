@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response, status
 
-from parley.api.deps import BearerToken, CurrentCaller, service
+from parley.api.deps import BearerToken, CurrentCaller, SourceIp, service
 from parley.api.responses import errors
 from parley.domain.accounts import (
     LoginRequest,
@@ -29,8 +29,9 @@ def register(body: RegisterRequest, accounts: AccountServiceDep) -> Registration
 
 
 @router.post("/login", responses=errors(401, 403, 422, 429))
-def login(body: LoginRequest, accounts: AccountServiceDep) -> Session:
-    return accounts.login(body)
+def login(body: LoginRequest, source_ip: SourceIp, accounts: AccountServiceDep) -> Session:
+    """Sign in; failed sign-ins are limited per e-mail and per client address (429 with Retry-After)."""
+    return accounts.login(body, source_ip)
 
 
 @router.post("/refresh", responses=errors(401, 422, 429))
