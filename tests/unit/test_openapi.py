@@ -43,6 +43,8 @@ def test_each_route_documents_the_errors_it_can_answer(method, path, operation):
         assert "404" in errors
     if "requestBody" in operation or any(where in ("query", "header") for where in parameters.values()):
         assert "422" in errors
+    if "requestBody" in operation:
+        assert "400" in errors  # a body that is not UTF-8 JSON
     if "cursor" in parameters:
         assert {"400", "422"} <= errors
         assert parameters["limit"] == "query"

@@ -30,8 +30,8 @@ class Refusal(RootModel[ErrorBody | GatewayMessage]):
 
 
 _MEANING = {
-    400: "Bad input (`invalid_input`, `weak_password`): a cursor that is not one of this list, a password Cognito's "
-    "policy refuses",
+    400: "Bad input: a body that cannot be read as UTF-8 JSON (`bad_request`), a cursor that is not one of this list "
+    "(`invalid_input`), a password Cognito's policy refuses (`weak_password`)",
     401: "No valid token (`unauthorized`); at sign-in, a wrong e-mail or password (`invalid_credentials`)",
     403: "E-mail address not confirmed yet, or a page Origin the chatbot does not allow",
     404: "No such resource for this caller: another tenant's, a deleted or an unknown one look the same",

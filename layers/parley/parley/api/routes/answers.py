@@ -29,7 +29,7 @@ def _summary(conversation: Conversation) -> ConversationSummary:
     return ConversationSummary.model_validate(conversation.model_dump())
 
 
-@router.post("/search", responses=errors(422, 503))
+@router.post("/search", responses=errors(400, 422, 503))
 def search(
     chatbot_id: ChatbotId, body: SearchRequest, caller: CurrentCaller, answers: AnswerServiceDep
 ) -> SearchResult:
@@ -37,7 +37,7 @@ def search(
     return answers.search(caller.tenant_id, chatbot_id, body)
 
 
-@router.post("/query", responses=errors(422, 503))
+@router.post("/query", responses=errors(400, 422, 503))
 def ask(chatbot_id: ChatbotId, body: QueryRequest, caller: CurrentCaller, answers: AnswerServiceDep) -> QueryResult:
     """Answer a question from this chatbot's documents."""
     return answers.answer(caller.tenant_id, chatbot_id, body, started_by=caller.user_id)

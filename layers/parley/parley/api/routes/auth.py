@@ -28,13 +28,13 @@ def register(body: RegisterRequest, accounts: AccountServiceDep) -> Registration
     return accounts.register(body)
 
 
-@router.post("/login", responses=errors(401, 403, 422, 429))
+@router.post("/login", responses=errors(400, 401, 403, 422, 429))
 def login(body: LoginRequest, source_ip: SourceIp, accounts: AccountServiceDep) -> Session:
     """Sign in; failed sign-ins are limited per e-mail and per client address (429 with Retry-After)."""
     return accounts.login(body, source_ip)
 
 
-@router.post("/refresh", responses=errors(401, 422, 429))
+@router.post("/refresh", responses=errors(400, 401, 422, 429))
 def refresh(body: RefreshRequest, accounts: AccountServiceDep) -> TokenRefresh:
     return TokenRefresh(tokens=accounts.refresh(body.refresh_token))
 

@@ -14,7 +14,7 @@ PublicChatDep = Annotated[PublicChat, service(lambda c: c.public_chat)]
 router = APIRouter(prefix="/public/chatbots/{public_key}")
 
 
-@router.post("/query", responses=errors(403, 404, 422, 429, 503))
+@router.post("/query", responses=errors(400, 403, 404, 422, 429, 503))
 def ask_publicly(
     public_key: str,
     body: QueryRequest,
