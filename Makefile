@@ -12,7 +12,7 @@ SPLIT ?= test
 # The vector index `make eval` runs against: local (the embedded index) or pinecone (the SDK against its local fake).
 STORE ?= local
 
-.PHONY: install run test lint typecheck template unit integration e2e bench eval build clean
+.PHONY: install run test lint typecheck template openapi unit integration e2e bench eval build clean
 
 $(VENV)/.installed: pyproject.toml layers/parley/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Parley needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -45,6 +45,11 @@ typecheck: install
 template: install $(SAM_VENV)/.installed
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint --region us-east-1
+
+# The HTTP API's contract, generated from the routers (a test fails while the committed file is stale).
+openapi: install
+	@mkdir -p shared
+	$(BIN)/python -m parley.api.openapi shared/openapi.json
 
 unit integration e2e: install
 	$(BIN)/pytest tests/$@

@@ -22,6 +22,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 from parley.domain.embeddings import MINILM_SPACE
@@ -120,6 +121,20 @@ class _Pacer:
 OFF_TOPIC = Path(__file__).with_name("data") / "off_topic_questions.tsv"
 
 
+def _all_documents(client: httpx.Client, chatbot: str) -> list[dict[str, Any]]:
+    """Every document of the chatbot, page after page."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = client.get(
+            f"/chatbots/{chatbot}/documents", params={"limit": 100} | ({"cursor": cursor} if cursor else {})
+        ).json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
+
+
 def off_topic_questions(split: str) -> list[str]:
     """Questions of other fields (weather, sport, travel, cooking, software…), in halves: `calibration` to choose
     thresholds on, `test` to report."""
@@ -186,7 +201,7 @@ def run(url: str, corpus: dict[str, str], splits: dict[str, beir.Dataset], worke
             )
         pacer.finish()
         ingest = time.perf_counter() - started
-        items = client.get(f"/chatbots/{chatbot}/documents", timeout=300).json()["items"]
+        items = _all_documents(client, chatbot)
         chunks = sum(item["chunk_count"] for item in items)
         failed = {item["filename"]: item["error"] for item in items if item["status"] == "failed"}
         print(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import re
 import time
@@ -10,11 +11,13 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
 from typing import Any
 
 import jwt
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from local.template import ACCOUNT_ID, HttpRoute
 
@@ -242,3 +245,69 @@ def _http_response(result: Any) -> Response:
     for cookie in result.get("cookies") or []:
         response.headers.append("set-cookie", cookie)
     return response
+
+
+class ApiDocs:
+    """The API's contract as `make run` serves it: the committed shared/openapi.json at /openapi.json, and at /docs
+    a plain page listing every operation (Swagger UI would need scripts from the internet)."""
+
+    def __init__(self, document: Path) -> None:
+        self.document = document
+
+    async def openapi(self, _: Request) -> Response:
+        return Response(self.document.read_bytes(), media_type="application/json")
+
+    async def docs(self, _: Request) -> Response:
+        return HTMLResponse(docs_page(json.loads(self.document.read_text())))
+
+
+def _schema_name(schema: Mapping[str, Any]) -> str:
+    if "$ref" in schema:
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
+    if "anyOf" in schema:
+        return " | ".join(_schema_name(option) for option in schema["anyOf"])
+    if schema.get("type") == "array":
+        return f"list of {_schema_name(schema.get('items', {}))}"
+    return str(schema.get("type", "any"))
+
+
+def _json_schema(part: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The JSON schema of a request body or response, if it has one."""
+    schema = part.get("content", {}).get("application/json", {}).get("schema")
+    return dict(schema) if schema else None
+
+
+def docs_page(document: Mapping[str, Any]) -> str:
+    """Every operation of an OpenAPI document, with its parameters, body and responses, as one HTML page."""
+    sections = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            parameters = "".join(
+                f"<li><code>{escape(p['name'])}</code> ({escape(p['in'])}, {_schema_name(p.get('schema', {}))})"
+                f"{' required' if p.get('required') else ''} {escape(p.get('description', ''))}</li>"
+                for p in operation.get("parameters", [])
+            )
+            body = _json_schema(operation.get("requestBody", {}))
+            responses = "".join(
+                f"<li><b>{escape(status)}</b> {escape(response.get('description', ''))}"
+                + (f" → <code>{escape(_schema_name(schema))}</code>" if (schema := _json_schema(response)) else "")
+                + "</li>"
+                for status, response in operation.get("responses", {}).items()
+            )
+            sections.append(
+                f"<section><h2><code>{escape(method.upper())} {escape(path)}</code>"
+                f"{' 🔒' if operation.get('security') else ''}</h2>"
+                f"<p>{escape(operation.get('description') or operation.get('summary', ''))}</p>"
+                + (f"<h3>Parameters</h3><ul>{parameters}</ul>" if parameters else "")
+                + (f"<h3>Body</h3><p><code>{escape(_schema_name(body))}</code></p>" if body else "")
+                + f"<h3>Responses</h3><ul>{responses}</ul></section>"
+            )
+    info = document.get("info", {})
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(info.get('title', 'API'))} API</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem}"
+        "section{border-top:1px solid #ccc}h2{font-size:1.1rem}h3{font-size:.95rem;margin-bottom:.2rem}</style>"
+        f"</head><body><h1>{escape(info.get('title', 'API'))} API v{escape(str(info.get('version', '')))}</h1>"
+        f"<p>{escape(info.get('description', ''))}</p><p>The machine-readable document: "
+        "<a href='/openapi.json'>/openapi.json</a>.</p>" + "".join(sections) + "</body></html>"
+    )

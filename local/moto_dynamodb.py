@@ -20,6 +20,11 @@ This replacement keeps moto's checks and its update code, and changes only the i
   the items this transaction touched;
 - transactions are applied one at a time, and one that arrives while another is being applied to any of its
   items is cancelled with `TransactionConflict`, as AWS cancels it (so retry paths run locally too).
+
+moto checks the size of key values only when an item is written; AWS refuses a key over its limits (partition key
+2048 bytes, sort key 1024) in every request that names one, with a ValidationException: reads, updates, deletes,
+a query's key condition and its ExclusiveStartKey. Here every such request is checked too, so that an unchecked id
+fails locally as it fails in AWS instead of reading as "not found".
 """
 
 from __future__ import annotations
@@ -34,12 +39,16 @@ from typing import Any
 
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
+    HashKeyTooLong,
     MultipleTransactionsException,
+    RangeKeyTooLong,
     TooManyTransactionsException,
     TransactionCanceledException,
     TransactWriteSingleOpException,
 )
+from moto.dynamodb.limits import HASH_KEY_MAX_LENGTH, RANGE_KEY_MAX_LENGTH
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
@@ -178,6 +187,33 @@ def call_action(self: DynamoHandler) -> Any:
         return _call_action(self)
 
 
+def _check_key_sizes(hash_value: DynamoType | None, range_values: list[DynamoType]) -> None:
+    if hash_value is not None and hash_value.size() > HASH_KEY_MAX_LENGTH:
+        raise HashKeyTooLong()
+    if any(value.size() > RANGE_KEY_MAX_LENGTH for value in range_values):
+        raise RangeKeyTooLong()
+
+
+_get_item = Table.get_item
+_delete_item = Table.delete_item
+
+
+# Every read, update, delete and transaction part finds its item through these two.
+def get_item(
+    self: Table,
+    hash_key: DynamoType,
+    range_key: DynamoType | None = None,
+    projection_expression: list[list[str]] | None = None,
+) -> Item | None:
+    _check_key_sizes(hash_key, [range_key] if range_key is not None else [])
+    return _get_item(self, hash_key, range_key, projection_expression)
+
+
+def delete_item(self: Table, hash_key: DynamoType, range_key: DynamoType | None) -> Item | None:
+    _check_key_sizes(hash_key, [range_key] if range_key is not None else [])
+    return _delete_item(self, hash_key, range_key)
+
+
 _query = Table.query
 _QUERY = inspect.signature(_query)
 
@@ -185,6 +221,13 @@ _QUERY = inspect.signature(_query)
 def query(self: Table, *args: Any, **kwargs: Any) -> Any:
     arguments = _QUERY.bind(self, *args, **kwargs).arguments  # moto passes them by position
     hash_key = arguments.get("hash_key")
+    start = arguments.get("exclusive_start_key") or {}
+    _check_key_sizes(hash_key, list(arguments.get("range_objs") or []))
+    for name, value in start.items():
+        if name in self.hash_key_names:
+            _check_key_sizes(DynamoType(value), [])
+        elif name in self.range_key_names:
+            _check_key_sizes(None, [DynamoType(value)])
     if arguments.get("index_name") is not None or not self.range_key_attr or hash_key is None:
         return _query(self, *args, **kwargs)
     partition = list(self.items.get(hash_key, {}).values())
@@ -201,3 +244,5 @@ def install() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
     Table.query = query  # type: ignore[method-assign]
+    Table.get_item = get_item  # type: ignore[method-assign]
+    Table.delete_item = delete_item  # type: ignore[method-assign]

@@ -18,6 +18,7 @@ NOT_PROVISIONED = {
     "AWS::CloudWatch::Alarm": "no CloudWatch locally",
     "AWS::CloudWatch::Dashboard": "no CloudWatch locally",
     "AWS::Logs::LogGroup": "logs go to the terminal locally",
+    "AWS::S3::BucketPolicy": "its one statement refuses requests without TLS, and the local stack speaks plain HTTP",
     "AWS::SQS::QueuePolicy": "moto does not check who may send to a queue",
     "AWS::ApiGatewayV2::Api": "the WebSocket API is served by the local gateway",
     "AWS::ApiGatewayV2::Stage": "the local gateway serves one stage",

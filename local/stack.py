@@ -16,12 +16,13 @@ from urllib.parse import urlsplit
 import boto3
 from moto.server import ThreadedMotoServer
 from starlette.applications import Starlette
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Route, WebSocketRoute, request_response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from local import moto_dynamodb
 from local.aws_proxy import Access, AccessMap, AwsProxy, Refusal
 from local.event_sources import Scheduler, SqsPoller, schedule_sources, sqs_sources
-from local.gateway import HttpGateway, JwtAuthorizer
+from local.gateway import ApiDocs, HttpGateway, JwtAuthorizer
 from local.iam import Policies, function_policies
 from local.provision import Provisioner
 from local.runtime import LOCAL_CONCURRENCY, FunctionRuntime
@@ -56,7 +57,6 @@ LOCAL_PARAMETERS = {
 # `LocalStack(environment=...)` (`python -m local --env NAME=VALUE`) overrides them, e.g. PARLEY_EMBEDDER=openai
 # and PARLEY_VECTOR_INDEX=pinecone with PARLEY_OPENAI_BASE_URL / PARLEY_PINECONE_INDEX_HOST at local/fakes.py.
 EMBEDDED_STAND_INS = {"PARLEY_EMBEDDER": "minilm", "PARLEY_VECTOR_INDEX": "local"}
-HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 # Every moto in this process (the stack's server, and the tests' mock_aws) isolates transactions as AWS does.
 moto_dynamodb.install()
@@ -86,6 +86,13 @@ def _connections_arn(template: Mapping[str, Any], resolver: Resolver) -> str:
             stage = resolver.resolve(resource["Properties"])
             return f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{stage['ApiId']}/{stage['StageName']}"
     raise TemplateError("the WebSocket API has no AWS::ApiGatewayV2::Stage")
+
+
+def _http_only(http: ASGIApp, other: ASGIApp) -> ASGIApp:
+    async def route(scope: Scope, receive: Receive, send: Send) -> None:
+        await (http if scope["type"] == "http" else other)(scope, receive, send)
+
+    return route
 
 
 class LocalStack:
@@ -196,7 +203,14 @@ class LocalStack:
                 Route(management, chat.delete_connection, methods=["DELETE"]),
                 WebSocketRoute("/{path:path}", chat.serve),
             ]
-        return Starlette(routes=[*routes, Route("/{path:path}", gateway.__call__, methods=HTTP_METHODS)])
+        # The API's contract, for people and tools (served locally only; API Gateway serves the routes alone).
+        docs = ApiDocs(self.root / "shared" / "openapi.json")
+        routes += [Route("/openapi.json", docs.openapi, methods=["GET"]), Route("/docs", docs.docs, methods=["GET"])]
+        app = Starlette(routes=routes)
+        # Every other HTTP request goes to the gateway, whatever its path: a route pattern would miss paths holding
+        # characters its regex does not match (a decoded %0A), which API Gateway routes like any other.
+        app.router.default = _http_only(request_response(gateway.__call__), app.router.default)
+        return app
 
     def function_environment(self, declared: Mapping[str, str]) -> dict[str, str]:
         """A function's template environment with the settings only the local stack applies."""

@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import boto3
 import jwt
@@ -113,6 +114,7 @@ class Functions:
         token: str | None = None,
         headers: dict[str, str] | None = None,
         path_parameters: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
         source_ip: str | None = None,
     ) -> dict[str, Any]:
         """Invoke `function` with an HTTP API event for route `path` and return its raw response. `sub` makes it
@@ -126,6 +128,9 @@ class Functions:
         event["rawPath"] = event["requestContext"]["http"]["path"] = path.format(**(path_parameters or {}))
         event["requestContext"]["http"]["method"] = method
         event["pathParameters"] = path_parameters or {}
+        if query:
+            event["queryStringParameters"] = query
+            event["rawQueryString"] = urlencode(query)
         event["headers"].update(headers or {})
         if source_ip:
             event["requestContext"]["http"]["sourceIp"] = source_ip

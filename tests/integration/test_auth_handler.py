@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from parley.adapters.dynamo.rate_limits import DynamoFailureCounter
+from parley.adapters.dynamo.table import Table
+from parley.container import get_container
+from parley.settings import get_settings
 
 
 def test_register_returns_user_tenant_and_tokens(lambdas):
@@ -27,9 +31,11 @@ def test_duplicate_email_is_409(lambdas, register):
     assert body["error"]["code"] == "email_taken"
 
 
-def test_weak_password_is_400_with_the_policy_reason(lambdas):
+# Too short; ten characters of one class and a digit (accepted before the policy asked for 12 and a symbol).
+@pytest.mark.parametrize("password", ["short", "aaaaaaaaa1", "aaaaaaaaaaa1"])
+def test_weak_password_is_400_with_the_policy_reason(lambdas, password):
     status, body = lambdas.call(
-        "AuthFunction", "POST", "/auth/register", body={"email": "ada@example.com", "password": "short"}
+        "AuthFunction", "POST", "/auth/register", body={"email": "ada@example.com", "password": password}
     )
 
     assert status == 400
@@ -123,3 +129,41 @@ def test_refresh_then_logout_revokes_the_refresh_token(lambdas, register):
 
 def test_health_needs_nothing(lambdas):
     assert lambdas.call("AuthFunction", "GET", "/health") == (200, {"status": "ok"})
+
+
+def _login(lambdas, email, password, address):
+    return lambdas.call(
+        "AuthFunction", "POST", "/auth/login", body={"email": email, "password": password}, source_ip=address
+    )
+
+
+def test_failed_sign_ins_end_in_429_until_the_window_ends(lambdas, register, monkeypatch):
+    # Given an account, and a deployment allowing 2 failed sign-ins per e-mail
+    monkeypatch.setenv("PARLEY_SIGN_IN_FAILURES_PER_EMAIL", "2")
+    get_settings.cache_clear()
+    get_container.cache_clear()
+    register("ada@example.com")
+
+    # When the password is guessed wrong twice, from two addresses
+    assert _login(lambdas, "ada@example.com", "guess-guess-1", "198.51.100.1")[0] == 401
+    assert _login(lambdas, "ada@example.com", "guess-guess-1", "198.51.100.2")[0] == 401
+
+    # Then the right password is refused too, with the rate limit's error
+    status, body = _login(lambdas, "ada@example.com", "correct-horse-1", "192.0.2.1")
+    assert (status, body["error"]["code"]) == (429, "rate_limited")
+
+
+def test_failure_counts_are_per_window(lambdas):
+    # Given the table's failure counter at a moment of a 900 s window
+    now = [1_800_000_000.0 + 100]
+    counter = DynamoFailureCounter(Table(lambdas.resources["Table"]["Ref"]), clock=lambda: now[0])
+
+    # When a subject fails twice
+    counter.fail("address:192.0.2.1", 900)
+    counter.fail("address:192.0.2.1", 900)
+
+    # Then both count until the window ends, and none in the next
+    assert counter.failures("address:192.0.2.1", 900) == (2, 800)
+    assert counter.failures("address:192.0.2.2", 900) == (0, 800)
+    now[0] += 800
+    assert counter.failures("address:192.0.2.1", 900) == (0, 900)

@@ -46,7 +46,7 @@ def test_chatbot_crud(lambdas, owner):
 
     assert _one(lambdas, "DELETE", owner, created["id"]) == (204, None)
     assert _one(lambdas, "GET", owner, created["id"])[0] == 404
-    assert lambdas.call("ChatbotsFunction", "GET", "/chatbots", sub=owner) == (200, {"items": []})
+    assert lambdas.call("ChatbotsFunction", "GET", "/chatbots", sub=owner) == (200, {"items": [], "next_cursor": None})
 
 
 def test_other_tenant_gets_404_for_chatbot(lambdas, owner, stranger):

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pytest
 from parley.domain.accounts import SignIn, Tenant, Tokens, UserProfile
 from parley.domain.chatbots import Chatbot
-from parley.domain.common import timestamp
+from parley.domain.common import Page, PageRequest, timestamp
 from parley.domain.documents import Document
 from parley.domain.erasure import ErasureRequest
 from parley.domain.vectors import VectorRecord
@@ -18,6 +19,21 @@ from parley.errors import EmailTaken, InvalidCredentials, ObjectChanged, Unautho
 from parley.lexical import Contribution, Statistics
 
 from local.fakes import fake_embedding
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+Record = TypeVar("Record", bound=_Identified)
+
+
+def page_of(records: Iterable[Record], page: PageRequest) -> Page[Record]:
+    """Records in id order (creation order, as the table keeps them), the cursor being the last id shown."""
+    after = sorted((record for record in records if page.cursor is None or record.id > page.cursor), key=lambda r: r.id)
+    shown = after[: page.limit]
+    return Page(shown, shown[-1].id if len(after) > page.limit else None)
 
 
 class FakeIdentityProvider:
@@ -92,8 +108,8 @@ class InMemoryChatbotStore:
         chatbot = self.items.get((tenant_id, chatbot_id))
         return chatbot if chatbot and not chatbot.deleted_at else None
 
-    def list(self, tenant_id: str) -> list[Chatbot]:
-        return [c for (tenant, _), c in self.items.items() if tenant == tenant_id and not c.deleted_at]
+    def list(self, tenant_id: str, page: PageRequest) -> Page[Chatbot]:
+        return page_of((c for (tenant, _), c in self.items.items() if tenant == tenant_id and not c.deleted_at), page)
 
     def update(self, tenant_id: str, chatbot_id: str, changes: Mapping[str, Any]) -> Chatbot | None:
         chatbot = self.get(tenant_id, chatbot_id)
@@ -116,6 +132,24 @@ class InMemoryChatbotStore:
 
     def erase(self, tenant_id: str, chatbot_id: str) -> None:
         self.items.pop((tenant_id, chatbot_id), None)
+
+
+class InMemoryFailureCounter:
+    """Failures per subject in one window that never ends (tests of the window itself use the table's counter)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def failures(self, subject: str, window_seconds: int) -> tuple[int, int]:
+        return self.counts[subject], window_seconds
+
+    def fail(self, subject: str, window_seconds: int) -> None:
+        self.counts[subject] += 1
+
+
+@pytest.fixture
+def failure_counter() -> InMemoryFailureCounter:
+    return InMemoryFailureCounter()
 
 
 @pytest.fixture
@@ -151,8 +185,8 @@ class InMemoryDocumentStore:
             return document
         return None
 
-    def list(self, tenant_id: str, chatbot_id: str) -> list[Document]:
-        return [d for d in self.items.values() if self.get(tenant_id, chatbot_id, d.id)]
+    def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Document]:
+        return page_of((d for d in self.items.values() if self.get(tenant_id, chatbot_id, d.id)), page)
 
     def _change(self, document: Document, changes: Mapping[str, Any]) -> Document:
         updated = Document.model_validate({**self.items[document.id].model_dump(mode="json"), **changes})

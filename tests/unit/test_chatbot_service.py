@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from parley.domain.chatbots import ChatbotCreate, ChatbotUpdate, SpendingLimits
+from parley.domain.common import PageRequest
 from parley.errors import NotFound, ValidationFailed
 from parley.services.chatbots import ChatbotService
 
@@ -61,7 +62,7 @@ def test_other_tenant_gets_not_found_for_every_operation(service, erasures):
     with pytest.raises(NotFound):
         service.delete("t2", chatbot.id)
     assert erasures.requests == []
-    assert service.list("t2") == []
+    assert service.list("t2", PageRequest()).items == []
     assert service.get("t1", chatbot.id).name == "Support"
 
 
@@ -72,7 +73,7 @@ def test_deleted_chatbot_disappears_and_its_erasure_is_asked_for(service, chatbo
 
     with pytest.raises(NotFound):
         service.get("t1", chatbot.id)
-    assert service.list("t1") == []
+    assert service.list("t1", PageRequest()).items == []
     assert [(r.tenant_id, r.chatbot_id) for r, _ in erasures.requests] == [("t1", chatbot.id)]
     # Deleting it again before the worker erased it asks again (the first request may have been lost)...
     service.delete("t1", chatbot.id)
@@ -81,6 +82,7 @@ def test_deleted_chatbot_disappears_and_its_erasure_is_asked_for(service, chatbo
     chatbot_store.erase("t1", chatbot.id)
     with pytest.raises(NotFound):
         service.delete("t1", chatbot.id)
+    assert service.list("t1", PageRequest()).items == []
 
 
 def test_list_is_in_creation_order(service):
@@ -88,7 +90,7 @@ def test_list_is_in_creation_order(service):
     for name in names:
         service.create("t1", ChatbotCreate(name=name))
 
-    assert [chatbot.name for chatbot in service.list("t1")] == names
+    assert [chatbot.name for chatbot in service.list("t1", PageRequest()).items] == names
 
 
 def test_chunk_overlap_must_stay_under_half_the_chunk_size(service):

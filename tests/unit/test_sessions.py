@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from parley.domain.accounts import RegisterRequest
+from parley.domain.accounts import RegisterRequest, SignInLimits
 from parley.domain.connections import Connection
 from parley.errors import Unauthorized
 from parley.services.accounts import AccountService, resolve_caller
@@ -60,8 +60,10 @@ def _claims(user_id: str, iat: int, token_use: str = "access") -> dict[str, obje
 
 
 @pytest.fixture
-def users(identity, account_store):
-    accounts = AccountService(identity, account_store, auto_confirm=True)
+def users(identity, account_store, failure_counter):
+    accounts = AccountService(
+        identity, account_store, failure_counter, auto_confirm=True, sign_in_limits=SignInLimits(10, 50, 900)
+    )
     ada = accounts.register(RegisterRequest(email="ada@example.com", password="correct-horse-1"))
     bob = accounts.register(RegisterRequest(email="bob@example.com", password="correct-horse-1"))
     return ada, bob

@@ -186,9 +186,16 @@ class Container:
 
     @cached_property
     def accounts(self) -> AccountService:
+        from parley.adapters.dynamo.rate_limits import DynamoFailureCounter
         from parley.services.accounts import AccountService
 
-        return AccountService(self.identity, self.account_store, auto_confirm=self.settings.auto_confirm_users)
+        return AccountService(
+            self.identity,
+            self.account_store,
+            DynamoFailureCounter(self.table),
+            auto_confirm=self.settings.auto_confirm_users,
+            sign_in_limits=self.settings.sign_in_limits,
+        )
 
     @cached_property
     def sessions(self) -> Sessions:

@@ -73,6 +73,20 @@ class ChatbotNotFound(NotFound):
         return "Chatbot not found"
 
 
+class DocumentNotFound(NotFound):
+    @classmethod
+    def default_message(cls) -> str:
+        return "Document not found"
+
+
+class ConversationNotFound(NotFound):
+    """Another tenant's, another visitor's and an unknown conversation look the same to the caller."""
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "Conversation not found"
+
+
 class EmailTaken(ParleyError):
     code, status = "email_taken", 409
 

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
     from parley.domain.accounts import SignIn, Tenant, Tokens, UserProfile
     from parley.domain.chatbots import Chatbot
+    from parley.domain.common import Page, PageRequest
     from parley.domain.connections import Connection
     from parley.domain.conversations import Conversation, Message, Usage
     from parley.domain.documents import Document
@@ -58,6 +59,15 @@ class AccountStore(Protocol):
         """Delete every item of the tenant's partition (the tenant itself included)."""
 
 
+class FailureCounter(Protocol):
+    """Failures per subject (an e-mail address, a client address) in fixed windows: what slows password guessing."""
+
+    def failures(self, subject: str, window_seconds: int) -> tuple[int, int]:
+        """The failures counted in the current window, and the seconds until that window ends."""
+
+    def fail(self, subject: str, window_seconds: int) -> None: ...
+
+
 class ConnectionStore(Protocol):
     def add(self, connection: Connection) -> None: ...
 
@@ -90,7 +100,8 @@ class ChatbotStore(Protocol):
     def ids(self, tenant_id: str) -> list[str]:
         """Every chatbot of the tenant not erased yet, deleted ones included."""
 
-    def list(self, tenant_id: str) -> list[Chatbot]: ...
+    def list(self, tenant_id: str, page: PageRequest) -> Page[Chatbot]:
+        """One page of the tenant's chatbots, oldest first."""
 
     def update(self, tenant_id: str, chatbot_id: str, changes: Mapping[str, Any]) -> Chatbot | None:
         """Apply `changes` atomically; None when the chatbot does not exist or is deleted."""
@@ -118,7 +129,8 @@ class DocumentStore(Protocol):
     def all(self, tenant_id: str, chatbot_id: str) -> list[Document]:
         """Every document of the chatbot not erased yet, deleted ones included."""
 
-    def list(self, tenant_id: str, chatbot_id: str) -> list[Document]: ...
+    def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Document]:
+        """One page of the chatbot's documents, oldest first."""
 
     def claim(self, document: Document, source: str, now: datetime) -> Document | None:
         """Mark the document `processing` for upload `source`; None if it is deleted or `source` already ended."""
@@ -200,13 +212,17 @@ class RateLimiter(Protocol):
 class ConversationStore(Protocol):
     def get(self, tenant_id: str, chatbot_id: str, conversation_id: str) -> Conversation | None: ...
 
-    def messages(self, tenant_id: str, conversation_id: str, limit: int | None = None) -> list[Message]:
-        """The conversation's messages in order; with `limit`, only the most recent ones."""
+    def messages(self, tenant_id: str, conversation_id: str, page: PageRequest) -> Page[Message]:
+        """One page of the conversation's messages, oldest first."""
+
+    def recent_messages(self, tenant_id: str, conversation_id: str, limit: int) -> list[Message]:
+        """The conversation's last `limit` messages, in order."""
 
     def append(self, conversation: Conversation, messages: Sequence[Message], *, new: bool) -> None:
         """Store messages and the conversation's new state together, or nothing."""
 
-    def list(self, tenant_id: str, chatbot_id: str) -> list[Conversation]: ...
+    def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Conversation]:
+        """One page of the chatbot's conversations, the most recently started first."""
 
     def erase(self, tenant_id: str, chatbot_id: str) -> None:
         """Delete the chatbot's conversations and their messages."""

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from parley.domain.accounts import SignInLimits
 from parley.domain.chatbots import DEFAULT_SPENDING_LIMITS, SpendingLimits
 from parley.domain.embeddings import MINILM_SPACE, OPENAI_MIN_RELEVANCE, EmbeddingSpace
 from parley.domain.ingest_limits import IngestLimits
@@ -79,6 +80,12 @@ class Settings(BaseModel):
     tenant_questions_per_minute: int = Field(default=60, ge=1)
     connections_per_minute: int = Field(default=20, ge=1)
 
+    # Failed sign-ins allowed in a window, per e-mail address (slows guessing one account's password) and per client
+    # address, an IPv6 /64 counting as one (slows trying many accounts; offices behind one NAT share it).
+    sign_in_failures_per_email: int = Field(default=10, ge=1)
+    sign_in_failures_per_address: int = Field(default=50, ge=1)
+    sign_in_window_seconds: int = Field(default=900, ge=60)
+
     # The WebSocket API's management endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage}).
     websocket_endpoint: str | None = None
 
@@ -129,6 +136,12 @@ class Settings(BaseModel):
             characters=self.ingest_max_characters,
             chunks=self.ingest_max_chunks,
             seconds=self.ingest_max_seconds,
+        )
+
+    @property
+    def sign_in_limits(self) -> SignInLimits:
+        return SignInLimits(
+            self.sign_in_failures_per_email, self.sign_in_failures_per_address, self.sign_in_window_seconds
         )
 
     def require(self, name: str) -> str:

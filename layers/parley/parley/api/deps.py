@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from parley.container import Container, get_container
 from parley.domain.accounts import Caller
@@ -29,8 +30,22 @@ def _jwt_claims(request: Request) -> dict[str, Any]:
     return dict(claims)
 
 
-def _caller(request: Request, container: ContainerDep) -> Caller:
+# Names the scheme in the OpenAPI document; API Gateway's authorizer has verified the token by the time a route runs.
+_bearer = HTTPBearer(auto_error=False, description="A Cognito access token, or a tenant API key `sk_…`")
+
+
+def _caller(
+    request: Request,
+    container: ContainerDep,
+    _token: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> Caller:
     return resolve_caller(container.account_store, _jwt_claims(request))
+
+
+def _source_ip(request: Request) -> str:
+    """The client's address, as API Gateway saw it."""
+    event = request.scope.get("aws.event") or {}
+    return str(event.get("requestContext", {}).get("http", {}).get("sourceIp", "unknown"))
 
 
 def bearer_token(request: Request) -> str:
@@ -52,3 +67,4 @@ def service(pick: Callable[[Container], Any]) -> Any:
 
 CurrentCaller = Annotated[Caller, Depends(_caller)]
 BearerToken = Annotated[str, Depends(bearer_token)]
+SourceIp = Annotated[str, Depends(_source_ip)]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from parley.domain.common import Model, Request
+from parley.domain.common import Model, Request, address_block
 
 Role = Literal["owner", "admin", "member"]
 
@@ -25,6 +27,20 @@ def _normalize_email(value: str) -> str:
 Email = Annotated[str, AfterValidator(_normalize_email)]
 # Cognito's own policy (template.yaml) decides what is strong enough; this bound only stops absurd input.
 Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+@dataclass(frozen=True)
+class SignInLimits:
+    """How many failed sign-ins are allowed in a window, per e-mail address and per client address."""
+
+    per_email: int
+    per_address: int
+    window_seconds: int
+
+    def subjects(self, email: str, address: str) -> list[tuple[str, int]]:
+        """The counters a sign-in attempt is held to, each with its limit; the e-mail is hashed (no address in keys)."""
+        digest = hashlib.sha256(email.encode()).hexdigest()[:32]
+        return [(f"email:{digest}", self.per_email), (f"address:{address_block(address)}", self.per_address)]
 
 
 class Tenant(Model):

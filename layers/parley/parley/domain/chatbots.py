@@ -19,7 +19,7 @@ from parley.domain.chunking import (
     MIN_SIZE,
     check_chunking,
 )
-from parley.domain.common import Model, Request
+from parley.domain.common import Model, Paged, Request
 
 Visibility = Literal["private", "public"]
 
@@ -54,6 +54,14 @@ def new_public_key() -> str:
     return "pk_" + secrets.token_urlsafe(24)
 
 
+_PUBLIC_KEY = re.compile(r"^pk_[A-Za-z0-9_-]{32}$")
+
+
+def is_public_key(value: str) -> bool:
+    """Whether `value` has the shape of a key new_public_key issues."""
+    return bool(_PUBLIC_KEY.match(value))
+
+
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Description = Annotated[str, StringConstraints(max_length=1000)]
 SystemPrompt = Annotated[str, StringConstraints(max_length=8000)]
@@ -62,7 +70,9 @@ ModelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:
 Temperature = Annotated[float, Field(ge=0, le=2)]
 MaxTokens = Annotated[int, Field(ge=1, le=4096)]
 TopK = Annotated[int, Field(ge=1, le=50)]
-Origins = Annotated[list[str], Field(max_length=20), AfterValidator(_normalize_origins)]
+# scheme://, a host name of at most 253 characters, :port.
+Origin = Annotated[str, StringConstraints(max_length=270)]
+Origins = Annotated[list[Origin], Field(max_length=20), AfterValidator(_normalize_origins)]
 ChunkSize = Annotated[int, Field(ge=MIN_SIZE, le=MAX_SIZE)]
 ChunkOverlap = Annotated[int, Field(ge=0, le=MAX_OVERLAP)]
 MinRelevance = Annotated[float, Field(ge=0, le=1)]
@@ -177,5 +187,5 @@ class ChatbotPublic(ChatbotSettings):
     updated_at: datetime
 
 
-class ChatbotList(BaseModel):
+class ChatbotList(Paged):
     items: list[ChatbotPublic]

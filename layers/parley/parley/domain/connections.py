@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from parley.domain.common import Model, Request
+from parley.domain.common import Id, Model, Request
 from parley.domain.conversations import Question
 
 # API Gateway ends every WebSocket connection after two hours; the record outlives it a little (TTL).
@@ -35,6 +35,6 @@ class SendMessage(Request):
     """The client frame that asks a question."""
 
     action: Literal["sendMessage"]
-    chatbot_id: str = Field(min_length=1, max_length=64)
+    chatbot_id: Id
     question: Question
-    conversation_id: str | None = None
+    conversation_id: Id | None = None

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from parley.domain.common import Model, Request
+from parley.domain.common import Id, Model, Paged, Request
 
 Question = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 AnswerMode = Literal["llm", "extractive"]
@@ -58,7 +58,7 @@ class Conversation(Model):
 
 class QueryRequest(Request):
     question: Question
-    conversation_id: str | None = None
+    conversation_id: Id | None = None
 
 
 class QueryResult(BaseModel):
@@ -103,7 +103,7 @@ class ConversationSummary(BaseModel):
     updated_at: datetime
 
 
-class ConversationList(BaseModel):
+class ConversationList(Paged):
     items: list[ConversationSummary]
 
 
@@ -121,4 +121,7 @@ class MessagePublic(BaseModel):
 
 
 class ConversationDetail(ConversationSummary):
+    """A conversation with one page of its messages, oldest first; `next_cursor` leads to the next page."""
+
     messages: list[MessagePublic]
+    next_cursor: str | None = None

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from parley.domain.common import Model, Request
+from parley.domain.common import Model, Paged, Request
 
 DocumentStatus = Literal["pending_upload", "processing", "indexed", "failed"]
 Kind = Literal["pdf", "docx", "html", "markdown", "text", "csv"]
@@ -140,5 +140,5 @@ class DocumentUpload(BaseModel):
     upload: UploadTicket
 
 
-class DocumentList(BaseModel):
+class DocumentList(Paged):
     items: list[DocumentPublic]

@@ -11,15 +11,16 @@ from parley.domain.accounts import (
     RegisterRequest,
     Registration,
     Session,
+    SignInLimits,
     Tenant,
     Tokens,
     UserProfile,
 )
 from parley.domain.common import new_id, utcnow
 from parley.domain.erasure import ErasedUser, ErasureRequest
-from parley.errors import Forbidden, Unauthorized
+from parley.errors import Forbidden, InvalidCredentials, RateLimited, Unauthorized
 from parley.observability import logger
-from parley.ports import AccountStore, ChatbotStore, ErasureQueue, IdentityProvider
+from parley.ports import AccountStore, ChatbotStore, ErasureQueue, FailureCounter, IdentityProvider
 
 
 class AccountService:
@@ -27,13 +28,17 @@ class AccountService:
         self,
         identity: IdentityProvider,
         accounts: AccountStore,
+        failures: FailureCounter,
         *,
         auto_confirm: bool,
+        sign_in_limits: SignInLimits,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.identity = identity
         self.accounts = accounts
+        self.failures = failures
         self.auto_confirm = auto_confirm
+        self.sign_in_limits = sign_in_limits
         self.clock = clock
 
     def register(self, request: RegisterRequest) -> Registration:
@@ -57,8 +62,22 @@ class AccountService:
         tokens = self.identity.sign_in(request.email, request.password).tokens if self.auto_confirm else None
         return Registration(user=profile, tenant=tenant, tokens=tokens)
 
-    def login(self, request: LoginRequest) -> Session:
-        signed_in = self.identity.sign_in(request.email, request.password)
+    def login(self, request: LoginRequest, address: str) -> Session:
+        """Sign in from client `address`. Past the failed sign-ins allowed for the e-mail or for the address, every
+        attempt is refused (429) until the window ends; a success resets neither count, so an account of one's own
+        cannot be used to clear an address's failures."""
+        window = self.sign_in_limits.window_seconds
+        subjects = self.sign_in_limits.subjects(request.email, address)
+        for subject, limit in subjects:
+            failed, retry_after = self.failures.failures(subject, window)
+            if failed >= limit:
+                raise RateLimited("Too many failed sign-ins; try again later", retry_after=retry_after)
+        try:
+            signed_in = self.identity.sign_in(request.email, request.password)
+        except InvalidCredentials:
+            for subject, _ in subjects:
+                self.failures.fail(subject, window)
+            raise
         profile = self.accounts.get_user(signed_in.user_id)
         if profile is None:
             raise Unauthorized("This account has no organization")
@@ -103,9 +122,9 @@ class AccountClosure:
         if caller.role != "owner":
             raise Forbidden("Only the organization's owner can delete it")
         now = self.clock()
-        for chatbot in self.chatbots.list(caller.tenant_id):
+        for chatbot_id in self.chatbots.ids(caller.tenant_id):
             # Visitors stop reaching the tenant's chatbots now, not when the worker gets to them.
-            self.chatbots.soft_delete(caller.tenant_id, chatbot.id, now)
+            self.chatbots.soft_delete(caller.tenant_id, chatbot_id, now)
         user = ErasedUser(id=caller.user_id, email=caller.profile.email)
         # Asked first: the worker erases the user too, so nothing is left if what follows fails.
         self.erasures.request(ErasureRequest(tenant_id=caller.tenant_id, users=[user]))

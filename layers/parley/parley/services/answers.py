@@ -16,7 +16,7 @@ from parley.answers.citations import RenumberedStream, resolve
 from parley.answers.extractive import extractive_answer
 from parley.answers.prompts import prompt
 from parley.domain.chatbots import DEFAULT_SPENDING_LIMITS, Chatbot, SpendingLimits
-from parley.domain.common import new_id, utcnow
+from parley.domain.common import Page, PageRequest, new_id, utcnow
 from parley.domain.conversations import (
     AnswerMode,
     Conversation,
@@ -28,7 +28,7 @@ from parley.domain.conversations import (
     SearchResult,
     Usage,
 )
-from parley.errors import NotFound, StreamInterrupted, UpstreamUnavailable
+from parley.errors import ConversationNotFound, StreamInterrupted, UpstreamUnavailable
 from parley.observability import logger, metrics
 from parley.ports import AnswerListener, ChatbotStore, ChatMessage, ConversationStore, LanguageModel, RateLimiter
 from parley.privacy import redact
@@ -105,16 +105,19 @@ class AnswerService:
     def _min_relevance(self, chatbot: Chatbot) -> float:
         return self.default_min_relevance if chatbot.min_relevance is None else chatbot.min_relevance
 
-    def conversations_of(self, tenant_id: str, chatbot_id: str) -> list[Conversation]:
+    def conversations_of(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Conversation]:
         find_chatbot(self.chatbots, tenant_id, chatbot_id)
-        return sorted(self.conversations.list(tenant_id, chatbot_id), key=lambda c: c.updated_at, reverse=True)
+        return self.conversations.list(tenant_id, chatbot_id, page)
 
-    def conversation(self, tenant_id: str, chatbot_id: str, conversation_id: str) -> tuple[Conversation, list[Message]]:
+    def conversation(
+        self, tenant_id: str, chatbot_id: str, conversation_id: str, page: PageRequest
+    ) -> tuple[Conversation, Page[Message]]:
+        """The conversation and one page of its messages."""
         find_chatbot(self.chatbots, tenant_id, chatbot_id)
         conversation = self.conversations.get(tenant_id, chatbot_id, conversation_id)
         if conversation is None:
-            raise NotFound("Conversation not found")
-        return conversation, self.conversations.messages(tenant_id, conversation_id)
+            raise ConversationNotFound()
+        return conversation, self.conversations.messages(tenant_id, conversation_id, page)
 
     def ask(
         self,
@@ -246,8 +249,8 @@ class AnswerService:
         conversation = self.conversations.get(chatbot.tenant_id, chatbot.id, conversation_id)
         # A conversation goes on only with whoever started it (one visitor cannot join another's chat).
         if conversation is None or conversation.started_by != started_by:
-            raise NotFound("Conversation not found")
-        recent = self.conversations.messages(chatbot.tenant_id, conversation.id, limit=HISTORY_MESSAGES)
+            raise ConversationNotFound()
+        recent = self.conversations.recent_messages(chatbot.tenant_id, conversation.id, HISTORY_MESSAGES)
         return conversation, _within_budget(recent, HISTORY_TOKENS)
 
     def _condense(self, chatbot: Chatbot, llm: LanguageModel | None, question: str, history: list[Message]) -> str:

@@ -14,7 +14,7 @@ from parley.domain.chatbots import (
     new_public_key,
 )
 from parley.domain.chunking import check_chunking
-from parley.domain.common import new_id, timestamp, utcnow
+from parley.domain.common import Page, PageRequest, new_id, timestamp, utcnow
 from parley.domain.erasure import ErasureRequest
 from parley.errors import ChatbotNotFound, ValidationFailed
 from parley.ports import ChatbotStore, ErasureQueue
@@ -66,8 +66,8 @@ class ChatbotService:
         self.chatbots.add(chatbot)
         return chatbot
 
-    def list(self, tenant_id: str) -> list[Chatbot]:
-        return sorted(self.chatbots.list(tenant_id), key=lambda chatbot: chatbot.created_at)
+    def list(self, tenant_id: str, page: PageRequest) -> Page[Chatbot]:
+        return self.chatbots.list(tenant_id, page)
 
     def get(self, tenant_id: str, chatbot_id: str) -> Chatbot:
         return find_chatbot(self.chatbots, tenant_id, chatbot_id)

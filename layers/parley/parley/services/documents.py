@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from parley.domain.common import new_id, utcnow
+from parley.domain.common import Page, PageRequest, new_id, utcnow
 from parley.domain.documents import Document, DocumentCreate, UploadTicket, file_type, object_key
-from parley.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
+from parley.errors import DocumentNotFound, PayloadTooLarge, UnsupportedMediaType
 from parley.ingest.indexer import forget_document
 from parley.observability import logger
 from parley.ports import BlobStore, ChatbotStore, DocumentStore, LexiconStore, VectorIndex
@@ -72,20 +72,20 @@ class DocumentService:
         logger.info("Upload ticket issued", extra={"document_id": document_id, "kind": kind.kind})
         return document, UploadTicket(url=url, fields=fields, expires_in=self.upload_ttl)
 
-    def list(self, tenant_id: str, chatbot_id: str) -> list[Document]:
+    def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Document]:
         find_chatbot(self.chatbots, tenant_id, chatbot_id)
-        return sorted(self.documents.list(tenant_id, chatbot_id), key=lambda document: document.created_at)
+        return self.documents.list(tenant_id, chatbot_id, page)
 
     def get(self, tenant_id: str, chatbot_id: str, document_id: str) -> Document:
         document = self.documents.get(tenant_id, chatbot_id, document_id)
         if document is None:
-            raise NotFound("Document not found")
+            raise DocumentNotFound()
         return document
 
     def delete(self, tenant_id: str, chatbot_id: str, document_id: str) -> None:
         """Delete the document, its file and its vectors; an indexing run in flight cleans up after itself."""
         document = self.documents.soft_delete(tenant_id, chatbot_id, document_id, self.clock())
         if document is None:
-            raise NotFound("Document not found")
+            raise DocumentNotFound()
         self.blobs.delete(document.object_key)
         forget_document(self.index, self.lexicon, document)

@@ -8,8 +8,8 @@ from typing import Any
 
 from parley.adapters.dynamo import keys
 from parley.adapters.dynamo.table import Table, deserialize, record, serialize, set_clause
-from parley.domain.chatbots import Chatbot
-from parley.domain.common import timestamp
+from parley.domain.chatbots import Chatbot, is_public_key
+from parley.domain.common import Page, PageRequest, timestamp
 
 
 def _live_chatbot(item: Mapping[str, Any] | None) -> Chatbot | None:
@@ -40,9 +40,8 @@ class DynamoChatbotStore:
     def ids(self, tenant_id: str) -> list[str]:
         return [str(item["id"]) for item in self.table.query_prefix(keys.tenant(tenant_id), keys.chatbots())]
 
-    def list(self, tenant_id: str) -> list[Chatbot]:
-        items = self.table.query_prefix(keys.tenant(tenant_id), keys.chatbots())
-        return [chatbot for item in items if (chatbot := _live_chatbot(item))]
+    def list(self, tenant_id: str, page: PageRequest) -> Page[Chatbot]:
+        return self.table.query_page(keys.tenant(tenant_id), keys.chatbots(), page, _live_chatbot)
 
     def update(self, tenant_id: str, chatbot_id: str, changes: Mapping[str, Any]) -> Chatbot | None:
         expression, names, values = set_clause(changes)
@@ -61,6 +60,8 @@ class DynamoChatbotStore:
         return _live_chatbot(deserialize(updated["Attributes"]))
 
     def by_public_key(self, public_key: str) -> Chatbot | None:
+        if not is_public_key(public_key):  # names no chatbot, and DynamoDB refuses an oversized key
+            return None
         found = self.table.client.query(
             TableName=self.table.name,
             IndexName=keys.LOOKUP_INDEX,

@@ -7,7 +7,7 @@ from typing import Any
 
 from parley.adapters.dynamo import keys
 from parley.adapters.dynamo.table import Table, deserialize, record, serialize
-from parley.domain.common import timestamp
+from parley.domain.common import Page, PageRequest, timestamp
 from parley.domain.conversations import Conversation, Message
 
 
@@ -19,22 +19,22 @@ class DynamoConversationStore:
         item = self.table.get(keys.tenant(tenant_id), keys.conversation(chatbot_id, conversation_id))
         return Conversation.model_validate(item) if item else None
 
-    def messages(self, tenant_id: str, conversation_id: str, limit: int | None = None) -> list[Message]:
-        if limit is None:
-            items = list(self.table.query_prefix(keys.tenant(tenant_id), keys.messages(conversation_id)))
-        else:
-            page = self.table.client.query(
-                TableName=self.table.name,
-                KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
-                ExpressionAttributeValues=serialize(
-                    {":pk": keys.tenant(tenant_id), ":prefix": keys.messages(conversation_id)}
-                ),
-                ScanIndexForward=False,
-                Limit=limit,
-                ConsistentRead=True,
-            )
-            items = [deserialize(item) for item in reversed(page.get("Items", []))]
-        return [Message.model_validate(item) for item in items]
+    def messages(self, tenant_id: str, conversation_id: str, page: PageRequest) -> Page[Message]:
+        prefix = keys.messages(conversation_id)
+        return self.table.query_page(keys.tenant(tenant_id), prefix, page, Message.model_validate)
+
+    def recent_messages(self, tenant_id: str, conversation_id: str, limit: int) -> list[Message]:
+        page = self.table.client.query(
+            TableName=self.table.name,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+            ExpressionAttributeValues=serialize(
+                {":pk": keys.tenant(tenant_id), ":prefix": keys.messages(conversation_id)}
+            ),
+            ScanIndexForward=False,
+            Limit=limit,
+            ConsistentRead=True,
+        )
+        return [Message.model_validate(deserialize(item)) for item in reversed(page.get("Items", []))]
 
     def append(self, conversation: Conversation, messages: Sequence[Message], *, new: bool) -> None:
         pk = keys.tenant(conversation.tenant_id)
@@ -68,12 +68,14 @@ class DynamoConversationStore:
         items: Any = [head, *puts]
         self.table.client.transact_write_items(TransactItems=items)
 
-    def list(self, tenant_id: str, chatbot_id: str) -> list[Conversation]:
-        items = self.table.query_prefix(keys.tenant(tenant_id), keys.conversations(chatbot_id))
-        return [Conversation.model_validate(item) for item in items]
+    def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Conversation]:
+        prefix = keys.conversations(chatbot_id)
+        return self.table.query_page(
+            keys.tenant(tenant_id), prefix, page, Conversation.model_validate, newest_first=True
+        )
 
     def erase(self, tenant_id: str, chatbot_id: str) -> None:
         # Messages first: the conversations are what finds them again if this is interrupted.
-        for conversation in self.list(tenant_id, chatbot_id):
-            self.table.erase(keys.tenant(tenant_id), keys.messages(conversation.id))
+        for item in self.table.query_prefix(keys.tenant(tenant_id), keys.conversations(chatbot_id)):
+            self.table.erase(keys.tenant(tenant_id), keys.messages(str(item["id"])))
         self.table.erase(keys.tenant(tenant_id), keys.conversations(chatbot_id))

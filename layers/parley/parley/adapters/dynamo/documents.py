@@ -8,7 +8,7 @@ from typing import Any
 
 from parley.adapters.dynamo import keys
 from parley.adapters.dynamo.table import Table, deserialize, record, serialize, set_clause
-from parley.domain.common import timestamp, utcnow
+from parley.domain.common import Page, PageRequest, timestamp, utcnow
 from parley.domain.documents import Document
 
 
@@ -66,9 +66,8 @@ class DynamoDocumentStore:
                 return expired
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def list(self, tenant_id: str, chatbot_id: str) -> list[Document]:
-        items = self.table.query_prefix(keys.tenant(tenant_id), keys.documents(chatbot_id))
-        return [document for item in items if (document := _live_document(item))]
+    def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Document]:
+        return self.table.query_page(keys.tenant(tenant_id), keys.documents(chatbot_id), page, _live_document)
 
     def erase(self, tenant_id: str, chatbot_id: str) -> None:
         self.table.erase(keys.tenant(tenant_id), keys.documents(chatbot_id))

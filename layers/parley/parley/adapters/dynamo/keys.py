@@ -79,6 +79,11 @@ def rate_window(counter: str, window: int) -> str:
     return f"RATE#{counter}#{window}"
 
 
+def sign_in_failures(subject: str) -> str:
+    """The partition of one subject's failed sign-ins (no tenant: the caller is not known yet)."""
+    return f"SIGNIN#{subject}"
+
+
 def lexicon(tenant_id: str, chatbot_id: str) -> str:
     """The partition of a chatbot's lexical counters (kept out of the tenant's partition: ingest writes them in
     bulk, and nothing lists them)."""

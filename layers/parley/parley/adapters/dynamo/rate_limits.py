@@ -10,6 +10,24 @@ from parley.adapters.dynamo.table import Table, deserialize, serialize
 from parley.errors import RateLimited
 
 
+def _window(clock: Callable[[], float], window_seconds: int) -> tuple[int, int]:
+    """Now, and the start of the window it falls in (epoch seconds)."""
+    now = int(clock())
+    return now, now - now % window_seconds
+
+
+def _count(table: Table, pk: str, sk: str, expires_at: int) -> int:
+    """Add one to a counter item that expires with its window; the new count."""
+    counted = table.client.update_item(
+        TableName=table.name,
+        Key=serialize({"PK": pk, "SK": sk}),
+        UpdateExpression="ADD hits :one SET expires_at = if_not_exists(expires_at, :expires)",
+        ExpressionAttributeValues=serialize({":one": 1, ":expires": expires_at}),
+        ReturnValues="UPDATED_NEW",
+    )
+    return int(deserialize(counted["Attributes"])["hits"])
+
+
 class DynamoRateLimiter:
     """Fixed-window counters: one atomic ADD per event on an item that expires with its window."""
 
@@ -18,16 +36,26 @@ class DynamoRateLimiter:
         self.clock = clock
 
     def hit(self, tenant_id: str, key: str, limit: int, window_seconds: int) -> int:
-        now = int(self.clock())
-        window = now - now % window_seconds
-        counted = self.table.client.update_item(
-            TableName=self.table.name,
-            Key=serialize({"PK": keys.tenant(tenant_id), "SK": keys.rate_window(key, window)}),
-            UpdateExpression="ADD hits :one SET expires_at = if_not_exists(expires_at, :expires)",
-            ExpressionAttributeValues=serialize({":one": 1, ":expires": window + 2 * window_seconds}),
-            ReturnValues="UPDATED_NEW",
-        )
-        hits = int(deserialize(counted["Attributes"])["hits"])
+        now, window = _window(self.clock, window_seconds)
+        hits = _count(self.table, keys.tenant(tenant_id), keys.rate_window(key, window), window + 2 * window_seconds)
         if hits > limit:
             raise RateLimited("Too many messages; wait a moment", retry_after=window + window_seconds - now)
         return hits
+
+
+class DynamoFailureCounter:
+    """Failed attempts per subject, counted the same way, read before each attempt."""
+
+    def __init__(self, table: Table, clock: Callable[[], float] = time.time) -> None:
+        self.table = table
+        self.clock = clock
+
+    def failures(self, subject: str, window_seconds: int) -> tuple[int, int]:
+        now, window = _window(self.clock, window_seconds)
+        item = self.table.get(keys.sign_in_failures(subject), keys.rate_window("failures", window))
+        return (int(item["hits"]) if item else 0), window + window_seconds - now
+
+    def fail(self, subject: str, window_seconds: int) -> None:
+        _, window = _window(self.clock, window_seconds)
+        sk = keys.rate_window("failures", window)
+        _count(self.table, keys.sign_in_failures(subject), sk, window + 2 * window_seconds)

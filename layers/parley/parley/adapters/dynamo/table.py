@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from pydantic import BaseModel
 
-from parley.domain.common import batched
-from parley.errors import UpstreamUnavailable
+from parley.domain.common import Page, PageRequest, batched
+from parley.errors import InvalidInput, UpstreamUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -69,6 +71,30 @@ def set_clause(changes: Mapping[str, Any]) -> tuple[str, dict[str, str], dict[st
     return expression.strip(), names, values
 
 
+# DynamoDB's limit on a sort key's size, and the length of such a key in a cursor (base64).
+MAX_SORT_KEY_BYTES = 1024
+MAX_CURSOR_LENGTH = -(-MAX_SORT_KEY_BYTES * 4 // 3)
+
+
+def _cursor(sort_key: str) -> str:
+    return base64.urlsafe_b64encode(sort_key.encode()).decode().rstrip("=")
+
+
+def _sort_key(cursor: str, sk_prefix: str) -> str:
+    """The sort key a cursor points at. The partition is never in the cursor (it is the caller's), and the key must
+    lie in the listed range, so a forged cursor can only move within what the caller may list anyway."""
+    try:
+        sort_key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        sort_key = ""
+    if len(cursor) > MAX_CURSOR_LENGTH or not sort_key.startswith(sk_prefix):
+        raise InvalidInput("cursor: not a cursor of this list; pass next_cursor from the previous page as it came")
+    return sort_key
+
+
+T = TypeVar("T")
+
+
 class Table:
     """The one table, with the few operations the stores need."""
 
@@ -113,6 +139,43 @@ class Table:
                 time.sleep(min(1.0, 0.05 * 2**attempt))
             else:
                 raise UpstreamUnavailable("DynamoDB kept items of an erasure unprocessed; it is retried")
+
+    def query_page(
+        self,
+        pk: str,
+        sk_prefix: str,
+        page: PageRequest,
+        load: Callable[[dict[str, Any]], T | None],
+        *,
+        newest_first: bool = False,
+    ) -> Page[T]:
+        """One page of a partition's items whose sort key starts with `sk_prefix`, in key order (reversed with
+        `newest_first`); `load` turns an item into a result, or None to leave it out (a soft-deleted record)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": serialize({":pk": pk, ":prefix": sk_prefix}),
+            "ScanIndexForward": not newest_first,
+            # One more than a page: whether another page follows is then known without an empty last page.
+            "Limit": page.limit + 1,
+        }
+        if page.cursor is not None:
+            kwargs["ExclusiveStartKey"] = serialize({"PK": pk, "SK": _sort_key(page.cursor, sk_prefix)})
+        found: list[tuple[str, T]] = []
+        while True:
+            response = self.client.query(**kwargs)
+            for raw in response.get("Items", []):
+                item = deserialize(raw)
+                loaded = load(item)
+                if loaded is not None:
+                    found.append((item["SK"], loaded))
+            if len(found) > page.limit or "LastEvaluatedKey" not in response:
+                break
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        kept = found[: page.limit]
+        # The next page starts after the last item returned (not DynamoDB's last evaluated one, which lies beyond).
+        next_cursor = _cursor(kept[-1][0]) if len(found) > page.limit else None
+        return Page([loaded for _, loaded in kept], next_cursor)
 
     def put_new(self, item: Mapping[str, Any]) -> Any:
         """A Put request that fails if the key is taken (for `transact_write_items` or `put_item`)."""

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Response, status
 
 from parley.api.deps import CurrentCaller, service
+from parley.api.responses import errors
 from parley.services.accounts import AccountClosure
 
 AccountClosureDep = Annotated[AccountClosure, service(lambda c: c.account_closure)]
@@ -12,7 +13,7 @@ AccountClosureDep = Annotated[AccountClosure, service(lambda c: c.account_closur
 router = APIRouter(prefix="/account")
 
 
-@router.delete("", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 403, 429))
 def delete_account(caller: CurrentCaller, closure: AccountClosureDep) -> Response:
     """Close the caller's organization: their sign-in ends now; its chatbots, documents, files, vectors and
     conversations are erased shortly after."""

@@ -5,6 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from parley.api.deps import CurrentCaller, service
+from parley.api.params import ChatbotId, ConversationId, PageQuery
+from parley.api.responses import errors
 from parley.domain.conversations import (
     Conversation,
     ConversationDetail,
@@ -20,36 +22,48 @@ from parley.services.answers import AnswerService
 
 AnswerServiceDep = Annotated[AnswerService, service(lambda c: c.answers)]
 
-router = APIRouter(prefix="/chatbots/{chatbot_id}")
+router = APIRouter(prefix="/chatbots/{chatbot_id}", responses=errors(401, 404))
 
 
 def _summary(conversation: Conversation) -> ConversationSummary:
     return ConversationSummary.model_validate(conversation.model_dump())
 
 
-@router.post("/search")
-def search(chatbot_id: str, body: SearchRequest, caller: CurrentCaller, answers: AnswerServiceDep) -> SearchResult:
+@router.post("/search", responses=errors(400, 422, 503))
+def search(
+    chatbot_id: ChatbotId, body: SearchRequest, caller: CurrentCaller, answers: AnswerServiceDep
+) -> SearchResult:
     """The chatbot's passages that best match the query, hybrid-ranked."""
     return answers.search(caller.tenant_id, chatbot_id, body)
 
 
-@router.post("/query")
-def ask(chatbot_id: str, body: QueryRequest, caller: CurrentCaller, answers: AnswerServiceDep) -> QueryResult:
+@router.post("/query", responses=errors(400, 422, 503))
+def ask(chatbot_id: ChatbotId, body: QueryRequest, caller: CurrentCaller, answers: AnswerServiceDep) -> QueryResult:
     """Answer a question from this chatbot's documents."""
     return answers.ask(caller.tenant_id, chatbot_id, body, user_id=caller.user_id)
 
 
-@router.get("/conversations")
-def list_conversations(chatbot_id: str, caller: CurrentCaller, answers: AnswerServiceDep) -> ConversationList:
-    return ConversationList(items=[_summary(c) for c in answers.conversations_of(caller.tenant_id, chatbot_id)])
+@router.get("/conversations", responses=errors(400, 422))
+def list_conversations(
+    chatbot_id: ChatbotId, page: PageQuery, caller: CurrentCaller, answers: AnswerServiceDep
+) -> ConversationList:
+    """The chatbot's conversations, the most recently started first."""
+    found = answers.conversations_of(caller.tenant_id, chatbot_id, page)
+    return ConversationList(items=[_summary(c) for c in found.items], next_cursor=found.next_cursor)
 
 
-@router.get("/conversations/{conversation_id}")
+@router.get("/conversations/{conversation_id}", responses=errors(400, 422))
 def get_conversation(
-    chatbot_id: str, conversation_id: str, caller: CurrentCaller, answers: AnswerServiceDep
+    chatbot_id: ChatbotId,
+    conversation_id: ConversationId,
+    page: PageQuery,
+    caller: CurrentCaller,
+    answers: AnswerServiceDep,
 ) -> ConversationDetail:
-    conversation, messages = answers.conversation(caller.tenant_id, chatbot_id, conversation_id)
+    """A conversation with a page of its messages, oldest first."""
+    conversation, messages = answers.conversation(caller.tenant_id, chatbot_id, conversation_id, page)
     return ConversationDetail(
         **_summary(conversation).model_dump(),
-        messages=[MessagePublic.model_validate(message.model_dump()) for message in messages],
+        messages=[MessagePublic.model_validate(message.model_dump()) for message in messages.items],
+        next_cursor=messages.next_cursor,
     )

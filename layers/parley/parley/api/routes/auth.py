@@ -4,7 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response, status
 
-from parley.api.deps import BearerToken, CurrentCaller, service
+from parley.api.deps import BearerToken, CurrentCaller, SourceIp, service
+from parley.api.responses import errors
 from parley.domain.accounts import (
     LoginRequest,
     RefreshRequest,
@@ -23,29 +24,30 @@ SessionsDep = Annotated[Sessions, service(lambda c: c.sessions)]
 router = APIRouter(prefix="/auth")
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED)
+@router.post("/register", status_code=status.HTTP_201_CREATED, responses=errors(400, 409, 422, 429))
 def register(body: RegisterRequest, accounts: AccountServiceDep) -> Registration:
     """Create a user, their organization, and sign them in."""
     return accounts.register(body)
 
 
-@router.post("/login")
-def login(body: LoginRequest, accounts: AccountServiceDep) -> Session:
-    return accounts.login(body)
+@router.post("/login", responses=errors(400, 401, 403, 422, 429))
+def login(body: LoginRequest, source_ip: SourceIp, accounts: AccountServiceDep) -> Session:
+    """Sign in; failed sign-ins are limited per e-mail and per client address (429 with Retry-After)."""
+    return accounts.login(body, source_ip)
 
 
-@router.post("/refresh")
+@router.post("/refresh", responses=errors(400, 401, 422, 429))
 def refresh(body: RefreshRequest, accounts: AccountServiceDep) -> TokenRefresh:
     return TokenRefresh(tokens=accounts.refresh(body.refresh_token))
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 429))
 def logout(caller: CurrentCaller, access_token: BearerToken, sessions: SessionsDep) -> Response:
     """End the caller's sessions everywhere: their tokens stop working and their open chats are closed."""
     sessions.sign_out(caller, access_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/me")
+@router.get("/me", responses=errors(401))
 def me(caller: CurrentCaller) -> UserProfile:
     return caller.profile

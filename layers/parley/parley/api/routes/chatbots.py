@@ -5,41 +5,44 @@ from typing import Annotated
 from fastapi import APIRouter, Response, status
 
 from parley.api.deps import CurrentCaller, service
+from parley.api.params import ChatbotId, PageQuery
+from parley.api.responses import errors
 from parley.domain.chatbots import Chatbot, ChatbotCreate, ChatbotList, ChatbotPublic, ChatbotUpdate
 from parley.services.chatbots import ChatbotService
 
 ChatbotServiceDep = Annotated[ChatbotService, service(lambda c: c.chatbots)]
 
-router = APIRouter(prefix="/chatbots")
+router = APIRouter(prefix="/chatbots", responses=errors(401))
 
 
 def _public(chatbot: Chatbot) -> ChatbotPublic:
     return ChatbotPublic.model_validate(chatbot.model_dump())
 
 
-@router.get("")
-def list_chatbots(caller: CurrentCaller, chatbots: ChatbotServiceDep) -> ChatbotList:
-    return ChatbotList(items=[_public(chatbot) for chatbot in chatbots.list(caller.tenant_id)])
+@router.get("", responses=errors(400, 422))
+def list_chatbots(page: PageQuery, caller: CurrentCaller, chatbots: ChatbotServiceDep) -> ChatbotList:
+    found = chatbots.list(caller.tenant_id, page)
+    return ChatbotList(items=[_public(chatbot) for chatbot in found.items], next_cursor=found.next_cursor)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 422))
 def create_chatbot(body: ChatbotCreate, caller: CurrentCaller, chatbots: ChatbotServiceDep) -> ChatbotPublic:
     return _public(chatbots.create(caller.tenant_id, body))
 
 
-@router.get("/{chatbot_id}")
-def get_chatbot(chatbot_id: str, caller: CurrentCaller, chatbots: ChatbotServiceDep) -> ChatbotPublic:
+@router.get("/{chatbot_id}", responses=errors(404))
+def get_chatbot(chatbot_id: ChatbotId, caller: CurrentCaller, chatbots: ChatbotServiceDep) -> ChatbotPublic:
     return _public(chatbots.get(caller.tenant_id, chatbot_id))
 
 
-@router.patch("/{chatbot_id}")
+@router.patch("/{chatbot_id}", responses=errors(400, 404, 422))
 def update_chatbot(
-    chatbot_id: str, body: ChatbotUpdate, caller: CurrentCaller, chatbots: ChatbotServiceDep
+    chatbot_id: ChatbotId, body: ChatbotUpdate, caller: CurrentCaller, chatbots: ChatbotServiceDep
 ) -> ChatbotPublic:
     return _public(chatbots.update(caller.tenant_id, chatbot_id, body))
 
 
-@router.delete("/{chatbot_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_chatbot(chatbot_id: str, caller: CurrentCaller, chatbots: ChatbotServiceDep) -> Response:
+@router.delete("/{chatbot_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404))
+def delete_chatbot(chatbot_id: ChatbotId, caller: CurrentCaller, chatbots: ChatbotServiceDep) -> Response:
     chatbots.delete(caller.tenant_id, chatbot_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header
 
-from parley.api.deps import service
+from parley.api.deps import SourceIp, service
+from parley.api.responses import errors
 from parley.domain.conversations import QueryRequest, QueryResult
 from parley.services.public_chat import PublicChat, Visitor
 
@@ -13,20 +14,15 @@ PublicChatDep = Annotated[PublicChat, service(lambda c: c.public_chat)]
 router = APIRouter(prefix="/public/chatbots/{public_key}")
 
 
-def _source_ip(request: Request) -> str:
-    event = request.scope.get("aws.event") or {}
-    return str(event.get("requestContext", {}).get("http", {}).get("sourceIp", "unknown"))
-
-
-@router.post("/query")
+@router.post("/query", responses=errors(400, 403, 404, 422, 429, 503))
 def ask_publicly(
     public_key: str,
     body: QueryRequest,
     *,
-    request: Request,
+    source_ip: SourceIp,
     chat: PublicChatDep,
     origin: Annotated[str | None, Header()] = None,
     x_visitor_id: Annotated[str | None, Header()] = None,
 ) -> QueryResult:
     """A website visitor's question to a public chatbot; no token, the page's Origin must be allowed."""
-    return chat.ask(public_key, origin, Visitor.of(x_visitor_id, _source_ip(request)), body)
+    return chat.ask(public_key, origin, Visitor.of(x_visitor_id, source_ip), body)

@@ -1,0 +1,77 @@
+"""What template.yaml promises about its resources (issue 12, item 8), read as the local stack reads it: the parts
+the local stack cannot exercise (TLS, log retention, deletion protection, a prod-only rule) are pinned here."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from local.stack import ROOT
+from local.template import Resolver, load_template, parameter_values
+
+TEMPLATE = load_template(ROOT / "template.yaml")
+RESOURCES = TEMPLATE["Resources"]
+
+
+def _resolver(stage: str) -> Resolver:
+    return Resolver(TEMPLATE, parameter_values(TEMPLATE, {"Stage": stage}), lambda logical_id, attribute: logical_id)
+
+
+def _of_type(kind: str) -> dict[str, dict]:
+    return {logical_id: resource for logical_id, resource in RESOURCES.items() if resource["Type"] == kind}
+
+
+def test_the_documents_bucket_refuses_every_request_without_tls():
+    (policy,) = _of_type("AWS::S3::BucketPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+
+    assert policy["Properties"]["Bucket"] == {"Ref": "DocumentsBucket"}
+    assert {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [
+            {"Fn::GetAtt": ["DocumentsBucket", "Arn"]},
+            {"Fn::Sub": "${DocumentsBucket.Arn}/*"},
+        ],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    } in [{key: value for key, value in statement.items() if key != "Sid"} for statement in statements]
+
+
+def test_every_function_has_a_log_group_with_retention():
+    groups = {
+        group["Properties"]["LogGroupName"]["Fn::Sub"]: group["Properties"]["RetentionInDays"]
+        for group in _of_type("AWS::Logs::LogGroup").values()
+    }
+
+    assert groups == {
+        f"/aws/lambda/${{{name}}}": {"Ref": "LogRetentionDays"} for name in _of_type("AWS::Serverless::Function")
+    }
+
+
+@pytest.mark.parametrize(("stage", "protected"), [("prod", True), ("dev", False)])
+def test_table_and_user_pool_are_deletion_protected_in_prod(stage, protected):
+    resolver = _resolver(stage)
+
+    assert resolver.resolve(RESOURCES["Table"]["Properties"]["DeletionProtectionEnabled"]) is protected
+    assert resolver.resolve(RESOURCES["UserPool"]["Properties"]["DeletionProtection"]) == (
+        "ACTIVE" if protected else "INACTIVE"
+    )
+
+
+def test_prod_cannot_allow_every_origin():
+    rule = TEMPLATE["Rules"]["ProdNamesItsOrigins"]
+    profiles = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    prod = dict(pair.split("=", 1) for pair in profiles["prod"]["deploy"]["parameters"]["parameter_overrides"].split())
+
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+    assert [assertion["Assert"] for assertion in rule["Assertions"]] == [
+        {"Fn::Not": [{"Fn::Contains": [{"Ref": "CorsAllowedOrigins"}, "*"]}]}
+    ]
+    assert prod["Stage"] == "prod"
+    assert "*" not in prod["CorsAllowedOrigins"].split(",")
+
+
+def test_sign_in_errors_do_not_tell_whether_a_user_exists():
+    assert RESOURCES["UserPoolClient"]["Properties"]["PreventUserExistenceErrors"] == "ENABLED"
