@@ -4,6 +4,9 @@ function's template policy before it reaches moto, which checks neither.
 A refused request gets the error AWS gives (AccessDeniedException for the JSON services, AccessDenied for S3,
 SignatureDoesNotMatch for a bad signature), naming the function, the action and the resource; refusals are also
 logged, so a missing statement in template.yaml shows up in the stack's output.
+
+With fault injection on (local/faults.py), a share of the functions' S3 and DynamoDB calls that IAM allows are
+answered with the throttling and server errors those services return, before moto applies them.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ import logging
 import re
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 from xml.sax.saxutils import escape, unescape
 
+from local.faults import Faults
 from local.iam import Policies
 from local.sigv4 import SignatureError, SignedRequest, read_signature, verify
 from local.template import ACCOUNT_ID, REGION
@@ -48,6 +52,23 @@ DYNAMODB_TRANSACT = {
 }
 LIST_PARAMETERS = {"list-type", "prefix", "delimiter", "max-keys", "continuation-token", "start-after", "encoding-type"}
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection", "expect"}
+# How each service fails when it cannot take a call (status, error code, message), as the SDKs see it.
+SERVICE_FAILURES = {
+    "dynamodb": {
+        "ProvisionedThroughputExceededException": (
+            400,
+            "The level of configured provisioned throughput for the table was exceeded.",
+        ),
+        "ThrottlingException": (400, "Throughput exceeds the current capacity of your table or index."),
+        "InternalServerError": (500, "Internal server error"),
+        "ServiceUnavailable": (503, "The service is currently unavailable or busy."),
+    },
+    "s3": {
+        "SlowDown": (503, "Please reduce your request rate."),
+        "InternalError": (500, "We encountered an internal error. Please try again."),
+        "ServiceUnavailable": (503, "Service is unable to handle request."),
+    },
+}
 
 
 # An error response: status, headers, body.
@@ -146,10 +167,20 @@ class AccessMap:
 class AwsProxy:
     """A threaded HTTP server in front of moto that only lets through what IAM would."""
 
-    def __init__(self, upstream: str, policies: Policies, access: AccessMap, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        upstream: str,
+        policies: Policies,
+        access: AccessMap,
+        host: str = "127.0.0.1",
+        *,
+        faults: Mapping[str, Faults] | None = None,
+    ) -> None:
         self.upstream = urlsplit(upstream)
         self.policies = policies
         self.access = access
+        # By service (s3, dynamodb): the share of the functions' calls that fail.
+        self.faults = dict(faults or {})
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -184,17 +215,31 @@ class AwsProxy:
         body = _read_body(handler)
         path, _, raw_query = handler.path.partition("?")
         request = SignedRequest(handler.command, path, raw_query, list(handler.headers.items()), body)
-        refusal = self.check(request)
+        refusal = self.check(request) or self.injected_failure(request)
         if refusal is None:
             self._forward(handler, request)
         else:
             status, headers, content = refusal
             self._reply(handler, status, headers, content)
 
+    def injected_failure(self, request: SignedRequest) -> Refusal | None:
+        """A fault for a function's call (signed in its Authorization header; not a client's presigned upload),
+        when fault injection picks this one."""
+        service = _service(request)
+        faults = self.faults.get(service)
+        if faults is None or not request.header("authorization"):
+            return None
+        operation = (request.header("x-amz-target") or "").partition(".")[2] or f"{request.method} {request.raw_path}"
+        code = faults.draw(list(SERVICE_FAILURES[service]), operation)
+        if code is None:
+            return None
+        status, message = SERVICE_FAILURES[service][code]
+        return _error(service, status, code, message)
+
     def check(self, request: SignedRequest) -> Refusal | None:
         """None when the request may pass to moto; otherwise the error response AWS would give."""
         target = request.header("x-amz-target") or ""
-        service = JSON_TARGETS.get(target.split(".")[0], "s3")
+        service = _service(request)
         if request.method == "OPTIONS" and service == "s3":
             return None  # a browser's CORS preflight: S3 answers it from the bucket's CORS rules, unsigned
         try:
@@ -259,6 +304,11 @@ class AwsProxy:
         handler.end_headers()
         if not head:
             handler.wfile.write(content)
+
+
+def _service(request: SignedRequest) -> str:
+    """The AWS service a request is for: a JSON service named by its X-Amz-Target, else S3."""
+    return JSON_TARGETS.get((request.header("x-amz-target") or "").split(".")[0], "s3")
 
 
 def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
