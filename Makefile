@@ -9,6 +9,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 DATASET ?= ../shared/data/scifact
 SPLIT ?= test
+# What fails in `make bench`'s fault run (local/faults.py).
+FAULTS ?= openai=0.2,pinecone=0.1,s3=0.05,dynamodb=0.05,ingest=0.1
 # The vector index `make eval` runs against: local (the embedded index) or pinecone (the SDK against its local fake).
 STORE ?= local
 
@@ -59,6 +61,8 @@ bench: install
 	$(BIN)/python tests/benchmarks/ingest.py
 	$(BIN)/python tests/benchmarks/streaming.py
 	$(BIN)/python tests/benchmarks/search.py
+	$(BIN)/python tests/benchmarks/load.py
+	$(BIN)/python tests/benchmarks/load.py --faults $(FAULTS)
 
 # Retrieval quality and speed through the running product, on any BEIR-format folder.
 eval: install

@@ -10,6 +10,7 @@ from pathlib import Path
 import uvicorn
 from starlette.applications import Starlette
 
+from local.faults import FaultSpecError, parse_faults
 from local.stack import LocalStack
 
 
@@ -33,15 +34,39 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="set a variable in every function's environment (a local override; repeatable)",
     )
+    parser.add_argument(
+        "--fakes",
+        action="store_true",
+        help="OpenAI and Pinecone as local fakes of their APIs (the SDK paths of AWS), not the embedded stand-ins",
+    )
+    parser.add_argument(
+        "--faults",
+        default="",
+        metavar="TARGET=RATE,...",
+        help="fail a share of calls: openai, pinecone (both need --fakes), s3, dynamodb, ingest (worker killed)",
+    )
+    parser.add_argument("--fault-seed", type=int, default=0, help="seed of the fault injection (reproducible runs)")
     args = parser.parse_args()
     environment = dict(item.split("=", 1) for item in args.env)
+    try:
+        faults = parse_faults(args.faults, args.fault_seed)
+    except FaultSpecError as error:
+        parser.error(str(error))
+    if not args.fakes and {"openai", "pinecone"} & set(faults):
+        parser.error("openai and pinecone faults are injected by their fakes: add --fakes")
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("local").setLevel(logging.INFO)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     base = f"http://{args.host}:{args.port}"
     stack = LocalStack(
-        host=args.host, data_dir=args.data_dir, url=base, environment=environment, template=args.template
+        host=args.host,
+        data_dir=args.data_dir,
+        url=base,
+        environment=environment,
+        template=args.template,
+        fakes=args.fakes,
+        faults=faults,
     )
     app = stack.start()
     pool = stack.resources["UserPool"]["Ref"]

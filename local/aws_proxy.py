@@ -5,6 +5,9 @@ A refused request gets the error AWS gives (AccessDeniedException for the JSON s
 SignatureDoesNotMatch for a bad signature), naming the function, the action and the resource; refusals are also
 logged, so a missing statement in template.yaml shows up in the stack's output. A browser upload (a form POST
 with a signed policy) is checked as S3 checks it (local/s3_post.py), then stored as the PUT moto understands.
+
+With fault injection on (local/faults.py), a share of the functions' S3 and DynamoDB calls that IAM allows are
+answered with the throttling and server errors those services return, before moto applies them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import logging
 import re
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -23,6 +26,7 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 from xml.sax.saxutils import escape, unescape
 
 from local import s3_post
+from local.faults import Faults
 from local.iam import Policies
 from local.s3_post import is_form_upload
 from local.sigv4 import ALGORITHM, SignatureError, SignedRequest, read_signature, verify
@@ -51,6 +55,23 @@ DYNAMODB_TRANSACT = {
 }
 LIST_PARAMETERS = {"list-type", "prefix", "delimiter", "max-keys", "continuation-token", "start-after", "encoding-type"}
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection", "expect"}
+# How each service fails when it cannot take a call (status, error code, message), as the SDKs see it.
+SERVICE_FAILURES = {
+    "dynamodb": {
+        "ProvisionedThroughputExceededException": (
+            400,
+            "The level of configured provisioned throughput for the table was exceeded.",
+        ),
+        "ThrottlingException": (400, "Throughput exceeds the current capacity of your table or index."),
+        "InternalServerError": (500, "Internal server error"),
+        "ServiceUnavailable": (503, "The service is currently unavailable or busy."),
+    },
+    "s3": {
+        "SlowDown": (503, "Please reduce your request rate."),
+        "InternalError": (500, "We encountered an internal error. Please try again."),
+        "ServiceUnavailable": (503, "Service is unable to handle request."),
+    },
+}
 
 
 # A response: status, headers, body.
@@ -149,10 +170,20 @@ class AccessMap:
 class AwsProxy:
     """A threaded HTTP server in front of moto that only lets through what IAM would."""
 
-    def __init__(self, upstream: str, policies: Policies, access: AccessMap, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        upstream: str,
+        policies: Policies,
+        access: AccessMap,
+        host: str = "127.0.0.1",
+        *,
+        faults: Mapping[str, Faults] | None = None,
+    ) -> None:
         self.upstream = urlsplit(upstream)
         self.policies = policies
         self.access = access
+        # By service (s3, dynamodb): the share of the functions' calls that fail.
+        self.faults = dict(faults or {})
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -191,7 +222,7 @@ class AwsProxy:
             status, headers, content = self.form_upload(request)
             self._reply(handler, status, headers, content)
             return
-        refusal = self.check(request)
+        refusal = self.check(request) or self.injected_failure(request)
         if refusal is None:
             self._reply(handler, *self._forward(request), head=request.method == "HEAD")
         else:
@@ -235,10 +266,24 @@ class AwsProxy:
         kept = {"ETag": stored.get("ETag", ""), "Location": f"/{upload.bucket}/{quote(upload.key)}"}
         return answer, kept, b""
 
+    def injected_failure(self, request: SignedRequest) -> Refusal | None:
+        """A fault for a function's call (signed in its Authorization header; not a client's presigned upload),
+        when fault injection picks this one."""
+        service = _service(request)
+        faults = self.faults.get(service)
+        if faults is None or not request.header("authorization"):
+            return None
+        operation = (request.header("x-amz-target") or "").partition(".")[2] or f"{request.method} {request.raw_path}"
+        code = faults.draw(list(SERVICE_FAILURES[service]), operation)
+        if code is None:
+            return None
+        status, message = SERVICE_FAILURES[service][code]
+        return _error(service, status, code, message)
+
     def check(self, request: SignedRequest) -> Refusal | None:
         """None when the request may pass to moto; otherwise the error response AWS would give."""
         target = request.header("x-amz-target") or ""
-        service = JSON_TARGETS.get(target.split(".")[0], "s3")
+        service = _service(request)
         if request.method == "OPTIONS" and service == "s3":
             return None  # a browser's CORS preflight: S3 answers it from the bucket's CORS rules, unsigned
         try:
@@ -304,6 +349,11 @@ class AwsProxy:
         handler.end_headers()
         if not head:
             handler.wfile.write(content)
+
+
+def _service(request: SignedRequest) -> str:
+    """The AWS service a request is for: a JSON service named by its X-Amz-Target, else S3."""
+    return JSON_TARGETS.get((request.header("x-amz-target") or "").split(".")[0], "s3")
 
 
 def _read_body(handler: BaseHTTPRequestHandler) -> bytes:

@@ -1,7 +1,8 @@
 """Local fakes of the OpenAI and Pinecone HTTP APIs, so that the real SDKs run in tests and benchmarks offline.
 
 They keep the limits of the real services that Parley must respect (inputs and tokens per embedding request,
-records and bytes per upsert), answer with the same JSON shapes, count every request, and can be told to fail.
+records and bytes per upsert), answer with the same JSON shapes, count every request, and can be told to fail:
+the next few requests (`fail_next`), or a seeded share of them as the services fail (`faults`, local/faults.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import functools
 import hashlib
 import json
 import re
+import select
 import threading
 import time
 from collections import Counter, defaultdict
@@ -22,6 +24,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 from parley.lexical import STOPWORDS
+
+from local.faults import Faults
 
 Route = Callable[[dict[str, Any], dict[str, list[str]]], tuple[int, Any]]
 
@@ -36,17 +40,35 @@ class EventStream:
     on_first_sent: Callable[[], None] | None = None
 
 
-class FakeHttpApi:
-    """A JSON HTTP server on 127.0.0.1 with a table of routes; subclasses fill the table."""
+# The longest an injected hang holds a request whose client has not given up (clients time out well before).
+HANG_SECONDS = 120
 
-    def __init__(self) -> None:
+
+class FakeHttpApi:
+    """A JSON HTTP server on 127.0.0.1 with a table of routes; subclasses fill the table, and say how their
+    service fails (`FAULT_KINDS`: statuses, "hang" for a request held past the client's timeout)."""
+
+    FAULT_KINDS: tuple[str, ...] = ("500",)
+
+    def __init__(self, faults: Faults | None = None) -> None:
         self.requests: Counter[str] = Counter()
         self._failures: list[tuple[int, dict[str, str]]] = []
         self._lock = threading.Lock()
         self.routes: dict[tuple[str, str], Route] = {}
+        self.faults = faults
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            # As the services: persistent connections, streams in chunks (a cut stream is a broken one, not a
+            # shorter one).
+            protocol_version = "HTTP/1.1"
+
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except ConnectionResetError:
+                    return  # a client that went away with its connection open (a killed function, a timeout)
+
             def do_GET(self) -> None:
                 fake._serve(self, "GET")
 
@@ -93,29 +115,68 @@ class FakeHttpApi:
             self._reply(handler, 404, {"error": {"message": f"no route {method} {url.path}"}})
             return
         body = json.loads(raw) if raw else {}
+        fault = self.faults.draw(self.fault_kinds(body), f"{method} {url.path}") if self.faults else None
+        if fault == "hang":
+            self._hold(handler)
+            return
+        if fault and fault.isdigit():
+            status, payload, headers = self.failure(int(fault))
+            self._reply(handler, status, payload, headers)
+            return
         body["__bytes__"] = len(raw)
         status, payload = route(body, parse_qs(url.query))
         if isinstance(payload, EventStream):
-            self._stream(handler, payload)
+            # A cut stream has sent part of the answer, never its finish.
+            cut = (
+                1 + int((len(payload.events) - 3) * self.faults.fraction()) if fault == "cut" and self.faults else None
+            )
+            self._stream(handler, payload, cut)
         else:
             self._reply(handler, status, payload)
 
+    def fault_kinds(self, _body: dict[str, Any]) -> tuple[str, ...]:
+        """How a request with this body may fail when a fault strikes it."""
+        return self.FAULT_KINDS
+
+    def failure(self, status: int) -> tuple[int, Any, dict[str, str]]:
+        """The service's reply for an injected failure with `status`: its error body and headers."""
+        return status, {"error": {"message": "injected failure", "type": "fake"}}, {}
+
     @staticmethod
-    def _stream(handler: BaseHTTPRequestHandler, stream: EventStream) -> None:
+    def _hold(handler: BaseHTTPRequestHandler) -> None:
+        """Answer nothing until the client gives up (closes the connection), or HANG_SECONDS pass."""
+        handler.close_connection = True
+        deadline = time.monotonic() + HANG_SECONDS
+        while time.monotonic() < deadline:
+            readable, _, _ = select.select([handler.connection], [], [], 0.5)
+            if readable and not handler.connection.recv(1):
+                return
+
+    @staticmethod
+    def _stream(handler: BaseHTTPRequestHandler, stream: EventStream, cut: int | None = None) -> None:
+        """Send the events as chunks; with `cut`, drop the connection after that many (a broken stream)."""
         handler.send_response(200)
         handler.send_header("content-type", "text/event-stream")
+        handler.send_header("transfer-encoding", "chunked")
         handler.end_headers()
+
+        def chunk(data: bytes) -> None:
+            handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            handler.wfile.flush()
+
         try:
             for number, event in enumerate(stream.events):
-                handler.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
-                handler.wfile.flush()
+                if number == cut:
+                    handler.close_connection = True
+                    return
+                chunk(f"data: {json.dumps(event)}\n\n".encode())
                 if number == 0 and stream.on_first_sent:
                     stream.on_first_sent()
                 time.sleep(stream.delay)
-            handler.wfile.write(b"data: [DONE]\n\n")
-            handler.wfile.flush()
+            chunk(b"data: [DONE]\n\n")
+            chunk(b"")
         except (BrokenPipeError, ConnectionResetError):
-            return  # the client stopped reading
+            handler.close_connection = True  # the client stopped reading
 
     @staticmethod
     def _reply(
@@ -148,14 +209,17 @@ def _word_vector(word: str, dimension: int) -> np.ndarray:
 
 
 class FakeOpenAI(FakeHttpApi):
-    """`/v1/embeddings` with the API's limits: 2,048 inputs and 300,000 tokens per request, 8,192 tokens per input."""
+    """`/v1/embeddings` with the API's limits: 2,048 inputs and 300,000 tokens per request, 8,192 tokens per input,
+    and `/v1/chat/completions`, plain or streamed. Faults: 429 with Retry-After, 500, a request held past the
+    client's timeout, and a streamed reply cut part-way."""
 
     MAX_INPUTS = 2048
     MAX_TOKENS = 300_000
     MAX_INPUT_TOKENS = 8192
+    FAULT_KINDS = ("429", "500", "hang")
 
-    def __init__(self, token_delay: float = 0.0) -> None:
-        super().__init__()
+    def __init__(self, token_delay: float = 0.0, faults: Faults | None = None) -> None:
+        super().__init__(faults)
         self.routes[("POST", "/v1/embeddings")] = self._embeddings
         self.routes[("POST", "/v1/chat/completions")] = self._chat
         self.embedded_inputs = 0
@@ -171,6 +235,16 @@ class FakeOpenAI(FakeHttpApi):
     @property
     def base_url(self) -> str:
         return f"{self.url}/v1"
+
+    def fault_kinds(self, body: dict[str, Any]) -> tuple[str, ...]:
+        return (*self.FAULT_KINDS, "cut") if body.get("stream") else self.FAULT_KINDS
+
+    def failure(self, status: int) -> tuple[int, Any, dict[str, str]]:
+        if status == 429:
+            error = {"message": "Rate limit reached for requests", "type": "requests", "code": "rate_limit_exceeded"}
+            return 429, {"error": error}, {"retry-after": "1"}
+        error = {"message": "The server had an error while processing your request.", "type": "server_error"}
+        return status, {"error": error}, {}
 
     def _embeddings(self, body: dict[str, Any], _: dict[str, list[str]]) -> tuple[int, Any]:
         inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
@@ -219,6 +293,9 @@ class FakeOpenAI(FakeHttpApi):
             {**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": word}}]}
             for word in words
         ]
+        # As the API: a last choice with the finish reason, then the usage.
+        finish = {"index": 0, "delta": {}, "finish_reason": "stop"}
+        events.append({**base, "object": "chat.completion.chunk", "choices": [finish]})
         events.append({**base, "object": "chat.completion.chunk", "choices": [], "usage": usage})
         return 200, EventStream(events, self.token_delay, lambda: self.first_token_sent.append(time.monotonic()))
 
@@ -260,9 +337,10 @@ class FakePinecone(FakeHttpApi):
     MAX_BYTES = 2_000_000
     MAX_SPARSE_VALUES = 1000
     MAX_METADATA_BYTES = 40_960
+    FAULT_KINDS = ("500", "503")
 
-    def __init__(self, dimension: int) -> None:
-        super().__init__()
+    def __init__(self, dimension: int, faults: Faults | None = None) -> None:
+        super().__init__(faults)
         self.dimension = dimension
         self.namespaces: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self.upserted_records = 0
@@ -277,6 +355,10 @@ class FakePinecone(FakeHttpApi):
                 ("POST", "/query"): self._query,
             }
         )
+
+    def failure(self, status: int) -> tuple[int, Any, dict[str, str]]:
+        code, message = (14, "Service unavailable") if status == 503 else (13, "Internal error")
+        return status, {"code": code, "message": message, "details": []}, {}
 
     def _upsert(self, body: dict[str, Any], _: dict[str, list[str]]) -> tuple[int, Any]:
         vectors = body.get("vectors", [])

@@ -30,14 +30,16 @@ def start_stack(
     env: dict[str, str] | None = None,
     function_env: dict[str, str] | None = None,
     template: Path | None = None,
+    options: list[str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start `python -m local` on a free port, its output going to `log`, and wait until `/health` answers;
     returns the process and its base URL. `env` is the stack's environment (OPENAI_API_KEY…), `function_env`
-    variables set in every function's (`--env`)."""
+    variables set in every function's (`--env`), `options` more of its arguments (`--fakes`, `--faults=…`)."""
     port = free_port()
     overrides = [f"--env={name}={value}" for name, value in (function_env or {}).items()]
     if template is not None:
         overrides.append(f"--template={template}")
+    overrides += options or []
     with log.open("wb") as output:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "local", "--port", str(port), "--data-dir", str(data_dir), *overrides],

@@ -6,7 +6,8 @@ stack hands out for that function. It imports the handler once (the init phase) 
 Each function has a pool that starts with one environment, grows on demand up to the function's concurrency
 and reuses idle environments; one that crashes or times out is discarded and replaced. Every invocation ends with
 a report, logged as Lambda's REPORT line (Init Duration on an environment's first invocation only) and kept per
-function for tools and benchmarks.
+function for tools and benchmarks. With fault injection on (local/faults.py), a share of a function's invocations
+lose their environment part-way, killed as one that runs out of memory is.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from multiprocessing import Pipe
 from typing import Any
 
+from local.faults import Faults
 from local.template import ACCOUNT_ID, REGION, FunctionSpec
 
 log = logging.getLogger("local")
@@ -40,6 +42,9 @@ INIT_TIMEOUT_SECONDS = 60
 PROCESS_VARIABLES = ("PATH", "HOME", "LANG")
 # Reports kept per function (the latest ones): enough for a benchmark, bounded for a long `make run`.
 REPORTS_KEPT = 1000
+# An injected crash kills the environment this far into an invocation at most (seconds, drawn uniformly): a small
+# document's ingest takes about that long, so most crashes strike mid-way.
+CRASH_WITHIN_SECONDS = 1.0
 
 # The AWS endpoint and credentials a function's environment gets (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
 # AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), by logical id: the stack decides what each function may reach.
@@ -160,19 +165,26 @@ class Worker:
         self._init_duration_ms = message.get("init_duration_ms")
         self._ready = True
 
-    def invoke(self, event: dict[str, Any]) -> Any:
-        """Run one event; raises FunctionError for a handler error, a crash or a timeout (which kills the worker)."""
+    def invoke(self, event: dict[str, Any], *, crash_after: float | None = None) -> Any:
+        """Run one event; raises FunctionError for a handler error, a crash or a timeout (which kills the worker).
+        With `crash_after`, the environment is killed that many seconds in, if the event is still running."""
         self.wait_ready()
         request_id = str(uuid.uuid4())
         request = {"event": event, "request_id": request_id, "timeout": self.spec.timeout, "account_id": ACCOUNT_ID}
         started = time.perf_counter()
+        crash = None if crash_after is None else threading.Timer(crash_after, self._crash, (request_id,))
         try:
             self._connection.send_bytes(json.dumps(request).encode())
+            if crash:
+                crash.start()
             reply = self._receive(self.spec.timeout)
         except (EOFError, OSError):
             self.process.wait()
             self._report(request_id, (time.perf_counter() - started) * 1000, status="error")
             raise FunctionError(self.spec.logical_id, "Runtime.ExitError", self._exit_message()) from None
+        finally:
+            if crash:
+                crash.cancel()
         if reply is None:
             self.kill()
             self._report(request_id, (time.perf_counter() - started) * 1000, status="timeout")
@@ -199,6 +211,10 @@ class Worker:
                 status=status,
             )
         )
+
+    def _crash(self, request_id: str) -> None:
+        log.warning("FAULT: %s environment killed during request %s", self.spec.logical_id, request_id)
+        self.process.kill()
 
     def _exit_message(self) -> str:
         try:
@@ -230,10 +246,13 @@ def _wait_ended(workers: list[Worker]) -> None:
 class FunctionPool:
     """The execution environments of one function: reused when idle, more started while all are busy."""
 
-    def __init__(self, spec: FunctionSpec, environment: Mapping[str, str], limit: int) -> None:
+    def __init__(
+        self, spec: FunctionSpec, environment: Mapping[str, str], limit: int, *, crashes: Faults | None = None
+    ) -> None:
         self.spec = spec
         self.environment = dict(environment)
         self.limit = limit
+        self.crashes = crashes
         self._idle: list[Worker] = []
         self._workers: set[Worker] = set()
         # Busy environments that `recycle` retired: they end when their event does.
@@ -304,8 +323,11 @@ class FunctionPool:
 
     def invoke(self, event: dict[str, Any]) -> Any:
         worker = self.acquire()
+        crash_after = None
+        if self.crashes and self.crashes.draw(["crash"], self.spec.logical_id):
+            crash_after = self.crashes.fraction() * CRASH_WITHIN_SECONDS
         try:
-            return worker.invoke(event)
+            return worker.invoke(event, crash_after=crash_after)
         finally:
             self.release(worker)
 
@@ -347,13 +369,16 @@ class FunctionRuntime:
         aws_environment: AwsEnvironment,
         *,
         concurrency: int = LOCAL_CONCURRENCY,
+        crashes: Mapping[str, Faults] | None = None,
     ) -> None:
+        """`crashes`: by logical id, the share of the function's invocations whose environment is killed."""
         self.specs = dict(specs)
         self.pools = {
             logical_id: FunctionPool(
                 spec,
                 lambda_environment(spec, aws_environment(logical_id)),
                 min(spec.reserved_concurrency or concurrency, concurrency),
+                crashes=(crashes or {}).get(logical_id),
             )
             for logical_id, spec in self.specs.items()
         }

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import boto3
 from moto.server import ThreadedMotoServer
+from parley.settings import Settings
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -22,6 +23,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from local import moto_dynamodb
 from local.aws_proxy import Access, AccessMap, AwsProxy, Refusal
 from local.event_sources import Scheduler, SqsPoller, schedule_sources, sqs_sources
+from local.fakes import FakeOpenAI, FakePinecone
+from local.faults import Faults
 from local.gateway import ApiDocs, HttpGateway, JwtAuthorizer
 from local.iam import Policies, function_policies
 from local.provision import Provisioner
@@ -108,7 +111,12 @@ class LocalStack:
         url: str = "http://127.0.0.1:8000",
         environment: Mapping[str, str] | None = None,
         template: Path | None = None,
+        fakes: bool = False,
+        faults: Mapping[str, Faults] | None = None,
     ) -> None:
+        """`fakes`: OpenAI (embeddings and chat) and Pinecone are the local fakes of their HTTP APIs, reached by the
+        real SDKs as in AWS, instead of the embedded stand-ins. `faults`: what fails, by target (local/faults.py);
+        OpenAI and Pinecone faults need the fakes."""
         self.root = root
         self.host = host
         # Where the stack will be served: the WebSocket management API is there too.
@@ -129,6 +137,15 @@ class LocalStack:
         self.schedulers: list[Scheduler] = []
         self.proxy: AwsProxy | None = None
         self.policies = Policies([])
+        self.faults = dict(faults or {})
+        if not fakes and {"openai", "pinecone"} & set(self.faults):
+            raise ValueError("OpenAI and Pinecone faults are injected by their fakes: start the stack with fakes")
+        dimension = Settings().embedding_space.dimension
+        self.fakes = (
+            (FakeOpenAI(faults=self.faults.get("openai")), FakePinecone(dimension, faults=self.faults.get("pinecone")))
+            if fakes
+            else None
+        )
 
     def start(self) -> Starlette:
         """Bring up AWS stand-ins and handlers; returns the app to serve."""
@@ -138,22 +155,47 @@ class LocalStack:
         # The local index lives exactly as long as moto's state: one run.
         shutil.rmtree(self.data_dir, ignore_errors=True)
         self.data_dir.mkdir(parents=True)
+        api_keys = {name: os.environ[name] for name in ("OPENAI_API_KEY", "PINECONE_API_KEY") if name in os.environ}
+        if self.fakes:
+            openai, pinecone = self.fakes
+            openai.start()
+            pinecone.start()
+            api_keys = {"OPENAI_API_KEY": "sk-local-fake", "PINECONE_API_KEY": "pc-local-fake"}
+            served = {"LLMProvider": "openai", "OpenAIBaseUrl": openai.base_url, "PineconeIndexHost": pinecone.url}
+            self.parameters |= {name: value for name, value in served.items() if name in self.parameters}
         provisioner = Provisioner(self.template, self.parameters, self.aws_client)
         self.resources = provisioner.provision_all()
         specs = {
             logical_id: replace(spec, environment=self.function_environment(spec.environment))
             for logical_id, spec in functions(self.template, provisioner.resolver, self.root).items()
         }
-        self._store_api_keys(specs)
+        self._store_api_keys(specs, api_keys)
         # Functions reach AWS only through the proxy, each with its own key: what its template policy does not
         # allow fails here as it would in AWS.
         self.policies = Policies(function_policies(self.template, provisioner.resolver).values())
         secrets_manager = self.aws_client("secretsmanager")
-        self.proxy = AwsProxy(self.aws_endpoint, self.policies, AccessMap(partial(_secret_arn, secrets_manager)))
+        self.proxy = AwsProxy(
+            self.aws_endpoint,
+            self.policies,
+            AccessMap(partial(_secret_arn, secrets_manager)),
+            faults={service: self.faults[service] for service in ("s3", "dynamodb") if service in self.faults},
+        )
         self.proxy.start()
-        self.runtime = FunctionRuntime(specs, self.function_aws_environment)
         sqs = self.aws_client("sqs")
-        for source in sqs_sources(self.template, provisioner.resolver.resolve):
+        sources = sqs_sources(self.template, provisioner.resolver.resolve)
+        crashes = {}
+        if "ingest" in self.faults:
+            # Ingest: the functions of queues that redeliver and dead-letter (not the dead-letter handler's).
+            crashes = {
+                source.function: self.faults["ingest"]
+                for source in sources
+                if "RedrivePolicy"
+                in sqs.get_queue_attributes(QueueUrl=source.queue_url, AttributeNames=["RedrivePolicy"]).get(
+                    "Attributes", {}
+                )
+            }
+        self.runtime = FunctionRuntime(specs, self.function_aws_environment, crashes=crashes)
+        for source in sources:
             # As the event source mapping does: up to MaximumConcurrency batches at once.
             concurrency = min(source.maximum_concurrency or LOCAL_CONCURRENCY, LOCAL_CONCURRENCY)
             poller = SqsPoller(source, sqs, self.runtime.invoke, concurrency=concurrency)
@@ -174,6 +216,8 @@ class LocalStack:
                 {
                     "aws_endpoint": self.aws_endpoint,
                     "resources": self.resources,
+                    # The fakes' URLs with `fakes` (tests read what the functions stored there).
+                    "fakes": {"openai": self.fakes[0].url, "pinecone": self.fakes[1].url} if self.fakes else {},
                     # Each function's local key, for tools that act as a function (never real credentials).
                     "credentials": {
                         function: {"access_key_id": key, "secret_access_key": secret}
@@ -214,7 +258,8 @@ class LocalStack:
 
     def function_environment(self, declared: Mapping[str, str]) -> dict[str, str]:
         """A function's template environment with the settings only the local stack applies."""
-        environment = {**declared, **{name: value for name, value in EMBEDDED_STAND_INS.items() if name in declared}}
+        stand_ins = {} if self.fakes else EMBEDDED_STAND_INS
+        environment = {**declared, **{name: value for name, value in stand_ins.items() if name in declared}}
         if "PARLEY_VECTOR_INDEX" in declared:
             environment["PARLEY_DATA_DIR"] = str(self.data_dir)
         if "PARLEY_USER_POOL_ID" in declared:
@@ -243,14 +288,14 @@ class LocalStack:
         resource = f"{connections}/{request.method}/@connections/{connection_id}"
         return self.proxy.authorize(request, "execute-api", [Access("execute-api:ManageConnections", resource)])
 
-    def _store_api_keys(self, specs: Mapping[str, Any]) -> None:
-        """With OPENAI_API_KEY or PINECONE_API_KEY in the environment, put it where the functions look for it:
-        Secrets Manager."""
+    def _store_api_keys(self, specs: Mapping[str, Any], api_keys: Mapping[str, str]) -> None:
+        """Put the OPENAI_API_KEY and PINECONE_API_KEY given (from the environment, or the fakes') where the
+        functions look for them: Secrets Manager."""
         for variable, setting in (
             ("OPENAI_API_KEY", "PARLEY_OPENAI_API_KEY_SECRET"),
             ("PINECONE_API_KEY", "PARLEY_PINECONE_API_KEY_SECRET"),
         ):
-            key = os.environ.get(variable)
+            key = api_keys.get(variable)
             if not key:
                 continue
             for name in {spec.environment.get(setting) for spec in specs.values()} - {None}:
@@ -277,4 +322,6 @@ class LocalStack:
             poller.stop()
         if self.proxy:
             self.proxy.stop()
+        for fake in self.fakes or ():
+            fake.stop()
         self._moto.stop()

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from parley.adapters.openai_access import OpenAIAccess
+from parley.adapters.openai_access import OpenAIAccess, TimeBudget
 from parley.domain.common import batched_by_cost
 from parley.errors import UpstreamUnavailable
 from parley.text import count_tokens
@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 # The API takes at most 2,048 inputs and 300,000 tokens per request; our token count is an estimate, so keep a margin.
 MAX_INPUTS = 2048
 MAX_TOKENS = 250_000
+# A question is embedded while someone waits, within the query function's 29 s with the model's answer after it
+# (OpenAIChat.BUDGET): a one-line input answers in well under a second, so an attempt that takes 2.5 s has hung,
+# and three attempts fit.
+QUESTION_BUDGET = TimeBudget(total=8, per_attempt=2.5)
 
 
 def request_batches(texts: Sequence[str]) -> Iterator[list[int]]:
@@ -60,6 +64,11 @@ class OpenAIEmbedder:
     def client(self) -> OpenAI:
         return self.access.client(max_retries=self.max_retries)
 
+    @cached_property
+    def question_client(self) -> OpenAI:
+        # Retries are the budget's (QUESTION_BUDGET), not the SDK's.
+        return self.access.client(max_retries=0)
+
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         import openai
 
@@ -79,4 +88,15 @@ class OpenAIEmbedder:
         return vectors
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
+        import openai
+
+        def attempt(timeout: float) -> list[float]:
+            response = self.question_client.embeddings.create(
+                model=self.model, input=[text], dimensions=self.dimension, encoding_format="base64", timeout=timeout
+            )
+            return decoded(response.data[0].embedding)
+
+        try:
+            return QUESTION_BUDGET.run(attempt)
+        except openai.APIError as error:
+            raise UpstreamUnavailable("The embedding service is unavailable") from error

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from datetime import datetime
 from typing import Protocol
 
@@ -42,6 +43,10 @@ HISTORY_TOKENS = 1500
 CONTEXT_TOKENS = 3000
 # Rate limits count messages in fixed windows of a minute.
 RATE_WINDOW_SECONDS = 60
+
+
+class _AnswerCut(Exception):
+    """The model failed after part of its answer reached the listener: no fallback can follow those words."""
 
 
 class Reranker(Protocol):
@@ -145,7 +150,8 @@ class AnswerService:
 
         A `listener` is told the ids, then handed the answer as it is written, references already numbered as
         the citations will be. If it stops listening (StreamInterrupted), generation stops and the part written
-        so far is stored, marked interrupted."""
+        so far is stored, marked interrupted; so it is when the model fails mid-answer, and the listener is then
+        told with UpstreamUnavailable, raised once both messages are stored."""
         started, asked_at = time.perf_counter(), self.clock()
         chatbot = find_chatbot(self.chatbots, tenant_id, chatbot_id)
         conversation, history = self._conversation(chatbot, request.conversation_id, started_by)
@@ -160,23 +166,21 @@ class AnswerService:
         try:
             if listener:
                 listener.started(conversation.id, message_id)
-            on_token = relay.token if relay else None
             if found:
-                text, usage, mode, degraded = self._generate(
-                    chatbot, llm, question, history, sources, on_token=on_token
-                )
+                text, usage, mode, degraded = self._generate(chatbot, llm, question, history, sources, relay=relay)
             else:
                 # Nothing to answer from: say so, and spend no model tokens.
                 text, usage, mode, degraded = not_found(question), Usage(), "extractive", False
-                if on_token:
-                    on_token(text)
+                if relay:
+                    relay.token(text)
             if relay:
                 relay.finish()
-            interrupted = False
-        except StreamInterrupted:
-            # Only a listener interrupts; its stream ended with no usage figures.
+            interrupted = cut = False
+        except (StreamInterrupted, _AnswerCut) as stopped:
+            # Only a streamed answer stops part-way; its stream ended with no usage figures.
             text = relay.written if relay else ""
             usage, mode, degraded, interrupted = Usage(), "llm" if llm else "extractive", False, True
+            cut = isinstance(stopped, _AnswerCut)
         answer, citations = resolve(text, sources)
         now = self.clock()
         latency_ms = int((time.perf_counter() - started) * 1000)
@@ -211,6 +215,8 @@ class AnswerService:
             metrics.add_metric(name="AnswersInterrupted", unit="Count", value=1)
         if not found:
             metrics.add_metric(name="AnswersAbstained", unit="Count", value=1)
+        if cut:
+            raise UpstreamUnavailable("The language model stopped mid-answer; ask again")
         logger.info(
             "Question answered",
             extra={
@@ -288,9 +294,10 @@ class AnswerService:
         history: list[Message],
         sources: list[Passage],
         *,
-        on_token: Callable[[str], None] | None,
+        relay: _Relay | None,
     ) -> tuple[str, Usage, AnswerMode, bool]:
         """The answer text (with [n] references), its usage, its mode, and whether it is a fallback."""
+        on_token = relay.token if relay else None
         if llm is None:
             text = extractive_answer(question, sources)
             if on_token:
@@ -310,7 +317,12 @@ class AnswerService:
             )
         except StreamInterrupted:
             raise
-        except Exception:
+        except Exception as error:
+            if relay and relay.pieces:
+                logger.exception("Language model failed mid-answer")
+                with suppress(StreamInterrupted):
+                    relay.finish()  # the listener gets every word that is stored
+                raise _AnswerCut from error
             # Retrieval worked: the passages still answer, without the model's prose.
             logger.exception("Language model failed; answering extractively")
             text = extractive_answer(question, sources)

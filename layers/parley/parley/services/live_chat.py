@@ -75,6 +75,7 @@ class FrameStream:
         )
 
     def error(self, error: ParleyError) -> None:
+        self._flush()  # the words of an answer cut short come before the error that ends it
         frame: dict[str, Any] = {"type": "error", "code": error.code, "message": error.public_message}
         if isinstance(error, RateLimited):
             frame["retry_after"] = error.retry_after
