@@ -18,7 +18,17 @@ def server_config(app: Starlette, host: str, port: int) -> uvicorn.Config:
     """How `make run` serves the stack."""
     # API Gateway takes sourceIp from the connection: a client's X-Forwarded-For must not change it (the public
     # chat's per-visitor limit keys on it), so uvicorn trusts no forwarding header, not even from 127.0.0.1.
-    return uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False, forwarded_allow_ips="")
+    # Idle connections are kept longer than clients keep them (httpx: 5 s), so a client never reuses a connection
+    # the server is closing at that moment (a reset request; uvicorn's own default is also 5 s).
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=False,
+        forwarded_allow_ips="",
+        timeout_keep_alive=60,
+    )
 
 
 def main() -> None:
