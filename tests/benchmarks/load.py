@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 from websockets.sync.client import connect
 
-from local.process import chatbot_with_document, start_stack
+from local.process import chatbot_with_document, send_upload, start_stack
 
 QUERIES, UPLOADS, CHATS = 50, 20, 10
 GUIDE = (
@@ -81,7 +81,7 @@ def _upload(api: httpx.Client, tally: Tally, auth: dict[str, str], bot: str, num
         return None
     ticket = created.json()["upload"]
     # S3 itself may answer 503 SlowDown; clients retry uploads, as the SDKs do.
-    while httpx.put(ticket["url"], content=text.encode(), headers=ticket["headers"], timeout=60).status_code >= 500:
+    while send_upload(ticket, text.encode()).status_code >= 500:
         time.sleep(0.5)
     return str(created.json()["document"]["id"])
 

@@ -23,7 +23,7 @@ from websockets.sync.client import connect
 
 from local.fakes import FakeOpenAI
 from local.faults import Faults
-from local.process import chatbot_with_document, start_stack
+from local.process import chatbot_with_document, send_upload, start_stack
 
 GUIDE = (
     "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
@@ -180,7 +180,7 @@ def _upload(api: httpx.Client, account: dict[str, Any], bot_id: str, number: int
     )
     assert created.status_code == 201, created.text
     ticket = created.json()["upload"]
-    assert httpx.put(ticket["url"], content=text.encode(), headers=ticket["headers"]).status_code == 200
+    assert send_upload(ticket, text.encode()).status_code == 204
     return str(created.json()["document"]["id"])
 
 
