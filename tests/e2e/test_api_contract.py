@@ -52,14 +52,19 @@ def owner(base_url: str, chatbot_with_document: Any) -> dict[str, Any]:
         timeout=30,
     )
     assert asked.status_code == 200, asked.text
-    # Logging out may end a token: the logout route gets one of its own.
-    other = httpx.post(
-        f"{base_url}/auth/register", json={"email": "leaving@example.com", "password": "correct-horse-1"}, timeout=30
-    )
-    assert other.status_code == 201, other.text
+    # Logging out and closing the account end a token: each of those routes gets an account of its own.
+    leaving = {}
+    for path in ("/auth/logout", "/account"):
+        other = httpx.post(
+            f"{base_url}/auth/register",
+            json={"email": f"leaving-{path.strip('/').replace('/', '-')}@example.com", "password": "correct-horse-1"},
+            timeout=30,
+        )
+        assert other.status_code == 201, other.text
+        leaving[path] = other.json()["tokens"]["access_token"]
     return {
         "token": token,
-        "leaving_token": other.json()["tokens"]["access_token"],
+        "leaving_tokens": leaving,
         "ids": {"chatbot_id": bot["id"], "conversation_id": asked.json()["conversation_id"]},
     }
 
@@ -75,7 +80,7 @@ def _with_real_ids(case: Any, real: dict[str, str], use_them: bool) -> Any:
 def _exercise(operation: Any, mode: GenerationMode, base_url: str, owner: dict[str, Any], counts: Counter[str]) -> None:
     """Call one operation with up to EXAMPLES generated inputs of one mode; raises on the first answer that breaks a
     check (after Hypothesis has made it as small as it can)."""
-    token = owner["leaving_token"] if operation.path == "/auth/logout" else owner["token"]
+    token = owner["leaving_tokens"].get(operation.path, owner["token"])
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode), use_real_ids=st.booleans())
