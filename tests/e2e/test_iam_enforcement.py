@@ -14,6 +14,9 @@ from typing import Any
 import boto3
 import pytest
 import yaml
+from parley.adapters.dynamo.lexicon import DynamoLexicon
+from parley.adapters.dynamo.table import Table
+from parley.lexical import Contribution, chunk_terms, query_term_ids
 
 from local.stack import ROOT
 from local.template import REGION, load_template
@@ -44,6 +47,11 @@ def _without(template: dict[str, Any], function: str, action: str) -> dict[str, 
             "dynamodb:UpdateItem",
             "test_iam_enforcement.py::test_dead_letter_function_fails_a_document_sqs_gave_up_on",
         ),
+        (
+            "IngestDeadLetterFunction",
+            "dynamodb:DeleteItem",
+            "test_iam_enforcement.py::test_dead_letter_function_fails_a_document_sqs_gave_up_on",
+        ),
     ],
 )
 def test_a_removed_statement_fails_the_matching_test_naming_the_action(
@@ -69,8 +77,9 @@ def test_a_removed_statement_fails_the_matching_test_naming_the_action(
     assert function in run.stdout, run.stdout[-3000:]
 
 
-def test_dead_letter_function_fails_a_document_sqs_gave_up_on(api, new_account, local_aws) -> None:
-    # Given a document whose upload was registered, and whose S3 notification SQS gave up on
+def test_dead_letter_function_fails_a_document_sqs_gave_up_on(api, new_account, local_aws, monkeypatch) -> None:
+    # Given a document whose upload was registered, whose S3 notification SQS gave up on, and whose last attempt
+    # had recorded its share of the chatbot's lexical statistics
     owner = new_account()
     headers = {"authorization": f"Bearer {owner['tokens']['access_token']}"}
     chatbot = api.post("/chatbots", headers=headers, json={"name": "Docs"}).json()
@@ -89,13 +98,13 @@ def test_dead_letter_function_fails_a_document_sqs_gave_up_on(api, new_account, 
             }
         ]
     }
-    sqs = boto3.client(
-        "sqs",
-        endpoint_url=local_aws["aws_endpoint"],
-        region_name=REGION,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    for name, value in (("AWS_ENDPOINT_URL", local_aws["aws_endpoint"]), ("AWS_DEFAULT_REGION", REGION),
+                        ("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")):  # fmt: skip
+        monkeypatch.setenv(name, value)
+    lexicon = DynamoLexicon(Table(local_aws["resources"]["Table"]["Ref"]))
+    tenant, document_id = owner["tenant"]["id"], created["document"]["id"]
+    lexicon.record(tenant, chatbot["id"], document_id, Contribution.of([chunk_terms("Llamas hum.")]))
+    sqs = boto3.client("sqs")
     # When the message lands in the dead-letter queue
     sqs.send_message(
         QueueUrl=local_aws["resources"]["IngestDeadLetterQueue"]["Ref"], MessageBody=json.dumps(notification)
@@ -107,3 +116,8 @@ def test_dead_letter_function_fails_a_document_sqs_gave_up_on(api, new_account, 
         assert time.monotonic() < deadline, f"the document is still {document['status']}"
         time.sleep(0.25)
     assert "upload the file again" in document["error"]
+    # And it removes the document's share of the statistics (after failing it, so the share may take a moment)
+    while (statistics := lexicon.statistics(tenant, chatbot["id"], query_term_ids("llamas hum"))).chunks:
+        assert time.monotonic() < deadline, f"the share of the statistics is still there: {statistics}"
+        time.sleep(0.25)
+    assert statistics.frequencies == {}

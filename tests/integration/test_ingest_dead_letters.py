@@ -1,4 +1,5 @@
-"""Uploads SQS gives up on: retried, dead-lettered, and their documents never left `processing`."""
+"""Uploads SQS gives up on: retried, dead-lettered, and their documents never left `processing`, nor anything they
+indexed behind."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities import parameters
-from botocore.client import BaseClient
-from botocore.exceptions import ClientError
+from parley.adapters.dynamo import keys
+from parley.adapters.s3 import S3BlobStore
 from parley.container import get_container
 from parley.domain.common import utcnow
-from parley.ingest.abandoned import REASON
+from parley.ingest.indexer import ABANDONED
 from parley.ingest_queue import objects_created
+from parley.lexical import Contribution, Statistics, chunk_terms
+
+from local.samples import prose
 
 
 @pytest.fixture
@@ -98,41 +101,90 @@ def test_document_whose_last_attempt_crashed_is_failed_by_the_dead_letter_handle
     assert after["error"] == "Indexing did not finish after repeated attempts; upload the file again"
 
 
-def test_dead_letter_handler_fails_the_document_with_only_the_table_reachable(lambdas, register, monkeypatch):
-    # Given an upload whose last attempt claimed the document and died
-    owner = register("owner@example.com")
-    _, chatbot = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Docs"})
-    created = lambdas.upload(owner, chatbot["id"], "notes.txt", "text/plain", b"Llamas hum.")
-    sqs = boto3.client("sqs")
-    received = sqs.receive_message(QueueUrl=lambdas.resources["IngestQueue"]["Ref"], MaxNumberOfMessages=10)
-    (body,) = [message["Body"] for message in received["Messages"] if objects_created(message["Body"])]
+def _chatbot(lambdas, account) -> str:
+    status, chatbot = lambdas.call(
+        "ChatbotsFunction", "POST", "/chatbots", sub=account["user"]["id"], body={"name": "D"}
+    )
+    assert status == 201
+    return str(chatbot["id"])
+
+
+def _documents(lambdas, account, chatbot_id: str) -> list[dict[str, Any]]:
+    status, listed = lambdas.call(
+        "UploadFunction",
+        "GET",
+        "/chatbots/{chatbot_id}/documents",
+        sub=account["user"]["id"],
+        path_parameters={"chatbot_id": chatbot_id},
+    )
+    assert status == 200
+    return list(listed["items"])
+
+
+def _vectors(pinecone_fake, tenant_id: str, chatbot_id: str) -> dict[str, Any]:
+    return {
+        id_: vector
+        for id_, vector in pinecone_fake.namespaces.get(tenant_id, {}).items()
+        if vector["metadata"]["chatbot_id"] == chatbot_id
+    }
+
+
+def _shares(tenant_id: str, chatbot_id: str, document_id: str) -> list[dict[str, Any]]:
+    """The items of the document's share of its chatbot's lexical statistics."""
+    return list(get_container().table.query_prefix(keys.lexicon_shares(tenant_id, chatbot_id, document_id)))
+
+
+def test_dead_lettered_document_keeps_no_vectors_and_no_share_of_the_statistics(
+    lambdas, register, pinecone_fake, openai_fake, monkeypatch
+):
+    # Given a chatbot with an indexed document, and another tenant's chatbot that indexed the same file
+    owner, stranger = register("owner@example.com"), register("stranger@example.com")
+    tenant, chatbot, theirs = owner["tenant"]["id"], _chatbot(lambdas, owner), _chatbot(lambdas, stranger)
+    kept_text, text = prose(1, 600), prose(5, 600)
+    lambdas.upload(owner, chatbot, "kept.txt", "text/plain", kept_text.encode())
+    lambdas.upload(stranger, theirs, "notes.txt", "text/plain", text.encode())
+    lambdas.deliver(to="IngestFunction")
+    kept = _vectors(pinecone_fake, tenant, chatbot)
+    strangers = (_documents(lambdas, stranger, theirs), _vectors(pinecone_fake, stranger["tenant"]["id"], theirs))
+    assert [item["status"] for item in _documents(lambdas, owner, chatbot) + strangers[0]] == ["indexed", "indexed"]
+    # And a document whose last attempt wrote its vectors and its share of the statistics, then died
+    document_id = lambdas.upload(owner, chatbot, "notes.txt", "text/plain", text.encode())["document"]["id"]
+    queue = lambdas.resources["IngestQueue"]["Ref"]
+    received = boto3.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    (body,) = [message["Body"] for message in received if objects_created(message["Body"])]
     (event,) = objects_created(body)
-    store = get_container().document_store
-    document = store.get(owner["tenant"]["id"], chatbot["id"], created["document"]["id"])
-    assert store.claim(document, event.source, utcnow()) is not None
-    sqs.send_message(QueueUrl=lambdas.resources["IngestDeadLetterQueue"]["Ref"], MessageBody=body)
 
-    # And, as the dead-letter function's IAM policy has it, every Secrets Manager and S3 call denied
-    denied: list[str] = []
-    allowed_call = BaseClient._make_api_call
+    def killed(_blobs: S3BlobStore, _key: str) -> None:
+        raise RuntimeError("the worker was killed")
 
-    def deny_secrets_and_s3(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        service = client.meta.service_model.service_name
-        if service in ("secretsmanager", "s3"):
-            denied.append(f"{service}:{operation}")
-            error = {"Error": {"Code": "AccessDeniedException", "Message": f"not authorized to {operation}"}}
-            raise ClientError(error, operation)
-        return allowed_call(client, operation, params)
+    with monkeypatch.context() as crash:
+        crash.setattr(S3BlobStore, "keep", killed)  # the attempt's last step, after every vector was written
+        with pytest.raises(RuntimeError):
+            get_container().indexer.index_object(event, final_attempt=False)
+    assert set(_vectors(pinecone_fake, tenant, chatbot)) > set(kept)
+    assert _shares(tenant, chatbot, document_id)
+    embeddings = openai_fake.requests["/v1/embeddings"]
 
-    parameters.clear_caches()
-    get_container.cache_clear()
-    monkeypatch.setattr(BaseClient, "_make_api_call", deny_secrets_and_s3)
+    # When SQS moves its message to the dead-letter queue and the dead-letter function runs
+    boto3.client("sqs").send_message(QueueUrl=lambdas.resources["IngestDeadLetterQueue"]["Ref"], MessageBody=body)
+    assert lambdas.deliver(to="IngestDeadLetterFunction") == 1
 
-    # When the dead-letter handler receives the message
-    delivered = lambdas.deliver(to="IngestDeadLetterFunction")
-
-    # Then the document is failed with a reason, and nothing but the table was asked
-    after = store.get(owner["tenant"]["id"], chatbot["id"], created["document"]["id"])
-    assert delivered == 1
-    assert (after.status, after.error) == ("failed", REASON)
-    assert denied == []
+    # Then the document is failed with a reason, and nothing of it is left: no vector, no share, no file
+    (document,) = [item for item in _documents(lambdas, owner, chatbot) if item["id"] == document_id]
+    assert (document["status"], document["error"]) == ("failed", ABANDONED)
+    assert _vectors(pinecone_fake, tenant, chatbot) == kept
+    assert _shares(tenant, chatbot, document_id) == []
+    files = boto3.client("s3").list_objects_v2(Bucket=lambdas.resources["DocumentsBucket"]["Ref"], Prefix=event.key)
+    assert files.get("Contents", []) == []
+    assert openai_fake.requests["/v1/embeddings"] == embeddings  # nothing was embedded to clean up
+    # And the chatbot's statistics are those rebuilt from the document that remains
+    terms = sorted(chunk_terms(f"{kept_text} {text}").counts)
+    remaining = Contribution.of([chunk_terms(vector["metadata"]["text"]) for vector in kept.values()])
+    frequencies = {term: remaining.frequencies[term] for term in terms if term in remaining.frequencies}
+    assert get_container().lexicon.statistics(tenant, chatbot, terms) == Statistics(remaining.chunks, frequencies)
+    # And the other tenant's copy of the same file is untouched
+    assert (
+        _documents(lambdas, stranger, theirs),
+        _vectors(pinecone_fake, stranger["tenant"]["id"], theirs),
+    ) == strangers
+    assert _shares(stranger["tenant"]["id"], theirs, strangers[0][0]["id"])

@@ -151,6 +151,17 @@ def test_secrets_are_readable_only_by_functions_granted_them(stack: Stack) -> No
     assert "IngestDeadLetterFunction" in message
 
 
+def test_the_dead_letter_function_reads_the_index_key_it_deletes_vectors_with(stack: Stack) -> None:
+    # (and not the OpenAI key, above: it embeds nothing)
+    _admin(stack.moto_url, "secretsmanager").create_secret(Name="parley/pinecone-api-key", SecretString="pc-local")
+
+    secret = stack.client("IngestDeadLetterFunction", "secretsmanager").get_secret_value(
+        SecretId="parley/pinecone-api-key"
+    )
+
+    assert secret["SecretString"] == "pc-local"
+
+
 def test_cognito_user_calls_need_no_iam_but_admin_calls_do(stack: Stack) -> None:
     pool = stack.resources["UserPool"]["Ref"]
     client_id = stack.resources["UserPoolClient"]["Ref"]

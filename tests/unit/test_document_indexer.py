@@ -175,17 +175,74 @@ def test_delete_removes_file_and_vectors(world, blobs):
     assert event.key not in blobs.objects
 
 
-def test_dead_lettered_upload_fails_its_document_unless_it_already_ended(world, document_store):
+def test_dead_lettered_upload_fails_its_document_unless_it_already_ended(world):
     stuck_id, stuck = world.upload("stuck.txt", "text/plain", b"Llamas hum.")
     done_id, done = world.upload("done.txt", "text/plain", b"Alpacas spit.")
     world.indexer.index_object(done)
-    abandoned = AbandonedUploads(document_store)
 
-    assert abandoned.fail(stuck).status == "failed"
-    assert abandoned.fail(done).status == "skipped"
+    assert world.indexer.abandon(stuck).status == "failed"
+    assert world.indexer.abandon(done).status == "skipped"
     assert world.document(stuck_id).status == "failed"
     assert "did not finish" in world.document(stuck_id).error
     assert world.document(done_id).status == "indexed"
+    assert world.vectors(done_id)
+
+
+def test_dead_lettered_upload_whose_attempt_died_after_indexing_leaves_nothing_of_it(world, blobs, embedder):
+    # Given a document of the chatbot that stays, and one whose attempt wrote every vector and its share, then died
+    kept_id, kept = world.upload("kept.txt", "text/plain", prose(1, 300).encode())
+    world.indexer.index_object(kept)
+    document_id, event = world.upload("notes.txt", "text/plain", prose(2, 300).encode())
+
+    def killed(_key: str) -> None:
+        raise RuntimeError("the worker was killed")
+
+    blobs.keep = killed  # the attempt's last step
+    with pytest.raises(RuntimeError):
+        world.indexer.index_object(event, final_attempt=False)
+    assert world.vectors(document_id)
+    assert world.share(document_id) is not None
+    calls = embedder.calls
+
+    # When its message is dead-lettered
+    outcome = world.indexer.abandon(event)
+
+    # Then it ends failed, without vectors, share or file, as any failed document; the other one is untouched
+    assert outcome.status == "failed"
+    assert world.document(document_id).status == "failed"
+    assert world.vectors(document_id) == []
+    assert world.share(document_id) is None
+    assert event.key not in blobs.objects
+    assert embedder.calls == calls
+    assert world.document(kept_id).status == "indexed"
+    assert world.vectors(kept_id)
+    assert world.share(kept_id) is not None
+
+
+def test_a_failure_whose_cleanup_was_cut_short_is_cleaned_up_when_its_message_comes_again(world, blobs, vector_index):
+    # Given a last attempt that wrote its vectors, failed, and could not delete them (the index went down)
+    document_id, event = world.upload("notes.txt", "text/plain", prose(2, 300).encode())
+    original_delete = vector_index.delete
+
+    def broken(*_args):
+        raise RuntimeError("unavailable")
+
+    blobs.keep = broken
+    vector_index.delete = broken
+    with pytest.raises(RuntimeError):
+        world.indexer.index_object(event, final_attempt=True)
+    assert world.document(document_id).status == "failed"
+    assert world.vectors(document_id)
+    assert world.share(document_id) is not None
+
+    # When the message comes again, with the index back
+    vector_index.delete = original_delete
+    outcome = world.indexer.abandon(event)
+
+    # Then the upload is not failed twice, but what the failure left is removed
+    assert outcome.status == "skipped"
+    assert world.vectors(document_id) == []
+    assert world.share(document_id) is None
 
 
 def test_docx_bomb_fails_on_the_first_attempt_without_embedding_anything(world, embedder):

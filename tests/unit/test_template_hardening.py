@@ -75,3 +75,21 @@ def test_prod_cannot_allow_every_origin():
 
 def test_sign_in_errors_do_not_tell_whether_a_user_exists():
     assert RESOURCES["UserPoolClient"]["Properties"]["PreventUserExistenceErrors"] == "ENABLED"
+
+
+def test_every_queue_hides_a_message_at_least_as_long_as_its_function_may_run():
+    # AWS refuses an SQS event source whose queue's visibility timeout is shorter than the function's timeout; the
+    # local stack retries after seconds (a parameter it overrides), so only the deployed values can be checked.
+    resolver = _resolver("prod")
+    default_timeout = TEMPLATE["Globals"]["Function"]["Timeout"]
+    checked = []
+    for logical_id, function in _of_type("AWS::Serverless::Function").items():
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] == "SQS":
+                queue = RESOURCES[event["Properties"]["Queue"]["Fn::GetAtt"][0]]
+                visibility = int(resolver.resolve(queue["Properties"].get("VisibilityTimeout", 30)))
+                timeout = int(function["Properties"].get("Timeout", default_timeout))
+                checked.append(logical_id)
+                assert visibility >= timeout, logical_id
+
+    assert {"IngestFunction", "IngestDeadLetterFunction", "ErasureFunction"} <= set(checked)

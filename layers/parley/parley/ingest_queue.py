@@ -77,11 +77,12 @@ def _index_record(record: SQSRecord) -> None:
 
 def _abandon_record(record: SQSRecord) -> None:
     for created in objects_created(record.body):
-        get_container().abandoned_uploads.fail(created)
+        get_container().indexer.abandon(created)
 
 
 def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Messages SQS gave up on: their documents end `failed` (the messages stay visible in logs and metrics)."""
+    """Messages SQS gave up on: their documents end `failed`, and whatever their attempts indexed is removed (the
+    messages stay visible in logs and metrics)."""
     response = process_partial_response(
         event=event, record_handler=_abandon_record, processor=processor, context=context
     )

@@ -1,5 +1,5 @@
-"""Uploads that will never be indexed, settled with the document store alone: the ones whose messages SQS gave up
-on, and tickets that expired with no upload."""
+"""Upload tickets that expired with no upload, settled with the document store alone. (Uploads whose messages SQS
+gave up on are the indexer's: `DocumentIndexer.abandon`.)"""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from parley.domain.common import utcnow
-from parley.ingest.uploads import ObjectCreated, Outcome, fail_document, uploaded_document
+from parley.ingest.uploads import Outcome
 from parley.observability import logger, metrics
 from parley.ports import DocumentStore
 
-REASON = "Indexing did not finish after repeated attempts; upload the file again"
 EXPIRED = "Upload expired: no file arrived before the upload ticket expired; add the document again"
 
 
@@ -28,18 +27,6 @@ class AbandonedUploads:
         # the expiry, and its notification, may still be on their way.
         self.grace = grace
         self.clock = clock
-
-    def fail(self, event: ObjectCreated) -> Outcome:
-        """Whatever happened to the upload's last attempt (even a crash that ran no code of ours), its document must
-        not stay `processing`. Vectors a crashed attempt left go with the next upload or the document's deletion:
-        this function may reach nothing but the table."""
-        document = uploaded_document(self.documents, event)
-        if document is None:
-            return Outcome("ignored")
-        claimed = self.documents.claim(document, event.source, self.clock())
-        if claimed is None:
-            return Outcome("skipped", document.id)  # this upload already ended indexed or failed
-        return fail_document(self.documents, claimed, event, REASON)
 
     def expire(self) -> list[Outcome]:
         """End `failed` every document still `pending_upload` a grace period after its ticket expired (a ticket

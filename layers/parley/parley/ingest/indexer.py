@@ -4,8 +4,11 @@
 Retry or fail: an `UnreadableDocument` (the file is damaged, empty or over a limit; every parser error becomes one
 in `extract`) fails the document on the first attempt, since the same bytes fail the same way again. Anything else
 comes from the services the indexer calls (S3, DynamoDB, the embedder, the index) and may pass: it propagates, so
-SQS delivers the message again, until the last attempt fails the document (and the dead-letter handler,
-`abandoned.py`, covers an attempt that crashed before it could).
+SQS delivers the message again, until the last attempt fails the document; `abandon`, the dead-letter queue's
+handler, covers a last attempt that crashed before it could.
+
+Every failure ends the same way (`_fail`): the document `failed` with a reason, then its vectors, its share of the
+chatbot's lexical statistics and its file removed, so nothing of a failed document can be cited.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from parley.ports import BlobStore, ChatbotStore, DocumentStore, Embedder, Lexic
 
 # Chunks embedded and upserted together; adapters split further to fit their APIs' request limits.
 EMBED_WINDOW = 1000
+# The reason of a document whose message SQS gave up on.
+ABANDONED = "Indexing did not finish after repeated attempts; upload the file again"
 
 
 class DocumentIndexer:
@@ -60,20 +65,13 @@ class DocumentIndexer:
     def index_object(self, event: ObjectCreated, *, final_attempt: bool = True) -> Outcome:
         """Index the document behind `event`. Unexpected errors propagate so the message is retried; on the final
         attempt the document is marked failed first, so nothing stays `processing` once the message is gone."""
-        document = uploaded_document(self.documents, event)
-        if document is None:
-            key_shape_ok = parse_object_key(event.key) is not None
-            logger.warning("Object matches no live document; dropped", extra={"key_shape_ok": key_shape_ok})
-            if key_shape_ok:  # a file of a deleted document, chatbot or tenant: nothing may keep it
-                self.blobs.delete(event.key)
-            return Outcome("ignored")
-        logger.append_keys(tenant_id=document.tenant_id, document_id=document.id)
-        claimed = self.documents.claim(document, event.source, self.clock())
-        if claimed is None:
-            return self._not_claimed(event, document)
+        claim = self._claim(event)
+        if isinstance(claim, Outcome):
+            return claim
+        claimed, first_upload = claim
         started = time.perf_counter()
         try:
-            chunks = self._index(claimed, event, first_upload=document.status == "pending_upload")
+            chunks = self._index(claimed, event, first_upload=first_upload)
         except UnreadableDocument as error:
             return self._fail(claimed, event, error.message)
         except ObjectChanged:
@@ -97,15 +95,43 @@ class DocumentIndexer:
         )
         if finished is None:
             self._forget_if_deleted(claimed)
-            return Outcome("skipped", document.id)
+            return Outcome("skipped", claimed.id)
         metrics.add_metric(name="DocumentsIndexed", unit="Count", value=1)
         metrics.add_metric(name="ChunksIndexed", unit="Count", value=len(chunks))
         logger.info("Document indexed", extra={"chunks": len(chunks), "duration_ms": duration_ms})
-        return Outcome("indexed", document.id, len(chunks))
+        return Outcome("indexed", claimed.id, len(chunks))
+
+    def abandon(self, event: ObjectCreated) -> Outcome:
+        """End the upload of a message SQS gave up on `failed`, whatever its last attempt did (even a crash that ran
+        no code of ours, after it had written vectors and statistics), and remove what its attempts left."""
+        claim = self._claim(event)
+        if isinstance(claim, Outcome):
+            return claim
+        claimed, _ = claim
+        return self._fail(claimed, event, ABANDONED)
+
+    def _claim(self, event: ObjectCreated) -> tuple[Document, bool] | Outcome:
+        """The document of `event` claimed for this upload, and whether it is its first upload (nothing of an
+        earlier attempt can be in the index); or the outcome when there is nothing to claim."""
+        document = uploaded_document(self.documents, event)
+        if document is None:
+            key_shape_ok = parse_object_key(event.key) is not None
+            logger.warning("Object matches no live document; dropped", extra={"key_shape_ok": key_shape_ok})
+            if key_shape_ok:  # a file of a deleted document, chatbot or tenant: nothing may keep it
+                self.blobs.delete(event.key)
+            return Outcome("ignored")
+        logger.append_keys(tenant_id=document.tenant_id, document_id=document.id)
+        claimed = self.documents.claim(document, event.source, self.clock())
+        if claimed is None:
+            return self._not_claimed(event, document)
+        return claimed, document.status == "pending_upload"
 
     def _not_claimed(self, event: ObjectCreated, document: Document) -> Outcome:
         current = self.documents.get(document.tenant_id, document.chatbot_id, document.id)
         if current is not None and current.source == event.source:
+            if current.status == "failed":
+                # Its cleanup may have been cut short (the attempt then raised, and this is the message again).
+                self._remove_leftovers(current, event)
             logger.info("Upload already processed; skipped")
             return Outcome("skipped", document.id)
         # The document is gone, or this is a second upload with a ticket its first upload used: this object is
@@ -152,10 +178,14 @@ class DocumentIndexer:
         return chunks
 
     def _fail(self, document: Document, event: ObjectCreated, reason: str) -> Outcome:
+        # Failed first: should what follows be cut short, the document still ends with a reason.
         outcome = fail_document(self.documents, document, event, reason)
+        self._remove_leftovers(document, event)
+        return outcome
+
+    def _remove_leftovers(self, document: Document, event: ObjectCreated) -> None:
         forget_document(self.index, self.lexicon, document)
         self.blobs.delete(event.key)
-        return outcome
 
     def _forget_if_deleted(self, document: Document) -> None:
         if self.documents.get(document.tenant_id, document.chatbot_id, document.id) is None:
