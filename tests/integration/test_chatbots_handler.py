@@ -44,7 +44,29 @@ def test_chatbot_crud(lambdas, owner):
     assert status == 200
     assert [item["id"] for item in listed["items"]] == [created["id"]]
 
-    assert _one(lambdas, "DELETE", owner, created["id"]) == (204, None)
+    assert _one(lambdas, "DELETE", owner, created["id"]) == (202, {"id": created["id"], "status": "deleting"})
+
+
+def test_deleted_chatbot_shows_deleting_until_erased_and_refuses_changes(lambdas, owner, stranger):
+    # Given a chatbot its owner deleted, not erased yet
+    created = _create(lambdas, owner)
+    assert created["status"] == "active"
+    assert _one(lambdas, "DELETE", owner, created["id"])[0] == 202
+
+    # Then its owner reads it, and lists it, as deleting; deleting it again is accepted again
+    status, shown = _one(lambdas, "GET", owner, created["id"])
+    assert (status, shown["status"]) == (200, "deleting")
+    listed = lambdas.call("ChatbotsFunction", "GET", "/chatbots", sub=owner)[1]
+    assert [(item["id"], item["status"]) for item in listed["items"]] == [(created["id"], "deleting")]
+    assert _one(lambdas, "DELETE", owner, created["id"]) == (202, {"id": created["id"], "status": "deleting"})
+    # And it cannot be changed, and another tenant still cannot see or delete it
+    assert _one(lambdas, "PATCH", owner, created["id"], {"name": "Back"})[0] == 404
+    for method in ("GET", "DELETE"):
+        assert _one(lambdas, method, stranger, created["id"])[0] == 404, method
+    assert lambdas.call("ChatbotsFunction", "GET", "/chatbots", sub=stranger)[1]["items"] == []
+
+    # When the erasure worker has run, Then it is gone
+    lambdas.deliver(to="ErasureFunction")
     assert _one(lambdas, "GET", owner, created["id"])[0] == 404
     assert lambdas.call("ChatbotsFunction", "GET", "/chatbots", sub=owner) == (200, {"items": [], "next_cursor": None})
 
@@ -57,7 +79,7 @@ def test_other_tenant_gets_404_for_chatbot(lambdas, owner, stranger):
         assert status == 404, method
         assert payload["error"]["code"] == "not_found"
 
-    assert _one(lambdas, "GET", owner, created["id"])[1]["name"] == "Support"
+    assert _one(lambdas, "GET", owner, created["id"])[1] == created
 
 
 @pytest.mark.parametrize(

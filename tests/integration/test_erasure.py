@@ -12,6 +12,8 @@ from botocore.exceptions import ClientError
 
 from local.samples import prose
 
+DOCUMENTS = "/chatbots/{chatbot_id}/documents"
+
 
 def _chatbot(lambdas, account, name="Docs") -> dict[str, Any]:
     status, body = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=account["user"]["id"], body={"name": name})
@@ -77,13 +79,15 @@ def test_a_deleted_chatbot_leaves_nothing_in_the_table_bucket_or_index(lambdas, 
                         path_parameters={"chatbot_id": chatbot["id"]})[0] == 404  # fmt: skip
     assert lambdas.deliver(to="ErasureFunction") == 0
 
-    # When the owner deletes it, Then it is gone at once, and erased once the worker ran
-    status, _ = lambdas.call("ChatbotsFunction", "DELETE", path, sub=owner["user"]["id"],
-                             path_parameters={"chatbot_id": chatbot["id"]})  # fmt: skip
-    assert status == 204
+    # When the owner deletes it, Then it is deleting at once, and gone once the worker ran
+    status, deleting = lambdas.call("ChatbotsFunction", "DELETE", path, sub=owner["user"]["id"],
+                                    path_parameters={"chatbot_id": chatbot["id"]})  # fmt: skip
+    assert (status, deleting) == (202, {"id": chatbot["id"], "status": "deleting"})
+    assert lambdas.call("ChatbotsFunction", "GET", path, sub=owner["user"]["id"],
+                        path_parameters={"chatbot_id": chatbot["id"]})[1]["status"] == "deleting"  # fmt: skip
+    assert lambdas.deliver(to="ErasureFunction") == 1
     assert lambdas.call("ChatbotsFunction", "GET", path, sub=owner["user"]["id"],
                         path_parameters={"chatbot_id": chatbot["id"]})[0] == 404  # fmt: skip
-    assert lambdas.deliver(to="ErasureFunction") == 1
 
     after = _table_items(lambdas)
     assert [item for item in after if chatbot["id"] in item] == []
@@ -95,6 +99,40 @@ def test_a_deleted_chatbot_leaves_nothing_in_the_table_bucket_or_index(lambdas, 
     assert [item for item in after if stranger[0]["tenant"]["id"] in item] == stranger_items
     assert _vectors(pinecone_fake, stranger[0]["tenant"]["id"])
     assert _files(lambdas, f"tenants/{stranger[0]['tenant']['id']}/")
+
+
+def test_a_deleting_chatbot_refuses_its_documents_and_questions_until_erased(lambdas, owner):
+    # Given a chatbot with an indexed document and a conversation
+    chatbot = _chatbot(lambdas, owner)
+    _populate(lambdas, owner, chatbot)
+    user, ids = owner["user"]["id"], {"chatbot_id": chatbot["id"]}
+    (document,) = lambdas.call("UploadFunction", "GET", DOCUMENTS, sub=user, path_parameters=ids)[1]["items"]
+    one = {**ids, "document_id": document["id"]}
+
+    # When its owner deletes it
+    assert lambdas.call("ChatbotsFunction", "DELETE", "/chatbots/{chatbot_id}", sub=user, path_parameters=ids)[0] == 202
+
+    # Then, until it is erased, nothing can be read, added or asked of it
+    question = {"question": "Where do llamas graze?"}
+    new_file = {"filename": "more.txt", "content_type": "text/plain", "size_bytes": 10}
+    answers = {
+        "documents": lambdas.call("UploadFunction", "GET", DOCUMENTS, sub=user, path_parameters=ids),
+        "document": lambdas.call("UploadFunction", "GET", DOCUMENTS + "/{document_id}", sub=user, path_parameters=one),
+        "upload": lambdas.call("UploadFunction", "POST", DOCUMENTS, sub=user, body=new_file, path_parameters=ids),
+        "question": lambdas.call("QueryFunction", "POST", "/chatbots/{chatbot_id}/query", sub=user, body=question,
+                                 path_parameters=ids),
+        "search": lambdas.call("QueryFunction", "POST", "/chatbots/{chatbot_id}/search", sub=user,
+                               body={"query": "llamas"}, path_parameters=ids),
+        "conversations": lambdas.call("QueryFunction", "GET", "/chatbots/{chatbot_id}/conversations", sub=user,
+                                      path_parameters=ids),
+    }  # fmt: skip
+    assert {name: (status, body["error"]["code"]) for name, (status, body) in answers.items()} == dict.fromkeys(
+        answers, (404, "not_found")
+    )
+    # And removing its document is left to the erasure worker
+    assert (
+        lambdas.call("UploadFunction", "DELETE", DOCUMENTS + "/{document_id}", sub=user, path_parameters=one)[0] == 404
+    )
 
 
 def test_a_closed_account_leaves_nothing_of_its_tenant_anywhere(lambdas, owner, stranger, pinecone_fake):

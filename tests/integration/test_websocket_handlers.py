@@ -198,6 +198,22 @@ def test_another_tenants_chatbot_is_not_found(lambdas, bot, register):
     assert [(frame["type"], frame["code"]) for frame in frames("stranger-conn=")] == [("error", "not_found")]
 
 
+def test_a_deleting_chatbot_is_not_found_over_the_websocket(lambdas, owner, bot):
+    # Given its owner connected, and the chatbot then deleted (not erased yet)
+    authorizer = connect(lambdas, "owner-conn=", {"token": owner["tokens"]["access_token"]})
+    status, _ = lambdas.call("ChatbotsFunction", "DELETE", "/chatbots/{chatbot_id}", sub=owner["user"]["id"],
+                             path_parameters={"chatbot_id": bot["id"]})  # fmt: skip
+    assert status == 202
+
+    # When the owner asks it, and a visitor tries to connect with its key
+    route(lambdas, "owner-conn=", authorizer, "MESSAGE", ask(bot["id"]))
+    visitor = authorize(lambdas, {"key": bot["public_key"]})
+
+    # Then the question is not found and the visitor is refused
+    assert [(frame["type"], frame["code"]) for frame in frames("owner-conn=")] == [("error", "not_found")]
+    assert visitor["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+
+
 def test_a_visitor_cannot_ask_another_chatbot_of_the_tenant(lambdas, owner, bot):
     other = make_chatbot(lambdas, owner, visibility="public", allowed_origins=[ORIGIN])
     authorizer = connect(lambdas, "visitor2-conn=", {"key": bot["public_key"]})

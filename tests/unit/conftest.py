@@ -104,12 +104,12 @@ class InMemoryChatbotStore:
     def add(self, chatbot: Chatbot) -> None:
         self.items[(chatbot.tenant_id, chatbot.id)] = chatbot
 
-    def get(self, tenant_id: str, chatbot_id: str) -> Chatbot | None:
+    def get(self, tenant_id: str, chatbot_id: str, *, deleting: bool = False) -> Chatbot | None:
         chatbot = self.items.get((tenant_id, chatbot_id))
-        return chatbot if chatbot and not chatbot.deleted_at else None
+        return chatbot if chatbot and (deleting or not chatbot.deleted_at) else None
 
     def list(self, tenant_id: str, page: PageRequest) -> Page[Chatbot]:
-        return page_of((c for (tenant, _), c in self.items.items() if tenant == tenant_id and not c.deleted_at), page)
+        return page_of((c for (tenant, _), c in self.items.items() if tenant == tenant_id), page)
 
     def update(self, tenant_id: str, chatbot_id: str, changes: Mapping[str, Any]) -> Chatbot | None:
         chatbot = self.get(tenant_id, chatbot_id)

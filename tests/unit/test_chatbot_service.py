@@ -6,7 +6,7 @@ import pytest
 from parley.domain.chatbots import ChatbotCreate, ChatbotUpdate, SpendingLimits
 from parley.domain.common import PageRequest
 from parley.errors import NotFound, ValidationFailed
-from parley.services.chatbots import ChatbotService
+from parley.services.chatbots import ChatbotService, find_chatbot
 
 
 class Clock:
@@ -66,20 +66,31 @@ def test_other_tenant_gets_not_found_for_every_operation(service, erasures):
     assert service.get("t1", chatbot.id).name == "Support"
 
 
-def test_deleted_chatbot_disappears_and_its_erasure_is_asked_for(service, chatbot_store, erasures):
+def test_deleted_chatbot_shows_deleting_until_erased_and_its_erasure_is_asked_for(service, chatbot_store, erasures):
     chatbot = service.create("t1", ChatbotCreate(name="Support"))
+    assert chatbot.status == "active"
 
     service.delete("t1", chatbot.id)
 
+    # Its owner sees it deleting; nothing else can use it, and another tenant still cannot see it
+    assert service.get("t1", chatbot.id).status == "deleting"
+    assert [(c.id, c.status) for c in service.list("t1", PageRequest()).items] == [(chatbot.id, "deleting")]
     with pytest.raises(NotFound):
-        service.get("t1", chatbot.id)
-    assert service.list("t1", PageRequest()).items == []
+        find_chatbot(chatbot_store, "t1", chatbot.id)
+    with pytest.raises(NotFound):
+        service.update("t1", chatbot.id, ChatbotUpdate(name="Back"))
+    with pytest.raises(NotFound):
+        service.get("t2", chatbot.id)
+    with pytest.raises(NotFound):
+        service.delete("t2", chatbot.id)
     assert [(r.tenant_id, r.chatbot_id) for r, _ in erasures.requests] == [("t1", chatbot.id)]
     # Deleting it again before the worker erased it asks again (the first request may have been lost)...
     service.delete("t1", chatbot.id)
     assert len(erasures.requests) == 2
     # ...and once it is erased, it is not found
     chatbot_store.erase("t1", chatbot.id)
+    with pytest.raises(NotFound):
+        service.get("t1", chatbot.id)
     with pytest.raises(NotFound):
         service.delete("t1", chatbot.id)
     assert service.list("t1", PageRequest()).items == []

@@ -91,17 +91,19 @@ class Connections(Protocol):
 
 
 class ChatbotStore(Protocol):
-    """Chatbots by tenant. Soft-deleted chatbots are invisible to every read."""
+    """Chatbots by tenant. A deleted chatbot, until it is erased, is seen only by its owner's reads (`list`, and
+    `get` with `deleting`): for everything else it does not exist."""
 
     def add(self, chatbot: Chatbot) -> None: ...
 
-    def get(self, tenant_id: str, chatbot_id: str) -> Chatbot | None: ...
+    def get(self, tenant_id: str, chatbot_id: str, *, deleting: bool = False) -> Chatbot | None:
+        """The live chatbot; with `deleting`, a deleted one not erased yet too."""
 
     def ids(self, tenant_id: str) -> list[str]:
         """Every chatbot of the tenant not erased yet, deleted ones included."""
 
     def list(self, tenant_id: str, page: PageRequest) -> Page[Chatbot]:
-        """One page of the tenant's chatbots, oldest first."""
+        """One page of the tenant's chatbots not erased yet, deleted ones included, oldest first."""
 
     def update(self, tenant_id: str, chatbot_id: str, changes: Mapping[str, Any]) -> Chatbot | None:
         """Apply `changes` atomically; None when the chatbot does not exist or is deleted."""

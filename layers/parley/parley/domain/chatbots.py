@@ -22,6 +22,8 @@ from parley.domain.chunking import (
 from parley.domain.common import Model, Paged, Request
 
 Visibility = Literal["private", "public"]
+# A deleted chatbot is `deleting` until the erasure worker has removed it with everything it owned.
+ChatbotStatus = Literal["active", "deleting"]
 
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOST = re.compile(rf"^(localhost|(?:{_LABEL}\.)+[a-z][a-z0-9-]*[a-z0-9]|\d{{1,3}}(?:\.\d{{1,3}}){{3}})$")
@@ -177,14 +179,26 @@ class Chatbot(Model, ChatbotSettings):
     updated_at: datetime
     deleted_at: datetime | None = None
 
+    @property
+    def status(self) -> ChatbotStatus:
+        return "active" if self.deleted_at is None else "deleting"
+
 
 class ChatbotPublic(ChatbotSettings):
     """A chatbot as its owners see it."""
 
     id: str
+    status: ChatbotStatus
     public_key: str
     created_at: datetime
     updated_at: datetime
+
+
+class ChatbotDeletion(BaseModel):
+    """A deleted chatbot: listed and readable as `deleting`, and refused everything else, until it is erased."""
+
+    id: str
+    status: Literal["deleting"] = "deleting"
 
 
 class ChatbotList(Paged):

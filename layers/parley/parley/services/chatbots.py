@@ -70,12 +70,16 @@ class ChatbotService:
         return self.chatbots.list(tenant_id, page)
 
     def get(self, tenant_id: str, chatbot_id: str) -> Chatbot:
-        return find_chatbot(self.chatbots, tenant_id, chatbot_id)
+        """The chatbot as its owner sees it: a deleted one shows `deleting` until it is erased."""
+        chatbot = self.chatbots.get(tenant_id, chatbot_id, deleting=True)
+        if chatbot is None:
+            raise ChatbotNotFound()
+        return chatbot
 
     def update(self, tenant_id: str, chatbot_id: str, request: ChatbotUpdate) -> Chatbot:
         self._check_spending(request.model_name, request.max_tokens)
         if request.chunk_size is not None or request.chunk_overlap is not None:
-            current = self.get(tenant_id, chatbot_id)
+            current = find_chatbot(self.chatbots, tenant_id, chatbot_id)
             try:
                 check_chunking(
                     current.chunk_size if request.chunk_size is None else request.chunk_size,
@@ -90,8 +94,10 @@ class ChatbotService:
         return chatbot
 
     def delete(self, tenant_id: str, chatbot_id: str) -> None:
-        """Hide the chatbot at once (404, public key retired); the erasure worker then deletes its documents, files,
-        vectors, statistics and conversations. Deleting it again before that asks again."""
+        """Mark the chatbot `deleting`: from now on it answers nothing but its owner's reads (its documents,
+        questions, chat and public key are refused as if it did not exist); the erasure worker then deletes its
+        documents, files, vectors, statistics and conversations, and the chatbot itself. Deleting it again before
+        that asks again."""
         if not self.chatbots.soft_delete(tenant_id, chatbot_id, self.clock()):
             raise ChatbotNotFound()
         self.erasures.request(ErasureRequest(tenant_id=tenant_id, chatbot_id=chatbot_id))

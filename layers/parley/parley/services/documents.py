@@ -77,6 +77,7 @@ class DocumentService:
         return self.documents.list(tenant_id, chatbot_id, page)
 
     def get(self, tenant_id: str, chatbot_id: str, document_id: str) -> Document:
+        find_chatbot(self.chatbots, tenant_id, chatbot_id)
         document = self.documents.get(tenant_id, chatbot_id, document_id)
         if document is None:
             raise DocumentNotFound()
@@ -84,6 +85,7 @@ class DocumentService:
 
     def delete(self, tenant_id: str, chatbot_id: str, document_id: str) -> None:
         """Delete the document, its file and its vectors; an indexing run in flight cleans up after itself."""
+        find_chatbot(self.chatbots, tenant_id, chatbot_id)
         document = self.documents.soft_delete(tenant_id, chatbot_id, document_id, self.clock())
         if document is None:
             raise DocumentNotFound()

@@ -1,4 +1,4 @@
-"""Chatbots, soft-deleted in place; a sparse index finds a live one by its publishable key."""
+"""Chatbots, soft-deleted in place until erased; a sparse index finds a live one by its publishable key."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ from parley.adapters.dynamo import keys
 from parley.adapters.dynamo.table import Table, deserialize, record, serialize, set_clause
 from parley.domain.chatbots import Chatbot, is_public_key
 from parley.domain.common import Page, PageRequest, timestamp
+
+
+def _chatbot(item: Mapping[str, Any] | None) -> Chatbot | None:
+    return Chatbot.model_validate(item) if item else None
 
 
 def _live_chatbot(item: Mapping[str, Any] | None) -> Chatbot | None:
@@ -34,14 +38,15 @@ class DynamoChatbotStore:
         )
         self.table.client.put_item(**self.table.put_new(item))
 
-    def get(self, tenant_id: str, chatbot_id: str) -> Chatbot | None:
-        return _live_chatbot(self.table.get(keys.tenant(tenant_id), keys.chatbot(chatbot_id)))
+    def get(self, tenant_id: str, chatbot_id: str, *, deleting: bool = False) -> Chatbot | None:
+        item = self.table.get(keys.tenant(tenant_id), keys.chatbot(chatbot_id))
+        return _chatbot(item) if deleting else _live_chatbot(item)
 
     def ids(self, tenant_id: str) -> list[str]:
         return [str(item["id"]) for item in self.table.query_prefix(keys.tenant(tenant_id), keys.chatbots())]
 
     def list(self, tenant_id: str, page: PageRequest) -> Page[Chatbot]:
-        return self.table.query_page(keys.tenant(tenant_id), keys.chatbots(), page, _live_chatbot)
+        return self.table.query_page(keys.tenant(tenant_id), keys.chatbots(), page, _chatbot)
 
     def update(self, tenant_id: str, chatbot_id: str, changes: Mapping[str, Any]) -> Chatbot | None:
         expression, names, values = set_clause(changes)

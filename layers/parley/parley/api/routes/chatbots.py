@@ -2,12 +2,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, status
 
 from parley.api.deps import CurrentCaller, service
 from parley.api.params import ChatbotId, PageQuery
 from parley.api.responses import errors
-from parley.domain.chatbots import Chatbot, ChatbotCreate, ChatbotList, ChatbotPublic, ChatbotUpdate
+from parley.domain.chatbots import (
+    Chatbot,
+    ChatbotCreate,
+    ChatbotDeletion,
+    ChatbotList,
+    ChatbotPublic,
+    ChatbotUpdate,
+)
 from parley.services.chatbots import ChatbotService
 
 ChatbotServiceDep = Annotated[ChatbotService, service(lambda c: c.chatbots)]
@@ -16,7 +23,7 @@ router = APIRouter(prefix="/chatbots", responses=errors(401))
 
 
 def _public(chatbot: Chatbot) -> ChatbotPublic:
-    return ChatbotPublic.model_validate(chatbot.model_dump())
+    return ChatbotPublic.model_validate({**chatbot.model_dump(), "status": chatbot.status})
 
 
 @router.get("", responses=errors(400, 422))
@@ -42,7 +49,8 @@ def update_chatbot(
     return _public(chatbots.update(caller.tenant_id, chatbot_id, body))
 
 
-@router.delete("/{chatbot_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404))
-def delete_chatbot(chatbot_id: ChatbotId, caller: CurrentCaller, chatbots: ChatbotServiceDep) -> Response:
+@router.delete("/{chatbot_id}", status_code=status.HTTP_202_ACCEPTED, responses=errors(404))
+def delete_chatbot(chatbot_id: ChatbotId, caller: CurrentCaller, chatbots: ChatbotServiceDep) -> ChatbotDeletion:
+    """Start erasing the chatbot: it is listed as `deleting` until everything it owned is gone, then not found."""
     chatbots.delete(caller.tenant_id, chatbot_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return ChatbotDeletion(id=chatbot_id)
