@@ -6,6 +6,7 @@ SAM_VENV := .venv-sam
 # SAM CLI pins its own boto3 and friends, so it lives in a virtualenv of its own.
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 DATASET ?= ../shared/data/scifact
 SPLIT ?= test
@@ -14,7 +15,7 @@ FAULTS ?= openai=0.2,pinecone=0.1,s3=0.05,dynamodb=0.05,ingest=0.1
 # The vector index `make eval` runs against: local (the embedded index) or pinecone (the SDK against its local fake).
 STORE ?= local
 
-.PHONY: install run test lint typecheck template openapi unit integration e2e bench eval build clean
+.PHONY: install web chromium run test lint typecheck template openapi unit integration e2e bench eval build clean
 
 $(VENV)/.installed: pyproject.toml layers/parley/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Parley needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -31,10 +32,23 @@ $(SAM_VENV)/.installed:
 
 install: $(VENV)/.installed
 
-run: install
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+# The front ends (console, widget) and the contract types they are checked against, built into web/*/dist.
+web: web/node_modules/.installed
+	cd web && npm run build
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download cannot work offline).
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+
+run: install web
 	$(BIN)/python -m local
 
-test: lint typecheck template
+test: lint typecheck template web chromium
 	$(BIN)/pytest
 
 lint: install
@@ -48,10 +62,10 @@ template: install $(SAM_VENV)/.installed
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint --region us-east-1
 
-# The HTTP API's contract, generated from the routers (a test fails while the committed file is stale).
+# The contract of the HTTP and WebSocket APIs, generated from the code (a test fails while a committed file is stale).
 openapi: install
 	@mkdir -p shared
-	$(BIN)/python -m parley.api.openapi shared/openapi.json
+	$(BIN)/python -m parley.api.openapi shared
 
 unit integration e2e: install
 	$(BIN)/pytest tests/$@

@@ -304,7 +304,8 @@ def docs_page(document: Mapping[str, Any]) -> str:
             )
     info = document.get("info", {})
     return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(info.get('title', 'API'))} API</title>"
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{escape(info.get('title', 'API'))} API</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem}"
         "section{border-top:1px solid #ccc}h2{font-size:1.1rem}h3{font-size:.95rem;margin-bottom:.2rem}</style>"
         f"</head><body><h1>{escape(info.get('title', 'API'))} API v{escape(str(info.get('version', '')))}</h1>"

@@ -17,7 +17,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 from parley.settings import Settings
 from starlette.applications import Starlette
-from starlette.routing import Route, WebSocketRoute, request_response
+from starlette.routing import BaseRoute, Route, WebSocketRoute, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from local import moto_dynamodb
@@ -42,6 +42,7 @@ from local.template import (
     parameter_values,
     websocket_api,
 )
+from local.web import WebFiles
 from local.websocket import WebSocketGateway
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,16 +228,26 @@ class LocalStack:
                 indent=2,
             )
         )
+        return self._app(self.runtime, api, authorizers, provisioner.resolver)
+
+    def _app(
+        self,
+        runtime: FunctionRuntime,
+        api: Mapping[str, Any],
+        authorizers: Mapping[str, JwtAuthorizer],
+        resolver: Resolver,
+    ) -> Starlette:
+        """The APIs of the template, the management API of its connections, and the web front ends, on one port."""
         gateway = HttpGateway(
-            http_routes(self.template), authorizers, self.runtime.invoke_async, api.get("CorsConfiguration")
+            http_routes(self.template), authorizers, runtime.invoke_async, api.get("CorsConfiguration")
         )
-        routes: list[Route | WebSocketRoute] = []
+        routes: list[BaseRoute] = []
         chat_api = websocket_api(self.template)
         if chat_api is not None:
-            connections = _connections_arn(self.template, provisioner.resolver)
+            connections = _connections_arn(self.template, resolver)
             chat = WebSocketGateway(
                 chat_api,
-                self.runtime.invoke_async,
+                runtime.invoke_async,
                 urlsplit(self.url).netloc,
                 partial(self._authorize_management, connections),
             )
@@ -250,6 +261,8 @@ class LocalStack:
         # The API's contract, for people and tools (served locally only; API Gateway serves the routes alone).
         docs = ApiDocs(self.root / "shared" / "openapi.json")
         routes += [Route("/openapi.json", docs.openapi, methods=["GET"]), Route("/docs", docs.docs, methods=["GET"])]
+        websocket_url = urlsplit(self.url)._replace(scheme="wss" if self.url.startswith("https") else "ws").geturl()
+        routes += WebFiles(self.root / "web", {"apiUrl": self.url, "websocketUrl": websocket_url}).routes()
         app = Starlette(routes=routes)
         # Every other HTTP request goes to the gateway, whatever its path: a route pattern would miss paths holding
         # characters its regex does not match (a decoded %0A), which API Gateway routes like any other.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from parley.api.openapi import openapi_document, render
+from parley.api.openapi import openapi_document, render, websocket_schema
 
 from local.stack import ROOT
 
@@ -21,6 +21,14 @@ ERROR_SCHEMAS = {"#/components/schemas/ErrorBody", "#/components/schemas/Refusal
 
 def test_the_committed_document_is_current():
     assert Path(COMMITTED).read_text() == render(DOCUMENT), "shared/openapi.json is stale: run `make openapi`"
+
+
+def test_the_committed_websocket_schema_is_current():
+    committed = ROOT / "shared" / "websocket.schema.json"
+
+    assert committed.read_text() == render(websocket_schema()), (
+        "shared/websocket.schema.json is stale: run `make openapi`"
+    )
 
 
 def test_every_route_of_the_template_is_documented():

@@ -1,7 +1,8 @@
-"""The OpenAPI document of the whole HTTP API, generated from the routers every function serves.
+"""The contract the web clients are generated from: the OpenAPI document of the whole HTTP API (from the routers every
+function serves) and the JSON Schema of the WebSocket API's frames (parley.domain.frames).
 
-`make openapi` writes it to shared/openapi.json, the contract the web client is generated from; a test fails when
-the committed file is not what the routers describe.
+`make openapi` writes them to shared/openapi.json and shared/websocket.schema.json; a test fails when a committed file
+is not what the code describes.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 
 from parley.api import build_app
 from parley.api.routes import account, answers, auth, chatbots, documents, health, public
+from parley.domain.frames import Frames
 
 DESCRIPTION = (
     'Parley\'s public HTTP API (v1). Errors have the body `{"error": {"code", "message"}}`; requests API Gateway '
@@ -46,10 +48,17 @@ def openapi_document() -> dict[str, Any]:
     return _without_fastapi_validation_errors(document)
 
 
+def websocket_schema() -> dict[str, Any]:
+    schema = Frames.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
 def render(document: dict[str, Any]) -> str:
     """The document as committed: stable key order, one trailing newline."""
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 if __name__ == "__main__":
-    Path(sys.argv[1]).write_text(render(openapi_document()))
+    folder = Path(sys.argv[1])
+    (folder / "openapi.json").write_text(render(openapi_document()))
+    (folder / "websocket.schema.json").write_text(render(websocket_schema()))

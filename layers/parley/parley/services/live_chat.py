@@ -8,15 +8,15 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from pydantic import ValidationError
 
 from parley.domain.common import utcnow
 from parley.domain.connections import CONNECTION_LIFETIME_SECONDS, Connection, SendMessage
 from parley.domain.conversations import QueryRequest, QueryResult
+from parley.domain.frames import CitationsFrame, DoneFrame, ErrorFrame, StartFrame, TokenFrame
 from parley.errors import (
     InternalError,
     InvalidInput,
@@ -53,7 +53,7 @@ class FrameStream:
         self._last_token_at = -math.inf
 
     def started(self, conversation_id: str, message_id: str) -> None:
-        self._send({"type": "start", "conversation_id": conversation_id, "message_id": message_id})
+        self._send(StartFrame(conversation_id=conversation_id, message_id=message_id))
 
     def token(self, text: str) -> None:
         self._pending.append(text)
@@ -63,36 +63,28 @@ class FrameStream:
 
     def finish(self, result: QueryResult) -> None:
         self._flush()
-        self._send({"type": "citations", "citations": [c.model_dump(mode="json") for c in result.citations]})
+        self._send(CitationsFrame(citations=result.citations))
         self._send(
-            {
-                "type": "done",
-                "usage": result.usage.model_dump(),
-                "mode": result.mode,
-                "degraded": result.degraded,
-                "answerable": result.answerable,
-            }
+            DoneFrame(usage=result.usage, mode=result.mode, degraded=result.degraded, answerable=result.answerable)
         )
 
     def error(self, error: ParleyError) -> None:
         self._flush()  # the words of an answer cut short come before the error that ends it
-        frame: dict[str, Any] = {"type": "error", "code": error.code, "message": error.public_message}
-        if isinstance(error, RateLimited):
-            frame["retry_after"] = error.retry_after
-        self._send(frame)
+        retry_after = error.retry_after if isinstance(error, RateLimited) else None
+        self._send(ErrorFrame(code=error.code, message=error.public_message, retry_after=retry_after))
 
     def _flush(self) -> None:
         if self._pending:
             text = "".join(self._pending)
             self._pending.clear()
-            self._send({"type": "token", "text": text})
+            self._send(TokenFrame(text=text))
             self._last_token_at = self.clock()
 
-    def _send(self, frame: Mapping[str, Any]) -> None:
+    def _send(self, frame: StartFrame | TokenFrame | CitationsFrame | DoneFrame | ErrorFrame) -> None:
         if self.gone:
             raise StreamInterrupted(self.connection_id)
         try:
-            self.connections.send(self.connection_id, frame)
+            self.connections.send(self.connection_id, frame.model_dump(mode="json"))
         except StreamInterrupted:
             self.gone = True
             raise

@@ -1,0 +1,90 @@
+"""A real browser for the web front ends: Debian's Chromium driven by Playwright (its own browser download cannot work
+offline), a fresh profile per session, and each test's screenshots kept under tests/e2e/browser/artifacts/<test>/."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from local.stack import ROOT
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+# Long enough for an answer streamed by the local stack on a busy machine; a step that never happens still fails.
+STEP_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Chromium is not installed: `make chromium` installs Debian's package")
+    with sync_playwright() as playwright:
+        # Playwright gives each launch a new temporary profile (--user-data-dir).
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A page in a context of its own (no cookies or storage shared between tests); a script error on it fails the
+    test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    opened = context.new_page()
+    opened.set_default_timeout(STEP_TIMEOUT_MS)
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert not errors, "script errors on the page:\n" + "\n".join(errors)
+
+
+@pytest.fixture
+def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
+    """Saves `page` as `NN-<step>.png` in the test's artifact folder (emptied first), in the order taken."""
+    folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    taken: list[Path] = []
+
+    def take(page: Page, step: str) -> Path:
+        path = folder / f"{len(taken) + 1:02d}-{step}.png"
+        page.screenshot(path=path, full_page=True)
+        taken.append(path)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def accessibility_violations() -> Callable[..., list[dict[str, Any]]]:
+    return serious_accessibility_violations
+
+
+def serious_accessibility_violations(page: Page, selector: str | None = None) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page (or within `selector`), each with its rule and nodes."""
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("(context) => axe.run(context ?? document)", selector)
+    return [
+        {
+            "rule": violation["id"],
+            "impact": violation["impact"],
+            "nodes": [node["target"] for node in violation["nodes"]],
+        }
+        for violation in results["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
