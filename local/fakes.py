@@ -356,6 +356,14 @@ class FakePinecone(FakeHttpApi):
             }
         )
 
+    def load(self, namespaces: dict[str, dict[str, dict[str, Any]]]) -> None:
+        """Hold these records (a saved state, local/snapshot.py) in place of the ones held."""
+        with self._lock:
+            self.namespaces.clear()
+            self.namespaces.update(namespaces)
+            self._versions.update(namespaces.keys())
+            self._search_cache.clear()
+
     def failure(self, status: int) -> tuple[int, Any, dict[str, str]]:
         code, message = (14, "Service unavailable") if status == 503 else (13, "Internal error")
         return status, {"code": code, "message": message, "details": []}, {}

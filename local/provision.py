@@ -30,7 +30,9 @@ NOT_PROVISIONED = {
 
 
 class Provisioner:
-    """Creates resources on demand: resolving a Ref to a resource not yet made creates it first."""
+    """Creates resources on demand: resolving a Ref to a resource not yet made creates it first. A resource that
+    exists already (in a restored state, local/snapshot.py) is kept and read: new ones in the template still come in.
+    """
 
     def __init__(self, template: Mapping[str, Any], parameters: Mapping[str, Any], client: Callable[..., Any]):
         self.template = template
@@ -93,27 +95,41 @@ class Provisioner:
         keys = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
         options = {key: props[key] for key in keys if key in props}
         dynamodb = self.client("dynamodb")
-        dynamodb.create_table(TableName=name, BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"), **options)
-        ttl = props.get("TimeToLiveSpecification")
-        if ttl and ttl.get("Enabled"):
-            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        try:
+            dynamodb.describe_table(TableName=name)
+        except dynamodb.exceptions.ResourceNotFoundException:
+            dynamodb.create_table(TableName=name, BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"), **options)
+            ttl = props.get("TimeToLiveSpecification")
+            if ttl and ttl.get("Enabled"):
+                dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
         return {"Ref": name, "Arn": self._arn("dynamodb", f"table/{name}")}
 
     def _user_pool(self, logical_id: str, props: dict[str, Any]) -> dict[str, Any]:
         keys = ("Policies", "UsernameAttributes", "AutoVerifiedAttributes", "Schema", "AccountRecoverySetting")
         options = {key: props[key] for key in keys if key in props}
-        pool = self.client("cognito-idp").create_user_pool(
-            PoolName=props.get("UserPoolName", f"{STACK_NAME}-{logical_id}"), **options
-        )["UserPool"]
+        name = props.get("UserPoolName", f"{STACK_NAME}-{logical_id}")
+        cognito = self.client("cognito-idp")
+        pools = cognito.get_paginator("list_user_pools").paginate(MaxResults=60)
+        existing = [pool["Id"] for page in pools for pool in page["UserPools"] if pool["Name"] == name]
+        if existing:
+            pool = cognito.describe_user_pool(UserPoolId=existing[0])["UserPool"]
+        else:
+            pool = cognito.create_user_pool(PoolName=name, **options)["UserPool"]
         return {"Ref": pool["Id"], "Arn": pool["Arn"]}
 
     def _user_pool_client(self, logical_id: str, props: dict[str, Any]) -> dict[str, Any]:
         keys = ("ExplicitAuthFlows", "GenerateSecret", "EnableTokenRevocation", "PreventUserExistenceErrors")
         options = {key: props[key] for key in keys if key in props}
-        created = self.client("cognito-idp").create_user_pool_client(
-            UserPoolId=props["UserPoolId"], ClientName=props.get("ClientName", logical_id), **options
-        )["UserPoolClient"]
-        return {"Ref": created["ClientId"]}
+        name = props.get("ClientName", logical_id)
+        cognito = self.client("cognito-idp")
+        clients = cognito.get_paginator("list_user_pool_clients").paginate(UserPoolId=props["UserPoolId"])
+        existing = [
+            client["ClientId"] for page in clients for client in page["UserPoolClients"] if client["ClientName"] == name
+        ]
+        if existing:
+            return {"Ref": existing[0]}
+        created = cognito.create_user_pool_client(UserPoolId=props["UserPoolId"], ClientName=name, **options)
+        return {"Ref": created["UserPoolClient"]["ClientId"]}
 
     def _queue(self, logical_id: str, props: dict[str, Any]) -> dict[str, Any]:
         name = props.get("QueueName", f"{STACK_NAME}-{logical_id}")
@@ -122,13 +138,20 @@ class Provisioner:
             for key, value in props.items()
             if key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "RedrivePolicy")
         }
-        url = self.client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        sqs = self.client("sqs")
+        try:
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            if attributes:
+                sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+        except sqs.exceptions.QueueDoesNotExist:
+            url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         return {"Ref": url, "QueueUrl": url, "QueueName": name, "Arn": self._arn("sqs", name)}
 
     def _bucket(self, logical_id: str, props: dict[str, Any]) -> dict[str, Any]:
         name = props.get("BucketName", f"{STACK_NAME}-{logical_id}".lower())
         s3 = self.client("s3")
-        s3.create_bucket(Bucket=name)
+        if name not in {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}:
+            s3.create_bucket(Bucket=name)
         cors = props.get("CorsConfiguration", {}).get("CorsRules")
         if cors:
             s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [_cors_rule(rule) for rule in cors]})
