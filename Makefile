@@ -45,8 +45,10 @@ chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
 
+# The state (accounts, chatbots, documents, conversations, index) is saved at stop and restored at the next start;
+# `make run FRESH=1` starts empty.
 run: install web
-	$(BIN)/python -m local
+	$(BIN)/python -m local $(if $(FRESH),--fresh)
 
 test: lint typecheck template web chromium
 	$(BIN)/pytest

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
 
 from local.faults import FaultSpecError, parse_faults
+from local.snapshot import STATE, Persistence, SnapshotError
 from local.stack import LocalStack
 
 
@@ -35,7 +37,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Run Parley locally with moto standing in for AWS.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PARLEY_PORT", "8000")))
-    parser.add_argument("--data-dir", type=Path, help="where the local index lives (emptied at start)")
+    parser.add_argument(
+        "--data-dir", type=Path, help="where the local index and the saved state live (default: .local-data)"
+    )
+    state = parser.add_mutually_exclusive_group()
+    state.add_argument(
+        "--fresh", action="store_true", help="discard the saved state and start empty (`make run FRESH=1`)"
+    )
+    state.add_argument(
+        "--ephemeral", action="store_true", help="start empty and save nothing at stop (tests, eval, bench)"
+    )
     parser.add_argument("--template", type=Path, help="another template.yaml to run (default: the repository's)")
     parser.add_argument(
         "--env",
@@ -69,6 +80,7 @@ def main() -> None:
     logging.getLogger("local").setLevel(logging.INFO)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     base = f"http://{args.host}:{args.port}"
+    persistence: Persistence = "fresh" if args.fresh else "ephemeral" if args.ephemeral else "restore"
     stack = LocalStack(
         host=args.host,
         data_dir=args.data_dir,
@@ -77,8 +89,12 @@ def main() -> None:
         template=args.template,
         fakes=args.fakes,
         faults=faults,
+        persistence=persistence,
     )
-    app = stack.start()
+    try:
+        app = stack.start()
+    except SnapshotError as error:
+        parser.exit(1, f"{error}\n")
     pool = stack.resources["UserPool"]["Ref"]
     print(
         f"""
@@ -88,6 +104,7 @@ Parley is running locally.
   WebSocket     ws://{args.host}:{args.port}/?token=<access token>   (or ?key=<publishable key>)
   AWS (moto)    {stack.aws_endpoint}   user pool {pool}
   local index   {stack.data_dir}
+  saved state   {_state_line(stack)}
 
 Try it:
   curl -s -X POST {base}/auth/register -H 'content-type: application/json' \\
@@ -95,10 +112,28 @@ Try it:
 """,
         flush=True,
     )
+    server = uvicorn.Server(server_config(app, args.host, args.port))
+    # A closed terminal (SIGHUP) stops the stack as Ctrl-C and `kill` do, and after uvicorn's graceful shutdown
+    # SIGTERM must not kill the process before the stack's state is saved (uvicorn raises it again on its way out).
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, server.handle_exit)
     try:
-        uvicorn.Server(server_config(app, args.host, args.port)).run()
+        server.run()
+    except KeyboardInterrupt:  # Ctrl-C, raised again by uvicorn once it has shut down
+        pass
     finally:
+        if persistence != "ephemeral":
+            print(f"Saving the local state in {stack.data_dir / STATE} (Ctrl-C again: quit without saving)", flush=True)
         stack.stop()
+
+
+def _state_line(stack: LocalStack) -> str:
+    """Where the stack's state is kept and how it started, for the banner."""
+    where = stack.data_dir / STATE
+    if stack.persistence == "ephemeral":
+        return "none: this stack starts empty and saves nothing"
+    started = f"restored (saved {stack.restored['saved_at']})" if stack.restored else "started empty"
+    return f"{where}   {started}; saved at stop, `make run FRESH=1` starts empty"
 
 
 if __name__ == "__main__":

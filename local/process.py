@@ -31,12 +31,17 @@ def start_stack(
     function_env: dict[str, str] | None = None,
     template: Path | None = None,
     options: list[str] | None = None,
+    keep_state: bool = False,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start `python -m local` on a free port, its output going to `log`, and wait until `/health` answers;
     returns the process and its base URL. `env` is the stack's environment (OPENAI_API_KEY…), `function_env`
-    variables set in every function's (`--env`), `options` more of its arguments (`--fakes`, `--faults=…`)."""
+    variables set in every function's (`--env`), `options` more of its arguments (`--fakes`, `--faults=…`).
+    The stack starts empty and saves nothing (`--ephemeral`), unless `keep_state`: then, as `make run`, it restores
+    the state saved in `data_dir` and saves it when stopped (SIGINT or SIGTERM)."""
     port = free_port()
     overrides = [f"--env={name}={value}" for name, value in (function_env or {}).items()]
+    if not keep_state:
+        overrides.append("--ephemeral")
     if template is not None:
         overrides.append(f"--template={template}")
     overrides += options or []

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from local.iam import Policies, function_policies
 from local.provision import Provisioner
 from local.runtime import LOCAL_CONCURRENCY, FunctionRuntime
 from local.sigv4 import SignedRequest
+from local.snapshot import Persistence, SavedState
 from local.template import (
     ACCOUNT_ID,
     REGION,
@@ -114,10 +115,12 @@ class LocalStack:
         template: Path | None = None,
         fakes: bool = False,
         faults: Mapping[str, Faults] | None = None,
+        persistence: Persistence = "ephemeral",
     ) -> None:
         """`fakes`: OpenAI (embeddings and chat) and Pinecone are the local fakes of their HTTP APIs, reached by the
         real SDKs as in AWS, instead of the embedded stand-ins. `faults`: what fails, by target (local/faults.py);
-        OpenAI and Pinecone faults need the fakes."""
+        OpenAI and Pinecone faults need the fakes. `persistence`: whether the state saved in `data_dir` is
+        restored at start and saved at stop (local/snapshot.py)."""
         self.root = root
         self.host = host
         # Where the stack will be served: the WebSocket management API is there too.
@@ -128,6 +131,10 @@ class LocalStack:
         local = {name: value for name, value in LOCAL_PARAMETERS.items() if name in declared}
         self.parameters = parameter_values(self.template, {**local, **(parameters or {})})
         self.data_dir = data_dir or root / ".local-data"
+        self.persistence = persistence
+        self.saved_state = SavedState(self.data_dir)
+        self.restored: dict[str, Any] | None = None  # the manifest of the snapshot restored at start, if any
+        self._saves_at_stop = False
         # Variables set on every function, over the template's and the embedded stand-ins (`--env`).
         self.environment = dict(environment or {})
         self._moto = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
@@ -153,9 +160,10 @@ class LocalStack:
         self._moto.start()
         host, port = self._moto.get_host_and_port()
         self.aws_endpoint = f"http://{host}:{port}"
-        # The local index lives exactly as long as moto's state: one run.
-        shutil.rmtree(self.data_dir, ignore_errors=True)
-        self.data_dir.mkdir(parents=True)
+        # moto's state and the local index: both restored from the last snapshot, or both empty.
+        self.restored = self.saved_state.open(self.persistence, self.fakes[1] if self.fakes else None)
+        # From here on, what stop() finds is the state to keep (not before: a failed restore must not overwrite).
+        self._saves_at_stop = self.persistence != "ephemeral"
         api_keys = {name: os.environ[name] for name in ("OPENAI_API_KEY", "PINECONE_API_KEY") if name in os.environ}
         if self.fakes:
             openai, pinecone = self.fakes
@@ -311,8 +319,12 @@ class LocalStack:
             key = api_keys.get(variable)
             if not key:
                 continue
+            secrets_manager = self.aws_client("secretsmanager")
             for name in {spec.environment.get(setting) for spec in specs.values()} - {None}:
-                self.aws_client("secretsmanager").create_secret(Name=name, SecretString=key)
+                try:
+                    secrets_manager.create_secret(Name=name, SecretString=key)
+                except secrets_manager.exceptions.ResourceExistsException:  # a restored state's
+                    secrets_manager.put_secret_value(SecretId=name, SecretString=key)
 
     def aws_client(self, service: str) -> Any:
         """A boto3 client for the local AWS, independent of the process environment."""
@@ -338,3 +350,6 @@ class LocalStack:
         for fake in self.fakes or ():
             fake.stop()
         self._moto.stop()
+        if self._saves_at_stop:
+            saved_at = datetime.now(UTC).isoformat(timespec="seconds")
+            self.saved_state.save(self.fakes[1] if self.fakes else None, saved_at)

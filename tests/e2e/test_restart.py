@@ -1,0 +1,162 @@
+"""`make run` stopped and started again: accounts, chatbots, documents, conversations and the index are as they were
+left (moto's state and the local index saved and restored together); `--fresh` (`make run FRESH=1`) starts empty."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from local.process import chatbot_with_document, send_upload, start_stack
+
+GUIDE = (
+    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
+    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
+)
+# Long enough that its ingest is still running when the stack is stopped.
+HERD_BOOK = "\n\n".join(
+    f"# Herd note {number}\n\nLlama number {number} grazes on hill {number % 17} and hums to the alpacas at dusk."
+    for number in range(500)
+)
+PASSWORD = "correct-horse-1"  # chatbot_with_document's
+# Three stacks start one after the other, on a machine that may be busy (the first call waits on a cold start).
+STARTUP_LIMIT_SECONDS = 120
+# A document whose ingest was cut by the stop comes back after the queue's visibility timeout (20 s locally).
+REINDEX_SECONDS = 180
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+def stop_as_a_person_does(process: subprocess.Popen[bytes], stop: signal.Signals = signal.SIGINT) -> None:
+    """Ctrl-C (or `kill`): the stack shuts down and saves its state before it exits."""
+    process.send_signal(stop)
+    assert process.wait(timeout=120) == 0
+
+
+def sign_in(api: httpx.Client, email: str) -> httpx.Response:
+    return api.post("/auth/login", json={"email": email, "password": PASSWORD})
+
+
+def status(api: httpx.Client, token: str, document: str) -> str:
+    return str(api.get(document, headers=bearer(token)).json()["status"])
+
+
+@pytest.fixture
+def running() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """The stacks a test starts; any still running at its end are killed."""
+    processes: list[subprocess.Popen[bytes]] = []
+    yield processes
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_a_restarted_stack_has_what_it_had_and_a_fresh_one_starts_empty(
+    tmp_path: Path, running: list[subprocess.Popen[bytes]]
+) -> None:
+    data = tmp_path / "data"
+    # Given a stack run as `make run` runs it, with an owner, a chatbot, an indexed document and a conversation,
+    # a second tenant, and a document still being indexed when the person presses Ctrl-C
+    process, url = start_stack(data, tmp_path / "first.log", keep_state=True, limit_seconds=STARTUP_LIMIT_SECONDS)
+    running.append(process)
+    account, bot = chatbot_with_document(url, "guide.md", GUIDE)
+    email, old_token = account["user"]["email"], account["tokens"]["access_token"]
+    with httpx.Client(base_url=url, timeout=30) as api:
+        documents = api.get(f"/chatbots/{bot['id']}/documents", headers=bearer(old_token)).json()["items"]
+        guide = documents[0]
+        asked = api.post(
+            f"/chatbots/{bot['id']}/query", headers=bearer(old_token), json={"question": "What do llamas eat?"}
+        ).json()
+        stranger = api.post("/auth/register", json={"email": f"stranger-{email}", "password": PASSWORD})
+        created = api.post(
+            f"/chatbots/{bot['id']}/documents",
+            headers=bearer(old_token),
+            json={"filename": "herd.md", "content_type": "text/markdown", "size_bytes": len(HERD_BOOK.encode())},
+        ).json()
+        send_upload(created["upload"], HERD_BOOK.encode()).raise_for_status()
+        herd = f"/chatbots/{bot['id']}/documents/{created['document']['id']}"
+        deadline = time.monotonic() + 60
+        while status(api, old_token, herd) == "pending_upload" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        at_stop = status(api, old_token, herd)
+    assert guide["status"] == "indexed"
+    assert asked["citations"][0]["document_id"] == guide["id"]
+    assert stranger.status_code == 201
+    assert at_stop == "processing", "the stop was meant to cut an ingest in progress"
+
+    stop_as_a_person_does(process)
+
+    # When it starts again on the same data dir
+    process, url = start_stack(data, tmp_path / "second.log", keep_state=True, limit_seconds=STARTUP_LIMIT_SECONDS)
+    running.append(process)
+    with httpx.Client(base_url=url, timeout=30) as api:
+        signed_in = sign_in(api, email)
+        token = signed_in.json()["tokens"]["access_token"]
+        me_with_old_token = api.get("/auth/me", headers=bearer(old_token))
+        chatbot = api.get(f"/chatbots/{bot['id']}", headers=bearer(token))
+        document = api.get(f"/chatbots/{bot['id']}/documents/{guide['id']}", headers=bearer(token))
+        conversation = api.get(f"/chatbots/{bot['id']}/conversations/{asked['conversation_id']}", headers=bearer(token))
+        answered = api.post(
+            f"/chatbots/{bot['id']}/query", headers=bearer(token), json={"question": "What do llamas eat?"}
+        ).json()
+        deadline = time.monotonic() + REINDEX_SECONDS
+        while status(api, token, herd) == "processing" and time.monotonic() < deadline:
+            time.sleep(0.5)
+        herd_after = api.get(herd, headers=bearer(token)).json()
+        found = api.post(
+            f"/chatbots/{bot['id']}/search", headers=bearer(token), json={"query": "llama number 432 grazes"}
+        ).json()
+        other = bearer(sign_in(api, f"stranger-{email}").json()["tokens"]["access_token"])
+        stranger_reads = [
+            api.get(path, headers=other).status_code
+            for path in (
+                f"/chatbots/{bot['id']}",
+                f"/chatbots/{bot['id']}/documents/{guide['id']}",
+                f"/chatbots/{bot['id']}/conversations/{asked['conversation_id']}",
+            )
+        ]
+
+    # Then the account, chatbot, document, conversation and index are as they were left
+    assert signed_in.status_code == 200, signed_in.text
+    assert me_with_old_token.status_code == 200  # Cognito's signing keys came back too
+    assert chatbot.status_code == 200
+    assert chatbot.json()["name"] == bot["name"]
+    assert document.json()["status"] == "indexed"
+    assert document.json()["chunk_count"] == guide["chunk_count"]
+    messages = [(message["role"], message["content"]) for message in conversation.json()["messages"]]
+    assert messages == [("user", "What do llamas eat?"), ("assistant", asked["answer"])]
+    assert answered["citations"][0]["document_id"] == guide["id"]
+    assert "Llamas eat grass and hay." in answered["answer"]
+    # and the document cut mid-ingest by the stop was redelivered and indexed in full
+    assert herd_after["status"] == "indexed", herd_after
+    assert found["results"][0]["document_id"] == created["document"]["id"]
+    # and the walls between tenants stand
+    assert stranger_reads == [404, 404, 404]
+
+    stop_as_a_person_does(process, signal.SIGTERM)
+
+    # When it starts with --fresh (`make run FRESH=1`)
+    process, url = start_stack(
+        data, tmp_path / "third.log", keep_state=True, limit_seconds=STARTUP_LIMIT_SECONDS, options=["--fresh"]
+    )
+    running.append(process)
+    with httpx.Client(base_url=url, timeout=30) as api:
+        fresh_sign_in = sign_in(api, email)
+    saved_while_fresh = (data / "state").exists()
+    stop_as_a_person_does(process, signal.SIGTERM)
+
+    # Then nothing is left: the saved state is gone and the account is unknown
+    assert not saved_while_fresh
+    assert fresh_sign_in.status_code == 401
+    assert (data / "state" / "current").exists()  # its own state, saved at its stop
+    # and no function was refused an AWS call on the way (a restored state keeps the template's permissions)
+    refused = [line for log in tmp_path.glob("*.log") for line in log.read_text().splitlines() if "IAM: " in line]
+    assert not refused
