@@ -159,10 +159,10 @@ class SavedState:
                 f"{version('moto')}: start empty with `make run FRESH=1` (python -m local --fresh)"
             )
         if manifest["fakes"] != (pinecone is not None):
-            saved, now = ("with", "without") if manifest["fakes"] else ("without", "with")
+            saved = "with" if manifest["fakes"] else "without"
             raise SnapshotError(
                 f"the local state in {self.path} was saved {saved} --fakes (its vectors are in that index): start "
-                f"{saved} --fakes, or empty with --fresh (`make run FRESH=1`), not {now}"
+                f"{saved} --fakes again, or start empty with `make run FRESH=1` (--fresh)"
             )
         load_moto_state(snapshot / MOTO)
         if (snapshot / INDEX).exists():
