@@ -51,6 +51,7 @@ run: install web
 	$(BIN)/python -m local $(if $(FRESH),--fresh)
 
 test: lint typecheck template web chromium
+	cd web && npm test
 	$(BIN)/pytest
 
 lint: install

@@ -79,6 +79,69 @@ def test_wrong_private_or_deleted_keys_open_nothing(lambdas, owner, public_bot):
         assert body["error"]["code"] == "not_found"
 
 
+def greet(lambdas, public_key, origin=ORIGIN):
+    return lambdas.call(
+        "QueryFunction",
+        "GET",
+        "/public/chatbots/{public_key}",
+        headers={"origin": origin} if origin else {},
+        path_parameters={"public_key": public_key},
+    )
+
+
+def test_a_page_on_an_allowed_site_reads_the_chatbots_name_and_welcome_and_nothing_else(lambdas, owner):
+    bot = make_chatbot(
+        lambdas,
+        owner,
+        visibility="public",
+        allowed_origins=[ORIGIN],
+        welcome_message="Hi! Ask me about shipping.",
+        system_prompt="Never mention the secret discount.",
+    )
+
+    status, body = greet(lambdas, bot["public_key"])
+
+    assert status == 200
+    assert body == {"id": bot["id"], "name": "Shop help", "welcome_message": "Hi! Ask me about shipping."}
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example.net", None])
+def test_a_page_on_a_site_not_allowed_learns_it_is_refused(lambdas, public_bot, origin):
+    status, body = greet(lambdas, public_bot["public_key"], origin=origin)
+
+    assert status == 403
+    assert body["error"]["code"] == "origin_not_allowed"
+
+
+def test_unknown_private_and_other_tenants_keys_greet_no_one(lambdas, register, public_bot):
+    # Given another tenant's private chatbot that allows the same site, and a chatbot deleted by its owner
+    stranger = register("stranger@example.com")
+    private = make_chatbot(lambdas, stranger, allowed_origins=[ORIGIN])
+    lambdas.call(
+        "ChatbotsFunction",
+        "DELETE",
+        "/chatbots/{chatbot_id}",
+        sub=register("leaver@example.com")["user"]["id"],
+        path_parameters={"chatbot_id": public_bot["id"]},
+    )
+    deleted = make_chatbot(lambdas, stranger, visibility="public", allowed_origins=[ORIGIN])
+    lambdas.call(
+        "ChatbotsFunction",
+        "DELETE",
+        "/chatbots/{chatbot_id}",
+        sub=stranger["user"]["id"],
+        path_parameters={"chatbot_id": deleted["id"]},
+    )
+
+    # When a page asks for each key; Then each is unknown, as a wrong key is
+    for key in ("pk_" + "x" * 32, private["public_key"], deleted["public_key"]):
+        status, body = greet(lambdas, key)
+        assert status == 404
+        assert body["error"]["code"] == "not_found"
+    # and another tenant deleting a chatbot that is not theirs changes nothing for its visitors
+    assert greet(lambdas, public_bot["public_key"])[0] == 200
+
+
 def test_visitor_over_the_rate_limit_gets_429_with_a_retry_hint(lambdas, public_bot):
     statuses = [ask(lambdas, public_bot["public_key"])[0] for _ in range(10)]
 

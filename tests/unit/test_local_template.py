@@ -76,6 +76,7 @@ def test_public_routes_are_exactly_the_contracts(template):
         ("POST", "/auth/register"),
         ("POST", "/auth/login"),
         ("POST", "/auth/refresh"),
+        ("GET", "/public/chatbots/{public_key}"),
         ("POST", "/public/chatbots/{public_key}/query"),
     }
 

@@ -194,6 +194,15 @@ class ChatbotPublic(ChatbotSettings):
     updated_at: datetime
 
 
+class VisitorChatbot(BaseModel):
+    """A public chatbot as a website visitor's chat shows it: its id (the chat's frames name it), name and welcome;
+    nothing of its settings."""
+
+    id: str
+    name: str
+    welcome_message: str
+
+
 class ChatbotDeletion(BaseModel):
     """A deleted chatbot: listed and readable as `deleting`, and refused everything else, until it is erased."""
 

@@ -6,12 +6,22 @@ from fastapi import APIRouter, Header
 
 from parley.api.deps import SourceIp, service
 from parley.api.responses import errors
+from parley.domain.chatbots import VisitorChatbot
 from parley.domain.conversations import QueryRequest, QueryResult
 from parley.services.public_chat import PublicChat, Visitor
 
 PublicChatDep = Annotated[PublicChat, service(lambda c: c.public_chat)]
 
 router = APIRouter(prefix="/public/chatbots/{public_key}")
+
+
+@router.get("", responses=errors(403, 404, 422))
+def greet_visitor(
+    public_key: str, chat: PublicChatDep, origin: Annotated[str | None, Header()] = None
+) -> VisitorChatbot:
+    """What a website's chat widget shows of a public chatbot, if the page's Origin is allowed; it also tells the
+    widget why its WebSocket handshake was refused (a browser cannot read the 403)."""
+    return VisitorChatbot.model_validate(chat.admit(public_key, origin).model_dump())
 
 
 @router.post("/query", responses=errors(400, 403, 404, 422, 429, 503))

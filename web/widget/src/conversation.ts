@@ -1,0 +1,165 @@
+// What the visitor sees of the chat, as a pure function of what happened: questions asked, frames received and the
+// connection's ups and downs. The session (session.ts) feeds it events; the panel (panel.ts) draws the result.
+import type { Citation, Schema, ServerFrame } from "@parley/contract";
+
+// idle: not connected yet (the panel was never opened, or the connection was let go while it was closed);
+// refused: the page's site is not among the chatbot's allowed origins; unavailable: no such public chatbot.
+export type Link = "idle" | "connecting" | "open" | "reconnecting" | "refused" | "unavailable";
+
+export interface Entry {
+  id: number;
+  role: "visitor" | "assistant";
+  text: string;
+  citations: Citation[];
+  // visitor: queued (waiting for a connection) → sent, or unsent; assistant: streaming → done, or interrupted.
+  status: "queued" | "sent" | "unsent" | "streaming" | "done" | "interrupted";
+}
+
+// A sentence about the chat itself, below the messages: an error frame's, or a connection problem's.
+export type Notice =
+  | { kind: "error"; code: string; message: string; retryAfter: number | null }
+  | { kind: "interrupted" }
+  | { kind: "queued" };
+
+export type Chatbot = Schema<"VisitorChatbot">;
+
+export interface ChatState {
+  link: Link;
+  chatbot: Chatbot | null;
+  entries: Entry[];
+  conversationId: string | null;
+  // The question waiting for an open connection; at most one, as the visitor waits for each answer.
+  pending: string | null;
+  // A question is queued, sent or being answered: the composer waits.
+  busy: boolean;
+  notice: Notice | null;
+}
+
+export type ChatEvent =
+  | { type: "asked"; question: string }
+  | { type: "sent" }
+  | { type: "greeted"; chatbot: Chatbot }
+  | { type: "link"; link: Link }
+  | { type: "frame"; frame: ServerFrame };
+
+export const initialState: ChatState = {
+  link: "idle",
+  chatbot: null,
+  entries: [],
+  conversationId: null,
+  pending: null,
+  busy: false,
+  notice: null,
+};
+
+const CLOSED_FOR_GOOD: readonly Link[] = ["refused", "unavailable"];
+
+export function reduce(state: ChatState, event: ChatEvent): ChatState {
+  switch (event.type) {
+    case "asked": {
+      const question = event.question.trim();
+      if (!question || state.busy || CLOSED_FOR_GOOD.includes(state.link)) return state;
+      const entry: Entry = { id: nextId(state), role: "visitor", text: question, citations: [], status: "queued" };
+      return {
+        ...state,
+        entries: [...state.entries, entry],
+        pending: question,
+        busy: true,
+        notice: state.link === "open" ? null : { kind: "queued" },
+      };
+    }
+    case "sent":
+      return {
+        ...state,
+        pending: null,
+        notice: null,
+        entries: updateLast(state.entries, "visitor", (entry) => ({ ...entry, status: "sent" })),
+      };
+    case "greeted":
+      return { ...state, chatbot: event.chatbot };
+    case "link":
+      return onLink(state, event.link);
+    case "frame":
+      return onFrame(state, event.frame);
+  }
+}
+
+function onLink(state: ChatState, link: Link): ChatState {
+  if (CLOSED_FOR_GOOD.includes(link)) {
+    // Nothing typed can be sent now: a waiting question is marked unsent, and the panel says why.
+    const entries = state.pending === null ? state.entries : markUnsent(state.entries);
+    return { ...state, link, entries, pending: null, busy: false, notice: null };
+  }
+  const wasOpen = state.link === "open";
+  if (wasOpen && link !== "open" && state.busy && state.pending === null) {
+    // The connection dropped between a question sent and its answer's end: the server keeps what it wrote, but this
+    // connection will never hear the rest. The visitor may ask again once reconnected.
+    const streaming = state.entries.at(-1)?.status === "streaming";
+    return {
+      ...state,
+      link,
+      busy: false,
+      entries: streaming
+        ? updateLast(state.entries, "assistant", (entry) => ({ ...entry, status: "interrupted" }))
+        : state.entries,
+      notice: { kind: "interrupted" },
+    };
+  }
+  return { ...state, link };
+}
+
+function onFrame(state: ChatState, frame: ServerFrame): ChatState {
+  switch (frame.type) {
+    case "start":
+      return {
+        ...state,
+        conversationId: frame.conversation_id,
+        entries: [
+          ...state.entries,
+          { id: nextId(state), role: "assistant", text: "", citations: [], status: "streaming" },
+        ],
+      };
+    case "token":
+      return { ...state, entries: updateStreaming(state.entries, (entry) => ({ ...entry, text: entry.text + frame.text })) };
+    case "citations":
+      return { ...state, entries: updateStreaming(state.entries, (entry) => ({ ...entry, citations: frame.citations })) };
+    case "done":
+      return {
+        ...state,
+        busy: false,
+        entries: updateStreaming(state.entries, (entry) => ({ ...entry, status: "done" })),
+      };
+    case "error":
+      if (frame.code === "origin_not_allowed") {
+        // The chatbot's owner took this site off its allowed origins while the visitor was connected.
+        return onLink(state, "refused");
+      }
+      return {
+        ...state,
+        busy: false,
+        entries: updateStreaming(state.entries, (entry) => ({ ...entry, status: "interrupted" })),
+        notice: { kind: "error", code: frame.code, message: frame.message, retryAfter: frame.retry_after ?? null },
+      };
+    default:
+      // A frame type this widget does not know (a newer server): nothing to show.
+      return state;
+  }
+}
+
+function nextId(state: ChatState): number {
+  return (state.entries.at(-1)?.id ?? 0) + 1;
+}
+
+function updateLast(entries: Entry[], role: Entry["role"], change: (entry: Entry) => Entry): Entry[] {
+  const index = entries.map((entry) => entry.role).lastIndexOf(role);
+  return index < 0 ? entries : entries.map((entry, at) => (at === index ? change(entry) : entry));
+}
+
+function updateStreaming(entries: Entry[], change: (entry: Entry) => Entry): Entry[] {
+  const last = entries.at(-1);
+  return last?.status === "streaming" ? [...entries.slice(0, -1), change(last)] : entries;
+}
+
+function markUnsent(entries: Entry[]): Entry[] {
+  return updateLast(entries, "visitor", (entry) => ({ ...entry, status: "unsent" }));
+}

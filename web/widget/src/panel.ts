@@ -1,0 +1,252 @@
+// The launcher and the chat panel, drawn inside a shadow root from the chat's state; keyboard: the launcher is a
+// button, the open panel keeps Tab within itself, Escape closes it and gives focus back to the launcher.
+import type { Citation } from "@parley/contract";
+import type { ChatState, Entry, Notice } from "./conversation";
+import type { WidgetOptions } from "./options";
+import type { Strings } from "./strings";
+import css from "./widget.css?inline";
+
+const CHAT_ICON =
+  '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
+const FOCUSABLE = "button:not(:disabled), textarea:not(:disabled), summary, [tabindex='0']";
+
+export interface PanelActions {
+  opened(): void;
+  closed(): void;
+  asked(question: string): void;
+}
+
+export class ChatPanel {
+  private readonly launcher: HTMLButtonElement;
+  private readonly panel: HTMLElement;
+  private readonly title: HTMLElement;
+  private readonly status: HTMLElement;
+  private readonly log: HTMLElement;
+  private readonly welcome: HTMLElement;
+  private readonly notice: HTMLElement;
+  private readonly input: HTMLTextAreaElement;
+  private readonly send: HTMLButtonElement;
+  // Each entry's element, by entry id, with the entry it last showed (entries are immutable: same object, same look).
+  private readonly drawn = new Map<number, { entry: Entry; element: HTMLElement }>();
+
+  constructor(
+    private readonly root: ShadowRoot,
+    private readonly options: WidgetOptions,
+    private readonly strings: Strings,
+    private readonly actions: PanelActions,
+  ) {
+    const style = document.createElement("style");
+    style.textContent = css;
+    const frame = element("div", `root ${options.position === "bottom-left" ? "left" : "right"}`);
+    frame.style.setProperty("--accent", options.color);
+    frame.style.setProperty("--on-accent", options.onColor);
+    frame.lang = options.lang;
+
+    this.panel = element("div", "panel");
+    this.panel.id = "parley-panel";
+    this.panel.hidden = true;
+    this.panel.setAttribute("role", "dialog");
+    this.panel.setAttribute("aria-modal", "true");
+    this.panel.setAttribute("aria-labelledby", "parley-title");
+
+    const header = element("div", "header");
+    this.title = element("h2", "title");
+    this.title.id = "parley-title";
+    const close = element("button", "close");
+    close.type = "button";
+    close.textContent = "×";
+    close.setAttribute("aria-label", strings.close);
+    close.addEventListener("click", () => this.close());
+    header.append(this.title, close);
+
+    this.status = element("p", "status");
+    this.status.setAttribute("role", "status");
+
+    this.log = element("div", "log");
+    this.log.setAttribute("role", "log");
+    this.log.setAttribute("aria-label", strings.conversation);
+    // Scrollable, so reachable by keyboard; the log role is a polite live region, and aria-busy holds the streamed
+    // answer back from screen readers until it is complete.
+    this.log.tabIndex = 0;
+    this.welcome = element("p", "message welcome");
+    this.notice = element("p", "notice");
+    this.log.append(this.welcome);
+
+    const composer = element("form", "composer");
+    const label = element("label", "visually-hidden");
+    label.htmlFor = "parley-input";
+    label.textContent = strings.question;
+    this.input = element("textarea", "input");
+    this.input.id = "parley-input";
+    this.input.rows = 1;
+    this.input.placeholder = strings.placeholder;
+    this.send = element("button", "send");
+    this.send.type = "submit";
+    this.send.textContent = strings.send;
+    composer.append(label, this.input, this.send);
+    composer.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.submit();
+    });
+    this.input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.submit();
+      }
+    });
+
+    this.panel.append(header, this.status, this.log, composer);
+    this.panel.addEventListener("keydown", (event) => this.onKey(event));
+
+    this.launcher = element("button", "launcher");
+    this.launcher.type = "button";
+    this.launcher.innerHTML = CHAT_ICON;
+    this.launcher.setAttribute("aria-label", strings.open);
+    this.launcher.setAttribute("aria-expanded", "false");
+    this.launcher.setAttribute("aria-controls", "parley-panel");
+    this.launcher.addEventListener("click", () => (this.panel.hidden ? this.open() : this.close()));
+
+    frame.append(this.panel, this.launcher);
+    root.append(style, frame);
+  }
+
+  open(): void {
+    this.panel.hidden = false;
+    this.launcher.setAttribute("aria-expanded", "true");
+    this.launcher.setAttribute("aria-label", this.strings.close);
+    this.actions.opened();
+    (this.input.disabled ? this.log : this.input).focus();
+  }
+
+  close(): void {
+    this.panel.hidden = true;
+    this.launcher.setAttribute("aria-expanded", "false");
+    this.launcher.setAttribute("aria-label", this.strings.open);
+    this.actions.closed();
+    this.launcher.focus();
+  }
+
+  render(state: ChatState): void {
+    const { strings, options } = this;
+    const chatbot = state.chatbot;
+    this.title.textContent = options.title ?? chatbot?.name ?? strings.title;
+    this.welcome.textContent = options.welcome ?? (chatbot?.welcome_message || strings.welcome);
+    this.panel.dataset.link = state.link;
+    this.status.textContent = statusLine(state, strings);
+
+    for (const entry of state.entries) {
+      const drawn = this.drawn.get(entry.id);
+      if (drawn?.entry === entry) continue;
+      const element = drawEntry(entry, strings);
+      if (drawn) drawn.element.replaceWith(element);
+      else this.log.insertBefore(element, this.notice.isConnected ? this.notice : null);
+      this.drawn.set(entry.id, { entry, element });
+    }
+    const notice = state.notice === null ? null : noticeLine(state.notice, strings);
+    if (notice === null) this.notice.remove();
+    else {
+      this.notice.textContent = notice;
+      this.log.append(this.notice);
+    }
+    this.log.setAttribute("aria-busy", String(state.entries.at(-1)?.status === "streaming"));
+    this.log.scrollTop = this.log.scrollHeight;
+
+    const closedForGood = state.link === "refused" || state.link === "unavailable";
+    this.input.disabled = closedForGood;
+    this.send.disabled = closedForGood || state.busy;
+  }
+
+  private submit(): void {
+    const question = this.input.value.trim();
+    if (!question || this.send.disabled) return;
+    this.input.value = "";
+    this.actions.asked(question);
+  }
+
+  private onKey(event: KeyboardEvent): void {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      this.close();
+    } else if (event.key === "Tab") {
+      const focusable = [...this.panel.querySelectorAll<HTMLElement>(FOCUSABLE)];
+      const first = focusable[0];
+      const last = focusable[focusable.length - 1];
+      const current = this.root.activeElement;
+      if (event.shiftKey && (current === first || !this.panel.contains(current))) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && (current === last || !this.panel.contains(current))) {
+        event.preventDefault();
+        first.focus();
+      }
+    }
+  }
+}
+
+function statusLine(state: ChatState, strings: Strings): string {
+  switch (state.link) {
+    case "connecting":
+      return strings.connecting;
+    case "reconnecting":
+      return strings.reconnecting;
+    case "refused":
+      return strings.refused;
+    case "unavailable":
+      return strings.unavailable;
+    default:
+      return "";
+  }
+}
+
+function noticeLine(notice: Notice, strings: Strings): string | null {
+  switch (notice.kind) {
+    case "queued":
+      return strings.queued;
+    case "interrupted":
+      return strings.interrupted;
+    case "error":
+      if (notice.code === "rate_limited" && notice.retryAfter !== null) return strings.rateLimited(notice.retryAfter);
+      // Parley's error messages are sentences safe to show (a 5xx says only that it failed).
+      return notice.message || strings.failed;
+  }
+}
+
+function drawEntry(entry: Entry, strings: Strings): HTMLElement {
+  const bubble = element("div", `message ${entry.role} ${entry.status}`);
+  const who = element("span", "visually-hidden");
+  who.textContent = `${entry.role === "visitor" ? strings.visitor : strings.assistant}: `;
+  const text = element("span", "text");
+  text.textContent = entry.text;
+  bubble.append(who, text);
+  if (entry.status === "interrupted" || entry.status === "unsent") {
+    const note = element("span", "note");
+    note.textContent = entry.status === "unsent" ? strings.unsent : strings.interrupted;
+    bubble.append(note);
+  }
+  if (entry.citations.length > 0) bubble.append(drawSources(entry.citations, strings));
+  return bubble;
+}
+
+function drawSources(citations: Citation[], strings: Strings): HTMLElement {
+  const sources = element("div", "sources");
+  const heading = element("p", "");
+  heading.textContent = strings.sources;
+  sources.append(heading);
+  for (const citation of citations) {
+    const details = element("details", "source");
+    const summary = element("summary", "");
+    summary.textContent =
+      citation.page != null ? `${citation.filename}, ${strings.page(citation.page)}` : citation.filename;
+    const snippet = element("blockquote", "");
+    snippet.textContent = citation.snippet;
+    details.append(summary, snippet);
+    sources.append(details);
+  }
+  return sources;
+}
+
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, className: string): HTMLElementTagNameMap[K] {
+  const created = document.createElement(tag);
+  if (className) created.className = className;
+  return created;
+}

@@ -1,0 +1,153 @@
+import type { Citation, ServerFrame } from "@parley/contract";
+import { describe, expect, it } from "vitest";
+import { type ChatEvent, type ChatState, initialState, reduce } from "../src/conversation";
+
+const CITATION: Citation = {
+  document_id: "doc1",
+  filename: "llamas.pdf",
+  chunk_id: "doc1#0",
+  score: 0.8,
+  snippet: "Llamas eat grass.",
+  page: 2,
+};
+
+function run(events: ChatEvent[], from: ChatState = initialState): ChatState {
+  return events.reduce(reduce, from);
+}
+
+const frame = (value: ServerFrame): ChatEvent => ({ type: "frame", frame: value });
+const open: ChatEvent = { type: "link", link: "open" };
+
+describe("a streamed answer", () => {
+  it("grows token by token, then carries its citations and ends done", () => {
+    const state = run([
+      open,
+      { type: "asked", question: "What do llamas eat?" },
+      { type: "sent" },
+      frame({ type: "start", conversation_id: "c1", message_id: "m1" }),
+      frame({ type: "token", text: "Llamas eat " }),
+      frame({ type: "token", text: "grass." }),
+      frame({ type: "citations", citations: [CITATION] }),
+      frame({
+        type: "done",
+        usage: {},
+        mode: "extractive",
+        degraded: false,
+        answerable: true,
+      }),
+    ]);
+
+    expect(state.conversationId).toBe("c1");
+    expect(state.busy).toBe(false);
+    expect(state.entries.map(({ role, text, status }) => [role, text, status])).toEqual([
+      ["visitor", "What do llamas eat?", "sent"],
+      ["assistant", "Llamas eat grass.", "done"],
+    ]);
+    expect(state.entries[1].citations).toEqual([CITATION]);
+  });
+
+  it("is streaming until done, and the composer waits for it", () => {
+    const state = run([
+      open,
+      { type: "asked", question: "Hi" },
+      { type: "sent" },
+      frame({ type: "start", conversation_id: "c1", message_id: "m1" }),
+      frame({ type: "token", text: "Hel" }),
+      { type: "asked", question: "Another one" },
+    ]);
+
+    expect(state.busy).toBe(true);
+    expect(state.entries.at(-1)).toMatchObject({ role: "assistant", text: "Hel", status: "streaming" });
+    expect(state.entries.filter((entry) => entry.role === "visitor")).toHaveLength(1);
+  });
+});
+
+describe("errors", () => {
+  it("show a rate limit with its wait, and free the composer", () => {
+    const state = run([
+      open,
+      { type: "asked", question: "Again?" },
+      { type: "sent" },
+      frame({ type: "error", code: "rate_limited", message: "Too many requests", retry_after: 42 }),
+    ]);
+
+    expect(state.busy).toBe(false);
+    expect(state.notice).toEqual({ kind: "error", code: "rate_limited", message: "Too many requests", retryAfter: 42 });
+  });
+
+  it("mark an answer cut short as interrupted, keeping its words", () => {
+    const state = run([
+      open,
+      { type: "asked", question: "Tell me" },
+      { type: "sent" },
+      frame({ type: "start", conversation_id: "c1", message_id: "m1" }),
+      frame({ type: "token", text: "Half an" }),
+      frame({ type: "error", code: "stream_interrupted", message: "The answer was cut short", retry_after: null }),
+    ]);
+
+    expect(state.entries.at(-1)).toMatchObject({ text: "Half an", status: "interrupted" });
+    expect(state.notice).toMatchObject({ kind: "error", message: "The answer was cut short" });
+  });
+
+  it("turn the chat off when the site is no longer allowed", () => {
+    const state = run([
+      open,
+      { type: "asked", question: "Hi" },
+      { type: "sent" },
+      frame({ type: "error", code: "origin_not_allowed", message: "This website may not use this chatbot" }),
+      { type: "asked", question: "Hello?" },
+    ]);
+
+    expect(state.link).toBe("refused");
+    expect(state.busy).toBe(false);
+    expect(state.entries).toHaveLength(1);
+  });
+});
+
+describe("the connection", () => {
+  it("holds a question typed while reconnecting until it is sent", () => {
+    const waiting = run([{ type: "link", link: "reconnecting" }, { type: "asked", question: "Still there?" }]);
+    const sent = run([open, { type: "sent" }], waiting);
+
+    expect(waiting.pending).toBe("Still there?");
+    expect(waiting.notice).toEqual({ kind: "queued" });
+    expect(waiting.entries[0].status).toBe("queued");
+    expect(sent.pending).toBeNull();
+    expect(sent.notice).toBeNull();
+    expect(sent.entries[0].status).toBe("sent");
+  });
+
+  it("refuses clearly a question waiting when the site turns out not to be allowed", () => {
+    const state = run([
+      { type: "link", link: "connecting" },
+      { type: "asked", question: "Hi?" },
+      { type: "link", link: "refused" },
+    ]);
+
+    expect(state.pending).toBeNull();
+    expect(state.busy).toBe(false);
+    expect(state.entries[0].status).toBe("unsent");
+  });
+
+  it("marks the answer interrupted when the connection drops mid-stream, and keeps the conversation", () => {
+    const state = run([
+      open,
+      { type: "asked", question: "Tell me" },
+      { type: "sent" },
+      frame({ type: "start", conversation_id: "c1", message_id: "m1" }),
+      frame({ type: "token", text: "Llamas" }),
+      { type: "link", link: "reconnecting" },
+    ]);
+
+    expect(state.entries.at(-1)).toMatchObject({ text: "Llamas", status: "interrupted" });
+    expect(state.notice).toEqual({ kind: "interrupted" });
+    expect(state.busy).toBe(false);
+    expect(state.conversationId).toBe("c1");
+  });
+
+  it("ignores frames of a type it does not know", () => {
+    const before = run([open]);
+
+    expect(reduce(before, frame({ type: "typing" } as unknown as ServerFrame))).toBe(before);
+  });
+});
