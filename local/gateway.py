@@ -105,19 +105,25 @@ def _event_body(raw: bytes, content_type: str) -> tuple[str | None, bool]:
 
 
 class HttpGateway:
-    """Matches a request to a template route, authorizes it, and turns it into the Lambda proxy event."""
+    """Matches a request to a template route, authorizes it, and turns it into the Lambda proxy event. `cors`: each
+    HTTP API's CorsConfiguration, by logical id (API Gateway answers a preflight itself, by the API of the path)."""
 
     def __init__(
         self,
         routes: Sequence[HttpRoute],
         authorizers: Mapping[str, JwtAuthorizer],
         invoke: Invoke,
-        cors: Mapping[str, Any] | None = None,
+        cors: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.routes = sorted((CompiledRoute.of(route) for route in routes), key=lambda r: r.specificity, reverse=True)
         self.authorizers = authorizers
         self.invoke = invoke
         self.cors = cors or {}
+
+    def _cors(self, path: str) -> Mapping[str, Any]:
+        """The CORS configuration of the API whose routes hold `path` (any method)."""
+        api = next((compiled.route.api for compiled in self.routes if compiled.pattern.match(path)), None)
+        return self.cors.get(api, {}) if api else {}
 
     def match(self, method: str, path: str) -> tuple[HttpRoute, dict[str, str]] | None:
         for compiled in self.routes:
@@ -142,7 +148,11 @@ class HttpGateway:
         return response
 
     async def _respond(self, request: Request) -> Response:
-        if request.method == "OPTIONS" and self.cors and "access-control-request-method" in request.headers:
+        if (
+            request.method == "OPTIONS"
+            and self._cors(request.url.path)
+            and "access-control-request-method" in request.headers
+        ):
             return Response(status_code=204)
         matched = self.match(request.method, request.url.path)
         if matched is None:
@@ -219,14 +229,15 @@ class HttpGateway:
 
     def _add_cors(self, request: Request, response: Response) -> None:
         origin = request.headers.get("origin")
-        allowed = self.cors.get("AllowOrigins", [])
+        cors = self._cors(request.url.path)
+        allowed = cors.get("AllowOrigins", [])
         if not origin or not ("*" in allowed or origin in allowed):
             return
         response.headers["access-control-allow-origin"] = "*" if "*" in allowed else origin
         if request.method == "OPTIONS":
-            response.headers["access-control-allow-methods"] = ",".join(self.cors.get("AllowMethods", []))
-            response.headers["access-control-allow-headers"] = ",".join(self.cors.get("AllowHeaders", []))
-            response.headers["access-control-max-age"] = str(self.cors.get("MaxAge", 0))
+            response.headers["access-control-allow-methods"] = ",".join(cors.get("AllowMethods", []))
+            response.headers["access-control-allow-headers"] = ",".join(cors.get("AllowHeaders", []))
+            response.headers["access-control-max-age"] = str(cors.get("MaxAge", 0))
 
 
 def _http_response(result: Any) -> Response:

@@ -37,7 +37,7 @@ from local.template import (
     Resolver,
     TemplateError,
     functions,
-    http_api,
+    http_apis,
     http_routes,
     load_template,
     parameter_values,
@@ -214,9 +214,10 @@ class LocalStack:
             scheduler = Scheduler(schedule, self.runtime.invoke)
             scheduler.start()
             self.schedulers.append(scheduler)
-        api = provisioner.resolver.resolve(http_api(self.template))
+        apis = {name: provisioner.resolver.resolve(api) for name, api in http_apis(self.template).items()}
         authorizers = {
             name: self._jwt_authorizer(config["JwtConfiguration"])
+            for api in apis.values()
             for name, config in api.get("Auth", {}).get("Authorizers", {}).items()
         }
         # Tools and tests find the local AWS and the resources' physical ids here.
@@ -236,18 +237,21 @@ class LocalStack:
                 indent=2,
             )
         )
-        return self._app(self.runtime, api, authorizers, provisioner.resolver)
+        return self._app(self.runtime, apis, authorizers, provisioner.resolver)
 
     def _app(
         self,
         runtime: FunctionRuntime,
-        api: Mapping[str, Any],
+        apis: Mapping[str, Mapping[str, Any]],
         authorizers: Mapping[str, JwtAuthorizer],
         resolver: Resolver,
     ) -> Starlette:
         """The APIs of the template, the management API of its connections, and the web front ends, on one port."""
         gateway = HttpGateway(
-            http_routes(self.template), authorizers, runtime.invoke_async, api.get("CorsConfiguration")
+            http_routes(self.template),
+            authorizers,
+            runtime.invoke_async,
+            {name: api.get("CorsConfiguration", {}) for name, api in apis.items()},
         )
         routes: list[BaseRoute] = []
         chat_api = websocket_api(self.template)
@@ -270,7 +274,9 @@ class LocalStack:
         docs = ApiDocs(self.root / "shared" / "openapi.json")
         routes += [Route("/openapi.json", docs.openapi, methods=["GET"]), Route("/docs", docs.docs, methods=["GET"])]
         websocket_url = urlsplit(self.url)._replace(scheme="wss" if self.url.startswith("https") else "ws").geturl()
-        routes += WebFiles(self.root / "web", {"apiUrl": self.url, "websocketUrl": websocket_url}).routes()
+        # Both HTTP APIs are served here (their paths do not overlap), so the visitors' API has the same URL.
+        config = {"apiUrl": self.url, "publicApiUrl": self.url, "websocketUrl": websocket_url}
+        routes += WebFiles(self.root / "web", config).routes()
         app = Starlette(routes=routes)
         # Every other HTTP request goes to the gateway, whatever its path: a route pattern would miss paths holding
         # characters its regex does not match (a decoded %0A), which API Gateway routes like any other.

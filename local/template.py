@@ -155,6 +155,7 @@ class HttpRoute:
     path: str
     function: str
     authorizer: str | None  # None: a public route
+    api: str = "HttpApi"  # the logical id of the HTTP API serving it (each API has its own CORS)
 
 
 @dataclass(frozen=True)
@@ -213,15 +214,13 @@ def function_events(template: Mapping[str, Any], event_type: str) -> Iterator[tu
 
 def http_routes(template: Mapping[str, Any]) -> list[HttpRoute]:
     """Every HttpApi event of every function; routes without `Auth.Authorizer` use the API's default."""
-    apis = {
-        logical_id: resource.get("Properties", {})
-        for logical_id, resource in template["Resources"].items()
-        if resource["Type"] == "AWS::Serverless::HttpApi"
-    }
+    apis = http_apis(template)
     routes = []
     for logical_id, props in function_events(template, "HttpApi"):
         api_id = props.get("ApiId", {}).get("Ref")
-        default = apis.get(api_id, {}).get("Auth", {}).get("DefaultAuthorizer")
+        if api_id not in apis:
+            raise TemplateError(f"{logical_id}: an HttpApi event must name its API (ApiId: !Ref <HttpApi>)")
+        default = apis[api_id].get("Auth", {}).get("DefaultAuthorizer")
         authorizer = props.get("Auth", {}).get("Authorizer", default)
         routes.append(
             HttpRoute(
@@ -229,18 +228,19 @@ def http_routes(template: Mapping[str, Any]) -> list[HttpRoute]:
                 path=props.get("Path", "$default"),
                 function=logical_id,
                 authorizer=None if authorizer in (None, "NONE") else authorizer,
+                api=api_id,
             )
         )
     return routes
 
 
-def http_api(template: Mapping[str, Any]) -> dict[str, Any]:
-    """The properties of the (one) HTTP API."""
-    resources = template["Resources"].values()
-    apis: list[dict[str, Any]] = [r.get("Properties", {}) for r in resources if r["Type"] == "AWS::Serverless::HttpApi"]
-    if len(apis) != 1:
-        raise TemplateError(f"expected one AWS::Serverless::HttpApi, found {len(apis)}")
-    return apis[0]
+def http_apis(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The properties of each HTTP API, by logical id (served together: their routes' paths must not overlap)."""
+    return {
+        logical_id: resource.get("Properties", {})
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::HttpApi"
+    }
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,14 @@ import pytest
 import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
+from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from local.__main__ import server_config
-from local.gateway import JwtAuthorizer
+from local.gateway import HttpGateway, JwtAuthorizer
 from local.process import free_port
 from local.stack import LocalStack
+from local.template import HttpRoute
 
 ECHO_HANDLER = """
 import json
@@ -296,3 +298,37 @@ def test_token_signed_by_another_key_is_refused(authorizer):
 @pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer not-a-jwt"])
 def test_missing_or_malformed_tokens_are_refused(authorizer, header):
     assert authorizer.claims(header) is None
+
+
+def test_each_api_answers_browsers_by_its_own_cors_configuration():
+    # Given an owners' API open to the console's origin only and a visitors' API open to every origin
+    async def invoke(function: str, event: dict) -> dict:
+        return {"statusCode": 200, "body": function}
+
+    gateway = HttpGateway(
+        [
+            HttpRoute("GET", "/chatbots", "Owners", None, api="OwnersApi"),
+            HttpRoute("GET", "/public/chatbots/{key}", "Visitors", None, api="VisitorsApi"),
+        ],
+        {},
+        invoke,
+        {
+            "OwnersApi": {"AllowOrigins": ["https://console.example"], "AllowMethods": ["GET"]},
+            "VisitorsApi": {"AllowOrigins": ["*"], "AllowMethods": ["GET", "POST"], "AllowHeaders": ["content-type"]},
+        },
+    )
+    client = TestClient(Starlette(routes=[Route("/{path:path}", gateway.__call__, methods=["GET", "OPTIONS"])]))
+    shop = {"Origin": "https://shop.example"}
+    preflight = {**shop, "Access-Control-Request-Method": "GET"}
+
+    # Then a customer's site may read the visitors' API, preflight included
+    visitor = client.get("/public/chatbots/pk_1", headers=shop)
+    assert (visitor.text, visitor.headers["access-control-allow-origin"]) == ("Visitors", "*")
+    answered = client.options("/public/chatbots/pk_1", headers=preflight)
+    assert answered.status_code == 204
+    assert answered.headers["access-control-allow-methods"] == "GET,POST"
+    # but not the owners' one, which only the console's origin may read
+    assert "access-control-allow-origin" not in client.get("/chatbots", headers=shop).headers
+    assert "access-control-allow-origin" not in client.options("/chatbots", headers=preflight).headers
+    console = client.get("/chatbots", headers={"Origin": "https://console.example"})
+    assert console.headers["access-control-allow-origin"] == "https://console.example"

@@ -8,7 +8,7 @@ import tomllib
 import pytest
 
 from local.stack import ROOT
-from local.template import Resolver, load_template, parameter_values
+from local.template import Resolver, http_apis, http_routes, load_template, parameter_values
 
 TEMPLATE = load_template(ROOT / "template.yaml")
 RESOURCES = TEMPLATE["Resources"]
@@ -93,3 +93,19 @@ def test_every_queue_hides_a_message_at_least_as_long_as_its_function_may_run():
                 assert visibility >= timeout, logical_id
 
     assert {"IngestFunction", "IngestDeadLetterFunction", "ErasureFunction"} <= set(checked)
+
+
+def test_visitors_call_an_api_open_to_every_origin_and_owners_one_open_to_the_consoles_only():
+    # CORS is per HTTP API: the widget on any customer's site reads /public/* (each chatbot checks its own allowed
+    # origins), while the owners' API answers only the origins of CorsAllowedOrigins (`*` refused in prod).
+    routes = http_routes(TEMPLATE)
+    apis = http_apis(TEMPLATE)
+
+    assert {route.path for route in routes if route.api == "PublicApi"} == {
+        route.path for route in routes if route.path.startswith("/public/")
+    }
+    assert all(route.authorizer is None for route in routes if route.api == "PublicApi")
+    assert "Auth" not in apis["PublicApi"]
+    assert apis["PublicApi"]["CorsConfiguration"]["AllowOrigins"] == ["*"]
+    assert "authorization" not in apis["PublicApi"]["CorsConfiguration"]["AllowHeaders"]
+    assert apis["HttpApi"]["CorsConfiguration"]["AllowOrigins"] == {"Ref": "CorsAllowedOrigins"}

@@ -10,7 +10,11 @@ def test_the_runtime_config_names_the_apis_and_any_website_may_read_it(api: http
     response = api.get("/config.json", headers={"Origin": "https://shop.example"})
 
     assert response.status_code == 200
-    assert response.json() == {"apiUrl": base_url, "websocketUrl": base_url.replace("http://", "ws://", 1)}
+    assert response.json() == {
+        "apiUrl": base_url,
+        "publicApiUrl": base_url,
+        "websocketUrl": base_url.replace("http://", "ws://", 1),
+    }
     assert response.headers["access-control-allow-origin"] == "*"
 
 

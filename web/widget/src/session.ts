@@ -1,14 +1,9 @@
 // The chat's connection to Parley: where the APIs are (config.json beside widget.js), whether this page may use the
 // chatbot (GET /public/chatbots/{key}), and the WebSocket that carries questions and streamed answers, reconnected
 // with backoff after a drop. Every change goes through the reducer (conversation.ts).
-import type { ClientFrame, ServerFrame } from "@parley/contract";
+import type { ClientFrame, RuntimeConfig, ServerFrame } from "@parley/contract";
 import { reconnectDelay } from "./backoff";
 import { type ChatEvent, type ChatState, type Chatbot, initialState, reduce } from "./conversation";
-
-export interface RuntimeConfig {
-  apiUrl: string;
-  websocketUrl: string;
-}
 
 export type Greeting = { kind: "welcome"; chatbot: Chatbot } | { kind: "refused" } | { kind: "unavailable" };
 
@@ -92,7 +87,7 @@ export class ChatSession {
       if (!response.ok) throw new Error(`config.json: ${response.status}`);
       this.config = (await response.json()) as RuntimeConfig;
     }
-    const url = `${this.config.apiUrl.replace(/\/+$/, "")}/public/chatbots/${encodeURIComponent(this.key)}`;
+    const url = `${this.config.publicApiUrl.replace(/\/+$/, "")}/public/chatbots/${encodeURIComponent(this.key)}`;
     const response = await this.environment.fetch(url, { credentials: "omit" });
     if (response.status === 403) return { kind: "refused" };
     if (response.status === 404) return { kind: "unavailable" };

@@ -3,7 +3,11 @@ import type { ChatState } from "../src/conversation";
 import { ChatSession } from "../src/session";
 
 const KEY = "pk_" + "k".repeat(32);
-const CONFIG = { apiUrl: "https://api.example", websocketUrl: "wss://ws.example/prod" };
+const CONFIG = {
+  apiUrl: "https://api.example",
+  publicApiUrl: "https://public.example",
+  websocketUrl: "wss://ws.example/prod",
+};
 const CHATBOT = { id: "bot1", name: "Llama care", welcome_message: "Hi!" };
 
 class FakeSocket {
@@ -85,7 +89,7 @@ describe("ChatSession", () => {
     await browser.settle();
     browser.socket.onopen?.();
 
-    expect(browser.requests).toEqual(["https://cdn.example/config.json", `https://api.example/public/chatbots/${KEY}`]);
+    expect(browser.requests).toEqual(["https://cdn.example/config.json", `https://public.example/public/chatbots/${KEY}`]);
     expect(browser.socket.url).toBe(`wss://ws.example/prod?key=${KEY}&visitor_id=visitor-0001`);
     expect(session.state.link).toBe("open");
     expect(session.state.chatbot).toEqual(CHATBOT);
