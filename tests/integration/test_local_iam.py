@@ -15,6 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 from parley.adapters.s3 import S3BlobStore
+from parley.errors import ObjectChanged
 
 from local import s3_post
 from local.aws_proxy import AccessMap, AwsProxy
@@ -395,3 +396,35 @@ def test_ingest_keeps_an_upload_as_an_untagged_copy_at_the_documents_key(stack: 
     # Then the document's key holds the same bytes, without the tag the bucket expires uploads by
     assert admin.get_object(Bucket=stack.bucket(), Key=file)["Body"].read() == b"# Llamas"
     assert admin.get_object_tagging(Bucket=stack.bucket(), Key=file)["TagSet"] == []
+
+
+def test_a_copy_needs_get_object_on_its_source_as_in_aws(stack: Stack) -> None:
+    # The upload function may write uploads (PutObject on uploads/*) but not read them: a copy reads its source.
+    admin = _admin(stack.moto_url, "s3")
+    admin.put_object(Bucket=stack.bucket(), Key="uploads/t/c/source", Body=b"# Llamas")
+    s3 = stack.client("UploadFunction", "s3")
+
+    with pytest.raises(ClientError) as error:
+        s3.copy_object(
+            Bucket=stack.bucket(),
+            Key="uploads/t/c/copy",
+            CopySource={"Bucket": stack.bucket(), "Key": "uploads/t/c/source"},
+        )
+
+    code, message = _denied(error)
+    assert code == "AccessDenied"
+    assert f"s3:GetObject on resource: arn:aws:s3:::{stack.bucket()}/uploads/t/c/source" in message
+    assert admin.list_objects_v2(Bucket=stack.bucket(), Prefix="uploads/t/c/copy").get("KeyCount", 0) == 0
+
+
+def test_a_copy_of_a_replaced_upload_is_refused_as_s3_does(stack: Stack) -> None:
+    # Given an upload read at one version, then replaced by a second upload with the same ticket
+    admin = _admin(stack.moto_url, "s3")
+    upload, file = "uploads/t/c/replaced", "tenants/t/chatbots/c/documents/replaced/notes.md"
+    first = admin.put_object(Bucket=stack.bucket(), Key=upload, Body=b"# Llamas")["ETag"].strip('"')
+    admin.put_object(Bucket=stack.bucket(), Key=upload, Body=b"# Alpaca")
+
+    # When ingest keeps the version it read, Then S3's 412 comes back as ObjectChanged and nothing is copied
+    with pytest.raises(ObjectChanged):
+        _ingest_blobs(stack).keep(upload, first, file)
+    assert admin.list_objects_v2(Bucket=stack.bucket(), Prefix=file).get("KeyCount", 0) == 0
