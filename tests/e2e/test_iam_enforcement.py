@@ -43,6 +43,11 @@ def _without(template: dict[str, Any], function: str, action: str) -> dict[str, 
         ("ChatbotsFunction", "dynamodb:PutItem", "test_foundation_flow.py::test_register_login_me_and_chatbot_crud"),
         ("UploadFunction", "s3:PutObject", "test_documents_flow.py::test_corrupt_pdf_fails_with_a_reason"),
         (
+            "IngestFunction",
+            "s3:PutObject",
+            "test_documents_flow.py::test_an_upload_ticket_is_used_once_and_only_for_the_declared_size",
+        ),
+        (
             "IngestDeadLetterFunction",
             "dynamodb:UpdateItem",
             "test_iam_enforcement.py::test_dead_letter_function_fails_a_document_sqs_gave_up_on",
