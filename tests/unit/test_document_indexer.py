@@ -242,7 +242,7 @@ def test_dead_lettered_upload_whose_attempt_died_after_indexing_leaves_nothing_o
     world.indexer.index_object(kept)
     document_id, event = world.upload("notes.txt", "text/plain", prose(2, 300).encode())
 
-    def killed(_key: str) -> None:
+    def killed(*_: object) -> None:
         raise RuntimeError("the worker was killed")
 
     blobs.keep = killed  # the attempt's last step
