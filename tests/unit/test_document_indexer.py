@@ -332,19 +332,8 @@ def test_parser_errors_fail_the_document_on_the_first_attempt(world, embedder, f
     assert embedder.calls == 0
 
 
-def test_document_over_the_chunk_limit_fails_before_anything_is_embedded(
-    world, chatbot_store, document_store, blobs, embedder, vector_index, lexicon
-):
-    world.indexer = DocumentIndexer(
-        document_store,
-        chatbot_store,
-        blobs,
-        embedder,
-        vector_index,
-        lexicon=lexicon,
-        max_bytes=1_000_000,
-        limits=IngestLimits(chunks=5),
-    )
+def test_document_over_the_chunk_limit_fails_before_anything_is_embedded(world, embedder):
+    world.indexer.limits = IngestLimits(chunks=5)
     document_id, event = world.upload("long.txt", "text/plain", prose(2, 3000).encode())
 
     outcome = world.indexer.index_object(event, final_attempt=False)
@@ -355,20 +344,9 @@ def test_document_over_the_chunk_limit_fails_before_anything_is_embedded(
     assert world.share(document_id) is None
 
 
-def test_pdf_that_reads_too_slowly_fails_on_its_time_limit(
-    world, chatbot_store, document_store, blobs, embedder, vector_index, lexicon
-):
+def test_pdf_that_reads_too_slowly_fails_on_its_time_limit(world, embedder):
     ticks = itertools.count()
-    world.indexer = DocumentIndexer(
-        document_store,
-        chatbot_store,
-        blobs,
-        embedder,
-        vector_index,
-        lexicon=lexicon,
-        max_bytes=1_000_000,
-        monotonic=lambda: next(ticks) / 100,  # each reading of the clock is a hundredth of a second of work
-    )
+    world.indexer.monotonic = lambda: next(ticks) / 100  # each reading of the clock is a hundredth of a second of work
     document_id, event = world.upload("slow.pdf", "application/pdf", slow_pdf(pages=20, operators=5_000))
 
     outcome = world.indexer.index_object(event, final_attempt=False)
