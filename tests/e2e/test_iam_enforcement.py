@@ -126,3 +126,13 @@ def test_dead_letter_function_fails_a_document_sqs_gave_up_on(api, new_account, 
         assert time.monotonic() < deadline, f"the share of the statistics is still there: {statistics}"
         time.sleep(0.25)
     assert statistics.frequencies == {}
+    # And it finishes every step (the upload's deletion last) so SQS drops the message; a step its permissions do not
+    # allow would fail the handler and the message would come back
+    attributes = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    dead_letters = local_aws["resources"]["IngestDeadLetterQueue"]["Ref"]
+    while any(
+        int(count)
+        for count in sqs.get_queue_attributes(QueueUrl=dead_letters, AttributeNames=attributes)["Attributes"].values()
+    ):
+        assert time.monotonic() < deadline + 30, "the dead-letter message was not done with"
+        time.sleep(0.25)
