@@ -138,8 +138,9 @@ class AccessMap:
         return [Access(f"dynamodb:{operation}", self._table(body))]
 
     @staticmethod
-    def s3_request(method: str, path: str, query: dict[str, str], body: bytes) -> list[Access]:
-        bucket, _, key = unquote(path).lstrip("/").partition("/")
+    def s3_request(request: SignedRequest) -> list[Access]:
+        method, query, body = request.method, dict(request.query()), request.body
+        bucket, _, key = unquote(request.raw_path).lstrip("/").partition("/")
         if not bucket:
             if method == "GET":
                 return [Access("s3:ListAllMyBuckets", "*")]
@@ -163,7 +164,17 @@ class AccessMap:
             "DELETE": "s3:AbortMultipartUpload" if "uploadId" in query else "s3:DeleteObject",
         }
         if method not in actions:
-            raise NotUnderstood(f"S3 {method} {path}")
+            raise NotUnderstood(f"S3 {method} {request.raw_path}")
+        source = _copy_source(request)
+        if method == "PUT" and source is not None:
+            # CopyObject reads its source and writes its destination; tags it sets are a PutObjectTagging.
+            accesses = [
+                Access("s3:GetObject", f"arn:aws:s3:::{source[0]}/{source[1]}"),
+                Access("s3:PutObject", resource),
+            ]
+            if request.header("x-amz-tagging"):
+                accesses.append(Access("s3:PutObjectTagging", resource))
+            return accesses
         return [Access(actions[method], resource)]
 
 
@@ -222,7 +233,7 @@ class AwsProxy:
             status, headers, content = self.form_upload(request)
             self._reply(handler, status, headers, content)
             return
-        refusal = self.check(request) or self.injected_failure(request)
+        refusal = self.check(request) or self.injected_failure(request) or self.copy_precondition(request)
         if refusal is None:
             self._reply(handler, *self._forward(request), head=request.method == "HEAD")
         else:
@@ -280,6 +291,20 @@ class AwsProxy:
         status, message = SERVICE_FAILURES[service][code]
         return _error(service, status, code, message)
 
+    def copy_precondition(self, request: SignedRequest) -> Refusal | None:
+        """S3's 412 for a CopyObject whose source no longer has the ETag it must match: moto ignores
+        x-amz-copy-source-if-match and copies whatever is there."""
+        source, expected = _copy_source(request), request.header("x-amz-copy-source-if-match")
+        if request.method != "PUT" or source is None or expected is None:
+            return None
+        authorization = [(key, value) for key, value in request.headers if key.lower() == "authorization"]
+        head = SignedRequest("HEAD", f"/{source[0]}/{quote(source[1])}", "", authorization, b"")
+        status, headers, _ = self._forward(head)
+        etag = next((value for key, value in headers.items() if key.lower() == "etag"), "")
+        if status != 200 or etag.strip('"') == expected.strip('"'):
+            return None  # a missing source is moto's to answer (NoSuchKey), as S3 does
+        return _error("s3", 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
+
     def check(self, request: SignedRequest) -> Refusal | None:
         """None when the request may pass to moto; otherwise the error response AWS would give."""
         target = request.header("x-amz-target") or ""
@@ -288,7 +313,7 @@ class AwsProxy:
             return None  # a browser's CORS preflight: S3 answers it from the bucket's CORS rules, unsigned
         try:
             if service == "s3":
-                accesses = self.access.s3_request(request.method, request.raw_path, dict(request.query()), request.body)
+                accesses = self.access.s3_request(request)
             else:
                 accesses = self.access.json_request(service, target.split(".", 1)[1], json.loads(request.body or b"{}"))
         except (NotUnderstood, ValueError, KeyError) as error:
@@ -349,6 +374,15 @@ class AwsProxy:
         handler.end_headers()
         if not head:
             handler.wfile.write(content)
+
+
+def _copy_source(request: SignedRequest) -> tuple[str, str] | None:
+    """The bucket and key a CopyObject (or UploadPartCopy) request copies from."""
+    header = request.header("x-amz-copy-source")
+    if header is None:
+        return None
+    bucket, _, key = unquote(header.partition("?")[0]).lstrip("/").partition("/")
+    return bucket, key
 
 
 def _service(request: SignedRequest) -> str:

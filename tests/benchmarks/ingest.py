@@ -63,13 +63,14 @@ def _index(embedder: Embedder, index: VectorIndex, filename: str, content_type: 
     chatbot = ChatbotService(chatbots, erasures).create(TENANT, ChatbotCreate(name="Bench"))
     lexicon = DynamoLexicon(table)
     service = DocumentService(documents, chatbots, blobs, index, lexicon, max_bytes=50_000_000)
-    document, _ = service.create(
+    _, ticket = service.create(
         TENANT, chatbot.id, DocumentCreate(filename=filename, content_type=content_type, size_bytes=len(data))
     )
-    etag = blobs.client.put_object(Bucket=blobs.bucket, Key=document.object_key, Body=data)["ETag"].strip('"')
+    upload = ticket.fields["key"]
+    etag = blobs.client.put_object(Bucket=blobs.bucket, Key=upload, Body=data)["ETag"].strip('"')
     indexer = DocumentIndexer(documents, chatbots, blobs, embedder, index, lexicon=lexicon, max_bytes=50_000_000)
     started = time.perf_counter()
-    outcome = indexer.index_object(ObjectCreated(document.object_key, len(data), etag, "1"))
+    outcome = indexer.index_object(ObjectCreated(upload, len(data), etag, "1"))
     elapsed = time.perf_counter() - started
     assert outcome.status == "indexed", outcome
     return outcome.chunks, elapsed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import boto3
@@ -122,9 +123,11 @@ def test_file_over_the_limit_is_refused(api, owner, chatbot):
 
 
 def test_duplicate_notification_leaves_one_set_of_vectors(api, owner, chatbot, data_dir, local_aws):
-    document = upload(api, owner, chatbot, "notes.txt", "text/plain", prose(9, 900).encode())
+    data = prose(9, 900).encode()
+    document = upload(api, owner, chatbot, "notes.txt", "text/plain", data)
     first = settle(api, owner, chatbot, document)
-    key = f"tenants/{owner['tenant']['id']}/chatbots/{chatbot['id']}/documents/{document['id']}/notes.txt"
+    key = f"uploads/{owner['tenant']['id']}/{chatbot['id']}/{document['id']}"
+    file_key = f"tenants/{owner['tenant']['id']}/chatbots/{chatbot['id']}/documents/{document['id']}/notes.txt"
     bucket = local_aws["resources"]["DocumentsBucket"]["Ref"]
     s3 = boto3.client(
         "s3",
@@ -133,7 +136,7 @@ def test_duplicate_notification_leaves_one_set_of_vectors(api, owner, chatbot, d
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
-    etag = s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
+    etag = hashlib.md5(data).hexdigest()  # S3's ETag of a single-part upload; the upload itself was consumed
     notification = (
         '{"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put", '
         f'"eventTime": "2026-01-01T00:00:00.000Z", "s3": {{"bucket": {{"name": "{bucket}"}}, '
@@ -155,6 +158,7 @@ def test_duplicate_notification_leaves_one_set_of_vectors(api, owner, chatbot, d
     ids = [chunk["id"] for chunk in indexed_chunks(data_dir, owner, document)]
     assert first["status"] == again["status"] == "indexed"
     assert sorted(ids) == sorted(f"{document['id']}#{n}" for n in range(again["chunk_count"]))
+    assert s3.get_object(Bucket=bucket, Key=file_key)["Body"].read() == data
 
 
 def test_delete_removes_the_document_and_its_vectors(api, owner, chatbot, data_dir):
@@ -179,7 +183,9 @@ def test_other_tenant_gets_404_for_the_document(api, owner, chatbot, new_account
     assert api.get(path, headers=bearer(owner)).status_code == 200
 
 
-def test_an_upload_ticket_is_used_once_and_only_for_the_declared_size(api, owner, chatbot, data_dir, local_aws):
+def test_an_upload_ticket_is_used_once_and_only_for_the_declared_size(
+    api, owner, chatbot, data_dir, local_aws, new_account
+):
     # Given a ticket for a 30-byte file
     text = b"Llamas hum when they are calm."
     created = api.post(
@@ -197,16 +203,23 @@ def test_an_upload_ticket_is_used_once_and_only_for_the_declared_size(api, owner
     assert settle(api, owner, chatbot, document)["status"] == "indexed"
     again = send_upload(ticket, b"Alpacas spit when angry, ok!!!")
     assert again.status_code == 204, again.text
-    # (its file is deleted by ingest, which is how to know ingest has seen it)
+    # (it lands at the ticket's key and ingest deletes it, which is how to know ingest has seen it)
     s3 = boto3.client("s3", endpoint_url=local_aws["aws_endpoint"], region_name="us-east-1",
                       aws_access_key_id="local", aws_secret_access_key="local")  # fmt: skip
     bucket, key = local_aws["resources"]["DocumentsBucket"]["Ref"], ticket["fields"]["key"]
     deadline = time.monotonic() + INDEXING_LIMIT_SECONDS
     while s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount", 0):
-        assert time.monotonic() < deadline, "the second upload's file is still in the bucket"
+        assert time.monotonic() < deadline, "the second upload is still in the bucket"
         time.sleep(0.25)
     assert settle(api, owner, chatbot, document)["status"] == "indexed"
     assert [chunk["text"] for chunk in indexed_chunks(data_dir, owner, document)] == [text.decode()]
+    # And the document's file is still the first upload's, kept without the tag that expires uploads
+    file_key = f"tenants/{owner['tenant']['id']}/chatbots/{chatbot['id']}/documents/{document['id']}/guide.txt"
+    assert s3.get_object(Bucket=bucket, Key=file_key)["Body"].read() == text
+    assert s3.get_object_tagging(Bucket=bucket, Key=file_key)["TagSet"] == []
+    # And another tenant still cannot see the document
+    path = f"/chatbots/{chatbot['id']}/documents/{document['id']}"
+    assert api.get(path, headers=bearer(new_account())).status_code == 404
 
 
 def test_a_closed_account_leaves_nothing_in_the_table_bucket_or_index(api, owner, chatbot, data_dir, local_aws):

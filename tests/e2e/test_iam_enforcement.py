@@ -43,6 +43,11 @@ def _without(template: dict[str, Any], function: str, action: str) -> dict[str, 
         ("ChatbotsFunction", "dynamodb:PutItem", "test_foundation_flow.py::test_register_login_me_and_chatbot_crud"),
         ("UploadFunction", "s3:PutObject", "test_documents_flow.py::test_corrupt_pdf_fails_with_a_reason"),
         (
+            "IngestFunction",
+            "s3:PutObject",
+            "test_documents_flow.py::test_an_upload_ticket_is_used_once_and_only_for_the_declared_size",
+        ),
+        (
             "IngestDeadLetterFunction",
             "dynamodb:UpdateItem",
             "test_iam_enforcement.py::test_dead_letter_function_fails_a_document_sqs_gave_up_on",
@@ -121,3 +126,13 @@ def test_dead_letter_function_fails_a_document_sqs_gave_up_on(api, new_account, 
         assert time.monotonic() < deadline, f"the share of the statistics is still there: {statistics}"
         time.sleep(0.25)
     assert statistics.frequencies == {}
+    # And it finishes every step (the upload's deletion last) so SQS drops the message; a step its permissions do not
+    # allow would fail the handler and the message would come back
+    attributes = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    dead_letters = local_aws["resources"]["IngestDeadLetterQueue"]["Ref"]
+    while any(
+        int(count)
+        for count in sqs.get_queue_attributes(QueueUrl=dead_letters, AttributeNames=attributes)["Attributes"].values()
+    ):
+        assert time.monotonic() < deadline + 30, "the dead-letter message was not done with"
+        time.sleep(0.25)

@@ -58,7 +58,7 @@ def test_create_returns_a_presigned_post_for_exactly_this_key_type_and_size(lamb
     assert (ticket["method"], ticket["expires_in"]) == ("POST", 900)
     assert lambdas.resources["DocumentsBucket"]["Ref"] in ticket["url"]
     fields = ticket["fields"]
-    assert fields["key"].endswith(f"/documents/{body['document']['id']}/Guide_v2.pdf")
+    assert fields["key"] == f"uploads/{owner['tenant']['id']}/{chatbot['id']}/{body['document']['id']}"
     assert fields["Content-Type"] == "application/pdf"
     policy = json.loads(base64.b64decode(fields["policy"]))
     conditions = policy["conditions"]
@@ -89,15 +89,24 @@ def test_tickets_unused_past_their_expiry_end_failed_and_used_ones_do_not(lambda
     assert _document(lambdas, owner, chatbot["id"], used_id)[1]["status"] == "indexed"
 
 
-def test_a_failed_upload_leaves_no_file_and_an_indexed_one_loses_its_unindexed_tag(lambdas, owner, chatbot):
-    _, broken_key = _upload(lambdas, owner, chatbot, "broken.pdf", "application/pdf", b"%PDF-1.4\nnot really")
-    _, fine_key = _upload(lambdas, owner, chatbot, "notes.txt", "text/plain", b"Llamas hum.")
+def test_a_failed_upload_leaves_no_file_and_an_indexed_one_is_kept_without_its_unindexed_tag(lambdas, owner, chatbot):
+    # Given two uploads, one broken and one fine
+    broken_id, broken_upload = _upload(lambdas, owner, chatbot, "broken.pdf", "application/pdf", b"%PDF-1.4\nbad")
+    fine_id, fine_upload = _upload(lambdas, owner, chatbot, "notes.txt", "text/plain", b"Llamas hum.")
 
+    # When ingest has seen them
     lambdas.deliver()
 
+    # Then both uploads are consumed; only the indexed one has a file, at its document's key, without the tag
     s3, bucket = boto3.client("s3"), lambdas.resources["DocumentsBucket"]["Ref"]
-    assert s3.list_objects_v2(Bucket=bucket, Prefix=broken_key).get("KeyCount", 0) == 0
-    assert s3.get_object_tagging(Bucket=bucket, Key=fine_key)["TagSet"] == []
+    documents = f"tenants/{owner['tenant']['id']}/chatbots/{chatbot['id']}/documents"
+    stored = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert broken_upload not in stored
+    assert fine_upload not in stored
+    assert s3.list_objects_v2(Bucket=bucket, Prefix=f"{documents}/{broken_id}/").get("KeyCount", 0) == 0
+    fine_file = f"{documents}/{fine_id}/notes.txt"
+    assert s3.get_object(Bucket=bucket, Key=fine_file)["Body"].read() == b"Llamas hum."
+    assert s3.get_object_tagging(Bucket=bucket, Key=fine_file)["TagSet"] == []
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,9 @@ def test_a_deleted_chatbot_leaves_nothing_in_the_table_bucket_or_index(lambdas, 
     chatbot, kept = _chatbot(lambdas, owner), _chatbot(lambdas, owner, "Kept")
     _populate(lambdas, owner, chatbot)
     _populate(lambdas, owner, kept)
+    lambdas.upload(owner, chatbot["id"], "waiting.txt", "text/plain", b"Not ingested yet.")  # an upload not consumed
     tenant = owner["tenant"]["id"]
+    assert _files(lambdas, f"uploads/{tenant}/{chatbot['id']}/")
     before = _table_items(lambdas)
     assert [item for item in before if chatbot["id"] in item]
     assert _files(lambdas, f"tenants/{tenant}/chatbots/{chatbot['id']}/")
@@ -92,6 +94,7 @@ def test_a_deleted_chatbot_leaves_nothing_in_the_table_bucket_or_index(lambdas, 
     after = _table_items(lambdas)
     assert [item for item in after if chatbot["id"] in item] == []
     assert _files(lambdas, f"tenants/{tenant}/chatbots/{chatbot['id']}/") == []
+    assert _files(lambdas, f"uploads/{tenant}/{chatbot['id']}/") == []
     assert _vectors(pinecone_fake, tenant, chatbot["id"]) == []
     # And the owner's other chatbot and the other tenant are untouched
     assert [item for item in after if kept["id"] in item] == [item for item in before if kept["id"] in item]
@@ -139,7 +142,9 @@ def test_a_closed_account_leaves_nothing_of_its_tenant_anywhere(lambdas, owner, 
     # Given an owner with two chatbots holding documents and conversations, and another tenant's data
     for name in ("One", "Two"):
         _populate(lambdas, owner, _chatbot(lambdas, owner, name))
+    lambdas.upload(owner, _chatbot(lambdas, owner, "Three")["id"], "waiting.txt", "text/plain", b"Not ingested.")
     tenant, user = owner["tenant"]["id"], owner["user"]["id"]
+    assert _files(lambdas, f"uploads/{tenant}/")
     before = _table_items(lambdas)
     stranger_items = [item for item in before if stranger[0]["tenant"]["id"] in item]
     cognito, pool = boto3.client("cognito-idp"), lambdas.resources["UserPool"]["Ref"]
@@ -156,6 +161,7 @@ def test_a_closed_account_leaves_nothing_of_its_tenant_anywhere(lambdas, owner, 
     after = _table_items(lambdas)
     assert [item for item in after if tenant in item or user in item] == []
     assert _files(lambdas, f"tenants/{tenant}/") == []
+    assert _files(lambdas, f"uploads/{tenant}/") == []
     assert _vectors(pinecone_fake, tenant) == []
     # And the other tenant keeps everything
     assert [item for item in after if stranger[0]["tenant"]["id"] in item] == stranger_items

@@ -154,7 +154,7 @@ def test_dead_lettered_document_keeps_no_vectors_and_no_share_of_the_statistics(
     (body,) = [message["Body"] for message in received if objects_created(message["Body"])]
     (event,) = objects_created(body)
 
-    def killed(_blobs: S3BlobStore, _key: str) -> None:
+    def killed(*_: object) -> None:
         raise RuntimeError("the worker was killed")
 
     with monkeypatch.context() as crash:

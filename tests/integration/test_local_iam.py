@@ -15,6 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 from parley.adapters.s3 import S3BlobStore
+from parley.errors import ObjectChanged
 
 from local import s3_post
 from local.aws_proxy import AccessMap, AwsProxy
@@ -210,10 +211,10 @@ def _presigned_put(stack: Stack, key: str, content_type: str, expires: int = 300
 
 
 def test_a_presigned_put_works_as_signed(stack: Stack) -> None:
-    url = _presigned_put(stack, "tenants/t/chatbots/c/documents/d/a.md", "text/markdown")
+    url = _presigned_put(stack, "uploads/t/c/d/a.md", "text/markdown")
     response = httpx.put(url, content=b"# Llamas", headers={"content-type": "text/markdown"})
     assert response.status_code == 200, response.text
-    stored = _admin(stack.moto_url, "s3").get_object(Bucket=stack.bucket(), Key="tenants/t/chatbots/c/documents/d/a.md")
+    stored = _admin(stack.moto_url, "s3").get_object(Bucket=stack.bucket(), Key="uploads/t/c/d/a.md")
     assert stored["Body"].read() == b"# Llamas"
 
 
@@ -227,7 +228,7 @@ def test_a_presigned_put_works_as_signed(stack: Stack) -> None:
 )
 def test_a_presigned_put_used_otherwise_than_signed_is_refused(stack: Stack, change: str, expected: str) -> None:
     # Given a URL signed for one key and content type
-    url = _presigned_put(stack, "tenants/t/chatbots/c/documents/d/b.md", "text/markdown")
+    url = _presigned_put(stack, "uploads/t/c/d/b.md", "text/markdown")
     headers = {"content-type": "text/markdown"}
     # When it is used with another content type, for another key, or without its signature
     if change == "content-type":
@@ -285,15 +286,15 @@ def _post(form: dict[str, Any], data: bytes, **changes: str) -> httpx.Response:
 
 
 def test_a_presigned_post_stores_the_file_as_signed(stack: Stack) -> None:
-    form = _presigned_post(stack, "tenants/t/chatbots/c/documents/d/post.md", 8)
+    form = _presigned_post(stack, "uploads/t/c/d/post.md", 8)
 
     response = _post(form, b"# Llamas")
 
     assert response.status_code == 204, response.text
     admin = _admin(stack.moto_url, "s3")
-    stored = admin.get_object(Bucket=stack.bucket(), Key="tenants/t/chatbots/c/documents/d/post.md")
+    stored = admin.get_object(Bucket=stack.bucket(), Key="uploads/t/c/d/post.md")
     assert (stored["Body"].read(), stored["ContentType"]) == (b"# Llamas", "text/markdown")
-    tags = admin.get_object_tagging(Bucket=stack.bucket(), Key="tenants/t/chatbots/c/documents/d/post.md")["TagSet"]
+    tags = admin.get_object_tagging(Bucket=stack.bucket(), Key="uploads/t/c/d/post.md")["TagSet"]
     assert tags == [{"Key": "parley-upload", "Value": "unindexed"}]
 
 
@@ -302,7 +303,7 @@ def test_a_presigned_post_stores_the_file_as_signed(stack: Stack) -> None:
     [
         (b"# Llamas and more", {}, 400, "EntityTooLarge"),
         (b"# Llama", {}, 400, "EntityTooSmall"),
-        (b"# Llamas", {"key": "tenants/t/chatbots/c/documents/d/other.md"}, 403, "AccessDenied"),
+        (b"# Llamas", {"key": "uploads/t/c/d/other.md"}, 403, "AccessDenied"),
         (b"# Llamas", {"Content-Type": "text/html"}, 403, "AccessDenied"),
         (b"# Llamas", {"x-amz-meta-extra": "1"}, 403, "AccessDenied"),
         (b"# Llamas", {"policy": "tampered"}, 403, "SignatureDoesNotMatch"),
@@ -313,7 +314,7 @@ def test_a_presigned_post_used_otherwise_than_signed_is_refused_as_s3_does(
     stack: Stack, data: bytes, changes: dict[str, str], status: int, code: str
 ) -> None:
     # Given a form for 8 bytes of Markdown at one key
-    key = "tenants/t/chatbots/c/documents/d/refused.md"
+    key = "uploads/t/c/d/refused.md"
     form = _presigned_post(stack, key, 8)
     if changes.get("policy") == "tampered":  # a policy that allows 1 GB, with the original signature
         policy = json.loads(base64.b64decode(form["fields"]["policy"]))
@@ -330,7 +331,7 @@ def test_a_presigned_post_used_otherwise_than_signed_is_refused_as_s3_does(
 
 
 def test_a_presigned_post_by_a_function_without_put_object_is_refused(stack: Stack) -> None:
-    form = _presigned_post(stack, "tenants/t/chatbots/c/documents/d/q.md", 8, function="QueryFunction")
+    form = _presigned_post(stack, "uploads/t/c/d/q.md", 8, function="QueryFunction")
 
     response = _post(form, b"# Llamas")
 
@@ -341,7 +342,7 @@ def test_a_presigned_post_by_a_function_without_put_object_is_refused(stack: Sta
 
 def test_a_presigned_post_expires(stack: Stack) -> None:
     # Given a form valid for 300 s, checked as the proxy checks it
-    form = _presigned_post(stack, "tenants/t/chatbots/c/documents/d/late.md", 8)
+    form = _presigned_post(stack, "uploads/t/c/d/late.md", 8)
     policy = json.loads(base64.b64decode(form["fields"]["policy"]))
     expiration = datetime.strptime(policy["expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     request = httpx.Request("POST", form["url"], data=form["fields"], files={"file": ("a.md", b"# Llamas")})
@@ -365,10 +366,76 @@ def test_a_presigned_post_expires(stack: Stack) -> None:
 
 def test_a_presigned_post_may_be_sent_again_before_it_expires_as_in_s3(stack: Stack) -> None:
     # S3 stores each upload a valid form carries: one upload per ticket is ingest's rule, not the bucket's.
-    key = "tenants/t/chatbots/c/documents/d/twice.md"
+    key = "uploads/t/c/d/twice.md"
     form = _presigned_post(stack, key, 8)
 
     assert _post(form, b"# Llamas").status_code == 204
     assert _post(form, b"# Alpaca").status_code == 204
 
     assert _admin(stack.moto_url, "s3").get_object(Bucket=stack.bucket(), Key=key)["Body"].read() == b"# Alpaca"
+
+
+def test_the_upload_function_cannot_sign_an_upload_onto_a_documents_file(stack: Stack) -> None:
+    # Uploads land under uploads/ only; a form for a document's file under tenants/ is refused by IAM, as in AWS.
+    form = _presigned_post(stack, "tenants/t/chatbots/c/documents/d/file.md", 8)
+
+    response = _post(form, b"# Llamas")
+
+    assert response.status_code == 403
+    assert "<Code>AccessDenied</Code>" in response.text
+    assert "s3:PutObject" in response.text
+
+
+def _ingest_blobs(stack: Stack) -> S3BlobStore:
+    """The ingest function's blob store: the adapter's own code with that function's credentials."""
+    blobs = S3BlobStore(stack.bucket())
+    blobs.__dict__["client"] = stack.client("IngestFunction", "s3")
+    return blobs
+
+
+def test_ingest_keeps_an_upload_as_an_untagged_copy_at_the_documents_key(stack: Stack) -> None:
+    # Given an upload stored as its form stores it: tagged, under uploads/
+    admin = _admin(stack.moto_url, "s3")
+    upload, file = "uploads/t/c/kept", "tenants/t/chatbots/c/documents/kept/notes.md"
+    etag = admin.put_object(Bucket=stack.bucket(), Key=upload, Body=b"# Llamas", Tagging="parley-upload=unindexed")[
+        "ETag"
+    ]
+
+    # When ingest keeps it, signed with its own key through the proxy
+    _ingest_blobs(stack).keep(upload, etag.strip('"'), file)
+
+    # Then the document's key holds the same bytes, without the tag the bucket expires uploads by
+    assert admin.get_object(Bucket=stack.bucket(), Key=file)["Body"].read() == b"# Llamas"
+    assert admin.get_object_tagging(Bucket=stack.bucket(), Key=file)["TagSet"] == []
+
+
+def test_a_copy_needs_get_object_on_its_source_as_in_aws(stack: Stack) -> None:
+    # The upload function may write uploads (PutObject on uploads/*) but not read them: a copy reads its source.
+    admin = _admin(stack.moto_url, "s3")
+    admin.put_object(Bucket=stack.bucket(), Key="uploads/t/c/source", Body=b"# Llamas")
+    s3 = stack.client("UploadFunction", "s3")
+
+    with pytest.raises(ClientError) as error:
+        s3.copy_object(
+            Bucket=stack.bucket(),
+            Key="uploads/t/c/copy",
+            CopySource={"Bucket": stack.bucket(), "Key": "uploads/t/c/source"},
+        )
+
+    code, message = _denied(error)
+    assert code == "AccessDenied"
+    assert f"s3:GetObject on resource: arn:aws:s3:::{stack.bucket()}/uploads/t/c/source" in message
+    assert admin.list_objects_v2(Bucket=stack.bucket(), Prefix="uploads/t/c/copy").get("KeyCount", 0) == 0
+
+
+def test_a_copy_of_a_replaced_upload_is_refused_as_s3_does(stack: Stack) -> None:
+    # Given an upload read at one version, then replaced by a second upload with the same ticket
+    admin = _admin(stack.moto_url, "s3")
+    upload, file = "uploads/t/c/replaced", "tenants/t/chatbots/c/documents/replaced/notes.md"
+    first = admin.put_object(Bucket=stack.bucket(), Key=upload, Body=b"# Llamas")["ETag"].strip('"')
+    admin.put_object(Bucket=stack.bucket(), Key=upload, Body=b"# Alpaca")
+
+    # When ingest keeps the version it read, Then S3's 412 comes back as ObjectChanged and nothing is copied
+    with pytest.raises(ObjectChanged):
+        _ingest_blobs(stack).keep(upload, first, file)
+    assert admin.list_objects_v2(Bucket=stack.bucket(), Prefix=file).get("KeyCount", 0) == 0

@@ -226,7 +226,7 @@ class InMemoryDocumentStore:
 
     def finish(self, document: Document, source: str, changes: Mapping[str, Any]) -> Document | None:
         current = self.get(document.tenant_id, document.chatbot_id, document.id)
-        if current is None or current.source != source:
+        if current is None or current.source != source or current.status != "processing":
             return None
         return self._change(current, changes)
 
@@ -241,14 +241,15 @@ class InMemoryDocumentStore:
 class InMemoryBlobStore:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
-        self.kept: set[str] = set()
+        self.kept: set[str] = set()  # the keys `keep` copied uploads to
 
     def upload_form(self, key: str, content_type: str, size_bytes: int, expires_in: int) -> tuple[str, dict[str, str]]:
         return "https://uploads.test/", {"key": key, "Content-Type": content_type, "size": str(size_bytes)}
 
-    def keep(self, key: str) -> None:
-        if key not in self.objects:
-            raise ObjectChanged(key)
+    def keep(self, upload: str, etag: str, key: str) -> None:
+        if upload not in self.objects:
+            raise ObjectChanged(upload)
+        self.objects[key] = self.objects[upload]
         self.kept.add(key)
 
     def delete_prefix(self, prefix: str) -> None:

@@ -35,13 +35,14 @@ def world(chatbot_store, document_store, blobs, embedder, vector_index, lexicon,
         def upload(
             self, filename: str, content_type: str, data: bytes, sequencer: str = "1"
         ) -> tuple[str, ObjectCreated]:
-            document, _ = self.documents.create(
+            document, ticket = self.documents.create(
                 self.chatbot.tenant_id,
                 self.chatbot.id,
                 DocumentCreate(filename=filename, content_type=content_type, size_bytes=len(data)),
             )
-            blobs.objects[document.object_key] = data
-            return document.id, ObjectCreated(document.object_key, len(data), f"etag-{len(data)}", sequencer)
+            upload = ticket.fields["key"]  # where S3 stores what the ticket carries
+            blobs.objects[upload] = data
+            return document.id, ObjectCreated(upload, len(data), f"etag-{len(data)}", sequencer)
 
         def document(self, document_id: str):
             return document_store.items[document_id]
@@ -84,24 +85,55 @@ def test_same_event_twice_indexes_once(world, embedder):
     assert world.vectors(document_id) == vectors
 
 
-def test_a_second_upload_with_one_ticket_is_not_indexed_and_its_file_is_deleted(world, blobs, embedder):
-    # Given a document indexed from the first upload of its ticket
+def test_a_second_upload_with_one_ticket_is_deleted_and_the_indexed_file_stays_the_first(world, blobs, embedder):
+    # Given a document indexed from the first upload of its ticket, its file kept at the document's own key
     text = prose(1, 2000)
     document_id, first = world.upload("notes.txt", "text/plain", text.encode())
-    world.indexer.index_object(first)
+    assert world.indexer.index_object(first).status == "indexed"
+    file_key = world.document(document_id).object_key
     vectors, calls, share = world.vectors(document_id), embedder.calls, world.share(document_id)
 
-    # When the same ticket is used again (same size, other content) and its notification arrives
+    # When the same ticket is used again (same size, other content), S3 stores it at the ticket's key, and its
+    # notification arrives
     other = b"x" * len(text)
     blobs.objects[first.key] = other
     outcome = world.indexer.index_object(ObjectCreated(first.key, len(other), "etag-second", "2"))
 
-    # Then nothing is embedded or replaced, and the second file is deleted
+    # Then nothing is embedded or replaced, the second upload is deleted, and the document keeps its first file
     assert outcome.status == "ignored"
     assert (embedder.calls, world.vectors(document_id)) == (calls, vectors)
     assert world.document(document_id).status == "indexed"
     assert world.share(document_id) == share
     assert first.key not in blobs.objects
+    assert blobs.objects[file_key] == text.encode()
+
+
+def test_a_duplicate_delivery_that_loses_the_race_leaves_the_document_indexed_with_its_file(world, blobs):
+    # Given an upload whose notification is delivered twice at once: the second delivery runs to the end (and
+    # consumes the upload) while the first is reading it
+    document_id, event = world.upload("notes.txt", "text/plain", prose(2, 600).encode())
+    read = blobs.read
+    outcomes = []
+
+    def read_while_the_other_delivery_finishes(key, etag=None):
+        data = read(key, etag)
+        blobs.read = read
+        outcomes.append(world.indexer.index_object(event))
+        return data
+
+    blobs.read = read_while_the_other_delivery_finishes
+
+    # When the first delivery goes on and finds the upload gone
+    outcome = world.indexer.index_object(event)
+
+    # Then the other delivery's outcome stands: indexed, with its vectors and its file
+    assert [o.status for o in outcomes] == ["indexed"]
+    assert outcome.status == "skipped"
+    document = world.document(document_id)
+    assert (document.status, document.error) == ("indexed", None)
+    assert len(world.vectors(document_id)) == document.chunk_count > 0
+    assert blobs.objects[document.object_key] == prose(2, 600).encode()
+    assert event.key not in blobs.objects
 
 
 def test_corrupt_file_fails_with_a_reason_and_no_retry(world):
@@ -141,7 +173,7 @@ def test_unexpected_error_is_retried_then_fails_on_the_last_attempt(world, embed
     assert world.document(document_id).error
 
 
-def test_document_deleted_while_indexing_ends_without_vectors(world, document_store, vector_index):
+def test_document_deleted_while_indexing_ends_without_vectors_or_files(world, document_store, vector_index, blobs):
     document_id, event = world.upload("notes.txt", "text/plain", prose(3, 500).encode())
     original_upsert = vector_index.upsert
 
@@ -153,9 +185,10 @@ def test_document_deleted_while_indexing_ends_without_vectors(world, document_st
 
     outcome = world.indexer.index_object(event)
 
-    assert outcome.status == "failed"  # its file went with it: the attempt cannot end indexed
+    assert outcome.status == "skipped"
     assert world.vectors(document_id) == []
     assert world.share(document_id) is None
+    assert blobs.objects == {}  # neither the upload nor the copy of it made after the deletion
 
 
 def test_unknown_keys_are_dropped(world):
@@ -164,15 +197,30 @@ def test_unknown_keys_are_dropped(world):
     assert outcome.status == "ignored"
 
 
+def test_a_notification_naming_a_documents_file_never_deletes_it(world, blobs):
+    # Only uploads are ingest's to consume: a document's file is never taken for one (the bucket does not even
+    # notify of those keys; this holds if it ever did)
+    document_id, event = world.upload("notes.txt", "text/plain", b"Llamas hum.")
+    world.indexer.index_object(event)
+    file_key = world.document(document_id).object_key
+
+    outcome = world.indexer.index_object(ObjectCreated(file_key, 11, "etag-copy", "9"))
+
+    assert outcome.status == "ignored"
+    assert blobs.objects[file_key] == b"Llamas hum."
+    assert world.document(document_id).status == "indexed"
+
+
 def test_delete_removes_file_and_vectors(world, blobs):
     document_id, event = world.upload("notes.txt", "text/plain", prose(3, 500).encode())
     world.indexer.index_object(event)
+    assert world.document(document_id).object_key in blobs.objects
 
     world.documents.delete(world.chatbot.tenant_id, world.chatbot.id, document_id)
 
     assert world.vectors(document_id) == []
     assert world.share(document_id) is None
-    assert event.key not in blobs.objects
+    assert blobs.objects == {}
 
 
 def test_dead_lettered_upload_fails_its_document_unless_it_already_ended(world):
@@ -194,7 +242,7 @@ def test_dead_lettered_upload_whose_attempt_died_after_indexing_leaves_nothing_o
     world.indexer.index_object(kept)
     document_id, event = world.upload("notes.txt", "text/plain", prose(2, 300).encode())
 
-    def killed(_key: str) -> None:
+    def killed(*_: object) -> None:
         raise RuntimeError("the worker was killed")
 
     blobs.keep = killed  # the attempt's last step
@@ -331,9 +379,9 @@ def test_a_failed_file_is_deleted_and_an_indexed_one_kept(world, blobs):
     world.indexer.index_object(fine)
 
     assert world.document(broken_id).status == "failed"
-    assert broken.key not in blobs.objects
     assert world.document(fine_id).status == "indexed"
-    assert blobs.kept == {fine.key}
+    assert blobs.kept == {world.document(fine_id).object_key}
+    assert blobs.objects == {world.document(fine_id).object_key: b"Llamas hum."}
 
 
 def test_an_upload_for_a_deleted_document_is_deleted(world, blobs, embedder):
@@ -358,9 +406,11 @@ def test_a_ticket_unused_past_its_expiry_and_grace_ends_failed(chatbot_store, do
     waiting, _ = service.create(
         tenant, chatbot, DocumentCreate(filename="a.txt", content_type="text/plain", size_bytes=3)
     )
-    used, _ = service.create(tenant, chatbot, DocumentCreate(filename="b.txt", content_type="text/plain", size_bytes=3))
-    blobs.objects[used.object_key] = b"abc"
-    world.indexer.index_object(ObjectCreated(used.object_key, 3, "etag", "1"))
+    used, ticket = service.create(
+        tenant, chatbot, DocumentCreate(filename="b.txt", content_type="text/plain", size_bytes=3)
+    )
+    blobs.objects[ticket.fields["key"]] = b"abc"
+    world.indexer.index_object(ObjectCreated(ticket.fields["key"], 3, "etag", "1"))
     sweep = AbandonedUploads(document_store, grace=timedelta(hours=1), clock=clock)
 
     # When the sweep runs within the hour of grace after the tickets expired, Then nothing changes

@@ -1,7 +1,15 @@
 from __future__ import annotations
 
 import pytest
-from parley.domain.documents import file_type, object_key, parse_object_key, safe_filename
+from parley.domain.documents import (
+    file_type,
+    object_key,
+    parse_upload_key,
+    safe_filename,
+    stored_prefixes,
+    upload_key,
+    uploads_prefix,
+)
 
 
 @pytest.mark.parametrize(
@@ -47,17 +55,25 @@ def test_unsupported_or_mismatched_types(filename, content_type):
     assert file_type(filename, content_type) is None
 
 
-def test_object_keys_round_trip():
+def test_uploads_and_files_have_keys_of_their_own_and_uploads_round_trip():
     tenant, chatbot, document = "a" * 32, "b" * 32, "c" * 32
 
-    key = object_key(tenant, chatbot, document, "My File.pdf")
+    upload = upload_key(tenant, chatbot, document)
+    file = object_key(tenant, chatbot, document, "My File.pdf")
 
-    assert key == f"tenants/{tenant}/chatbots/{chatbot}/documents/{document}/My_File.pdf"
-    ref = parse_object_key(key)
+    assert upload == f"uploads/{tenant}/{chatbot}/{document}"
+    assert file == f"tenants/{tenant}/chatbots/{chatbot}/documents/{document}/My_File.pdf"
+    ref = parse_upload_key(upload)
     assert ref is not None
     assert (ref.tenant_id, ref.chatbot_id, ref.document_id) == (tenant, chatbot, document)
+    assert parse_upload_key(file) is None  # a document's file is never taken for an upload
+    assert [upload.startswith(prefix) for prefix in stored_prefixes(tenant, chatbot)] == [False, True]
+    assert [file.startswith(prefix) for prefix in stored_prefixes(tenant)] == [True, False]
+    assert not upload.startswith(uploads_prefix("a" * 31))
 
 
-@pytest.mark.parametrize("key", ["other/thing.pdf", "tenants/x/chatbots/y/documents/z/f.pdf", "tenants/" + "a" * 32])
-def test_foreign_keys_are_not_documents(key):
-    assert parse_object_key(key) is None
+@pytest.mark.parametrize(
+    "key", ["other/thing.pdf", "uploads/x/y/z", "uploads/" + "a" * 32, "uploads/" + "/".join(["a" * 32] * 3) + "/f"]
+)
+def test_foreign_keys_are_not_uploads(key):
+    assert parse_upload_key(key) is None

@@ -6,6 +6,8 @@ from __future__ import annotations
 import tomllib
 
 import pytest
+from parley.adapters.s3 import UNINDEXED_TAG
+from parley.domain.documents import UPLOADS_PREFIX
 
 from local.stack import ROOT
 from local.template import Resolver, http_apis, http_routes, load_template, parameter_values
@@ -37,6 +39,29 @@ def test_the_documents_bucket_refuses_every_request_without_tls():
         ],
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     } in [{key: value for key, value in statement.items() if key != "Sid"} for statement in statements]
+
+
+def test_only_uploads_notify_ingest_and_expire_and_only_the_upload_function_may_write_them():
+    # The local stack has no lifecycle, and a notification of a document's file would only be ignored there, so
+    # what keeps uploads and documents' files apart in the bucket is pinned here.
+    bucket = RESOURCES["DocumentsBucket"]["Properties"]
+    (notification,) = bucket["NotificationConfiguration"]["QueueConfigurations"]
+    assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": UPLOADS_PREFIX}]
+    expiring = [rule for rule in bucket["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in rule]
+    assert [(rule["Prefix"], rule["TagFilters"]) for rule in expiring] == [
+        (UPLOADS_PREFIX, [{"Key": UNINDEXED_TAG[0], "Value": UNINDEXED_TAG[1]}])
+    ]
+    writers = {
+        logical_id: statement["Resource"]
+        for logical_id, function in _of_type("AWS::Serverless::Function").items()
+        for policy in function["Properties"].get("Policies", [])
+        for statement in policy["Statement"]
+        if "s3:PutObject" in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
+    }
+    assert writers == {
+        "UploadFunction": {"Fn::Sub": "${DocumentsBucket.Arn}/" + UPLOADS_PREFIX + "*"},  # the presigned POST
+        "IngestFunction": {"Fn::Sub": "${DocumentsBucket.Arn}/tenants/*"},  # the copy of an upload it indexed
+    }
 
 
 def test_every_function_has_a_log_group_with_retention():

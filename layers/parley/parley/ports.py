@@ -138,7 +138,8 @@ class DocumentStore(Protocol):
         """Mark the document `processing` for upload `source`; None if it is deleted or `source` already ended."""
 
     def finish(self, document: Document, source: str, changes: Mapping[str, Any]) -> Document | None:
-        """Record the outcome of `source`; None if the document was deleted or re-uploaded meanwhile."""
+        """Record the outcome of `source` while it is `processing`; None if the document was deleted meanwhile or
+        another delivery of `source` ended it first."""
 
     def soft_delete(self, tenant_id: str, chatbot_id: str, document_id: str, deleted_at: datetime) -> Document | None:
         """Mark deleted and return the document as it was; None if there was no live document."""
@@ -151,14 +152,15 @@ class DocumentStore(Protocol):
 
 class BlobStore(Protocol):
     def upload_form(self, key: str, content_type: str, size_bytes: int, expires_in: int) -> tuple[str, dict[str, str]]:
-        """The URL and fields of a presigned POST that stores exactly `size_bytes` bytes of `content_type` at `key`;
-        the object expires after a while unless `keep` is called."""
+        """The URL and fields of a presigned POST that stores exactly `size_bytes` bytes of `content_type` at `key`,
+        tagged as an upload the bucket expires after a while."""
 
     def read(self, key: str, etag: str | None = None) -> bytes:
         """The object's bytes; with `etag`, only that version (ObjectChanged otherwise)."""
 
-    def keep(self, key: str) -> None:
-        """Exempt an uploaded object from the expiry of uploads that were never indexed."""
+    def keep(self, upload: str, etag: str, key: str) -> None:
+        """Copy version `etag` of `upload` (server-side) to `key`, without the tag that expires uploads;
+        ObjectChanged if that version is gone."""
 
     def delete(self, key: str) -> None: ...
 

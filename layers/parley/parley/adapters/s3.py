@@ -11,7 +11,8 @@ from botocore.exceptions import ClientError
 
 from parley.errors import ObjectChanged
 
-# Uploads carry this tag until ingest keeps them; the bucket's lifecycle expires objects that still have it.
+# Uploads carry this tag (their POST policy requires it); the bucket's lifecycle expires uploads, and the copy ingest
+# keeps of one, the document's file, is made without it.
 UNINDEXED_TAG = ("parley-upload", "unindexed")
 UNINDEXED_TAGGING = (
     f"<Tagging><TagSet><Tag><Key>{UNINDEXED_TAG[0]}</Key><Value>{UNINDEXED_TAG[1]}</Value></Tag></TagSet></Tagging>"
@@ -32,7 +33,7 @@ class S3BlobStore:
 
     def upload_form(self, key: str, content_type: str, size_bytes: int, expires_in: int) -> tuple[str, dict[str, str]]:
         # S3 itself holds the upload to the policy: this key, this content type, exactly the declared size, and the
-        # tag that lets the bucket's lifecycle expire it unless ingest keeps it (template.yaml).
+        # tag that lets the bucket's lifecycle expire it if ingest never consumes it (template.yaml).
         fields = {"Content-Type": content_type, "tagging": UNINDEXED_TAGGING}
         conditions: list[Any] = [
             {"Content-Type": content_type},
@@ -49,9 +50,17 @@ class S3BlobStore:
         with _changed(key):
             return bytes(self.client.get_object(Bucket=self.bucket, Key=key, **options)["Body"].read())
 
-    def keep(self, key: str) -> None:
-        with _changed(key):
-            self.client.delete_object_tagging(Bucket=self.bucket, Key=key)
+    def keep(self, upload: str, etag: str, key: str) -> None:
+        # Only the version that was read is copied; REPLACE with no tags leaves the upload's tag behind.
+        options = {"CopySourceIfMatch": etag} if etag else {}
+        with _changed(upload):
+            self.client.copy_object(
+                Bucket=self.bucket,
+                Key=key,
+                CopySource={"Bucket": self.bucket, "Key": upload},
+                TaggingDirective="REPLACE",
+                **options,
+            )
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)

@@ -55,16 +55,39 @@ def safe_filename(filename: str) -> str:
     return f"{stem[:150]}.{suffix}" if suffix else stem[:150]
 
 
+# Uploads land under a prefix of their own, one key per document (a document gets exactly one ticket), and only
+# there: the bucket notifies ingest of this prefix alone, and expires what is left in it. Ingest copies an upload it
+# claims to the document's file key and deletes it, so a second upload with a used ticket lands here, never on an
+# indexed document's file.
+UPLOADS_PREFIX = "uploads/"
+
+
 def files_prefix(tenant_id: str, chatbot_id: str | None = None) -> str:
-    """Where the files of a tenant (or of one of its chatbots) are stored: what erasing them deletes."""
+    """Where the files of a tenant (or of one of its chatbots) are stored."""
     return f"tenants/{tenant_id}/" + (f"chatbots/{chatbot_id}/" if chatbot_id else "")
 
 
+def uploads_prefix(tenant_id: str, chatbot_id: str | None = None) -> str:
+    """Where the uploads of a tenant (or of one of its chatbots) wait for ingest."""
+    return f"{UPLOADS_PREFIX}{tenant_id}/" + (f"{chatbot_id}/" if chatbot_id else "")
+
+
+def stored_prefixes(tenant_id: str, chatbot_id: str | None = None) -> tuple[str, str]:
+    """Every prefix holding objects of a tenant (or of one of its chatbots): what erasing them deletes."""
+    return files_prefix(tenant_id, chatbot_id), uploads_prefix(tenant_id, chatbot_id)
+
+
 def object_key(tenant_id: str, chatbot_id: str, document_id: str, filename: str) -> str:
+    """Where the file of an indexed document is kept."""
     return f"{files_prefix(tenant_id, chatbot_id)}documents/{document_id}/{safe_filename(filename)}"
 
 
-_KEY = re.compile(r"^tenants/([0-9a-f]{32})/chatbots/([0-9a-f]{32})/documents/([0-9a-f]{32})/[^/]+$")
+def upload_key(tenant_id: str, chatbot_id: str, document_id: str) -> str:
+    """Where the upload ticket of a document stores the file it carries."""
+    return f"{uploads_prefix(tenant_id, chatbot_id)}{document_id}"
+
+
+_UPLOAD_KEY = re.compile(rf"^{UPLOADS_PREFIX}([0-9a-f]{{32}})/([0-9a-f]{{32}})/([0-9a-f]{{32}})$")
 
 
 @dataclass(frozen=True)
@@ -74,9 +97,9 @@ class DocumentRef:
     document_id: str
 
 
-def parse_object_key(key: str) -> DocumentRef | None:
-    """Which document an uploaded object belongs to, or None for a key Parley did not hand out."""
-    found = _KEY.match(key)
+def parse_upload_key(key: str) -> DocumentRef | None:
+    """Which document an upload belongs to, or None for a key Parley did not hand out."""
+    found = _UPLOAD_KEY.match(key)
     return DocumentRef(*found.groups()) if found else None
 
 

@@ -1,6 +1,11 @@
 """DocumentIndexer: one uploaded object → extracted, chunked, embedded and upserted; the document always ends
 `indexed` or `failed` with a reason.
 
+Uploads land at their own key (`upload_key`, in the bucket's uploads area); the file of an indexed document is a
+server-side copy of its upload, made before the document is marked indexed, at the document's own key, which no
+upload can reach. The upload is deleted once its attempt has ended, so a second upload with a used ticket changes
+nothing but its own object, which is deleted too.
+
 Retry or fail: an `UnreadableDocument` (the file is damaged, empty or over a limit; every parser error becomes one
 in `extract`) fails the document on the first attempt, since the same bytes fail the same way again. Anything else
 comes from the services the indexer calls (S3, DynamoDB, the embedder, the index) and may pass: it propagates, so
@@ -18,7 +23,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from parley.domain.common import utcnow
-from parley.domain.documents import Document, parse_object_key
+from parley.domain.documents import Document, parse_upload_key
 from parley.domain.ingest_limits import IngestLimits
 from parley.domain.vectors import ChunkMetadata, SparseVector, VectorRecord, document_prefix, vector_id
 from parley.errors import ObjectChanged, UnreadableDocument
@@ -94,8 +99,9 @@ class DocumentIndexer:
             },
         )
         if finished is None:
-            self._forget_if_deleted(claimed)
+            self._clean_up(claimed, event)
             return Outcome("skipped", claimed.id)
+        self.blobs.delete(event.key)  # consumed: its file is the document's now
         metrics.add_metric(name="DocumentsIndexed", unit="Count", value=1)
         metrics.add_metric(name="ChunksIndexed", unit="Count", value=len(chunks))
         logger.info("Document indexed", extra={"chunks": len(chunks), "duration_ms": duration_ms})
@@ -115,9 +121,9 @@ class DocumentIndexer:
         earlier attempt can be in the index); or the outcome when there is nothing to claim."""
         document = uploaded_document(self.documents, event)
         if document is None:
-            key_shape_ok = parse_object_key(event.key) is not None
+            key_shape_ok = parse_upload_key(event.key) is not None
             logger.warning("Object matches no live document; dropped", extra={"key_shape_ok": key_shape_ok})
-            if key_shape_ok:  # a file of a deleted document, chatbot or tenant: nothing may keep it
+            if key_shape_ok:  # an upload for a deleted document, chatbot or tenant: nothing may keep it
                 self.blobs.delete(event.key)
             return Outcome("ignored")
         logger.append_keys(tenant_id=document.tenant_id, document_id=document.id)
@@ -127,17 +133,18 @@ class DocumentIndexer:
         return claimed, document.status == "pending_upload"
 
     def _not_claimed(self, event: ObjectCreated, document: Document) -> Outcome:
+        # Either this upload already ended (its notification came again), or it is a second upload with a ticket
+        # its first upload used, or the document is gone: either way the object will never be indexed, and it is
+        # an upload, never a document's file, so it goes.
+        self.blobs.delete(event.key)
         current = self.documents.get(document.tenant_id, document.chatbot_id, document.id)
         if current is not None and current.source == event.source:
             if current.status == "failed":
                 # Its cleanup may have been cut short (the attempt then raised, and this is the message again).
-                self._remove_leftovers(current, event)
+                self._clean_up(current, event)
             logger.info("Upload already processed; skipped")
             return Outcome("skipped", document.id)
-        # The document is gone, or this is a second upload with a ticket its first upload used: this object is
-        # not what was (or will be) indexed, and nothing may keep it.
-        logger.warning("Upload with a used ticket, or for a deleted document; its file is deleted")
-        self.blobs.delete(event.key)
+        logger.warning("Upload with a used ticket, or for a deleted document; deleted")
         return Outcome("ignored", document.id)
 
     def _index(self, document: Document, event: ObjectCreated, *, first_upload: bool) -> list[Chunk]:
@@ -174,23 +181,24 @@ class DocumentIndexer:
             stale = [id_ for id_ in self.index.ids(namespace, document_prefix(document.id)) if id_ not in current]
             if stale:
                 self.index.delete(namespace, stale)
-        self.blobs.keep(event.key)
+        self.blobs.keep(event.key, event.etag, document.object_key)
         return chunks
 
     def _fail(self, document: Document, event: ObjectCreated, reason: str) -> Outcome:
         # Failed first: should what follows be cut short, the document still ends with a reason.
         outcome = fail_document(self.documents, document, event, reason)
-        self._remove_leftovers(document, event)
+        self._clean_up(document, event)
         return outcome
 
-    def _remove_leftovers(self, document: Document, event: ObjectCreated) -> None:
-        forget_document(self.index, self.lexicon, document)
-        self.blobs.delete(event.key)
-
-    def _forget_if_deleted(self, document: Document) -> None:
-        if self.documents.get(document.tenant_id, document.chatbot_id, document.id) is None:
-            logger.info("Document deleted while indexing; its vectors are removed")
+    def _clean_up(self, document: Document, event: ObjectCreated) -> None:
+        """After an attempt that did not index the document: the upload goes and, unless another delivery of the
+        same upload indexed it (the same vectors and file), so does what this attempt stored."""
+        current = self.documents.get(document.tenant_id, document.chatbot_id, document.id)
+        if current is None or current.status != "indexed":
+            logger.info("Document failed or deleted while indexing; its vectors and file are removed")
             forget_document(self.index, self.lexicon, document)
+            self.blobs.delete(document.object_key)
+        self.blobs.delete(event.key)
 
 
 def _size_mismatch(actual: int, declared: int) -> str:

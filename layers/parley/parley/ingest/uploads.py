@@ -1,10 +1,10 @@
-"""An uploaded object as its S3 notification names it, the document it belongs to, and how an attempt ends."""
+"""An upload as its S3 notification names it, the document it belongs to, and how an attempt ends."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from parley.domain.documents import Document, parse_object_key
+from parley.domain.documents import Document, parse_upload_key
 from parley.observability import logger, metrics
 from parley.ports import DocumentStore
 
@@ -32,17 +32,17 @@ class Outcome:
 
 
 def uploaded_document(documents: DocumentStore, event: ObjectCreated) -> Document | None:
-    """The live document whose file `event` is; None for keys of no document or of a replaced file name."""
-    ref = parse_object_key(event.key)
-    document = documents.get(ref.tenant_id, ref.chatbot_id, ref.document_id) if ref else None
-    if document is None or document.object_key != event.key:
-        return None
-    return document
+    """The live document whose upload `event` is; None for keys of no document."""
+    ref = parse_upload_key(event.key)
+    return documents.get(ref.tenant_id, ref.chatbot_id, ref.document_id) if ref else None
 
 
 def fail_document(documents: DocumentStore, document: Document, event: ObjectCreated, reason: str) -> Outcome:
-    """End upload `event` of a claimed document as failed, with a reason its owner can act on."""
+    """End upload `event` of a claimed document as failed, with a reason its owner can act on; `skipped` when
+    another delivery of the same upload ended it first (that one's outcome stands)."""
+    if documents.finish(document, event.source, {"status": "failed", "error": reason, "chunk_count": 0}) is None:
+        logger.info("Upload already ended by another delivery, or its document deleted; left as it is")
+        return Outcome("skipped", document.id)
     logger.warning("Document failed", extra={"reason": reason})
     metrics.add_metric(name="DocumentsFailed", unit="Count", value=1)
-    documents.finish(document, event.source, {"status": "failed", "error": reason, "chunk_count": 0})
     return Outcome("failed", document.id)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from parley.domain.common import Page, PageRequest, new_id, utcnow
-from parley.domain.documents import Document, DocumentCreate, UploadTicket, file_type, object_key
+from parley.domain.documents import Document, DocumentCreate, UploadTicket, file_type, object_key, upload_key
 from parley.errors import DocumentNotFound, PayloadTooLarge, UnsupportedMediaType
 from parley.ingest.indexer import forget_document
 from parley.observability import logger
@@ -67,7 +67,7 @@ class DocumentService:
         )
         self.documents.add(document)
         url, fields = self.blobs.upload_form(
-            document.object_key, kind.content_type, request.size_bytes, self.upload_ttl
+            upload_key(tenant_id, chatbot_id, document_id), kind.content_type, request.size_bytes, self.upload_ttl
         )
         logger.info("Upload ticket issued", extra={"document_id": document_id, "kind": kind.kind})
         return document, UploadTicket(url=url, fields=fields, expires_in=self.upload_ttl)

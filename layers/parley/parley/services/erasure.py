@@ -3,7 +3,7 @@ vector index. Each step deletes what the later ones are found by last, so an int
 
 from __future__ import annotations
 
-from parley.domain.documents import files_prefix
+from parley.domain.documents import stored_prefixes
 from parley.domain.erasure import ErasureRequest
 from parley.domain.vectors import document_prefix
 from parley.observability import logger
@@ -66,7 +66,8 @@ class Erasure:
             if ids:
                 self.index.delete(tenant_id, ids)
         self.lexicon.erase(tenant_id, chatbot_id, [document.id for document in documents])
-        self.blobs.delete_prefix(files_prefix(tenant_id, chatbot_id))
+        for prefix in stored_prefixes(tenant_id, chatbot_id):
+            self.blobs.delete_prefix(prefix)
         self.conversations.erase(tenant_id, chatbot_id)
         self.documents.erase(tenant_id, chatbot_id)
         self.chatbots.erase(tenant_id, chatbot_id)
@@ -78,7 +79,8 @@ class Erasure:
         leftover = self.index.ids(tenant_id, "")  # the namespace is the tenant's: anything left in it is theirs
         if leftover:
             self.index.delete(tenant_id, leftover)
-        self.blobs.delete_prefix(files_prefix(tenant_id))
+        for prefix in stored_prefixes(tenant_id):
+            self.blobs.delete_prefix(prefix)
         for user in request.users:
             self.identity.delete(user.email)
             self.accounts.delete_user(user.id)

@@ -106,7 +106,10 @@ class DynamoDocumentStore:
 
     def finish(self, document: Document, source: str, changes: Mapping[str, Any]) -> Document | None:
         stamped = {**changes, "updated_at": timestamp(utcnow())}
-        return self._update(document, stamped, "#source = :source", **{":source": source})
+        # Only the attempt holding the claim ends it: a duplicate delivery of the same upload that ran alongside, and
+        # lost the race, must not turn an indexed document into a failed one (or the reverse).
+        condition = "#source = :source AND #status = :processing"
+        return self._update(document, stamped, condition, **{":source": source, ":processing": "processing"})
 
     def soft_delete(self, tenant_id: str, chatbot_id: str, document_id: str, deleted_at: datetime) -> Document | None:
         try:
