@@ -49,6 +49,7 @@ run: install web
 	$(BIN)/python -m local
 
 test: lint typecheck template web chromium
+	cd web && npm test
 	$(BIN)/pytest
 
 lint: install
