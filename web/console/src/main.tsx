@@ -14,6 +14,7 @@ loadConfig().then(
     const http: typeof fetch = (input, init) => fetch(input, init);
     const session = new Session(config.apiUrl, http, window.localStorage);
     const value = { config, session, accounts: new Accounts(config.apiUrl, http), api: new Api(session) };
+    root.textContent = ""; // the loading note
     render(
       <ConsoleContext.Provider value={value}>
         <App />
@@ -22,7 +23,7 @@ loadConfig().then(
     );
   },
   (error: unknown) => {
-    root.innerHTML = "";
+    root.textContent = "";
     const note = document.createElement("p");
     note.setAttribute("role", "alert");
     note.textContent = messageOf(error);

@@ -1,6 +1,6 @@
 // The console's few building blocks: a button that shows it is busy, a labelled field, an error sentence.
-import type { ButtonHTMLAttributes, ComponentChildren } from "preact";
-import { useCallback, useState } from "preact/hooks";
+import { type ButtonHTMLAttributes, type ComponentChildren, cloneElement, isValidElement } from "preact";
+import { useCallback, useId, useState } from "preact/hooks";
 import { messageOf } from "../api/errors";
 
 type ButtonProps = Omit<ButtonHTMLAttributes<HTMLButtonElement>, "type"> & {
@@ -24,13 +24,22 @@ export function Button({ busy, busyLabel, variant = "primary", children, disable
   );
 }
 
+/** A control with its label; the hint describes the control (aria-describedby) without joining its name. */
 export function Field({ label, hint, children }: { label: string; hint?: string; children: ComponentChildren }) {
+  const hintId = useId();
+  const control = hint && isValidElement(children) ? cloneElement(children, { "aria-describedby": hintId }) : children;
   return (
-    <label class="field">
-      <span class="label">{label}</span>
-      {children}
-      {hint && <span class="hint">{hint}</span>}
-    </label>
+    <div class="field">
+      <label>
+        <span class="label">{label}</span>
+        {control}
+      </label>
+      {hint && (
+        <span class="hint" id={hintId}>
+          {hint}
+        </span>
+      )}
+    </div>
   );
 }
 
