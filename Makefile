@@ -71,7 +71,8 @@ openapi: install
 unit integration e2e: install
 	$(BIN)/pytest tests/$@
 
-bench: install
+bench: install web
+	$(BIN)/python tests/benchmarks/web_sizes.py
 	$(BIN)/python tests/benchmarks/cold_start.py
 	$(BIN)/python tests/benchmarks/ingest.py
 	$(BIN)/python tests/benchmarks/streaming.py
