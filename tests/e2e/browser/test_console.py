@@ -163,6 +163,18 @@ def test_an_owner_signs_up_uploads_asks_and_embeds_in_the_console(
     _no_violations(page, accessibility_violations)
     screenshot(page, "embed")
 
+    # Delete it, after confirming
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("button", name="Delete chatbot…").click()
+    confirmation = page.get_by_role("dialog", name="Delete “Llama care”?")
+    expect(confirmation).to_be_visible()
+    expect(confirmation.get_by_role("button", name="Cancel")).to_be_focused()
+    _no_violations(page, accessibility_violations)
+    screenshot(page, "delete")
+    confirmation.get_by_role("button", name="Delete for good").click()
+    expect(page.get_by_role("heading", name="Chatbots", exact=True)).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="Llama care")).to_contain_text("deleting")
+
 
 # A drop of one text file, as the browser builds it from a file dragged onto the page.
 _DROPPED = """({ name, text }) => {
