@@ -15,7 +15,7 @@ FAULTS ?= openai=0.2,pinecone=0.1,s3=0.05,dynamodb=0.05,ingest=0.1
 # The vector index `make eval` runs against: local (the embedded index) or pinecone (the SDK against its local fake).
 STORE ?= local
 
-.PHONY: install web chromium run test lint typecheck template openapi unit integration e2e bench eval build clean
+.PHONY: install web chromium run test lint typecheck template openapi unit integration e2e bench eval build deploy-web clean
 
 $(VENV)/.installed: pyproject.toml layers/parley/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Parley needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -73,7 +73,8 @@ openapi: install
 unit integration e2e: install
 	$(BIN)/pytest tests/$@
 
-bench: install
+bench: install web
+	$(BIN)/python tests/benchmarks/web_sizes.py
 	$(BIN)/python tests/benchmarks/cold_start.py
 	$(BIN)/python tests/benchmarks/ingest.py
 	$(BIN)/python tests/benchmarks/streaming.py
@@ -89,6 +90,20 @@ eval: install
 # version (pyenv users: PYENV_VERSION=3.12.1 make build).
 build: $(SAM_VENV)/.installed
 	$(SAM) build
+
+# After `sam deploy`: the front ends' builds into the stack's web bucket (config.json, written by the stack, is left
+# alone), hashed assets cached for good, the entry files not; then CloudFront forgets its copies of those. Needs the
+# AWS CLI and credentials; STACK= the stack's name (samconfig.toml: parley-dev, parley-prod).
+STACK ?= parley-dev
+deploy-web: web
+	@output() { aws cloudformation describe-stacks --stack-name $(STACK) --output text \
+		--query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue"; }; \
+	bucket=$$(output WebBucketName) && distribution=$$(output WebDistributionId) && \
+	aws s3 sync web/console/dist/assets "s3://$$bucket/assets" --cache-control "public, max-age=31536000, immutable" && \
+	aws s3 cp web/console/dist/index.html "s3://$$bucket/index.html" --cache-control no-cache && \
+	{ [ ! -f web/widget/dist/widget.js ] || \
+		aws s3 cp web/widget/dist/widget.js "s3://$$bucket/widget.js" --cache-control "public, max-age=300"; } && \
+	aws cloudfront create-invalidation --distribution-id "$$distribution" --paths /index.html /widget.js
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

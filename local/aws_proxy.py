@@ -5,6 +5,7 @@ A refused request gets the error AWS gives (AccessDeniedException for the JSON s
 SignatureDoesNotMatch for a bad signature), naming the function, the action and the resource; refusals are also
 logged, so a missing statement in template.yaml shows up in the stack's output. A browser upload (a form POST
 with a signed policy) is checked as S3 checks it (local/s3_post.py), then stored as the PUT moto understands.
+Browsers' preflights and the CORS headers of S3's answers follow the bucket's CORS rules (local/s3_cors.py).
 
 With fault injection on (local/faults.py), a share of the functions' S3 and DynamoDB calls that IAM allows are
 answered with the throttling and server errors those services return, before moto applies them.
@@ -25,7 +26,10 @@ from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
 from xml.sax.saxutils import escape, unescape
 
-from local import s3_post
+import boto3
+from botocore.exceptions import ClientError
+
+from local import s3_cors, s3_post
 from local.faults import Faults
 from local.iam import Policies
 from local.s3_post import is_form_upload
@@ -191,6 +195,10 @@ class AwsProxy:
         faults: Mapping[str, Faults] | None = None,
     ) -> None:
         self.upstream = urlsplit(upstream)
+        # moto itself, unchecked: where the proxy reads buckets' CORS rules.
+        self._moto_s3 = boto3.client(
+            "s3", endpoint_url=upstream, region_name=REGION, aws_access_key_id="local", aws_secret_access_key="local"
+        )
         self.policies = policies
         self.access = access
         # By service (s3, dynamodb): the share of the functions' calls that fail.
@@ -229,16 +237,39 @@ class AwsProxy:
         body = _read_body(handler)
         path, _, raw_query = handler.path.partition("?")
         request = SignedRequest(handler.command, path, raw_query, list(handler.headers.items()), body)
-        if is_form_upload(request):
-            status, headers, content = self.form_upload(request)
-            self._reply(handler, status, headers, content)
+        s3 = _service(request) == "s3"
+        if s3 and request.method == "OPTIONS":
+            self._reply(handler, *self.preflight(request))
             return
-        refusal = self.check(request) or self.injected_failure(request) or self.copy_precondition(request)
-        if refusal is None:
-            self._reply(handler, *self._forward(request), head=request.method == "HEAD")
+        if s3 and is_form_upload(request):
+            status, headers, content = self.form_upload(request)
         else:
-            status, headers, content = refusal
-            self._reply(handler, status, headers, content)
+            refusal = self.check(request) or self.injected_failure(request) or self.copy_precondition(request)
+            status, headers, content = refusal or self._forward(request)
+        if s3:
+            headers = {k: v for k, v in headers.items() if not k.lower().startswith("access-control-")}
+            origin = request.header("origin")
+            headers |= s3_cors.response_headers(self.cors_rules(request), origin, request.method)
+        self._reply(handler, status, headers, content, head=request.method == "HEAD")
+
+    def preflight(self, request: SignedRequest) -> Refusal:
+        """A browser's CORS preflight, answered from the bucket's rules as S3 answers it (unsigned)."""
+        try:
+            headers = s3_cors.preflight(self.cors_rules(request), {k.lower(): v for k, v in request.headers})
+        except s3_cors.PreflightRefused as refused:
+            return _error("s3", refused.status, refused.code, refused.message)
+        return 200, headers, b""
+
+    def cors_rules(self, request: SignedRequest) -> list[s3_cors.CorsRule] | None:
+        """The CORS rules of the bucket `request` is for; None when it has none (or does not exist)."""
+        bucket = unquote(request.raw_path).lstrip("/").partition("/")[0]
+        if not bucket:
+            return None
+        try:
+            rules = self._moto_s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+        except ClientError:
+            return None  # NoSuchCORSConfiguration, NoSuchBucket
+        return [s3_cors.CorsRule.from_s3(rule) for rule in rules]
 
     def form_upload(self, request: SignedRequest) -> Refusal:
         """A browser upload: stored (as the PUT moto understands) only if its policy, signature and signer's IAM
@@ -309,8 +340,6 @@ class AwsProxy:
         """None when the request may pass to moto; otherwise the error response AWS would give."""
         target = request.header("x-amz-target") or ""
         service = _service(request)
-        if request.method == "OPTIONS" and service == "s3":
-            return None  # a browser's CORS preflight: S3 answers it from the bucket's CORS rules, unsigned
         try:
             if service == "s3":
                 accesses = self.access.s3_request(request)

@@ -18,7 +18,7 @@ NOT_PROVISIONED = {
     "AWS::CloudWatch::Alarm": "no CloudWatch locally",
     "AWS::CloudWatch::Dashboard": "no CloudWatch locally",
     "AWS::Logs::LogGroup": "logs go to the terminal locally",
-    "AWS::S3::BucketPolicy": "its one statement refuses requests without TLS, and the local stack speaks plain HTTP",
+    "AWS::S3::BucketPolicy": "TLS-only statements (the local stack speaks plain HTTP) and CloudFront's read access",
     "AWS::SQS::QueuePolicy": "moto does not check who may send to a queue",
     "AWS::ApiGatewayV2::Api": "the WebSocket API is served by the local gateway",
     "AWS::ApiGatewayV2::Stage": "the local gateway serves one stage",
@@ -26,6 +26,12 @@ NOT_PROVISIONED = {
     "AWS::ApiGatewayV2::Integration": "the local gateway invokes the function through the local runtime",
     "AWS::ApiGatewayV2::Authorizer": "the local gateway invokes the authorizer through the local runtime",
     "AWS::Lambda::Permission": "no IAM locally",
+    # The stack serves the web files itself (local/web.py): the console, widget.js, and config.json made from its
+    # own URLs, which is what WebConfig writes in AWS.
+    "AWS::CloudFront::Distribution": "the local stack serves the web files (local/web.py)",
+    "AWS::CloudFront::OriginAccessControl": "no CloudFront locally",
+    "AWS::CloudFront::ResponseHeadersPolicy": "local/web.py serves config.json with the same CORS header",
+    "Custom::WebConfig": "local/web.py serves config.json made from the local stack's URLs",
 }
 
 

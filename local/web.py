@@ -6,6 +6,8 @@ The files are the builds of web/ (`make web`); the API routes keep every other p
 
 from __future__ import annotations
 
+import gzip
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -15,6 +17,10 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 NOT_BUILT = "The web front ends are not built: run `make web` (make run does)."
+# The most a visitor's browser may download, gzipped: the console's first load, and the widget on a customer's site.
+CONSOLE_FIRST_LOAD_LIMIT = 250_000
+WIDGET_LIMIT = 25_000
+_ASSET = re.compile(r'(?:src|href)="/(assets/[^"]+)"')
 
 
 class WebFiles:
@@ -46,3 +52,14 @@ class WebFiles:
         if not path.is_file():
             return PlainTextResponse(NOT_BUILT, status_code=503)
         return FileResponse(path, headers={"Cache-Control": cache})
+
+
+def first_load(console: Path) -> list[Path]:
+    """The files a first visit to the console downloads: index.html and the scripts, stylesheets and preloads it
+    names (Vite writes every one of them into it)."""
+    index = console / "index.html"
+    return [index, *(console / asset for asset in dict.fromkeys(_ASSET.findall(index.read_text())))]
+
+
+def gzipped_size(path: Path) -> int:
+    return len(gzip.compress(path.read_bytes(), compresslevel=9))

@@ -25,6 +25,8 @@ from local.sigv4 import SignatureError, SignedRequest, read_signature, verify
 from local.stack import ROOT
 from local.template import REGION, load_template, parameter_values
 
+CONSOLE = "https://console.example.com"
+
 
 class Stack:
     def __init__(self, moto_url: str, proxy: AwsProxy, provisioner: Provisioner, policies: Policies) -> None:
@@ -65,7 +67,9 @@ def stack() -> Iterator[Stack]:
     host, port = moto.get_host_and_port()
     url = f"http://{host}:{port}"
     template = load_template(ROOT / "template.yaml")
-    provisioner = Provisioner(template, parameter_values(template), lambda service: _admin(url, service))
+    # The documents bucket's CORS rules allow the console's origin alone, as a prod deployment's do.
+    parameters = parameter_values(template, {"CorsAllowedOrigins": CONSOLE})
+    provisioner = Provisioner(template, parameters, lambda service: _admin(url, service))
     provisioner.provision_all()
     _admin(url, "secretsmanager").create_secret(Name="parley/openai-api-key", SecretString="sk-local")
     policies = Policies(function_policies(template, provisioner.resolver).values())
@@ -263,12 +267,51 @@ def test_a_presigned_url_expires() -> None:
     assert error.value.code == "SignatureDoesNotMatch"
 
 
-def test_a_browser_preflight_reaches_s3_cors(stack: Stack) -> None:
-    response = httpx.options(
-        f"{stack.proxy.url}/{stack.bucket()}/tenants/t/x.md",
-        headers={"origin": "https://app.example.com", "access-control-request-method": "PUT"},
-    )
+def _preflight(stack: Stack, origin: str, method: str = "POST", headers: str | None = None) -> httpx.Response:
+    asked = {"origin": origin, "access-control-request-method": method}
+    if headers is not None:
+        asked["access-control-request-headers"] = headers
+    return httpx.options(f"{stack.proxy.url}/{stack.bucket()}", headers=asked)
+
+
+def test_a_browser_preflight_for_an_upload_from_the_console_is_allowed_by_the_bucket_cors(stack: Stack) -> None:
+    # XMLHttpRequest with upload progress always sends a preflight, even for a form POST.
+    response = _preflight(stack, CONSOLE, headers="content-type")
+
     assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == CONSOLE
+    assert response.headers["access-control-allow-methods"] == "POST"
+    assert response.headers["access-control-allow-headers"] == "content-type"
+
+
+@pytest.mark.parametrize(
+    ("origin", "method", "headers"),
+    [
+        ("https://evil.example", "POST", None),  # an origin the rules do not name
+        (CONSOLE, "PUT", None),  # a method they do not allow (moto answered 200)
+        (CONSOLE, "POST", "x-custom"),  # a header they do not allow
+    ],
+)
+def test_a_preflight_the_bucket_cors_does_not_allow_is_refused_as_s3_does(
+    stack: Stack, origin: str, method: str, headers: str | None
+) -> None:
+    response = _preflight(stack, origin, method, headers)
+
+    assert response.status_code == 403
+    assert "<Code>AccessForbidden</Code>" in response.text
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_a_preflight_to_a_bucket_without_cors_rules_is_refused(stack: Stack) -> None:
+    # Given a bucket with no CORS configuration (moto answered its preflights 200)
+    _admin(stack.moto_url, "s3").create_bucket(Bucket="no-cors")
+
+    response = httpx.options(
+        f"{stack.proxy.url}/no-cors", headers={"origin": CONSOLE, "access-control-request-method": "POST"}
+    )
+
+    assert response.status_code == 403
+    assert "CORS is not enabled for this bucket" in response.text
 
 
 def _presigned_post(stack: Stack, key: str, size: int, function: str = "UploadFunction") -> dict[str, Any]:
@@ -280,9 +323,34 @@ def _presigned_post(stack: Stack, key: str, size: int, function: str = "UploadFu
     return {"url": url, "fields": fields}
 
 
-def _post(form: dict[str, Any], data: bytes, **changes: str) -> httpx.Response:
+def _post(form: dict[str, Any], data: bytes, origin: str | None = None, **changes: str) -> httpx.Response:
     fields = {**form["fields"], **changes}
-    return httpx.post(form["url"], data=fields, files={"file": ("a.md", data, "text/markdown")})
+    headers = {"origin": origin} if origin else {}
+    return httpx.post(form["url"], data=fields, files={"file": ("a.md", data, "text/markdown")}, headers=headers)
+
+
+def test_a_browser_upload_from_the_console_can_read_the_answer(stack: Stack) -> None:
+    form = _presigned_post(stack, "tenants/t/chatbots/c/documents/d/console.md", 8)
+
+    stored = _post(form, b"# Llamas", origin=CONSOLE)
+    refused = _post(form, b"# Llamas and more", origin=CONSOLE)
+
+    assert stored.status_code == 204
+    assert stored.headers["access-control-allow-origin"] == CONSOLE
+    assert stored.headers["access-control-expose-headers"] == "ETag"
+    # S3's refusal is readable too, so the console can show its message
+    assert refused.status_code == 400
+    assert refused.headers["access-control-allow-origin"] == CONSOLE
+
+
+def test_a_browser_upload_from_another_origin_gets_no_cors_headers(stack: Stack) -> None:
+    # S3 carries the request out, but without the headers the browser withholds the answer from the page.
+    form = _presigned_post(stack, "tenants/t/chatbots/c/documents/d/other.md", 8)
+
+    response = _post(form, b"# Llamas", origin="https://evil.example")
+
+    assert response.status_code == 204
+    assert not [name for name in response.headers if name.lower().startswith("access-control-")]
 
 
 def test_a_presigned_post_stores_the_file_as_signed(stack: Stack) -> None:

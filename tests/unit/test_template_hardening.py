@@ -24,19 +24,17 @@ def _of_type(kind: str) -> dict[str, dict]:
     return {logical_id: resource for logical_id, resource in RESOURCES.items() if resource["Type"] == kind}
 
 
-def test_the_documents_bucket_refuses_every_request_without_tls():
-    (policy,) = _of_type("AWS::S3::BucketPolicy").values()
+@pytest.mark.parametrize("bucket", ["DocumentsBucket", "WebBucket"])
+def test_each_bucket_refuses_every_request_without_tls(bucket):
+    policy = RESOURCES[f"{bucket}Policy"]
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
 
-    assert policy["Properties"]["Bucket"] == {"Ref": "DocumentsBucket"}
+    assert policy["Properties"]["Bucket"] == {"Ref": bucket}
     assert {
         "Effect": "Deny",
         "Principal": "*",
         "Action": "s3:*",
-        "Resource": [
-            {"Fn::GetAtt": ["DocumentsBucket", "Arn"]},
-            {"Fn::Sub": "${DocumentsBucket.Arn}/*"},
-        ],
+        "Resource": [{"Fn::GetAtt": [bucket, "Arn"]}, {"Fn::Sub": f"${{{bucket}.Arn}}/*"}],
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     } in [{key: value for key, value in statement.items() if key != "Sid"} for statement in statements]
 
@@ -62,6 +60,88 @@ def test_only_uploads_notify_ingest_and_expire_and_only_the_upload_function_may_
         "UploadFunction": {"Fn::Sub": "${DocumentsBucket.Arn}/" + UPLOADS_PREFIX + "*"},  # the presigned POST
         "IngestFunction": {"Fn::Sub": "${DocumentsBucket.Arn}/tenants/*"},  # the copy of an upload it indexed
     }
+
+
+def test_the_web_files_are_private_and_read_only_by_the_distribution_over_https():
+    bucket = RESOURCES["WebBucket"]["Properties"]
+    readers = [
+        statement
+        for statement in RESOURCES["WebBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Allow"
+    ]
+    distribution = RESOURCES["WebDistribution"]["Properties"]["DistributionConfig"]
+    (origin,) = distribution["Origins"]
+    behaviors = [distribution["DefaultCacheBehavior"], *distribution["CacheBehaviors"]]
+
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    assert readers == [
+        {
+            "Sid": "CloudFrontReads",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "s3:GetObject",
+            "Resource": {"Fn::Sub": "${WebBucket.Arn}/*"},
+            "Condition": {
+                "StringEquals": {
+                    "AWS:SourceArn": {
+                        "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${WebDistribution}"
+                    }
+                }
+            },
+        }
+    ]
+    # Origin access control, not the legacy origin access identity
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["WebOriginAccessControl", "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+    assert RESOURCES["WebOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]["SigningBehavior"] == "always"
+    assert distribution["DefaultRootObject"] == "index.html"
+    assert {behavior["ViewerProtocolPolicy"] for behavior in behaviors} == {"https-only"}
+
+
+def test_config_json_is_written_at_deploy_uncached_and_readable_from_any_website():
+    (config,) = RESOURCES["WebDistribution"]["Properties"]["DistributionConfig"]["CacheBehaviors"]
+    cors = RESOURCES["WebConfigHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]["CorsConfig"]
+    written = RESOURCES["WebConfig"]["Properties"]
+
+    assert config["PathPattern"] == "/config.json"
+    assert config["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # Managed-CachingDisabled
+    assert config["ResponseHeadersPolicyId"] == {"Ref": "WebConfigHeadersPolicy"}
+    assert cors["AccessControlAllowOrigins"] == {"Items": ["*"]}
+    assert written["ServiceToken"] == {"Fn::GetAtt": ["WebConfigFunction", "Arn"]}
+    assert set(written) == {"ServiceToken", "ApiUrl", "PublicApiUrl", "WebsocketUrl", "Region", "UserPoolClientId"}
+
+
+def test_the_web_config_function_may_write_config_json_and_nothing_else():
+    function = RESOURCES["WebConfigFunction"]["Properties"]
+
+    assert function["Policies"] == [
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:PutObject", "s3:DeleteObject"],
+                    "Resource": {"Fn::Sub": "${WebBucket.Arn}/config.json"},
+                }
+            ]
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("listed", "allowed"),
+    [("*", ["*"]), ("https://admin.example.com", ["https://WebDistribution", "https://admin.example.com"])],
+)
+def test_the_api_and_uploads_allow_the_consoles_cloudfront_origin(listed, allowed):
+    resolver = Resolver(
+        TEMPLATE,
+        parameter_values(TEMPLATE, {"CorsAllowedOrigins": listed}),
+        lambda logical_id, attribute: logical_id,  # WebDistribution.DomainName -> "WebDistribution"
+    )
+    api = resolver.resolve(RESOURCES["HttpApi"]["Properties"]["CorsConfiguration"])
+    (uploads,) = resolver.resolve(RESOURCES["DocumentsBucket"]["Properties"]["CorsConfiguration"]["CorsRules"])
+
+    assert api["AllowOrigins"] == allowed
+    assert uploads["AllowedOrigins"] == allowed
 
 
 def test_every_function_has_a_log_group_with_retention():
@@ -133,4 +213,4 @@ def test_visitors_call_an_api_open_to_every_origin_and_owners_one_open_to_the_co
     assert "Auth" not in apis["PublicApi"]
     assert apis["PublicApi"]["CorsConfiguration"]["AllowOrigins"] == ["*"]
     assert "authorization" not in apis["PublicApi"]["CorsConfiguration"]["AllowHeaders"]
-    assert apis["HttpApi"]["CorsConfiguration"]["AllowOrigins"] == {"Ref": "CorsAllowedOrigins"}
+    assert "*" not in str(apis["HttpApi"]["CorsConfiguration"]["AllowOrigins"]["Fn::If"][2])

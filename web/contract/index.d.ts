@@ -15,4 +15,7 @@ export interface RuntimeConfig {
   /** The visitors' HTTP API, /public/* (CORS: every origin). */
   publicApiUrl: string;
   websocketUrl: string;
+  /** Written at deploy (functions/web_config), absent locally. */
+  region?: string;
+  userPoolClientId?: string;
 }

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         IdentityProvider,
         LanguageModel,
         LexiconStore,
+        PublishedFiles,
         RateLimiter,
         VectorIndex,
     )
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from parley.services.live_chat import LiveChat
     from parley.services.public_chat import PublicChat
     from parley.services.sessions import Sessions
+    from parley.services.web_config import WebConfigPublisher
 
 
 class Container:
@@ -112,6 +114,18 @@ class Container:
         from parley.adapters.s3 import S3BlobStore
 
         return S3BlobStore(self.settings.require("documents_bucket"))
+
+    @cached_property
+    def web_files(self) -> PublishedFiles:
+        from parley.adapters.s3 import S3PublishedFiles
+
+        return S3PublishedFiles(self.settings.require("web_bucket"))
+
+    @cached_property
+    def web_config(self) -> WebConfigPublisher:
+        from parley.services.web_config import WebConfigPublisher
+
+        return WebConfigPublisher(self.web_files)
 
     @cached_property
     def openai(self) -> OpenAIAccess:

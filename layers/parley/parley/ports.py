@@ -168,6 +168,14 @@ class BlobStore(Protocol):
         """Delete every object whose key starts with `prefix`."""
 
 
+class PublishedFiles(Protocol):
+    """Files a website serves (the web console's bucket behind CloudFront)."""
+
+    def publish(self, key: str, body: bytes, content_type: str, cache_control: str) -> None: ...
+
+    def withdraw(self, key: str) -> None: ...
+
+
 class Embedder(Protocol):
     """Turns text into vectors; `model` and `dimension` identify the vector space."""
 

@@ -45,6 +45,8 @@ class Settings(BaseModel):
     auto_confirm_users: bool = False
 
     documents_bucket: str | None = None
+    # Where the web console and the widget are hosted (the web config function writes config.json there).
+    web_bucket: str | None = None
     max_upload_bytes: int = Field(default=50_000_000, gt=0)
     upload_url_ttl: int = Field(default=900, ge=60, le=3600)
     # How long past its ticket's expiry a document may wait for its upload before it ends `failed`.

@@ -81,3 +81,24 @@ def _changed(key: str) -> Iterator[None]:
         if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "NoSuchKey", "404", "412"):
             raise ObjectChanged(f"{key} changed or disappeared") from error
         raise
+
+
+class S3PublishedFiles:
+    """The web bucket: what CloudFront serves."""
+
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+
+    @cached_property
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client("s3")
+
+    def publish(self, key: str, body: bytes, content_type: str, cache_control: str) -> None:
+        self.client.put_object(
+            Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, CacheControl=cache_control
+        )
+
+    def withdraw(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)

@@ -1,0 +1,218 @@
+"""The console in a real browser against a local stack whose answers stream from a (fake) model: sign up, create a
+chatbot, upload documents to S3 with progress bars until they are indexed, ask in the playground, make the chatbot
+public and take the snippet; and another organization's chatbot is not found."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, WebSocket, expect
+
+from local.fakes import FakeOpenAI
+from local.process import start_stack
+from local.samples import pdf
+
+PASSWORD = "correct-horse-1"
+SITE = "https://shop.example.com"
+LLAMAS = (
+    "Llamas hum when they are calm or curious. An alarm call sounds like a braying donkey. "
+    "Llamas eat grass and hay; an adult needs about two percent of its weight in food daily."
+)
+ALPACAS = "# Alpacas\n\nAlpacas are shorn once a year, in spring.\n"
+# Long enough, on a busy machine, for the indexing of a small PDF, and for an answer that starts the chat functions.
+SLOW_STEP_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """`make run` with a model whose answers stream word by word (the OpenAI fake), so tokens arrive one by one."""
+    model = FakeOpenAI(token_delay=0.02).start()
+    data_dir = tmp_path_factory.mktemp("console-stack")
+    log = data_dir.parent / "console-stack.log"
+    env = {"OPENAI_API_KEY": "sk-local-test", "OPENAI_BASE_URL": model.base_url}
+    process, url = start_stack(data_dir, log, env=env)
+    try:
+        yield url, log
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        model.stop()
+
+
+def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict[str, Any]]]) -> None:
+    violations = accessibility_violations(page)
+    assert violations == [], json.dumps(violations, indent=2)
+
+
+def _token_frames(page: Page) -> list[str]:
+    """The text of every `token` frame the page's WebSockets receive, as they arrive."""
+    received: list[str] = []
+
+    def watch(socket: WebSocket) -> None:
+        def frame(payload: str | bytes) -> None:
+            message = json.loads(payload)
+            if message.get("type") == "token":
+                received.append(message["text"])
+
+        socket.on("framereceived", frame)
+
+    page.on("websocket", watch)
+    return received
+
+
+def test_an_owner_signs_up_uploads_asks_and_embeds_in_the_console(
+    page: Page, stack: tuple[str, Path], tmp_path: Path, screenshot, accessibility_violations
+) -> None:
+    url, _ = stack
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)
+    tokens = _token_frames(page)
+
+    # Sign up, with the password rule shown
+    page.goto(f"{url}/#/signup")
+    expect(page.get_by_role("heading", name="Create your Parley account")).to_be_visible()
+    expect(page.get_by_text("At least 12 characters")).to_be_visible()
+    _no_violations(page, accessibility_violations)
+    page.get_by_label("Organization").fill("Llama Farm")
+    page.get_by_label("E-mail").fill(f"owner-{uuid.uuid4().hex[:10]}@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    screenshot(page, "sign-up")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Chatbots", exact=True)).to_be_visible()
+    expect(page.get_by_text("No chatbots yet")).to_be_visible()
+    expect(page.get_by_text("Loading the Parley console")).to_have_count(0)
+    _no_violations(page, accessibility_violations)
+    screenshot(page, "chatbots")
+
+    # Create a chatbot: the console opens its documents
+    page.get_by_label("Name").fill("Llama care")
+    page.get_by_role("button", name="Create chatbot").click()
+    expect(page.get_by_role("heading", name="Llama care")).to_be_visible()
+    expect(page.get_by_role("heading", name="Documents")).to_be_visible()
+    _no_violations(page, accessibility_violations)
+
+    # Upload a PDF with the keyboard (the file button) and a Markdown file by dropping it
+    guide = tmp_path / "llamas.pdf"
+    guide.write_bytes(pdf([LLAMAS]))
+    page.get_by_label("Choose files…").focus()
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(guide)
+    page.locator(".dropzone").dispatch_event(
+        "drop", {"dataTransfer": page.evaluate_handle(_DROPPED, {"name": "alpacas.md", "text": ALPACAS})}
+    )
+    for name in ("llamas.pdf", "alpacas.md"):
+        progress = page.get_by_role("progressbar", name=f"Upload of {name}")
+        expect(progress).to_be_visible()
+        expect(progress).to_have_js_property("value", 1)
+    screenshot(page, "uploaded")
+    documents = page.get_by_role("table", name="Documents")
+    for name in ("llamas.pdf", "alpacas.md"):
+        row = documents.get_by_role("row").filter(has_text=name)
+        expect(row).to_have_attribute("data-status", "indexed", timeout=SLOW_STEP_MS)
+        expect(row.get_by_role("cell").nth(3)).to_have_text(re.compile(r"^[1-9]\d*$"))  # chunks
+    expect(documents.get_by_role("row").filter(has_text="llamas.pdf")).to_contain_text("Indexed")
+    _no_violations(page, accessibility_violations)
+    screenshot(page, "indexed")
+
+    # Ask in the playground: the answer streams in, with its citation
+    page.get_by_role("link", name="Playground").click()
+    page.get_by_label("Question").fill("When do llamas hum?")
+    page.get_by_role("button", name="Ask").click()
+    answer = page.locator(".turn.assistant").last
+    citation = answer.get_by_role("button", name=re.compile(r"\[1\] llamas\.pdf, page 1"))
+    expect(citation).to_be_visible(timeout=SLOW_STEP_MS)
+    expect(answer.locator(".answer")).to_contain_text("calm")
+    assert len(tokens) > 1, tokens
+    assert "".join(tokens) in answer.locator(".answer").inner_text()
+    citation.click()
+    expect(answer.locator("blockquote")).to_contain_text("Llamas hum when they are calm")
+    expect(page.get_by_role("list", name="Sources")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("When do llamas hum"))).to_be_visible()  # the history
+    _no_violations(page, accessibility_violations)
+    screenshot(page, "playground")
+
+    # Make it public for a website, then take the snippet
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_label("Visibility").select_option("public")
+    page.get_by_label("Allowed origins", exact=True).fill(SITE)
+    page.get_by_label("Welcome message").fill("Ask me about llamas")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
+    _no_violations(page, accessibility_violations)
+    screenshot(page, "public")
+    page.get_by_role("link", name="Embed").click()
+    expect(page.get_by_text(f"Allowed origins: {SITE}")).to_be_visible()
+    snippet = page.locator(".snippet").inner_text()
+    assert re.fullmatch(
+        rf'<script src="{re.escape(url)}/widget\.js" data-key="pk_[\w-]{{32}}" data-title="Llama care" '
+        r'data-color="#2f5bea" data-welcome="Ask me about llamas" async></script>',
+        snippet,
+    ), snippet
+    page.get_by_role("button", name="Copy snippet").click()
+    expect(page.get_by_role("status").filter(has_text="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == snippet
+    preview = page.frame_locator("iframe[title='Preview of the chat widget']")
+    expect(preview.locator("script[data-key^='pk_']")).to_have_count(1)
+    _no_violations(page, accessibility_violations)
+    screenshot(page, "embed")
+
+    # Delete it, after confirming
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("button", name="Delete chatbot…").click()
+    confirmation = page.get_by_role("dialog", name="Delete “Llama care”?")
+    expect(confirmation).to_be_visible()
+    expect(confirmation.get_by_role("button", name="Cancel")).to_be_focused()
+    _no_violations(page, accessibility_violations)
+    screenshot(page, "delete")
+    confirmation.get_by_role("button", name="Delete for good").click()
+    expect(page.get_by_role("heading", name="Chatbots", exact=True)).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="Llama care")).to_contain_text("deleting")
+
+
+# A drop of one text file, as the browser builds it from a file dragged onto the page.
+_DROPPED = """({ name, text }) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([text], name, { type: "" }));
+    return transfer;
+}"""
+
+
+def test_another_organizations_chatbot_is_not_found_in_the_console(
+    page: Page, stack: tuple[str, Path], screenshot, accessibility_violations
+) -> None:
+    url, _ = stack
+    # Given two organizations, the first with a chatbot
+    with httpx.Client(base_url=url, timeout=30) as api:
+        owners = []
+        for _ in range(2):
+            email = f"owner-{uuid.uuid4().hex[:10]}@example.com"
+            registered = api.post("/auth/register", json={"email": email, "password": PASSWORD})
+            assert registered.status_code == 201, registered.text
+            owners.append((email, registered.json()["tokens"]["access_token"]))
+        created = api.post("/chatbots", headers={"authorization": f"Bearer {owners[0][1]}"}, json={"name": "Private"})
+        chatbot_id = created.json()["id"]
+    # When the second signs in and opens the first's chatbot by its address
+    page.goto(f"{url}/#/signin")
+    _no_violations(page, accessibility_violations)
+    page.get_by_label("E-mail").fill(owners[1][0])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Chatbots", exact=True)).to_be_visible()
+    for tab in ("settings", "documents"):
+        page.goto(f"{url}/#/chatbots/{chatbot_id}/{tab}")
+        # Then the console says it is not found, and shows nothing of it
+        expect(page.get_by_role("heading", name="Chatbot not found")).to_be_visible()
+        expect(page.get_by_text("Private")).to_have_count(0)
+    _no_violations(page, accessibility_violations)
+    screenshot(page, "not-found")
+    # And signing out leads back to sign-in
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in to Parley")).to_be_visible()
+    assert page.evaluate("Object.keys(localStorage)") == []

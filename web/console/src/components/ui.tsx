@@ -1,0 +1,79 @@
+// The console's few building blocks: a button that shows it is busy, a labelled field, an error sentence.
+import { type ButtonHTMLAttributes, type ComponentChildren, cloneElement, isValidElement } from "preact";
+import { useCallback, useId, useState } from "preact/hooks";
+import { messageOf } from "../api/errors";
+
+type ButtonProps = Omit<ButtonHTMLAttributes<HTMLButtonElement>, "type"> & {
+  busy?: boolean;
+  busyLabel?: string;
+  variant?: "primary" | "danger" | "plain";
+  type?: "button" | "submit";
+};
+
+export function Button({ busy, busyLabel, variant = "primary", children, disabled, type, ...rest }: ButtonProps) {
+  return (
+    <button
+      {...rest}
+      type={type ?? "button"}
+      class={`button ${variant}`}
+      disabled={busy || disabled}
+      aria-busy={busy ? "true" : undefined}
+    >
+      {busy ? (busyLabel ?? "Working…") : children}
+    </button>
+  );
+}
+
+/** A control with its label; the hint describes the control (aria-describedby) without joining its name. */
+export function Field({ label, hint, children }: { label: string; hint?: string; children: ComponentChildren }) {
+  const hintId = useId();
+  const control = hint && isValidElement(children) ? cloneElement(children, { "aria-describedby": hintId }) : children;
+  return (
+    <div class="field">
+      <label>
+        <span class="label">{label}</span>
+        {control}
+      </label>
+      {hint && (
+        <span class="hint" id={hintId}>
+          {hint}
+        </span>
+      )}
+    </div>
+  );
+}
+
+export function ErrorNote({ error }: { error: unknown }) {
+  if (error === null || error === undefined) return null;
+  return (
+    <p class="error" role="alert">
+      {messageOf(error)}
+    </p>
+  );
+}
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p class="loading" role="status">
+      Loading {what}…
+    </p>
+  );
+}
+
+/** An action's busy state and error: `run(work)` sets busy, clears the last error, and keeps the new one. */
+export function useAction(): { busy: boolean; error: unknown; run: (work: () => Promise<void>) => Promise<void> } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = useCallback(async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, run };
+}
