@@ -330,7 +330,7 @@ def _post(form: dict[str, Any], data: bytes, origin: str | None = None, **change
 
 
 def test_a_browser_upload_from_the_console_can_read_the_answer(stack: Stack) -> None:
-    form = _presigned_post(stack, "tenants/t/chatbots/c/documents/d/console.md", 8)
+    form = _presigned_post(stack, "uploads/t/c/console", 8)
 
     stored = _post(form, b"# Llamas", origin=CONSOLE)
     refused = _post(form, b"# Llamas and more", origin=CONSOLE)
@@ -345,7 +345,7 @@ def test_a_browser_upload_from_the_console_can_read_the_answer(stack: Stack) -> 
 
 def test_a_browser_upload_from_another_origin_gets_no_cors_headers(stack: Stack) -> None:
     # S3 carries the request out, but without the headers the browser withholds the answer from the page.
-    form = _presigned_post(stack, "tenants/t/chatbots/c/documents/d/other.md", 8)
+    form = _presigned_post(stack, "uploads/t/c/other", 8)
 
     response = _post(form, b"# Llamas", origin="https://evil.example")
 

@@ -59,6 +59,7 @@ def test_only_uploads_notify_ingest_and_expire_and_only_the_upload_function_may_
     assert writers == {
         "UploadFunction": {"Fn::Sub": "${DocumentsBucket.Arn}/" + UPLOADS_PREFIX + "*"},  # the presigned POST
         "IngestFunction": {"Fn::Sub": "${DocumentsBucket.Arn}/tenants/*"},  # the copy of an upload it indexed
+        "WebConfigFunction": {"Fn::Sub": "${WebBucket.Arn}/config.json"},  # the front ends' config, another bucket
     }
 
 

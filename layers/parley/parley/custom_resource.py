@@ -21,6 +21,7 @@ CORRELATION_PATH = "RequestId"
 # The template's property names (beside ServiceToken, which CloudFormation adds).
 CONFIG_PROPERTIES = {
     "ApiUrl": "apiUrl",
+    "PublicApiUrl": "publicApiUrl",
     "WebsocketUrl": "websocketUrl",
     "Region": "region",
     "UserPoolClientId": "userPoolClientId",

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,9 @@ CHROMIUM_FLAGS = [
 STEP_TIMEOUT_MS = 30_000
 
 
-@pytest.fixture(scope="session")
+# One browser per test file: Playwright's sync API keeps an asyncio loop running in the main thread while it is open,
+# which the suite's other tests (asyncio.run) cannot share, so it must be closed before they run.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     executable = shutil.which("chromium")
     if executable is None:
@@ -88,3 +92,62 @@ def serious_accessibility_violations(page: Page, selector: str | None = None) ->
         for violation in results["violations"]
         if violation["impact"] in ("serious", "critical")
     ]
+
+
+class Site:
+    """A website on its own origin (a port of 127.0.0.1) whose pages the tests write."""
+
+    def __init__(self) -> None:
+        pages: dict[str, str] = {}
+        self.pages = pages
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = pages.get(self.path)
+                self.send_response(200 if body is not None else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write((body or "Not found").encode())
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def page(self, path: str, body: str) -> str:
+        self.pages[path] = body
+        return self.origin + path
+
+    def web_page(self, path: str, title: str, script: str, css: str = "") -> str:
+        """A shop's page at `path` holding `script` (a snippet) and styled by `css`; its URL."""
+        return self.page(path, web_page(title, script, css))
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def web_page(title: str, script: str, css: str = "") -> str:
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title><style>{css}</style>'
+        f'</head><body><main><h1>{title}</h1><p>Fine llama wool since 1987. <a href="#wool">Our wool</a></p></main>'
+        f"{script}</body></html>"
+    )
+
+
+@pytest.fixture(scope="module")
+def shop() -> Iterator[Site]:
+    """A website a public chatbot allows."""
+    site = Site()
+    yield site
+    site.close()
+
+
+@pytest.fixture(scope="module")
+def elsewhere() -> Iterator[Site]:
+    """A website the chatbot does not allow."""
+    site = Site()
+    yield site
+    site.close()

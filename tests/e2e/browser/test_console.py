@@ -20,7 +20,6 @@ from local.process import start_stack
 from local.samples import pdf
 
 PASSWORD = "correct-horse-1"
-SITE = "https://shop.example.com"
 LLAMAS = (
     "Llamas hum when they are calm or curious. An alarm call sounds like a braying donkey. "
     "Llamas eat grass and hay; an adult needs about two percent of its weight in food daily."
@@ -68,7 +67,7 @@ def _token_frames(page: Page) -> list[str]:
 
 
 def test_an_owner_signs_up_uploads_asks_and_embeds_in_the_console(
-    page: Page, stack: tuple[str, Path], tmp_path: Path, screenshot, accessibility_violations
+    page: Page, stack: tuple[str, Path], tmp_path: Path, shop, elsewhere, screenshot, accessibility_violations
 ) -> None:
     url, _ = stack
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)
@@ -141,14 +140,14 @@ def test_an_owner_signs_up_uploads_asks_and_embeds_in_the_console(
     # Make it public for a website, then take the snippet
     page.get_by_role("link", name="Settings").click()
     page.get_by_label("Visibility").select_option("public")
-    page.get_by_label("Allowed origins", exact=True).fill(SITE)
+    page.get_by_label("Allowed origins", exact=True).fill(shop.origin)
     page.get_by_label("Welcome message").fill("Ask me about llamas")
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
     _no_violations(page, accessibility_violations)
     screenshot(page, "public")
     page.get_by_role("link", name="Embed").click()
-    expect(page.get_by_text(f"Allowed origins: {SITE}")).to_be_visible()
+    expect(page.get_by_text(f"Allowed origins: {shop.origin}")).to_be_visible()
     snippet = page.locator(".snippet").inner_text()
     assert re.fullmatch(
         rf'<script src="{re.escape(url)}/widget\.js" data-key="pk_[\w-]{{32}}" data-title="Llama care" '
@@ -162,6 +161,26 @@ def test_an_owner_signs_up_uploads_asks_and_embeds_in_the_console(
     expect(preview.locator("script[data-key^='pk_']")).to_have_count(1)
     _no_violations(page, accessibility_violations)
     screenshot(page, "embed")
+    console = page.url
+
+    # The snippet pasted into the shop's page (the origin allowed, on another port): a visitor asks and is answered
+    page.goto(shop.web_page("/", "Llama wool shop", snippet))
+    page.get_by_role("button", name="Open chat").click()
+    widget = page.locator("[data-parley-widget] .panel")
+    expect(widget).to_contain_text("Ask me about llamas")
+    page.get_by_label("Your question").fill("When do llamas hum?")
+    page.get_by_label("Your question").press("Enter")
+    visitor_answer = widget.locator(".message.assistant").last
+    expect(visitor_answer).to_have_class(re.compile(r"\bdone\b"), timeout=SLOW_STEP_MS)
+    expect(visitor_answer).to_contain_text("calm")
+    expect(visitor_answer).to_contain_text("llamas.pdf")
+    screenshot(page, "visitor-answered")
+    # and the same snippet on a site the chatbot does not allow is refused
+    page.goto(elsewhere.web_page("/", "Copycat shop", snippet))
+    page.get_by_role("button", name="Open chat").click()
+    expect(page.locator("[data-parley-widget] .panel")).to_contain_text("This chat is not available on this website.")
+    screenshot(page, "visitor-refused")
+    page.goto(console)
 
     # Delete it, after confirming
     page.get_by_role("link", name="Settings").click()

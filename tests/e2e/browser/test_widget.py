@@ -5,13 +5,10 @@ whose CSS is hostile."""
 from __future__ import annotations
 
 import base64
-import gzip
 import html
 import itertools
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -42,37 +39,6 @@ div, p, h2, button, textarea, form, span, summary, details {
   padding: 30px !important; border: 10px dashed red !important; margin: 25px !important;
 }
 """
-
-
-class Site:
-    """A website on its own origin (a port of 127.0.0.1) whose pages the tests write."""
-
-    def __init__(self) -> None:
-        pages: dict[str, str] = {}
-        self.pages = pages
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = pages.get(self.path)
-                self.send_response(200 if body is not None else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.end_headers()
-                self.wfile.write((body or "Not found").encode())
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def page(self, path: str, body: str) -> str:
-        self.pages[path] = body
-        return self.origin + path
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(autouse=True)
@@ -112,23 +78,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, model: FakeOpenAI) -> Iterat
 
 
 @pytest.fixture(scope="module")
-def shop() -> Iterator[Site]:
-    """The website the chatbot allows."""
-    site = Site()
-    yield site
-    site.close()
-
-
-@pytest.fixture(scope="module")
-def elsewhere() -> Iterator[Site]:
-    """A website the chatbot does not allow."""
-    site = Site()
-    yield site
-    site.close()
-
-
-@pytest.fixture(scope="module")
-def public_bot(stack: tuple[str, Path], shop: Site) -> tuple[dict[str, Any], dict[str, Any]]:
+def public_bot(stack: tuple[str, Path], shop) -> tuple[dict[str, Any], dict[str, Any]]:
     url, _ = stack
     return chatbot_with_document(
         url,
@@ -137,14 +87,6 @@ def public_bot(stack: tuple[str, Path], shop: Site) -> tuple[dict[str, Any], dic
         visibility="public",
         allowed_origins=[shop.origin],
         welcome_message=WELCOME,
-    )
-
-
-def web_page(title: str, script: str, css: str = "") -> str:
-    return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title><style>{css}</style>'
-        f'</head><body><main><h1>{title}</h1><p>Fine llama wool since 1987. <a href="#wool">Our wool</a></p></main>'
-        f"{script}</body></html>"
     )
 
 
@@ -190,19 +132,11 @@ def ask(page: Page, question: str) -> Locator:
     return answer
 
 
-def test_the_widget_script_is_at_most_25_kb_of_gzipped_javascript():
-    size = len(gzip.compress(WIDGET.read_bytes(), compresslevel=9))
-
-    assert size <= 25 * 1024, f"widget.js is {size} bytes gzipped"
-
-
-def test_a_visitor_asks_and_sees_the_answer_stream_in_with_its_source(
-    page: Page, stack, shop: Site, public_bot, screenshot
-):
+def test_a_visitor_asks_and_sees_the_answer_stream_in_with_its_source(page: Page, stack, shop, public_bot, screenshot):
     # Given the chatbot's snippet on the shop's page (another origin than the stack's)
     url, _ = stack
     owner, bot = public_bot
-    page.goto(shop.page("/", web_page("Llama wool shop", snippet(url, bot["public_key"]))))
+    page.goto(shop.web_page("/", "Llama wool shop", snippet(url, bot["public_key"])))
     screenshot(page, "shop-page")
 
     # When a visitor opens the chat, with the answer's text recorded at each change as it streams in
@@ -250,11 +184,11 @@ def test_a_visitor_asks_and_sees_the_answer_stream_in_with_its_source(
 
 
 def test_the_open_panel_with_an_answer_has_no_serious_accessibility_violation(
-    page: Page, stack, shop: Site, public_bot, accessibility_violations
+    page: Page, stack, shop, public_bot, accessibility_violations
 ):
     url, _ = stack
     _, bot = public_bot
-    page.goto(shop.page("/a11y", web_page("Llama wool shop", snippet(url, bot["public_key"]))))
+    page.goto(shop.web_page("/a11y", "Llama wool shop", snippet(url, bot["public_key"])))
     chat = open_chat(page)
     expect(chat).to_have_attribute("data-link", "open")
     ask(page, "What do llamas eat?")
@@ -263,13 +197,13 @@ def test_the_open_panel_with_an_answer_has_no_serious_accessibility_violation(
 
 
 def test_a_site_the_chatbot_does_not_allow_shows_the_refusal_and_opens_no_connection(
-    page: Page, stack, elsewhere: Site, public_bot, screenshot
+    page: Page, stack, elsewhere, public_bot, screenshot
 ):
     url, _ = stack
     _, bot = public_bot
     sockets: list[str] = []
     page.on("websocket", lambda socket: sockets.append(socket.url))
-    page.goto(elsewhere.page("/", web_page("Copycat shop", snippet(url, bot["public_key"]))))
+    page.goto(elsewhere.web_page("/", "Copycat shop", snippet(url, bot["public_key"])))
 
     chat = open_chat(page)
 
@@ -280,10 +214,10 @@ def test_a_site_the_chatbot_does_not_allow_shows_the_refusal_and_opens_no_connec
     assert sockets == []
 
 
-def test_the_chat_is_usable_with_the_keyboard_alone(page: Page, stack, shop: Site, public_bot):
+def test_the_chat_is_usable_with_the_keyboard_alone(page: Page, stack, shop, public_bot):
     url, _ = stack
     _, bot = public_bot
-    page.goto(shop.page("/keys", web_page("Llama wool shop", snippet(url, bot["public_key"]))))
+    page.goto(shop.web_page("/keys", "Llama wool shop", snippet(url, bot["public_key"])))
     expect(page.get_by_role("button", name="Open chat")).to_be_visible()
 
     # Tab reaches the launcher after the page's own link; Enter opens the panel with the question field focused
@@ -310,10 +244,10 @@ def test_the_chat_is_usable_with_the_keyboard_alone(page: Page, stack, shop: Sit
     expect(page.get_by_role("button", name="Open chat")).to_have_attribute("aria-expanded", "false")
 
 
-def test_the_visitor_is_told_when_sending_too_fast(page: Page, stack, shop: Site, public_bot):
+def test_the_visitor_is_told_when_sending_too_fast(page: Page, stack, shop, public_bot):
     url, _ = stack
     _, bot = public_bot
-    page.goto(shop.page("/busy", web_page("Llama wool shop", snippet(url, bot["public_key"]))))
+    page.goto(shop.web_page("/busy", "Llama wool shop", snippet(url, bot["public_key"])))
     open_chat(page)
     expect(panel(page)).to_have_attribute("data-link", "open")
     for _ in range(VISITOR_LIMIT):
@@ -328,7 +262,7 @@ def test_the_visitor_is_told_when_sending_too_fast(page: Page, stack, shop: Site
     expect(panel(page).get_by_role("button", name="Send")).to_be_enabled()
 
 
-def test_the_widget_reconnects_after_the_connection_drops(page: Page, stack, shop: Site, public_bot):
+def test_the_widget_reconnects_after_the_connection_drops(page: Page, stack, shop, public_bot):
     # Given every WebSocket of the page passed through to the stack, so that the test can cut one
     url, _ = stack
     _, bot = public_bot
@@ -339,7 +273,7 @@ def test_the_widget_reconnects_after_the_connection_drops(page: Page, stack, sho
         route.connect_to_server()
 
     page.route_web_socket(re.compile(r"^ws://"), through)
-    page.goto(shop.page("/drop", web_page("Llama wool shop", snippet(url, bot["public_key"]))))
+    page.goto(shop.web_page("/drop", "Llama wool shop", snippet(url, bot["public_key"])))
     open_chat(page)
     expect(panel(page)).to_have_attribute("data-link", "open")
 
@@ -362,14 +296,14 @@ def test_the_widget_reconnects_after_the_connection_drops(page: Page, stack, sho
     expect(answer.locator(".text")).to_contain_text("grass and hay")
 
 
-def test_a_hostile_page_style_does_not_change_the_widget(page: Page, stack, shop: Site, public_bot, screenshot):
+def test_a_hostile_page_style_does_not_change_the_widget(page: Page, stack, shop, public_bot, screenshot):
     # Given the same snippet on a plain page and on one whose CSS unsets everything and blows fonts up
     url, _ = stack
     _, bot = public_bot
     script = snippet(url, bot["public_key"], title="Llama help", color="#0f766e")
     looks = {}
     for name, css in (("plain", ""), ("hostile", HOSTILE_CSS)):
-        page.goto(shop.page(f"/{name}", web_page("Llama wool shop", script, css)))
+        page.goto(shop.web_page(f"/{name}", "Llama wool shop", script, css))
         chat = open_chat(page)
         expect(chat).to_have_attribute("data-link", "open")
         screenshot(page, name)
