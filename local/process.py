@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +67,17 @@ def start_stack(
             time.sleep(0.2)
     process.kill()
     raise RuntimeError(f"the local stack did not answer /health within {limit_seconds} s")
+
+
+@contextmanager
+def running_stack(data_dir: Path, log: Path, **options: Any) -> Iterator[str]:
+    """`start_stack` for the span of a `with` block: its base URL, and the stack stopped at the end."""
+    process, url = start_stack(data_dir, log, **options)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def send_upload(ticket: dict[str, Any], data: bytes, client: httpx.Client | None = None) -> httpx.Response:

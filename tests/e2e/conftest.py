@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from local.process import chatbot_with_document, start_stack
+from local.process import chatbot_with_document, running_stack
 
 STARTUP_LIMIT_SECONDS = 30
 
@@ -32,7 +32,7 @@ def base_url(data_dir: Path, stack_log: Path) -> Iterator[str]:
     """The stack as `make run` starts it (from $PARLEY_TEMPLATE instead of template.yaml if set, as
     test_iam_enforcement does); `/health` must answer within 30 s."""
     template = os.environ.get("PARLEY_TEMPLATE")
-    process, url = start_stack(
+    with running_stack(
         data_dir,
         stack_log,
         limit_seconds=STARTUP_LIMIT_SECONDS,
@@ -40,12 +40,8 @@ def base_url(data_dir: Path, stack_log: Path) -> Iterator[str]:
         # Every test reaches the stack from 127.0.0.1: one address's failed sign-ins (the API contract pass makes
         # many) must not lock the others out. The per-e-mail limit stays the deployment's.
         function_env={"PARLEY_SIGN_IN_FAILURES_PER_ADDRESS": "100000"},
-    )
-    try:
+    ) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(autouse=True)

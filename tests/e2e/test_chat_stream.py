@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from local.fakes import FakeOpenAI, grounded_reply
-from local.process import start_stack
+from local.process import running_stack
 
 GUIDE = (
     "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
@@ -46,12 +46,8 @@ def stack(chat_data_dir: Path, model: FakeOpenAI) -> Iterator[tuple[str, Path]]:
     env = {"OPENAI_API_KEY": "sk-local-test", "OPENAI_BASE_URL": model.base_url}
     # Functions see only their own environment: the lower limit is a local override of theirs (`--env`).
     limits = {"PARLEY_VISITOR_MESSAGES_PER_MINUTE": str(VISITOR_LIMIT)}
-    process, url = start_stack(data_dir, log, env=env, function_env=limits)
-    try:
+    with running_stack(data_dir, log, env=env, function_env=limits) as url:
         yield url, log
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

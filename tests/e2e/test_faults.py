@@ -23,7 +23,7 @@ from websockets.sync.client import connect
 
 from local.fakes import FakeOpenAI
 from local.faults import Faults
-from local.process import chatbot_with_document, send_upload, start_stack
+from local.process import chatbot_with_document, running_stack, send_upload
 
 GUIDE = (
     "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
@@ -70,12 +70,8 @@ def failing_model(model: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> FakeOpe
 def model_stack(tmp_path_factory: pytest.TempPathFactory, model: FakeOpenAI) -> Iterator[tuple[str, Path]]:
     folder = tmp_path_factory.mktemp("model-faults")
     env = {"OPENAI_API_KEY": "sk-local-test", "OPENAI_BASE_URL": model.base_url}
-    process, url = start_stack(folder / "data", folder / "stack.log", env=env)
-    try:
+    with running_stack(folder / "data", folder / "stack.log", env=env) as url:
         yield url, folder / "stack.log"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -151,17 +147,13 @@ def test_a_stream_cut_mid_answer_ends_with_an_error_frame_and_the_part_written_i
 def faulty_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The stack with OpenAI and Pinecone fakes, and a seeded share of every kind of call failing."""
     folder = tmp_path_factory.mktemp("faulty")
-    process, url = start_stack(
+    with running_stack(
         folder / "data",
         folder / "stack.log",
         limit_seconds=60,
         options=["--fakes", f"--faults={FAULTS}", "--fault-seed=12"],
-    )
-    try:
+    ) as url:
         yield url, folder
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _register(api: httpx.Client) -> dict[str, Any]:

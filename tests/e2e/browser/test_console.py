@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, WebSocket, expect
 
 from local.fakes import FakeOpenAI
-from local.process import start_stack
+from local.process import running_stack
 from local.samples import pdf
 
 PASSWORD = "correct-horse-1"
@@ -36,12 +36,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]
     data_dir = tmp_path_factory.mktemp("console-stack")
     log = data_dir.parent / "console-stack.log"
     env = {"OPENAI_API_KEY": "sk-local-test", "OPENAI_BASE_URL": model.base_url}
-    process, url = start_stack(data_dir, log, env=env)
     try:
-        yield url, log
+        with running_stack(data_dir, log, env=env) as url:
+            yield url, log
     finally:
-        process.terminate()
-        process.wait(timeout=10)
         model.stop()
 
 

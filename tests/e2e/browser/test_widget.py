@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Locator, Page, WebSocketRoute, expect
 
 from local.fakes import FakeOpenAI
-from local.process import chatbot_with_document, start_stack
+from local.process import chatbot_with_document, running_stack
 from local.stack import ROOT
 
 WIDGET = ROOT / "web" / "widget" / "dist" / "widget.js"
@@ -69,12 +69,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, model: FakeOpenAI) -> Iterat
         "PARLEY_CONNECTIONS_PER_MINUTE": "1000",
     }
     env = {"OPENAI_API_KEY": "sk-local-test", "OPENAI_BASE_URL": model.base_url}
-    process, url = start_stack(data_dir, log, env=env, function_env=limits)
-    try:
+    with running_stack(data_dir, log, env=env, function_env=limits) as url:
         yield url, log
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
