@@ -275,3 +275,61 @@ def test_other_tenant_gets_404_for_chatbot_and_conversation(lambdas, owner, chat
         path_parameters={"chatbot_id": chatbot["id"]},
     )
     assert search[0] == 404
+
+
+def answer_metrics(records: list[dict]) -> dict[str, list[tuple[dict[str, str], float]]]:
+    """Each metric the answer published: its dimensions and value, per record."""
+    found: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for emf in records:
+        (directive,) = emf["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]:
+            dimensions = {name: emf[name] for names in directive["Dimensions"] for name in names}
+            found.setdefault(metric["Name"], []).append((dimensions, emf[metric["Name"]][0]))
+            if metric["Name"] != "ColdStart":
+                assert "tenant_id" not in dimensions
+    return found
+
+
+def test_an_answer_publishes_its_mode_latencies_and_the_models_tokens_and_cost(
+    lambdas, owner, chatbot, openai_fake, emitted_metrics
+):
+    emitted_metrics()
+    status, body = ask(lambdas, owner, chatbot["id"], "Do llamas hum when calm?")
+
+    assert status == 200
+    published = answer_metrics(emitted_metrics())
+    service = {"service": "parley"}
+    assert published["Answers"] == [(service | {"mode": "llm"}, 1)]
+    assert [dimensions for dimensions, _ in published["AnswerLatency"]] == [service]
+    assert [dimensions for dimensions, _ in published["RetrievalLatency"]] == [service]
+    model = {"service": "parley", "model": "gpt-4o-mini"}
+    assert published["ModelTokensIn"] == [(model, body["usage"]["prompt_tokens"])]
+    assert published["ModelTokensOut"] == [(model, body["usage"]["completion_tokens"])]
+    usage = body["usage"]
+    expected_cost = (usage["prompt_tokens"] * 0.15 + usage["completion_tokens"] * 0.60) / 1_000_000
+    assert published["EstimatedModelCost"] == [(model, pytest.approx(expected_cost))]
+    assert "TimeToFirstToken" not in published  # REST answers are not streamed
+
+
+def test_a_degraded_and_an_abstained_answer_are_counted_in_their_own_mode(
+    lambdas, owner, chatbot, openai_fake, emitted_metrics
+):
+    openai_fake.routes[("POST", "/v1/chat/completions")] = lambda body, query: (500, {"error": {"message": "down"}})
+    emitted_metrics()
+
+    ask(lambdas, owner, chatbot["id"], "Do llamas hum?")
+    ask(lambdas, owner, chatbot["id"], "What is the capital of Mongolia?")
+
+    published = answer_metrics(emitted_metrics())
+    assert [dimensions["mode"] for dimensions, _ in published["Answers"]] == ["degraded", "abstained"]
+    assert "ModelTokensIn" not in published  # the failed call spent nothing we know of; abstaining calls no model
+
+
+def test_another_tenants_question_is_404_and_counts_no_answer(lambdas, owner, chatbot, register, emitted_metrics):
+    stranger = register("stranger@example.com")
+    emitted_metrics()
+
+    status, _ = ask(lambdas, stranger, chatbot["id"], "Do llamas hum?")
+
+    assert status == 404
+    assert "Answers" not in answer_metrics(emitted_metrics())

@@ -281,6 +281,38 @@ def test_client_leaving_mid_answer_stops_generation_and_stores_it_interrupted(la
     assert connection_records() == []  # the connection is cleaned up
 
 
+def _published(records: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    return [emf for emf in records if emf["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"] == name]
+
+
+def test_a_streamed_answer_publishes_its_time_to_first_token_and_the_connection(
+    lambdas, owner, bot, openai_fake, emitted_metrics
+):
+    emitted_metrics()
+    authorizer = connect(lambdas, "timed-conn=", {"token": owner["tokens"]["access_token"]})
+
+    route(lambdas, "timed-conn=", authorizer, "MESSAGE", ask(bot["id"]))
+
+    records = emitted_metrics()
+    (first_token,) = _published(records, "TimeToFirstToken")
+    (answer_latency,) = _published(records, "AnswerLatency")
+    assert 0 <= first_token["TimeToFirstToken"][0] <= answer_latency["AnswerLatency"][0]
+    assert [emf["mode"] for emf in _published(records, "Answers")] == ["llm"]
+    assert [emf["tenant_id"] for emf in _published(records, "WebSocketConnections")] == [owner["tenant"]["id"]]
+
+
+def test_an_answer_cut_short_by_the_client_counts_as_interrupted(lambdas, owner, bot, openai_fake, emitted_metrics):
+    openai_fake.reply = lambda _messages: " ".join(f"word{n}" for n in range(300))
+    openai_fake.token_delay = 0.002
+    get_container().__dict__["connections"] = DepartingClient(frames=3)
+    authorizer = connect(lambdas, "cut-conn=", {"token": owner["tokens"]["access_token"]})
+    emitted_metrics()
+
+    route(lambdas, "cut-conn=", authorizer, "MESSAGE", ask(bot["id"]))
+
+    assert [emf["mode"] for emf in _published(emitted_metrics(), "Answers")] == ["interrupted"]
+
+
 def id_token(email: str = "owner@example.com", password: str = "correct-horse-1") -> str:
     """An ID token of the app's own client (the API hands out access tokens only; Cognito gives both)."""
     client_id = get_container().settings.user_pool_client_id

@@ -445,3 +445,70 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+def _metrics(records: list[dict]) -> list[tuple[str, dict[str, str], float]]:
+    """(name, dimensions, value) of each EMF record, in order."""
+    found = []
+    for emf in records:
+        (directive,) = emf["_aws"]["CloudWatchMetrics"]
+        ((name,),) = [[metric["Name"]] for metric in directive["Metrics"]]
+        (dimension_names,) = directive["Dimensions"]
+        found.append((name, {dimension: emf[dimension] for dimension in dimension_names}, emf[name][0]))
+    return found
+
+
+def test_an_indexed_document_counts_itself_its_chunks_and_its_durations_with_its_tenant_as_a_property(
+    world, emitted_metrics
+):
+    _document_id, event = world.upload("guide.pdf", "application/pdf", pdf(["Llamas hum.", "Alpacas spit."]))
+    emitted_metrics()  # what creating the document printed
+
+    world.indexer.index_object(event)
+
+    records = emitted_metrics()
+    assert [(name, dimensions) for name, dimensions, _ in _metrics(records)] == [
+        ("DocumentsIndexed", {"service": "parley"}),
+        ("ChunksIndexed", {"service": "parley"}),
+        ("IngestDuration", {"service": "parley"}),
+        ("IngestDurationPerChunk", {"service": "parley"}),
+    ]
+    assert _metrics(records)[1][2] == 2
+    assert {(emf["tenant_id"], emf["chatbot_id"]) for emf in records} == {(world.chatbot.tenant_id, world.chatbot.id)}
+
+
+def test_failed_documents_are_counted_by_reason_class(world, emitted_metrics, embedder):
+    # Given uploads that fail each its own way
+    _, damaged = world.upload("broken.pdf", "application/pdf", b"%PDF-1.7 truncated")
+    _, grown = world.upload("big.txt", "text/plain", b"small")
+    _, crashing = world.upload("notes.txt", "text/plain", b"Llamas hum.")
+    _, stuck = world.upload("stuck.txt", "text/plain", b"Alpacas spit.")
+    emitted_metrics()
+
+    # When they are indexed (the crashing one on its last attempt) or abandoned
+    world.indexer.index_object(damaged)
+    world.indexer.index_object(ObjectCreated(grown.key, 1_000_001, "etag-big", grown.sequencer))
+    embedder.fail = True
+    with pytest.raises(RuntimeError):
+        world.indexer.index_object(crashing, final_attempt=True)
+    world.indexer.abandon(stuck)
+
+    # Then each is counted once, in its class, and the class is the only dimension beside the service
+    assert [(name, dimensions) for name, dimensions, _ in _metrics(emitted_metrics())] == [
+        ("DocumentsFailed", {"service": "parley", "reason": "unreadable"}),
+        ("DocumentsFailed", {"service": "parley", "reason": "over_limit"}),
+        ("DocumentsFailed", {"service": "parley", "reason": "internal"}),
+        ("DocumentsFailed", {"service": "parley", "reason": "abandoned"}),
+    ]
+
+
+def test_an_expired_upload_ticket_counts_as_a_failed_document(world, document_store, emitted_metrics):
+    _document_id, _ = world.upload("never.txt", "text/plain", b"abc")
+    emitted_metrics()
+    later = datetime.now(UTC) + timedelta(days=1)
+
+    AbandonedUploads(document_store, clock=lambda: later).expire()
+
+    (emf,) = emitted_metrics()
+    assert _metrics([emf]) == [("DocumentsFailed", {"service": "parley", "reason": "expired"}, 1)]
+    assert emf["tenant_id"] == world.chatbot.tenant_id

@@ -104,6 +104,10 @@ class UnreadableDocument(ParleyError):
     code, status = "unreadable_document", 422
 
 
+class OverIngestLimit(UnreadableDocument):
+    """A file over one of ingest's limits (size, text, pages, parts, unpacked size, reading time)."""
+
+
 class PayloadTooLarge(ParleyError):
     code, status = "file_too_large", 413
 

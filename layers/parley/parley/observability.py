@@ -4,21 +4,99 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, single_metric
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 
+from parley.domain.model_prices import MODEL_PRICES
+from parley.errors import InvalidCredentials, ParleyError, RateLimited, Unauthorized
 from parley.settings import get_settings
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
+NAMESPACE = "Parley"
 logger = Logger()
-metrics = Metrics(namespace="Parley")
+metrics = Metrics(namespace=NAMESPACE)
 
 # Reads publish no application metrics by design; Powertools would warn about it on every such request.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+# How an answer ended, one class each: cut short, then "the documents do not cover it", then the model's fallback.
+AnswerOutcome = Literal["llm", "extractive", "degraded", "abstained", "interrupted"]
+# Why a document failed, in classes an operator can chart (its owner reads the reason itself, in words).
+FailureClass = Literal["unreadable", "over_limit", "changed", "internal", "abandoned", "expired"]
+# The model dimension of a model the price table does not know (a deployment may allow any).
+OTHER_MODEL = "other"
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    unit: MetricUnit
+    # Each dimension (besides Powertools' `service`) with every value it may take: never a tenant, user or chatbot.
+    dimensions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+_MODELS = (*MODEL_PRICES, OTHER_MODEL)
+
+# Every metric Parley publishes (namespace Parley). The dashboard in template.yaml shows each of them
+# (tests/unit/test_dashboard.py); tenants and chatbots are properties of the records, searchable in the logs.
+METRICS: dict[str, MetricSpec] = {
+    "Answers": MetricSpec(MetricUnit.Count, {"mode": get_args(AnswerOutcome)}),
+    "AnswerLatency": MetricSpec(MetricUnit.Milliseconds),
+    "TimeToFirstToken": MetricSpec(MetricUnit.Milliseconds),
+    "RetrievalLatency": MetricSpec(MetricUnit.Milliseconds),
+    "ModelTokensIn": MetricSpec(MetricUnit.Count, {"model": _MODELS}),
+    "ModelTokensOut": MetricSpec(MetricUnit.Count, {"model": _MODELS}),
+    # US dollars, estimated from the price table (parley/domain/model_prices.py).
+    "EstimatedModelCost": MetricSpec(MetricUnit.NoUnit, {"model": tuple(MODEL_PRICES)}),
+    "DocumentsIndexed": MetricSpec(MetricUnit.Count),
+    "ChunksIndexed": MetricSpec(MetricUnit.Count),
+    "IngestDuration": MetricSpec(MetricUnit.Milliseconds),
+    "IngestDurationPerChunk": MetricSpec(MetricUnit.Milliseconds),
+    "DocumentsFailed": MetricSpec(MetricUnit.Count, {"reason": get_args(FailureClass)}),
+    "RateLimitRefusals": MetricSpec(MetricUnit.Count),
+    "AuthFailures": MetricSpec(MetricUnit.Count),
+    "WebSocketConnections": MetricSpec(MetricUnit.Count),
+}
+# Published by Powertools itself (`capture_cold_start_metric`), with this dimension naming the function.
+COLD_START = ("ColdStart", "function_name")
+
+
+def record(
+    name: str, value: float = 1, *, tenant_id: str | None = None, chatbot_id: str | None = None, **dimensions: str
+) -> None:
+    """Publish one value of metric `name` as an EMF record of its own: with exactly its declared dimensions, and
+    the tenant and chatbot as properties (one record each, so a batch of documents keeps each one's tenant)."""
+    spec = METRICS[name]
+    if set(dimensions) != set(spec.dimensions) or any(
+        value_ not in spec.dimensions[dimension] for dimension, value_ in dimensions.items()
+    ):
+        raise ValueError(f"{name} takes the dimensions {dict(spec.dimensions)}, not {dimensions}")
+    with single_metric(name=name, unit=spec.unit, value=value, namespace=NAMESPACE) as metric:
+        for dimension, value_ in dimensions.items():
+            metric.add_dimension(name=dimension, value=value_)
+        for key, property_ in (("tenant_id", tenant_id), ("chatbot_id", chatbot_id)):
+            if property_:
+                metric.add_metadata(key=key, value=property_)
+
+
+def model_dimension(model: str) -> str:
+    """A model as the metrics name it: itself when priced, else `other` (the dimension's values stay fixed)."""
+    return model if model in MODEL_PRICES else OTHER_MODEL
+
+
+def record_refusal(error: ParleyError) -> None:
+    """Count a request refused for its rate or its credentials. A rate-limit refusal is logged too, with the tenant
+    the logger carries, for the rule that ranks tenants by refusals (template.yaml)."""
+    if isinstance(error, RateLimited):
+        logger.info("Request refused", extra={"code": error.code})
+        record("RateLimitRefusals")
+    elif isinstance(error, Unauthorized | InvalidCredentials):
+        record("AuthFailures")
 
 
 def lambda_entry(target: Any, *, correlation_id_path: str = correlation_paths.API_GATEWAY_HTTP) -> Handler:

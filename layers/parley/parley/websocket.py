@@ -10,7 +10,7 @@ from typing import Any
 
 from parley.container import get_container
 from parley.errors import ParleyError
-from parley.observability import logger
+from parley.observability import logger, record_refusal
 from parley.services.admission import Admission
 
 # Powertools' correlation id for WebSocket events (the request id API Gateway logs too).
@@ -51,6 +51,7 @@ def authorize(event: dict[str, Any], _context: Any) -> dict[str, Any]:
         if error.status >= 500:
             raise
         logger.info("WebSocket connection refused", extra={"code": error.code})
+        record_refusal(error)
         return _policy("refused", "Deny", event["methodArn"])
     logger.append_keys(tenant_id=admission.tenant_id)
     return _policy(admission.caller, "Allow", event["methodArn"], admission.context())

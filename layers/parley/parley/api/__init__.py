@@ -8,11 +8,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from parley.errors import INTERNAL_MESSAGE, ParleyError, RateLimited, error_body, validation_message
-from parley.observability import logger
+from parley.observability import logger, record_refusal
 
 
 async def _parley_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ParleyError)
+    record_refusal(error)
     if error.status >= 500:
         logger.error("Request failed", extra={"code": error.code, "reason": error.message})
     headers = {"retry-after": str(error.retry_after)} if isinstance(error, RateLimited) else None

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from parley.domain.common import utcnow
 from parley.ingest.uploads import Outcome
-from parley.observability import logger, metrics
+from parley.observability import logger, record
 from parley.ports import DocumentStore
 
 EXPIRED = "Upload expired: no file arrived before the upload ticket expired; add the document again"
@@ -36,7 +36,9 @@ class AbandonedUploads:
         for document in self.documents.uploads_expired(now - self.grace):
             if self.documents.expire_upload(document, EXPIRED, now) is not None:
                 outcomes.append(Outcome("failed", document.id))
+                record(
+                    "DocumentsFailed", reason="expired", tenant_id=document.tenant_id, chatbot_id=document.chatbot_id
+                )
         if outcomes:
             logger.info("Expired upload tickets", extra={"documents": len(outcomes)})
-            metrics.add_metric(name="UploadsExpired", unit="Count", value=len(outcomes))
         return outcomes

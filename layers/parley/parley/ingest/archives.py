@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from parley.errors import UnreadableDocument
+from parley.errors import OverIngestLimit
 from parley.ingest.budget import ReadingBudget
 
 # Apache POI's defaults against zip bombs in Office files: past its first 100 KB an entry may not expand more than
@@ -29,7 +29,7 @@ def check_archive(data: bytes, budget: ReadingBudget) -> None:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         entries = archive.infolist()
         if len(entries) > MAX_ENTRIES:
-            raise UnreadableDocument(f"The file holds more than {MAX_ENTRIES:,} parts (limit {MAX_ENTRIES:,})")
+            raise OverIngestLimit(f"The file holds more than {MAX_ENTRIES:,} parts (limit {MAX_ENTRIES:,})")
         budget.check_expanded(sum(entry.file_size for entry in entries))
         for entry in entries:
             _check_ratio(entry.file_size, entry.compress_size)
@@ -46,6 +46,6 @@ def check_archive(data: bytes, budget: ReadingBudget) -> None:
 
 def _check_ratio(size: int, compressed: int) -> None:
     if size > RATIO_GRACE_BYTES and size > MAX_RATIO * max(compressed, 1):
-        raise UnreadableDocument(
+        raise OverIngestLimit(
             f"The file is compressed more than {MAX_RATIO} to 1, as only zip bombs are (limit {MAX_RATIO} to 1)"
         )

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from parley.domain.ingest_limits import IngestLimits
-from parley.errors import UnreadableDocument
+from parley.errors import OverIngestLimit
 
 # A dense page of text reads in well under a tenth of a second; a page that takes a hundred times that is built to.
 PAGE_SECONDS = 10
@@ -30,7 +30,7 @@ class ReadingBudget:
         self.characters += count
         if self.characters > self.limits.characters:
             limit = self.limits.characters
-            raise UnreadableDocument(f"The file holds more than {limit:,} characters of text (limit {limit:,})")
+            raise OverIngestLimit(f"The file holds more than {limit:,} characters of text (limit {limit:,})")
 
     def start_page(self) -> None:
         """Start the clock of one page, which may take at most PAGE_SECONDS of the document's time."""
@@ -41,25 +41,25 @@ class ReadingBudget:
         now = self.clock()
         if now > self.deadline:
             limit = self.limits.seconds
-            raise UnreadableDocument(f"Reading the file took longer than {limit:g} seconds (limit {limit:g} seconds)")
+            raise OverIngestLimit(f"Reading the file took longer than {limit:g} seconds (limit {limit:g} seconds)")
         if now > self.page_deadline:
-            raise UnreadableDocument(
+            raise OverIngestLimit(
                 f"A page of the file takes longer than {PAGE_SECONDS} seconds to read (limit {PAGE_SECONDS} seconds)"
             )
 
     def check_pages(self, count: int) -> None:
         if count > self.limits.pages:
-            raise UnreadableDocument(f"The PDF has {count:,} pages (limit {self.limits.pages:,})")
+            raise OverIngestLimit(f"The PDF has {count:,} pages (limit {self.limits.pages:,})")
 
     def check_expanded(self, size: int) -> None:
         """`size`: the bytes a compressed file unpacks to."""
         if size > self.limits.expanded_bytes:
             limit = _bytes(self.limits.expanded_bytes)
-            raise UnreadableDocument(f"The file unpacks to more than {limit} (limit {limit})")
+            raise OverIngestLimit(f"The file unpacks to more than {limit} (limit {limit})")
 
     def check_chunks(self, count: int) -> None:
         if count > self.limits.chunks:
             limit = self.limits.chunks
-            raise UnreadableDocument(
+            raise OverIngestLimit(
                 f"The file makes more than {limit:,} chunks of text (limit {limit:,}); split it into smaller files"
             )

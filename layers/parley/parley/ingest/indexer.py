@@ -26,13 +26,13 @@ from parley.domain.common import utcnow
 from parley.domain.documents import Document, parse_upload_key
 from parley.domain.ingest_limits import IngestLimits
 from parley.domain.vectors import ChunkMetadata, SparseVector, VectorRecord, document_prefix, vector_id
-from parley.errors import ObjectChanged, UnreadableDocument
+from parley.errors import ObjectChanged, OverIngestLimit, UnreadableDocument
 from parley.ingest.budget import ReadingBudget
 from parley.ingest.chunking import Chunk, ChunkPlan, chunk_blocks
 from parley.ingest.extract import extract
 from parley.ingest.uploads import ObjectCreated, Outcome, fail_document, uploaded_document
 from parley.lexical import Contribution, chunk_terms
-from parley.observability import logger, metrics
+from parley.observability import FailureClass, logger, record
 from parley.ports import BlobStore, ChatbotStore, DocumentStore, Embedder, LexiconStore, VectorIndex
 
 # Chunks embedded and upserted together; adapters split further to fit their APIs' request limits.
@@ -78,13 +78,17 @@ class DocumentIndexer:
         try:
             chunks = self._index(claimed, event, first_upload=first_upload)
         except UnreadableDocument as error:
-            return self._fail(claimed, event, error.message)
+            return self._fail(
+                claimed, event, error.message, "over_limit" if isinstance(error, OverIngestLimit) else "unreadable"
+            )
         except ObjectChanged:
             # Only one upload per ticket is indexed (its first), so none will follow to finish this document.
-            return self._fail(claimed, event, "The file was replaced or removed while it was indexed; upload it again")
+            reason = "The file was replaced or removed while it was indexed; upload it again"
+            return self._fail(claimed, event, reason, "changed")
         except Exception:
             if final_attempt:
-                self._fail(claimed, event, "Indexing failed repeatedly because of an internal error; upload it again")
+                reason = "Indexing failed repeatedly because of an internal error; upload it again"
+                self._fail(claimed, event, reason, "internal")
             raise
         duration_ms = int((time.perf_counter() - started) * 1000)
         finished = self.documents.finish(
@@ -102,8 +106,12 @@ class DocumentIndexer:
             self._clean_up(claimed, event)
             return Outcome("skipped", claimed.id)
         self.blobs.delete(event.key)  # consumed: its file is the document's now
-        metrics.add_metric(name="DocumentsIndexed", unit="Count", value=1)
-        metrics.add_metric(name="ChunksIndexed", unit="Count", value=len(chunks))
+        tenant_id, chatbot_id = claimed.tenant_id, claimed.chatbot_id
+        record("DocumentsIndexed", tenant_id=tenant_id, chatbot_id=chatbot_id)
+        record("ChunksIndexed", len(chunks), tenant_id=tenant_id, chatbot_id=chatbot_id)
+        record("IngestDuration", duration_ms, tenant_id=tenant_id, chatbot_id=chatbot_id)
+        if chunks:
+            record("IngestDurationPerChunk", duration_ms / len(chunks), tenant_id=tenant_id, chatbot_id=chatbot_id)
         logger.info("Document indexed", extra={"chunks": len(chunks), "duration_ms": duration_ms})
         return Outcome("indexed", claimed.id, len(chunks))
 
@@ -114,7 +122,7 @@ class DocumentIndexer:
         if isinstance(claim, Outcome):
             return claim
         claimed, _ = claim
-        return self._fail(claimed, event, ABANDONED)
+        return self._fail(claimed, event, ABANDONED, "abandoned")
 
     def _claim(self, event: ObjectCreated) -> tuple[Document, bool] | Outcome:
         """The document of `event` claimed for this upload, and whether it is its first upload (nothing of an
@@ -150,7 +158,7 @@ class DocumentIndexer:
     def _index(self, document: Document, event: ObjectCreated, *, first_upload: bool) -> list[Chunk]:
         limit_mb = self.max_bytes // 1_000_000
         if event.size > self.max_bytes:
-            raise UnreadableDocument(f"The file is larger than the {limit_mb} MB limit")
+            raise OverIngestLimit(f"The file is larger than the {limit_mb} MB limit")
         if event.size != document.size_bytes:
             raise UnreadableDocument(_size_mismatch(event.size, document.size_bytes))
         data = self.blobs.read(event.key, event.etag)
@@ -184,9 +192,9 @@ class DocumentIndexer:
         self.blobs.keep(event.key, event.etag, document.object_key)
         return chunks
 
-    def _fail(self, document: Document, event: ObjectCreated, reason: str) -> Outcome:
+    def _fail(self, document: Document, event: ObjectCreated, reason: str, failure: FailureClass) -> Outcome:
         # Failed first: should what follows be cut short, the document still ends with a reason.
-        outcome = fail_document(self.documents, document, event, reason)
+        outcome = fail_document(self.documents, document, event, reason, failure)
         self._clean_up(document, event)
         return outcome
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from parley.domain.documents import Document, parse_upload_key
-from parley.observability import logger, metrics
+from parley.observability import FailureClass, logger, record
 from parley.ports import DocumentStore
 
 
@@ -37,12 +37,15 @@ def uploaded_document(documents: DocumentStore, event: ObjectCreated) -> Documen
     return documents.get(ref.tenant_id, ref.chatbot_id, ref.document_id) if ref else None
 
 
-def fail_document(documents: DocumentStore, document: Document, event: ObjectCreated, reason: str) -> Outcome:
-    """End upload `event` of a claimed document as failed, with a reason its owner can act on; `skipped` when
-    another delivery of the same upload ended it first (that one's outcome stands)."""
+def fail_document(
+    documents: DocumentStore, document: Document, event: ObjectCreated, reason: str, failure: FailureClass
+) -> Outcome:
+    """End upload `event` of a claimed document as failed, with a reason its owner can act on (and a class of it
+    for the metrics); `skipped` when another delivery of the same upload ended it first (that one's outcome
+    stands)."""
     if documents.finish(document, event.source, {"status": "failed", "error": reason, "chunk_count": 0}) is None:
         logger.info("Upload already ended by another delivery, or its document deleted; left as it is")
         return Outcome("skipped", document.id)
-    logger.warning("Document failed", extra={"reason": reason})
-    metrics.add_metric(name="DocumentsFailed", unit="Count", value=1)
+    logger.warning("Document failed", extra={"reason": reason, "failure": failure})
+    record("DocumentsFailed", reason=failure, tenant_id=document.tenant_id, chatbot_id=document.chatbot_id)
     return Outcome("failed", document.id)

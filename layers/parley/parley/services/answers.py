@@ -29,8 +29,9 @@ from parley.domain.conversations import (
     SearchResult,
     Usage,
 )
+from parley.domain.model_prices import MODEL_PRICES
 from parley.errors import ConversationNotFound, StreamInterrupted, UpstreamUnavailable
-from parley.observability import logger, metrics
+from parley.observability import AnswerOutcome, logger, model_dimension, record
 from parley.ports import AnswerListener, ChatbotStore, ChatMessage, ConversationStore, LanguageModel, RateLimiter
 from parley.privacy import redact
 from parley.resilience import CircuitBreakers
@@ -153,6 +154,8 @@ class AnswerService:
         so far is stored, marked interrupted; so it is when the model fails mid-answer, and the listener is then
         told with UpstreamUnavailable, raised once both messages are stored."""
         started, asked_at = time.perf_counter(), self.clock()
+        # The tenant's questions and tokens are ranked from this function's logs (template.yaml).
+        logger.append_keys(tenant_id=tenant_id, chatbot_id=chatbot_id)
         chatbot = find_chatbot(self.chatbots, tenant_id, chatbot_id)
         conversation, history = self._conversation(chatbot, request.conversation_id, started_by)
         question = redact(request.question)[0] if chatbot.redact_pii else request.question
@@ -208,19 +211,20 @@ class AnswerService:
             update={"updated_at": now, "message_count": conversation.message_count + 2}
         )
         self.conversations.append(conversation, [asked, answered], new=is_new)
-        metrics.add_metric(name="QuestionsAnswered", unit="Count", value=1)
-        if degraded:
-            metrics.add_metric(name="AnswersDegraded", unit="Count", value=1)
-        if interrupted:
-            metrics.add_metric(name="AnswersInterrupted", unit="Count", value=1)
-        if not found:
-            metrics.add_metric(name="AnswersAbstained", unit="Count", value=1)
+        outcome = _outcome(mode, degraded=degraded, interrupted=interrupted, answerable=found)
+        record("Answers", mode=outcome, tenant_id=tenant_id, chatbot_id=chatbot_id)
+        record("AnswerLatency", latency_ms, tenant_id=tenant_id, chatbot_id=chatbot_id)
+        if relay and relay.first_token_at is not None:
+            first_token_ms = int((relay.first_token_at - started) * 1000)
+            record("TimeToFirstToken", first_token_ms, tenant_id=tenant_id, chatbot_id=chatbot_id)
         if cut:
             raise UpstreamUnavailable("The language model stopped mid-answer; ask again")
         logger.info(
             "Question answered",
             extra={
                 "mode": mode,
+                "outcome": outcome,
+                "model_tokens": usage.total_tokens,
                 "degraded": degraded,
                 "interrupted": interrupted,
                 "answerable": found,
@@ -270,6 +274,7 @@ class AnswerService:
             request = [ChatMessage("user", prompt("condense").format(history=transcript, question=question))]
             try:
                 rewritten = breaker.call(lambda: llm.complete(request, model=model, temperature=0, max_tokens=200))
+                _count_model_use(chatbot, model, rewritten.usage)
                 if rewritten.text.strip():
                     return rewritten.text.strip()
             except Exception:
@@ -278,13 +283,17 @@ class AnswerService:
         return f"{previous} {question}".strip()
 
     def _retrieve(self, chatbot: Chatbot, query: str, top_k: int) -> list[Passage]:
+        started = time.perf_counter()
         try:
-            return self.retrieval_breakers[chatbot.tenant_id].call(
+            passages = self.retrieval_breakers[chatbot.tenant_id].call(
                 lambda: self.retriever.search(chatbot.tenant_id, chatbot.id, query, top_k)
             )
         except Exception as error:
             logger.exception("Retrieval failed")
             raise UpstreamUnavailable("Search is temporarily unavailable; try again shortly") from error
+        latency_ms = int((time.perf_counter() - started) * 1000)
+        record("RetrievalLatency", latency_ms, tenant_id=chatbot.tenant_id, chatbot_id=chatbot.id)
+        return passages
 
     def _generate(
         self,
@@ -329,6 +338,7 @@ class AnswerService:
             if on_token:
                 on_token(text)
             return text, Usage(), "extractive", True
+        _count_model_use(chatbot, model, completion.usage)
         return completion.text, completion.usage, "llm", False
 
 
@@ -339,12 +349,15 @@ class _Relay:
         self.listener = listener
         self.stream = RenumberedStream(sources)
         self.pieces: list[str] = []
+        self.first_token_at: float | None = None  # time.perf_counter() when the first piece came
 
     @property
     def written(self) -> str:
         return "".join(self.pieces)
 
     def token(self, piece: str) -> None:
+        if self.first_token_at is None:
+            self.first_token_at = time.perf_counter()
         self.pieces.append(piece)
         self._show(self.stream.feed(piece))
 
@@ -354,6 +367,25 @@ class _Relay:
     def _show(self, text: str) -> None:
         if text:
             self.listener.token(text)
+
+
+def _outcome(mode: AnswerMode, *, degraded: bool, interrupted: bool, answerable: bool) -> AnswerOutcome:
+    """The one class an answer is counted in."""
+    if interrupted:
+        return "interrupted"
+    if not answerable:
+        return "abstained"
+    return "degraded" if degraded else mode
+
+
+def _count_model_use(chatbot: Chatbot, model: str, usage: Usage) -> None:
+    """The tokens a model call took, and what they cost (estimated; models not in the price table are not)."""
+    tenant_id, chatbot_id, named = chatbot.tenant_id, chatbot.id, model_dimension(model)
+    record("ModelTokensIn", usage.prompt_tokens, model=named, tenant_id=tenant_id, chatbot_id=chatbot_id)
+    record("ModelTokensOut", usage.completion_tokens, model=named, tenant_id=tenant_id, chatbot_id=chatbot_id)
+    price = MODEL_PRICES.get(model)
+    if price is not None:
+        record("EstimatedModelCost", price.cost(usage), model=model, tenant_id=tenant_id, chatbot_id=chatbot_id)
 
 
 def _within_budget(messages: Sequence[Message], budget: int) -> list[Message]:

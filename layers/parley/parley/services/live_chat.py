@@ -28,7 +28,7 @@ from parley.errors import (
     ValidationFailed,
     validation_message,
 )
-from parley.observability import logger, metrics
+from parley.observability import logger, record, record_refusal
 from parley.ports import AccountStore, Connections, ConnectionStore
 from parley.services.admission import Admission
 from parley.services.answers import AnswerService
@@ -127,7 +127,7 @@ class LiveChat:
             expires_at=int(now.timestamp()) + CONNECTION_LIFETIME_SECONDS,
         )
         self.store.add(connection)
-        metrics.add_metric(name="WebSocketConnections", unit="Count", value=1)
+        record("WebSocketConnections", tenant_id=admission.tenant_id)
         return connection
 
     def close(self, tenant_id: str, connection_id: str) -> None:
@@ -143,6 +143,7 @@ class LiveChat:
             except StreamInterrupted:
                 raise
             except ParleyError as error:
+                record_refusal(error)
                 frames.error(error)
             except Exception:
                 logger.exception("WebSocket message failed")

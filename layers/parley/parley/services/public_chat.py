@@ -11,6 +11,7 @@ from parley.domain.chatbots import Chatbot, normalize_origin
 from parley.domain.common import new_id
 from parley.domain.conversations import QueryRequest, QueryResult
 from parley.errors import ChatbotNotFound, OriginNotAllowed
+from parley.observability import logger
 from parley.ports import AnswerListener, ChatbotStore, RateLimiter
 from parley.services.answers import RATE_WINDOW_SECONDS, AnswerService
 
@@ -107,6 +108,7 @@ class PublicChat:
         chatbot = self.admit(public_key, origin)
         if chatbot_id is not None and chatbot_id != chatbot.id:
             raise ChatbotNotFound()
+        logger.append_keys(tenant_id=chatbot.tenant_id)  # a refusal below is ranked by tenant (template.yaml)
         # The visitor's own limits first, so that what they send beyond them never draws on the chatbot's shared
         # budget. The id is the visitor's to choose (a fresh one per message evades its limit); the network is not.
         self.limiter.hit(chatbot.tenant_id, f"visitor#{chatbot.id}#{visitor.id}", self.per_visitor, RATE_WINDOW_SECONDS)
