@@ -326,11 +326,14 @@ class QueueMetrics:
         self._stopped.set()
 
     def _run(self) -> None:
-        while not self._stopped.wait(self.store.clock.minute):
+        # A first sample as the stack starts, then one a metric minute.
+        while True:
             try:
                 self.sample()
             except Exception:
                 log.exception("sampling the queues' metrics failed")
+            if self._stopped.wait(self.store.clock.minute):
+                return
 
 
 def _oldest_sent_ms(queue_name: str) -> float | None:
