@@ -67,6 +67,14 @@ def main() -> None:
         help="fail a share of calls: openai, pinecone (both need --fakes), s3, dynamodb, ingest (worker killed)",
     )
     parser.add_argument("--fault-seed", type=int, default=0, help="seed of the fault injection (reproducible runs)")
+    parser.add_argument(
+        "--metric-minute",
+        type=float,
+        default=60,
+        metavar="SECONDS",
+        help="how long a CloudWatch minute lasts for /_ops's metrics and alarms (default 60; every Period is scaled "
+        "by it, the alarms' rules are the template's): tests pass a few seconds to see alarm periods go by",
+    )
     args = parser.parse_args()
     environment = dict(item.split("=", 1) for item in args.env)
     try:
@@ -90,6 +98,7 @@ def main() -> None:
         fakes=args.fakes,
         faults=faults,
         persistence=persistence,
+        metric_minute=args.metric_minute,
     )
     try:
         app = stack.start()
@@ -102,6 +111,7 @@ Parley is running locally.
   HTTP API      {base}
   health        {base}/health
   WebSocket     ws://{args.host}:{args.port}/?token=<access token>   (or ?key=<publishable key>)
+  operators     {base}/_ops   (the dashboards and alarms of template.yaml, on this stack's metrics)
   AWS (moto)    {stack.aws_endpoint}   user pool {pool}
   local index   {stack.data_dir}
   saved state   {_state_line(stack)}

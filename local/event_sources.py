@@ -69,14 +69,23 @@ def _record(message: dict[str, Any], source: SqsSource) -> dict[str, Any]:
 
 class SqsPoller:
     """One event source mapping: `concurrency` threads, each long-polling the queue and invoking the function with
-    its batches, so up to that many batches are processed at once (as MaximumConcurrency allows in AWS)."""
+    its batches, so up to that many batches are processed at once (as MaximumConcurrency allows in AWS).
+    `on_received(queue_url, count)` is told of the messages each receive returns (the queue's
+    NumberOfMessagesReceived)."""
 
     def __init__(
-        self, source: SqsSource, sqs: Any, invoke: Callable[[str, dict[str, Any]], Any], *, concurrency: int = 1
+        self,
+        source: SqsSource,
+        sqs: Any,
+        invoke: Callable[[str, dict[str, Any]], Any],
+        *,
+        concurrency: int = 1,
+        on_received: Callable[[str, int], None] | None = None,
     ) -> None:
         self.source = source
         self.sqs = sqs
         self.invoke = invoke
+        self.on_received = on_received
         self.stopped = threading.Event()
         self.batches = 0
         self._count = threading.Lock()
@@ -108,6 +117,8 @@ class SqsPoller:
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
             ).get("Messages", [])
+            if received and self.on_received:
+                self.on_received(self.source.queue_url, len(received))
             if not messages and not received:
                 break  # nothing within one long poll; the caller polls again
             messages.extend(received)

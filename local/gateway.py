@@ -19,6 +19,7 @@ import jwt
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from local.metrics import ApiMetrics
 from local.template import ACCOUNT_ID, HttpRoute
 
 log = logging.getLogger("local")
@@ -114,15 +115,21 @@ class HttpGateway:
         authorizers: Mapping[str, JwtAuthorizer],
         invoke: Invoke,
         cors: Mapping[str, Mapping[str, Any]] | None = None,
+        metrics: ApiMetrics | None = None,
     ) -> None:
         self.routes = sorted((CompiledRoute.of(route) for route in routes), key=lambda r: r.specificity, reverse=True)
         self.authorizers = authorizers
         self.invoke = invoke
         self.cors = cors or {}
+        self.metrics = metrics
+
+    def _api(self, path: str) -> str | None:
+        """The API whose routes hold `path` (any method)."""
+        return next((compiled.route.api for compiled in self.routes if compiled.pattern.match(path)), None)
 
     def _cors(self, path: str) -> Mapping[str, Any]:
         """The CORS configuration of the API whose routes hold `path` (any method)."""
-        api = next((compiled.route.api for compiled in self.routes if compiled.pattern.match(path)), None)
+        api = self._api(path)
         return self.cors.get(api, {}) if api else {}
 
     def match(self, method: str, path: str) -> tuple[HttpRoute, dict[str, str]] | None:
@@ -138,13 +145,15 @@ class HttpGateway:
         started = time.perf_counter()
         response = await self._respond(request)
         self._add_cors(request, response)
-        log.info(
-            "%s %s -> %s (%.0f ms)",
-            request.method,
-            request.url.path,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-        )
+        latency_ms = (time.perf_counter() - started) * 1000
+        log.info("%s %s -> %s (%.0f ms)", request.method, request.url.path, response.status_code, latency_ms)
+        route: HttpRoute | None = getattr(request.state, "route", None)
+        # A path no route holds belongs to no API known here (each API has its own domain in AWS): not counted.
+        api = route.api if route else self._api(request.url.path)
+        if self.metrics and api:
+            route_key = f"{route.method} {route.path}" if route else None
+            integration_ms = getattr(request.state, "integration_ms", None)
+            self.metrics.request(api, route_key, response.status_code, latency_ms, integration_ms)
         return response
 
     async def _respond(self, request: Request) -> Response:
@@ -158,17 +167,21 @@ class HttpGateway:
         if matched is None:
             return JSONResponse({"message": "Not Found"}, status_code=404)
         route, path_parameters = matched
+        request.state.route = route
         claims = None
         if route.authorizer is not None:
             claims = self.authorizers[route.authorizer].claims(request.headers.get("authorization"))
             if claims is None:
                 return JSONResponse({"message": "Unauthorized"}, status_code=401)
         event = await self.event(request, route, path_parameters, claims)
+        invoked = time.perf_counter()
         try:
             result = await self.invoke(route.function, event)
         except Exception:
             log.exception("%s raised", route.function)
             return JSONResponse({"message": "Internal Server Error"}, status_code=500)
+        finally:
+            request.state.integration_ms = (time.perf_counter() - invoked) * 1000
         return _http_response(result)
 
     async def event(

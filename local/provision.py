@@ -15,9 +15,6 @@ NOT_PROVISIONED = {
     "AWS::Serverless::Function": "run by the local runtime, in worker processes of its own",
     "AWS::Serverless::HttpApi": "served by the local gateway",
     "AWS::Serverless::LayerVersion": "the parley package is installed in the local environment",
-    "AWS::CloudWatch::Alarm": "no CloudWatch locally",
-    "AWS::CloudWatch::Dashboard": "no CloudWatch locally",
-    "AWS::CloudWatch::CompositeAlarm": "no CloudWatch locally",
     "AWS::CloudWatch::InsightRule": "no CloudWatch locally; the rules rank tenants from the functions' logs",
     "AWS::SNS::Topic": "no SNS locally: the critical alarm notifies no one",
     "AWS::SNS::TopicPolicy": "no SNS locally",
@@ -57,6 +54,11 @@ class Provisioner:
             "AWS::Cognito::UserPoolClient": self._user_pool_client,
             "AWS::SQS::Queue": self._queue,
             "AWS::S3::Bucket": self._bucket,
+            # Evaluated and rendered by the local operator page (local/alarms.py, local/ops.py), not by moto: only
+            # their names and ARNs are made here, for the references to them.
+            "AWS::CloudWatch::Alarm": self._alarm,
+            "AWS::CloudWatch::CompositeAlarm": self._alarm,
+            "AWS::CloudWatch::Dashboard": self._dashboard,
         }
 
     def provision_all(self) -> dict[str, dict[str, Any]]:
@@ -157,6 +159,13 @@ class Provisioner:
         except sqs.exceptions.QueueDoesNotExist:
             url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         return {"Ref": url, "QueueUrl": url, "QueueName": name, "Arn": self._arn("sqs", name)}
+
+    def _alarm(self, logical_id: str, props: dict[str, Any]) -> dict[str, Any]:
+        name = props.get("AlarmName", f"{STACK_NAME}-{logical_id}")
+        return {"Ref": name, "Arn": self._arn("cloudwatch", f"alarm:{name}")}
+
+    def _dashboard(self, logical_id: str, props: dict[str, Any]) -> dict[str, Any]:
+        return {"Ref": props.get("DashboardName", f"{STACK_NAME}-{logical_id}")}
 
     def _bucket(self, logical_id: str, props: dict[str, Any]) -> dict[str, Any]:
         name = props.get("BucketName", f"{STACK_NAME}-{logical_id}".lower())

@@ -25,8 +25,9 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing import Pipe
-from typing import Any
+from typing import IO, Any, Protocol
 
 from local.faults import Faults
 from local.template import ACCOUNT_ID, REGION, FunctionSpec
@@ -49,6 +50,15 @@ CRASH_WITHIN_SECONDS = 1.0
 # The AWS endpoint and credentials a function's environment gets (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
 # AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), by logical id: the stack decides what each function may reach.
 AwsEnvironment = Callable[[str], Mapping[str, str]]
+
+
+class FunctionObserver(Protocol):
+    """What the stack records of each function as Lambda's service does: its invocations (the AWS/Lambda metrics)
+    and each line of its output (its log stream, where EMF metrics are)."""
+
+    def invocation(self, function: str, duration_ms: float, *, failed: bool, concurrent: int) -> None: ...
+
+    def output(self, function: str, line: bytes) -> None: ...
 
 
 class FunctionError(Exception):
@@ -117,23 +127,35 @@ class Worker:
     """One execution environment: a process that has imported (or is importing) the function's handler."""
 
     def __init__(
-        self, spec: FunctionSpec, environment: Mapping[str, str], on_report: Callable[[InvocationReport], None]
+        self,
+        spec: FunctionSpec,
+        environment: Mapping[str, str],
+        on_report: Callable[[InvocationReport], None],
+        on_output: Callable[[bytes], None] | None = None,
     ) -> None:
         self.spec = spec
         self._on_report = on_report
         # Set when init ends; handed to the first invocation's report, as Lambda reports it once.
         self._init_duration_ms: float | None = None
+        # The report of the latest invocation (one at a time runs in an environment).
+        self.last_report: InvocationReport | None = None
         self._connection, theirs = Pipe()
         try:
-            # Output is inherited: the function's logs appear in the stack's output, as in its log group.
+            # Stderr is inherited and stdout relayed: the function's logs appear in the stack's output, as in its
+            # log group, and `on_output` reads each line of stdout as CloudWatch Logs does (EMF metrics).
             self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 [sys.executable, "-m", "local.worker", str(theirs.fileno()), spec.module, spec.handler_name],
                 cwd=spec.task_root,
                 env=dict(environment),
                 pass_fds=(theirs.fileno(),),
+                stdout=subprocess.PIPE,
             )
         finally:
             theirs.close()
+        assert self.process.stdout is not None
+        threading.Thread(
+            target=_relay, args=(self.process.stdout, on_output), name=f"output-{spec.logical_id}", daemon=True
+        ).start()
         self._ready = False
 
     @property
@@ -200,17 +222,16 @@ class Worker:
         self, request_id: str, duration_ms: float, *, max_memory_used_mb: int | None = None, status: str | None = None
     ) -> None:
         init_duration_ms, self._init_duration_ms = self._init_duration_ms, None
-        self._on_report(
-            InvocationReport(
-                self.spec.logical_id,
-                request_id,
-                duration_ms,
-                self.spec.memory_mb,
-                init_duration_ms=init_duration_ms,
-                max_memory_used_mb=max_memory_used_mb,
-                status=status,
-            )
+        self.last_report = InvocationReport(
+            self.spec.logical_id,
+            request_id,
+            duration_ms,
+            self.spec.memory_mb,
+            init_duration_ms=init_duration_ms,
+            max_memory_used_mb=max_memory_used_mb,
+            status=status,
         )
+        self._on_report(self.last_report)
 
     def _crash(self, request_id: str) -> None:
         log.warning("FAULT: %s environment killed during request %s", self.spec.logical_id, request_id)
@@ -233,6 +254,16 @@ class Worker:
         self.process.wait()
 
 
+def _relay(stdout: IO[bytes], on_output: Callable[[bytes], None] | None) -> None:
+    """Copy a worker's stdout to the stack's, line by line, handing each line to `on_output`, until it closes."""
+    for line in iter(stdout.readline, b""):
+        sys.stdout.write(line.decode(errors="replace"))
+        sys.stdout.flush()
+        if on_output:
+            on_output(line)
+    stdout.close()
+
+
 def _wait_ended(workers: list[Worker]) -> None:
     """Give stopping workers a moment to exit, then kill those that did not."""
     for worker in workers:
@@ -247,12 +278,19 @@ class FunctionPool:
     """The execution environments of one function: reused when idle, more started while all are busy."""
 
     def __init__(
-        self, spec: FunctionSpec, environment: Mapping[str, str], limit: int, *, crashes: Faults | None = None
+        self,
+        spec: FunctionSpec,
+        environment: Mapping[str, str],
+        limit: int,
+        *,
+        crashes: Faults | None = None,
+        observer: FunctionObserver | None = None,
     ) -> None:
         self.spec = spec
         self.environment = dict(environment)
         self.limit = limit
         self.crashes = crashes
+        self.observer = observer
         self._idle: list[Worker] = []
         self._workers: set[Worker] = set()
         # Busy environments that `recycle` retired: they end when their event does.
@@ -281,7 +319,9 @@ class FunctionPool:
         self._log.info(report.line)
 
     def _start(self) -> Worker:
-        worker = Worker(self.spec, self.environment, self._record)
+        observer = self.observer
+        on_output = partial(observer.output, self.spec.logical_id) if observer else None
+        worker = Worker(self.spec, self.environment, self._record, on_output)
         self._workers.add(worker)
         return worker
 
@@ -323,13 +363,21 @@ class FunctionPool:
 
     def invoke(self, event: dict[str, Any]) -> Any:
         worker = self.acquire()
+        with self._changed:
+            concurrent = len(self._workers) - len(self._idle)  # environments busy with an event (or starting)
         crash_after = None
         if self.crashes and self.crashes.draw(["crash"], self.spec.logical_id):
             crash_after = self.crashes.fraction() * CRASH_WITHIN_SECONDS
+        failed = True
         try:
-            return worker.invoke(event, crash_after=crash_after)
+            result = worker.invoke(event, crash_after=crash_after)
+            failed = False
+            return result
         finally:
+            report = worker.last_report
             self.release(worker)
+            if self.observer and report:
+                self.observer.invocation(self.spec.logical_id, report.duration_ms, failed=failed, concurrent=concurrent)
 
     def recycle(self) -> None:
         """Retire every environment, so that the next event starts a fresh one (a cold start): idle ones stop now,
@@ -370,8 +418,10 @@ class FunctionRuntime:
         *,
         concurrency: int = LOCAL_CONCURRENCY,
         crashes: Mapping[str, Faults] | None = None,
+        observer: FunctionObserver | None = None,
     ) -> None:
-        """`crashes`: by logical id, the share of the function's invocations whose environment is killed."""
+        """`crashes`: by logical id, the share of the function's invocations whose environment is killed;
+        `observer`: told of every invocation and every line of output."""
         self.specs = dict(specs)
         self.pools = {
             logical_id: FunctionPool(
@@ -379,6 +429,7 @@ class FunctionRuntime:
                 lambda_environment(spec, aws_environment(logical_id)),
                 min(spec.reserved_concurrency or concurrency, concurrency),
                 crashes=(crashes or {}).get(logical_id),
+                observer=observer,
             )
             for logical_id, spec in self.specs.items()
         }

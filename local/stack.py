@@ -21,12 +21,15 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from local import moto_dynamodb
+from local.alarms import AlarmEvaluator, template_alarms
 from local.aws_proxy import Access, AccessMap, AwsProxy, Refusal
 from local.event_sources import Scheduler, SqsPoller, schedule_sources, sqs_sources
 from local.fakes import FakeOpenAI, FakePinecone
 from local.faults import Faults
 from local.gateway import ApiDocs, HttpGateway, JwtAuthorizer
 from local.iam import Policies, function_policies
+from local.metrics import ApiMetrics, FunctionMetrics, LocalSources, MetricClock, MetricStore, QueueMetrics
+from local.ops import OperatorPage, template_dashboards
 from local.provision import Provisioner
 from local.runtime import LOCAL_CONCURRENCY, FunctionRuntime
 from local.sigv4 import SignedRequest
@@ -116,11 +119,14 @@ class LocalStack:
         fakes: bool = False,
         faults: Mapping[str, Faults] | None = None,
         persistence: Persistence = "ephemeral",
+        metric_minute: float = 60,
     ) -> None:
         """`fakes`: OpenAI (embeddings and chat) and Pinecone are the local fakes of their HTTP APIs, reached by the
         real SDKs as in AWS, instead of the embedded stand-ins. `faults`: what fails, by target (local/faults.py);
         OpenAI and Pinecone faults need the fakes. `persistence`: whether the state saved in `data_dir` is
-        restored at start and saved at stop (local/snapshot.py)."""
+        restored at start and saved at stop (local/snapshot.py). `metric_minute`: how many seconds a CloudWatch
+        minute lasts for the local metrics and alarms (local/metrics.py); 60 unless a test needs periods to pass
+        faster."""
         self.root = root
         self.host = host
         # Where the stack will be served: the WebSocket management API is there too.
@@ -145,6 +151,10 @@ class LocalStack:
         self.schedulers: list[Scheduler] = []
         self.proxy: AwsProxy | None = None
         self.policies = Policies([])
+        # What the local stack measures, for the operator page and the alarms (`/_ops`).
+        self.metrics = MetricStore(MetricClock(metric_minute))
+        self.queue_metrics: QueueMetrics | None = None
+        self.alarms: AlarmEvaluator | None = None
         self.faults = dict(faults or {})
         if not fakes and {"openai", "pinecone"} & set(self.faults):
             raise ValueError("OpenAI and Pinecone faults are injected by their fakes: start the stack with fakes")
@@ -203,11 +213,26 @@ class LocalStack:
                     "Attributes", {}
                 )
             }
-        self.runtime = FunctionRuntime(specs, self.function_aws_environment, crashes=crashes)
+        # The template's alarms and dashboards are checked before anything runs, as CloudWatch refuses bad ones.
+        metric_alarms, composites = template_alarms(self.template, provisioner.resolver)
+        dashboards = template_dashboards(self.template, provisioner.resolver)
+        physical = {logical_id: str(provisioner.resolver.resolve({"Ref": logical_id})) for logical_id in specs}
+        self.runtime = FunctionRuntime(
+            specs, self.function_aws_environment, crashes=crashes, observer=FunctionMetrics(self.metrics, physical)
+        )
+        queues = {
+            attributes["QueueName"]: attributes["QueueUrl"]
+            for attributes in self.resources.values()
+            if "QueueName" in attributes
+        }
+        self.queue_metrics = QueueMetrics(self.metrics, sqs, queues)
+        self.queue_metrics.start()
         for source in sources:
             # As the event source mapping does: up to MaximumConcurrency batches at once.
             concurrency = min(source.maximum_concurrency or LOCAL_CONCURRENCY, LOCAL_CONCURRENCY)
-            poller = SqsPoller(source, sqs, self.runtime.invoke, concurrency=concurrency)
+            poller = SqsPoller(
+                source, sqs, self.runtime.invoke, concurrency=concurrency, on_received=self.queue_metrics.received
+            )
             poller.start()
             self.pollers.append(poller)
         for schedule in schedule_sources(self.template):
@@ -237,7 +262,14 @@ class LocalStack:
                 indent=2,
             )
         )
-        return self._app(self.runtime, apis, authorizers, provisioner.resolver)
+        self.alarms = AlarmEvaluator(metric_alarms, composites, self.metrics)
+        self.alarms.start()
+        api_ids = {name: str(provisioner.resolver.resolve({"Ref": name})) for name in apis}
+        operator_page = OperatorPage(dashboards, self.metrics, self.alarms, LocalSources(api_ids.values()))
+        api_metrics = ApiMetrics(self.metrics, api_ids)
+        return self._app(
+            self.runtime, apis, authorizers, provisioner.resolver, operator_page=operator_page, api_metrics=api_metrics
+        )
 
     def _app(
         self,
@@ -245,15 +277,21 @@ class LocalStack:
         apis: Mapping[str, Mapping[str, Any]],
         authorizers: Mapping[str, JwtAuthorizer],
         resolver: Resolver,
+        *,
+        operator_page: OperatorPage,
+        api_metrics: ApiMetrics,
     ) -> Starlette:
-        """The APIs of the template, the management API of its connections, and the web front ends, on one port."""
+        """The APIs of the template, the management API of its connections, the web front ends and the operator
+        page, on one port."""
         gateway = HttpGateway(
             http_routes(self.template),
             authorizers,
             runtime.invoke_async,
             {name: api.get("CorsConfiguration", {}) for name, api in apis.items()},
+            api_metrics,
         )
-        routes: list[BaseRoute] = []
+        # The operators' view, served locally only (in AWS: the CloudWatch console).
+        routes: list[BaseRoute] = list(operator_page.routes())
         chat_api = websocket_api(self.template)
         if chat_api is not None:
             connections = _connections_arn(self.template, resolver)
@@ -343,6 +381,10 @@ class LocalStack:
         return JwtAuthorizer(issuer, config["audience"], jwks_url)
 
     def stop(self) -> None:
+        if self.alarms:
+            self.alarms.stop()
+        if self.queue_metrics:
+            self.queue_metrics.stop()
         for scheduler in self.schedulers:
             scheduler.stop()
         for poller in self.pollers:

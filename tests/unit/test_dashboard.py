@@ -44,7 +44,7 @@ AWS_METRICS: dict[str, dict[str, Any]] = {
     },
     "AWS::SQS::Queue": {
         "namespace": "AWS/SQS",
-        "names": {"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"},
+        "names": {"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage", "NumberOfMessagesReceived"},
         "resource_dimension": "QueueName",
         "other": {},
     },
@@ -182,11 +182,14 @@ def test_the_degraded_answer_alarm_is_a_rate_of_every_answer_mode():
 
 
 def test_the_dead_letter_alarm_fires_on_any_message_in_the_ingest_dead_letter_queue():
+    # Counted as received, not as the depth: the dead-letter function takes every message at once, so the depth is
+    # back to 0 before a sample (tests/e2e/test_operator_page.py drives this alarm on the local stack).
     properties = RESOLVER.resolve(ALARMS["IngestDeadLetterAlarm"]["Properties"])
 
-    assert (properties["Namespace"], properties["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert (properties["Namespace"], properties["MetricName"]) == ("AWS/SQS", "NumberOfMessagesReceived")
     assert properties["Dimensions"] == [{"Name": "QueueName", "Value": "IngestDeadLetterQueue"}]
-    assert (properties["ComparisonOperator"], properties["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert (properties["Statistic"], properties["Period"], properties["EvaluationPeriods"]) == ("Sum", 60, 1)
+    assert (properties["ComparisonOperator"], properties["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
 
 
 def test_the_critical_alarm_rolls_up_every_alarm_and_alone_notifies_the_topic():

@@ -1,0 +1,67 @@
+"""`/_ops` in a browser after some traffic: the template's dashboard rendered with what the stack measured, the
+alarms, no serious accessibility violation; a screenshot kept as an artifact."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page
+
+from local.ops import template_dashboards
+from local.stack import ROOT
+from local.template import Resolver, load_template, parameter_values
+
+GUIDE = (
+    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
+    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
+)
+QUESTIONS = ("What do llamas eat?", "When do llamas hum?", "How much food does a llama need?", "What is a llama?")
+
+
+def test_the_operator_page_renders_the_dashboard_and_alarms_after_traffic(
+    page: Page,
+    api: httpx.Client,
+    base_url: str,
+    chatbot_with_document: Callable[..., tuple[dict[str, Any], dict[str, Any]]],
+    screenshot,
+    accessibility_violations,
+):
+    # Given some traffic: an indexed document, questions, searches, a 404 and a 401
+    account, bot = chatbot_with_document(base_url, "guide.md", GUIDE)
+    auth = {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    for question in QUESTIONS * 3:
+        assert api.post(f"/chatbots/{bot['id']}/query", headers=auth, json={"question": question}).status_code == 200
+        assert api.post(f"/chatbots/{bot['id']}/search", headers=auth, json={"query": question}).status_code == 200
+    assert api.get("/chatbots/not-a-chatbot", headers=auth).status_code == 404
+    assert api.get("/chatbots").status_code == 401
+
+    # When an operator opens the page
+    page.goto(f"{base_url}/_ops")
+    screenshot(page, "operator-page")
+
+    # Then every titled widget of the template's dashboard is there
+    template = load_template(ROOT / "template.yaml")
+    resolver = Resolver(template, parameter_values(template), lambda logical_id, _: f"local-{logical_id}")
+    for dashboard in template_dashboards(template, resolver):
+        for widget in dashboard.widgets:
+            title = widget["properties"].get("title")
+            if title:
+                assert page.get_by_role("heading", name=title, exact=True, level=3).is_visible()
+    # And the HTTP API's requests of the latest minute were counted, the last ones (a 404, a 401) among them
+    requests = page.locator("article", has=page.get_by_role("heading", name="HTTP API requests", exact=True))
+
+    def latest(metric: str) -> float:
+        item = requests.locator("li", has_text=metric)
+        return float(item.locator(".value").inner_text().replace(",", ""))
+
+    assert latest("Count") >= latest("4xx") >= 1
+    # And the alarms are listed with a state
+    alarms = page.locator("section", has=page.get_by_role("heading", name="Alarms", exact=True, level=2))
+    assert alarms.locator("tbody tr").count() >= 2
+    # And nothing of a tenant is on it: metrics carry no tenant, no question
+    text = page.content()
+    assert account["tenant"]["id"] not in text
+    assert QUESTIONS[0] not in text
+    assert accessibility_violations(page) == []
