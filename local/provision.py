@@ -73,7 +73,12 @@ class Provisioner:
         """A resource's Ref (attribute None) or attribute, creating the resource first when needed."""
         if logical_id not in self.template["Resources"]:
             raise TemplateError(f"unknown resource or parameter {logical_id}")
-        if self.template["Resources"][logical_id]["Type"] in NOT_PROVISIONED:
+        kind = self.template["Resources"][logical_id]["Type"]
+        if kind == "AWS::Serverless::Function":
+            # The name its workers run under (AWS_LAMBDA_FUNCTION_NAME): Powertools' ColdStart and the local Lambda
+            # metrics name it so, as the dashboard's `${Function}` does.
+            return logical_id
+        if kind in NOT_PROVISIONED:
             return f"local-{logical_id}"  # e.g. the HTTP API's id in an output; nothing reads it locally
         attributes = self.created.get(logical_id) or self._create(logical_id)
         key = attribute or "Ref"

@@ -16,7 +16,9 @@ from starlette.testclient import TestClient
 from local.alarms import AlarmEvaluator, template_alarms
 from local.metrics import LocalSources, MetricClock, MetricStore
 from local.ops import Dashboard, OperatorPage, check_dashboard_body, template_dashboards
-from local.template import Resolver, TemplateError, load_template, parameter_values
+from local.provision import Provisioner
+from local.runtime import lambda_environment
+from local.template import Resolver, TemplateError, functions, load_template, parameter_values
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -159,3 +161,24 @@ def test_a_dashboard_body_that_is_not_json_stops_the_stack():
     resolver = Resolver(template, {}, lambda logical_id, _: f"local-{logical_id}")
     with pytest.raises(TemplateError, match="not JSON"):
         template_dashboards(template, resolver)
+
+
+def test_the_dashboard_names_each_function_as_its_workers_run_under_it():
+    # Powertools' ColdStart carries the worker's AWS_LAMBDA_FUNCTION_NAME; the dashboard's rows name `${Function}`:
+    # locally both must be the same name, or the cold-start widget would stay empty.
+    template = load_template(ROOT / "template.yaml")
+    parameters = parameter_values(template, {})
+    provisioner = Provisioner(template, parameters, client=lambda *_: None)
+    kinds = {logical_id: resource["Type"] for logical_id, resource in template["Resources"].items()}
+    resolver = Resolver(  # the functions' environments need other resources, which need AWS: stubs will do
+        template,
+        parameters,
+        lambda logical_id, attribute: (
+            provisioner.lookup(logical_id, attribute)
+            if kinds[logical_id] == "AWS::Serverless::Function"
+            else f"stub-{logical_id}"
+        ),
+    )
+
+    for logical_id, spec in functions(template, resolver, ROOT).items():
+        assert provisioner.lookup(logical_id, None) == lambda_environment(spec, {})["AWS_LAMBDA_FUNCTION_NAME"]
