@@ -28,7 +28,7 @@ def start_stack(
     data_dir: Path,
     log: Path,
     *,
-    limit_seconds: float = 30,
+    limit_seconds: float = 90,
     env: dict[str, str] | None = None,
     function_env: dict[str, str] | None = None,
     template: Path | None = None,
@@ -36,7 +36,8 @@ def start_stack(
     keep_state: bool = False,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start `python -m local` on a free port, its output going to `log`, and wait until `/health` answers;
-    returns the process and its base URL. `env` is the stack's environment (OPENAI_API_KEY…), `function_env`
+    returns the process and its base URL (the default limit allows for a machine busy with other stacks; a test of
+    the start-up time passes its own). `env` is the stack's environment (OPENAI_API_KEY…), `function_env`
     variables set in every function's (`--env`), `options` more of its arguments (`--fakes`, `--faults=…`).
     The stack starts empty and saves nothing (`--ephemeral`), unless `keep_state`: then, as `make run`, it restores
     the state saved in `data_dir` and saves it when stopped (SIGINT or SIGTERM)."""
