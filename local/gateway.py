@@ -136,7 +136,10 @@ class HttpGateway:
 
     async def __call__(self, request: Request) -> Response:
         started = time.perf_counter()
-        response = await self._respond(request)
+        # API Gateway names each request; the function's logs carry it (correlation_id), and so does the response.
+        request_id = uuid.uuid4().hex
+        response = await self._respond(request, request_id)
+        response.headers["apigw-requestid"] = request_id
         self._add_cors(request, response)
         log.info(
             "%s %s -> %s (%.0f ms)",
@@ -147,7 +150,7 @@ class HttpGateway:
         )
         return response
 
-    async def _respond(self, request: Request) -> Response:
+    async def _respond(self, request: Request, request_id: str) -> Response:
         if (
             request.method == "OPTIONS"
             and self._cors(request.url.path)
@@ -163,7 +166,7 @@ class HttpGateway:
             claims = self.authorizers[route.authorizer].claims(request.headers.get("authorization"))
             if claims is None:
                 return JSONResponse({"message": "Unauthorized"}, status_code=401)
-        event = await self.event(request, route, path_parameters, claims)
+        event = await self.event(request, route, path_parameters, claims, request_id)
         try:
             result = await self.invoke(route.function, event)
         except Exception:
@@ -177,6 +180,7 @@ class HttpGateway:
         route: HttpRoute,
         path_parameters: dict[str, str],
         claims: dict[str, Any] | None,
+        request_id: str,
     ) -> dict[str, Any]:
         """The API Gateway HTTP API payload format 2.0 event for this request."""
         raw = await request.body()
@@ -207,7 +211,7 @@ class HttpGateway:
                     "sourceIp": request.client.host if request.client else "127.0.0.1",
                     "userAgent": headers.get("user-agent", ""),
                 },
-                "requestId": uuid.uuid4().hex,
+                "requestId": request_id,
                 "routeKey": route_key,
                 "stage": "$default",
                 "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
