@@ -143,7 +143,10 @@ class HttpGateway:
 
     async def __call__(self, request: Request) -> Response:
         started = time.perf_counter()
-        response = await self._respond(request)
+        # API Gateway names each request; the function's logs carry it (correlation_id), and so does the response.
+        request_id = uuid.uuid4().hex
+        response = await self._respond(request, request_id)
+        response.headers["apigw-requestid"] = request_id
         self._add_cors(request, response)
         latency_ms = (time.perf_counter() - started) * 1000
         log.info("%s %s -> %s (%.0f ms)", request.method, request.url.path, response.status_code, latency_ms)
@@ -156,7 +159,7 @@ class HttpGateway:
             self.metrics.request(api, route_key, response.status_code, latency_ms, integration_ms)
         return response
 
-    async def _respond(self, request: Request) -> Response:
+    async def _respond(self, request: Request, request_id: str) -> Response:
         if (
             request.method == "OPTIONS"
             and self._cors(request.url.path)
@@ -173,7 +176,7 @@ class HttpGateway:
             claims = self.authorizers[route.authorizer].claims(request.headers.get("authorization"))
             if claims is None:
                 return JSONResponse({"message": "Unauthorized"}, status_code=401)
-        event = await self.event(request, route, path_parameters, claims)
+        event = await self.event(request, route, path_parameters, claims, request_id)
         invoked = time.perf_counter()
         try:
             result = await self.invoke(route.function, event)
@@ -190,6 +193,7 @@ class HttpGateway:
         route: HttpRoute,
         path_parameters: dict[str, str],
         claims: dict[str, Any] | None,
+        request_id: str,
     ) -> dict[str, Any]:
         """The API Gateway HTTP API payload format 2.0 event for this request."""
         raw = await request.body()
@@ -220,7 +224,7 @@ class HttpGateway:
                     "sourceIp": request.client.host if request.client else "127.0.0.1",
                     "userAgent": headers.get("user-agent", ""),
                 },
-                "requestId": uuid.uuid4().hex,
+                "requestId": request_id,
                 "routeKey": route_key,
                 "stage": "$default",
                 "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from parley.observability import logger
 
 
 @pytest.fixture
@@ -21,3 +23,13 @@ def emitted_metrics(
         return [json.loads(line) for line in lines if line.startswith('{"_aws"')]
 
     return read
+
+
+@pytest.fixture
+def function_log() -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """The lines the functions' logger (Powertools' JSON) has written so far in the test, as their log group would
+    hold them."""
+    stream = io.StringIO()
+    previous = logger.registered_handler.setStream(stream)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logger.registered_handler.setStream(previous)

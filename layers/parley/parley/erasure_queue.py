@@ -10,13 +10,15 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from parley.container import get_container
 from parley.domain.erasure import ErasureRequest
+from parley.observability import keys_of_one_record
 
 processor = BatchProcessor(event_type=EventType.SQS)
 CORRELATION_PATH = "Records[0].messageId"
 
 
 def _erase_record(record: SQSRecord) -> None:
-    get_container().erasure.erase(ErasureRequest.model_validate_json(record.body))
+    with keys_of_one_record():
+        get_container().erasure.erase(ErasureRequest.model_validate_json(record.body))
 
 
 def handle_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from parley.container import get_container
 from parley.ingest.uploads import ObjectCreated
-from parley.observability import logger
+from parley.observability import keys_of_one_record, logger
 
 processor = BatchProcessor(event_type=EventType.SQS)
 # Logs of one invocation carry the first message's id, which ties them to the queue's own metrics and traces.
@@ -72,12 +72,14 @@ def _index_record(record: SQSRecord) -> None:
     receives = int(record.attributes.approximate_receive_count or 1)
     final_attempt = receives >= container.settings.ingest_max_receives
     for created in objects_created(record.body):
-        container.indexer.index_object(created, final_attempt=final_attempt)
+        with keys_of_one_record():
+            container.indexer.index_object(created, final_attempt=final_attempt)
 
 
 def _abandon_record(record: SQSRecord) -> None:
     for created in objects_created(record.body):
-        get_container().indexer.abandon(created)
+        with keys_of_one_record():
+            get_container().indexer.abandon(created)
 
 
 def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import inspect
+import logging
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -14,12 +16,15 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from parley.domain.model_prices import MODEL_PRICES
 from parley.errors import InvalidCredentials, ParleyError, RateLimited, Unauthorized
+from parley.log_redaction import RedactingFormatter
 from parley.settings import get_settings
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
 NAMESPACE = "Parley"
-logger = Logger()
+# Every line names its function and request (inject_lambda_context); the work appends tenant_id, chatbot_id,
+# conversation_id or document_id once it knows them, and each invocation starts without them (clear_state).
+logger = Logger(logger_formatter=RedactingFormatter())
 metrics = Metrics(namespace=NAMESPACE)
 
 # Reads publish no application metrics by design; Powertools would warn about it on every such request.
@@ -99,12 +104,28 @@ def record_refusal(error: ParleyError) -> None:
         record("AuthFailures")
 
 
+@contextmanager
+def keys_of_one_record() -> Iterator[None]:
+    """Log keys appended inside (the tenant, chatbot or document of one record of a batch) end with it: the next
+    record, maybe another tenant's, starts with the invocation's keys only."""
+    before = dict(logger.get_current_keys())
+    try:
+        yield
+    finally:
+        current = logger.get_current_keys()
+        logger.remove_keys([key for key in current if key not in before])
+        logger.append_keys(**{key: value for key, value in before.items() if current.get(key) != value})
+
+
 def lambda_entry(target: Any, *, correlation_id_path: str = correlation_paths.API_GATEWAY_HTTP) -> Handler:
     """Wrap an ASGI app (through Mangum) or a plain `(event, context)` function with Powertools, once."""
     if inspect.iscoroutinefunction(type(target).__call__):
         from mangum import Mangum
 
         handler: Handler = Mangum(target, lifespan="off")
+        # Mangum logs again, as plain text, an error the app has logged (`_unexpected_error`): through ours instead.
+        mangum_log = logging.getLogger("mangum")
+        mangum_log.handlers, mangum_log.propagate = [logger.registered_handler], False
     else:
         handler = target
     if get_settings().tracing:

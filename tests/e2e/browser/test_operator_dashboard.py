@@ -50,7 +50,9 @@ def test_the_operator_page_renders_the_dashboard_and_alarms_after_traffic(
             if title:
                 assert page.get_by_role("heading", name=title, exact=True, level=3).is_visible()
     # And the HTTP API's requests of the latest minute were counted, the last ones (a 404, a 401) among them
-    requests = page.locator("article", has=page.get_by_role("heading", name="HTTP API requests", exact=True))
+    requests = page.locator(
+        "article", has=page.get_by_role("heading", name="Owners' API: requests and errors", exact=True)
+    )
 
     def latest(metric: str) -> float:
         item = requests.locator("li", has_text=metric)

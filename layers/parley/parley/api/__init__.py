@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from parley.domain.common import is_id
 from parley.errors import INTERNAL_MESSAGE, ParleyError, RateLimited, error_body, validation_message
 from parley.observability import logger, record_refusal
+
+# The ids in a route's path that a request's log lines carry (its tenant is appended once the caller is known).
+_LOGGED_PATH_IDS = ("chatbot_id", "document_id", "conversation_id")
+
+
+def _log_path_ids(request: Request) -> None:
+    logger.append_keys(
+        **{name: value for name, value in request.path_params.items() if name in _LOGGED_PATH_IDS and is_id(value)}
+    )
 
 
 async def _parley_error(_: Request, error: Exception) -> JSONResponse:
@@ -38,7 +48,9 @@ async def _unexpected_error(_: Request, __: Exception) -> JSONResponse:
 
 def build_app(*routers: APIRouter) -> FastAPI:
     """An app serving `routers`, with Parley's error shape for every failure."""
-    app = FastAPI(title="Parley", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="Parley", docs_url=None, redoc_url=None, openapi_url=None, dependencies=[Depends(_log_path_ids)]
+    )
     app.add_exception_handler(ParleyError, _parley_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

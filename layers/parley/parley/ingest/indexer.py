@@ -134,7 +134,7 @@ class DocumentIndexer:
             if key_shape_ok:  # an upload for a deleted document, chatbot or tenant: nothing may keep it
                 self.blobs.delete(event.key)
             return Outcome("ignored")
-        logger.append_keys(tenant_id=document.tenant_id, document_id=document.id)
+        logger.append_keys(tenant_id=document.tenant_id, chatbot_id=document.chatbot_id, document_id=document.id)
         claimed = self.documents.claim(document, event.source, self.clock())
         if claimed is None:
             return self._not_claimed(event, document)

@@ -158,6 +158,7 @@ class AnswerService:
         logger.append_keys(tenant_id=tenant_id, chatbot_id=chatbot_id)
         chatbot = find_chatbot(self.chatbots, tenant_id, chatbot_id)
         conversation, history = self._conversation(chatbot, request.conversation_id, started_by)
+        logger.append_keys(conversation_id=conversation.id)
         question = redact(request.question)[0] if chatbot.redact_pii else request.question
         llm = self.llm
         standalone = self._condense(chatbot, llm, question, history)
