@@ -12,9 +12,18 @@ from typing import Any
 import httpx
 import pytest
 
+from local.fakes import FakeOpenAI
 from local.process import chatbot_with_document, running_stack
 
 STARTUP_LIMIT_SECONDS = 30
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[FakeOpenAI]:
+    """A fake of OpenAI's API whose answers stream a word every 20 ms, for the test files that start a stack on it."""
+    fake = FakeOpenAI(token_delay=0.02).start()
+    yield fake
+    fake.stop()
 
 
 @pytest.fixture(scope="session")

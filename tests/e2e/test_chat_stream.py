@@ -27,13 +27,6 @@ VISITOR_LIMIT = 3
 
 
 @pytest.fixture(scope="module")
-def model() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI(token_delay=0.02).start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def chat_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("chat-stack")
 

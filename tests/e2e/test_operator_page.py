@@ -25,13 +25,6 @@ ALARM_SECONDS = 60
 
 
 @pytest.fixture(scope="module")
-def model() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, model: FakeOpenAI) -> Iterator[tuple[str, Path]]:
     folder = tmp_path_factory.mktemp("operator-page")
     process, url = start_stack(

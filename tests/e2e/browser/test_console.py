@@ -30,17 +30,13 @@ SLOW_STEP_MS = 60_000
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def stack(tmp_path_factory: pytest.TempPathFactory, model: FakeOpenAI) -> Iterator[tuple[str, Path]]:
     """`make run` with a model whose answers stream word by word (the OpenAI fake), so tokens arrive one by one."""
-    model = FakeOpenAI(token_delay=0.02).start()
     data_dir = tmp_path_factory.mktemp("console-stack")
     log = data_dir.parent / "console-stack.log"
     env = {"OPENAI_API_KEY": "sk-local-test", "OPENAI_BASE_URL": model.base_url}
-    try:
-        with running_stack(data_dir, log, env=env) as url:
-            yield url, log
-    finally:
-        model.stop()
+    with running_stack(data_dir, log, env=env) as url:
+        yield url, log
 
 
 def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict[str, Any]]]) -> None:

@@ -51,13 +51,6 @@ def patient_expectations() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def model() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI(token_delay=0.02).start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, model: FakeOpenAI) -> Iterator[tuple[str, Path]]:
     """`make run` with an OpenAI key (the fake's), so that answers stream word by word as a model writes them; one
     network (127.0.0.1) opens every test's connections."""
