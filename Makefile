@@ -82,9 +82,11 @@ bench: install web
 	$(BIN)/python tests/benchmarks/load.py
 	$(BIN)/python tests/benchmarks/load.py --faults $(FAULTS)
 
-# Retrieval quality and speed through the running product, on any BEIR-format folder.
-eval: install
-	$(BIN)/python -m local.eval --dataset $(DATASET) --split $(SPLIT) --store $(STORE)
+# Retrieval quality and speed through the running product, on any BEIR-format folder; the operator page after
+# the run is saved as tests/e2e/browser/artifacts/make_eval/operator-page.png.
+eval: install chromium
+	$(BIN)/python -m local.eval --dataset $(DATASET) --split $(SPLIT) --store $(STORE) \
+		--ops-screenshot tests/e2e/browser/artifacts/make_eval/operator-page.png
 
 # Builds the deployable artifacts; the layer is built and precompiled with python3.12, the Lambda runtime's
 # version (pyenv users: PYENV_VERSION=3.12.1 make build).

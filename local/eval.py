@@ -28,6 +28,7 @@ import httpx
 from parley.domain.embeddings import MINILM_SPACE
 
 from local import beir
+from local.browser import screenshot
 from local.fakes import FakePinecone
 from local.process import send_upload, start_stack
 from local.stack import ROOT
@@ -153,6 +154,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8, help="parallel uploads")
     parser.add_argument("--limit", type=int, help="only the first N documents (a quick look at speed; scores drop)")
     parser.add_argument("--store", choices=["local", "pinecone"], default="local", help="the vector index")
+    parser.add_argument(
+        "--ops-screenshot",
+        type=Path,
+        metavar="PNG",
+        help="save the operator page (/_ops) after the run, as Chromium shows it",
+    )
     args = parser.parse_args()
 
     splits = {split: beir.load(args.dataset, split) for split in args.split.split(",")}
@@ -172,6 +179,9 @@ def main() -> None:
         )
         try:
             run(url, corpus, splits, args.workers, args.dataset.name)
+            if args.ops_screenshot:
+                screenshot(f"{url}/_ops", args.ops_screenshot)
+                print(f"\nOperator page after the run: {args.ops_screenshot}")
             if pinecone:
                 requests = sum(pinecone.requests.values())
                 print(f"\nPinecone requests: {dict(pinecone.requests)} ({requests} in all)")

@@ -65,9 +65,14 @@ def test_eval_through_pinecone_runs_the_sdk_against_the_fake_and_ranks_alike(tmp
     # Given the same folder
     folder = tiny_beir_folder(tmp_path)
 
-    # When `make eval STORE=pinecone` evaluates it (its own stack, the functions on the Pinecone adapter)
+    # When `make eval STORE=pinecone` evaluates it (its own stack, the functions on the Pinecone adapter), keeping
+    # the operator page after the run as `make eval` does
+    operator_page = tmp_path / "operator-page.png"
     finished = subprocess.run(
-        [sys.executable, "-m", "local.eval", "--dataset", str(folder), "--split", "test", "--store", "pinecone"],
+        [
+            *(sys.executable, "-m", "local.eval", "--dataset", str(folder), "--split", "test", "--store", "pinecone"),
+            f"--ops-screenshot={operator_page}",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -82,3 +87,6 @@ def test_eval_through_pinecone_runs_the_sdk_against_the_fake_and_ranks_alike(tmp
     requests = ast.literal_eval(finished.stdout.split("Pinecone requests: ", 1)[1].split(" (")[0])
     # one per search: the warm-up, the three questions, then the abstention table's (the three, and the off-topic)
     assert requests["/query"] == 1 + 3 + 3 + len(off_topic_questions("test"))
+    # And the operator page was taken in Chromium
+    assert operator_page.read_bytes().startswith(b"\x89PNG")
+    assert f"Operator page after the run: {operator_page}" in finished.stdout

@@ -14,17 +14,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from local.browser import launch
 from local.stack import ROOT
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 # Long enough for an answer streamed by the local stack on a busy machine; a step that never happens still fails.
 STEP_TIMEOUT_MS = 30_000
 
@@ -33,12 +27,8 @@ STEP_TIMEOUT_MS = 30_000
 # which the suite's other tests (asyncio.run) cannot share, so it must be closed before they run.
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Chromium is not installed: `make chromium` installs Debian's package")
     with sync_playwright() as playwright:
-        # Playwright gives each launch a new temporary profile (--user-data-dir).
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        launched = launch(playwright)
         yield launched
         launched.close()
 
