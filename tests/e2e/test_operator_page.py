@@ -8,6 +8,7 @@ embeddings and chat go to an OpenAI fake in this process, which the tests break 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,13 @@ def _break(monkeypatch: pytest.MonkeyPatch, model: FakeOpenAI, path: str, status
     return lambda: model.routes.__setitem__(key, route)
 
 
+def _status_for_another_tenant(url: str, path: str) -> int:
+    """The status a newly registered tenant gets for `path`."""
+    email = f"stranger-{uuid.uuid4().hex[:10]}@example.com"
+    stranger = httpx.post(f"{url}/auth/register", json={"email": email, "password": "correct-horse-1"}, timeout=30)
+    return httpx.get(f"{url}{path}", headers=_bearer(stranger.json()), timeout=30).status_code
+
+
 def test_a_model_outage_turns_the_degraded_answer_alarm_to_alarm_and_back_to_ok(stack, model, monkeypatch):
     # Given a chatbot with an indexed document and the degraded-answer alarm as it stands
     url, _ = stack
@@ -100,11 +108,10 @@ def test_a_model_outage_turns_the_degraded_answer_alarm_to_alarm_and_back_to_ok(
     _wait_for(url, "DegradedAnswersAlarm", seen, "OK", ALARM_SECONDS)
     assert _alarm(url, "DegradedAnswersAlarm")["state"] == "OK"
     # And the degraded conversation stays its tenant's: another tenant gets 404
-    stranger = httpx.post(
-        f"{url}/auth/register", json={"email": "stranger-deg@example.com", "password": "correct-horse-1"}, timeout=30
-    ).json()
-    path = f"{url}/chatbots/{bot['id']}/conversations/{outage.json()['conversation_id']}"
-    assert httpx.get(path, headers=_bearer(stranger), timeout=30).status_code == 404
+    assert (
+        _status_for_another_tenant(url, f"/chatbots/{bot['id']}/conversations/{outage.json()['conversation_id']}")
+        == 404
+    )
 
 
 def test_a_poisoned_upload_reaches_the_dlq_turns_its_alarm_to_alarm_and_back_to_ok(stack, model, monkeypatch):
@@ -139,8 +146,4 @@ def test_a_poisoned_upload_reaches_the_dlq_turns_its_alarm_to_alarm_and_back_to_
     _wait_for(url, "IngestDeadLetterAlarm", seen, "OK", ALARM_SECONDS)
     assert _alarm(url, "IngestDeadLetterAlarm")["state"] == "OK"
     # And another tenant gets 404 for the failed document
-    stranger = httpx.post(
-        f"{url}/auth/register", json={"email": "stranger-dlq@example.com", "password": "correct-horse-1"}, timeout=30
-    ).json()
-    path = f"{url}/chatbots/{bot['id']}/documents/{created['document']['id']}"
-    assert httpx.get(path, headers=_bearer(stranger), timeout=30).status_code == 404
+    assert _status_for_another_tenant(url, f"/chatbots/{bot['id']}/documents/{created['document']['id']}") == 404
