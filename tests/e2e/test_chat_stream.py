@@ -136,6 +136,7 @@ def test_a_private_chatbots_key_is_refused(stack, chatbot_with_document):
     assert refused_status(ws_url(url, key=private["public_key"]), SITE) == 403
 
 
+@pytest.mark.usefixtures("fresh_rate_window")
 def test_visitor_chats_and_is_rate_limited_with_an_error_frame(stack, owner_and_bot):
     url, _ = stack
     _, bot = owner_and_bot

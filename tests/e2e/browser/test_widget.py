@@ -233,6 +233,7 @@ def test_the_chat_is_usable_with_the_keyboard_alone(page: Page, stack, shop, pub
     expect(page.get_by_role("button", name="Open chat")).to_have_attribute("aria-expanded", "false")
 
 
+@pytest.mark.usefixtures("fresh_rate_window")
 def test_the_visitor_is_told_when_sending_too_fast(page: Page, stack, shop, public_bot):
     url, _ = stack
     _, bot = public_bot
