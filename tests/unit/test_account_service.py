@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from parley.domain.accounts import LoginRequest, RegisterRequest, SignInLimits
 from parley.domain.chatbots import ChatbotCreate
-from parley.errors import EmailTaken, Forbidden, InvalidCredentials, RateLimited, Unauthorized
+from parley.errors import EmailTaken, InvalidCredentials, RateLimited, Unauthorized
 from parley.services.accounts import AccountClosure, AccountService, resolve_caller
 from parley.services.chatbots import ChatbotService
 
@@ -136,19 +136,6 @@ def test_closing_an_account_ends_sign_in_hides_chatbots_and_asks_for_erasure(
         None,
         [registration.user.id],
     )
-
-
-def test_only_the_owner_may_close_the_account(identity, account_store, chatbot_store, erasures, failure_counter):
-    registration = _service(identity, account_store, failure_counter).register(_register())
-    member = resolve_caller(account_store, {"sub": registration.user.id, "token_use": "access"}).model_copy(
-        update={"role": "member"}
-    )
-
-    with pytest.raises(Forbidden):
-        AccountClosure(identity, account_store, chatbot_store, erasures).close(member)
-
-    assert erasures.requests == []
-    assert "ada@example.com" in identity.users
 
 
 def _login(service, email, password, address=ADDRESS):

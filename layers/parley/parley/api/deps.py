@@ -10,7 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from parley.container import Container, get_container
 from parley.domain.accounts import Caller
-from parley.errors import Unauthorized
+from parley.domain.roles import Action, permits
+from parley.errors import ChatbotNotFound, Forbidden, Unauthorized
 from parley.services.accounts import resolve_caller
 
 
@@ -66,5 +67,33 @@ def service(pick: Callable[[Container], Any]) -> Any:
 
 
 CurrentCaller = Annotated[Caller, Depends(_caller)]
+
+
+def _person(caller: CurrentCaller) -> Caller:
+    if caller.profile is None:
+        raise Forbidden("This needs a person's sign-in, not an API key")
+    return caller
+
+
+# A signed-in person (their profile is at hand); API keys are refused.
+Person = Annotated[Caller, Depends(_person)]
+
+
+def allowed(action: Action) -> Any:
+    """The caller, if their role (or API key) may do `action` (else 403), and if a key limited to one chatbot is
+    not reaching for another (404, as for any chatbot that is not theirs). Every tenant route asks through this,
+    e.g. `caller: Annotated[Caller, allowed("documents:manage")]`."""
+
+    def dependency(request: Request, caller: CurrentCaller) -> Caller:
+        if not permits(caller.principal, action):
+            raise Forbidden("Your role does not allow this" if caller.api_key_id is None else "API keys cannot do this")
+        chatbot_id = request.path_params.get("chatbot_id")
+        if caller.chatbot_scope and chatbot_id is not None and chatbot_id != caller.chatbot_scope:
+            raise ChatbotNotFound()
+        return caller
+
+    return Depends(dependency)
+
+
 BearerToken = Annotated[str, Depends(bearer_token)]
 SourceIp = Annotated[str, Depends(_source_ip)]

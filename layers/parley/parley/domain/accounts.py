@@ -11,8 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from parley.domain.common import Model, Request, address_block
-
-Role = Literal["owner", "admin", "member"]
+from parley.domain.roles import Principal, Role
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
@@ -112,11 +111,19 @@ class SignIn(BaseModel):
 
 
 class Caller(BaseModel):
-    """Who is calling, resolved from verified token claims; every tenant-scoped call starts here."""
+    """Who is calling, resolved from a verified token or API key; every tenant-scoped call starts here."""
 
     user_id: str
     tenant_id: str
     role: Role
-    profile: UserProfile = Field(repr=False)
+    # None for an API key, which acts for the tenant and not for a person.
+    profile: UserProfile | None = Field(default=None, repr=False)
     # The token's `iat` (epoch seconds): a session opened with it ends when the user signs out.
     token_issued_at: int = 0
+    # Set when the caller is an API key; a key may be limited to one chatbot.
+    api_key_id: str | None = None
+    chatbot_scope: str | None = None
+
+    @property
+    def principal(self) -> Principal:
+        return "api_key" if self.api_key_id else self.role

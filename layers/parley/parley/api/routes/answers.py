@@ -4,9 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from parley.api.deps import CurrentCaller, service
+from parley.api.deps import allowed, service
 from parley.api.params import ChatbotId, ConversationId, PageQuery
 from parley.api.responses import errors
+from parley.domain.accounts import Caller
 from parley.domain.conversations import (
     Conversation,
     ConversationDetail,
@@ -22,7 +23,10 @@ from parley.services.answers import AnswerService
 
 AnswerServiceDep = Annotated[AnswerService, service(lambda c: c.answers)]
 
-router = APIRouter(prefix="/chatbots/{chatbot_id}", responses=errors(401, 404))
+Asker = Annotated[Caller, allowed("chat")]
+Reader = Annotated[Caller, allowed("conversations:read")]
+
+router = APIRouter(prefix="/chatbots/{chatbot_id}", responses=errors(401, 403, 404))
 
 
 def _summary(conversation: Conversation) -> ConversationSummary:
@@ -30,22 +34,20 @@ def _summary(conversation: Conversation) -> ConversationSummary:
 
 
 @router.post("/search", responses=errors(400, 422, 503))
-def search(
-    chatbot_id: ChatbotId, body: SearchRequest, caller: CurrentCaller, answers: AnswerServiceDep
-) -> SearchResult:
+def search(chatbot_id: ChatbotId, body: SearchRequest, caller: Asker, answers: AnswerServiceDep) -> SearchResult:
     """The chatbot's passages that best match the query, hybrid-ranked."""
     return answers.search(caller.tenant_id, chatbot_id, body)
 
 
 @router.post("/query", responses=errors(400, 422, 503))
-def ask(chatbot_id: ChatbotId, body: QueryRequest, caller: CurrentCaller, answers: AnswerServiceDep) -> QueryResult:
+def ask(chatbot_id: ChatbotId, body: QueryRequest, caller: Asker, answers: AnswerServiceDep) -> QueryResult:
     """Answer a question from this chatbot's documents."""
     return answers.ask(caller.tenant_id, chatbot_id, body, user_id=caller.user_id)
 
 
 @router.get("/conversations", responses=errors(400, 422))
 def list_conversations(
-    chatbot_id: ChatbotId, page: PageQuery, caller: CurrentCaller, answers: AnswerServiceDep
+    chatbot_id: ChatbotId, page: PageQuery, caller: Reader, answers: AnswerServiceDep
 ) -> ConversationList:
     """The chatbot's conversations, the most recently started first."""
     found = answers.conversations_of(caller.tenant_id, chatbot_id, page)
@@ -57,7 +59,7 @@ def get_conversation(
     chatbot_id: ChatbotId,
     conversation_id: ConversationId,
     page: PageQuery,
-    caller: CurrentCaller,
+    caller: Reader,
     answers: AnswerServiceDep,
 ) -> ConversationDetail:
     """A conversation with a page of its messages, oldest first."""

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response, status
 
-from parley.api.deps import BearerToken, CurrentCaller, SourceIp, service
+from parley.api.deps import BearerToken, Person, SourceIp, service
 from parley.api.responses import errors
 from parley.domain.accounts import (
     LoginRequest,
@@ -41,13 +41,14 @@ def refresh(body: RefreshRequest, accounts: AccountServiceDep) -> TokenRefresh:
     return TokenRefresh(tokens=accounts.refresh(body.refresh_token))
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 429))
-def logout(caller: CurrentCaller, access_token: BearerToken, sessions: SessionsDep) -> Response:
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 403, 429))
+def logout(caller: Person, access_token: BearerToken, sessions: SessionsDep) -> Response:
     """End the caller's sessions everywhere: their tokens stop working and their open chats are closed."""
     sessions.sign_out(caller, access_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/me", responses=errors(401))
-def me(caller: CurrentCaller) -> UserProfile:
+@router.get("/me", responses=errors(401, 403))
+def me(caller: Person) -> UserProfile:
+    assert caller.profile is not None
     return caller.profile

@@ -4,15 +4,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response, status
 
-from parley.api.deps import CurrentCaller, service
+from parley.api.deps import allowed, service
 from parley.api.params import ChatbotId, DocumentId, PageQuery
 from parley.api.responses import errors
+from parley.domain.accounts import Caller
 from parley.domain.documents import Document, DocumentCreate, DocumentList, DocumentPublic, DocumentUpload
 from parley.services.documents import DocumentService
 
 DocumentServiceDep = Annotated[DocumentService, service(lambda c: c.documents)]
 
-router = APIRouter(prefix="/chatbots/{chatbot_id}/documents", responses=errors(401, 404))
+Reader = Annotated[Caller, allowed("documents:read")]
+Manager = Annotated[Caller, allowed("documents:manage")]
+
+router = APIRouter(prefix="/chatbots/{chatbot_id}/documents", responses=errors(401, 403, 404))
 
 
 def _public(document: Document) -> DocumentPublic:
@@ -21,7 +25,7 @@ def _public(document: Document) -> DocumentPublic:
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 413, 415, 422))
 def create_document(
-    chatbot_id: ChatbotId, body: DocumentCreate, caller: CurrentCaller, documents: DocumentServiceDep
+    chatbot_id: ChatbotId, body: DocumentCreate, caller: Manager, documents: DocumentServiceDep
 ) -> DocumentUpload:
     """Register a file and get the URL to upload it to; indexing starts when the upload lands."""
     document, ticket = documents.create(caller.tenant_id, chatbot_id, body)
@@ -30,7 +34,7 @@ def create_document(
 
 @router.get("", responses=errors(400, 422))
 def list_documents(
-    chatbot_id: ChatbotId, page: PageQuery, caller: CurrentCaller, documents: DocumentServiceDep
+    chatbot_id: ChatbotId, page: PageQuery, caller: Reader, documents: DocumentServiceDep
 ) -> DocumentList:
     found = documents.list(caller.tenant_id, chatbot_id, page)
     return DocumentList(items=[_public(document) for document in found.items], next_cursor=found.next_cursor)
@@ -38,14 +42,14 @@ def list_documents(
 
 @router.get("/{document_id}")
 def get_document(
-    chatbot_id: ChatbotId, document_id: DocumentId, caller: CurrentCaller, documents: DocumentServiceDep
+    chatbot_id: ChatbotId, document_id: DocumentId, caller: Reader, documents: DocumentServiceDep
 ) -> DocumentPublic:
     return _public(documents.get(caller.tenant_id, chatbot_id, document_id))
 
 
 @router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_document(
-    chatbot_id: ChatbotId, document_id: DocumentId, caller: CurrentCaller, documents: DocumentServiceDep
+    chatbot_id: ChatbotId, document_id: DocumentId, caller: Manager, documents: DocumentServiceDep
 ) -> Response:
     documents.delete(caller.tenant_id, chatbot_id, document_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
