@@ -28,6 +28,17 @@ class Usage(BaseModel):
     total_tokens: int = 0
 
 
+Rating = Literal["up", "down"]
+
+
+class Feedback(BaseModel):
+    """A person's rating of one answer (the owner's team or a visitor), kept with the message; the latest wins."""
+
+    rating: Rating
+    comment: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    at: datetime
+
+
 class Message(Model):
     id: str
     conversation_id: str
@@ -41,6 +52,7 @@ class Message(Model):
     answerable: bool = True
     usage: Usage | None = None
     latency_ms: int | None = None
+    feedback: Feedback | None = None
     created_at: datetime
 
 
@@ -117,6 +129,7 @@ class MessagePublic(BaseModel):
     interrupted: bool = False
     answerable: bool = True
     usage: Usage | None = None
+    feedback: Feedback | None = None
     created_at: datetime
 
 
