@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from parley.adapters.dynamo import keys
@@ -73,6 +74,14 @@ class DynamoConversationStore:
         return self.table.query_page(
             keys.tenant(tenant_id), prefix, page, Conversation.model_validate, newest_first=True
         )
+
+    def started_between(
+        self, tenant_id: str, chatbot_id: str, start: datetime, end: datetime, page: PageRequest
+    ) -> Page[Conversation]:
+        # The upper bound is the bare id prefix of `end`: it sorts before every id issued at `end`.
+        bounds = (keys.conversations_started(chatbot_id, start), keys.conversations_started(chatbot_id, end))
+        prefix = keys.conversations(chatbot_id)
+        return self.table.query_page(keys.tenant(tenant_id), prefix, page, Conversation.model_validate, between=bounds)
 
     def erase(self, tenant_id: str, chatbot_id: str) -> None:
         # Messages first: the conversations are what finds them again if this is interrupted.

@@ -1,0 +1,173 @@
+"""Exports of a chatbot's conversations: which ones a request asks for, the rows they become, and the two file
+formats (JSON Lines, and CSV safe to open in a spreadsheet)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from parley.domain.common import timestamp
+from parley.domain.conversations import Conversation, Message, Rating
+from parley.domain.documents import files_prefix
+from parley.errors import ValidationFailed
+
+ExportFormat = Literal["jsonl", "csv"]
+
+# A range without `from` covers this many days up to `to` (today by default); a longer one than MAX is refused, so
+# that one request's reading stays bounded (with the cap on conversations, services/exports.py).
+DEFAULT_EXPORT_DAYS = 30
+MAX_EXPORT_DAYS = 366
+
+CONTENT_TYPES: dict[ExportFormat, str] = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
+
+COLUMNS = (
+    "conversation_id",
+    "started_by",
+    "message_id",
+    "role",
+    "content",
+    "citations",
+    "mode",
+    "degraded",
+    "answerable",
+    "latency_ms",
+    "tokens",
+    "feedback",
+    "feedback_comment",
+    "created_at",
+)
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """Which conversations to export: those started on the UTC days `first_day`..`last_day` (both included); with
+    `feedback`, only the answers rated so, each after the question it answered."""
+
+    format: ExportFormat
+    first_day: date
+    last_day: date
+    feedback: Rating | None = None
+
+    @classmethod
+    def of(
+        cls,
+        format: ExportFormat,
+        first_day: date | None,
+        last_day: date | None,
+        feedback: Rating | None,
+        *,
+        today: date,
+    ) -> ExportRequest:
+        """The request as asked, with the defaults filled in; a reversed or too long range is refused (422)."""
+        last = last_day or today
+        first = first_day or last - timedelta(days=DEFAULT_EXPORT_DAYS - 1)
+        if first > last:
+            raise ValidationFailed(f"from ({first}) is after to ({last})")
+        if (last - first).days + 1 > MAX_EXPORT_DAYS:
+            raise ValidationFailed(f"An export covers at most {MAX_EXPORT_DAYS} days; narrow from and to")
+        return cls(format, first, last, feedback)
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first_day, time(), UTC)
+
+    @property
+    def end(self) -> datetime:
+        """The first moment after the range."""
+        return datetime.combine(self.last_day + timedelta(days=1), time(), UTC)
+
+    def filename(self, chatbot_id: str) -> str:
+        rated = f"-{self.feedback}" if self.feedback else ""
+        return f"conversations-{chatbot_id}-{self.first_day}-to-{self.last_day}{rated}.{self.format}"
+
+
+class ExportLink(BaseModel):
+    """An export too large to answer inline: download it from `url` (no other credentials) within `expires_in`
+    seconds."""
+
+    url: str
+    expires_in: int
+    filename: str
+
+
+def export_key(tenant_id: str, chatbot_id: str, export_id: str, format: ExportFormat) -> str:
+    """Where a large export waits for its download: with the chatbot's files, so erasing them erases it too."""
+    return f"{files_prefix(tenant_id, chatbot_id)}exports/{export_id}.{format}"
+
+
+def export_rows(
+    conversation: Conversation, messages: Iterable[Message], feedback: Rating | None
+) -> Iterator[dict[str, Any]]:
+    """One row per message of the conversation, in order; with `feedback`, only the answers rated so, each after the
+    question before it (what "export the negative feedback" asks for: what was asked, and the answer judged)."""
+    question: Message | None = None
+    for message in messages:
+        if feedback is None:
+            yield _row(conversation, message)
+        elif message.role == "user":
+            question = message
+        elif message.feedback is not None and message.feedback.rating == feedback:
+            if question is not None:
+                yield _row(conversation, question)
+                question = None
+            yield _row(conversation, message)
+
+
+def _row(conversation: Conversation, message: Message) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation.id,
+        "started_by": conversation.started_by,
+        "message_id": message.id,
+        "role": message.role,
+        "content": message.content,
+        # Each cited file once, in the order first cited.
+        "citations": list(dict.fromkeys(citation.filename for citation in message.citations)),
+        "mode": message.mode,
+        "degraded": message.degraded,
+        "answerable": message.answerable,
+        "latency_ms": message.latency_ms,
+        "tokens": message.usage.total_tokens if message.usage else None,
+        "feedback": message.feedback.rating if message.feedback else None,
+        "feedback_comment": message.feedback.comment if message.feedback else None,
+        "created_at": timestamp(message.created_at),
+    }
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection); a leading apostrophe makes it
+# text, and is not shown.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = "; ".join(value) if isinstance(value, list) else str(value)
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
+def _csv_line(cells: Iterable[str]) -> bytes:
+    # RFC 4180: CRLF between records; a field holding a comma, a quote or a line break is quoted, quotes doubled.
+    line = io.StringIO()
+    csv.writer(line, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).writerow(cells)
+    return line.getvalue().encode()
+
+
+def preamble(format: ExportFormat) -> bytes:
+    """What a file starts with: for CSV, a byte order mark (so spreadsheets read UTF-8 as such) and the header."""
+    return "\ufeff".encode() + _csv_line(COLUMNS) if format == "csv" else b""
+
+
+def encode_row(format: ExportFormat, row: dict[str, Any]) -> bytes:
+    """One row as a JSON Lines line (one object, unicode as is) or a CSV record (every cell as text)."""
+    if format == "jsonl":
+        return json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    return _csv_line(_csv_cell(row[column]) for column in COLUMNS)
