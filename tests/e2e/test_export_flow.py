@@ -11,12 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
-from parley.adapters.dynamo.table import serialize
 
-from local.process import chatbot_with_document, running_stack
+from local.process import chatbot_with_document, rate_answer, running_stack
 
 GUIDE = (
     "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
@@ -38,33 +36,6 @@ def _bearer(account: dict[str, Any]) -> dict[str, str]:
     return {"authorization": f"Bearer {account['tokens']['access_token']}"}
 
 
-def _rate_down(log: Path, tenant_id: str, conversation_id: str, message_id: str) -> None:
-    """Rate an answer down in the stored message itself (what the feedback route writes)."""
-    local = json.loads((log.parent / "data" / "stack.json").read_text())
-    dynamodb = boto3.client(
-        "dynamodb",
-        endpoint_url=local["aws_endpoint"],
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    table = local["resources"]["Table"]["Ref"]
-    items = dynamodb.query(
-        TableName=table,
-        KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
-        ExpressionAttributeValues=serialize({":pk": f"TENANT#{tenant_id}", ":prefix": f"MSG#{conversation_id}#"}),
-    )["Items"]
-    (key,) = [{"PK": item["PK"], "SK": item["SK"]} for item in items if item["id"]["S"] == message_id]
-    dynamodb.update_item(
-        TableName=table,
-        Key=key,
-        UpdateExpression="SET feedback = :feedback",
-        ExpressionAttributeValues=serialize(
-            {":feedback": {"rating": "down", "comment": "=not what I asked", "at": "2026-01-01T00:00:00Z"}}
-        ),
-    )
-
-
 def test_an_owner_downloads_the_negative_feedback_as_csv_and_json_lines_and_everything_by_link(stack) -> None:
     url, log = stack
     account, bot = chatbot_with_document(url, "guide.md", GUIDE)
@@ -76,7 +47,15 @@ def test_an_owner_downloads_the_negative_feedback_as_csv_and_json_lines_and_ever
             for question in ("What do llamas eat?", "How do llamas sound?", "When do llamas hum?")
         ]
         rated = answers[1]
-        _rate_down(log, account["tenant"]["id"], rated["conversation_id"], rated["message_id"])
+        tenant = account["tenant"]["id"]
+        rate_answer(
+            log.parent / "data",
+            tenant,
+            rated["conversation_id"],
+            rated["message_id"],
+            "down",
+            comment="=not what I asked",
+        )
 
         # When the owner downloads the negative feedback as CSV
         response = api.get(export, params={"format": "csv", "feedback": "down"})
