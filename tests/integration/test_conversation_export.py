@@ -258,3 +258,22 @@ def test_conversation_created_at_and_its_id_agree_on_when_it_started(lambdas, ow
     rows = _lines(content)
     assert {row["conversation_id"] for row in rows} == {answered["conversation_id"]}
     assert [row["role"] for row in rows] == ["user", "assistant"]
+
+
+@pytest.mark.parametrize("function_environment", [{"PARLEY_EXPORT_INLINE_MAX_BYTES": "2000"}])
+def test_a_small_file_that_escaping_would_swell_past_the_bound_comes_as_a_link(lambdas, owner, chatbot) -> None:
+    # Given a question of control characters: few bytes in the file, six times as many escaped into a response
+    question = "\x01" * 400
+    _store(owner["tenant"]["id"], chatbot, _today(), [(question, "A", None)])
+
+    status, headers, content = _export(lambdas, owner["user"]["id"], chatbot, format="csv")
+
+    # Then it is not answered inline, where it would have weighed more than the bound
+    assert status == 200, content
+    assert headers["content-type"] == "application/json"
+    link = json.loads(content)
+    bucket = lambdas.resources["DocumentsBucket"]["Ref"]
+    key = unquote(urlsplit(link["url"]).path).lstrip("/").removeprefix(f"{bucket}/")
+    stored = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert len(stored) < 2000
+    assert _csv(stored)[0]["content"] == question

@@ -17,6 +17,7 @@ from parley.domain.exports import (
     encode_row,
     export_rows,
     preamble,
+    response_weight,
 )
 from parley.errors import ValidationFailed
 
@@ -171,3 +172,15 @@ def test_a_range_defaults_to_the_last_30_days_and_covers_whole_utc_days() -> Non
 def test_a_reversed_or_too_long_range_is_refused(first: date, last: date, expected: str) -> None:
     with pytest.raises(ValidationFailed, match=re.escape(expected)):
         ExportRequest.of("jsonl", first, last, "down", today=date(2026, 3, 31))
+
+
+@pytest.mark.parametrize(
+    ("body", "weight"),
+    [
+        (b"plain ascii", 16),  # base64 outweighs escaped ASCII (13, with the quotes)
+        ("☕".encode() * 10, 62),  # three bytes each, six escaped
+        (b"\x01" * 30, 182),  # one byte each, six escaped
+    ],
+)
+def test_a_files_weight_in_a_response_is_its_larger_encoding(body: bytes, weight: int) -> None:
+    assert response_weight(body) == weight

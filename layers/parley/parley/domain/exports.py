@@ -97,6 +97,13 @@ class ExportLink(BaseModel):
     filename: str
 
 
+def response_weight(body: bytes) -> int:
+    """What a file weighs as a Lambda response, which carries it JSON-escaped (text) or base64-encoded (binary): the
+    larger of the two, so that it fits either way. Escaping can multiply text by six (a control character becomes
+    `\\u0001`), so the file's own size says too little."""
+    return max(len(json.dumps(body.decode())), 4 * -(-len(body) // 3))
+
+
 def export_key(tenant_id: str, chatbot_id: str, export_id: str, format: ExportFormat) -> str:
     """Where a large export waits for its download: with the chatbot's files, so erasing them erases it too."""
     return f"{files_prefix(tenant_id, chatbot_id)}exports/{export_id}.{format}"

@@ -17,6 +17,7 @@ from parley.domain.exports import (
     export_key,
     export_rows,
     preamble,
+    response_weight,
 )
 from parley.errors import ExportTooLarge
 from parley.observability import logger
@@ -65,9 +66,12 @@ class ConversationExports:
                     rows += 1
             size = out.tell()
             out.seek(0)
-            if size <= self.inline_max_bytes:
+            # Raw bytes first (escaping only adds to them), then the weight in the response itself.
+            body = out.read() if size <= self.inline_max_bytes else b""
+            if body and response_weight(body) <= self.inline_max_bytes:
                 logger.info("Exported conversations inline", extra={"rows": rows, "bytes": size})
-                return ExportFile(out.read(), content_type, filename)
+                return ExportFile(body, content_type, filename)
+            out.seek(0)
             key = export_key(tenant_id, chatbot_id, new_id(), request.format)
             self.files.store(key, out, content_type, filename)
         logger.info("Exported conversations to a link", extra={"rows": rows, "bytes": size})
