@@ -23,6 +23,8 @@ GUIDE = (
 )
 QUESTIONS = ("What do llamas eat?", "How do llamas sound?", "When do llamas hum?")
 INLINE_MAX_BYTES = 1200
+# Long enough, on a busy machine, for a function's first call in a fresh environment.
+LOAD_MS = 30_000
 
 
 @pytest.fixture(scope="module")
@@ -69,14 +71,14 @@ def test_an_owner_browses_conversations_and_downloads_exports(
 
     # Then every conversation is listed, the most recent first
     listed = page.get_by_role("list", name="Conversations, the most recent first").get_by_role("button")
-    expect(listed).to_have_text(list(reversed(QUESTIONS)))
+    expect(listed).to_have_text(list(reversed(QUESTIONS)), timeout=LOAD_MS)
     _no_violations(page, accessibility_violations)
     screenshot(page, "conversations")
 
     # When one is opened, Then its messages show, with the answer's sources and its feedback
     page.get_by_role("button", name="How do llamas sound?").click()
     messages = page.get_by_role("list", name="Messages")
-    expect(messages.get_by_role("listitem")).to_have_count(2)
+    expect(messages.get_by_role("listitem")).to_have_count(2, timeout=LOAD_MS)
     expect(messages).to_contain_text(rated["answer"])
     expect(messages).to_contain_text("Sources: guide.md")
     expect(messages).to_contain_text("Rated not helpful: “Too vague”")
@@ -115,6 +117,6 @@ def test_an_owner_browses_conversations_and_downloads_exports(
     page.get_by_label("From").fill("2026-03-02")
     page.get_by_label("To").fill("2026-03-01")
     page.get_by_role("button", name="Export").click()
-    expect(page.get_by_role("alert")).to_have_text("from (2026-03-02) is after to (2026-03-01)")
+    expect(page.get_by_role("alert")).to_have_text("from (2026-03-02) is after to (2026-03-01)", timeout=LOAD_MS)
     _no_violations(page, accessibility_violations)
     screenshot(page, "reversed-range")
