@@ -277,3 +277,36 @@ def test_a_small_file_that_escaping_would_swell_past_the_bound_comes_as_a_link(l
     stored = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     assert len(stored) < 2000
     assert _csv(stored)[0]["content"] == question
+
+
+def test_the_conversation_list_narrows_to_a_range_of_days_newest_first_in_pages(lambdas, owner, chatbot) -> None:
+    # Given conversations started 12, 11 (two) and 10 days ago
+    tenant, day = owner["tenant"]["id"], _today() - timedelta(days=11)
+    _store(tenant, chatbot, day - timedelta(days=1), [("Before", "A", None)])
+    first = _store(tenant, chatbot, day, [("First", "A", None)])
+    second = _store(tenant, chatbot, day + timedelta(hours=1), [("Second", "A", None)])
+    _store(tenant, chatbot, day + timedelta(days=1), [("After", "A", None)])
+
+    def listed(**query: str) -> tuple[int, Any]:
+        return lambdas.call(
+            "QueryFunction",
+            "GET",
+            "/chatbots/{chatbot_id}/conversations",
+            sub=owner["user"]["id"],
+            path_parameters={"chatbot_id": chatbot},
+            query=query,
+        )
+
+    # When the owner lists that one day, a page of one at a time
+    one_day = {"from": day.date().isoformat(), "to": day.date().isoformat()}
+    status, page = listed(limit="1", **one_day)
+    assert status == 200, page
+    status, rest = listed(limit="1", cursor=page["next_cursor"], **one_day)
+
+    # Then only that day's conversations come, the most recent first
+    assert [item["id"] for item in page["items"] + rest["items"]] == [second, first]
+    assert rest["next_cursor"] is None
+    # and without a range, all four; a reversed range is 422
+    assert len(listed()[1]["items"]) == 4
+    status, refused = listed(**{"from": one_day["to"], "to": (day - timedelta(days=1)).date().isoformat()})
+    assert (status, refused["error"]["code"]) == (422, "validation_error")

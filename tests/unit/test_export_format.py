@@ -10,7 +10,7 @@ import re
 from datetime import UTC, date, datetime
 
 import pytest
-from parley.domain.conversations import Citation, Conversation, Feedback, Message, Usage
+from parley.domain.conversations import Citation, Conversation, DayRange, Feedback, Message, Usage
 from parley.domain.exports import (
     COLUMNS,
     ExportRequest,
@@ -154,12 +154,13 @@ def test_json_lines_are_one_object_a_line_with_unicode_as_is() -> None:
 
 
 def test_a_range_defaults_to_the_last_30_days_and_covers_whole_utc_days() -> None:
-    request = ExportRequest.of("csv", None, None, None, today=date(2026, 3, 31))
+    days = DayRange.of(None, None, today=date(2026, 3, 31))
 
-    assert (request.first_day, request.last_day) == (date(2026, 3, 2), date(2026, 3, 31))
-    assert request.start == datetime(2026, 3, 2, tzinfo=UTC)
-    assert request.end == datetime(2026, 4, 1, tzinfo=UTC)
-    assert request.filename("b" * 32) == f"conversations-{'b' * 32}-2026-03-02-to-2026-03-31.csv"
+    assert (days.first, days.last) == (date(2026, 3, 2), date(2026, 3, 31))
+    assert days.start == datetime(2026, 3, 2, tzinfo=UTC)
+    assert days.end == datetime(2026, 4, 1, tzinfo=UTC)
+    assert ExportRequest("csv", days).filename("b" * 32) == f"conversations-{'b' * 32}-2026-03-02-to-2026-03-31.csv"
+    assert ExportRequest("jsonl", days, "down").filename("b").endswith("-2026-03-31-down.jsonl")
 
 
 @pytest.mark.parametrize(
@@ -171,7 +172,7 @@ def test_a_range_defaults_to_the_last_30_days_and_covers_whole_utc_days() -> Non
 )
 def test_a_reversed_or_too_long_range_is_refused(first: date, last: date, expected: str) -> None:
     with pytest.raises(ValidationFailed, match=re.escape(expected)):
-        ExportRequest.of("jsonl", first, last, "down", today=date(2026, 3, 31))
+        DayRange.of(first, last, today=date(2026, 3, 31))
 
 
 @pytest.mark.parametrize(

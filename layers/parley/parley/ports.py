@@ -237,9 +237,17 @@ class ConversationStore(Protocol):
         """One page of the chatbot's conversations, the most recently started first."""
 
     def started_between(
-        self, tenant_id: str, chatbot_id: str, start: datetime, end: datetime, page: PageRequest
+        self,
+        tenant_id: str,
+        chatbot_id: str,
+        start: datetime,
+        end: datetime,
+        page: PageRequest,
+        *,
+        newest_first: bool = False,
     ) -> Page[Conversation]:
-        """One page of the chatbot's conversations started at or after `start` and before `end`, oldest first."""
+        """One page of the chatbot's conversations started at or after `start` and before `end`, oldest first (or
+        newest first)."""
 
     def erase(self, tenant_id: str, chatbot_id: str) -> None:
         """Delete the chatbot's conversations and their messages."""

@@ -8,22 +8,15 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from parley.domain.common import timestamp
-from parley.domain.conversations import Conversation, Message, Rating
+from parley.domain.conversations import Conversation, DayRange, Message, Rating
 from parley.domain.documents import files_prefix
-from parley.errors import ValidationFailed
 
 ExportFormat = Literal["jsonl", "csv"]
-
-# A range without `from` covers this many days up to `to` (today by default); a longer one than MAX is refused, so
-# that one request's reading stays bounded (with the cap on conversations, services/exports.py).
-DEFAULT_EXPORT_DAYS = 30
-MAX_EXPORT_DAYS = 366
 
 CONTENT_TYPES: dict[ExportFormat, str] = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
 
@@ -47,45 +40,16 @@ COLUMNS = (
 
 @dataclass(frozen=True)
 class ExportRequest:
-    """Which conversations to export: those started on the UTC days `first_day`..`last_day` (both included); with
-    `feedback`, only the answers rated so, each after the question it answered."""
+    """Which conversations to export: those started in `days`; with `feedback`, only the answers rated so, each after
+    the question it answered."""
 
     format: ExportFormat
-    first_day: date
-    last_day: date
+    days: DayRange
     feedback: Rating | None = None
-
-    @classmethod
-    def of(
-        cls,
-        format: ExportFormat,
-        first_day: date | None,
-        last_day: date | None,
-        feedback: Rating | None,
-        *,
-        today: date,
-    ) -> ExportRequest:
-        """The request as asked, with the defaults filled in; a reversed or too long range is refused (422)."""
-        last = last_day or today
-        first = first_day or last - timedelta(days=DEFAULT_EXPORT_DAYS - 1)
-        if first > last:
-            raise ValidationFailed(f"from ({first}) is after to ({last})")
-        if (last - first).days + 1 > MAX_EXPORT_DAYS:
-            raise ValidationFailed(f"An export covers at most {MAX_EXPORT_DAYS} days; narrow from and to")
-        return cls(format, first, last, feedback)
-
-    @property
-    def start(self) -> datetime:
-        return datetime.combine(self.first_day, time(), UTC)
-
-    @property
-    def end(self) -> datetime:
-        """The first moment after the range."""
-        return datetime.combine(self.last_day + timedelta(days=1), time(), UTC)
 
     def filename(self, chatbot_id: str) -> str:
         rated = f"-{self.feedback}" if self.feedback else ""
-        return f"conversations-{chatbot_id}-{self.first_day}-to-{self.last_day}{rated}.{self.format}"
+        return f"conversations-{chatbot_id}-{self.days.first}-to-{self.days.last}{rated}.{self.format}"
 
 
 class ExportLink(BaseModel):

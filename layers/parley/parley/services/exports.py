@@ -84,7 +84,7 @@ class ConversationExports:
         cursor: str | None = None
         while True:
             page = self.conversations.started_between(
-                tenant_id, chatbot_id, request.start, request.end, PageRequest(MAX_PAGE_SIZE, cursor)
+                tenant_id, chatbot_id, request.days.start, request.days.end, PageRequest(MAX_PAGE_SIZE, cursor)
             )
             found.extend(page.items)
             if len(found) > self.max_conversations:

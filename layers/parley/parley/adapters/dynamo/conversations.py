@@ -76,12 +76,25 @@ class DynamoConversationStore:
         )
 
     def started_between(
-        self, tenant_id: str, chatbot_id: str, start: datetime, end: datetime, page: PageRequest
+        self,
+        tenant_id: str,
+        chatbot_id: str,
+        start: datetime,
+        end: datetime,
+        page: PageRequest,
+        *,
+        newest_first: bool = False,
     ) -> Page[Conversation]:
         # The upper bound is the bare id prefix of `end`: it sorts before every id issued at `end`.
         bounds = (keys.conversations_started(chatbot_id, start), keys.conversations_started(chatbot_id, end))
-        prefix = keys.conversations(chatbot_id)
-        return self.table.query_page(keys.tenant(tenant_id), prefix, page, Conversation.model_validate, between=bounds)
+        return self.table.query_page(
+            keys.tenant(tenant_id),
+            keys.conversations(chatbot_id),
+            page,
+            Conversation.model_validate,
+            newest_first=newest_first,
+            between=bounds,
+        )
 
     def erase(self, tenant_id: str, chatbot_id: str) -> None:
         # Messages first: the conversations are what finds them again if this is interrupted.

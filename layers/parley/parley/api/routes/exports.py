@@ -1,24 +1,16 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
 from parley.api.deps import allowed, service
-from parley.api.params import ChatbotId
+from parley.api.params import ChatbotId, Days
 from parley.api.responses import errors
 from parley.domain.accounts import Caller
-from parley.domain.common import utcnow
 from parley.domain.conversations import Rating
-from parley.domain.exports import (
-    CONTENT_TYPES,
-    DEFAULT_EXPORT_DAYS,
-    ExportFormat,
-    ExportLink,
-    ExportRequest,
-)
+from parley.domain.exports import CONTENT_TYPES, ExportFormat, ExportLink, ExportRequest
 from parley.services.exports import ConversationExports
 
 ExportsDep = Annotated[ConversationExports, service(lambda c: c.exports)]
@@ -44,17 +36,13 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _export_request(
+    days: Days,
     format: Annotated[ExportFormat, Query(description="`jsonl` (one JSON object a line) or `csv`")] = "jsonl",
-    first_day: Annotated[
-        date | None,
-        Query(alias="from", description=f"First UTC day (default: {DEFAULT_EXPORT_DAYS} days up to `to`)"),
-    ] = None,
-    last_day: Annotated[date | None, Query(alias="to", description="Last UTC day, included (default: today)")] = None,
     feedback: Annotated[
         Rating | None, Query(description="Only the answers rated so, each after the question it answered")
     ] = None,
 ) -> ExportRequest:
-    return ExportRequest.of(format, first_day, last_day, feedback, today=utcnow().date())
+    return ExportRequest(format, days, feedback)
 
 
 ExportQuery = Annotated[ExportRequest, Depends(_export_request)]
