@@ -8,6 +8,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,16 @@ def test_an_owner_browses_conversations_and_downloads_exports(
     expect(listed).to_have_text(list(reversed(QUESTIONS)), timeout=LOAD_MS)
     _no_violations(page, accessibility_violations)
     screenshot(page, "conversations")
+
+    # When the list is narrowed to days before today, Then none is listed; and back to today, all three
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    page.get_by_label("Started on or before").fill(yesterday)
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(page.get_by_text("No conversations started in this range.")).to_be_visible(timeout=LOAD_MS)
+    page.get_by_label("Started on or after").fill(datetime.now(UTC).date().isoformat())
+    page.get_by_label("Started on or before").fill("")
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(listed).to_have_text(list(reversed(QUESTIONS)), timeout=LOAD_MS)
 
     # When one is opened, Then its messages show, with the answer's sources and its feedback
     page.get_by_role("button", name="How do llamas sound?").click()

@@ -20,10 +20,14 @@ export type Registration = Schema<"Registration">;
 export type SignIn = Schema<"Session">;
 export type ExportLink = Schema<"ExportLink">;
 
-export interface ExportOptions {
-  format: "jsonl" | "csv";
+/** UTC days (`YYYY-MM-DD`), both included; either may be left out. */
+export interface DayRange {
   from?: string;
   to?: string;
+}
+
+export interface ExportOptions extends DayRange {
+  format: "jsonl" | "csv";
   feedback?: "up" | "down";
 }
 
@@ -122,8 +126,14 @@ export class Api {
     if (!response.ok) throw await errorOf(response);
   }
 
-  conversations(chatbotId: string, cursor?: string | null): Promise<Page<ConversationSummary>> {
-    return this.get(paged(`/chatbots/${encodeURIComponent(chatbotId)}/conversations`, cursor));
+  /** A page of the chatbot's conversations, the most recent first; with `days`, those started on those UTC days. */
+  conversations(chatbotId: string, cursor?: string | null, days?: DayRange): Promise<Page<ConversationSummary>> {
+    const query = new URLSearchParams();
+    if (cursor) query.set("cursor", cursor);
+    if (days?.from) query.set("from", days.from);
+    if (days?.to) query.set("to", days.to);
+    const path = `/chatbots/${encodeURIComponent(chatbotId)}/conversations`;
+    return this.get(query.toString() ? `${path}?${query.toString()}` : path);
   }
 
   conversation(chatbotId: string, conversationId: string, cursor?: string | null): Promise<Conversation> {

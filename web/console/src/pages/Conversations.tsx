@@ -1,7 +1,7 @@
 // A chatbot's conversations: export them (JSON Lines or CSV, a range of days, the negative feedback only), browse
 // them page by page, and read one with its sources and the feedback its answers got.
 import { useEffect, useState } from "preact/hooks";
-import type { Chatbot, ConversationSummary, ExportDownload, ExportOptions, Message } from "../api/client";
+import type { Chatbot, ConversationSummary, DayRange, ExportDownload, ExportOptions, Message } from "../api/client";
 import { Button, ErrorNote, Field, Loading, useAction } from "../components/ui";
 import { useConsole } from "../context";
 
@@ -99,11 +99,15 @@ function ConversationList({
   const { api } = useConsole();
   const [conversations, setConversations] = useState<ConversationSummary[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
+  const [days, setDays] = useState<DayRange>({});
+  // The range the shown list is of (the fields may have changed since): its next pages keep to it.
+  const [shownDays, setShownDays] = useState<DayRange>({});
   const loading = useAction();
 
-  const load = (after: string | null) =>
+  const load = (after: string | null, range: DayRange = shownDays) =>
     loading.run(async () => {
-      const page = await api.conversations(chatbotId, after);
+      const page = await api.conversations(chatbotId, after, range);
+      setShownDays(range);
       setConversations((shown) => [...(after ? (shown ?? []) : []), ...page.items]);
       setCursor(page.next_cursor ?? null);
     });
@@ -114,9 +118,29 @@ function ConversationList({
   return (
     <section aria-labelledby="conversations-heading">
       <h2 id="conversations-heading">Conversations</h2>
+      <form
+        class="days"
+        aria-label="Started between"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void load(null, days);
+        }}
+      >
+        <Field label="Started on or after">
+          <input type="date" value={days.from ?? ""} onInput={(event) => setDays({ ...days, from: event.currentTarget.value })} />
+        </Field>
+        <Field label="Started on or before">
+          <input type="date" value={days.to ?? ""} onInput={(event) => setDays({ ...days, to: event.currentTarget.value })} />
+        </Field>
+        <Button type="submit" variant="plain" busy={loading.busy} busyLabel="Loading…">
+          Show
+        </Button>
+      </form>
       <ErrorNote error={loading.error} />
       {conversations === null && loading.busy && <Loading what="conversations" />}
-      {conversations !== null && conversations.length === 0 && <p>No conversations yet.</p>}
+      {conversations !== null && conversations.length === 0 && (
+        <p>{shownDays.from || shownDays.to ? "No conversations started in this range." : "No conversations yet."}</p>
+      )}
       {conversations !== null && conversations.length > 0 && (
         <ul class="history" aria-label="Conversations, the most recent first">
           {conversations.map((conversation) => (
