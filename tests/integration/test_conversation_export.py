@@ -310,3 +310,15 @@ def test_the_conversation_list_narrows_to_a_range_of_days_newest_first_in_pages(
     assert len(listed()[1]["items"]) == 4
     status, refused = listed(**{"from": one_day["to"], "to": (day - timedelta(days=1)).date().isoformat()})
     assert (status, refused["error"]["code"]) == (422, "validation_error")
+
+
+def test_a_range_without_conversations_is_an_empty_file_or_a_header(lambdas, owner, chatbot) -> None:
+    _store(owner["tenant"]["id"], chatbot, _today() - timedelta(days=100), [("Old", "A", None)])
+
+    status, headers, content = _export(lambdas, owner["user"]["id"], chatbot, format="jsonl")
+    assert (status, headers["content-type"], content) == (200, "application/x-ndjson", b"")
+
+    status, headers, content = _export(lambdas, owner["user"]["id"], chatbot, format="csv")
+    assert (status, headers["content-type"]) == (200, "text/csv; charset=utf-8")
+    assert _csv(content) == []
+    assert content.decode("utf-8-sig").startswith("conversation_id,started_by,")

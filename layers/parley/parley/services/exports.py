@@ -67,8 +67,8 @@ class ConversationExports:
             size = out.tell()
             out.seek(0)
             # Raw bytes first (escaping only adds to them), then the weight in the response itself.
-            body = out.read() if size <= self.inline_max_bytes else b""
-            if body and response_weight(body) <= self.inline_max_bytes:
+            body = out.read() if size <= self.inline_max_bytes else None
+            if body is not None and response_weight(body) <= self.inline_max_bytes:
                 logger.info("Exported conversations inline", extra={"rows": rows, "bytes": size})
                 return ExportFile(body, content_type, filename)
             out.seek(0)
