@@ -179,6 +179,9 @@ class AccessMap:
             if request.header("x-amz-tagging"):
                 accesses.append(Access("s3:PutObjectTagging", resource))
             return accesses
+        if request.header("x-amz-tagging") and (method == "PUT" or "uploads" in query):
+            # Tags set with PutObject (or a multipart upload's start) need PutObjectTagging as well, as in AWS.
+            return [Access("s3:PutObject", resource), Access("s3:PutObjectTagging", resource)]
         return [Access(actions[method], resource)]
 
 

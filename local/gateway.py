@@ -251,6 +251,8 @@ class HttpGateway:
         if not origin or not ("*" in allowed or origin in allowed):
             return
         response.headers["access-control-allow-origin"] = "*" if "*" in allowed else origin
+        if cors.get("ExposeHeaders") and request.method != "OPTIONS":
+            response.headers["access-control-expose-headers"] = ",".join(cors["ExposeHeaders"])
         if request.method == "OPTIONS":
             response.headers["access-control-allow-methods"] = ",".join(cors.get("AllowMethods", []))
             response.headers["access-control-allow-headers"] = ",".join(cors.get("AllowHeaders", []))

@@ -39,6 +39,9 @@ log = logging.getLogger("local")
 LOCAL_CONCURRENCY = max(2, min(4, os.cpu_count() or 2))
 # Lambda gives the init phase 10 s; a cold local machine starting every function at once needs longer.
 INIT_TIMEOUT_SECONDS = 60
+# What a synchronous invocation may answer, serialized (Lambda's limit: a larger result is an error, and API Gateway
+# answers 500).
+RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024
 # What the stack's own environment passes on: what a Python process needs to start, nothing more.
 PROCESS_VARIABLES = ("PATH", "HOME", "LANG")
 # Reports kept per function (the latest ones): enough for a benchmark, bounded for a long `make run`.
@@ -216,6 +219,11 @@ class Worker:
         if "error" in reply:
             error = reply["error"]
             raise FunctionError(self.spec.logical_id, error["errorType"], error["errorMessage"])
+        size = len(json.dumps(reply["result"]).encode())
+        if size > RESPONSE_LIMIT_BYTES:
+            limit = f"maximum allowed payload size ({RESPONSE_LIMIT_BYTES} bytes)"
+            message = f"Response payload size ({size} bytes) exceeded {limit}."
+            raise FunctionError(self.spec.logical_id, "Function.ResponseSizeTooLarge", message)
         return reply["result"]
 
     def _report(

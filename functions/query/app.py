@@ -1,7 +1,7 @@
-"""Query function: search a chatbot's documents, answer owners and website visitors, read conversations."""
+"""Query function: search a chatbot's documents, answer owners and website visitors, read and export conversations."""
 
 from parley.api import build_app
-from parley.api.routes import answers, public
+from parley.api.routes import answers, exports, public
 from parley.observability import lambda_entry
 
-handler = lambda_entry(build_app(answers.router, public.router))
+handler = lambda_entry(build_app(exports.router, answers.router, public.router))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
-from parley.adapters.s3 import S3BlobStore
+from parley.adapters.s3 import S3BlobStore, S3ExportFiles
 from parley.errors import ObjectChanged
 
 from local import s3_post
@@ -507,3 +508,48 @@ def test_a_copy_of_a_replaced_upload_is_refused_as_s3_does(stack: Stack) -> None
     with pytest.raises(ObjectChanged):
         _ingest_blobs(stack).keep(upload, first, file)
     assert admin.list_objects_v2(Bucket=stack.bucket(), Prefix=file).get("KeyCount", 0) == 0
+
+
+def test_a_put_that_sets_tags_needs_put_object_tagging_as_in_aws(stack: Stack) -> None:
+    # Ingest may write documents' files (PutObject on tenants/*), but not tag them: AWS asks PutObjectTagging too.
+    s3 = stack.client("IngestFunction", "s3")
+    key = "tenants/t/chatbots/c/documents/tagged/notes.md"
+
+    with pytest.raises(ClientError) as error:
+        s3.put_object(Bucket=stack.bucket(), Key=key, Body=b"# Llamas", Tagging="parley-export=expiring")
+
+    code, message = _denied(error)
+    assert code == "AccessDenied"
+    assert "s3:PutObjectTagging" in message
+    s3.put_object(Bucket=stack.bucket(), Key=key, Body=b"# Llamas")
+
+
+def _export_files(stack: Stack) -> S3ExportFiles:
+    """The query function's export files: the adapter's own code with that function's credentials."""
+    files = S3ExportFiles(stack.bucket())
+    files.__dict__["client"] = stack.client("QueryFunction", "s3", config=Config(signature_version="s3v4"))
+    return files
+
+
+def test_the_query_function_writes_a_tagged_export_and_its_link_downloads_it(stack: Stack) -> None:
+    # Given an export written by the query function, signed with its own key
+    files, key = _export_files(stack), "tenants/t/chatbots/c/exports/e.csv"
+    files.store(key, io.BytesIO(b"a,b\r\n"), "text/csv; charset=utf-8", "export.csv")
+
+    # When its link is followed without any credentials
+    response = httpx.get(files.link(key, 60))
+
+    # Then the file comes back as an attachment, and it carries the tag the bucket expires exports by
+    assert response.status_code == 200, response.text
+    assert response.content == b"a,b\r\n"
+    assert response.headers["content-disposition"] == 'attachment; filename="export.csv"'
+    tags = _admin(stack.moto_url, "s3").get_object_tagging(Bucket=stack.bucket(), Key=key)["TagSet"]
+    assert tags == [{"Key": "parley-export", "Value": "expiring"}]
+
+
+def test_the_query_function_cannot_write_an_export_onto_a_documents_file(stack: Stack) -> None:
+    with pytest.raises(ClientError) as error:
+        _export_files(stack).store(
+            "tenants/t/chatbots/c/documents/d/notes.md", io.BytesIO(b"x"), "text/plain", "notes.md"
+        )
+    assert "s3:PutObject" in _denied(error)[1]

@@ -313,7 +313,11 @@ def test_each_api_answers_browsers_by_its_own_cors_configuration():
         {},
         invoke,
         {
-            "OwnersApi": {"AllowOrigins": ["https://console.example"], "AllowMethods": ["GET"]},
+            "OwnersApi": {
+                "AllowOrigins": ["https://console.example"],
+                "AllowMethods": ["GET"],
+                "ExposeHeaders": ["content-disposition"],
+            },
             "VisitorsApi": {"AllowOrigins": ["*"], "AllowMethods": ["GET", "POST"], "AllowHeaders": ["content-type"]},
         },
     )
@@ -332,3 +336,6 @@ def test_each_api_answers_browsers_by_its_own_cors_configuration():
     assert "access-control-allow-origin" not in client.options("/chatbots", headers=preflight).headers
     console = client.get("/chatbots", headers={"Origin": "https://console.example"})
     assert console.headers["access-control-allow-origin"] == "https://console.example"
+    # and which lets it read the headers the configuration exposes (an export's file name), as API Gateway does
+    assert console.headers["access-control-expose-headers"] == "content-disposition"
+    assert "access-control-expose-headers" not in visitor.headers

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from local.runtime import FunctionError, FunctionRuntime
+from local.runtime import RESPONSE_LIMIT_BYTES, FunctionError, FunctionRuntime
 from local.template import FunctionSpec
 
 HANDLERS = """
@@ -35,6 +35,10 @@ def fail(event, context):
 
 def crash(event, context):
     os._exit(3)
+
+
+def sized(event, context):
+    return {"statusCode": 200, "body": "x" * event["bytes"]}
 """
 
 
@@ -135,6 +139,17 @@ def test_a_handler_exception_reaches_the_caller_and_the_worker_lives_on(code, ru
 
     assert raised.value.error_type == "ValueError"
     assert runtime.pools["Fn"].size == 1
+
+
+def test_a_response_over_lambdas_6_mb_is_an_error_as_in_lambda(code, run):
+    runtime = _runtime(run, _spec(code, "Fn", "sized"))
+
+    # A body that fits with its envelope is answered; one byte more than Lambda allows is refused
+    assert len(runtime.invoke("Fn", {"bytes": RESPONSE_LIMIT_BYTES - 100})["body"]) == RESPONSE_LIMIT_BYTES - 100
+    with pytest.raises(FunctionError, match="exceeded maximum allowed payload size") as raised:
+        runtime.invoke("Fn", {"bytes": RESPONSE_LIMIT_BYTES})
+
+    assert raised.value.error_type == "Function.ResponseSizeTooLarge"
 
 
 def test_a_crashed_worker_is_replaced(code, run):

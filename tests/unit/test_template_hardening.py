@@ -6,7 +6,7 @@ from __future__ import annotations
 import tomllib
 
 import pytest
-from parley.adapters.s3 import UNINDEXED_TAG
+from parley.adapters.s3 import EXPORT_TAG, UNINDEXED_TAG
 from parley.domain.documents import UPLOADS_PREFIX
 
 from local.stack import ROOT
@@ -47,7 +47,9 @@ def test_only_uploads_notify_ingest_and_expire_and_only_the_upload_function_may_
     assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": UPLOADS_PREFIX}]
     expiring = [rule for rule in bucket["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in rule]
     assert [(rule["Prefix"], rule["TagFilters"]) for rule in expiring] == [
-        (UPLOADS_PREFIX, [{"Key": UNINDEXED_TAG[0], "Value": UNINDEXED_TAG[1]}])
+        (UPLOADS_PREFIX, [{"Key": UNINDEXED_TAG[0], "Value": UNINDEXED_TAG[1]}]),
+        # Large conversation exports, by the tag they are written with, wherever under the tenants' files.
+        ("tenants/", [{"Key": EXPORT_TAG[0], "Value": EXPORT_TAG[1]}]),
     ]
     writers = {
         logical_id: statement["Resource"]
@@ -59,6 +61,7 @@ def test_only_uploads_notify_ingest_and_expire_and_only_the_upload_function_may_
     assert writers == {
         "UploadFunction": {"Fn::Sub": "${DocumentsBucket.Arn}/" + UPLOADS_PREFIX + "*"},  # the presigned POST
         "IngestFunction": {"Fn::Sub": "${DocumentsBucket.Arn}/tenants/*"},  # the copy of an upload it indexed
+        "QueryFunction": {"Fn::Sub": "${DocumentsBucket.Arn}/tenants/*/chatbots/*/exports/*"},  # large exports
         "WebConfigFunction": {"Fn::Sub": "${WebBucket.Arn}/config.json"},  # the front ends' config, another bucket
     }
 

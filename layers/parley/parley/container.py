@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         DocumentStore,
         Embedder,
         ErasureQueue,
+        ExportFiles,
         IdentityProvider,
         LanguageModel,
         LexiconStore,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from parley.services.chatbots import ChatbotService
     from parley.services.documents import DocumentService
     from parley.services.erasure import Erasure
+    from parley.services.exports import ConversationExports
     from parley.services.live_chat import LiveChat
     from parley.services.public_chat import PublicChat
     from parley.services.sessions import Sessions
@@ -272,6 +274,25 @@ class Container:
             tenant_questions_per_minute=self.settings.tenant_questions_per_minute,
             limits=self.settings.spending_limits,
             default_min_relevance=self.settings.embedding_space.min_relevance,
+        )
+
+    @cached_property
+    def export_files(self) -> ExportFiles:
+        from parley.adapters.s3 import S3ExportFiles
+
+        return S3ExportFiles(self.settings.require("documents_bucket"))
+
+    @cached_property
+    def exports(self) -> ConversationExports:
+        from parley.services.exports import ConversationExports
+
+        return ConversationExports(
+            self.chatbot_store,
+            self.conversation_store,
+            self.export_files,
+            inline_max_bytes=self.settings.export_inline_max_bytes,
+            max_conversations=self.settings.export_max_conversations,
+            link_ttl=self.settings.export_link_ttl,
         )
 
     @cached_property

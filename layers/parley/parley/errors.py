@@ -87,6 +87,12 @@ class ConversationNotFound(NotFound):
         return "Conversation not found"
 
 
+class ExportTooLarge(ParleyError):
+    """More conversations in an export's range than one request reads; a narrower range gets them."""
+
+    code, status = "export_too_large", 422
+
+
 class EmailTaken(ParleyError):
     code, status = "email_taken", 409
 

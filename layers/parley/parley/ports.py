@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     # Annotations only: a function loads the domain models of the ports it uses, not of every port.
@@ -236,8 +236,31 @@ class ConversationStore(Protocol):
     def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Conversation]:
         """One page of the chatbot's conversations, the most recently started first."""
 
+    def started_between(
+        self,
+        tenant_id: str,
+        chatbot_id: str,
+        start: datetime,
+        end: datetime,
+        page: PageRequest,
+        *,
+        newest_first: bool = False,
+    ) -> Page[Conversation]:
+        """One page of the chatbot's conversations started at or after `start` and before `end`, oldest first (or
+        newest first)."""
+
     def erase(self, tenant_id: str, chatbot_id: str) -> None:
         """Delete the chatbot's conversations and their messages."""
+
+
+class ExportFiles(Protocol):
+    """Where exports too large to answer inline are kept for a short while, for their owner to download."""
+
+    def store(self, key: str, body: IO[bytes], content_type: str, filename: str) -> None:
+        """Write `body` (read to its end) to `key`, to be downloaded as `filename`; it expires on its own."""
+
+    def link(self, key: str, expires_in: int) -> str:
+        """A URL that downloads `key` without other credentials, for `expires_in` seconds."""
 
 
 class ErasureQueue(Protocol):

@@ -88,6 +88,13 @@ class Settings(BaseModel):
     sign_in_failures_per_address: int = Field(default=50, ge=1)
     sign_in_window_seconds: int = Field(default=900, ge=60)
 
+    # Conversation exports: up to this weight in the response (domain/exports.py: response_weight) the file is the
+    # response, beyond it a download link (Lambda answers at most 6 MB, its headers included); at most this many
+    # conversations per request (one query each, which must end within the API's 30 s), and how long a link works.
+    export_inline_max_bytes: int = Field(default=5_000_000, ge=1, le=6_000_000)
+    export_max_conversations: int = Field(default=1000, ge=1)
+    export_link_ttl: int = Field(default=900, ge=60, le=3600)
+
     # The WebSocket API's management endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage}).
     websocket_endpoint: str | None = None
 

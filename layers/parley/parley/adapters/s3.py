@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
-from typing import Any
+from typing import IO, Any
 
 from botocore.exceptions import ClientError
 
@@ -102,3 +102,38 @@ class S3PublishedFiles:
 
     def withdraw(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)
+
+
+# Exports carry this tag; the bucket's lifecycle expires what carries it (template.yaml), so a download link's file
+# does not outlive its use by long.
+EXPORT_TAG = ("parley-export", "expiring")
+
+
+class S3ExportFiles:
+    """Exports too large for a response, in the documents bucket next to the tenant's other files."""
+
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+
+    @cached_property
+    def client(self) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client("s3", config=Config(signature_version="s3v4"))
+
+    def store(self, key: str, body: IO[bytes], content_type: str, filename: str) -> None:
+        # upload_fileobj sends a large file in parts, never whole in memory.
+        extra = {
+            "ContentType": content_type,
+            "ContentDisposition": f'attachment; filename="{filename}"',
+            "Tagging": "=".join(EXPORT_TAG),
+        }
+        self.client.upload_fileobj(body, self.bucket, key, ExtraArgs=extra)
+
+    def link(self, key: str, expires_in: int) -> str:
+        return str(
+            self.client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
+            )
+        )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Path, Query
 
-from parley.domain.common import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, is_id
+from parley.domain.common import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, is_id, utcnow
+from parley.domain.conversations import DEFAULT_DAYS, DayRange
 from parley.errors import ChatbotNotFound, ConversationNotFound, DocumentNotFound
 
 _ID = "32 hexadecimal digits, as Parley issued it; anything else is not found"
@@ -39,7 +41,24 @@ def _conversation_id(conversation_id: Annotated[str, Path(description=_ID)]) -> 
     return conversation_id
 
 
+_FROM = Query(alias="from", description=f"First UTC day, included (default: {DEFAULT_DAYS} days up to `to`)")
+_TO = Query(alias="to", description="Last UTC day, included (default: today)")
+
+
+def _days(first: Annotated[date | None, _FROM] = None, last: Annotated[date | None, _TO] = None) -> DayRange:
+    return DayRange.of(first, last, today=utcnow().date())
+
+
+def _days_if_asked(
+    first: Annotated[date | None, _FROM] = None, last: Annotated[date | None, _TO] = None
+) -> DayRange | None:
+    return None if first is None and last is None else _days(first, last)
+
+
 PageQuery = Annotated[PageRequest, Depends(_page)]
+# Conversations started on a range of days (a year at most); `DaysIfAsked` is None when neither end is given.
+Days = Annotated[DayRange, Depends(_days)]
+DaysIfAsked = Annotated[DayRange | None, Depends(_days_if_asked)]
 ChatbotId = Annotated[str, Depends(_chatbot_id)]
 DocumentId = Annotated[str, Depends(_document_id)]
 ConversationId = Annotated[str, Depends(_conversation_id)]

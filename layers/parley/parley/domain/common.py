@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
@@ -36,6 +36,7 @@ class _Clock:
 
 
 _id_clock = _Clock()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def utcnow() -> datetime:
@@ -46,6 +47,12 @@ def new_id() -> str:
     """A random id that sorts by creation time (microseconds first, then 72 random bits), so that the table's
     key order, which pagination follows, is creation order; strictly increasing within a process."""
     return f"{_id_clock.tick():014x}{secrets.token_hex(9)}"
+
+
+def id_floor(moment: datetime) -> str:
+    """The id prefix of `moment`: every id issued at or after it sorts at or after this, every earlier one before,
+    so a time range of records keyed by id is a key range."""
+    return f"{(moment - _EPOCH) // timedelta(microseconds=1):014x}"
 
 
 def is_id(value: str) -> bool:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
 from parley.domain.common import Id, Model, Paged, Request
+from parley.errors import ValidationFailed
 
 Question = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 AnswerMode = Literal["llm", "extractive"]
@@ -105,6 +107,40 @@ class SearchResult(BaseModel):
     results: list[SearchHit]
     # Whether any result comes close enough to answer, by the chatbot's `min_relevance`.
     answerable: bool
+
+
+# A range of days given without its first day covers this many days up to its last (today by default); a longer one
+# than MAX_DAYS is refused, so that what one request reads stays bounded.
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class DayRange:
+    """The conversations started on the UTC days `first`..`last`, both included."""
+
+    first: date
+    last: date
+
+    @classmethod
+    def of(cls, first: date | None, last: date | None, *, today: date) -> DayRange:
+        """The range as asked, with the defaults filled in; a reversed or too long one is refused (422)."""
+        last = last or today
+        first = first or last - timedelta(days=DEFAULT_DAYS - 1)
+        if first > last:
+            raise ValidationFailed(f"from ({first}) is after to ({last})")
+        if (last - first).days + 1 > MAX_DAYS:
+            raise ValidationFailed(f"A range covers at most {MAX_DAYS} days; narrow from and to")
+        return cls(first, last)
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time(), UTC)
+
+    @property
+    def end(self) -> datetime:
+        """The first moment after the range."""
+        return datetime.combine(self.last + timedelta(days=1), time(), UTC)
 
 
 class ConversationSummary(BaseModel):

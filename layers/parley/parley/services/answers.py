@@ -21,6 +21,7 @@ from parley.domain.common import Page, PageRequest, new_id, utcnow
 from parley.domain.conversations import (
     AnswerMode,
     Conversation,
+    DayRange,
     Message,
     QueryRequest,
     QueryResult,
@@ -111,9 +112,14 @@ class AnswerService:
     def _min_relevance(self, chatbot: Chatbot) -> float:
         return self.default_min_relevance if chatbot.min_relevance is None else chatbot.min_relevance
 
-    def conversations_of(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Conversation]:
+    def conversations_of(
+        self, tenant_id: str, chatbot_id: str, page: PageRequest, days: DayRange | None = None
+    ) -> Page[Conversation]:
+        """The chatbot's conversations (those started in `days`, if given), the most recently started first."""
         find_chatbot(self.chatbots, tenant_id, chatbot_id)
-        return self.conversations.list(tenant_id, chatbot_id, page)
+        if days is None:
+            return self.conversations.list(tenant_id, chatbot_id, page)
+        return self.conversations.started_between(tenant_id, chatbot_id, days.start, days.end, page, newest_first=True)
 
     def conversation(
         self, tenant_id: str, chatbot_id: str, conversation_id: str, page: PageRequest

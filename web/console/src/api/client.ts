@@ -18,6 +18,26 @@ export type Message = Schema<"MessagePublic">;
 export type UserProfile = Schema<"UserProfile">;
 export type Registration = Schema<"Registration">;
 export type SignIn = Schema<"Session">;
+export type ExportLink = Schema<"ExportLink">;
+
+/** UTC days (`YYYY-MM-DD`), both included; either may be left out. */
+export interface DayRange {
+  from?: string;
+  to?: string;
+}
+
+export interface ExportOptions extends DayRange {
+  format: "jsonl" | "csv";
+  feedback?: "up" | "down";
+}
+
+/** An export as the API answers it: the file itself, or (when too large for a response) a link to it. */
+export type ExportDownload = { kind: "file"; file: Blob; filename: string } | { kind: "link"; link: ExportLink };
+
+/** The name a `Content-Disposition: attachment; filename="…"` header gives, if any. */
+export function attachmentName(disposition: string | null): string | null {
+  return disposition?.match(/filename="([^"]+)"/)?.[1] ?? null;
+}
 
 export interface Page<Item> {
   items: Item[];
@@ -106,13 +126,35 @@ export class Api {
     if (!response.ok) throw await errorOf(response);
   }
 
-  conversations(chatbotId: string, cursor?: string | null): Promise<Page<ConversationSummary>> {
-    return this.get(paged(`/chatbots/${encodeURIComponent(chatbotId)}/conversations`, cursor));
+  /** A page of the chatbot's conversations, the most recent first; with `days`, those started on those UTC days. */
+  conversations(chatbotId: string, cursor?: string | null, days?: DayRange): Promise<Page<ConversationSummary>> {
+    const query = new URLSearchParams();
+    if (cursor) query.set("cursor", cursor);
+    if (days?.from) query.set("from", days.from);
+    if (days?.to) query.set("to", days.to);
+    const path = `/chatbots/${encodeURIComponent(chatbotId)}/conversations`;
+    return this.get(query.toString() ? `${path}?${query.toString()}` : path);
   }
 
-  conversation(chatbotId: string, conversationId: string): Promise<Conversation> {
+  conversation(chatbotId: string, conversationId: string, cursor?: string | null): Promise<Conversation> {
     const path = `/chatbots/${encodeURIComponent(chatbotId)}/conversations/${encodeURIComponent(conversationId)}`;
-    return this.get(`${path}?limit=100`);
+    return this.get(`${path}?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+  }
+
+  async exportConversations(chatbotId: string, options: ExportOptions): Promise<ExportDownload> {
+    const query = new URLSearchParams({ format: options.format });
+    if (options.from) query.set("from", options.from);
+    if (options.to) query.set("to", options.to);
+    if (options.feedback) query.set("feedback", options.feedback);
+    const response = await this.session.fetch(
+      `/chatbots/${encodeURIComponent(chatbotId)}/conversations/export?${query.toString()}`,
+    );
+    if (!response.ok) throw await errorOf(response);
+    if ((response.headers.get("content-type") ?? "").startsWith("application/json")) {
+      return { kind: "link", link: (await response.json()) as ExportLink };
+    }
+    const filename = attachmentName(response.headers.get("content-disposition")) ?? `conversations.${options.format}`;
+    return { kind: "file", file: await response.blob(), filename };
   }
 
   private async get<T>(path: string): Promise<T> {

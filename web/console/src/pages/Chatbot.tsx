@@ -1,10 +1,11 @@
-// One chatbot: its settings, documents, playground and embed snippet, as tabs.
+// One chatbot: its settings, documents, playground, embed snippet and conversations, as tabs.
 import { useEffect, useState } from "preact/hooks";
 import type { Chatbot as ChatbotRecord } from "../api/client";
 import { ApiError } from "../api/errors";
 import { ErrorNote, Loading } from "../components/ui";
 import { useConsole } from "../context";
 import { CHATBOT_TABS, type ChatbotTab, href } from "../router";
+import { Conversations } from "./Conversations";
 import { Documents } from "./Documents";
 import { Embed } from "./Embed";
 import { Playground } from "./Playground";
@@ -15,6 +16,7 @@ const TAB_NAMES: Record<ChatbotTab, string> = {
   documents: "Documents",
   playground: "Playground",
   embed: "Embed",
+  conversations: "Conversations",
 };
 
 export function Chatbot({ id, tab }: { id: string; tab: ChatbotTab }) {
@@ -71,6 +73,7 @@ export function Chatbot({ id, tab }: { id: string; tab: ChatbotTab }) {
         {tab === "documents" && <Documents chatbot={chatbot} />}
         {tab === "playground" && <Playground chatbot={chatbot} />}
         {tab === "embed" && <Embed chatbot={chatbot} />}
+        {tab === "conversations" && <Conversations chatbot={chatbot} />}
       </section>
     </main>
   );

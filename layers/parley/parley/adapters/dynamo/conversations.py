@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from parley.adapters.dynamo import keys
@@ -72,6 +73,27 @@ class DynamoConversationStore:
         prefix = keys.conversations(chatbot_id)
         return self.table.query_page(
             keys.tenant(tenant_id), prefix, page, Conversation.model_validate, newest_first=True
+        )
+
+    def started_between(
+        self,
+        tenant_id: str,
+        chatbot_id: str,
+        start: datetime,
+        end: datetime,
+        page: PageRequest,
+        *,
+        newest_first: bool = False,
+    ) -> Page[Conversation]:
+        # The upper bound is the bare id prefix of `end`: it sorts before every id issued at `end`.
+        bounds = (keys.conversations_started(chatbot_id, start), keys.conversations_started(chatbot_id, end))
+        return self.table.query_page(
+            keys.tenant(tenant_id),
+            keys.conversations(chatbot_id),
+            page,
+            Conversation.model_validate,
+            newest_first=newest_first,
+            between=bounds,
         )
 
     def erase(self, tenant_id: str, chatbot_id: str) -> None:

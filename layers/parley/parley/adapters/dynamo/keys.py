@@ -7,6 +7,10 @@ partitions of their own (their keys still begin with the tenant); a user's profi
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from parley.domain.common import id_floor
+
 # The sparse index of lookups that do not start from a tenant: a live chatbot by its publishable key, and the
 # documents whose upload is due.
 LOOKUP_INDEX = "GSI1"
@@ -64,6 +68,12 @@ def conversations(chatbot_id: str) -> str:
 
 def conversation(chatbot_id: str, conversation_id: str) -> str:
     return f"{conversations(chatbot_id)}{conversation_id}"
+
+
+def conversations_started(chatbot_id: str, moment: datetime) -> str:
+    """The key bound of a chatbot's conversations started at `moment`: ids sort by creation time, so the
+    conversations started in a time range are the keys between two bounds."""
+    return f"{conversations(chatbot_id)}{id_floor(moment)}"
 
 
 def messages(conversation_id: str) -> str:

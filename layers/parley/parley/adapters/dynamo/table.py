@@ -148,13 +148,21 @@ class Table:
         load: Callable[[dict[str, Any]], T | None],
         *,
         newest_first: bool = False,
+        between: tuple[str, str] | None = None,
     ) -> Page[T]:
-        """One page of a partition's items whose sort key starts with `sk_prefix`, in key order (reversed with
-        `newest_first`); `load` turns an item into a result, or None to leave it out (a soft-deleted record)."""
+        """One page of a partition's items whose sort key starts with `sk_prefix` (and lies `between` two keys of
+        that range, inclusive, if given), in key order (reversed with `newest_first`); `load` turns an item into a
+        result, or None to leave it out (a soft-deleted record)."""
+        condition, values = "PK = :pk AND begins_with(SK, :prefix)", {":pk": pk, ":prefix": sk_prefix}
+        if between is not None:
+            condition, values = (
+                "PK = :pk AND SK BETWEEN :low AND :high",
+                {":pk": pk, ":low": between[0], ":high": between[1]},
+            )
         kwargs: dict[str, Any] = {
             "TableName": self.name,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-            "ExpressionAttributeValues": serialize({":pk": pk, ":prefix": sk_prefix}),
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": serialize(values),
             "ScanIndexForward": not newest_first,
             # One more than a page: whether another page follows is then known without an empty last page.
             "Limit": page.limit + 1,

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from parley.api.deps import allowed, service
-from parley.api.params import ChatbotId, ConversationId, PageQuery
+from parley.api.params import ChatbotId, ConversationId, DaysIfAsked, PageQuery
 from parley.api.responses import errors
 from parley.domain.accounts import Caller
 from parley.domain.conversations import (
@@ -47,10 +47,11 @@ def ask(chatbot_id: ChatbotId, body: QueryRequest, caller: Asker, answers: Answe
 
 @router.get("/conversations", responses=errors(400, 422))
 def list_conversations(
-    chatbot_id: ChatbotId, page: PageQuery, caller: Reader, answers: AnswerServiceDep
+    chatbot_id: ChatbotId, caller: Reader, page: PageQuery, days: DaysIfAsked, answers: AnswerServiceDep
 ) -> ConversationList:
-    """The chatbot's conversations, the most recently started first."""
-    found = answers.conversations_of(caller.tenant_id, chatbot_id, page)
+    """The chatbot's conversations (with `from` or `to`, those started on those UTC days), the most recently started
+    first."""
+    found = answers.conversations_of(caller.tenant_id, chatbot_id, page, days)
     return ConversationList(items=[_summary(c) for c in found.items], next_cursor=found.next_cursor)
 
 

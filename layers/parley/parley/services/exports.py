@@ -1,0 +1,107 @@
+"""Exports of a chatbot's conversations: read in pages, written as they are read, answered inline while small and
+as a download link beyond that."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from tempfile import SpooledTemporaryFile
+
+from parley.domain.common import MAX_PAGE_SIZE, PageRequest, new_id
+from parley.domain.conversations import Conversation, Message
+from parley.domain.exports import (
+    CONTENT_TYPES,
+    ExportLink,
+    ExportRequest,
+    encode_row,
+    export_key,
+    export_rows,
+    preamble,
+    response_weight,
+)
+from parley.errors import ExportTooLarge
+from parley.observability import logger
+from parley.ports import ChatbotStore, ConversationStore, ExportFiles
+from parley.services.chatbots import find_chatbot
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """An export small enough to be the response itself."""
+
+    body: bytes
+    content_type: str
+    filename: str
+
+
+class ConversationExports:
+    def __init__(
+        self,
+        chatbots: ChatbotStore,
+        conversations: ConversationStore,
+        files: ExportFiles,
+        *,
+        inline_max_bytes: int,
+        max_conversations: int,
+        link_ttl: int,
+    ) -> None:
+        self.chatbots = chatbots
+        self.conversations = conversations
+        self.files = files
+        self.inline_max_bytes = inline_max_bytes
+        self.max_conversations = max_conversations
+        self.link_ttl = link_ttl
+
+    def export(self, tenant_id: str, chatbot_id: str, request: ExportRequest) -> ExportFile | ExportLink:
+        find_chatbot(self.chatbots, tenant_id, chatbot_id)
+        started = self._started(tenant_id, chatbot_id, request)
+        content_type, filename = CONTENT_TYPES[request.format], request.filename(chatbot_id)
+        rows = 0
+        # In memory while it could still be the response; spilled to a temporary file once it cannot.
+        with SpooledTemporaryFile(max_size=self.inline_max_bytes) as out:
+            out.write(preamble(request.format))
+            for conversation in started:
+                for row in export_rows(conversation, self._messages(tenant_id, conversation), request.feedback):
+                    out.write(encode_row(request.format, row))
+                    rows += 1
+            size = out.tell()
+            out.seek(0)
+            # Raw bytes first (escaping only adds to them), then the weight in the response itself.
+            body = out.read() if size <= self.inline_max_bytes else None
+            if body is not None and response_weight(body) <= self.inline_max_bytes:
+                logger.info("Exported conversations inline", extra={"rows": rows, "bytes": size})
+                return ExportFile(body, content_type, filename)
+            out.seek(0)
+            key = export_key(tenant_id, chatbot_id, new_id(), request.format)
+            self.files.store(key, out, content_type, filename)
+        logger.info("Exported conversations to a link", extra={"rows": rows, "bytes": size})
+        return ExportLink(url=self.files.link(key, self.link_ttl), expires_in=self.link_ttl, filename=filename)
+
+    def _started(self, tenant_id: str, chatbot_id: str, request: ExportRequest) -> list[Conversation]:
+        """The conversations started in the range, oldest first; more than one export reads is refused before any
+        message is read."""
+        found: list[Conversation] = []
+        cursor: str | None = None
+        while True:
+            page = self.conversations.started_between(
+                tenant_id, chatbot_id, request.days.start, request.days.end, PageRequest(MAX_PAGE_SIZE, cursor)
+            )
+            found.extend(page.items)
+            if len(found) > self.max_conversations:
+                raise ExportTooLarge(
+                    f"More than {self.max_conversations} conversations started in this range; export at most that "
+                    "many at once by narrowing from and to"
+                )
+            if page.next_cursor is None:
+                return found
+            cursor = page.next_cursor
+
+    def _messages(self, tenant_id: str, conversation: Conversation) -> Iterator[Message]:
+        """The conversation's messages, oldest first, read a page at a time as they are written out."""
+        cursor: str | None = None
+        while True:
+            page = self.conversations.messages(tenant_id, conversation.id, PageRequest(MAX_PAGE_SIZE, cursor))
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor

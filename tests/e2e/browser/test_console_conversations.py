@@ -1,0 +1,133 @@
+"""The console's conversations page in a real browser: browse a chatbot's conversations, read one with its sources and
+feedback, and download exports — the negative feedback as CSV (the response itself) and everything as JSON Lines (over
+the stack's small inline bound: through the presigned link to the local S3)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from local.process import chatbot_with_document, rate_answer, running_stack
+
+GUIDE = (
+    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
+    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
+)
+QUESTIONS = ("What do llamas eat?", "How do llamas sound?", "When do llamas hum?")
+INLINE_MAX_BYTES = 1200
+# Long enough, on a busy machine, for a function's first call in a fresh environment.
+LOAD_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    folder = tmp_path_factory.mktemp("console-conversations")
+    env = {"PARLEY_EXPORT_INLINE_MAX_BYTES": str(INLINE_MAX_BYTES)}
+    with running_stack(folder / "data", folder / "stack.log", function_env=env) as url:
+        yield url, folder / "stack.log"
+
+
+def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict[str, Any]]]) -> None:
+    violations = accessibility_violations(page)
+    assert violations == [], json.dumps(violations, indent=2)
+
+
+def test_an_owner_browses_conversations_and_downloads_exports(
+    page: Page, stack: tuple[str, Path], screenshot, accessibility_violations
+) -> None:
+    # Given a chatbot with three answered questions, the second answer rated down with a comment
+    url, log = stack
+    account, bot = chatbot_with_document(url, "guide.md", GUIDE)
+    bearer = {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    answers = [
+        httpx.post(f"{url}/chatbots/{bot['id']}/query", headers=bearer, json={"question": q}, timeout=30).json()
+        for q in QUESTIONS
+    ]
+    rated = answers[1]
+    rate_answer(
+        log.parent / "data",
+        account["tenant"]["id"],
+        rated["conversation_id"],
+        rated["message_id"],
+        "down",
+        comment="Too vague",
+    )
+
+    # When the owner signs in and opens the chatbot's conversations
+    page.goto(f"{url}/#/signin")
+    page.get_by_label("E-mail").fill(account["user"]["email"])
+    page.get_by_label("Password").fill("correct-horse-1")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Chatbots", exact=True)).to_be_visible()
+    page.goto(f"{url}/#/chatbots/{bot['id']}/conversations")
+
+    # Then every conversation is listed, the most recent first
+    listed = page.get_by_role("list", name="Conversations, the most recent first").get_by_role("button")
+    expect(listed).to_have_text(list(reversed(QUESTIONS)), timeout=LOAD_MS)
+    _no_violations(page, accessibility_violations)
+    screenshot(page, "conversations")
+
+    # When the list is narrowed to days before today, Then none is listed; and back to today, all three
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    page.get_by_label("Started on or before").fill(yesterday)
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(page.get_by_text("No conversations started in this range.")).to_be_visible(timeout=LOAD_MS)
+    page.get_by_label("Started on or after").fill(datetime.now(UTC).date().isoformat())
+    page.get_by_label("Started on or before").fill("")
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(listed).to_have_text(list(reversed(QUESTIONS)), timeout=LOAD_MS)
+
+    # When one is opened, Then its messages show, with the answer's sources and its feedback
+    page.get_by_role("button", name="How do llamas sound?").click()
+    messages = page.get_by_role("list", name="Messages")
+    expect(messages.get_by_role("listitem")).to_have_count(2, timeout=LOAD_MS)
+    expect(messages).to_contain_text(rated["answer"])
+    expect(messages).to_contain_text("Sources: guide.md")
+    expect(messages).to_contain_text("Rated not helpful: “Too vague”")
+    _no_violations(page, accessibility_violations)
+    screenshot(page, "conversation")
+
+    # When the negative feedback is exported as CSV, Then the file downloads with the question and the rated answer
+    page.get_by_label("Negative feedback only").check()
+    with page.expect_download() as negative:
+        page.get_by_role("button", name="Export").click()
+    assert negative.value.suggested_filename.endswith("-down.csv")
+    text = Path(negative.value.path()).read_bytes().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert [(row["role"], row["content"], row["feedback"]) for row in rows] == [
+        ("user", "How do llamas sound?", ""),
+        ("assistant", rated["answer"], "down"),
+    ]
+    expect(page.get_by_role("status").filter(has_text="Downloaded")).to_have_text(
+        f"Downloaded {negative.value.suggested_filename}"
+    )
+
+    # When everything is exported as JSON Lines (more than the inline bound), Then it downloads through its link
+    page.get_by_label("Negative feedback only").uncheck()
+    page.get_by_label("Format").select_option("jsonl")
+    with page.expect_download() as everything:
+        page.get_by_role("button", name="Export").click()
+    assert "X-Amz-Signature" in everything.value.url  # the presigned link, not the API
+    assert everything.value.suggested_filename.endswith(".jsonl")
+    data = Path(everything.value.path()).read_bytes()
+    assert len(data) > INLINE_MAX_BYTES
+    lines = [json.loads(line) for line in data.decode().splitlines()]
+    assert [line["message_id"] for line in lines if line["role"] == "assistant"] == [a["message_id"] for a in answers]
+    screenshot(page, "exported")
+
+    # When the range is reversed, Then the API's reason is shown
+    page.get_by_label("From").fill("2026-03-02")
+    page.get_by_label("To").fill("2026-03-01")
+    page.get_by_role("button", name="Export").click()
+    expect(page.get_by_role("alert")).to_have_text("from (2026-03-02) is after to (2026-03-01)", timeout=LOAD_MS)
+    _no_violations(page, accessibility_violations)
+    screenshot(page, "reversed-range")

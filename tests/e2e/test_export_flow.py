@@ -1,0 +1,107 @@
+"""Conversation export through the local stack as `make run` starts it: questions answered, one answer rated down, the
+negative feedback downloaded in both formats, and the whole export (over the stack's small inline bound) downloaded
+through its presigned link from the local S3 behind the AWS proxy."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from local.process import chatbot_with_document, rate_answer, running_stack
+
+GUIDE = (
+    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
+    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
+)
+# Small enough that three questions and answers go over it; large enough for one question and answer.
+INLINE_MAX_BYTES = 1200
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    folder = tmp_path_factory.mktemp("export")
+    env = {"PARLEY_EXPORT_INLINE_MAX_BYTES": str(INLINE_MAX_BYTES)}
+    with running_stack(folder / "data", folder / "stack.log", function_env=env) as url:
+        yield url, folder / "stack.log"
+
+
+def _bearer(account: dict[str, Any]) -> dict[str, str]:
+    return {"authorization": f"Bearer {account['tokens']['access_token']}"}
+
+
+def test_an_owner_downloads_the_negative_feedback_as_csv_and_json_lines_and_everything_by_link(stack) -> None:
+    url, log = stack
+    account, bot = chatbot_with_document(url, "guide.md", GUIDE)
+    export = f"{url}/chatbots/{bot['id']}/conversations/export"
+    with httpx.Client(headers=_bearer(account), timeout=30) as api:
+        # Given three questions answered, the second answer rated down
+        answers = [
+            api.post(f"{url}/chatbots/{bot['id']}/query", json={"question": question}).json()
+            for question in ("What do llamas eat?", "How do llamas sound?", "When do llamas hum?")
+        ]
+        rated = answers[1]
+        tenant = account["tenant"]["id"]
+        rate_answer(
+            log.parent / "data",
+            tenant,
+            rated["conversation_id"],
+            rated["message_id"],
+            "down",
+            comment="=not what I asked",
+        )
+
+        # When the owner downloads the negative feedback as CSV
+        response = api.get(export, params={"format": "csv", "feedback": "down"})
+
+        # Then the file is the response: the question, then the answer with its rating and a neutralised comment
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "text/csv; charset=utf-8"
+        assert response.headers["content-disposition"].endswith('-down.csv"')
+        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+        assert [(row["role"], row["content"]) for row in rows] == [
+            ("user", "How do llamas sound?"),
+            ("assistant", rated["answer"]),
+        ]
+        assert (rows[1]["feedback"], rows[1]["feedback_comment"]) == ("down", "'=not what I asked")
+        assert rows[1]["citations"] == "guide.md"
+
+        # And as JSON Lines, the same two messages
+        response = api.get(export, params={"format": "jsonl", "feedback": "down"})
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/x-ndjson"
+        lines = [json.loads(line) for line in response.text.splitlines()]
+        assert [line["message_id"] for line in lines][1:] == [rated["message_id"]]
+        assert lines[1]["feedback_comment"] == "=not what I asked"
+
+        # When the owner downloads everything, over the stack's inline bound
+        response = api.get(export, params={"format": "jsonl"})
+        assert response.status_code == 200, response.text
+        link = response.json()
+        assert link["expires_in"] == 900
+
+    # Then the link downloads it from the local S3 with no other credentials: every question and answer
+    download = httpx.get(link["url"], timeout=30)
+    assert download.status_code == 200, download.text
+    assert download.headers["content-disposition"] == f'attachment; filename="{link["filename"]}"'
+    lines = [json.loads(line) for line in download.text.splitlines()]
+    assert len(download.content) > INLINE_MAX_BYTES
+    assert [line["message_id"] for line in lines if line["role"] == "assistant"] == [a["message_id"] for a in answers]
+
+
+def test_another_tenant_gets_404_for_the_export(stack) -> None:
+    url, _ = stack
+    _, bot = chatbot_with_document(url, "guide.md", GUIDE)
+    with httpx.Client(base_url=url, timeout=30) as api:
+        stranger = api.post("/auth/register", json={"email": "stranger@example.com", "password": "correct-horse-1"})
+
+        response = api.get(f"/chatbots/{bot['id']}/conversations/export", headers=_bearer(stranger.json()))
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
