@@ -87,6 +87,14 @@ class ConversationNotFound(NotFound):
         return "Conversation not found"
 
 
+class ApiKeyNotFound(NotFound):
+    """Another tenant's, a revoked and an unknown key look the same to the caller."""
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "API key not found"
+
+
 class EmailTaken(ParleyError):
     code, status = "email_taken", 409
 

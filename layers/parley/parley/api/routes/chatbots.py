@@ -32,7 +32,7 @@ def _public(chatbot: Chatbot) -> ChatbotPublic:
 
 @router.get("", responses=errors(400, 422))
 def list_chatbots(page: PageQuery, caller: Reader, chatbots: ChatbotServiceDep) -> ChatbotList:
-    found = chatbots.list(caller.tenant_id, page)
+    found = chatbots.list(caller.tenant_id, page, scope=caller.chatbot_scope)
     return ChatbotList(items=[_public(chatbot) for chatbot in found.items], next_cursor=found.next_cursor)
 
 
