@@ -18,6 +18,9 @@ export type Message = Schema<"MessagePublic">;
 export type UserProfile = Schema<"UserProfile">;
 export type Registration = Schema<"Registration">;
 export type SignIn = Schema<"Session">;
+export type ApiKey = Schema<"ApiKeyPublic">;
+export type ApiKeyCreated = Schema<"ApiKeyCreated">;
+export type ApiKeyCreate = RequestBody<Schema<"ApiKeyCreate">, "name">;
 
 export interface Page<Item> {
   items: Item[];
@@ -113,6 +116,19 @@ export class Api {
   conversation(chatbotId: string, conversationId: string): Promise<Conversation> {
     const path = `/chatbots/${encodeURIComponent(chatbotId)}/conversations/${encodeURIComponent(conversationId)}`;
     return this.get(`${path}?limit=100`);
+  }
+
+  apiKeys(cursor?: string | null): Promise<Page<ApiKey>> {
+    return this.get(paged("/api-keys", cursor));
+  }
+
+  createApiKey(body: ApiKeyCreate): Promise<ApiKeyCreated> {
+    return this.send("POST", "/api-keys", body);
+  }
+
+  async revokeApiKey(id: string): Promise<void> {
+    const response = await this.session.fetch(`/api-keys/${encodeURIComponent(id)}`, { method: "DELETE" });
+    if (!response.ok) throw await errorOf(response);
   }
 
   private async get<T>(path: string): Promise<T> {
