@@ -144,6 +144,9 @@ def test_a_key_scoped_to_a_chatbot_sees_that_chatbot_only(lambdas, owner):
     assert _documents(lambdas, key, scoped_bot["id"])[0] == 200
     status, body = _documents(lambdas, key, other_bot["id"])
     assert (status, body["error"]["code"]) == (404, "not_found")
+    # and it cannot make itself another chatbot
+    status, body = lambdas.call("ChatbotsFunction", "POST", "/chatbots", key=key, body={"name": "Three"})
+    assert (status, body["error"]["code"]) == (403, "forbidden")
 
 
 def test_another_tenants_key_and_chatbot_are_not_found(lambdas, owner, stranger):

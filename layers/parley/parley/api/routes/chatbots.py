@@ -16,6 +16,7 @@ from parley.domain.chatbots import (
     ChatbotPublic,
     ChatbotUpdate,
 )
+from parley.errors import Forbidden
 from parley.services.chatbots import ChatbotService
 
 ChatbotServiceDep = Annotated[ChatbotService, service(lambda c: c.chatbots)]
@@ -38,6 +39,8 @@ def list_chatbots(page: PageQuery, caller: Reader, chatbots: ChatbotServiceDep) 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 422))
 def create_chatbot(body: ChatbotCreate, caller: Manager, chatbots: ChatbotServiceDep) -> ChatbotPublic:
+    if caller.chatbot_scope:
+        raise Forbidden("This API key is limited to one chatbot")
     return _public(chatbots.create(caller.tenant_id, body))
 
 
