@@ -76,6 +76,7 @@ unit integration e2e: install
 bench: install web
 	$(BIN)/python tests/benchmarks/web_sizes.py
 	$(BIN)/python tests/benchmarks/cold_start.py
+	$(BIN)/python tests/benchmarks/authorizer.py
 	$(BIN)/python tests/benchmarks/ingest.py
 	$(BIN)/python tests/benchmarks/streaming.py
 	$(BIN)/python tests/benchmarks/search.py

@@ -15,46 +15,70 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-import jwt
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from local.metrics import ApiMetrics
-from local.template import ACCOUNT_ID, HttpRoute
+from local.template import ACCOUNT_ID, REGION, HttpAuthorizer, HttpRoute
 
 log = logging.getLogger("local")
 
 Invoke = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
 
-class JwtAuthorizer:
-    """Verifies a bearer JWT the way the HTTP API's JWT authorizer does: signature, issuer, expiry, audience."""
+class LambdaAuthorizer:
+    """Runs an HTTP API's Lambda authorizer as API Gateway does: no identity source → 401 without a call; else the
+    function gets the payload 2.0 REQUEST event, its simple response {isAuthorized, context} is cached by the
+    identity source's values for the template's TTL (refusals too), false → 403, anything malformed → 500."""
 
-    def __init__(self, issuer: str, audience: Sequence[str], jwks_url: str) -> None:
-        self.issuer = issuer
-        self.audience = set(audience)
-        self._keys = jwt.PyJWKClient(jwks_url, cache_keys=True)
+    def __init__(self, spec: HttpAuthorizer, invoke: Invoke, clock: Callable[[], float] = time.monotonic) -> None:
+        self.spec = spec
+        self.invoke = invoke
+        self.clock = clock
+        self._cache: dict[tuple[str, ...], tuple[float, dict[str, Any]]] = {}
 
-    def claims(self, authorization: str | None) -> dict[str, Any] | None:
-        """The token's claims, or None when the request must be refused with 401."""
-        if not authorization:
-            return None
-        token = authorization.removeprefix("Bearer ").removeprefix("bearer ").strip()
-        try:
-            key = self._keys.get_signing_key_from_jwt(token)
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                key.key,
-                algorithms=["RS256"],
-                issuer=self.issuer,
-                options={"verify_aud": False, "require": ["exp", "iss"]},
-            )
-        except jwt.PyJWTError:
-            return None
-        # Cognito access tokens name their app client in `client_id`, ID tokens in `aud`; either may match.
-        audience = claims.get("aud", claims.get("client_id"))
-        audiences = set(audience) if isinstance(audience, list) else {audience}
-        return claims if audiences & self.audience else None
+    async def authorize(self, event: Mapping[str, Any]) -> Response | dict[str, Any]:
+        """The context to hand to the integration, or the response that refuses the request."""
+        headers = event.get("headers", {})
+        identity = tuple(str(headers.get(name.lower(), "")) for name in self.spec.identity_headers)
+        if not all(identity):
+            return JSONResponse({"message": "Unauthorized"}, status_code=401)
+        now = self.clock()
+        cached = self._cache.get(identity)
+        if cached is not None and cached[0] > now:
+            answer = cached[1]
+        else:
+            try:
+                answer = _simple_response(await self.invoke(self.spec.function, _authorizer_event(event, identity)))
+            except Exception:
+                log.exception("%s failed", self.spec.function)
+                return JSONResponse({"message": "Internal Server Error"}, status_code=500)
+            if self.spec.ttl_seconds:
+                self._cache = {key: entry for key, entry in self._cache.items() if entry[0] > now}
+                self._cache[identity] = (now + self.spec.ttl_seconds, answer)
+        if not answer["isAuthorized"]:
+            return JSONResponse({"message": "Forbidden"}, status_code=403)
+        return dict(answer.get("context") or {})
+
+
+def _authorizer_event(event: Mapping[str, Any], identity: Sequence[str]) -> dict[str, Any]:
+    """The REQUEST authorizer's event (payload 2.0): the request's event without its body, with the route's ARN
+    and the identity source's values."""
+    context = event["requestContext"]
+    route_arn = (
+        f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{context['apiId']}/{context['stage']}/"
+        f"{context['http']['method']}{context['http']['path']}"
+    )
+    kept = {key: value for key, value in event.items() if key not in ("body", "isBase64Encoded")}
+    return {**kept, "type": "REQUEST", "routeArn": route_arn, "identitySource": list(identity)}
+
+
+def _simple_response(answer: Any) -> dict[str, Any]:
+    if not (isinstance(answer, dict) and isinstance(answer.get("isAuthorized"), bool)):
+        raise ValueError(f"not a simple authorizer response: {answer!r}")
+    if not isinstance(answer.get("context", {}), dict):
+        raise ValueError("an authorizer's context must be an object")
+    return answer
 
 
 @dataclass(frozen=True)
@@ -76,14 +100,6 @@ class CompiledRoute:
         literal = sum(1 for segment in route.path.split("/") if segment and not segment.startswith("{"))
         # API Gateway prefers the most specific route: more literal segments, then no greedy variable.
         return cls(route, re.compile("^/" + "/".join(parts) + "$"), (literal, "+}" not in route.path))
-
-
-def _string_claims(claims: Mapping[str, Any]) -> dict[str, str]:
-    # The authorizer hands claims to the integration as strings, lists flattened as "[a b]".
-    return {
-        key: "[" + " ".join(map(str, value)) + "]" if isinstance(value, list) else str(value)
-        for key, value in claims.items()
-    }
 
 
 def _is_text(content_type: str) -> bool:
@@ -112,7 +128,7 @@ class HttpGateway:
     def __init__(
         self,
         routes: Sequence[HttpRoute],
-        authorizers: Mapping[str, JwtAuthorizer],
+        authorizers: Mapping[str, LambdaAuthorizer],
         invoke: Invoke,
         cors: Mapping[str, Mapping[str, Any]] | None = None,
         metrics: ApiMetrics | None = None,
@@ -171,12 +187,12 @@ class HttpGateway:
             return JSONResponse({"message": "Not Found"}, status_code=404)
         route, path_parameters = matched
         request.state.route = route
-        claims = None
+        event = await self.event(request, route, path_parameters, request_id)
         if route.authorizer is not None:
-            claims = self.authorizers[route.authorizer].claims(request.headers.get("authorization"))
-            if claims is None:
-                return JSONResponse({"message": "Unauthorized"}, status_code=401)
-        event = await self.event(request, route, path_parameters, claims, request_id)
+            verdict = await self.authorizers[route.authorizer].authorize(event)
+            if isinstance(verdict, Response):
+                return verdict
+            event["requestContext"]["authorizer"] = {"lambda": verdict}
         invoked = time.perf_counter()
         try:
             result = await self.invoke(route.function, event)
@@ -192,7 +208,6 @@ class HttpGateway:
         request: Request,
         route: HttpRoute,
         path_parameters: dict[str, str],
-        claims: dict[str, Any] | None,
         request_id: str,
     ) -> dict[str, Any]:
         """The API Gateway HTTP API payload format 2.0 event for this request."""
@@ -240,8 +255,6 @@ class HttpGateway:
             event["pathParameters"] = path_parameters
         if body is not None:
             event["body"] = body
-        if claims is not None:
-            event["requestContext"]["authorizer"] = {"jwt": {"claims": _string_claims(claims), "scopes": None}}
         return event
 
     def _add_cors(self, request: Request, response: Response) -> None:

@@ -26,7 +26,7 @@ from local.aws_proxy import Access, AccessMap, AwsProxy, Refusal
 from local.event_sources import Scheduler, SqsPoller, schedule_sources, sqs_sources
 from local.fakes import FakeOpenAI, FakePinecone
 from local.faults import Faults
-from local.gateway import ApiDocs, HttpGateway, JwtAuthorizer
+from local.gateway import ApiDocs, HttpGateway, LambdaAuthorizer
 from local.iam import Policies, function_policies
 from local.metrics import ApiMetrics, FunctionMetrics, LocalSources, MetricClock, MetricStore, QueueMetrics
 from local.ops import OperatorPage, template_dashboards
@@ -41,6 +41,7 @@ from local.template import (
     TemplateError,
     functions,
     http_apis,
+    http_authorizers,
     http_routes,
     load_template,
     parameter_values,
@@ -241,9 +242,8 @@ class LocalStack:
             self.schedulers.append(scheduler)
         apis = {name: provisioner.resolver.resolve(api) for name, api in http_apis(self.template).items()}
         authorizers = {
-            name: self._jwt_authorizer(config["JwtConfiguration"])
-            for api in apis.values()
-            for name, config in api.get("Auth", {}).get("Authorizers", {}).items()
+            name: LambdaAuthorizer(spec, self.runtime.invoke_async)
+            for name, spec in http_authorizers(self.template).items()
         }
         # Tools and tests find the local AWS and the resources' physical ids here.
         (self.data_dir / "stack.json").write_text(
@@ -275,7 +275,7 @@ class LocalStack:
         self,
         runtime: FunctionRuntime,
         apis: Mapping[str, Mapping[str, Any]],
-        authorizers: Mapping[str, JwtAuthorizer],
+        authorizers: Mapping[str, LambdaAuthorizer],
         resolver: Resolver,
         *,
         operator_page: OperatorPage,
@@ -373,12 +373,6 @@ class LocalStack:
     def aws_client(self, service: str) -> Any:
         """A boto3 client for the local AWS, independent of the process environment."""
         return boto3.client(service, **_client_options(self.aws_endpoint))  # type: ignore[call-overload]
-
-    def _jwt_authorizer(self, config: Mapping[str, Any]) -> JwtAuthorizer:
-        issuer = config["issuer"]
-        # Cognito serves its keys under the issuer URL; locally moto serves them under the same path.
-        jwks_url = f"{self.aws_endpoint}{urlsplit(issuer).path}/.well-known/jwks.json"
-        return JwtAuthorizer(issuer, config["audience"], jwks_url)
 
     def stop(self) -> None:
         if self.alarms:

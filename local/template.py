@@ -234,6 +234,40 @@ def http_routes(template: Mapping[str, Any]) -> list[HttpRoute]:
     return routes
 
 
+@dataclass(frozen=True)
+class HttpAuthorizer:
+    """An HTTP API's Lambda authorizer as SAM declares it (payload format 2.0, simple responses)."""
+
+    function: str  # the authorizer function's logical id
+    identity_headers: tuple[str, ...]  # the identity source: a request without one of them is refused (401)
+    ttl_seconds: int  # ReauthorizeEvery: how long an answer is cached, by the identity source's values
+
+
+def http_authorizers(template: Mapping[str, Any]) -> dict[str, HttpAuthorizer]:
+    """Every authorizer of every HTTP API, by name (the name routes give in `Auth.Authorizer`)."""
+    found = {}
+    for api_id, props in http_apis(template).items():
+        for name, config in props.get("Auth", {}).get("Authorizers", {}).items():
+            arn = (
+                config.get("FunctionArn", {}).get("Fn::GetAtt") if isinstance(config.get("FunctionArn"), dict) else None
+            )
+            if not arn or arn[1] != "Arn":
+                raise TemplateError(f"{api_id}.{name}: the local stack runs Lambda authorizers (FunctionArn: !GetAtt)")
+            if (
+                str(config.get("AuthorizerPayloadFormatVersion")) != "2.0"
+                or config.get("EnableSimpleResponses") is not True
+            ):
+                raise TemplateError(f"{api_id}.{name}: only payload format 2.0 with simple responses is stood in for")
+            identity = config.get("Identity", {})
+            found[name] = HttpAuthorizer(
+                function=arn[0],
+                identity_headers=tuple(identity.get("Headers", [])),
+                # SAM's default for a Lambda authorizer of an HTTP API.
+                ttl_seconds=int(identity.get("ReauthorizeEvery", 300)),
+            )
+    return found
+
+
 def http_apis(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The properties of each HTTP API, by logical id (served together: their routes' paths must not overlap)."""
     return {

@@ -144,6 +144,18 @@ def _plain(send: Callable[[Parley], None]) -> Callable[[Parley, Callable[[], Non
     return run
 
 
+def _new_api_key(parley: Parley, recycle: Callable[[], None]) -> None:
+    # A key not seen yet: the gateway's cached answers are by credential, so the authorizer is called.
+    created = parley.api.post("/api-keys", headers=parley.auth, json={"name": "cold"})
+    _check(created)
+    recycle()
+    _check(parley.api.get("/chatbots", headers={"authorization": f"Bearer {created.json()['key']}"}))
+
+
+def _create_api_key(parley: Parley) -> None:
+    _check(parley.api.post("/api-keys", headers=parley.auth, json={"name": "cold"}))
+
+
 def _ingest(parley: Parley, recycle: Callable[[], None]) -> None:
     text = GUIDE.encode()
     created = parley.new_document(f"guide-{uuid.uuid4().hex[:8]}.md", text)
@@ -187,6 +199,8 @@ def _ws_message(parley: Parley, recycle: Callable[[], None]) -> None:
 SCENARIOS = [
     Scenario("AuthFunction", "GET /auth/me", _plain(auth_me)),
     Scenario("ChatbotsFunction", "GET /chatbots", _plain(list_chatbots)),
+    Scenario("HttpAuthorizerFunction", "an API key not seen yet", _new_api_key),
+    Scenario("ApiKeysFunction", "POST /api-keys", _plain(_create_api_key)),
     Scenario("UploadFunction", "POST /chatbots/{id}/documents", _plain(create_document)),
     Scenario("IngestFunction", "S3 upload → SQS batch", _ingest),
     Scenario("IngestDeadLetterFunction", "DLQ message", _dead_letter),

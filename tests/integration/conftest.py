@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import boto3
-import jwt
 import moto.cognitoidp
 import pytest
 from moto import mock_aws
@@ -113,15 +112,16 @@ class Functions:
         body: Any = None,
         sub: str | None = None,
         token: str | None = None,
+        key: str | None = None,
         headers: dict[str, str] | None = None,
         path_parameters: dict[str, str] | None = None,
         query: dict[str, str] | None = None,
         source_ip: str | None = None,
     ) -> dict[str, Any]:
         """Invoke `function` with an HTTP API event for route `path` and return its raw response. `sub` makes it
-        an authorized request of that user; `token` one carrying that real token's claims, as API Gateway's JWT
-        authorizer hands them over once the signature, issuer, expiry and audience check out."""
-        authorized = bool(sub or token)
+        an authorized request of that user; `token` (an access token) or `key` (an API key) one that the HTTP API's
+        Lambda authorizer is asked about first, as API Gateway does."""
+        authorized = bool(sub or token or key)
         event = copy.deepcopy(
             json.loads((EVENTS / ("http_api_jwt.json" if authorized else "http_api_public.json")).read_text())
         )
@@ -139,12 +139,24 @@ class Functions:
             event["headers"]["content-type"] = "application/json"
             event["body"] = json.dumps(body)
         if sub:
-            event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = sub
-        if token:
-            claims = jwt.decode(token, options={"verify_signature": False})
-            event["headers"]["authorization"] = f"Bearer {token}"
-            event["requestContext"]["authorizer"]["jwt"]["claims"] = {key: str(value) for key, value in claims.items()}
+            context = event["requestContext"]["authorizer"]["lambda"]
+            context["sub"], context["exp"] = sub, int(time.time()) + 3600
+        if token or key:
+            event["headers"]["authorization"] = f"Bearer {token or key}"
+            refusal = self.authorize(event)
+            if refusal is not None:
+                return refusal
         return self.handlers[function](event, LambdaContext(function, 1024, 29))  # type: ignore[no-any-return]
+
+    def authorize(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        """What API Gateway does before the route: the HTTP API's Lambda authorizer decides (a refusal is a 403),
+        and its context travels in the event; returns the refusal, if any."""
+        request = {key: value for key, value in event.items() if key not in ("body", "isBase64Encoded")}
+        answer = self.invoke("HttpAuthorizerFunction", {**request, "type": "REQUEST"})
+        if not answer["isAuthorized"]:
+            return {"statusCode": 403, "body": json.dumps({"message": "Forbidden"})}
+        event["requestContext"]["authorizer"] = {"lambda": answer["context"]}
+        return None
 
     def call(self, function: str, method: str, path: str, **request: Any) -> tuple[int, Any]:
         """`respond`'s status and JSON body."""

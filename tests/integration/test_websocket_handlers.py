@@ -332,8 +332,8 @@ def test_an_id_token_is_refused_on_rest_and_websocket(lambdas, owner):
     rest_status, body = lambdas.call("AuthFunction", "GET", "/auth/me", token=token)
     policy = authorize(lambdas, {"token": token})
 
-    assert rest_status == 401
-    assert body["error"]["message"] == "Only access tokens are accepted"
+    assert rest_status == 403
+    assert body == {"message": "Forbidden"}
     assert policy["policyDocument"]["Statement"][0]["Effect"] == "Deny"
     assert lambdas.call("AuthFunction", "GET", "/auth/me", token=owner["tokens"]["access_token"])[0] == 200
 

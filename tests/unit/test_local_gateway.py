@@ -1,9 +1,9 @@
-"""The gateway serves what the template declares, and authorizes as API Gateway's JWT authorizer does."""
+"""The gateway serves what the template declares, and authorizes as API Gateway runs a Lambda authorizer."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
-import json
 import textwrap
 import threading
 import time
@@ -11,19 +11,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import jwt
 import pytest
 import uvicorn
-from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from local.__main__ import server_config
-from local.gateway import HttpGateway, JwtAuthorizer
+from local.gateway import HttpGateway, LambdaAuthorizer
 from local.process import free_port
 from local.stack import LocalStack
-from local.template import HttpRoute
+from local.template import HttpAuthorizer, HttpRoute
 
 ECHO_HANDLER = """
 import json
@@ -243,61 +242,145 @@ def test_forwarding_headers_do_not_change_the_source_ip(bodies_stack):
     assert response.json()["source_ip"] == "127.0.0.1"
 
 
-class _StaticKeys(jwt.PyJWKClient):
-    def __init__(self, jwks: dict) -> None:
-        super().__init__("http://keys.invalid")
-        self._jwks = jwks
-
-    def fetch_data(self) -> dict:
-        return self._jwks
+AUTHORIZER_HANDLER = """
+calls = 0
 
 
-@pytest.fixture
-def signing_key():
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def handler(event, context):
+    global calls
+    calls += 1
+    token = event["headers"]["authorization"]
+    return {"isAuthorized": token != "Bearer no", "context": {"calls": calls, "type": event["type"],
+            "identity": event["identitySource"], "route_arn": event["routeArn"], "has_body": "body" in event}}
+"""
+CONTEXT_HANDLER = """
+import json
 
-
-@pytest.fixture
-def authorizer(signing_key) -> JwtAuthorizer:
-    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(signing_key.public_key()))
-    authorizer = JwtAuthorizer("https://issuer.test/pool", ["client-1"], "http://keys.invalid")
-    authorizer._keys = _StaticKeys({"keys": [{**public, "kid": "k1", "alg": "RS256", "use": "sig"}]})
-    return authorizer
-
-
-def _token(key, **overrides) -> str:
-    claims = {"iss": "https://issuer.test/pool", "sub": "u1", "client_id": "client-1", "exp": time.time() + 60}
-    return jwt.encode({**claims, **overrides}, key, algorithm="RS256", headers={"kid": "k1"})
-
-
-def test_valid_access_token_is_accepted(authorizer, signing_key):
-    claims = authorizer.claims("Bearer " + _token(signing_key))
-
-    assert claims is not None
-    assert claims["sub"] == "u1"
-
-
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        {"exp": time.time() - 10},
-        {"iss": "https://someone-else.test/pool"},
-        {"client_id": "another-client"},
-    ],
+def handler(event, context):
+    return {"statusCode": 200, "body": json.dumps(event["requestContext"]["authorizer"])}
+"""
+AUTHORIZED_TEMPLATE = textwrap.dedent(
+    """
+    AWSTemplateFormatVersion: "2010-09-09"
+    Transform: AWS::Serverless-2016-10-31
+    Resources:
+      Api:
+        Type: AWS::Serverless::HttpApi
+        Properties:
+          Auth:
+            DefaultAuthorizer: Gate
+            Authorizers:
+              Gate:
+                FunctionArn: !GetAtt GateFunction.Arn
+                AuthorizerPayloadFormatVersion: "2.0"
+                EnableSimpleResponses: true
+                Identity:
+                  Headers: [Authorization]
+                  ReauthorizeEvery: 300
+      GateFunction:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: gate/
+          Handler: app.handler
+          Runtime: python3.12
+      ContextFunction:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: context/
+          Handler: app.handler
+          Runtime: python3.12
+          Events:
+            Private:
+              Type: HttpApi
+              Properties:
+                ApiId: !Ref Api
+                Path: /private/{item}
+                Method: POST
+    """
 )
-def test_expired_foreign_or_misaddressed_tokens_are_refused(authorizer, signing_key, overrides):
-    assert authorizer.claims("Bearer " + _token(signing_key, **overrides)) is None
 
 
-def test_token_signed_by_another_key_is_refused(authorizer):
-    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def test_lambda_authorizer_of_the_template_runs_as_api_gateway_runs_it(tmp_path):
+    # Given a template whose API has a Lambda authorizer (payload 2.0, simple responses, cached 300 s)
+    for folder, code in (("gate", AUTHORIZER_HANDLER), ("context", CONTEXT_HANDLER)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "app.py").write_text(code)
+    (tmp_path / "template.yaml").write_text(AUTHORIZED_TEMPLATE)
+    stack, client = _serve(tmp_path)
+    try:
+        # When requests come without the identity header, refused by the function, and allowed (twice, then with
+        # another header)
+        missing = client.post("/private/a", json={"x": 1})
+        refused = client.post("/private/a", headers={"authorization": "Bearer no"})
+        first = client.post("/private/a", headers={"authorization": "Bearer yes"}, json={"x": 1})
+        again = client.post("/private/b", headers={"authorization": "Bearer yes"})
+        other = client.post("/private/a", headers={"authorization": "Bearer other"})
+    finally:
+        stack.stop()
 
-    assert authorizer.claims("Bearer " + _token(other)) is None
+    # Then no header is a 401 without a call, a refusal a 403, and the function's context reaches the route as
+    # requestContext.authorizer.lambda; the answer is cached by the header (a second call only for another header)
+    assert (missing.status_code, missing.json()) == (401, {"message": "Unauthorized"})
+    assert (refused.status_code, refused.json()) == (403, {"message": "Forbidden"})
+    assert first.status_code == 200
+    context = first.json()["lambda"]
+    assert context["calls"] == 2
+    assert (context["type"], context["identity"], context["has_body"]) == ("REQUEST", ["Bearer yes"], False)
+    assert context["route_arn"].endswith("/$default/POST/private/a")
+    assert again.json()["lambda"]["calls"] == 2
+    assert other.json()["lambda"]["calls"] == 3
 
 
-@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer not-a-jwt"])
-def test_missing_or_malformed_tokens_are_refused(authorizer, header):
-    assert authorizer.claims(header) is None
+class _Invocations:
+    def __init__(self, *answers: object) -> None:
+        self.answers = list(answers)
+        self.events: list[dict] = []
+
+    async def __call__(self, function: str, event: dict) -> object:
+        self.events.append(event)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def _request_event(authorization: str) -> dict:
+    return {
+        "headers": {"authorization": authorization},
+        "body": "{}",
+        "isBase64Encoded": False,
+        "requestContext": {"apiId": "local", "stage": "$default", "http": {"method": "GET", "path": "/x"}},
+    }
+
+
+def test_lambda_authorizer_answers_expire_after_the_ttl():
+    # Given an authorizer cached for 300 s, on a clock the test moves
+    now = [1000.0]
+    invoke = _Invocations({"isAuthorized": True, "context": {"n": 1}}, {"isAuthorized": False})
+    authorizer = LambdaAuthorizer(HttpAuthorizer("Gate", ("Authorization",), 300), invoke, clock=lambda: now[0])
+
+    # When the same header comes within the TTL, and again after it
+    first = asyncio.run(authorizer.authorize(_request_event("Bearer a")))
+    now[0] += 299
+    cached = asyncio.run(authorizer.authorize(_request_event("Bearer a")))
+    now[0] += 2
+    expired = asyncio.run(authorizer.authorize(_request_event("Bearer a")))
+
+    # Then the function is asked again only once the answer expired
+    assert first == cached == {"n": 1}
+    assert isinstance(expired, Response)
+    assert expired.status_code == 403
+    assert len(invoke.events) == 2
+
+
+@pytest.mark.parametrize("answer", [RuntimeError("crashed"), {"allow": True}, {"isAuthorized": "yes"}, None])
+def test_lambda_authorizer_failure_or_malformed_answer_is_a_500(answer):
+    authorizer = LambdaAuthorizer(HttpAuthorizer("Gate", ("Authorization",), 0), _Invocations(answer))
+
+    refused = asyncio.run(authorizer.authorize(_request_event("Bearer a")))
+
+    assert isinstance(refused, Response)
+    assert refused.status_code == 500
 
 
 def test_each_api_answers_browsers_by_its_own_cors_configuration():

@@ -11,9 +11,11 @@ from local.event_sources import Scheduler, ScheduleSource, schedule_sources, sqs
 from local.stack import ROOT, LocalStack
 from local.template import (
     REGION,
+    HttpAuthorizer,
     Resolver,
     TemplateError,
     functions,
+    http_authorizers,
     http_routes,
     load_template,
     parameter_values,
@@ -79,6 +81,34 @@ def test_public_routes_are_exactly_the_contracts(template):
         ("GET", "/public/chatbots/{public_key}"),
         ("POST", "/public/chatbots/{public_key}/query"),
     }
+
+
+def test_every_other_route_of_the_http_api_runs_the_lambda_authorizer_of_the_template(template):
+    private = {route.authorizer for route in http_routes(template) if route.authorizer is not None}
+
+    assert private == {"TokenOrKey"}
+    assert http_authorizers(template) == {
+        "TokenOrKey": HttpAuthorizer(
+            function="HttpAuthorizerFunction", identity_headers=("Authorization",), ttl_seconds=300
+        )
+    }
+
+
+def test_an_authorizer_the_local_stack_cannot_run_is_refused(template):
+    api = template["Resources"]["HttpApi"]["Properties"]
+    jwt = {"JwtConfiguration": {"issuer": "https://issuer", "audience": ["a"]}}
+    changed = {
+        **template,
+        "Resources": {
+            "HttpApi": {
+                **template["Resources"]["HttpApi"],
+                "Properties": {**api, "Auth": {"DefaultAuthorizer": "Jwt", "Authorizers": {"Jwt": jwt}}},
+            }
+        },
+    }
+
+    with pytest.raises(TemplateError):
+        http_authorizers(changed)
 
 
 def test_websocket_routes_and_connect_authorizer_come_from_the_template(template):

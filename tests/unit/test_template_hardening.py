@@ -218,3 +218,21 @@ def test_visitors_call_an_api_open_to_every_origin_and_owners_one_open_to_the_co
     assert apis["PublicApi"]["CorsConfiguration"]["AllowOrigins"] == ["*"]
     assert "authorization" not in apis["PublicApi"]["CorsConfiguration"]["AllowHeaders"]
     assert "*" not in str(apis["HttpApi"]["CorsConfiguration"]["AllowOrigins"]["Fn::If"][2])
+
+
+def test_the_http_api_may_invoke_its_authorizer_and_the_authorizer_may_only_read_the_table():
+    # The local stack invokes the authorizer without asking Lambda: without this permission AWS would answer 500.
+    (authorizer,) = TEMPLATE["Resources"]["HttpApi"]["Properties"]["Auth"]["Authorizers"].values()
+    function = authorizer["FunctionArn"]["Fn::GetAtt"][0]
+    permissions = [
+        resource["Properties"]
+        for resource in _of_type("AWS::Lambda::Permission").values()
+        if resource["Properties"]["FunctionName"] == {"Ref": function}
+    ]
+
+    assert [(p["Principal"], p["Action"]) for p in permissions] == [
+        ("apigateway.amazonaws.com", "lambda:InvokeFunction")
+    ]
+    assert "${HttpApi}/authorizers/" in permissions[0]["SourceArn"]["Fn::Sub"]
+    (policy,) = TEMPLATE["Resources"][function]["Properties"]["Policies"]
+    assert [statement["Action"] for statement in policy["Statement"]] == ["dynamodb:GetItem"]

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from parley.ingest.indexer import DocumentIndexer
     from parley.ports import (
         AccountStore,
+        ApiKeyStore,
         BlobStore,
         ChatbotStore,
         Connections,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from parley.services.accounts import AccountClosure, AccountService
     from parley.services.admission import ConnectionAdmission
     from parley.services.answers import AnswerService
+    from parley.services.api_keys import ApiKeys
     from parley.services.chatbots import ChatbotService
     from parley.services.documents import DocumentService
     from parley.services.erasure import Erasure
@@ -245,6 +247,7 @@ class Container:
             index=self.vector_index,
             lexicon=self.lexicon,
             queue=self.erasure_queue,
+            api_keys=self.api_key_store,
         )
 
     @cached_property
@@ -342,6 +345,18 @@ class Container:
         from parley.ingest.abandoned import AbandonedUploads
 
         return AbandonedUploads(self.document_store, grace=timedelta(seconds=self.settings.upload_expiry_grace))
+
+    @cached_property
+    def api_key_store(self) -> ApiKeyStore:
+        from parley.adapters.dynamo.api_keys import DynamoApiKeyStore
+
+        return DynamoApiKeyStore(self.table)
+
+    @cached_property
+    def api_keys(self) -> ApiKeys:
+        from parley.services.api_keys import ApiKeys
+
+        return ApiKeys(self.api_key_store, self.chatbot_store)
 
 
 @lru_cache(maxsize=1)

@@ -93,6 +93,14 @@ class ExportTooLarge(ParleyError):
     code, status = "export_too_large", 422
 
 
+class ApiKeyNotFound(NotFound):
+    """Another tenant's, a revoked and an unknown key look the same to the caller."""
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "API key not found"
+
+
 class EmailTaken(ParleyError):
     code, status = "email_taken", 409
 

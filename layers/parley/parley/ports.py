@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from parley.domain.accounts import SignIn, Tenant, Tokens, UserProfile
+    from parley.domain.api_keys import ApiKey, ApiKeyGrant
     from parley.domain.chatbots import Chatbot
     from parley.domain.common import Page, PageRequest
     from parley.domain.connections import Connection
@@ -300,3 +301,24 @@ class LanguageModel(Protocol):
         on_token: Callable[[str], None] | None = None,
     ) -> Completion:
         """The model's reply; with `on_token`, streamed, each piece handed over as it arrives."""
+
+
+class ApiKeyStore(Protocol):
+    """A tenant's API keys, and each key's grant found by its hash alone (what authenticating a request reads)."""
+
+    def add(self, key: ApiKey) -> None: ...
+
+    def list(self, tenant_id: str, page: PageRequest) -> Page[ApiKey]:
+        """One page of the tenant's keys, oldest first, each with when it was last used."""
+
+    def revoke(self, tenant_id: str, key_id: str) -> bool:
+        """Remove the key and its grant at once; False if the tenant has no such key."""
+
+    def erase(self, tenant_id: str) -> None:
+        """Remove every key of the tenant, grants first (a closed tenant's keys stop working)."""
+
+    def grant(self, hash: str) -> ApiKeyGrant | None:
+        """The grant of the key with this hash (a strongly consistent read: a revoked key is gone at once)."""
+
+    def mark_used(self, hash: str, at: datetime, unless_since: datetime) -> None:
+        """Record the key's use at `at`, unless it was recorded after `unless_since` (or the key is gone)."""

@@ -5,6 +5,7 @@ import { Button, ErrorNote, Loading, useAction } from "./components/ui";
 import { useConsole } from "./context";
 import { Chatbot } from "./pages/Chatbot";
 import { Chatbots } from "./pages/Chatbots";
+import { Keys } from "./pages/Keys";
 import { SignIn, SignUp } from "./pages/Auth";
 import { href, navigate, useRoute } from "./router";
 
@@ -50,6 +51,15 @@ export function App() {
       <Header user={user} />
       {route.page === "chatbot" ? (
         <Chatbot id={route.id} tab={route.tab} />
+      ) : route.page === "keys" ? (
+        user.role === "owner" ? (
+          <Keys />
+        ) : (
+          <main id="main">
+            <h1>API keys</h1>
+            <p>Only the organization's owner manages API keys.</p>
+          </main>
+        )
       ) : route.page === "missing" ? (
         <main id="main">
           <h1>Page not found</h1>
@@ -72,6 +82,11 @@ function Header({ user }: { user: UserProfile }) {
       <a class="brand" href={href({ page: "chatbots" })}>
         Parley
       </a>
+      {user.role === "owner" && (
+        <nav aria-label="Organization">
+          <a href={href({ page: "keys" })}>API keys</a>
+        </nav>
+      )}
       <span class="who">{user.email}</span>
       <Button variant="plain" busy={signOut.busy} busyLabel="Signing out…" onClick={() => signOut.run(() => session.signOut())}>
         Sign out

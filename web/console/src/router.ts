@@ -7,6 +7,7 @@ export type Route =
   | { page: "signup" }
   | { page: "chatbots" }
   | { page: "chatbot"; id: string; tab: ChatbotTab }
+  | { page: "keys" }
   | { page: "missing" };
 
 export const CHATBOT_TABS = ["settings", "documents", "playground", "embed", "conversations"] as const;
@@ -15,7 +16,7 @@ export type ChatbotTab = (typeof CHATBOT_TABS)[number];
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
   if (parts.length === 0) return { page: "chatbots" };
-  if (parts.length === 1 && (parts[0] === "signin" || parts[0] === "signup" || parts[0] === "chatbots")) {
+  if (parts.length === 1 && (parts[0] === "signin" || parts[0] === "signup" || parts[0] === "chatbots" || parts[0] === "keys")) {
     return { page: parts[0] };
   }
   if (parts[0] === "chatbots" && parts.length <= 3 && parts[1]) {

@@ -16,6 +16,7 @@ describe("routes", () => {
     expect(parseRoute("#/chatbots/abc/playground")).toEqual({ page: "chatbot", id: "abc", tab: "playground" });
     expect(parseRoute("#/chatbots/abc/secrets")).toEqual({ page: "missing" });
     expect(parseRoute("#/signup")).toEqual({ page: "signup" });
+    expect(parseRoute("#/keys")).toEqual({ page: "keys" });
   });
 });
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -22,13 +23,13 @@ def _container() -> Container:
 ContainerDep = Annotated[Container, Depends(_container)]
 
 
-def _jwt_claims(request: Request) -> dict[str, Any]:
-    # API Gateway's JWT authorizer has verified the token; its claims travel in the event.
+def _authorizer_context(request: Request) -> dict[str, Any]:
+    # The HTTP API's Lambda authorizer has verified the token or key; its context travels in the event.
     event = request.scope.get("aws.event") or {}
-    claims = event.get("requestContext", {}).get("authorizer", {}).get("jwt", {}).get("claims")
-    if not claims:
+    context = event.get("requestContext", {}).get("authorizer", {}).get("lambda")
+    if not context:
         raise Unauthorized("Missing or invalid token")
-    return dict(claims)
+    return dict(context)
 
 
 # Names the scheme in the OpenAPI document; API Gateway's authorizer has verified the token by the time a route runs.
@@ -40,7 +41,12 @@ def _caller(
     container: ContainerDep,
     _token: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> Caller:
-    return resolve_caller(container.account_store, _jwt_claims(request))
+    context = _authorizer_context(request)
+    # Read again for every request, whatever the authorizer's cached answer: a revoked key or a signed-out
+    # session is refused at once.
+    if context.get("api_key_id"):
+        return container.api_keys.caller_of(bearer_token(request))
+    return resolve_caller(container.account_store, context, now=int(time.time()))
 
 
 def _source_ip(request: Request) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi.openapi.utils import get_openapi
 
 from parley.api import build_app
-from parley.api.routes import account, answers, auth, chatbots, documents, exports, health, public
+from parley.api.routes import account, answers, api_keys, auth, chatbots, documents, exports, health, public
 from parley.domain.frames import Frames
 
 DESCRIPTION = (
@@ -50,6 +50,7 @@ def openapi_document() -> dict[str, Any]:
         exports.router,
         answers.router,
         public.router,
+        api_keys.router,
     )
     document = get_openapi(title="Parley", version="1", description=DESCRIPTION, routes=app.routes)
     return _without_fastapi_validation_errors(document)

@@ -32,8 +32,10 @@ class Refusal(RootModel[ErrorBody | GatewayMessage]):
 _MEANING = {
     400: "Bad input: a body that cannot be read as UTF-8 JSON (`bad_request`), a cursor that is not one of this list "
     "(`invalid_input`), a password Cognito's policy refuses (`weak_password`)",
-    401: "No valid token (`unauthorized`); at sign-in, a wrong e-mail or password (`invalid_credentials`)",
-    403: "E-mail address not confirmed yet, or a page Origin the chatbot does not allow",
+    401: "No credential, or a session or API key that has ended (`unauthorized`); at sign-in, a wrong e-mail or "
+    "password (`invalid_credentials`)",
+    403: "A token or API key the authorizer refuses (API Gateway's `{message}`); a role or API key that may not do "
+    "this (`forbidden`); an e-mail address not confirmed yet, or a page Origin the chatbot does not allow",
     404: "No such resource for this caller: another tenant's, a deleted or an unknown one look the same",
     409: "The e-mail address is taken (sign-up tells, the usual trade-off for a clear sign-up)",
     413: "The declared file is larger than this deployment accepts",
@@ -42,8 +44,8 @@ _MEANING = {
     429: "Too many requests; wait the seconds `Retry-After` gives",
     503: "A service Parley depends on is unavailable; try again",
 }
-# The statuses API Gateway may answer itself, with its own body.
-_GATEWAY = {401, 404, 429}
+# The statuses API Gateway may answer itself, with its own body (403: its Lambda authorizer refused the request).
+_GATEWAY = {401, 403, 404, 429}
 _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}}
 
 

@@ -92,12 +92,17 @@ class AccountService:
         return resolve_caller(self.accounts, self.identity.verified_claims(access_token))
 
 
-def issued_at(claims: Mapping[str, object]) -> int:
-    """A token's `iat` (API Gateway hands claims over as strings); 0 when missing, so it predates any sign-out."""
+def _epoch(value: object) -> int:
+    """A time claim (API Gateway hands claims over as strings); 0 when missing."""
     try:
-        return int(str(claims.get("iat")))
+        return int(str(value))
     except ValueError:
         return 0
+
+
+def issued_at(claims: Mapping[str, object]) -> int:
+    """A token's `iat`; 0 when missing, so it predates any sign-out."""
+    return _epoch(claims.get("iat"))
 
 
 class AccountClosure:
@@ -131,12 +136,14 @@ class AccountClosure:
         logger.info("Account closed", extra={"tenant_id": caller.tenant_id})
 
 
-def resolve_caller(accounts: AccountStore, claims: Mapping[str, object]) -> Caller:
+def resolve_caller(accounts: AccountStore, claims: Mapping[str, object], *, now: int | None = None) -> Caller:
     """The tenant and role behind verified token claims. Refused: an ID token (it proves who signed in, not what
-    they may call; API Gateway accepts both as its audience check passes), a token without a profile, and a token
-    issued before the user last signed out."""
+    they may call), a token without a profile, a token issued before the user last signed out, and, given `now`
+    (epoch seconds), one expired since it was verified (an authorizer's answer is cached past a token's expiry)."""
     if claims.get("token_use") != "access":
         raise Unauthorized("Only access tokens are accepted")
+    if now is not None and not now < _epoch(claims.get("exp")):
+        raise Unauthorized("The access token has expired")
     user_id = claims.get("sub")
     profile = accounts.get_user(str(user_id)) if user_id else None
     if profile is None:

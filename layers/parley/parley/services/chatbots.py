@@ -66,7 +66,11 @@ class ChatbotService:
         self.chatbots.add(chatbot)
         return chatbot
 
-    def list(self, tenant_id: str, page: PageRequest) -> Page[Chatbot]:
+    def list(self, tenant_id: str, page: PageRequest, *, scope: str | None = None) -> Page[Chatbot]:
+        """One page of the tenant's chatbots; with `scope` (a key limited to one chatbot), that one only."""
+        if scope is not None:
+            chatbot = self.chatbots.get(tenant_id, scope, deleting=True)
+            return Page([chatbot] if chatbot else [], None)
         return self.chatbots.list(tenant_id, page)
 
     def get(self, tenant_id: str, chatbot_id: str) -> Chatbot:

@@ -9,6 +9,7 @@ from parley.domain.vectors import document_prefix
 from parley.observability import logger
 from parley.ports import (
     AccountStore,
+    ApiKeyStore,
     BlobStore,
     ChatbotStore,
     ConversationStore,
@@ -37,6 +38,7 @@ class Erasure:
         index: VectorIndex,
         lexicon: LexiconStore,
         queue: ErasureQueue,
+        api_keys: ApiKeyStore,
     ) -> None:
         self.chatbots = chatbots
         self.documents = documents
@@ -47,6 +49,7 @@ class Erasure:
         self.index = index
         self.lexicon = lexicon
         self.queue = queue
+        self.api_keys = api_keys
 
     def erase(self, request: ErasureRequest) -> None:
         """Carry out `request`; after the first pass, ask for the second."""
@@ -74,6 +77,7 @@ class Erasure:
 
     def erase_tenant(self, request: ErasureRequest) -> None:
         tenant_id = request.tenant_id
+        self.api_keys.erase(tenant_id)
         for chatbot_id in self.chatbots.ids(tenant_id):
             self.erase_chatbot(tenant_id, chatbot_id)
         leftover = self.index.ids(tenant_id, "")  # the namespace is the tenant's: anything left in it is theirs

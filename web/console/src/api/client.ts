@@ -38,6 +38,9 @@ export type ExportDownload = { kind: "file"; file: Blob; filename: string } | { 
 export function attachmentName(disposition: string | null): string | null {
   return disposition?.match(/filename="([^"]+)"/)?.[1] ?? null;
 }
+export type ApiKey = Schema<"ApiKeyPublic">;
+export type ApiKeyCreated = Schema<"ApiKeyCreated">;
+export type ApiKeyCreate = RequestBody<Schema<"ApiKeyCreate">, "name">;
 
 export interface Page<Item> {
   items: Item[];
@@ -155,6 +158,19 @@ export class Api {
     }
     const filename = attachmentName(response.headers.get("content-disposition")) ?? `conversations.${options.format}`;
     return { kind: "file", file: await response.blob(), filename };
+  }
+
+  apiKeys(cursor?: string | null): Promise<Page<ApiKey>> {
+    return this.get(paged("/api-keys", cursor));
+  }
+
+  createApiKey(body: ApiKeyCreate): Promise<ApiKeyCreated> {
+    return this.send("POST", "/api-keys", body);
+  }
+
+  async revokeApiKey(id: string): Promise<void> {
+    const response = await this.session.fetch(`/api-keys/${encodeURIComponent(id)}`, { method: "DELETE" });
+    if (!response.ok) throw await errorOf(response);
   }
 
   private async get<T>(path: string): Promise<T> {

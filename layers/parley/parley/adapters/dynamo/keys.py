@@ -115,3 +115,19 @@ def lexicon_shares(tenant_id: str, chatbot_id: str, document_id: str) -> str:
 
 def lexicon_share(part: int) -> str:
     return f"{part:04d}"
+
+
+def api_keys() -> str:
+    return "APIKEY#"
+
+
+def api_key(key_id: str) -> str:
+    return f"{api_keys()}{key_id}"
+
+
+def api_key_grant(hash: str) -> str:
+    """The partition of one key's grant, found by the key's hash alone (the caller is not known yet)."""
+    return f"KEYHASH#{hash}"
+
+
+GRANT_SK = "GRANT"

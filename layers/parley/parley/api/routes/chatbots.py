@@ -16,6 +16,7 @@ from parley.domain.chatbots import (
     ChatbotPublic,
     ChatbotUpdate,
 )
+from parley.errors import Forbidden
 from parley.services.chatbots import ChatbotService
 
 ChatbotServiceDep = Annotated[ChatbotService, service(lambda c: c.chatbots)]
@@ -32,12 +33,14 @@ def _public(chatbot: Chatbot) -> ChatbotPublic:
 
 @router.get("", responses=errors(400, 422))
 def list_chatbots(page: PageQuery, caller: Reader, chatbots: ChatbotServiceDep) -> ChatbotList:
-    found = chatbots.list(caller.tenant_id, page)
+    found = chatbots.list(caller.tenant_id, page, scope=caller.chatbot_scope)
     return ChatbotList(items=[_public(chatbot) for chatbot in found.items], next_cursor=found.next_cursor)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 422))
 def create_chatbot(body: ChatbotCreate, caller: Manager, chatbots: ChatbotServiceDep) -> ChatbotPublic:
+    if caller.chatbot_scope:
+        raise Forbidden("This API key is limited to one chatbot")
     return _public(chatbots.create(caller.tenant_id, body))
 
 
