@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         LexiconStore,
         PublishedFiles,
         RateLimiter,
+        TeamStore,
         VectorIndex,
     )
     from parley.retrieval import Retriever
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from parley.services.live_chat import LiveChat
     from parley.services.public_chat import PublicChat
     from parley.services.sessions import Sessions
+    from parley.services.team import TeamService
     from parley.services.web_config import WebConfigPublisher
 
 
@@ -207,6 +209,7 @@ class Container:
             self.identity,
             self.account_store,
             DynamoFailureCounter(self.table),
+            self.team,
             auto_confirm=self.settings.auto_confirm_users,
             sign_in_limits=self.settings.sign_in_limits,
         )
@@ -221,7 +224,21 @@ class Container:
     def account_closure(self) -> AccountClosure:
         from parley.services.accounts import AccountClosure
 
-        return AccountClosure(self.identity, self.account_store, self.chatbot_store, self.erasure_queue)
+        return AccountClosure(
+            self.identity, self.account_store, self.team_store, self.chatbot_store, self.erasure_queue
+        )
+
+    @cached_property
+    def team_store(self) -> TeamStore:
+        from parley.adapters.dynamo.team import DynamoTeamStore
+
+        return DynamoTeamStore(self.table)
+
+    @cached_property
+    def team(self) -> TeamService:
+        from parley.services.team import TeamService
+
+        return TeamService(self.team_store, self.chatbot_store, self.identity, self.sessions, self.erasure_queue)
 
     @cached_property
     def chatbots(self) -> ChatbotService:

@@ -105,3 +105,19 @@ def lexicon_shares(tenant_id: str, chatbot_id: str, document_id: str) -> str:
 
 def lexicon_share(part: int) -> str:
     return f"{part:04d}"
+
+
+def members() -> str:
+    return "MEMBER#"
+
+
+def member(user_id: str) -> str:
+    return f"{members()}{user_id}"
+
+
+def invitations() -> str:
+    return "INVITATION#"
+
+
+def invitation(invitation_id: str) -> str:
+    return f"{invitations()}{invitation_id}"
