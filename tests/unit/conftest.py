@@ -21,7 +21,7 @@ from parley.domain.vectors import VectorRecord
 from parley.errors import EmailTaken, InvalidCredentials, InvitationNotFound, ObjectChanged, Unauthorized
 from parley.lexical import Contribution, Statistics
 from parley.services.sessions import Sessions
-from parley.services.team import TeamService
+from parley.services.team import Invitations, TeamService
 
 from local.fakes import fake_embedding
 
@@ -447,14 +447,20 @@ def sessions(
 
 
 @pytest.fixture
+def invitations(team_store: InMemoryTeamStore) -> Invitations:
+    return Invitations(team_store)
+
+
+@pytest.fixture
 def team(
     team_store: InMemoryTeamStore,
+    invitations: Invitations,
     chatbot_store: InMemoryChatbotStore,
     identity: FakeIdentityProvider,
     sessions: Sessions,
     erasures: RecordingErasureQueue,
 ) -> TeamService:
-    return TeamService(team_store, chatbot_store, identity, sessions, erasures)
+    return TeamService(team_store, invitations, chatbot_store, identity, sessions=sessions, erasures=erasures)
 
 
 @pytest.fixture

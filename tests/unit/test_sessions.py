@@ -32,9 +32,14 @@ def _claims(user_id: str, iat: int, token_use: str = "access") -> dict[str, obje
 
 
 @pytest.fixture
-def users(identity, account_store, failure_counter, team):
+def users(identity, account_store, failure_counter, invitations):
     accounts = AccountService(
-        identity, account_store, failure_counter, team, auto_confirm=True, sign_in_limits=SignInLimits(10, 50, 900)
+        identity,
+        account_store,
+        failure_counter,
+        invitations,
+        auto_confirm=True,
+        sign_in_limits=SignInLimits(10, 50, 900),
     )
     ada = accounts.register(RegisterRequest(email="ada@example.com", password="correct-horse-1"))
     bob = accounts.register(RegisterRequest(email="bob@example.com", password="correct-horse-1"))

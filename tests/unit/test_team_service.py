@@ -19,6 +19,7 @@ from parley.errors import (
     InvitationNotFound,
     LastOwner,
     MemberNotFound,
+    TeamFull,
     Unauthorized,
 )
 from parley.services.accounts import AccountClosure, AccountService, resolve_caller
@@ -28,9 +29,14 @@ PASSWORD = "correct-horse-1"
 
 
 @pytest.fixture
-def accounts(identity, account_store, failure_counter, team) -> AccountService:
+def accounts(identity, account_store, failure_counter, invitations) -> AccountService:
     return AccountService(
-        identity, account_store, failure_counter, team, auto_confirm=True, sign_in_limits=SignInLimits(10, 50, 900)
+        identity,
+        account_store,
+        failure_counter,
+        invitations,
+        auto_confirm=True,
+        sign_in_limits=SignInLimits(10, 50, 900),
     )
 
 
@@ -45,7 +51,7 @@ def owner(accounts, account_store):
 
 
 def _invite(team, inviter, email, role="member"):
-    return team.invite(inviter, InvitationCreate(email=email, role=role))
+    return team.invitations.invite(inviter, InvitationCreate(email=email, role=role))
 
 
 def _join_by_sign_up(accounts, team, inviter, email, role="member"):
@@ -83,7 +89,7 @@ def test_an_invitation_is_only_for_its_email_and_until_it_expires(accounts, team
     # A refused sign-up leaves no identity behind
     assert "eve@example.com" not in identity.users
 
-    team.clock = lambda: utcnow() + timedelta(days=8)
+    team.invitations.clock = lambda: utcnow() + timedelta(days=8)
     with pytest.raises(InvitationExpired):
         accounts.register(RegisterRequest(email="bea@example.com", password=PASSWORD, invitation=code))
 
@@ -209,3 +215,17 @@ def test_closing_an_account_erases_every_member(
     assert account_store.users == {}
     ((request, _),) = erasures.requests
     assert sorted(user.email for user in request.users) == ["bea@example.com", "dan@example.com", "owner@example.com"]
+
+
+def test_a_team_has_a_bound_on_pending_invitations_and_members(accounts, team, owner, monkeypatch):
+    # Given bounds of one pending invitation and two members
+    monkeypatch.setattr("parley.services.team.MAX_PENDING_INVITATIONS", 1)
+    monkeypatch.setattr("parley.services.team.MAX_MEMBERS", 2)
+    _join_by_sign_up(accounts, team, owner, "bea@example.com")
+    code = _invite(team, owner, "dan@example.com").code
+
+    # Then a second pending invitation, and a third member, are refused
+    with pytest.raises(TeamFull):
+        _invite(team, owner, "eve@example.com")
+    with pytest.raises(TeamFull):
+        accounts.register(RegisterRequest(email="dan@example.com", password=PASSWORD, invitation=code))

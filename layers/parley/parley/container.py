@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from parley.services.live_chat import LiveChat
     from parley.services.public_chat import PublicChat
     from parley.services.sessions import Sessions
-    from parley.services.team import TeamService
+    from parley.services.team import Invitations, TeamService
     from parley.services.web_config import WebConfigPublisher
 
 
@@ -209,7 +209,7 @@ class Container:
             self.identity,
             self.account_store,
             DynamoFailureCounter(self.table),
-            self.team,
+            self.invitations,
             auto_confirm=self.settings.auto_confirm_users,
             sign_in_limits=self.settings.sign_in_limits,
         )
@@ -235,10 +235,23 @@ class Container:
         return DynamoTeamStore(self.table)
 
     @cached_property
+    def invitations(self) -> Invitations:
+        from parley.services.team import Invitations
+
+        return Invitations(self.team_store)
+
+    @cached_property
     def team(self) -> TeamService:
         from parley.services.team import TeamService
 
-        return TeamService(self.team_store, self.chatbot_store, self.identity, self.sessions, self.erasure_queue)
+        return TeamService(
+            self.team_store,
+            self.invitations,
+            self.chatbot_store,
+            self.identity,
+            sessions=self.sessions,
+            erasures=self.erasure_queue,
+        )
 
     @cached_property
     def chatbots(self) -> ChatbotService:

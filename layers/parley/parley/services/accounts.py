@@ -21,7 +21,7 @@ from parley.domain.erasure import ErasedUser, ErasureRequest
 from parley.errors import InvalidCredentials, InvitationNotFound, RateLimited, Unauthorized
 from parley.observability import logger
 from parley.ports import AccountStore, ChatbotStore, ErasureQueue, FailureCounter, IdentityProvider, TeamStore
-from parley.services.team import TeamService
+from parley.services.team import Invitations
 
 
 class AccountService:
@@ -30,7 +30,7 @@ class AccountService:
         identity: IdentityProvider,
         accounts: AccountStore,
         failures: FailureCounter,
-        team: TeamService,
+        invitations: Invitations,
         *,
         auto_confirm: bool,
         sign_in_limits: SignInLimits,
@@ -39,7 +39,7 @@ class AccountService:
         self.identity = identity
         self.accounts = accounts
         self.failures = failures
-        self.team = team
+        self.invitations = invitations
         self.auto_confirm = auto_confirm
         self.sign_in_limits = sign_in_limits
         self.clock = clock
@@ -47,7 +47,7 @@ class AccountService:
     def register(self, request: RegisterRequest) -> Registration:
         """Create the user with their organization (tenant) and owner profile, or, with an invitation, as a member
         of the inviting tenant; all or nothing."""
-        invitation = self.team.invitation_for(request.invitation, request.email) if request.invitation else None
+        invitation = self.invitations.invitation_for(request.invitation, request.email) if request.invitation else None
         tenant = self.accounts.get_tenant(invitation.tenant_id) if invitation else None
         if invitation and tenant is None:
             raise InvitationNotFound()
@@ -60,7 +60,7 @@ class AccountService:
         )
         try:
             if invitation:
-                profile = profile.model_copy(update={"role": self.team.admit(profile, invitation).role})
+                profile = profile.model_copy(update={"role": self.invitations.admit(profile, invitation).role})
             else:
                 self.accounts.create_account(tenant, profile)
             if self.auto_confirm:

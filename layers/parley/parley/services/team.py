@@ -38,26 +38,13 @@ from parley.ports import ChatbotStore, ErasureQueue, IdentityProvider, TeamStore
 from parley.services.sessions import Sessions
 
 
-class TeamService:
-    def __init__(
-        self,
-        team: TeamStore,
-        chatbots: ChatbotStore,
-        identity: IdentityProvider,
-        sessions: Sessions,
-        erasures: ErasureQueue,
-        *,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self.team = team
-        self.chatbots = chatbots
-        self.identity = identity
-        self.sessions = sessions
-        self.erasures = erasures
-        self.clock = clock
+class Invitations:
+    """Who may come in: invitations, and the one way a person joins a team (what sign-up needs, without the rest
+    of the team's machinery)."""
 
-    def list(self, caller: Caller) -> Team:
-        return Team(members=self.team.members(caller.tenant_id), invitations=self.team.invitations(caller.tenant_id))
+    def __init__(self, team: TeamStore, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.team = team
+        self.clock = clock
 
     def invite(self, caller: Caller, request: InvitationCreate) -> InvitationCreated:
         """An invitation to the caller's tenant with its code, shown this once (no e-mail is sent: the inviter
@@ -98,11 +85,33 @@ class TeamService:
         logger.info("Member joined", extra={"tenant_id": invitation.tenant_id, "role": invitation.role})
         return Member.of(joined, now)
 
+
+class TeamService:
+    def __init__(
+        self,
+        team: TeamStore,
+        invitations: Invitations,
+        chatbots: ChatbotStore,
+        identity: IdentityProvider,
+        *,
+        sessions: Sessions,
+        erasures: ErasureQueue,
+    ) -> None:
+        self.team = team
+        self.invitations = invitations
+        self.chatbots = chatbots
+        self.identity = identity
+        self.sessions = sessions
+        self.erasures = erasures
+
+    def list(self, caller: Caller) -> Team:
+        return Team(members=self.team.members(caller.tenant_id), invitations=self.team.invitations(caller.tenant_id))
+
     def join(self, caller: Caller, code: str) -> Member:
         """A signed-in person accepts an invitation. Their own tenant must hold nothing (no chatbot, no other
         member): it is then erased and they move; otherwise 409, as joining would leave it or its data behind."""
         assert caller.profile is not None
-        invitation = self.invitation_for(code, caller.profile.email)
+        invitation = self.invitations.invitation_for(code, caller.profile.email)
         if invitation.tenant_id == caller.tenant_id:
             raise AlreadyMember("You are a member of this team already")
         others = [member for member in self.team.members(caller.tenant_id) if member.id != caller.user_id]
@@ -110,7 +119,7 @@ class TeamService:
             raise AlreadyInATeam(
                 "You belong to a team that has chatbots or other members; delete it or leave it before joining another"
             )
-        member = self.admit(caller.profile, invitation, leaving=caller.tenant_id)
+        member = self.invitations.admit(caller.profile, invitation, leaving=caller.tenant_id)
         self.erasures.request(ErasureRequest(tenant_id=caller.tenant_id))
         return member
 

@@ -8,9 +8,10 @@ from parley.api.deps import Person, allowed, service
 from parley.api.responses import errors
 from parley.domain.accounts import Caller
 from parley.domain.team import InvitationCreate, InvitationCreated, JoinRequest, Member, RoleChange, Team
-from parley.services.team import TeamService
+from parley.services.team import Invitations, TeamService
 
 TeamServiceDep = Annotated[TeamService, service(lambda c: c.team)]
+InvitationsDep = Annotated[Invitations, service(lambda c: c.invitations)]
 Reader = Annotated[Caller, allowed("team:read")]
 Manager = Annotated[Caller, allowed("team:manage")]
 
@@ -31,15 +32,15 @@ def join(body: JoinRequest, caller: Person, team: TeamServiceDep) -> Member:
 
 
 @router.post("/invitations", status_code=status.HTTP_201_CREATED, responses=errors(400, 409, 422))
-def invite(body: InvitationCreate, caller: Manager, team: TeamServiceDep) -> InvitationCreated:
+def invite(body: InvitationCreate, caller: Manager, invitations: InvitationsDep) -> InvitationCreated:
     """Invite someone by e-mail as an admin or a member. The code, shown this once, is the accept link's: no
     e-mail is sent."""
-    return team.invite(caller, body)
+    return invitations.invite(caller, body)
 
 
 @router.delete("/invitations/{invitation_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404))
-def withdraw(invitation_id: str, caller: Manager, team: TeamServiceDep) -> Response:
-    team.withdraw(caller, invitation_id)
+def withdraw(invitation_id: str, caller: Manager, invitations: InvitationsDep) -> Response:
+    invitations.withdraw(caller, invitation_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
