@@ -18,6 +18,11 @@ export type Message = Schema<"MessagePublic">;
 export type UserProfile = Schema<"UserProfile">;
 export type Registration = Schema<"Registration">;
 export type SignIn = Schema<"Session">;
+export type Team = Schema<"Team">;
+export type Member = Schema<"Member">;
+export type Invitation = Schema<"Invitation">;
+export type InvitationCreated = Schema<"InvitationCreated">;
+export type Role = Member["role"];
 
 export interface Page<Item> {
   items: Item[];
@@ -101,9 +106,10 @@ export class Api {
   }
 
   async deleteDocument(chatbotId: string, documentId: string): Promise<void> {
-    const path = `/chatbots/${encodeURIComponent(chatbotId)}/documents/${encodeURIComponent(documentId)}`;
-    const response = await this.session.fetch(path, { method: "DELETE" });
-    if (!response.ok) throw await errorOf(response);
+    await this.sendNothing(
+      "DELETE",
+      `/chatbots/${encodeURIComponent(chatbotId)}/documents/${encodeURIComponent(documentId)}`,
+    );
   }
 
   conversations(chatbotId: string, cursor?: string | null): Promise<Page<ConversationSummary>> {
@@ -113,6 +119,39 @@ export class Api {
   conversation(chatbotId: string, conversationId: string): Promise<Conversation> {
     const path = `/chatbots/${encodeURIComponent(chatbotId)}/conversations/${encodeURIComponent(conversationId)}`;
     return this.get(`${path}?limit=100`);
+  }
+
+  team(): Promise<Team> {
+    return this.get("/members");
+  }
+
+  invite(body: Schema<"InvitationCreate">): Promise<InvitationCreated> {
+    return this.send("POST", "/members/invitations", body);
+  }
+
+  async withdrawInvitation(id: string): Promise<void> {
+    await this.sendNothing("DELETE", `/members/invitations/${encodeURIComponent(id)}`);
+  }
+
+  join(invitation: string): Promise<Member> {
+    return this.send("POST", "/members", { invitation });
+  }
+
+  changeRole(userId: string, role: Role): Promise<Member> {
+    return this.send("PATCH", `/members/${encodeURIComponent(userId)}`, { role });
+  }
+
+  async removeMember(userId: string): Promise<void> {
+    await this.sendNothing("DELETE", `/members/${encodeURIComponent(userId)}`);
+  }
+
+  transferOwnership(userId: string): Promise<Member> {
+    return this.send("POST", `/members/${encodeURIComponent(userId)}/ownership`);
+  }
+
+  private async sendNothing(method: string, path: string): Promise<void> {
+    const response = await this.session.fetch(path, { method });
+    if (!response.ok) throw await errorOf(response);
   }
 
   private async get<T>(path: string): Promise<T> {
