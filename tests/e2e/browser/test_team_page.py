@@ -101,6 +101,8 @@ def test_an_owner_builds_a_team_in_the_console(
     expect(cy.get_by_role("heading", name="Team", exact=True)).to_be_visible()
     expect(cy.get_by_text(f"{cy_email} (member)")).to_be_visible()
     expect(cy.get_by_text("You are a member")).to_be_visible()
+    # (the team loaded: the owner, Bea and Cy, before looking for what is not there)
+    expect(cy.get_by_role("region", name="Members").get_by_role("row")).to_have_count(4)
     expect(cy.get_by_role("region", name="Invite someone")).to_have_count(0)
     expect(cy.get_by_role("combobox")).to_have_count(0)
     expect(cy.get_by_role("button", name=f"Remove {bea_email}…")).to_have_count(0)

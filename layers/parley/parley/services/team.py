@@ -105,7 +105,9 @@ class TeamService:
         self.erasures = erasures
 
     def list(self, caller: Caller) -> Team:
-        return Team(members=self.team.members(caller.tenant_id), invitations=self.team.invitations(caller.tenant_id))
+        """The members in the order they joined (their items are keyed by user id), and the pending invitations."""
+        members = sorted(self.team.members(caller.tenant_id), key=lambda member: member.joined_at)
+        return Team(members=members, invitations=self.team.invitations(caller.tenant_id))
 
     def join(self, caller: Caller, code: str) -> Member:
         """A signed-in person accepts an invitation. Their own tenant must hold nothing (no chatbot, no other
