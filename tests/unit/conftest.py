@@ -12,11 +12,16 @@ import pytest
 from parley.domain.accounts import SignIn, Tenant, Tokens, UserProfile
 from parley.domain.chatbots import Chatbot
 from parley.domain.common import Page, PageRequest, timestamp
+from parley.domain.connections import Connection
 from parley.domain.documents import Document
 from parley.domain.erasure import ErasureRequest
+from parley.domain.roles import Role
+from parley.domain.team import Invitation, Member, StoredInvitation
 from parley.domain.vectors import VectorRecord
-from parley.errors import EmailTaken, InvalidCredentials, ObjectChanged, Unauthorized
+from parley.errors import EmailTaken, InvalidCredentials, InvitationNotFound, ObjectChanged, Unauthorized
 from parley.lexical import Contribution, Statistics
+from parley.services.sessions import Sessions
+from parley.services.team import Invitations, TeamService
 
 from local.fakes import fake_embedding
 
@@ -87,6 +92,9 @@ class InMemoryAccountStore:
     def get_user(self, user_id: str) -> UserProfile | None:
         return self.users.get(user_id)
 
+    def get_tenant(self, tenant_id: str) -> Tenant | None:
+        return self.tenants.get(tenant_id)
+
     def sign_out(self, user_id: str, at: int) -> None:
         self.users[user_id] = self.users[user_id].model_copy(update={"signed_out_at": at})
 
@@ -95,6 +103,85 @@ class InMemoryAccountStore:
 
     def erase_tenant(self, tenant_id: str) -> None:
         self.tenants.pop(tenant_id, None)
+
+
+class InMemoryTeamStore:
+    """The team as the profiles of the account store's tenant (the table keeps a member item in step with each)."""
+
+    def __init__(self, accounts: InMemoryAccountStore) -> None:
+        self.accounts = accounts
+        self.joined: dict[str, datetime] = {}
+        self.pending: dict[str, StoredInvitation] = {}
+
+    def members(self, tenant_id: str) -> list[Member]:
+        return [
+            Member.of(profile, self.joined.get(profile.id, profile.created_at))
+            for profile in self.accounts.users.values()
+            if profile.tenant_id == tenant_id
+        ]
+
+    def member(self, tenant_id: str, user_id: str) -> Member | None:
+        return next((member for member in self.members(tenant_id) if member.id == user_id), None)
+
+    def invitations(self, tenant_id: str) -> list[Invitation]:
+        return [invitation.public() for invitation in self.pending.values() if invitation.tenant_id == tenant_id]
+
+    def invitation(self, tenant_id: str, invitation_id: str) -> StoredInvitation | None:
+        invitation = self.pending.get(invitation_id)
+        return invitation if invitation and invitation.tenant_id == tenant_id else None
+
+    def invite(self, invitation: StoredInvitation) -> None:
+        self.pending[invitation.id] = invitation
+
+    def withdraw(self, tenant_id: str, invitation_id: str) -> bool:
+        return self.invitation(tenant_id, invitation_id) is not None and bool(self.pending.pop(invitation_id))
+
+    def admit(self, profile: UserProfile, joined_at: datetime, invitation_id: str, *, leaving: str | None) -> None:
+        if self.pending.pop(invitation_id, None) is None:
+            raise InvitationNotFound()
+        self.accounts.users[profile.id] = profile
+        self.joined[profile.id] = joined_at
+
+    def set_role(self, tenant_id: str, user_id: str, role: Role, *, other_owner: str | None = None) -> None:
+        users = self.accounts.users
+        users[user_id] = users[user_id].model_copy(update={"role": role})
+
+    def transfer(self, tenant_id: str, from_owner: str, to_member: str) -> None:
+        self.set_role(tenant_id, to_member, "owner")
+        self.set_role(tenant_id, from_owner, "admin")
+
+    def remove(self, tenant_id: str, user_id: str) -> None:
+        self.accounts.users.pop(user_id)
+
+
+class InMemoryConnectionStore:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Connection] = {}
+
+    def add(self, connection: Connection) -> None:
+        self.items[(connection.tenant_id, connection.id)] = connection
+
+    def get(self, tenant_id: str, connection_id: str) -> Connection | None:
+        return self.items.get((tenant_id, connection_id))
+
+    def remove(self, tenant_id: str, connection_id: str) -> None:
+        self.items.pop((tenant_id, connection_id), None)
+
+    def of_caller(self, tenant_id: str, caller: str) -> list[Connection]:
+        return [c for (tenant, _), c in self.items.items() if tenant == tenant_id and c.caller == caller]
+
+
+class ClosingConnections:
+    """Connections that are only ever closed (ending sessions sends no frames)."""
+
+    def __init__(self) -> None:
+        self.closed: list[str] = []
+
+    def send(self, connection_id: str, frame: Mapping[str, Any]) -> None:
+        raise AssertionError("ending sessions sends no frames")
+
+    def close(self, connection_id: str) -> None:
+        self.closed.append(connection_id)
 
 
 class InMemoryChatbotStore:
@@ -165,6 +252,21 @@ def account_store() -> InMemoryAccountStore:
 @pytest.fixture
 def chatbot_store() -> InMemoryChatbotStore:
     return InMemoryChatbotStore()
+
+
+@pytest.fixture
+def team_store(account_store: InMemoryAccountStore) -> InMemoryTeamStore:
+    return InMemoryTeamStore(account_store)
+
+
+@pytest.fixture
+def connection_store() -> InMemoryConnectionStore:
+    return InMemoryConnectionStore()
+
+
+@pytest.fixture
+def closing_connections() -> ClosingConnections:
+    return ClosingConnections()
 
 
 class InMemoryDocumentStore:
@@ -332,6 +434,33 @@ class RecordingErasureQueue:
 @pytest.fixture
 def erasures() -> RecordingErasureQueue:
     return RecordingErasureQueue()
+
+
+@pytest.fixture
+def sessions(
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    connection_store: InMemoryConnectionStore,
+    closing_connections: ClosingConnections,
+) -> Sessions:
+    return Sessions(identity, account_store, connection_store, closing_connections)
+
+
+@pytest.fixture
+def invitations(team_store: InMemoryTeamStore) -> Invitations:
+    return Invitations(team_store)
+
+
+@pytest.fixture
+def team(
+    team_store: InMemoryTeamStore,
+    invitations: Invitations,
+    chatbot_store: InMemoryChatbotStore,
+    identity: FakeIdentityProvider,
+    sessions: Sessions,
+    erasures: RecordingErasureQueue,
+) -> TeamService:
+    return TeamService(team_store, invitations, chatbot_store, identity, sessions=sessions, erasures=erasures)
 
 
 @pytest.fixture

@@ -11,17 +11,19 @@ ADDRESS = "203.0.113.7"
 LIMITS = SignInLimits(per_email=3, per_address=5, window_seconds=900)
 
 
-def _service(identity, account_store, failures, auto_confirm=True) -> AccountService:
-    return AccountService(identity, account_store, failures, auto_confirm=auto_confirm, sign_in_limits=LIMITS)
+def _service(identity, account_store, failures, invitations, auto_confirm=True) -> AccountService:
+    return AccountService(
+        identity, account_store, failures, invitations, auto_confirm=auto_confirm, sign_in_limits=LIMITS
+    )
 
 
 def _register(email="ada@example.com", **extra) -> RegisterRequest:
     return RegisterRequest(email=email, password="correct-horse-1", **extra)
 
 
-def test_register_creates_tenant_and_owner_and_signs_in(identity, account_store, failure_counter):
+def test_register_creates_tenant_and_owner_and_signs_in(identity, account_store, failure_counter, invitations):
     # Given a fresh platform
-    service = _service(identity, account_store, failure_counter)
+    service = _service(identity, account_store, failure_counter, invitations)
 
     # When someone registers with an organization name
     registration = service.register(_register(name="Ada", organization="Analytical Engines"))
@@ -35,44 +37,48 @@ def test_register_creates_tenant_and_owner_and_signs_in(identity, account_store,
     assert identity.users["ada@example.com"]["confirmed"] is True
 
 
-def test_register_without_auto_confirm_returns_no_tokens(identity, account_store, failure_counter):
-    registration = _service(identity, account_store, failure_counter, auto_confirm=False).register(_register())
+def test_register_without_auto_confirm_returns_no_tokens(identity, account_store, failure_counter, invitations):
+    registration = _service(identity, account_store, failure_counter, invitations, auto_confirm=False).register(
+        _register()
+    )
 
     assert registration.tokens is None
     assert identity.users["ada@example.com"]["confirmed"] is False
 
 
-def test_register_normalizes_email_and_names_defaults(identity, account_store, failure_counter):
-    registration = _service(identity, account_store, failure_counter).register(_register(email="  Ada@Example.COM "))
+def test_register_normalizes_email_and_names_defaults(identity, account_store, failure_counter, invitations):
+    registration = _service(identity, account_store, failure_counter, invitations).register(
+        _register(email="  Ada@Example.COM ")
+    )
 
     assert registration.user.email == "ada@example.com"
     assert registration.user.name == "ada"
     assert registration.tenant.name == "ada's organization"
 
 
-def test_duplicate_email_is_refused(identity, account_store, failure_counter):
-    service = _service(identity, account_store, failure_counter)
+def test_duplicate_email_is_refused(identity, account_store, failure_counter, invitations):
+    service = _service(identity, account_store, failure_counter, invitations)
     service.register(_register())
 
     with pytest.raises(EmailTaken):
         service.register(_register())
 
 
-def test_failed_account_write_removes_the_identity(identity, account_store, failure_counter):
+def test_failed_account_write_removes_the_identity(identity, account_store, failure_counter, invitations):
     # Given storage that fails while the identity provider works
     account_store.fail_next = True
 
     # When registering
     with pytest.raises(RuntimeError):
-        _service(identity, account_store, failure_counter).register(_register())
+        _service(identity, account_store, failure_counter, invitations).register(_register())
 
     # Then no half-made user keeps the e-mail address taken
     assert "ada@example.com" not in identity.users
     assert account_store.users == {}
 
 
-def test_login_returns_profile_and_tokens(identity, account_store, failure_counter):
-    service = _service(identity, account_store, failure_counter)
+def test_login_returns_profile_and_tokens(identity, account_store, failure_counter, invitations):
+    service = _service(identity, account_store, failure_counter, invitations)
     registered = service.register(_register())
 
     session = service.login(LoginRequest(email="ADA@example.com", password="correct-horse-1"), ADDRESS)
@@ -81,25 +87,25 @@ def test_login_returns_profile_and_tokens(identity, account_store, failure_count
     assert session.tokens.access_token
 
 
-def test_login_with_wrong_password_is_refused(identity, account_store, failure_counter):
-    service = _service(identity, account_store, failure_counter)
+def test_login_with_wrong_password_is_refused(identity, account_store, failure_counter, invitations):
+    service = _service(identity, account_store, failure_counter, invitations)
     service.register(_register())
 
     with pytest.raises(InvalidCredentials):
         service.login(LoginRequest(email="ada@example.com", password="wrong-password-1"), ADDRESS)
 
 
-def test_login_of_identity_without_profile_is_refused(identity, account_store, failure_counter):
+def test_login_of_identity_without_profile_is_refused(identity, account_store, failure_counter, invitations):
     identity.sign_up("ghost@example.com", "correct-horse-1", "ghost")
 
     with pytest.raises(Unauthorized):
-        _service(identity, account_store, failure_counter).login(
+        _service(identity, account_store, failure_counter, invitations).login(
             LoginRequest(email="ghost@example.com", password="correct-horse-1"), ADDRESS
         )
 
 
-def test_caller_is_resolved_from_sub(identity, account_store, failure_counter):
-    registered = _service(identity, account_store, failure_counter).register(_register())
+def test_caller_is_resolved_from_sub(identity, account_store, failure_counter, invitations):
+    registered = _service(identity, account_store, failure_counter, invitations).register(_register())
 
     caller = resolve_caller(account_store, {"sub": registered.user.id, "token_use": "access"})
 
@@ -114,16 +120,16 @@ def test_caller_without_known_sub_is_unauthorized(account_store, claims):
 
 
 def test_closing_an_account_ends_sign_in_hides_chatbots_and_asks_for_erasure(
-    identity, account_store, chatbot_store, erasures, failure_counter
+    identity, account_store, chatbot_store, erasures, failure_counter, invitations, team_store
 ):
     # Given an owner with a chatbot
-    registration = _service(identity, account_store, failure_counter).register(_register())
+    registration = _service(identity, account_store, failure_counter, invitations).register(_register())
     tenant = registration.tenant.id
     chatbot = ChatbotService(chatbot_store, erasures).create(tenant, ChatbotCreate(name="Support"))
     caller = resolve_caller(account_store, {"sub": registration.user.id, "token_use": "access"})
 
     # When they close the account
-    AccountClosure(identity, account_store, chatbot_store, erasures).close(caller)
+    AccountClosure(identity, account_store, team_store, chatbot_store, erasures).close(caller)
 
     # Then they can no longer sign in or act, the chatbot is hidden, and the tenant's erasure is asked for
     assert "ada@example.com" not in identity.users
@@ -142,9 +148,11 @@ def _login(service, email, password, address=ADDRESS):
     return service.login(LoginRequest(email=email, password=password), address)
 
 
-def test_failed_sign_ins_are_limited_per_email_even_for_the_right_password(identity, account_store, failure_counter):
+def test_failed_sign_ins_are_limited_per_email_even_for_the_right_password(
+    identity, account_store, failure_counter, invitations
+):
     # Given an account whose password was guessed wrong as often as allowed
-    service = _service(identity, account_store, failure_counter)
+    service = _service(identity, account_store, failure_counter, invitations)
     service.register(_register())
     for n in range(LIMITS.per_email):
         with pytest.raises(InvalidCredentials):
@@ -160,10 +168,10 @@ def test_failed_sign_ins_are_limited_per_email_even_for_the_right_password(ident
 
 
 def test_failed_sign_ins_are_limited_per_address_and_a_success_does_not_reset_them(
-    identity, account_store, failure_counter
+    identity, account_store, failure_counter, invitations
 ):
     # Given an attacker with an account of their own, failing on other accounts from one address
-    service = _service(identity, account_store, failure_counter)
+    service = _service(identity, account_store, failure_counter, invitations)
     service.register(_register("mallory@example.com"))
     for n in range(LIMITS.per_address - 1):
         with pytest.raises(InvalidCredentials):
@@ -181,8 +189,8 @@ def test_failed_sign_ins_are_limited_per_address_and_a_success_does_not_reset_th
     assert _login(service, "mallory@example.com", "correct-horse-1", address="192.0.2.1").user
 
 
-def test_an_ipv6_64_counts_as_one_address(identity, account_store, failure_counter):
-    service = _service(identity, account_store, failure_counter)
+def test_an_ipv6_64_counts_as_one_address(identity, account_store, failure_counter, invitations):
+    service = _service(identity, account_store, failure_counter, invitations)
     for n in range(LIMITS.per_address):
         with pytest.raises(InvalidCredentials):
             _login(service, f"victim{n}@example.com", "guess-guess-1", address=f"2001:db8:1:2::{n + 1:x}")
@@ -193,8 +201,8 @@ def test_an_ipv6_64_counts_as_one_address(identity, account_store, failure_count
         _login(service, "other@example.com", "guess-guess-1", address="2001:db8:1:3::1")
 
 
-def test_failure_counters_hold_no_email_address(identity, account_store, failure_counter):
-    service = _service(identity, account_store, failure_counter)
+def test_failure_counters_hold_no_email_address(identity, account_store, failure_counter, invitations):
+    service = _service(identity, account_store, failure_counter, invitations)
 
     with pytest.raises(InvalidCredentials):
         _login(service, "ada@example.com", "guess-guess-1")

@@ -15,34 +15,6 @@ SIGNED_OUT = datetime(2026, 11, 30, 12, 0, 0, tzinfo=UTC)
 AT = int(SIGNED_OUT.timestamp())
 
 
-class InMemoryConnectionStore:
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str], Connection] = {}
-
-    def add(self, connection: Connection) -> None:
-        self.items[(connection.tenant_id, connection.id)] = connection
-
-    def get(self, tenant_id: str, connection_id: str) -> Connection | None:
-        return self.items.get((tenant_id, connection_id))
-
-    def remove(self, tenant_id: str, connection_id: str) -> None:
-        self.items.pop((tenant_id, connection_id), None)
-
-    def of_caller(self, tenant_id: str, caller: str) -> list[Connection]:
-        return [c for (tenant, _), c in self.items.items() if tenant == tenant_id and c.caller == caller]
-
-
-class ClosingConnections:
-    def __init__(self) -> None:
-        self.closed: list[str] = []
-
-    def send(self, connection_id, frame) -> None:
-        raise AssertionError("sign-out sends no frames")
-
-    def close(self, connection_id: str) -> None:
-        self.closed.append(connection_id)
-
-
 def _connection(connection_id: str, tenant_id: str, caller: str) -> Connection:
     return Connection(
         id=connection_id,
@@ -60,9 +32,14 @@ def _claims(user_id: str, iat: int, token_use: str = "access") -> dict[str, obje
 
 
 @pytest.fixture
-def users(identity, account_store, failure_counter):
+def users(identity, account_store, failure_counter, invitations):
     accounts = AccountService(
-        identity, account_store, failure_counter, auto_confirm=True, sign_in_limits=SignInLimits(10, 50, 900)
+        identity,
+        account_store,
+        failure_counter,
+        invitations,
+        auto_confirm=True,
+        sign_in_limits=SignInLimits(10, 50, 900),
     )
     ada = accounts.register(RegisterRequest(email="ada@example.com", password="correct-horse-1"))
     bob = accounts.register(RegisterRequest(email="bob@example.com", password="correct-horse-1"))
@@ -76,11 +53,12 @@ def test_an_id_token_is_refused(account_store, users):
         resolve_caller(account_store, _claims(ada.user.id, AT - 60, token_use="id"))
 
 
-def test_tokens_issued_until_sign_out_are_refused_and_later_ones_accepted(identity, account_store, users):
+def test_tokens_issued_until_sign_out_are_refused_and_later_ones_accepted(
+    identity, account_store, users, connection_store, closing_connections
+):
     # Given Ada, who signed out at AT
     ada, _ = users
-    connections = InMemoryConnectionStore()
-    sessions = Sessions(identity, account_store, connections, ClosingConnections(), clock=lambda: SIGNED_OUT)
+    sessions = Sessions(identity, account_store, connection_store, closing_connections, clock=lambda: SIGNED_OUT)
     caller = resolve_caller(account_store, _claims(ada.user.id, AT - 600))
 
     sessions.sign_out(caller, "access-ada")
@@ -94,10 +72,12 @@ def test_tokens_issued_until_sign_out_are_refused_and_later_ones_accepted(identi
     assert "access-ada" in identity.revoked
 
 
-def test_sign_out_closes_only_the_users_own_connections(identity, account_store, users):
+def test_sign_out_closes_only_the_users_own_connections(
+    identity, account_store, users, connection_store, closing_connections
+):
     # Given Ada with two open chats, Bob with one, and a visitor of Ada's tenant
     ada, bob = users
-    store = InMemoryConnectionStore()
+    store = connection_store
     for connection in (
         _connection("ada-1=", ada.tenant.id, ada.user.id),
         _connection("ada-2=", ada.tenant.id, ada.user.id),
@@ -105,7 +85,7 @@ def test_sign_out_closes_only_the_users_own_connections(identity, account_store,
         _connection("visitor-1=", ada.tenant.id, "visitor:abcdefgh"),
     ):
         store.add(connection)
-    closing = ClosingConnections()
+    closing = closing_connections
     sessions = Sessions(identity, account_store, store, closing, clock=lambda: SIGNED_OUT)
 
     # When Ada signs out

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         LexiconStore,
         PublishedFiles,
         RateLimiter,
+        TeamStore,
         VectorIndex,
     )
     from parley.retrieval import Retriever
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from parley.services.live_chat import LiveChat
     from parley.services.public_chat import PublicChat
     from parley.services.sessions import Sessions
+    from parley.services.team import Invitations, TeamService
     from parley.services.web_config import WebConfigPublisher
 
 
@@ -211,6 +213,7 @@ class Container:
             self.identity,
             self.account_store,
             DynamoFailureCounter(self.table),
+            self.invitations,
             auto_confirm=self.settings.auto_confirm_users,
             sign_in_limits=self.settings.sign_in_limits,
         )
@@ -225,7 +228,34 @@ class Container:
     def account_closure(self) -> AccountClosure:
         from parley.services.accounts import AccountClosure
 
-        return AccountClosure(self.identity, self.account_store, self.chatbot_store, self.erasure_queue)
+        return AccountClosure(
+            self.identity, self.account_store, self.team_store, self.chatbot_store, self.erasure_queue
+        )
+
+    @cached_property
+    def team_store(self) -> TeamStore:
+        from parley.adapters.dynamo.team import DynamoTeamStore
+
+        return DynamoTeamStore(self.table)
+
+    @cached_property
+    def invitations(self) -> Invitations:
+        from parley.services.team import Invitations
+
+        return Invitations(self.team_store)
+
+    @cached_property
+    def team(self) -> TeamService:
+        from parley.services.team import TeamService
+
+        return TeamService(
+            self.team_store,
+            self.invitations,
+            self.chatbot_store,
+            self.identity,
+            sessions=self.sessions,
+            erasures=self.erasure_queue,
+        )
 
     @cached_property
     def chatbots(self) -> ChatbotService:

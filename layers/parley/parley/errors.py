@@ -111,6 +111,48 @@ class ObjectChanged(ParleyError):
     code, status = "object_changed", 409
 
 
+class MemberNotFound(NotFound):
+    """Another tenant's member and an unknown user look the same to the caller."""
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "Member not found"
+
+
+class InvitationNotFound(NotFound):
+    """Another tenant's, a withdrawn, an accepted and an unknown invitation look the same."""
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "Invitation not found"
+
+
+class InvitationExpired(ParleyError):
+    code, status = "invitation_expired", 410
+
+
+class InvitationForAnotherEmail(ParleyError):
+    code, status = "invitation_email_mismatch", 403
+
+
+class AlreadyInATeam(ParleyError):
+    """Joining a team while belonging to another that holds something (a chatbot, another member)."""
+
+    code, status = "already_in_a_team", 409
+
+
+class AlreadyMember(ParleyError):
+    code, status = "already_member", 409
+
+
+class LastOwner(ParleyError):
+    code, status = "last_owner", 409
+
+
+class TeamFull(ParleyError):
+    code, status = "team_full", 409
+
+
 class UnreadableDocument(ParleyError):
     """An uploaded file that cannot be indexed whatever the number of attempts: damaged, empty, scanned, or over
     an ingest limit. Its message says why in words its owner can act on; the document ends `failed` at once."""

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from parley.domain.conversations import Conversation, Message, Usage
     from parley.domain.documents import Document
     from parley.domain.erasure import ErasureRequest
+    from parley.domain.roles import Role
+    from parley.domain.team import Invitation, Member, StoredInvitation
     from parley.domain.vectors import Hit, HybridQuery, VectorRecord
     from parley.lexical import Contribution, Statistics
 
@@ -51,6 +53,8 @@ class AccountStore(Protocol):
 
     def get_user(self, user_id: str) -> UserProfile | None: ...
 
+    def get_tenant(self, tenant_id: str) -> Tenant | None: ...
+
     def sign_out(self, user_id: str, at: int) -> None:
         """Record that the user signed out at `at` (epoch seconds): tokens issued until then are refused."""
 
@@ -58,6 +62,38 @@ class AccountStore(Protocol):
 
     def erase_tenant(self, tenant_id: str) -> None:
         """Delete every item of the tenant's partition (the tenant itself included)."""
+
+
+class TeamStore(Protocol):
+    """A tenant's members (each also a user profile, kept in step) and its invitations."""
+
+    def members(self, tenant_id: str) -> list[Member]: ...
+
+    def member(self, tenant_id: str, user_id: str) -> Member | None: ...
+
+    def invitations(self, tenant_id: str) -> list[Invitation]: ...
+
+    def invitation(self, tenant_id: str, invitation_id: str) -> StoredInvitation | None: ...
+
+    def invite(self, invitation: StoredInvitation) -> None: ...
+
+    def withdraw(self, tenant_id: str, invitation_id: str) -> bool:
+        """Delete the invitation; False if there was none."""
+
+    def admit(self, profile: UserProfile, joined_at: datetime, invitation_id: str, *, leaving: str | None) -> None:
+        """Make `profile` a member of its tenant and use up the invitation, all or nothing: InvitationNotFound if
+        it was used or withdrawn meanwhile. `leaving` is the tenant a signed-up user moves from (their profile
+        must still be there); None for a new user."""
+
+    def set_role(self, tenant_id: str, user_id: str, role: Role, *, other_owner: str | None = None) -> None:
+        """Change a member's role; with `other_owner`, only while that member is still an owner (so that two
+        owners demoting each other at once cannot leave the tenant without one)."""
+
+    def transfer(self, tenant_id: str, from_owner: str, to_member: str) -> None:
+        """Make `to_member` the owner and `from_owner` (still an owner) an admin, together."""
+
+    def remove(self, tenant_id: str, user_id: str) -> None:
+        """Delete the member and their profile, together."""
 
 
 class FailureCounter(Protocol):

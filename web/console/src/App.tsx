@@ -6,7 +6,8 @@ import { useConsole } from "./context";
 import { Chatbot } from "./pages/Chatbot";
 import { Chatbots } from "./pages/Chatbots";
 import { Keys } from "./pages/Keys";
-import { SignIn, SignUp } from "./pages/Auth";
+import { JoinSignedOut, SignIn, SignUp } from "./pages/Auth";
+import { Join, Team } from "./pages/Team";
 import { href, navigate, useRoute } from "./router";
 
 export function App() {
@@ -28,16 +29,20 @@ export function App() {
       }),
     [],
   );
-  useEffect(() => {
-    if (!signedIn) return;
+  // The profile is read again when a role or team may have changed (a transfer, an accepted invitation).
+  const loadMe = () => {
     setError(null);
     api.me().then(setUser, (caught) => {
       if (session.signedIn) setError(caught);
       else setNotice("Your session has ended. Sign in again.");
     });
+  };
+  useEffect(() => {
+    if (signedIn) loadMe();
   }, [signedIn]);
 
   if (!signedIn) {
+    if (route.page === "join") return <JoinSignedOut code={route.code} />;
     return route.page === "signup" ? <SignUp /> : <SignIn notice={notice} />;
   }
   if (user === null) {
@@ -60,6 +65,16 @@ export function App() {
             <p>Only the organization's owner manages API keys.</p>
           </main>
         )
+      ) : route.page === "team" ? (
+        <Team me={user} onChanged={loadMe} />
+      ) : route.page === "join" ? (
+        <Join
+          code={route.code}
+          onJoined={() => {
+            loadMe();
+            navigate({ page: "team" });
+          }}
+        />
       ) : route.page === "missing" ? (
         <main id="main">
           <h1>Page not found</h1>
@@ -82,12 +97,18 @@ function Header({ user }: { user: UserProfile }) {
       <a class="brand" href={href({ page: "chatbots" })}>
         Parley
       </a>
-      {user.role === "owner" && (
-        <nav aria-label="Organization">
-          <a href={href({ page: "keys" })}>API keys</a>
-        </nav>
-      )}
-      <span class="who">{user.email}</span>
+      <nav aria-label="Console">
+        <a href={href({ page: "chatbots" })}>Chatbots</a> <a href={href({ page: "team" })}>Team</a>
+        {user.role === "owner" && (
+          <>
+            {" "}
+            <a href={href({ page: "keys" })}>API keys</a>
+          </>
+        )}
+      </nav>
+      <span class="who">
+        {user.email} ({user.role})
+      </span>
       <Button variant="plain" busy={signOut.busy} busyLabel="Signing out…" onClick={() => signOut.run(() => session.signOut())}>
         Sign out
       </Button>

@@ -8,17 +8,23 @@ export type Route =
   | { page: "chatbots" }
   | { page: "chatbot"; id: string; tab: ChatbotTab }
   | { page: "keys" }
+  | { page: "team" }
+  | { page: "join"; code: string }
   | { page: "missing" };
 
 export const CHATBOT_TABS = ["settings", "documents", "playground", "embed", "conversations"] as const;
 export type ChatbotTab = (typeof CHATBOT_TABS)[number];
 
+const PLAIN_PAGES = ["signin", "signup", "chatbots", "keys", "team"] as const;
+type PlainPage = (typeof PLAIN_PAGES)[number];
+
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
   if (parts.length === 0) return { page: "chatbots" };
-  if (parts.length === 1 && (parts[0] === "signin" || parts[0] === "signup" || parts[0] === "chatbots" || parts[0] === "keys")) {
-    return { page: parts[0] };
+  if (parts.length === 1 && (PLAIN_PAGES as readonly string[]).includes(parts[0])) {
+    return { page: parts[0] as PlainPage };
   }
+  if (parts[0] === "join" && parts.length === 2 && parts[1]) return { page: "join", code: parts[1] };
   if (parts[0] === "chatbots" && parts.length <= 3 && parts[1]) {
     const tab = (parts[2] ?? "settings") as ChatbotTab;
     if (CHATBOT_TABS.includes(tab)) return { page: "chatbot", id: parts[1], tab };
@@ -30,6 +36,8 @@ export function href(route: Route): string {
   switch (route.page) {
     case "chatbot":
       return `#/chatbots/${encodeURIComponent(route.id)}/${route.tab}`;
+    case "join":
+      return `#/join/${encodeURIComponent(route.code)}`;
     case "missing":
       return "#/";
     default:

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi.openapi.utils import get_openapi
 
 from parley.api import build_app
-from parley.api.routes import account, answers, api_keys, auth, chatbots, documents, exports, health, public
+from parley.api.routes import account, answers, api_keys, auth, chatbots, documents, exports, health, public, team
 from parley.domain.frames import Frames
 
 DESCRIPTION = (
@@ -51,6 +51,7 @@ def openapi_document() -> dict[str, Any]:
         answers.router,
         public.router,
         api_keys.router,
+        team.router,
     )
     document = get_openapi(title="Parley", version="1", description=DESCRIPTION, routes=app.routes)
     return _without_fastapi_validation_errors(document)

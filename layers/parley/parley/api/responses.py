@@ -38,6 +38,7 @@ _MEANING = {
     "this (`forbidden`); an e-mail address not confirmed yet, or a page Origin the chatbot does not allow",
     404: "No such resource for this caller: another tenant's, a deleted or an unknown one look the same",
     409: "The e-mail address is taken (sign-up tells, the usual trade-off for a clear sign-up)",
+    410: "The invitation has expired; ask for a new one",
     413: "The declared file is larger than this deployment accepts",
     415: "Not a supported file type, or a content type that does not match the file extension",
     422: "The body, query or header does not match the schema (`validation_error`)",

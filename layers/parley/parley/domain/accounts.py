@@ -26,6 +26,8 @@ def _normalize_email(value: str) -> str:
 Email = Annotated[str, AfterValidator(_normalize_email)]
 # Cognito's own policy (template.yaml) decides what is strong enough; this bound only stops absurd input.
 Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+# An invitation to a team (parley.domain.team): "<tenant id>.<invitation id>.<secret>".
+InvitationCode = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ class RegisterRequest(Request):
     password: Password
     name: Annotated[str, StringConstraints(max_length=100)] | None = None
     organization: Annotated[str, StringConstraints(max_length=100)] | None = None
+    # An invitation's code: the user joins that tenant with the invited role instead of creating one.
+    invitation: InvitationCode | None = None
 
 
 class LoginRequest(Request):

@@ -18,9 +18,10 @@ from parley.domain.accounts import (
 )
 from parley.domain.common import new_id, utcnow
 from parley.domain.erasure import ErasedUser, ErasureRequest
-from parley.errors import InvalidCredentials, RateLimited, Unauthorized
+from parley.errors import InvalidCredentials, InvitationNotFound, RateLimited, Unauthorized
 from parley.observability import logger
-from parley.ports import AccountStore, ChatbotStore, ErasureQueue, FailureCounter, IdentityProvider
+from parley.ports import AccountStore, ChatbotStore, ErasureQueue, FailureCounter, IdentityProvider, TeamStore
+from parley.services.team import Invitations
 
 
 class AccountService:
@@ -29,6 +30,7 @@ class AccountService:
         identity: IdentityProvider,
         accounts: AccountStore,
         failures: FailureCounter,
+        invitations: Invitations,
         *,
         auto_confirm: bool,
         sign_in_limits: SignInLimits,
@@ -37,28 +39,37 @@ class AccountService:
         self.identity = identity
         self.accounts = accounts
         self.failures = failures
+        self.invitations = invitations
         self.auto_confirm = auto_confirm
         self.sign_in_limits = sign_in_limits
         self.clock = clock
 
     def register(self, request: RegisterRequest) -> Registration:
-        """Create the user, their organization (tenant) and their owner profile, all or nothing."""
+        """Create the user with their organization (tenant) and owner profile, or, with an invitation, as a member
+        of the inviting tenant; all or nothing."""
+        invitation = self.invitations.invitation_for(request.invitation, request.email) if request.invitation else None
+        tenant = self.accounts.get_tenant(invitation.tenant_id) if invitation else None
+        if invitation and tenant is None:
+            raise InvitationNotFound()
         name = request.name or request.email.split("@")[0]
         user_id = self.identity.sign_up(request.email, request.password, name)
         now = self.clock()
-        tenant = Tenant(id=new_id(), name=request.organization or f"{name}'s organization", created_at=now)
+        tenant = tenant or Tenant(id=new_id(), name=request.organization or f"{name}'s organization", created_at=now)
         profile = UserProfile(
             id=user_id, email=request.email, name=name, tenant_id=tenant.id, role="owner", created_at=now
         )
         try:
-            self.accounts.create_account(tenant, profile)
+            if invitation:
+                profile = profile.model_copy(update={"role": self.invitations.admit(profile, invitation).role})
+            else:
+                self.accounts.create_account(tenant, profile)
             if self.auto_confirm:
                 self.identity.confirm(request.email)
         except Exception:
             # Without its tenant the user could never sign in usefully, and the e-mail would stay taken.
             self.identity.delete(request.email)
             raise
-        logger.info("Account registered", extra={"tenant_id": tenant.id})
+        logger.info("Account registered", extra={"tenant_id": tenant.id, "invited": invitation is not None})
         tokens = self.identity.sign_in(request.email, request.password).tokens if self.auto_confirm else None
         return Registration(user=profile, tenant=tenant, tokens=tokens)
 
@@ -106,12 +117,13 @@ def issued_at(claims: Mapping[str, object]) -> int:
 
 
 class AccountClosure:
-    """Deleting an organization: its owner's sign-in ends at once, and everything it owns is erased."""
+    """Deleting an organization: its members' sign-ins end at once, and everything it owns is erased."""
 
     def __init__(
         self,
         identity: IdentityProvider,
         accounts: AccountStore,
+        team: TeamStore,
         chatbots: ChatbotStore,
         erasures: ErasureQueue,
         *,
@@ -119,6 +131,7 @@ class AccountClosure:
     ) -> None:
         self.identity = identity
         self.accounts = accounts
+        self.team = team
         self.chatbots = chatbots
         self.erasures = erasures
         self.clock = clock
@@ -128,12 +141,17 @@ class AccountClosure:
         for chatbot_id in self.chatbots.ids(caller.tenant_id):
             # Visitors stop reaching the tenant's chatbots now, not when the worker gets to them.
             self.chatbots.soft_delete(caller.tenant_id, chatbot_id, now)
-        user = ErasedUser(id=caller.user_id, email=caller.profile.email if caller.profile else "")
-        # Asked first: the worker erases the user too, so nothing is left if what follows fails.
-        self.erasures.request(ErasureRequest(tenant_id=caller.tenant_id, users=[user]))
-        self.identity.delete(user.email)
-        self.accounts.delete_user(user.id)
-        logger.info("Account closed", extra={"tenant_id": caller.tenant_id})
+        emails = {member.id: member.email for member in self.team.members(caller.tenant_id)}
+        if caller.profile is not None:
+            # An account made before teams has no member item for its owner.
+            emails.setdefault(caller.user_id, caller.profile.email)
+        users = [ErasedUser(id=user_id, email=email) for user_id, email in emails.items()]
+        # Asked first: the worker erases the users too, so nothing is left if what follows fails.
+        self.erasures.request(ErasureRequest(tenant_id=caller.tenant_id, users=users))
+        for user in users:
+            self.identity.delete(user.email)
+            self.accounts.delete_user(user.id)
+        logger.info("Account closed", extra={"tenant_id": caller.tenant_id, "members": len(users)})
 
 
 def resolve_caller(accounts: AccountStore, claims: Mapping[str, object], *, now: int | None = None) -> Caller:

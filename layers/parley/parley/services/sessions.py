@@ -34,10 +34,15 @@ class Sessions:
         Cognito cannot revoke an access token (a JWT is valid until it expires), so the cut-off is ours: the
         signed-out-at time, checked with the profile every request reads anyway. It is written first, so that no
         request is served on an old token once sign-out has begun."""
-        self.accounts.sign_out(caller.user_id, int(self.clock().timestamp()))
+        self.end(caller.tenant_id, caller.user_id)
         self.identity.sign_out(access_token)
-        open_connections = self.connection_store.of_caller(caller.tenant_id, caller.user_id)
+
+    def end(self, tenant_id: str, user_id: str) -> None:
+        """Refuse every token the user holds from now on, and close their open chat connections (sign-out, and a
+        member's removal from the team)."""
+        self.accounts.sign_out(user_id, int(self.clock().timestamp()))
+        open_connections = self.connection_store.of_caller(tenant_id, user_id)
         for connection in open_connections:
-            self.connection_store.remove(caller.tenant_id, connection.id)
+            self.connection_store.remove(tenant_id, connection.id)
             self.connections.close(connection.id)
-        logger.info("Signed out", extra={"connections_closed": len(open_connections)})
+        logger.info("Sessions ended", extra={"connections_closed": len(open_connections)})

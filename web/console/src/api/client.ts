@@ -41,6 +41,11 @@ export function attachmentName(disposition: string | null): string | null {
 export type ApiKey = Schema<"ApiKeyPublic">;
 export type ApiKeyCreated = Schema<"ApiKeyCreated">;
 export type ApiKeyCreate = RequestBody<Schema<"ApiKeyCreate">, "name">;
+export type Team = Schema<"Team">;
+export type Member = Schema<"Member">;
+export type Invitation = Schema<"Invitation">;
+export type InvitationCreated = Schema<"InvitationCreated">;
+export type Role = Member["role"];
 
 export interface Page<Item> {
   items: Item[];
@@ -124,9 +129,10 @@ export class Api {
   }
 
   async deleteDocument(chatbotId: string, documentId: string): Promise<void> {
-    const path = `/chatbots/${encodeURIComponent(chatbotId)}/documents/${encodeURIComponent(documentId)}`;
-    const response = await this.session.fetch(path, { method: "DELETE" });
-    if (!response.ok) throw await errorOf(response);
+    await this.sendNothing(
+      "DELETE",
+      `/chatbots/${encodeURIComponent(chatbotId)}/documents/${encodeURIComponent(documentId)}`,
+    );
   }
 
   /** A page of the chatbot's conversations, the most recent first; with `days`, those started on those UTC days. */
@@ -170,6 +176,39 @@ export class Api {
 
   async revokeApiKey(id: string): Promise<void> {
     const response = await this.session.fetch(`/api-keys/${encodeURIComponent(id)}`, { method: "DELETE" });
+    if (!response.ok) throw await errorOf(response);
+  }
+
+  team(): Promise<Team> {
+    return this.get("/members");
+  }
+
+  invite(body: Schema<"InvitationCreate">): Promise<InvitationCreated> {
+    return this.send("POST", "/members/invitations", body);
+  }
+
+  async withdrawInvitation(id: string): Promise<void> {
+    await this.sendNothing("DELETE", `/members/invitations/${encodeURIComponent(id)}`);
+  }
+
+  join(invitation: string): Promise<Member> {
+    return this.send("POST", "/members", { invitation });
+  }
+
+  changeRole(userId: string, role: Role): Promise<Member> {
+    return this.send("PATCH", `/members/${encodeURIComponent(userId)}`, { role });
+  }
+
+  async removeMember(userId: string): Promise<void> {
+    await this.sendNothing("DELETE", `/members/${encodeURIComponent(userId)}`);
+  }
+
+  transferOwnership(userId: string): Promise<Member> {
+    return this.send("POST", `/members/${encodeURIComponent(userId)}/ownership`);
+  }
+
+  private async sendNothing(method: string, path: string): Promise<void> {
+    const response = await this.session.fetch(path, { method });
     if (!response.ok) throw await errorOf(response);
   }
 

@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { Button, ErrorNote, Field, useAction } from "../components/ui";
 import { useConsole } from "../context";
-import { href, navigate } from "../router";
+import { href, navigate, type Route } from "../router";
 
 // The API's rule (Cognito's password policy): shown before the user types, and checked before sending.
 export const PASSWORD_RULE = "At least 12 characters, with a lowercase letter, a digit and a symbol.";
@@ -15,7 +15,8 @@ export function passwordProblem(password: string): string | null {
   return null;
 }
 
-export function SignIn({ notice }: { notice?: string | null }) {
+/** Sign in, then go to `next` (the chatbots unless an invitation is being accepted). */
+export function SignIn({ notice, next }: { notice?: string | null; next?: Route }) {
   const { accounts, session } = useConsole();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
@@ -25,7 +26,7 @@ export function SignIn({ notice }: { notice?: string | null }) {
     void action.run(async () => {
       const signedIn = await accounts.login({ email, password });
       session.begin(signedIn.tokens);
-      navigate({ page: "chatbots" });
+      navigate(next ?? { page: "chatbots" });
     });
   };
   return (
@@ -56,14 +57,23 @@ export function SignIn({ notice }: { notice?: string | null }) {
           Sign in
         </Button>
       </form>
-      <p>
-        New to Parley? <a href={href({ page: "signup" })}>Create an account</a>
-      </p>
+      {!next && (
+        <p>
+          New to Parley? <a href={href({ page: "signup" })}>Create an account</a>
+        </p>
+      )}
     </main>
   );
 }
 
-export function SignUp() {
+/** An invitation's link, signed out: sign up with it, or sign in to accept it. */
+export function JoinSignedOut({ code }: { code: string }) {
+  const [hasAccount, setHasAccount] = useState(false);
+  if (hasAccount) return <SignIn next={{ page: "join", code }} notice="Sign in, then accept the invitation." />;
+  return <SignUp invitation={code} onHaveAccount={() => setHasAccount(true)} />;
+}
+
+export function SignUp({ invitation, onHaveAccount }: { invitation?: string; onHaveAccount?: () => void }) {
   const { accounts, session } = useConsole();
   const [organization, setOrganization] = useState("");
   const [email, setEmail] = useState("");
@@ -75,10 +85,12 @@ export function SignUp() {
     void action.run(async () => {
       const problem = passwordProblem(password);
       if (problem) throw new Error(problem);
-      const registered = await accounts.register({ email, password, organization: organization || null });
+      const registered = await accounts.register(
+        invitation ? { email, password, invitation } : { email, password, organization: organization || null },
+      );
       if (registered.tokens) {
         session.begin(registered.tokens);
-        navigate({ page: "chatbots" });
+        navigate(invitation ? { page: "team" } : { page: "chatbots" });
       } else {
         setConfirmationSent(true); // the deployment confirms e-mail addresses first
       }
@@ -94,16 +106,19 @@ export function SignUp() {
   }
   return (
     <main class="auth" id="main">
-      <h1>Create your Parley account</h1>
+      <h1>{invitation ? "Join your team on Parley" : "Create your Parley account"}</h1>
+      {invitation && <p>You were invited: sign up with the e-mail address the invitation was made for.</p>}
       <form onSubmit={submit}>
-        <Field label="Organization">
-          <input
-            autocomplete="organization"
-            maxLength={100}
-            value={organization}
-            onInput={(e) => setOrganization(e.currentTarget.value)}
-          />
-        </Field>
+        {!invitation && (
+          <Field label="Organization">
+            <input
+              autocomplete="organization"
+              maxLength={100}
+              value={organization}
+              onInput={(e) => setOrganization(e.currentTarget.value)}
+            />
+          </Field>
+        )}
         <Field label="E-mail">
           <input
             type="email"
@@ -125,12 +140,21 @@ export function SignUp() {
         </Field>
         <ErrorNote error={action.error} />
         <Button type="submit" busy={action.busy} busyLabel="Creating your account…">
-          Create account
+          {invitation ? "Create account and join" : "Create account"}
         </Button>
       </form>
-      <p>
-        Already have an account? <a href={href({ page: "signin" })}>Sign in</a>
-      </p>
+      {onHaveAccount ? (
+        <p>
+          Already have an account?{" "}
+          <Button variant="plain" onClick={onHaveAccount}>
+            Sign in to accept
+          </Button>
+        </p>
+      ) : (
+        <p>
+          Already have an account? <a href={href({ page: "signin" })}>Sign in</a>
+        </p>
+      )}
     </main>
   );
 }

@@ -6,6 +6,7 @@ import contextlib
 
 from parley.adapters.dynamo import keys
 from parley.adapters.dynamo.table import Table, record, serialize
+from parley.adapters.dynamo.team import member_record
 from parley.domain.accounts import Tenant, UserProfile
 
 
@@ -18,12 +19,17 @@ class DynamoAccountStore:
             TransactItems=[
                 {"Put": self.table.put_new(record(tenant, PK=keys.tenant(tenant.id), SK=keys.TENANT_SK))},
                 {"Put": self.table.put_new(record(owner, PK=keys.user(owner.id), SK=keys.PROFILE_SK))},
+                {"Put": self.table.put_new(member_record(owner, owner.created_at))},
             ]
         )
 
     def get_user(self, user_id: str) -> UserProfile | None:
         item = self.table.get(keys.user(user_id), keys.PROFILE_SK)
         return UserProfile.model_validate(item) if item else None
+
+    def get_tenant(self, tenant_id: str) -> Tenant | None:
+        item = self.table.get(keys.tenant(tenant_id), keys.TENANT_SK)
+        return Tenant.model_validate(item) if item else None
 
     def sign_out(self, user_id: str, at: int) -> None:
         # Only ever later: two sign-outs racing cannot move the cut-off back.

@@ -131,3 +131,19 @@ def api_key_grant(hash: str) -> str:
 
 
 GRANT_SK = "GRANT"
+
+
+def members() -> str:
+    return "MEMBER#"
+
+
+def member(user_id: str) -> str:
+    return f"{members()}{user_id}"
+
+
+def invitations() -> str:
+    return "INVITATION#"
+
+
+def invitation(invitation_id: str) -> str:
+    return f"{invitations()}{invitation_id}"
