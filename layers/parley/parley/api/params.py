@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Query
 
 from parley.domain.common import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, is_id
-from parley.errors import ChatbotNotFound, ConversationNotFound, DocumentNotFound
+from parley.errors import AnswerNotFound, ChatbotNotFound, ConversationNotFound, DocumentNotFound
 
 _ID = "32 hexadecimal digits, as Parley issued it; anything else is not found"
 
@@ -39,7 +39,14 @@ def _conversation_id(conversation_id: Annotated[str, Path(description=_ID)]) -> 
     return conversation_id
 
 
+def _message_id(message_id: Annotated[str, Path(description=_ID)]) -> str:
+    if not is_id(message_id):
+        raise AnswerNotFound()
+    return message_id
+
+
 PageQuery = Annotated[PageRequest, Depends(_page)]
 ChatbotId = Annotated[str, Depends(_chatbot_id)]
 DocumentId = Annotated[str, Depends(_document_id)]
 ConversationId = Annotated[str, Depends(_conversation_id)]
+MessageId = Annotated[str, Depends(_message_id)]

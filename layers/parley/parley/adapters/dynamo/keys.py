@@ -105,3 +105,22 @@ def lexicon_shares(tenant_id: str, chatbot_id: str, document_id: str) -> str:
 
 def lexicon_share(part: int) -> str:
     return f"{part:04d}"
+
+
+def answer_refs(chatbot_id: str) -> str:
+    return f"ANSWER#{chatbot_id}#"
+
+
+def answer_ref(chatbot_id: str, message_id: str) -> str:
+    """A pointer from an answer's id to its message item (keyed by conversation and time), written with it: what
+    a rating finds the answer by, in one read. Keyed by chatbot, so another chatbot's answer is not found."""
+    return f"{answer_refs(chatbot_id)}{message_id}"
+
+
+def analytics_days(chatbot_id: str) -> str:
+    return f"STATS#{chatbot_id}#"
+
+
+def analytics_day(chatbot_id: str, day: str) -> str:
+    # ISO dates sort as days do: a range of days is one Query between two keys.
+    return f"{analytics_days(chatbot_id)}{day}"
