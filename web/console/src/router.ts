@@ -9,7 +9,7 @@ export type Route =
   | { page: "chatbot"; id: string; tab: ChatbotTab }
   | { page: "missing" };
 
-export const CHATBOT_TABS = ["settings", "documents", "playground", "embed"] as const;
+export const CHATBOT_TABS = ["settings", "documents", "playground", "embed", "analytics"] as const;
 export type ChatbotTab = (typeof CHATBOT_TABS)[number];
 
 export function parseRoute(hash: string): Route {

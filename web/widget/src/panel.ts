@@ -1,7 +1,7 @@
 // The launcher and the chat panel, drawn inside a shadow root from the chat's state; keyboard: the launcher is a
 // button, the open panel keeps Tab within itself, Escape closes it and gives focus back to the launcher.
 import type { Citation } from "@parley/contract";
-import type { ChatState, Entry, Notice } from "./conversation";
+import type { ChatState, Entry, Notice, Rating } from "./conversation";
 import type { WidgetOptions } from "./options";
 import type { Strings } from "./strings";
 import css from "./widget.css?inline";
@@ -14,6 +14,7 @@ export interface PanelActions {
   opened(): void;
   closed(): void;
   asked(question: string): void;
+  rated(messageId: string, rating: Rating): void;
 }
 
 export class ChatPanel {
@@ -137,7 +138,7 @@ export class ChatPanel {
     for (const entry of state.entries) {
       const drawn = this.drawn.get(entry.id);
       if (drawn?.entry === entry) continue;
-      const element = drawEntry(entry, strings);
+      const element = drawEntry(entry, strings, this.actions);
       if (drawn) drawn.element.replaceWith(element);
       else this.log.insertBefore(element, this.notice.isConnected ? this.notice : null);
       this.drawn.set(entry.id, { entry, element });
@@ -211,7 +212,7 @@ function noticeLine(notice: Notice, strings: Strings): string | null {
   }
 }
 
-function drawEntry(entry: Entry, strings: Strings): HTMLElement {
+function drawEntry(entry: Entry, strings: Strings, actions: PanelActions): HTMLElement {
   const bubble = element("div", `message ${entry.role} ${entry.status}`);
   const who = element("span", "visually-hidden");
   who.textContent = `${entry.role === "visitor" ? strings.visitor : strings.assistant}: `;
@@ -224,7 +225,25 @@ function drawEntry(entry: Entry, strings: Strings): HTMLElement {
     bubble.append(note);
   }
   if (entry.citations.length > 0) bubble.append(drawSources(entry.citations, strings));
+  if (entry.status === "done" && entry.messageId) bubble.append(drawRating(entry.messageId, entry.rating, strings, actions));
   return bubble;
+}
+
+function drawRating(messageId: string, rating: Rating | undefined, strings: Strings, actions: PanelActions): HTMLElement {
+  const buttons = element("div", "rating");
+  for (const [value, glyph, label] of [
+    ["up", "👍", strings.helpful],
+    ["down", "👎", strings.notHelpful],
+  ] as const) {
+    const button = element("button", `rate ${value}`);
+    button.type = "button";
+    button.textContent = glyph;
+    button.setAttribute("aria-label", label);
+    button.setAttribute("aria-pressed", String(rating === value));
+    button.addEventListener("click", () => actions.rated(messageId, value));
+    buttons.append(button);
+  }
+  return buttons;
 }
 
 function drawSources(citations: Citation[], strings: Strings): HTMLElement {

@@ -18,6 +18,10 @@ export type Message = Schema<"MessagePublic">;
 export type UserProfile = Schema<"UserProfile">;
 export type Registration = Schema<"Registration">;
 export type SignIn = Schema<"Session">;
+export type Rating = Schema<"FeedbackRequest">["rating"];
+export type FeedbackRequest = RequestBody<Schema<"FeedbackRequest">, "rating">;
+export type Analytics = Schema<"Analytics">;
+export type AnalyticsDay = Schema<"AnalyticsDay">;
 
 export interface Page<Item> {
   items: Item[];
@@ -113,6 +117,18 @@ export class Api {
   conversation(chatbotId: string, conversationId: string): Promise<Conversation> {
     const path = `/chatbots/${encodeURIComponent(chatbotId)}/conversations/${encodeURIComponent(conversationId)}`;
     return this.get(`${path}?limit=100`);
+  }
+
+  async rateAnswer(chatbotId: string, messageId: string, body: FeedbackRequest): Promise<void> {
+    const path = `/chatbots/${encodeURIComponent(chatbotId)}/messages/${encodeURIComponent(messageId)}/feedback`;
+    const response = await this.session.fetch(path, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(body) });
+    if (!response.ok) throw await errorOf(response);
+  }
+
+  /** The chatbot's counters for each day (UTC) from `from` to `to`, both YYYY-MM-DD. */
+  analytics(chatbotId: string, from: string, to: string): Promise<Analytics> {
+    const range = `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
+    return this.get(`/chatbots/${encodeURIComponent(chatbotId)}/analytics?${range}`);
   }
 
   private async get<T>(path: string): Promise<T> {

@@ -5,6 +5,7 @@ import { ApiError } from "../api/errors";
 import { ErrorNote, Loading } from "../components/ui";
 import { useConsole } from "../context";
 import { CHATBOT_TABS, type ChatbotTab, href } from "../router";
+import { Analytics } from "./Analytics";
 import { Documents } from "./Documents";
 import { Embed } from "./Embed";
 import { Playground } from "./Playground";
@@ -15,6 +16,7 @@ const TAB_NAMES: Record<ChatbotTab, string> = {
   documents: "Documents",
   playground: "Playground",
   embed: "Embed",
+  analytics: "Analytics",
 };
 
 export function Chatbot({ id, tab }: { id: string; tab: ChatbotTab }) {
@@ -71,6 +73,7 @@ export function Chatbot({ id, tab }: { id: string; tab: ChatbotTab }) {
         {tab === "documents" && <Documents chatbot={chatbot} />}
         {tab === "playground" && <Playground chatbot={chatbot} />}
         {tab === "embed" && <Embed chatbot={chatbot} />}
+        {tab === "analytics" && <Analytics chatbot={chatbot} />}
       </section>
     </main>
   );
