@@ -8,6 +8,9 @@ import css from "./widget.css?inline";
 
 const CHAT_ICON =
   '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
+// Thumbs up; the down thumb is the same, turned over (widget.css). Drawn, not an emoji: a page's fonts may lack them.
+const THUMB_ICON =
+  '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M2 21h4V9H2v12zm20-11c0-1.1-.9-2-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.5-1.1L13.2 1 6.6 7.6C6.2 8 6 8.5 6 9v10c0 1.1.9 2 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7c.1-.3.2-.5.2-.8v-2z"/></svg>';
 const FOCUSABLE = "button:not(:disabled), textarea:not(:disabled), summary, [tabindex='0']";
 
 export interface PanelActions {
@@ -231,13 +234,13 @@ function drawEntry(entry: Entry, strings: Strings, actions: PanelActions): HTMLE
 
 function drawRating(messageId: string, rating: Rating | undefined, strings: Strings, actions: PanelActions): HTMLElement {
   const buttons = element("div", "rating");
-  for (const [value, glyph, label] of [
-    ["up", "👍", strings.helpful],
-    ["down", "👎", strings.notHelpful],
+  for (const [value, label] of [
+    ["up", strings.helpful],
+    ["down", strings.notHelpful],
   ] as const) {
     const button = element("button", `rate ${value}`);
     button.type = "button";
-    button.textContent = glyph;
+    button.innerHTML = THUMB_ICON;
     button.setAttribute("aria-label", label);
     button.setAttribute("aria-pressed", String(rating === value));
     button.addEventListener("click", () => actions.rated(messageId, value));

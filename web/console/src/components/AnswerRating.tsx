@@ -4,10 +4,19 @@ import type { Rating } from "../api/client";
 import { useConsole } from "../context";
 import { Button, ErrorNote, Field, useAction } from "./ui";
 
-const CHOICES: readonly [Rating, string, string][] = [
-  ["up", "👍", "Good answer"],
-  ["down", "👎", "Bad answer"],
+const CHOICES: readonly [Rating, string][] = [
+  ["up", "Good answer"],
+  ["down", "Bad answer"],
 ];
+
+/** Thumbs up; the down thumb is the same, turned over (styles.css). Drawn, not an emoji: not every system has them. */
+function Thumb() {
+  return (
+    <svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+      <path d="M2 21h4V9H2v12zm20-11c0-1.1-.9-2-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.5-1.1L13.2 1 6.6 7.6C6.2 8 6 8.5 6 9v10c0 1.1.9 2 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7c.1-.3.2-.5.2-.8v-2z" />
+    </svg>
+  );
+}
 
 export function AnswerRating({ chatbotId, messageId, rating }: { chatbotId: string; messageId: string; rating?: Rating }) {
   const { api } = useConsole();
@@ -26,7 +35,7 @@ export function AnswerRating({ chatbotId, messageId, rating }: { chatbotId: stri
 
   return (
     <div class="rating" role="group" aria-label="Rate this answer">
-      {CHOICES.map(([value, glyph, label]) => (
+      {CHOICES.map(([value, label]) => (
         <button
           key={value}
           type="button"
@@ -36,7 +45,7 @@ export function AnswerRating({ chatbotId, messageId, rating }: { chatbotId: stri
           disabled={action.busy}
           onClick={() => void rate(value)}
         >
-          {glyph}
+          <Thumb />
         </button>
       ))}
       {current && (
