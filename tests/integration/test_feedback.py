@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from parley.domain.analytics import COUNTERS
+from parley.container import get_container
+from parley.domain.analytics import COUNTERS, feedback_tally
+from parley.domain.conversations import Feedback
 
 ORIGIN = "https://shop.example.com"
 GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm. An alarm call sounds like a braying donkey."
@@ -256,3 +258,28 @@ def test_a_year_is_the_longest_range(lambdas, owner, bot):
 
     assert status == 200
     assert len(body["days"]) == 366
+
+
+def test_a_rating_computed_from_a_stale_read_writes_nothing(lambdas, owner, bot):
+    # Given an answer, read before someone else rated it up
+    answered = ask(lambdas, owner, bot)
+    store = get_container().conversation_store
+    stale = store.answer(owner["tenant"]["id"], bot["id"], answered["message_id"])
+    assert stale is not None
+    assert rate(lambdas, owner, bot["id"], answered["message_id"], "up")[0] == 204
+
+    # When a rating computed from the stale read (no rating before it) is written
+    written = store.rate(
+        owner["tenant"]["id"],
+        bot["id"],
+        stale.message,
+        Feedback(rating="down", at=datetime.now(UTC)),
+        feedback_tally(stale.message.created_at.date(), None, "down"),
+    )
+
+    # Then it is refused whole: the answer keeps its rating and the counts do not move (the service reads again)
+    assert written is False
+    [_, answer] = messages(lambdas, owner, bot, answered["conversation_id"])
+    assert answer["feedback"]["rating"] == "up"
+    counts = totals(lambdas, owner, bot)
+    assert (counts["feedback_up"], counts["feedback_down"]) == (1, 0)
