@@ -283,3 +283,10 @@ def test_a_rating_computed_from_a_stale_read_writes_nothing(lambdas, owner, bot)
     assert answer["feedback"]["rating"] == "up"
     counts = totals(lambdas, owner, bot)
     assert (counts["feedback_up"], counts["feedback_down"]) == (1, 0)
+
+
+def test_the_calendars_first_days_are_a_range_too(lambdas, owner, bot):
+    status, body = analytics(lambdas, owner, bot["id"], to="0001-01-03")
+
+    assert status == 200
+    assert [day["date"] for day in body["days"]] == ["0001-01-01", "0001-01-02", "0001-01-03"]

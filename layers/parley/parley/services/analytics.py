@@ -24,7 +24,9 @@ class AnalyticsService:
         """Each day from `first` to `last` (UTC, both included); by default the last 30 days up to today."""
         find_chatbot(self.chatbots, tenant_id, chatbot_id)
         last = last or self.clock().date()
-        first = first or last - timedelta(days=DEFAULT_DAYS - 1)
+        if first is None:
+            # The calendar's first days have no 30 days before them.
+            first = last - timedelta(days=DEFAULT_DAYS - 1) if last.toordinal() >= DEFAULT_DAYS else date.min
         if first > last:
             raise ValidationFailed("from: must not be after to")
         if (last - first).days + 1 > MAX_DAYS:
