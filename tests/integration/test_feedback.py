@@ -290,3 +290,15 @@ def test_the_calendars_first_days_are_a_range_too(lambdas, owner, bot):
 
     assert status == 200
     assert [day["date"] for day in body["days"]] == ["0001-01-01", "0001-01-02", "0001-01-03"]
+
+
+def test_a_visitors_network_rates_as_often_as_it_may_ask(lambdas, bot, monkeypatch):
+    monkeypatch.setattr(get_container().feedback, "per_network", 2)
+    answered = ask_publicly(lambdas, bot, "visitor-0001")
+
+    statuses = [
+        rate_publicly(lambdas, bot, answered["message_id"], "visitor-0001", rating)[0]
+        for rating in ["up", "down", "up"]
+    ]
+
+    assert statuses == [204, 204, 429]

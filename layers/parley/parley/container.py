@@ -335,7 +335,13 @@ class Container:
     def feedback(self) -> FeedbackService:
         from parley.services.feedback import FeedbackService
 
-        return FeedbackService(self.chatbot_store, self.conversation_store, self.public_chat)
+        return FeedbackService(
+            self.chatbot_store,
+            self.conversation_store,
+            self.public_chat,
+            self.rate_limiter,
+            per_network=self.settings.network_messages_per_minute,
+        )
 
     @cached_property
     def analytics(self) -> AnalyticsService:

@@ -11,7 +11,8 @@ from parley.domain.conversations import Feedback
 from parley.domain.feedback import FeedbackRequest
 from parley.errors import AnswerNotFound, UpstreamUnavailable
 from parley.observability import record
-from parley.ports import ChatbotStore, ConversationStore
+from parley.ports import ChatbotStore, ConversationStore, RateLimiter
+from parley.services.answers import RATE_WINDOW_SECONDS
 from parley.services.chatbots import find_chatbot
 from parley.services.public_chat import PublicChat, Visitor
 
@@ -25,12 +26,16 @@ class FeedbackService:
         chatbots: ChatbotStore,
         conversations: ConversationStore,
         public_chat: PublicChat,
+        limiter: RateLimiter,
         *,
+        per_network: int,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.chatbots = chatbots
         self.conversations = conversations
         self.public_chat = public_chat
+        self.limiter = limiter
+        self.per_network = per_network
         self.clock = clock
 
     def rate(self, tenant_id: str, chatbot_id: str, message_id: str, request: FeedbackRequest) -> None:
@@ -53,6 +58,9 @@ class FeedbackService:
         chatbot = self.public_chat.admit(public_key, origin)
         if chatbot_id is not None and chatbot_id != chatbot.id:
             raise AnswerNotFound()
+        # Rating the same answer over and over writes each time: a network rates as often as it may ask.
+        key = f"ratings#{chatbot.id}#{visitor.network}"
+        self.limiter.hit(chatbot.tenant_id, key, self.per_network, RATE_WINDOW_SECONDS)
         self._rate(chatbot.tenant_id, chatbot.id, message_id, request, rater=visitor.tag)
 
     def _rate(

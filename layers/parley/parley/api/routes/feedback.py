@@ -35,7 +35,7 @@ def rate_answer(
 @router.post(
     "/public/chatbots/{public_key}/messages/{message_id}/feedback",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=errors(400, 403, 404, 422),
+    responses=errors(400, 403, 404, 422, 429),
 )
 def rate_answer_publicly(
     public_key: str,
