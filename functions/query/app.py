@@ -1,7 +1,8 @@
-"""Query function: search a chatbot's documents, answer owners and website visitors, read and export conversations."""
+"""Query function: search a chatbot's documents, answer owners and website visitors, read and export conversations,
+take ratings of answers and read a chatbot's analytics."""
 
 from parley.api import build_app
-from parley.api.routes import answers, exports, public
+from parley.api.routes import analytics, answers, exports, feedback, public
 from parley.observability import lambda_entry
 
-handler = lambda_entry(build_app(exports.router, answers.router, public.router))
+handler = lambda_entry(build_app(exports.router, answers.router, public.router, feedback.router, analytics.router))

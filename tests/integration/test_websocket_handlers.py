@@ -413,3 +413,77 @@ def test_connects_are_rate_limited_per_network(lambdas, bot, monkeypatch):
     ]
 
     assert effects == ["Allow", "Allow", "Deny"]
+
+
+def rating(chatbot_id: str, message_id: str, value: str = "up", **extra: Any) -> dict[str, Any]:
+    return {"action": "feedback", "chatbot_id": chatbot_id, "message_id": message_id, "rating": value, **extra}
+
+
+def stored_answer(lambdas, owner, bot, conversation_id: str) -> dict[str, Any]:
+    status, conversation = lambdas.call(
+        "QueryFunction",
+        "GET",
+        "/chatbots/{chatbot_id}/conversations/{conversation_id}",
+        sub=owner["user"]["id"],
+        path_parameters={"chatbot_id": bot["id"], "conversation_id": conversation_id},
+    )
+    assert status == 200
+    return dict(conversation["messages"][-1])
+
+
+def test_owner_rates_an_answer_over_the_websocket_and_rating_again_replaces_it(lambdas, owner, bot):
+    authorizer = connect(lambdas, "owner-conn=", {"token": owner["tokens"]["access_token"]})
+    route(lambdas, "owner-conn=", authorizer, "MESSAGE", ask(bot["id"]))
+    start = frames("owner-conn=")[0]
+
+    route(lambdas, "owner-conn=", authorizer, "MESSAGE", rating(bot["id"], start["message_id"], "up"))
+    route(
+        lambdas, "owner-conn=", authorizer, "MESSAGE", rating(bot["id"], start["message_id"], "down", comment="Vague")
+    )
+
+    acks = [frame for frame in frames("owner-conn=") if frame["type"] == "feedback"]
+    assert acks == [
+        {"type": "feedback", "message_id": start["message_id"], "rating": "up"},
+        {"type": "feedback", "message_id": start["message_id"], "rating": "down"},
+    ]
+    answer = stored_answer(lambdas, owner, bot, start["conversation_id"])
+    assert (answer["feedback"]["rating"], answer["feedback"]["comment"]) == ("down", "Vague")
+    status, analytics = lambdas.call(
+        "QueryFunction",
+        "GET",
+        "/chatbots/{chatbot_id}/analytics",
+        sub=owner["user"]["id"],
+        path_parameters={"chatbot_id": bot["id"]},
+    )
+    assert status == 200
+    assert sum(day["feedback_down"] for day in analytics["days"]) == 1
+    assert sum(day["feedback_up"] for day in analytics["days"]) == 0
+
+
+def test_visitor_rates_only_the_answers_of_their_own_conversation_over_the_websocket(lambdas, owner, bot):
+    mine = connect(lambdas, "mine-conn=", {"key": bot["public_key"], "visitor_id": "visitor-0001"})
+    theirs = connect(lambdas, "theirs-conn=", {"key": bot["public_key"], "visitor_id": "visitor-0002"})
+    route(lambdas, "mine-conn=", mine, "MESSAGE", ask(bot["id"]))
+    start = frames("mine-conn=")[0]
+
+    route(lambdas, "theirs-conn=", theirs, "MESSAGE", rating(bot["id"], start["message_id"], "down"))
+    route(lambdas, "mine-conn=", mine, "MESSAGE", rating(bot["id"], start["message_id"], "up"))
+
+    assert [(frame["type"], frame["code"]) for frame in frames("theirs-conn=")] == [("error", "not_found")]
+    assert frames("mine-conn=")[-1] == {"type": "feedback", "message_id": start["message_id"], "rating": "up"}
+    assert stored_answer(lambdas, owner, bot, start["conversation_id"])["feedback"]["rating"] == "up"
+
+
+def test_another_tenant_cannot_rate_an_answer_over_the_websocket(lambdas, owner, bot, register):
+    authorizer = connect(lambdas, "owner-conn=", {"token": owner["tokens"]["access_token"]})
+    route(lambdas, "owner-conn=", authorizer, "MESSAGE", ask(bot["id"]))
+    start = frames("owner-conn=")[0]
+    stranger = register("stranger@example.com")
+    strangers = connect(lambdas, "stranger-conn=", {"token": stranger["tokens"]["access_token"]})
+
+    route(lambdas, "stranger-conn=", strangers, "MESSAGE", rating(bot["id"], start["message_id"]))
+    route(lambdas, "stranger-conn=", strangers, "MESSAGE", {"action": "feedback", "rating": "sideways"})
+
+    errors = [(frame["type"], frame["code"]) for frame in frames("stranger-conn=")]
+    assert errors == [("error", "not_found"), ("error", "validation_error")]
+    assert stored_answer(lambdas, owner, bot, start["conversation_id"])["feedback"] is None

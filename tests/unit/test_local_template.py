@@ -80,6 +80,7 @@ def test_public_routes_are_exactly_the_contracts(template):
         ("POST", "/auth/refresh"),
         ("GET", "/public/chatbots/{public_key}"),
         ("POST", "/public/chatbots/{public_key}/query"),
+        ("POST", "/public/chatbots/{public_key}/messages/{message_id}/feedback"),
     }
 
 
@@ -115,7 +116,9 @@ def test_websocket_routes_and_connect_authorizer_come_from_the_template(template
     api = websocket_api(template)
 
     assert api is not None
-    assert api.routes == dict.fromkeys(["$connect", "$disconnect", "sendMessage", "$default"], "WsChatFunction")
+    assert api.routes == dict.fromkeys(
+        ["$connect", "$disconnect", "sendMessage", "feedback", "$default"], "WsChatFunction"
+    )
     assert api.authorizer == "WsAuthorizerFunction"
     assert api.selection_key == "action"
 

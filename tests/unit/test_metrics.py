@@ -48,7 +48,7 @@ def test_a_dimension_or_value_not_declared_is_refused(emitted_metrics, name, dim
 def test_no_metric_declares_a_tenant_user_or_chatbot_dimension():
     declared = {dimension for spec in METRICS.values() for dimension in spec.dimensions}
 
-    assert declared == {"mode", "model", "reason"}
+    assert declared == {"mode", "model", "reason", "rating"}
     assert all(len(spec_values) <= 6 for spec in METRICS.values() for spec_values in spec.dimensions.values())
 
 

@@ -43,12 +43,14 @@ if TYPE_CHECKING:
     from parley.retrieval import Retriever
     from parley.services.accounts import AccountClosure, AccountService
     from parley.services.admission import ConnectionAdmission
+    from parley.services.analytics import AnalyticsService
     from parley.services.answers import AnswerService
     from parley.services.api_keys import ApiKeys
     from parley.services.chatbots import ChatbotService
     from parley.services.documents import DocumentService
     from parley.services.erasure import Erasure
     from parley.services.exports import ConversationExports
+    from parley.services.feedback import FeedbackService
     from parley.services.live_chat import LiveChat
     from parley.services.public_chat import PublicChat
     from parley.services.sessions import Sessions
@@ -353,7 +355,14 @@ class Container:
     def live_chat(self) -> LiveChat:
         from parley.services.live_chat import LiveChat
 
-        return LiveChat(self.connection_store, self.connections, self.public_chat, self.answers, self.account_store)
+        return LiveChat(
+            self.connection_store,
+            self.connections,
+            self.public_chat,
+            self.answers,
+            self.account_store,
+            feedback=self.feedback,
+        )
 
     @cached_property
     def indexer(self) -> DocumentIndexer:
@@ -387,6 +396,25 @@ class Container:
         from parley.services.api_keys import ApiKeys
 
         return ApiKeys(self.api_key_store, self.chatbot_store)
+
+    @cached_property
+    def feedback(self) -> FeedbackService:
+        from parley.services.feedback import FeedbackService
+
+        return FeedbackService(
+            self.chatbot_store,
+            self.conversation_store,
+            self.public_chat,
+            self.rate_limiter,
+            per_network=self.settings.network_messages_per_minute,
+        )
+
+    @cached_property
+    def analytics(self) -> AnalyticsService:
+        from parley.adapters.dynamo.analytics import DynamoAnalyticsStore
+        from parley.services.analytics import AnalyticsService
+
+        return AnalyticsService(self.chatbot_store, DynamoAnalyticsStore(self.table))
 
 
 @lru_cache(maxsize=1)

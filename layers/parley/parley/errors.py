@@ -101,6 +101,14 @@ class ApiKeyNotFound(NotFound):
         return "API key not found"
 
 
+class AnswerNotFound(NotFound):
+    """Another tenant's, another chatbot's, another visitor's, a question's and an unknown message look the same."""
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "Answer not found"
+
+
 class EmailTaken(ParleyError):
     code, status = "email_taken", 409
 

@@ -14,6 +14,7 @@ from aws_lambda_powertools import Logger, Metrics, single_metric
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from parley.domain.conversations import Rating
 from parley.domain.model_prices import MODEL_PRICES
 from parley.errors import InvalidCredentials, ParleyError, RateLimited, Unauthorized
 from parley.log_redaction import RedactingFormatter
@@ -66,6 +67,8 @@ METRICS: dict[str, MetricSpec] = {
     "RateLimitRefusals": MetricSpec(MetricUnit.Count),
     "AuthFailures": MetricSpec(MetricUnit.Count),
     "WebSocketConnections": MetricSpec(MetricUnit.Count),
+    # Ratings given to answers (a changed rating counts again, under its new value).
+    "Feedback": MetricSpec(MetricUnit.Count, {"rating": get_args(Rating)}),
 }
 # Published by Powertools itself (`capture_cold_start_metric`), with this dimension naming the function.
 COLD_START = ("ColdStart", "function_name")

@@ -8,16 +8,18 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     # Annotations only: a function loads the domain models of the ports it uses, not of every port.
-    from datetime import datetime
+    from datetime import date, datetime
 
     from parley.domain.accounts import SignIn, Tenant, Tokens, UserProfile
+    from parley.domain.analytics import AnalyticsDay, Tally
     from parley.domain.api_keys import ApiKey, ApiKeyGrant
     from parley.domain.chatbots import Chatbot
     from parley.domain.common import Page, PageRequest
     from parley.domain.connections import Connection
-    from parley.domain.conversations import Conversation, Message, Usage
+    from parley.domain.conversations import Conversation, Feedback, Message, Usage
     from parley.domain.documents import Document
     from parley.domain.erasure import ErasureRequest
+    from parley.domain.feedback import StoredAnswer
     from parley.domain.roles import Role
     from parley.domain.team import Invitation, Member, StoredInvitation
     from parley.domain.vectors import Hit, HybridQuery, VectorRecord
@@ -267,8 +269,9 @@ class ConversationStore(Protocol):
     def recent_messages(self, tenant_id: str, conversation_id: str, limit: int) -> list[Message]:
         """The conversation's last `limit` messages, in order."""
 
-    def append(self, conversation: Conversation, messages: Sequence[Message], *, new: bool) -> None:
-        """Store messages and the conversation's new state together, or nothing."""
+    def append(self, conversation: Conversation, messages: Sequence[Message], *, new: bool, tally: Tally) -> None:
+        """Store messages and the conversation's new state together, with a pointer to each answer and the
+        answer's analytics `tally`, or nothing."""
 
     def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Conversation]:
         """One page of the chatbot's conversations, the most recently started first."""
@@ -287,7 +290,19 @@ class ConversationStore(Protocol):
         newest first)."""
 
     def erase(self, tenant_id: str, chatbot_id: str) -> None:
-        """Delete the chatbot's conversations and their messages."""
+        """Delete the chatbot's conversations and their messages (their pointers and analytics too)."""
+
+    def answer(self, tenant_id: str, chatbot_id: str, message_id: str) -> StoredAnswer | None:
+        """The chatbot's assistant message with this id (by its pointer: no scan), or None."""
+
+    def rate(self, tenant_id: str, chatbot_id: str, answer: Message, feedback: Feedback, tally: Tally) -> bool:
+        """Store `feedback` on `answer` and add `tally`, together; False (nothing written) if the answer's rating
+        is no longer the one `answer` carries (another rating came in between)."""
+
+
+class AnalyticsStore(Protocol):
+    def days(self, tenant_id: str, chatbot_id: str, first: date, last: date) -> list[AnalyticsDay]:
+        """Every day of the range, oldest first (zeros where nothing was counted)."""
 
 
 class ExportFiles(Protocol):

@@ -12,7 +12,7 @@ export type Route =
   | { page: "join"; code: string }
   | { page: "missing" };
 
-export const CHATBOT_TABS = ["settings", "documents", "playground", "embed", "conversations"] as const;
+export const CHATBOT_TABS = ["settings", "documents", "playground", "embed", "conversations", "analytics"] as const;
 export type ChatbotTab = (typeof CHATBOT_TABS)[number];
 
 const PLAIN_PAGES = ["signin", "signup", "chatbots", "keys", "team"] as const;

@@ -17,6 +17,7 @@ describe("routes", () => {
     expect(parseRoute("#/chatbots/abc/secrets")).toEqual({ page: "missing" });
     expect(parseRoute("#/signup")).toEqual({ page: "signup" });
     expect(parseRoute("#/keys")).toEqual({ page: "keys" });
+    expect(parseRoute("#/chatbots/abc/analytics")).toEqual({ page: "chatbot", id: "abc", tab: "analytics" });
   });
 });
 
@@ -103,5 +104,13 @@ describe("uploads and answers", () => {
       usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
     });
     expect(turn).toMatchObject({ content: "Llamas hum.", streaming: false, answerable: false });
+  });
+
+  it("keeps the answer's id from its start frame, so that it can be rated", () => {
+    const turn: Turn = { role: "assistant", content: "", citations: [], answerable: true, streaming: true };
+
+    const started = applyFrame(turn, { type: "start", conversation_id: "c1", message_id: "m1" });
+
+    expect(started).toMatchObject({ messageId: "m1", streaming: true });
   });
 });

@@ -13,7 +13,12 @@ export interface Entry {
   citations: Citation[];
   // visitor: queued (waiting for a connection) → sent, or unsent; assistant: streaming → done, or interrupted.
   status: "queued" | "sent" | "unsent" | "streaming" | "done" | "interrupted";
+  // An answer's id (from its start frame) and the visitor's rating of it, shown at once and confirmed by the server.
+  messageId?: string;
+  rating?: Rating;
 }
+
+export type Rating = "up" | "down";
 
 // A sentence about the chat itself, below the messages: an error frame's, or a connection problem's.
 export type Notice =
@@ -40,7 +45,8 @@ export type ChatEvent =
   | { type: "sent" }
   | { type: "greeted"; chatbot: Chatbot }
   | { type: "link"; link: Link }
-  | { type: "frame"; frame: ServerFrame };
+  | { type: "frame"; frame: ServerFrame }
+  | { type: "rated"; messageId: string; rating: Rating };
 
 export const initialState: ChatState = {
   link: "idle",
@@ -81,6 +87,8 @@ export function reduce(state: ChatState, event: ChatEvent): ChatState {
       return onLink(state, event.link);
     case "frame":
       return onFrame(state, event.frame);
+    case "rated":
+      return rate(state, event.messageId, event.rating);
   }
 }
 
@@ -116,7 +124,14 @@ function onFrame(state: ChatState, frame: ServerFrame): ChatState {
         conversationId: frame.conversation_id,
         entries: [
           ...state.entries,
-          { id: nextId(state), role: "assistant", text: "", citations: [], status: "streaming" },
+          {
+            id: nextId(state),
+            role: "assistant",
+            text: "",
+            citations: [],
+            status: "streaming",
+            messageId: frame.message_id,
+          },
         ],
       };
     case "token":
@@ -140,10 +155,19 @@ function onFrame(state: ChatState, frame: ServerFrame): ChatState {
         entries: updateStreaming(state.entries, (entry) => ({ ...entry, status: "interrupted" })),
         notice: { kind: "error", code: frame.code, message: frame.message, retryAfter: frame.retry_after ?? null },
       };
+    case "feedback":
+      return rate(state, frame.message_id, frame.rating);
     default:
       // A frame type this widget does not know (a newer server): nothing to show.
       return state;
   }
+}
+
+function rate(state: ChatState, messageId: string, rating: Rating): ChatState {
+  const entries = state.entries.map((entry) =>
+    entry.messageId === messageId && entry.rating !== rating ? { ...entry, rating } : entry,
+  );
+  return { ...state, entries };
 }
 
 function nextId(state: ChatState): number {

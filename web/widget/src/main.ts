@@ -28,6 +28,7 @@ function mount(script: HTMLScriptElement, options: WidgetOptions): void {
     opened: () => session.wake(),
     closed: () => session.sleep(),
     asked: (question) => session.ask(question),
+    rated: (messageId, rating) => session.rate(messageId, rating),
   });
   panel.render(session.state);
   document.body.append(host);

@@ -1,19 +1,23 @@
 // The launcher and the chat panel, drawn inside a shadow root from the chat's state; keyboard: the launcher is a
 // button, the open panel keeps Tab within itself, Escape closes it and gives focus back to the launcher.
 import type { Citation } from "@parley/contract";
-import type { ChatState, Entry, Notice } from "./conversation";
+import type { ChatState, Entry, Notice, Rating } from "./conversation";
 import type { WidgetOptions } from "./options";
 import type { Strings } from "./strings";
 import css from "./widget.css?inline";
 
 const CHAT_ICON =
   '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
+// Thumbs up; the down thumb is the same, turned over (widget.css). Drawn, not an emoji: a page's fonts may lack them.
+const THUMB_ICON =
+  '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M2 21h4V9H2v12zm20-11c0-1.1-.9-2-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.5-1.1L13.2 1 6.6 7.6C6.2 8 6 8.5 6 9v10c0 1.1.9 2 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7c.1-.3.2-.5.2-.8v-2z"/></svg>';
 const FOCUSABLE = "button:not(:disabled), textarea:not(:disabled), summary, [tabindex='0']";
 
 export interface PanelActions {
   opened(): void;
   closed(): void;
   asked(question: string): void;
+  rated(messageId: string, rating: Rating): void;
 }
 
 export class ChatPanel {
@@ -137,7 +141,7 @@ export class ChatPanel {
     for (const entry of state.entries) {
       const drawn = this.drawn.get(entry.id);
       if (drawn?.entry === entry) continue;
-      const element = drawEntry(entry, strings);
+      const element = drawEntry(entry, strings, this.actions);
       if (drawn) drawn.element.replaceWith(element);
       else this.log.insertBefore(element, this.notice.isConnected ? this.notice : null);
       this.drawn.set(entry.id, { entry, element });
@@ -211,7 +215,7 @@ function noticeLine(notice: Notice, strings: Strings): string | null {
   }
 }
 
-function drawEntry(entry: Entry, strings: Strings): HTMLElement {
+function drawEntry(entry: Entry, strings: Strings, actions: PanelActions): HTMLElement {
   const bubble = element("div", `message ${entry.role} ${entry.status}`);
   const who = element("span", "visually-hidden");
   who.textContent = `${entry.role === "visitor" ? strings.visitor : strings.assistant}: `;
@@ -224,7 +228,25 @@ function drawEntry(entry: Entry, strings: Strings): HTMLElement {
     bubble.append(note);
   }
   if (entry.citations.length > 0) bubble.append(drawSources(entry.citations, strings));
+  if (entry.status === "done" && entry.messageId) bubble.append(drawRating(entry.messageId, entry.rating, strings, actions));
   return bubble;
+}
+
+function drawRating(messageId: string, rating: Rating | undefined, strings: Strings, actions: PanelActions): HTMLElement {
+  const buttons = element("div", "rating");
+  for (const [value, label] of [
+    ["up", strings.helpful],
+    ["down", strings.notHelpful],
+  ] as const) {
+    const button = element("button", `rate ${value}`);
+    button.type = "button";
+    button.innerHTML = THUMB_ICON;
+    button.setAttribute("aria-label", label);
+    button.setAttribute("aria-pressed", String(rating === value));
+    button.addEventListener("click", () => actions.rated(messageId, value));
+    buttons.append(button);
+  }
+  return buttons;
 }
 
 function drawSources(citations: Citation[], strings: Strings): HTMLElement {

@@ -3,7 +3,7 @@
 // with backoff after a drop. Every change goes through the reducer (conversation.ts).
 import type { ClientFrame, RuntimeConfig, ServerFrame } from "@parley/contract";
 import { reconnectDelay } from "./backoff";
-import { type ChatEvent, type ChatState, type Chatbot, initialState, reduce } from "./conversation";
+import { type ChatEvent, type ChatState, type Chatbot, initialState, type Rating, reduce } from "./conversation";
 
 export type Greeting = { kind: "welcome"; chatbot: Chatbot } | { kind: "refused" } | { kind: "unavailable" };
 
@@ -50,12 +50,25 @@ export class ChatSession {
     if (this.state.link === "idle") this.connect();
   }
 
+  /** The visitor rated an answer: shown at once, sent over the connection (the server's `feedback` frame confirms). */
+  rate(messageId: string, rating: Rating): void {
+    const chatbot = this.state.chatbot;
+    if (this.socket === null || chatbot === null) return;
+    const frame: ClientFrame = { action: "feedback", chatbot_id: chatbot.id, message_id: messageId, rating };
+    this.socket.send(JSON.stringify(frame));
+    this.dispatch({ type: "rated", messageId, rating });
+  }
+
   private dispatch(event: ChatEvent): void {
     this.state = reduce(this.state, event);
     const { link, pending, chatbot } = this.state;
     if (link === "open" && pending !== null && chatbot !== null && this.socket !== null) {
-      const frame: ClientFrame = { action: "sendMessage", chatbot_id: chatbot.id, question: pending };
-      if (this.state.conversationId !== null) frame.conversation_id = this.state.conversationId;
+      const frame: ClientFrame = {
+        action: "sendMessage",
+        chatbot_id: chatbot.id,
+        question: pending,
+        ...(this.state.conversationId !== null ? { conversation_id: this.state.conversationId } : {}),
+      };
       this.socket.send(JSON.stringify(frame));
       this.state = reduce(this.state, { type: "sent" });
     }

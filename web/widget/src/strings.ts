@@ -21,6 +21,8 @@ export interface Strings {
   interrupted: string;
   unsent: string;
   failed: string;
+  helpful: string;
+  notHelpful: string;
 }
 
 const en: Strings = {
@@ -45,6 +47,8 @@ const en: Strings = {
   interrupted: "The answer was interrupted. Please ask again.",
   unsent: "Not sent.",
   failed: "Something went wrong. Please try again.",
+  helpful: "Helpful answer",
+  notHelpful: "Not a helpful answer",
 };
 
 const de: Strings = {
@@ -69,6 +73,8 @@ const de: Strings = {
   interrupted: "Die Antwort wurde unterbrochen. Bitte fragen Sie noch einmal.",
   unsent: "Nicht gesendet.",
   failed: "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.",
+  helpful: "Hilfreiche Antwort",
+  notHelpful: "Keine hilfreiche Antwort",
 };
 
 const fr: Strings = {
@@ -93,6 +99,8 @@ const fr: Strings = {
   interrupted: "La réponse a été interrompue. Veuillez reposer la question.",
   unsent: "Non envoyé.",
   failed: "Une erreur s’est produite. Veuillez réessayer.",
+  helpful: "Réponse utile",
+  notHelpful: "Réponse pas utile",
 };
 
 const es: Strings = {
@@ -117,6 +125,8 @@ const es: Strings = {
   interrupted: "La respuesta se interrumpió. Vuelve a preguntar.",
   unsent: "No enviado.",
   failed: "Algo salió mal. Inténtalo de nuevo.",
+  helpful: "Respuesta útil",
+  notHelpful: "Respuesta no útil",
 };
 
 export const LANGUAGES: Readonly<Record<string, Strings>> = { en, de, fr, es };

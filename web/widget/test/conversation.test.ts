@@ -151,3 +151,31 @@ describe("the connection", () => {
     expect(reduce(before, frame({ type: "typing" } as unknown as ServerFrame))).toBe(before);
   });
 });
+
+describe("ratings", () => {
+  const answered = [
+    open,
+    { type: "asked", question: "What do llamas eat?" },
+    { type: "sent" },
+    frame({ type: "start", conversation_id: "c1", message_id: "m1" }),
+    frame({ type: "token", text: "Grass." }),
+    frame({ type: "done", usage: {}, mode: "extractive", degraded: false, answerable: true }),
+  ] satisfies ChatEvent[];
+
+  it("keep the answer's id, show the visitor's rating at once, and let a new rating replace it", () => {
+    const rated = run([...answered, { type: "rated", messageId: "m1", rating: "up" }]);
+    const changed = run([{ type: "rated", messageId: "m1", rating: "down" }], rated);
+
+    expect(rated.entries.at(-1)).toMatchObject({ messageId: "m1", rating: "up" });
+    expect(changed.entries.at(-1)?.rating).toBe("down");
+    expect(changed.entries[0]?.rating).toBeUndefined();
+  });
+
+  it("take the server's confirmation as the rating, and ignore one for an answer not shown", () => {
+    const confirmed = run([...answered, frame({ type: "feedback", message_id: "m1", rating: "down" })]);
+    const unknown = run([frame({ type: "feedback", message_id: "other", rating: "up" })], confirmed);
+
+    expect(confirmed.entries.at(-1)?.rating).toBe("down");
+    expect(unknown.entries).toEqual(confirmed.entries);
+  });
+});

@@ -15,7 +15,20 @@ from typing import Any
 from fastapi.openapi.utils import get_openapi
 
 from parley.api import build_app
-from parley.api.routes import account, answers, api_keys, auth, chatbots, documents, exports, health, public, team
+from parley.api.routes import (
+    account,
+    analytics,
+    answers,
+    api_keys,
+    auth,
+    chatbots,
+    documents,
+    exports,
+    feedback,
+    health,
+    public,
+    team,
+)
 from parley.domain.frames import Frames
 
 DESCRIPTION = (
@@ -50,6 +63,8 @@ def openapi_document() -> dict[str, Any]:
         exports.router,
         answers.router,
         public.router,
+        feedback.router,
+        analytics.router,
         api_keys.router,
         team.router,
     )

@@ -9,7 +9,7 @@ from fastapi import Depends, Path, Query
 
 from parley.domain.common import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, is_id, utcnow
 from parley.domain.conversations import DEFAULT_DAYS, DayRange
-from parley.errors import ChatbotNotFound, ConversationNotFound, DocumentNotFound
+from parley.errors import AnswerNotFound, ChatbotNotFound, ConversationNotFound, DocumentNotFound
 
 _ID = "32 hexadecimal digits, as Parley issued it; anything else is not found"
 
@@ -55,6 +55,12 @@ def _days_if_asked(
     return None if first is None and last is None else _days(first, last)
 
 
+def _message_id(message_id: Annotated[str, Path(description=_ID)]) -> str:
+    if not is_id(message_id):
+        raise AnswerNotFound()
+    return message_id
+
+
 PageQuery = Annotated[PageRequest, Depends(_page)]
 # Conversations started on a range of days (a year at most); `DaysIfAsked` is None when neither end is given.
 Days = Annotated[DayRange, Depends(_days)]
@@ -62,3 +68,4 @@ DaysIfAsked = Annotated[DayRange | None, Depends(_days_if_asked)]
 ChatbotId = Annotated[str, Depends(_chatbot_id)]
 DocumentId = Annotated[str, Depends(_document_id)]
 ConversationId = Annotated[str, Depends(_conversation_id)]
+MessageId = Annotated[str, Depends(_message_id)]

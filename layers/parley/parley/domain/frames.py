@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from parley.domain.connections import SendMessage
-from parley.domain.conversations import AnswerMode, Citation, Usage
+from parley.domain.conversations import AnswerMode, Citation, Rating, Usage
+from parley.domain.feedback import GiveFeedback
 
 
 class StartFrame(BaseModel):
@@ -57,11 +58,22 @@ class ErrorFrame(BaseModel):
     retry_after: int | None = None
 
 
-ServerFrame = Annotated[StartFrame | TokenFrame | CitationsFrame | DoneFrame | ErrorFrame, Field(discriminator="type")]
+class FeedbackFrame(BaseModel):
+    """The rating of an answer is stored (the reply to a `feedback` frame)."""
+
+    type: Literal["feedback"] = "feedback"
+    message_id: str
+    rating: Rating
+
+
+ServerFrame = Annotated[
+    StartFrame | TokenFrame | CitationsFrame | DoneFrame | ErrorFrame | FeedbackFrame, Field(discriminator="type")
+]
+ClientFrame = Annotated[SendMessage | GiveFeedback, Field(discriminator="action")]
 
 
 class Frames(BaseModel):
     """What a client sends (`client`) and what it receives (`server`) on one connection."""
 
-    client: SendMessage
+    client: ClientFrame
     server: ServerFrame

@@ -16,6 +16,7 @@ from parley.answers.abstention import answerable, not_found
 from parley.answers.citations import RenumberedStream, resolve
 from parley.answers.extractive import extractive_answer
 from parley.answers.prompts import prompt
+from parley.domain.analytics import answer_tally
 from parley.domain.chatbots import DEFAULT_SPENDING_LIMITS, Chatbot, SpendingLimits
 from parley.domain.common import Page, PageRequest, new_id, utcnow
 from parley.domain.conversations import (
@@ -217,7 +218,8 @@ class AnswerService:
         conversation = conversation.model_copy(
             update={"updated_at": now, "message_count": conversation.message_count + 2}
         )
-        self.conversations.append(conversation, [asked, answered], new=is_new)
+        tally = answer_tally(answered, new_conversation=is_new, cost_usd=self._cost(chatbot, usage))
+        self.conversations.append(conversation, [asked, answered], new=is_new, tally=tally)
         outcome = _outcome(mode, degraded=degraded, interrupted=interrupted, answerable=found)
         record("Answers", mode=outcome, tenant_id=tenant_id, chatbot_id=chatbot_id)
         record("AnswerLatency", latency_ms, tenant_id=tenant_id, chatbot_id=chatbot_id)
@@ -248,6 +250,11 @@ class AnswerService:
             degraded=degraded,
             answerable=found,
         )
+
+    def _cost(self, chatbot: Chatbot, usage: Usage) -> float:
+        """What the answer's model call cost, estimated (0 for a model the price table does not know)."""
+        price = MODEL_PRICES.get(self.limits.model_for(chatbot))
+        return price.cost(usage) if price else 0.0
 
     def _conversation(
         self, chatbot: Chatbot, conversation_id: str | None, started_by: str | None

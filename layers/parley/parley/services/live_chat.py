@@ -1,6 +1,7 @@
 """Chat over WebSocket: the connection records, and answers streamed as frames.
 
-Frames, in order: `start`, `token`…, `citations`, `done`; or one `error` (ARCHITECTURE.md §6).
+Frames, in order: `start`, `token`…, `citations`, `done`; or one `error` (ARCHITECTURE.md §6). A `feedback` frame
+rates an answer and is answered by one `feedback` frame (or an `error`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pydantic import ValidationError
 from parley.domain.common import utcnow
 from parley.domain.connections import CONNECTION_LIFETIME_SECONDS, Connection, SendMessage
 from parley.domain.conversations import QueryRequest, QueryResult
-from parley.domain.frames import CitationsFrame, DoneFrame, ErrorFrame, StartFrame, TokenFrame
+from parley.domain.feedback import GiveFeedback
+from parley.domain.frames import CitationsFrame, DoneFrame, ErrorFrame, FeedbackFrame, StartFrame, TokenFrame
 from parley.errors import (
     InternalError,
     InvalidInput,
@@ -32,6 +34,7 @@ from parley.observability import logger, record, record_refusal
 from parley.ports import AccountStore, Connections, ConnectionStore
 from parley.services.admission import Admission
 from parley.services.answers import AnswerService
+from parley.services.feedback import FeedbackService
 from parley.services.public_chat import PublicChat, Visitor
 
 # Tokens are sent at most this often (seconds): a long answer costs tens of posts, not one per token.
@@ -80,7 +83,10 @@ class FrameStream:
             self._send(TokenFrame(text=text))
             self._last_token_at = self.clock()
 
-    def _send(self, frame: StartFrame | TokenFrame | CitationsFrame | DoneFrame | ErrorFrame) -> None:
+    def rated(self, rating: GiveFeedback) -> None:
+        self._send(FeedbackFrame(message_id=rating.message_id, rating=rating.rating))
+
+    def _send(self, frame: StartFrame | TokenFrame | CitationsFrame | DoneFrame | ErrorFrame | FeedbackFrame) -> None:
         if self.gone:
             raise StreamInterrupted(self.connection_id)
         try:
@@ -99,6 +105,7 @@ class LiveChat:
         answers: AnswerService,
         accounts: AccountStore,
         *,
+        feedback: FeedbackService,
         interval: float = TOKEN_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = utcnow,
@@ -108,6 +115,7 @@ class LiveChat:
         self.public_chat = public_chat
         self.answers = answers
         self.accounts = accounts
+        self.feedback = feedback
         self.interval = interval
         self.clock = clock
         self.now = now
@@ -134,12 +142,17 @@ class LiveChat:
         self.store.remove(tenant_id, connection_id)
 
     def receive(self, tenant_id: str, connection_id: str, body: str | None) -> None:
-        """One client frame: a question answered as a stream of frames, or an error frame; never an exception."""
+        """One client frame: a question answered as a stream of frames, a rating acknowledged, or an error frame;
+        never an exception."""
         frames = FrameStream(self.connections, connection_id, interval=self.interval, clock=self.clock)
         try:
             try:
-                result = self._answer(tenant_id, connection_id, body, frames)
-                frames.finish(result)
+                message = _parse(body)
+                if isinstance(message, GiveFeedback):
+                    self._rate(tenant_id, connection_id, message)
+                    frames.rated(message)
+                else:
+                    frames.finish(self._answer(tenant_id, connection_id, message, frames))
             except StreamInterrupted:
                 raise
             except ParleyError as error:
@@ -153,11 +166,8 @@ class LiveChat:
             logger.info("WebSocket client gone; answer stopped")
             self.close(tenant_id, connection_id)
 
-    def _answer(self, tenant_id: str, connection_id: str, body: str | None, frames: FrameStream) -> QueryResult:
-        connection = self.store.get(tenant_id, connection_id)
-        if connection is None:
-            raise Unauthorized("This connection has ended; connect again")
-        message = _parse(body)
+    def _answer(self, tenant_id: str, connection_id: str, message: SendMessage, frames: FrameStream) -> QueryResult:
+        connection = self._connection(tenant_id, connection_id)
         request = QueryRequest(question=message.question, conversation_id=message.conversation_id)
         if connection.public_key is not None:
             visitor = Visitor.tagged(connection.caller, connection.source_ip)
@@ -169,24 +179,56 @@ class LiveChat:
                 chatbot_id=message.chatbot_id,
                 listener=frames,
             )
+        self._check_session(connection)
+        return self.answers.ask(tenant_id, message.chatbot_id, request, user_id=connection.caller, listener=frames)
+
+    def _rate(self, tenant_id: str, connection_id: str, message: GiveFeedback) -> None:
+        connection = self._connection(tenant_id, connection_id)
+        if connection.public_key is not None:
+            visitor = Visitor.tagged(connection.caller, connection.source_ip)
+            self.feedback.rate_publicly(
+                connection.public_key,
+                connection.origin,
+                visitor,
+                message.message_id,
+                message,
+                chatbot_id=message.chatbot_id,
+            )
+        else:
+            self._check_session(connection)
+            self.feedback.rate(tenant_id, message.chatbot_id, message.message_id, message)
+
+    def _connection(self, tenant_id: str, connection_id: str) -> Connection:
+        connection = self.store.get(tenant_id, connection_id)
+        if connection is None:
+            raise Unauthorized("This connection has ended; connect again")
+        return connection
+
+    def _check_session(self, connection: Connection) -> None:
         # Sign-out closes the user's connections; this refuses a message that races it, or a connection opened
         # with an old token while sign-out was under way.
         profile = self.accounts.get_user(connection.caller)
         if profile is None or profile.signed_out_since(connection.token_issued_at or 0):
             raise Unauthorized("This session has ended; sign in again")
-        return self.answers.ask(tenant_id, message.chatbot_id, request, user_id=connection.caller, listener=frames)
 
 
-def _parse(body: str | None) -> SendMessage:
+_CLIENT_FRAMES: dict[str, type[SendMessage] | type[GiveFeedback]] = {
+    "sendMessage": SendMessage,
+    "feedback": GiveFeedback,
+}
+
+
+def _parse(body: str | None) -> SendMessage | GiveFeedback:
     try:
         frame = json.loads(body or "")
     except ValueError as error:
         raise InvalidInput("Frames are JSON objects") from error
     if not isinstance(frame, dict):
         raise InvalidInput("Frames are JSON objects")
-    if frame.get("action") != "sendMessage":
-        raise UnknownAction(f"Unknown action {frame.get('action')!r}; the one action is sendMessage")
+    kind = _CLIENT_FRAMES.get(str(frame.get("action")))
+    if kind is None:
+        raise UnknownAction(f"Unknown action {frame.get('action')!r}; the actions are sendMessage and feedback")
     try:
-        return SendMessage.model_validate(frame)
+        return kind.model_validate(frame)
     except ValidationError as error:
         raise ValidationFailed(validation_message(error.errors())) from error

@@ -46,6 +46,10 @@ export type Member = Schema<"Member">;
 export type Invitation = Schema<"Invitation">;
 export type InvitationCreated = Schema<"InvitationCreated">;
 export type Role = Member["role"];
+export type Rating = Schema<"FeedbackRequest">["rating"];
+export type FeedbackRequest = RequestBody<Schema<"FeedbackRequest">, "rating">;
+export type Analytics = Schema<"Analytics">;
+export type AnalyticsDay = Schema<"AnalyticsDay">;
 
 export interface Page<Item> {
   items: Item[];
@@ -210,6 +214,18 @@ export class Api {
   private async sendNothing(method: string, path: string): Promise<void> {
     const response = await this.session.fetch(path, { method });
     if (!response.ok) throw await errorOf(response);
+  }
+
+  async rateAnswer(chatbotId: string, messageId: string, body: FeedbackRequest): Promise<void> {
+    const path = `/chatbots/${encodeURIComponent(chatbotId)}/messages/${encodeURIComponent(messageId)}/feedback`;
+    const response = await this.session.fetch(path, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(body) });
+    if (!response.ok) throw await errorOf(response);
+  }
+
+  /** The chatbot's counters for each day (UTC) from `from` to `to`, both YYYY-MM-DD. */
+  analytics(chatbotId: string, from: string, to: string): Promise<Analytics> {
+    const range = `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
+    return this.get(`/chatbots/${encodeURIComponent(chatbotId)}/analytics?${range}`);
   }
 
   private async get<T>(path: string): Promise<T> {

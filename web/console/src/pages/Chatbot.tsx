@@ -6,6 +6,7 @@ import { ErrorNote, Loading } from "../components/ui";
 import { useConsole } from "../context";
 import { CHATBOT_TABS, type ChatbotTab, href } from "../router";
 import { Conversations } from "./Conversations";
+import { Analytics } from "./Analytics";
 import { Documents } from "./Documents";
 import { Embed } from "./Embed";
 import { Playground } from "./Playground";
@@ -17,6 +18,7 @@ const TAB_NAMES: Record<ChatbotTab, string> = {
   playground: "Playground",
   embed: "Embed",
   conversations: "Conversations",
+  analytics: "Analytics",
 };
 
 export function Chatbot({ id, tab }: { id: string; tab: ChatbotTab }) {
@@ -74,6 +76,7 @@ export function Chatbot({ id, tab }: { id: string; tab: ChatbotTab }) {
         {tab === "playground" && <Playground chatbot={chatbot} />}
         {tab === "embed" && <Embed chatbot={chatbot} />}
         {tab === "conversations" && <Conversations chatbot={chatbot} />}
+        {tab === "analytics" && <Analytics chatbot={chatbot} />}
       </section>
     </main>
   );

@@ -2,8 +2,9 @@
 // conversations can be reopened and continued.
 import type { Citation, ServerFrame } from "@parley/contract";
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { Chatbot, ConversationSummary, Message } from "../api/client";
+import type { Chatbot, ConversationSummary, Message, Rating } from "../api/client";
 import { ChatConnection } from "../api/chat";
+import { AnswerRating } from "../components/AnswerRating";
 import { Button, ErrorNote, Field, useAction } from "../components/ui";
 import { useConsole } from "../context";
 
@@ -14,6 +15,9 @@ export interface Turn {
   answerable: boolean;
   streaming: boolean;
   error?: string;
+  // An answer's id (from its start frame, or the stored message) and the rating it has.
+  messageId?: string;
+  rating?: Rating;
 }
 
 function turnOf(message: Message): Turn {
@@ -23,12 +27,16 @@ function turnOf(message: Message): Turn {
     citations: message.citations,
     answerable: message.answerable ?? true,
     streaming: false,
+    messageId: message.role === "assistant" ? message.id : undefined,
+    rating: message.feedback?.rating,
   };
 }
 
 /** The last turn (the answer being written) with `frame` applied. */
 export function applyFrame(turn: Turn, frame: ServerFrame): Turn {
   switch (frame.type) {
+    case "start":
+      return { ...turn, messageId: frame.message_id };
     case "token":
       return { ...turn, content: turn.content + frame.text };
     case "citations":
@@ -147,7 +155,7 @@ export function Playground({ chatbot }: { chatbot: Chatbot }) {
         <h2>Playground</h2>
         <ol class="turns" aria-label="Conversation" aria-live="polite">
           {turns.map((turn, index) => (
-            <TurnView key={index} turn={turn} />
+            <TurnView key={index} turn={turn} chatbotId={chatbot.id} />
           ))}
         </ol>
         {connectionNote && <p role="status">{connectionNote}</p>}
@@ -165,7 +173,7 @@ export function Playground({ chatbot }: { chatbot: Chatbot }) {
   );
 }
 
-function TurnView({ turn }: { turn: Turn }) {
+function TurnView({ turn, chatbotId }: { turn: Turn; chatbotId: string }) {
   if (turn.role === "user") {
     return (
       <li class="turn user">
@@ -190,6 +198,9 @@ function TurnView({ turn }: { turn: Turn }) {
             <CitationView key={citation.chunk_id} number={index + 1} citation={citation} />
           ))}
         </ol>
+      )}
+      {!turn.streaming && turn.messageId && (
+        <AnswerRating key={turn.messageId} chatbotId={chatbotId} messageId={turn.messageId} rating={turn.rating} />
       )}
     </li>
   );

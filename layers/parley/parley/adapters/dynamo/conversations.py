@@ -6,10 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from parley.adapters.dynamo import keys
+from parley.adapters.dynamo.analytics import tally_update
 from parley.adapters.dynamo.table import Table, deserialize, record, serialize
+from parley.domain.analytics import Tally
 from parley.domain.common import Page, PageRequest, timestamp
-from parley.domain.conversations import Conversation, Message
+from parley.domain.conversations import Conversation, Feedback, Message
+from parley.domain.feedback import StoredAnswer
 
 
 class DynamoConversationStore:
@@ -37,7 +42,7 @@ class DynamoConversationStore:
         )
         return [Message.model_validate(deserialize(item)) for item in reversed(page.get("Items", []))]
 
-    def append(self, conversation: Conversation, messages: Sequence[Message], *, new: bool) -> None:
+    def append(self, conversation: Conversation, messages: Sequence[Message], *, new: bool, tally: Tally) -> None:
         pk = keys.tenant(conversation.tenant_id)
         sk = keys.conversation(conversation.chatbot_id, conversation.id)
         if new:
@@ -66,8 +71,59 @@ class DynamoConversationStore:
             }
             for message in messages
         ]
-        items: Any = [head, *puts]
+        refs = [
+            {
+                "Put": self.table.put_new(
+                    {
+                        "PK": pk,
+                        "SK": keys.answer_ref(conversation.chatbot_id, message.id),
+                        "conversation_id": conversation.id,
+                        "created_at": timestamp(message.created_at),
+                        "started_by": conversation.started_by,
+                    }
+                )
+            }
+            for message in messages
+            if message.role == "assistant"
+        ]
+        counts = {"Update": tally_update(self.table, conversation.tenant_id, conversation.chatbot_id, tally)}
+        items: Any = [head, *puts, *refs, counts]
         self.table.client.transact_write_items(TransactItems=items)
+
+    def answer(self, tenant_id: str, chatbot_id: str, message_id: str) -> StoredAnswer | None:
+        ref = self.table.get(keys.tenant(tenant_id), keys.answer_ref(chatbot_id, message_id))
+        if ref is None:
+            return None
+        sk = keys.message(str(ref["conversation_id"]), str(ref["created_at"]), message_id)
+        item = self.table.get(keys.tenant(tenant_id), sk)
+        if item is None:
+            return None
+        started_by = ref.get("started_by")
+        return StoredAnswer(Message.model_validate(item), str(started_by) if started_by is not None else None)
+
+    def rate(self, tenant_id: str, chatbot_id: str, answer: Message, feedback: Feedback, tally: Tally) -> bool:
+        sk = keys.message(answer.conversation_id, timestamp(answer.created_at), answer.id)
+        before = answer.feedback.rating if answer.feedback else None
+        # The rating replaced must still be the one the tally was computed from, or the counts would drift.
+        unchanged = "attribute_not_exists(feedback)" if before is None else "feedback.rating = :before"
+        update: dict[str, Any] = {
+            "TableName": self.table.name,
+            "Key": serialize({"PK": keys.tenant(tenant_id), "SK": sk}),
+            "UpdateExpression": "SET feedback = :feedback",
+            "ConditionExpression": f"attribute_exists(PK) AND {unchanged}",
+            "ExpressionAttributeValues": serialize({":feedback": feedback.model_dump(mode="json"), ":before": before}),
+        }
+        items: Any = [{"Update": update}]
+        if tally.add:
+            items.append({"Update": tally_update(self.table, tenant_id, chatbot_id, tally)})
+        try:
+            self.table.client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            reasons = error.response.get("CancellationReasons") or []
+            if any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons):
+                return False
+            raise
+        return True
 
     def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Conversation]:
         prefix = keys.conversations(chatbot_id)
@@ -100,4 +156,6 @@ class DynamoConversationStore:
         # Messages first: the conversations are what finds them again if this is interrupted.
         for item in self.table.query_prefix(keys.tenant(tenant_id), keys.conversations(chatbot_id)):
             self.table.erase(keys.tenant(tenant_id), keys.messages(str(item["id"])))
+        self.table.erase(keys.tenant(tenant_id), keys.answer_refs(chatbot_id))
+        self.table.erase(keys.tenant(tenant_id), keys.analytics_days(chatbot_id))
         self.table.erase(keys.tenant(tenant_id), keys.conversations(chatbot_id))

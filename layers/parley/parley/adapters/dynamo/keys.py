@@ -147,3 +147,22 @@ def invitations() -> str:
 
 def invitation(invitation_id: str) -> str:
     return f"{invitations()}{invitation_id}"
+
+
+def answer_refs(chatbot_id: str) -> str:
+    return f"ANSWER#{chatbot_id}#"
+
+
+def answer_ref(chatbot_id: str, message_id: str) -> str:
+    """A pointer from an answer's id to its message item (keyed by conversation and time), written with it: what
+    a rating finds the answer by, in one read. Keyed by chatbot, so another chatbot's answer is not found."""
+    return f"{answer_refs(chatbot_id)}{message_id}"
+
+
+def analytics_days(chatbot_id: str) -> str:
+    return f"STATS#{chatbot_id}#"
+
+
+def analytics_day(chatbot_id: str, day: str) -> str:
+    # ISO dates sort as days do: a range of days is one Query between two keys.
+    return f"{analytics_days(chatbot_id)}{day}"

@@ -1,0 +1,304 @@
+"""Ratings of answers over REST (the team's and a visitor's), and the analytics counters they and the answers move."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from parley.container import get_container
+from parley.domain.analytics import COUNTERS, feedback_tally
+from parley.domain.conversations import Feedback
+
+ORIGIN = "https://shop.example.com"
+GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm. An alarm call sounds like a braying donkey."
+
+
+@pytest.fixture
+def bot(lambdas, owner) -> dict[str, Any]:
+    status, created = lambdas.call(
+        "ChatbotsFunction",
+        "POST",
+        "/chatbots",
+        sub=owner["user"]["id"],
+        body={"name": "Llamas", "visibility": "public", "allowed_origins": [ORIGIN]},
+    )
+    assert status == 201
+    lambdas.upload(owner, created["id"], "guide.txt", "text/plain", GUIDE.encode())
+    lambdas.deliver()
+    return dict(created)
+
+
+def ask(lambdas, user, bot, question="What do llamas eat?", **extra) -> dict[str, Any]:
+    status, body = lambdas.call(
+        "QueryFunction",
+        "POST",
+        "/chatbots/{chatbot_id}/query",
+        sub=user["user"]["id"],
+        body={"question": question, **extra},
+        path_parameters={"chatbot_id": bot["id"]},
+    )
+    assert status == 200, body
+    return dict(body)
+
+
+def ask_publicly(lambdas, bot, visitor, question="What do llamas eat?") -> dict[str, Any]:
+    status, body = lambdas.call(
+        "QueryFunction",
+        "POST",
+        "/public/chatbots/{public_key}/query",
+        body={"question": question},
+        headers={"origin": ORIGIN, "x-visitor-id": visitor},
+        path_parameters={"public_key": bot["public_key"]},
+    )
+    assert status == 200, body
+    return dict(body)
+
+
+def rate(lambdas, user, chatbot_id, message_id, rating="up", **extra) -> tuple[int, Any]:
+    return lambdas.call(
+        "QueryFunction",
+        "POST",
+        "/chatbots/{chatbot_id}/messages/{message_id}/feedback",
+        sub=user["user"]["id"],
+        body={"rating": rating, **extra},
+        path_parameters={"chatbot_id": chatbot_id, "message_id": message_id},
+    )
+
+
+def rate_publicly(lambdas, bot, message_id, visitor, rating="up", origin=ORIGIN) -> tuple[int, Any]:
+    return lambdas.call(
+        "QueryFunction",
+        "POST",
+        "/public/chatbots/{public_key}/messages/{message_id}/feedback",
+        body={"rating": rating},
+        headers={"origin": origin, "x-visitor-id": visitor},
+        path_parameters={"public_key": bot["public_key"], "message_id": message_id},
+    )
+
+
+def messages(lambdas, user, bot, conversation_id) -> list[dict[str, Any]]:
+    status, body = lambdas.call(
+        "QueryFunction",
+        "GET",
+        "/chatbots/{chatbot_id}/conversations/{conversation_id}",
+        sub=user["user"]["id"],
+        path_parameters={"chatbot_id": bot["id"], "conversation_id": conversation_id},
+    )
+    assert status == 200, body
+    return list(body["messages"])
+
+
+def analytics(lambdas, user, chatbot_id, **query) -> tuple[int, Any]:
+    return lambdas.call(
+        "QueryFunction",
+        "GET",
+        "/chatbots/{chatbot_id}/analytics",
+        sub=user["user"]["id"],
+        path_parameters={"chatbot_id": chatbot_id},
+        query=query or None,
+    )
+
+
+def totals(lambdas, user, bot) -> dict[str, Any]:
+    """The last 30 days' counters added up (a test running over midnight UTC counts on two days)."""
+    status, body = analytics(lambdas, user, bot["id"])
+    assert status == 200, body
+    summed: dict[str, Any] = {name: sum(day[name] for day in body["days"]) for name in COUNTERS}
+    summed["latency_p50_ms"] = [day["latency_p50_ms"] for day in body["days"] if day["latency_p50_ms"] is not None]
+    return summed
+
+
+def test_owner_rates_an_answer_and_the_rating_is_stored_with_the_message(lambdas, owner, bot):
+    answered = ask(lambdas, owner, bot)
+
+    status, body = rate(lambdas, owner, bot["id"], answered["message_id"], "down", comment="Missing the hay bit")
+
+    assert status == 204, body
+    question, answer = messages(lambdas, owner, bot, answered["conversation_id"])
+    assert question["feedback"] is None
+    assert answer["feedback"]["rating"] == "down"
+    assert answer["feedback"]["comment"] == "Missing the hay bit"
+
+
+def test_rating_again_replaces_the_rating_and_moves_the_counts_without_double_counting(lambdas, owner, bot):
+    answered = ask(lambdas, owner, bot)
+
+    for rating in ("up", "up", "down", "up", "down"):
+        assert rate(lambdas, owner, bot["id"], answered["message_id"], rating)[0] == 204
+
+    [_, answer] = messages(lambdas, owner, bot, answered["conversation_id"])
+    assert answer["feedback"]["rating"] == "down"
+    assert answer["feedback"]["comment"] is None
+    counts = totals(lambdas, owner, bot)
+    assert (counts["feedback_up"], counts["feedback_down"]) == (0, 1)
+
+
+def test_another_tenant_a_question_and_an_unknown_message_are_not_found(lambdas, owner, bot, register):
+    answered = ask(lambdas, owner, bot)
+    stranger = register("stranger@example.com")
+    status, theirs = lambdas.call(
+        "ChatbotsFunction", "POST", "/chatbots", sub=stranger["user"]["id"], body={"name": "Theirs"}
+    )
+    assert status == 201
+    [question, _] = messages(lambdas, owner, bot, answered["conversation_id"])
+
+    refused = [
+        rate(lambdas, stranger, bot["id"], answered["message_id"]),
+        rate(lambdas, stranger, theirs["id"], answered["message_id"]),
+        rate(lambdas, owner, bot["id"], question["id"]),
+        rate(lambdas, owner, bot["id"], "f" * 32),
+        rate(lambdas, owner, bot["id"], "not-an-id"),
+    ]
+
+    assert [(status, body["error"]["code"]) for status, body in refused] == [(404, "not_found")] * len(refused)
+    [_, answer] = messages(lambdas, owner, bot, answered["conversation_id"])
+    assert answer["feedback"] is None
+
+
+def test_a_rating_must_be_up_or_down(lambdas, owner, bot):
+    answered = ask(lambdas, owner, bot)
+
+    status, body = rate(lambdas, owner, bot["id"], answered["message_id"], "meh")
+    too_long = rate(lambdas, owner, bot["id"], answered["message_id"], "up", comment="x" * 2001)
+
+    assert status == 422
+    assert body["error"]["code"] == "validation_error"
+    assert too_long[0] == 422
+
+
+def test_visitor_rates_an_answer_of_their_own_conversation(lambdas, owner, bot):
+    answered = ask_publicly(lambdas, bot, "visitor-0001")
+
+    status, _ = rate_publicly(lambdas, bot, answered["message_id"], "visitor-0001", "up")
+
+    assert status == 204
+    [_, answer] = messages(lambdas, owner, bot, answered["conversation_id"])
+    assert answer["feedback"]["rating"] == "up"
+
+
+def test_visitor_cannot_rate_another_visitors_or_the_owners_answer(lambdas, owner, bot):
+    theirs = ask_publicly(lambdas, bot, "visitor-0001")
+    owners = ask(lambdas, owner, bot)
+
+    refused = [
+        rate_publicly(lambdas, bot, theirs["message_id"], "visitor-0002"),
+        rate_publicly(lambdas, bot, owners["message_id"], "visitor-0001"),
+    ]
+
+    assert [status for status, _ in refused] == [404, 404]
+    assert (
+        rate_publicly(lambdas, bot, theirs["message_id"], "visitor-0001", origin="https://evil.example.net")[0] == 403
+    )
+
+
+def test_analytics_add_up_to_what_was_asked_and_rated(lambdas, owner, bot):
+    first = ask(lambdas, owner, bot)
+    ask(lambdas, owner, bot, "And what do they hum?", conversation_id=first["conversation_id"])
+    abstained = ask(lambdas, owner, bot, "What's the weather in Paris tomorrow?")
+    visitor = ask_publicly(lambdas, bot, "visitor-0001")
+    rate(lambdas, owner, bot["id"], first["message_id"], "up")
+    rate(lambdas, owner, bot["id"], abstained["message_id"], "down")
+    rate_publicly(lambdas, bot, visitor["message_id"], "visitor-0001", "up")
+
+    counts = totals(lambdas, owner, bot)
+
+    assert abstained["answerable"] is False
+    assert counts["conversations"] == 3
+    assert counts["questions"] == 4
+    assert counts["abstained"] == 1
+    assert counts["degraded"] == 0
+    assert (counts["feedback_up"], counts["feedback_down"]) == (2, 1)
+    assert counts["tokens"] > 0
+    assert counts["cost_usd"] > 0
+    assert counts["latency_p50_ms"]
+
+
+def test_analytics_list_every_day_of_the_range_with_zeros(lambdas, owner, bot):
+    status, body = analytics(lambdas, owner, bot["id"], **{"from": "2026-02-27", "to": "2026-03-02"})
+    default = analytics(lambdas, owner, bot["id"])[1]
+
+    assert status == 200
+    assert [day["date"] for day in body["days"]] == ["2026-02-27", "2026-02-28", "2026-03-01", "2026-03-02"]
+    assert all(day["questions"] == 0 and day["latency_p50_ms"] is None for day in body["days"])
+    assert len(default["days"]) == 30
+    assert default["days"][-1]["date"] == datetime.now(UTC).date().isoformat()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"from": "2026-03-02", "to": "2026-03-01"},
+        {"from": "2025-01-01", "to": "2026-01-02"},
+        {"from": "yesterday"},
+        {"to": "2026-02-30"},
+    ],
+)
+def test_a_bad_range_is_refused(lambdas, owner, bot, query):
+    status, body = analytics(lambdas, owner, bot["id"], **query)
+
+    assert status == 422
+    assert body["error"]["code"] == "validation_error"
+
+
+def test_another_tenants_analytics_are_not_found(lambdas, owner, bot, register):
+    stranger = register("stranger@example.com")
+
+    status, body = analytics(lambdas, stranger, bot["id"])
+
+    assert status == 404
+    assert body["error"]["code"] == "not_found"
+
+
+def test_a_year_is_the_longest_range(lambdas, owner, bot):
+    last = datetime.now(UTC).date()
+    first = last - timedelta(days=365)
+
+    status, body = analytics(lambdas, owner, bot["id"], **{"from": first.isoformat(), "to": last.isoformat()})
+
+    assert status == 200
+    assert len(body["days"]) == 366
+
+
+def test_a_rating_computed_from_a_stale_read_writes_nothing(lambdas, owner, bot):
+    # Given an answer, read before someone else rated it up
+    answered = ask(lambdas, owner, bot)
+    store = get_container().conversation_store
+    stale = store.answer(owner["tenant"]["id"], bot["id"], answered["message_id"])
+    assert stale is not None
+    assert rate(lambdas, owner, bot["id"], answered["message_id"], "up")[0] == 204
+
+    # When a rating computed from the stale read (no rating before it) is written
+    written = store.rate(
+        owner["tenant"]["id"],
+        bot["id"],
+        stale.message,
+        Feedback(rating="down", at=datetime.now(UTC)),
+        feedback_tally(stale.message.created_at.date(), None, "down"),
+    )
+
+    # Then it is refused whole: the answer keeps its rating and the counts do not move (the service reads again)
+    assert written is False
+    [_, answer] = messages(lambdas, owner, bot, answered["conversation_id"])
+    assert answer["feedback"]["rating"] == "up"
+    counts = totals(lambdas, owner, bot)
+    assert (counts["feedback_up"], counts["feedback_down"]) == (1, 0)
+
+
+def test_the_calendars_first_days_are_a_range_too(lambdas, owner, bot):
+    status, body = analytics(lambdas, owner, bot["id"], to="0001-01-03")
+
+    assert status == 200
+    assert [day["date"] for day in body["days"]] == ["0001-01-01", "0001-01-02", "0001-01-03"]
+
+
+def test_a_visitors_network_rates_as_often_as_it_may_ask(lambdas, bot, monkeypatch):
+    monkeypatch.setattr(get_container().feedback, "per_network", 2)
+    answered = ask_publicly(lambdas, bot, "visitor-0001")
+
+    statuses = [
+        rate_publicly(lambdas, bot, answered["message_id"], "visitor-0001", rating)[0]
+        for rating in ["up", "down", "up"]
+    ]
+
+    assert statuses == [204, 204, 429]
