@@ -77,8 +77,18 @@ def running_stack(data_dir: Path, log: Path, **options: Any) -> Iterator[str]:
     try:
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_stack(process)
+
+
+def stop_stack(process: subprocess.Popen[bytes], limit_seconds: float = 60) -> None:
+    """Stop a stack as Ctrl-C does (its workers and servers wind down, which takes seconds on a busy machine); killed
+    if it has not stopped within `limit_seconds`."""
+    process.terminate()
+    try:
+        process.wait(timeout=limit_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def send_upload(ticket: dict[str, Any], data: bytes, client: httpx.Client | None = None) -> httpx.Response:

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 from websockets.sync.client import connect
 
-from local.process import chatbot_with_document, send_upload, start_stack
+from local.process import chatbot_with_document, send_upload, start_stack, stop_stack
 
 QUERIES, UPLOADS, CHATS = 50, 20, 10
 GUIDE = (
@@ -99,8 +99,7 @@ def run(faults: str, seed: int) -> dict[str, Any]:
         try:
             return _mix(url)
         finally:
-            process.terminate()
-            process.wait(timeout=10)
+            stop_stack(process)
 
 
 def _mix(url: str) -> dict[str, Any]:

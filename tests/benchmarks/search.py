@@ -40,7 +40,7 @@ from parley.lexical import ChunkTerms, Contribution, Statistics, chunk_terms, qu
 from parley.retrieval import DENSE_WEIGHT
 
 from local import beir
-from local.process import start_stack
+from local.process import start_stack, stop_stack
 from local.stack import ROOT
 
 DATASET = ROOT.parent / "shared" / "data" / "scifact"
@@ -228,8 +228,7 @@ def at_size(size: int, questions: Sequence[str]) -> None:
                 f"while ingesting p50 {busy[0]:6.1f} ms  p95 {busy[1]:6.1f} ms"
             )
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            stop_stack(process)
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from websockets.sync.client import ClientConnection, connect
 
 from local.fakes import FakeOpenAI
-from local.process import chatbot_with_document, start_stack
+from local.process import chatbot_with_document, start_stack, stop_stack
 
 RUNS = 50
 TOKEN_DELAY = 0.02
@@ -58,8 +58,7 @@ def main() -> None:
                 model.reply = lambda _messages: " ".join(f"word{n}" for n in range(500))
                 frames, _ = _answer(socket, bot["id"], "Tell me everything.")
         finally:
-            process.terminate()
-            process.wait(timeout=10)
+            stop_stack(process)
             model.stop()
     delays.sort()
     p95 = delays[int(0.95 * (len(delays) - 1))]

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from local.fakes import FakeOpenAI
-from local.process import chatbot_with_document, send_upload, start_stack
+from local.process import chatbot_with_document, send_upload, start_stack, stop_stack
 
 GUIDE = "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n"
 # Three attempts 20 s apart (the local IngestVisibilityTimeout), then the dead-letter queue.
@@ -39,8 +39,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, model: FakeOpenAI) -> Iterat
     try:
         yield url, folder / "stack.log"
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_stack(process)
 
 
 def _bearer(account: dict[str, Any]) -> dict[str, str]:

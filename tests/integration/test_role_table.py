@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,40 +14,131 @@ import pytest
 from local.stack import ROOT
 from local.template import http_routes, load_template
 
-EVERYONE = frozenset({"owner", "admin", "member"})
-MANAGERS = frozenset({"owner", "admin"})
+PEOPLE = frozenset({"owner", "admin", "member"})
+EVERYONE = PEOPLE | {"api_key"}
+MANAGERS = frozenset({"owner", "admin", "api_key"})
 OWNER = frozenset({"owner"})
 
 # Who may, per action, as the issue states it: members use chatbots and documents; admins also manage them and
-# the team; only owners hand over ownership, manage keys and delete the tenant. "person" = any signed-in person.
+# the team; only owners hand over ownership, manage keys and delete the tenant. An API key acts for the tenant, never
+# for a person: no team, no keys, no tenant. "person" = any signed-in person. Written out here, not read from
+# parley/domain/roles.py, so that the test checks the code against the issue rather than against itself.
 MAY: dict[str, frozenset[str]] = {
-    "person": EVERYONE,
+    "person": PEOPLE,
     "chatbots:read": EVERYONE,
     "chatbots:manage": MANAGERS,
     "documents:read": EVERYONE,
     "documents:manage": MANAGERS,
     "chat": EVERYONE,
     "conversations:read": EVERYONE,
-    "team:read": EVERYONE,
-    "team:manage": MANAGERS,
+    "conversations:export": MANAGERS,
+    "feedback:give": EVERYONE,
+    "analytics:read": EVERYONE,
+    "team:read": PEOPLE,
+    "team:manage": frozenset({"owner", "admin"}),
     "ownership:transfer": OWNER,
+    "keys:manage": OWNER,
     "tenant:delete": OWNER,
 }
+
+
+class World:
+    """One tenant with an owner, an admin, a member and an API key; a chatbot with a document and an answer; and
+    ways to make a fresh thing for a call that uses one up (a deletion, a removal)."""
+
+    def __init__(self, lambdas: Any, register: Callable[..., dict[str, Any]]) -> None:
+        self.lambdas, self.register = lambdas, register
+        self.owner = register("owner@example.com")
+        self.tokens = {"owner": self.owner["tokens"]["access_token"]}
+        for role in ("admin", "member"):
+            self.tokens[role] = self.new_member(role)["tokens"]["access_token"]
+        self.chatbot_id = self.new_chatbot()
+        self.document_id = self.new_document()
+        asked = self.call("QueryFunction", "POST", "/chatbots/{chatbot_id}/query", 200, {"question": "Hours?"})
+        self.message_id = asked["message_id"]
+        self.key = self.call("ApiKeysFunction", "POST", "/api-keys", 201, {"name": "server"})["key"]
+        stranger = register("stranger@example.com")
+        stray = self.invite("someone@example.com", token=stranger["tokens"]["access_token"])
+        # Another tenant's invitation, its secret tampered with: no one's.
+        self.stray_code = stray["code"] + "x"
+
+    def call(self, function: str, method: str, path: str, ok: int, body: Any = None) -> Any:
+        status, answer = self.lambdas.call(
+            function,
+            method,
+            path,
+            token=self.tokens["owner"],
+            body=body,
+            path_parameters={"chatbot_id": getattr(self, "chatbot_id", "")} if "{chatbot_id}" in path else None,
+        )
+        assert status == ok, answer
+        return answer
+
+    def invite(self, email: str, role: str = "member", token: str | None = None) -> dict[str, Any]:
+        status, created = self.lambdas.call(
+            "AuthFunction",
+            "POST",
+            "/members/invitations",
+            token=token or self.tokens["owner"],
+            body={"email": email, "role": role},
+        )
+        assert status == 201, created
+        return dict(created)
+
+    def new_member(self, role: str = "member") -> dict[str, Any]:
+        email = f"{uuid.uuid4().hex[:12]}@example.com"
+        return self.register(email, invitation=self.invite(email, role)["code"])
+
+    def new_chatbot(self) -> str:
+        return str(self.call("ChatbotsFunction", "POST", "/chatbots", 201, {"name": "Help"})["id"])
+
+    def new_document(self) -> str:
+        return str(
+            self.lambdas.upload(self.owner, self.chatbot_id, "a.txt", "text/plain", b"Open nine to five.")["document"][
+                "id"
+            ]
+        )
+
+    def fresh(self, name: str) -> str:
+        """A new thing to be used up by one call, named as the route's path parameter."""
+        match name:
+            case "chatbot_id":
+                return self.new_chatbot()
+            case "document_id":
+                return self.new_document()
+            case "invitation_id":
+                return str(self.invite(f"{uuid.uuid4().hex[:12]}@example.com")["invitation"]["id"])
+            case "user_id":
+                return str(self.new_member()["user"]["id"])
+            case "key_id":
+                return str(self.call("ApiKeysFunction", "POST", "/api-keys", 201, {"name": "spare"})["id"])
+        raise AssertionError(name)
+
+    def parameter(self, name: str) -> str:
+        return {
+            "chatbot_id": self.chatbot_id,
+            "document_id": self.document_id,
+            "message_id": self.message_id,
+            "conversation_id": "0" * 32,
+        }[name]
 
 
 @dataclass(frozen=True)
 class Case:
     action: str
-    ok: int  # the status when allowed (in a tenant set up as `world` does)
-    body: Callable[[dict[str, Any]], Any] | None = None
+    ok: int  # the status when allowed (in a tenant set up as World does)
+    body: Callable[[World], Any] | None = None
     params: tuple[str, ...] = field(default=())
+    # Path parameters each allowed call uses up (a deletion, a removal): made anew for every call.
+    fresh: tuple[str, ...] = field(default=())
+    query: dict[str, str] | None = None
 
 
-def _new_email(world: dict[str, Any]) -> dict[str, str]:
-    return {"email": "newcomer@example.com", "role": "member"}
+def _new_email(world: World) -> dict[str, str]:
+    return {"email": f"{uuid.uuid4().hex[:12]}@example.com", "role": "member"}
 
 
-# Every route that takes a token; engineer-added routes add a row here (the coverage test insists).
+# Every route that takes a token; a new route adds a row here (the coverage test insists).
 ROUTES: dict[str, Case] = {
     "POST /auth/logout": Case("person", 204),
     "GET /auth/me": Case("person", 200),
@@ -54,7 +147,7 @@ ROUTES: dict[str, Case] = {
     "POST /chatbots": Case("chatbots:manage", 201, lambda w: {"name": "Another"}),
     "GET /chatbots/{chatbot_id}": Case("chatbots:read", 200, params=("chatbot_id",)),
     "PATCH /chatbots/{chatbot_id}": Case("chatbots:manage", 200, lambda w: {"name": "Renamed"}, ("chatbot_id",)),
-    "DELETE /chatbots/{chatbot_id}": Case("chatbots:manage", 202, params=("chatbot_id",)),
+    "DELETE /chatbots/{chatbot_id}": Case("chatbots:manage", 202, fresh=("chatbot_id",)),
     "POST /chatbots/{chatbot_id}/documents": Case(
         "documents:manage",
         201,
@@ -66,7 +159,7 @@ ROUTES: dict[str, Case] = {
         "documents:read", 200, params=("chatbot_id", "document_id")
     ),
     "DELETE /chatbots/{chatbot_id}/documents/{document_id}": Case(
-        "documents:manage", 204, params=("chatbot_id", "document_id")
+        "documents:manage", 204, params=("chatbot_id",), fresh=("document_id",)
     ),
     "POST /chatbots/{chatbot_id}/search": Case("chat", 200, lambda w: {"query": "hours"}, ("chatbot_id",)),
     "POST /chatbots/{chatbot_id}/query": Case("chat", 200, lambda w: {"question": "Hours?"}, ("chatbot_id",)),
@@ -75,19 +168,30 @@ ROUTES: dict[str, Case] = {
     "GET /chatbots/{chatbot_id}/conversations/{conversation_id}": Case(
         "conversations:read", 404, params=("chatbot_id", "conversation_id")
     ),
+    "GET /chatbots/{chatbot_id}/conversations/export": Case(
+        "conversations:export", 200, params=("chatbot_id",), query={"format": "jsonl"}
+    ),
+    "POST /chatbots/{chatbot_id}/messages/{message_id}/feedback": Case(
+        "feedback:give", 204, lambda w: {"rating": "up"}, ("chatbot_id", "message_id")
+    ),
+    "GET /chatbots/{chatbot_id}/analytics": Case("analytics:read", 200, params=("chatbot_id",)),
     "GET /members": Case("team:read", 200),
     # Anyone signed in may accept an invitation meant for them; this one is not theirs (404).
-    "POST /members": Case("person", 404, lambda w: {"invitation": w["stray_code"]}),
+    "POST /members": Case("person", 404, lambda w: {"invitation": w.stray_code}),
     "POST /members/invitations": Case("team:manage", 201, _new_email),
-    "DELETE /members/invitations/{invitation_id}": Case("team:manage", 204, params=("invitation_id",)),
-    "PATCH /members/{user_id}": Case("team:manage", 200, lambda w: {"role": "admin"}, ("user_id",)),
-    "DELETE /members/{user_id}": Case("team:manage", 204, params=("user_id",)),
-    "POST /members/{user_id}/ownership": Case("ownership:transfer", 200, params=("user_id",)),
+    "DELETE /members/invitations/{invitation_id}": Case("team:manage", 204, fresh=("invitation_id",)),
+    "PATCH /members/{user_id}": Case("team:manage", 200, lambda w: {"role": "admin"}, fresh=("user_id",)),
+    "DELETE /members/{user_id}": Case("team:manage", 204, fresh=("user_id",)),
+    "POST /members/{user_id}/ownership": Case("ownership:transfer", 200, fresh=("user_id",)),
+    "GET /api-keys": Case("keys:manage", 200),
+    "POST /api-keys": Case("keys:manage", 201, lambda w: {"name": "another"}),
+    "DELETE /api-keys/{key_id}": Case("keys:manage", 204, fresh=("key_id",)),
 }
 
-# Principals and how a test becomes one: a token of that role in the world's tenant. Engineer (2) adds "api_key".
-CALLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    role: (lambda world, role=role: {"token": world["tokens"][role]}) for role in ("owner", "admin", "member")
+# Principals and how a test becomes one: a token of that role in the world's tenant, or the tenant's API key.
+CALLERS: dict[str, Callable[[World], dict[str, Any]]] = {
+    **{role: (lambda world, role=role: {"token": world.tokens[role]}) for role in ("owner", "admin", "member")},
+    "api_key": lambda world: {"key": world.key},
 }
 
 
@@ -100,68 +204,38 @@ def test_every_route_that_takes_a_token_is_in_the_role_table():
     assert {case.action for case in ROUTES.values()} <= set(MAY)
 
 
-@pytest.fixture
-def world(lambdas, register) -> dict[str, Any]:
-    """A tenant with an owner, an admin, a member and a second member to act on; a chatbot with a document; a
-    pending invitation; and a code of another tenant's invitation."""
-    owner = register("owner@example.com")
-    owner_token = owner["tokens"]["access_token"]
-
-    def invite(email: str, role: str, token: str = owner_token) -> dict[str, Any]:
-        status, created = lambdas.call(
-            "AuthFunction", "POST", "/members/invitations", token=token, body={"email": email, "role": role}
-        )
-        assert status == 201, created
-        return dict(created)
-
-    joined = {
-        who: register(email, invitation=invite(email, role)["code"])
-        for who, role, email in (
-            ("admin", "admin", "admin@example.com"),
-            ("member", "member", "member@example.com"),
-            ("target", "member", "target@example.com"),
-        )
-    }
-    status, chatbot = lambdas.call("ChatbotsFunction", "POST", "/chatbots", token=owner_token, body={"name": "Help"})
-    assert status == 201, chatbot
-    document = lambdas.upload(owner, chatbot["id"], "a.txt", "text/plain", b"Open nine to five.")["document"]
-    stranger = register("stranger@example.com")
-    stray = invite("someone@example.com", "member", stranger["tokens"]["access_token"])
-    return {
-        "tokens": {"owner": owner_token, **{r: joined[r]["tokens"]["access_token"] for r in ("admin", "member")}},
-        "chatbot_id": chatbot["id"],
-        "document_id": document["id"],
-        "conversation_id": "0" * 32,
-        "invitation_id": invite("pending@example.com", "member")["invitation"]["id"],
-        "user_id": joined["target"]["user"]["id"],
-        # Another tenant's invitation, its secret tampered with: no one's.
-        "stray_code": stray["code"] + "x",
-    }
-
-
 def _function(route: str) -> str:
     method, path = route.split(" ", 1)
     routes = http_routes(load_template(ROOT / "template.yaml"))
     return next(r.function for r in routes if (r.method, r.path) == (method, path))
 
 
-@pytest.mark.parametrize("principal", sorted(CALLERS))
 @pytest.mark.parametrize("route", sorted(ROUTES))
-def test_role_table(lambdas, world, route, principal):
-    # Given a caller of this principal and the route's request
+def test_role_table(lambdas, register, route):
+    # Given a tenant with a caller of every principal, and the route's request
+    world = World(lambdas, register)
     case = ROUTES[route]
     method, path = route.split(" ", 1)
-    request = {
-        **CALLERS[principal](world),
-        "path_parameters": {name: world[name] for name in case.params},
-        "body": case.body(world) if case.body else None,
-    }
+    allowed = MAY[case.action]
 
-    # When they call it
-    status, body = lambdas.call(_function(route), method, path, **request)
+    # When each calls it: the refused first (they change nothing), the owner last (closing the tenant or handing
+    # it over is the last thing that can happen in it)
+    answers: dict[str, Any] = {}
+    for principal in sorted(CALLERS, key=lambda p: (p in allowed, p == "owner", p)):
+        parameters = {name: world.parameter(name) for name in case.params}
+        parameters |= {name: world.fresh(name) for name in case.fresh}
+        response = lambdas.respond(
+            _function(route),
+            method,
+            path,
+            **CALLERS[principal](world),
+            path_parameters=parameters,
+            body=case.body(world) if case.body else None,
+            query=case.query,
+        )
+        status = response["statusCode"]
+        refused = status == 403 and json.loads(response["body"]).get("error", {}).get("code") == "forbidden"
+        answers[principal] = "forbidden" if refused else status
 
-    # Then they get the route's answer if their role may, else 403
-    if principal in MAY[case.action]:
-        assert status == case.ok, body
-    else:
-        assert (status, body["error"]["code"]) == (403, "forbidden")
+    # Then each gets the route's answer if their role may, else 403
+    assert answers == {p: case.ok if p in allowed else "forbidden" for p in CALLERS}

@@ -1,32 +1,10 @@
-"""What an API key is and what it may do, below any storage."""
+"""What an API key is, below any storage (what it may do: tests/integration/test_role_table.py)."""
 
 from __future__ import annotations
 
 import hashlib
-from typing import get_args
 
-import pytest
 from parley.domain.api_keys import is_api_key, key_hash, new_secret, visible_prefix
-from parley.domain.roles import Action, permits
-
-# A key acts for the tenant's chatbots, never for its people, its keys or the tenant itself.
-KEY_MAY = {
-    "chatbots:read",
-    "chatbots:manage",
-    "documents:read",
-    "documents:manage",
-    "chat",
-    "conversations:read",
-    "conversations:export",
-    "feedback:give",
-    "analytics:read",
-    "usage:read",
-}
-
-
-@pytest.mark.parametrize("action", get_args(Action))
-def test_api_key_principal_is_allowed_chatbot_work_only(action):
-    assert permits("api_key", action) is (action in KEY_MAY)
 
 
 def test_a_new_key_is_long_random_and_recognisable_by_its_prefix_only():
