@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         LexiconStore,
         PublishedFiles,
         RateLimiter,
+        UsageCounters,
         VectorIndex,
     )
     from parley.retrieval import Retriever
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from parley.services.erasure import Erasure
     from parley.services.live_chat import LiveChat
     from parley.services.public_chat import PublicChat
+    from parley.services.quotas import Quotas
     from parley.services.sessions import Sessions
     from parley.services.web_config import WebConfigPublisher
 
@@ -227,7 +229,9 @@ class Container:
     def chatbots(self) -> ChatbotService:
         from parley.services.chatbots import ChatbotService
 
-        return ChatbotService(self.chatbot_store, self.erasure_queue, limits=self.settings.spending_limits)
+        return ChatbotService(
+            self.chatbot_store, self.erasure_queue, quotas=self.quotas, limits=self.settings.spending_limits
+        )
 
     @cached_property
     def erasure(self) -> Erasure:
@@ -243,6 +247,7 @@ class Container:
             index=self.vector_index,
             lexicon=self.lexicon,
             queue=self.erasure_queue,
+            quotas=self.quotas,
         )
 
     @cached_property
@@ -255,6 +260,7 @@ class Container:
             self.blobs,
             self.vector_index,
             self.lexicon,
+            quotas=self.quotas,
             max_bytes=self.settings.max_upload_bytes,
             upload_ttl=self.settings.upload_url_ttl,
         )
@@ -269,6 +275,7 @@ class Container:
             self.retriever,
             self.llm,
             self.rate_limiter,
+            quotas=self.quotas,
             tenant_questions_per_minute=self.settings.tenant_questions_per_minute,
             limits=self.settings.spending_limits,
             default_min_relevance=self.settings.embedding_space.min_relevance,
@@ -312,6 +319,7 @@ class Container:
             self.embedder,
             self.vector_index,
             lexicon=self.lexicon,
+            quotas=self.quotas,
             max_bytes=self.settings.max_upload_bytes,
             limits=self.settings.ingest_limits,
         )
@@ -321,6 +329,18 @@ class Container:
         from parley.ingest.abandoned import AbandonedUploads
 
         return AbandonedUploads(self.document_store, grace=timedelta(seconds=self.settings.upload_expiry_grace))
+
+    @cached_property
+    def usage_counters(self) -> UsageCounters:
+        from parley.adapters.dynamo.usage import DynamoUsageCounters
+
+        return DynamoUsageCounters(self.table)
+
+    @cached_property
+    def quotas(self) -> Quotas:
+        from parley.services.quotas import Quotas
+
+        return Quotas(self.usage_counters)
 
 
 @lru_cache(maxsize=1)

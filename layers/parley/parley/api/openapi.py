@@ -15,7 +15,7 @@ from typing import Any
 from fastapi.openapi.utils import get_openapi
 
 from parley.api import build_app
-from parley.api.routes import account, answers, auth, chatbots, documents, health, public
+from parley.api.routes import account, answers, auth, chatbots, documents, health, public, usage
 from parley.domain.frames import Frames
 
 DESCRIPTION = (
@@ -42,7 +42,14 @@ def _without_fastapi_validation_errors(document: dict[str, Any]) -> dict[str, An
 
 def openapi_document() -> dict[str, Any]:
     app = build_app(
-        health.router, auth.router, account.router, chatbots.router, documents.router, answers.router, public.router
+        health.router,
+        auth.router,
+        account.router,
+        chatbots.router,
+        documents.router,
+        answers.router,
+        public.router,
+        usage.router,
     )
     document = get_openapi(title="Parley", version="1", description=DESCRIPTION, routes=app.routes)
     return _without_fastapi_validation_errors(document)

@@ -33,6 +33,7 @@ _MEANING = {
     400: "Bad input: a body that cannot be read as UTF-8 JSON (`bad_request`), a cursor that is not one of this list "
     "(`invalid_input`), a password Cognito's policy refuses (`weak_password`)",
     401: "No valid token (`unauthorized`); at sign-in, a wrong e-mail or password (`invalid_credentials`)",
+    402: "The tenant's plan allows no more of this (`plan_limit`); the message names the limit and when it resets",
     403: "E-mail address not confirmed yet, or a page Origin the chatbot does not allow",
     404: "No such resource for this caller: another tenant's, a deleted or an unknown one look the same",
     409: "The e-mail address is taken (sign-up tells, the usual trade-off for a clear sign-up)",

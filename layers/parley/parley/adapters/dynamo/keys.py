@@ -105,3 +105,13 @@ def lexicon_shares(tenant_id: str, chatbot_id: str, document_id: str) -> str:
 
 def lexicon_share(part: int) -> str:
     return f"{part:04d}"
+
+
+def usage() -> str:
+    """The tenant's standing counters (chatbots, documents…) and its plan, in one item."""
+    return "USAGE"
+
+
+def usage_month(month: str) -> str:
+    """The tenant's counters of one calendar month (`2026-11`): a new month starts a new item, so nothing resets."""
+    return f"{usage()}#{month}"
