@@ -158,8 +158,9 @@ class InMemoryUsageCounters:
     def plan(self, tenant_id: str) -> str | None:
         return self.plans.get(tenant_id)
 
-    def assign(self, tenant_id: str, plan: str) -> None:
+    def assign(self, tenant_id: str, plan: str) -> bool:
         self.plans[tenant_id] = plan
+        return True
 
     def add(self, tenant_id: str, counter: str, amount: int, limit: int, month: str | None = None) -> bool:
         item = self.items.setdefault((tenant_id, month), Counter())

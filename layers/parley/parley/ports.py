@@ -286,7 +286,8 @@ class UsageCounters(Protocol):
     def plan(self, tenant_id: str) -> str | None:
         """The name of the plan an operator assigned the tenant, or None (the default plan)."""
 
-    def assign(self, tenant_id: str, plan: str) -> None: ...
+    def assign(self, tenant_id: str, plan: str) -> bool:
+        """Put the tenant on `plan`; False if there is no such tenant."""
 
     def add(self, tenant_id: str, counter: str, amount: int, limit: int, month: str | None = None) -> bool:
         """Add `amount` to the counter (of `month`, for a monthly one) unless that would take it past `limit`, in

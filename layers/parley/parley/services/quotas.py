@@ -25,7 +25,7 @@ from parley.domain.plans import (
     month_of,
     plan_named,
 )
-from parley.errors import PlanLimitReached
+from parley.errors import NotFound, PlanLimitReached
 from parley.ports import UsageCounters
 
 # How each counter reads in a refusal: "allows 5 chatbots", "allows 1,000 pages a month".
@@ -56,7 +56,8 @@ class Quotas:
         """Put the tenant on `plan` (operators only: the CLI, never an API route). Counts are kept: a tenant over
         a smaller plan's limits keeps what it has and can add nothing more until it is back under them."""
         chosen = plan_named(plan)
-        self.counters.assign(tenant_id, chosen.name)
+        if not self.counters.assign(tenant_id, chosen.name):
+            raise NotFound(f"No tenant {tenant_id}")
         return chosen
 
     def acquire(self, tenant_id: str, counter: Counter, amount: int = 1) -> Plan:

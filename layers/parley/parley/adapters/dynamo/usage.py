@@ -28,7 +28,9 @@ class DynamoUsageCounters:
         item = self.table.get(keys.tenant(tenant_id), keys.usage())
         return str(item["plan"]) if item and item.get("plan") else None
 
-    def assign(self, tenant_id: str, plan: str) -> None:
+    def assign(self, tenant_id: str, plan: str) -> bool:
+        if self.table.get(keys.tenant(tenant_id), keys.TENANT_SK) is None:
+            return False
         self.table.client.update_item(
             TableName=self.table.name,
             Key=self._key(tenant_id, None),
@@ -36,6 +38,7 @@ class DynamoUsageCounters:
             ExpressionAttributeNames={"#plan": "plan"},
             ExpressionAttributeValues=serialize({":plan": plan}),
         )
+        return True
 
     def add(self, tenant_id: str, counter: str, amount: int, limit: int, month: str | None = None) -> bool:
         if amount > limit:
