@@ -6,6 +6,7 @@ import { useConsole } from "./context";
 import { Chatbot } from "./pages/Chatbot";
 import { Chatbots } from "./pages/Chatbots";
 import { SignIn, SignUp } from "./pages/Auth";
+import { Usage } from "./pages/Usage";
 import { href, navigate, useRoute } from "./router";
 
 export function App() {
@@ -50,6 +51,8 @@ export function App() {
       <Header user={user} />
       {route.page === "chatbot" ? (
         <Chatbot id={route.id} tab={route.tab} />
+      ) : route.page === "usage" ? (
+        <Usage />
       ) : route.page === "missing" ? (
         <main id="main">
           <h1>Page not found</h1>
@@ -72,6 +75,9 @@ function Header({ user }: { user: UserProfile }) {
       <a class="brand" href={href({ page: "chatbots" })}>
         Parley
       </a>
+      <nav aria-label="Account">
+        <a href={href({ page: "usage" })}>Usage</a>
+      </nav>
       <span class="who">{user.email}</span>
       <Button variant="plain" busy={signOut.busy} busyLabel="Signing out…" onClick={() => signOut.run(() => session.signOut())}>
         Sign out

@@ -7,6 +7,7 @@ export type Route =
   | { page: "signup" }
   | { page: "chatbots" }
   | { page: "chatbot"; id: string; tab: ChatbotTab }
+  | { page: "usage" }
   | { page: "missing" };
 
 export const CHATBOT_TABS = ["settings", "documents", "playground", "embed"] as const;
@@ -18,6 +19,7 @@ export function parseRoute(hash: string): Route {
   if (parts.length === 1 && (parts[0] === "signin" || parts[0] === "signup" || parts[0] === "chatbots")) {
     return { page: parts[0] };
   }
+  if (parts.length === 1 && parts[0] === "usage") return { page: "usage" };
   if (parts[0] === "chatbots" && parts.length <= 3 && parts[1]) {
     const tab = (parts[2] ?? "settings") as ChatbotTab;
     if (CHATBOT_TABS.includes(tab)) return { page: "chatbot", id: parts[1], tab };

@@ -18,6 +18,7 @@ export type Message = Schema<"MessagePublic">;
 export type UserProfile = Schema<"UserProfile">;
 export type Registration = Schema<"Registration">;
 export type SignIn = Schema<"Session">;
+export type Usage = Schema<"UsageReport">;
 
 export interface Page<Item> {
   items: Item[];
@@ -113,6 +114,10 @@ export class Api {
   conversation(chatbotId: string, conversationId: string): Promise<Conversation> {
     const path = `/chatbots/${encodeURIComponent(chatbotId)}/conversations/${encodeURIComponent(conversationId)}`;
     return this.get(`${path}?limit=100`);
+  }
+
+  usage(): Promise<Usage> {
+    return this.get("/usage");
   }
 
   private async get<T>(path: string): Promise<T> {
