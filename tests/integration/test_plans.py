@@ -162,8 +162,20 @@ def test_the_operator_cli_assigns_a_plan_and_shows_usage(lambdas, owner, capsys)
     assert "No tenant" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", [["assign", "x", "gold"]])
-def test_the_cli_refuses_an_unknown_plan(command, capsys):
+def test_the_cli_refuses_an_unknown_plan(capsys):
     with pytest.raises(SystemExit):
-        plans_tool.main(command)
+        plans_tool.main(["assign", "x", "gold"])
     assert "invalid choice: 'gold'" in capsys.readouterr().err
+
+
+def test_a_question_search_could_not_answer_is_given_back(lambdas, owner, pinecone_fake):
+    # Given a chatbot with a document, and the search service down
+    bot = public_bot(lambdas, owner)
+    pinecone_fake.fail_next(100, status=500)
+
+    # When the owner asks
+    status, _ = owner_asks(lambdas, owner, bot)
+
+    # Then the question is refused as unavailable, and not counted against the plan
+    assert status == 503
+    assert usage(lambdas, owner)["usage"]["questions"] == 0
