@@ -157,10 +157,19 @@ def test_an_operator_assigns_a_plan_and_each_limit_refuses_and_shows_in_usage(ap
     assert usage["period"]["start"].startswith(f"{month}-01T00:00:00")
 
     # And another tenant is untouched by all of it
-    stranger, _ = chatbot_with_document(base_url, "guide.md", GUIDE)
-    theirs = api.get("/usage", headers=auth(stranger)).json()["usage"]
-    assert (theirs["chatbots"], theirs["questions"], theirs["documents"]) == (1, 0, 1)
+    stranger, theirs = chatbot_with_document(base_url, "guide.md", GUIDE)
+    counted = api.get("/usage", headers=auth(stranger)).json()["usage"]
+    assert (counted["chatbots"], counted["questions"], counted["documents"]) == (1, 0, 1)
     assert api.get(f"/chatbots/{bot['id']}", headers=auth(stranger)).status_code == 404
+
+    # And deleting a chatbot gives back its place at once, and its documents and bytes once the erasure ran
+    assert api.delete(f"/chatbots/{theirs['id']}", headers=auth(stranger)).status_code == 202
+    deadline = time.monotonic() + 60
+    while (counted := api.get("/usage", headers=auth(stranger)).json()["usage"])["documents"]:
+        assert counted["chatbots"] == 0
+        assert time.monotonic() < deadline, counted
+        time.sleep(0.5)
+    assert (counted["chatbots"], counted["documents"], counted["stored_bytes"]) == (0, 0, 0)
 
 
 def test_fifty_parallel_questions_with_twenty_left_are_twenty_answers_and_thirty_refusals(api, base_url, counters):
