@@ -10,6 +10,7 @@ import pytest
 from parley.container import get_container
 from parley.domain.common import utcnow
 from parley.domain.plans import PLANS, month_of
+from parley.services.public_chat import VISITOR_PLAN_LIMIT
 from parley.tools import plans as plans_tool
 
 from local.stack import moto_dynamodb
@@ -101,7 +102,10 @@ def test_owners_and_visitors_questions_count_against_one_plan_and_are_refused_wi
     assert refused["error"]["code"] == "plan_limit"
     assert refused["error"]["message"].startswith(f"Your plan (Free) allows {FREE.questions} questions a month")
     assert "the count resets on " in refused["error"]["message"]
-    assert visitor_asks(lambdas, bot)[0] == 402
+    # (a visitor is not told the owner's plan)
+    status, refused = visitor_asks(lambdas, bot)
+    assert status == 402
+    assert refused["error"] == {"code": "plan_limit", "message": VISITOR_PLAN_LIMIT}
     assert usage(lambdas, owner)["usage"]["questions"] == FREE.questions
 
 
