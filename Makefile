@@ -15,7 +15,7 @@ FAULTS ?= openai=0.2,pinecone=0.1,s3=0.05,dynamodb=0.05,ingest=0.1
 # The vector index `make eval` runs against: local (the embedded index) or pinecone (the SDK against its local fake).
 STORE ?= local
 
-.PHONY: install web chromium run test lint typecheck template openapi unit integration e2e bench eval build deploy-web clean
+.PHONY: install web chromium run test lint typecheck template openapi unit integration e2e bench eval build deploy-web clean plan
 
 $(VENV)/.installed: pyproject.toml layers/parley/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Parley needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -69,6 +69,13 @@ template: install $(SAM_VENV)/.installed
 openapi: install
 	@mkdir -p shared
 	$(BIN)/python -m parley.api.openapi shared
+
+# Plans, for operators (never an API route): `make plan` lists them, `make plan TENANT=<id>` shows a tenant's plan
+# and usage, `make plan TENANT=<id> PLAN=pro` assigns one. Against `make run`'s stack, unless PARLEY_TABLE_NAME
+# (with AWS credentials) names a deployed table.
+plan: install
+	$(BIN)/python -m $(if $(PARLEY_TABLE_NAME),parley.tools.plans,local.operator) \
+		$(if $(TENANT),$(if $(PLAN),assign $(TENANT) $(PLAN),show $(TENANT)),list)
 
 unit integration e2e: install
 	$(BIN)/pytest tests/$@

@@ -1,7 +1,7 @@
-"""Chatbots function: chatbot CRUD for the caller's tenant."""
+"""Chatbots function: chatbot CRUD for the caller's tenant, and its usage of its plan."""
 
 from parley.api import build_app
-from parley.api.routes import chatbots
+from parley.api.routes import chatbots, usage
 from parley.observability import lambda_entry
 
-handler = lambda_entry(build_app(chatbots.router))
+handler = lambda_entry(build_app(chatbots.router, usage.router))

@@ -20,6 +20,7 @@ from parley.adapters.dynamo.chatbots import DynamoChatbotStore
 from parley.adapters.dynamo.documents import DynamoDocumentStore
 from parley.adapters.dynamo.lexicon import DynamoLexicon
 from parley.adapters.dynamo.table import Table
+from parley.adapters.dynamo.usage import DynamoUsageCounters
 from parley.adapters.embedded.local_index import LocalVectorIndex
 from parley.adapters.embedded.minilm import MiniLMEmbedder
 from parley.adapters.openai_access import OpenAIAccess
@@ -36,6 +37,7 @@ from parley.ingest.uploads import ObjectCreated
 from parley.ports import Embedder, VectorIndex
 from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
+from parley.services.quotas import Quotas
 
 from local.fakes import FakeOpenAI, FakePinecone
 from local.provision import Provisioner
@@ -60,15 +62,19 @@ def _index(embedder: Embedder, index: VectorIndex, filename: str, content_type: 
     """Upload `data` as a document and index it; returns (chunks, seconds)."""
     table, blobs, erasures = _aws()
     chatbots, documents = DynamoChatbotStore(table), DynamoDocumentStore(table)
-    chatbot = ChatbotService(chatbots, erasures).create(TENANT, ChatbotCreate(name="Bench"))
+    quotas = Quotas(DynamoUsageCounters(table))
+    quotas.assign(TENANT, "business")  # the largest plan: what is measured is ingest, not the plan's limits
+    chatbot = ChatbotService(chatbots, erasures, quotas=quotas).create(TENANT, ChatbotCreate(name="Bench"))
     lexicon = DynamoLexicon(table)
-    service = DocumentService(documents, chatbots, blobs, index, lexicon, max_bytes=50_000_000)
+    service = DocumentService(documents, chatbots, blobs, index, lexicon, quotas=quotas, max_bytes=50_000_000)
     _, ticket = service.create(
         TENANT, chatbot.id, DocumentCreate(filename=filename, content_type=content_type, size_bytes=len(data))
     )
     upload = ticket.fields["key"]
     etag = blobs.client.put_object(Bucket=blobs.bucket, Key=upload, Body=data)["ETag"].strip('"')
-    indexer = DocumentIndexer(documents, chatbots, blobs, embedder, index, lexicon=lexicon, max_bytes=50_000_000)
+    indexer = DocumentIndexer(
+        documents, chatbots, blobs, embedder, index, lexicon=lexicon, quotas=quotas, max_bytes=50_000_000
+    )
     started = time.perf_counter()
     outcome = indexer.index_object(ObjectCreated(upload, len(data), etag, "1"))
     elapsed = time.perf_counter() - started

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from parley.container import get_container
 
 from local.stack import ROOT
 from local.template import http_routes, load_template
@@ -34,6 +35,7 @@ MAY: dict[str, frozenset[str]] = {
     "conversations:export": MANAGERS,
     "feedback:give": EVERYONE,
     "analytics:read": EVERYONE,
+    "usage:read": EVERYONE,
     "team:read": PEOPLE,
     "team:manage": frozenset({"owner", "admin"}),
     "ownership:transfer": OWNER,
@@ -49,6 +51,8 @@ class World:
     def __init__(self, lambdas: Any, register: Callable[..., dict[str, Any]]) -> None:
         self.lambdas, self.register = lambdas, register
         self.owner = register("owner@example.com")
+        # Room for every call each principal makes (the plan's limits are tests/integration/test_plans.py's)
+        get_container().quotas.assign(self.owner["tenant"]["id"], "business")
         self.tokens = {"owner": self.owner["tokens"]["access_token"]}
         for role in ("admin", "member"):
             self.tokens[role] = self.new_member(role)["tokens"]["access_token"]
@@ -175,6 +179,7 @@ ROUTES: dict[str, Case] = {
         "feedback:give", 204, lambda w: {"rating": "up"}, ("chatbot_id", "message_id")
     ),
     "GET /chatbots/{chatbot_id}/analytics": Case("analytics:read", 200, params=("chatbot_id",)),
+    "GET /usage": Case("usage:read", 200),
     "GET /members": Case("team:read", 200),
     # Anyone signed in may accept an invitation meant for them; this one is not theirs (404).
     "POST /members": Case("person", 404, lambda w: {"invitation": w.stray_code}),

@@ -18,6 +18,19 @@ def stack_parameters() -> dict[str, str]:
     return {"AllowedModels": f"gpt-4o-mini,gpt-4.1-mini,{UNSERVED}", "MaxAnswerTokens": "800"}
 
 
+@pytest.fixture
+def register(register):
+    """These tests are of the deployment's guard, which every plan stays under: their tenants are on the plan that
+    narrows it in nothing they try (business; plans narrowing it are tests/unit/test_plans.py's)."""
+
+    def _register(*args, **kwargs):
+        account = register(*args, **kwargs)
+        get_container().quotas.assign(account["tenant"]["id"], "business")
+        return account
+
+    return _register
+
+
 def create(lambdas, user, **fields):
     return lambdas.call(
         "ChatbotsFunction", "POST", "/chatbots", sub=user["user"]["id"], body={"name": "Llamas", **fields}

@@ -13,6 +13,8 @@ import pytest
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from parley.container import get_container
+from parley.domain.common import utcnow
+from parley.domain.plans import PLANS, month_of
 from parley.errors import StreamInterrupted
 
 from local.stack import ROOT
@@ -20,6 +22,7 @@ from local.template import REGION
 from local.worker import LambdaContext
 
 EVENTS = ROOT / "events"
+FREE_QUESTIONS = PLANS["free"].questions
 ORIGIN = "https://shop.example.com"
 GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm. An alarm call sounds like a braying donkey."
 
@@ -487,3 +490,21 @@ def test_another_tenant_cannot_rate_an_answer_over_the_websocket(lambdas, owner,
     errors = [(frame["type"], frame["code"]) for frame in frames("stranger-conn=")]
     assert errors == [("error", "not_found"), ("error", "validation_error")]
     assert stored_answer(lambdas, owner, bot, start["conversation_id"])["feedback"] is None
+
+
+def test_a_question_over_the_plan_ends_in_a_plan_limit_error_frame(lambdas, owner, bot):
+    # Given a tenant with one question left this month
+    tenant = owner["tenant"]["id"]
+    get_container().usage_counters.add(tenant, "questions", FREE_QUESTIONS - 1, FREE_QUESTIONS, month_of(utcnow()))
+    authorizer = connect(lambdas, "owner-conn=", {"token": owner["tokens"]["access_token"]})
+
+    # When the owner asks twice over WebSocket
+    route(lambdas, "owner-conn=", authorizer, "MESSAGE", ask(bot["id"]))
+    answered = len(frames("owner-conn="))
+    route(lambdas, "owner-conn=", authorizer, "MESSAGE", ask(bot["id"]))
+
+    # Then the first is answered and the second refused with the plan's limit in one error frame
+    assert frames("owner-conn=")[answered - 1]["type"] == "done"
+    (error,) = frames("owner-conn=")[answered:]
+    assert (error["type"], error["code"]) == ("error", "plan_limit")
+    assert error["message"].startswith(f"Your plan (Free) allows {FREE_QUESTIONS} questions a month")

@@ -20,6 +20,7 @@ from parley.domain.team import Invitation, Member, StoredInvitation
 from parley.domain.vectors import VectorRecord
 from parley.errors import EmailTaken, InvalidCredentials, InvitationNotFound, ObjectChanged, Unauthorized
 from parley.lexical import Contribution, Statistics
+from parley.services.quotas import Quotas
 from parley.services.sessions import Sessions
 from parley.services.team import Invitations, TeamService
 
@@ -206,13 +207,13 @@ class InMemoryChatbotStore:
         self.items[(tenant_id, chatbot_id)] = updated
         return updated
 
-    def soft_delete(self, tenant_id: str, chatbot_id: str, deleted_at: datetime) -> bool:
+    def soft_delete(self, tenant_id: str, chatbot_id: str, deleted_at: datetime) -> Chatbot | None:
         chatbot = self.items.get((tenant_id, chatbot_id))
         if chatbot is None:
-            return False
+            return None
         if not chatbot.deleted_at:
             self.items[(tenant_id, chatbot_id)] = chatbot.model_copy(update={"deleted_at": deleted_at})
-        return True
+        return chatbot
 
     def ids(self, tenant_id: str) -> list[str]:
         return [chatbot_id for (tenant, chatbot_id) in self.items if tenant == tenant_id]
@@ -232,6 +233,46 @@ class InMemoryFailureCounter:
 
     def fail(self, subject: str, window_seconds: int) -> None:
         self.counts[subject] += 1
+
+
+class InMemoryUsageCounters:
+    """The table's conditional counters, one dict per item (the standing one is month None)."""
+
+    def __init__(self) -> None:
+        self.plans: dict[str, str] = {}
+        self.items: dict[tuple[str, str | None], Counter[str]] = {}
+
+    def plan(self, tenant_id: str) -> str | None:
+        return self.plans.get(tenant_id)
+
+    def assign(self, tenant_id: str, plan: str) -> bool:
+        self.plans[tenant_id] = plan
+        return True
+
+    def add(self, tenant_id: str, counter: str, amount: int, limit: int, month: str | None = None) -> bool:
+        item = self.items.setdefault((tenant_id, month), Counter())
+        if item[counter] + amount > limit:
+            return False
+        item[counter] += amount
+        return True
+
+    def subtract(self, tenant_id: str, counter: str, amount: int, month: str | None = None) -> None:
+        item = self.items.setdefault((tenant_id, month), Counter())
+        if item[counter] >= amount:
+            item[counter] -= amount
+
+    def counts(self, tenant_id: str, month: str) -> dict[str, int]:
+        return {**self.items.get((tenant_id, None), {}), **self.items.get((tenant_id, month), {})}
+
+
+@pytest.fixture
+def usage_counters() -> InMemoryUsageCounters:
+    return InMemoryUsageCounters()
+
+
+@pytest.fixture
+def quotas(usage_counters: InMemoryUsageCounters) -> Quotas:
+    return Quotas(usage_counters)
 
 
 @pytest.fixture
@@ -448,7 +489,7 @@ def sessions(
 
 @pytest.fixture
 def invitations(team_store: InMemoryTeamStore) -> Invitations:
-    return Invitations(team_store)
+    return Invitations(team_store, quotas)
 
 
 @pytest.fixture

@@ -120,12 +120,12 @@ def test_caller_without_known_sub_is_unauthorized(account_store, claims):
 
 
 def test_closing_an_account_ends_sign_in_hides_chatbots_and_asks_for_erasure(
-    identity, account_store, chatbot_store, erasures, failure_counter, invitations, team_store
+    identity, account_store, chatbot_store, erasures, failure_counter, invitations, team_store, quotas
 ):
     # Given an owner with a chatbot
     registration = _service(identity, account_store, failure_counter, invitations).register(_register())
     tenant = registration.tenant.id
-    chatbot = ChatbotService(chatbot_store, erasures).create(tenant, ChatbotCreate(name="Support"))
+    chatbot = ChatbotService(chatbot_store, erasures, quotas=quotas).create(tenant, ChatbotCreate(name="Support"))
     caller = resolve_caller(account_store, {"sub": registration.user.id, "token_use": "access"})
 
     # When they close the account

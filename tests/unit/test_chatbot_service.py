@@ -19,8 +19,9 @@ class Clock:
 
 
 @pytest.fixture
-def service(chatbot_store, erasures) -> ChatbotService:
-    return ChatbotService(chatbot_store, erasures, clock=Clock())
+def service(chatbot_store, erasures, quotas) -> ChatbotService:
+    quotas.assign("t1", "business")  # room for the chatbots these tests make (plans: test_plans.py)
+    return ChatbotService(chatbot_store, erasures, quotas=quotas, clock=Clock())
 
 
 def test_create_applies_defaults_and_issues_a_public_key(service):
@@ -112,9 +113,11 @@ def test_chunk_overlap_must_stay_under_half_the_chunk_size(service):
     assert service.update("t1", chatbot.id, ChatbotUpdate(chunk_size=200, chunk_overlap=0)).chunk_overlap == 0
 
 
-def test_spending_limits_refuse_other_models_and_longer_answers_and_set_the_defaults(chatbot_store, erasures):
+def test_spending_limits_refuse_other_models_and_longer_answers_and_set_the_defaults(chatbot_store, erasures, quotas):
+    # (on a plan that narrows neither: the deployment's guard alone is tested here)
+    quotas.assign("t1", "business")
     limits = SpendingLimits(models=("gpt-4.1-mini", "gpt-4o-mini"), max_tokens=300)
-    service = ChatbotService(chatbot_store, erasures, limits=limits)
+    service = ChatbotService(chatbot_store, erasures, quotas=quotas, limits=limits)
 
     created = service.create("t1", ChatbotCreate(name="Cheap"))
     with pytest.raises(ValidationFailed, match=r"'o1-pro' is not available; choose one of gpt-4.1-mini, gpt-4o-mini"):

@@ -77,9 +77,9 @@ def test_every_setting_the_api_refuses_is_refused_by_ingest_too():
             ChunkPlan(size, overlap)
 
 
-def test_a_refused_update_is_a_422_validation_error(chatbot_store, erasures):
+def test_a_refused_update_is_a_422_validation_error(chatbot_store, erasures, quotas):
     # Given a chatbot with the default settings
-    service = ChatbotService(chatbot_store, erasures)
+    service = ChatbotService(chatbot_store, erasures, quotas=quotas)
     chatbot = service.create("t1", ChatbotCreate(name="Bot"))
     for size, overlap in REFUSED:
         # When an update asks for a refused pair

@@ -20,16 +20,25 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @pytest.fixture
-def world(chatbot_store, document_store, blobs, embedder, vector_index, lexicon, erasures):
+def world(chatbot_store, document_store, blobs, embedder, vector_index, lexicon, erasures, quotas):
     """A tenant with a chatbot, the document service to upload with and the indexer that ingests."""
 
     class World:
-        chatbot = ChatbotService(chatbot_store, erasures).create(
+        chatbot = ChatbotService(chatbot_store, erasures, quotas=quotas).create(
             "a" * 32, ChatbotCreate(name="Bot", chunk_size=100, chunk_overlap=20)
         )
-        documents = DocumentService(document_store, chatbot_store, blobs, vector_index, lexicon, max_bytes=1_000_000)
+        documents = DocumentService(
+            document_store, chatbot_store, blobs, vector_index, lexicon, quotas=quotas, max_bytes=1_000_000
+        )
         indexer = DocumentIndexer(
-            document_store, chatbot_store, blobs, embedder, vector_index, lexicon=lexicon, max_bytes=1_000_000
+            document_store,
+            chatbot_store,
+            blobs,
+            embedder,
+            vector_index,
+            lexicon=lexicon,
+            quotas=quotas,
+            max_bytes=1_000_000,
         )
 
         def upload(
@@ -396,11 +405,18 @@ def test_an_upload_for_a_deleted_document_is_deleted(world, blobs, embedder):
     assert embedder.calls == 0
 
 
-def test_a_ticket_unused_past_its_expiry_and_grace_ends_failed(chatbot_store, document_store, blobs, world):
+def test_a_ticket_unused_past_its_expiry_and_grace_ends_failed(chatbot_store, document_store, blobs, world, quotas):
     # Given documents created at noon with 15-minute tickets: one never uploaded, one uploaded and indexed
     clock = Clock(datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
     service = DocumentService(
-        document_store, chatbot_store, blobs, world.indexer.index, world.indexer.lexicon, max_bytes=1_000, clock=clock
+        document_store,
+        chatbot_store,
+        blobs,
+        world.indexer.index,
+        world.indexer.lexicon,
+        quotas=quotas,
+        max_bytes=1_000,
+        clock=clock,
     )
     tenant, chatbot = world.chatbot.tenant_id, world.chatbot.id
     waiting, _ = service.create(

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         PublishedFiles,
         RateLimiter,
         TeamStore,
+        UsageCounters,
         VectorIndex,
     )
     from parley.retrieval import Retriever
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from parley.services.feedback import FeedbackService
     from parley.services.live_chat import LiveChat
     from parley.services.public_chat import PublicChat
+    from parley.services.quotas import Quotas
     from parley.services.sessions import Sessions
     from parley.services.team import Invitations, TeamService
     from parley.services.web_config import WebConfigPublisher
@@ -244,7 +246,7 @@ class Container:
     def invitations(self) -> Invitations:
         from parley.services.team import Invitations
 
-        return Invitations(self.team_store)
+        return Invitations(self.team_store, self.quotas)
 
     @cached_property
     def team(self) -> TeamService:
@@ -263,7 +265,9 @@ class Container:
     def chatbots(self) -> ChatbotService:
         from parley.services.chatbots import ChatbotService
 
-        return ChatbotService(self.chatbot_store, self.erasure_queue, limits=self.settings.spending_limits)
+        return ChatbotService(
+            self.chatbot_store, self.erasure_queue, quotas=self.quotas, limits=self.settings.spending_limits
+        )
 
     @cached_property
     def erasure(self) -> Erasure:
@@ -280,6 +284,7 @@ class Container:
             lexicon=self.lexicon,
             queue=self.erasure_queue,
             api_keys=self.api_key_store,
+            quotas=self.quotas,
         )
 
     @cached_property
@@ -292,6 +297,7 @@ class Container:
             self.blobs,
             self.vector_index,
             self.lexicon,
+            quotas=self.quotas,
             max_bytes=self.settings.max_upload_bytes,
             upload_ttl=self.settings.upload_url_ttl,
         )
@@ -306,6 +312,7 @@ class Container:
             self.retriever,
             self.llm,
             self.rate_limiter,
+            quotas=self.quotas,
             tenant_questions_per_minute=self.settings.tenant_questions_per_minute,
             limits=self.settings.spending_limits,
             default_min_relevance=self.settings.embedding_space.min_relevance,
@@ -375,6 +382,7 @@ class Container:
             self.embedder,
             self.vector_index,
             lexicon=self.lexicon,
+            quotas=self.quotas,
             max_bytes=self.settings.max_upload_bytes,
             limits=self.settings.ingest_limits,
         )
@@ -395,7 +403,7 @@ class Container:
     def api_keys(self) -> ApiKeys:
         from parley.services.api_keys import ApiKeys
 
-        return ApiKeys(self.api_key_store, self.chatbot_store)
+        return ApiKeys(self.api_key_store, self.chatbot_store, self.quotas)
 
     @cached_property
     def feedback(self) -> FeedbackService:
@@ -415,6 +423,18 @@ class Container:
         from parley.services.analytics import AnalyticsService
 
         return AnalyticsService(self.chatbot_store, DynamoAnalyticsStore(self.table))
+
+    @cached_property
+    def usage_counters(self) -> UsageCounters:
+        from parley.adapters.dynamo.usage import DynamoUsageCounters
+
+        return DynamoUsageCounters(self.table)
+
+    @cached_property
+    def quotas(self) -> Quotas:
+        from parley.services.quotas import Quotas
+
+        return Quotas(self.usage_counters)
 
 
 @lru_cache(maxsize=1)

@@ -192,6 +192,13 @@ class RateLimited(ParleyError):
         self.retry_after = retry_after
 
 
+class PlanLimitReached(ParleyError):
+    """What the tenant's plan allows is used up; the message names the limit and, for a monthly one, when it
+    resets."""
+
+    code, status = "plan_limit", 402
+
+
 class UnknownAction(ParleyError):
     """A WebSocket frame whose `action` names no route."""
 

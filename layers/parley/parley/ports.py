@@ -147,9 +147,10 @@ class ChatbotStore(Protocol):
     def update(self, tenant_id: str, chatbot_id: str, changes: Mapping[str, Any]) -> Chatbot | None:
         """Apply `changes` atomically; None when the chatbot does not exist or is deleted."""
 
-    def soft_delete(self, tenant_id: str, chatbot_id: str, deleted_at: datetime) -> bool:
-        """Hide the chatbot and retire its public key until it is erased; False if there is no such chatbot (an
-        already deleted one that is not erased yet counts, so that deleting it again asks again for its erasure)."""
+    def soft_delete(self, tenant_id: str, chatbot_id: str, deleted_at: datetime) -> Chatbot | None:
+        """Hide the chatbot and retire its public key until it is erased, and return it as it was; None if there is
+        no such chatbot (an already deleted one that is not erased yet counts, so that deleting it again asks again
+        for its erasure)."""
 
     def erase(self, tenant_id: str, chatbot_id: str) -> None: ...
 
@@ -373,3 +374,23 @@ class ApiKeyStore(Protocol):
 
     def mark_used(self, hash: str, at: datetime, unless_since: datetime) -> None:
         """Record the key's use at `at`, unless it was recorded after `unless_since` (or the key is gone)."""
+
+
+class UsageCounters(Protocol):
+    """Each tenant's plan and counters: standing ones, and one set per calendar month (`YYYY-MM`)."""
+
+    def plan(self, tenant_id: str) -> str | None:
+        """The name of the plan an operator assigned the tenant, or None (the default plan)."""
+
+    def assign(self, tenant_id: str, plan: str) -> bool:
+        """Put the tenant on `plan`; False if there is no such tenant."""
+
+    def add(self, tenant_id: str, counter: str, amount: int, limit: int, month: str | None = None) -> bool:
+        """Add `amount` to the counter (of `month`, for a monthly one) unless that would take it past `limit`, in
+        one atomic conditional write; False, and nothing counted, if it would."""
+
+    def subtract(self, tenant_id: str, counter: str, amount: int, month: str | None = None) -> None:
+        """Give back `amount`, never below zero."""
+
+    def counts(self, tenant_id: str, month: str) -> dict[str, int]:
+        """The standing counters and those of `month` (absent ones are zero), read without a scan."""

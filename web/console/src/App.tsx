@@ -8,6 +8,7 @@ import { Chatbots } from "./pages/Chatbots";
 import { Keys } from "./pages/Keys";
 import { JoinSignedOut, SignIn, SignUp } from "./pages/Auth";
 import { Join, Team } from "./pages/Team";
+import { Usage } from "./pages/Usage";
 import { href, navigate, useRoute } from "./router";
 
 export function App() {
@@ -75,6 +76,8 @@ export function App() {
             navigate({ page: "team" });
           }}
         />
+      ) : route.page === "usage" ? (
+        <Usage />
       ) : route.page === "missing" ? (
         <main id="main">
           <h1>Page not found</h1>
@@ -98,7 +101,8 @@ function Header({ user }: { user: UserProfile }) {
         Parley
       </a>
       <nav aria-label="Console">
-        <a href={href({ page: "chatbots" })}>Chatbots</a> <a href={href({ page: "team" })}>Team</a>
+        <a href={href({ page: "chatbots" })}>Chatbots</a> <a href={href({ page: "team" })}>Team</a>{" "}
+        <a href={href({ page: "usage" })}>Usage</a>
         {user.role === "owner" && (
           <>
             {" "}

@@ -10,12 +10,13 @@ export type Route =
   | { page: "keys" }
   | { page: "team" }
   | { page: "join"; code: string }
+  | { page: "usage" }
   | { page: "missing" };
 
 export const CHATBOT_TABS = ["settings", "documents", "playground", "embed", "conversations", "analytics"] as const;
 export type ChatbotTab = (typeof CHATBOT_TABS)[number];
 
-const PLAIN_PAGES = ["signin", "signup", "chatbots", "keys", "team"] as const;
+const PLAIN_PAGES = ["signin", "signup", "chatbots", "keys", "team", "usage"] as const;
 type PlainPage = (typeof PLAIN_PAGES)[number];
 
 export function parseRoute(hash: string): Route {

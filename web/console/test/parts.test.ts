@@ -7,6 +7,7 @@ import { contentTypeOf } from "../src/pages/Documents";
 import { snippet } from "../src/pages/Embed";
 import { applyFrame, type Turn } from "../src/pages/Playground";
 import { changes } from "../src/pages/Settings";
+import { amount, resetDay } from "../src/pages/Usage";
 import { parseRoute } from "../src/router";
 
 describe("routes", () => {
@@ -18,6 +19,19 @@ describe("routes", () => {
     expect(parseRoute("#/signup")).toEqual({ page: "signup" });
     expect(parseRoute("#/keys")).toEqual({ page: "keys" });
     expect(parseRoute("#/chatbots/abc/analytics")).toEqual({ page: "chatbot", id: "abc", tab: "analytics" });
+    expect(parseRoute("#/usage")).toEqual({ page: "usage" });
+  });
+});
+
+describe("usage", () => {
+  it("shows stored bytes in MB or GB and other counters as numbers", () => {
+    expect(amount("stored_bytes", 100_000_000)).toBe("100 MB");
+    expect(amount("stored_bytes", 2_500_000_000)).toBe("2.5 GB");
+    expect(amount("questions", 10_000)).toBe("10,000");
+  });
+
+  it("names the day the monthly counts reset in UTC", () => {
+    expect(resetDay("2026-12-01T00:00:00Z")).toBe("December 1, 2026");
   });
 });
 

@@ -28,6 +28,7 @@ from parley.api.routes import (
     health,
     public,
     team,
+    usage,
 )
 from parley.domain.frames import Frames
 
@@ -67,6 +68,7 @@ def openapi_document() -> dict[str, Any]:
         analytics.router,
         api_keys.router,
         team.router,
+        usage.router,
     )
     document = get_openapi(title="Parley", version="1", description=DESCRIPTION, routes=app.routes)
     return _without_fastapi_validation_errors(document)

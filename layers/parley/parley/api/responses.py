@@ -34,6 +34,7 @@ _MEANING = {
     "(`invalid_input`), a password Cognito's policy refuses (`weak_password`)",
     401: "No credential, or a session or API key that has ended (`unauthorized`); at sign-in, a wrong e-mail or "
     "password (`invalid_credentials`)",
+    402: "The tenant's plan allows no more of this (`plan_limit`); the message names the limit and when it resets",
     403: "A token or API key the authorizer refuses (API Gateway's `{message}`); a role or API key that may not do "
     "this (`forbidden`); an e-mail address not confirmed yet, or a page Origin the chatbot does not allow",
     404: "No such resource for this caller: another tenant's, a deleted or an unknown one look the same",

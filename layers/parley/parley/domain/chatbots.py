@@ -92,13 +92,13 @@ class SpendingLimits:
     def default_model(self) -> str:
         return self.models[0]
 
-    def check(self, model_name: str | None, max_tokens: int | None) -> None:
-        """Raise ValueError naming each choice this deployment does not allow."""
+    def check(self, model_name: str | None, max_tokens: int | None, *, under: str = "this deployment") -> None:
+        """Raise ValueError naming each choice these limits (of `under`: the deployment, or a plan) do not allow."""
         problems = []
         if model_name is not None and model_name not in self.models:
             problems.append(f"model_name: {model_name!r} is not available; choose one of {', '.join(self.models)}")
         if max_tokens is not None and max_tokens > self.max_tokens:
-            problems.append(f"max_tokens: at most {self.max_tokens} on this deployment")
+            problems.append(f"max_tokens: at most {self.max_tokens} on {under}")
         if problems:
             raise ValueError("; ".join(problems))
 

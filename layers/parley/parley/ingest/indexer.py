@@ -18,22 +18,25 @@ chatbot's lexical statistics and its file removed, so nothing of a failed docume
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from parley.domain.common import utcnow
 from parley.domain.documents import Document, parse_upload_key
 from parley.domain.ingest_limits import IngestLimits
+from parley.domain.plans import PAGE_CHARACTERS
 from parley.domain.vectors import ChunkMetadata, SparseVector, VectorRecord, document_prefix, vector_id
-from parley.errors import ObjectChanged, OverIngestLimit, UnreadableDocument
+from parley.errors import ObjectChanged, OverIngestLimit, PlanLimitReached, UnreadableDocument
 from parley.ingest.budget import ReadingBudget
 from parley.ingest.chunking import Chunk, ChunkPlan, chunk_blocks
-from parley.ingest.extract import extract
+from parley.ingest.extract import Block, extract
 from parley.ingest.uploads import ObjectCreated, Outcome, fail_document, uploaded_document
 from parley.lexical import Contribution, chunk_terms
 from parley.observability import FailureClass, logger, record
 from parley.ports import BlobStore, ChatbotStore, DocumentStore, Embedder, LexiconStore, VectorIndex
+from parley.services.quotas import Quotas
 
 # Chunks embedded and upserted together; adapters split further to fit their APIs' request limits.
 EMBED_WINDOW = 1000
@@ -51,6 +54,7 @@ class DocumentIndexer:
         index: VectorIndex,
         *,
         lexicon: LexiconStore,
+        quotas: Quotas,
         max_bytes: int,
         limits: IngestLimits | None = None,
         clock: Callable[[], datetime] = utcnow,
@@ -62,6 +66,7 @@ class DocumentIndexer:
         self.embedder = embedder
         self.index = index
         self.lexicon = lexicon
+        self.quotas = quotas
         self.max_bytes = max_bytes
         self.limits = limits or IngestLimits()
         self.clock = clock
@@ -76,7 +81,7 @@ class DocumentIndexer:
         claimed, first_upload = claim
         started = time.perf_counter()
         try:
-            chunks = self._index(claimed, event, first_upload=first_upload)
+            chunks, pages, charged_at = self._index(claimed, event, first_upload=first_upload)
         except UnreadableDocument as error:
             return self._fail(
                 claimed, event, error.message, "over_limit" if isinstance(error, OverIngestLimit) else "unreadable"
@@ -103,6 +108,7 @@ class DocumentIndexer:
             },
         )
         if finished is None:
+            self._give_back(claimed, pages, charged_at)
             self._clean_up(claimed, event)
             return Outcome("skipped", claimed.id)
         self.blobs.delete(event.key)  # consumed: its file is the document's now
@@ -155,7 +161,10 @@ class DocumentIndexer:
         logger.warning("Upload with a used ticket, or for a deleted document; deleted")
         return Outcome("ignored", document.id)
 
-    def _index(self, document: Document, event: ObjectCreated, *, first_upload: bool) -> list[Chunk]:
+    def _index(
+        self, document: Document, event: ObjectCreated, *, first_upload: bool
+    ) -> tuple[list[Chunk], int, datetime]:
+        """The document's chunks, indexed, its pages, and when they and its bytes were counted against its plan."""
         limit_mb = self.max_bytes // 1_000_000
         if event.size > self.max_bytes:
             raise OverIngestLimit(f"The file is larger than the {limit_mb} MB limit")
@@ -169,9 +178,41 @@ class DocumentIndexer:
             raise UnreadableDocument("The chatbot this document belongs to was deleted")
         budget = ReadingBudget(self.limits, clock=self.monotonic)
         plan = ChunkPlan(chatbot.chunk_size, chatbot.chunk_overlap)
-        chunks = chunk_blocks(extract(data, document.kind, budget), plan)
+        blocks = extract(data, document.kind, budget)
+        chunks = chunk_blocks(blocks, plan)
         budget.check_chunks(len(chunks))
         budget.check_time()
+        # Counted once the file is read and before anything is spent on it; given back if it is not indexed after all.
+        pages = pages_of(blocks)
+        charged_at = self._charge(document, pages)
+        try:
+            self._store(document, event, chunks, first_upload=first_upload)
+        except BaseException:
+            self._give_back(document, pages, charged_at)
+            raise
+        return chunks, pages, charged_at
+
+    def _charge(self, document: Document, pages: int) -> datetime:
+        """Count the document's pages (this month's) and bytes against its tenant's plan; over either, the document
+        fails with the plan's limit as its reason."""
+        charged_at = self.clock()
+        tenant_id = document.tenant_id
+        try:
+            self.quotas.acquire(tenant_id, "pages", pages)
+            try:
+                self.quotas.acquire(tenant_id, "stored_bytes", document.size_bytes)
+            except BaseException:
+                self.quotas.release(tenant_id, "pages", pages, counted_at=charged_at)
+                raise
+        except PlanLimitReached as error:
+            raise OverIngestLimit(error.message) from error
+        return charged_at
+
+    def _give_back(self, document: Document, pages: int, charged_at: datetime) -> None:
+        self.quotas.release(document.tenant_id, "pages", pages, counted_at=charged_at)
+        self.quotas.release(document.tenant_id, "stored_bytes", document.size_bytes)
+
+    def _store(self, document: Document, event: ObjectCreated, chunks: list[Chunk], *, first_upload: bool) -> None:
         namespace = document.tenant_id
         lexical = [chunk_terms(chunk.text) for chunk in chunks]
         self.lexicon.record(document.tenant_id, document.chatbot_id, document.id, Contribution.of(lexical))
@@ -190,7 +231,6 @@ class DocumentIndexer:
             if stale:
                 self.index.delete(namespace, stale)
         self.blobs.keep(event.key, event.etag, document.object_key)
-        return chunks
 
     def _fail(self, document: Document, event: ObjectCreated, reason: str, failure: FailureClass) -> Outcome:
         # Failed first: should what follows be cut short, the document still ends with a reason.
@@ -211,6 +251,14 @@ class DocumentIndexer:
 
 def _size_mismatch(actual: int, declared: int) -> str:
     return f"The file uploaded is {actual:,} bytes, not the {declared:,} bytes declared; upload it again"
+
+
+def pages_of(blocks: Sequence[Block]) -> int:
+    """The pages a document counts as on a plan: a PDF's pages, or a page per PAGE_CHARACTERS of other text."""
+    numbered = [block.page for block in blocks if block.page is not None]
+    if numbered:
+        return max(numbered)
+    return max(1, math.ceil(sum(len(block.text) for block in blocks) / PAGE_CHARACTERS))
 
 
 def forget_document(index: VectorIndex, lexicon: LexiconStore, document: Document) -> None:

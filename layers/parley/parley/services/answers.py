@@ -39,6 +39,7 @@ from parley.privacy import redact
 from parley.resilience import CircuitBreakers
 from parley.retrieval import Passage, Retriever
 from parley.services.chatbots import find_chatbot
+from parley.services.quotas import Quotas
 from parley.text import count_tokens
 
 HISTORY_MESSAGES = 12
@@ -70,6 +71,7 @@ class AnswerService:
         llm: LanguageModel | None,
         limiter: RateLimiter,
         *,
+        quotas: Quotas,
         tenant_questions_per_minute: int,
         limits: SpendingLimits = DEFAULT_SPENDING_LIMITS,
         rerank: Reranker = keep_order,
@@ -83,6 +85,7 @@ class AnswerService:
         self.retriever = retriever
         self.llm = llm
         self.limiter = limiter
+        self.quotas = quotas
         self.tenant_questions_per_minute = tenant_questions_per_minute
         self.limits = limits
         self.rerank = rerank
@@ -166,10 +169,11 @@ class AnswerService:
         chatbot = find_chatbot(self.chatbots, tenant_id, chatbot_id)
         conversation, history = self._conversation(chatbot, request.conversation_id, started_by)
         logger.append_keys(conversation_id=conversation.id)
+        # Counted before it is answered (owners' and visitors' questions alike); given back if search fails.
+        limits = self.quotas.acquire(tenant_id, "questions").narrow(self.limits)
         question = redact(request.question)[0] if chatbot.redact_pii else request.question
         llm = self.llm
-        standalone = self._condense(chatbot, llm, question, history)
-        passages = self.rerank(standalone, self._retrieve(chatbot, standalone, chatbot.top_k))
+        passages = self._passages(chatbot, llm, question, history, limits=limits, asked_at=asked_at)
         found = answerable(passages, self._min_relevance(chatbot))
         sources = _pack(passages) if found else []
         message_id = new_id()
@@ -178,7 +182,9 @@ class AnswerService:
             if listener:
                 listener.started(conversation.id, message_id)
             if found:
-                text, usage, mode, degraded = self._generate(chatbot, llm, question, history, sources, relay=relay)
+                text, usage, mode, degraded = self._generate(
+                    chatbot, llm, question, history, sources, limits=limits, relay=relay
+                )
             else:
                 # Nothing to answer from: say so, and spend no model tokens.
                 text, usage, mode, degraded = not_found(question), Usage(), "extractive", False
@@ -277,11 +283,37 @@ class AnswerService:
         recent = self.conversations.recent_messages(chatbot.tenant_id, conversation.id, HISTORY_MESSAGES)
         return conversation, _within_budget(recent, HISTORY_TOKENS)
 
-    def _condense(self, chatbot: Chatbot, llm: LanguageModel | None, question: str, history: list[Message]) -> str:
+    def _passages(
+        self,
+        chatbot: Chatbot,
+        llm: LanguageModel | None,
+        question: str,
+        history: list[Message],
+        *,
+        limits: SpendingLimits,
+        asked_at: datetime,
+    ) -> list[Passage]:
+        """The passages to answer from; if search fails, the question counted against the plan is given back."""
+        try:
+            standalone = self._condense(chatbot, llm, question, history, limits=limits)
+            return self.rerank(standalone, self._retrieve(chatbot, standalone, chatbot.top_k))
+        except UpstreamUnavailable:
+            self.quotas.release(chatbot.tenant_id, "questions", counted_at=asked_at)
+            raise
+
+    def _condense(
+        self,
+        chatbot: Chatbot,
+        llm: LanguageModel | None,
+        question: str,
+        history: list[Message],
+        *,
+        limits: SpendingLimits,
+    ) -> str:
         """A follow-up rewritten so it can be searched on its own."""
         if not history:
             return question
-        model = self.limits.model_for(chatbot)
+        model = limits.model_for(chatbot)
         breaker = self.llm_breakers[chatbot.tenant_id, model]
         if llm is not None and not breaker.open:
             transcript = "\n".join(f"{message.role.title()}: {message.content}" for message in history[-6:])
@@ -317,6 +349,7 @@ class AnswerService:
         history: list[Message],
         sources: list[Passage],
         *,
+        limits: SpendingLimits,
         relay: _Relay | None,
     ) -> tuple[str, Usage, AnswerMode, bool]:
         """The answer text (with [n] references), its usage, its mode, and whether it is a fallback."""
@@ -327,14 +360,14 @@ class AnswerService:
                 on_token(text)
             return text, Usage(), "extractive", False
         messages = _messages(chatbot, history, question, sources)
-        model = self.limits.model_for(chatbot)
+        model = limits.model_for(chatbot)
         try:
             completion = self.llm_breakers[chatbot.tenant_id, model].call(
                 lambda: llm.complete(
                     messages,
                     model=model,
                     temperature=chatbot.temperature,
-                    max_tokens=self.limits.max_tokens_for(chatbot),
+                    max_tokens=limits.max_tokens_for(chatbot),
                     on_token=on_token,
                 )
             )

@@ -21,17 +21,21 @@ from parley.errors import ApiKeyNotFound, Unauthorized
 from parley.observability import logger
 from parley.ports import ApiKeyStore, ChatbotStore
 from parley.services.chatbots import find_chatbot
+from parley.services.quotas import Quotas
 
 
 class ApiKeys:
-    def __init__(self, keys: ApiKeyStore, chatbots: ChatbotStore, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, keys: ApiKeyStore, chatbots: ChatbotStore, quotas: Quotas, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.keys = keys
         self.chatbots = chatbots
+        self.quotas = quotas
         self.clock = clock
 
     def create(self, tenant_id: str, request: ApiKeyCreate) -> ApiKeyCreated:
         """A new key of the tenant (limited to one of its chatbots, if named); the only time the key is seen.
-        Every key is created here, so that a plan's limit on keys has one place to hold."""
+        The plan's limit on keys holds here (402 when it is reached)."""
         if request.chatbot_id is not None:
             find_chatbot(self.chatbots, tenant_id, request.chatbot_id)
         secret = new_secret()
@@ -44,7 +48,12 @@ class ApiKeys:
             created_at=self.clock(),
             hash=key_hash(secret),
         )
-        self.keys.add(key)
+        self.quotas.acquire(tenant_id, "api_keys")
+        try:
+            self.keys.add(key)
+        except BaseException:
+            self.quotas.release(tenant_id, "api_keys")
+            raise
         logger.info("API key created", extra={"api_key_id": key.id})
         return ApiKeyCreated(key=secret, **key.model_dump(include={"id", "name", "prefix", "chatbot_id", "created_at"}))
 
@@ -54,6 +63,7 @@ class ApiKeys:
     def revoke(self, tenant_id: str, key_id: str) -> None:
         if not self.keys.revoke(tenant_id, key_id):
             raise ApiKeyNotFound()
+        self.quotas.release(tenant_id, "api_keys")
         logger.info("API key revoked", extra={"api_key_id": key_id})
 
     def grant_of(self, key: str) -> ApiKeyGrant | None:

@@ -16,8 +16,10 @@ from parley.domain.chatbots import (
 from parley.domain.chunking import check_chunking
 from parley.domain.common import Page, PageRequest, new_id, timestamp, utcnow
 from parley.domain.erasure import ErasureRequest
-from parley.errors import ChatbotNotFound, ValidationFailed
+from parley.domain.plans import Plan
+from parley.errors import ChatbotNotFound, PlanLimitReached, ValidationFailed
 from parley.ports import ChatbotStore, ErasureQueue
+from parley.services.quotas import Quotas
 
 
 def find_chatbot(chatbots: ChatbotStore, tenant_id: str, chatbot_id: str) -> Chatbot:
@@ -34,26 +36,39 @@ class ChatbotService:
         chatbots: ChatbotStore,
         erasures: ErasureQueue,
         *,
+        quotas: Quotas,
         limits: SpendingLimits = DEFAULT_SPENDING_LIMITS,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.chatbots = chatbots
         self.erasures = erasures
+        self.quotas = quotas
         self.limits = limits
         self.clock = clock
 
-    def _check_spending(self, model_name: str | None, max_tokens: int | None) -> None:
+    def _check_spending(self, plan: Plan, model_name: str | None, max_tokens: int | None) -> SpendingLimits:
+        """The tenant's limits, if the choices are within them. What no plan would allow (the deployment refuses it)
+        is invalid input, 422; what a larger plan would allow is a plan limit, 402, like every other."""
         try:
             self.limits.check(model_name, max_tokens)
         except ValueError as error:
             raise ValidationFailed(str(error)) from error
+        limits = plan.narrow(self.limits)
+        try:
+            limits.check(model_name, max_tokens, under=f"your plan ({plan.title})")
+        except ValueError as error:
+            raise PlanLimitReached(f"Your plan ({plan.title}) does not allow this: {error}") from error
+        return limits
 
     def create(self, tenant_id: str, request: ChatbotCreate) -> Chatbot:
-        # Unchosen, the model and answer length are the deployment's default and at most its cap.
+        # Unchosen, the model and answer length are the plan's default and at most its cap.
+        plan = self.quotas.plan(tenant_id)
+        limits = plan.narrow(self.limits)
         chosen = request.model_fields_set
-        model_name = request.model_name if "model_name" in chosen else self.limits.default_model
-        max_tokens = request.max_tokens if "max_tokens" in chosen else min(request.max_tokens, self.limits.max_tokens)
-        self._check_spending(model_name, max_tokens)
+        model_name = request.model_name if "model_name" in chosen else limits.default_model
+        max_tokens = request.max_tokens if "max_tokens" in chosen else min(request.max_tokens, limits.max_tokens)
+        self._check_spending(plan, model_name, max_tokens)
+        self.quotas.acquire(tenant_id, "chatbots")
         now = self.clock()
         chatbot = Chatbot(
             **{**request.model_dump(), "model_name": model_name, "max_tokens": max_tokens},
@@ -63,7 +78,11 @@ class ChatbotService:
             created_at=now,
             updated_at=now,
         )
-        self.chatbots.add(chatbot)
+        try:
+            self.chatbots.add(chatbot)
+        except BaseException:
+            self.quotas.release(tenant_id, "chatbots")
+            raise
         return chatbot
 
     def list(self, tenant_id: str, page: PageRequest, *, scope: str | None = None) -> Page[Chatbot]:
@@ -81,7 +100,7 @@ class ChatbotService:
         return chatbot
 
     def update(self, tenant_id: str, chatbot_id: str, request: ChatbotUpdate) -> Chatbot:
-        self._check_spending(request.model_name, request.max_tokens)
+        self._check_spending(self.quotas.plan(tenant_id), request.model_name, request.max_tokens)
         if request.chunk_size is not None or request.chunk_overlap is not None:
             current = find_chatbot(self.chatbots, tenant_id, chatbot_id)
             try:
@@ -102,6 +121,9 @@ class ChatbotService:
         questions, chat and public key are refused as if it did not exist); the erasure worker then deletes its
         documents, files, vectors, statistics and conversations, and the chatbot itself. Deleting it again before
         that asks again."""
-        if not self.chatbots.soft_delete(tenant_id, chatbot_id, self.clock()):
+        was = self.chatbots.soft_delete(tenant_id, chatbot_id, self.clock())
+        if was is None:
             raise ChatbotNotFound()
+        if was.deleted_at is None:  # deleted now, not again: its place on the plan is free
+            self.quotas.release(tenant_id, "chatbots")
         self.erasures.request(ErasureRequest(tenant_id=tenant_id, chatbot_id=chatbot_id))

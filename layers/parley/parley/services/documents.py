@@ -12,6 +12,7 @@ from parley.ingest.indexer import forget_document
 from parley.observability import logger
 from parley.ports import BlobStore, ChatbotStore, DocumentStore, LexiconStore, VectorIndex
 from parley.services.chatbots import find_chatbot
+from parley.services.quotas import Quotas
 
 SUPPORTED = "PDF, Word (.docx), HTML, Markdown, plain text or CSV"
 
@@ -25,6 +26,7 @@ class DocumentService:
         index: VectorIndex,
         lexicon: LexiconStore,
         *,
+        quotas: Quotas,
         max_bytes: int,
         upload_ttl: int = 900,
         clock: Callable[[], datetime] = utcnow,
@@ -34,6 +36,7 @@ class DocumentService:
         self.blobs = blobs
         self.index = index
         self.lexicon = lexicon
+        self.quotas = quotas
         self.max_bytes = max_bytes
         self.upload_ttl = upload_ttl
         self.clock = clock
@@ -65,10 +68,15 @@ class DocumentService:
             created_at=now,
             updated_at=now,
         )
-        self.documents.add(document)
-        url, fields = self.blobs.upload_form(
-            upload_key(tenant_id, chatbot_id, document_id), kind.content_type, request.size_bytes, self.upload_ttl
-        )
+        self.quotas.acquire(tenant_id, "documents")
+        try:
+            self.documents.add(document)
+            url, fields = self.blobs.upload_form(
+                upload_key(tenant_id, chatbot_id, document_id), kind.content_type, request.size_bytes, self.upload_ttl
+            )
+        except BaseException:
+            self.quotas.release(tenant_id, "documents")
+            raise
         logger.info("Upload ticket issued", extra={"document_id": document_id, "kind": kind.kind})
         return document, UploadTicket(url=url, fields=fields, expires_in=self.upload_ttl)
 
@@ -89,5 +97,6 @@ class DocumentService:
         document = self.documents.soft_delete(tenant_id, chatbot_id, document_id, self.clock())
         if document is None:
             raise DocumentNotFound()
+        self.quotas.release_document(document)
         self.blobs.delete(document.object_key)
         forget_document(self.index, self.lexicon, document)

@@ -3,6 +3,7 @@ vector index. Each step deletes what the later ones are found by last, so an int
 
 from __future__ import annotations
 
+from parley.domain.common import utcnow
 from parley.domain.documents import stored_prefixes
 from parley.domain.erasure import ErasureRequest
 from parley.domain.vectors import document_prefix
@@ -19,6 +20,7 @@ from parley.ports import (
     LexiconStore,
     VectorIndex,
 )
+from parley.services.quotas import Quotas
 
 # SQS's longest delay, and the ingest function's timeout: an attempt in flight during the first pass has ended
 # (and cleaned what it could) before the second pass looks again.
@@ -39,6 +41,7 @@ class Erasure:
         lexicon: LexiconStore,
         queue: ErasureQueue,
         api_keys: ApiKeyStore,
+        quotas: Quotas,
     ) -> None:
         self.chatbots = chatbots
         self.documents = documents
@@ -50,6 +53,7 @@ class Erasure:
         self.lexicon = lexicon
         self.queue = queue
         self.api_keys = api_keys
+        self.quotas = quotas
 
     def erase(self, request: ErasureRequest) -> None:
         """Carry out `request`; after the first pass, ask for the second."""
@@ -65,6 +69,11 @@ class Erasure:
     def erase_chatbot(self, tenant_id: str, chatbot_id: str) -> None:
         documents = self.documents.all(tenant_id, chatbot_id)
         for document in documents:
+            # Marking each live document deleted first gives back its share of the plan exactly once, however
+            # often this runs; an indexing run in flight then gives back what it counted itself.
+            was = self.documents.soft_delete(tenant_id, chatbot_id, document.id, utcnow())
+            if was is not None:
+                self.quotas.release_document(was)
             ids = self.index.ids(tenant_id, document_prefix(document.id))
             if ids:
                 self.index.delete(tenant_id, ids)

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from parley.domain.chatbots import Chatbot, normalize_origin
 from parley.domain.common import new_id
 from parley.domain.conversations import QueryRequest, QueryResult
-from parley.errors import ChatbotNotFound, OriginNotAllowed
+from parley.errors import ChatbotNotFound, OriginNotAllowed, PlanLimitReached
 from parley.observability import logger
 from parley.ports import AnswerListener, ChatbotStore, RateLimiter
 from parley.services.answers import RATE_WINDOW_SECONDS, AnswerService
 
 VISITOR_TAG = "visitor:"
+# What a visitor is told when the tenant's plan has no questions left: the owner's plan and usage are not theirs.
+VISITOR_PLAN_LIMIT = "This chatbot cannot answer more questions for now; try again later"
 # Messages a network may send in a window whatever the chatbot's shared budget says.
 NEWCOMER_MESSAGES = 2
 _VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -120,4 +122,9 @@ class PublicChat:
         # past it takes many networks, each allowed only NEWCOMER_MESSAGES more.
         limit = self.per_chatbot if sent > NEWCOMER_MESSAGES else sys.maxsize
         self.limiter.hit(chatbot.tenant_id, f"chatbot#{chatbot.id}", limit, RATE_WINDOW_SECONDS)
-        return self.answers.answer(chatbot.tenant_id, chatbot.id, request, started_by=visitor.tag, listener=listener)
+        try:
+            return self.answers.answer(
+                chatbot.tenant_id, chatbot.id, request, started_by=visitor.tag, listener=listener
+            )
+        except PlanLimitReached as refusal:
+            raise PlanLimitReached(VISITOR_PLAN_LIMIT) from refusal

@@ -35,6 +35,7 @@ from parley.errors import (
 )
 from parley.observability import logger
 from parley.ports import ChatbotStore, ErasureQueue, IdentityProvider, TeamStore
+from parley.services.quotas import Quotas
 from parley.services.sessions import Sessions
 
 
@@ -42,8 +43,9 @@ class Invitations:
     """Who may come in: invitations, and the one way a person joins a team (what sign-up needs, without the rest
     of the team's machinery)."""
 
-    def __init__(self, team: TeamStore, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, team: TeamStore, quotas: Quotas, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.team = team
+        self.quotas = quotas
         self.clock = clock
 
     def invite(self, caller: Caller, request: InvitationCreate) -> InvitationCreated:
@@ -76,12 +78,17 @@ class Invitations:
 
     def admit(self, profile: UserProfile, invitation: StoredInvitation, *, leaving: str | None = None) -> Member:
         """The one way a person joins a team (signed up or signed in with an invitation); the invitation is used up
-        at the same time. Where a plan's member limit belongs."""
+        at the same time; the plan's member limit holds here (402 when it is reached)."""
         if len(self.team.members(invitation.tenant_id)) >= MAX_MEMBERS:
             raise TeamFull(f"A team has at most {MAX_MEMBERS} members")
         joined = profile.model_copy(update={"tenant_id": invitation.tenant_id, "role": invitation.role})
         now = self.clock()
-        self.team.admit(joined, now, invitation.id, leaving=leaving)
+        self.quotas.acquire(invitation.tenant_id, "members")
+        try:
+            self.team.admit(joined, now, invitation.id, leaving=leaving)
+        except BaseException:
+            self.quotas.release(invitation.tenant_id, "members")
+            raise
         logger.info("Member joined", extra={"tenant_id": invitation.tenant_id, "role": invitation.role})
         return Member.of(joined, now)
 
@@ -161,6 +168,7 @@ class TeamService:
             raise Forbidden("An owner cannot be removed; transfer ownership first")
         self.sessions.end(caller.tenant_id, user_id)
         self.team.remove(caller.tenant_id, user_id)
+        self.invitations.quotas.release(caller.tenant_id, "members")
         self.identity.delete(member.email)
         logger.info("Member removed")
 

@@ -50,6 +50,7 @@ export type Rating = Schema<"FeedbackRequest">["rating"];
 export type FeedbackRequest = RequestBody<Schema<"FeedbackRequest">, "rating">;
 export type Analytics = Schema<"Analytics">;
 export type AnalyticsDay = Schema<"AnalyticsDay">;
+export type Usage = Schema<"UsageReport">;
 
 export interface Page<Item> {
   items: Item[];
@@ -226,6 +227,10 @@ export class Api {
   analytics(chatbotId: string, from: string, to: string): Promise<Analytics> {
     const range = `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
     return this.get(`/chatbots/${encodeURIComponent(chatbotId)}/analytics?${range}`);
+  }
+
+  usage(): Promise<Usage> {
+    return this.get("/usage");
   }
 
   private async get<T>(path: string): Promise<T> {

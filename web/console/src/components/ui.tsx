@@ -1,7 +1,8 @@
 // The console's few building blocks: a button that shows it is busy, a labelled field, an error sentence.
 import { type ButtonHTMLAttributes, type ComponentChildren, cloneElement, isValidElement } from "preact";
 import { useCallback, useId, useState } from "preact/hooks";
-import { messageOf } from "../api/errors";
+import { ApiError, messageOf } from "../api/errors";
+import { href } from "../router";
 
 type ButtonProps = Omit<ButtonHTMLAttributes<HTMLButtonElement>, "type"> & {
   busy?: boolean;
@@ -48,6 +49,12 @@ export function ErrorNote({ error }: { error: unknown }) {
   return (
     <p class="error" role="alert">
       {messageOf(error)}
+      {error instanceof ApiError && error.code === "plan_limit" && (
+        <>
+          {" "}
+          <a href={href({ page: "usage" })}>See your plan's usage</a>
+        </>
+      )}
     </p>
   );
 }

@@ -78,9 +78,9 @@ class DynamoChatbotStore:
         items = found.get("Items", [])
         return _live_chatbot(deserialize(items[0])) if items else None
 
-    def soft_delete(self, tenant_id: str, chatbot_id: str, deleted_at: datetime) -> bool:
+    def soft_delete(self, tenant_id: str, chatbot_id: str, deleted_at: datetime) -> Chatbot | None:
         try:
-            self.table.client.update_item(
+            was = self.table.client.update_item(
                 TableName=self.table.name,
                 Key=self._key(tenant_id, chatbot_id),
                 # Dropping the index keys retires the public key with the chatbot.
@@ -90,10 +90,11 @@ class DynamoChatbotStore:
                 ConditionExpression="attribute_exists(PK)",
                 ExpressionAttributeNames={"#index_pk": keys.LOOKUP_PK, "#index_sk": keys.LOOKUP_SK},
                 ExpressionAttributeValues=serialize({":now": timestamp(deleted_at)}),
+                ReturnValues="ALL_OLD",
             )
         except self.table.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+            return None
+        return Chatbot.model_validate(deserialize(was["Attributes"]))
 
     def erase(self, tenant_id: str, chatbot_id: str) -> None:
         self.table.client.delete_item(TableName=self.table.name, Key=self._key(tenant_id, chatbot_id))

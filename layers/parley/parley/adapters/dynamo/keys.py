@@ -166,3 +166,13 @@ def analytics_days(chatbot_id: str) -> str:
 def analytics_day(chatbot_id: str, day: str) -> str:
     # ISO dates sort as days do: a range of days is one Query between two keys.
     return f"{analytics_days(chatbot_id)}{day}"
+
+
+def usage() -> str:
+    """The tenant's standing counters (chatbots, documents…) and its plan, in one item."""
+    return "USAGE"
+
+
+def usage_month(month: str) -> str:
+    """The tenant's counters of one calendar month (`2026-11`): a new month starts a new item, so nothing resets."""
+    return f"{usage()}#{month}"

@@ -39,7 +39,7 @@ def search(chatbot_id: ChatbotId, body: SearchRequest, caller: Asker, answers: A
     return answers.search(caller.tenant_id, chatbot_id, body)
 
 
-@router.post("/query", responses=errors(400, 422, 503))
+@router.post("/query", responses=errors(400, 402, 422, 429, 503))
 def ask(chatbot_id: ChatbotId, body: QueryRequest, caller: Asker, answers: AnswerServiceDep) -> QueryResult:
     """Answer a question from this chatbot's documents."""
     return answers.ask(caller.tenant_id, chatbot_id, body, user_id=caller.user_id)

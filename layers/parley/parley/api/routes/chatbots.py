@@ -37,7 +37,7 @@ def list_chatbots(page: PageQuery, caller: Reader, chatbots: ChatbotServiceDep) 
     return ChatbotList(items=[_public(chatbot) for chatbot in found.items], next_cursor=found.next_cursor)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 422))
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 402, 422))
 def create_chatbot(body: ChatbotCreate, caller: Manager, chatbots: ChatbotServiceDep) -> ChatbotPublic:
     if caller.chatbot_scope:
         raise Forbidden("This API key is limited to one chatbot")
@@ -49,7 +49,7 @@ def get_chatbot(chatbot_id: ChatbotId, caller: Reader, chatbots: ChatbotServiceD
     return _public(chatbots.get(caller.tenant_id, chatbot_id))
 
 
-@router.patch("/{chatbot_id}", responses=errors(400, 404, 422))
+@router.patch("/{chatbot_id}", responses=errors(400, 402, 404, 422))
 def update_chatbot(
     chatbot_id: ChatbotId, body: ChatbotUpdate, caller: Manager, chatbots: ChatbotServiceDep
 ) -> ChatbotPublic:

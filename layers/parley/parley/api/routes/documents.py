@@ -23,7 +23,7 @@ def _public(document: Document) -> DocumentPublic:
     return DocumentPublic.model_validate(document.model_dump())
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 413, 415, 422))
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 402, 413, 415, 422))
 def create_document(
     chatbot_id: ChatbotId, body: DocumentCreate, caller: Manager, documents: DocumentServiceDep
 ) -> DocumentUpload:

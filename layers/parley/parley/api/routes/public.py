@@ -24,7 +24,7 @@ def greet_visitor(
     return VisitorChatbot.model_validate(chat.admit(public_key, origin).model_dump())
 
 
-@router.post("/query", responses=errors(400, 403, 404, 422, 429, 503))
+@router.post("/query", responses=errors(400, 402, 403, 404, 422, 429, 503))
 def ask_publicly(
     public_key: str,
     body: QueryRequest,

@@ -1,0 +1,86 @@
+"""Plans and usage counters in the tenant's partition: conditional ADDs, so concurrent requests cannot overshoot."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from parley.adapters.dynamo import keys
+from parley.adapters.dynamo.table import Table, serialize
+
+# A month's counters stay readable for a year after it, then the table's TTL removes them.
+MONTH_KEPT = timedelta(days=400)
+
+
+def _expires(month: str) -> int:
+    return int((datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC) + MONTH_KEPT).timestamp())
+
+
+class DynamoUsageCounters:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def _key(self, tenant_id: str, month: str | None) -> dict[str, Any]:
+        sort_key = keys.usage() if month is None else keys.usage_month(month)
+        return serialize({"PK": keys.tenant(tenant_id), "SK": sort_key})
+
+    def plan(self, tenant_id: str) -> str | None:
+        item = self.table.get(keys.tenant(tenant_id), keys.usage())
+        return str(item["plan"]) if item and item.get("plan") else None
+
+    def assign(self, tenant_id: str, plan: str) -> bool:
+        if self.table.get(keys.tenant(tenant_id), keys.TENANT_SK) is None:
+            return False
+        self.table.client.update_item(
+            TableName=self.table.name,
+            Key=self._key(tenant_id, None),
+            UpdateExpression="SET #plan = :plan",
+            ExpressionAttributeNames={"#plan": "plan"},
+            ExpressionAttributeValues=serialize({":plan": plan}),
+        )
+        return True
+
+    def add(self, tenant_id: str, counter: str, amount: int, limit: int, month: str | None = None) -> bool:
+        if amount > limit:
+            # `attribute_not_exists` would let it through on a fresh counter.
+            return False
+        expression = "ADD #counter :amount"
+        values: dict[str, object] = {":amount": amount, ":room": limit - amount}
+        if month is not None:
+            expression += " SET expires_at = if_not_exists(expires_at, :expires)"
+            values[":expires"] = _expires(month)
+        try:
+            self.table.client.update_item(
+                TableName=self.table.name,
+                Key=self._key(tenant_id, month),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_not_exists(#counter) OR #counter <= :room",
+                ExpressionAttributeNames={"#counter": counter},
+                ExpressionAttributeValues=serialize(values),
+            )
+        except self.table.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def subtract(self, tenant_id: str, counter: str, amount: int, month: str | None = None) -> None:
+        try:
+            self.table.client.update_item(
+                TableName=self.table.name,
+                Key=self._key(tenant_id, month),
+                UpdateExpression="ADD #counter :minus",
+                ConditionExpression="#counter >= :amount",
+                ExpressionAttributeNames={"#counter": counter},
+                ExpressionAttributeValues=serialize({":minus": -amount, ":amount": amount}),
+            )
+        except self.table.client.exceptions.ConditionalCheckFailedException:
+            # Already given back (or never counted, as before plans existed): zero is the floor.
+            return
+
+    def counts(self, tenant_id: str, month: str) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for sort_key in (keys.usage(), keys.usage_month(month)):
+            item = self.table.get(keys.tenant(tenant_id), sort_key)
+            for name, value in (item or {}).items():
+                if isinstance(value, int) and name not in ("PK", "SK", "expires_at"):
+                    found[name] = value
+        return found
