@@ -488,7 +488,7 @@ def sessions(
 
 
 @pytest.fixture
-def invitations(team_store: InMemoryTeamStore) -> Invitations:
+def invitations(team_store: InMemoryTeamStore, quotas: Quotas) -> Invitations:
     return Invitations(team_store, quotas)
 
 

@@ -127,10 +127,10 @@ def test_a_signed_in_person_with_an_empty_tenant_joins_and_their_old_tenant_is_e
 
 
 def test_a_signed_in_person_whose_tenant_holds_a_chatbot_cannot_join(
-    accounts, team, owner, account_store, chatbot_store, erasures
+    accounts, team, owner, account_store, chatbot_store, erasures, quotas
 ):
     cy = accounts.register(RegisterRequest(email="cy@example.com", password=PASSWORD))
-    ChatbotService(chatbot_store, erasures).create(cy.tenant.id, ChatbotCreate(name="Mine"))
+    ChatbotService(chatbot_store, erasures, quotas=quotas).create(cy.tenant.id, ChatbotCreate(name="Mine"))
     code = _invite(team, owner, "cy@example.com").code
 
     with pytest.raises(AlreadyInATeam):
