@@ -51,7 +51,7 @@ class World:
     def __init__(self, lambdas: Any, register: Callable[..., dict[str, Any]]) -> None:
         self.lambdas, self.register = lambdas, register
         self.owner = register("owner@example.com")
-        # Room for every call each principal makes (the plan's limits are tests/integration/test_plans.py's)
+        # Room for every call each principal makes (the plan's limits are tests/integration/test_plan_limits.py's)
         get_container().quotas.assign(self.owner["tenant"]["id"], "business")
         self.tokens = {"owner": self.owner["tokens"]["access_token"]}
         for role in ("admin", "member"):
