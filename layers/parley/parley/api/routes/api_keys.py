@@ -30,7 +30,7 @@ def _public(key: ApiKey) -> ApiKeyPublic:
     return ApiKeyPublic.model_validate(key.model_dump())
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 404, 422))
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 402, 404, 422))
 def create_api_key(body: ApiKeyCreate, caller: Owner, keys: ApiKeysDep) -> ApiKeyCreated:
     """Create a key for server-to-server calls (`Authorization: Bearer sk_…`), optionally limited to one chatbot.
     The key is in this response only: Parley keeps its hash."""

@@ -24,7 +24,7 @@ SessionsDep = Annotated[Sessions, service(lambda c: c.sessions)]
 router = APIRouter(prefix="/auth")
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, responses=errors(400, 403, 404, 409, 410, 422, 429))
+@router.post("/register", status_code=status.HTTP_201_CREATED, responses=errors(400, 402, 403, 404, 409, 410, 422, 429))
 def register(body: RegisterRequest, accounts: AccountServiceDep) -> Registration:
     """Create a user and their organization, or with `invitation` join the inviting team; and sign them in."""
     return accounts.register(body)

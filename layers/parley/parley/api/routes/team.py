@@ -24,7 +24,7 @@ def list_members(caller: Reader, team: TeamServiceDep) -> Team:
     return team.list(caller)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 404, 409, 410, 422))
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 402, 404, 409, 410, 422))
 def join(body: JoinRequest, caller: Person, team: TeamServiceDep) -> Member:
     """Accept an invitation meant for the caller's e-mail address: they move to its team with the invited role.
     Refused (409) while the caller's own team has chatbots or other members."""
