@@ -120,38 +120,3 @@ def chatbot_with_document(
             assert time.monotonic() < deadline, f"{filename} was not indexed in time"
             time.sleep(0.25)
         return account, bot
-
-
-def rate_answer(
-    data_dir: Path, tenant_id: str, conversation_id: str, message_id: str, rating: str, *, comment: str | None = None
-) -> None:
-    """Store a rating on an answer of the stack whose data is in `data_dir`, as the stored message carries it, written
-    straight to its table (for tests of what reads feedback, independent of the route that gives it)."""
-    import json
-
-    import boto3
-    from parley.adapters.dynamo import keys
-    from parley.adapters.dynamo.table import serialize
-
-    local = json.loads((data_dir / "stack.json").read_text())
-    dynamodb = boto3.client(
-        "dynamodb",
-        endpoint_url=local["aws_endpoint"],
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    table = local["resources"]["Table"]["Ref"]
-    items = dynamodb.query(
-        TableName=table,
-        KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
-        ExpressionAttributeValues=serialize({":pk": keys.tenant(tenant_id), ":prefix": keys.messages(conversation_id)}),
-    )["Items"]
-    (key,) = [{"PK": item["PK"], "SK": item["SK"]} for item in items if item["id"]["S"] == message_id]
-    feedback = {"rating": rating, "comment": comment, "at": "2026-01-01T00:00:00Z"}
-    dynamodb.update_item(
-        TableName=table,
-        Key=key,
-        UpdateExpression="SET feedback = :feedback",
-        ExpressionAttributeValues=serialize({":feedback": {k: v for k, v in feedback.items() if v is not None}}),
-    )

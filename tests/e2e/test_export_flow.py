@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from local.process import chatbot_with_document, rate_answer, running_stack
+from local.process import chatbot_with_document, running_stack
 
 GUIDE = (
     "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
@@ -37,7 +37,7 @@ def _bearer(account: dict[str, Any]) -> dict[str, str]:
 
 
 def test_an_owner_downloads_the_negative_feedback_as_csv_and_json_lines_and_everything_by_link(stack) -> None:
-    url, log = stack
+    url, _ = stack
     account, bot = chatbot_with_document(url, "guide.md", GUIDE)
     export = f"{url}/chatbots/{bot['id']}/conversations/export"
     with httpx.Client(headers=_bearer(account), timeout=30) as api:
@@ -47,15 +47,8 @@ def test_an_owner_downloads_the_negative_feedback_as_csv_and_json_lines_and_ever
             for question in ("What do llamas eat?", "How do llamas sound?", "When do llamas hum?")
         ]
         rated = answers[1]
-        tenant = account["tenant"]["id"]
-        rate_answer(
-            log.parent / "data",
-            tenant,
-            rated["conversation_id"],
-            rated["message_id"],
-            "down",
-            comment="=not what I asked",
-        )
+        feedback = f"{url}/chatbots/{bot['id']}/messages/{rated['message_id']}/feedback"
+        assert api.post(feedback, json={"rating": "down", "comment": "=not what I asked"}).status_code == 204
 
         # When the owner downloads the negative feedback as CSV
         response = api.get(export, params={"format": "csv", "feedback": "down"})

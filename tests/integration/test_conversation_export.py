@@ -16,6 +16,7 @@ import boto3
 import pytest
 from parley.adapters.dynamo.table import serialize
 from parley.container import get_container
+from parley.domain.analytics import answer_tally
 from parley.domain.common import id_floor, utcnow
 from parley.domain.conversations import Conversation, Feedback, Message
 
@@ -67,7 +68,9 @@ def _store(tenant_id: str, chatbot_id: str, started: datetime, turns: list[tuple
                 created_at=later,
             )
         )
-    get_container().conversation_store.append(conversation, messages, new=True)
+    # Counted as one answer in the day's analytics (what export reads is the messages, not the counters)
+    tally = answer_tally(messages[-1], new_conversation=True, cost_usd=0)
+    get_container().conversation_store.append(conversation, messages, new=True, tally=tally)
     return conversation.id
 
 

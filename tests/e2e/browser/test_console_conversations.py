@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from local.process import chatbot_with_document, rate_answer, running_stack
+from local.process import chatbot_with_document, running_stack
 
 GUIDE = (
     "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
@@ -45,7 +45,7 @@ def test_an_owner_browses_conversations_and_downloads_exports(
     page: Page, stack: tuple[str, Path], screenshot, accessibility_violations
 ) -> None:
     # Given a chatbot with three answered questions, the second answer rated down with a comment
-    url, log = stack
+    url, _ = stack
     account, bot = chatbot_with_document(url, "guide.md", GUIDE)
     bearer = {"authorization": f"Bearer {account['tokens']['access_token']}"}
     answers = [
@@ -53,14 +53,9 @@ def test_an_owner_browses_conversations_and_downloads_exports(
         for q in QUESTIONS
     ]
     rated = answers[1]
-    rate_answer(
-        log.parent / "data",
-        account["tenant"]["id"],
-        rated["conversation_id"],
-        rated["message_id"],
-        "down",
-        comment="Too vague",
-    )
+    feedback = f"{url}/chatbots/{bot['id']}/messages/{rated['message_id']}/feedback"
+    rating = httpx.post(feedback, headers=bearer, json={"rating": "down", "comment": "Too vague"}, timeout=30)
+    assert rating.status_code == 204, rating.text
 
     # When the owner signs in and opens the chatbot's conversations
     page.goto(f"{url}/#/signin")
