@@ -30,7 +30,7 @@ from parley.domain.embeddings import MINILM_SPACE
 from local import beir
 from local.browser import screenshot
 from local.fakes import FakePinecone
-from local.process import send_upload, start_stack
+from local.process import assign_plan, send_upload, start_stack
 from local.stack import ROOT
 
 
@@ -178,7 +178,7 @@ def main() -> None:
             Path(data_dir) / "stack", Path(data_dir) / "stack.log", env=env, function_env=function_env
         )
         try:
-            run(url, corpus, splits, args.workers, args.dataset.name)
+            run(url, corpus, splits, workers=args.workers, name=args.dataset.name, data_dir=Path(data_dir) / "stack")
             if args.ops_screenshot:
                 screenshot(f"{url}/_ops", args.ops_screenshot)
                 print(f"\nOperator page after the run: {args.ops_screenshot}")
@@ -192,10 +192,15 @@ def main() -> None:
                 pinecone.stop()
 
 
-def run(url: str, corpus: dict[str, str], splits: dict[str, beir.Dataset], workers: int, name: str) -> None:
+def run(
+    url: str, corpus: dict[str, str], splits: dict[str, beir.Dataset], *, workers: int, name: str, data_dir: Path
+) -> None:
+    """Evaluate through the stack at `url`, whose data is in `data_dir` (its tenant is put on the largest plan)."""
     with httpx.Client(base_url=url, timeout=60) as anonymous:
         email = f"eval-{uuid.uuid4().hex[:8]}@example.com"
         registered = anonymous.post("/auth/register", json={"email": email, "password": "evaluation-1"}).json()
+    # A corpus of thousands of documents and hundreds of questions: the largest plan, as an operator would give it
+    assign_plan(data_dir, registered["tenant"]["id"], "business")
     headers = {"authorization": f"Bearer {registered['tokens']['access_token']}"}
     with httpx.Client(base_url=url, timeout=60, headers=headers) as client:
         chatbot = client.post("/chatbots", json={"name": f"eval {name}"}).json()["id"]

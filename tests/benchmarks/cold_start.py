@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,7 +32,7 @@ import uvicorn
 from websockets.sync.client import ClientConnection, connect
 
 from local.fakes import FakeOpenAI, FakePinecone
-from local.process import free_port, send_upload
+from local.process import assign_plan, free_port, send_upload
 from local.runtime import FunctionRuntime, InvocationReport
 from local.stack import ROOT, LocalStack
 
@@ -288,9 +287,7 @@ def running_parley(scratch: Path, openai: FakeOpenAI, pinecone: FakePinecone) ->
             _check(registered)
             token = registered.json()["tokens"]["access_token"]
             # Room for what the benchmarks make (41 API keys, many documents), as an operator would give it
-            tenant = registered.json()["tenant"]["id"]
-            operator = [sys.executable, "-m", "local.operator", "assign", tenant, "business"]
-            subprocess.run(operator, check=True, env={**os.environ, "PARLEY_DATA_DIR": str(scratch / "data")})
+            assign_plan(scratch / "data", registered.json()["tenant"]["id"], "business")
             chatbot = api.post("/chatbots", headers={"authorization": f"Bearer {token}"}, json={"name": "Llamas"})
             _check(chatbot)
             parley = Parley(stack, api, url, token, chatbot.json()["id"])

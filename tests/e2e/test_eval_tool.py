@@ -51,11 +51,11 @@ def assert_every_query_finds_its_document_first(printed: str) -> None:
     assert rates["off-topic (test)"] >= 90.0
 
 
-def test_eval_reports_metrics_on_a_tiny_beir_folder(base_url, tmp_path, capsys):
+def test_eval_reports_metrics_on_a_tiny_beir_folder(base_url, data_dir, tmp_path, capsys):
     dataset = beir.load(tiny_beir_folder(tmp_path), "test")
 
     # When it is evaluated through the running stack
-    run(base_url, dataset.corpus, {"test": dataset}, workers=2, name="tiny")
+    run(base_url, dataset.corpus, {"test": dataset}, workers=2, name="tiny", data_dir=data_dir)
 
     # Then every query finds its document first
     assert_every_query_finds_its_document_first(capsys.readouterr().out)
