@@ -95,6 +95,18 @@ def _sort_key(cursor: str, sk_prefix: str) -> str:
 T = TypeVar("T")
 
 
+def _key_condition(
+    pk: str, sk_prefix: str | None, between: tuple[str, str] | None
+) -> tuple[str, dict[str, str | None]]:
+    """A query's key condition and its values: the partition, narrowed to sort keys `between` two (inclusive) or
+    starting with `sk_prefix`."""
+    if between is not None:
+        return "PK = :pk AND SK BETWEEN :low AND :high", {":pk": pk, ":low": between[0], ":high": between[1]}
+    if sk_prefix:
+        return "PK = :pk AND begins_with(SK, :prefix)", {":pk": pk, ":prefix": sk_prefix}
+    return "PK = :pk", {":pk": pk}
+
+
 class Table:
     """The one table, with the few operations the stores need."""
 
@@ -112,12 +124,16 @@ class Table:
         found = self.client.get_item(TableName=self.name, Key=serialize({"PK": pk, "SK": sk}), ConsistentRead=True)
         return deserialize(found["Item"]) if "Item" in found else None
 
-    def query_prefix(self, pk: str, sk_prefix: str | None = None) -> Iterator[dict[str, Any]]:
-        """Every item of one partition (whose sort key starts with `sk_prefix`, if given), across pages."""
+    def query_prefix(
+        self, pk: str, sk_prefix: str | None = None, *, between: tuple[str, str] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of one partition (whose sort key starts with `sk_prefix`, if given, or lies `between` two
+        keys, inclusive), across pages."""
+        condition, values = _key_condition(pk, sk_prefix, between)
         kwargs: dict[str, Any] = {
             "TableName": self.name,
-            "KeyConditionExpression": "PK = :pk" + (" AND begins_with(SK, :prefix)" if sk_prefix else ""),
-            "ExpressionAttributeValues": serialize({":pk": pk, ":prefix": sk_prefix}),
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": serialize(values),
         }
         while True:
             page = self.client.query(**kwargs)
@@ -153,12 +169,7 @@ class Table:
         """One page of a partition's items whose sort key starts with `sk_prefix` (and lies `between` two keys of
         that range, inclusive, if given), in key order (reversed with `newest_first`); `load` turns an item into a
         result, or None to leave it out (a soft-deleted record)."""
-        condition, values = "PK = :pk AND begins_with(SK, :prefix)", {":pk": pk, ":prefix": sk_prefix}
-        if between is not None:
-            condition, values = (
-                "PK = :pk AND SK BETWEEN :low AND :high",
-                {":pk": pk, ":low": between[0], ":high": between[1]},
-            )
+        condition, values = _key_condition(pk, sk_prefix, between)
         kwargs: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": condition,
