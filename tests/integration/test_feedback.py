@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from parley.container import get_container
 from parley.domain.analytics import COUNTERS, feedback_tally
-from parley.domain.conversations import Feedback
+from parley.domain.conversations import Feedback, Usage
+from parley.domain.model_prices import MODEL_PRICES
 
 ORIGIN = "https://shop.example.com"
 GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm. An alarm call sounds like a braying donkey."
@@ -212,6 +213,34 @@ def test_analytics_add_up_to_what_was_asked_and_rated(lambdas, owner, bot):
     assert counts["tokens"] > 0
     assert counts["cost_usd"] > 0
     assert counts["latency_p50_ms"]
+
+
+def test_an_answers_cost_is_priced_as_the_model_that_answered_it(lambdas, owner, openai_fake):
+    # Given a chatbot on a model of the business plan, and its tenant moved to free, which allows gpt-4o-mini only
+    tenant = owner["tenant"]["id"]
+    get_container().quotas.assign(tenant, "business")
+    status, bot = lambdas.call(
+        "ChatbotsFunction",
+        "POST",
+        "/chatbots",
+        sub=owner["user"]["id"],
+        body={"name": "Llamas", "model_name": "gpt-4.1-mini"},
+    )
+    assert status == 201, bot
+    lambdas.upload(owner, bot["id"], "guide.txt", "text/plain", GUIDE.encode())
+    lambdas.deliver()
+    get_container().quotas.assign(tenant, "free")
+
+    # When a question is answered
+    answered = ask(lambdas, owner, bot)
+
+    # Then the model that answered is the plan's, and the day's cost is its price, not the chatbot's setting's
+    assert openai_fake.chat_requests[-1]["model"] == "gpt-4o-mini"
+    usage = Usage.model_validate(answered["usage"])
+    assert usage.total_tokens > 0
+    expected = MODEL_PRICES["gpt-4o-mini"].cost(usage)
+    assert round(expected, 6) != round(MODEL_PRICES["gpt-4.1-mini"].cost(usage), 6)
+    assert totals(lambdas, owner, bot)["cost_usd"] == pytest.approx(expected, abs=1e-6)
 
 
 def test_analytics_list_every_day_of_the_range_with_zeros(lambdas, owner, bot):

@@ -224,7 +224,10 @@ class AnswerService:
         conversation = conversation.model_copy(
             update={"updated_at": now, "message_count": conversation.message_count + 2}
         )
-        tally = answer_tally(answered, new_conversation=is_new, cost_usd=self._cost(chatbot, usage))
+        # Priced as the model that answered (the plan's narrowing included), as the EstimatedModelCost metric is
+        tally = answer_tally(
+            answered, new_conversation=is_new, cost_usd=_estimated_cost(limits.model_for(chatbot), usage) or 0.0
+        )
         self.conversations.append(conversation, [asked, answered], new=is_new, tally=tally)
         outcome = _outcome(mode, degraded=degraded, interrupted=interrupted, answerable=found)
         record("Answers", mode=outcome, tenant_id=tenant_id, chatbot_id=chatbot_id)
@@ -256,11 +259,6 @@ class AnswerService:
             degraded=degraded,
             answerable=found,
         )
-
-    def _cost(self, chatbot: Chatbot, usage: Usage) -> float:
-        """What the answer's model call cost, estimated (0 for a model the price table does not know)."""
-        price = MODEL_PRICES.get(self.limits.model_for(chatbot))
-        return price.cost(usage) if price else 0.0
 
     def _conversation(
         self, chatbot: Chatbot, conversation_id: str | None, started_by: str | None
@@ -430,9 +428,15 @@ def _count_model_use(chatbot: Chatbot, model: str, usage: Usage) -> None:
     tenant_id, chatbot_id, named = chatbot.tenant_id, chatbot.id, model_dimension(model)
     record("ModelTokensIn", usage.prompt_tokens, model=named, tenant_id=tenant_id, chatbot_id=chatbot_id)
     record("ModelTokensOut", usage.completion_tokens, model=named, tenant_id=tenant_id, chatbot_id=chatbot_id)
+    cost = _estimated_cost(model, usage)
+    if cost is not None:
+        record("EstimatedModelCost", cost, model=model, tenant_id=tenant_id, chatbot_id=chatbot_id)
+
+
+def _estimated_cost(model: str, usage: Usage) -> float | None:
+    """What a call of `model` cost in USD, estimated from list prices; None for a model the price table lacks."""
     price = MODEL_PRICES.get(model)
-    if price is not None:
-        record("EstimatedModelCost", price.cost(usage), model=model, tenant_id=tenant_id, chatbot_id=chatbot_id)
+    return price.cost(usage) if price is not None else None
 
 
 def _within_budget(messages: Sequence[Message], budget: int) -> list[Message]:
