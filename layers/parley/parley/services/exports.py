@@ -3,11 +3,12 @@ as a download link beyond that."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from tempfile import SpooledTemporaryFile
+from typing import TypeVar
 
-from parley.domain.common import MAX_PAGE_SIZE, PageRequest, new_id
+from parley.domain.common import MAX_PAGE_SIZE, Page, PageRequest, new_id
 from parley.domain.conversations import Conversation, Message
 from parley.domain.exports import (
     CONTENT_TYPES,
@@ -23,6 +24,8 @@ from parley.errors import ExportTooLarge
 from parley.observability import logger
 from parley.ports import ChatbotStore, ConversationStore, ExportFiles
 from parley.services.chatbots import find_chatbot
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -81,27 +84,29 @@ class ConversationExports:
         """The conversations started in the range, oldest first; more than one export reads is refused before any
         message is read."""
         found: list[Conversation] = []
-        cursor: str | None = None
-        while True:
-            page = self.conversations.started_between(
-                tenant_id, chatbot_id, request.days.start, request.days.end, PageRequest(MAX_PAGE_SIZE, cursor)
-            )
-            found.extend(page.items)
+        start, end = request.days.start, request.days.end
+        for conversation in _every_item(
+            lambda page: self.conversations.started_between(tenant_id, chatbot_id, start, end, page)
+        ):
+            found.append(conversation)
             if len(found) > self.max_conversations:
                 raise ExportTooLarge(
                     f"More than {self.max_conversations} conversations started in this range; export at most that "
                     "many at once by narrowing from and to"
                 )
-            if page.next_cursor is None:
-                return found
-            cursor = page.next_cursor
+        return found
 
     def _messages(self, tenant_id: str, conversation: Conversation) -> Iterator[Message]:
         """The conversation's messages, oldest first, read a page at a time as they are written out."""
-        cursor: str | None = None
-        while True:
-            page = self.conversations.messages(tenant_id, conversation.id, PageRequest(MAX_PAGE_SIZE, cursor))
-            yield from page.items
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        return _every_item(lambda page: self.conversations.messages(tenant_id, conversation.id, page))
+
+
+def _every_item(fetch: Callable[[PageRequest], Page[T]]) -> Iterator[T]:
+    """Every item of a paged listing, read a page (of the largest size) at a time."""
+    cursor: str | None = None
+    while True:
+        page = fetch(PageRequest(MAX_PAGE_SIZE, cursor))
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
