@@ -58,6 +58,7 @@ class World:
             self.tokens[role] = self.new_member(role)["tokens"]["access_token"]
         self.chatbot_id = self.new_chatbot()
         self.document_id = self.new_document()
+        self.lambdas.deliver()  # indexed: a document at rest, which a new version may replace
         asked = self.call("QueryFunction", "POST", "/chatbots/{chatbot_id}/query", 200, {"question": "Hours?"})
         self.message_id = asked["message_id"]
         self.key = self.call("ApiKeysFunction", "POST", "/api-keys", 201, {"name": "server"})["key"]
@@ -161,6 +162,12 @@ ROUTES: dict[str, Case] = {
     "GET /chatbots/{chatbot_id}/documents": Case("documents:read", 200, params=("chatbot_id",)),
     "GET /chatbots/{chatbot_id}/documents/{document_id}": Case(
         "documents:read", 200, params=("chatbot_id", "document_id")
+    ),
+    "PUT /chatbots/{chatbot_id}/documents/{document_id}": Case(
+        "documents:manage",
+        200,
+        lambda w: {"filename": "a2.txt", "content_type": "text/plain", "size_bytes": 12},
+        ("chatbot_id", "document_id"),
     ),
     "DELETE /chatbots/{chatbot_id}/documents/{document_id}": Case(
         "documents:manage", 204, params=("chatbot_id",), fresh=("document_id",)

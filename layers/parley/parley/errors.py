@@ -113,6 +113,12 @@ class EmailTaken(ParleyError):
     code, status = "email_taken", 409
 
 
+class DocumentBusy(ParleyError):
+    """A document that cannot change now: being indexed, still waiting for its first upload, or kept by a source."""
+
+    code, status = "conflict", 409
+
+
 class ObjectChanged(ParleyError):
     """An uploaded object was replaced or removed after its event was sent; the newer upload's event follows."""
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from parley.domain.common import Page, PageRequest
     from parley.domain.connections import Connection
     from parley.domain.conversations import Conversation, Feedback, Message, Usage
-    from parley.domain.documents import Document
+    from parley.domain.documents import Awaited, Document
     from parley.domain.erasure import ErasureRequest
     from parley.domain.feedback import StoredAnswer
     from parley.domain.roles import Role
@@ -174,8 +174,16 @@ class DocumentStore(Protocol):
     def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Document]:
         """One page of the chatbot's documents, oldest first."""
 
-    def claim(self, document: Document, source: str, now: datetime) -> Document | None:
-        """Mark the document `processing` for upload `source`; None if it is deleted or `source` already ended."""
+    def claim(self, document: Document, source: str, now: datetime, version: int = 1) -> Document | None:
+        """Mark the document `processing` for upload `source` of `version` (a replacement's brings its content);
+        None if it is deleted, `source` already ended, or `version` is not the one awaited."""
+
+    def await_version(self, document: Document, awaited: Awaited, now: datetime) -> Document | None:
+        """Await the upload of `awaited` to replace the content of a document at rest (indexed or failed); None
+        if it is being indexed, waiting for its first upload, or deleted."""
+
+    def lapse(self, document: Document, version: int, now: datetime) -> Document | None:
+        """Stop awaiting `version`, whose ticket expired unused; the document keeps its content."""
 
     def finish(self, document: Document, source: str, changes: Mapping[str, Any]) -> Document | None:
         """Record the outcome of `source` while it is `processing`; None if the document was deleted meanwhile or
@@ -194,6 +202,9 @@ class BlobStore(Protocol):
     def upload_form(self, key: str, content_type: str, size_bytes: int, expires_in: int) -> tuple[str, dict[str, str]]:
         """The URL and fields of a presigned POST that stores exactly `size_bytes` bytes of `content_type` at `key`,
         tagged as an upload the bucket expires after a while."""
+
+    def put_upload(self, key: str, data: bytes, content_type: str) -> None:
+        """Store `data` at `key` as an upload, tagged as upload forms tag theirs (what Parley writes itself)."""
 
     def read(self, key: str, etag: str | None = None) -> bytes:
         """The object's bytes; with `etag`, only that version (ObjectChanged otherwise)."""
