@@ -242,7 +242,8 @@ def test_a_new_version_of_a_file_replaces_it_in_place_and_an_unused_one_lapses(l
     assert document["replacing_with"] is None
     assert [vector["metadata"]["text"] for vector in namespace.values()] == [new.decode()]
     keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
-    assert old_key not in keys and fields["key"] not in keys
+    assert old_key not in keys
+    assert fields["key"] not in keys
     assert [key for key in keys if f"/{document_id}/" in key] == [
         get_container().document_store.get(owner["tenant"]["id"], chatbot["id"], document_id).object_key
     ]

@@ -142,7 +142,8 @@ def test_an_unreadable_new_version_fails_the_document_and_leaves_nothing(world, 
     assert (outcome.status, failed.status, failed.version) == ("failed", "failed", 2)
     assert failed.error
     assert world.texts(document_id) == []
-    assert old.object_key not in blobs.objects and failed.object_key not in blobs.objects
+    assert old.object_key not in blobs.objects
+    assert failed.object_key not in blobs.objects
     assert world.stored_bytes() == 0
     # And a failed document takes a new version, which indexes it again
     assert world.indexer.index_object(world.replace(document_id, "guide.txt", b"Back again.")).status == "indexed"
