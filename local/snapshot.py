@@ -15,6 +15,7 @@ into the moto version that wrote it: another version is refused with a message, 
 from __future__ import annotations
 
 import copyreg
+import io
 import json
 import os
 import pickle
@@ -91,15 +92,24 @@ def moto_state() -> dict[str, dict[str, dict[str, Any]]]:
     return state
 
 
+def pickled_moto_state() -> bytes:
+    buffer = io.BytesIO()
+    _MotoPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(moto_state())
+    return buffer.getvalue()
+
+
 def dump_moto_state(path: Path) -> None:
-    with path.open("wb") as file:
-        _MotoPickler(file, protocol=pickle.HIGHEST_PROTOCOL).dump(moto_state())
+    path.write_bytes(pickled_moto_state())
 
 
 def load_moto_state(path: Path) -> None:
     """Put the backends saved at `path` in place of this process's (before moto serves a request)."""
-    with path.open("rb") as file:
-        state = pickle.load(file)  # noqa: S301 - the stack's own file, in its own data dir
+    restore_moto_state(path.read_bytes())
+
+
+def restore_moto_state(pickled: bytes) -> None:
+    """Put the backends `pickled_moto_state` pickled in place of this process's."""
+    state = pickle.loads(pickled)  # noqa: S301 - pickled by the stack itself (its own data dir, or its own memory)
     for service, accounts in state.items():
         backends = _backends(service)
         for account, regions in accounts.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import gzip
 import importlib.util
 import json
@@ -23,6 +24,7 @@ from parley.settings import get_settings
 from local.event_sources import SqsPoller, sqs_sources
 from local.fakes import FakeHttpApi, FakeOpenAI, FakePinecone
 from local.provision import Provisioner
+from local.snapshot import pickled_moto_state, restore_moto_state
 from local.stack import ROOT
 from local.template import REGION, FunctionSpec, TemplateError, functions, load_template, parameter_values
 from local.worker import Handler, LambdaContext
@@ -44,13 +46,19 @@ def merged_environment(specs: Mapping[str, FunctionSpec]) -> dict[str, str]:
 
 
 def load_handler(spec: FunctionSpec) -> Handler:
-    """The handler, its module loaded by file under a name of its own (several functions have an `app.py`)."""
-    module_spec = importlib.util.spec_from_file_location(f"parley_function_{spec.logical_id}", spec.module_path)
-    assert module_spec is not None, spec
-    assert module_spec.loader is not None, spec
+    """The handler, its module loaded by file under a name of its own (several functions have an `app.py`), once
+    per session: a handler keeps nothing of a test (its services come from `get_container`, rebuilt for each)."""
+    return _handler(spec.logical_id, spec.module_path, spec.handler_name)
+
+
+@functools.cache
+def _handler(logical_id: str, module_path: Path, handler_name: str) -> Handler:
+    module_spec = importlib.util.spec_from_file_location(f"parley_function_{logical_id}", module_path)
+    assert module_spec is not None, logical_id
+    assert module_spec.loader is not None, logical_id
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
-    return getattr(module, spec.handler_name)  # type: ignore[no-any-return]
+    return getattr(module, handler_name)  # type: ignore[no-any-return]
 
 
 class Functions:
@@ -217,6 +225,24 @@ def function_environment() -> dict[str, str]:
     return {}
 
 
+# The template provisioned in moto once per set of parameters, as moto's state right after it (and the provisioner that
+# names its resources): each test starts from a fresh copy of that state instead of provisioning again (seconds each).
+_PROVISIONED: dict[tuple[tuple[str, str], ...], tuple[bytes, Provisioner, dict[str, dict[str, Any]]]] = {}
+
+
+def _provisioned(template: dict[str, Any], parameters: dict[str, str]) -> tuple[Provisioner, dict[str, dict[str, Any]]]:
+    """The template's resources in moto (inside `mock_aws`, which starts empty), and the provisioner that made them."""
+    key = tuple(sorted(parameters.items()))
+    if key in _PROVISIONED:
+        state, provisioner, resources = _PROVISIONED[key]
+        restore_moto_state(state)
+        return provisioner, resources
+    provisioner = Provisioner(template, parameter_values(template, parameters), boto3.client)
+    resources = provisioner.provision_all()
+    _PROVISIONED[key] = (pickled_moto_state(), provisioner, resources)
+    return provisioner, resources
+
+
 @pytest.fixture
 def lambdas(
     aws: None,
@@ -230,8 +256,7 @@ def lambdas(
     """The template's resources in moto and its handlers, configured as in AWS (OpenAI and Pinecone, here
     their fakes, with the API keys in Secrets Manager)."""
     template = load_template(ROOT / "template.yaml")
-    provisioner = Provisioner(template, parameter_values(template, stack_parameters), boto3.client)
-    resources = provisioner.provision_all()
+    provisioner, resources = _provisioned(template, stack_parameters)
     specs = functions(template, provisioner.resolver, ROOT)
     environment = merged_environment(specs)
     secrets = boto3.client("secretsmanager")
