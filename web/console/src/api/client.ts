@@ -2,6 +2,7 @@
 import type { Schema } from "@parley/contract";
 import { errorOf } from "./errors";
 import type { Session } from "./session";
+import type { Source, SourceCreate, SourcePage, SourceUpdate } from "./sources";
 
 // openapi-typescript marks a field with a default as always present: true of answers, not of requests, where
 // leaving it out means the default. Request bodies name what they require.
@@ -67,6 +68,10 @@ function paged(path: string, cursor?: string | null): string {
 }
 
 const JSON_HEADERS = { "content-type": "application/json" };
+
+function sourcePath(chatbotId: string, sourceId: string): string {
+  return `/chatbots/${encodeURIComponent(chatbotId)}/sources/${encodeURIComponent(sourceId)}`;
+}
 
 /** Sign-up and sign-in: the two calls made without a token. */
 export class Accounts {
@@ -138,6 +143,35 @@ export class Api {
       "DELETE",
       `/chatbots/${encodeURIComponent(chatbotId)}/documents/${encodeURIComponent(documentId)}`,
     );
+  }
+
+  sources(chatbotId: string, cursor?: string | null): Promise<Page<Source>> {
+    return this.get(paged(`/chatbots/${encodeURIComponent(chatbotId)}/sources`, cursor));
+  }
+
+  source(chatbotId: string, sourceId: string): Promise<Source> {
+    return this.get(sourcePath(chatbotId, sourceId));
+  }
+
+  createSource(chatbotId: string, body: SourceCreate): Promise<Source> {
+    return this.send("POST", `/chatbots/${encodeURIComponent(chatbotId)}/sources`, body);
+  }
+
+  updateSource(chatbotId: string, sourceId: string, body: SourceUpdate): Promise<Source> {
+    return this.send("PATCH", sourcePath(chatbotId, sourceId), body);
+  }
+
+  async deleteSource(chatbotId: string, sourceId: string): Promise<void> {
+    await this.sendNothing("DELETE", sourcePath(chatbotId, sourceId));
+  }
+
+  /** Starts a sync of a website source now; the API refuses (409) while one is running. */
+  syncSource(chatbotId: string, sourceId: string): Promise<Source> {
+    return this.send("POST", `${sourcePath(chatbotId, sourceId)}/sync`);
+  }
+
+  sourcePages(chatbotId: string, sourceId: string, cursor?: string | null): Promise<Page<SourcePage>> {
+    return this.get(paged(`${sourcePath(chatbotId, sourceId)}/pages`, cursor));
   }
 
   /** A page of the chatbot's conversations, the most recent first; with `days`, those started on those UTC days. */
