@@ -44,6 +44,9 @@ describe("a source's state", () => {
       detail: "Looking for pages…",
     });
 
+    expect(stateOf(website({ status: "syncing", counts: { found: 2, indexed: 0, failed: 0, skipped: 0 } })).detail).toBe(
+      "0 of 2 pages done.",
+    );
     const state = stateOf(website({ status: "syncing", counts: { found: 12, indexed: 5, failed: 1, skipped: 2 } }));
 
     expect(state.badge).toBe("syncing");

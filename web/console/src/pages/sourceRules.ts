@@ -55,10 +55,9 @@ export function stateOf(source: Source): SourceState {
     counts.skipped > 0 ? `${counts.skipped.toLocaleString("en")} skipped` : "",
   ].filter(Boolean);
   if (source.status === "syncing") {
+    const done = `${settledPages(counts).toLocaleString("en")} of ${pages(counts.found)} done`;
     const detail =
-      counts.found === 0
-        ? "Looking for pages…"
-        : `${settledPages(counts).toLocaleString("en")} of ${pages(counts.found)} done: ${outcomes.join(", ")}.`;
+      counts.found === 0 ? "Looking for pages…" : settledPages(counts) === 0 ? `${done}.` : `${done}: ${outcomes.join(", ")}.`;
     return { badge: "syncing", label: "Syncing", detail };
   }
   if (counts.failed > 0) return { badge: "partial", label: "Some pages failed", detail: `${outcomes.join(", ")}.` };

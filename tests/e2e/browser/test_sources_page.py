@@ -1,0 +1,206 @@
+"""The console's Sources tab in a real browser against the local stack: an owner signs up, adds a website served on
+127.0.0.1 and watches its pages arrive until indexed, adds a Q&A pair and a text snippet, edits the pair's answer,
+syncs the website again and deletes a source after confirming; another organization's chatbot is not found."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+PASSWORD = "correct-horse-1"
+# Long enough, on a busy machine, for a crawl of three pages and their indexing.
+SLOW_STEP_MS = 90_000
+
+
+@pytest.fixture(scope="module")
+def farm(shop: Any) -> Any:
+    """A small website on 127.0.0.1 (the browser tests' `Site`): a home page linking to two others."""
+    site = shop
+    site.page("/", _html("Llama farm", '<a href="/wool">Our wool</a> and <a href="/care">how we care for llamas</a>.'))
+    site.page("/wool", _html("Llama wool", "Our llama wool is shorn once a year, in spring, and spun by hand."))
+    site.page("/care", _html("Llama care", "Llamas eat grass and hay; they hum when they are calm or curious."))
+    return site
+
+
+def _html(title: str, body: str) -> str:
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>'
+        f"<body><main><h1>{title}</h1><p>{body}</p></main></body></html>"
+    )
+
+
+def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict[str, Any]]]) -> None:
+    violations = accessibility_violations(page)
+    assert violations == [], json.dumps(violations, indent=2)
+
+
+def _website(api: httpx.Client, chatbot_id: str, auth: dict[str, str]) -> dict[str, Any]:
+    listed = api.get(f"/chatbots/{chatbot_id}/sources", headers=auth)
+    assert listed.status_code == 200, listed.text
+    return next(source for source in listed.json()["items"] if source["type"] == "website")
+
+
+def _sign_up(page: Page, base_url: str, email: str) -> None:
+    page.goto(f"{base_url}/#/signup")
+    page.get_by_label("Organization").fill("Llama Farm")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Chatbots", exact=True)).to_be_visible()
+
+
+def test_an_owner_adds_watches_edits_syncs_and_deletes_sources(
+    page: Page,
+    base_url: str,
+    api: httpx.Client,
+    farm: Any,
+    screenshot: Callable[[Page, str], Path],
+    accessibility_violations: Callable[..., list[dict[str, Any]]],
+) -> None:
+    # Given an owner who signed up and created a chatbot
+    email = f"owner-{uuid.uuid4().hex[:10]}@example.com"
+    _sign_up(page, base_url, email)
+    page.get_by_label("Name").fill("Llama care")
+    page.get_by_role("button", name="Create chatbot").click()
+    expect(page.get_by_role("heading", name="Llama care", level=1)).to_be_visible()
+    chatbot_id = page.evaluate("location.hash").split("/")[2]
+    token = api.post("/auth/login", json={"email": email, "password": PASSWORD}).json()["tokens"]["access_token"]
+    auth = {"authorization": f"Bearer {token}"}
+
+    # When they open the Sources tab
+    page.get_by_role("link", name="Sources").click()
+    expect(page.get_by_text("No sources yet")).to_be_visible()
+    _no_violations(page, accessibility_violations)
+    screenshot(page, "empty")
+
+    # and add the farm's website, found by following its links
+    adding = page.get_by_role("form", name="Add a website")
+    adding.get_by_label("Website address").fill(f"{farm.origin}/")
+    adding.get_by_label("Find pages by").select_option("crawl")
+    adding.get_by_label("Max pages").fill("10")
+    adding.get_by_role("button", name="Add website").click()
+
+    # Then the source opens and its pages arrive until all three are indexed, without a reload
+    opened = page.get_by_role("region", name=f"{farm.origin}/")
+    expect(opened).to_be_visible()
+    screenshot(page, "website-added")
+    pages = opened.get_by_role("table", name="Pages")
+    for path, title in (("/", "Llama farm"), ("/wool", "Llama wool"), ("/care", "Llama care")):
+        row = pages.get_by_role("row").filter(has=page.get_by_role("link", name=f"{farm.origin}{path}", exact=True))
+        expect(row).to_contain_text("Indexed", timeout=SLOW_STEP_MS)
+        expect(row).to_contain_text(title)
+    website_row = page.get_by_role("table", name="Sources").get_by_role("row").filter(has_text=farm.origin)
+    expect(website_row).to_contain_text("Ready", timeout=SLOW_STEP_MS)
+    expect(website_row.get_by_role("cell").nth(4)).to_have_text("3")  # indexed
+    link = pages.get_by_role("link", name=f"{farm.origin}/wool", exact=True)
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    _no_violations(page, accessibility_violations)
+    screenshot(page, "website-indexed")
+
+    # When they add a Q&A pair
+    page.get_by_role("radio", name="Q&A pair").check()
+    pair_form = page.get_by_role("form", name="Add a Q&A pair")
+    pair_form.get_by_label("Question").fill("Do you ship wool abroad?")
+    pair_form.get_by_label("Answer").fill("No, only within the country.")
+    pair_form.get_by_role("button", name="Add Q&A pair").click()
+
+    # Then it is listed and indexed
+    pair_row = page.get_by_role("row").filter(has_text="Do you ship wool abroad?")
+    expect(pair_row).to_contain_text("Q&A pair")
+    expect(pair_row).to_contain_text("Ready", timeout=SLOW_STEP_MS)
+
+    # When they correct its answer
+    editing = page.get_by_role("form", name="Edit the Q&A pair")
+    editing.get_by_label("Answer").fill("Yes, to every country of the EU.")
+    editing.get_by_role("button", name="Save Q&A pair").click()
+
+    # Then the API holds the new answer, and the pair is indexed again
+    expect(page.get_by_text("Saved: it is being indexed again.")).to_be_visible()
+    expect(pair_row).to_contain_text("Ready", timeout=SLOW_STEP_MS)
+    sources = api.get(f"/chatbots/{chatbot_id}/sources", headers=auth).json()["items"]
+    pair = next(source for source in sources if source["type"] == "qa")
+    assert pair["answer"] == "Yes, to every country of the EU."
+    _no_violations(page, accessibility_violations)
+    screenshot(page, "pair-edited")
+
+    # When they add a text snippet
+    page.get_by_role("radio", name="Text snippet").check()
+    snippet_form = page.get_by_role("form", name="Add a text snippet")
+    snippet_form.get_by_label("Title").fill("Opening hours")
+    snippet_form.get_by_label("Text", exact=True).fill("The farm shop opens Tuesday to Saturday, 9 to 17.")
+    snippet_form.get_by_role("button", name="Add snippet").click()
+    snippet_row = page.get_by_role("row").filter(has_text="Opening hours")
+    expect(snippet_row).to_contain_text("Ready", timeout=SLOW_STEP_MS)
+    screenshot(page, "snippet-added")
+
+    # When they sync the website now
+    first_sync = _website(api, chatbot_id, auth)["last_synced_at"]
+    assert first_sync is not None
+    website_row.get_by_role("button", name=f"{farm.origin}/").click()
+    with page.expect_response(lambda response: response.url.endswith("/sync")) as synced:
+        page.get_by_role("button", name="Sync now").click()
+
+    # Then the sync is accepted, and the website is ready again with its pages (unchanged) still indexed
+    assert synced.value.status == 202
+    expect(website_row).to_contain_text("Ready", timeout=SLOW_STEP_MS)
+    expect(website_row.get_by_role("cell").nth(4)).to_have_text("3")
+    assert _website(api, chatbot_id, auth)["last_synced_at"] > first_sync
+    screenshot(page, "synced-again")
+
+    # When they delete the snippet, confirming (the dialog opens on Cancel)
+    snippet_row.get_by_role("button", name="Opening hours").click()
+    page.get_by_role("button", name="Delete source…").click()
+    confirmation = page.get_by_role("dialog", name="Delete “Opening hours”?")
+    expect(confirmation).to_be_visible()
+    expect(confirmation.get_by_role("button", name="Cancel")).to_be_focused()
+    _no_violations(page, accessibility_violations)
+    screenshot(page, "delete-confirm")
+    confirmation.get_by_role("button", name="Delete source").click()
+
+    # Then it leaves the list, and the API no longer has it
+    expect(snippet_row).to_have_count(0)
+    remaining = api.get(f"/chatbots/{chatbot_id}/sources", headers=auth).json()["items"]
+    assert sorted(source["type"] for source in remaining) == ["qa", "website"]
+    screenshot(page, "deleted")
+
+
+def test_another_organizations_chatbot_sources_are_not_found(
+    page: Page,
+    base_url: str,
+    api: httpx.Client,
+    new_account: Callable[[], dict[str, Any]],
+    screenshot: Callable[[Page, str], Path],
+) -> None:
+    # Given another organization's chatbot with a source
+    other = new_account()
+    other_auth = {"authorization": f"Bearer {other['tokens']['access_token']}"}
+    other_bot = api.post("/chatbots", headers=other_auth, json={"name": "Their bot"}).json()
+    created = api.post(
+        f"/chatbots/{other_bot['id']}/sources",
+        headers=other_auth,
+        json={"type": "qa", "question": "Q?", "answer": "A."},
+    )
+    assert created.status_code == 201, created.text
+
+    # When an owner of a different organization opens its Sources address in the console
+    email = f"owner-{uuid.uuid4().hex[:10]}@example.com"
+    _sign_up(page, base_url, email)
+    page.goto(f"{base_url}/#/chatbots/{other_bot['id']}/sources")
+
+    # Then the console says it is not found, and the API answers 404 to them
+    expect(page.get_by_role("heading", name="Chatbot not found")).to_be_visible()
+    expect(page.get_by_text("Q?")).to_have_count(0)
+    screenshot(page, "not-found")
+    token = api.post("/auth/login", json={"email": email, "password": PASSWORD}).json()["tokens"]["access_token"]
+    mine = {"authorization": f"Bearer {token}"}
+    assert api.get(f"/chatbots/{other_bot['id']}/sources", headers=mine).status_code == 404
+    source_id = created.json()["id"]
+    assert api.get(f"/chatbots/{other_bot['id']}/sources/{source_id}", headers=mine).status_code == 404
