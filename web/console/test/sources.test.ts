@@ -143,7 +143,7 @@ describe("the forms' checks", () => {
     expect(urlProblem(`https://docs.example/${"a".repeat(2048)}`)).toMatch(/at most 2,048 characters/);
   });
 
-  it("want a whole number of pages from 1, and at most 20 path prefixes of 200 characters", () => {
+  it("want a whole number of pages from 1, and at most 20 path prefixes from / of 200 characters", () => {
     expect(websiteProblem(draft)).toBeNull();
     expect(websiteProblem({ ...draft, maxPages: "0" })).toMatch(/whole number from 1/);
     expect(websiteProblem({ ...draft, maxPages: "2.5" })).toMatch(/whole number from 1/);
@@ -152,6 +152,8 @@ describe("the forms' checks", () => {
     expect(websiteProblem({ ...draft, include: twenty })).toBeNull();
     expect(websiteProblem({ ...draft, include: `${twenty}\n/one-more/` })).toMatch(/at most 20 paths/);
     expect(websiteProblem({ ...draft, exclude: `/${"x".repeat(200)}` })).toMatch(/at most 200 characters/);
+    expect(websiteProblem({ ...draft, exclude: "blog/" })).toMatch(/“blog\/” is no path/);
+    expect(websiteProblem({ ...draft, include: "/help me/" })).toMatch(/no spaces/);
   });
 
   it("send a website as the API takes it: trimmed, prefixes a line each, empty lists left out", () => {

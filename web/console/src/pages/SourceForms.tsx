@@ -14,9 +14,10 @@ import {
   websiteSettingsProblem,
 } from "./sourceRules";
 
+// Following links first: the API's default, and what works on a site without a sitemap.
 const MODE_NAMES: Record<CrawlMode, string> = {
-  sitemap: "Its sitemap (sitemap.xml)",
   crawl: "Following its links from this page",
+  sitemap: "Its sitemap (sitemap.xml)",
 };
 
 /** `save` after `problem` found nothing; a problem shows where the API's error would. */
@@ -58,7 +59,7 @@ function MaxPages({ value, onInput }: { value: string; onInput: (value: string) 
 export function WebsiteForm({ onAdd }: { onAdd: (draft: WebsiteDraft) => Promise<void> }) {
   const [draft, setDraft] = useState<WebsiteDraft>({
     url: "",
-    mode: "sitemap",
+    mode: "crawl",
     maxPages: String(DEFAULT_MAX_PAGES),
     include: "",
     exclude: "",
@@ -73,7 +74,7 @@ export function WebsiteForm({ onAdd }: { onAdd: (draft: WebsiteDraft) => Promise
         action.save(websiteProblem(draft), () => onAdd(draft));
       }}
     >
-      <Field label="Website address" hint="The sitemap's site, or the page to start following links from.">
+      <Field label="Website address" hint="The page to start following links from, or the site whose sitemap to read.">
         <input
           type="url"
           required

@@ -13,6 +13,8 @@ export const LIMITS = {
   answer: 5000,
 } as const;
 export const DEFAULT_MAX_PAGES = 50;
+// A path prefix as the API takes it: from the site's root, no spaces or control characters.
+const PATH_PREFIX = /^\/[^\s\x00-\x1f\x7f]*$/;
 
 export const TYPE_NAMES: Record<Source["type"], string> = { website: "Website", text: "Text snippet", qa: "Q&A pair" };
 
@@ -84,7 +86,9 @@ function prefixesProblem(name: string, lines: string): string | null {
   const prefixes = prefixesOf(lines);
   if (prefixes.length > LIMITS.prefixes) return `${name}: at most ${LIMITS.prefixes} paths.`;
   const long = prefixes.find((prefix) => prefix.length > LIMITS.prefix);
-  return long ? `${name}: a path has at most ${LIMITS.prefix} characters (“${long.slice(0, 40)}…” has more).` : null;
+  if (long) return `${name}: a path has at most ${LIMITS.prefix} characters (“${long.slice(0, 40)}…” has more).`;
+  const odd = prefixes.find((prefix) => !PATH_PREFIX.test(prefix));
+  return odd ? `${name}: “${odd}” is no path; a path starts with / and has no spaces, like /help/.` : null;
 }
 
 function maxPagesProblem(maxPages: string): string | null {
