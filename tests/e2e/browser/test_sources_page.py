@@ -80,10 +80,19 @@ def test_an_owner_adds_watches_edits_syncs_and_deletes_sources(
     _no_violations(page, accessibility_violations)
     screenshot(page, "empty")
 
-    # and add the farm's website, found by following its links
+    # and ask for more pages than the free plan allows a website
     adding = page.get_by_role("form", name="Add a website")
     adding.get_by_label("Website address").fill(f"{farm.origin}/")
     adding.get_by_label("Find pages by").select_option("crawl")
+    adding.get_by_label("Max pages").fill("5000")
+    adding.get_by_role("button", name="Add website").click()
+
+    # Then the API's refusal is shown, with the way to the plan's usage
+    expect(adding.get_by_role("link", name="See your plan's usage")).to_be_visible()
+    _no_violations(page, accessibility_violations)
+    screenshot(page, "plan-limit")
+
+    # When they add the farm's website with fewer pages, found by following its links
     adding.get_by_label("Max pages").fill("10")
     adding.get_by_role("button", name="Add website").click()
 

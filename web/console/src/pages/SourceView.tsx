@@ -7,7 +7,15 @@ import { ConfirmDialog } from "../components/ConfirmDialog";
 import { Button, ErrorNote, Loading, useAction } from "../components/ui";
 import { useConsole } from "../context";
 import { QaForm, TextForm, WebsiteSettingsForm } from "./SourceForms";
-import { changedFields, externalHref, settledPages, stateOf, websiteChanges, websiteSettingsOf } from "./sourceRules";
+import {
+  changedFields,
+  externalHref,
+  settledPages,
+  stateOf,
+  type WebsiteSettings,
+  websiteChanges,
+  websiteSettingsOf,
+} from "./sourceRules";
 
 const WHEN = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 const PAGE_STATUS_NAMES: Record<SourcePage["status"], string> = {
@@ -60,15 +68,24 @@ export function SourceView({
   onDeleted: () => void;
 }) {
   const { api } = useConsole();
-  const update = (body: Parameters<typeof api.updateSource>[2]) =>
-    api.updateSource(chatbotId, source.id, body).then(onChanged);
+  // Saving what has not changed sends nothing.
+  const update = async (body: Parameters<typeof api.updateSource>[2]) => {
+    if (Object.keys(body).length > 0) onChanged(await api.updateSource(chatbotId, source.id, body));
+  };
   return (
     <section class="source" aria-labelledby="source-heading">
       <h2 id="source-heading">{source.title}</h2>
       <p>
         <StatusBadge source={source} /> {stateOf(source).detail}
       </p>
-      {source.type === "website" && <Website chatbotId={chatbotId} source={source} onChanged={onChanged} />}
+      {source.type === "website" && (
+        <Website
+          chatbotId={chatbotId}
+          source={source}
+          onChanged={onChanged}
+          onSave={(settings) => update(websiteChanges(source, settings))}
+        />
+      )}
       {source.type === "text" && (
         <TextForm
           initial={{ title: source.title, text: source.text ?? "" }}
@@ -116,10 +133,12 @@ function Website({
   chatbotId,
   source,
   onChanged,
+  onSave,
 }: {
   chatbotId: string;
   source: Source;
   onChanged: (source: Source) => void;
+  onSave: (settings: WebsiteSettings) => Promise<void>;
 }) {
   const { api } = useConsole();
   const sync = useAction();
@@ -154,10 +173,7 @@ function Website({
       </Button>
       <ErrorNote error={sync.error} />
       <SourcePages chatbotId={chatbotId} source={source} />
-      <WebsiteSettingsForm
-        initial={websiteSettingsOf(source)}
-        onSave={async (settings) => onChanged(await api.updateSource(chatbotId, source.id, websiteChanges(source, settings)))}
-      />
+      <WebsiteSettingsForm initial={websiteSettingsOf(source)} onSave={onSave} />
     </>
   );
 }
