@@ -438,6 +438,28 @@ def test_a_server_that_never_answers_fails_as_transient(site):
         release.set()
 
 
+def test_a_body_that_trickles_past_the_timeout_fails_as_transient(site):
+    # Given a server that sends a byte at a time, each within the timeout, for longer than the timeout in all
+    stop = threading.Event()
+
+    def trickle(request: http.server.BaseHTTPRequestHandler) -> None:
+        request.send_response(200)
+        request.send_header("Connection", "close")
+        request.end_headers()
+        while not stop.wait(0.1):
+            request.wfile.write(b"x")
+            request.wfile.flush()
+
+    site.routes["/trickle"] = trickle
+    policy = FetchPolicy(user_agent="ParleyBot/1.0", allow_loopback=True, timeout=1.0)
+
+    try:
+        with pytest.raises(FetchFailed):
+            fetch(site.url("/trickle"), policy)
+    finally:
+        stop.set()
+
+
 def test_a_refused_connection_fails_as_transient():
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))

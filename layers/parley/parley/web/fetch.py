@@ -17,6 +17,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import quote, urljoin, urlsplit
 
 from parley.web.addresses import refusal
@@ -97,7 +98,7 @@ def fetch(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    context = tls or ssl.create_default_context()
+    context = tls or _system_tls()
     for _ in range(policy.max_redirects + 1):
         outcome = _hop(target, headers=headers, policy=policy, resolve=resolve, connect=connect, tls=context)
         if isinstance(outcome, Fetched):
@@ -201,7 +202,7 @@ class _Exchange:
         try:
             while True:
                 self.sock.settimeout(self._remaining())
-                piece = response.read(_READ_PIECE)
+                piece = response.read1(_READ_PIECE)  # what one receive brings, so the deadline holds
                 if not piece:
                     break
                 received += len(piece)
@@ -261,6 +262,12 @@ def _hop(
         )
     finally:
         exchange.close()
+
+
+@cache
+def _system_tls() -> ssl.SSLContext:
+    """The system's certificate authorities, loaded once per container."""
+    return ssl.create_default_context()
 
 
 def _checked_addresses(target: _Target, allow_loopback: bool, resolve: Resolve) -> list[str]:
