@@ -84,3 +84,11 @@ def test_an_unreachable_robots_txt_disallows_all_but_itself():
 
     assert not robots.allows("https://site.example/", AGENT)
     assert robots.allows("https://site.example/robots.txt", AGENT)
+
+
+def test_a_pattern_built_to_backtrack_is_matched_without_hanging():
+    # `/*a*a…*a*b` against a long run of a's makes a backtracking regular expression take forever
+    robots = Robots.parse("User-agent: *\nDisallow: /" + "*a" * 30 + "*b\n")
+
+    assert robots.allows("https://site.example/" + "a" * 2000, AGENT)
+    assert not robots.allows("https://site.example/" + "a" * 2000 + "b", AGENT)

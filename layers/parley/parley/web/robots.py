@@ -3,7 +3,6 @@ winning and Allow winning a tie, `*` and `$` in patterns, and the Sitemap lines.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
@@ -15,15 +14,14 @@ _PATH_SAFE = "/?&=:@!$'()*+,;~-._"
 @dataclass(frozen=True)
 class _Rule:
     allow: bool
-    length: int  # the pattern's length: the longest matching pattern decides
-    regex: re.Pattern[str]
+    pattern: str  # `*` matches any run of characters; a final `$` anchors the end
 
-    @classmethod
-    def of(cls, allow: bool, pattern: str) -> _Rule:
-        anchored = pattern.endswith("$")
-        body = pattern[:-1] if anchored else pattern
-        regex = ".*".join(re.escape(part) for part in body.split("*")) + ("$" if anchored else "")
-        return cls(allow, len(pattern), re.compile(regex))
+    def matches(self, path: str) -> bool:
+        """Whether the rule covers `path`. A wildcard match rather than a regular expression, whose backtracking a
+        site could make take forever (`/*a*a*a…*b`): this one takes at most len(pattern) * len(path) steps."""
+        if self.pattern.endswith("$"):
+            return _wildcard_match(self.pattern[:-1], path)
+        return _wildcard_match(self.pattern + "*", path)  # a rule is a prefix
 
 
 @dataclass(frozen=True)
@@ -56,7 +54,7 @@ class Robots:
                 agents.append(value.lower())
             elif field in ("allow", "disallow") and agents:
                 if value:  # an empty Disallow allows everything: no rule
-                    rules.append(_Rule.of(field == "allow", _canonical(value)))
+                    rules.append(_Rule(field == "allow", _canonical(value)))
             elif field == "sitemap" and value and value not in sitemaps:
                 sitemaps.append(value)
         if agents:
@@ -81,11 +79,11 @@ class Robots:
         rules = self._rules_for(token) if token else ()
         if not rules:
             rules = self._rules_for("*")
-        matching = [rule for rule in rules if rule.regex.match(path)]
+        matching = [rule for rule in rules if rule.matches(path)]
         if not matching:
             return True
         # The longest pattern wins; on a tie, Allow (the least restrictive).
-        return max(matching, key=lambda rule: (rule.length, rule.allow)).allow
+        return max(matching, key=lambda rule: (len(rule.pattern), rule.allow)).allow
 
     def sitemaps(self) -> list[str]:
         return list(self._sitemaps)
@@ -98,3 +96,22 @@ class Robots:
 def _canonical(path: str) -> str:
     """One percent-encoding for paths and patterns, so `/caf%C3%A9` and `/café` match each other."""
     return quote(unquote(path), safe=_PATH_SAFE)
+
+
+def _wildcard_match(pattern: str, text: str) -> bool:
+    """`pattern` (with `*`) matches the whole of `text`; on a mismatch, only the last `*` takes one more character."""
+    p = t = 0
+    star, resume = -1, 0
+    while t < len(text):
+        if p < len(pattern) and pattern[p] == "*":
+            star, resume = p, t
+            p += 1
+        elif p < len(pattern) and pattern[p] == text[t]:
+            p += 1
+            t += 1
+        elif star >= 0:
+            p, resume = star + 1, resume + 1
+            t = resume
+        else:
+            return False
+    return pattern[p:].strip("*") == ""
