@@ -107,6 +107,10 @@ class Settings(BaseModel):
     # Where the local index keeps its files (the embedded default only).
     data_dir: str = ".local-data"
 
+    # Whether website sources may fetch this machine's own (loopback) addresses, so the local stack can crawl a site
+    # it serves; template.yaml never sets it, so a deployment refuses them (parley/web/addresses.py).
+    fetch_allow_loopback: bool = False
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read every `PARLEY_*` variable; unknown ones are ignored so new settings can roll out first."""
