@@ -76,7 +76,8 @@ def test_tickets_unused_past_their_expiry_end_failed_and_used_ones_do_not(lambda
     lambdas.deliver()
     # When the scheduled sweep runs now, Then nothing has expired yet
     assert lambdas.invoke("UploadExpiryFunction", {"id": "scheduled", "detail-type": "Scheduled Event"}) == {
-        "expired": 0
+        "expired": 0,
+        "lapsed": 0,
     }
     # When the sweep runs (on the table, through its index of uploads due) after the tickets and their grace
     later = datetime.now(UTC) + timedelta(seconds=900 + 3601)
@@ -200,3 +201,67 @@ def test_other_tenant_gets_404_for_documents(lambdas, owner, chatbot, register):
     )
     assert listed[0] == 404
     assert _document(lambdas, owner, chatbot["id"], document_id)[0] == 200
+
+
+def _replace(lambdas, user, chatbot_id, document_id, filename, content_type, size):
+    return lambdas.call(
+        "UploadFunction",
+        "PUT",
+        "/chatbots/{chatbot_id}/documents/{document_id}",
+        sub=user["user"]["id"],
+        body={"filename": filename, "content_type": content_type, "size_bytes": size},
+        path_parameters={"chatbot_id": chatbot_id, "document_id": document_id},
+    )
+
+
+def test_a_new_version_of_a_file_replaces_it_in_place_and_an_unused_one_lapses(lambdas, owner, chatbot, pinecone_fake):
+    # Given an indexed document of several chunks
+    document_id, _ = _upload(lambdas, owner, chatbot, "notes.md", "text/markdown", prose(6, 1500).encode())
+    lambdas.deliver()
+    namespace = pinecone_fake.namespaces[owner["tenant"]["id"]]
+    assert len(namespace) > 1
+    old_key = get_container().document_store.get(owner["tenant"]["id"], chatbot["id"], document_id).object_key
+    # When a new version gets a ticket, a presigned POST for the same document's next version
+    new = b"Alpacas spit when annoyed."
+    status, replaced = _replace(lambdas, owner, chatbot["id"], document_id, "notes-v2.txt", "text/plain", len(new))
+    assert status == 200, replaced
+    assert (replaced["document"]["status"], replaced["document"]["replacing_with"]) == ("indexed", 2)
+    fields = replaced["upload"]["fields"]
+    assert fields["key"].endswith(f"/{document_id}/v2")
+    assert ["content-length-range", len(new), len(new)] in json.loads(base64.b64decode(fields["policy"]))["conditions"]
+    # And the new file is uploaded and ingested
+    bucket = lambdas.resources["DocumentsBucket"]["Ref"]
+    s3 = boto3.client("s3")
+    s3.put_object(
+        Bucket=bucket, Key=fields["key"], Body=new, ContentType="text/plain", Tagging="parley-upload=unindexed"
+    )
+    lambdas.deliver()
+    # Then the same document holds only the new content, its file at its new key, the old file and the upload gone
+    _, document = _document(lambdas, owner, chatbot["id"], document_id)
+    assert (document["status"], document["version"], document["filename"]) == ("indexed", 2, "notes-v2.txt")
+    assert document["replacing_with"] is None
+    assert [vector["metadata"]["text"] for vector in namespace.values()] == [new.decode()]
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert old_key not in keys
+    assert fields["key"] not in keys
+    assert [key for key in keys if f"/{document_id}/" in key] == [
+        get_container().document_store.get(owner["tenant"]["id"], chatbot["id"], document_id).object_key
+    ]
+    # When a third version's ticket is never used, the sweep lets it lapse and the document keeps version 2
+    assert _replace(lambdas, owner, chatbot["id"], document_id, "notes-v3.txt", "text/plain", 5)[0] == 200
+    later = datetime.now(UTC) + timedelta(seconds=900 + 3601)
+    swept = AbandonedUploads(get_container().document_store, grace=timedelta(hours=1), clock=lambda: later).expire()
+    assert [(outcome.status, outcome.document_id) for outcome in swept] == [("lapsed", document_id)]
+    _, document = _document(lambdas, owner, chatbot["id"], document_id)
+    assert (document["status"], document["version"], document["replacing_with"]) == ("indexed", 2, None)
+
+
+def test_a_document_still_waiting_for_its_upload_cannot_be_replaced_and_another_tenant_gets_404(
+    lambdas, owner, chatbot, register
+):
+    _, pending = _create(lambdas, owner, chatbot["id"], "a.txt", "text/plain", 5)
+    document_id = pending["document"]["id"]
+    status, body = _replace(lambdas, owner, chatbot["id"], document_id, "a.txt", "text/plain", 5)
+    assert (status, body["error"]["code"]) == (409, "conflict")
+    stranger = register("stranger@example.com")
+    assert _replace(lambdas, stranger, chatbot["id"], document_id, "a.txt", "text/plain", 5)[0] == 404

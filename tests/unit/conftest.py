@@ -13,7 +13,7 @@ from parley.domain.accounts import SignIn, Tenant, Tokens, UserProfile
 from parley.domain.chatbots import Chatbot
 from parley.domain.common import Page, PageRequest, timestamp
 from parley.domain.connections import Connection
-from parley.domain.documents import Document
+from parley.domain.documents import Awaited, Content, Document
 from parley.domain.erasure import ErasureRequest
 from parley.domain.roles import Role
 from parley.domain.team import Invitation, Member, StoredInvitation
@@ -336,22 +336,42 @@ class InMemoryDocumentStore:
         self.items[document.id] = updated
         return updated
 
-    def claim(self, document: Document, source: str, now: datetime) -> Document | None:
+    def claim(self, document: Document, source: str, now: datetime, version: int = 1) -> Document | None:
         current = self.get(document.tenant_id, document.chatbot_id, document.id)
         if current is None:
             return None
-        if current.status != "pending_upload" and (current.status, current.source) != ("processing", source):
+        if (current.status, current.source) == ("processing", source):
+            return self._change(current, {"error": None})
+        changes: dict[str, Any] = {"status": "processing", "source": source, "error": None}
+        if version == 1 and current.status == "pending_upload":
+            return self._change(current, changes)
+        if version > 1 and current.awaited and current.awaited.version == version:
+            content = current.awaited.model_dump(mode="json", include=set(Content.model_fields))
+            return self._change(current, {**changes, **content, "version": version, "awaited": None})
+        return None
+
+    def await_version(self, document: Document, awaited: Awaited, now: datetime) -> Document | None:
+        current = self.get(document.tenant_id, document.chatbot_id, document.id)
+        if current is None or current.status not in ("indexed", "failed"):
             return None
-        return self._change(current, {"status": "processing", "source": source, "error": None})
+        return self._change(current, {"awaited": awaited.model_dump(mode="json")})
+
+    def lapse(self, document: Document, version: int, now: datetime) -> Document | None:
+        current = self.get(document.tenant_id, document.chatbot_id, document.id)
+        if current is None or current.awaited is None or current.awaited.version != version:
+            return None
+        return self._change(current, {"awaited": None})
 
     def uploads_expired(self, before: datetime) -> list[Document]:
+        def due(document: Document) -> datetime | None:
+            if document.awaited:
+                return document.awaited.expires_at
+            return document.upload_expires_at if document.status == "pending_upload" else None
+
         return [
             document
             for document in self.items.values()
-            if document.status == "pending_upload"
-            and not document.deleted_at
-            and document.upload_expires_at is not None
-            and document.upload_expires_at < before
+            if not document.deleted_at and (expires := due(document)) is not None and expires < before
         ]
 
     def expire_upload(self, document: Document, reason: str, now: datetime) -> Document | None:
@@ -388,6 +408,9 @@ class InMemoryBlobStore:
 
     def upload_form(self, key: str, content_type: str, size_bytes: int, expires_in: int) -> tuple[str, dict[str, str]]:
         return "https://uploads.test/", {"key": key, "Content-Type": content_type, "size": str(size_bytes)}
+
+    def put_upload(self, key: str, data: bytes, content_type: str) -> None:
+        self.objects[key] = data
 
     def keep(self, upload: str, etag: str, key: str) -> None:
         if upload not in self.objects:

@@ -92,8 +92,13 @@ def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def handle_expired_uploads(_event: dict[str, Any], _context: Any) -> dict[str, int]:
-    """The scheduled sweep: documents whose upload ticket expired with no upload end `failed`."""
-    return {"expired": len(get_container().abandoned_uploads.expire())}
+    """The scheduled sweep: documents whose upload ticket expired with no upload end `failed` (`expired`); awaited
+    replacements that never came lapse (`lapsed`)."""
+    outcomes = get_container().abandoned_uploads.expire()
+    return {
+        "expired": sum(outcome.status == "failed" for outcome in outcomes),
+        "lapsed": sum(outcome.status == "lapsed" for outcome in outcomes),
+    }
 
 
 def handle_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:

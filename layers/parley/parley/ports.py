@@ -17,10 +17,11 @@ if TYPE_CHECKING:
     from parley.domain.common import Page, PageRequest
     from parley.domain.connections import Connection
     from parley.domain.conversations import Conversation, Feedback, Message, Usage
-    from parley.domain.documents import Document
+    from parley.domain.documents import Awaited, Document
     from parley.domain.erasure import ErasureRequest
     from parley.domain.feedback import StoredAnswer
     from parley.domain.roles import Role
+    from parley.domain.sources import CrawlMessage, PageRecord, Source
     from parley.domain.team import Invitation, Member, StoredInvitation
     from parley.domain.vectors import Hit, HybridQuery, VectorRecord
     from parley.lexical import Contribution, Statistics
@@ -174,8 +175,16 @@ class DocumentStore(Protocol):
     def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Document]:
         """One page of the chatbot's documents, oldest first."""
 
-    def claim(self, document: Document, source: str, now: datetime) -> Document | None:
-        """Mark the document `processing` for upload `source`; None if it is deleted or `source` already ended."""
+    def claim(self, document: Document, source: str, now: datetime, version: int = 1) -> Document | None:
+        """Mark the document `processing` for upload `source` of `version` (a replacement's brings its content);
+        None if it is deleted, `source` already ended, or `version` is not the one awaited."""
+
+    def await_version(self, document: Document, awaited: Awaited, now: datetime) -> Document | None:
+        """Await the upload of `awaited` to replace the content of a document at rest (indexed or failed); None
+        if it is being indexed, waiting for its first upload, or deleted."""
+
+    def lapse(self, document: Document, version: int, now: datetime) -> Document | None:
+        """Stop awaiting `version`, whose ticket expired unused; the document keeps its content."""
 
     def finish(self, document: Document, source: str, changes: Mapping[str, Any]) -> Document | None:
         """Record the outcome of `source` while it is `processing`; None if the document was deleted meanwhile or
@@ -194,6 +203,9 @@ class BlobStore(Protocol):
     def upload_form(self, key: str, content_type: str, size_bytes: int, expires_in: int) -> tuple[str, dict[str, str]]:
         """The URL and fields of a presigned POST that stores exactly `size_bytes` bytes of `content_type` at `key`,
         tagged as an upload the bucket expires after a while."""
+
+    def put_upload(self, key: str, data: bytes, content_type: str) -> None:
+        """Store `data` at `key` as an upload, tagged as upload forms tag theirs (what Parley writes itself)."""
 
     def read(self, key: str, etag: str | None = None) -> bytes:
         """The object's bytes; with `etag`, only that version (ObjectChanged otherwise)."""
@@ -394,3 +406,63 @@ class UsageCounters(Protocol):
 
     def counts(self, tenant_id: str, month: str) -> dict[str, int]:
         """The standing counters and those of `month` (absent ones are zero), read without a scan."""
+
+
+class SourceStore(Protocol):
+    """Sources, and the pages of website sources (DynamoDB; parley/adapters/dynamo/sources.py says how a sync's
+    claims and ends stay exact)."""
+
+    def add(self, source: Source) -> None: ...
+
+    def get(self, tenant_id: str, chatbot_id: str, source_id: str, *, deleted: bool = False) -> Source | None:
+        """The live source, or (`deleted`) one deleted and not erased yet."""
+
+    def update(self, source: Source, changes: Mapping[str, Any], condition: str = "", **values: Any) -> Source | None:
+        """Apply `changes` to a live source (if `condition` holds); None when it does not."""
+
+    def start_sync(self, source: Source, sync_id: str, deadline: datetime, now: datetime) -> Source | None:
+        """Begin a sync unless one is under way (None then)."""
+
+    def end_sync(self, source: Source, sync_id: str, changes: Mapping[str, Any]) -> Source | None:
+        """End the sync, once (None if it ended already)."""
+
+    def soft_delete(self, source: Source, now: datetime) -> bool:
+        """Hide the source; False if it was gone already."""
+
+    def due(self, before: datetime) -> list[Source]:
+        """Website sources due to sync again, or whose sync is past its deadline."""
+
+    def erase_source(self, tenant_id: str, chatbot_id: str, source_id: str) -> None: ...
+
+    def erase(self, tenant_id: str, chatbot_id: str) -> None:
+        """Every source of the chatbot, and their pages."""
+
+    def page(self, source: Source, url: str) -> PageRecord | None: ...
+
+    def pages(self, source: Source) -> list[PageRecord]: ...
+
+    def list_pages(self, source: Source, page: PageRequest) -> Page[PageRecord]: ...
+
+    def claim_page(self, source: Source, sync_id: str, url: str, depth: int) -> str:
+        """ "queued" (counted into the sync), "taken" (in it already) or "refused" (max_pages reached, sync over)."""
+
+    def skip_page(self, source: Source, sync_id: str, url: str, reason: str) -> bool: ...
+
+    def start_page(self, source: Source, sync_id: str, url: str, now: datetime) -> PageRecord | None:
+        """The page marked fetching, or None once it ended in this sync."""
+
+    def finish_page(self, source: Source, page: PageRecord) -> bool:
+        """End the page and give back its place in the sync, once."""
+
+    def finish_start(self, source: Source, sync_id: str) -> bool:
+        """End the sync's start, once."""
+
+    def put_page(self, source: Source, page: PageRecord) -> None: ...
+
+    def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Source]:
+        """Newest first."""
+
+
+class CrawlQueue(Protocol):
+    def send(self, message: CrawlMessage, *, delay_seconds: int = 0) -> None:
+        """Hand `message` to the crawl function (after `delay_seconds`)."""

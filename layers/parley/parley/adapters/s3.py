@@ -19,6 +19,11 @@ UNINDEXED_TAGGING = (
 )
 
 
+def _query_tagging(tag: tuple[str, str]) -> str:
+    # PutObject takes its tags as a URL query, the POST policy as XML.
+    return f"{tag[0]}={tag[1]}"
+
+
 class S3BlobStore:
     def __init__(self, bucket: str) -> None:
         self.bucket = bucket
@@ -44,6 +49,11 @@ class S3BlobStore:
             self.bucket, key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
         )
         return str(form["url"]), {name: str(value) for name, value in form["fields"].items()}
+
+    def put_upload(self, key: str, data: bytes, content_type: str) -> None:
+        self.client.put_object(
+            Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, Tagging=_query_tagging(UNINDEXED_TAG)
+        )
 
     def read(self, key: str, etag: str | None = None) -> bytes:
         options = {"IfMatch": etag} if etag else {}

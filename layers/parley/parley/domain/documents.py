@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from parley.domain.common import Model, Paged, Request
 
 DocumentStatus = Literal["pending_upload", "processing", "indexed", "failed"]
-Kind = Literal["pdf", "docx", "html", "markdown", "text", "csv"]
+Kind = Literal["pdf", "docx", "html", "markdown", "text", "csv", "qa"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ FILE_TYPES: dict[str, FileType] = {
     ".txt": FileType("text", "text/plain", frozenset({"text/plain"})),
     ".csv": FileType("csv", "text/csv", frozenset({"text/csv", "application/csv", "application/vnd.ms-excel"})),
 }
+QA_TYPE = FileType("qa", "application/x-parley-qa+json", frozenset({"application/x-parley-qa+json"}))
 
 
 def file_type(filename: str, content_type: str) -> FileType | None:
@@ -82,12 +83,14 @@ def object_key(tenant_id: str, chatbot_id: str, document_id: str, filename: str)
     return f"{files_prefix(tenant_id, chatbot_id)}documents/{document_id}/{safe_filename(filename)}"
 
 
-def upload_key(tenant_id: str, chatbot_id: str, document_id: str) -> str:
-    """Where the upload ticket of a document stores the file it carries."""
-    return f"{uploads_prefix(tenant_id, chatbot_id)}{document_id}"
+def upload_key(tenant_id: str, chatbot_id: str, document_id: str, version: int = 1) -> str:
+    """Where the upload of one version of a document waits for ingest (its first version, or a replacement)."""
+    key = f"{uploads_prefix(tenant_id, chatbot_id)}{document_id}"
+    return key if version == 1 else f"{key}/v{version}"
 
 
-_UPLOAD_KEY = re.compile(rf"^{UPLOADS_PREFIX}([0-9a-f]{{32}})/([0-9a-f]{{32}})/([0-9a-f]{{32}})$")
+_ID = "([0-9a-f]{32})"
+_UPLOAD_KEY = re.compile(rf"^{UPLOADS_PREFIX}{_ID}/{_ID}/{_ID}(?:/v([1-9][0-9]{{0,8}}))?$")
 
 
 @dataclass(frozen=True)
@@ -95,12 +98,16 @@ class DocumentRef:
     tenant_id: str
     chatbot_id: str
     document_id: str
+    version: int = 1
 
 
 def parse_upload_key(key: str) -> DocumentRef | None:
-    """Which document an upload belongs to, or None for a key Parley did not hand out."""
+    """Which version of which document an upload belongs to, or None for a key Parley did not hand out."""
     found = _UPLOAD_KEY.match(key)
-    return DocumentRef(*found.groups()) if found else None
+    if not found:
+        return None
+    tenant_id, chatbot_id, document_id, version = found.groups()
+    return DocumentRef(tenant_id, chatbot_id, document_id, int(version or 1))
 
 
 DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f]+$")]
@@ -110,6 +117,24 @@ class DocumentCreate(Request):
     filename: DisplayName
     content_type: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     size_bytes: Annotated[int, Field(gt=0)]
+
+
+class Content(Model):
+    """What one version of a document holds: its file's name, type and size."""
+
+    filename: str
+    content_type: str
+    kind: Kind
+    size_bytes: int
+    object_key: str
+
+
+class Awaited(Content):
+    """A version of an indexed (or failed) document whose upload is awaited: it replaces the current content, under the
+    same document id, once it is indexed; until then the current content is what answers cite."""
+
+    version: int
+    expires_at: datetime
 
 
 class Document(Model):
@@ -130,6 +155,14 @@ class Document(Model):
     duration_ms: int | None = None
     # When the upload ticket stops working; a document still `pending_upload` well after it ends `failed`.
     upload_expires_at: datetime | None = None
+    # Which version of its content the fields above describe (1 = the first upload), and the next one, when a
+    # replacement was asked for and its upload has not been taken up yet.
+    version: int = 1
+    awaited: Awaited | None = None
+    # Documents written by a source (a web page, a text snippet, a Q&A pair) name it, and a page its address; they
+    # change with their source, never on their own.
+    source_id: str | None = None
+    url: str | None = None
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = None
@@ -144,6 +177,11 @@ class DocumentPublic(BaseModel):
     chunk_count: int
     token_count: int
     error: str | None = None
+    version: int = 1
+    # Set while a replacement's upload is awaited: the version that will replace this one once indexed.
+    replacing_with: int | None = None
+    source_id: str | None = None
+    url: str | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -25,6 +25,9 @@ class ChunkMetadata(BaseModel):
     page: int | None = None
     heading: str | None = None
     text: str
+    # Chunks of a source's documents: the source, and a web page's address (what a citation links to).
+    source_id: str | None = None
+    url: str | None = None
 
     def stored(self) -> dict[str, Any]:
         """The metadata as an index stores it (no nulls: Pinecone refuses them)."""

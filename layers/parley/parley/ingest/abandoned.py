@@ -30,10 +30,15 @@ class AbandonedUploads:
 
     def expire(self) -> list[Outcome]:
         """End `failed` every document still `pending_upload` a grace period after its ticket expired (a ticket
-        cannot be used any more, so nothing else would ever end it)."""
+        cannot be used any more, so nothing else would ever end it); a replacement's expired ticket just lapses."""
         now = self.clock()
         outcomes = []
         for document in self.documents.uploads_expired(now - self.grace):
+            if document.awaited is not None:
+                # A replacement never uploaded: the document keeps the content it has.
+                if self.documents.lapse(document, document.awaited.version, now) is not None:
+                    outcomes.append(Outcome("lapsed", document.id))
+                continue
             if self.documents.expire_upload(document, EXPIRED, now) is not None:
                 outcomes.append(Outcome("failed", document.id))
                 record(

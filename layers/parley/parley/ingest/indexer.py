@@ -32,7 +32,7 @@ from parley.errors import ObjectChanged, OverIngestLimit, PlanLimitReached, Unre
 from parley.ingest.budget import ReadingBudget
 from parley.ingest.chunking import Chunk, ChunkPlan, chunk_blocks
 from parley.ingest.extract import Block, extract
-from parley.ingest.uploads import ObjectCreated, Outcome, fail_document, uploaded_document
+from parley.ingest.uploads import ObjectCreated, Outcome, fail_document
 from parley.lexical import Contribution, chunk_terms
 from parley.observability import FailureClass, logger, record
 from parley.ports import BlobStore, ChatbotStore, DocumentStore, Embedder, LexiconStore, VectorIndex
@@ -133,18 +133,29 @@ class DocumentIndexer:
     def _claim(self, event: ObjectCreated) -> tuple[Document, bool] | Outcome:
         """The document of `event` claimed for this upload, and whether it is its first upload (nothing of an
         earlier attempt can be in the index); or the outcome when there is nothing to claim."""
-        document = uploaded_document(self.documents, event)
-        if document is None:
-            key_shape_ok = parse_upload_key(event.key) is not None
-            logger.warning("Object matches no live document; dropped", extra={"key_shape_ok": key_shape_ok})
-            if key_shape_ok:  # an upload for a deleted document, chatbot or tenant: nothing may keep it
+        ref = parse_upload_key(event.key)
+        document = self.documents.get(ref.tenant_id, ref.chatbot_id, ref.document_id) if ref else None
+        if ref is None or document is None:
+            logger.warning("Object matches no live document; dropped", extra={"key_shape_ok": ref is not None})
+            if ref is not None:  # an upload for a deleted document, chatbot or tenant: nothing may keep it
                 self.blobs.delete(event.key)
             return Outcome("ignored")
         logger.append_keys(tenant_id=document.tenant_id, chatbot_id=document.chatbot_id, document_id=document.id)
-        claimed = self.documents.claim(document, event.source, self.clock())
+        claimed = self.documents.claim(document, event.source, self.clock(), ref.version)
         if claimed is None:
             return self._not_claimed(event, document)
+        if document.status in ("indexed", "failed"):
+            self._retire(document, claimed)
         return claimed, document.status == "pending_upload"
+
+    def _retire(self, previous: Document, replacing: Document) -> None:
+        """A new version was claimed: whatever it ends as, the previous one's file goes, and its bytes are no longer
+        counted (its vectors answer until the new ones are in, or go with a failure)."""
+        logger.info("Replacing a document's content", extra={"version": replacing.version})
+        if previous.status == "indexed":
+            self.quotas.release(previous.tenant_id, "stored_bytes", previous.size_bytes)
+        if previous.object_key != replacing.object_key:
+            self.blobs.delete(previous.object_key)
 
     def _not_claimed(self, event: ObjectCreated, document: Document) -> Outcome:
         # Either this upload already ended (its notification came again), or it is a second upload with a ticket
@@ -282,5 +293,7 @@ def _record(document: Document, chunk: Chunk, values: list[float], sparse: Spars
             page=chunk.page,
             heading=chunk.heading,
             text=chunk.text,
+            source_id=document.source_id,
+            url=document.url,
         ),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from parley.domain.documents import Document, parse_upload_key
+from parley.domain.documents import Document
 from parley.observability import FailureClass, logger, record
 from parley.ports import DocumentStore
 
@@ -26,15 +26,9 @@ class ObjectCreated:
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # indexed | failed | skipped | ignored
+    status: str  # indexed | failed | skipped | ignored | lapsed
     document_id: str | None = None
     chunks: int = 0
-
-
-def uploaded_document(documents: DocumentStore, event: ObjectCreated) -> Document | None:
-    """The live document whose upload `event` is; None for keys of no document."""
-    ref = parse_upload_key(event.key)
-    return documents.get(ref.tenant_id, ref.chatbot_id, ref.document_id) if ref else None
 
 
 def fail_document(

@@ -9,7 +9,7 @@ from typing import Any
 from parley.adapters.dynamo import keys
 from parley.adapters.dynamo.table import Table, deserialize, record, serialize, set_clause
 from parley.domain.common import Page, PageRequest, timestamp, utcnow
-from parley.domain.documents import Document
+from parley.domain.documents import Awaited, Content, Document
 
 
 def _live_document(item: Mapping[str, Any] | None) -> Document | None:
@@ -82,7 +82,7 @@ class DynamoDocumentStore:
                 ConditionExpression=f"attribute_exists(PK) AND attribute_not_exists(deleted_at) AND ({condition})",
                 ExpressionAttributeNames={
                     **names,
-                    **{name: name[1:] for name in ("#status", "#source") if name in condition},
+                    **{name: name[1:] for name in ("#status", "#source", "#awaited", "#version") if name in condition},
                 },
                 ExpressionAttributeValues=serialize({**change_values, **values}),
                 ReturnValues="ALL_NEW",
@@ -91,14 +91,48 @@ class DynamoDocumentStore:
             return None
         return _live_document(deserialize(updated["Attributes"]))
 
-    def claim(self, document: Document, source: str, now: datetime) -> Document | None:
-        changes = {"status": "processing", "source": source, "error": None, "updated_at": timestamp(now), **_NOT_DUE}
-        # The first upload consumes the ticket: any later one (another source) is refused, and so is a redelivered
-        # notification of an upload that already ended; one still `processing` (a crashed or timed-out attempt) is
-        # taken up again.
-        condition = "#status = :pending OR (#status = :processing AND #source = :source)"
-        values = {":source": source, ":processing": "processing", ":pending": "pending_upload"}
+    def claim(self, document: Document, source: str, now: datetime, version: int = 1) -> Document | None:
+        changes: dict[str, Any] = {
+            "status": "processing",
+            "source": source,
+            "error": None,
+            "updated_at": timestamp(now),
+            **_NOT_DUE,
+        }
+        # The first upload of a version consumes its ticket: any later one (another source) is refused, and so is a
+        # redelivered notification of an upload that already ended; one still `processing` (a crashed or timed-out
+        # attempt) is taken up again. A replacement's upload is taken up only while its version is the one awaited,
+        # and brings that version's file name, type and size with it.
+        taken_up = ["#status = :processing AND #source = :source"]
+        values: dict[str, Any] = {":source": source, ":processing": "processing"}
+        awaited = document.awaited
+        if version == 1:
+            taken_up.append("#status = :pending")
+            values[":pending"] = "pending_upload"
+        elif awaited is not None and awaited.version == version:
+            changes.update(awaited.model_dump(mode="json", include=set(Content.model_fields)))
+            changes.update(version=version, awaited=None)
+            taken_up.append("#awaited.#version = :version")
+            values[":version"] = version
+        condition = " OR ".join(f"({alternative})" for alternative in taken_up)
         return self._update(document, changes, condition, **values)
+
+    def await_version(self, document: Document, awaited: Awaited, now: datetime) -> Document | None:
+        due = keys.upload_due(timestamp(awaited.expires_at), document.tenant_id, document.chatbot_id, document.id)
+        changes = {
+            "awaited": awaited.model_dump(mode="json"),
+            "updated_at": timestamp(now),
+            keys.LOOKUP_PK: keys.uploads_due(),
+            keys.LOOKUP_SK: due,
+        }
+        # Only a document at rest takes a replacement (a later one supersedes an awaited one): while one is being
+        # indexed, its outcome would race the new version's.
+        condition = "#status IN (:indexed, :failed)"
+        return self._update(document, changes, condition, **{":indexed": "indexed", ":failed": "failed"})
+
+    def lapse(self, document: Document, version: int, now: datetime) -> Document | None:
+        changes = {"awaited": None, "updated_at": timestamp(now), **_NOT_DUE}
+        return self._update(document, changes, "#awaited.#version = :version", **{":version": version})
 
     def expire_upload(self, document: Document, reason: str, now: datetime) -> Document | None:
         changes = {"status": "failed", "error": reason, "updated_at": timestamp(now), **_NOT_DUE}

@@ -20,7 +20,8 @@ router = APIRouter(prefix="/chatbots/{chatbot_id}/documents", responses=errors(4
 
 
 def _public(document: Document) -> DocumentPublic:
-    return DocumentPublic.model_validate(document.model_dump())
+    replacing_with = document.awaited.version if document.awaited else None
+    return DocumentPublic.model_validate({**document.model_dump(), "replacing_with": replacing_with})
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 402, 413, 415, 422))
@@ -29,6 +30,17 @@ def create_document(
 ) -> DocumentUpload:
     """Register a file and get the URL to upload it to; indexing starts when the upload lands."""
     document, ticket = documents.create(caller.tenant_id, chatbot_id, body)
+    return DocumentUpload(document=_public(document), upload=ticket)
+
+
+@router.put("/{document_id}", responses=errors(400, 409, 413, 415, 422))
+def replace_document(
+    chatbot_id: ChatbotId, document_id: DocumentId, body: DocumentCreate, caller: Manager, documents: DocumentServiceDep
+) -> DocumentUpload:
+    """Get the URL to upload a new version of a document to. Its current content answers until the new one is indexed,
+    under the same id; a new version's upload that fails leaves the document failed with its reason. 409 while the
+    document is being indexed or still waits for its first upload, and for a source's documents."""
+    document, ticket = documents.replace(caller.tenant_id, chatbot_id, document_id, body)
     return DocumentUpload(document=_public(document), upload=ticket)
 
 
@@ -47,7 +59,7 @@ def get_document(
     return _public(documents.get(caller.tenant_id, chatbot_id, document_id))
 
 
-@router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(409))
 def delete_document(
     chatbot_id: ChatbotId, document_id: DocumentId, caller: Manager, documents: DocumentServiceDep
 ) -> Response:
