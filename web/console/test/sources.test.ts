@@ -1,10 +1,9 @@
 // The Sources page's rules: a source's state from its counts, polling only while something syncs, the forms' checks
 // (the contract's limits), which addresses become links, and the calls the page makes.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Api } from "../src/api/client";
+import { Api, type Source } from "../src/api/client";
 import { ApiError } from "../src/api/errors";
 import type { Session } from "../src/api/session";
-import type { Source } from "../src/api/sources";
 import {
   changedFields,
   externalHref,

@@ -2,7 +2,6 @@
 import type { Schema } from "@parley/contract";
 import { errorOf } from "./errors";
 import type { Session } from "./session";
-import type { Source, SourceCreate, SourcePage, SourceUpdate } from "./sources";
 
 // openapi-typescript marks a field with a default as always present: true of answers, not of requests, where
 // leaving it out means the default. Request bodies name what they require.
@@ -52,6 +51,13 @@ export type FeedbackRequest = RequestBody<Schema<"FeedbackRequest">, "rating">;
 export type Analytics = Schema<"Analytics">;
 export type AnalyticsDay = Schema<"AnalyticsDay">;
 export type Usage = Schema<"UsageReport">;
+export type Source = Schema<"SourcePublic">;
+export type SourcePage = Schema<"SourcePage">;
+export type SourceCounts = Schema<"Counts">;
+export type CrawlMode = Schema<"WebsiteSourceCreate">["mode"];
+export type WebsiteCreate = RequestBody<Schema<"WebsiteSourceCreate">, "type" | "url">;
+export type SourceCreate = WebsiteCreate | Schema<"TextSourceCreate"> | Schema<"QaSourceCreate">;
+export type SourceUpdate = Partial<Schema<"SourceUpdate">>;
 
 export interface Page<Item> {
   items: Item[];

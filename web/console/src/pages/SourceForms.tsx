@@ -1,7 +1,7 @@
 // The Sources page's forms: a website to add, its settings to edit, and a text snippet or a Q&A pair (added or
 // edited with the same form). Each names a mistake before sending, and otherwise shows the API's answer.
 import { useState } from "preact/hooks";
-import type { CrawlMode } from "../api/sources";
+import type { CrawlMode } from "../api/client";
 import { Button, ErrorNote, Field, useAction } from "../components/ui";
 import {
   DEFAULT_MAX_PAGES,

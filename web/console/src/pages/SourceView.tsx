@@ -1,8 +1,7 @@
 // One source, opened: a website's pages (read again as its counts move), "Sync now" and its settings; a snippet's or
 // a pair's text to edit; and deletion, confirmed first.
 import { useEffect, useState } from "preact/hooks";
-import type { Page } from "../api/client";
-import type { Source, SourcePage } from "../api/sources";
+import type { Page, Source, SourcePage } from "../api/client";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { Button, ErrorNote, Loading, useAction } from "../components/ui";
 import { useConsole } from "../context";

@@ -1,9 +1,8 @@
 // A chatbot's sources besides uploaded files: websites (pages from a sitemap or by following links, synced again on
 // a schedule or now), text snippets and Q&A pairs. While a source syncs, the list reads it again every two seconds.
 import { useEffect, useState } from "preact/hooks";
-import type { Chatbot } from "../api/client";
+import type { Chatbot, Source } from "../api/client";
 import { ApiError } from "../api/errors";
-import type { Source } from "../api/sources";
 import { Button, ErrorNote, Loading, useAction } from "../components/ui";
 import { useConsole } from "../context";
 import { pollUntil } from "../poll";

@@ -1,6 +1,6 @@
 // The Sources page's rules: a source's state from its status and counts, the forms' checks (the API's own limits,
 // so that a mistake is named before it is sent), and which addresses become links.
-import type { CrawlMode, Source, SourceCounts, WebsiteCreate, WebsiteUpdate } from "../api/sources";
+import type { CrawlMode, Source, SourceCounts, SourceUpdate, WebsiteCreate } from "../api/client";
 
 /** The API's limits (the Sources contract); a plan's own caps (sources, pages per source) only the API knows. */
 export const LIMITS = {
@@ -142,9 +142,9 @@ export function websiteSettingsProblem(settings: WebsiteSettings): string | null
 }
 
 /** Only what changed, in the API's types (an emptied list clears it). */
-export function websiteChanges(source: Source, settings: WebsiteSettings): WebsiteUpdate {
+export function websiteChanges(source: Source, settings: WebsiteSettings): SourceUpdate {
   const before = websiteSettingsOf(source);
-  const update: WebsiteUpdate = {};
+  const update: SourceUpdate = {};
   if (settings.maxPages !== before.maxPages) update.max_pages = Number(settings.maxPages);
   if (prefixesOf(settings.include).join("\n") !== before.include) update.include = prefixesOf(settings.include);
   if (prefixesOf(settings.exclude).join("\n") !== before.exclude) update.exclude = prefixesOf(settings.exclude);
