@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,16 @@ from playwright.sync_api import Page, expect
 PASSWORD = "correct-horse-1"
 # Long enough, on a busy machine, for a crawl of three pages and their indexing.
 SLOW_STEP_MS = 90_000
+# The page's own actions wait this long (conftest); a machine shared with other jobs can take longer than expect's
+# 5 s default to answer an API call.
+STEP_MS = 30_000
+
+
+@pytest.fixture(autouse=True)
+def patient_expectations() -> Iterator[None]:
+    expect.set_options(timeout=STEP_MS)
+    yield
+    expect.set_options(timeout=5_000)
 
 
 @pytest.fixture(scope="module")
