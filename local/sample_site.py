@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from local.samples import pdf
+
 
 @dataclass
 class Response:
@@ -106,3 +108,44 @@ class SampleSite:
             handler.send_header(name, value)
         handler.end_headers()
         handler.wfile.write(response.body)
+
+
+def every_kind_of_page(site: SampleSite) -> None:
+    """A llama farm's site with a page of every kind a crawl meets, linked from its home page: pages in scope (one
+    linking further), one robots.txt disallows, a redirect loop, a missing page, a PDF, a noindex page, a canonical
+    duplicate, an image, and a link to another site; and a sitemap of the pages."""
+    base = site.url
+    site.pages.update(
+        {
+            "/robots.txt": Response(
+                f"User-agent: *\nDisallow: /private/\nSitemap: {base}/sitemap.xml\n".encode(), "text/plain"
+            ),
+            "/sitemap.xml": sitemap([f"{base}/docs/feeding", f"{base}/docs/shearing", f"{base}/manual.pdf"]),
+            "/": page(
+                "Home",
+                "Welcome to the llama farm.",
+                links=(
+                    "/docs/feeding",
+                    "/docs/shearing",
+                    "/private/ledger",
+                    "/loop",
+                    "/missing",
+                    "/manual.pdf",
+                    "/hidden",
+                    "/feeding-copy",
+                    "/logo.png",
+                    "https://elsewhere.example.com/",
+                ),
+            ),
+            "/docs/feeding": page("Feeding", "Llamas eat grass and hay every day."),
+            "/docs/shearing": page("Shearing", "Llamas are shorn in spring.", links=("/docs/old",)),
+            "/docs/old": page("Old news", "The barn was painted red in 1999."),
+            "/private/ledger": page("Ledger", "Private accounts."),
+            "/loop": redirect(f"{base}/loop-back"),
+            "/loop-back": redirect(f"{base}/loop"),
+            "/manual.pdf": Response(pdf(["The llama manual: brush the fleece weekly."]), "application/pdf"),
+            "/hidden": page("Hidden", "Not for search engines.", noindex=True),
+            "/feeding-copy": page("Feeding", "Llamas eat grass and hay every day.", canonical=f"{base}/docs/feeding"),
+            "/logo.png": Response(b"\x89PNG\r\n", "image/png"),
+        }
+    )

@@ -13,8 +13,7 @@ from parley.domain.common import utcnow
 from parley.settings import Settings
 from parley.web.fetch import FetchRefused, fetch
 
-from local.sample_site import Response, SampleSite, page, redirect, sitemap
-from local.samples import pdf
+from local.sample_site import Response, SampleSite, every_kind_of_page, page, sitemap
 from local.stack import ROOT
 from local.template import Resolver, functions, load_template, parameter_values
 
@@ -30,41 +29,6 @@ def site() -> Any:
     served = SampleSite().start()
     yield served
     served.stop()
-
-
-def build(site: SampleSite) -> None:
-    base = site.url
-    site.pages.update(
-        {
-            "/robots.txt": Response(b"User-agent: *\nDisallow: /private/\n", "text/plain"),
-            "/": page(
-                "Home",
-                "Welcome to the llama farm.",
-                links=(
-                    "/docs/feeding",
-                    "/docs/shearing",
-                    "/private/ledger",
-                    "/loop",
-                    "/missing",
-                    "/manual.pdf",
-                    "/hidden",
-                    "/feeding-copy",
-                    "/logo.png",
-                    "https://elsewhere.example.com/",
-                ),
-            ),
-            "/docs/feeding": page("Feeding", "Llamas eat grass and hay every day."),
-            "/docs/shearing": page("Shearing", "Llamas are shorn in spring.", links=("/docs/old",)),
-            "/docs/old": page("Old news", "The barn was painted red in 1999."),
-            "/private/ledger": page("Ledger", "Private accounts."),
-            "/loop": redirect(f"{base}/loop-back"),
-            "/loop-back": redirect(f"{base}/loop"),
-            "/manual.pdf": Response(pdf(["The llama manual: brush the fleece weekly."]), "application/pdf"),
-            "/hidden": page("Hidden", "Not for search engines.", noindex=True),
-            "/feeding-copy": page("Feeding", "Llamas eat grass and hay every day.", canonical=f"{base}/docs/feeding"),
-            "/logo.png": Response(b"\x89PNG\r\n", "image/png"),
-        }
-    )
 
 
 def call(lambdas, account, method: str, path: str, body: Any = None, **ids: str) -> tuple[int, Any]:
@@ -120,7 +84,7 @@ def test_a_crawl_ends_every_page_with_its_outcome_and_a_resync_costs_nothing_for
     lambdas, owner, bot, site, openai_fake
 ):
     # Given a site with every kind of page, crawled from its home page
-    build(site)
+    every_kind_of_page(site)
     base = site.url
     created = add_website(lambdas, owner, bot, f"{base}/", mode="crawl")
 
@@ -246,7 +210,7 @@ def test_a_site_that_refuses_everything_fails_the_source_with_its_reason(lambdas
 
 def test_the_schedule_syncs_sources_that_are_due(lambdas, owner, bot, site):
     # Given a source synced once
-    build(site)
+    every_kind_of_page(site)
     created = add_website(lambdas, owner, bot, f"{site.url}/docs/feeding")
     lambdas.deliver()
     first = shown(lambdas, owner, bot, created["id"])
