@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from parley.services.answers import AnswerService
     from parley.services.api_keys import ApiKeys
     from parley.services.chatbots import ChatbotService
+    from parley.services.crawl import Crawler
     from parley.services.documents import DocumentService
     from parley.services.erasure import Erasure
     from parley.services.exports import ConversationExports
@@ -288,6 +289,7 @@ class Container:
             queue=self.erasure_queue,
             api_keys=self.api_key_store,
             quotas=self.quotas,
+            sources=self.source_store,
         )
 
     @cached_property
@@ -463,6 +465,21 @@ class Container:
             self.crawl_queue,
             quotas=self.quotas,
             max_sync=timedelta(seconds=self.settings.crawl_max_sync_seconds),
+        )
+
+    @cached_property
+    def crawler(self) -> Crawler:
+        from parley.services.crawl import Crawler
+
+        return Crawler(
+            self.source_store,
+            self.documents,
+            self.document_store,
+            self.crawl_queue,
+            policy=self.settings.fetch_policy,
+            max_depth=self.settings.crawl_max_depth,
+            resync=timedelta(hours=self.settings.source_resync_hours),
+            settle_seconds=self.settings.crawl_settle_seconds,
         )
 
 

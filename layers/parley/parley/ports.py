@@ -432,6 +432,9 @@ class SourceStore(Protocol):
     def due(self, before: datetime) -> list[Source]:
         """Website sources due to sync again, or whose sync is past its deadline."""
 
+    def all(self, tenant_id: str, chatbot_id: str) -> list[Source]:
+        """Every source of the chatbot, deleted ones included."""
+
     def erase_source(self, tenant_id: str, chatbot_id: str, source_id: str) -> None: ...
 
     def erase(self, tenant_id: str, chatbot_id: str) -> None:
@@ -443,7 +446,7 @@ class SourceStore(Protocol):
 
     def list_pages(self, source: Source, page: PageRequest) -> Page[PageRecord]: ...
 
-    def claim_page(self, source: Source, sync_id: str, url: str, depth: int) -> str:
+    def claim_page(self, source: Source, sync_id: str, url: str, depth: int, parent: str) -> str:
         """ "queued" (counted into the sync), "taken" (in it already) or "refused" (max_pages reached, sync over)."""
 
     def skip_page(self, source: Source, sync_id: str, url: str, reason: str) -> bool: ...

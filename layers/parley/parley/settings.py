@@ -121,6 +121,8 @@ class Settings(BaseModel):
     crawl_max_depth: int = Field(default=5, ge=0)
     crawl_max_sync_seconds: int = Field(default=3600, ge=60)
     source_resync_hours: int = Field(default=24, ge=1)
+    # How soon a sync whose pages are all crawled looks again at documents still being indexed.
+    crawl_settle_seconds: int = Field(default=10, ge=0, le=900)
     # Receives of a crawl message before SQS moves it to the dead-letter queue (the queue's maxReceiveCount): the
     # last attempt at a page that keeps failing ends it `failed`, so the sync still ends.
     crawl_max_receives: int = Field(default=3, ge=1)

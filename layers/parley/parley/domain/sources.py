@@ -155,6 +155,9 @@ class PageRecord(Model):
     status: PageStatus
     sync_id: str  # the sync that last found it: a page no sync found since the last one ended is removed
     depth: int = 0
+    # The address whose crawl claimed it into its sync (or the sync's start): a message delivered again queues
+    # again what it claimed, and nothing another page claimed.
+    parent: str | None = None
     reason: str | None = None
     document_id: str | None = None
     title: str | None = None
@@ -162,6 +165,8 @@ class PageRecord(Model):
     last_modified: str | None = None
     content_hash: str | None = None
     fetched_at: datetime | None = None
+    # The in-scope addresses an HTML page links to (crawl mode): followed again when the page is unchanged (304).
+    links: list[str] = Field(default_factory=list)
 
 
 class SourcePage(BaseModel):
@@ -196,9 +201,10 @@ def qa_document(question: str, answer: str) -> tuple[str, FileType, bytes]:
     return question[:255], QA_TYPE, json.dumps({"question": question, "answer": answer}, ensure_ascii=False).encode()
 
 
-# Web messages of the crawl queue: a sync's start, one page, the end of a sync past its deadline, or a deleted
-# source's erasure.
 class CrawlMessage(BaseModel):
+    """A message of the crawl queue: a sync's start, one page, a sync to end (its documents indexed, or its deadline
+    passed), or a deleted source to erase (`final`: the second pass, which also removes the source's record)."""
+
     kind: Literal["start", "page", "finish", "erase"]
     tenant_id: str
     chatbot_id: str
@@ -206,3 +212,4 @@ class CrawlMessage(BaseModel):
     sync_id: str | None = None
     url: str | None = None
     depth: int = 0
+    final: bool = False

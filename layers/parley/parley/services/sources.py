@@ -230,7 +230,7 @@ class SourceService:
         self.quotas.release(tenant_id, "sources")
         erase = CrawlMessage(kind="erase", tenant_id=tenant_id, chatbot_id=chatbot_id, source_id=source_id)
         self.queue.send(erase)
-        self.queue.send(erase, delay_seconds=ERASE_AGAIN_SECONDS)
+        self.queue.send(erase.model_copy(update={"final": True}), delay_seconds=ERASE_AGAIN_SECONDS)
 
     def pages(self, tenant_id: str, chatbot_id: str, source_id: str, page: PageRequest) -> Page[PageRecord]:
         source = self.get(tenant_id, chatbot_id, source_id)

@@ -138,6 +138,11 @@ class DynamoSourceStore:
                 return found
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def all(self, tenant_id: str, chatbot_id: str) -> list[Source]:
+        """Every source of the chatbot, deleted ones included."""
+        items = self.table.query_prefix(keys.tenant(tenant_id), keys.sources(chatbot_id))
+        return [Source.model_validate(item) for item in items]
+
     def erase_source(self, tenant_id: str, chatbot_id: str, source_id: str) -> None:
         self.table.erase(keys.tenant(tenant_id), keys.source_pages(chatbot_id, source_id))
         self.table.erase(keys.tenant(tenant_id), keys.source(chatbot_id, source_id))
@@ -162,10 +167,11 @@ class DynamoSourceStore:
         prefix = keys.source_pages(source.chatbot_id, source.id)
         return self.table.query_page(keys.tenant(source.tenant_id), prefix, page, _page)
 
-    def claim_page(self, source: Source, sync_id: str, url: str, depth: int) -> Claim:
+    def claim_page(self, source: Source, sync_id: str, url: str, depth: int, parent: str) -> Claim:
         """Count `url` into sync `sync_id` (queued, outstanding) unless it is in it already (taken), or the sync has
         found its max_pages or ended (refused)."""
         names = {"#sync_id": "sync_id", "#status": "status", "#depth": "depth", "#url": "url", "#reason": "reason"}
+        names["#parent"] = "parent"
         try:
             self.table.client.transact_write_items(
                 TransactItems=[
@@ -173,12 +179,11 @@ class DynamoSourceStore:
                         "Update": {
                             "TableName": self.table.name,
                             "Key": self._page_key(source, url),
-                            "UpdateExpression": "SET #sync_id = :sync, #status = :queued, #depth = :depth, #url = :url "
-                            "REMOVE #reason",
+                            "UpdateExpression": _CLAIM,
                             "ConditionExpression": "attribute_not_exists(PK) OR #sync_id <> :sync",
                             "ExpressionAttributeNames": names,
                             "ExpressionAttributeValues": serialize(
-                                {":sync": sync_id, ":queued": "queued", ":depth": depth, ":url": url}
+                                {":sync": sync_id, ":queued": "queued", ":depth": depth, ":url": url, ":parent": parent}
                             ),
                         }
                     },
@@ -311,6 +316,9 @@ class DynamoSourceStore:
                 "ExpressionAttributeValues": serialize(values),
             }
         }
+
+
+_CLAIM = "SET #sync_id = :sync, #status = :queued, #depth = :depth, #url = :url, #parent = :parent REMOVE #reason"
 
 
 def _names(condition: str) -> dict[str, str]:
