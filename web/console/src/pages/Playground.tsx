@@ -7,6 +7,7 @@ import { ChatConnection } from "../api/chat";
 import { AnswerRating } from "../components/AnswerRating";
 import { Button, ErrorNote, Field, useAction } from "../components/ui";
 import { useConsole } from "../context";
+import { externalHref } from "../links";
 
 export interface Turn {
   role: "user" | "assistant";
@@ -206,15 +207,24 @@ function TurnView({ turn, chatbotId }: { turn: Turn; chatbotId: string }) {
   );
 }
 
-function CitationView({ number, citation }: { number: number; citation: Citation }) {
+export function CitationView({ number, citation }: { number: number; citation: Citation }) {
   const [open, setOpen] = useState(false);
   const page = citation.page == null ? "" : `, page ${citation.page}`;
+  const href = externalHref(citation.url);
   return (
     <li>
       <button type="button" class="link" aria-expanded={open} onClick={() => setOpen(!open)}>
         [{number}] {citation.filename}
         {page}
       </button>
+      {href && (
+        <>
+          {" "}
+          <a href={href} target="_blank" rel="noopener">
+            Open page
+          </a>
+        </>
+      )}
       {open && <blockquote>{citation.snippet}</blockquote>}
     </li>
   );
