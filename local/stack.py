@@ -334,6 +334,8 @@ class LocalStack:
         if "PARLEY_WEBSOCKET_ENDPOINT" in declared:
             # Handlers post frames to the local gateway, which serves the management API at the stack's URL.
             environment["PARLEY_WEBSOCKET_ENDPOINT"] = self.url
+        # Website sources may crawl a site served on this machine; AWS never gets this (parley/settings.py).
+        environment["PARLEY_FETCH_ALLOW_LOOPBACK"] = "true"
         return {**environment, **self.environment}
 
     def function_aws_environment(self, logical_id: str) -> dict[str, str]:

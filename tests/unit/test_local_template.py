@@ -161,9 +161,10 @@ def test_local_stack_swaps_in_the_embedded_stand_ins_only_where_declared(tmp_pat
         "PARLEY_EMBEDDER": "minilm",
         "PARLEY_VECTOR_INDEX": "local",
         "PARLEY_DATA_DIR": str(tmp_path),
+        "PARLEY_FETCH_ALLOW_LOOPBACK": "true",
         "PARLEY_LOG_EXTRA": "1",
     }
-    assert other == {"PARLEY_TABLE_NAME": "t", "PARLEY_LOG_EXTRA": "1"}
+    assert other == {"PARLEY_TABLE_NAME": "t", "PARLEY_FETCH_ALLOW_LOOPBACK": "true", "PARLEY_LOG_EXTRA": "1"}
 
 
 def test_sqs_event_source_reads_its_maximum_concurrency(template):

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         Connections,
         ConnectionStore,
         ConversationStore,
+        CrawlQueue,
         DocumentStore,
         Embedder,
         ErasureQueue,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
         LexiconStore,
         PublishedFiles,
         RateLimiter,
+        SourceStore,
         TeamStore,
         UsageCounters,
         VectorIndex,
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
     from parley.services.public_chat import PublicChat
     from parley.services.quotas import Quotas
     from parley.services.sessions import Sessions
+    from parley.services.sources import SourceService
     from parley.services.team import Invitations, TeamService
     from parley.services.web_config import WebConfigPublisher
 
@@ -436,6 +439,32 @@ class Container:
         from parley.services.quotas import Quotas
 
         return Quotas(self.usage_counters)
+
+    @cached_property
+    def source_store(self) -> SourceStore:
+        from parley.adapters.dynamo.sources import DynamoSourceStore
+
+        return DynamoSourceStore(self.table)
+
+    @cached_property
+    def crawl_queue(self) -> CrawlQueue:
+        from parley.adapters.sqs import SqsCrawlQueue
+
+        return SqsCrawlQueue(self.settings.require("crawl_queue_url"))
+
+    @cached_property
+    def source_service(self) -> SourceService:
+        from parley.services.sources import SourceService
+
+        return SourceService(
+            self.source_store,
+            self.chatbot_store,
+            self.documents,
+            self.document_store,
+            self.crawl_queue,
+            quotas=self.quotas,
+            max_sync=timedelta(seconds=self.settings.crawl_max_sync_seconds),
+        )
 
 
 @lru_cache(maxsize=1)
