@@ -10,7 +10,8 @@ from parley.answers.citations import citation
 from parley.domain.chatbots import ChatbotCreate
 from parley.domain.chunking import MAX_CHUNK_BYTES
 from parley.domain.documents import QA_TYPE
-from parley.domain.qa import QaPair
+from parley.domain.qa import QaPair, read_pair
+from parley.domain.vectors import ChunkMetadata
 from parley.errors import UnreadableDocument
 from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import extract
@@ -20,6 +21,8 @@ from parley.retrieval import Passage
 from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
 from parley.settings import MINILM_QA_THRESHOLD, Settings
+
+from local.fakes import FakePinecone
 
 TENANT = "a" * 32
 PAIR = QaPair("How long does standard shipping take?", "Standard shipping takes 3 to 5 business days.")
@@ -157,3 +160,22 @@ def test_an_uploaded_files_passage_is_cited_without_an_address():
 )
 def test_the_threshold_is_the_embedders_measured_one_unless_the_deployment_sets_its_own(environment, threshold):
     assert Settings.from_env(environment).qa_threshold == threshold
+
+
+def test_the_longest_pair_fits_in_pinecones_metadata_limit_per_vector():
+    # Given the longest pair read_pair accepts, in a script of 3 bytes a character (the worst for its byte limit)
+    question = "質" * 100
+    pair = read_pair(QaPair(question, "答" * ((MAX_CHUNK_BYTES - len(question.encode()) - 2) // 3)).data())
+    # When it is stored as its chunk's metadata, with the longest name a document has
+    metadata = ChunkMetadata(
+        chatbot_id="c" * 32,
+        document_id="d" * 32,
+        filename="名" * 255,
+        chunk_no=0,
+        text=pair.passage,
+        source_id="s" * 32,
+        qa_question=pair.question,
+        qa_answer=pair.answer,
+    )
+    # Then it is within the 40 KB Pinecone allows a vector (local/fakes.py FakePinecone refuses more)
+    assert len(json.dumps(metadata.stored(), ensure_ascii=False).encode()) <= FakePinecone.MAX_METADATA_BYTES
