@@ -1,10 +1,11 @@
 // @vitest-environment happy-dom
-// The playground's citations: a web page's links to the page, in a new tab; a file's and a Q&A pair's do not.
+// The playground's answers: a web page's citation links to the page, in a new tab (a file's and a Q&A pair's do
+// not), and a Q&A pair's answer is marked as such.
 import type { Citation } from "@parley/contract";
 import { h, render } from "preact";
 import { afterEach, describe, expect, it } from "vitest";
 import { externalHref } from "../src/links";
-import { CitationView } from "../src/pages/Playground";
+import { applyFrame, CitationView, type Turn, TurnView } from "../src/pages/Playground";
 
 const cited = (change: Partial<Citation> = {}): Citation => ({
   document_id: "d1",
@@ -54,5 +55,26 @@ describe("citations", () => {
     expect(shown(cited({ url: "javascript:alert(1)" })).querySelectorAll("a")).toHaveLength(0);
     expect(externalHref("data:text/html,hi")).toBeNull();
     expect(externalHref("not a url")).toBeNull();
+  });
+});
+
+describe("a Q&A pair's answer", () => {
+  it("is marked as the pair's once its done frame says so", () => {
+    let turn: Turn = { role: "assistant", content: "", citations: [], answerable: true, streaming: true };
+    turn = applyFrame(turn, { type: "token", text: "3 to 5 days." });
+    turn = applyFrame(turn, {
+      type: "done",
+      answerable: true,
+      mode: "qa",
+      degraded: false,
+      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    });
+
+    const list = document.createElement("ol");
+    document.body.append(list);
+    render(h(TurnView, { turn, chatbotId: "c1" }), list);
+
+    expect(turn.mode).toBe("qa");
+    expect(list.querySelector(".badge")?.textContent).toBe("A Q&A pair's answer");
   });
 });

@@ -15,6 +15,8 @@ export interface Turn {
   citations: Citation[];
   answerable: boolean;
   streaming: boolean;
+  // How the answer was made: "qa" when a Q&A pair answered it as written, with no model call.
+  mode?: Message["mode"];
   error?: string;
   // An answer's id (from its start frame, or the stored message) and the rating it has.
   messageId?: string;
@@ -27,6 +29,7 @@ function turnOf(message: Message): Turn {
     content: message.content,
     citations: message.citations,
     answerable: message.answerable ?? true,
+    mode: message.mode,
     streaming: false,
     messageId: message.role === "assistant" ? message.id : undefined,
     rating: message.feedback?.rating,
@@ -43,7 +46,7 @@ export function applyFrame(turn: Turn, frame: ServerFrame): Turn {
     case "citations":
       return { ...turn, citations: frame.citations };
     case "done":
-      return { ...turn, streaming: false, answerable: frame.answerable ?? true };
+      return { ...turn, streaming: false, answerable: frame.answerable ?? true, mode: frame.mode };
     case "error":
       return { ...turn, streaming: false, error: frame.message };
     default:
@@ -174,7 +177,7 @@ export function Playground({ chatbot }: { chatbot: Chatbot }) {
   );
 }
 
-function TurnView({ turn, chatbotId }: { turn: Turn; chatbotId: string }) {
+export function TurnView({ turn, chatbotId }: { turn: Turn; chatbotId: string }) {
   if (turn.role === "user") {
     return (
       <li class="turn user">
@@ -187,6 +190,7 @@ function TurnView({ turn, chatbotId }: { turn: Turn; chatbotId: string }) {
     <li class="turn assistant" aria-busy={turn.streaming ? "true" : undefined}>
       <span class="who">Chatbot</span>
       {!turn.answerable && <p class="badge">Not in the documents</p>}
+      {turn.mode === "qa" && <p class="badge">A Q&amp;A pair's answer</p>}
       <p class="answer">{turn.content || (turn.streaming ? "…" : "")}</p>
       {turn.error && (
         <p class="error" role="alert">
