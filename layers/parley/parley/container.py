@@ -321,6 +321,7 @@ class Container:
             tenant_questions_per_minute=self.settings.tenant_questions_per_minute,
             limits=self.settings.spending_limits,
             default_min_relevance=self.settings.embedding_space.min_relevance,
+            qa_threshold=self.settings.qa_threshold,
         )
 
     @cached_property

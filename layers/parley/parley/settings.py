@@ -19,6 +19,13 @@ if TYPE_CHECKING:
     from parley.web.fetch import FetchPolicy
 
 ENV_PREFIX = "PARLEY_"
+# The cosine similarity, in all-MiniLM-L6-v2's space, from which a visitor's question is taken to ask what a Q&A pair's
+# question asks: the lowest with precision >= 0.98 on the train half of tests/benchmarks/data/qa_pairs.jsonl (47 pairs
+# in 7 domains, 141 paraphrases, 94 same-topic near-misses), measured by tests/benchmarks/qa_threshold.py. On the
+# held-out half: precision 1.00 (no wrong direct answer), recall 0.16 of paraphrases (0.26 at 0.82, still with no
+# wrong one); MiniLM ranks same-topic questions close ("What time is check-out?" is 0.87 from "What time is
+# check-in?"), so only near-verbatim questions answer directly and the rest are answered from the pair as a passage.
+MINILM_QA_THRESHOLD = 0.87
 
 
 def _comma_separated(value: Any) -> Any:
@@ -64,6 +71,12 @@ class Settings(BaseModel):
     ingest_max_characters: int = Field(default=IngestLimits.characters, gt=0)
     ingest_max_chunks: int = Field(default=IngestLimits.chunks, gt=0)
     ingest_max_seconds: float = Field(default=IngestLimits.seconds, gt=0)
+
+    # The similarity at which a Q&A pair answers directly (mode "qa", no model call). Scores depend on the embedding
+    # model: unset, the embedded default's measured MINILM_QA_THRESHOLD applies, and with OpenAI's embedder (never
+    # measured offline) pairs answer only as passages until a deployment measures its own value with
+    # `tests/benchmarks/qa_threshold.py --embedder openai` and sets it here.
+    qa_match_threshold: float | None = Field(default=None, gt=0, le=1)
 
     embedder: Literal["openai", "minilm"] = "openai"
     embedding_model: str = "text-embedding-3-small"
@@ -155,6 +168,13 @@ class Settings(BaseModel):
         if self.embedder == "minilm":
             return MINILM_SPACE
         return EmbeddingSpace(self.embedding_model, self.embedding_dimensions, OPENAI_MIN_RELEVANCE)
+
+    @property
+    def qa_threshold(self) -> float | None:
+        """The deployment's Q&A matching threshold, None when it has none measured for its embedder."""
+        if self.qa_match_threshold is not None:
+            return self.qa_match_threshold
+        return MINILM_QA_THRESHOLD if self.embedder == "minilm" else None
 
     @property
     def ingest_limits(self) -> IngestLimits:

@@ -35,6 +35,9 @@ FILE_TYPES: dict[str, FileType] = {
     ".txt": FileType("text", "text/plain", frozenset({"text/plain"})),
     ".csv": FileType("csv", "text/csv", frozenset({"text/csv", "application/csv", "application/vnd.ms-excel"})),
 }
+
+
+# A Q&A pair (parley.domain.qa), written by its source, never uploaded: no file extension maps to it.
 QA_TYPE = FileType("qa", "application/x-parley-qa+json", frozenset({"application/x-parley-qa+json"}))
 
 

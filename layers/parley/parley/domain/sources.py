@@ -4,7 +4,6 @@ synced again), a text snippet, or a Q&A pair. Each writes ordinary documents tha
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -13,6 +12,7 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from parley.domain.common import Model, Paged, Request
 from parley.domain.documents import FILE_TYPES, QA_TYPE, FileType
+from parley.domain.qa import QaPair
 
 SourceType = Literal["website", "text", "qa"]
 SourceStatus = Literal["syncing", "ready", "failed"]
@@ -198,7 +198,7 @@ def snippet_document(title: str, text: str) -> tuple[str, FileType, bytes]:
 
 def qa_document(question: str, answer: str) -> tuple[str, FileType, bytes]:
     """A Q&A pair as its document (kind "qa"): named by its question, the pair as JSON."""
-    return question[:255], QA_TYPE, json.dumps({"question": question, "answer": answer}, ensure_ascii=False).encode()
+    return question[:255], QA_TYPE, QaPair(question, answer).data()
 
 
 class CrawlMessage(BaseModel):

@@ -144,6 +144,19 @@ export class Api {
     return this.send("POST", `/chatbots/${encodeURIComponent(chatbotId)}/documents`, body);
   }
 
+  /** A ticket for a new version of an uploaded document: same id, its current content answers until it is indexed. */
+  replaceDocument(
+    chatbotId: string,
+    documentId: string,
+    body: Schema<"DocumentCreate">,
+  ): Promise<Schema<"DocumentUpload">> {
+    return this.send(
+      "PUT",
+      `/chatbots/${encodeURIComponent(chatbotId)}/documents/${encodeURIComponent(documentId)}`,
+      body,
+    );
+  }
+
   async deleteDocument(chatbotId: string, documentId: string): Promise<void> {
     await this.sendNothing(
       "DELETE",
