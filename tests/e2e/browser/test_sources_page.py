@@ -1,6 +1,7 @@
 """The console's Sources tab in a real browser against the local stack: an owner signs up, adds a website served on
-127.0.0.1 and watches its pages arrive until indexed, adds a Q&A pair and a text snippet, edits the pair's answer,
-syncs the website again and deletes a source after confirming; another organization's chatbot is not found."""
+127.0.0.1 (the crawl tests' llama farm, a page of every kind) and watches its pages arrive with their outcomes, adds a
+Q&A pair and a text snippet, edits the pair's answer, syncs the website again and deletes a source after confirming;
+another organization's chatbot is not found."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from local.sample_site import SampleSite, every_kind_of_page
+
 PASSWORD = "correct-horse-1"
-# Long enough, on a busy machine, for a crawl of three pages and their indexing.
+# Long enough, on a busy machine, for the crawl of a dozen pages, their indexing, and the sync's end.
 SLOW_STEP_MS = 90_000
 # The page's own actions wait this long (conftest); a machine shared with other jobs can take longer than expect's
 # 5 s default to answer an API call.
@@ -30,20 +33,11 @@ def patient_expectations() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def farm(shop: Any) -> Any:
-    """A small website on 127.0.0.1 (the browser tests' `Site`): a home page linking to two others."""
-    site = shop
-    site.page("/", _html("Llama farm", '<a href="/wool">Our wool</a> and <a href="/care">how we care for llamas</a>.'))
-    site.page("/wool", _html("Llama wool", "Our llama wool is shorn once a year, in spring, and spun by hand."))
-    site.page("/care", _html("Llama care", "Llamas eat grass and hay; they hum when they are calm or curious."))
-    return site
-
-
-def _html(title: str, body: str) -> str:
-    return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>'
-        f"<body><main><h1>{title}</h1><p>{body}</p></main></body></html>"
-    )
+def farm() -> Iterator[SampleSite]:
+    site = SampleSite().start()
+    every_kind_of_page(site)
+    yield site
+    site.stop()
 
 
 def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict[str, Any]]]) -> None:
@@ -70,7 +64,7 @@ def test_an_owner_adds_watches_edits_syncs_and_deletes_sources(
     page: Page,
     base_url: str,
     api: httpx.Client,
-    farm: Any,
+    farm: SampleSite,
     screenshot: Callable[[Page, str], Path],
     accessibility_violations: Callable[..., list[dict[str, Any]]],
 ) -> None:
@@ -92,7 +86,7 @@ def test_an_owner_adds_watches_edits_syncs_and_deletes_sources(
 
     # and ask for more pages than the free plan allows a website
     adding = page.get_by_role("form", name="Add a website")
-    adding.get_by_label("Website address").fill(f"{farm.origin}/")
+    adding.get_by_label("Website address").fill(f"{farm.url}/")
     adding.get_by_label("Find pages by").select_option("crawl")
     adding.get_by_label("Max pages").fill("5000")
     adding.get_by_role("button", name="Add website").click()
@@ -103,26 +97,39 @@ def test_an_owner_adds_watches_edits_syncs_and_deletes_sources(
     screenshot(page, "plan-limit")
 
     # When they add the farm's website with fewer pages, found by following its links
-    adding.get_by_label("Max pages").fill("10")
+    adding.get_by_label("Max pages").fill("20")
     adding.get_by_role("button", name="Add website").click()
 
-    # Then the source opens and its pages arrive until all three are indexed, without a reload
-    opened = page.get_by_role("region", name=f"{farm.origin}/")
+    # Then the source opens, syncing, and its pages arrive with their outcomes until the sync ends, without a reload
+    home = f"{farm.url}/"
+    opened = page.get_by_role("region", name=home)
     expect(opened).to_be_visible()
-    screenshot(page, "website-added")
+    website_row = page.get_by_role("table", name="Sources").get_by_role("row").filter(has_text=home)
+    expect(website_row).to_contain_text("Syncing")
+    screenshot(page, "website-syncing")
+    expect(website_row).not_to_have_attribute("data-status", "syncing", timeout=SLOW_STEP_MS)
     pages = opened.get_by_role("table", name="Pages")
-    for path, title in (("/", "Llama farm"), ("/wool", "Llama wool"), ("/care", "Llama care")):
-        row = pages.get_by_role("row").filter(has=page.get_by_role("link", name=f"{farm.origin}{path}", exact=True))
-        expect(row).to_contain_text("Indexed", timeout=SLOW_STEP_MS)
-        expect(row).to_contain_text(title)
-    website_row = page.get_by_role("table", name="Sources").get_by_role("row").filter(has_text=farm.origin)
-    expect(website_row).to_contain_text("Ready", timeout=SLOW_STEP_MS)
-    expect(website_row.get_by_role("cell").nth(4)).to_have_text("3")  # indexed
-    link = pages.get_by_role("link", name=f"{farm.origin}/wool", exact=True)
+    for path, outcome in (
+        ("/docs/feeding", ("Indexed", "Feeding")),
+        ("/manual.pdf", ("Indexed",)),
+        ("/private/ledger", ("Skipped", "robots.txt")),
+        ("/missing", ("Failed", "404")),
+    ):
+        row = pages.get_by_role("row").filter(has=page.get_by_role("link", name=f"{farm.url}{path}", exact=True))
+        for text in outcome:
+            expect(row).to_contain_text(text)
+    # And the list's counts are the API's, with failed pages said in the badge
+    counts = _website(api, chatbot_id, auth)["counts"]
+    assert min(counts["indexed"], counts["failed"], counts["skipped"]) > 0, counts
+    cells = website_row.get_by_role("cell")
+    for column, name in enumerate(("found", "indexed", "failed", "skipped"), start=3):
+        expect(cells.nth(column)).to_have_text(str(counts[name]))
+    expect(website_row).to_contain_text("Some pages failed")
+    link = pages.get_by_role("link", name=f"{farm.url}/docs/feeding", exact=True)
     expect(link).to_have_attribute("target", "_blank")
     expect(link).to_have_attribute("rel", "noopener noreferrer")
     _no_violations(page, accessibility_violations)
-    screenshot(page, "website-indexed")
+    screenshot(page, "website-synced")
 
     # When they add a Q&A pair
     page.get_by_role("radio", name="Q&A pair").check()
@@ -161,17 +168,20 @@ def test_an_owner_adds_watches_edits_syncs_and_deletes_sources(
     screenshot(page, "snippet-added")
 
     # When they sync the website now
-    first_sync = _website(api, chatbot_id, auth)["last_synced_at"]
-    assert first_sync is not None
-    website_row.get_by_role("button", name=f"{farm.origin}/").click()
+    first = _website(api, chatbot_id, auth)
+    website_row.get_by_role("button", name=home).click()
     with page.expect_response(lambda response: response.url.endswith("/sync")) as synced:
         page.get_by_role("button", name="Sync now").click()
 
-    # Then the sync is accepted, and the website is ready again with its pages (unchanged) still indexed
+    # Then the sync is accepted and shown running, and the website ends it with its pages as they were
     assert synced.value.status == 202
-    expect(website_row).to_contain_text("Ready", timeout=SLOW_STEP_MS)
-    expect(website_row.get_by_role("cell").nth(4)).to_have_text("3")
-    assert _website(api, chatbot_id, auth)["last_synced_at"] > first_sync
+    expect(website_row).to_have_attribute("data-status", "syncing")
+    screenshot(page, "syncing-again")
+    expect(website_row).not_to_have_attribute("data-status", "syncing", timeout=SLOW_STEP_MS)
+    again = _website(api, chatbot_id, auth)
+    assert again["last_synced_at"] > first["last_synced_at"]
+    assert again["counts"] == first["counts"]
+    expect(website_row.get_by_role("cell").nth(4)).to_have_text(str(again["counts"]["indexed"]))
     screenshot(page, "synced-again")
 
     # When they delete the snippet, confirming (the dialog opens on Cancel)

@@ -1,12 +1,11 @@
 // The Sources page's rules: a source's state from its counts, polling only while something syncs, the forms' checks
-// (the contract's limits), which addresses become links, and the calls the page makes.
+// (the contract's limits), and the calls the page makes.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Api, type Source } from "../src/api/client";
 import { ApiError } from "../src/api/errors";
 import type { Session } from "../src/api/session";
 import {
   changedFields,
-  externalHref,
   qaProblem,
   stateOf,
   textProblem,
@@ -192,17 +191,6 @@ describe("the forms' checks", () => {
       answer: "Yes, to the EU.",
     });
     expect(changedFields({ title: "Hours", text: null }, { title: "Hours", text: "9 to 5" })).toEqual({ text: "9 to 5" });
-  });
-});
-
-describe("links", () => {
-  it("link a page's or a citation's url only when it is a web page's", () => {
-    expect(externalHref("https://docs.example/help/returns")).toBe("https://docs.example/help/returns");
-    expect(externalHref("http://127.0.0.1:8123/a")).toBe("http://127.0.0.1:8123/a");
-    expect(externalHref("javascript:alert(1)")).toBeNull();
-    expect(externalHref("data:text/html,hi")).toBeNull();
-    expect(externalHref("/relative")).toBeNull();
-    expect(externalHref(undefined)).toBeNull();
   });
 });
 

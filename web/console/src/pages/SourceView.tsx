@@ -5,10 +5,10 @@ import type { Page, Source, SourcePage } from "../api/client";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { Button, ErrorNote, Loading, useAction } from "../components/ui";
 import { useConsole } from "../context";
+import { externalHref } from "../links";
 import { QaForm, TextForm, WebsiteSettingsForm } from "./SourceForms";
 import {
   changedFields,
-  externalHref,
   settledPages,
   stateOf,
   type WebsiteSettings,

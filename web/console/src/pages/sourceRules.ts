@@ -1,6 +1,7 @@
 // The Sources page's rules: a source's state from its status and counts, the forms' checks (the API's own limits,
-// so that a mistake is named before it is sent), and which addresses become links.
+// so that a mistake is named before it is sent), and what a website's address may be.
 import type { CrawlMode, Source, SourceCounts, SourceUpdate, WebsiteCreate } from "../api/client";
+import { externalHref } from "../links";
 
 /** The API's limits (the Sources contract); a plan's own caps (sources, pages per source) only the API knows. */
 export const LIMITS = {
@@ -174,15 +175,4 @@ export function changedFields<Key extends string>(
     if (after[key] !== (before[key] ?? "")) update[key] = after[key];
   }
   return update;
-}
-
-/** The address as a link target when it is a web page's (http or https); anything else (javascript:…) is no link. */
-export function externalHref(url: string | null | undefined): string | null {
-  if (!url) return null;
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
-  } catch {
-    return null;
-  }
 }
