@@ -173,11 +173,18 @@ def test_an_owner_adds_watches_edits_syncs_and_deletes_sources(
     with page.expect_response(lambda response: response.url.endswith("/sync")) as synced:
         page.get_by_role("button", name="Sync now").click()
 
-    # Then the sync is accepted and shown running, and the website ends it with its pages as they were
+    # Then the sync is accepted and shown running
     assert synced.value.status == 202
     expect(website_row).to_have_attribute("data-status", "syncing")
+    # and asking again while it runs is refused (409) in the API's words
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.get_by_role("region", name=home).get_by_role("alert")).to_have_text(
+        "A sync of this source is already under way"
+    )
     screenshot(page, "syncing-again")
+    # and the website ends it with its pages as they were, the refusal gone with the sync it was about
     expect(website_row).not_to_have_attribute("data-status", "syncing", timeout=SLOW_STEP_MS)
+    expect(page.get_by_role("region", name=home).get_by_role("alert")).to_have_count(0)
     again = _website(api, chatbot_id, auth)
     assert again["last_synced_at"] > first["last_synced_at"]
     assert again["counts"] == first["counts"]

@@ -139,8 +139,6 @@ function Website({
   onChanged: (source: Source) => void;
   onSave: (settings: WebsiteSettings) => Promise<void>;
 }) {
-  const { api } = useConsole();
-  const sync = useAction();
   return (
     <>
       <dl class="facts">
@@ -163,6 +161,27 @@ function Website({
           <dd>{when(source.next_sync_at)}</dd>
         </div>
       </dl>
+      {/* A refusal (409: a sync runs) is about that sync: it goes when the status changes. */}
+      <SyncNow key={source.status} chatbotId={chatbotId} source={source} onChanged={onChanged} />
+      <SourcePages chatbotId={chatbotId} source={source} />
+      <WebsiteSettingsForm initial={websiteSettingsOf(source)} onSave={onSave} />
+    </>
+  );
+}
+
+function SyncNow({
+  chatbotId,
+  source,
+  onChanged,
+}: {
+  chatbotId: string;
+  source: Source;
+  onChanged: (source: Source) => void;
+}) {
+  const { api } = useConsole();
+  const sync = useAction();
+  return (
+    <>
       <Button
         busy={sync.busy}
         busyLabel="Starting the sync…"
@@ -171,8 +190,6 @@ function Website({
         Sync now
       </Button>
       <ErrorNote error={sync.error} />
-      <SourcePages chatbotId={chatbotId} source={source} />
-      <WebsiteSettingsForm initial={websiteSettingsOf(source)} onSave={onSave} />
     </>
   );
 }
