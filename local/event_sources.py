@@ -175,15 +175,18 @@ class ScheduleSource:
     period_seconds: int
 
 
-def schedule_sources(template: Mapping[str, Any]) -> list[ScheduleSource]:
-    """Every Schedule event of every function; only `rate(...)` expressions (no cron) are understood locally."""
+def schedule_sources(template: Mapping[str, Any], resolve: Callable[[Any], Any]) -> list[ScheduleSource]:
+    """Every schedule of every function: EventBridge rules (`Schedule`) and EventBridge Scheduler schedules
+    (`ScheduleV2`), its expression resolved; only `rate(...)` expressions (no cron) are understood locally."""
     sources = []
-    for logical_id, props in function_events(template, "Schedule"):
-        found = _RATE.match(str(props.get("Schedule", "")))
-        if not found:
-            raise TemplateError(f"{logical_id}: the local stack runs rate(...) schedules only, not {props}")
-        period = int(found.group(1)) * _UNIT_SECONDS[found.group(2).rstrip("s")]
-        sources.append(ScheduleSource(logical_id, f"{logical_id}-schedule", period))
+    for event_type, expression_key in (("Schedule", "Schedule"), ("ScheduleV2", "ScheduleExpression")):
+        for logical_id, props in function_events(template, event_type):
+            expression = str(resolve(props.get(expression_key, "")))
+            found = _RATE.match(expression)
+            if not found:
+                raise TemplateError(f"{logical_id}: the local stack runs rate(...) schedules only, not {expression!r}")
+            period = int(found.group(1)) * _UNIT_SECONDS[found.group(2).rstrip("s")]
+            sources.append(ScheduleSource(logical_id, f"{logical_id}-schedule", period))
     return sources
 
 

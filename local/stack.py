@@ -55,6 +55,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCAL_PARAMETERS = {
     # Failed ingest attempts come back after seconds, not the hour and a half used in AWS.
     "IngestVisibilityTimeout": "20",
+    # Likewise a page whose crawl failed, or whose document was being indexed.
+    "CrawlVisibilityTimeout": "20",
     # No key, still useful: extractive answers (set OPENAI_API_KEY, and OPENAI_BASE_URL for another
     # OpenAI-compatible server, to answer with a model).
     "LLMProvider": "openai" if os.environ.get("OPENAI_API_KEY") else "none",
@@ -236,7 +238,7 @@ class LocalStack:
             )
             poller.start()
             self.pollers.append(poller)
-        for schedule in schedule_sources(self.template):
+        for schedule in schedule_sources(self.template, provisioner.resolver.resolve):
             scheduler = Scheduler(schedule, self.runtime.invoke)
             scheduler.start()
             self.schedulers.append(scheduler)
@@ -334,6 +336,8 @@ class LocalStack:
         if "PARLEY_WEBSOCKET_ENDPOINT" in declared:
             # Handlers post frames to the local gateway, which serves the management API at the stack's URL.
             environment["PARLEY_WEBSOCKET_ENDPOINT"] = self.url
+        # Website sources may crawl a site served on this machine; AWS never gets this (parley/settings.py).
+        environment["PARLEY_FETCH_ALLOW_LOOPBACK"] = "true"
         return {**environment, **self.environment}
 
     def function_aws_environment(self, logical_id: str) -> dict[str, str]:

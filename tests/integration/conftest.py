@@ -19,6 +19,7 @@ import pytest
 from moto import mock_aws
 from parley.adapters.s3 import UNINDEXED_TAG
 from parley.container import get_container
+from parley.domain.documents import FileType
 from parley.settings import get_settings
 
 from local.event_sources import SqsPoller, sqs_sources
@@ -95,6 +96,25 @@ class Functions:
             Bucket=bucket, Key=fields["key"], Body=data, ContentType=fields["Content-Type"], Tagging=UNINDEXED
         )
         return dict(created)
+
+    def write(
+        self,
+        user: dict[str, Any],
+        chatbot_id: str,
+        filename: str,
+        kind: FileType,
+        data: bytes,
+        *,
+        source_id: str,
+        url: str | None = None,
+    ) -> str:
+        """Store a document as a source writes it (a web page, a snippet, a Q&A pair), index it, and return its id."""
+        tenant_id = user["tenant"]["id"]
+        document = get_container().documents.write(
+            tenant_id, chatbot_id, filename, kind, data, source_id=source_id, url=url
+        )
+        self.deliver()
+        return document.id
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         return self.handlers[function](event, LambdaContext(function, 1024, 900))

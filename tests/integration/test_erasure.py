@@ -66,6 +66,11 @@ def test_a_deleted_chatbot_leaves_nothing_in_the_table_bucket_or_index(lambdas, 
     chatbot, kept = _chatbot(lambdas, owner), _chatbot(lambdas, owner, "Kept")
     _populate(lambdas, owner, chatbot)
     _populate(lambdas, owner, kept)
+    snippet = {"type": "text", "title": "Grazing", "text": prose(5, 80)}  # a source, and its document
+    status, source = lambdas.call("UploadFunction", "POST", "/chatbots/{chatbot_id}/sources", sub=owner["user"]["id"],
+                                  body=snippet, path_parameters={"chatbot_id": chatbot["id"]})  # fmt: skip
+    assert status == 201, source
+    lambdas.deliver()
     lambdas.upload(owner, chatbot["id"], "waiting.txt", "text/plain", b"Not ingested yet.")  # an upload not consumed
     tenant = owner["tenant"]["id"]
     assert _files(lambdas, f"uploads/{tenant}/{chatbot['id']}/")
@@ -102,6 +107,9 @@ def test_a_deleted_chatbot_leaves_nothing_in_the_table_bucket_or_index(lambdas, 
     assert [item for item in after if stranger[0]["tenant"]["id"] in item] == stranger_items
     assert _vectors(pinecone_fake, stranger[0]["tenant"]["id"])
     assert _files(lambdas, f"tenants/{stranger[0]['tenant']['id']}/")
+    # And the deleted chatbot's source gave its place in the plan back
+    status, usage = lambdas.call("ChatbotsFunction", "GET", "/usage", sub=owner["user"]["id"])
+    assert (status, usage["usage"]["sources"]) == (200, 0)
 
 
 def test_a_deleting_chatbot_refuses_its_documents_and_questions_until_erased(lambdas, owner):

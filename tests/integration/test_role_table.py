@@ -58,6 +58,7 @@ class World:
             self.tokens[role] = self.new_member(role)["tokens"]["access_token"]
         self.chatbot_id = self.new_chatbot()
         self.document_id = self.new_document()
+        self.source_id = self.new_source()
         self.lambdas.deliver()  # indexed: a document at rest, which a new version may replace
         asked = self.call("QueryFunction", "POST", "/chatbots/{chatbot_id}/query", 200, {"question": "Hours?"})
         self.message_id = asked["message_id"]
@@ -104,6 +105,10 @@ class World:
             ]
         )
 
+    def new_source(self) -> str:
+        body = {"type": "text", "title": "Hours", "text": "Open nine to five."}
+        return str(self.call("UploadFunction", "POST", "/chatbots/{chatbot_id}/sources", 201, body)["id"])
+
     def fresh(self, name: str) -> str:
         """A new thing to be used up by one call, named as the route's path parameter."""
         match name:
@@ -115,6 +120,10 @@ class World:
                 return str(self.invite(f"{uuid.uuid4().hex[:12]}@example.com")["invitation"]["id"])
             case "user_id":
                 return str(self.new_member()["user"]["id"])
+            case "source_id":
+                source_id = self.new_source()
+                self.lambdas.deliver()  # its document indexed: at rest, so an edit may write its next version
+                return source_id
             case "key_id":
                 return str(self.call("ApiKeysFunction", "POST", "/api-keys", 201, {"name": "spare"})["id"])
         raise AssertionError(name)
@@ -125,6 +134,7 @@ class World:
             "document_id": self.document_id,
             "message_id": self.message_id,
             "conversation_id": "0" * 32,
+            "source_id": self.source_id,
         }[name]
 
 
@@ -171,6 +181,27 @@ ROUTES: dict[str, Case] = {
     ),
     "DELETE /chatbots/{chatbot_id}/documents/{document_id}": Case(
         "documents:manage", 204, params=("chatbot_id",), fresh=("document_id",)
+    ),
+    "POST /chatbots/{chatbot_id}/sources": Case(
+        "documents:manage",
+        201,
+        lambda w: {"type": "qa", "question": "Hours?", "answer": "Nine to five."},
+        ("chatbot_id",),
+    ),
+    "GET /chatbots/{chatbot_id}/sources": Case("documents:read", 200, params=("chatbot_id",)),
+    "GET /chatbots/{chatbot_id}/sources/{source_id}": Case("documents:read", 200, params=("chatbot_id", "source_id")),
+    "PATCH /chatbots/{chatbot_id}/sources/{source_id}": Case(
+        "documents:manage", 200, lambda w: {"title": "Opening hours"}, params=("chatbot_id",), fresh=("source_id",)
+    ),
+    "DELETE /chatbots/{chatbot_id}/sources/{source_id}": Case(
+        "documents:manage", 202, params=("chatbot_id",), fresh=("source_id",)
+    ),
+    # A snippet has nothing to sync: allowed callers learn that (409); refused ones never get as far.
+    "POST /chatbots/{chatbot_id}/sources/{source_id}/sync": Case(
+        "documents:manage", 409, params=("chatbot_id", "source_id")
+    ),
+    "GET /chatbots/{chatbot_id}/sources/{source_id}/pages": Case(
+        "documents:read", 200, params=("chatbot_id", "source_id")
     ),
     "POST /chatbots/{chatbot_id}/search": Case("chat", 200, lambda w: {"query": "hours"}, ("chatbot_id",)),
     "POST /chatbots/{chatbot_id}/query": Case("chat", 200, lambda w: {"question": "Hours?"}, ("chatbot_id",)),

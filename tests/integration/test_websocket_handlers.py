@@ -14,7 +14,9 @@ from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from parley.container import get_container
 from parley.domain.common import utcnow
+from parley.domain.documents import QA_TYPE
 from parley.domain.plans import PLANS, month_of
+from parley.domain.qa import QaPair
 from parley.errors import StreamInterrupted
 
 from local.stack import ROOT
@@ -129,6 +131,27 @@ def test_an_unanswerable_question_streams_the_not_found_answer_without_calling_t
     assert posted[1]["text"] == "I couldn't find this in this chatbot's documents."
     assert posted[2]["citations"] == []
     assert posted[3]["answerable"] is False
+    assert len(openai_fake.chat_requests) == requests_before
+
+
+# The fake embedder's cosine is about the share of words in common (local/fakes.py): its own threshold.
+@pytest.mark.parametrize("function_environment", [{"PARLEY_QA_MATCH_THRESHOLD": "0.9"}])
+def test_a_question_matching_a_qa_pair_streams_its_answer_with_mode_qa_and_no_model_call(
+    lambdas, owner, bot, openai_fake
+):
+    pair = QaPair("Do llamas spit at people?", "Rarely: llamas spit at each other, almost never at people.")
+    lambdas.write(owner, bot["id"], pair.question, QA_TYPE, pair.data(), source_id="qa-source")
+    authorizer = connect(lambdas, "qa-conn=", {"token": owner["tokens"]["access_token"]})
+    requests_before = len(openai_fake.chat_requests)
+
+    route(lambdas, "qa-conn=", authorizer, "MESSAGE", ask(bot["id"], pair.question))
+
+    posted = frames("qa-conn=")
+    assert [frame["type"] for frame in posted] == ["start", "token", "citations", "done"]
+    assert posted[1]["text"] == pair.answer
+    [cited] = posted[2]["citations"]
+    assert (cited["filename"], cited["snippet"], cited["source_id"]) == (pair.question, pair.answer, "qa-source")
+    assert (posted[3]["mode"], posted[3]["usage"]["total_tokens"]) == ("qa", 0)
     assert len(openai_fake.chat_requests) == requests_before
 
 

@@ -161,9 +161,10 @@ def test_local_stack_swaps_in_the_embedded_stand_ins_only_where_declared(tmp_pat
         "PARLEY_EMBEDDER": "minilm",
         "PARLEY_VECTOR_INDEX": "local",
         "PARLEY_DATA_DIR": str(tmp_path),
+        "PARLEY_FETCH_ALLOW_LOOPBACK": "true",
         "PARLEY_LOG_EXTRA": "1",
     }
-    assert other == {"PARLEY_TABLE_NAME": "t", "PARLEY_LOG_EXTRA": "1"}
+    assert other == {"PARLEY_TABLE_NAME": "t", "PARLEY_FETCH_ALLOW_LOOPBACK": "true", "PARLEY_LOG_EXTRA": "1"}
 
 
 def test_sqs_event_source_reads_its_maximum_concurrency(template):
@@ -173,10 +174,15 @@ def test_sqs_event_source_reads_its_maximum_concurrency(template):
     assert sources["IngestDeadLetterFunction"].maximum_concurrency is None
 
 
-def test_schedule_events_run_their_function_at_the_templates_rate():
-    # Given the template's scheduled sweep of expired upload tickets
-    sources = schedule_sources(load_template(ROOT / "template.yaml"))
-    assert [(source.function, source.period_seconds) for source in sources] == [("UploadExpiryFunction", 900)]
+def test_schedule_events_run_their_function_at_the_templates_rate(template):
+    # Given the template's scheduled sweep of expired upload tickets, and EventBridge Scheduler's of sources due
+    sources = schedule_sources(template, _resolver(template).resolve)
+    assert [(source.function, source.period_seconds) for source in sources] == [
+        ("UploadExpiryFunction", 900),
+        ("SourceSyncFunction", 3600),
+    ]
+    faster = schedule_sources(template, _resolver(template, {"SourceSyncSchedule": "rate(5 minutes)"}).resolve)
+    assert ("SourceSyncFunction", 300) in [(source.function, source.period_seconds) for source in faster]
     # When a scheduler with a short period runs, Then it invokes the function with EventBridge's scheduled event
     invoked = threading.Event()
     calls: list[tuple[str, dict]] = []
@@ -199,4 +205,4 @@ def test_a_cron_schedule_is_refused_rather_than_ignored():
     template = {"Resources": {"F": {"Type": "AWS::Serverless::Function", "Properties": {
         "Events": {"Tick": {"Type": "Schedule", "Properties": {"Schedule": "cron(0 12 * * ? *)"}}}}}}}  # fmt: skip
     with pytest.raises(TemplateError):
-        schedule_sources(template)
+        schedule_sources(template, lambda value: value)

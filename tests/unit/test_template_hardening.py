@@ -60,6 +60,7 @@ def test_only_uploads_notify_ingest_and_expire_and_only_the_upload_function_may_
     }
     assert writers == {
         "UploadFunction": {"Fn::Sub": "${DocumentsBucket.Arn}/" + UPLOADS_PREFIX + "*"},  # the presigned POST
+        "CrawlFunction": {"Fn::Sub": "${DocumentsBucket.Arn}/" + UPLOADS_PREFIX + "*"},  # a page, as an upload
         "IngestFunction": {"Fn::Sub": "${DocumentsBucket.Arn}/tenants/*"},  # the copy of an upload it indexed
         "QueryFunction": {"Fn::Sub": "${DocumentsBucket.Arn}/tenants/*/chatbots/*/exports/*"},  # large exports
         "WebConfigFunction": {"Fn::Sub": "${WebBucket.Arn}/config.json"},  # the front ends' config, another bucket
@@ -201,7 +202,7 @@ def test_every_queue_hides_a_message_at_least_as_long_as_its_function_may_run():
                 checked.append(logical_id)
                 assert visibility >= timeout, logical_id
 
-    assert {"IngestFunction", "IngestDeadLetterFunction", "ErasureFunction"} <= set(checked)
+    assert {"IngestFunction", "IngestDeadLetterFunction", "ErasureFunction", "CrawlFunction"} <= set(checked)
 
 
 def test_visitors_call_an_api_open_to_every_origin_and_owners_one_open_to_the_consoles_only():

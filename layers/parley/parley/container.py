@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         Connections,
         ConnectionStore,
         ConversationStore,
+        CrawlQueue,
         DocumentStore,
         Embedder,
         ErasureQueue,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
         LexiconStore,
         PublishedFiles,
         RateLimiter,
+        SourceStore,
         TeamStore,
         UsageCounters,
         VectorIndex,
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
     from parley.services.answers import AnswerService
     from parley.services.api_keys import ApiKeys
     from parley.services.chatbots import ChatbotService
+    from parley.services.crawl import Crawler
     from parley.services.documents import DocumentService
     from parley.services.erasure import Erasure
     from parley.services.exports import ConversationExports
@@ -56,6 +59,7 @@ if TYPE_CHECKING:
     from parley.services.public_chat import PublicChat
     from parley.services.quotas import Quotas
     from parley.services.sessions import Sessions
+    from parley.services.sources import SourceService
     from parley.services.team import Invitations, TeamService
     from parley.services.web_config import WebConfigPublisher
 
@@ -285,6 +289,7 @@ class Container:
             queue=self.erasure_queue,
             api_keys=self.api_key_store,
             quotas=self.quotas,
+            sources=self.source_store,
         )
 
     @cached_property
@@ -316,6 +321,7 @@ class Container:
             tenant_questions_per_minute=self.settings.tenant_questions_per_minute,
             limits=self.settings.spending_limits,
             default_min_relevance=self.settings.embedding_space.min_relevance,
+            qa_threshold=self.settings.qa_threshold,
         )
 
     @cached_property
@@ -435,6 +441,47 @@ class Container:
         from parley.services.quotas import Quotas
 
         return Quotas(self.usage_counters)
+
+    @cached_property
+    def source_store(self) -> SourceStore:
+        from parley.adapters.dynamo.sources import DynamoSourceStore
+
+        return DynamoSourceStore(self.table)
+
+    @cached_property
+    def crawl_queue(self) -> CrawlQueue:
+        from parley.adapters.sqs import SqsCrawlQueue
+
+        return SqsCrawlQueue(self.settings.require("crawl_queue_url"))
+
+    @cached_property
+    def source_service(self) -> SourceService:
+        from parley.services.sources import SourceService
+
+        return SourceService(
+            self.source_store,
+            self.chatbot_store,
+            self.documents,
+            self.document_store,
+            self.crawl_queue,
+            quotas=self.quotas,
+            max_sync=timedelta(seconds=self.settings.crawl_max_sync_seconds),
+        )
+
+    @cached_property
+    def crawler(self) -> Crawler:
+        from parley.services.crawl import Crawler
+
+        return Crawler(
+            self.source_store,
+            self.documents,
+            self.document_store,
+            self.crawl_queue,
+            policy=self.settings.fetch_policy,
+            max_depth=self.settings.crawl_max_depth,
+            resync=timedelta(hours=self.settings.source_resync_hours),
+            settle_seconds=self.settings.crawl_settle_seconds,
+        )
 
 
 @lru_cache(maxsize=1)

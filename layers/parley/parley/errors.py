@@ -109,6 +109,20 @@ class AnswerNotFound(NotFound):
         return "Answer not found"
 
 
+class SourceNotFound(NotFound):
+    """Another tenant's, a deleted and an unknown source look the same to the caller."""
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "Source not found"
+
+
+class SourceBusy(ParleyError):
+    """A source that cannot do this now: a sync is under way, or it has nothing to sync (a snippet, a Q&A pair)."""
+
+    code, status = "conflict", 409
+
+
 class EmailTaken(ParleyError):
     code, status = "email_taken", 409
 

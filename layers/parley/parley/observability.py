@@ -32,7 +32,7 @@ metrics = Metrics(namespace=NAMESPACE)
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 # How an answer ended, one class each: cut short, then "the documents do not cover it", then the model's fallback.
-AnswerOutcome = Literal["llm", "extractive", "degraded", "abstained", "interrupted"]
+AnswerOutcome = Literal["llm", "extractive", "degraded", "abstained", "interrupted", "qa"]
 # Why a document failed, in classes an operator can chart (its owner reads the reason itself, in words).
 FailureClass = Literal["unreadable", "over_limit", "changed", "internal", "abandoned", "expired"]
 # The model dimension of a model the price table does not know (a deployment may allow any).

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from parley.domain.erasure import ErasureRequest
     from parley.domain.feedback import StoredAnswer
     from parley.domain.roles import Role
+    from parley.domain.sources import CrawlMessage, PageRecord, Source
     from parley.domain.team import Invitation, Member, StoredInvitation
     from parley.domain.vectors import Hit, HybridQuery, VectorRecord
     from parley.lexical import Contribution, Statistics
@@ -405,3 +406,66 @@ class UsageCounters(Protocol):
 
     def counts(self, tenant_id: str, month: str) -> dict[str, int]:
         """The standing counters and those of `month` (absent ones are zero), read without a scan."""
+
+
+class SourceStore(Protocol):
+    """Sources, and the pages of website sources (DynamoDB; parley/adapters/dynamo/sources.py says how a sync's
+    claims and ends stay exact)."""
+
+    def add(self, source: Source) -> None: ...
+
+    def get(self, tenant_id: str, chatbot_id: str, source_id: str, *, deleted: bool = False) -> Source | None:
+        """The live source, or (`deleted`) one deleted and not erased yet."""
+
+    def update(self, source: Source, changes: Mapping[str, Any], condition: str = "", **values: Any) -> Source | None:
+        """Apply `changes` to a live source (if `condition` holds); None when it does not."""
+
+    def start_sync(self, source: Source, sync_id: str, deadline: datetime, now: datetime) -> Source | None:
+        """Begin a sync unless one is under way (None then)."""
+
+    def end_sync(self, source: Source, sync_id: str, changes: Mapping[str, Any]) -> Source | None:
+        """End the sync, once (None if it ended already)."""
+
+    def soft_delete(self, source: Source, now: datetime) -> bool:
+        """Hide the source; False if it was gone already."""
+
+    def due(self, before: datetime) -> list[Source]:
+        """Website sources due to sync again, or whose sync is past its deadline."""
+
+    def all(self, tenant_id: str, chatbot_id: str) -> list[Source]:
+        """Every source of the chatbot, deleted ones included."""
+
+    def erase_source(self, tenant_id: str, chatbot_id: str, source_id: str) -> None: ...
+
+    def erase(self, tenant_id: str, chatbot_id: str) -> None:
+        """Every source of the chatbot, and their pages."""
+
+    def page(self, source: Source, url: str) -> PageRecord | None: ...
+
+    def pages(self, source: Source) -> list[PageRecord]: ...
+
+    def list_pages(self, source: Source, page: PageRequest) -> Page[PageRecord]: ...
+
+    def claim_page(self, source: Source, sync_id: str, url: str, depth: int, parent: str) -> str:
+        """ "queued" (counted into the sync), "taken" (in it already) or "refused" (max_pages reached, sync over)."""
+
+    def skip_page(self, source: Source, sync_id: str, url: str, reason: str) -> bool: ...
+
+    def start_page(self, source: Source, sync_id: str, url: str, now: datetime) -> PageRecord | None:
+        """The page marked fetching, or None once it ended in this sync."""
+
+    def finish_page(self, source: Source, page: PageRecord) -> bool:
+        """End the page and give back its place in the sync, once."""
+
+    def finish_start(self, source: Source, sync_id: str) -> bool:
+        """End the sync's start, once."""
+
+    def put_page(self, source: Source, page: PageRecord) -> None: ...
+
+    def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Source]:
+        """Newest first."""
+
+
+class CrawlQueue(Protocol):
+    def send(self, message: CrawlMessage, *, delay_seconds: int = 0) -> None:
+        """Hand `message` to the crawl function (after `delay_seconds`)."""

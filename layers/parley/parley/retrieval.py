@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from parley.domain.qa import QaPair
 from parley.domain.vectors import Hit, HybridQuery
 from parley.lexical import chunk_terms, query_term_ids, query_vector
 from parley.ports import Embedder, LexiconStore, VectorIndex
@@ -28,6 +29,12 @@ class Passage:
     similarity: float = 0.0
     page: int | None = None
     heading: str | None = None
+    # A source's passage: the source, and a web page's address.
+    source_id: str | None = None
+    url: str | None = None
+    # A Q&A pair's passage: the pair (its dense vector is the pair's question alone, so `similarity` compares the
+    # questions).
+    pair: QaPair | None = None
 
 
 class Retriever:
@@ -72,6 +79,8 @@ class Retriever:
 def _passage(hit: Hit, similarity: float) -> Passage:
     metadata = hit.metadata
     page, heading = metadata.get("page"), metadata.get("heading")
+    source_id, url = metadata.get("source_id"), metadata.get("url")
+    question, answer = metadata.get("qa_question"), metadata.get("qa_answer")
     return Passage(
         chunk_id=hit.id,
         document_id=str(metadata.get("document_id", hit.id.split("#", maxsplit=1)[0])),
@@ -81,4 +90,7 @@ def _passage(hit: Hit, similarity: float) -> Passage:
         similarity=round(similarity, 6),
         page=int(page) if isinstance(page, int | float) else None,
         heading=str(heading) if heading else None,
+        source_id=str(source_id) if source_id else None,
+        url=str(url) if url else None,
+        pair=QaPair(str(question), str(answer)) if question and answer else None,
     )

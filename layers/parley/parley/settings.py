@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -15,7 +15,17 @@ from parley.domain.embeddings import MINILM_SPACE, OPENAI_MIN_RELEVANCE, Embeddi
 from parley.domain.ingest_limits import IngestLimits
 from parley.errors import ConfigurationError
 
+if TYPE_CHECKING:
+    from parley.web.fetch import FetchPolicy
+
 ENV_PREFIX = "PARLEY_"
+# The cosine similarity, in all-MiniLM-L6-v2's space, from which a visitor's question is taken to ask what a Q&A pair's
+# question asks: the lowest with precision >= 0.98 on the train half of tests/benchmarks/data/qa_pairs.jsonl (47 pairs
+# in 7 domains, 141 paraphrases, 94 same-topic near-misses), measured by tests/benchmarks/qa_threshold.py. On the
+# held-out half: precision 1.00 (no wrong direct answer), recall 0.16 of paraphrases (0.26 at 0.82, still with no
+# wrong one); MiniLM ranks same-topic questions close ("What time is check-out?" is 0.87 from "What time is
+# check-in?"), so only near-verbatim questions answer directly and the rest are answered from the pair as a passage.
+MINILM_QA_THRESHOLD = 0.87
 
 
 def _comma_separated(value: Any) -> Any:
@@ -62,6 +72,12 @@ class Settings(BaseModel):
     ingest_max_chunks: int = Field(default=IngestLimits.chunks, gt=0)
     ingest_max_seconds: float = Field(default=IngestLimits.seconds, gt=0)
 
+    # The similarity at which a Q&A pair answers directly (mode "qa", no model call). Scores depend on the embedding
+    # model: unset, the embedded default's measured MINILM_QA_THRESHOLD applies, and with OpenAI's embedder (never
+    # measured offline) pairs answer only as passages until a deployment measures its own value with
+    # `tests/benchmarks/qa_threshold.py --embedder openai` and sets it here.
+    qa_match_threshold: float | None = Field(default=None, gt=0, le=1)
+
     embedder: Literal["openai", "minilm"] = "openai"
     embedding_model: str = "text-embedding-3-small"
     embedding_dimensions: int = Field(default=512, ge=64, le=3072)
@@ -107,6 +123,23 @@ class Settings(BaseModel):
     # Where the local index keeps its files (the embedded default only).
     data_dir: str = ".local-data"
 
+    # Whether website sources may fetch this machine's own (loopback) addresses, so the local stack can crawl a site
+    # it serves; template.yaml never sets it, so a deployment refuses them (parley/web/addresses.py).
+    fetch_allow_loopback: bool = False
+    # Website sources: the queue of their pages, how their crawler names itself, what one page may weigh, how deep
+    # links are followed from the start address, how long one sync may take, and how often a source syncs again.
+    crawl_queue_url: str | None = None
+    crawl_user_agent: str = "ParleyBot/1.0 (+https://github.com/parley/parley#bot)"
+    crawl_max_page_bytes: int = Field(default=5_000_000, gt=0)
+    crawl_max_depth: int = Field(default=5, ge=0)
+    crawl_max_sync_seconds: int = Field(default=3600, ge=60)
+    source_resync_hours: int = Field(default=24, ge=1)
+    # How soon a sync whose pages are all crawled looks again at documents still being indexed.
+    crawl_settle_seconds: int = Field(default=10, ge=0, le=900)
+    # Receives of a crawl message before SQS moves it to the dead-letter queue (the queue's maxReceiveCount): the
+    # last attempt at a page that keeps failing ends it `failed`, so the sync still ends.
+    crawl_max_receives: int = Field(default=3, ge=1)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read every `PARLEY_*` variable; unknown ones are ignored so new settings can roll out first."""
@@ -137,6 +170,13 @@ class Settings(BaseModel):
         return EmbeddingSpace(self.embedding_model, self.embedding_dimensions, OPENAI_MIN_RELEVANCE)
 
     @property
+    def qa_threshold(self) -> float | None:
+        """The deployment's Q&A matching threshold, None when it has none measured for its embedder."""
+        if self.qa_match_threshold is not None:
+            return self.qa_match_threshold
+        return MINILM_QA_THRESHOLD if self.embedder == "minilm" else None
+
+    @property
     def ingest_limits(self) -> IngestLimits:
         """The deployment's limits on one document; a plan may later bring its own."""
         return IngestLimits(
@@ -145,6 +185,17 @@ class Settings(BaseModel):
             characters=self.ingest_max_characters,
             chunks=self.ingest_max_chunks,
             seconds=self.ingest_max_seconds,
+        )
+
+    @property
+    def fetch_policy(self) -> FetchPolicy:
+        """How website sources fetch: public addresses only, unless this is the local stack (allow_loopback)."""
+        from parley.web.fetch import FetchPolicy  # only the crawl function reads the web (http.client, ssl)
+
+        return FetchPolicy(
+            user_agent=self.crawl_user_agent,
+            allow_loopback=self.fetch_allow_loopback,
+            max_bytes=self.crawl_max_page_bytes,
         )
 
     @property

@@ -13,7 +13,7 @@ export type Route =
   | { page: "usage" }
   | { page: "missing" };
 
-export const CHATBOT_TABS = ["settings", "documents", "playground", "embed", "conversations", "analytics"] as const;
+export const CHATBOT_TABS = ["settings", "documents", "sources", "playground", "embed", "conversations", "analytics"] as const;
 export type ChatbotTab = (typeof CHATBOT_TABS)[number];
 
 const PLAIN_PAGES = ["signin", "signup", "chatbots", "keys", "team", "usage"] as const;

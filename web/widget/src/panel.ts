@@ -249,7 +249,7 @@ function drawRating(messageId: string, rating: Rating | undefined, strings: Stri
   return buttons;
 }
 
-function drawSources(citations: Citation[], strings: Strings): HTMLElement {
+export function drawSources(citations: Citation[], strings: Strings): HTMLElement {
   const sources = element("div", "sources");
   const heading = element("p", "");
   heading.textContent = strings.sources;
@@ -262,9 +262,30 @@ function drawSources(citations: Citation[], strings: Strings): HTMLElement {
     const snippet = element("blockquote", "");
     snippet.textContent = citation.snippet;
     details.append(summary, snippet);
+    const href = pageHref(citation.url);
+    if (href) {
+      // The web page the passage came from, in a new tab that cannot reach back into the host page.
+      const link = element("a", "page-link");
+      link.href = href;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = strings.openPage;
+      details.append(link);
+    }
     sources.append(details);
   }
   return sources;
+}
+
+/** A citation's address as a link target when it is a web page's (http or https); anything else is no link. */
+export function pageHref(url: string | null | undefined): string | null {
+  if (!url) return null;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
+  } catch {
+    return null;
+  }
 }
 
 function element<K extends keyof HTMLElementTagNameMap>(tag: K, className: string): HTMLElementTagNameMap[K] {

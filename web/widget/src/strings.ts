@@ -23,6 +23,7 @@ export interface Strings {
   failed: string;
   helpful: string;
   notHelpful: string;
+  openPage: string;
 }
 
 const en: Strings = {
@@ -49,6 +50,7 @@ const en: Strings = {
   failed: "Something went wrong. Please try again.",
   helpful: "Helpful answer",
   notHelpful: "Not a helpful answer",
+  openPage: "Open page",
 };
 
 const de: Strings = {
@@ -75,6 +77,7 @@ const de: Strings = {
   failed: "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.",
   helpful: "Hilfreiche Antwort",
   notHelpful: "Keine hilfreiche Antwort",
+  openPage: "Seite öffnen",
 };
 
 const fr: Strings = {
@@ -101,6 +104,7 @@ const fr: Strings = {
   failed: "Une erreur s’est produite. Veuillez réessayer.",
   helpful: "Réponse utile",
   notHelpful: "Réponse pas utile",
+  openPage: "Ouvrir la page",
 };
 
 const es: Strings = {
@@ -127,6 +131,7 @@ const es: Strings = {
   failed: "Algo salió mal. Inténtalo de nuevo.",
   helpful: "Respuesta útil",
   notHelpful: "Respuesta no útil",
+  openPage: "Abrir la página",
 };
 
 export const LANGUAGES: Readonly<Record<string, Strings>> = { en, de, fr, es };

@@ -13,15 +13,19 @@ SNIPPET_CHARS = 300
 
 
 def citation(passage: Passage) -> Citation:
-    text = " ".join(passage.text.split())
+    """A passage cited; a Q&A pair is cited as its question (the name) and its answer (the snippet)."""
+    pair = passage.pair
+    text = " ".join((pair.answer if pair else passage.text).split())
     snippet = text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1].rsplit(" ", 1)[0] + "…"
     return Citation(
         document_id=passage.document_id,
-        filename=passage.filename,
+        filename=pair.question if pair else passage.filename,
         chunk_id=passage.chunk_id,
         score=passage.score,
         snippet=snippet,
         page=passage.page,
+        url=passage.url,
+        source_id=passage.source_id,
     )
 
 

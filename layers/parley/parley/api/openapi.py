@@ -27,6 +27,7 @@ from parley.api.routes import (
     feedback,
     health,
     public,
+    sources,
     team,
     usage,
 )
@@ -61,6 +62,7 @@ def openapi_document() -> dict[str, Any]:
         account.router,
         chatbots.router,
         documents.router,
+        sources.router,
         exports.router,
         answers.router,
         public.router,

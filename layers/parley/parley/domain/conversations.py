@@ -12,7 +12,8 @@ from parley.domain.common import Id, Model, Paged, Request
 from parley.errors import ValidationFailed
 
 Question = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
-AnswerMode = Literal["llm", "extractive"]
+# "qa": a Q&A pair's stored answer, given as written because the question matched the pair's (no model call).
+AnswerMode = Literal["llm", "extractive", "qa"]
 
 
 class Citation(BaseModel):
@@ -22,6 +23,9 @@ class Citation(BaseModel):
     score: float
     snippet: str
     page: int | None = None
+    # A passage of a source's document: the web page it came from (what the citation links to) and the source.
+    url: str | None = None
+    source_id: str | None = None
 
 
 class Usage(BaseModel):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from parley.domain.common import Model, Paged, Request
 
 DocumentStatus = Literal["pending_upload", "processing", "indexed", "failed"]
-Kind = Literal["pdf", "docx", "html", "markdown", "text", "csv"]
+Kind = Literal["pdf", "docx", "html", "markdown", "text", "csv", "qa"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,10 @@ FILE_TYPES: dict[str, FileType] = {
     ".txt": FileType("text", "text/plain", frozenset({"text/plain"})),
     ".csv": FileType("csv", "text/csv", frozenset({"text/csv", "application/csv", "application/vnd.ms-excel"})),
 }
+
+
+# A Q&A pair (parley.domain.qa), written by its source, never uploaded: no file extension maps to it.
+QA_TYPE = FileType("qa", "application/x-parley-qa+json", frozenset({"application/x-parley-qa+json"}))
 
 
 def file_type(filename: str, content_type: str) -> FileType | None:

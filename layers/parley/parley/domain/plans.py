@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from parley.domain.chatbots import SpendingLimits
 
 # Held at any time (acquired on create, given back on delete) or counted per calendar month (UTC).
-StandingCounter = Literal["chatbots", "documents", "stored_bytes", "members", "api_keys"]
+StandingCounter = Literal["chatbots", "documents", "stored_bytes", "members", "api_keys", "sources"]
 MonthlyCounter = Literal["pages", "questions"]
 Counter = Literal[StandingCounter, MonthlyCounter]
 STANDING: tuple[StandingCounter, ...] = get_args(StandingCounter)
@@ -40,6 +40,8 @@ class Plan:
     questions: int  # answered per month, owners' and visitors' alike
     members: int  # people besides the owner
     api_keys: int
+    sources: int  # websites, snippets and Q&A pairs
+    pages_per_source: int  # the most pages a website source may crawl (its max_pages)
     # The models a chatbot may use (None: every model the deployment allows) and the most tokens one answer may take.
     models: tuple[str, ...] | None
     max_tokens: int
@@ -70,6 +72,8 @@ PLANS: dict[PlanName, Plan] = {
         questions=500,
         members=2,
         api_keys=2,
+        sources=5,
+        pages_per_source=50,
         models=("gpt-4o-mini",),
         max_tokens=512,
     ),
@@ -83,6 +87,8 @@ PLANS: dict[PlanName, Plan] = {
         questions=10_000,
         members=10,
         api_keys=10,
+        sources=50,
+        pages_per_source=500,
         models=None,
         max_tokens=1024,
     ),
@@ -96,6 +102,8 @@ PLANS: dict[PlanName, Plan] = {
         questions=100_000,
         members=50,
         api_keys=50,
+        sources=500,
+        pages_per_source=5_000,
         models=None,
         max_tokens=4096,
     ),

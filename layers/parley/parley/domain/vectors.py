@@ -28,6 +28,9 @@ class ChunkMetadata(BaseModel):
     # Chunks of a source's documents: the source, and a web page's address (what a citation links to).
     source_id: str | None = None
     url: str | None = None
+    # The chunk of a Q&A pair (its only one) holds the pair, which answers as written when a question matches it.
+    qa_question: str | None = None
+    qa_answer: str | None = None
 
     def stored(self) -> dict[str, Any]:
         """The metadata as an index stores it (no nulls: Pinecone refuses them)."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from parley.domain.chunking import DEFAULT_OVERLAP, DEFAULT_SIZE, MAX_CHUNK_BYTES, check_chunking
+from parley.domain.qa import QaPair
 from parley.ingest.extract import Block
 from parley.text import count_tokens
 
@@ -38,6 +39,7 @@ class Chunk:
     tokens: int
     page: int | None
     heading: str | None
+    pair: QaPair | None = None
 
 
 class _Room(NamedTuple):
@@ -152,6 +154,10 @@ def chunk_blocks(blocks: Sequence[Block], plan: ChunkPlan) -> list[Chunk]:
     """Chunks of at most `plan.size` tokens; consecutive chunks of a block share about `plan.overlap` tokens."""
     chunks: list[Chunk] = []
     for block in blocks:
+        if block.pair:
+            # A pair's answer is given whole (read_pair keeps it within MAX_CHUNK_BYTES), so it is one chunk.
+            chunks.append(Chunk(len(chunks), block.text, count_tokens(block.text), None, None, block.pair))
+            continue
         heading, text = _fitted_heading(block, plan)
         limit = max(plan.size // 2, plan.size - count_tokens(heading or ""))
         byte_limit = MAX_CHUNK_BYTES - (_size(heading) + 1 if heading else 0)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 
 from parley.domain.documents import Kind
 from parley.domain.ingest_limits import IngestLimits
+from parley.domain.qa import QaPair, read_pair
 from parley.errors import UnreadableDocument
 from parley.ingest.archives import check_archive
 from parley.ingest.budget import ReadingBudget
@@ -36,6 +37,8 @@ class Block:
     text: str
     page: int | None = None
     heading: str | None = None
+    # The block of a Q&A pair: one chunk, never split.
+    pair: QaPair | None = None
 
 
 def extract(data: bytes, kind: Kind, budget: ReadingBudget | None = None) -> list[Block]:
@@ -190,6 +193,12 @@ def _text(data: bytes, budget: ReadingBudget) -> list[Block]:
     return [Block(_text_of(data, budget))]
 
 
+def _qa(data: bytes, budget: ReadingBudget) -> list[Block]:
+    pair = read_pair(data)
+    budget.take_characters(len(pair.passage))
+    return [Block(pair.passage, pair=pair)]
+
+
 def _csv(data: bytes, budget: ReadingBudget) -> list[Block]:
     text = _decode(data)
     try:
@@ -302,4 +311,5 @@ _EXTRACTORS: dict[Kind, Callable[[bytes, ReadingBudget], Iterable[Block]]] = {
     "markdown": _markdown,
     "text": _text,
     "csv": _csv,
+    "qa": _qa,
 }

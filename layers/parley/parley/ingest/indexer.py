@@ -229,7 +229,7 @@ class DocumentIndexer:
         self.lexicon.record(document.tenant_id, document.chatbot_id, document.id, Contribution.of(lexical))
         for start in range(0, len(chunks), EMBED_WINDOW):
             window = chunks[start : start + EMBED_WINDOW]
-            vectors = self.embedder.embed_documents([chunk.text for chunk in window])
+            vectors = self.embedder.embed_documents([_embedded_text(chunk) for chunk in window])
             records = [
                 _record(document, chunk, values, terms.vector())
                 for chunk, values, terms in zip(window, vectors, lexical[start : start + EMBED_WINDOW], strict=True)
@@ -280,6 +280,12 @@ def forget_document(index: VectorIndex, lexicon: LexiconStore, document: Documen
     lexicon.forget(document.tenant_id, document.chatbot_id, document.id)
 
 
+def _embedded_text(chunk: Chunk) -> str:
+    """What a chunk's dense vector is made of: its text, or a Q&A pair's question alone, so that a visitor's question
+    is compared with the question the pair answers (tests/benchmarks/qa_threshold.py measures that comparison)."""
+    return chunk.pair.question if chunk.pair else chunk.text
+
+
 def _record(document: Document, chunk: Chunk, values: list[float], sparse: SparseVector) -> VectorRecord:
     return VectorRecord(
         id=vector_id(document.id, chunk.no),
@@ -295,5 +301,7 @@ def _record(document: Document, chunk: Chunk, values: list[float], sparse: Spars
             text=chunk.text,
             source_id=document.source_id,
             url=document.url,
+            qa_question=chunk.pair.question if chunk.pair else None,
+            qa_answer=chunk.pair.answer if chunk.pair else None,
         ),
     )

@@ -1,6 +1,7 @@
 """The answer pipeline, shared by REST and WebSocket chat.
 
-guard → redact → condense with history → retrieve (hybrid) → rerank → pack → generate → cite → store.
+guard → redact → condense with history → retrieve (hybrid) → rerank → a Q&A pair's answer, or pack → generate →
+cite → store.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from parley.answers.abstention import answerable, not_found
-from parley.answers.citations import RenumberedStream, resolve
+from parley.answers.citations import RenumberedStream, citation, resolve
 from parley.answers.extractive import extractive_answer
 from parley.answers.prompts import prompt
 from parley.domain.analytics import answer_tally
@@ -76,6 +77,7 @@ class AnswerService:
         limits: SpendingLimits = DEFAULT_SPENDING_LIMITS,
         rerank: Reranker = keep_order,
         default_min_relevance: float,
+        qa_threshold: float | None = None,
         retrieval_breakers: CircuitBreakers | None = None,
         llm_breakers: CircuitBreakers | None = None,
         clock: Callable[[], datetime] = utcnow,
@@ -90,6 +92,8 @@ class AnswerService:
         self.limits = limits
         self.rerank = rerank
         self.default_min_relevance = default_min_relevance
+        # How similar a question must be to a Q&A pair's question for the pair to answer it as written; None: never.
+        self.qa_threshold = qa_threshold
         # Search per tenant (its own namespace), the model per tenant and model name (a tenant's own choice).
         self.retrieval_breakers = retrieval_breakers or CircuitBreakers("search")
         self.llm_breakers = llm_breakers or CircuitBreakers("language model")
@@ -174,31 +178,27 @@ class AnswerService:
         question = redact(request.question)[0] if chatbot.redact_pii else request.question
         llm = self.llm
         passages = self._passages(chatbot, llm, question, history, limits=limits, asked_at=asked_at)
-        found = answerable(passages, self._min_relevance(chatbot))
-        sources = _pack(passages) if found else []
+        direct = self._matching_pair(passages)
+        found = direct is not None or answerable(passages, self._min_relevance(chatbot))
+        sources = [direct] if direct else _pack(passages) if found else []
         message_id = new_id()
-        relay = _Relay(listener, sources) if listener else None
+        relay = _Relay(listener, sources, verbatim=direct is not None) if listener else None
         try:
             if listener:
                 listener.started(conversation.id, message_id)
-            if found:
-                text, usage, mode, degraded = self._generate(
-                    chatbot, llm, question, history, sources, limits=limits, relay=relay
-                )
-            else:
-                # Nothing to answer from: say so, and spend no model tokens.
-                text, usage, mode, degraded = not_found(question), Usage(), "extractive", False
-                if relay:
-                    relay.token(text)
+            text, usage, mode, degraded = self._reply(
+                chatbot, llm, question, history, sources, direct=direct, found=found, limits=limits, relay=relay
+            )
             if relay:
                 relay.finish()
             interrupted = cut = False
         except (StreamInterrupted, _AnswerCut) as stopped:
             # Only a streamed answer stops part-way; its stream ended with no usage figures.
             text = relay.written if relay else ""
-            usage, mode, degraded, interrupted = Usage(), "llm" if llm else "extractive", False, True
+            mode = "qa" if direct else "llm" if llm else "extractive"
+            usage, degraded, interrupted = Usage(), False, True
             cut = isinstance(stopped, _AnswerCut)
-        answer, citations = resolve(text, sources)
+        answer, citations = (text, [citation(direct)]) if direct else resolve(text, sources)
         now = self.clock()
         latency_ms = int((time.perf_counter() - started) * 1000)
         asked = Message(
@@ -259,6 +259,14 @@ class AnswerService:
             degraded=degraded,
             answerable=found,
         )
+
+    def _matching_pair(self, passages: Sequence[Passage]) -> Passage | None:
+        """The retrieved Q&A pair whose question is most similar to the one asked, if at least `qa_threshold`."""
+        if self.qa_threshold is None:
+            return None
+        threshold = self.qa_threshold
+        matching = [passage for passage in passages if passage.pair and passage.similarity >= threshold]
+        return max(matching, key=lambda passage: passage.similarity, default=None)
 
     def _conversation(
         self, chatbot: Chatbot, conversation_id: str | None, started_by: str | None
@@ -339,6 +347,32 @@ class AnswerService:
         record("RetrievalLatency", latency_ms, tenant_id=chatbot.tenant_id, chatbot_id=chatbot.id)
         return passages
 
+    def _reply(
+        self,
+        chatbot: Chatbot,
+        llm: LanguageModel | None,
+        question: str,
+        history: list[Message],
+        sources: list[Passage],
+        *,
+        direct: Passage | None,
+        found: bool,
+        limits: SpendingLimits,
+        relay: _Relay | None,
+    ) -> tuple[str, Usage, AnswerMode, bool]:
+        """The answer: a matching Q&A pair's, the model's from the sources, or that the documents do not cover it."""
+        if direct is not None and direct.pair is not None:
+            # The owner's own answer to this question: given as written, with no model call.
+            text = direct.pair.answer
+        elif found:
+            return self._generate(chatbot, llm, question, history, sources, limits=limits, relay=relay)
+        else:
+            # Nothing to answer from: say so, and spend no model tokens.
+            text = not_found(question)
+        if relay:
+            relay.token(text)
+        return text, Usage(), "qa" if direct else "extractive", False
+
     def _generate(
         self,
         chatbot: Chatbot,
@@ -390,9 +424,10 @@ class AnswerService:
 class _Relay:
     """Hands the answer's pieces to a listener, references renumbered, and keeps what was written."""
 
-    def __init__(self, listener: AnswerListener, sources: Sequence[Passage]) -> None:
+    def __init__(self, listener: AnswerListener, sources: Sequence[Passage], *, verbatim: bool = False) -> None:
         self.listener = listener
-        self.stream = RenumberedStream(sources)
+        # A verbatim answer (a Q&A pair's) has no references to renumber: its text is shown as stored.
+        self.stream = None if verbatim else RenumberedStream(sources)
         self.pieces: list[str] = []
         self.first_token_at: float | None = None  # time.perf_counter() when the first piece came
 
@@ -404,10 +439,11 @@ class _Relay:
         if self.first_token_at is None:
             self.first_token_at = time.perf_counter()
         self.pieces.append(piece)
-        self._show(self.stream.feed(piece))
+        self._show(self.stream.feed(piece) if self.stream else piece)
 
     def finish(self) -> None:
-        self._show(self.stream.finish())
+        if self.stream:
+            self._show(self.stream.finish())
 
     def _show(self, text: str) -> None:
         if text:

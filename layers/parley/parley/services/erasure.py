@@ -18,6 +18,7 @@ from parley.ports import (
     ErasureQueue,
     IdentityProvider,
     LexiconStore,
+    SourceStore,
     VectorIndex,
 )
 from parley.services.quotas import Quotas
@@ -42,6 +43,7 @@ class Erasure:
         queue: ErasureQueue,
         api_keys: ApiKeyStore,
         quotas: Quotas,
+        sources: SourceStore,
     ) -> None:
         self.chatbots = chatbots
         self.documents = documents
@@ -54,6 +56,7 @@ class Erasure:
         self.queue = queue
         self.api_keys = api_keys
         self.quotas = quotas
+        self.sources = sources
 
     def erase(self, request: ErasureRequest) -> None:
         """Carry out `request`; after the first pass, ask for the second."""
@@ -67,6 +70,11 @@ class Erasure:
             self.queue.request(request.model_copy(update={"final": True}), delay_seconds=SECOND_PASS_DELAY)
 
     def erase_chatbot(self, tenant_id: str, chatbot_id: str) -> None:
+        for source in self.sources.all(tenant_id, chatbot_id):
+            # Sources first, marked deleted, so that their crawl writes nothing more and their places in the plan
+            # are given back once however often this runs.
+            if self.sources.soft_delete(source, utcnow()):
+                self.quotas.release(tenant_id, "sources")
         documents = self.documents.all(tenant_id, chatbot_id)
         for document in documents:
             # Marking each live document deleted first gives back its share of the plan exactly once, however
@@ -81,6 +89,7 @@ class Erasure:
         for prefix in stored_prefixes(tenant_id, chatbot_id):
             self.blobs.delete_prefix(prefix)
         self.conversations.erase(tenant_id, chatbot_id)
+        self.sources.erase(tenant_id, chatbot_id)
         self.documents.erase(tenant_id, chatbot_id)
         self.chatbots.erase(tenant_id, chatbot_id)
 

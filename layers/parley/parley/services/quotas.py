@@ -35,6 +35,7 @@ _WHAT: dict[Counter, str] = {
     "stored_bytes": "bytes of stored documents",
     "members": "team members besides the owner",
     "api_keys": "API keys",
+    "sources": "sources",
     "pages": "pages indexed a month",
     "questions": "questions a month",
 }

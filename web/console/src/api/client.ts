@@ -51,6 +51,13 @@ export type FeedbackRequest = RequestBody<Schema<"FeedbackRequest">, "rating">;
 export type Analytics = Schema<"Analytics">;
 export type AnalyticsDay = Schema<"AnalyticsDay">;
 export type Usage = Schema<"UsageReport">;
+export type Source = Schema<"SourcePublic">;
+export type SourcePage = Schema<"SourcePage">;
+export type SourceCounts = Schema<"Counts">;
+export type CrawlMode = Schema<"WebsiteSourceCreate">["mode"];
+export type WebsiteCreate = RequestBody<Schema<"WebsiteSourceCreate">, "type" | "url">;
+export type SourceCreate = WebsiteCreate | Schema<"TextSourceCreate"> | Schema<"QaSourceCreate">;
+export type SourceUpdate = Partial<Schema<"SourceUpdate">>;
 
 export interface Page<Item> {
   items: Item[];
@@ -67,6 +74,10 @@ function paged(path: string, cursor?: string | null): string {
 }
 
 const JSON_HEADERS = { "content-type": "application/json" };
+
+function sourcePath(chatbotId: string, sourceId: string): string {
+  return `/chatbots/${encodeURIComponent(chatbotId)}/sources/${encodeURIComponent(sourceId)}`;
+}
 
 /** Sign-up and sign-in: the two calls made without a token. */
 export class Accounts {
@@ -133,11 +144,53 @@ export class Api {
     return this.send("POST", `/chatbots/${encodeURIComponent(chatbotId)}/documents`, body);
   }
 
+  /** A ticket for a new version of an uploaded document: same id, its current content answers until it is indexed. */
+  replaceDocument(
+    chatbotId: string,
+    documentId: string,
+    body: Schema<"DocumentCreate">,
+  ): Promise<Schema<"DocumentUpload">> {
+    return this.send(
+      "PUT",
+      `/chatbots/${encodeURIComponent(chatbotId)}/documents/${encodeURIComponent(documentId)}`,
+      body,
+    );
+  }
+
   async deleteDocument(chatbotId: string, documentId: string): Promise<void> {
     await this.sendNothing(
       "DELETE",
       `/chatbots/${encodeURIComponent(chatbotId)}/documents/${encodeURIComponent(documentId)}`,
     );
+  }
+
+  sources(chatbotId: string, cursor?: string | null): Promise<Page<Source>> {
+    return this.get(paged(`/chatbots/${encodeURIComponent(chatbotId)}/sources`, cursor));
+  }
+
+  source(chatbotId: string, sourceId: string): Promise<Source> {
+    return this.get(sourcePath(chatbotId, sourceId));
+  }
+
+  createSource(chatbotId: string, body: SourceCreate): Promise<Source> {
+    return this.send("POST", `/chatbots/${encodeURIComponent(chatbotId)}/sources`, body);
+  }
+
+  updateSource(chatbotId: string, sourceId: string, body: SourceUpdate): Promise<Source> {
+    return this.send("PATCH", sourcePath(chatbotId, sourceId), body);
+  }
+
+  async deleteSource(chatbotId: string, sourceId: string): Promise<void> {
+    await this.sendNothing("DELETE", sourcePath(chatbotId, sourceId));
+  }
+
+  /** Starts a sync of a website source now; the API refuses (409) while one is running. */
+  syncSource(chatbotId: string, sourceId: string): Promise<Source> {
+    return this.send("POST", `${sourcePath(chatbotId, sourceId)}/sync`);
+  }
+
+  sourcePages(chatbotId: string, sourceId: string, cursor?: string | null): Promise<Page<SourcePage>> {
+    return this.get(paged(`${sourcePath(chatbotId, sourceId)}/pages`, cursor));
   }
 
   /** A page of the chatbot's conversations, the most recent first; with `days`, those started on those UTC days. */

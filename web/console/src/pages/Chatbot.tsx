@@ -1,4 +1,4 @@
-// One chatbot: its settings, documents, playground, embed snippet and conversations, as tabs.
+// One chatbot: its settings, documents, sources, playground, embed snippet and conversations, as tabs.
 import { useEffect, useState } from "preact/hooks";
 import type { Chatbot as ChatbotRecord } from "../api/client";
 import { ApiError } from "../api/errors";
@@ -11,10 +11,12 @@ import { Documents } from "./Documents";
 import { Embed } from "./Embed";
 import { Playground } from "./Playground";
 import { Settings } from "./Settings";
+import { Sources } from "./Sources";
 
 const TAB_NAMES: Record<ChatbotTab, string> = {
   settings: "Settings",
   documents: "Documents",
+  sources: "Sources",
   playground: "Playground",
   embed: "Embed",
   conversations: "Conversations",
@@ -73,6 +75,7 @@ export function Chatbot({ id, tab }: { id: string; tab: ChatbotTab }) {
       <section aria-label={TAB_NAMES[tab]}>
         {tab === "settings" && <Settings chatbot={chatbot} onSaved={setChatbot} />}
         {tab === "documents" && <Documents chatbot={chatbot} />}
+        {tab === "sources" && <Sources chatbot={chatbot} />}
         {tab === "playground" && <Playground chatbot={chatbot} />}
         {tab === "embed" && <Embed chatbot={chatbot} />}
         {tab === "conversations" && <Conversations chatbot={chatbot} />}

@@ -1,5 +1,6 @@
 // A chatbot's documents: upload several at once (dropped or chosen) straight to S3 with a progress bar each, and
-// the list, whose statuses refresh by themselves until each document is indexed or failed.
+// the list, whose statuses refresh by themselves until each document is indexed or failed; an uploaded document can
+// be replaced by a new version of its file (same document, its current content answering until the new one is in).
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Chatbot, Document } from "../api/client";
 import { messageOf } from "../api/errors";
@@ -50,6 +51,17 @@ interface Upload {
 
 const isSettled = (document: Document) => document.status === "indexed" || document.status === "failed";
 
+/** Whether the document's status may still change by itself: it is being indexed, or a new version is awaited. */
+export const isChanging = (document: Document) => !isSettled(document) || document.replacing_with != null;
+
+/** Whether the owner may upload a new version: an uploaded file (a source's documents change with their source), not
+ * being indexed and not already awaiting one. */
+export const canReplace = (document: Document) => !document.source_id && !isChanging(document);
+
+function requestOf(file: File) {
+  return { filename: file.name, content_type: contentTypeOf(file), size_bytes: file.size };
+}
+
 export function Documents({ chatbot }: { chatbot: Chatbot }) {
   const { api } = useConsole();
   const [documents, setDocuments] = useState<Document[] | null>(null);
@@ -69,8 +81,8 @@ export function Documents({ chatbot }: { chatbot: Chatbot }) {
     void load(null);
   }, [chatbot.id]);
 
-  // Documents not yet indexed or failed are read again every two seconds, until they are.
-  const unsettled = (documents ?? []).filter((document) => !isSettled(document)).map((document) => document.id);
+  // Documents not yet indexed or failed, or awaiting a new version, are read again every two seconds, until settled.
+  const unsettled = (documents ?? []).filter(isChanging).map((document) => document.id);
   useEffect(() => {
     if (unsettled.length === 0) return;
     const timer = setTimeout(async () => {
@@ -88,11 +100,7 @@ export function Documents({ chatbot }: { chatbot: Chatbot }) {
     const id = nextUpload.current++;
     setUploads((all) => [...all, { id, name: file.name, share: 0, state: "uploading" }]);
     try {
-      const created = await api.createDocument(chatbot.id, {
-        filename: file.name,
-        content_type: contentTypeOf(file),
-        size_bytes: file.size,
-      });
+      const created = await api.createDocument(chatbot.id, requestOf(file));
       setDocuments((shown) => [...(shown ?? []), created.document]);
       await sendFile(created.upload, file, (share) => update(id, { share }));
       update(id, { state: "uploaded", share: 1 });
@@ -177,6 +185,9 @@ export function Documents({ chatbot }: { chatbot: Chatbot }) {
                 chatbotId={chatbot.id}
                 document={document}
                 onDeleted={() => setDocuments((shown) => (shown ?? []).filter((d) => d.id !== document.id))}
+                onChanged={(changed) =>
+                  setDocuments((shown) => (shown ?? []).map((d) => (d.id === changed.id ? changed : d)))
+                }
               />
             ))}
           </tbody>
@@ -195,16 +206,45 @@ function DocumentRow({
   chatbotId,
   document,
   onDeleted,
+  onChanged,
 }: {
   chatbotId: string;
   document: Document;
   onDeleted: () => void;
+  onChanged: (document: Document) => void;
 }) {
   const { api } = useConsole();
   const action = useAction();
+  const replacing = useAction();
+  const [sent, setSent] = useState<number | null>(null);
+
+  const replace = (file: File) =>
+    replacing.run(async () => {
+      setSent(0);
+      try {
+        const ticket = await api.replaceDocument(chatbotId, document.id, requestOf(file));
+        onChanged(ticket.document);
+        await sendFile(ticket.upload, file, setSent);
+      } finally {
+        setSent(null);
+      }
+    });
+
   return (
-    <tr data-status={document.status}>
-      <td>{document.filename}</td>
+    <tr data-status={document.status} data-version={document.version}>
+      <td>
+        {document.filename}
+        {(document.version ?? 1) > 1 && <span class="hint"> (version {document.version})</span>}
+        {document.replacing_with != null && (
+          <span class="hint" role="status">
+            {" "}
+            Replacing with version {document.replacing_with}…
+          </span>
+        )}
+        {sent !== null && (
+          <progress max={1} value={sent} aria-label={`Upload of the new version of ${document.filename}`} />
+        )}
+      </td>
       <td>{sizeText(document.size_bytes)}</td>
       <td>
         <span class={`status ${document.status}`}>{STATUS_NAMES[document.status]}</span>
@@ -212,6 +252,22 @@ function DocumentRow({
       </td>
       <td>{document.status === "indexed" ? document.chunk_count : "–"}</td>
       <td>
+        {canReplace(document) && !replacing.busy && (
+          <label class="button plain file-button">
+            Replace
+            <input
+              type="file"
+              accept={ACCEPT}
+              class="visually-hidden"
+              aria-label={`Replace ${document.filename}`}
+              onChange={(event) => {
+                const file = event.currentTarget.files?.[0];
+                event.currentTarget.value = "";
+                if (file) void replace(file);
+              }}
+            />
+          </label>
+        )}{" "}
         <Button
           variant="plain"
           busy={action.busy}
@@ -226,7 +282,7 @@ function DocumentRow({
         >
           Delete
         </Button>
-        <ErrorNote error={action.error} />
+        <ErrorNote error={action.error ?? replacing.error} />
       </td>
     </tr>
   );

@@ -7,6 +7,7 @@ import { ChatConnection } from "../api/chat";
 import { AnswerRating } from "../components/AnswerRating";
 import { Button, ErrorNote, Field, useAction } from "../components/ui";
 import { useConsole } from "../context";
+import { externalHref } from "../links";
 
 export interface Turn {
   role: "user" | "assistant";
@@ -14,6 +15,8 @@ export interface Turn {
   citations: Citation[];
   answerable: boolean;
   streaming: boolean;
+  // How the answer was made: "qa" when a Q&A pair answered it as written, with no model call.
+  mode?: Message["mode"];
   error?: string;
   // An answer's id (from its start frame, or the stored message) and the rating it has.
   messageId?: string;
@@ -26,6 +29,7 @@ function turnOf(message: Message): Turn {
     content: message.content,
     citations: message.citations,
     answerable: message.answerable ?? true,
+    mode: message.mode,
     streaming: false,
     messageId: message.role === "assistant" ? message.id : undefined,
     rating: message.feedback?.rating,
@@ -42,7 +46,7 @@ export function applyFrame(turn: Turn, frame: ServerFrame): Turn {
     case "citations":
       return { ...turn, citations: frame.citations };
     case "done":
-      return { ...turn, streaming: false, answerable: frame.answerable ?? true };
+      return { ...turn, streaming: false, answerable: frame.answerable ?? true, mode: frame.mode };
     case "error":
       return { ...turn, streaming: false, error: frame.message };
     default:
@@ -173,7 +177,7 @@ export function Playground({ chatbot }: { chatbot: Chatbot }) {
   );
 }
 
-function TurnView({ turn, chatbotId }: { turn: Turn; chatbotId: string }) {
+export function TurnView({ turn, chatbotId }: { turn: Turn; chatbotId: string }) {
   if (turn.role === "user") {
     return (
       <li class="turn user">
@@ -186,6 +190,7 @@ function TurnView({ turn, chatbotId }: { turn: Turn; chatbotId: string }) {
     <li class="turn assistant" aria-busy={turn.streaming ? "true" : undefined}>
       <span class="who">Chatbot</span>
       {!turn.answerable && <p class="badge">Not in the documents</p>}
+      {turn.mode === "qa" && <p class="badge">A Q&amp;A pair's answer</p>}
       <p class="answer">{turn.content || (turn.streaming ? "…" : "")}</p>
       {turn.error && (
         <p class="error" role="alert">
@@ -206,15 +211,24 @@ function TurnView({ turn, chatbotId }: { turn: Turn; chatbotId: string }) {
   );
 }
 
-function CitationView({ number, citation }: { number: number; citation: Citation }) {
+export function CitationView({ number, citation }: { number: number; citation: Citation }) {
   const [open, setOpen] = useState(false);
   const page = citation.page == null ? "" : `, page ${citation.page}`;
+  const href = externalHref(citation.url);
   return (
     <li>
       <button type="button" class="link" aria-expanded={open} onClick={() => setOpen(!open)}>
         [{number}] {citation.filename}
         {page}
       </button>
+      {href && (
+        <>
+          {" "}
+          <a href={href} target="_blank" rel="noopener">
+            Open page
+          </a>
+        </>
+      )}
       {open && <blockquote>{citation.snippet}</blockquote>}
     </li>
   );

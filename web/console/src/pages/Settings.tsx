@@ -1,6 +1,7 @@
 // Every field a chatbot has (ChatbotUpdate), saved as one partial update; and deletion, confirmed first.
-import { useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import type { Chatbot, ChatbotUpdate } from "../api/client";
+import { ConfirmDialog } from "../components/ConfirmDialog";
 import { Button, ErrorNote, Field, useAction } from "../components/ui";
 import { useConsole } from "../context";
 import { navigate } from "../router";
@@ -137,34 +138,22 @@ export function Settings({ chatbot, onSaved }: { chatbot: Chatbot; onSaved: (cha
 
 function DeleteChatbot({ chatbot }: { chatbot: Chatbot }) {
   const { api } = useConsole();
-  const dialog = useRef<HTMLDialogElement>(null);
-  const action = useAction();
-  const confirm = () =>
-    void action.run(async () => {
-      await api.deleteChatbot(chatbot.id);
-      dialog.current?.close();
-      navigate({ page: "chatbots" });
-    });
   return (
     <section class="danger-zone" aria-labelledby="delete-chatbot">
       <h2 id="delete-chatbot">Delete this chatbot</h2>
       <p>Its documents, conversations and public key go with it.</p>
-      <Button variant="danger" onClick={() => dialog.current?.showModal()}>
-        Delete chatbot…
-      </Button>
-      <dialog ref={dialog} aria-labelledby="confirm-delete">
-        <h2 id="confirm-delete">Delete “{chatbot.name}”?</h2>
+      <ConfirmDialog
+        opener="Delete chatbot…"
+        heading={`Delete “${chatbot.name}”?`}
+        confirm="Delete for good"
+        busyLabel="Deleting…"
+        onConfirm={async () => {
+          await api.deleteChatbot(chatbot.id);
+          navigate({ page: "chatbots" });
+        }}
+      >
         <p>This cannot be undone.</p>
-        <ErrorNote error={action.error} />
-        <div class="actions">
-          <Button variant="plain" autofocus onClick={() => dialog.current?.close()} disabled={action.busy}>
-            Cancel
-          </Button>
-          <Button variant="danger" busy={action.busy} busyLabel="Deleting…" onClick={confirm}>
-            Delete for good
-          </Button>
-        </div>
-      </dialog>
+      </ConfirmDialog>
     </section>
   );
 }

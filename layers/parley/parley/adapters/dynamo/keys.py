@@ -176,3 +176,30 @@ def usage() -> str:
 def usage_month(month: str) -> str:
     """The tenant's counters of one calendar month (`2026-11`): a new month starts a new item, so nothing resets."""
     return f"{usage()}#{month}"
+
+
+def sources(chatbot_id: str) -> str:
+    return f"SRC#{chatbot_id}#"
+
+
+def source(chatbot_id: str, source_id: str) -> str:
+    return f"{sources(chatbot_id)}{source_id}"
+
+
+def source_pages(chatbot_id: str, source_id: str | None = None) -> str:
+    """The pages of a website source (or of every source of a chatbot), keyed by their address's hash."""
+    return f"SRCPAGE#{chatbot_id}#" + (f"{source_id}#" if source_id else "")
+
+
+def source_page(chatbot_id: str, source_id: str, url_hash: str) -> str:
+    return f"{source_pages(chatbot_id, source_id)}{url_hash}"
+
+
+def sources_due() -> str:
+    """The GSI1 partition of website sources by when they are next due: to sync again, or (while a sync runs) to be
+    ended past its deadline. What the scheduled sweep reads."""
+    return "SOURCES_DUE"
+
+
+def source_due(due_at: str, tenant_id: str, chatbot_id: str, source_id: str) -> str:
+    return f"{due_at}#{tenant_id}#{chatbot_id}#{source_id}"

@@ -1,0 +1,9 @@
+"""Crawl function: the crawl queue's messages (a website source's sync, page by page, and a deleted source's
+erasure); `scheduled` is EventBridge Scheduler's target, which starts the syncs that are due."""
+
+# First: Powertools' batch utility, imported before anything loads pydantic, skips its parser models (cold start).
+from parley.crawl_queue import CORRELATION_PATH, handle_batch, handle_schedule
+from parley.observability import lambda_entry
+
+handler = lambda_entry(handle_batch, correlation_id_path=CORRELATION_PATH)
+scheduled = lambda_entry(handle_schedule, correlation_id_path="id")

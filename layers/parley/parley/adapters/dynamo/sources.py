@@ -1,0 +1,325 @@
+"""Sources and the pages of website sources, with the conditional writes that make a sync's end exact: a page is
+claimed once per sync, ended once, and every claim and end moves the source's count of pages outstanding with it,
+in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from parley.adapters.dynamo import keys
+from parley.adapters.dynamo.table import Table, deserialize, record, serialize, set_clause
+from parley.domain.common import Page, PageRequest, timestamp
+from parley.domain.sources import PageRecord, PageStatus, Source, url_hash
+
+Claim = Literal["queued", "taken", "refused"]
+
+
+def _live_source(item: Mapping[str, Any] | None) -> Source | None:
+    if not item or item.get("deleted_at"):
+        return None
+    return Source.model_validate(item)
+
+
+def _page(item: Mapping[str, Any] | None) -> PageRecord | None:
+    return PageRecord.model_validate(item) if item else None
+
+
+def _due(source: Source, due_at: datetime) -> dict[str, str]:
+    return {
+        keys.LOOKUP_PK: keys.sources_due(),
+        keys.LOOKUP_SK: keys.source_due(timestamp(due_at), source.tenant_id, source.chatbot_id, source.id),
+    }
+
+
+class DynamoSourceStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def _key(self, source: Source) -> dict[str, Any]:
+        return serialize({"PK": keys.tenant(source.tenant_id), "SK": keys.source(source.chatbot_id, source.id)})
+
+    def _page_key(self, source: Source, url: str) -> dict[str, Any]:
+        return serialize(
+            {"PK": keys.tenant(source.tenant_id), "SK": keys.source_page(source.chatbot_id, source.id, url_hash(url))}
+        )
+
+    def add(self, source: Source) -> None:
+        due = _due(source, source.sync_deadline) if source.sync_deadline else {}
+        item = record(source, PK=keys.tenant(source.tenant_id), SK=keys.source(source.chatbot_id, source.id), **due)
+        self.table.client.put_item(**self.table.put_new(item))
+
+    def get(self, tenant_id: str, chatbot_id: str, source_id: str, *, deleted: bool = False) -> Source | None:
+        """The live source, or (`deleted`) one deleted and not erased yet."""
+        item = self.table.get(keys.tenant(tenant_id), keys.source(chatbot_id, source_id))
+        return Source.model_validate(item) if item and deleted else _live_source(item)
+
+    def update(self, source: Source, changes: Mapping[str, Any], condition: str = "", **values: Any) -> Source | None:
+        """Apply `changes` to a live source (and only if `condition` holds); None when it does not."""
+        expression, names, change_values = set_clause(changes)
+        try:
+            updated = self.table.client.update_item(
+                TableName=self.table.name,
+                Key=self._key(source),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(deleted_at)"
+                + (f" AND ({condition})" if condition else ""),
+                ExpressionAttributeNames={**names, **_names(condition)},
+                ExpressionAttributeValues=serialize({**change_values, **values}),
+                ReturnValues="ALL_NEW",
+            )
+        except self.table.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return _live_source(deserialize(updated["Attributes"]))
+
+    def start_sync(self, source: Source, sync_id: str, deadline: datetime, now: datetime) -> Source | None:
+        """Begin sync `sync_id` (its start outstanding), unless one is under way; None if one is."""
+        changes = {
+            "status": "syncing",
+            "sync_id": sync_id,
+            "sync_deadline": timestamp(deadline),
+            "outstanding": 1,
+            "counts": {"found": 0, "indexed": 0, "failed": 0, "skipped": 0},
+            "error": None,
+            "updated_at": timestamp(now),
+            **_due(source, deadline),
+        }
+        return self.update(source, changes, "#status <> :syncing", **{":syncing": "syncing"})
+
+    def end_sync(self, source: Source, sync_id: str, changes: Mapping[str, Any]) -> Source | None:
+        """End sync `sync_id` with `changes` (its outcome), once; due again at `next_sync_at` if it has one."""
+        ended = dict(changes)
+        next_sync_at = changes.get("next_sync_at")
+        ended.update(
+            _due(source, datetime.fromisoformat(next_sync_at))
+            if next_sync_at
+            else {keys.LOOKUP_PK: None, keys.LOOKUP_SK: None}
+        )
+        condition = "#sync_id = :sync AND #status = :syncing"
+        return self.update(source, ended, condition, **{":sync": sync_id, ":syncing": "syncing"})
+
+    def soft_delete(self, source: Source, now: datetime) -> bool:
+        """Hide the source (and take it out of the schedule's index); False if it was gone already."""
+        changes = {
+            "deleted_at": timestamp(now),
+            "updated_at": timestamp(now),
+            keys.LOOKUP_PK: None,
+            keys.LOOKUP_SK: None,
+        }
+        expression, names, values = set_clause(changes)
+        try:
+            self.table.client.update_item(
+                TableName=self.table.name,
+                Key=self._key(source),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(deleted_at)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=serialize(values),
+            )
+        except self.table.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def due(self, before: datetime) -> list[Source]:
+        """Website sources due by `before`: to sync again, or with a sync past its deadline."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table.name,
+            "IndexName": keys.LOOKUP_INDEX,
+            "KeyConditionExpression": "#pk = :pk AND #sk < :before",
+            "ExpressionAttributeNames": {"#pk": keys.LOOKUP_PK, "#sk": keys.LOOKUP_SK},
+            "ExpressionAttributeValues": serialize({":pk": keys.sources_due(), ":before": timestamp(before)}),
+        }
+        found = []
+        while True:
+            page = self.table.client.query(**kwargs)
+            found += [source for item in page.get("Items", []) if (source := _live_source(deserialize(item)))]
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def all(self, tenant_id: str, chatbot_id: str) -> list[Source]:
+        """Every source of the chatbot, deleted ones included."""
+        items = self.table.query_prefix(keys.tenant(tenant_id), keys.sources(chatbot_id))
+        return [Source.model_validate(item) for item in items]
+
+    def erase_source(self, tenant_id: str, chatbot_id: str, source_id: str) -> None:
+        self.table.erase(keys.tenant(tenant_id), keys.source_pages(chatbot_id, source_id))
+        self.table.erase(keys.tenant(tenant_id), keys.source(chatbot_id, source_id))
+
+    def erase(self, tenant_id: str, chatbot_id: str) -> None:
+        """Every source of a chatbot, and their pages."""
+        self.table.erase(keys.tenant(tenant_id), keys.source_pages(chatbot_id))
+        self.table.erase(keys.tenant(tenant_id), keys.sources(chatbot_id))
+
+    # Pages of website sources.
+
+    def page(self, source: Source, url: str) -> PageRecord | None:
+        return _page(
+            self.table.get(keys.tenant(source.tenant_id), keys.source_page(source.chatbot_id, source.id, url_hash(url)))
+        )
+
+    def pages(self, source: Source) -> list[PageRecord]:
+        items = self.table.query_prefix(keys.tenant(source.tenant_id), keys.source_pages(source.chatbot_id, source.id))
+        return [PageRecord.model_validate(item) for item in items]
+
+    def list_pages(self, source: Source, page: PageRequest) -> Page[PageRecord]:
+        prefix = keys.source_pages(source.chatbot_id, source.id)
+        return self.table.query_page(keys.tenant(source.tenant_id), prefix, page, _page)
+
+    def claim_page(self, source: Source, sync_id: str, url: str, depth: int, parent: str) -> Claim:
+        """Count `url` into sync `sync_id` (queued, outstanding) unless it is in it already (taken), or the sync has
+        found its max_pages or ended (refused)."""
+        names = {"#sync_id": "sync_id", "#status": "status", "#depth": "depth", "#url": "url", "#reason": "reason"}
+        names["#parent"] = "parent"
+        try:
+            self.table.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self.table.name,
+                            "Key": self._page_key(source, url),
+                            "UpdateExpression": _CLAIM,
+                            "ConditionExpression": "attribute_not_exists(PK) OR #sync_id <> :sync",
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": serialize(
+                                {":sync": sync_id, ":queued": "queued", ":depth": depth, ":url": url, ":parent": parent}
+                            ),
+                        }
+                    },
+                    self._count(source, sync_id, outstanding=1, count="found", limit=source.max_pages),
+                ]
+            )
+        except self.table.client.exceptions.TransactionCanceledException:
+            current = self.page(source, url)
+            return "taken" if current is not None and current.sync_id == sync_id else "refused"
+        return "queued"
+
+    def skip_page(self, source: Source, sync_id: str, url: str, reason: str) -> bool:
+        """Record `url` as skipped in sync `sync_id` without crawling it (it is not outstanding), unless the sync has
+        it already."""
+        names = {"#sync_id": "sync_id", "#status": "status", "#url": "url", "#reason": "reason"}
+        try:
+            self.table.client.update_item(
+                TableName=self.table.name,
+                Key=self._page_key(source, url),
+                UpdateExpression="SET #sync_id = :sync, #status = :skipped, #url = :url, #reason = :reason",
+                ConditionExpression="attribute_not_exists(PK) OR #sync_id <> :sync",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=serialize(
+                    {":sync": sync_id, ":skipped": "skipped", ":url": url, ":reason": reason}
+                ),
+            )
+        except self.table.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def start_page(self, source: Source, sync_id: str, url: str, now: datetime) -> PageRecord | None:
+        """The page, marked fetching, while sync `sync_id` still has it to crawl; None once it ended (a message
+        delivered again)."""
+        try:
+            updated = self.table.client.update_item(
+                TableName=self.table.name,
+                Key=self._page_key(source, url),
+                UpdateExpression="SET #status = :fetching, fetched_at = :now",
+                ConditionExpression="#sync_id = :sync AND #status IN (:queued, :fetching)",
+                ExpressionAttributeNames={"#sync_id": "sync_id", "#status": "status"},
+                ExpressionAttributeValues=serialize(
+                    {":sync": sync_id, ":queued": "queued", ":fetching": "fetching", ":now": timestamp(now)}
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except self.table.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return _page(deserialize(updated["Attributes"]))
+
+    def finish_page(self, source: Source, page: PageRecord) -> bool:
+        """End a page of sync `page.sync_id` as `page` says, once: its outcome counted and its place given back."""
+        status: PageStatus = page.status
+        item = record(
+            page,
+            PK=keys.tenant(source.tenant_id),
+            SK=keys.source_page(source.chatbot_id, source.id, url_hash(page.url)),
+        )
+        try:
+            self.table.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table.name,
+                            "Item": serialize(item),
+                            "ConditionExpression": "#sync_id = :sync AND #status IN (:queued, :fetching)",
+                            "ExpressionAttributeNames": {"#sync_id": "sync_id", "#status": "status"},
+                            "ExpressionAttributeValues": serialize(
+                                {":sync": page.sync_id, ":queued": "queued", ":fetching": "fetching"}
+                            ),
+                        }
+                    },
+                    self._count(source, page.sync_id, outstanding=-1, count=status if status != "removed" else None),
+                ]
+            )
+        except self.table.client.exceptions.TransactionCanceledException:
+            return False
+        return True
+
+    def finish_start(self, source: Source, sync_id: str) -> bool:
+        """End the start of sync `sync_id` (its sitemaps read, or its first page queued), once."""
+        try:
+            self.table.client.update_item(
+                TableName=self.table.name,
+                Key=self._key(source),
+                UpdateExpression="ADD outstanding :minus SET started = :sync",
+                ConditionExpression="#sync_id = :sync AND #status = :syncing AND "
+                "(attribute_not_exists(started) OR started <> :sync)",
+                ExpressionAttributeNames={"#sync_id": "sync_id", "#status": "status"},
+                ExpressionAttributeValues=serialize({":minus": -1, ":sync": sync_id, ":syncing": "syncing"}),
+            )
+        except self.table.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def put_page(self, source: Source, page: PageRecord) -> None:
+        item = record(
+            page,
+            PK=keys.tenant(source.tenant_id),
+            SK=keys.source_page(source.chatbot_id, source.id, url_hash(page.url)),
+        )
+        self.table.client.put_item(TableName=self.table.name, Item=serialize(item))
+
+    def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Source]:
+        return self.table.query_page(
+            keys.tenant(tenant_id), keys.sources(chatbot_id), page, _live_source, newest_first=True
+        )
+
+    def _count(
+        self, source: Source, sync_id: str, *, outstanding: int, count: str | None, limit: int | None = None
+    ) -> Any:
+        """The source's side of a page's claim or end: outstanding and a count moved, while the sync runs."""
+        expression = "ADD outstanding :step"
+        names = {"#sync_id": "sync_id", "#status": "status"}
+        values: dict[str, Any] = {":step": outstanding, ":sync": sync_id, ":syncing": "syncing"}
+        condition = "#sync_id = :sync AND #status = :syncing"
+        if count is not None:
+            expression += " SET #counts.#count = #counts.#count + :one"
+            names |= {"#counts": "counts", "#count": count}
+            values[":one"] = 1
+        if limit is not None:
+            condition += " AND #counts.#count < :limit"
+            values[":limit"] = limit
+        return {
+            "Update": {
+                "TableName": self.table.name,
+                "Key": self._key(source),
+                "UpdateExpression": expression,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": serialize(values),
+            }
+        }
+
+
+_CLAIM = "SET #sync_id = :sync, #status = :queued, #depth = :depth, #url = :url, #parent = :parent REMOVE #reason"
+
+
+def _names(condition: str) -> dict[str, str]:
+    return {name: name[1:] for name in ("#status", "#sync_id") if name in condition}

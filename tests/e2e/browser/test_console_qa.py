@@ -1,0 +1,63 @@
+"""A Q&A pair in the console's playground, in a real browser against the local stack: asked its question, the chatbot
+answers with the pair's answer as written, marked as the pair's, cited by the pair's question."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+PASSWORD = "correct-horse-1"
+QUESTION = "Do you ship internationally?"
+ANSWER = "Yes, we ship to 40 countries; duties are paid by the recipient."
+
+
+@pytest.fixture(autouse=True)
+def patient_expectations() -> Iterator[None]:
+    """A function's first call can take seconds on a busy machine: `expect` waits as long as a page's steps do."""
+    expect.set_options(timeout=60_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
+def test_a_pairs_answer_is_shown_as_the_pairs_in_the_playground(
+    page: Page, base_url, chatbot_with_document, screenshot, accessibility_violations
+) -> None:
+    # Given a chatbot with a document and a Q&A pair, indexed
+    account, bot = chatbot_with_document(base_url, "guide.md", "# Feeding\n\nLlamas eat grass and hay.\n")
+    auth = {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    with httpx.Client(base_url=base_url, timeout=30) as api:
+        source = api.post(
+            f"/chatbots/{bot['id']}/sources", headers=auth, json={"type": "qa", "question": QUESTION, "answer": ANSWER}
+        ).json()
+        deadline = time.monotonic() + 60
+        while source["status"] == "syncing" and time.monotonic() < deadline:
+            time.sleep(0.25)
+            source = api.get(f"/chatbots/{bot['id']}/sources/{source['id']}", headers=auth).json()
+    assert source["status"] == "ready", source
+    page.goto(f"{base_url}/#/signin")
+    page.get_by_label("E-mail").fill(account["user"]["email"])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Chatbots", exact=True)).to_be_visible()
+
+    # When the owner asks the pair's question in the playground
+    page.goto(f"{base_url}/#/chatbots/{bot['id']}/playground")
+    page.get_by_label("Question").fill(QUESTION)
+    page.get_by_role("button", name="Ask").click()
+
+    # Then the answer is the pair's, as written, marked as such and cited by its question
+    answer = page.locator(".turn.assistant").last
+    expect(answer.get_by_text("A Q&A pair's answer")).to_be_visible()
+    expect(answer.locator(".answer")).to_have_text(ANSWER)
+    citation = answer.get_by_role("button", name=re.compile(rf"\[1\] {re.escape(QUESTION)}"))
+    citation.click()
+    expect(answer.locator("blockquote")).to_have_text(ANSWER)
+    violations = accessibility_violations(page)
+    assert violations == [], json.dumps(violations, indent=2)
+    screenshot(page, "qa-answer")
