@@ -300,6 +300,16 @@ def test_redirects_are_followed_to_the_final_address(site):
     assert (page.url, page.body) == (site.url("/new"), b"new")
 
 
+@pytest.mark.parametrize("location", ["http://[::1", "gopher://site.example/", "http://user:pw@site.example/"])
+def test_a_redirect_to_an_address_that_is_not_plain_http_is_refused(site, location):
+    site.routes["/go"] = redirect(location)
+
+    with pytest.raises(FetchRefused):
+        fetch(site.url("/go"), LOCAL)
+
+    assert len(site.requests) == 1
+
+
 def test_a_redirect_loop_is_refused(site):
     site.routes["/a"] = redirect("/b")
     site.routes["/b"] = redirect("/a")
@@ -376,6 +386,8 @@ def test_an_encoding_it_did_not_ask_for_is_refused(site):
         "http://",
         "http://site.example:99999/",
         "http://user:secret@site.example/",
+        "http://site .example/",
+        "http://site.example\r\nX-Injected: 1/",
     ],
 )
 def test_addresses_that_are_not_plain_http_are_refused(url):
