@@ -359,8 +359,14 @@ def test_gzip_bodies_are_inflated_within_max_bytes(site):
     site.routes["/bomb"] = answer(200, bomb, Content_Encoding="gzip")
     policy = FetchPolicy(user_agent="ParleyBot/1.0", allow_loopback=True, max_bytes=1_000_000)
 
+    site.routes["/empty"] = answer(200, b"", Content_Encoding="gzip")
+    site.routes["/cut"] = answer(200, gzip.compress(b"<p>hello</p>" * 100)[:40], Content_Encoding="gzip")
+
     assert fetch(site.url("/page"), policy).body == b"<p>hello</p>"
     assert site.requests[0][1]["Accept-Encoding"] == "gzip"
+    assert fetch(site.url("/empty"), policy).body == b""
+    with pytest.raises(FetchFailed):
+        fetch(site.url("/cut"), policy)
     with pytest.raises(FetchRefused) as refused:
         fetch(site.url("/bomb"), policy)
     assert "larger than 1,000,000 bytes" in refused.value.reason

@@ -216,7 +216,7 @@ class _Exchange:
                 body += inflate.decompress(piece, limit + 1 - len(body)) if inflate else piece
                 if len(body) > limit:
                     raise _too_large(self.target, limit)
-            if inflate:
+            if inflate and received:  # an empty body stays empty, whatever its declared encoding
                 body += inflate.flush()
                 if len(body) > limit:
                     raise _too_large(self.target, limit)
