@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from parley.container import get_container
 from parley.domain.common import utcnow
+from parley.domain.sources import CrawlMessage
+from parley.services.crawl import RetryLater
 from parley.settings import Settings
 from parley.web.fetch import FetchRefused, fetch
 
@@ -283,3 +285,34 @@ def test_a_page_end_that_conflicts_with_another_on_its_source_is_retried_not_los
     assert after is not None
     assert (after.outstanding, after.counts.indexed) == (1, 1)  # the start is still outstanding
     assert store.finish_page(source, started.model_copy(update={"status": "indexed"})) is False
+
+
+def test_a_page_that_keeps_failing_is_retried_then_ends_failed_so_the_sync_ends(lambdas, owner, bot, site):
+    # Given a site whose one page answers 503 (a transient failure), its sync started and its start crawled
+    site.pages["/robots.txt"] = Response(b"User-agent: *\nAllow: /\n", "text/plain")
+    site.pages["/"] = Response(b"busy", "text/plain", 503)
+    created = add_website(lambdas, owner, bot, f"{site.url}/")
+    crawler = get_container().crawler
+    source = get_container().source_store.get(owner["tenant"]["id"], bot["id"], created["id"])
+    assert source is not None
+    message = CrawlMessage(
+        kind="page",
+        tenant_id=source.tenant_id,
+        chatbot_id=source.chatbot_id,
+        source_id=source.id,
+        sync_id=source.sync_id,
+        url=f"{site.url}/",
+    )
+    crawler.handle(message.model_copy(update={"kind": "start", "url": None}))
+
+    # When its message comes before its last attempt, Then it goes back to the queue, the sync still running
+    with pytest.raises(RetryLater):
+        crawler.handle(message, final_attempt=False)
+    assert shown(lambdas, owner, bot, created["id"])["status"] == "syncing"
+
+    # When it comes for the last time, Then the page ends failed with the reason and the sync ends
+    crawler.handle(message, final_attempt=True)
+    found = pages(lambdas, owner, bot, created["id"], site.url)
+    assert found["/"]["status"] == "failed"
+    assert "503" in found["/"]["reason"]
+    assert shown(lambdas, owner, bot, created["id"])["status"] == "ready"
