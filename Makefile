@@ -88,6 +88,7 @@ bench: install web
 	$(BIN)/python tests/benchmarks/streaming.py
 	$(BIN)/python tests/benchmarks/search.py
 	$(BIN)/python tests/benchmarks/qa_threshold.py
+	$(BIN)/python tests/benchmarks/crawl.py
 	$(BIN)/python tests/benchmarks/load.py
 	$(BIN)/python tests/benchmarks/load.py --faults $(FAULTS)
 

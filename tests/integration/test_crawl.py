@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from parley.container import get_container
 from parley.domain.common import utcnow
+from parley.domain.sources import CrawlMessage
+from parley.services.crawl import RetryLater
 from parley.settings import Settings
 from parley.web.fetch import FetchRefused, fetch
 
@@ -246,3 +248,71 @@ def test_the_deployed_crawl_function_refuses_loopback_addresses(site):
     # While the local stack's setting allows it
     local = Settings.from_env({**environment, "PARLEY_FETCH_ALLOW_LOOPBACK": "true"})
     assert fetch(f"{site.url}/", local.fetch_policy).status == 200
+
+
+def test_a_page_end_that_conflicts_with_another_on_its_source_is_retried_not_lost(lambdas, owner, bot, monkeypatch):
+    # Given a sync with one page claimed, and DynamoDB cancelling the next transaction in a conflict (two pages of
+    # one source ending at once both update the source's item)
+    container = get_container()
+    store = container.source_store
+    created = add_website(lambdas, owner, bot, "https://docs.example.com/")
+    source = store.get(owner["tenant"]["id"], bot["id"], created["id"])
+    assert source is not None
+    assert source.sync_id is not None
+    assert store.claim_page(source, source.sync_id, "https://docs.example.com/a", 1, "start") == "queued"
+    started = store.start_page(source, source.sync_id, "https://docs.example.com/a", utcnow())
+    assert started is not None
+    client = container.table.client
+    real = client.transact_write_items
+    conflicts = [1]
+
+    def conflicting(**request: Any) -> Any:
+        if conflicts.pop() if conflicts else 0:
+            error = {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}
+            reasons = [{"Code": "TransactionConflict"}, {"Code": "None"}]
+            raise client.exceptions.TransactionCanceledException({"Error": error, "CancellationReasons": reasons}, "x")
+        return real(**request)
+
+    monkeypatch.setattr(client, "transact_write_items", conflicting)
+    monkeypatch.setattr(store, "sleep", lambda seconds: None)
+
+    # When the page ends
+    ended = store.finish_page(source, started.model_copy(update={"status": "indexed"}))
+
+    # Then it ended once, retried past the conflict: its place given back and its outcome counted
+    assert ended is True
+    after = store.get(owner["tenant"]["id"], bot["id"], created["id"])
+    assert after is not None
+    assert (after.outstanding, after.counts.indexed) == (1, 1)  # the start is still outstanding
+    assert store.finish_page(source, started.model_copy(update={"status": "indexed"})) is False
+
+
+def test_a_page_that_keeps_failing_is_retried_then_ends_failed_so_the_sync_ends(lambdas, owner, bot, site):
+    # Given a site whose one page answers 503 (a transient failure), its sync started and its start crawled
+    site.pages["/robots.txt"] = Response(b"User-agent: *\nAllow: /\n", "text/plain")
+    site.pages["/"] = Response(b"busy", "text/plain", 503)
+    created = add_website(lambdas, owner, bot, f"{site.url}/")
+    crawler = get_container().crawler
+    source = get_container().source_store.get(owner["tenant"]["id"], bot["id"], created["id"])
+    assert source is not None
+    message = CrawlMessage(
+        kind="page",
+        tenant_id=source.tenant_id,
+        chatbot_id=source.chatbot_id,
+        source_id=source.id,
+        sync_id=source.sync_id,
+        url=f"{site.url}/",
+    )
+    crawler.handle(message.model_copy(update={"kind": "start", "url": None}))
+
+    # When its message comes before its last attempt, Then it goes back to the queue, the sync still running
+    with pytest.raises(RetryLater):
+        crawler.handle(message, final_attempt=False)
+    assert shown(lambdas, owner, bot, created["id"])["status"] == "syncing"
+
+    # When it comes for the last time, Then the page ends failed with the reason and the sync ends
+    crawler.handle(message, final_attempt=True)
+    found = pages(lambdas, owner, bot, created["id"], site.url)
+    assert found["/"]["status"] == "failed"
+    assert "503" in found["/"]["reason"]
+    assert shown(lambdas, owner, bot, created["id"])["status"] == "ready"

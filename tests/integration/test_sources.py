@@ -134,6 +134,8 @@ def test_a_website_source_starts_syncing_at_once(lambdas, owner, bot):
     "body",
     [
         {"type": "website", "url": "ftp://example.com/"},
+        {"type": "website", "url": "https://example.com:99999/"},
+        {"type": "website", "url": "https://user:secret@example.com/"},
         {"type": "website", "url": "https://example.com/", "mode": "spider"},
         {"type": "website", "url": "https://example.com/", "max_pages": 0},
         {"type": "website", "url": "https://example.com/", "include": ["docs/"]},

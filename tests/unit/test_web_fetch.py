@@ -300,6 +300,16 @@ def test_redirects_are_followed_to_the_final_address(site):
     assert (page.url, page.body) == (site.url("/new"), b"new")
 
 
+@pytest.mark.parametrize("location", ["http://[::1", "gopher://site.example/", "http://user:pw@site.example/"])
+def test_a_redirect_to_an_address_that_is_not_plain_http_is_refused(site, location):
+    site.routes["/go"] = redirect(location)
+
+    with pytest.raises(FetchRefused):
+        fetch(site.url("/go"), LOCAL)
+
+    assert len(site.requests) == 1
+
+
 def test_a_redirect_loop_is_refused(site):
     site.routes["/a"] = redirect("/b")
     site.routes["/b"] = redirect("/a")
@@ -349,8 +359,14 @@ def test_gzip_bodies_are_inflated_within_max_bytes(site):
     site.routes["/bomb"] = answer(200, bomb, Content_Encoding="gzip")
     policy = FetchPolicy(user_agent="ParleyBot/1.0", allow_loopback=True, max_bytes=1_000_000)
 
+    site.routes["/empty"] = answer(200, b"", Content_Encoding="gzip")
+    site.routes["/cut"] = answer(200, gzip.compress(b"<p>hello</p>" * 100)[:40], Content_Encoding="gzip")
+
     assert fetch(site.url("/page"), policy).body == b"<p>hello</p>"
     assert site.requests[0][1]["Accept-Encoding"] == "gzip"
+    assert fetch(site.url("/empty"), policy).body == b""
+    with pytest.raises(FetchFailed):
+        fetch(site.url("/cut"), policy)
     with pytest.raises(FetchRefused) as refused:
         fetch(site.url("/bomb"), policy)
     assert "larger than 1,000,000 bytes" in refused.value.reason
@@ -376,6 +392,8 @@ def test_an_encoding_it_did_not_ask_for_is_refused(site):
         "http://",
         "http://site.example:99999/",
         "http://user:secret@site.example/",
+        "http://site .example/",
+        "http://site.example\r\nX-Injected: 1/",
     ],
 )
 def test_addresses_that_are_not_plain_http_are_refused(url):

@@ -62,7 +62,6 @@ def openapi_document() -> dict[str, Any]:
         account.router,
         chatbots.router,
         documents.router,
-        sources.router,
         exports.router,
         answers.router,
         public.router,
@@ -71,6 +70,7 @@ def openapi_document() -> dict[str, Any]:
         api_keys.router,
         team.router,
         usage.router,
+        sources.router,
     )
     document = get_openapi(title="Parley", version="1", description=DESCRIPTION, routes=app.routes)
     return _without_fastapi_validation_errors(document)

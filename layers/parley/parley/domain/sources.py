@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator
 from parley.domain.common import Model, Paged, Request
 from parley.domain.documents import FILE_TYPES, QA_TYPE, FileType
 from parley.domain.qa import QaPair
+from parley.web.urls import normalize
 
 SourceType = Literal["website", "text", "qa"]
 SourceStatus = Literal["syncing", "ready", "failed"]
@@ -33,10 +34,11 @@ Answer = Annotated[str, StringConstraints(min_length=1, max_length=5000)]
 
 
 def _web_address(url: str) -> str:
+    """An http(s) address with a host, in its one spelling (`normalize`)."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username is not None:
         raise ValueError("must be an http or https address with a host, e.g. https://example.com/docs/")
-    return url
+    return normalize(url)  # ValueError (a 422) for an address it cannot read, e.g. a port out of range
 
 
 class WebsiteSourceCreate(Request):

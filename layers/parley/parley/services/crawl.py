@@ -148,7 +148,11 @@ class Crawler:
             if address in seen:
                 continue
             seen.add(address)
-            fetched = self.fetch(address, self.policy)
+            try:
+                fetched = self.fetch(address, self.policy)
+            except FetchRefused as refused:
+                logger.info("Sitemap refused", extra={"reason": refused.reason})
+                continue
             if fetched.status != 200:
                 continue
             try:

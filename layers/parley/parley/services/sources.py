@@ -29,7 +29,6 @@ from parley.ports import ChatbotStore, CrawlQueue, DocumentStore, SourceStore
 from parley.services.chatbots import find_chatbot
 from parley.services.documents import DocumentService
 from parley.services.quotas import Quotas
-from parley.web.urls import normalize
 
 # How long after a deletion the erasure of a source's pages runs again: a page being crawled during the first pass
 # (the crawl function's timeout) has ended by then, and what it wrote goes too.
@@ -78,7 +77,7 @@ class SourceService:
         common = {"id": source_id, "tenant_id": tenant_id, "chatbot_id": chatbot_id, "created_at": now}
         if request.type == "website":
             sync_id = new_id()
-            url = normalize(request.url)
+            url = request.url
             source = Source(
                 **common,
                 type="website",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import http.client
 import ipaddress
+import re
 import socket
 import ssl
 import time
@@ -31,6 +32,8 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _READ_PIECE = 64 * 1024
 # Characters an address's path and query keep as they are; anything else (spaces, non-ASCII) is percent-encoded.
 _URL_SAFE = "/?&=%:@!$'()*+,;~-._"
+# A host as normalize() spells it: an ASCII (IDNA) name, an IPv4 address, or an IPv6 one (with its zone).
+_HOST = re.compile(r"[a-z0-9_.-]+|[0-9a-f:.]+(%[\w.-]+)?")
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ def fetch(
         outcome = _hop(target, headers=headers, policy=policy, resolve=resolve, connect=connect, tls=context)
         if isinstance(outcome, Fetched):
             return outcome
-        following = _Target.of(urljoin(target.url, outcome))
+        following = _Target.of(outcome, base=target.url)
         if following.url in seen:
             raise FetchRefused(f"{following.url} redirects in a loop")
         seen.add(following.url)
@@ -120,17 +123,18 @@ class _Target:
     path: str  # path and query, as sent on the request line
 
     @classmethod
-    def of(cls, url: str) -> _Target:
+    def of(cls, url: str, *, base: str | None = None) -> _Target:
+        """The target of `url` (resolved against `base`, for a redirect's Location), or FetchRefused."""
         try:
-            normal = normalize(url)
+            normal = normalize(urljoin(base, url) if base else url)
             parts = urlsplit(normal)
             port = parts.port
         except (ValueError, UnicodeError):
             raise FetchRefused(f"{url[:200]} is not a valid web address") from None
         if parts.scheme not in DEFAULT_PORTS:
             raise FetchRefused(f"Only http and https addresses are fetched, not {url[:200]}")
-        if not parts.hostname:
-            raise FetchRefused(f"{url[:200]} has no host name")
+        if not parts.hostname or not _HOST.fullmatch(parts.hostname):
+            raise FetchRefused(f"{url[:200]} has no valid host name")
         if parts.username is not None or parts.password is not None:
             raise FetchRefused("Addresses with a user name or password are not fetched")
         path = quote(parts.path or "/", safe=_URL_SAFE) + (
@@ -212,7 +216,7 @@ class _Exchange:
                 body += inflate.decompress(piece, limit + 1 - len(body)) if inflate else piece
                 if len(body) > limit:
                     raise _too_large(self.target, limit)
-            if inflate:
+            if inflate and received:  # an empty body stays empty, whatever its declared encoding
                 body += inflate.flush()
                 if len(body) > limit:
                     raise _too_large(self.target, limit)

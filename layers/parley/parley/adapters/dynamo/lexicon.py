@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -26,7 +25,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from parley.adapters.dynamo import keys
-from parley.adapters.dynamo.table import Table, deserialize, serialize
+from parley.adapters.dynamo.table import Table, backoff, deserialize, serialize
 from parley.domain.common import batched
 from parley.errors import UpstreamUnavailable
 from parley.lexical import Contribution, Statistics
@@ -60,11 +59,6 @@ def _shares(contribution: Contribution) -> Iterator[dict[str, Any]]:
             "length": contribution.length if number == 0 else 0,
             "frequencies": {str(term): count for term, count in part},
         }
-
-
-def _backoff(attempt: int) -> float:
-    """Full jitter, from 25 ms doubling to at most a second."""
-    return random.uniform(0, min(1.0, 0.025 * 2**attempt))  # noqa: S311 - jitter, not secrecy
 
 
 class DynamoLexicon:
@@ -120,7 +114,7 @@ class DynamoLexicon:
                 request = response.get("UnprocessedKeys") or {}
                 if not request:
                     break
-                self.sleep(_backoff(attempt))
+                self.sleep(backoff(attempt))
             else:
                 raise UpstreamUnavailable("The chatbot's search statistics could not be read; try again")
         chunks = sum(int(found.get(keys.lexicon_totals(shard), {}).get("chunks", 0)) for shard in range(SHARDS))
@@ -183,4 +177,4 @@ class DynamoLexicon:
                     return
                 if "TransactionConflict" not in reasons or attempt == ATTEMPTS - 1:
                     raise
-            self.sleep(_backoff(attempt))
+            self.sleep(backoff(attempt))

@@ -4,16 +4,20 @@ in one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
 from parley.adapters.dynamo import keys
-from parley.adapters.dynamo.table import Table, deserialize, record, serialize, set_clause
+from parley.adapters.dynamo.table import Table, backoff, deserialize, record, serialize, set_clause
 from parley.domain.common import Page, PageRequest, timestamp
 from parley.domain.sources import PageRecord, PageStatus, Source, url_hash
+from parley.errors import UpstreamUnavailable
 
 Claim = Literal["queued", "taken", "refused"]
+# Attempts at a transaction that conflicts with another on the source's item (then SQS delivers the message again).
+TRANSACT_ATTEMPTS = 20
 
 
 def _live_source(item: Mapping[str, Any] | None) -> Source | None:
@@ -34,8 +38,9 @@ def _due(source: Source, due_at: datetime) -> dict[str, str]:
 
 
 class DynamoSourceStore:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, sleep: Callable[[float], None] = time.sleep) -> None:
         self.table = table
+        self.sleep = sleep
 
     def _key(self, source: Source) -> dict[str, Any]:
         return serialize({"PK": keys.tenant(source.tenant_id), "SK": keys.source(source.chatbot_id, source.id)})
@@ -171,29 +176,21 @@ class DynamoSourceStore:
         """Count `url` into sync `sync_id` (queued, outstanding) unless it is in it already (taken), or the sync has
         found its max_pages or ended (refused)."""
         names = {"#sync_id": "sync_id", "#status": "status", "#depth": "depth", "#url": "url", "#reason": "reason"}
-        names["#parent"] = "parent"
-        try:
-            self.table.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self.table.name,
-                            "Key": self._page_key(source, url),
-                            "UpdateExpression": _CLAIM,
-                            "ConditionExpression": "attribute_not_exists(PK) OR #sync_id <> :sync",
-                            "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": serialize(
-                                {":sync": sync_id, ":queued": "queued", ":depth": depth, ":url": url, ":parent": parent}
-                            ),
-                        }
-                    },
-                    self._count(source, sync_id, outstanding=1, count="found", limit=source.max_pages),
-                ]
-            )
-        except self.table.client.exceptions.TransactionCanceledException:
-            current = self.page(source, url)
-            return "taken" if current is not None and current.sync_id == sync_id else "refused"
-        return "queued"
+        values = {":sync": sync_id, ":queued": "queued", ":depth": depth, ":url": url, ":parent": parent}
+        claim = {
+            "Update": {
+                "TableName": self.table.name,
+                "Key": self._page_key(source, url),
+                "UpdateExpression": _CLAIM,
+                "ConditionExpression": "attribute_not_exists(PK) OR #sync_id <> :sync",
+                "ExpressionAttributeNames": {**names, "#parent": "parent"},
+                "ExpressionAttributeValues": serialize(values),
+            }
+        }
+        if self._transact([claim, self._count(source, sync_id, outstanding=1, count="found", limit=source.max_pages)]):
+            return "queued"
+        current = self.page(source, url)
+        return "taken" if current is not None and current.sync_id == sync_id else "refused"
 
     def skip_page(self, source: Source, sync_id: str, url: str, reason: str) -> bool:
         """Record `url` as skipped in sync `sync_id` without crawling it (it is not outstanding), unless the sync has
@@ -241,26 +238,35 @@ class DynamoSourceStore:
             PK=keys.tenant(source.tenant_id),
             SK=keys.source_page(source.chatbot_id, source.id, url_hash(page.url)),
         )
-        try:
-            self.table.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table.name,
-                            "Item": serialize(item),
-                            "ConditionExpression": "#sync_id = :sync AND #status IN (:queued, :fetching)",
-                            "ExpressionAttributeNames": {"#sync_id": "sync_id", "#status": "status"},
-                            "ExpressionAttributeValues": serialize(
-                                {":sync": page.sync_id, ":queued": "queued", ":fetching": "fetching"}
-                            ),
-                        }
-                    },
-                    self._count(source, page.sync_id, outstanding=-1, count=status if status != "removed" else None),
-                ]
-            )
-        except self.table.client.exceptions.TransactionCanceledException:
-            return False
-        return True
+        end = {
+            "Put": {
+                "TableName": self.table.name,
+                "Item": serialize(item),
+                "ConditionExpression": "#sync_id = :sync AND #status IN (:queued, :fetching)",
+                "ExpressionAttributeNames": {"#sync_id": "sync_id", "#status": "status"},
+                "ExpressionAttributeValues": serialize(
+                    {":sync": page.sync_id, ":queued": "queued", ":fetching": "fetching"}
+                ),
+            }
+        }
+        count = status if status != "removed" else None
+        return self._transact([end, self._count(source, page.sync_id, outstanding=-1, count=count)])
+
+    def _transact(self, items: list[Any]) -> bool:
+        """Write `items` together; False if a condition failed. Every claim and end of a sync updates its source, so
+        they conflict (DynamoDB cancels one of two transactions on an item at once): those are retried."""
+        for attempt in range(TRANSACT_ATTEMPTS):
+            try:
+                self.table.client.transact_write_items(TransactItems=items)
+                return True
+            except self.table.client.exceptions.TransactionCanceledException as error:
+                reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+                if "ConditionalCheckFailed" in reasons:
+                    return False
+                if "TransactionConflict" not in reasons or attempt == TRANSACT_ATTEMPTS - 1:
+                    raise UpstreamUnavailable("A source's crawl kept conflicting in DynamoDB; it is retried") from error
+            self.sleep(backoff(attempt))
+        return False
 
     def finish_start(self, source: Source, sync_id: str) -> bool:
         """End the start of sync `sync_id` (its sitemaps read, or its first page queued), once."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
@@ -45,6 +46,12 @@ def _from_dynamo(value: Any) -> Any:
     if isinstance(value, list):
         return [_from_dynamo(item) for item in value]
     return value
+
+
+def backoff(attempt: int) -> float:
+    """How long to wait before retrying a write DynamoDB cancelled in a conflict: full jitter, from 25 ms doubling to
+    at most a second."""
+    return random.uniform(0, min(1.0, 0.025 * 2**attempt))  # noqa: S311 - jitter, not secrecy
 
 
 def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
