@@ -310,29 +310,24 @@ class Crawler:
         if page.document_id and page.content_hash == digest:
             # Unchanged content: nothing is written, nothing embedded.
             return self._ended(page, "indexed", None, **fields)
-        document_id = page.document_id
+
+        def write(document_id: str | None) -> Document:
+            return self.documents.write(
+                source.tenant_id,
+                source.chatbot_id,
+                page.url[:255],
+                kind,
+                fetched.body,
+                source_id=source.id,
+                url=page.url,
+                document_id=document_id,
+            )
+
         try:
             try:
-                document = self.documents.write(
-                    source.tenant_id,
-                    source.chatbot_id,
-                    page.url[:255],
-                    kind,
-                    fetched.body,
-                    source_id=source.id,
-                    url=page.url,
-                    document_id=document_id,
-                )
-            except DocumentNotFound:
-                document = self.documents.write(
-                    source.tenant_id,
-                    source.chatbot_id,
-                    page.url[:255],
-                    kind,
-                    fetched.body,
-                    source_id=source.id,
-                    url=page.url,
-                )
+                document = write(page.document_id)
+            except DocumentNotFound:  # the page's document is gone: the page gets a new one
+                document = write(None)
         except DocumentBusy as busy:
             if final_attempt:
                 return self._ended(page, "failed", busy.message)
