@@ -90,6 +90,7 @@ class DocumentService:
             current = self.get(tenant_id, chatbot_id, document_id)
             document, version = self._await(current, filename, kind, len(data))
         self.blobs.put_upload(upload_key(tenant_id, chatbot_id, document.id, version), data, kind.content_type)
+        logger.info("Source's document written", extra={"document_id": document.id, "version": version})
         return document
 
     def _accepted(self, request: DocumentCreate) -> FileType:
@@ -138,7 +139,6 @@ class DocumentService:
         except BaseException:
             self.quotas.release(tenant_id, "documents")
             raise
-        logger.info("Document added", extra={"document_id": document_id, "kind": kind.kind})
         return document
 
     def _await(self, document: Document, filename: str, kind: FileType, size_bytes: int) -> tuple[Document, int]:
@@ -162,6 +162,7 @@ class DocumentService:
     def _ticket(self, document: Document, version: int, kind: FileType, size_bytes: int) -> UploadTicket:
         key = upload_key(document.tenant_id, document.chatbot_id, document.id, version)
         url, fields = self.blobs.upload_form(key, kind.content_type, size_bytes, self.upload_ttl)
+        logger.info("Upload ticket issued", extra={"document_id": document.id, "version": version, "kind": kind.kind})
         return UploadTicket(url=url, fields=fields, expires_in=self.upload_ttl)
 
     def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Document]:
