@@ -19,7 +19,9 @@ from parley.domain.roles import Role
 from parley.domain.team import Invitation, Member, StoredInvitation
 from parley.domain.vectors import VectorRecord
 from parley.errors import EmailTaken, InvalidCredentials, InvitationNotFound, ObjectChanged, Unauthorized
+from parley.ingest.indexer import DocumentIndexer
 from parley.lexical import Contribution, Statistics
+from parley.services.documents import DocumentService
 from parley.services.quotas import Quotas
 from parley.services.sessions import Sessions
 from parley.services.team import Invitations, TeamService
@@ -273,6 +275,29 @@ def usage_counters() -> InMemoryUsageCounters:
 @pytest.fixture
 def quotas(usage_counters: InMemoryUsageCounters) -> Quotas:
     return Quotas(usage_counters)
+
+
+@pytest.fixture
+def document_service(chatbot_store, document_store, blobs, vector_index, lexicon, quotas) -> DocumentService:
+    """Documents over the in-memory stores, files up to 1 MB."""
+    return DocumentService(
+        document_store, chatbot_store, blobs, vector_index, lexicon, quotas=quotas, max_bytes=1_000_000
+    )
+
+
+@pytest.fixture
+def document_indexer(chatbot_store, document_store, blobs, embedder, vector_index, lexicon, quotas) -> DocumentIndexer:
+    """The indexer over the same stores as `document_service`, files up to 1 MB."""
+    return DocumentIndexer(
+        document_store,
+        chatbot_store,
+        blobs,
+        embedder,
+        vector_index,
+        lexicon=lexicon,
+        quotas=quotas,
+        max_bytes=1_000_000,
+    )
 
 
 @pytest.fixture

@@ -9,34 +9,21 @@ from parley.domain.chatbots import ChatbotCreate
 from parley.domain.documents import FILE_TYPES, DocumentCreate
 from parley.errors import DocumentBusy, NotFound
 from parley.ingest.abandoned import AbandonedUploads
-from parley.ingest.indexer import DocumentIndexer
 from parley.ingest.uploads import ObjectCreated
 from parley.services.chatbots import ChatbotService
-from parley.services.documents import DocumentService
 
 LONG = " ".join(f"Llamas hum tune number {n} in the valley." for n in range(40))
 TENANT = "a" * 32
 
 
 @pytest.fixture
-def world(chatbot_store, document_store, blobs, embedder, vector_index, lexicon, erasures, quotas):
+def world(chatbot_store, document_store, blobs, vector_index, erasures, quotas, document_service, document_indexer):
     class World:
         chatbot = ChatbotService(chatbot_store, erasures, quotas=quotas).create(
             TENANT, ChatbotCreate(name="Bot", chunk_size=100, chunk_overlap=20)
         )
-        documents = DocumentService(
-            document_store, chatbot_store, blobs, vector_index, lexicon, quotas=quotas, max_bytes=1_000_000
-        )
-        indexer = DocumentIndexer(
-            document_store,
-            chatbot_store,
-            blobs,
-            embedder,
-            vector_index,
-            lexicon=lexicon,
-            quotas=quotas,
-            max_bytes=1_000_000,
-        )
+        documents = document_service
+        indexer = document_indexer
         uploads = 0
 
         def send(self, key: str, data: bytes) -> ObjectCreated:

@@ -15,11 +15,9 @@ from parley.domain.vectors import ChunkMetadata
 from parley.errors import UnreadableDocument
 from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import extract
-from parley.ingest.indexer import DocumentIndexer
 from parley.ingest.uploads import ObjectCreated
 from parley.retrieval import Passage
 from parley.services.chatbots import ChatbotService
-from parley.services.documents import DocumentService
 from parley.settings import MINILM_QA_THRESHOLD, Settings
 
 from local.fakes import FakePinecone
@@ -62,21 +60,9 @@ def test_a_document_that_is_not_a_pair_says_why(data, reason):
 
 
 @pytest.fixture
-def indexing(chatbot_store, document_store, blobs, embedder, vector_index, lexicon, erasures, quotas):
+def indexing(chatbot_store, blobs, erasures, quotas, document_service, document_indexer):
     chatbot = ChatbotService(chatbot_store, erasures, quotas=quotas).create(TENANT, ChatbotCreate(name="Bot"))
-    documents = DocumentService(
-        document_store, chatbot_store, blobs, vector_index, lexicon, quotas=quotas, max_bytes=1_000_000
-    )
-    indexer = DocumentIndexer(
-        document_store,
-        chatbot_store,
-        blobs,
-        embedder,
-        vector_index,
-        lexicon=lexicon,
-        quotas=quotas,
-        max_bytes=1_000_000,
-    )
+    documents, indexer = document_service, document_indexer
 
     def write(data: bytes) -> str:
         document = documents.write(TENANT, chatbot.id, PAIR.question, QA_TYPE, data, source_id="s1")
