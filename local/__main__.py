@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from local.faults import FaultSpecError, parse_faults
 from local.snapshot import STATE, Persistence, SnapshotError
 from local.stack import LocalStack
+from local.template import TemplateError
 
 
 def server_config(app: Starlette, host: str, port: int) -> uvicorn.Config:
@@ -33,7 +34,8 @@ def server_config(app: Starlette, host: str, port: int) -> uvicorn.Config:
     )
 
 
-def main() -> None:
+def arguments() -> argparse.ArgumentParser:
+    """`python -m local`'s command line."""
     parser = argparse.ArgumentParser(description="Run Parley locally with moto standing in for AWS.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PARLEY_PORT", "8000")))
@@ -56,6 +58,13 @@ def main() -> None:
         help="set a variable in every function's environment (a local override; repeatable)",
     )
     parser.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a template parameter's value, over the local stack's own (e.g. IngestVisibilityTimeout=5; repeatable)",
+    )
+    parser.add_argument(
         "--fakes",
         action="store_true",
         help="OpenAI and Pinecone as local fakes of their APIs (the SDK paths of AWS), not the embedded stand-ins",
@@ -75,8 +84,16 @@ def main() -> None:
         help="how long a CloudWatch minute lasts for /_ops's metrics and alarms (default 60; every Period is scaled "
         "by it, the alarms' rules are the template's): tests pass a few seconds to see alarm periods go by",
     )
+    return parser
+
+
+def main() -> None:
+    parser = arguments()
     args = parser.parse_args()
     environment = dict(item.split("=", 1) for item in args.env)
+    if any("=" not in item for item in args.parameter):
+        parser.error("--parameter takes NAME=VALUE")
+    parameters = dict(item.split("=", 1) for item in args.parameter)
     try:
         faults = parse_faults(args.faults, args.fault_seed)
     except FaultSpecError as error:
@@ -89,17 +106,21 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     base = f"http://{args.host}:{args.port}"
     persistence: Persistence = "fresh" if args.fresh else "ephemeral" if args.ephemeral else "restore"
-    stack = LocalStack(
-        host=args.host,
-        data_dir=args.data_dir,
-        url=base,
-        environment=environment,
-        template=args.template,
-        fakes=args.fakes,
-        faults=faults,
-        persistence=persistence,
-        metric_minute=args.metric_minute,
-    )
+    try:
+        stack = LocalStack(
+            host=args.host,
+            data_dir=args.data_dir,
+            url=base,
+            environment=environment,
+            template=args.template,
+            parameters=parameters,
+            fakes=args.fakes,
+            faults=faults,
+            persistence=persistence,
+            metric_minute=args.metric_minute,
+        )
+    except TemplateError as error:
+        parser.error(str(error))
     try:
         app = stack.start()
     except SnapshotError as error:

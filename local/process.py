@@ -31,6 +31,7 @@ def start_stack(
     limit_seconds: float = 90,
     env: dict[str, str] | None = None,
     function_env: dict[str, str] | None = None,
+    parameters: dict[str, str] | None = None,
     template: Path | None = None,
     options: list[str] | None = None,
     keep_state: bool = False,
@@ -38,11 +39,13 @@ def start_stack(
     """Start `python -m local` on a free port, its output going to `log`, and wait until `/health` answers;
     returns the process and its base URL (the default limit allows for a machine busy with other stacks; a test of
     the start-up time passes its own). `env` is the stack's environment (OPENAI_API_KEY…), `function_env`
-    variables set in every function's (`--env`), `options` more of its arguments (`--fakes`, `--faults=…`).
+    variables set in every function's (`--env`), `parameters` template parameters' values (`--parameter`), `options`
+    more of its arguments (`--fakes`, `--faults=…`).
     The stack starts empty and saves nothing (`--ephemeral`), unless `keep_state`: then, as `make run`, it restores
     the state saved in `data_dir` and saves it when stopped (SIGINT or SIGTERM)."""
     port = free_port()
     overrides = [f"--env={name}={value}" for name, value in (function_env or {}).items()]
+    overrides += [f"--parameter={name}={value}" for name, value in (parameters or {}).items()]
     if not keep_state:
         overrides.append("--ephemeral")
     if template is not None:

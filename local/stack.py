@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -23,7 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from local import moto_dynamodb
 from local.alarms import AlarmEvaluator, template_alarms
 from local.aws_proxy import Access, AccessMap, AwsProxy, Refusal
-from local.event_sources import Scheduler, SqsPoller, schedule_sources, sqs_sources
+from local.event_sources import Scheduler, SqsPoller, SqsSource, schedule_sources, sqs_sources
 from local.fakes import FakeOpenAI, FakePinecone
 from local.faults import Faults
 from local.gateway import ApiDocs, HttpGateway, LambdaAuthorizer
@@ -51,6 +53,7 @@ from local.web import WebFiles
 from local.websocket import WebSocketGateway
 
 ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("local")
 # What the local stack passes for the template's parameters.
 LOCAL_PARAMETERS = {
     # Failed ingest attempts come back after seconds, not the hour and a half used in AWS.
@@ -99,6 +102,42 @@ def _connections_arn(template: Mapping[str, Any], resolver: Resolver) -> str:
     raise TemplateError("the WebSocket API has no AWS::ApiGatewayV2::Stage")
 
 
+def _invisible_while_running(
+    sqs: Any, source: SqsSource, function_timeout: float, invoke: Callable[[str, dict[str, Any]], Any]
+) -> Callable[[str, dict[str, Any]], Any]:
+    """`invoke` for `source`'s poller. In AWS a queue's visibility timeout is at least its function's timeout (the
+    template says so), so a message is never delivered again while an invocation still works on it. The local stack
+    shortens the timeout (seconds, so that a failed message comes back soon): while an invocation runs, its messages'
+    visibility is renewed, and once it has failed they come back after the queue's timeout, as they would in AWS."""
+    attributes = sqs.get_queue_attributes(QueueUrl=source.queue_url, AttributeNames=["VisibilityTimeout"])
+    visibility = int(attributes["Attributes"]["VisibilityTimeout"])
+    if visibility >= function_timeout:
+        return invoke
+
+    def renew(handles: list[str], done: threading.Event) -> None:
+        entries = [
+            {"Id": str(number), "ReceiptHandle": handle, "VisibilityTimeout": visibility}
+            for number, handle in enumerate(handles)
+        ]
+        while not done.wait(max(0.5, visibility / 3)):
+            for batch in range(0, len(entries), 10):
+                try:
+                    sqs.change_message_visibility_batch(QueueUrl=source.queue_url, Entries=entries[batch : batch + 10])
+                except Exception:  # the stack is stopping; the messages come back when their timeout ends
+                    log.exception("renewing the visibility of %s's messages failed", source.function)
+
+    def run(function: str, event: dict[str, Any]) -> Any:
+        done = threading.Event()
+        handles = [record["receiptHandle"] for record in event["Records"]]
+        threading.Thread(target=renew, args=(handles, done), name=f"visibility-{function}", daemon=True).start()
+        try:
+            return invoke(function, event)
+        finally:
+            done.set()
+
+    return run
+
+
 def _http_only(http: ASGIApp, other: ASGIApp) -> ASGIApp:
     async def route(scope: Scope, receive: Receive, send: Send) -> None:
         await (http if scope["type"] == "http" else other)(scope, receive, send)
@@ -137,6 +176,9 @@ class LocalStack:
         # Another template (a copy with a change, in tests) can stand in for the repository's; code stays at `root`.
         self.template = load_template(template or root / "template.yaml")
         declared = self.template.get("Parameters", {})
+        unknown = sorted(set(parameters or {}) - set(declared))
+        if unknown:
+            raise TemplateError(f"the template has no parameter {', '.join(unknown)}")
         local = {name: value for name, value in LOCAL_PARAMETERS.items() if name in declared}
         self.parameters = parameter_values(self.template, {**local, **(parameters or {})})
         self.data_dir = data_dir or root / ".local-data"
@@ -233,9 +275,8 @@ class LocalStack:
         for source in sources:
             # As the event source mapping does: up to MaximumConcurrency batches at once.
             concurrency = min(source.maximum_concurrency or LOCAL_CONCURRENCY, LOCAL_CONCURRENCY)
-            poller = SqsPoller(
-                source, sqs, self.runtime.invoke, concurrency=concurrency, on_received=self.queue_metrics.received
-            )
+            invoke = _invisible_while_running(sqs, source, specs[source.function].timeout, self.runtime.invoke)
+            poller = SqsPoller(source, sqs, invoke, concurrency=concurrency, on_received=self.queue_metrics.received)
             poller.start()
             self.pollers.append(poller)
         for schedule in schedule_sources(self.template, provisioner.resolver.resolve):
