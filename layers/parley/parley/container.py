@@ -121,7 +121,7 @@ class Container:
     def rate_limiter(self) -> RateLimiter:
         from parley.adapters.dynamo.rate_limits import DynamoRateLimiter
 
-        return DynamoRateLimiter(self.table)
+        return DynamoRateLimiter(self.table, self.settings.limits_clock())
 
     @cached_property
     def blobs(self) -> BlobStore:
@@ -220,7 +220,7 @@ class Container:
         return AccountService(
             self.identity,
             self.account_store,
-            DynamoFailureCounter(self.table),
+            DynamoFailureCounter(self.table, self.settings.limits_clock()),
             self.invitations,
             auto_confirm=self.settings.auto_confirm_users,
             sign_in_limits=self.settings.sign_in_limits,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -103,6 +104,10 @@ class Settings(BaseModel):
     sign_in_failures_per_email: int = Field(default=10, ge=1)
     sign_in_failures_per_address: int = Field(default=50, ge=1)
     sign_in_window_seconds: int = Field(default=900, ge=60)
+    # The time (epoch seconds) those limits' windows read instead of the clock. Only the local stacks of the tests
+    # set it (template.yaml never does), so that a test's burst of messages or sign-ins falls in one window whatever
+    # second it starts at; each test's counts are its own tenant's, chatbot's or e-mail's.
+    limits_fixed_time: int | None = Field(default=None, gt=0)
 
     # Conversation exports: up to this weight in the response (domain/exports.py: response_weight) the file is the
     # response, beyond it a download link (Lambda answers at most 6 MB, its headers included); at most this many
@@ -197,6 +202,11 @@ class Settings(BaseModel):
             allow_loopback=self.fetch_allow_loopback,
             max_bytes=self.crawl_max_page_bytes,
         )
+
+    def limits_clock(self) -> Callable[[], float]:
+        """What the rate limits' and sign-in windows read as the time: the clock, unless a test stack fixed it."""
+        fixed = self.limits_fixed_time
+        return time.time if fixed is None else lambda: float(fixed)
 
     @property
     def sign_in_limits(self) -> SignInLimits:
