@@ -65,6 +65,12 @@ def arguments() -> argparse.ArgumentParser:
         help="a template parameter's value, over the local stack's own (e.g. IngestVisibilityTimeout=5; repeatable)",
     )
     parser.add_argument(
+        "--iam-usage",
+        type=Path,
+        metavar="FILE",
+        help="write there which of template.yaml's IAM statements allowed the functions' calls (JSON lines; tests)",
+    )
+    parser.add_argument(
         "--fakes",
         action="store_true",
         help="OpenAI and Pinecone as local fakes of their APIs (the SDK paths of AWS), not the embedded stand-ins",
@@ -118,6 +124,7 @@ def main() -> None:
             faults=faults,
             persistence=persistence,
             metric_minute=args.metric_minute,
+            iam_usage=args.iam_usage,
         )
     except TemplateError as error:
         parser.error(str(error))

@@ -31,7 +31,7 @@ from botocore.exceptions import ClientError
 
 from local import s3_cors, s3_post
 from local.faults import Faults
-from local.iam import Policies
+from local.iam import Decision, IamUsage, Policies, Policy
 from local.s3_post import is_form_upload
 from local.sigv4 import ALGORITHM, SignatureError, SignedRequest, read_signature, verify
 from local.template import ACCOUNT_ID, REGION
@@ -196,7 +196,9 @@ class AwsProxy:
         host: str = "127.0.0.1",
         *,
         faults: Mapping[str, Faults] | None = None,
+        usage: IamUsage | None = None,
     ) -> None:
+        """`usage`: told of every call allowed, and which statement allowed it."""
         self.upstream = urlsplit(upstream)
         # moto itself, unchecked: where the proxy reads buckets' CORS rules.
         self._moto_s3 = boto3.client(
@@ -204,6 +206,7 @@ class AwsProxy:
         )
         self.policies = policies
         self.access = access
+        self.usage = usage
         # By service (s3, dynamodb): the share of the functions' calls that fail.
         self.faults = dict(faults or {})
         proxy = self
@@ -291,7 +294,7 @@ class AwsProxy:
         resource = f"arn:aws:s3:::{upload.bucket}/{upload.key}"
         tagging = upload.fields.get("tagging")
         for action in ("s3:PutObject", *(["s3:PutObjectTagging"] if tagging else [])):
-            decision = signer.decide(action, resource)
+            decision = self._decide(signer, action, resource)
             if not decision.allowed:
                 return self._refuse("s3", "AccessDenied", decision.message)
         headers = [
@@ -368,12 +371,18 @@ class AwsProxy:
         except SignatureError as error:
             return _error(service, 403, error.code, error.message)
         for access in accesses:
-            decision = policy.decide(access.action, access.resource)
+            decision = self._decide(policy, access.action, access.resource)
             if not decision.allowed:
                 return self._refuse(
                     service, "AccessDenied" if service == "s3" else "AccessDeniedException", decision.message
                 )
         return None
+
+    def _decide(self, policy: Policy, action: str, resource: str) -> Decision:
+        decision = policy.decide(action, resource)
+        if decision.allowed and self.usage is not None:
+            self.usage.record(policy.function, action, resource, decision)
+        return decision
 
     def _refuse(self, service: str, code: str, message: str) -> Refusal:
         log.warning("IAM: %s", message)

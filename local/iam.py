@@ -7,11 +7,14 @@ then an Allow, and anything else is an implicit deny, as in AWS.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from local.template import ACCOUNT_ID, Resolver, TemplateError
@@ -55,6 +58,8 @@ class Statement:
 class Decision:
     allowed: bool
     message: str
+    # What allowed it: (statement's position in the function's policy, the action pattern that matched).
+    granted_by: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,11 +76,17 @@ class Policy:
         return f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{self.function}Role/{self.function}"
 
     def decide(self, action: str, resource: str) -> Decision:
-        matching = [statement for statement in self.statements if statement.covers(action, resource)]
-        if any(statement.effect == "Deny" for statement in matching):
+        matching = [(number, s) for number, s in enumerate(self.statements) if s.covers(action, resource)]
+        if any(statement.effect == "Deny" for _, statement in matching):
             reason = f"with an explicit deny in an identity-based policy of {self.function}"
         elif matching:
-            return Decision(True, "")
+            granted_by = tuple(
+                (number, glob)
+                for number, statement in matching
+                for glob in statement.actions
+                if _pattern(glob, ignore_case=True).match(action)
+            )
+            return Decision(True, "", granted_by)
         else:
             reason = f"because no identity-based policy of {self.function} allows the {action} action"
         return Decision(
@@ -100,6 +111,43 @@ def function_policies(template: Mapping[str, Any], resolver: Resolver) -> dict[s
     return policies
 
 
+class IamUsage:
+    """Which of the functions' statements allowed a call, written as JSON lines to a file as the stack runs: first each
+    function's statements (`{"function", "statement", "effect", "actions", "resources", "sam"}`), then each
+    (function, statement, action pattern) the first time it allows a call (`{"function", "statement", "pattern",
+    "action", "resource"}`). Tests read it to know that every statement of the template is needed by a path they
+    run, so that removing it would fail that path (the proxy then refuses the call, naming function and action)."""
+
+    def __init__(self, path: Path, policies: Iterable[Policy]) -> None:
+        self.path = path
+        self._seen: set[tuple[str, int, str]] = set()
+        self._lock = threading.Lock()
+        with path.open("w") as out:
+            for policy in policies:
+                for number, statement in enumerate(policy.statements):
+                    line = {
+                        "function": policy.function,
+                        "statement": number,
+                        "effect": statement.effect,
+                        "actions": list(statement.actions),
+                        "resources": list(statement.resources),
+                        "sam": statement.actions == BASIC_EXECUTION,
+                    }
+                    out.write(json.dumps(line) + "\n")
+
+    def record(self, function: str, action: str, resource: str, decision: Decision) -> None:
+        new = [(function, number, glob) for number, glob in decision.granted_by]
+        with self._lock:
+            new = [key for key in new if key not in self._seen]
+            if not new:
+                return
+            self._seen.update(new)
+            with self.path.open("a") as out:
+                for _, number, glob in new:
+                    line = {"function": function, "statement": number, "pattern": glob}
+                    out.write(json.dumps({**line, "action": action, "resource": resource}) + "\n")
+
+
 class Policies:
     """The functions' policies, found by the access key a request was signed with."""
 
@@ -108,6 +156,9 @@ class Policies:
 
     def by_access_key(self, access_key_id: str) -> Policy | None:
         return self._by_key.get(access_key_id)
+
+    def __iter__(self) -> Iterator[Policy]:
+        return iter(self._by_key.values())
 
     def credentials(self) -> dict[str, tuple[str, str]]:
         """function → (access key id, secret access key)."""

@@ -29,7 +29,7 @@ from local.event_sources import Scheduler, SqsPoller, SqsSource, schedule_source
 from local.fakes import FakeOpenAI, FakePinecone
 from local.faults import Faults
 from local.gateway import ApiDocs, HttpGateway, LambdaAuthorizer
-from local.iam import Policies, function_policies
+from local.iam import IamUsage, Policies, function_policies
 from local.metrics import ApiMetrics, FunctionMetrics, LocalSources, MetricClock, MetricStore, QueueMetrics
 from local.ops import OperatorPage, template_dashboards
 from local.provision import Provisioner
@@ -162,14 +162,17 @@ class LocalStack:
         faults: Mapping[str, Faults] | None = None,
         persistence: Persistence = "ephemeral",
         metric_minute: float = 60,
+        iam_usage: Path | None = None,
     ) -> None:
         """`fakes`: OpenAI (embeddings and chat) and Pinecone are the local fakes of their HTTP APIs, reached by the
         real SDKs as in AWS, instead of the embedded stand-ins. `faults`: what fails, by target (local/faults.py);
         OpenAI and Pinecone faults need the fakes. `persistence`: whether the state saved in `data_dir` is
         restored at start and saved at stop (local/snapshot.py). `metric_minute`: how many seconds a CloudWatch
         minute lasts for the local metrics and alarms (local/metrics.py); 60 unless a test needs periods to pass
-        faster."""
+        faster. `iam_usage`: a file where the stack writes which template statement allowed each kind of call
+        (local/iam.py's IamUsage)."""
         self.root = root
+        self.iam_usage = iam_usage
         self.host = host
         # Where the stack will be served: the WebSocket management API is there too.
         self.url = url
@@ -243,6 +246,7 @@ class LocalStack:
             self.policies,
             AccessMap(partial(_secret_arn, secrets_manager)),
             faults={service: self.faults[service] for service in ("s3", "dynamodb") if service in self.faults},
+            usage=IamUsage(self.iam_usage, self.policies) if self.iam_usage else None,
         )
         self.proxy.start()
         sqs = self.aws_client("sqs")
