@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -10,12 +11,28 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from local.stack import ROOT
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A running local stack, for tests and tools: its URL, its data folder (with the stack.json it writes) and the
+    file its output goes to."""
+
+    url: str
+    data_dir: Path
+    log: Path
+
+    @property
+    def aws(self) -> dict[str, Any]:
+        """Its moto endpoint, resources and the functions' local credentials (stack.json)."""
+        return dict(json.loads((self.data_dir / "stack.json").read_text()))
 
 
 def free_port() -> int:

@@ -4,7 +4,8 @@ against the local stack with OpenAI and Pinecone as their fakes (`python -m loca
 `python tests/benchmarks/load.py` runs the load; `--faults openai=0.2,…` runs the same mix with faults injected
 (local/faults.py). Printed: requests, 5xx answers, documents stuck or lost (neither `indexed` nor `failed` once
 the queue has drained), questions stored other than once with one answer, p50/p95 latency of the questions.
-The machine is shared by the whole stack and the clients: figures are indicative.
+The machine is shared by the whole stack and the clients: figures are indicative. Any 5xx, stuck or lost document, or
+question not stored once with one answer ends the run with a non-zero status.
 """
 
 from __future__ import annotations
@@ -177,6 +178,10 @@ def main() -> None:
     print(f"{title}: {QUERIES} questions + {UPLOADS} uploads + {CHATS} WebSocket chats at once")
     for name, value in figures.items():
         print(f"  {name:28} {value}")
+    # Figures are for reading; these are failures, whatever the load or the faults (`make bench` stops on them).
+    broken = {name: figures[name] for name in ("5xx", "stuck_or_lost", "conversations_not_one_turn") if figures[name]}
+    if broken:
+        raise SystemExit(f"{title}: {broken}")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,31 @@
-"""The local stack as `make run` starts it, in a child process, reached over real HTTP."""
+"""Local stacks in child processes, reached over real HTTP, shared by the whole run: one per configuration, each started
+the first time a test asks for it and stopped when the session ends. Every test registers tenants of its own, so
+tests never see each other's data on a shared stack.
+
+- `plain_stack` (`base_url`): the stack as `make run` starts it (no model key: extractive answers; MiniLM and the
+  local index), with the test limits below and a small bound on an export's inline size (beyond it, a link).
+- `model_stack`: the same with an OpenAI key, the chat model being `model`, a fake in this process whose answers
+  stream a word every 20 ms (tests script it), and a visitor limit of 3 messages a minute.
+- `instrumented_stack`: embeddings and chat through `instrumented_model` (a fake the tests count and break), a
+  CloudWatch minute of 2 s for `/_ops`'s alarms, and a crawl that looks again at its pages every second.
+
+Every test stack retries a failed SQS message after 5 s (the template's visibility timeouts as parameters; `make run`
+uses 20 s) and fixes the time its per-minute and sign-in limits read (`PARLEY_LIMITS_FIXED_TIME`), so that a burst
+never straddles two windows.
+
+When the session ends, each stack's log (and the log of any stack a test started itself) is read for what must never
+be logged, and, when the whole e2e tier ran and passed, the IAM statements the stacks' calls used are checked against
+template.yaml's: a failure of either is reported as an error at the end of the run.
+"""
 
 from __future__ import annotations
 
 import json
-import os
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,58 +33,178 @@ import httpx
 import pytest
 
 from local.fakes import FakeOpenAI
-from local.process import chatbot_with_document, running_stack
+from local.process import Stack, chatbot_with_document, running_stack
 
+E2E = Path(__file__).parent
 STARTUP_LIMIT_SECONDS = 30
+# Failed ingest and crawl messages come back after 5 s (the template's minimum) instead of `make run`'s 20.
+TEST_PARAMETERS = {"IngestVisibilityTimeout": "5", "CrawlVisibilityTimeout": "5"}
+# Every test reaches the stack from 127.0.0.1: one address's failed sign-ins (the API contract pass makes many) must
+# not lock the others out. The per-e-mail limit stays the deployment's.
+TEST_LIMITS = {"PARLEY_SIGN_IN_FAILURES_PER_ADDRESS": "100000"}
+VISITOR_LIMIT = 3
+# What no log line may hold, whatever the test: a JWT, or an API key of the fakes.
+JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+")
+FAKE_KEYS = re.compile(r"(sk|pc)-local[\w-]*")
 
 
-@pytest.fixture(scope="module")
+@dataclass
+class Run:
+    """What the session's stacks share: a folder for their logs and IAM usage, and the secrets tests made that no
+    log may hold."""
+
+    folder: Path
+    secrets: list[str] = field(default_factory=list)
+
+    def start(self, name: str, **options: Any) -> Iterator[Stack]:
+        data_dir, log = self.folder / name, self.folder / f"{name}.log"
+        usage = [f"--iam-usage={self.folder / f'{name}.iam.jsonl'}"]
+        fixed = {"PARLEY_LIMITS_FIXED_TIME": str(int(time.time())), **TEST_LIMITS}
+        with running_stack(
+            data_dir,
+            log,
+            parameters=TEST_PARAMETERS,
+            function_env={**fixed, **options.pop("function_env", {})},
+            options=usage + options.pop("options", []),
+            **options,
+        ) as url:
+            yield Stack(url, data_dir, log)
+
+
+@pytest.fixture(scope="session")
+def e2e_run(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Run]:
+    """Set up before the stacks, so torn down after every one of them has stopped: then their logs are whole."""
+    run = Run(tmp_path_factory.mktemp("stacks"))
+    yield run
+    problems = leaks(tmp_path_factory.getbasetemp(), run.secrets)
+    if whole_tier_passed(request.session):
+        problems += unexercised_statements(run.folder.glob("*.iam.jsonl"))
+    assert not problems, "\n".join(problems)
+
+
+def leaks(folder: Path, secrets: list[str]) -> list[str]:
+    """What the logs of every stack of the run hold that no log may: the shared stacks log into a folder of the run's
+    temporary folder (`folder`), a stack a test starts itself into the test's own folder there."""
+    found = []
+    for log in sorted([*folder.glob("*/*.log"), *folder.glob("*.log")]):
+        text = log.read_text(errors="replace")
+        leaked = [secret[:24] for secret in secrets if secret in text]
+        if leaked:
+            found.append(f"{log.name} holds {leaked}")
+        for kind, pattern in (("a JWT", JWT), ("an API key", FAKE_KEYS)):
+            if match := pattern.search(text):
+                found.append(f"{log} holds {kind}: {match.group(0)[:24]}…")
+    return found
+
+
+def whole_tier_passed(session: pytest.Session) -> bool:
+    """Whether every e2e test was selected and none failed: only then is a statement no test needed worth naming."""
+    config = session.config
+    selected_all = not (config.option.keyword or config.option.markexpr or config.getoption("deselect"))
+    for argument in config.args:
+        path, _, node = argument.partition("::")
+        if node or not E2E.resolve().is_relative_to(Path(path).resolve()):
+            selected_all = False
+    return selected_all and not session.testsfailed and not config.stash.get(DESELECTED, False)
+
+
+DESELECTED = pytest.StashKey[bool]()
+# Actions of template statements that no e2e path makes, by function, and why (each is covered by an integration test
+# against moto instead, where the handler runs without the local IAM check).
+NOT_EXERCISED: dict[tuple[str, str], str] = {}
+
+
+def unexercised_statements(usage_files: Iterator[Path]) -> list[str]:
+    """Each action of each Allow statement of template.yaml that allowed none of the stacks' calls (local/iam.py's
+    IamUsage): the e2e tier would not notice its removal. Every statement must be needed by a path the tier runs,
+    so that removing it fails that path (the proxy refuses the call, and the test names function and action)."""
+    statements: dict[tuple[str, int], dict[str, Any]] = {}
+    used: set[tuple[str, int, str]] = set()
+    for usage in usage_files:
+        for line in map(json.loads, usage.read_text().splitlines()):
+            if "effect" in line:
+                statements[(line["function"], line["statement"])] = line
+            else:
+                used.add((line["function"], line["statement"], line["pattern"]))
+    problems = []
+    for (function, number), statement in sorted(statements.items()):
+        if statement["effect"] != "Allow" or statement["sam"]:
+            continue
+        for pattern in statement["actions"]:
+            exercised = (function, number, pattern) in used
+            if not exercised and (function, pattern) not in NOT_EXERCISED:
+                resources = ", ".join(statement["resources"])
+                problems.append(f"{function} is allowed {pattern} on {resources}, but no e2e test made such a call")
+            if exercised and (function, pattern) in NOT_EXERCISED:
+                problems.append(f"{function}'s {pattern} is exercised: take it out of NOT_EXERCISED")
+    return problems
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        items[0].config.stash[DESELECTED] = True
+
+
+@pytest.fixture(scope="session")
 def model() -> Iterator[FakeOpenAI]:
-    """A fake of OpenAI's API whose answers stream a word every 20 ms, for the test files that start a stack on it."""
+    """The model of `model_stack`: a fake of OpenAI's API whose answers stream a word every 20 ms."""
     fake = FakeOpenAI(token_delay=0.02).start()
     yield fake
     fake.stop()
 
 
 @pytest.fixture(scope="session")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("local-data")
+def instrumented_model() -> Iterator[FakeOpenAI]:
+    """The embeddings and chat model of `instrumented_stack`: a fake of OpenAI's API that counts every request."""
+    fake = FakeOpenAI(token_delay=0.02).start()
+    yield fake
+    fake.stop()
 
 
 @pytest.fixture(scope="session")
-def stack_log(data_dir: Path) -> Path:
-    return data_dir.parent / "stack.log"
+def plain_stack(e2e_run: Run) -> Iterator[Stack]:
+    """The stack as `make run` starts it; `/health` must answer within 30 s. Exports of three questions and answers
+    are over its inline bound (a link), one question and answer under it."""
+    export = {"PARLEY_EXPORT_INLINE_MAX_BYTES": "1200"}
+    yield from e2e_run.start("plain", limit_seconds=STARTUP_LIMIT_SECONDS, function_env=export)
 
 
 @pytest.fixture(scope="session")
-def base_url(data_dir: Path, stack_log: Path) -> Iterator[str]:
-    """The stack as `make run` starts it (from $PARLEY_TEMPLATE instead of template.yaml if set, as
-    test_iam_enforcement does); `/health` must answer within 30 s."""
-    template = os.environ.get("PARLEY_TEMPLATE")
-    with running_stack(
-        data_dir,
-        stack_log,
-        limit_seconds=STARTUP_LIMIT_SECONDS,
-        template=Path(template) if template else None,
-        # Every test reaches the stack from 127.0.0.1: one address's failed sign-ins (the API contract pass makes
-        # many) must not lock the others out. The per-e-mail limit stays the deployment's.
-        function_env={"PARLEY_SIGN_IN_FAILURES_PER_ADDRESS": "100000"},
-    ) as url:
-        yield url
+def model_stack(e2e_run: Run, model: FakeOpenAI) -> Iterator[Stack]:
+    """`make run` with an OpenAI key in the environment: answers come from the (fake) model, streamed. One network
+    (127.0.0.1) opens every test's connections and sends every visitor's messages, so only the visitor limit is low."""
+    limits = {
+        "PARLEY_VISITOR_MESSAGES_PER_MINUTE": str(VISITOR_LIMIT),
+        "PARLEY_NETWORK_MESSAGES_PER_MINUTE": "1000",
+        "PARLEY_CONNECTIONS_PER_MINUTE": "1000",
+    }
+    env = {"OPENAI_API_KEY": "sk-local-test", "OPENAI_BASE_URL": model.base_url}
+    yield from e2e_run.start("model", env=env, function_env=limits)
+
+
+@pytest.fixture(scope="session")
+def instrumented_stack(e2e_run: Run, instrumented_model: FakeOpenAI) -> Iterator[Stack]:
+    """Embeddings and chat through the (fake) OpenAI API, metrics and alarms whose minute lasts 2 s, and a crawl that
+    looks again at its documents every second."""
+    yield from e2e_run.start(
+        "instrumented",
+        env={"OPENAI_API_KEY": "sk-local-test", "OPENAI_BASE_URL": instrumented_model.base_url},
+        function_env={"PARLEY_EMBEDDER": "openai", "PARLEY_CRAWL_SETTLE_SECONDS": "1"},
+        options=["--metric-minute=2"],
+    )
+
+
+STACKS = ("plain_stack", "model_stack", "instrumented_stack")
 
 
 @pytest.fixture(autouse=True)
 def no_aws_call_refused(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every function holds the permissions its work needs: an AWS call the template's IAM statements do not allow
     fails the test that caused it, naming function, action and resource."""
-    logs: list[Path] = []
     if request.node.get_closest_marker("refusals_expected"):
         yield
         return
-    if "base_url" in request.fixturenames:
-        logs.append(request.getfixturevalue("stack_log"))
-    if "stack" in request.fixturenames:  # a module's own stack: (url, log)
-        logs.append(request.getfixturevalue("stack")[1])
+    logs = [request.getfixturevalue(name).log for name in STACKS if name in request.fixturenames]
     starts = {log: log.stat().st_size if log.exists() else 0 for log in logs}
     yield
     refused = []
@@ -74,6 +213,39 @@ def no_aws_call_refused(request: pytest.FixtureRequest) -> Iterator[None]:
             output.seek(start)
             refused += [line for line in output.read().decode(errors="replace").splitlines() if "IAM: " in line]
     assert not refused, "AWS refused calls of the functions:\n" + "\n".join(refused)
+
+
+@pytest.fixture(scope="session")
+def base_url(plain_stack: Stack) -> str:
+    return plain_stack.url
+
+
+@pytest.fixture(scope="session")
+def data_dir(plain_stack: Stack) -> Path:
+    return plain_stack.data_dir
+
+
+@pytest.fixture(scope="session")
+def stack_log(plain_stack: Stack) -> Path:
+    return plain_stack.log
+
+
+@pytest.fixture(scope="session")
+def local_aws(plain_stack: Stack) -> dict[str, Any]:
+    """The plain stack's moto endpoint and resources (from the stack.json it writes)."""
+    return plain_stack.aws
+
+
+@pytest.fixture(scope="session")
+def log_secrets(e2e_run: Run) -> list[str]:
+    """Add to it what no stack's log may hold: it is looked for in every log when the session ends."""
+    return e2e_run.secrets
+
+
+@pytest.fixture
+def log_leaks(tmp_path_factory: pytest.TempPathFactory, e2e_run: Run) -> Callable[[], list[str]]:
+    """What the logs of the run hold so far that no log may (as checked when the session ends)."""
+    return lambda: leaks(tmp_path_factory.getbasetemp(), e2e_run.secrets)
 
 
 @pytest.fixture
@@ -95,22 +267,7 @@ def new_account(api: httpx.Client) -> Callable[[], dict[str, Any]]:
     return _new
 
 
-@pytest.fixture(scope="session")
-def local_aws(base_url: str, data_dir: Path) -> dict[str, Any]:
-    """The running stack's moto endpoint and resources (from the stack.json it writes)."""
-    return dict(json.loads((data_dir / "stack.json").read_text()))
-
-
 @pytest.fixture(scope="session", name="chatbot_with_document")
 def chatbot_with_document_fixture() -> Callable[..., tuple[dict[str, Any], dict[str, Any]]]:
     """`(base_url, filename, text, **chatbot fields)` → (owner's register response, chatbot), document indexed."""
     return chatbot_with_document
-
-
-@pytest.fixture
-def fresh_rate_window() -> None:
-    """Start the test early in a minute: the per-minute limits count in fixed windows, so a burst that straddles two
-    windows would be counted as two half-bursts and never reach the limit."""
-    seconds_into_minute = time.time() % 60
-    if seconds_into_minute > 30:
-        time.sleep(60 - seconds_into_minute + 0.5)

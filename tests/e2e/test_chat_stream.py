@@ -1,11 +1,10 @@
-"""Streaming chat over the local stack's WebSocket endpoint, with the OpenAI fake streaming the model's words."""
+"""Streaming chat over the local stack's WebSocket endpoint, with the OpenAI fake streaming the model's words
+(`model_stack`)."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,32 +14,20 @@ from botocore.exceptions import ClientError
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from local.fakes import FakeOpenAI, grounded_reply
-from local.process import running_stack
+from local.fakes import grounded_reply
 
 GUIDE = (
     "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
     "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
 )
 SITE = "https://shop.example.com"
+# model_stack's visitor limit (PARLEY_VISITOR_MESSAGES_PER_MINUTE, a local override of the functions' environment).
 VISITOR_LIMIT = 3
 
 
 @pytest.fixture(scope="module")
-def chat_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("chat-stack")
-
-
-@pytest.fixture(scope="module")
-def stack(chat_data_dir: Path, model: FakeOpenAI) -> Iterator[tuple[str, Path]]:
-    """`make run` with an OpenAI key in the environment: answers come from the (fake) model, streamed."""
-    data_dir = chat_data_dir
-    log = data_dir.parent / "chat-stack.log"
-    env = {"OPENAI_API_KEY": "sk-local-test", "OPENAI_BASE_URL": model.base_url}
-    # Functions see only their own environment: the lower limit is a local override of theirs (`--env`).
-    limits = {"PARLEY_VISITOR_MESSAGES_PER_MINUTE": str(VISITOR_LIMIT)}
-    with running_stack(data_dir, log, env=env, function_env=limits) as url:
-        yield url, log
+def stack(model_stack):
+    return model_stack.url, model_stack.log
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +123,6 @@ def test_a_private_chatbots_key_is_refused(stack, chatbot_with_document):
     assert refused_status(ws_url(url, key=private["public_key"]), SITE) == 403
 
 
-@pytest.mark.usefixtures("fresh_rate_window")
 def test_visitor_chats_and_is_rate_limited_with_an_error_frame(stack, owner_and_bot):
     url, _ = stack
     _, bot = owner_and_bot
@@ -187,6 +173,7 @@ def test_client_leaving_mid_answer_stops_it_and_stores_it_as_interrupted(stack, 
     account, bot = owner_and_bot
     auth = {"authorization": f"Bearer {account['tokens']['access_token']}"}
     long_answer = " ".join(f"word{n}" for n in range(400)) + " [1]."
+    logged_before = log.stat().st_size
     model.reply = lambda _messages: long_answer
     try:
         with connect(ws_url(url, token=account["tokens"]["access_token"])) as socket:
@@ -209,7 +196,9 @@ def test_client_leaving_mid_answer_stops_it_and_stores_it_as_interrupted(stack, 
     assert answer["interrupted"] is True
     assert answer["content"].startswith("word0 word1")
     assert "word399" not in answer["content"]  # generation stopped when the client left
-    assert "Traceback" not in log.read_text()
+    with log.open("rb") as output:
+        output.seek(logged_before)
+        assert b"Traceback" not in output.read()
 
 
 def management_client(url: str, access_key_id: str, secret_access_key: str) -> Any:
@@ -222,10 +211,10 @@ def management_client(url: str, access_key_id: str, secret_access_key: str) -> A
     )
 
 
-def test_management_api_answers_gone_for_a_connection_that_is_not_open(stack, chat_data_dir):
+def test_management_api_answers_gone_for_a_connection_that_is_not_open(stack, model_stack):
     url, _ = stack
     # Given the chat function's own credentials (the stack publishes them for tools in stack.json)
-    credentials = json.loads((chat_data_dir / "stack.json").read_text())["credentials"]["WsChatFunction"]
+    credentials = model_stack.aws["credentials"]["WsChatFunction"]
     management = management_client(url, credentials["access_key_id"], credentials["secret_access_key"])
 
     with pytest.raises(management.exceptions.GoneException):
@@ -233,9 +222,9 @@ def test_management_api_answers_gone_for_a_connection_that_is_not_open(stack, ch
 
 
 @pytest.mark.refusals_expected
-def test_management_api_refuses_callers_without_the_permission(stack, chat_data_dir):
+def test_management_api_refuses_callers_without_the_permission(stack, model_stack):
     url, _ = stack
-    credentials = json.loads((chat_data_dir / "stack.json").read_text())["credentials"]
+    credentials = model_stack.aws["credentials"]
     # A key nobody issued, and a function whose policy does not grant execute-api:ManageConnections
     stranger = management_client(url, "AKIDNOBODY", "secret")
     query = management_client(url, **credentials["QueryFunction"])
@@ -248,9 +237,13 @@ def test_management_api_refuses_callers_without_the_permission(stack, chat_data_
     assert unknown.value.response["Error"]["Code"] == "UnrecognizedClientException"
     assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
     assert "execute-api:ManageConnections" in str(denied.value)
+    # And the refusal is in the stack's log, naming function and action, where the e2e conftest's check that no call
+    # was refused (any other test) finds it
+    refusals = [line for line in model_stack.log.read_text().splitlines() if "IAM: " in line]
+    assert any("QueryFunction" in line and "execute-api:ManageConnections" in line for line in refusals), refusals
 
 
-def test_logout_closes_the_users_open_chat_and_ends_their_tokens_but_no_one_elses(stack, owner_and_bot, chat_data_dir):
+def test_logout_closes_the_users_open_chat_and_ends_their_tokens_but_no_one_elses(stack, owner_and_bot, model_stack):
     url, _ = stack
     other_account, bot = owner_and_bot
     email = f"leaver-{time.monotonic_ns()}@example.com"
@@ -258,7 +251,7 @@ def test_logout_closes_the_users_open_chat_and_ends_their_tokens_but_no_one_else
     access = registered.json()["tokens"]["access_token"]
     bearer = {"authorization": f"Bearer {access}"}
     # Given Cognito's ID token of the same user (the API hands out access tokens only)
-    local = json.loads((chat_data_dir / "stack.json").read_text())
+    local = model_stack.aws
     cognito = boto3.client(
         "cognito-idp",
         endpoint_url=local["aws_endpoint"],

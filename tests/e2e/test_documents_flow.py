@@ -150,9 +150,15 @@ def test_duplicate_notification_leaves_one_set_of_vectors(api, owner, chatbot, d
         aws_secret_access_key="local",
     )
 
+    queue = local_aws["resources"]["IngestQueue"]["Ref"]
     for _ in range(2):
-        sqs.send_message(QueueUrl=local_aws["resources"]["IngestQueue"]["Ref"], MessageBody=notification)
-    time.sleep(4)  # two poller rounds with their batching window
+        sqs.send_message(QueueUrl=queue, MessageBody=notification)
+    # (ingest has handled both once the queue holds no message, waiting or in flight)
+    counts = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    deadline = time.monotonic() + INDEXING_LIMIT_SECONDS
+    while any(map(int, sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=counts)["Attributes"].values())):
+        assert time.monotonic() < deadline, "the duplicate notifications are still in the queue"
+        time.sleep(0.25)
     again = settle(api, owner, chatbot, document)
 
     ids = [chunk["id"] for chunk in indexed_chunks(data_dir, owner, document)]

@@ -1,35 +1,33 @@
 """Conversation export through the local stack as `make run` starts it: questions answered, one answer rated down, the
-negative feedback downloaded in both formats, and the whole export (over the stack's small inline bound) downloaded
-through its presigned link from the local S3 behind the AWS proxy."""
+negative feedback downloaded in both formats, and the whole export (over the test stack's small inline bound)
+downloaded through its presigned link from the local S3 behind the AWS proxy."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Iterator
+import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from local.process import chatbot_with_document, running_stack
+from local.process import Stack, chatbot_with_document
 
 GUIDE = (
     "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
     "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
 )
-# Small enough that three questions and answers go over it; large enough for one question and answer.
+# plain_stack's PARLEY_EXPORT_INLINE_MAX_BYTES: small enough that three questions and answers go over it; large enough
+# for one question and answer.
 INLINE_MAX_BYTES = 1200
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    folder = tmp_path_factory.mktemp("export")
-    env = {"PARLEY_EXPORT_INLINE_MAX_BYTES": str(INLINE_MAX_BYTES)}
-    with running_stack(folder / "data", folder / "stack.log", function_env=env) as url:
-        yield url, folder / "stack.log"
+def stack(plain_stack: Stack) -> tuple[str, Path]:
+    return plain_stack.url, plain_stack.log
 
 
 def _bearer(account: dict[str, Any]) -> dict[str, str]:
@@ -92,7 +90,8 @@ def test_another_tenant_gets_404_for_the_export(stack) -> None:
     url, _ = stack
     _, bot = chatbot_with_document(url, "guide.md", GUIDE)
     with httpx.Client(base_url=url, timeout=30) as api:
-        stranger = api.post("/auth/register", json={"email": "stranger@example.com", "password": "correct-horse-1"})
+        email = f"stranger-{uuid.uuid4().hex[:10]}@example.com"
+        stranger = api.post("/auth/register", json={"email": email, "password": "correct-horse-1"})
 
         response = api.get(f"/chatbots/{bot['id']}/conversations/export", headers=_bearer(stranger.json()))
 

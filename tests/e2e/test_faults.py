@@ -1,8 +1,8 @@
 """Faults injected into the local stack (local/faults.py): nothing stuck, nothing lost, no 5xx, nothing stored twice.
 
-Two stacks: one whose language model is a fake in this process, scripted to hang or to cut its stream; and one run
-with `--fakes --faults …`, where a seeded share of the calls to OpenAI, Pinecone, S3 and DynamoDB fail and ingest
-workers are killed mid-way.
+Two stacks: `model_stack`, whose language model is a fake in this process, scripted here to hang or to cut its stream;
+and one run with `--fakes --faults …`, where a seeded share of the calls to OpenAI, Pinecone, S3 and DynamoDB fail and
+ingest workers are killed mid-way.
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ from websockets.sync.client import connect
 
 from local.fakes import FakeOpenAI
 from local.faults import Faults
-from local.process import chatbot_with_document, running_stack, send_upload
+from local.process import Stack, chatbot_with_document, send_upload
 
 GUIDE = (
     "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
     "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
 )
 FAULTS = "openai=0.2,pinecone=0.1,s3=0.05,dynamodb=0.05,ingest=0.3"
-# Waiting for the queue to drain: three attempts, 20 s apart locally, and the dead-letter queue after them.
-DRAIN_SECONDS = 240
+# Waiting for the queue to drain: three attempts, 5 s apart on a test stack, and the dead-letter queue after them.
+DRAIN_SECONDS = 120
 
 
 def ws_url(http_url: str, **query: str) -> str:
@@ -52,13 +52,6 @@ def bearer(account: dict[str, Any]) -> dict[str, str]:
     return {"authorization": f"Bearer {account['tokens']['access_token']}"}
 
 
-@pytest.fixture(scope="module")
-def model() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI(token_delay=0.01).start()
-    yield fake
-    fake.stop()
-
-
 @pytest.fixture
 def failing_model(model: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> FakeOpenAI:
     """The model fails every request; a test says how (`fault_kinds`)."""
@@ -67,22 +60,13 @@ def failing_model(model: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> FakeOpe
 
 
 @pytest.fixture(scope="module")
-def model_stack(tmp_path_factory: pytest.TempPathFactory, model: FakeOpenAI) -> Iterator[tuple[str, Path]]:
-    folder = tmp_path_factory.mktemp("model-faults")
-    env = {"OPENAI_API_KEY": "sk-local-test", "OPENAI_BASE_URL": model.base_url}
-    with running_stack(folder / "data", folder / "stack.log", env=env) as url:
-        yield url, folder / "stack.log"
+def stack(model_stack: Stack) -> tuple[str, Path]:
+    return model_stack.url, model_stack.log
 
 
 @pytest.fixture(scope="module")
-def stack(model_stack: tuple[str, Path]) -> tuple[str, Path]:
-    """For the e2e conftest's check that no AWS call was refused."""
-    return model_stack
-
-
-@pytest.fixture(scope="module")
-def owner_and_bot(model_stack: tuple[str, Path]) -> tuple[dict[str, Any], dict[str, Any]]:
-    return chatbot_with_document(model_stack[0], "guide.md", GUIDE)
+def owner_and_bot(model_stack: Stack) -> tuple[dict[str, Any], dict[str, Any]]:
+    return chatbot_with_document(model_stack.url, "guide.md", GUIDE)
 
 
 def test_a_model_that_hangs_past_its_timeout_gets_an_extractive_answer_not_a_5xx(
@@ -144,16 +128,9 @@ def test_a_stream_cut_mid_answer_ends_with_an_error_frame_and_the_part_written_i
 
 
 @pytest.fixture(scope="module")
-def faulty_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """The stack with OpenAI and Pinecone fakes, and a seeded share of every kind of call failing."""
-    folder = tmp_path_factory.mktemp("faulty")
-    with running_stack(
-        folder / "data",
-        folder / "stack.log",
-        limit_seconds=60,
-        options=["--fakes", f"--faults={FAULTS}", "--fault-seed=12"],
-    ) as url:
-        yield url, folder
+def faulty_stack(e2e_run: Any) -> Iterator[Stack]:
+    """A test stack with OpenAI and Pinecone fakes, and a seeded share of every kind of call failing."""
+    yield from e2e_run.start("faulty", limit_seconds=60, options=["--fakes", f"--faults={FAULTS}", "--fault-seed=12"])
 
 
 def _register(api: httpx.Client) -> dict[str, Any]:
@@ -189,8 +166,7 @@ def _pinecone_ids(pinecone: str, namespace: str, prefix: str) -> list[str]:
 def test_under_faults_documents_end_indexed_or_failed_answers_are_never_5xx_and_nothing_is_stored_twice(
     faulty_stack,
 ):
-    url, folder = faulty_stack
-    stack_info = json.loads((folder / "data" / "stack.json").read_text())
+    url, stack_info = faulty_stack.url, faulty_stack.aws
     statuses: list[int] = []
     with httpx.Client(base_url=url, timeout=60) as api:
 

@@ -1,85 +1,22 @@
-"""The local stack enforces template.yaml's IAM statements: remove one and the test of that path fails, naming it."""
+"""The dead-letter function, holding only its own IAM statements, ends a document SQS gave up on `failed`.
+
+That the local stack enforces template.yaml's statements is proven in two parts: tests/integration/test_local_iam.py
+shows the AWS proxy refuses a call no statement allows, naming function and action; and the e2e conftest shows, at
+the end of a whole e2e run, that each statement allowed some call of a path the tier runs (so removing it fails that
+path's test, whose refused call is named by the `no_aws_call_refused` check)."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
-from typing import Any
 
 import boto3
-import pytest
-import yaml
 from parley.adapters.dynamo.lexicon import DynamoLexicon
 from parley.adapters.dynamo.table import Table
 from parley.lexical import Contribution, chunk_terms, query_term_ids
 
-from local.stack import ROOT
-from local.template import REGION, load_template
-
-E2E = Path(__file__).parent
-
-
-def _without(template: dict[str, Any], function: str, action: str) -> dict[str, Any]:
-    """The template with `action` removed from every statement of `function`."""
-    removed = 0
-    for policy in template["Resources"][function]["Properties"]["Policies"]:
-        for statement in policy["Statement"]:
-            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            kept = [name for name in actions if name != action]
-            removed += len(actions) - len(kept)
-            statement["Action"] = kept or ["none:Nothing"]
-    assert removed, f"{function} has no {action} to remove"
-    return template
-
-
-@pytest.mark.parametrize(
-    ("function", "action", "test"),
-    [
-        ("ChatbotsFunction", "dynamodb:PutItem", "test_foundation_flow.py::test_register_login_me_and_chatbot_crud"),
-        ("UploadFunction", "s3:PutObject", "test_documents_flow.py::test_corrupt_pdf_fails_with_a_reason"),
-        (
-            "IngestFunction",
-            "s3:PutObject",
-            "test_documents_flow.py::test_an_upload_ticket_is_used_once_and_only_for_the_declared_size",
-        ),
-        (
-            "IngestDeadLetterFunction",
-            "dynamodb:UpdateItem",
-            "test_iam_enforcement.py::test_dead_letter_function_fails_a_document_sqs_gave_up_on",
-        ),
-        (
-            "IngestDeadLetterFunction",
-            "dynamodb:DeleteItem",
-            "test_iam_enforcement.py::test_dead_letter_function_fails_a_document_sqs_gave_up_on",
-        ),
-    ],
-)
-def test_a_removed_statement_fails_the_matching_test_naming_the_action(
-    tmp_path: Path, function: str, action: str, test: str
-) -> None:
-    # Given a copy of template.yaml without one action of one function
-    template = _without(load_template(ROOT / "template.yaml"), function, action)
-    path = tmp_path / "template.yaml"
-    path.write_text(yaml.safe_dump(template, sort_keys=False))
-    # When the end-to-end test of the path that needs it runs against a stack built from that copy
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", str(E2E / test)],
-        cwd=ROOT,
-        env={**os.environ, "PARLEY_TEMPLATE": str(path)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    # Then it fails, and says which function was refused which action
-    assert run.returncode != 0, run.stdout[-3000:]
-    assert action in run.stdout, run.stdout[-3000:]
-    assert function in run.stdout, run.stdout[-3000:]
+from local.template import REGION
 
 
 def test_dead_letter_function_fails_a_document_sqs_gave_up_on(api, new_account, local_aws, monkeypatch) -> None:

@@ -1,15 +1,15 @@
 """The operator page's alarms on a local stack (`/_ops/alarms.json`): a poisoned upload that reaches the dead-letter
 queue turns the DLQ alarm to ALARM, a model outage the degraded-answer alarm; both return to OK.
 
-The stack runs with `--metric-minute=2`: a 60 s alarm period lasts 2 s, the alarms' rules are the template's. Its
-embeddings and chat go to an OpenAI fake in this process, which the tests break and mend.
+The stack (`instrumented_stack`) runs with `--metric-minute=2`: a 60 s alarm period lasts 2 s, the alarms' rules are
+the template's. Its embeddings and chat go to an OpenAI fake in this process, which the tests break and mend.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,29 +17,22 @@ import httpx
 import pytest
 
 from local.fakes import FakeOpenAI
-from local.process import chatbot_with_document, send_upload, start_stack, stop_stack
+from local.process import Stack, chatbot_with_document, send_upload
 
 GUIDE = "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n"
-# Three attempts 20 s apart (the local IngestVisibilityTimeout), then the dead-letter queue.
-DEAD_LETTER_SECONDS = 180
+# Three attempts 5 s apart (the test stacks' IngestVisibilityTimeout), then the dead-letter queue.
+DEAD_LETTER_SECONDS = 90
 ALARM_SECONDS = 60
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, model: FakeOpenAI) -> Iterator[tuple[str, Path]]:
-    folder = tmp_path_factory.mktemp("operator-page")
-    process, url = start_stack(
-        folder / "data",
-        folder / "stack.log",
-        limit_seconds=60,
-        env={"OPENAI_API_KEY": "sk-local-test", "OPENAI_BASE_URL": model.base_url},
-        function_env={"PARLEY_EMBEDDER": "openai"},
-        options=["--metric-minute=2"],
-    )
-    try:
-        yield url, folder / "stack.log"
-    finally:
-        stop_stack(process)
+def stack(instrumented_stack: Stack) -> tuple[str, Path]:
+    return instrumented_stack.url, instrumented_stack.log
+
+
+@pytest.fixture
+def model(instrumented_model: FakeOpenAI) -> FakeOpenAI:
+    return instrumented_model
 
 
 def _bearer(account: dict[str, Any]) -> dict[str, str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from local.fakes import FakeOpenAI
-from local.process import running_stack
+from local.process import Stack
 
 GUIDE = "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
 SITE = "https://shop.example.com"
@@ -27,13 +26,9 @@ PARAPHRASE = "how long does normal shipping take"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, model: FakeOpenAI) -> Iterator[tuple[str, Path]]:
+def stack(model_stack: Stack) -> tuple[str, Path]:
     """`make run` with an OpenAI key: answers that are not a pair's come from the (fake) model."""
-    data_dir = tmp_path_factory.mktemp("qa-stack")
-    log = data_dir.parent / "qa-stack.log"
-    env = {"OPENAI_API_KEY": "sk-local-test", "OPENAI_BASE_URL": model.base_url}
-    with running_stack(data_dir, log, env=env) as url:
-        yield url, log
+    return model_stack.url, model_stack.log
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +115,8 @@ def test_a_question_the_pair_does_not_answer_goes_to_the_model(stack, pair, mode
 def test_another_tenant_cannot_reach_the_pair(stack, pair):
     url, _ = stack
     with httpx.Client(base_url=url, timeout=30) as api:
-        stranger = api.post("/auth/register", json={"email": "stranger@example.com", "password": "correct-horse-1"})
+        email = f"stranger-{uuid.uuid4().hex[:10]}@example.com"
+        stranger = api.post("/auth/register", json={"email": email, "password": "correct-horse-1"})
         assert stranger.status_code == 201, stranger.text
         auth = {"authorization": f"Bearer {stranger.json()['tokens']['access_token']}"}
         bot_id, source_id = pair["bot"]["id"], pair["source"]["id"]

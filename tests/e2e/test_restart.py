@@ -26,8 +26,10 @@ HERD_BOOK = "\n\n".join(
 PASSWORD = "correct-horse-1"  # chatbot_with_document's
 # Three stacks start one after the other, on a machine that may be busy (the first call waits on a cold start).
 STARTUP_LIMIT_SECONDS = 120
-# A document whose ingest was cut by the stop comes back after the queue's visibility timeout (20 s locally).
-REINDEX_SECONDS = 180
+# A document whose ingest was cut by the stop comes back after the queue's visibility timeout (5 s on a test stack).
+REINDEX_SECONDS = 90
+# As every test stack: a failed ingest comes back after 5 s.
+PARAMETERS = {"IngestVisibilityTimeout": "5"}
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -65,7 +67,9 @@ def test_a_restarted_stack_has_what_it_had_and_a_fresh_one_starts_empty(
     data = tmp_path / "data"
     # Given a stack run as `make run` runs it, with an owner, a chatbot, an indexed document and a conversation,
     # a second tenant, and a document still being indexed when the person presses Ctrl-C
-    process, url = start_stack(data, tmp_path / "first.log", keep_state=True, limit_seconds=STARTUP_LIMIT_SECONDS)
+    process, url = start_stack(
+        data, tmp_path / "first.log", keep_state=True, limit_seconds=STARTUP_LIMIT_SECONDS, parameters=PARAMETERS
+    )
     running.append(process)
     account, bot = chatbot_with_document(url, "guide.md", GUIDE)
     email, old_token = account["user"]["email"], account["tokens"]["access_token"]
@@ -95,7 +99,9 @@ def test_a_restarted_stack_has_what_it_had_and_a_fresh_one_starts_empty(
     stop_as_a_person_does(process)
 
     # When it starts again on the same data dir
-    process, url = start_stack(data, tmp_path / "second.log", keep_state=True, limit_seconds=STARTUP_LIMIT_SECONDS)
+    process, url = start_stack(
+        data, tmp_path / "second.log", keep_state=True, limit_seconds=STARTUP_LIMIT_SECONDS, parameters=PARAMETERS
+    )
     running.append(process)
     with httpx.Client(base_url=url, timeout=30) as api:
         signed_in = sign_in(api, email)

@@ -1,5 +1,6 @@
 """A real browser for the web front ends: Debian's Chromium driven by Playwright (its own browser download cannot work
-offline), a fresh profile per session, and each test's screenshots kept under tests/e2e/browser/artifacts/<test>/."""
+offline), launched once with a fresh profile, a fresh context per test, and each test's screenshots kept under
+tests/e2e/browser/artifacts/<test>/."""
 
 from __future__ import annotations
 
@@ -23,9 +24,10 @@ AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 STEP_TIMEOUT_MS = 30_000
 
 
-# One browser per test file: Playwright's sync API keeps an asyncio loop running in the main thread while it is open,
-# which the suite's other tests (asyncio.run) cannot share, so it must be closed before they run.
-@pytest.fixture(scope="module")
+# One browser for the browser tests (a fresh context per test keeps them apart): Playwright's sync API keeps an asyncio
+# loop running in the main thread while it is open, which the suite's other tests (asyncio.run) cannot share, so it
+# is closed once the last test of this folder has run.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = launch(playwright)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, WebSocket, expect
 
-from local.fakes import FakeOpenAI
-from local.process import running_stack
+from local.process import Stack
 from local.samples import pdf
 
 PASSWORD = "correct-horse-1"
@@ -30,13 +29,9 @@ SLOW_STEP_MS = 60_000
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, model: FakeOpenAI) -> Iterator[tuple[str, Path]]:
+def stack(model_stack: Stack) -> tuple[str, Path]:
     """`make run` with a model whose answers stream word by word (the OpenAI fake), so tokens arrive one by one."""
-    data_dir = tmp_path_factory.mktemp("console-stack")
-    log = data_dir.parent / "console-stack.log"
-    env = {"OPENAI_API_KEY": "sk-local-test", "OPENAI_BASE_URL": model.base_url}
-    with running_stack(data_dir, log, env=env) as url:
-        yield url, log
+    return model_stack.url, model_stack.log
 
 
 def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict[str, Any]]]) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,24 +16,22 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from local.process import chatbot_with_document, running_stack
+from local.process import Stack, chatbot_with_document
 
 GUIDE = (
     "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
     "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
 )
 QUESTIONS = ("What do llamas eat?", "How do llamas sound?", "When do llamas hum?")
+# plain_stack's PARLEY_EXPORT_INLINE_MAX_BYTES.
 INLINE_MAX_BYTES = 1200
 # Long enough, on a busy machine, for a function's first call in a fresh environment.
 LOAD_MS = 30_000
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    folder = tmp_path_factory.mktemp("console-conversations")
-    env = {"PARLEY_EXPORT_INLINE_MAX_BYTES": str(INLINE_MAX_BYTES)}
-    with running_stack(folder / "data", folder / "stack.log", function_env=env) as url:
-        yield url, folder / "stack.log"
+def stack(plain_stack: Stack) -> tuple[str, Path]:
+    return plain_stack.url, plain_stack.log
 
 
 def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict[str, Any]]]) -> None:

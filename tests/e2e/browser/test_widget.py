@@ -16,8 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, WebSocketRoute, expect
 
-from local.fakes import FakeOpenAI
-from local.process import chatbot_with_document, running_stack
+from local.process import Stack, chatbot_with_document
 from local.stack import ROOT
 
 WIDGET = ROOT / "web" / "widget" / "dist" / "widget.js"
@@ -26,6 +25,7 @@ GUIDE = (
     "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
 )
 WELCOME = "Hello! Ask me anything about llama care."
+# model_stack's visitor limit (PARLEY_VISITOR_MESSAGES_PER_MINUTE).
 VISITOR_LIMIT = 3
 REFUSAL = "This chat is not available on this website."
 # Levels (of 255) a pixel's channel may differ by between two renderings of the same panel.
@@ -51,19 +51,10 @@ def patient_expectations() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, model: FakeOpenAI) -> Iterator[tuple[str, Path]]:
+def stack(model_stack: Stack) -> tuple[str, Path]:
     """`make run` with an OpenAI key (the fake's), so that answers stream word by word as a model writes them; one
-    network (127.0.0.1) opens every test's connections."""
-    data_dir = tmp_path_factory.mktemp("widget-stack")
-    log = data_dir.parent / "widget-stack.log"
-    limits = {
-        "PARLEY_VISITOR_MESSAGES_PER_MINUTE": str(VISITOR_LIMIT),
-        "PARLEY_NETWORK_MESSAGES_PER_MINUTE": "1000",
-        "PARLEY_CONNECTIONS_PER_MINUTE": "1000",
-    }
-    env = {"OPENAI_API_KEY": "sk-local-test", "OPENAI_BASE_URL": model.base_url}
-    with running_stack(data_dir, log, env=env, function_env=limits) as url:
-        yield url, log
+    network (127.0.0.1) opens every test's connections, and only the visitor limit is low."""
+    return model_stack.url, model_stack.log
 
 
 @pytest.fixture(scope="module")
@@ -233,7 +224,6 @@ def test_the_chat_is_usable_with_the_keyboard_alone(page: Page, stack, shop, pub
     expect(page.get_by_role("button", name="Open chat")).to_have_attribute("aria-expanded", "false")
 
 
-@pytest.mark.usefixtures("fresh_rate_window")
 def test_the_visitor_is_told_when_sending_too_fast(page: Page, stack, shop, public_bot):
     url, _ = stack
     _, bot = public_bot
