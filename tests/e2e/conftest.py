@@ -1,5 +1,5 @@
 """Local stacks in child processes, reached over real HTTP, shared by the whole run: one per configuration, each started
-the first time a test asks for it and stopped when the session ends. Every test registers tenants of its own, so
+the first time a test asks for it and stopped after the last e2e test. Every test registers tenants of its own, so
 tests never see each other's data on a shared stack.
 
 - `plain_stack` (`base_url`): the stack as `make run` starts it (no model key: extractive answers; MiniLM and the
@@ -13,9 +13,9 @@ Every test stack retries a failed SQS message after 5 s (the template's visibili
 uses 20 s) and fixes the time its per-minute and sign-in limits read (`PARLEY_LIMITS_FIXED_TIME`), so that a burst
 never straddles two windows.
 
-When the session ends, each stack's log (and the log of any stack a test started itself) is read for what must never
-be logged, and, when the whole e2e tier ran and passed, the IAM statements the stacks' calls used are checked against
-template.yaml's: a failure of either is reported as an error at the end of the run.
+When they stop, each stack's log (and the log of any stack a test started itself) is read for what must never be
+logged, and, when the whole e2e tier ran and passed, the IAM statements the stacks' calls used are checked against
+template.yaml's: a failure of either is an error in the teardown of the last e2e test.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,12 +52,19 @@ FAKE_KEYS = re.compile(r"(sk|pc)-local[\w-]*")
 @dataclass
 class Run:
     """What the session's stacks share: a folder for their logs and IAM usage, and the secrets tests made that no
-    log may hold."""
+    log may hold. The shared stacks are stopped, and their logs and IAM usage checked, once the last e2e test has run
+    (`close`), not at the end of the session: the tests after them need the machine."""
 
+    session: pytest.Session
+    basetemp: Path
     folder: Path
     secrets: list[str] = field(default_factory=list)
+    stacks: ExitStack = field(default_factory=ExitStack)
+    closed: bool = False
 
-    def start(self, name: str, **options: Any) -> Iterator[Stack]:
+    @contextmanager
+    def running(self, name: str, **options: Any) -> Iterator[Stack]:
+        """A test stack (`start_stack`'s options) for the span of a `with` block, logging into the run's folder."""
         data_dir, log = self.folder / name, self.folder / f"{name}.log"
         usage = [f"--iam-usage={self.folder / f'{name}.iam.jsonl'}"]
         fixed = {"PARLEY_LIMITS_FIXED_TIME": str(int(time.time())), **TEST_LIMITS}
@@ -70,16 +78,42 @@ class Run:
         ) as url:
             yield Stack(url, data_dir, log)
 
+    def start(self, name: str, **options: Any) -> Stack:
+        """A shared test stack, running until the run closes."""
+        return self.stacks.enter_context(self.running(name, **options))
+
+    def close(self) -> None:
+        """Stop the shared stacks, then read every stack's whole log for what must never be logged and, after a whole
+        e2e run that passed, check that each IAM statement of the template allowed some call."""
+        if self.closed:
+            return
+        self.closed = True
+        self.stacks.close()
+        problems = leaks(self.basetemp, self.secrets)
+        if whole_tier_passed(self.session):
+            problems += unexercised_statements(self.folder.glob("*.iam.jsonl"))
+        assert not problems, "\n".join(problems)
+
+
+RUN = pytest.StashKey[Run]()
+
 
 @pytest.fixture(scope="session")
 def e2e_run(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Run]:
-    """Set up before the stacks, so torn down after every one of them has stopped: then their logs are whole."""
-    run = Run(tmp_path_factory.mktemp("stacks"))
+    run = Run(request.session, tmp_path_factory.getbasetemp(), tmp_path_factory.mktemp("stacks"))
+    request.config.stash[RUN] = run
     yield run
-    problems = leaks(tmp_path_factory.getbasetemp(), run.secrets)
-    if whole_tier_passed(request.session):
-        problems += unexercised_statements(run.folder.glob("*.iam.jsonl"))
-    assert not problems, "\n".join(problems)
+    run.close()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After the last e2e test the shared stacks stop and are checked; a problem is an error of that test's teardown.
+    (A pytest-xdist worker may run other folders' tests between e2e tests: there, they stop when the session ends.)"""
+    run = item.config.stash.get(RUN, None)
+    last = nextitem is None or (E2E not in nextitem.path.parents and not hasattr(item.config, "workerinput"))
+    if run is not None and last:
+        run.close()
 
 
 def leaks(folder: Path, secrets: list[str]) -> list[str]:
@@ -109,6 +143,21 @@ def whole_tier_passed(session: pytest.Session) -> bool:
 
 
 DESELECTED = pytest.StashKey[bool]()
+# The fixtures of the stacks tests share (each test's group is the first it uses).
+SHARED = ("plain_stack", "model_stack", "instrumented_stack", "faulty_stack")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With pytest-xdist (`--dist loadgroup`), the tests of one stack run on one worker, so that no configuration is
+    started twice; a test that starts stacks of its own is a group of its own file."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if E2E in item.path.parents:
+            group = next((name for name in SHARED if name in item.fixturenames), item.path.stem)
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 # Actions of template statements that no e2e path makes, by function, and why (each is covered by an integration test
 # against moto instead, where the handler runs without the local IAM check).
 NOT_EXERCISED: dict[tuple[str, str], str] = {}
@@ -162,15 +211,15 @@ def instrumented_model() -> Iterator[FakeOpenAI]:
 
 
 @pytest.fixture(scope="session")
-def plain_stack(e2e_run: Run) -> Iterator[Stack]:
+def plain_stack(e2e_run: Run) -> Stack:
     """The stack as `make run` starts it; `/health` must answer within 30 s. Exports of three questions and answers
     are over its inline bound (a link), one question and answer under it."""
     export = {"PARLEY_EXPORT_INLINE_MAX_BYTES": "1200"}
-    yield from e2e_run.start("plain", limit_seconds=STARTUP_LIMIT_SECONDS, function_env=export)
+    return e2e_run.start("plain", limit_seconds=STARTUP_LIMIT_SECONDS, function_env=export)
 
 
 @pytest.fixture(scope="session")
-def model_stack(e2e_run: Run, model: FakeOpenAI) -> Iterator[Stack]:
+def model_stack(e2e_run: Run, model: FakeOpenAI) -> Stack:
     """`make run` with an OpenAI key in the environment: answers come from the (fake) model, streamed. One network
     (127.0.0.1) opens every test's connections and sends every visitor's messages, so only the visitor limit is low."""
     limits = {
@@ -179,14 +228,14 @@ def model_stack(e2e_run: Run, model: FakeOpenAI) -> Iterator[Stack]:
         "PARLEY_CONNECTIONS_PER_MINUTE": "1000",
     }
     env = {"OPENAI_API_KEY": "sk-local-test", "OPENAI_BASE_URL": model.base_url}
-    yield from e2e_run.start("model", env=env, function_env=limits)
+    return e2e_run.start("model", env=env, function_env=limits)
 
 
 @pytest.fixture(scope="session")
-def instrumented_stack(e2e_run: Run, instrumented_model: FakeOpenAI) -> Iterator[Stack]:
+def instrumented_stack(e2e_run: Run, instrumented_model: FakeOpenAI) -> Stack:
     """Embeddings and chat through the (fake) OpenAI API, metrics and alarms whose minute lasts 2 s, and a crawl that
     looks again at its documents every second."""
-    yield from e2e_run.start(
+    return e2e_run.start(
         "instrumented",
         env={"OPENAI_API_KEY": "sk-local-test", "OPENAI_BASE_URL": instrumented_model.base_url},
         function_env={"PARLEY_EMBEDDER": "openai", "PARLEY_CRAWL_SETTLE_SECONDS": "1"},
@@ -205,6 +254,7 @@ def no_aws_call_refused(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     logs = [request.getfixturevalue(name).log for name in STACKS if name in request.fixturenames]
+    assert not (logs and request.getfixturevalue("e2e_run").closed), "the shared stacks have stopped: run e2e together"
     starts = {log: log.stat().st_size if log.exists() else 0 for log in logs}
     yield
     refused = []
@@ -238,14 +288,14 @@ def local_aws(plain_stack: Stack) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def log_secrets(e2e_run: Run) -> list[str]:
-    """Add to it what no stack's log may hold: it is looked for in every log when the session ends."""
+    """Add to it what no stack's log may hold: it is looked for in every log when the shared stacks stop."""
     return e2e_run.secrets
 
 
 @pytest.fixture
-def log_leaks(tmp_path_factory: pytest.TempPathFactory, e2e_run: Run) -> Callable[[], list[str]]:
-    """What the logs of the run hold so far that no log may (as checked when the session ends)."""
-    return lambda: leaks(tmp_path_factory.getbasetemp(), e2e_run.secrets)
+def log_leaks(e2e_run: Run) -> Callable[[], list[str]]:
+    """What the logs of the run hold so far that no log may (as checked when the shared stacks stop)."""
+    return lambda: leaks(e2e_run.basetemp, e2e_run.secrets)
 
 
 @pytest.fixture

@@ -130,7 +130,9 @@ def test_a_stream_cut_mid_answer_ends_with_an_error_frame_and_the_part_written_i
 @pytest.fixture(scope="module")
 def faulty_stack(e2e_run: Any) -> Iterator[Stack]:
     """A test stack with OpenAI and Pinecone fakes, and a seeded share of every kind of call failing."""
-    yield from e2e_run.start("faulty", limit_seconds=60, options=["--fakes", f"--faults={FAULTS}", "--fault-seed=12"])
+    options = ["--fakes", f"--faults={FAULTS}", "--fault-seed=12"]
+    with e2e_run.running("faulty", limit_seconds=60, options=options) as stack:
+        yield stack
 
 
 def _register(api: httpx.Client) -> dict[str, Any]:

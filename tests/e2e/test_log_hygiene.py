@@ -3,8 +3,8 @@ of a tenant's work name the tenant, chatbot and conversation, and no line holds 
 or an answer's text, a token, an API key or an upload's signature.
 
 The traffic here carries marked secrets along every path a secret or a tenant's text travels; the test below looks for
-them at once, and the e2e conftest looks again in every stack's whole log when the session ends (with a JWT or a fake's
-API key from any test), whatever ran after this file.
+them at once, and the e2e conftest looks again in every stack's whole log once the e2e tests have run (and for a JWT
+or a fake's API key from any test), whatever ran after this file.
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ def traffic(base_url: str, stack_log: Path, stranger: dict[str, Any], log_secret
             assert frames[-1]["code"] == "not_found"
 
         assert api.post("/auth/logout", headers=auth).status_code == 204
-    # Looked for again in every log when the session ends.
+    # Looked for again in every log once the e2e tests have run.
     log_secrets.extend(seen.secrets)
     # A function's output is in the stack's log before its reply (local/worker.py flushes it): nothing to wait for.
     return seen
@@ -187,7 +187,7 @@ def test_no_secret_question_or_text_reaches_any_log(traffic: Traffic, stack_log:
     text = stack_log.read_text(errors="replace")
 
     assert not [secret[:24] for secret in traffic.secrets if secret in text]
-    # Nor in any log of the run so far, nor a JWT or a fake's API key (looked for again when the session ends)
+    # Nor in any log of the run so far, nor a JWT or a fake's API key (looked for again at the end)
     assert log_leaks() == []
 
 

@@ -8,6 +8,7 @@ import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -18,21 +19,55 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from local.browser import launch
 from local.stack import ROOT
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
+HERE = Path(__file__).parent
+ARTIFACTS = HERE / "artifacts"
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 # Long enough for an answer streamed by the local stack on a busy machine; a step that never happens still fails.
 STEP_TIMEOUT_MS = 30_000
 
 
-# One browser for the browser tests (a fresh context per test keeps them apart): Playwright's sync API keeps an asyncio
-# loop running in the main thread while it is open, which the suite's other tests (asyncio.run) cannot share, so it
-# is closed once the last test of this folder has run.
-@pytest.fixture(scope="package")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = launch(playwright)
-        yield launched
-        launched.close()
+class Chromium:
+    """The browser the browser tests share (a fresh context per test keeps them apart), launched when a test first
+    needs it. Playwright's sync API keeps an asyncio loop running in the main thread while it is open, which the
+    suite's other tests (asyncio.run) cannot share, so it is closed once the last test of this folder has run (and
+    launched again should another come after tests of other folders, as pytest-xdist may order them)."""
+
+    def __init__(self) -> None:
+        self._opened = ExitStack()
+        self._browser: Browser | None = None
+
+    def get(self) -> Browser:
+        if self._browser is None:
+            playwright = self._opened.enter_context(sync_playwright())
+            self._browser = launch(playwright)
+            self._opened.callback(self._browser.close)
+        return self._browser
+
+    def close(self) -> None:
+        self._browser = None
+        self._opened.close()
+
+
+CHROMIUM = pytest.StashKey[Chromium]()
+
+
+@pytest.fixture(scope="session")
+def chromium(request: pytest.FixtureRequest) -> Iterator[Chromium]:
+    shared = request.config.stash[CHROMIUM] = Chromium()
+    yield shared
+    shared.close()
+
+
+@pytest.fixture
+def browser(chromium: Chromium) -> Browser:
+    return chromium.get()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    shared = item.config.stash.get(CHROMIUM, None)
+    if shared is not None and (nextitem is None or HERE not in nextitem.path.parents):
+        shared.close()
 
 
 @pytest.fixture

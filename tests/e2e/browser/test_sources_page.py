@@ -15,6 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from local.process import Stack
 from local.sample_site import SampleSite, every_kind_of_page
 
 PASSWORD = "correct-horse-1"
@@ -30,6 +31,13 @@ def patient_expectations() -> Iterator[None]:
     expect.set_options(timeout=STEP_MS)
     yield
     expect.set_options(timeout=5_000)
+
+
+@pytest.fixture(scope="module")
+def base_url(instrumented_stack: Stack) -> str:
+    """The test stack whose crawl looks again at its pages every second once they are crawled (the plain stack, as
+    `make run`, waits 10 s; this test syncs twice)."""
+    return instrumented_stack.url
 
 
 @pytest.fixture(scope="module")
