@@ -121,13 +121,13 @@ def leaks(folder: Path, secrets: list[str]) -> list[str]:
     temporary folder (`folder`), a stack a test starts itself into the test's own folder there."""
     found = []
     for log in sorted([*folder.glob("*/*.log"), *folder.glob("*.log")]):
-        text = log.read_text(errors="replace")
+        text, where = log.read_text(errors="replace"), log.relative_to(folder)
         leaked = [secret[:24] for secret in secrets if secret in text]
         if leaked:
-            found.append(f"{log.name} holds {leaked}")
+            found.append(f"{where} holds {leaked}")
         for kind, pattern in (("a JWT", JWT), ("an API key", FAKE_KEYS)):
             if match := pattern.search(text):
-                found.append(f"{log} holds {kind}: {match.group(0)[:24]}…")
+                found.append(f"{where} holds {kind}: {match.group(0)[:24]}…")
     return found
 
 
