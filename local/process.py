@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -33,6 +34,16 @@ class Stack:
     def aws(self) -> dict[str, Any]:
         """Its moto endpoint, resources and the functions' local credentials (stack.json)."""
         return dict(json.loads((self.data_dir / "stack.json").read_text()))
+
+
+# How the AWS proxy logs a call IAM refused (local/aws_proxy.py), in the stack's log format (local/__main__.py): a
+# request's own line may hold "IAM: " too, in its path.
+REFUSED_CALL = re.compile(r"^\S+ \S+ local WARNING IAM: .*$", re.MULTILINE)
+
+
+def refused_calls(log: str) -> list[str]:
+    """The lines of a stack's log that say IAM refused a function's call (naming function, action and resource)."""
+    return REFUSED_CALL.findall(log)
 
 
 def free_port() -> int:

@@ -15,6 +15,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from local.fakes import grounded_reply
+from local.process import refused_calls
 
 GUIDE = (
     "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
@@ -239,7 +240,7 @@ def test_management_api_refuses_callers_without_the_permission(stack, model_stac
     assert "execute-api:ManageConnections" in str(denied.value)
     # And the refusal is in the stack's log, naming function and action, where the e2e conftest's check that no call
     # was refused (any other test) finds it
-    refusals = [line for line in model_stack.log.read_text().splitlines() if "IAM: " in line]
+    refusals = refused_calls(model_stack.log.read_text())
     assert any("QueryFunction" in line and "execute-api:ManageConnections" in line for line in refusals), refusals
 
 
