@@ -20,6 +20,7 @@ template.yaml's: a failure of either is an error in the teardown of the last e2e
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 import time
@@ -60,6 +61,8 @@ class Run:
     folder: Path
     secrets: list[str] = field(default_factory=list)
     stacks: ExitStack = field(default_factory=ExitStack)
+    # The names of the stacks it started (the shared ones, and those a test file starts through `running`).
+    started: set[str] = field(default_factory=set)
     closed: bool = False
 
     @contextmanager
@@ -67,6 +70,7 @@ class Run:
         """A test stack (`start_stack`'s options) for the span of a `with` block, logging into the run's folder."""
         data_dir, log = self.folder / name, self.folder / f"{name}.log"
         usage = [f"--iam-usage={self.folder / f'{name}.iam.jsonl'}"]
+        self.started.add(name)
         fixed = {"PARLEY_LIMITS_FIXED_TIME": str(int(time.time())), **TEST_LIMITS}
         with running_stack(
             data_dir,
@@ -79,7 +83,7 @@ class Run:
             yield Stack(url, data_dir, log)
 
     def start(self, name: str, **options: Any) -> Stack:
-        """A shared test stack, running until the run closes."""
+        """A shared test stack, running until the run closes (`name`: its fixture's, less `_stack`)."""
         return self.stacks.enter_context(self.running(name, **options))
 
     def close(self) -> None:
@@ -89,10 +93,27 @@ class Run:
             return
         self.closed = True
         self.stacks.close()
-        problems = leaks(self.basetemp, self.secrets)
-        if whole_tier_passed(self.session):
-            problems += unexercised_statements(self.folder.glob("*.iam.jsonl"))
+        problems = leaks(self.basetemp, self.secrets) + self.statement_coverage()
         assert not problems, "\n".join(problems)
+
+    def statement_coverage(self) -> list[str]:
+        """After a whole e2e run that passed, each template statement no stack's call needed. With pytest-xdist every
+        worker runs some stacks: each notes in a ledger beside the workers' folders which it ran and how many of its
+        tests failed, and the worker that stops the last of the stacks the run needs checks them all."""
+        config = self.session.config
+        if not whole_tier_selected(config):
+            return []
+        shared = self.basetemp.parent if hasattr(config, "workerinput") else self.basetemp
+        with (shared / "e2e-stacks.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            ledger = shared / "e2e-stacks.jsonl"
+            with ledger.open("a") as out:
+                out.write(json.dumps({"started": sorted(self.started), "failed": self.session.testsfailed}) + "\n")
+            entries = [json.loads(line) for line in ledger.read_text().splitlines()]
+        started = {name for entry in entries for name in entry["started"]}
+        if sum(entry["failed"] for entry in entries) or not config.stash.get(NEEDED, set()) <= started:
+            return []  # a test failed (it says why), or another worker still runs stacks (it checks)
+        return unexercised_statements(sorted(shared.glob("**/*.iam.jsonl")))
 
 
 RUN = pytest.StashKey[Run]()
@@ -131,33 +152,35 @@ def leaks(folder: Path, secrets: list[str]) -> list[str]:
     return found
 
 
-def whole_tier_passed(session: pytest.Session) -> bool:
-    """Whether every e2e test was selected and none failed: only then is a statement no test needed worth naming."""
-    config = session.config
-    selected_all = not (config.option.keyword or config.option.markexpr or config.getoption("deselect"))
+def whole_tier_selected(config: pytest.Config) -> bool:
+    """Whether every e2e test was selected: only then is a statement no test needed worth naming."""
     for argument in config.args:
         path, _, node = argument.partition("::")
         if node or not E2E.resolve().is_relative_to(Path(path).resolve()):
-            selected_all = False
-    # A pytest-xdist worker runs a share of them only.
-    worker = hasattr(config, "workerinput")
-    return selected_all and not worker and not session.testsfailed and not config.stash.get(DESELECTED, False)
+            return False
+    options = config.option.keyword or config.option.markexpr or config.getoption("deselect")
+    return not options and not config.stash.get(DESELECTED, False)
 
 
 DESELECTED = pytest.StashKey[bool]()
+# The stacks the selected e2e tests use, by name (plain, model, instrumented, faulty).
+NEEDED = pytest.StashKey[set[str]]()
 # The fixtures of the stacks tests share (each test's group is the first it uses).
 SHARED = ("plain_stack", "model_stack", "instrumented_stack", "faulty_stack")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With pytest-xdist (`--dist loadgroup`), the tests of one stack run on one worker, so that no configuration is
-    started twice; a test that starts stacks of its own is a group of its own file."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
+    """Notes which stacks the e2e tests need. With pytest-xdist (`--dist loadgroup`), the tests of one stack run on
+    one worker, so that no configuration is started twice; a test that starts stacks of its own is a group of its own
+    file."""
+    grouped = config.pluginmanager.hasplugin("xdist")
+    needed = config.stash.setdefault(NEEDED, set())
     for item in items:
         if E2E in item.path.parents:
-            group = next((name for name in SHARED if name in item.fixturenames), item.path.stem)
-            item.add_marker(pytest.mark.xdist_group(group))
+            stack = next((name for name in SHARED if name in item.fixturenames), None)
+            needed |= {stack.removesuffix("_stack")} if stack else set()
+            if grouped:
+                item.add_marker(pytest.mark.xdist_group(stack or item.path.stem))
 
 
 # Actions of template statements that no e2e path makes, by function, and why (each is covered by an integration test
