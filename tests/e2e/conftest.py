@@ -6,8 +6,9 @@ tests never see each other's data on a shared stack.
   local index), with the test limits below and a small bound on an export's inline size (beyond it, a link).
 - `model_stack`: the same with an OpenAI key, the chat model being `model`, a fake in this process whose answers
   stream a word every 20 ms (tests script it), and a visitor limit of 3 messages a minute.
-- `instrumented_stack`: embeddings and chat through `instrumented_model` (a fake the tests count and break), a
-  CloudWatch minute of 2 s for `/_ops`'s alarms, and a crawl that looks again at its pages every second.
+- `instrumented_stack`: embeddings and chat through `instrumented_model` (a fake the tests count and break), vectors
+  in `instrumented_index` (Pinecone's fake), a CloudWatch minute of 2 s for `/_ops`'s alarms, and a crawl that looks
+  again at its pages every second.
 
 Every test stack retries a failed SQS message after 5 s (the template's visibility timeouts as parameters; `make run`
 uses 20 s) and fixes the time its per-minute and sign-in limits read (`PARLEY_LIMITS_FIXED_TIME`), so that a burst
@@ -33,8 +34,9 @@ from typing import Any
 
 import httpx
 import pytest
+from parley.settings import Settings
 
-from local.fakes import FakeOpenAI
+from local.fakes import FakeOpenAI, FakePinecone
 from local.process import Stack, chatbot_with_document, refused_calls, running_stack
 
 E2E = Path(__file__).parent
@@ -183,9 +185,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.xdist_group(stack or item.path.stem))
 
 
-# Actions of template statements that no e2e path makes, by function, and why (each is covered by an integration test
-# against moto instead, where the handler runs without the local IAM check).
-NOT_EXERCISED: dict[tuple[str, str], str] = {}
+# Actions of template statements that no e2e path makes, by function, and why. The schedules' and the deploy's
+# handlers run in integration tests against moto, where no IAM check stands in front of them: their statements are
+# proven by nothing but review.
+SCHEDULED_SYNC = "runs on SourceSyncSchedule (an hour; test_crawl.py::test_the_schedule_syncs_sources_that_are_due)"
+EXPIRY_SWEEP = "runs every 15 minutes (test_documents_handlers.py::test_tickets_unused_past_their_expiry_end_failed…)"
+DEPLOY_ONLY = "a custom resource run at deploy; the local stack serves config.json itself (test_web_config.py)"
+UNUSED = "no code of this function makes a ConditionCheck (only the team's role changes do): a grant to take out"
+NOT_EXERCISED: dict[tuple[str, str], str] = {
+    ("SourceSyncFunction", "dynamodb:Query"): SCHEDULED_SYNC,
+    ("SourceSyncFunction", "dynamodb:UpdateItem"): SCHEDULED_SYNC,
+    ("SourceSyncFunction", "sqs:SendMessage"): SCHEDULED_SYNC,
+    ("UploadExpiryFunction", "dynamodb:Query"): EXPIRY_SWEEP,
+    ("UploadExpiryFunction", "dynamodb:UpdateItem"): EXPIRY_SWEEP,
+    ("WebConfigFunction", "s3:PutObject"): DEPLOY_ONLY,
+    ("WebConfigFunction", "s3:DeleteObject"): DEPLOY_ONLY,
+    ("QueryFunction", "dynamodb:ConditionCheckItem"): UNUSED,
+    ("WsChatFunction", "dynamodb:ConditionCheckItem"): UNUSED,
+}
 
 
 def unexercised_statements(usage_files: Iterator[Path]) -> list[str]:
@@ -257,13 +274,30 @@ def model_stack(e2e_run: Run, model: FakeOpenAI) -> Stack:
 
 
 @pytest.fixture(scope="session")
-def instrumented_stack(e2e_run: Run, instrumented_model: FakeOpenAI) -> Stack:
-    """Embeddings and chat through the (fake) OpenAI API, metrics and alarms whose minute lasts 2 s, and a crawl that
-    looks again at its documents every second."""
+def instrumented_index() -> Iterator[FakePinecone]:
+    """The vector index of `instrumented_stack`: a fake of Pinecone's API (OpenAI's embedding space)."""
+    fake = FakePinecone(Settings(embedder="openai").embedding_space.dimension).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def instrumented_stack(e2e_run: Run, instrumented_model: FakeOpenAI, instrumented_index: FakePinecone) -> Stack:
+    """Embeddings, chat and vectors through the SDKs of OpenAI and Pinecone against fakes in this process, as in AWS;
+    metrics and alarms whose minute lasts 2 s, and a crawl that looks again at its documents every second."""
     return e2e_run.start(
         "instrumented",
-        env={"OPENAI_API_KEY": "sk-local-test", "OPENAI_BASE_URL": instrumented_model.base_url},
-        function_env={"PARLEY_EMBEDDER": "openai", "PARLEY_CRAWL_SETTLE_SECONDS": "1"},
+        env={
+            "OPENAI_API_KEY": "sk-local-test",
+            "OPENAI_BASE_URL": instrumented_model.base_url,
+            "PINECONE_API_KEY": "pc-local-test",
+        },
+        function_env={
+            "PARLEY_EMBEDDER": "openai",
+            "PARLEY_VECTOR_INDEX": "pinecone",
+            "PARLEY_PINECONE_INDEX_HOST": instrumented_index.url,
+            "PARLEY_CRAWL_SETTLE_SECONDS": "1",
+        },
         options=["--metric-minute=2"],
     )
 

@@ -1,4 +1,5 @@
-"""Documents through the running local stack: presigned upload to S3, notification, SQS poller, ingest."""
+"""Documents through the running local stack: presigned upload to S3, notification, SQS poller, ingest (the plain
+stack's local index, and Pinecone's fake on the instrumented stack)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import hashlib
 import time
 
 import boto3
+import httpx
 import pytest
 from parley.adapters.embedded.local_index import LocalVectorIndex
 
-from local.process import send_upload
+from local.process import chatbot_with_document, send_upload
 from local.samples import docx, minimal_docx, pdf, prose
 
 INDEXING_LIMIT_SECONDS = 30
@@ -176,6 +178,19 @@ def test_delete_removes_the_document_and_its_vectors(api, owner, chatbot, data_d
     assert deleted.status_code == 204
     assert indexed_chunks(data_dir, owner, document) == []
     assert api.get(f"/chatbots/{chatbot['id']}/documents/{document['id']}", headers=bearer(owner)).status_code == 404
+
+
+def test_delete_removes_the_documents_vectors_from_pinecone_too(instrumented_stack, instrumented_index):
+    # Given a document indexed on the stack whose vectors go to Pinecone (its fake, through the SDK)
+    account, bot = chatbot_with_document(instrumented_stack.url, "notes.md", prose(4, 300))
+    with httpx.Client(base_url=instrumented_stack.url, timeout=30, headers=bearer(account)) as client:
+        [document] = client.get(f"/chatbots/{bot['id']}/documents").json()["items"]
+        vectors = instrumented_index.namespaces[account["tenant"]["id"]]
+        assert [id_ for id_ in vectors if id_.startswith(f"{document['id']}#")]
+
+        # When it is deleted, Then its vectors are gone from the index
+        assert client.delete(f"/chatbots/{bot['id']}/documents/{document['id']}").status_code == 204
+        assert not [id_ for id_ in vectors if id_.startswith(f"{document['id']}#")]
 
 
 def test_other_tenant_gets_404_for_the_document(api, owner, chatbot, new_account):

@@ -1,5 +1,6 @@
 """The team through the local stack over HTTP and WebSocket: invite, accept by signing up and by signing in, change
-a role, hand over ownership, remove a member (whose open chat closes at once)."""
+a role, hand over ownership, demote one of two owners (never the last), remove a member (whose open chat closes at
+once)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,17 @@ def test_invite_accept_both_ways_change_role_transfer_and_remove(api, base_url, 
     assert (transferred.status_code, transferred.json()["role"]) == (200, "owner")
     assert api.get("/auth/me", headers=bearer(owner)).json()["role"] == "admin"
     assert api.get("/auth/me", headers=bearer(bea.json())).json()["role"] == "owner"
+
+    # When Bea makes the first owner an owner again, then an admin again (she stays the owner meanwhile)
+    owner_id = owner["user"]["id"]
+    co_owner = api.patch(f"/members/{owner_id}", headers=bearer(bea.json()), json={"role": "owner"})
+    demoted = api.patch(f"/members/{owner_id}", headers=bearer(bea.json()), json={"role": "admin"})
+
+    # Then both changes hold, and Bea, the last owner, cannot be demoted
+    assert (co_owner.status_code, co_owner.json()["role"]) == (200, "owner")
+    assert (demoted.status_code, demoted.json()["role"]) == (200, "admin")
+    last = api.patch(f"/members/{bea_id}", headers=bearer(bea.json()), json={"role": "admin"})
+    assert (last.status_code, last.json()["error"]["code"]) == (409, "last_owner")
 
     # When Cy has a chat open and the new owner removes him
     socket_url = "ws" + base_url.removeprefix("http") + f"/?token={cy['tokens']['access_token']}"
