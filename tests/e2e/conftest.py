@@ -171,6 +171,7 @@ NEEDED = pytest.StashKey[set[str]]()
 SHARED = ("plain_stack", "model_stack", "instrumented_stack", "faulty_stack")
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Notes which stacks the e2e tests need. With pytest-xdist (`--dist loadgroup`), the tests of one stack run on
     one worker, so that no configuration is started twice; a test that starts stacks of its own is a group of its own
@@ -182,7 +183,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             stack = next((name for name in SHARED if name in item.fixturenames), None)
             needed |= {stack.removesuffix("_stack")} if stack else set()
             if grouped:
-                item.add_marker(pytest.mark.xdist_group(stack or item.path.stem))
+                _group(item, stack or item.path.stem)
+
+
+def _group(item: pytest.Item, name: str) -> None:
+    """Put `item` in xdist group `name`. pytest-xdist (3.8) names a test's group in its id (`…@name`), which it can
+    no longer change under pytest 9 (ids are `NodeId`s): the id is given its group here, as xdist would."""
+    item.add_marker(pytest.mark.xdist_group(name))
+    if "@" not in item.nodeid and hasattr(item, "_id"):
+        from _pytest.nodeid import NodeId
+
+        item._id = NodeId.parse(f"{item.nodeid}@{name}")  # type: ignore[attr-defined]
 
 
 # Actions of template statements that no e2e path makes, by function, and why. The schedules' and the deploy's
