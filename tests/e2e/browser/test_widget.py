@@ -57,9 +57,7 @@ def stack(model_stack: Stack) -> tuple[str, Path]:
     return model_stack.url, model_stack.log
 
 
-@pytest.fixture(scope="module")
-def public_bot(stack: tuple[str, Path], shop) -> tuple[dict[str, Any], dict[str, Any]]:
-    url, _ = stack
+def _public_bot(url: str, shop: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return chatbot_with_document(
         url,
         "llama-care.md",
@@ -68,6 +66,11 @@ def public_bot(stack: tuple[str, Path], shop) -> tuple[dict[str, Any], dict[str,
         allowed_origins=[shop.origin],
         welcome_message=WELCOME,
     )
+
+
+@pytest.fixture(scope="module")
+def public_bot(stack: tuple[str, Path], shop) -> tuple[dict[str, Any], dict[str, Any]]:
+    return _public_bot(stack[0], shop)
 
 
 def snippet(stack_url: str, key: str, **data: str) -> str:
@@ -112,10 +115,11 @@ def ask(page: Page, question: str) -> Locator:
     return answer
 
 
-def test_a_visitor_asks_and_sees_the_answer_stream_in_with_its_source(page: Page, stack, shop, public_bot, screenshot):
-    # Given the chatbot's snippet on the shop's page (another origin than the stack's)
+def test_a_visitor_asks_and_sees_the_answer_stream_in_with_its_source(page: Page, stack, shop, screenshot):
+    # Given the chatbot's snippet on the shop's page (another origin than the stack's); a chatbot of its own, whose
+    # one conversation the owner reads below
     url, _ = stack
-    owner, bot = public_bot
+    owner, bot = _public_bot(url, shop)
     page.goto(shop.web_page("/", "Llama wool shop", snippet(url, bot["public_key"])))
     screenshot(page, "shop-page")
 
