@@ -145,10 +145,17 @@ def test_html_headings_are_whole_headings_and_navigation_is_dropped():
 
 
 def test_docx_unpacking_to_more_than_the_limit_is_refused_from_its_directory():
-    bomb = minimal_docx("llama " * 100, 120_000_000 // 640)  # under 400 KB, 120 MB of XML
+    # A docx whose directory declares 120 MB of XML: the sizes it declares are checked before anything is unpacked
+    # (building a real 120 MB bomb took most of a second and reaches the same check)
+    declared = understated_zip(minimal_docx("llama " * 100), "word/document.xml", 120_000_000)
+    # And a real bomb, under a limit lowered to scale: 1.2 MB of XML in a few kilobytes
+    bomb = minimal_docx("llama " * 100, 1_200_000 // 640)
+    assert len(bomb) < 10_000
 
     with pytest.raises(UnreadableDocument, match=r"^The file unpacks to more than 100 MB \(limit 100 MB\)$"):
-        extract(bomb, "docx")
+        extract(declared, "docx")
+    with pytest.raises(UnreadableDocument, match=r"^The file unpacks to more than 1 MB \(limit 1 MB\)$"):
+        extract(bomb, "docx", ReadingBudget(IngestLimits(expanded_bytes=1_000_000)))
 
 
 def test_tiny_docx_of_endless_text_is_refused_for_its_compression_ratio():
@@ -161,7 +168,7 @@ def test_tiny_docx_of_endless_text_is_refused_for_its_compression_ratio():
 
 
 def test_zip_entry_holding_more_than_it_declares_is_damaged_and_never_unpacked_past_its_declared_size():
-    honest = minimal_docx("x" * 1000, 50_000)  # 50 MB of XML
+    honest = minimal_docx("x" * 1000, 20_000)  # 20 MB of XML: twice the memory the test allows
     lying = understated_zip(honest, "word/document.xml", 2_000)
 
     tracemalloc.start()

@@ -298,7 +298,9 @@ def test_recycle_retires_a_busy_environment_when_its_event_ends(code, run):
     results: list[dict] = []
     slow = threading.Thread(target=lambda: results.append(runtime.invoke("Fn", {"sleep": 0.5})))
     slow.start()
+    deadline = time.monotonic() + 10
     while runtime.pools["Fn"]._idle:
+        assert time.monotonic() < deadline, "the event never started"
         time.sleep(0.01)
 
     # When the function is recycled meanwhile
