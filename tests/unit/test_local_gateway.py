@@ -20,7 +20,6 @@ from starlette.testclient import TestClient
 
 from local.__main__ import server_config
 from local.gateway import HttpGateway, LambdaAuthorizer
-from local.process import free_port
 from local.stack import LocalStack
 from local.template import HttpAuthorizer, HttpRoute
 
@@ -219,7 +218,7 @@ def test_a_body_that_is_not_utf8_to_a_json_route_is_a_client_error(bodies_stack)
 def test_forwarding_headers_do_not_change_the_source_ip(bodies_stack):
     # Given the stack served as `make run` serves it
     _, app = bodies_stack
-    server = uvicorn.Server(server_config(app, "127.0.0.1", free_port()))
+    server = uvicorn.Server(server_config(app, "127.0.0.1", 0))  # a port of its own, which no other process can take
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
