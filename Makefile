@@ -63,7 +63,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy layers/parley/parley local
+	$(BIN)/mypy layers/parley/parley local tests/conftest.py tests/unit tests/integration
 
 template: install $(SAM_VENV)/.installed
 	$(BIN)/cfn-lint template.yaml

@@ -131,13 +131,15 @@ class World:
         raise AssertionError(name)
 
     def parameter(self, name: str) -> str:
-        return {
-            "chatbot_id": self.chatbot_id,
-            "document_id": self.document_id,
-            "message_id": self.message_id,
-            "conversation_id": "0" * 32,
-            "source_id": self.source_id,
-        }[name]
+        return str(
+            {
+                "chatbot_id": self.chatbot_id,
+                "document_id": self.document_id,
+                "message_id": self.message_id,
+                "conversation_id": "0" * 32,
+                "source_id": self.source_id,
+            }[name]
+        )
 
 
 @dataclass(frozen=True)
@@ -235,7 +237,7 @@ ROUTES: dict[str, Case] = {
 
 # Principals and how a test becomes one: a token of that role in the world's tenant, or the tenant's API key.
 CALLERS: dict[str, Callable[[World], dict[str, Any]]] = {
-    **{role: (lambda world, role=role: {"token": world.tokens[role]}) for role in ("owner", "admin", "member")},
+    **{role: (lambda world, role=role: {"token": world.tokens[role]}) for role in ("owner", "admin", "member")},  # type: ignore[misc]
     "api_key": lambda world: {"key": world.key},
 }
 
