@@ -14,6 +14,9 @@ SPLIT ?= test
 FAULTS ?= openai=0.2,pinecone=0.1,s3=0.05,dynamodb=0.05,ingest=0.1
 # The vector index `make eval` runs against: local (the embedded index) or pinecone (the SDK against its local fake).
 STORE ?= local
+# The in-process tiers (unit, integration) run on every core: each xdist worker has its own in-process moto and its
+# fakes on ports of its own, and no test depends on another's order or state.
+IN_PROCESS := -n auto
 
 .PHONY: install web chromium run test lint typecheck template openapi unit integration e2e bench eval build deploy-web clean plan
 
@@ -52,14 +55,15 @@ run: install web
 
 test: lint typecheck template web chromium
 	cd web && npm test
-	$(BIN)/pytest
+	$(BIN)/pytest $(IN_PROCESS) tests/unit tests/integration
+	$(BIN)/pytest tests/e2e
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy layers/parley/parley local
+	$(BIN)/mypy layers/parley/parley local tests/conftest.py tests/unit tests/integration
 
 template: install $(SAM_VENV)/.installed
 	$(BIN)/cfn-lint template.yaml
@@ -77,7 +81,10 @@ plan: install
 	$(BIN)/python -m $(if $(PARLEY_TABLE_NAME),parley.tools.plans,local.operator) \
 		$(if $(TENANT),$(if $(PLAN),assign $(TENANT) $(PLAN),show $(TENANT)),list)
 
-unit integration e2e: install
+unit integration: install
+	$(BIN)/pytest $(IN_PROCESS) tests/$@
+
+e2e: install
 	$(BIN)/pytest tests/$@
 
 bench: install web

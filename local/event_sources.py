@@ -71,7 +71,10 @@ class SqsPoller:
     """One event source mapping: `concurrency` threads, each long-polling the queue and invoking the function with
     its batches, so up to that many batches are processed at once (as MaximumConcurrency allows in AWS).
     `on_received(queue_url, count)` is told of the messages each receive returns (the queue's
-    NumberOfMessagesReceived)."""
+    NumberOfMessagesReceived); `on_returned(queue_url, receipt_handles)` of the failed messages each batch leaves in
+    the queue (SQS redelivers them once their visibility timeout has passed). `wait_seconds` is each receive's long
+    poll: the stack's threads wait for messages, while tests that drain the queues with `poll_once` pass 0 (in-process
+    moto holds an empty receive for the whole wait)."""
 
     def __init__(
         self,
@@ -81,11 +84,15 @@ class SqsPoller:
         *,
         concurrency: int = 1,
         on_received: Callable[[str, int], None] | None = None,
+        on_returned: Callable[[str, list[str]], None] | None = None,
+        wait_seconds: int = 1,
     ) -> None:
         self.source = source
+        self.wait_seconds = wait_seconds
         self.sqs = sqs
         self.invoke = invoke
         self.on_received = on_received
+        self.on_returned = on_returned
         self.stopped = threading.Event()
         self.batches = 0
         self._count = threading.Lock()
@@ -109,7 +116,8 @@ class SqsPoller:
         messages: list[dict[str, Any]] = []
         deadline: float | None = None
         while len(messages) < self.source.batch_size and not self.stopped.is_set():
-            wait = 1 if deadline is None else max(0, min(1, int(deadline - time.monotonic())))
+            longest = self.wait_seconds
+            wait = longest if deadline is None else max(0, min(longest, int(deadline - time.monotonic())))
             received = self.sqs.receive_message(
                 QueueUrl=self.source.queue_url,
                 MaxNumberOfMessages=min(10, self.source.batch_size - len(messages)),
@@ -152,6 +160,9 @@ class SqsPoller:
         with self._count:
             self.batches += 1
         # Failed messages stay invisible until the queue's visibility timeout; SQS then redelivers them.
+        returned = [message["ReceiptHandle"] for message in messages if message["MessageId"] in failed]
+        if returned and self.on_returned:
+            self.on_returned(self.source.queue_url, returned)
         return len(messages)
 
     def _run(self) -> None:

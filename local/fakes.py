@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -87,9 +87,22 @@ class FakeHttpApi:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def start(self) -> FakeHttpApi:
+    def start(self) -> Self:
+        # What `reset` returns to: the routes and faults the server was started with.
+        self._routes_at_start = dict(self.routes)
+        self._faults_at_start = self.faults
         self._thread.start()
         return self
+
+    def reset(self) -> None:
+        """Serve as if just started: the requests counted, the failures queued and the routes or faults changed
+        since `start` are forgotten (tests share one server and reset it for each)."""
+        with self._lock:
+            self.requests = Counter()
+            self._failures = []
+            self.routes.clear()
+            self.routes.update(self._routes_at_start)
+            self.faults = self._faults_at_start
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -209,6 +222,9 @@ def _word_vector(word: str, dimension: int) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal(dimension).astype(np.float32)
 
 
+CHAT_MODELS = frozenset({"gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano"})
+
+
 class FakeOpenAI(FakeHttpApi):
     """`/v1/embeddings` with the API's limits: 2,048 inputs and 300,000 tokens per request, 8,192 tokens per input,
     and `/v1/chat/completions`, plain or streamed. Faults: 429 with Retry-After, 500, a request held past the
@@ -221,6 +237,7 @@ class FakeOpenAI(FakeHttpApi):
 
     def __init__(self, token_delay: float = 0.0, faults: Faults | None = None) -> None:
         super().__init__(faults)
+        self._token_delay = token_delay
         self.routes[("POST", "/v1/embeddings")] = self._embeddings
         self.routes[("POST", "/v1/chat/completions")] = self._chat
         self.embedded_inputs = 0
@@ -231,7 +248,16 @@ class FakeOpenAI(FakeHttpApi):
         # Replaced by a test to script the model: messages in, reply text out.
         self.reply: Callable[[list[dict[str, str]]], str] = grounded_reply
         # The chat models this account may use; others are refused as OpenAI refuses them (404 model_not_found).
-        self.chat_models = {"gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano"}
+        self.chat_models = set(CHAT_MODELS)
+
+    def reset(self) -> None:
+        super().reset()
+        self.embedded_inputs = 0
+        self.chat_requests = []
+        self.token_delay = self._token_delay
+        self.first_token_sent = []
+        self.reply = grounded_reply
+        self.chat_models = set(CHAT_MODELS)
 
     @property
     def base_url(self) -> str:
@@ -364,6 +390,11 @@ class FakePinecone(FakeHttpApi):
             self.namespaces.update(namespaces)
             self._versions.update(namespaces.keys())
             self._search_cache.clear()
+
+    def reset(self) -> None:
+        super().reset()
+        self.load({})
+        self.upserted_records = 0
 
     def failure(self, status: int) -> tuple[int, Any, dict[str, str]]:
         code, message = (14, "Service unavailable") if status == 503 else (13, "Internal error")

@@ -15,6 +15,7 @@ into the moto version that wrote it: another version is refused with a message, 
 from __future__ import annotations
 
 import copyreg
+import functools
 import io
 import json
 import os
@@ -49,10 +50,13 @@ class SnapshotError(Exception):
     """A saved state this stack cannot restore; the message says why and how to start anyway."""
 
 
+# Keys are immutable: a state restored again (each integration test restores the provisioned one) shares them.
+@functools.cache
 def _private_key(der: bytes) -> Any:
     return serialization.load_der_private_key(der, password=None)
 
 
+@functools.cache
 def _public_key(der: bytes) -> Any:
     return serialization.load_der_public_key(der)
 

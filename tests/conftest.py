@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -30,6 +31,9 @@ def function_log() -> Iterator[Callable[[], list[dict[str, Any]]]]:
     """The lines the functions' logger (Powertools' JSON) has written so far in the test, as their log group would
     hold them."""
     stream = io.StringIO()
-    previous = logger.registered_handler.setStream(stream)
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    previous = handler.setStream(stream)
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    logger.registered_handler.setStream(previous)
+    if previous is not None:
+        handler.setStream(previous)

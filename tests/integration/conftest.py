@@ -9,14 +9,18 @@ import importlib.util
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import boto3
 import moto.cognitoidp
 import pytest
 from moto import mock_aws
+from parley.adapters.embedded.minilm import MiniLMEmbedder
+from parley.adapters.openai_access import TimeBudget
+from parley.adapters.openai_chat import OpenAIChat
 from parley.adapters.s3 import UNINDEXED_TAG
 from parley.container import get_container
 from parley.domain.documents import FileType
@@ -30,6 +34,7 @@ from local.stack import ROOT
 from local.template import REGION, FunctionSpec, TemplateError, functions, load_template, parameter_values
 from local.worker import Handler, LambdaContext
 
+T = TypeVar("T")
 EVENTS = Path(ROOT, "events")
 # The tag every presigned POST requires (parley/adapters/s3.py), as a PUT's Tagging header.
 UNINDEXED = "=".join(UNINDEXED_TAG)
@@ -62,6 +67,36 @@ def _handler(logical_id: str, module_path: Path, handler_name: str) -> Handler:
     return getattr(module, handler_name)  # type: ignore[no-any-return]
 
 
+class WaitedTime:
+    """A clock that moves only when something waits on it: a retry's backoff passes at once, and the budget it
+    counts against is spent as it would be on the wall clock."""
+
+    def __init__(self) -> None:
+        self.now = time.monotonic()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass(frozen=True)
+class WaitedTimeBudget(TimeBudget):
+    """The model's time budget, its backoffs on `waited` time (the attempts themselves still time out for real)."""
+
+    waited: WaitedTime = field(default_factory=WaitedTime)
+
+    def run(
+        self,
+        attempt: Callable[[float], T],
+        *,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> T:
+        return super().run(attempt, clock=clock or self.waited, sleep=sleep or self.waited.sleep)
+
+
 class Functions:
     """The template's handlers, callable with API Gateway events."""
 
@@ -74,6 +109,8 @@ class Functions:
         self.handlers = handlers
         self.resources = resources
         self.pollers = pollers
+        # The receipt handles of the messages the functions failed, per queue: invisible until `redeliver`.
+        self.returned: dict[str, list[str]] = {}
 
     def upload(
         self, user: dict[str, Any], chatbot_id: str, filename: str, content_type: str, data: bytes
@@ -120,16 +157,32 @@ class Functions:
         return self.handlers[function](event, LambdaContext(function, 1024, 900))
 
     def deliver(self, rounds: int = 20, to: str | None = None) -> int:
-        """Run the SQS event sources (only those of function `to`, if given) until their queues stay empty;
-        returns how many messages they delivered."""
+        """Run the SQS event sources (only those of function `to`, if given) until a round over their queues finds
+        nothing to receive, at most `rounds` rounds; returns how many messages they delivered. Messages not yet
+        visible stay where they are: a failed one comes back after `redeliver`, a delayed one after its delay."""
         pollers = [poller for poller in self.pollers if to in (None, poller.source.function)]
-        delivered, idle = 0, 0
-        while idle < 2 and rounds:
+        delivered = 0
+        for _ in range(rounds):
             count = sum(poller.poll_once() for poller in pollers)
+            if not count:
+                break
             delivered += count
-            idle = 0 if count else idle + 1
-            rounds -= 1
         return delivered
+
+    def message_returned(self, queue_url: str, receipt_handles: list[str]) -> None:
+        self.returned.setdefault(queue_url, []).extend(receipt_handles)
+
+    def redeliver(self) -> int:
+        """Make the messages the functions failed visible again, as their queues' visibility timeouts passing would
+        (a test states that the time has passed rather than waiting for it); returns how many."""
+        sqs = boto3.client("sqs")
+        count = 0
+        for queue_url, handles in self.returned.items():
+            for handle in handles:
+                sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=handle, VisibilityTimeout=0)
+            count += len(handles)
+        self.returned.clear()
+        return count
 
     def respond(
         self,
@@ -201,28 +254,60 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_REGION", REGION)
-    with mock_aws():
+    # One boto3 session for every test (moto would start each with a new one, which reads every service's model
+    # from disk again for the clients of the test: a third of a second each); its clients are still made anew.
+    with mock_aws(config={"core": {"reset_boto3_session": False}}):
         yield
 
 
-@pytest.fixture
-def openai_fake() -> Iterator[FakeOpenAI]:
+@pytest.fixture(scope="session")
+def template() -> dict[str, Any]:
+    """template.yaml, parsed once: read it, never change it (a test that needs another template changes a deep
+    copy)."""
+    return load_template(ROOT / "template.yaml")
+
+
+# The fakes and the keys server are started once per session (a server per test cost a start and a stop each); every
+# test gets them reset, with nothing of an earlier test's requests, failures, routes or records.
+@pytest.fixture(scope="session")
+def _openai_server() -> Iterator[FakeOpenAI]:
     fake = FakeOpenAI().start()
     yield fake
     fake.stop()
 
 
-@pytest.fixture
-def pinecone_fake() -> Iterator[FakePinecone]:
+@pytest.fixture(scope="session")
+def _pinecone_server() -> Iterator[FakePinecone]:
     fake = FakePinecone(dimension=512).start()
     yield fake
     fake.stop()
 
 
 @pytest.fixture
+def openai_fake(_openai_server: FakeOpenAI) -> FakeOpenAI:
+    _openai_server.reset()
+    return _openai_server
+
+
+@pytest.fixture
+def pinecone_fake(_pinecone_server: FakePinecone, monkeypatch: pytest.MonkeyPatch) -> FakePinecone:
+    # The Pinecone SDK keeps a retry budget and a concurrency gate per host for its whole process: the fake's host is
+    # the same in every test now, so each test starts with them anew (as a fake of its own, on another port, did).
+    from pinecone._internal import http_client
+    from pinecone._internal.bulk import registry
+
+    registry.get_registry()._reset()
+    http_client.get_budget_registry()._reset()
+    # Its retries back off on time.sleep (through this seam, which the SDK keeps for tests): here they pass at once.
+    monkeypatch.setattr(http_client, "_retry_sleep", lambda _seconds: None)
+    _pinecone_server.reset()
+    return _pinecone_server
+
+
+@pytest.fixture(scope="session")
 def signing_keys() -> Iterator[str]:
     """The URL of the keys moto signs tokens with, served as Cognito publishes a pool's (in-process moto serves
-    no URL of its own)."""
+    no URL of its own; its keys are the same in every test)."""
     keys = json.loads(
         gzip.decompress((Path(moto.cognitoidp.__file__).parent / "resources/jwks-public.json.gz").read_bytes())
     )
@@ -231,6 +316,13 @@ def signing_keys() -> Iterator[str]:
     server.start()
     yield f"{server.url}/.well-known/jwks.json"
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def minilm() -> MiniLMEmbedder:
+    """The embedded model, loaded once per session (at its first use) and shared: it keeps nothing of what it
+    embedded."""
+    return MiniLMEmbedder()
 
 
 @pytest.fixture
@@ -267,15 +359,16 @@ def _provisioned(template: dict[str, Any], parameters: dict[str, str]) -> tuple[
 def lambdas(
     aws: None,
     monkeypatch: pytest.MonkeyPatch,
+    template: dict[str, Any],
     openai_fake: FakeOpenAI,
     pinecone_fake: FakePinecone,
     stack_parameters: dict[str, str],
     function_environment: dict[str, str],
     signing_keys: str,
+    minilm: MiniLMEmbedder,
 ) -> Iterator[Functions]:
     """The template's resources in moto and its handlers, configured as in AWS (OpenAI and Pinecone, here
     their fakes, with the API keys in Secrets Manager)."""
-    template = load_template(ROOT / "template.yaml")
     provisioner, resources = _provisioned(template, stack_parameters)
     specs = functions(template, provisioner.resolver, ROOT)
     environment = merged_environment(specs)
@@ -290,15 +383,23 @@ def lambdas(
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
     get_container.cache_clear()
+    container = get_container()
+    if container.settings.embedder == "minilm":
+        container.embedder = minilm
+    if isinstance(container.llm, OpenAIChat):
+        budget = container.llm.budget
+        container.llm.budget = WaitedTimeBudget(budget.total, budget.per_attempt, budget.least_attempt)
     # Rate limits count in fixed windows: a test straddling a window's end would see its count start again (on a
     # busy machine, test_connects_are_rate_limited_per_network let a third connect in), so each test keeps to one.
     started = time.time()
-    get_container().rate_limiter.clock = lambda: started  # type: ignore[attr-defined]
+    container.rate_limiter.clock = lambda: started  # type: ignore[attr-defined]
     handlers = {logical_id: load_handler(spec) for logical_id, spec in specs.items()}
     functions_ = Functions(handlers, resources, [])
     sqs = boto3.client("sqs")
+    # Tests drain the queues themselves (`deliver`): a receive that waited would only hold up an empty round.
     functions_.pollers = [
-        SqsPoller(source, sqs, functions_.invoke) for source in sqs_sources(template, provisioner.resolver.resolve)
+        SqsPoller(source, sqs, functions_.invoke, on_returned=functions_.message_returned, wait_seconds=0)
+        for source in sqs_sources(template, provisioner.resolver.resolve)
     ]
     yield functions_
     get_settings.cache_clear()
@@ -314,7 +415,7 @@ def register(lambdas: Functions) -> Callable[..., dict[str, Any]]:
             "AuthFunction", "POST", "/auth/register", body={"email": email, "password": password, **extra}
         )
         assert status == 201, body
-        return body
+        return dict(body)
 
     return _register
 

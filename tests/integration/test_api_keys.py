@@ -6,9 +6,10 @@ import gzip
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import jwt
@@ -18,59 +19,62 @@ from parley.adapters.dynamo import keys
 from parley.container import get_container
 from parley.domain.common import utcnow
 
+if TYPE_CHECKING:
+    from tests.integration.conftest import Functions
+
 
 @pytest.fixture
-def stranger(register) -> dict[str, Any]:
+def stranger(register: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     return register("stranger@example.com")
 
 
-def _bot(lambdas, user, name: str = "Support") -> dict[str, Any]:
+def _bot(lambdas: Functions, user: dict[str, Any], name: str = "Support") -> dict[str, Any]:
     status, bot = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=user["user"]["id"], body={"name": name})
     assert status == 201, bot
-    return bot
+    return dict(bot)
 
 
-def _create_key(lambdas, user, **body: Any) -> tuple[int, Any]:
+def _create_key(lambdas: Functions, user: dict[str, Any], **body: Any) -> tuple[int, Any]:
     return lambdas.call("ApiKeysFunction", "POST", "/api-keys", sub=user["user"]["id"], body={"name": "CI", **body})
 
 
-def _new_key(lambdas, user, **body: Any) -> dict[str, Any]:
+def _new_key(lambdas: Functions, user: dict[str, Any], **body: Any) -> dict[str, Any]:
     status, created = _create_key(lambdas, user, **body)
     assert status == 201, created
     return dict(created)
 
 
-def _list(lambdas, user) -> list[dict[str, Any]]:
+def _list(lambdas: Functions, user: dict[str, Any]) -> list[dict[str, Any]]:
     status, listed = lambdas.call("ApiKeysFunction", "GET", "/api-keys", sub=user["user"]["id"])
     assert status == 200, listed
     return list(listed["items"])
 
 
-def _revoke(lambdas, user, key_id: str) -> tuple[int, Any]:
+def _revoke(lambdas: Functions, user: dict[str, Any], key_id: str) -> tuple[int, Any]:
     return lambdas.call(
         "ApiKeysFunction", "DELETE", "/api-keys/{key_id}", sub=user["user"]["id"], path_parameters={"key_id": key_id}
     )
 
 
-def _documents(lambdas, key: str, chatbot_id: str) -> tuple[int, Any]:
+def _documents(lambdas: Functions, key: str, chatbot_id: str) -> tuple[int, Any]:
     return lambdas.call(
         "UploadFunction", "GET", "/chatbots/{chatbot_id}/documents", key=key, path_parameters={"chatbot_id": chatbot_id}
     )
 
 
-def _authorize(lambdas, authorization: str) -> dict[str, Any]:
+def _authorize(lambdas: Functions, authorization: str) -> dict[str, Any]:
     event = {"version": "2.0", "type": "REQUEST", "headers": {"authorization": authorization}, "requestContext": {}}
     return dict(lambdas.invoke("HttpAuthorizerFunction", event))
 
 
 def _items() -> list[dict[str, Any]]:
-    return boto3.client("dynamodb").scan(TableName=get_container().settings.table_name)["Items"]
+    return list(boto3.client("dynamodb").scan(TableName=get_container().settings.require("table_name"))["Items"])
 
 
 def _with_role(user: dict[str, Any], tenant_id: str, role: str) -> None:
     """Make `user` a member of `tenant_id` with `role` (the team's invitations are another feature's)."""
     boto3.client("dynamodb").update_item(
-        TableName=get_container().settings.table_name,
+        TableName=get_container().settings.require("table_name"),
         Key={"PK": {"S": keys.user(user["user"]["id"])}, "SK": {"S": keys.PROFILE_SK}},
         UpdateExpression="SET tenant_id = :tenant, #role = :role",
         ExpressionAttributeNames={"#role": "role"},
@@ -78,7 +82,7 @@ def _with_role(user: dict[str, Any], tenant_id: str, role: str) -> None:
     )
 
 
-def test_a_key_is_shown_once_and_only_its_hash_is_stored(lambdas, owner):
+def test_a_key_is_shown_once_and_only_its_hash_is_stored(lambdas: Functions, owner: dict[str, Any]) -> None:
     # When the owner creates a key
     created = _new_key(lambdas, owner)
 
@@ -104,8 +108,8 @@ def test_a_key_is_shown_once_and_only_its_hash_is_stored(lambdas, owner):
 
 
 def test_a_key_acts_for_its_tenant_and_is_refused_once_revoked_even_while_the_authorizer_answer_is_cached(
-    lambdas, owner, monkeypatch
-):
+    lambdas: Functions, owner: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a key of the owner's tenant, accepted on the tenant's routes
     bot = _bot(lambdas, owner)
     key = _new_key(lambdas, owner)
@@ -131,7 +135,7 @@ def test_a_key_acts_for_its_tenant_and_is_refused_once_revoked_even_while_the_au
     assert _list(lambdas, owner) == []
 
 
-def test_a_key_scoped_to_a_chatbot_sees_that_chatbot_only(lambdas, owner):
+def test_a_key_scoped_to_a_chatbot_sees_that_chatbot_only(lambdas: Functions, owner: dict[str, Any]) -> None:
     # Given two chatbots, and a key limited to the first
     scoped_bot, other_bot = _bot(lambdas, owner, "One"), _bot(lambdas, owner, "Two")
     key = _new_key(lambdas, owner, chatbot_id=scoped_bot["id"])["key"]
@@ -149,7 +153,9 @@ def test_a_key_scoped_to_a_chatbot_sees_that_chatbot_only(lambdas, owner):
     assert (status, body["error"]["code"]) == (403, "forbidden")
 
 
-def test_another_tenants_key_and_chatbot_are_not_found(lambdas, owner, stranger):
+def test_another_tenants_key_and_chatbot_are_not_found(
+    lambdas: Functions, owner: dict[str, Any], stranger: Any
+) -> None:
     # Given a key of the owner's tenant, and a chatbot of theirs
     key = _new_key(lambdas, owner)
     bot = _bot(lambdas, owner)
@@ -169,13 +175,15 @@ def test_another_tenants_key_and_chatbot_are_not_found(lambdas, owner, stranger)
 
 
 @pytest.mark.parametrize("key_id", ["0" * 32, "not-an-id"])
-def test_revoking_an_unknown_key_is_not_found(lambdas, owner, key_id):
+def test_revoking_an_unknown_key_is_not_found(lambdas: Functions, owner: dict[str, Any], key_id: Any) -> None:
     status, body = _revoke(lambdas, owner, key_id)
 
     assert (status, body["error"]["code"]) == (404, "not_found")
 
 
-def test_only_owners_manage_keys_and_keys_manage_none(lambdas, owner, register):
+def test_only_owners_manage_keys_and_keys_manage_none(
+    lambdas: Functions, owner: dict[str, Any], register: Callable[..., dict[str, Any]]
+) -> None:
     # Given an admin and a member of the owner's tenant, and a key
     tenant_id = owner["tenant"]["id"]
     admin, member = register("admin@example.com"), register("member@example.com")
@@ -194,7 +202,9 @@ def test_only_owners_manage_keys_and_keys_manage_none(lambdas, owner, register):
     assert [item["id"] for item in _list(lambdas, owner)] == [key["id"]]
 
 
-def test_last_use_is_recorded_at_most_once_a_minute(lambdas, owner, monkeypatch):
+def test_last_use_is_recorded_at_most_once_a_minute(
+    lambdas: Functions, owner: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a key, and a clock the test moves
     bot = _bot(lambdas, owner)
     key = _new_key(lambdas, owner)
@@ -204,7 +214,12 @@ def test_last_use_is_recorded_at_most_once_a_minute(lambdas, owner, monkeypatch)
     monkeypatch.setattr(service, "clock", lambda: now[0])
     writes: list[Any] = []
     mark_used = service.keys.mark_used
-    monkeypatch.setattr(service.keys, "mark_used", lambda *args: writes.append(args) or mark_used(*args))
+
+    def recording(*args: Any) -> Any:
+        writes.append(args)
+        return mark_used(*args)
+
+    monkeypatch.setattr(service.keys, "mark_used", recording)
 
     # When it is used, again within the minute, then after it
     _documents(lambdas, key["key"], bot["id"])
@@ -223,7 +238,7 @@ def test_last_use_is_recorded_at_most_once_a_minute(lambdas, owner, monkeypatch)
     assert len(writes) == 2
 
 
-def test_a_closed_tenants_keys_stop_working(lambdas, owner):
+def test_a_closed_tenants_keys_stop_working(lambdas: Functions, owner: dict[str, Any]) -> None:
     # Given a key of a tenant its owner closes
     key = _new_key(lambdas, owner)
     assert lambdas.call("AuthFunction", "DELETE", "/account", sub=owner["user"]["id"])[0] == 204
@@ -248,7 +263,9 @@ def _forged(claims: dict[str, Any], **changes: Any) -> str:
     return jwt.encode({**claims, **changes}, key, algorithm="RS256", headers={"kid": private["kid"]})  # type: ignore[arg-type]
 
 
-def test_authorizer_allows_an_access_token_with_what_the_routes_check_again(lambdas, owner):
+def test_authorizer_allows_an_access_token_with_what_the_routes_check_again(
+    lambdas: Functions, owner: dict[str, Any]
+) -> None:
     token = owner["tokens"]["access_token"]
     claims = jwt.decode(token, options={"verify_signature": False})
 
@@ -269,22 +286,26 @@ def test_authorizer_allows_an_access_token_with_what_the_routes_check_again(lamb
         pytest.param({"client_id": "another-app"}, id="other-client"),
     ],
 )
-def test_authorizer_refuses_tokens_that_are_not_live_access_tokens_of_this_app(lambdas, owner, changes):
+def test_authorizer_refuses_tokens_that_are_not_live_access_tokens_of_this_app(
+    lambdas: Functions, owner: dict[str, Any], changes: Any
+) -> None:
     claims = jwt.decode(owner["tokens"]["access_token"], options={"verify_signature": False})
     assert _authorize(lambdas, f"Bearer {_forged(claims)}")["isAuthorized"] is True  # the forgery itself is sound
 
     assert _authorize(lambdas, f"Bearer {_forged(claims, **changes)}") == {"isAuthorized": False}
 
 
-def test_authorizer_refuses_unsigned_unknown_and_missing_credentials(lambdas, owner):
+def test_authorizer_refuses_unsigned_unknown_and_missing_credentials(lambdas: Functions, owner: dict[str, Any]) -> None:
     claims = jwt.decode(owner["tokens"]["access_token"], options={"verify_signature": False})
-    unsigned = jwt.encode(claims, key=None, algorithm="none")
+    unsigned = jwt.encode(claims, key=None, algorithm="none")  # type: ignore[arg-type]  # what an attacker sends
 
     for authorization in (f"Bearer {unsigned}", "Bearer sk_unknown", "Bearer ", "Basic abc", ""):
         assert _authorize(lambdas, authorization) == {"isAuthorized": False}, authorization
 
 
-def test_a_token_expired_since_the_authorizer_allowed_it_is_refused_by_the_route(lambdas, owner, monkeypatch):
+def test_a_token_expired_since_the_authorizer_allowed_it_is_refused_by_the_route(
+    lambdas: Functions, owner: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given the authorizer's cached answer for a token that has expired since
     answer = _authorize(lambdas, f"Bearer {owner['tokens']['access_token']}")
     expired = {**answer["context"], "exp": int(time.time()) - 1}

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import pytest
 from parley.adapters.dynamo.rate_limits import DynamoFailureCounter
 from parley.adapters.dynamo.table import Table
 from parley.container import get_container
 from parley.settings import get_settings
 
+if TYPE_CHECKING:
+    from tests.integration.conftest import Functions
 
-def test_register_returns_user_tenant_and_tokens(lambdas):
+
+def test_register_returns_user_tenant_and_tokens(lambdas: Functions) -> None:
     status, body = lambdas.call(
         "AuthFunction", "POST", "/auth/register", body={"email": "ada@example.com", "password": "correct-horse-1"}
     )
@@ -20,7 +26,7 @@ def test_register_returns_user_tenant_and_tokens(lambdas):
     assert body["tokens"]["refresh_token"]
 
 
-def test_duplicate_email_is_409(lambdas, register):
+def test_duplicate_email_is_409(lambdas: Functions, register: Callable[..., dict[str, Any]]) -> None:
     register("ada@example.com")
 
     status, body = lambdas.call(
@@ -33,7 +39,7 @@ def test_duplicate_email_is_409(lambdas, register):
 
 # Too short; ten characters of one class and a digit (accepted before the policy asked for 12 and a symbol).
 @pytest.mark.parametrize("password", ["short", "aaaaaaaaa1", "aaaaaaaaaaa1"])
-def test_weak_password_is_400_with_the_policy_reason(lambdas, password):
+def test_weak_password_is_400_with_the_policy_reason(lambdas: Functions, password: Any) -> None:
     status, body = lambdas.call(
         "AuthFunction", "POST", "/auth/register", body={"email": "ada@example.com", "password": password}
     )
@@ -50,7 +56,7 @@ def test_weak_password_is_400_with_the_policy_reason(lambdas, password):
         {"email": "ada@example.com", "password": "correct-horse-1", "role": "admin"},
     ],
 )
-def test_invalid_register_input_is_422(lambdas, body):
+def test_invalid_register_input_is_422(lambdas: Functions, body: Any) -> None:
     status, payload = lambdas.call("AuthFunction", "POST", "/auth/register", body=body)
 
     assert status == 422
@@ -58,14 +64,14 @@ def test_invalid_register_input_is_422(lambdas, body):
     assert payload["error"]["message"]
 
 
-def test_malformed_json_is_422(lambdas):
+def test_malformed_json_is_422(lambdas: Functions) -> None:
     status, payload = lambdas.call("AuthFunction", "POST", "/auth/login", body=None)
 
     assert status == 422
     assert payload["error"]["code"] == "validation_error"
 
 
-def test_login_and_wrong_password(lambdas, register):
+def test_login_and_wrong_password(lambdas: Functions, register: Callable[..., dict[str, Any]]) -> None:
     registered = register("ada@example.com")
 
     ok_status, ok = lambdas.call(
@@ -85,7 +91,7 @@ def test_login_and_wrong_password(lambdas, register):
     assert unknown_status == 401
 
 
-def test_me_returns_the_callers_profile(lambdas, register):
+def test_me_returns_the_callers_profile(lambdas: Functions, register: Callable[..., dict[str, Any]]) -> None:
     registered = register("ada@example.com", name="Ada Lovelace")
 
     status, body = lambdas.call("AuthFunction", "GET", "/auth/me", sub=registered["user"]["id"])
@@ -95,14 +101,16 @@ def test_me_returns_the_callers_profile(lambdas, register):
     assert set(body) == {"id", "email", "name", "tenant_id", "role", "created_at"}
 
 
-def test_me_for_unknown_user_is_401(lambdas):
+def test_me_for_unknown_user_is_401(lambdas: Functions) -> None:
     status, body = lambdas.call("AuthFunction", "GET", "/auth/me", sub="no-such-user")
 
     assert status == 401
     assert body["error"]["code"] == "unauthorized"
 
 
-def test_refresh_then_logout_revokes_the_refresh_token(lambdas, register):
+def test_refresh_then_logout_revokes_the_refresh_token(
+    lambdas: Functions, register: Callable[..., dict[str, Any]]
+) -> None:
     registered = register("ada@example.com")
     tokens = registered["tokens"]
 
@@ -127,17 +135,19 @@ def test_refresh_then_logout_revokes_the_refresh_token(lambdas, register):
     assert after["error"]["code"] == "unauthorized"
 
 
-def test_health_needs_nothing(lambdas):
+def test_health_needs_nothing(lambdas: Functions) -> None:
     assert lambdas.call("AuthFunction", "GET", "/health") == (200, {"status": "ok"})
 
 
-def _login(lambdas, email, password, address):
+def _login(lambdas: Functions, email: str, password: str, address: str) -> Any:
     return lambdas.call(
         "AuthFunction", "POST", "/auth/login", body={"email": email, "password": password}, source_ip=address
     )
 
 
-def test_failed_sign_ins_end_in_429_until_the_window_ends(lambdas, register, monkeypatch):
+def test_failed_sign_ins_end_in_429_until_the_window_ends(
+    lambdas: Functions, register: Callable[..., dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given an account, and a deployment allowing 2 failed sign-ins per e-mail
     monkeypatch.setenv("PARLEY_SIGN_IN_FAILURES_PER_EMAIL", "2")
     get_settings.cache_clear()
@@ -153,7 +163,7 @@ def test_failed_sign_ins_end_in_429_until_the_window_ends(lambdas, register, mon
     assert (status, body["error"]["code"]) == (429, "rate_limited")
 
 
-def test_failure_counts_are_per_window(lambdas):
+def test_failure_counts_are_per_window(lambdas: Functions) -> None:
     # Given the table's failure counter at a moment of a 900 s window
     now = [1_800_000_000.0 + 100]
     counter = DynamoFailureCounter(Table(lambdas.resources["Table"]["Ref"]), clock=lambda: now[0])

@@ -1,25 +1,31 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import pytest
 
-
-@pytest.fixture
-def owner(register) -> str:
-    return register("owner@example.com")["user"]["id"]
+if TYPE_CHECKING:
+    from tests.integration.conftest import Functions
 
 
 @pytest.fixture
-def stranger(register) -> str:
-    return register("stranger@example.com")["user"]["id"]
+def owner(register: Callable[..., dict[str, Any]]) -> str:
+    return str(register("owner@example.com")["user"]["id"])
 
 
-def _create(lambdas, sub, **fields):
+@pytest.fixture
+def stranger(register: Callable[..., dict[str, Any]]) -> str:
+    return str(register("stranger@example.com")["user"]["id"])
+
+
+def _create(lambdas: Functions, sub: str, **fields: Any) -> Any:
     status, body = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=sub, body={"name": "Support", **fields})
     assert status == 201, body
     return body
 
 
-def _one(lambdas, method, sub, chatbot_id, body=None):
+def _one(lambdas: Functions, method: str, sub: str, chatbot_id: str, body: Any = None) -> Any:
     return lambdas.call(
         "ChatbotsFunction",
         method,
@@ -30,7 +36,7 @@ def _one(lambdas, method, sub, chatbot_id, body=None):
     )
 
 
-def test_chatbot_crud(lambdas, owner):
+def test_chatbot_crud(lambdas: Functions, owner: str) -> None:
     created = _create(lambdas, owner, visibility="public", allowed_origins=["https://shop.example.com"])
 
     assert created["public_key"].startswith("pk_")
@@ -47,7 +53,9 @@ def test_chatbot_crud(lambdas, owner):
     assert _one(lambdas, "DELETE", owner, created["id"]) == (202, {"id": created["id"], "status": "deleting"})
 
 
-def test_deleted_chatbot_shows_deleting_until_erased_and_refuses_changes(lambdas, owner, stranger):
+def test_deleted_chatbot_shows_deleting_until_erased_and_refuses_changes(
+    lambdas: Functions, owner: str, stranger: str
+) -> None:
     # Given a chatbot its owner deleted, not erased yet
     created = _create(lambdas, owner)
     assert created["status"] == "active"
@@ -71,7 +79,7 @@ def test_deleted_chatbot_shows_deleting_until_erased_and_refuses_changes(lambdas
     assert lambdas.call("ChatbotsFunction", "GET", "/chatbots", sub=owner) == (200, {"items": [], "next_cursor": None})
 
 
-def test_other_tenant_gets_404_for_chatbot(lambdas, owner, stranger):
+def test_other_tenant_gets_404_for_chatbot(lambdas: Functions, owner: str, stranger: str) -> None:
     created = _create(lambdas, owner)
 
     for method, body in (("GET", None), ("PATCH", {"name": "Taken over"}), ("DELETE", None)):
@@ -92,14 +100,14 @@ def test_other_tenant_gets_404_for_chatbot(lambdas, owner, stranger):
         {"name": "x", "visibility": "everyone"},
     ],
 )
-def test_invalid_chatbot_is_422(lambdas, owner, body):
+def test_invalid_chatbot_is_422(lambdas: Functions, owner: str, body: Any) -> None:
     status, payload = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner, body=body)
 
     assert status == 422
     assert payload["error"]["code"] == "validation_error"
 
 
-def test_patch_with_null_is_422(lambdas, owner):
+def test_patch_with_null_is_422(lambdas: Functions, owner: str) -> None:
     created = _create(lambdas, owner)
 
     status, payload = _one(lambdas, "PATCH", owner, created["id"], {"name": None})

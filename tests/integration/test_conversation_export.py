@@ -8,8 +8,9 @@ import csv
 import io
 import json
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import boto3
@@ -20,11 +21,15 @@ from parley.domain.analytics import answer_tally
 from parley.domain.common import id_floor, utcnow
 from parley.domain.conversations import Conversation, Feedback, Message
 
+if TYPE_CHECKING:
+    from tests.integration.conftest import Functions
+
+
 EXPORT = "/chatbots/{chatbot_id}/conversations/export"
 
 
 @pytest.fixture
-def chatbot(lambdas, owner) -> str:
+def chatbot(lambdas: Functions, owner: dict[str, Any]) -> str:
     status, body = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Help"})
     assert status == 201, body
     return str(body["id"])
@@ -54,7 +59,7 @@ def _store(tenant_id: str, chatbot_id: str, started: datetime, turns: list[tuple
                 created_at=at,
             )
         )
-        feedback = Feedback(rating=rating, at=at, comment=f"{rating}!") if rating else None  # type: ignore[arg-type]
+        feedback = Feedback(rating=rating, at=at, comment=f"{rating}!") if rating else None
         later = at + timedelta(seconds=1)
         messages.append(
             Message(
@@ -74,7 +79,7 @@ def _store(tenant_id: str, chatbot_id: str, started: datetime, turns: list[tuple
     return conversation.id
 
 
-def _export(lambdas, user_id: str, chatbot_id: str, **query: str) -> tuple[int, dict[str, str], bytes]:
+def _export(lambdas: Functions, user_id: str, chatbot_id: str, **query: str) -> tuple[int, dict[str, str], bytes]:
     response = lambdas.respond(
         "QueryFunction", "GET", EXPORT, sub=user_id, path_parameters={"chatbot_id": chatbot_id}, query=query
     )
@@ -95,7 +100,9 @@ def _today() -> datetime:
     return utcnow().replace(hour=9, minute=0, second=0, microsecond=0)
 
 
-def test_an_owner_exports_json_lines_of_every_message_in_the_range(lambdas, owner, chatbot) -> None:
+def test_an_owner_exports_json_lines_of_every_message_in_the_range(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any
+) -> None:
     # Given two conversations today (one with a quote and a line break), and one 40 days ago
     tenant = owner["tenant"]["id"]
     first = _store(tenant, chatbot, _today(), [("Hello", 'Say "hi",\nplease', "down")])
@@ -123,7 +130,9 @@ def test_an_owner_exports_json_lines_of_every_message_in_the_range(lambdas, owne
     assert rows[1]["started_by"] == "visitor:v1"
 
 
-def test_csv_of_a_date_range_with_only_the_negative_feedback(lambdas, owner, chatbot) -> None:
+def test_csv_of_a_date_range_with_only_the_negative_feedback(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any
+) -> None:
     # Given conversations on three days, with answers rated up, down and not at all
     tenant, day = owner["tenant"]["id"], _today() - timedelta(days=10)
     _store(tenant, chatbot, day - timedelta(days=1), [("Before", "=before", "down")])
@@ -150,7 +159,9 @@ def test_csv_of_a_date_range_with_only_the_negative_feedback(lambdas, owner, cha
     ]
 
 
-def test_a_reversed_range_a_too_long_one_and_an_unknown_format_are_422(lambdas, owner, chatbot) -> None:
+def test_a_reversed_range_a_too_long_one_and_an_unknown_format_are_422(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any
+) -> None:
     user = owner["user"]["id"]
     status, _, content = _export(lambdas, user, chatbot, **{"from": "2026-03-02", "to": "2026-03-01"})
     assert status == 422
@@ -162,7 +173,9 @@ def test_a_reversed_range_a_too_long_one_and_an_unknown_format_are_422(lambdas, 
 
 
 @pytest.mark.parametrize("function_environment", [{"PARLEY_EXPORT_MAX_CONVERSATIONS": "2"}])
-def test_more_conversations_than_one_export_reads_is_refused_with_what_to_do(lambdas, owner, chatbot) -> None:
+def test_more_conversations_than_one_export_reads_is_refused_with_what_to_do(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any
+) -> None:
     for minutes in range(3):
         _store(owner["tenant"]["id"], chatbot, _today() + timedelta(minutes=minutes), [("Q", "A", None)])
 
@@ -175,7 +188,9 @@ def test_more_conversations_than_one_export_reads_is_refused_with_what_to_do(lam
 
 
 @pytest.mark.parametrize("function_environment", [{"PARLEY_EXPORT_INLINE_MAX_BYTES": "300"}])
-def test_an_export_beyond_the_inline_bound_comes_as_a_short_lived_link_to_s3(lambdas, owner, chatbot) -> None:
+def test_an_export_beyond_the_inline_bound_comes_as_a_short_lived_link_to_s3(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any
+) -> None:
     # Given more conversation than 300 bytes of CSV
     tenant = owner["tenant"]["id"]
     for minutes in range(3):
@@ -205,7 +220,9 @@ def test_an_export_beyond_the_inline_bound_comes_as_a_short_lived_link_to_s3(lam
     assert s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"] == [{"Key": "parley-export", "Value": "expiring"}]
 
 
-def test_another_tenant_gets_404_and_sees_nothing(lambdas, owner, chatbot, register) -> None:
+def test_another_tenant_gets_404_and_sees_nothing(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any, register: Callable[..., dict[str, Any]]
+) -> None:
     _store(owner["tenant"]["id"], chatbot, _today(), [("Secret", "Answer", "down")])
     stranger = register("stranger@example.com")["user"]["id"]
 
@@ -216,7 +233,9 @@ def test_another_tenant_gets_404_and_sees_nothing(lambdas, owner, chatbot, regis
     assert b"Secret" not in content
 
 
-def test_a_member_of_the_tenant_gets_403(lambdas, owner, chatbot, register) -> None:
+def test_a_member_of_the_tenant_gets_403(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any, register: Callable[..., dict[str, Any]]
+) -> None:
     # Given a member of the owner's team (their profile moved into the tenant as the team feature does)
     member = register("member@example.com")["user"]["id"]
     get_container().table.client.update_item(
@@ -242,7 +261,9 @@ def test_a_member_of_the_tenant_gets_403(lambdas, owner, chatbot, register) -> N
     assert len(listed["items"]) == 1
 
 
-def test_conversation_created_at_and_its_id_agree_on_when_it_started(lambdas, owner, chatbot) -> None:
+def test_conversation_created_at_and_its_id_agree_on_when_it_started(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any
+) -> None:
     # The range is read by key (ids sort by creation time); an answered question's conversation falls in today.
     status, answered = lambdas.call(
         "QueryFunction",
@@ -264,7 +285,9 @@ def test_conversation_created_at_and_its_id_agree_on_when_it_started(lambdas, ow
 
 
 @pytest.mark.parametrize("function_environment", [{"PARLEY_EXPORT_INLINE_MAX_BYTES": "2000"}])
-def test_a_small_file_that_escaping_would_swell_past_the_bound_comes_as_a_link(lambdas, owner, chatbot) -> None:
+def test_a_small_file_that_escaping_would_swell_past_the_bound_comes_as_a_link(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any
+) -> None:
     # Given a question of control characters: few bytes in the file, six times as many escaped into a response
     question = "\x01" * 400
     _store(owner["tenant"]["id"], chatbot, _today(), [(question, "A", None)])
@@ -282,7 +305,9 @@ def test_a_small_file_that_escaping_would_swell_past_the_bound_comes_as_a_link(l
     assert _csv(stored)[0]["content"] == question
 
 
-def test_the_conversation_list_narrows_to_a_range_of_days_newest_first_in_pages(lambdas, owner, chatbot) -> None:
+def test_the_conversation_list_narrows_to_a_range_of_days_newest_first_in_pages(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any
+) -> None:
     # Given conversations started 12, 11 (two) and 10 days ago
     tenant, day = owner["tenant"]["id"], _today() - timedelta(days=11)
     _store(tenant, chatbot, day - timedelta(days=1), [("Before", "A", None)])
@@ -315,7 +340,9 @@ def test_the_conversation_list_narrows_to_a_range_of_days_newest_first_in_pages(
     assert (status, refused["error"]["code"]) == (422, "validation_error")
 
 
-def test_a_range_without_conversations_is_an_empty_file_or_a_header(lambdas, owner, chatbot) -> None:
+def test_a_range_without_conversations_is_an_empty_file_or_a_header(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any
+) -> None:
     _store(owner["tenant"]["id"], chatbot, _today() - timedelta(days=100), [("Old", "A", None)])
 
     status, headers, content = _export(lambdas, owner["user"]["id"], chatbot, format="jsonl")

@@ -5,7 +5,7 @@ removed pages, sitemap mode, the schedule, and the deployed settings refusing lo
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from parley.container import get_container
@@ -15,9 +15,13 @@ from parley.services.crawl import RetryLater
 from parley.settings import Settings
 from parley.web.fetch import FetchRefused, fetch
 
+from local.fakes import FakeOpenAI
 from local.sample_site import Response, SampleSite, every_kind_of_page, page, sitemap
 from local.stack import ROOT
 from local.template import Resolver, functions, load_template, parameter_values
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Functions
 
 
 @pytest.fixture
@@ -33,25 +37,27 @@ def site() -> Any:
     served.stop()
 
 
-def call(lambdas, account, method: str, path: str, body: Any = None, **ids: str) -> tuple[int, Any]:
+def call(
+    lambdas: Functions, account: dict[str, Any], method: str, path: str, body: Any = None, **ids: str
+) -> tuple[int, Any]:
     return lambdas.call("UploadFunction", method, path, sub=account["user"]["id"], body=body, path_parameters=ids)
 
 
 @pytest.fixture
-def bot(lambdas, owner) -> dict[str, Any]:
+def bot(lambdas: Functions, owner: dict[str, Any]) -> dict[str, Any]:
     status, created = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "F"})
     assert status == 201, created
     return dict(created)
 
 
-def add_website(lambdas, owner, bot, url: str, **fields: Any) -> dict[str, Any]:
+def add_website(lambdas: Functions, owner: dict[str, Any], bot: Any, url: str, **fields: Any) -> dict[str, Any]:
     body = {"type": "website", "url": url, **fields}
     status, created = call(lambdas, owner, "POST", "/chatbots/{chatbot_id}/sources", body, chatbot_id=bot["id"])
     assert status == 201, created
     return dict(created)
 
 
-def shown(lambdas, owner, bot, source_id: str) -> dict[str, Any]:
+def shown(lambdas: Functions, owner: dict[str, Any], bot: Any, source_id: str) -> dict[str, Any]:
     status, found = call(
         lambdas, owner, "GET", "/chatbots/{chatbot_id}/sources/{source_id}", chatbot_id=bot["id"], source_id=source_id
     )
@@ -59,7 +65,7 @@ def shown(lambdas, owner, bot, source_id: str) -> dict[str, Any]:
     return dict(found)
 
 
-def pages(lambdas, owner, bot, source_id: str, base: str) -> dict[str, dict[str, Any]]:
+def pages(lambdas: Functions, owner: dict[str, Any], bot: Any, source_id: str, base: str) -> dict[str, dict[str, Any]]:
     status, listed = call(
         lambdas,
         owner,
@@ -72,7 +78,7 @@ def pages(lambdas, owner, bot, source_id: str, base: str) -> dict[str, dict[str,
     return {item["url"].removeprefix(base): item for item in listed["items"]}
 
 
-def documents(lambdas, owner, bot) -> dict[str, dict[str, Any]]:
+def documents(lambdas: Functions, owner: dict[str, Any], bot: Any) -> dict[str, dict[str, Any]]:
     status, listed = call(lambdas, owner, "GET", "/chatbots/{chatbot_id}/documents", chatbot_id=bot["id"])
     assert status == 200, listed
     return {item["url"]: item for item in listed["items"]}
@@ -83,8 +89,8 @@ def outcomes(found: dict[str, dict[str, Any]]) -> dict[str, str]:
 
 
 def test_a_crawl_ends_every_page_with_its_outcome_and_a_resync_costs_nothing_for_unchanged_pages(
-    lambdas, owner, bot, site, openai_fake
-):
+    lambdas: Functions, owner: dict[str, Any], bot: Any, site: Any, openai_fake: FakeOpenAI
+) -> None:
     # Given a site with every kind of page, crawled from its home page
     every_kind_of_page(site)
     base = site.url
@@ -161,7 +167,7 @@ def test_a_crawl_ends_every_page_with_its_outcome_and_a_resync_costs_nothing_for
     assert shown(lambdas, owner, bot, created["id"])["counts"]["indexed"] == 4
 
 
-def search(lambdas, owner, bot, query: str) -> list[dict[str, Any]]:
+def search(lambdas: Functions, owner: dict[str, Any], bot: Any, query: str) -> list[dict[str, Any]]:
     status, found = lambdas.call(
         "QueryFunction",
         "POST",
@@ -174,7 +180,9 @@ def search(lambdas, owner, bot, query: str) -> list[dict[str, Any]]:
     return list(found["results"])
 
 
-def test_sitemap_mode_reads_the_sitemap_robots_names_and_keeps_to_max_pages(lambdas, owner, bot, site):
+def test_sitemap_mode_reads_the_sitemap_robots_names_and_keeps_to_max_pages(
+    lambdas: Functions, owner: dict[str, Any], bot: Any, site: Any
+) -> None:
     base = site.url
     site.pages.update(
         {
@@ -200,7 +208,9 @@ def test_sitemap_mode_reads_the_sitemap_robots_names_and_keeps_to_max_pages(lamb
     assert shown(lambdas, owner, bot, created["id"])["status"] == "ready"
 
 
-def test_a_site_that_refuses_everything_fails_the_source_with_its_reason(lambdas, owner, bot, site):
+def test_a_site_that_refuses_everything_fails_the_source_with_its_reason(
+    lambdas: Functions, owner: dict[str, Any], bot: Any, site: Any
+) -> None:
     site.pages["/robots.txt"] = Response(b"User-agent: *\nDisallow: /\n", "text/plain")
     created = add_website(lambdas, owner, bot, f"{site.url}/")
 
@@ -210,7 +220,9 @@ def test_a_site_that_refuses_everything_fails_the_source_with_its_reason(lambdas
     assert (source["status"], source["error"]) == ("failed", "robots.txt does not allow crawling the start address")
 
 
-def test_the_schedule_syncs_sources_that_are_due(lambdas, owner, bot, site):
+def test_the_schedule_syncs_sources_that_are_due(
+    lambdas: Functions, owner: dict[str, Any], bot: Any, site: Any
+) -> None:
     # Given a source synced once
     every_kind_of_page(site)
     created = add_website(lambdas, owner, bot, f"{site.url}/docs/feeding")
@@ -221,7 +233,7 @@ def test_the_schedule_syncs_sources_that_are_due(lambdas, owner, bot, site):
     # When the schedule runs before it is due, then after
     assert lambdas.invoke("SourceSyncFunction", {"id": "tick"}) == {"started": 0, "ended": 0}
     later = utcnow() + timedelta(hours=25)
-    get_container().source_service.clock = lambda: later  # type: ignore[method-assign]
+    get_container().source_service.clock = lambda: later
     assert lambdas.invoke("SourceSyncFunction", {"id": "tick"}) == {"started": 1, "ended": 0}
     lambdas.deliver()
 
@@ -232,7 +244,7 @@ def test_the_schedule_syncs_sources_that_are_due(lambdas, owner, bot, site):
     assert site.not_modified == 1
 
 
-def test_the_deployed_crawl_function_refuses_loopback_addresses(site):
+def test_the_deployed_crawl_function_refuses_loopback_addresses(site: Any) -> None:
     # Given the crawl function's environment as template.yaml gives it in AWS (no local overrides)
     template = load_template(ROOT / "template.yaml")
     resolver = Resolver(template, parameter_values(template), lambda logical_id, attribute: logical_id)
@@ -250,7 +262,9 @@ def test_the_deployed_crawl_function_refuses_loopback_addresses(site):
     assert fetch(f"{site.url}/", local.fetch_policy).status == 200
 
 
-def test_a_page_end_that_conflicts_with_another_on_its_source_is_retried_not_lost(lambdas, owner, bot, monkeypatch):
+def test_a_page_end_that_conflicts_with_another_on_its_source_is_retried_not_lost(
+    lambdas: Functions, owner: dict[str, Any], bot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a sync with one page claimed, and DynamoDB cancelling the next transaction in a conflict (two pages of
     # one source ending at once both update the source's item)
     container = get_container()
@@ -270,7 +284,10 @@ def test_a_page_end_that_conflicts_with_another_on_its_source_is_retried_not_los
         if conflicts.pop() if conflicts else 0:
             error = {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}
             reasons = [{"Code": "TransactionConflict"}, {"Code": "None"}]
-            raise client.exceptions.TransactionCanceledException({"Error": error, "CancellationReasons": reasons}, "x")
+            raise client.exceptions.TransactionCanceledException(
+                {"Error": error, "CancellationReasons": reasons},  # type: ignore[typeddict-item]
+                "x",
+            )
         return real(**request)
 
     monkeypatch.setattr(client, "transact_write_items", conflicting)
@@ -287,7 +304,9 @@ def test_a_page_end_that_conflicts_with_another_on_its_source_is_retried_not_los
     assert store.finish_page(source, started.model_copy(update={"status": "indexed"})) is False
 
 
-def test_a_page_that_keeps_failing_is_retried_then_ends_failed_so_the_sync_ends(lambdas, owner, bot, site):
+def test_a_page_that_keeps_failing_is_retried_then_ends_failed_so_the_sync_ends(
+    lambdas: Functions, owner: dict[str, Any], bot: Any, site: Any
+) -> None:
     # Given a site whose one page answers 503 (a transient failure), its sync started and its start crawled
     site.pages["/robots.txt"] = Response(b"User-agent: *\nAllow: /\n", "text/plain")
     site.pages["/"] = Response(b"busy", "text/plain", 503)

@@ -5,24 +5,32 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from parley.container import get_container
 from parley.ingest.abandoned import AbandonedUploads
 
+from local.fakes import FakeOpenAI, FakePinecone
 from local.samples import pdf, prose
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Functions
 
 
 @pytest.fixture
-def chatbot(lambdas, owner) -> dict:
+def chatbot(lambdas: Functions, owner: dict[str, Any]) -> dict[str, Any]:
     status, body = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Docs"})
     assert status == 201
-    return body
+    return dict(body)
 
 
-def _create(lambdas, user, chatbot_id, filename, content_type, size):
+def _create(
+    lambdas: Functions, user: dict[str, Any], chatbot_id: str, filename: str, content_type: str, size: Any
+) -> Any:
     return lambdas.call(
         "UploadFunction",
         "POST",
@@ -33,7 +41,7 @@ def _create(lambdas, user, chatbot_id, filename, content_type, size):
     )
 
 
-def _document(lambdas, user, chatbot_id, document_id, method="GET"):
+def _document(lambdas: Functions, user: dict[str, Any], chatbot_id: str, document_id: str, method: str = "GET") -> Any:
     return lambdas.call(
         "UploadFunction",
         method,
@@ -43,12 +51,14 @@ def _document(lambdas, user, chatbot_id, document_id, method="GET"):
     )
 
 
-def _upload(lambdas, user, chatbot, filename, content_type, data):
+def _upload(lambdas: Functions, user: dict[str, Any], chatbot: Any, filename: str, content_type: str, data: Any) -> Any:
     created = lambdas.upload(user, chatbot["id"], filename, content_type, data)
     return created["document"]["id"], created["upload"]["fields"]["key"]
 
 
-def test_create_returns_a_presigned_post_for_exactly_this_key_type_and_size(lambdas, owner, chatbot):
+def test_create_returns_a_presigned_post_for_exactly_this_key_type_and_size(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any
+) -> None:
     status, body = _create(lambdas, owner, chatbot["id"], "Guide (v2).pdf", "application/pdf", 1234)
 
     assert status == 201
@@ -69,7 +79,9 @@ def test_create_returns_a_presigned_post_for_exactly_this_key_type_and_size(lamb
     assert "x-amz-signature" in fields
 
 
-def test_tickets_unused_past_their_expiry_end_failed_and_used_ones_do_not(lambdas, owner, chatbot):
+def test_tickets_unused_past_their_expiry_end_failed_and_used_ones_do_not(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any
+) -> None:
     # Given a ticket never used and one whose upload was indexed
     _, unused = _create(lambdas, owner, chatbot["id"], "never.txt", "text/plain", 5)
     used_id, _ = _upload(lambdas, owner, chatbot, "notes.txt", "text/plain", b"Llamas hum.")
@@ -90,7 +102,9 @@ def test_tickets_unused_past_their_expiry_end_failed_and_used_ones_do_not(lambda
     assert _document(lambdas, owner, chatbot["id"], used_id)[1]["status"] == "indexed"
 
 
-def test_a_failed_upload_leaves_no_file_and_an_indexed_one_is_kept_without_its_unindexed_tag(lambdas, owner, chatbot):
+def test_a_failed_upload_leaves_no_file_and_an_indexed_one_is_kept_without_its_unindexed_tag(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any
+) -> None:
     # Given two uploads, one broken and one fine
     broken_id, broken_upload = _upload(lambdas, owner, chatbot, "broken.pdf", "application/pdf", b"%PDF-1.4\nbad")
     fine_id, fine_upload = _upload(lambdas, owner, chatbot, "notes.txt", "text/plain", b"Llamas hum.")
@@ -119,14 +133,25 @@ def test_a_failed_upload_leaves_no_file_and_an_indexed_one_is_kept_without_its_u
         ("empty.txt", "text/plain", 0, 422, "validation_error"),
     ],
 )
-def test_bad_uploads_are_refused(lambdas, owner, chatbot, filename, content_type, size, status, code):
+def test_bad_uploads_are_refused(
+    lambdas: Functions,
+    owner: dict[str, Any],
+    chatbot: Any,
+    filename: Any,
+    content_type: Any,
+    size: Any,
+    status: Any,
+    code: Any,
+) -> None:
     got_status, body = _create(lambdas, owner, chatbot["id"], filename, content_type, size)
 
     assert got_status == status
     assert body["error"]["code"] == code
 
 
-def test_pdf_upload_is_indexed_with_pages_in_pinecone(lambdas, owner, chatbot, pinecone_fake, openai_fake):
+def test_pdf_upload_is_indexed_with_pages_in_pinecone(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any, pinecone_fake: FakePinecone, openai_fake: FakeOpenAI
+) -> None:
     pages = ["Llamas hum to each other.", "Alpacas are smaller than llamas.", "Vicuñas are wild."]
     document_id, _ = _upload(lambdas, owner, chatbot, "camelids.pdf", "application/pdf", pdf(pages))
 
@@ -142,8 +167,8 @@ def test_pdf_upload_is_indexed_with_pages_in_pinecone(lambdas, owner, chatbot, p
 
 
 def test_same_notification_delivered_twice_leaves_one_set_of_vectors(
-    lambdas, owner, chatbot, pinecone_fake, openai_fake
-):
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any, pinecone_fake: FakePinecone, openai_fake: FakeOpenAI
+) -> None:
     document_id, _ = _upload(lambdas, owner, chatbot, "notes.md", "text/markdown", prose(5, 1500).encode())
     sqs = boto3.client("sqs")
     queue = lambdas.resources["IngestQueue"]["Ref"]
@@ -161,7 +186,7 @@ def test_same_notification_delivered_twice_leaves_one_set_of_vectors(
     assert openai_fake.requests["/v1/embeddings"] == 1
 
 
-def test_corrupt_pdf_fails_with_a_reason(lambdas, owner, chatbot):
+def test_corrupt_pdf_fails_with_a_reason(lambdas: Functions, owner: dict[str, Any], chatbot: Any) -> None:
     document_id, _ = _upload(lambdas, owner, chatbot, "broken.pdf", "application/pdf", b"%PDF-1.4\nnot really")
 
     lambdas.deliver()
@@ -171,7 +196,9 @@ def test_corrupt_pdf_fails_with_a_reason(lambdas, owner, chatbot):
     assert document["error"] == "The PDF is damaged and cannot be read"
 
 
-def test_delete_removes_the_file_and_every_vector(lambdas, owner, chatbot, pinecone_fake):
+def test_delete_removes_the_file_and_every_vector(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any, pinecone_fake: FakePinecone
+) -> None:
     document_id, key = _upload(lambdas, owner, chatbot, "notes.txt", "text/plain", prose(2, 900).encode())
     lambdas.deliver()
     assert pinecone_fake.namespaces[owner["tenant"]["id"]]
@@ -185,7 +212,9 @@ def test_delete_removes_the_file_and_every_vector(lambdas, owner, chatbot, pinec
     assert _document(lambdas, owner, chatbot["id"], document_id)[0] == 404
 
 
-def test_other_tenant_gets_404_for_documents(lambdas, owner, chatbot, register):
+def test_other_tenant_gets_404_for_documents(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any, register: Callable[..., dict[str, Any]]
+) -> None:
     document_id, _ = _upload(lambdas, owner, chatbot, "notes.txt", "text/plain", b"Private notes.")
     stranger = register("stranger@example.com")
 
@@ -203,7 +232,15 @@ def test_other_tenant_gets_404_for_documents(lambdas, owner, chatbot, register):
     assert _document(lambdas, owner, chatbot["id"], document_id)[0] == 200
 
 
-def _replace(lambdas, user, chatbot_id, document_id, filename, content_type, size):
+def _replace(
+    lambdas: Functions,
+    user: dict[str, Any],
+    chatbot_id: str,
+    document_id: str,
+    filename: str,
+    content_type: str,
+    size: Any,
+) -> Any:
     return lambdas.call(
         "UploadFunction",
         "PUT",
@@ -214,13 +251,17 @@ def _replace(lambdas, user, chatbot_id, document_id, filename, content_type, siz
     )
 
 
-def test_a_new_version_of_a_file_replaces_it_in_place_and_an_unused_one_lapses(lambdas, owner, chatbot, pinecone_fake):
+def test_a_new_version_of_a_file_replaces_it_in_place_and_an_unused_one_lapses(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any, pinecone_fake: FakePinecone
+) -> None:
     # Given an indexed document of several chunks
     document_id, _ = _upload(lambdas, owner, chatbot, "notes.md", "text/markdown", prose(6, 1500).encode())
     lambdas.deliver()
     namespace = pinecone_fake.namespaces[owner["tenant"]["id"]]
     assert len(namespace) > 1
-    old_key = get_container().document_store.get(owner["tenant"]["id"], chatbot["id"], document_id).object_key
+    old = get_container().document_store.get(owner["tenant"]["id"], chatbot["id"], document_id)
+    assert old is not None
+    old_key = old.object_key
     # When a new version gets a ticket, a presigned POST for the same document's next version
     new = b"Alpacas spit when annoyed."
     status, replaced = _replace(lambdas, owner, chatbot["id"], document_id, "notes-v2.txt", "text/plain", len(new))
@@ -244,9 +285,9 @@ def test_a_new_version_of_a_file_replaces_it_in_place_and_an_unused_one_lapses(l
     keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
     assert old_key not in keys
     assert fields["key"] not in keys
-    assert [key for key in keys if f"/{document_id}/" in key] == [
-        get_container().document_store.get(owner["tenant"]["id"], chatbot["id"], document_id).object_key
-    ]
+    kept = get_container().document_store.get(owner["tenant"]["id"], chatbot["id"], document_id)
+    assert kept is not None
+    assert [key for key in keys if f"/{document_id}/" in key] == [kept.object_key]
     # When a third version's ticket is never used, the sweep lets it lapse and the document keeps version 2
     assert _replace(lambdas, owner, chatbot["id"], document_id, "notes-v3.txt", "text/plain", 5)[0] == 200
     later = datetime.now(UTC) + timedelta(seconds=900 + 3601)
@@ -257,8 +298,8 @@ def test_a_new_version_of_a_file_replaces_it_in_place_and_an_unused_one_lapses(l
 
 
 def test_a_document_still_waiting_for_its_upload_cannot_be_replaced_and_another_tenant_gets_404(
-    lambdas, owner, chatbot, register
-):
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any, register: Callable[..., dict[str, Any]]
+) -> None:
     _, pending = _create(lambdas, owner, chatbot["id"], "a.txt", "text/plain", 5)
     document_id = pending["document"]["id"]
     status, body = _replace(lambdas, owner, chatbot["id"], document_id, "a.txt", "text/plain", 5)

@@ -4,24 +4,30 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from local.fakes import FakePinecone
 from local.samples import prose
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Functions
+
 
 DOCUMENTS = "/chatbots/{chatbot_id}/documents"
 
 
-def _chatbot(lambdas, account, name="Docs") -> dict[str, Any]:
+def _chatbot(lambdas: Functions, account: dict[str, Any], name: str = "Docs") -> dict[str, Any]:
     status, body = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=account["user"]["id"], body={"name": name})
     assert status == 201
-    return body
+    return dict(body)
 
 
-def _populate(lambdas, account, chatbot) -> None:
+def _populate(lambdas: Functions, account: dict[str, Any], chatbot: Any) -> None:
     """A document indexed (vectors, statistics, file) and a conversation with messages."""
     lambdas.upload(account, chatbot["id"], "care.txt", "text/plain", prose(4, 400).encode())
     lambdas.deliver()
@@ -36,24 +42,24 @@ def _populate(lambdas, account, chatbot) -> None:
     assert status == 200, answer
 
 
-def _table_items(lambdas) -> list[str]:
+def _table_items(lambdas: Functions) -> list[str]:
     dynamodb = boto3.client("dynamodb")
     pages = dynamodb.get_paginator("scan").paginate(TableName=lambdas.resources["Table"]["Ref"])
     return [json.dumps(item) for page in pages for item in page["Items"]]
 
 
-def _files(lambdas, prefix: str) -> list[str]:
+def _files(lambdas: Functions, prefix: str) -> list[str]:
     listed = boto3.client("s3").list_objects_v2(Bucket=lambdas.resources["DocumentsBucket"]["Ref"], Prefix=prefix)
     return [item["Key"] for item in listed.get("Contents", [])]
 
 
-def _vectors(pinecone_fake, tenant_id: str, chatbot_id: str | None = None) -> list[str]:
+def _vectors(pinecone_fake: FakePinecone, tenant_id: str, chatbot_id: str | None = None) -> list[str]:
     vectors = pinecone_fake.namespaces.get(tenant_id, {})
     return [id_ for id_, vector in vectors.items() if chatbot_id in (None, vector["metadata"]["chatbot_id"])]
 
 
 @pytest.fixture
-def stranger(register, lambdas) -> tuple[dict[str, Any], dict[str, Any]]:
+def stranger(register: Callable[..., dict[str, Any]], lambdas: Functions) -> tuple[dict[str, Any], dict[str, Any]]:
     """Another tenant with a chatbot, a document and a conversation of its own."""
     account = register("stranger@example.com")
     chatbot = _chatbot(lambdas, account, "Theirs")
@@ -61,7 +67,9 @@ def stranger(register, lambdas) -> tuple[dict[str, Any], dict[str, Any]]:
     return account, chatbot
 
 
-def test_a_deleted_chatbot_leaves_nothing_in_the_table_bucket_or_index(lambdas, owner, stranger, pinecone_fake):
+def test_a_deleted_chatbot_leaves_nothing_in_the_table_bucket_or_index(
+    lambdas: Functions, owner: dict[str, Any], stranger: Any, pinecone_fake: FakePinecone
+) -> None:
     # Given the owner's chatbot with a document and a conversation, a second chatbot, and another tenant's data
     chatbot, kept = _chatbot(lambdas, owner), _chatbot(lambdas, owner, "Kept")
     _populate(lambdas, owner, chatbot)
@@ -112,7 +120,9 @@ def test_a_deleted_chatbot_leaves_nothing_in_the_table_bucket_or_index(lambdas, 
     assert (status, usage["usage"]["sources"]) == (200, 0)
 
 
-def test_a_deleting_chatbot_refuses_its_documents_and_questions_until_erased(lambdas, owner):
+def test_a_deleting_chatbot_refuses_its_documents_and_questions_until_erased(
+    lambdas: Functions, owner: dict[str, Any]
+) -> None:
     # Given a chatbot with an indexed document and a conversation
     chatbot = _chatbot(lambdas, owner)
     _populate(lambdas, owner, chatbot)
@@ -146,7 +156,9 @@ def test_a_deleting_chatbot_refuses_its_documents_and_questions_until_erased(lam
     )
 
 
-def test_a_closed_account_leaves_nothing_of_its_tenant_anywhere(lambdas, owner, stranger, pinecone_fake):
+def test_a_closed_account_leaves_nothing_of_its_tenant_anywhere(
+    lambdas: Functions, owner: dict[str, Any], stranger: Any, pinecone_fake: FakePinecone
+) -> None:
     # Given an owner with two chatbots holding documents and conversations, and another tenant's data
     for name in ("One", "Two"):
         _populate(lambdas, owner, _chatbot(lambdas, owner, name))

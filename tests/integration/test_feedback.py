@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from parley.container import get_container
@@ -11,12 +12,18 @@ from parley.domain.analytics import COUNTERS, feedback_tally
 from parley.domain.conversations import Feedback, Usage
 from parley.domain.model_prices import MODEL_PRICES
 
+from local.fakes import FakeOpenAI
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Functions
+
+
 ORIGIN = "https://shop.example.com"
 GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm. An alarm call sounds like a braying donkey."
 
 
 @pytest.fixture
-def bot(lambdas, owner) -> dict[str, Any]:
+def bot(lambdas: Functions, owner: dict[str, Any]) -> dict[str, Any]:
     status, created = lambdas.call(
         "ChatbotsFunction",
         "POST",
@@ -30,7 +37,9 @@ def bot(lambdas, owner) -> dict[str, Any]:
     return dict(created)
 
 
-def ask(lambdas, user, bot, question="What do llamas eat?", **extra) -> dict[str, Any]:
+def ask(
+    lambdas: Functions, user: dict[str, Any], bot: Any, question: str = "What do llamas eat?", **extra: Any
+) -> dict[str, Any]:
     status, body = lambdas.call(
         "QueryFunction",
         "POST",
@@ -43,7 +52,7 @@ def ask(lambdas, user, bot, question="What do llamas eat?", **extra) -> dict[str
     return dict(body)
 
 
-def ask_publicly(lambdas, bot, visitor, question="What do llamas eat?") -> dict[str, Any]:
+def ask_publicly(lambdas: Functions, bot: Any, visitor: str, question: str = "What do llamas eat?") -> dict[str, Any]:
     status, body = lambdas.call(
         "QueryFunction",
         "POST",
@@ -56,7 +65,9 @@ def ask_publicly(lambdas, bot, visitor, question="What do llamas eat?") -> dict[
     return dict(body)
 
 
-def rate(lambdas, user, chatbot_id, message_id, rating="up", **extra) -> tuple[int, Any]:
+def rate(
+    lambdas: Functions, user: dict[str, Any], chatbot_id: str, message_id: str, rating: str = "up", **extra: Any
+) -> tuple[int, Any]:
     return lambdas.call(
         "QueryFunction",
         "POST",
@@ -67,7 +78,9 @@ def rate(lambdas, user, chatbot_id, message_id, rating="up", **extra) -> tuple[i
     )
 
 
-def rate_publicly(lambdas, bot, message_id, visitor, rating="up", origin=ORIGIN) -> tuple[int, Any]:
+def rate_publicly(
+    lambdas: Functions, bot: Any, message_id: str, visitor: str, rating: str = "up", origin: Any = ORIGIN
+) -> tuple[int, Any]:
     return lambdas.call(
         "QueryFunction",
         "POST",
@@ -78,7 +91,7 @@ def rate_publicly(lambdas, bot, message_id, visitor, rating="up", origin=ORIGIN)
     )
 
 
-def messages(lambdas, user, bot, conversation_id) -> list[dict[str, Any]]:
+def messages(lambdas: Functions, user: dict[str, Any], bot: Any, conversation_id: str) -> list[dict[str, Any]]:
     status, body = lambdas.call(
         "QueryFunction",
         "GET",
@@ -90,7 +103,7 @@ def messages(lambdas, user, bot, conversation_id) -> list[dict[str, Any]]:
     return list(body["messages"])
 
 
-def analytics(lambdas, user, chatbot_id, **query) -> tuple[int, Any]:
+def analytics(lambdas: Functions, user: dict[str, Any], chatbot_id: str, **query: Any) -> tuple[int, Any]:
     return lambdas.call(
         "QueryFunction",
         "GET",
@@ -101,7 +114,7 @@ def analytics(lambdas, user, chatbot_id, **query) -> tuple[int, Any]:
     )
 
 
-def totals(lambdas, user, bot) -> dict[str, Any]:
+def totals(lambdas: Functions, user: dict[str, Any], bot: Any) -> dict[str, Any]:
     """The last 30 days' counters added up (a test running over midnight UTC counts on two days)."""
     status, body = analytics(lambdas, user, bot["id"])
     assert status == 200, body
@@ -110,7 +123,9 @@ def totals(lambdas, user, bot) -> dict[str, Any]:
     return summed
 
 
-def test_owner_rates_an_answer_and_the_rating_is_stored_with_the_message(lambdas, owner, bot):
+def test_owner_rates_an_answer_and_the_rating_is_stored_with_the_message(
+    lambdas: Functions, owner: dict[str, Any], bot: Any
+) -> None:
     answered = ask(lambdas, owner, bot)
 
     status, body = rate(lambdas, owner, bot["id"], answered["message_id"], "down", comment="Missing the hay bit")
@@ -122,7 +137,9 @@ def test_owner_rates_an_answer_and_the_rating_is_stored_with_the_message(lambdas
     assert answer["feedback"]["comment"] == "Missing the hay bit"
 
 
-def test_rating_again_replaces_the_rating_and_moves_the_counts_without_double_counting(lambdas, owner, bot):
+def test_rating_again_replaces_the_rating_and_moves_the_counts_without_double_counting(
+    lambdas: Functions, owner: dict[str, Any], bot: Any
+) -> None:
     answered = ask(lambdas, owner, bot)
 
     for rating in ("up", "up", "down", "up", "down"):
@@ -135,7 +152,9 @@ def test_rating_again_replaces_the_rating_and_moves_the_counts_without_double_co
     assert (counts["feedback_up"], counts["feedback_down"]) == (0, 1)
 
 
-def test_another_tenant_a_question_and_an_unknown_message_are_not_found(lambdas, owner, bot, register):
+def test_another_tenant_a_question_and_an_unknown_message_are_not_found(
+    lambdas: Functions, owner: dict[str, Any], bot: Any, register: Callable[..., dict[str, Any]]
+) -> None:
     answered = ask(lambdas, owner, bot)
     stranger = register("stranger@example.com")
     status, theirs = lambdas.call(
@@ -157,7 +176,7 @@ def test_another_tenant_a_question_and_an_unknown_message_are_not_found(lambdas,
     assert answer["feedback"] is None
 
 
-def test_a_rating_must_be_up_or_down(lambdas, owner, bot):
+def test_a_rating_must_be_up_or_down(lambdas: Functions, owner: dict[str, Any], bot: Any) -> None:
     answered = ask(lambdas, owner, bot)
 
     status, body = rate(lambdas, owner, bot["id"], answered["message_id"], "meh")
@@ -168,7 +187,7 @@ def test_a_rating_must_be_up_or_down(lambdas, owner, bot):
     assert too_long[0] == 422
 
 
-def test_visitor_rates_an_answer_of_their_own_conversation(lambdas, owner, bot):
+def test_visitor_rates_an_answer_of_their_own_conversation(lambdas: Functions, owner: dict[str, Any], bot: Any) -> None:
     answered = ask_publicly(lambdas, bot, "visitor-0001")
 
     status, _ = rate_publicly(lambdas, bot, answered["message_id"], "visitor-0001", "up")
@@ -178,7 +197,9 @@ def test_visitor_rates_an_answer_of_their_own_conversation(lambdas, owner, bot):
     assert answer["feedback"]["rating"] == "up"
 
 
-def test_visitor_cannot_rate_another_visitors_or_the_owners_answer(lambdas, owner, bot):
+def test_visitor_cannot_rate_another_visitors_or_the_owners_answer(
+    lambdas: Functions, owner: dict[str, Any], bot: Any
+) -> None:
     theirs = ask_publicly(lambdas, bot, "visitor-0001")
     owners = ask(lambdas, owner, bot)
 
@@ -193,7 +214,7 @@ def test_visitor_cannot_rate_another_visitors_or_the_owners_answer(lambdas, owne
     )
 
 
-def test_analytics_add_up_to_what_was_asked_and_rated(lambdas, owner, bot):
+def test_analytics_add_up_to_what_was_asked_and_rated(lambdas: Functions, owner: dict[str, Any], bot: Any) -> None:
     first = ask(lambdas, owner, bot)
     ask(lambdas, owner, bot, "And what do they hum?", conversation_id=first["conversation_id"])
     abstained = ask(lambdas, owner, bot, "What's the weather in Paris tomorrow?")
@@ -215,7 +236,9 @@ def test_analytics_add_up_to_what_was_asked_and_rated(lambdas, owner, bot):
     assert counts["latency_p50_ms"]
 
 
-def test_an_answers_cost_is_priced_as_the_model_that_answered_it(lambdas, owner, openai_fake):
+def test_an_answers_cost_is_priced_as_the_model_that_answered_it(
+    lambdas: Functions, owner: dict[str, Any], openai_fake: FakeOpenAI
+) -> None:
     # Given a chatbot on a model of the business plan, and its tenant moved to free, which allows gpt-4o-mini only
     tenant = owner["tenant"]["id"]
     get_container().quotas.assign(tenant, "business")
@@ -243,7 +266,7 @@ def test_an_answers_cost_is_priced_as_the_model_that_answered_it(lambdas, owner,
     assert totals(lambdas, owner, bot)["cost_usd"] == pytest.approx(expected, abs=1e-6)
 
 
-def test_analytics_list_every_day_of_the_range_with_zeros(lambdas, owner, bot):
+def test_analytics_list_every_day_of_the_range_with_zeros(lambdas: Functions, owner: dict[str, Any], bot: Any) -> None:
     status, body = analytics(lambdas, owner, bot["id"], **{"from": "2026-02-27", "to": "2026-03-02"})
     default = analytics(lambdas, owner, bot["id"])[1]
 
@@ -263,14 +286,16 @@ def test_analytics_list_every_day_of_the_range_with_zeros(lambdas, owner, bot):
         {"to": "2026-02-30"},
     ],
 )
-def test_a_bad_range_is_refused(lambdas, owner, bot, query):
+def test_a_bad_range_is_refused(lambdas: Functions, owner: dict[str, Any], bot: Any, query: Any) -> None:
     status, body = analytics(lambdas, owner, bot["id"], **query)
 
     assert status == 422
     assert body["error"]["code"] == "validation_error"
 
 
-def test_another_tenants_analytics_are_not_found(lambdas, owner, bot, register):
+def test_another_tenants_analytics_are_not_found(
+    lambdas: Functions, owner: dict[str, Any], bot: Any, register: Callable[..., dict[str, Any]]
+) -> None:
     stranger = register("stranger@example.com")
 
     status, body = analytics(lambdas, stranger, bot["id"])
@@ -279,7 +304,7 @@ def test_another_tenants_analytics_are_not_found(lambdas, owner, bot, register):
     assert body["error"]["code"] == "not_found"
 
 
-def test_a_year_is_the_longest_range(lambdas, owner, bot):
+def test_a_year_is_the_longest_range(lambdas: Functions, owner: dict[str, Any], bot: Any) -> None:
     last = datetime.now(UTC).date()
     first = last - timedelta(days=365)
 
@@ -289,7 +314,9 @@ def test_a_year_is_the_longest_range(lambdas, owner, bot):
     assert len(body["days"]) == 366
 
 
-def test_a_rating_computed_from_a_stale_read_writes_nothing(lambdas, owner, bot):
+def test_a_rating_computed_from_a_stale_read_writes_nothing(
+    lambdas: Functions, owner: dict[str, Any], bot: Any
+) -> None:
     # Given an answer, read before someone else rated it up
     answered = ask(lambdas, owner, bot)
     store = get_container().conversation_store
@@ -314,14 +341,16 @@ def test_a_rating_computed_from_a_stale_read_writes_nothing(lambdas, owner, bot)
     assert (counts["feedback_up"], counts["feedback_down"]) == (1, 0)
 
 
-def test_the_calendars_first_days_are_a_range_too(lambdas, owner, bot):
+def test_the_calendars_first_days_are_a_range_too(lambdas: Functions, owner: dict[str, Any], bot: Any) -> None:
     status, body = analytics(lambdas, owner, bot["id"], to="0001-01-03")
 
     assert status == 200
     assert [day["date"] for day in body["days"]] == ["0001-01-01", "0001-01-02", "0001-01-03"]
 
 
-def test_a_visitors_network_rates_as_often_as_it_may_ask(lambdas, bot, monkeypatch):
+def test_a_visitors_network_rates_as_often_as_it_may_ask(
+    lambdas: Functions, bot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(get_container().feedback, "per_network", 2)
     answered = ask_publicly(lambdas, bot, "visitor-0001")
 

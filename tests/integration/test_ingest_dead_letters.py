@@ -3,8 +3,8 @@ indexed behind."""
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -16,28 +16,28 @@ from parley.ingest.indexer import ABANDONED
 from parley.ingest_queue import objects_created
 from parley.lexical import Contribution, Statistics, chunk_terms
 
+from local.fakes import FakeOpenAI, FakePinecone
 from local.samples import prose
 
-
-@pytest.fixture
-def stack_parameters() -> dict[str, str]:
-    # Retries after one second instead of the production hour and a half.
-    return {"IngestVisibilityTimeout": "1"}
+if TYPE_CHECKING:
+    from tests.integration.conftest import Functions
 
 
-def test_message_that_always_fails_ends_in_the_dlq_and_the_document_failed(lambdas, register, openai_fake):
+def test_message_that_always_fails_ends_in_the_dlq_and_the_document_failed(
+    lambdas: Functions, register: Callable[..., dict[str, Any]], openai_fake: FakeOpenAI
+) -> None:
     # Given an embedding service that refuses every request
     owner = register("owner@example.com")
     _, chatbot = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Docs"})
     openai_fake.fail_next(1000, status=400)
     created = lambdas.upload(owner, chatbot["id"], "notes.txt", "text/plain", b"Llamas hum.")
 
-    # When the event source keeps delivering until SQS gives up
+    # When the event source keeps delivering it, the queue's visibility timeout passing after each failure, until SQS
+    # gives up
     sqs = boto3.client("sqs")
     dead_letters = lambdas.resources["IngestDeadLetterQueue"]["Ref"]
     states = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    for _ in range(10):
         lambdas.deliver(rounds=1, to="IngestFunction")
         status = lambdas.call(
             "UploadFunction",
@@ -50,7 +50,7 @@ def test_message_that_always_fails_ends_in_the_dlq_and_the_document_failed(lambd
         attributes = sqs.get_queue_attributes(QueueUrl=dead_letters, AttributeNames=["ApproximateNumberOfMessages"])
         if int(attributes["Attributes"]["ApproximateNumberOfMessages"]):
             break
-        time.sleep(0.5)
+        lambdas.redeliver()
 
     # Then the message is in the DLQ after three receives, and the document says why it failed
     dead = sqs.receive_message(QueueUrl=dead_letters, AttributeNames=["ApproximateReceiveCount"])["Messages"]
@@ -70,7 +70,9 @@ def test_message_that_always_fails_ends_in_the_dlq_and_the_document_failed(lambd
     assert openai_fake.requests["/v1/embeddings"] == 3
 
 
-def test_document_whose_last_attempt_crashed_is_failed_by_the_dead_letter_handler(lambdas, register):
+def test_document_whose_last_attempt_crashed_is_failed_by_the_dead_letter_handler(
+    lambdas: Functions, register: Callable[..., dict[str, Any]]
+) -> None:
     # Given an upload whose last attempt claimed the document and then died without a word (timeout, out of memory)
     owner = register("owner@example.com")
     _, chatbot = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Docs"})
@@ -82,6 +84,7 @@ def test_document_whose_last_attempt_crashed_is_failed_by_the_dead_letter_handle
     (event,) = objects_created(body)
     store = get_container().document_store
     document = store.get(owner["tenant"]["id"], chatbot["id"], created["document"]["id"])
+    assert document is not None
     assert store.claim(document, event.source, utcnow()) is not None
 
     # When SQS moves its message to the dead-letter queue
@@ -101,7 +104,7 @@ def test_document_whose_last_attempt_crashed_is_failed_by_the_dead_letter_handle
     assert after["error"] == "Indexing did not finish after repeated attempts; upload the file again"
 
 
-def _chatbot(lambdas, account) -> str:
+def _chatbot(lambdas: Functions, account: dict[str, Any]) -> str:
     status, chatbot = lambdas.call(
         "ChatbotsFunction", "POST", "/chatbots", sub=account["user"]["id"], body={"name": "D"}
     )
@@ -109,7 +112,7 @@ def _chatbot(lambdas, account) -> str:
     return str(chatbot["id"])
 
 
-def _documents(lambdas, account, chatbot_id: str) -> list[dict[str, Any]]:
+def _documents(lambdas: Functions, account: dict[str, Any], chatbot_id: str) -> list[dict[str, Any]]:
     status, listed = lambdas.call(
         "UploadFunction",
         "GET",
@@ -121,7 +124,7 @@ def _documents(lambdas, account, chatbot_id: str) -> list[dict[str, Any]]:
     return list(listed["items"])
 
 
-def _vectors(pinecone_fake, tenant_id: str, chatbot_id: str) -> dict[str, Any]:
+def _vectors(pinecone_fake: FakePinecone, tenant_id: str, chatbot_id: str) -> dict[str, Any]:
     return {
         id_: vector
         for id_, vector in pinecone_fake.namespaces.get(tenant_id, {}).items()
@@ -135,8 +138,12 @@ def _shares(tenant_id: str, chatbot_id: str, document_id: str) -> list[dict[str,
 
 
 def test_dead_lettered_document_keeps_no_vectors_and_no_share_of_the_statistics(
-    lambdas, register, pinecone_fake, openai_fake, monkeypatch
-):
+    lambdas: Functions,
+    register: Callable[..., dict[str, Any]],
+    pinecone_fake: FakePinecone,
+    openai_fake: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # Given a chatbot with an indexed document, and another tenant's chatbot that indexed the same file
     owner, stranger = register("owner@example.com"), register("stranger@example.com")
     tenant, chatbot, theirs = owner["tenant"]["id"], _chatbot(lambdas, owner), _chatbot(lambdas, stranger)

@@ -53,7 +53,8 @@ def stored(table: Table, tenant: str, chatbot: str) -> tuple[int, int, dict[int,
 
 
 def _all_items(table: Table) -> list[dict[str, Any]]:
-    items, kwargs = [], {"TableName": table.name}
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": table.name}
     while True:
         page = table.client.scan(**kwargs)
         items += page["Items"]
@@ -74,7 +75,7 @@ def rebuilt(*contributions: Contribution) -> tuple[int, int, dict[int, int]]:
     )
 
 
-def test_questions_read_the_counts_of_their_terms(table):
+def test_questions_read_the_counts_of_their_terms(table: Any) -> None:
     lexicon = DynamoLexicon(table)
     lexicon.record("t1", "bot", "d1", contribution("Llamas hum when calm.", "Llamas guard sheep."))
     lexicon.record("t1", "bot", "d2", contribution("Alpacas hum too."))
@@ -87,7 +88,7 @@ def test_questions_read_the_counts_of_their_terms(table):
     assert next(iter(chunk_terms("zebra").counts)) not in statistics.frequencies
 
 
-def test_recording_again_or_forgetting_twice_counts_once(table):
+def test_recording_again_or_forgetting_twice_counts_once(table: Any) -> None:
     lexicon = DynamoLexicon(table)
     first = contribution("Llamas hum when calm.")
 
@@ -100,7 +101,7 @@ def test_recording_again_or_forgetting_twice_counts_once(table):
     assert stored(table, "t1", "bot") == rebuilt()
 
 
-def test_a_new_version_of_a_document_replaces_its_share(table):
+def test_a_new_version_of_a_document_replaces_its_share(table: Any) -> None:
     lexicon = DynamoLexicon(table)
     lexicon.record("t1", "bot", "d1", contribution("Llamas hum when calm."))
     other = contribution("Vicuñas live wild.")
@@ -112,7 +113,7 @@ def test_a_new_version_of_a_document_replaces_its_share(table):
     assert stored(table, "t1", "bot") == rebuilt(other, replacement)
 
 
-def test_a_share_half_written_before_a_crash_is_completed_by_the_retry(table):
+def test_a_share_half_written_before_a_crash_is_completed_by_the_retry(table: Any) -> None:
     # Given a document of three shares whose ingest stopped after writing the first
     words = [f"term{n}" for n in range(2 * TERMS_PER_SHARE + 5)]
     big = contribution(" ".join(words))
@@ -138,7 +139,7 @@ def test_a_share_half_written_before_a_crash_is_completed_by_the_retry(table):
     assert stored(table, "t1", "bot") == rebuilt(big)
 
 
-def test_another_tenant_sees_none_of_a_chatbots_statistics(table):
+def test_another_tenant_sees_none_of_a_chatbots_statistics(table: Any) -> None:
     lexicon = DynamoLexicon(table)
     lexicon.record("t1", "bot", "d1", contribution("Llamas hum."))
 
@@ -149,7 +150,7 @@ def test_another_tenant_sees_none_of_a_chatbots_statistics(table):
     assert stored(table, "t1", "bot") == rebuilt(contribution("Llamas hum."))
 
 
-def test_ten_concurrent_ingests_and_deletes_leave_exactly_the_statistics_of_a_rebuild(table):
+def test_ten_concurrent_ingests_and_deletes_leave_exactly_the_statistics_of_a_rebuild(table: Any) -> None:
     # Given 40 documents sharing much of their vocabulary, some larger than one transaction
     rng = random.Random(11)
     vocabulary = [f"word{n}" for n in range(400)]
@@ -183,7 +184,7 @@ def test_ten_concurrent_ingests_and_deletes_leave_exactly_the_statistics_of_a_re
     assert statistics.chunks == sum(item.chunks for item in kept)
 
 
-def test_a_transaction_cancelled_by_a_conflict_is_retried(table):
+def test_a_transaction_cancelled_by_a_conflict_is_retried(table: Any) -> None:
     # Given DynamoDB cancelling the first two attempts, as it does when another transaction holds a counter
     lexicon = DynamoLexicon(table, sleep=lambda _: None)
     real = lexicon.table.client.transact_write_items
@@ -196,7 +197,7 @@ def test_a_transaction_cancelled_by_a_conflict_is_retried(table):
             raise ClientError(
                 {
                     "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
-                    "CancellationReasons": reasons,
+                    "CancellationReasons": reasons,  # type: ignore[typeddict-item]
                 },
                 "TransactWriteItems",
             )

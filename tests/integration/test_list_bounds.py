@@ -4,9 +4,14 @@ AWS is moto, with AWS's key size limits (local/moto_dynamodb.py): an id that rea
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Functions
+
 
 ASK = "/chatbots/{chatbot_id}/query"
 CONVERSATIONS = "/chatbots/{chatbot_id}/conversations"
@@ -18,13 +23,13 @@ def _sub(user: dict[str, Any]) -> str:
     return str(user["user"]["id"])
 
 
-def _chatbot(lambdas, user: dict[str, Any], name: str = "Support") -> dict[str, Any]:
+def _chatbot(lambdas: Functions, user: dict[str, Any], name: str = "Support") -> dict[str, Any]:
     status, body = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=_sub(user), body={"name": name})
     assert status == 201, body
     return dict(body)
 
 
-def _all_pages(lambdas, function: str, path: str, sub: str, key: str = "items", **kwargs: Any) -> list:
+def _all_pages(lambdas: Functions, function: str, path: str, sub: str, key: str = "items", **kwargs: Any) -> list[Any]:
     """Every page of a list, following next_cursor; each page's items."""
     pages, cursor = [], None
     while True:
@@ -37,7 +42,9 @@ def _all_pages(lambdas, function: str, path: str, sub: str, key: str = "items", 
             return pages
 
 
-def test_chatbots_come_in_pages_in_creation_order_without_the_deleted(lambdas, owner):
+def test_chatbots_come_in_pages_in_creation_order_without_the_deleted(
+    lambdas: Functions, owner: dict[str, Any]
+) -> None:
     # Given five chatbots, the second one deleted and erased
     created = [_chatbot(lambdas, owner, f"bot {n}")["id"] for n in range(5)]
     status, _ = lambdas.call(
@@ -57,7 +64,7 @@ def test_chatbots_come_in_pages_in_creation_order_without_the_deleted(lambdas, o
     assert [[bot["id"] for bot in page] for page in pages] == [created[0:1] + created[2:3], created[3:5]]
 
 
-def test_documents_come_in_pages(lambdas, owner):
+def test_documents_come_in_pages(lambdas: Functions, owner: dict[str, Any]) -> None:
     bot = _chatbot(lambdas, owner)
     created = [
         lambdas.upload(owner, bot["id"], f"note-{n}.txt", "text/plain", b"Llamas hum.")["document"]["id"]
@@ -69,7 +76,9 @@ def test_documents_come_in_pages(lambdas, owner):
     assert [[document["id"] for document in page] for page in pages] == [created[:2], created[2:]]
 
 
-def test_conversations_newest_first_and_messages_oldest_first_in_pages(lambdas, owner):
+def test_conversations_newest_first_and_messages_oldest_first_in_pages(
+    lambdas: Functions, owner: dict[str, Any]
+) -> None:
     bot = _chatbot(lambdas, owner)
     started = []
     for n in range(3):
@@ -102,7 +111,9 @@ def test_conversations_newest_first_and_messages_oldest_first_in_pages(lambdas, 
     assert [len(page) for page in messages] == [2, 2, 2]
 
 
-def test_a_cursor_never_leaves_the_callers_list(lambdas, owner, register):
+def test_a_cursor_never_leaves_the_callers_list(
+    lambdas: Functions, owner: dict[str, Any], register: Callable[..., dict[str, Any]]
+) -> None:
     # Given a cursor into the owner's chatbots, and one into the documents of one of them
     bots = [_chatbot(lambdas, owner, f"bot {n}") for n in range(3)]
     for bot in bots[:2]:
@@ -139,7 +150,7 @@ def test_a_cursor_never_leaves_the_callers_list(lambdas, owner, register):
 
 # Not base64; another list's key (DOC#x#); longer than any key; not UTF-8.
 @pytest.mark.parametrize("cursor", ["not base64 !", "RE9DI3gj", "x" * 5000, "__79"])
-def test_a_forged_cursor_is_400(lambdas, owner, cursor):
+def test_a_forged_cursor_is_400(lambdas: Functions, owner: dict[str, Any], cursor: Any) -> None:
     status, body = lambdas.call("ChatbotsFunction", "GET", "/chatbots", sub=_sub(owner), query={"cursor": cursor})
 
     assert status == 400, body
@@ -148,7 +159,7 @@ def test_a_forged_cursor_is_400(lambdas, owner, cursor):
 
 
 @pytest.mark.parametrize("limit", ["0", "101", "ten"])
-def test_page_size_is_bounded(lambdas, owner, limit):
+def test_page_size_is_bounded(lambdas: Functions, owner: dict[str, Any], limit: Any) -> None:
     status, body = lambdas.call("ChatbotsFunction", "GET", "/chatbots", sub=_sub(owner), query={"limit": limit})
 
     assert status == 422
@@ -156,7 +167,7 @@ def test_page_size_is_bounded(lambdas, owner, limit):
 
 
 @pytest.mark.parametrize("bad_id", ["x" * 2000, "A" * 32, "0" * 33, "0" * 31 + "g"])
-def test_ids_that_name_nothing_are_404_without_a_lookup(lambdas, owner, bad_id):
+def test_ids_that_name_nothing_are_404_without_a_lookup(lambdas: Functions, owner: dict[str, Any], bad_id: Any) -> None:
     # Given a real chatbot and conversation, so only the malformed id can be at fault
     bot = _chatbot(lambdas, owner)
     _, answer = lambdas.call(
@@ -179,7 +190,7 @@ def test_ids_that_name_nothing_are_404_without_a_lookup(lambdas, owner, bad_id):
         assert (status, body["error"]["code"]) == (404, "not_found"), (method, path)
 
 
-def test_an_oversized_conversation_id_in_a_question_is_422(lambdas, owner):
+def test_an_oversized_conversation_id_in_a_question_is_422(lambdas: Functions, owner: dict[str, Any]) -> None:
     bot = _chatbot(lambdas, owner)
 
     status, body = lambdas.call(
@@ -191,7 +202,7 @@ def test_an_oversized_conversation_id_in_a_question_is_422(lambdas, owner):
     assert body["error"]["message"].startswith("conversation_id:")
 
 
-def test_an_oversized_public_key_is_404(lambdas):
+def test_an_oversized_public_key_is_404(lambdas: Functions) -> None:
     status, body = lambdas.call(
         "QueryFunction", "POST", "/public/chatbots/{public_key}/query", body={"question": "Hi?"},
         headers={"origin": "https://shop.example.com"}, path_parameters={"public_key": "pk_" + "a" * 3000},
@@ -200,7 +211,9 @@ def test_an_oversized_public_key_is_404(lambdas):
     assert (status, body["error"]["code"]) == (404, "not_found")
 
 
-def test_other_tenant_gets_404_for_every_paged_list(lambdas, owner, register):
+def test_other_tenant_gets_404_for_every_paged_list(
+    lambdas: Functions, owner: dict[str, Any], register: Callable[..., dict[str, Any]]
+) -> None:
     bot = _chatbot(lambdas, owner)
     _, answer = lambdas.call(
         "QueryFunction", "POST", ASK, sub=_sub(owner), body={"question": "Hello?"},

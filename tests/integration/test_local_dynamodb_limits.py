@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from local.stack import moto_dynamodb
+from local import moto_dynamodb
 
 TABLE = "limits"
 
 
 @pytest.fixture
-def dynamodb(aws):
+def dynamodb(aws: Any) -> Any:
     moto_dynamodb.install()
     client = boto3.client("dynamodb")
     client.create_table(
@@ -27,11 +29,11 @@ def dynamodb(aws):
     return client
 
 
-def _key(pk: str, sk: str) -> dict:
+def _key(pk: str, sk: str) -> dict[str, Any]:
     return {"PK": {"S": pk}, "SK": {"S": sk}}
 
 
-def _refused(call) -> str:
+def _refused(call: Any) -> str:
     with pytest.raises(ClientError) as raised:
         call()
     assert raised.value.response["Error"]["Code"] == "ValidationException"
@@ -42,7 +44,7 @@ def _refused(call) -> str:
     ("pk", "sk", "which"),
     [("p" * 2049, "s", "hashkey"), ("p", "s" * 1025, "range keys")],
 )
-def test_every_request_naming_an_oversized_key_is_refused(dynamodb, pk, sk, which):
+def test_every_request_naming_an_oversized_key_is_refused(dynamodb: Any, pk: Any, sk: Any, which: Any) -> None:
     key = _key(pk, sk)
     calls = [
         lambda: dynamodb.get_item(TableName=TABLE, Key=key),
@@ -72,7 +74,7 @@ def test_every_request_naming_an_oversized_key_is_refused(dynamodb, pk, sk, whic
         assert which in _refused(call)
 
 
-def test_keys_at_the_limits_are_accepted(dynamodb):
+def test_keys_at_the_limits_are_accepted(dynamodb: Any) -> None:
     key = _key("p" * 2048, "s" * 1024)
 
     dynamodb.put_item(TableName=TABLE, Item=key)

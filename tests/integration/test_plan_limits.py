@@ -4,7 +4,8 @@ visitors' REST, WebSocket) and refused alike, GET /usage, erasure giving back, a
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from parley.container import get_container
@@ -13,20 +14,25 @@ from parley.domain.plans import PLANS, month_of
 from parley.services.public_chat import VISITOR_PLAN_LIMIT
 from parley.tools import plans as plans_tool
 
-from local.stack import moto_dynamodb
+from local import moto_dynamodb
+from local.fakes import FakePinecone
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Functions
+
 
 FREE = PLANS["free"]
 ORIGIN = "https://shop.example.com"
 GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm."
 
 
-def usage(lambdas, account) -> dict[str, Any]:
+def usage(lambdas: Functions, account: dict[str, Any]) -> dict[str, Any]:
     status, body = lambdas.call("ChatbotsFunction", "GET", "/usage", sub=account["user"]["id"])
     assert status == 200, body
     return dict(body)
 
 
-def public_bot(lambdas, account) -> dict[str, Any]:
+def public_bot(lambdas: Functions, account: dict[str, Any]) -> dict[str, Any]:
     status, bot = lambdas.call(
         "ChatbotsFunction",
         "POST",
@@ -40,7 +46,7 @@ def public_bot(lambdas, account) -> dict[str, Any]:
     return dict(bot)
 
 
-def owner_asks(lambdas, account, bot) -> tuple[int, Any]:
+def owner_asks(lambdas: Functions, account: dict[str, Any], bot: Any) -> tuple[int, Any]:
     return lambdas.call(
         "QueryFunction",
         "POST",
@@ -51,7 +57,7 @@ def owner_asks(lambdas, account, bot) -> tuple[int, Any]:
     )
 
 
-def visitor_asks(lambdas, bot) -> tuple[int, Any]:
+def visitor_asks(lambdas: Functions, bot: Any) -> tuple[int, Any]:
     return lambdas.call(
         "QueryFunction",
         "POST",
@@ -62,7 +68,7 @@ def visitor_asks(lambdas, bot) -> tuple[int, Any]:
     )
 
 
-def test_fifty_concurrent_adds_with_twenty_left_count_exactly_twenty(lambdas, owner):
+def test_fifty_concurrent_adds_with_twenty_left_count_exactly_twenty(lambdas: Functions, owner: dict[str, Any]) -> None:
     # Given the local stack's DynamoDB (moto, every call applied under one lock as AWS applies each item's writes
     # atomically) and a counter with 20 left
     moto_dynamodb.install()
@@ -85,7 +91,9 @@ def test_fifty_concurrent_adds_with_twenty_left_count_exactly_twenty(lambdas, ow
     assert counters.counts(tenant, "2026-11")["questions"] == 500
 
 
-def test_owners_and_visitors_questions_count_against_one_plan_and_are_refused_with_402(lambdas, owner):
+def test_owners_and_visitors_questions_count_against_one_plan_and_are_refused_with_402(
+    lambdas: Functions, owner: dict[str, Any]
+) -> None:
     # Given a public chatbot whose tenant has 2 questions left this month (the WebSocket: test_websocket_handlers.py)
     bot = public_bot(lambdas, owner)
     tenant = owner["tenant"]["id"]
@@ -109,7 +117,9 @@ def test_owners_and_visitors_questions_count_against_one_plan_and_are_refused_wi
     assert usage(lambdas, owner)["usage"]["questions"] == FREE.questions
 
 
-def test_usage_reports_the_plan_the_month_and_only_the_callers_tenant(lambdas, owner, register):
+def test_usage_reports_the_plan_the_month_and_only_the_callers_tenant(
+    lambdas: Functions, owner: dict[str, Any], register: Callable[..., dict[str, Any]]
+) -> None:
     # Given a tenant with a chatbot and an indexed document, and another tenant with nothing
     bot = public_bot(lambdas, owner)
     assert owner_asks(lambdas, owner, bot)[0] == 200
@@ -130,7 +140,7 @@ def test_usage_reports_the_plan_the_month_and_only_the_callers_tenant(lambdas, o
     assert owner_asks(lambdas, stranger, bot)[0] == 404
 
 
-def test_an_erased_chatbot_gives_back_its_place_documents_and_bytes(lambdas, owner):
+def test_an_erased_chatbot_gives_back_its_place_documents_and_bytes(lambdas: Functions, owner: dict[str, Any]) -> None:
     # Given a chatbot with an indexed document
     bot = public_bot(lambdas, owner)
     assert usage(lambdas, owner)["usage"]["documents"] == 1
@@ -150,7 +160,9 @@ def test_an_erased_chatbot_gives_back_its_place_documents_and_bytes(lambdas, own
     assert used["pages"] == 1
 
 
-def test_the_operator_cli_assigns_a_plan_and_shows_usage(lambdas, owner, capsys):
+def test_the_operator_cli_assigns_a_plan_and_shows_usage(
+    lambdas: Functions, owner: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
     tenant = owner["tenant"]["id"]
 
     # When an operator puts the tenant on pro
@@ -166,13 +178,15 @@ def test_the_operator_cli_assigns_a_plan_and_shows_usage(lambdas, owner, capsys)
     assert "No tenant" in capsys.readouterr().err
 
 
-def test_the_cli_refuses_an_unknown_plan(capsys):
+def test_the_cli_refuses_an_unknown_plan(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         plans_tool.main(["assign", "x", "gold"])
     assert "invalid choice: 'gold'" in capsys.readouterr().err
 
 
-def test_a_question_search_could_not_answer_is_given_back(lambdas, owner, pinecone_fake):
+def test_a_question_search_could_not_answer_is_given_back(
+    lambdas: Functions, owner: dict[str, Any], pinecone_fake: FakePinecone
+) -> None:
     # Given a chatbot with a document, and the search service down
     bot = public_bot(lambdas, owner)
     pinecone_fake.fail_next(100, status=500)
@@ -185,7 +199,7 @@ def test_a_question_search_could_not_answer_is_given_back(lambdas, owner, pineco
     assert usage(lambdas, owner)["usage"]["questions"] == 0
 
 
-def _invite(lambdas, account, email: str) -> str:
+def _invite(lambdas: Functions, account: dict[str, Any], email: str) -> str:
     status, created = lambdas.call(
         "AuthFunction",
         "POST",
@@ -197,7 +211,9 @@ def _invite(lambdas, account, email: str) -> str:
     return str(created["code"])
 
 
-def test_the_plan_holds_the_team_to_its_seats_and_a_removal_frees_one(lambdas, owner, register):
+def test_the_plan_holds_the_team_to_its_seats_and_a_removal_frees_one(
+    lambdas: Functions, owner: dict[str, Any], register: Callable[..., dict[str, Any]]
+) -> None:
     # Given a free tenant whose members besides the owner fill its seats
     joined = [register(f"m{n}@example.com", invitation=_invite(lambdas, owner, f"m{n}@example.com")) for n in range(2)]
     assert FREE.members == len(joined)
@@ -227,7 +243,9 @@ def test_the_plan_holds_the_team_to_its_seats_and_a_removal_frees_one(lambdas, o
     assert usage(lambdas, owner)["usage"]["members"] == FREE.members
 
 
-def test_the_plan_holds_api_keys_to_its_limit_and_a_revoked_key_frees_its_place(lambdas, owner):
+def test_the_plan_holds_api_keys_to_its_limit_and_a_revoked_key_frees_its_place(
+    lambdas: Functions, owner: dict[str, Any]
+) -> None:
     def create() -> tuple[int, Any]:
         return lambdas.call("ApiKeysFunction", "POST", "/api-keys", sub=owner["user"]["id"], body={"name": "server"})
 

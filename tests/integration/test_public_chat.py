@@ -2,34 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import pytest
 from parley.container import get_container
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Functions
+
 
 ORIGIN = "https://shop.example.com"
 
 
-def make_chatbot(lambdas, owner, **fields) -> dict:
+def make_chatbot(lambdas: Functions, owner: dict[str, Any], **fields: Any) -> dict[str, Any]:
     status, body = lambdas.call(
         "ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Shop help", **fields}
     )
     assert status == 201
-    return body
+    return dict(body)
 
 
 @pytest.fixture
-def public_bot(lambdas, owner) -> dict:
+def public_bot(lambdas: Functions, owner: dict[str, Any]) -> dict[str, Any]:
     return make_chatbot(lambdas, owner, visibility="public", allowed_origins=[ORIGIN])
 
 
 def ask(
-    lambdas,
-    public_key,
-    origin=ORIGIN,
-    visitor="visitor-0001",
-    question="Do you ship abroad?",
-    source_ip=None,
-    **extra,
-):
+    lambdas: Functions,
+    public_key: str,
+    origin: Any = ORIGIN,
+    visitor: str = "visitor-0001",
+    question: str = "Do you ship abroad?",
+    source_ip: Any = None,
+    **extra: Any,
+) -> Any:
     headers = {"x-visitor-id": visitor} | ({"origin": origin} if origin else {})
     return lambdas.call(
         "QueryFunction",
@@ -42,7 +49,7 @@ def ask(
     )
 
 
-def test_visitor_on_an_allowed_site_gets_an_answer_without_a_token(lambdas, public_bot):
+def test_visitor_on_an_allowed_site_gets_an_answer_without_a_token(lambdas: Functions, public_bot: Any) -> None:
     status, body = ask(lambdas, public_bot["public_key"])
 
     assert status == 200
@@ -59,11 +66,11 @@ def test_visitor_on_an_allowed_site_gets_an_answer_without_a_token(lambdas, publ
         ("https://SHOP.example.com/", 200),
     ],
 )
-def test_origin_must_be_allowed(lambdas, public_bot, origin, status):
+def test_origin_must_be_allowed(lambdas: Functions, public_bot: Any, origin: Any, status: Any) -> None:
     assert ask(lambdas, public_bot["public_key"], origin=origin)[0] == status
 
 
-def test_wrong_private_or_deleted_keys_open_nothing(lambdas, owner, public_bot):
+def test_wrong_private_or_deleted_keys_open_nothing(lambdas: Functions, owner: dict[str, Any], public_bot: Any) -> None:
     private = make_chatbot(lambdas, owner, allowed_origins=[ORIGIN])
     lambdas.call(
         "ChatbotsFunction",
@@ -79,7 +86,7 @@ def test_wrong_private_or_deleted_keys_open_nothing(lambdas, owner, public_bot):
         assert body["error"]["code"] == "not_found"
 
 
-def greet(lambdas, public_key, origin=ORIGIN):
+def greet(lambdas: Functions, public_key: str, origin: Any = ORIGIN) -> Any:
     return lambdas.call(
         "QueryFunction",
         "GET",
@@ -89,7 +96,9 @@ def greet(lambdas, public_key, origin=ORIGIN):
     )
 
 
-def test_a_page_on_an_allowed_site_reads_the_chatbots_name_and_welcome_and_nothing_else(lambdas, owner):
+def test_a_page_on_an_allowed_site_reads_the_chatbots_name_and_welcome_and_nothing_else(
+    lambdas: Functions, owner: dict[str, Any]
+) -> None:
     bot = make_chatbot(
         lambdas,
         owner,
@@ -106,14 +115,16 @@ def test_a_page_on_an_allowed_site_reads_the_chatbots_name_and_welcome_and_nothi
 
 
 @pytest.mark.parametrize("origin", ["https://evil.example.net", None])
-def test_a_page_on_a_site_not_allowed_learns_it_is_refused(lambdas, public_bot, origin):
+def test_a_page_on_a_site_not_allowed_learns_it_is_refused(lambdas: Functions, public_bot: Any, origin: Any) -> None:
     status, body = greet(lambdas, public_bot["public_key"], origin=origin)
 
     assert status == 403
     assert body["error"]["code"] == "origin_not_allowed"
 
 
-def test_unknown_private_and_other_tenants_keys_greet_no_one(lambdas, register, public_bot):
+def test_unknown_private_and_other_tenants_keys_greet_no_one(
+    lambdas: Functions, register: Callable[..., dict[str, Any]], public_bot: Any
+) -> None:
     # Given another tenant's private chatbot that allows the same site, and a chatbot deleted by its owner
     stranger = register("stranger@example.com")
     private = make_chatbot(lambdas, stranger, allowed_origins=[ORIGIN])
@@ -142,7 +153,7 @@ def test_unknown_private_and_other_tenants_keys_greet_no_one(lambdas, register, 
     assert greet(lambdas, public_bot["public_key"])[0] == 200
 
 
-def test_visitor_over_the_rate_limit_gets_429_with_a_retry_hint(lambdas, public_bot):
+def test_visitor_over_the_rate_limit_gets_429_with_a_retry_hint(lambdas: Functions, public_bot: Any) -> None:
     statuses = [ask(lambdas, public_bot["public_key"])[0] for _ in range(10)]
 
     status, body = ask(lambdas, public_bot["public_key"])
@@ -152,7 +163,7 @@ def test_visitor_over_the_rate_limit_gets_429_with_a_retry_hint(lambdas, public_
     assert body["error"]["code"] == "rate_limited"
 
 
-def test_a_visitor_cannot_continue_another_visitors_conversation(lambdas, public_bot):
+def test_a_visitor_cannot_continue_another_visitors_conversation(lambdas: Functions, public_bot: Any) -> None:
     _, first = ask(lambdas, public_bot["public_key"], visitor="visitor-aaaa")
 
     own = ask(lambdas, public_bot["public_key"], visitor="visitor-aaaa", conversation_id=first["conversation_id"])
@@ -162,7 +173,9 @@ def test_a_visitor_cannot_continue_another_visitors_conversation(lambdas, public
     assert other[0] == 404
 
 
-def test_a_few_networks_hammering_cannot_lock_out_a_new_one(lambdas, public_bot, monkeypatch):
+def test_a_few_networks_hammering_cannot_lock_out_a_new_one(
+    lambdas: Functions, public_bot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a chatbot whose shared budget three networks could empty at their own limit
     chat = get_container().public_chat
     monkeypatch.setattr(chat, "per_network", 5)
@@ -181,7 +194,9 @@ def test_a_few_networks_hammering_cannot_lock_out_a_new_one(lambdas, public_bot,
     assert newcomer_status == 200
 
 
-def test_addresses_in_one_ipv6_64_share_a_limit_and_get_429_with_retry_after(lambdas, public_bot, monkeypatch):
+def test_addresses_in_one_ipv6_64_share_a_limit_and_get_429_with_retry_after(
+    lambdas: Functions, public_bot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(get_container().public_chat, "per_network", 3)
     key = public_bot["public_key"]
 

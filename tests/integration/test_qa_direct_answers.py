@@ -4,9 +4,19 @@ from the passages, the pair among them. Pairs are written as the sources API wri
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import pytest
 from parley.domain.documents import FILE_TYPES, QA_TYPE
 from parley.domain.qa import QaPair
+
+from local.fakes import FakeOpenAI
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Functions
+
 
 ORIGIN = "https://shop.example.com"
 SHIPPING = QaPair("How long does standard shipping take?", "Standard shipping takes 3 to 5 days [within] the EU.")
@@ -14,13 +24,13 @@ GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm."
 
 
 @pytest.fixture
-def function_environment(tmp_path) -> dict[str, str]:
+def function_environment(tmp_path: Path) -> dict[str, str]:
     # The embedded stand-ins, as the local stack sets them (local/stack.py): the threshold is MiniLM's measured one.
     return {"PARLEY_EMBEDDER": "minilm", "PARLEY_VECTOR_INDEX": "local", "PARLEY_DATA_DIR": str(tmp_path)}
 
 
 @pytest.fixture
-def bot(lambdas, owner) -> dict:
+def bot(lambdas: Functions, owner: dict[str, Any]) -> dict[str, Any]:
     status, created = lambdas.call(
         "ChatbotsFunction",
         "POST",
@@ -34,7 +44,7 @@ def bot(lambdas, owner) -> dict:
     return dict(created)
 
 
-def ask(lambdas, user, chatbot_id, question) -> tuple[int, dict]:
+def ask(lambdas: Functions, user: dict[str, Any], chatbot_id: str, question: str) -> tuple[int, Any]:
     return lambdas.call(
         "QueryFunction",
         "POST",
@@ -50,8 +60,8 @@ def ask(lambdas, user, chatbot_id, question) -> tuple[int, dict]:
     [SHIPPING.question, "how long does normal shipping take"],  # its own question; a paraphrase (MiniLM: 0.92)
 )
 def test_a_question_matching_a_pair_gets_its_answer_as_written_without_a_model_call(
-    lambdas, owner, bot, openai_fake, question
-):
+    lambdas: Functions, owner: dict[str, Any], bot: Any, openai_fake: FakeOpenAI, question: Any
+) -> None:
     chat_calls = len(openai_fake.chat_requests)
 
     status, body = ask(lambdas, owner, bot["id"], question)
@@ -72,8 +82,8 @@ def test_a_question_matching_a_pair_gets_its_answer_as_written_without_a_model_c
     ["How much does express shipping cost?", "What do llamas eat?"],  # a near-miss (MiniLM: 0.58); another topic
 )
 def test_a_question_no_pair_matches_is_answered_by_the_model_from_the_passages(
-    lambdas, owner, bot, openai_fake, question
-):
+    lambdas: Functions, owner: dict[str, Any], bot: Any, openai_fake: FakeOpenAI, question: Any
+) -> None:
     chat_calls = len(openai_fake.chat_requests)
 
     status, body = ask(lambdas, owner, bot["id"], question)
@@ -83,7 +93,9 @@ def test_a_question_no_pair_matches_is_answered_by_the_model_from_the_passages(
     assert len(openai_fake.chat_requests) == chat_calls + 1
 
 
-def test_a_pair_below_the_threshold_is_a_passage_the_model_reads(lambdas, owner, bot, openai_fake):
+def test_a_pair_below_the_threshold_is_a_passage_the_model_reads(
+    lambdas: Functions, owner: dict[str, Any], bot: Any, openai_fake: FakeOpenAI
+) -> None:
     status, body = ask(lambdas, owner, bot["id"], "How much does express shipping cost?")
 
     assert status == 200, body
@@ -91,7 +103,9 @@ def test_a_pair_below_the_threshold_is_a_passage_the_model_reads(lambdas, owner,
     assert SHIPPING.answer in openai_fake.chat_requests[-1]["messages"][-1]["content"]
 
 
-def test_a_direct_answer_is_stored_rated_and_counted_like_any_other(lambdas, owner, bot):
+def test_a_direct_answer_is_stored_rated_and_counted_like_any_other(
+    lambdas: Functions, owner: dict[str, Any], bot: Any
+) -> None:
     _, answered = ask(lambdas, owner, bot["id"], SHIPPING.question)
     sub, chatbot_id = owner["user"]["id"], bot["id"]
 
@@ -123,7 +137,9 @@ def test_a_direct_answer_is_stored_rated_and_counted_like_any_other(lambdas, own
     assert sum(day["feedback_up"] for day in analytics["days"]) == 1
 
 
-def test_a_visitor_of_the_public_chat_gets_the_pairs_answer(lambdas, bot, openai_fake):
+def test_a_visitor_of_the_public_chat_gets_the_pairs_answer(
+    lambdas: Functions, bot: Any, openai_fake: FakeOpenAI
+) -> None:
     chat_calls = len(openai_fake.chat_requests)
 
     status, body = lambdas.call(
@@ -140,7 +156,9 @@ def test_a_visitor_of_the_public_chat_gets_the_pairs_answer(lambdas, bot, openai
     assert len(openai_fake.chat_requests) == chat_calls
 
 
-def test_another_tenant_can_neither_ask_the_chatbot_nor_get_its_pair(lambdas, bot, register, openai_fake):
+def test_another_tenant_can_neither_ask_the_chatbot_nor_get_its_pair(
+    lambdas: Functions, bot: Any, register: Callable[..., dict[str, Any]], openai_fake: FakeOpenAI
+) -> None:
     stranger = register("stranger@example.com")
     status, body = ask(lambdas, stranger, bot["id"], SHIPPING.question)
     assert status == 404, body
@@ -153,7 +171,7 @@ def test_another_tenant_can_neither_ask_the_chatbot_nor_get_its_pair(lambdas, bo
     assert body["citations"] == []
 
 
-def test_a_web_pages_citation_links_to_the_page(lambdas, owner, bot):
+def test_a_web_pages_citation_links_to_the_page(lambdas: Functions, owner: dict[str, Any], bot: Any) -> None:
     url = "https://shop.example.com/help/returns"
     page = b"<html><body><h1>Returns</h1><p>Alpacas may be returned within thirty days for a refund.</p></body></html>"
     lambdas.write(owner, bot["id"], url, FILE_TYPES[".html"], page, source_id="site", url=url)

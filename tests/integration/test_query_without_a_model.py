@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import pytest
 
 from local.samples import MANUAL
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Functions
 
 
 @pytest.fixture
@@ -13,12 +20,12 @@ def stack_parameters() -> dict[str, str]:
 
 
 @pytest.fixture
-def function_environment(tmp_path) -> dict[str, str]:
+def function_environment(tmp_path: Path) -> dict[str, str]:
     # The embedded stand-ins, as the local stack sets them (local/stack.py).
     return {"PARLEY_EMBEDDER": "minilm", "PARLEY_VECTOR_INDEX": "local", "PARLEY_DATA_DIR": str(tmp_path)}
 
 
-def test_query_answers_extractively_with_citations(lambdas, register):
+def test_query_answers_extractively_with_citations(lambdas: Functions, register: Callable[..., dict[str, Any]]) -> None:
     owner = register("owner@example.com")
     sub = owner["user"]["id"]
     _, chatbot = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=sub, body={"name": "Zoo"})
@@ -47,7 +54,9 @@ def test_query_answers_extractively_with_citations(lambdas, register):
     assert body["usage"]["total_tokens"] == 0
 
 
-def test_a_manual_does_not_answer_the_weather_and_says_so(lambdas, register):
+def test_a_manual_does_not_answer_the_weather_and_says_so(
+    lambdas: Functions, register: Callable[..., dict[str, Any]]
+) -> None:
     # Given a chatbot holding only a software manual (embedded default: MiniLM, no model)
     owner = register("owner@example.com")
     sub = owner["user"]["id"]
@@ -55,7 +64,7 @@ def test_a_manual_does_not_answer_the_weather_and_says_so(lambdas, register):
     lambdas.upload(owner, chatbot["id"], "manual.md", "text/markdown", MANUAL.encode())
     lambdas.deliver()
 
-    def ask(question: str) -> dict:
+    def ask(question: str) -> dict[str, Any]:
         status, body = lambdas.call(
             "QueryFunction",
             "POST",
@@ -65,7 +74,7 @@ def test_a_manual_does_not_answer_the_weather_and_says_so(lambdas, register):
             path_parameters={"chatbot_id": chatbot["id"]},
         )
         assert status == 200, body
-        return body
+        return dict(body)
 
     # When asked about the weather, then about the manual
     weather = ask("What's the weather in Paris tomorrow?")

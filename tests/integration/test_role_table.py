@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid
 from collections.abc import Callable
@@ -12,8 +13,9 @@ from typing import Any
 import pytest
 from parley.container import get_container
 
-from local.stack import ROOT
-from local.template import http_routes, load_template
+from local.fakes import FakePinecone
+from local.snapshot import pickled_moto_state, restore_moto_state
+from local.template import http_routes
 
 PEOPLE = frozenset({"owner", "admin", "member"})
 EVERYONE = PEOPLE | {"api_key"}
@@ -129,13 +131,15 @@ class World:
         raise AssertionError(name)
 
     def parameter(self, name: str) -> str:
-        return {
-            "chatbot_id": self.chatbot_id,
-            "document_id": self.document_id,
-            "message_id": self.message_id,
-            "conversation_id": "0" * 32,
-            "source_id": self.source_id,
-        }[name]
+        return str(
+            {
+                "chatbot_id": self.chatbot_id,
+                "document_id": self.document_id,
+                "message_id": self.message_id,
+                "conversation_id": "0" * 32,
+                "source_id": self.source_id,
+            }[name]
+        )
 
 
 @dataclass(frozen=True)
@@ -233,32 +237,41 @@ ROUTES: dict[str, Case] = {
 
 # Principals and how a test becomes one: a token of that role in the world's tenant, or the tenant's API key.
 CALLERS: dict[str, Callable[[World], dict[str, Any]]] = {
-    **{role: (lambda world, role=role: {"token": world.tokens[role]}) for role in ("owner", "admin", "member")},
+    **{role: (lambda world, role=role: {"token": world.tokens[role]}) for role in ("owner", "admin", "member")},  # type: ignore[misc]
     "api_key": lambda world: {"key": world.key},
 }
 
 
-def _routes_with_tokens() -> set[str]:
-    return {f"{r.method} {r.path}" for r in http_routes(load_template(ROOT / "template.yaml")) if r.authorizer}
-
-
-def test_every_route_that_takes_a_token_is_in_the_role_table():
-    assert _routes_with_tokens() == set(ROUTES)
+def test_every_route_that_takes_a_token_is_in_the_role_table(template: dict[str, Any]) -> None:
+    assert {f"{r.method} {r.path}" for r in http_routes(template) if r.authorizer} == set(ROUTES)
     assert {case.action for case in ROUTES.values()} <= set(MAY)
 
 
-def _function(route: str) -> str:
-    method, path = route.split(" ", 1)
-    routes = http_routes(load_template(ROOT / "template.yaml"))
-    return next(r.function for r in routes if (r.method, r.path) == (method, path))
+# The world as first built in this process: the World itself, moto's state and the Pinecone fake's records right after.
+_BUILT: list[tuple[World, bytes, dict[str, dict[str, Any]]]] = []
+
+
+@pytest.fixture
+def world(lambdas: Any, register: Callable[..., dict[str, Any]], pinecone_fake: FakePinecone) -> World:
+    """A tenant as World sets it up, built once per module and process: every later test starts from a copy of what
+    the first build left in moto and in the fakes, as fresh as if it had built it again."""
+    if not _BUILT:
+        built = World(lambdas, register)
+        _BUILT.append((built, pickled_moto_state(), copy.deepcopy(dict(pinecone_fake.namespaces))))
+        return built
+    built, moto_state, vectors = _BUILT[0]
+    restore_moto_state(moto_state)
+    pinecone_fake.load(copy.deepcopy(vectors))
+    built.lambdas, built.register = lambdas, register
+    return built
 
 
 @pytest.mark.parametrize("route", sorted(ROUTES))
-def test_role_table(lambdas, register, route):
+def test_role_table(lambdas: Any, world: World, template: dict[str, Any], route: str) -> None:
     # Given a tenant with a caller of every principal, and the route's request
-    world = World(lambdas, register)
     case = ROUTES[route]
     method, path = route.split(" ", 1)
+    function = next(r.function for r in http_routes(template) if (r.method, r.path) == (method, path))
     allowed = MAY[case.action]
 
     # When each calls it: the refused first (they change nothing), the owner last (closing the tenant or handing
@@ -268,7 +281,7 @@ def test_role_table(lambdas, register, route):
         parameters = {name: world.parameter(name) for name in case.params}
         parameters |= {name: world.fresh(name) for name in case.fresh}
         response = lambdas.respond(
-            _function(route),
+            function,
             method,
             path,
             **CALLERS[principal](world),

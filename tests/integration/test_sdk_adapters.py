@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 from parley.adapters.embedded.local_index import LocalVectorIndex
 from parley.adapters.openai_access import OpenAIAccess
@@ -21,14 +24,14 @@ TEXTS = [prose(seed, 300) for seed in range(1000)]
 
 
 @pytest.fixture
-def openai_fake():
+def openai_fake() -> Any:
     fake = FakeOpenAI().start()
     yield fake
     fake.stop()
 
 
 @pytest.fixture
-def pinecone_fake():
+def pinecone_fake() -> Any:
     fake = FakePinecone(dimension=512).start()
     yield fake
     fake.stop()
@@ -38,7 +41,7 @@ def embedder(fake: FakeOpenAI, retries: int = 4) -> OpenAIEmbedder:
     return OpenAIEmbedder(OpenAIAccess(lambda: "sk-test", fake.base_url), max_retries=retries)
 
 
-def test_a_thousand_chunks_embed_in_few_requests_within_the_limits(openai_fake):
+def test_a_thousand_chunks_embed_in_few_requests_within_the_limits(openai_fake: FakeOpenAI) -> None:
     vectors = embedder(openai_fake).embed_documents(TEXTS)
 
     assert len(vectors) == 1000
@@ -48,7 +51,7 @@ def test_a_thousand_chunks_embed_in_few_requests_within_the_limits(openai_fake):
     assert vectors[999] == pytest.approx(embedder(openai_fake).embed_query(TEXTS[999]), abs=1e-6)
 
 
-def test_rate_limits_are_retried_after_the_servers_delay(openai_fake):
+def test_rate_limits_are_retried_after_the_servers_delay(openai_fake: FakeOpenAI) -> None:
     openai_fake.fail_next(2, status=429, headers={"retry-after": "0"})
 
     vectors = embedder(openai_fake).embed_documents(["Llamas hum."])
@@ -57,7 +60,7 @@ def test_rate_limits_are_retried_after_the_servers_delay(openai_fake):
     assert openai_fake.requests["/v1/embeddings"] == 3
 
 
-def test_persistent_failure_becomes_upstream_unavailable(openai_fake):
+def test_persistent_failure_becomes_upstream_unavailable(openai_fake: FakeOpenAI) -> None:
     openai_fake.fail_next(10, status=503)
 
     with pytest.raises(UpstreamUnavailable):
@@ -77,7 +80,9 @@ def _records(vectors: list[list[float]]) -> list[VectorRecord]:
     ]
 
 
-def test_a_thousand_vectors_upsert_in_few_requests_and_delete_by_prefix(openai_fake, pinecone_fake):
+def test_a_thousand_vectors_upsert_in_few_requests_and_delete_by_prefix(
+    openai_fake: FakeOpenAI, pinecone_fake: FakePinecone
+) -> None:
     index = PineconeIndex(lambda: "pc-test", pinecone_fake.url, dimension=512)
     records = _records(embedder(openai_fake).embed_documents(TEXTS))
 
@@ -93,7 +98,7 @@ def test_a_thousand_vectors_upsert_in_few_requests_and_delete_by_prefix(openai_f
     assert pinecone_fake.namespaces["tenant-a"] == {}
 
 
-def test_an_index_of_another_dimension_is_refused(openai_fake):
+def test_an_index_of_another_dimension_is_refused(openai_fake: FakeOpenAI) -> None:
     fake = FakePinecone(dimension=1536).start()
     try:
         index = PineconeIndex(lambda: "pc-test", fake.url, dimension=512)
@@ -103,7 +108,9 @@ def test_an_index_of_another_dimension_is_refused(openai_fake):
         fake.stop()
 
 
-def test_pinecone_and_the_local_index_rank_alike(openai_fake, pinecone_fake, tmp_path):
+def test_pinecone_and_the_local_index_rank_alike(
+    openai_fake: FakeOpenAI, pinecone_fake: FakePinecone, tmp_path: Path
+) -> None:
     # Given the same records, dense and sparse, in Pinecone (through its SDK) and in the local index
     records = _records(embedder(openai_fake).embed_documents(TEXTS[:300]))
     pinecone = PineconeIndex(lambda: "pc-test", pinecone_fake.url, dimension=512)
@@ -115,6 +122,7 @@ def test_pinecone_and_the_local_index_rank_alike(openai_fake, pinecone_fake, tmp
     for question in (TEXTS[7][:80], "llama fleece", TEXTS[123][40:200]):
         # When one hybrid query is asked of both
         sparse = query_vector(query_term_ids(question), statistics_of(statistics, question))
+        assert sparse is not None
         query = HybridQuery([0.6 * value for value in embedder(openai_fake).embed_query(question)], sparse.scaled(0.4))
         from_pinecone = pinecone.search("tenant-a", query, 10, "bot")
         from_local = local.search("tenant-a", query, 10, "bot")
@@ -127,14 +135,14 @@ def test_pinecone_and_the_local_index_rank_alike(openai_fake, pinecone_fake, tmp
     assert pinecone_fake.requests["/query"] == 3  # one request per question
 
 
-def statistics_of(contribution: Contribution, question: str):
+def statistics_of(contribution: Contribution, question: str) -> Any:
     from parley.lexical import Statistics
 
     terms = query_term_ids(question)
     return Statistics(contribution.chunks, {term: contribution.frequencies.get(term, 0) for term in terms})
 
 
-def test_sparse_vectors_over_pinecones_limit_are_refused_as_pinecone_refuses_them(pinecone_fake):
+def test_sparse_vectors_over_pinecones_limit_are_refused_as_pinecone_refuses_them(pinecone_fake: FakePinecone) -> None:
     index = PineconeIndex(lambda: "pc-test", pinecone_fake.url, dimension=512)
     record = _records([[0.1] * 512])[0]
     too_many = SparseVector(list(range(1001)), [1.0] * 1001)
@@ -143,12 +151,12 @@ def test_sparse_vectors_over_pinecones_limit_are_refused_as_pinecone_refuses_the
         index.upsert("tenant-a", [record.model_copy(update={"sparse": too_many})])
 
 
-def test_an_input_over_the_models_limit_is_refused_as_openai_refuses_it(openai_fake):
+def test_an_input_over_the_models_limit_is_refused_as_openai_refuses_it(openai_fake: FakeOpenAI) -> None:
     with pytest.raises(UpstreamUnavailable):
         embedder(openai_fake, retries=1).embed_documents(["漢字" * 4500])
 
 
-def test_metadata_over_40_kb_is_refused_as_pinecone_refuses_it(pinecone_fake):
+def test_metadata_over_40_kb_is_refused_as_pinecone_refuses_it(pinecone_fake: FakePinecone) -> None:
     index = PineconeIndex(lambda: "pc-test", pinecone_fake.url, dimension=512)
     record = _records([[0.1] * 512])[0]
     too_long = record.metadata.model_copy(update={"text": "x" * 41_000})
@@ -157,7 +165,9 @@ def test_metadata_over_40_kb_is_refused_as_pinecone_refuses_it(pinecone_fake):
         index.upsert("tenant-a", [record.model_copy(update={"metadata": too_long})])
 
 
-def test_chunks_of_any_text_embed_and_upsert_within_both_services_limits(openai_fake, pinecone_fake):
+def test_chunks_of_any_text_embed_and_upsert_within_both_services_limits(
+    openai_fake: FakeOpenAI, pinecone_fake: FakePinecone
+) -> None:
     # Given texts that used to become chunks over the limits: no spaces, CJK without punctuation, 4-byte letters
     blocks = [Block("abcdefghij" * 20_000), Block("漢字" * 30_000), Block("\U0001d400" * 40_000, heading="A" * 5_000)]
 

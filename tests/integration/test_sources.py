@@ -3,10 +3,15 @@ place), the input rules, the plan's limits, and another tenant's sources as unkn
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from parley.domain.plans import PLANS
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Functions
+
 
 FREE = PLANS["free"]
 SNIPPET = {"type": "text", "title": "Opening hours", "text": "The shop opens at nine and closes at five."}
@@ -14,7 +19,9 @@ PAIR = {"type": "qa", "question": "Do you ship abroad?", "answer": "Yes, to ever
 WEBSITE = {"type": "website", "url": "https://docs.example.com/help/", "mode": "sitemap", "max_pages": 10}
 
 
-def call(lambdas, account, method: str, path: str, body: Any = None, **ids: str) -> tuple[int, Any]:
+def call(
+    lambdas: Functions, account: dict[str, Any], method: str, path: str, body: Any = None, **ids: str
+) -> tuple[int, Any]:
     return lambdas.call(
         "UploadFunction",
         method,
@@ -26,32 +33,34 @@ def call(lambdas, account, method: str, path: str, body: Any = None, **ids: str)
 
 
 @pytest.fixture
-def bot(lambdas, owner) -> dict[str, Any]:
+def bot(lambdas: Functions, owner: dict[str, Any]) -> dict[str, Any]:
     status, created = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "S"})
     assert status == 201, created
     return dict(created)
 
 
-def add(lambdas, owner, bot, body: dict[str, Any]) -> dict[str, Any]:
+def add(lambdas: Functions, owner: dict[str, Any], bot: Any, body: dict[str, Any]) -> dict[str, Any]:
     status, created = call(lambdas, owner, "POST", "/chatbots/{chatbot_id}/sources", body, chatbot_id=bot["id"])
     assert status == 201, created
     return dict(created)
 
 
-def source(lambdas, owner, bot, source_id: str) -> dict[str, Any]:
+def source(lambdas: Functions, owner: dict[str, Any], bot: Any, source_id: str) -> dict[str, Any]:
     path = "/chatbots/{chatbot_id}/sources/{source_id}"
     status, found = call(lambdas, owner, "GET", path, chatbot_id=bot["id"], source_id=source_id)
     assert status == 200, found
     return dict(found)
 
 
-def documents(lambdas, owner, bot) -> list[dict[str, Any]]:
+def documents(lambdas: Functions, owner: dict[str, Any], bot: Any) -> list[dict[str, Any]]:
     status, listed = call(lambdas, owner, "GET", "/chatbots/{chatbot_id}/documents", chatbot_id=bot["id"])
     assert status == 200, listed
     return list(listed["items"])
 
 
-def test_a_text_snippet_is_a_document_of_its_source_ready_once_indexed(lambdas, owner, bot):
+def test_a_text_snippet_is_a_document_of_its_source_ready_once_indexed(
+    lambdas: Functions, owner: dict[str, Any], bot: Any
+) -> None:
     # Given a snippet added
     created = add(lambdas, owner, bot, SNIPPET)
     assert (created["type"], created["status"], created["title"]) == ("text", "syncing", "Opening hours")
@@ -73,7 +82,9 @@ def test_a_text_snippet_is_a_document_of_its_source_ready_once_indexed(lambdas, 
     assert (status, refused["error"]["code"]) == (409, "conflict")
 
 
-def test_editing_a_snippet_reindexes_the_same_document_in_place(lambdas, owner, bot):
+def test_editing_a_snippet_reindexes_the_same_document_in_place(
+    lambdas: Functions, owner: dict[str, Any], bot: Any
+) -> None:
     created = add(lambdas, owner, bot, SNIPPET)
     lambdas.deliver()
     (before,) = documents(lambdas, owner, bot)
@@ -100,7 +111,9 @@ def test_editing_a_snippet_reindexes_the_same_document_in_place(lambdas, owner, 
     assert all("nine" not in hit["text"] for hit in found["results"])
 
 
-def test_a_qa_pair_is_written_as_a_qa_document_named_by_its_question(lambdas, owner, bot):
+def test_a_qa_pair_is_written_as_a_qa_document_named_by_its_question(
+    lambdas: Functions, owner: dict[str, Any], bot: Any
+) -> None:
     created = add(lambdas, owner, bot, PAIR)
 
     (document,) = documents(lambdas, owner, bot)
@@ -116,7 +129,7 @@ def test_a_qa_pair_is_written_as_a_qa_document_named_by_its_question(lambdas, ow
     )
 
 
-def test_a_website_source_starts_syncing_at_once(lambdas, owner, bot):
+def test_a_website_source_starts_syncing_at_once(lambdas: Functions, owner: dict[str, Any], bot: Any) -> None:
     created = add(lambdas, owner, bot, WEBSITE)
 
     assert (created["status"], created["url"], created["mode"], created["max_pages"]) == (
@@ -147,13 +160,15 @@ def test_a_website_source_starts_syncing_at_once(lambdas, owner, bot):
         {"type": "rss", "url": "https://example.com/feed"},
     ],
 )
-def test_bad_input_is_refused_with_422(lambdas, owner, bot, body):
+def test_bad_input_is_refused_with_422(lambdas: Functions, owner: dict[str, Any], bot: Any, body: Any) -> None:
     status, refused = call(lambdas, owner, "POST", "/chatbots/{chatbot_id}/sources", body, chatbot_id=bot["id"])
 
     assert (status, refused["error"]["code"]) == (422, "validation_error")
 
 
-def test_a_change_a_source_of_that_type_cannot_take_is_refused(lambdas, owner, bot):
+def test_a_change_a_source_of_that_type_cannot_take_is_refused(
+    lambdas: Functions, owner: dict[str, Any], bot: Any
+) -> None:
     created = add(lambdas, owner, bot, SNIPPET)
     path = "/chatbots/{chatbot_id}/sources/{source_id}"
 
@@ -165,7 +180,7 @@ def test_a_change_a_source_of_that_type_cannot_take_is_refused(lambdas, owner, b
     assert "max_pages" in refused["error"]["message"]
 
 
-def test_the_plan_caps_sources_and_pages_per_website(lambdas, owner, bot):
+def test_the_plan_caps_sources_and_pages_per_website(lambdas: Functions, owner: dict[str, Any], bot: Any) -> None:
     # Over the plan's pages per source
     too_many = {**WEBSITE, "max_pages": FREE.pages_per_source + 1}
     status, refused = call(lambdas, owner, "POST", "/chatbots/{chatbot_id}/sources", too_many, chatbot_id=bot["id"])
@@ -180,7 +195,7 @@ def test_the_plan_caps_sources_and_pages_per_website(lambdas, owner, bot):
     add(lambdas, owner, bot, SNIPPET)
 
 
-def test_sources_list_newest_first_in_pages(lambdas, owner, bot):
+def test_sources_list_newest_first_in_pages(lambdas: Functions, owner: dict[str, Any], bot: Any) -> None:
     created = [add(lambdas, owner, bot, {**SNIPPET, "title": f"S{n}"})["id"] for n in range(3)]
 
     status, first = lambdas.call(
@@ -217,7 +232,15 @@ def test_sources_list_newest_first_in_pages(lambdas, owner, bot):
         ("POST", "/chatbots/{chatbot_id}/sources", SNIPPET),
     ],
 )
-def test_another_tenant_gets_404_for_every_sources_route(lambdas, owner, bot, register, method, path, body):
+def test_another_tenant_gets_404_for_every_sources_route(
+    lambdas: Functions,
+    owner: dict[str, Any],
+    bot: Any,
+    register: Callable[..., dict[str, Any]],
+    method: Any,
+    path: Any,
+    body: Any,
+) -> None:
     # Given the owner's snippet, and someone of another tenant
     created = add(lambdas, owner, bot, SNIPPET)
     stranger = register("stranger@example.com")
@@ -230,7 +253,7 @@ def test_another_tenant_gets_404_for_every_sources_route(lambdas, owner, bot, re
     assert source(lambdas, owner, bot, created["id"])["text"] == SNIPPET["text"]
 
 
-def test_a_deleted_source_takes_its_document_with_it(lambdas, owner, bot):
+def test_a_deleted_source_takes_its_document_with_it(lambdas: Functions, owner: dict[str, Any], bot: Any) -> None:
     created = add(lambdas, owner, bot, SNIPPET)
     lambdas.deliver()
     path = "/chatbots/{chatbot_id}/sources/{source_id}"

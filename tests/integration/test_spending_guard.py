@@ -5,8 +5,17 @@ AWS is moto; the model is the real OpenAI SDK against the local fake, which refu
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import pytest
 from parley.container import get_container
+
+from local.fakes import FakeOpenAI
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Functions
+
 
 GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm."
 # Allowed by the deployment (a parameter), but not served by the model provider: every call to it fails.
@@ -19,11 +28,11 @@ def stack_parameters() -> dict[str, str]:
 
 
 @pytest.fixture
-def register(register):
+def register(register: Callable[..., dict[str, Any]]) -> Any:
     """These tests are of the deployment's guard, which every plan stays under: their tenants are on the plan that
     narrows it in nothing they try (business; plans narrowing it are tests/unit/test_plans.py's)."""
 
-    def _register(*args, **kwargs):
+    def _register(*args: Any, **kwargs: Any) -> Any:
         account = register(*args, **kwargs)
         get_container().quotas.assign(account["tenant"]["id"], "business")
         return account
@@ -31,21 +40,21 @@ def register(register):
     return _register
 
 
-def create(lambdas, user, **fields):
+def create(lambdas: Functions, user: dict[str, Any], **fields: Any) -> Any:
     return lambdas.call(
         "ChatbotsFunction", "POST", "/chatbots", sub=user["user"]["id"], body={"name": "Llamas", **fields}
     )
 
 
-def bot_with_guide(lambdas, user, **fields) -> dict:
+def bot_with_guide(lambdas: Functions, user: dict[str, Any], **fields: Any) -> dict[str, Any]:
     status, bot = create(lambdas, user, **fields)
     assert status == 201, bot
     lambdas.upload(user, bot["id"], "guide.txt", "text/plain", GUIDE.encode())
     lambdas.deliver()
-    return bot
+    return dict(bot)
 
 
-def ask(lambdas, user, chatbot_id, question="What do llamas eat?"):
+def ask(lambdas: Functions, user: dict[str, Any], chatbot_id: str, question: str = "What do llamas eat?") -> Any:
     return lambdas.respond(
         "QueryFunction",
         "POST",
@@ -56,7 +65,9 @@ def ask(lambdas, user, chatbot_id, question="What do llamas eat?"):
     )
 
 
-def test_a_model_outside_the_allow_list_is_refused_naming_the_allowed_ones(lambdas, owner):
+def test_a_model_outside_the_allow_list_is_refused_naming_the_allowed_ones(
+    lambdas: Functions, owner: dict[str, Any]
+) -> None:
     status, body = create(lambdas, owner, model_name="o1-pro")
 
     assert status == 422
@@ -65,7 +76,7 @@ def test_a_model_outside_the_allow_list_is_refused_naming_the_allowed_ones(lambd
     assert f"gpt-4o-mini, gpt-4.1-mini, {UNSERVED}" in body["error"]["message"]
 
 
-def test_max_tokens_is_capped_on_create_and_update(lambdas, owner):
+def test_max_tokens_is_capped_on_create_and_update(lambdas: Functions, owner: dict[str, Any]) -> None:
     status, body = create(lambdas, owner, max_tokens=4096)
     _, bot = create(lambdas, owner)
     patched, patch_body = lambdas.call(
@@ -86,7 +97,9 @@ def test_max_tokens_is_capped_on_create_and_update(lambdas, owner):
     assert "'o1-pro' is not available" in patch_body["error"]["message"]
 
 
-def test_another_tenant_cannot_change_a_chatbots_model(lambdas, owner, register):
+def test_another_tenant_cannot_change_a_chatbots_model(
+    lambdas: Functions, owner: dict[str, Any], register: Callable[..., dict[str, Any]]
+) -> None:
     _, bot = create(lambdas, owner)
     stranger = register("stranger@example.com")
 
@@ -102,7 +115,9 @@ def test_another_tenant_cannot_change_a_chatbots_model(lambdas, owner, register)
     assert status == 404
 
 
-def test_one_tenants_failing_model_does_not_degrade_another_tenants_answers(lambdas, owner, register, openai_fake):
+def test_one_tenants_failing_model_does_not_degrade_another_tenants_answers(
+    lambdas: Functions, owner: dict[str, Any], register: Callable[..., dict[str, Any]], openai_fake: FakeOpenAI
+) -> None:
     # Given tenant A's chatbot on a model the provider refuses, and tenant B's on a served one
     failing = bot_with_guide(lambdas, owner, model_name=UNSERVED)
     other = register("other@example.com")
@@ -121,7 +136,9 @@ def test_one_tenants_failing_model_does_not_degrade_another_tenants_answers(lamb
     assert '"degraded":false' in response["body"]
 
 
-def test_owner_questions_count_against_the_tenants_quota(lambdas, owner, register, monkeypatch):
+def test_owner_questions_count_against_the_tenants_quota(
+    lambdas: Functions, owner: dict[str, Any], register: Callable[..., dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(get_container().answers, "tenant_questions_per_minute", 2)
     bot = bot_with_guide(lambdas, owner)
     other = register("other@example.com")

@@ -4,18 +4,22 @@ walls between tenants."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Functions
 
 
 def _as(account: dict[str, Any]) -> dict[str, str]:
     return {"token": account["tokens"]["access_token"]}
 
 
-def _invite(lambdas, inviter, email, role="member") -> dict[str, Any]:
+def _invite(lambdas: Functions, inviter: dict[str, Any], email: str, role: str = "member") -> dict[str, Any]:
     status, created = lambdas.call(
         "AuthFunction", "POST", "/members/invitations", **_as(inviter), body={"email": email, "role": role}
     )
@@ -23,27 +27,29 @@ def _invite(lambdas, inviter, email, role="member") -> dict[str, Any]:
     return dict(created)
 
 
-def _team(lambdas, account) -> dict[str, Any]:
+def _team(lambdas: Functions, account: dict[str, Any]) -> dict[str, Any]:
     status, team = lambdas.call("AuthFunction", "GET", "/members", **_as(account))
     assert status == 200, team
     return dict(team)
 
 
-def _me(lambdas, account) -> tuple[int, Any]:
+def _me(lambdas: Functions, account: dict[str, Any]) -> tuple[int, Any]:
     return lambdas.call("AuthFunction", "GET", "/auth/me", **_as(account))
 
 
-def _table_items(lambdas) -> list[str]:
+def _table_items(lambdas: Functions) -> list[str]:
     pages = boto3.client("dynamodb").get_paginator("scan").paginate(TableName=lambdas.resources["Table"]["Ref"])
     return [json.dumps(item) for page in pages for item in page["Items"]]
 
 
 @pytest.fixture
-def member(lambdas, register, owner) -> dict[str, Any]:
+def member(lambdas: Functions, register: Callable[..., dict[str, Any]], owner: dict[str, Any]) -> dict[str, Any]:
     return register("dan@example.com", invitation=_invite(lambdas, owner, "dan@example.com")["code"])
 
 
-def test_an_invited_sign_up_joins_the_team_and_the_code_is_single_use(lambdas, register, owner):
+def test_an_invited_sign_up_joins_the_team_and_the_code_is_single_use(
+    lambdas: Functions, register: Callable[..., dict[str, Any]], owner: dict[str, Any]
+) -> None:
     # Given an invitation for Bea as an admin, listed as pending
     created = _invite(lambdas, owner, "bea@example.com", "admin")
     assert created["code"]
@@ -72,7 +78,9 @@ def test_an_invited_sign_up_joins_the_team_and_the_code_is_single_use(lambdas, r
     assert (status, body["error"]["code"]) == (404, "not_found")
 
 
-def test_a_sign_up_with_an_invitation_for_another_email_is_403_and_leaves_no_user(lambdas, owner):
+def test_a_sign_up_with_an_invitation_for_another_email_is_403_and_leaves_no_user(
+    lambdas: Functions, owner: dict[str, Any]
+) -> None:
     code = _invite(lambdas, owner, "bea@example.com")["code"]
 
     status, body = lambdas.call(
@@ -89,7 +97,9 @@ def test_a_sign_up_with_an_invitation_for_another_email_is_403_and_leaves_no_use
         )
 
 
-def test_a_signed_in_person_joins_if_their_own_tenant_is_empty_else_409(lambdas, register, owner):
+def test_a_signed_in_person_joins_if_their_own_tenant_is_empty_else_409(
+    lambdas: Functions, register: Callable[..., dict[str, Any]], owner: dict[str, Any]
+) -> None:
     # Given Cy with an empty tenant of his own, and Eve whose tenant has a chatbot, both invited
     cy, eve = register("cy@example.com"), register("eve@example.com")
     status, _ = lambdas.call("ChatbotsFunction", "POST", "/chatbots", **_as(eve), body={"name": "Eve's"})
@@ -110,7 +120,7 @@ def test_a_signed_in_person_joins_if_their_own_tenant_is_empty_else_409(lambdas,
     assert _me(lambdas, eve)[1]["tenant_id"] == eve["tenant"]["id"]
 
 
-def test_a_role_change_takes_effect_on_the_next_request(lambdas, owner, member):
+def test_a_role_change_takes_effect_on_the_next_request(lambdas: Functions, owner: dict[str, Any], member: Any) -> None:
     # Given Dan, a member, who may not invite
     assert (
         lambdas.call("AuthFunction", "POST", "/members/invitations", **_as(member), body={"email": "x@example.com"})[0]
@@ -128,7 +138,9 @@ def test_a_role_change_takes_effect_on_the_next_request(lambdas, owner, member):
     assert _invite(lambdas, member, "x@example.com")["invitation"]["role"] == "member"
 
 
-def test_the_last_owner_cannot_be_demoted_but_can_hand_over_ownership(lambdas, owner, member):
+def test_the_last_owner_cannot_be_demoted_but_can_hand_over_ownership(
+    lambdas: Functions, owner: dict[str, Any], member: Any
+) -> None:
     me = {"user_id": owner["user"]["id"]}
     dan = {"user_id": member["user"]["id"]}
 
@@ -146,7 +158,9 @@ def test_the_last_owner_cannot_be_demoted_but_can_hand_over_ownership(lambdas, o
     assert _me(lambdas, owner)[1]["role"] == "admin"
 
 
-def test_removing_a_member_ends_their_session_and_deletes_their_sign_in(lambdas, owner, member):
+def test_removing_a_member_ends_their_session_and_deletes_their_sign_in(
+    lambdas: Functions, owner: dict[str, Any], member: Any
+) -> None:
     # Given Dan, signed in
     assert _me(lambdas, member)[0] == 200
 
@@ -165,7 +179,7 @@ def test_removing_a_member_ends_their_session_and_deletes_their_sign_in(lambdas,
     assert [m["email"] for m in _team(lambdas, owner)["members"]] == ["owner@example.com"]
 
 
-def test_the_owner_cannot_be_removed(lambdas, owner, member):
+def test_the_owner_cannot_be_removed(lambdas: Functions, owner: dict[str, Any], member: Any) -> None:
     # Even by an admin
     lambdas.call(
         "AuthFunction", "PATCH", "/members/{user_id}", **_as(owner), path_parameters={"user_id": member["user"]["id"]},
@@ -180,7 +194,9 @@ def test_the_owner_cannot_be_removed(lambdas, owner, member):
     assert _me(lambdas, owner)[0] == 200
 
 
-def test_another_tenant_cannot_see_change_or_remove_a_member_nor_touch_an_invitation(lambdas, register, owner, member):
+def test_another_tenant_cannot_see_change_or_remove_a_member_nor_touch_an_invitation(
+    lambdas: Functions, register: Callable[..., dict[str, Any]], owner: dict[str, Any], member: Any
+) -> None:
     # Given a stranger of another tenant, and a pending invitation of the owner's
     stranger = register("stranger@example.com")
     pending = _invite(lambdas, owner, "pending@example.com")
@@ -214,7 +230,9 @@ def test_another_tenant_cannot_see_change_or_remove_a_member_nor_touch_an_invita
     assert [i["email"] for i in team["invitations"]] == ["pending@example.com"]
 
 
-def test_closing_the_account_erases_every_member(lambdas, register, owner, member):
+def test_closing_the_account_erases_every_member(
+    lambdas: Functions, register: Callable[..., dict[str, Any]], owner: dict[str, Any], member: Any
+) -> None:
     # Given a team of three
     bea = register("bea@example.com", invitation=_invite(lambdas, owner, "bea@example.com", "admin")["code"])
     users = [owner, member, bea]

@@ -7,10 +7,14 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Functions
+
 
 API = "https://abc123.execute-api.us-east-1.amazonaws.com"
 PUBLIC_API = "https://ghi789.execute-api.us-east-1.amazonaws.com"
@@ -73,7 +77,7 @@ def _config(lambdas: Any) -> tuple[dict[str, Any], str]:
 
 
 def test_create_writes_config_json_from_the_template_values_and_answers_success(
-    lambdas, cloudformation: CloudFormation
+    lambdas: Functions, cloudformation: CloudFormation
 ) -> None:
     # When CloudFormation creates the resource
     lambdas.invoke(
@@ -107,7 +111,7 @@ def test_create_writes_config_json_from_the_template_values_and_answers_success(
     assert cloudformation.content_types == [""]
 
 
-def test_update_rewrites_it_and_delete_removes_it(lambdas, cloudformation: CloudFormation) -> None:
+def test_update_rewrites_it_and_delete_removes_it(lambdas: Functions, cloudformation: CloudFormation) -> None:
     urls = {"PublicApiUrl": PUBLIC_API, "WebsocketUrl": WEBSOCKET}
     lambdas.invoke("WebConfigFunction", _event("Create", cloudformation.url, ApiUrl=API, **urls))
     moved = "https://new.execute-api.us-east-1.amazonaws.com"
@@ -122,7 +126,9 @@ def test_update_rewrites_it_and_delete_removes_it(lambdas, cloudformation: Cloud
     assert {answer["PhysicalResourceId"] for answer in cloudformation.answers} == {"WebConfig-config.json"}
 
 
-def test_a_config_without_the_api_url_fails_the_deploy_with_a_reason(lambdas, cloudformation: CloudFormation) -> None:
+def test_a_config_without_the_api_url_fails_the_deploy_with_a_reason(
+    lambdas: Functions, cloudformation: CloudFormation
+) -> None:
     lambdas.invoke(
         "WebConfigFunction", _event("Create", cloudformation.url, PublicApiUrl=PUBLIC_API, WebsocketUrl=WEBSOCKET)
     )

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import boto3
 import pytest
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from parley.container import get_container
 from parley.domain.common import utcnow
 from parley.domain.documents import QA_TYPE
@@ -19,9 +20,14 @@ from parley.domain.plans import PLANS, month_of
 from parley.domain.qa import QaPair
 from parley.errors import StreamInterrupted
 
+from local.fakes import FakeOpenAI
 from local.stack import ROOT
 from local.template import REGION
 from local.worker import LambdaContext
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Functions
+
 
 EVENTS = ROOT / "events"
 FREE_QUESTIONS = PLANS["free"].questions
@@ -29,16 +35,16 @@ ORIGIN = "https://shop.example.com"
 GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm. An alarm call sounds like a braying donkey."
 
 
-def authorize(lambdas, query: dict[str, str], origin: str | None = ORIGIN) -> dict[str, Any]:
+def authorize(lambdas: Functions, query: dict[str, str], origin: str | None = ORIGIN) -> dict[str, Any]:
     event = json.loads((EVENTS / "websocket_authorizer.json").read_text())
     event["queryStringParameters"] = query
     event["headers"].pop("Origin")
     if origin:
         event["headers"]["Origin"] = origin
-    return lambdas.handlers["WsAuthorizerFunction"](event, LambdaContext("WsAuthorizerFunction", 1024, 10))
+    return dict(lambdas.handlers["WsAuthorizerFunction"](event, LambdaContext("WsAuthorizerFunction", 1024, 10)))
 
 
-def route(lambdas, connection_id: str, authorizer: dict[str, Any], event_type: str, body: Any = None) -> Any:
+def route(lambdas: Functions, connection_id: str, authorizer: dict[str, Any], event_type: str, body: Any = None) -> Any:
     event = copy.deepcopy(json.loads((EVENTS / "websocket_message.json").read_text()))
     context = event["requestContext"]
     context["eventType"] = event_type
@@ -61,7 +67,9 @@ def frames(connection_id: str) -> list[dict[str, Any]]:
     return found
 
 
-def connect(lambdas, connection_id: str, query: dict[str, str], origin: str | None = ORIGIN) -> dict[str, Any]:
+def connect(
+    lambdas: Functions, connection_id: str, query: dict[str, str], origin: str | None = ORIGIN
+) -> dict[str, Any]:
     policy = authorize(lambdas, query, origin)
     assert policy["policyDocument"]["Statement"][0]["Effect"] == "Allow", policy
     authorizer = {**policy["context"], "principalId": policy["principalId"]}
@@ -70,21 +78,21 @@ def connect(lambdas, connection_id: str, query: dict[str, str], origin: str | No
 
 
 def connection_records() -> list[dict[str, Any]]:
-    table = get_container().settings.table_name
+    table = get_container().settings.require("table_name")
     items = boto3.client("dynamodb").scan(TableName=table)["Items"]
     return [item for item in items if item["SK"]["S"].startswith("CONNECTION#")]
 
 
-def make_chatbot(lambdas, user, **fields) -> dict[str, Any]:
+def make_chatbot(lambdas: Functions, user: dict[str, Any], **fields: Any) -> dict[str, Any]:
     status, bot = lambdas.call(
         "ChatbotsFunction", "POST", "/chatbots", sub=user["user"]["id"], body={"name": "Llamas", **fields}
     )
     assert status == 201
-    return bot
+    return dict(bot)
 
 
 @pytest.fixture
-def bot(lambdas, owner) -> dict[str, Any]:
+def bot(lambdas: Functions, owner: dict[str, Any]) -> dict[str, Any]:
     created = make_chatbot(lambdas, owner, visibility="public", allowed_origins=[ORIGIN])
     lambdas.upload(owner, created["id"], "guide.txt", "text/plain", GUIDE.encode())
     lambdas.deliver()
@@ -95,7 +103,9 @@ def ask(chatbot_id: str, question: str = "What do llamas eat?", **extra: Any) ->
     return {"action": "sendMessage", "chatbot_id": chatbot_id, "question": question, **extra}
 
 
-def test_owner_question_is_streamed_as_frames_and_stored(lambdas, owner, bot, openai_fake):
+def test_owner_question_is_streamed_as_frames_and_stored(
+    lambdas: Functions, owner: dict[str, Any], bot: Any, openai_fake: FakeOpenAI
+) -> None:
     authorizer = connect(lambdas, "owner-conn=", {"token": owner["tokens"]["access_token"]})
 
     route(lambdas, "owner-conn=", authorizer, "MESSAGE", ask(bot["id"]))
@@ -119,8 +129,8 @@ def test_owner_question_is_streamed_as_frames_and_stored(lambdas, owner, bot, op
 
 
 def test_an_unanswerable_question_streams_the_not_found_answer_without_calling_the_model(
-    lambdas, owner, bot, openai_fake
-):
+    lambdas: Functions, owner: dict[str, Any], bot: Any, openai_fake: FakeOpenAI
+) -> None:
     authorizer = connect(lambdas, "owner-conn=", {"token": owner["tokens"]["access_token"]})
     requests_before = len(openai_fake.chat_requests)
 
@@ -137,8 +147,8 @@ def test_an_unanswerable_question_streams_the_not_found_answer_without_calling_t
 # The fake embedder's cosine is about the share of words in common (local/fakes.py): its own threshold.
 @pytest.mark.parametrize("function_environment", [{"PARLEY_QA_MATCH_THRESHOLD": "0.9"}])
 def test_a_question_matching_a_qa_pair_streams_its_answer_with_mode_qa_and_no_model_call(
-    lambdas, owner, bot, openai_fake
-):
+    lambdas: Functions, owner: dict[str, Any], bot: Any, openai_fake: FakeOpenAI
+) -> None:
     pair = QaPair("Do llamas spit at people?", "Rarely: llamas spit at each other, almost never at people.")
     lambdas.write(owner, bot["id"], pair.question, QA_TYPE, pair.data(), source_id="qa-source")
     authorizer = connect(lambdas, "qa-conn=", {"token": owner["tokens"]["access_token"]})
@@ -155,7 +165,9 @@ def test_a_question_matching_a_qa_pair_streams_its_answer_with_mode_qa_and_no_mo
     assert len(openai_fake.chat_requests) == requests_before
 
 
-def test_tokens_are_coalesced_into_few_posts(lambdas, owner, bot, openai_fake):
+def test_tokens_are_coalesced_into_few_posts(
+    lambdas: Functions, owner: dict[str, Any], bot: Any, openai_fake: FakeOpenAI
+) -> None:
     openai_fake.reply = lambda _messages: " ".join(f"word{n}" for n in range(500))
     authorizer = connect(lambdas, "long-conn=", {"token": owner["tokens"]["access_token"]})
 
@@ -167,7 +179,9 @@ def test_tokens_are_coalesced_into_few_posts(lambdas, owner, bot, openai_fake):
     assert "".join(frame["text"] for frame in tokens).split() == [f"word{n}" for n in range(500)]
 
 
-def test_visitor_connects_with_key_and_origin_and_is_rate_limited(lambdas, bot, monkeypatch):
+def test_visitor_connects_with_key_and_origin_and_is_rate_limited(
+    lambdas: Functions, bot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(get_container().public_chat, "per_visitor", 2)
     authorizer = connect(lambdas, "visitor-conn=", {"key": bot["public_key"], "visitor_id": "visitor-0001"})
 
@@ -181,7 +195,7 @@ def test_visitor_connects_with_key_and_origin_and_is_rate_limited(lambdas, bot, 
     assert authorizer["caller"] == "visitor:visitor-0001"
 
 
-def test_refused_connections_leave_no_record(lambdas, owner, bot):
+def test_refused_connections_leave_no_record(lambdas: Functions, owner: dict[str, Any], bot: Any) -> None:
     private = make_chatbot(lambdas, owner, allowed_origins=[ORIGIN])
     signed_out = owner["tokens"]["access_token"]
     auth = {"authorization": f"Bearer {signed_out}"}
@@ -202,7 +216,9 @@ def test_refused_connections_leave_no_record(lambdas, owner, bot):
     assert connection_records() == []
 
 
-def test_connection_record_lives_from_connect_to_disconnect(lambdas, owner, bot):
+def test_connection_record_lives_from_connect_to_disconnect(
+    lambdas: Functions, owner: dict[str, Any], bot: Any
+) -> None:
     authorizer = connect(lambdas, "short-conn=", {"token": owner["tokens"]["access_token"]})
     [record] = connection_records()
 
@@ -215,7 +231,9 @@ def test_connection_record_lives_from_connect_to_disconnect(lambdas, owner, bot)
     assert frames("short-conn=")[-1]["code"] == "unauthorized"
 
 
-def test_another_tenants_chatbot_is_not_found(lambdas, bot, register):
+def test_another_tenants_chatbot_is_not_found(
+    lambdas: Functions, bot: Any, register: Callable[..., dict[str, Any]]
+) -> None:
     stranger = register("stranger@example.com")
     authorizer = connect(lambdas, "stranger-conn=", {"token": stranger["tokens"]["access_token"]})
 
@@ -224,7 +242,9 @@ def test_another_tenants_chatbot_is_not_found(lambdas, bot, register):
     assert [(frame["type"], frame["code"]) for frame in frames("stranger-conn=")] == [("error", "not_found")]
 
 
-def test_a_deleting_chatbot_is_not_found_over_the_websocket(lambdas, owner, bot):
+def test_a_deleting_chatbot_is_not_found_over_the_websocket(
+    lambdas: Functions, owner: dict[str, Any], bot: Any
+) -> None:
     # Given its owner connected, and the chatbot then deleted (not erased yet)
     authorizer = connect(lambdas, "owner-conn=", {"token": owner["tokens"]["access_token"]})
     status, _ = lambdas.call("ChatbotsFunction", "DELETE", "/chatbots/{chatbot_id}", sub=owner["user"]["id"],
@@ -240,7 +260,9 @@ def test_a_deleting_chatbot_is_not_found_over_the_websocket(lambdas, owner, bot)
     assert visitor["policyDocument"]["Statement"][0]["Effect"] == "Deny"
 
 
-def test_a_visitor_cannot_ask_another_chatbot_of_the_tenant(lambdas, owner, bot):
+def test_a_visitor_cannot_ask_another_chatbot_of_the_tenant(
+    lambdas: Functions, owner: dict[str, Any], bot: Any
+) -> None:
     other = make_chatbot(lambdas, owner, visibility="public", allowed_origins=[ORIGIN])
     authorizer = connect(lambdas, "visitor2-conn=", {"key": bot["public_key"]})
 
@@ -260,7 +282,7 @@ def test_a_visitor_cannot_ask_another_chatbot_of_the_tenant(lambdas, owner, bot)
         (None, "invalid_input"),
     ],
 )
-def test_malformed_frames_get_an_error_frame(lambdas, owner, body, code):
+def test_malformed_frames_get_an_error_frame(lambdas: Functions, owner: dict[str, Any], body: Any, code: Any) -> None:
     authorizer = connect(lambdas, "bad-conn=", {"token": owner["tokens"]["access_token"]})
 
     assert route(lambdas, "bad-conn=", authorizer, "MESSAGE", body) == {"statusCode": 200}
@@ -282,7 +304,9 @@ class DepartingClient:
         self.sent.append(frame)
 
 
-def test_client_leaving_mid_answer_stops_generation_and_stores_it_interrupted(lambdas, owner, bot, openai_fake):
+def test_client_leaving_mid_answer_stops_generation_and_stores_it_interrupted(
+    lambdas: Functions, owner: dict[str, Any], bot: Any, openai_fake: FakeOpenAI
+) -> None:
     openai_fake.reply = lambda _messages: " ".join(f"word{n}" for n in range(300))
     openai_fake.token_delay = 0.002
     client = DepartingClient(frames=3)  # start and two token frames
@@ -312,8 +336,12 @@ def _published(records: list[dict[str, Any]], name: str) -> list[dict[str, Any]]
 
 
 def test_a_streamed_answer_publishes_its_time_to_first_token_and_the_connection(
-    lambdas, owner, bot, openai_fake, emitted_metrics
-):
+    lambdas: Functions,
+    owner: dict[str, Any],
+    bot: Any,
+    openai_fake: FakeOpenAI,
+    emitted_metrics: Callable[[], list[dict[str, Any]]],
+) -> None:
     emitted_metrics()
     authorizer = connect(lambdas, "timed-conn=", {"token": owner["tokens"]["access_token"]})
 
@@ -327,7 +355,13 @@ def test_a_streamed_answer_publishes_its_time_to_first_token_and_the_connection(
     assert [emf["tenant_id"] for emf in _published(records, "WebSocketConnections")] == [owner["tenant"]["id"]]
 
 
-def test_an_answer_cut_short_by_the_client_counts_as_interrupted(lambdas, owner, bot, openai_fake, emitted_metrics):
+def test_an_answer_cut_short_by_the_client_counts_as_interrupted(
+    lambdas: Functions,
+    owner: dict[str, Any],
+    bot: Any,
+    openai_fake: FakeOpenAI,
+    emitted_metrics: Callable[[], list[dict[str, Any]]],
+) -> None:
     openai_fake.reply = lambda _messages: " ".join(f"word{n}" for n in range(300))
     openai_fake.token_delay = 0.002
     get_container().__dict__["connections"] = DepartingClient(frames=3)
@@ -341,18 +375,18 @@ def test_an_answer_cut_short_by_the_client_counts_as_interrupted(lambdas, owner,
 
 def id_token(email: str = "owner@example.com", password: str = "correct-horse-1") -> str:
     """An ID token of the app's own client (the API hands out access tokens only; Cognito gives both)."""
-    client_id = get_container().settings.user_pool_client_id
+    client_id = get_container().settings.require("user_pool_client_id")
     signed_in = boto3.client("cognito-idp").initiate_auth(
         ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": email, "PASSWORD": password}
     )
     return str(signed_in["AuthenticationResult"]["IdToken"])
 
 
-def logout(lambdas, user: dict[str, Any]) -> int:
+def logout(lambdas: Functions, user: dict[str, Any]) -> int:
     return lambdas.call("AuthFunction", "POST", "/auth/logout", token=user["tokens"]["access_token"])[0]
 
 
-def test_an_id_token_is_refused_on_rest_and_websocket(lambdas, owner):
+def test_an_id_token_is_refused_on_rest_and_websocket(lambdas: Functions, owner: dict[str, Any]) -> None:
     token = id_token()
 
     rest_status, body = lambdas.call("AuthFunction", "GET", "/auth/me", token=token)
@@ -364,7 +398,9 @@ def test_an_id_token_is_refused_on_rest_and_websocket(lambdas, owner):
     assert lambdas.call("AuthFunction", "GET", "/auth/me", token=owner["tokens"]["access_token"])[0] == 200
 
 
-def test_a_forged_or_foreign_token_is_refused_before_any_cognito_call(lambdas, owner, monkeypatch):
+def test_a_forged_or_foreign_token_is_refused_before_any_cognito_call(
+    lambdas: Functions, owner: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Cognito is not asked: verification is local (signature, issuer, expiry, token_use, client id).
     monkeypatch.setattr(get_container().identity, "client", None)
     header, payload, _signature = owner["tokens"]["access_token"].split(".")
@@ -379,7 +415,9 @@ def test_a_forged_or_foreign_token_is_refused_before_any_cognito_call(lambdas, o
     assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow"
 
 
-def test_logout_ends_rest_tokens_and_open_websockets_of_that_user_only(lambdas, owner, bot, register):
+def test_logout_ends_rest_tokens_and_open_websockets_of_that_user_only(
+    lambdas: Functions, owner: dict[str, Any], bot: Any, register: Callable[..., dict[str, Any]]
+) -> None:
     # Given the owner with an open chat, and another user with one of theirs
     other = register("other@example.com")
     owner_chat = connect(lambdas, "owner-chat=", {"token": owner["tokens"]["access_token"]})
@@ -406,7 +444,9 @@ def test_logout_ends_rest_tokens_and_open_websockets_of_that_user_only(lambdas, 
     )
 
 
-def test_a_connection_opened_with_a_token_from_before_logout_is_refused_per_message(lambdas, owner, bot):
+def test_a_connection_opened_with_a_token_from_before_logout_is_refused_per_message(
+    lambdas: Functions, owner: dict[str, Any], bot: Any
+) -> None:
     # Given a chat admitted just before its user's logout whose record the logout did not see (a race)
     admitted = connect(lambdas, "racing-chat=", {"token": owner["tokens"]["access_token"]})
     get_container().account_store.sign_out(owner["user"]["id"], admitted["token_issued_at"])
@@ -416,7 +456,9 @@ def test_a_connection_opened_with_a_token_from_before_logout_is_refused_per_mess
     assert [(frame["type"], frame["code"]) for frame in frames("racing-chat=")] == [("error", "unauthorized")]
 
 
-def test_owner_websocket_questions_count_against_the_tenants_quota(lambdas, owner, bot, monkeypatch):
+def test_owner_websocket_questions_count_against_the_tenants_quota(
+    lambdas: Functions, owner: dict[str, Any], bot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(get_container().answers, "tenant_questions_per_minute", 1)
     authorizer = connect(lambdas, "quota-chat=", {"token": owner["tokens"]["access_token"]})
 
@@ -428,7 +470,7 @@ def test_owner_websocket_questions_count_against_the_tenants_quota(lambdas, owne
     assert outcomes[-1]["code"] == "rate_limited"
 
 
-def test_connects_are_rate_limited_per_network(lambdas, bot, monkeypatch):
+def test_connects_are_rate_limited_per_network(lambdas: Functions, bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(get_container().admission, "per_network", 2)
 
     effects = [
@@ -445,7 +487,7 @@ def rating(chatbot_id: str, message_id: str, value: str = "up", **extra: Any) ->
     return {"action": "feedback", "chatbot_id": chatbot_id, "message_id": message_id, "rating": value, **extra}
 
 
-def stored_answer(lambdas, owner, bot, conversation_id: str) -> dict[str, Any]:
+def stored_answer(lambdas: Functions, owner: dict[str, Any], bot: Any, conversation_id: str) -> dict[str, Any]:
     status, conversation = lambdas.call(
         "QueryFunction",
         "GET",
@@ -457,7 +499,9 @@ def stored_answer(lambdas, owner, bot, conversation_id: str) -> dict[str, Any]:
     return dict(conversation["messages"][-1])
 
 
-def test_owner_rates_an_answer_over_the_websocket_and_rating_again_replaces_it(lambdas, owner, bot):
+def test_owner_rates_an_answer_over_the_websocket_and_rating_again_replaces_it(
+    lambdas: Functions, owner: dict[str, Any], bot: Any
+) -> None:
     authorizer = connect(lambdas, "owner-conn=", {"token": owner["tokens"]["access_token"]})
     route(lambdas, "owner-conn=", authorizer, "MESSAGE", ask(bot["id"]))
     start = frames("owner-conn=")[0]
@@ -486,7 +530,9 @@ def test_owner_rates_an_answer_over_the_websocket_and_rating_again_replaces_it(l
     assert sum(day["feedback_up"] for day in analytics["days"]) == 0
 
 
-def test_visitor_rates_only_the_answers_of_their_own_conversation_over_the_websocket(lambdas, owner, bot):
+def test_visitor_rates_only_the_answers_of_their_own_conversation_over_the_websocket(
+    lambdas: Functions, owner: dict[str, Any], bot: Any
+) -> None:
     mine = connect(lambdas, "mine-conn=", {"key": bot["public_key"], "visitor_id": "visitor-0001"})
     theirs = connect(lambdas, "theirs-conn=", {"key": bot["public_key"], "visitor_id": "visitor-0002"})
     route(lambdas, "mine-conn=", mine, "MESSAGE", ask(bot["id"]))
@@ -500,7 +546,9 @@ def test_visitor_rates_only_the_answers_of_their_own_conversation_over_the_webso
     assert stored_answer(lambdas, owner, bot, start["conversation_id"])["feedback"]["rating"] == "up"
 
 
-def test_another_tenant_cannot_rate_an_answer_over_the_websocket(lambdas, owner, bot, register):
+def test_another_tenant_cannot_rate_an_answer_over_the_websocket(
+    lambdas: Functions, owner: dict[str, Any], bot: Any, register: Callable[..., dict[str, Any]]
+) -> None:
     authorizer = connect(lambdas, "owner-conn=", {"token": owner["tokens"]["access_token"]})
     route(lambdas, "owner-conn=", authorizer, "MESSAGE", ask(bot["id"]))
     start = frames("owner-conn=")[0]
@@ -515,7 +563,9 @@ def test_another_tenant_cannot_rate_an_answer_over_the_websocket(lambdas, owner,
     assert stored_answer(lambdas, owner, bot, start["conversation_id"])["feedback"] is None
 
 
-def test_a_question_over_the_plan_ends_in_a_plan_limit_error_frame(lambdas, owner, bot):
+def test_a_question_over_the_plan_ends_in_a_plan_limit_error_frame(
+    lambdas: Functions, owner: dict[str, Any], bot: Any
+) -> None:
     # Given a tenant with one question left this month
     tenant = owner["tenant"]["id"]
     get_container().usage_counters.add(tenant, "questions", FREE_QUESTIONS - 1, FREE_QUESTIONS, month_of(utcnow()))

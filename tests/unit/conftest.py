@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -17,7 +18,7 @@ from parley.domain.documents import Awaited, Content, Document
 from parley.domain.erasure import ErasureRequest
 from parley.domain.roles import Role
 from parley.domain.team import Invitation, Member, StoredInvitation
-from parley.domain.vectors import VectorRecord
+from parley.domain.vectors import Hit, HybridQuery, VectorRecord
 from parley.errors import EmailTaken, InvalidCredentials, InvitationNotFound, ObjectChanged, Unauthorized
 from parley.ingest.indexer import DocumentIndexer
 from parley.lexical import Contribution, Statistics
@@ -78,6 +79,9 @@ class FakeIdentityProvider:
 
     def sign_out(self, access_token: str) -> None:
         self.revoked.add(access_token)
+
+    def verified_claims(self, access_token: str) -> dict[str, Any]:
+        raise AssertionError("no service these tests build verifies tokens (the authorizer's tests do, on moto)")
 
 
 class InMemoryAccountStore:
@@ -217,8 +221,11 @@ class InMemoryChatbotStore:
             self.items[(tenant_id, chatbot_id)] = chatbot.model_copy(update={"deleted_at": deleted_at})
         return chatbot
 
-    def ids(self, tenant_id: str) -> list[str]:
+    def ids(self, tenant_id: str) -> builtins.list[str]:
         return [chatbot_id for (tenant, chatbot_id) in self.items if tenant == tenant_id]
+
+    def by_public_key(self, public_key: str) -> Chatbot | None:
+        return next((chatbot for chatbot in self.items.values() if chatbot.public_key == public_key), None)
 
     def erase(self, tenant_id: str, chatbot_id: str) -> None:
         self.items.pop((tenant_id, chatbot_id), None)
@@ -278,7 +285,14 @@ def quotas(usage_counters: InMemoryUsageCounters) -> Quotas:
 
 
 @pytest.fixture
-def document_service(chatbot_store, document_store, blobs, vector_index, lexicon, quotas) -> DocumentService:
+def document_service(
+    chatbot_store: InMemoryChatbotStore,
+    document_store: InMemoryDocumentStore,
+    blobs: InMemoryBlobStore,
+    vector_index: InMemoryVectorIndex,
+    lexicon: InMemoryLexicon,
+    quotas: Quotas,
+) -> DocumentService:
     """Documents over the in-memory stores, files up to 1 MB."""
     return DocumentService(
         document_store, chatbot_store, blobs, vector_index, lexicon, quotas=quotas, max_bytes=1_000_000
@@ -286,7 +300,15 @@ def document_service(chatbot_store, document_store, blobs, vector_index, lexicon
 
 
 @pytest.fixture
-def document_indexer(chatbot_store, document_store, blobs, embedder, vector_index, lexicon, quotas) -> DocumentIndexer:
+def document_indexer(
+    chatbot_store: InMemoryChatbotStore,
+    document_store: InMemoryDocumentStore,
+    blobs: InMemoryBlobStore,
+    embedder: Any,
+    vector_index: InMemoryVectorIndex,
+    lexicon: InMemoryLexicon,
+    quotas: Quotas,
+) -> DocumentIndexer:
     """The indexer over the same stores as `document_service`, files up to 1 MB."""
     return DocumentIndexer(
         document_store,
@@ -387,7 +409,7 @@ class InMemoryDocumentStore:
             return None
         return self._change(current, {"awaited": None})
 
-    def uploads_expired(self, before: datetime) -> list[Document]:
+    def uploads_expired(self, before: datetime) -> builtins.list[Document]:
         def due(document: Document) -> datetime | None:
             if document.awaited:
                 return document.awaited.expires_at
@@ -405,7 +427,7 @@ class InMemoryDocumentStore:
             return None
         return self._change(current, {"status": "failed", "error": reason})
 
-    def all(self, tenant_id: str, chatbot_id: str) -> list[Document]:
+    def all(self, tenant_id: str, chatbot_id: str) -> builtins.list[Document]:
         return [d for d in self.items.values() if (d.tenant_id, d.chatbot_id) == (tenant_id, chatbot_id)]
 
     def erase(self, tenant_id: str, chatbot_id: str) -> None:
@@ -463,13 +485,13 @@ class HashEmbedder:
         self.calls = 0
         self.fail = False
 
-    def embed_documents(self, texts):
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         self.calls += 1
         if self.fail:
             raise RuntimeError("embedding service down")
-        return [fake_embedding(text, self.dimension).tolist() for text in texts]
+        return [[float(value) for value in fake_embedding(text, self.dimension)] for text in texts]
 
-    def embed_query(self, text):
+    def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
 
 
@@ -477,15 +499,18 @@ class InMemoryVectorIndex:
     def __init__(self) -> None:
         self.namespaces: dict[str, dict[str, VectorRecord]] = {}
 
-    def upsert(self, namespace, records):
+    def upsert(self, namespace: str, records: Sequence[VectorRecord]) -> None:
         self.namespaces.setdefault(namespace, {}).update({record.id: record for record in records})
 
-    def ids(self, namespace, prefix):
+    def ids(self, namespace: str, prefix: str) -> list[str]:
         return [id_ for id_ in self.namespaces.get(namespace, {}) if id_.startswith(prefix)]
 
-    def delete(self, namespace, ids):
+    def delete(self, namespace: str, ids: Sequence[str]) -> None:
         for id_ in ids:
             self.namespaces.get(namespace, {}).pop(id_, None)
+
+    def search(self, namespace: str, query: HybridQuery, top_k: int, chatbot_id: str) -> list[Hit]:
+        raise AssertionError("these tests index; searching is tests/unit/test_retrieval.py's and test_local_index.py's")
 
 
 class InMemoryLexicon:
@@ -494,17 +519,17 @@ class InMemoryLexicon:
     def __init__(self) -> None:
         self.shares: dict[tuple[str, str, str], Contribution] = {}
 
-    def record(self, tenant_id, chatbot_id, document_id, contribution):
+    def record(self, tenant_id: str, chatbot_id: str, document_id: str, contribution: Contribution) -> None:
         self.shares[(tenant_id, chatbot_id, document_id)] = contribution
 
-    def forget(self, tenant_id, chatbot_id, document_id):
+    def forget(self, tenant_id: str, chatbot_id: str, document_id: str) -> None:
         self.shares.pop((tenant_id, chatbot_id, document_id), None)
 
-    def erase(self, tenant_id, chatbot_id, document_ids):
+    def erase(self, tenant_id: str, chatbot_id: str, document_ids: Sequence[str]) -> None:
         for document_id in document_ids:
             self.forget(tenant_id, chatbot_id, document_id)
 
-    def statistics(self, tenant_id, chatbot_id, term_ids):
+    def statistics(self, tenant_id: str, chatbot_id: str, term_ids: Sequence[int]) -> Statistics:
         mine = [
             share for (tenant, chatbot, _), share in self.shares.items() if (tenant, chatbot) == (tenant_id, chatbot_id)
         ]

@@ -1,27 +1,53 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import pytest
 from parley.domain.accounts import LoginRequest, RegisterRequest, SignInLimits
 from parley.domain.chatbots import ChatbotCreate
 from parley.errors import EmailTaken, InvalidCredentials, RateLimited, Unauthorized
 from parley.services.accounts import AccountClosure, AccountService, resolve_caller
 from parley.services.chatbots import ChatbotService
+from parley.services.quotas import Quotas
+from parley.services.team import Invitations
+
+if TYPE_CHECKING:
+    from tests.unit.conftest import (
+        FakeIdentityProvider,
+        InMemoryAccountStore,
+        InMemoryChatbotStore,
+        InMemoryFailureCounter,
+        InMemoryTeamStore,
+        RecordingErasureQueue,
+    )
+
 
 ADDRESS = "203.0.113.7"
 LIMITS = SignInLimits(per_email=3, per_address=5, window_seconds=900)
 
 
-def _service(identity, account_store, failures, invitations, auto_confirm=True) -> AccountService:
+def _service(
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    failures: Any,
+    invitations: Invitations,
+    auto_confirm: bool = True,
+) -> AccountService:
     return AccountService(
         identity, account_store, failures, invitations, auto_confirm=auto_confirm, sign_in_limits=LIMITS
     )
 
 
-def _register(email="ada@example.com", **extra) -> RegisterRequest:
+def _register(email: str = "ada@example.com", **extra: Any) -> RegisterRequest:
     return RegisterRequest(email=email, password="correct-horse-1", **extra)
 
 
-def test_register_creates_tenant_and_owner_and_signs_in(identity, account_store, failure_counter, invitations):
+def test_register_creates_tenant_and_owner_and_signs_in(
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    failure_counter: InMemoryFailureCounter,
+    invitations: Invitations,
+) -> None:
     # Given a fresh platform
     service = _service(identity, account_store, failure_counter, invitations)
 
@@ -37,7 +63,12 @@ def test_register_creates_tenant_and_owner_and_signs_in(identity, account_store,
     assert identity.users["ada@example.com"]["confirmed"] is True
 
 
-def test_register_without_auto_confirm_returns_no_tokens(identity, account_store, failure_counter, invitations):
+def test_register_without_auto_confirm_returns_no_tokens(
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    failure_counter: InMemoryFailureCounter,
+    invitations: Invitations,
+) -> None:
     registration = _service(identity, account_store, failure_counter, invitations, auto_confirm=False).register(
         _register()
     )
@@ -46,7 +77,12 @@ def test_register_without_auto_confirm_returns_no_tokens(identity, account_store
     assert identity.users["ada@example.com"]["confirmed"] is False
 
 
-def test_register_normalizes_email_and_names_defaults(identity, account_store, failure_counter, invitations):
+def test_register_normalizes_email_and_names_defaults(
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    failure_counter: InMemoryFailureCounter,
+    invitations: Invitations,
+) -> None:
     registration = _service(identity, account_store, failure_counter, invitations).register(
         _register(email="  Ada@Example.COM ")
     )
@@ -56,7 +92,12 @@ def test_register_normalizes_email_and_names_defaults(identity, account_store, f
     assert registration.tenant.name == "ada's organization"
 
 
-def test_duplicate_email_is_refused(identity, account_store, failure_counter, invitations):
+def test_duplicate_email_is_refused(
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    failure_counter: InMemoryFailureCounter,
+    invitations: Invitations,
+) -> None:
     service = _service(identity, account_store, failure_counter, invitations)
     service.register(_register())
 
@@ -64,7 +105,12 @@ def test_duplicate_email_is_refused(identity, account_store, failure_counter, in
         service.register(_register())
 
 
-def test_failed_account_write_removes_the_identity(identity, account_store, failure_counter, invitations):
+def test_failed_account_write_removes_the_identity(
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    failure_counter: InMemoryFailureCounter,
+    invitations: Invitations,
+) -> None:
     # Given storage that fails while the identity provider works
     account_store.fail_next = True
 
@@ -77,7 +123,12 @@ def test_failed_account_write_removes_the_identity(identity, account_store, fail
     assert account_store.users == {}
 
 
-def test_login_returns_profile_and_tokens(identity, account_store, failure_counter, invitations):
+def test_login_returns_profile_and_tokens(
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    failure_counter: InMemoryFailureCounter,
+    invitations: Invitations,
+) -> None:
     service = _service(identity, account_store, failure_counter, invitations)
     registered = service.register(_register())
 
@@ -87,7 +138,12 @@ def test_login_returns_profile_and_tokens(identity, account_store, failure_count
     assert session.tokens.access_token
 
 
-def test_login_with_wrong_password_is_refused(identity, account_store, failure_counter, invitations):
+def test_login_with_wrong_password_is_refused(
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    failure_counter: InMemoryFailureCounter,
+    invitations: Invitations,
+) -> None:
     service = _service(identity, account_store, failure_counter, invitations)
     service.register(_register())
 
@@ -95,7 +151,12 @@ def test_login_with_wrong_password_is_refused(identity, account_store, failure_c
         service.login(LoginRequest(email="ada@example.com", password="wrong-password-1"), ADDRESS)
 
 
-def test_login_of_identity_without_profile_is_refused(identity, account_store, failure_counter, invitations):
+def test_login_of_identity_without_profile_is_refused(
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    failure_counter: InMemoryFailureCounter,
+    invitations: Invitations,
+) -> None:
     identity.sign_up("ghost@example.com", "correct-horse-1", "ghost")
 
     with pytest.raises(Unauthorized):
@@ -104,7 +165,12 @@ def test_login_of_identity_without_profile_is_refused(identity, account_store, f
         )
 
 
-def test_caller_is_resolved_from_sub(identity, account_store, failure_counter, invitations):
+def test_caller_is_resolved_from_sub(
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    failure_counter: InMemoryFailureCounter,
+    invitations: Invitations,
+) -> None:
     registered = _service(identity, account_store, failure_counter, invitations).register(_register())
 
     caller = resolve_caller(account_store, {"sub": registered.user.id, "token_use": "access"})
@@ -114,14 +180,21 @@ def test_caller_is_resolved_from_sub(identity, account_store, failure_counter, i
 
 
 @pytest.mark.parametrize("claims", [{}, {"sub": ""}, {"sub": "unknown-user"}])
-def test_caller_without_known_sub_is_unauthorized(account_store, claims):
+def test_caller_without_known_sub_is_unauthorized(account_store: InMemoryAccountStore, claims: Any) -> None:
     with pytest.raises(Unauthorized):
         resolve_caller(account_store, claims)
 
 
 def test_closing_an_account_ends_sign_in_hides_chatbots_and_asks_for_erasure(
-    identity, account_store, chatbot_store, erasures, failure_counter, invitations, team_store, quotas
-):
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    chatbot_store: InMemoryChatbotStore,
+    erasures: RecordingErasureQueue,
+    failure_counter: InMemoryFailureCounter,
+    invitations: Invitations,
+    team_store: InMemoryTeamStore,
+    quotas: Quotas,
+) -> None:
     # Given an owner with a chatbot
     registration = _service(identity, account_store, failure_counter, invitations).register(_register())
     tenant = registration.tenant.id
@@ -144,13 +217,16 @@ def test_closing_an_account_ends_sign_in_hides_chatbots_and_asks_for_erasure(
     )
 
 
-def _login(service, email, password, address=ADDRESS):
+def _login(service: Any, email: str, password: str, address: Any = ADDRESS) -> Any:
     return service.login(LoginRequest(email=email, password=password), address)
 
 
 def test_failed_sign_ins_are_limited_per_email_even_for_the_right_password(
-    identity, account_store, failure_counter, invitations
-):
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    failure_counter: InMemoryFailureCounter,
+    invitations: Invitations,
+) -> None:
     # Given an account whose password was guessed wrong as often as allowed
     service = _service(identity, account_store, failure_counter, invitations)
     service.register(_register())
@@ -168,8 +244,11 @@ def test_failed_sign_ins_are_limited_per_email_even_for_the_right_password(
 
 
 def test_failed_sign_ins_are_limited_per_address_and_a_success_does_not_reset_them(
-    identity, account_store, failure_counter, invitations
-):
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    failure_counter: InMemoryFailureCounter,
+    invitations: Invitations,
+) -> None:
     # Given an attacker with an account of their own, failing on other accounts from one address
     service = _service(identity, account_store, failure_counter, invitations)
     service.register(_register("mallory@example.com"))
@@ -189,7 +268,12 @@ def test_failed_sign_ins_are_limited_per_address_and_a_success_does_not_reset_th
     assert _login(service, "mallory@example.com", "correct-horse-1", address="192.0.2.1").user
 
 
-def test_an_ipv6_64_counts_as_one_address(identity, account_store, failure_counter, invitations):
+def test_an_ipv6_64_counts_as_one_address(
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    failure_counter: InMemoryFailureCounter,
+    invitations: Invitations,
+) -> None:
     service = _service(identity, account_store, failure_counter, invitations)
     for n in range(LIMITS.per_address):
         with pytest.raises(InvalidCredentials):
@@ -201,7 +285,12 @@ def test_an_ipv6_64_counts_as_one_address(identity, account_store, failure_count
         _login(service, "other@example.com", "guess-guess-1", address="2001:db8:1:3::1")
 
 
-def test_failure_counters_hold_no_email_address(identity, account_store, failure_counter, invitations):
+def test_failure_counters_hold_no_email_address(
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    failure_counter: InMemoryFailureCounter,
+    invitations: Invitations,
+) -> None:
     service = _service(identity, account_store, failure_counter, invitations)
 
     with pytest.raises(InvalidCredentials):

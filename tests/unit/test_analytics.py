@@ -6,6 +6,7 @@ import itertools
 import math
 import random
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from parley.domain.analytics import (
@@ -21,7 +22,7 @@ from parley.domain.conversations import Message, Usage
 ON = datetime(2026, 3, 4, 23, 59, 59, tzinfo=UTC)
 
 
-def answer(**fields) -> Message:
+def answer(**fields: Any) -> Message:
     return Message(
         id="a" * 32,
         conversation_id="c" * 32,
@@ -39,7 +40,7 @@ def histogram(latencies: list[int]) -> dict[int, int]:
     return counts
 
 
-def test_an_answer_in_a_new_conversation_counts_a_conversation_a_question_its_tokens_and_latency():
+def test_an_answer_in_a_new_conversation_counts_a_conversation_a_question_its_tokens_and_latency() -> None:
     tally = answer_tally(
         answer(usage=Usage(prompt_tokens=90, completion_tokens=30, total_tokens=120), latency_ms=700),
         new_conversation=True,
@@ -56,7 +57,7 @@ def test_an_answer_in_a_new_conversation_counts_a_conversation_a_question_its_to
     }
 
 
-def test_a_follow_up_abstained_or_degraded_answer_counts_only_what_it_was():
+def test_a_follow_up_abstained_or_degraded_answer_counts_only_what_it_was() -> None:
     abstained = answer_tally(answer(answerable=False), new_conversation=False, cost_usd=0.0)
     degraded = answer_tally(answer(degraded=True), new_conversation=False, cost_usd=0.0)
 
@@ -74,11 +75,11 @@ def test_a_follow_up_abstained_or_degraded_answer_counts_only_what_it_was():
         ("up", "up", {}),
     ],
 )
-def test_a_rating_moves_the_counts_once_whatever_came_before(before, after, moved):
+def test_a_rating_moves_the_counts_once_whatever_came_before(before: Any, after: Any, moved: Any) -> None:
     assert feedback_tally(date(2026, 3, 4), before, after).add == moved
 
 
-def test_rating_an_answer_again_and_again_leaves_one_count_for_its_last_rating():
+def test_rating_an_answer_again_and_again_leaves_one_count_for_its_last_rating() -> None:
     counts = {"feedback_up": 0, "feedback_down": 0}
     ratings = [None, "up", "down", "down", "up", "down"]
     for before, after in itertools.pairwise(ratings):
@@ -88,7 +89,7 @@ def test_rating_an_answer_again_and_again_leaves_one_count_for_its_last_rating()
     assert counts == {"feedback_up": 0, "feedback_down": 1}
 
 
-def test_every_latency_falls_in_the_bucket_whose_bounds_hold_it():
+def test_every_latency_falls_in_the_bucket_whose_bounds_hold_it() -> None:
     for latency in (0, 1, 50, 51, 62, 63, 999, 1000, 45_000, LATENCY_BOUNDS_MS[-1]):
         index = latency_bucket(latency)
         assert latency <= LATENCY_BOUNDS_MS[index]
@@ -96,7 +97,7 @@ def test_every_latency_falls_in_the_bucket_whose_bounds_hold_it():
     assert latency_bucket(LATENCY_BOUNDS_MS[-1] + 1) == len(LATENCY_BOUNDS_MS)
 
 
-def test_any_single_latency_from_50_ms_to_two_minutes_reads_back_within_twelve_percent():
+def test_any_single_latency_from_50_ms_to_two_minutes_reads_back_within_twelve_percent() -> None:
     worst = max(
         abs(median_latency({latency_bucket(latency): 1}) - latency) / latency  # type: ignore[operator]
         for latency in range(LATENCY_BOUNDS_MS[0] + 1, LATENCY_BOUNDS_MS[-1] + 1)
@@ -105,7 +106,7 @@ def test_any_single_latency_from_50_ms_to_two_minutes_reads_back_within_twelve_p
     assert worst <= 0.12
 
 
-def test_median_from_the_histogram_is_within_twelve_percent_of_the_true_lower_median():
+def test_median_from_the_histogram_is_within_twelve_percent_of_the_true_lower_median() -> None:
     generator = random.Random(15)
     for _ in range(200):
         latencies = [int(generator.lognormvariate(7, 1)) + 51 for _ in range(generator.randint(1, 60))]
@@ -117,13 +118,13 @@ def test_median_from_the_histogram_is_within_twelve_percent_of_the_true_lower_me
         assert abs(estimate - true_median) / true_median <= 0.12, (latencies, estimate, true_median)
 
 
-def test_median_of_nothing_is_none_and_of_the_extremes_is_the_outer_bounds():
+def test_median_of_nothing_is_none_and_of_the_extremes_is_the_outer_bounds() -> None:
     assert median_latency({}) is None
     assert median_latency(histogram([3, 7, 20])) == LATENCY_BOUNDS_MS[0]
     assert median_latency(histogram([10**7])) == LATENCY_BOUNDS_MS[-1]
 
 
-def test_a_day_reads_its_counters_and_zeros_for_what_was_never_counted():
+def test_a_day_reads_its_counters_and_zeros_for_what_was_never_counted() -> None:
     stored = {"PK": "TENANT#t", "SK": "STATS#b#2026-03-04", "questions": 3, "feedback_up": 1, "cost_usd": 0.1234567}
     stored |= {f"latency_{latency_bucket(400):02d}": 2, f"latency_{latency_bucket(4000):02d}": 1}
 

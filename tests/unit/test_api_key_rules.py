@@ -7,7 +7,7 @@ import hashlib
 from parley.domain.api_keys import is_api_key, key_hash, new_secret, visible_prefix
 
 
-def test_a_new_key_is_long_random_and_recognisable_by_its_prefix_only():
+def test_a_new_key_is_long_random_and_recognisable_by_its_prefix_only() -> None:
     keys = {new_secret() for _ in range(100)}
 
     assert len(keys) == 100
@@ -19,5 +19,5 @@ def test_a_new_key_is_long_random_and_recognisable_by_its_prefix_only():
         assert len(visible_prefix(key)) <= 10
 
 
-def test_an_access_token_is_not_taken_for_a_key():
+def test_an_access_token_is_not_taken_for_a_key() -> None:
     assert not is_api_key("eyJraWQiOiJrMSJ9.e30.sig")

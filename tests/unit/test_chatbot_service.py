@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from parley.domain.chatbots import ChatbotCreate, ChatbotUpdate, SpendingLimits
 from parley.domain.common import PageRequest
 from parley.errors import NotFound, ValidationFailed
 from parley.services.chatbots import ChatbotService, find_chatbot
+from parley.services.quotas import Quotas
+
+if TYPE_CHECKING:
+    from tests.unit.conftest import InMemoryChatbotStore, RecordingErasureQueue
 
 
 class Clock:
@@ -19,12 +24,12 @@ class Clock:
 
 
 @pytest.fixture
-def service(chatbot_store, erasures, quotas) -> ChatbotService:
+def service(chatbot_store: InMemoryChatbotStore, erasures: RecordingErasureQueue, quotas: Quotas) -> ChatbotService:
     quotas.assign("t1", "business")  # room for the chatbots these tests make (plans: test_plans.py)
     return ChatbotService(chatbot_store, erasures, quotas=quotas, clock=Clock())
 
 
-def test_create_applies_defaults_and_issues_a_public_key(service):
+def test_create_applies_defaults_and_issues_a_public_key(service: Any) -> None:
     chatbot = service.create("t1", ChatbotCreate(name="Support"))
 
     assert chatbot.tenant_id == "t1"
@@ -34,13 +39,13 @@ def test_create_applies_defaults_and_issues_a_public_key(service):
     assert chatbot.created_at == chatbot.updated_at
 
 
-def test_public_keys_are_unique(service):
+def test_public_keys_are_unique(service: Any) -> None:
     keys = {service.create("t1", ChatbotCreate(name=f"bot {i}")).public_key for i in range(20)}
 
     assert len(keys) == 20
 
 
-def test_update_changes_only_given_fields_and_bumps_updated_at(service):
+def test_update_changes_only_given_fields_and_bumps_updated_at(service: Any) -> None:
     chatbot = service.create("t1", ChatbotCreate(name="Support", temperature=0.5))
 
     updated = service.update("t1", chatbot.id, ChatbotUpdate(name="Help desk"))
@@ -51,7 +56,7 @@ def test_update_changes_only_given_fields_and_bumps_updated_at(service):
     assert updated.created_at == chatbot.created_at
 
 
-def test_other_tenant_gets_not_found_for_every_operation(service, erasures):
+def test_other_tenant_gets_not_found_for_every_operation(service: Any, erasures: RecordingErasureQueue) -> None:
     # Given a chatbot of tenant t1
     chatbot = service.create("t1", ChatbotCreate(name="Support"))
 
@@ -67,7 +72,9 @@ def test_other_tenant_gets_not_found_for_every_operation(service, erasures):
     assert service.get("t1", chatbot.id).name == "Support"
 
 
-def test_deleted_chatbot_shows_deleting_until_erased_and_its_erasure_is_asked_for(service, chatbot_store, erasures):
+def test_deleted_chatbot_shows_deleting_until_erased_and_its_erasure_is_asked_for(
+    service: Any, chatbot_store: InMemoryChatbotStore, erasures: RecordingErasureQueue
+) -> None:
     chatbot = service.create("t1", ChatbotCreate(name="Support"))
     assert chatbot.status == "active"
 
@@ -97,7 +104,7 @@ def test_deleted_chatbot_shows_deleting_until_erased_and_its_erasure_is_asked_fo
     assert service.list("t1", PageRequest()).items == []
 
 
-def test_list_is_in_creation_order(service):
+def test_list_is_in_creation_order(service: Any) -> None:
     names = ["a", "b", "c"]
     for name in names:
         service.create("t1", ChatbotCreate(name=name))
@@ -105,7 +112,7 @@ def test_list_is_in_creation_order(service):
     assert [chatbot.name for chatbot in service.list("t1", PageRequest()).items] == names
 
 
-def test_chunk_overlap_must_stay_under_half_the_chunk_size(service):
+def test_chunk_overlap_must_stay_under_half_the_chunk_size(service: Any) -> None:
     chatbot = service.create("t1", ChatbotCreate(name="Support", chunk_size=400, chunk_overlap=60))
 
     with pytest.raises(ValidationFailed):
@@ -113,7 +120,9 @@ def test_chunk_overlap_must_stay_under_half_the_chunk_size(service):
     assert service.update("t1", chatbot.id, ChatbotUpdate(chunk_size=200, chunk_overlap=0)).chunk_overlap == 0
 
 
-def test_spending_limits_refuse_other_models_and_longer_answers_and_set_the_defaults(chatbot_store, erasures, quotas):
+def test_spending_limits_refuse_other_models_and_longer_answers_and_set_the_defaults(
+    chatbot_store: InMemoryChatbotStore, erasures: RecordingErasureQueue, quotas: Quotas
+) -> None:
     # (on a plan that narrows neither: the deployment's guard alone is tested here)
     quotas.assign("t1", "business")
     limits = SpendingLimits(models=("gpt-4.1-mini", "gpt-4o-mini"), max_tokens=300)

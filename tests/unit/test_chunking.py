@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from typing import Any
 
 import pytest
 from parley.domain.chunking import MAX_CHUNK_BYTES
@@ -13,7 +14,7 @@ from parley.text import count_tokens
 from local.samples import prose
 
 
-def test_short_block_is_one_chunk_with_its_page_and_heading():
+def test_short_block_is_one_chunk_with_its_page_and_heading() -> None:
     chunks = chunk_blocks([Block("Llamas hum.", page=4, heading="Sounds")], ChunkPlan())
 
     assert len(chunks) == 1
@@ -22,7 +23,7 @@ def test_short_block_is_one_chunk_with_its_page_and_heading():
     assert chunks[0].text == "Sounds\nLlamas hum."
 
 
-def test_chunks_respect_the_size_and_overlap():
+def test_chunks_respect_the_size_and_overlap() -> None:
     plan = ChunkPlan(size=100, overlap=20)
     text = "\n\n".join(prose(seed, 60) for seed in range(20))
 
@@ -39,7 +40,7 @@ def test_chunks_respect_the_size_and_overlap():
     assert [chunk.no for chunk in chunks] == list(range(len(chunks)))
 
 
-def test_chunks_never_straddle_blocks():
+def test_chunks_never_straddle_blocks() -> None:
     blocks = [Block(prose(1, 30), page=1), Block(prose(2, 30), page=2)]
 
     chunks = chunk_blocks(blocks, ChunkPlan(size=400, overlap=60))
@@ -47,7 +48,7 @@ def test_chunks_never_straddle_blocks():
     assert [chunk.page for chunk in chunks] == [1, 2]
 
 
-def test_a_single_huge_sentence_is_still_cut():
+def test_a_single_huge_sentence_is_still_cut() -> None:
     text = "word " * 5000
 
     chunks = chunk_blocks([Block(text)], ChunkPlan(size=200, overlap=0))
@@ -56,7 +57,7 @@ def test_a_single_huge_sentence_is_still_cut():
     assert sum(len(chunk.text.split()) for chunk in chunks) == 5000
 
 
-def test_every_word_survives_chunking():
+def test_every_word_survives_chunking() -> None:
     text = "\n\n".join(prose(seed, 90) for seed in range(10))
 
     chunks = chunk_blocks([Block(text)], ChunkPlan(size=120, overlap=0))
@@ -65,12 +66,12 @@ def test_every_word_survives_chunking():
 
 
 @pytest.mark.parametrize(("size", "overlap"), [(10, 0), (100, 50), (100, -1)])
-def test_bad_plans_are_refused(size, overlap):
+def test_bad_plans_are_refused(size: Any, overlap: Any) -> None:
     with pytest.raises(ValueError):
         ChunkPlan(size=size, overlap=overlap)
 
 
-def test_token_estimate_counts_words_and_punctuation_or_characters():
+def test_token_estimate_counts_words_and_punctuation_or_characters() -> None:
     assert count_tokens("a, b & c!") == 6  # six symbols in nine characters
     assert count_tokens("Llamas, alpacas & vicuñas!") == 7  # 26 characters / 4, rounded up
 
@@ -96,7 +97,7 @@ def _scifact_like(seed: int) -> str:
         (2000, 200, 3, "abea984d16c07ab1d00cd21a15a00433a1016ee8fa42fc7d483bf37c9c897350"),
     ],
 )
-def test_english_prose_chunks_exactly_as_before(size, overlap, count, digest):
+def test_english_prose_chunks_exactly_as_before(size: Any, overlap: Any, count: Any, digest: Any) -> None:
     text = "\n\n".join(_scifact_like(seed) for seed in range(0, 12, 2))
 
     chunks = chunk_blocks([Block(text, heading="Abstracts")], ChunkPlan(size, overlap))
@@ -105,7 +106,7 @@ def test_english_prose_chunks_exactly_as_before(size, overlap, count, digest):
     assert hashlib.sha256("\0".join(chunk.text for chunk in chunks).encode()).hexdigest() == digest
 
 
-def test_text_without_spaces_is_cut_by_characters_within_every_limit():
+def test_text_without_spaces_is_cut_by_characters_within_every_limit() -> None:
     text = "abcdefghij" * 20_000  # 200,000 characters, not one space
 
     chunks = chunk_blocks([Block(text)], ChunkPlan(size=400, overlap=0))
@@ -115,7 +116,7 @@ def test_text_without_spaces_is_cut_by_characters_within_every_limit():
     assert "".join(chunk.text.replace("\n", "") for chunk in chunks) == text
 
 
-def test_cjk_counts_at_least_one_token_per_character():
+def test_cjk_counts_at_least_one_token_per_character() -> None:
     sentence = "東京は日本の首都です。人口は約千四百万人で、世界有数の大都市です！"
 
     assert count_tokens(sentence) >= len(sentence)
@@ -123,7 +124,7 @@ def test_cjk_counts_at_least_one_token_per_character():
     assert count_tokens("한국어 문장입니다") >= 8
 
 
-def test_a_cjk_document_is_cut_at_its_sentences_into_chunks_of_real_size():
+def test_a_cjk_document_is_cut_at_its_sentences_into_chunks_of_real_size() -> None:
     sentences = ["この章では、東京の歴史と文化について説明します。", "大阪の料理は有名です！", "京都には寺が多い。"]
     sentences *= 150
 
@@ -136,7 +137,7 @@ def test_a_cjk_document_is_cut_at_its_sentences_into_chunks_of_real_size():
     assert "".join(chunk.text.replace("\n", "") for chunk in chunks) == "".join(sentences)
 
 
-def test_emoji_and_combining_marks_are_never_parted_from_their_character():
+def test_emoji_and_combining_marks_are_never_parted_from_their_character() -> None:
     family, thumbs, accented = "👨\u200d👩\u200d👧", "👍🏽", "e\u0301\u0302"
     text = (family + thumbs + accented) * 3000  # no space anywhere
 
@@ -150,7 +151,7 @@ def test_emoji_and_combining_marks_are_never_parted_from_their_character():
         assert chunk.text[-1] != "\u200d"
 
 
-def test_no_chunk_is_longer_than_the_byte_limit_whatever_its_script():
+def test_no_chunk_is_longer_than_the_byte_limit_whatever_its_script() -> None:
     # Letters of four UTF-8 bytes counted, as English is, one token per four characters.
     text = "𝐀𝐁𝐂𝐃" * 10_000
 
@@ -160,7 +161,7 @@ def test_no_chunk_is_longer_than_the_byte_limit_whatever_its_script():
     assert "".join(chunk.text.replace("\n", "") for chunk in chunks) == text
 
 
-def test_a_heading_too_long_to_open_every_chunk_opens_the_text_instead():
+def test_a_heading_too_long_to_open_every_chunk_opens_the_text_instead() -> None:
     heading = prose(3, 300)  # a paragraph styled as a heading
 
     chunks = chunk_blocks([Block(prose(4, 300), heading=heading)], ChunkPlan(size=200, overlap=20))

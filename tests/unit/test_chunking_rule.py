@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from parley.domain.chatbots import ChatbotCreate, ChatbotUpdate
 from parley.domain.chunking import MAX_OVERLAP, MAX_SIZE, MIN_SIZE
@@ -9,9 +11,14 @@ from parley.errors import ValidationFailed
 from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import Block
 from parley.services.chatbots import ChatbotService
+from parley.services.quotas import Quotas
 from pydantic import ValidationError
 
 from local.samples import prose
+
+if TYPE_CHECKING:
+    from tests.unit.conftest import InMemoryChatbotStore, RecordingErasureQueue
+
 
 # Every size near the edges, and a stride through the middle that is prime to 2, so both parities are seen.
 SIZES = sorted(
@@ -50,14 +57,14 @@ TAKEN = [setting for setting in SETTINGS if _api_takes(*setting)]
 REFUSED = [setting for setting in SETTINGS if not _api_takes(*setting)]
 
 
-def test_the_sample_covers_both_sides_of_every_edge():
+def test_the_sample_covers_both_sides_of_every_edge() -> None:
     assert (101, 50) in TAKEN  # the API and ingest used to disagree on this one
     assert {(100, 49), (MAX_SIZE, MAX_OVERLAP), (MIN_SIZE, 0)} <= set(TAKEN)
     assert {(100, 50), (101, 51), (MIN_SIZE - 1, 0), (MAX_SIZE + 1, 0), (MAX_SIZE, MAX_OVERLAP + 1)} <= set(REFUSED)
     assert (MIN_SIZE, -1) in REFUSED
 
 
-def test_every_setting_the_api_takes_builds_a_plan_and_chunks_a_text():
+def test_every_setting_the_api_takes_builds_a_plan_and_chunks_a_text() -> None:
     for size, overlap in TAKEN:
         # Given a chatbot's chunk settings the API accepted
         plan = ChunkPlan(size, overlap)
@@ -71,13 +78,15 @@ def test_every_setting_the_api_takes_builds_a_plan_and_chunks_a_text():
         assert all(chunk.tokens <= size for chunk in chunks if chunk.page == 1), (size, overlap)
 
 
-def test_every_setting_the_api_refuses_is_refused_by_ingest_too():
+def test_every_setting_the_api_refuses_is_refused_by_ingest_too() -> None:
     for size, overlap in REFUSED:
         with pytest.raises(ValueError, match="chunk_"):
             ChunkPlan(size, overlap)
 
 
-def test_a_refused_update_is_a_422_validation_error(chatbot_store, erasures, quotas):
+def test_a_refused_update_is_a_422_validation_error(
+    chatbot_store: InMemoryChatbotStore, erasures: RecordingErasureQueue, quotas: Quotas
+) -> None:
     # Given a chatbot with the default settings
     service = ChatbotService(chatbot_store, erasures, quotas=quotas)
     chatbot = service.create("t1", ChatbotCreate(name="Bot"))
@@ -93,4 +102,5 @@ def test_a_refused_update_is_a_422_validation_error(chatbot_store, erasures, quo
         # Then it is a validation error, and the chatbot keeps its settings
         assert refused.value.status == 422
         kept = chatbot_store.get("t1", chatbot.id)
+        assert kept is not None
         assert (kept.chunk_size, kept.chunk_overlap) == (400, 60)

@@ -42,7 +42,7 @@ print(json.dumps({{"made": made, "sdks": sdks}}))
 """
 
 
-def test_every_service_is_built_without_secrets_clients_or_model_sdks():
+def test_every_service_is_built_without_secrets_clients_or_model_sdks() -> None:
     # Given the AWS configuration (OpenAI and Pinecone, keys in Secrets Manager)
     # When every service the functions use is built
     result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True)

@@ -123,14 +123,14 @@ def _published() -> set[Metric]:
     return published
 
 
-def test_every_metric_the_code_publishes_is_on_the_dashboard():
+def test_every_metric_the_code_publishes_is_on_the_dashboard() -> None:
     missing = _published() - set(_dashboard_metrics())
 
     assert not missing, sorted(missing)
 
 
 @pytest.mark.parametrize("source", ["dashboard", "alarms"])
-def test_every_metric_shown_or_alarmed_on_exists(source):
+def test_every_metric_shown_or_alarmed_on_exists(source: Any) -> None:
     metrics = _dashboard_metrics() if source == "dashboard" else _alarm_metrics()
     published = _published()
     problems = []
@@ -165,7 +165,7 @@ def _aws_metric_problem(namespace: str, name: str, dimensions: dict[str, str]) -
     return f"{namespace} {name} {dimensions} names no resource of the template"
 
 
-def test_the_degraded_answer_alarm_is_a_rate_of_every_answer_mode():
+def test_the_degraded_answer_alarm_is_a_rate_of_every_answer_mode() -> None:
     properties = RESOLVER.resolve(ALARMS["DegradedAnswersAlarm"]["Properties"])
     queries = {query["Id"]: query for query in properties["Metrics"]}
     (expression,) = [query["Expression"] for query in queries.values() if query.get("ReturnData")]
@@ -181,7 +181,7 @@ def test_the_degraded_answer_alarm_is_a_rate_of_every_answer_mode():
     assert properties["Threshold"] == TEMPLATE["Parameters"]["DegradedAnswerRatePercent"]["Default"]
 
 
-def test_the_dead_letter_alarm_fires_on_any_message_in_the_ingest_dead_letter_queue():
+def test_the_dead_letter_alarm_fires_on_any_message_in_the_ingest_dead_letter_queue() -> None:
     # Counted as received, not as the depth: the dead-letter function takes every message at once, so the depth is
     # back to 0 before a sample (tests/e2e/test_operator_page.py drives this alarm on the local stack).
     properties = RESOLVER.resolve(ALARMS["IngestDeadLetterAlarm"]["Properties"])
@@ -192,7 +192,7 @@ def test_the_dead_letter_alarm_fires_on_any_message_in_the_ingest_dead_letter_qu
     assert (properties["ComparisonOperator"], properties["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
 
 
-def test_the_critical_alarm_rolls_up_every_alarm_and_alone_notifies_the_topic():
+def test_the_critical_alarm_rolls_up_every_alarm_and_alone_notifies_the_topic() -> None:
     critical = RESOLVER.resolve(RESOURCES["CriticalAlarm"]["Properties"])
 
     assert set(re.findall(r'ALARM\("(\w+)"\)', critical["AlarmRule"])) == set(ALARMS)
@@ -201,7 +201,7 @@ def test_the_critical_alarm_rolls_up_every_alarm_and_alone_notifies_the_topic():
     assert RESOURCES["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
 
 
-def test_log_widgets_and_insight_rules_read_log_groups_of_the_template():
+def test_log_widgets_and_insight_rules_read_log_groups_of_the_template() -> None:
     log_groups = {name for name, resource in RESOURCES.items() if resource["Type"] == "AWS::Logs::LogGroup"}
     queries = [widget["properties"]["query"] for widget in DASHBOARD["widgets"] if widget["type"] == "log"]
     rules = [
@@ -218,7 +218,7 @@ def test_log_widgets_and_insight_rules_read_log_groups_of_the_template():
     assert all(rule["Contribution"]["Keys"] == ["$.tenant_id"] for rule in rules)
 
 
-def test_the_code_publishes_only_through_the_list_of_metrics():
+def test_the_code_publishes_only_through_the_list_of_metrics() -> None:
     # METRICS is complete only if nothing adds a metric around it.
     sources = [*(ROOT / "layers/parley/parley").rglob("*.py"), *(ROOT / "functions").rglob("*.py")]
     direct = [path.name for path in sources if "add_metric(" in path.read_text() and path.name != "observability.py"]

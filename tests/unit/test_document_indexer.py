@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from parley.domain.chatbots import ChatbotCreate
@@ -13,14 +15,35 @@ from parley.ingest.uploads import ObjectCreated
 from parley.lexical import Contribution, chunk_terms
 from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
+from parley.services.quotas import Quotas
 
 from local.samples import deep_pdf, minimal_docx, pdf, prose, slow_pdf
+
+if TYPE_CHECKING:
+    from tests.unit.conftest import (
+        InMemoryBlobStore,
+        InMemoryChatbotStore,
+        InMemoryDocumentStore,
+        InMemoryLexicon,
+        InMemoryVectorIndex,
+        RecordingErasureQueue,
+    )
+
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @pytest.fixture
-def world(chatbot_store, document_store, blobs, embedder, vector_index, lexicon, erasures, quotas):
+def world(
+    chatbot_store: InMemoryChatbotStore,
+    document_store: InMemoryDocumentStore,
+    blobs: InMemoryBlobStore,
+    embedder: Any,
+    vector_index: InMemoryVectorIndex,
+    lexicon: InMemoryLexicon,
+    erasures: RecordingErasureQueue,
+    quotas: Quotas,
+) -> Any:
     """A tenant with a chatbot, the document service to upload with and the indexer that ingests."""
 
     class World:
@@ -53,20 +76,20 @@ def world(chatbot_store, document_store, blobs, embedder, vector_index, lexicon,
             blobs.objects[upload] = data
             return document.id, ObjectCreated(upload, len(data), f"etag-{len(data)}", sequencer)
 
-        def document(self, document_id: str):
+        def document(self, document_id: str) -> Any:
             return document_store.items[document_id]
 
-        def vectors(self, document_id: str):
+        def vectors(self, document_id: str) -> Any:
             return sorted(vector_index.ids(self.chatbot.tenant_id, f"{document_id}#"))
 
-        def share(self, document_id: str):
+        def share(self, document_id: str) -> Any:
             """The document's contribution to its chatbot's lexical statistics."""
             return lexicon.shares.get((self.chatbot.tenant_id, self.chatbot.id, document_id))
 
     return World()
 
 
-def test_pdf_is_indexed_with_page_numbers(world, vector_index):
+def test_pdf_is_indexed_with_page_numbers(world: Any, vector_index: InMemoryVectorIndex) -> None:
     document_id, event = world.upload("guide.pdf", "application/pdf", pdf(["Llamas hum.", "Alpacas spit."]))
 
     outcome = world.indexer.index_object(event)
@@ -82,7 +105,7 @@ def test_pdf_is_indexed_with_page_numbers(world, vector_index):
     assert world.share(document_id) == Contribution.of([chunk_terms("Llamas hum."), chunk_terms("Alpacas spit.")])
 
 
-def test_same_event_twice_indexes_once(world, embedder):
+def test_same_event_twice_indexes_once(world: Any, embedder: Any) -> None:
     document_id, event = world.upload("notes.md", "text/markdown", prose(1, 800).encode())
     world.indexer.index_object(event)
     calls, vectors = embedder.calls, world.vectors(document_id)
@@ -94,7 +117,9 @@ def test_same_event_twice_indexes_once(world, embedder):
     assert world.vectors(document_id) == vectors
 
 
-def test_a_second_upload_with_one_ticket_is_deleted_and_the_indexed_file_stays_the_first(world, blobs, embedder):
+def test_a_second_upload_with_one_ticket_is_deleted_and_the_indexed_file_stays_the_first(
+    world: Any, blobs: InMemoryBlobStore, embedder: Any
+) -> None:
     # Given a document indexed from the first upload of its ticket, its file kept at the document's own key
     text = prose(1, 2000)
     document_id, first = world.upload("notes.txt", "text/plain", text.encode())
@@ -117,20 +142,22 @@ def test_a_second_upload_with_one_ticket_is_deleted_and_the_indexed_file_stays_t
     assert blobs.objects[file_key] == text.encode()
 
 
-def test_a_duplicate_delivery_that_loses_the_race_leaves_the_document_indexed_with_its_file(world, blobs):
+def test_a_duplicate_delivery_that_loses_the_race_leaves_the_document_indexed_with_its_file(
+    world: Any, blobs: InMemoryBlobStore
+) -> None:
     # Given an upload whose notification is delivered twice at once: the second delivery runs to the end (and
     # consumes the upload) while the first is reading it
     document_id, event = world.upload("notes.txt", "text/plain", prose(2, 600).encode())
     read = blobs.read
     outcomes = []
 
-    def read_while_the_other_delivery_finishes(key, etag=None):
+    def read_while_the_other_delivery_finishes(key: Any, etag: Any = None) -> Any:
         data = read(key, etag)
-        blobs.read = read
+        blobs.read = read  # type: ignore[method-assign]
         outcomes.append(world.indexer.index_object(event))
         return data
 
-    blobs.read = read_while_the_other_delivery_finishes
+    blobs.read = read_while_the_other_delivery_finishes  # type: ignore[method-assign]
 
     # When the first delivery goes on and finds the upload gone
     outcome = world.indexer.index_object(event)
@@ -145,7 +172,7 @@ def test_a_duplicate_delivery_that_loses_the_race_leaves_the_document_indexed_wi
     assert event.key not in blobs.objects
 
 
-def test_corrupt_file_fails_with_a_reason_and_no_retry(world):
+def test_corrupt_file_fails_with_a_reason_and_no_retry(world: Any) -> None:
     document_id, event = world.upload("broken.pdf", "application/pdf", b"%PDF-1.7 truncated")
 
     outcome = world.indexer.index_object(event, final_attempt=False)
@@ -157,7 +184,7 @@ def test_corrupt_file_fails_with_a_reason_and_no_retry(world):
     assert world.share(document_id) is None
 
 
-def test_file_grown_over_the_limit_fails_and_is_deleted(world, blobs):
+def test_file_grown_over_the_limit_fails_and_is_deleted(world: Any, blobs: InMemoryBlobStore) -> None:
     document_id, event = world.upload("big.txt", "text/plain", b"small")
     blobs.objects[event.key] = b"x" * 1_000_001
 
@@ -168,7 +195,7 @@ def test_file_grown_over_the_limit_fails_and_is_deleted(world, blobs):
     assert event.key not in blobs.objects
 
 
-def test_unexpected_error_is_retried_then_fails_on_the_last_attempt(world, embedder):
+def test_unexpected_error_is_retried_then_fails_on_the_last_attempt(world: Any, embedder: Any) -> None:
     document_id, event = world.upload("notes.txt", "text/plain", b"Llamas hum.")
     embedder.fail = True
 
@@ -182,15 +209,17 @@ def test_unexpected_error_is_retried_then_fails_on_the_last_attempt(world, embed
     assert world.document(document_id).error
 
 
-def test_document_deleted_while_indexing_ends_without_vectors_or_files(world, document_store, vector_index, blobs):
+def test_document_deleted_while_indexing_ends_without_vectors_or_files(
+    world: Any, document_store: InMemoryDocumentStore, vector_index: InMemoryVectorIndex, blobs: InMemoryBlobStore
+) -> None:
     document_id, event = world.upload("notes.txt", "text/plain", prose(3, 500).encode())
     original_upsert = vector_index.upsert
 
-    def upsert_then_delete(namespace, records):
+    def upsert_then_delete(namespace: str, records: Any) -> None:
         original_upsert(namespace, records)
         world.documents.delete(world.chatbot.tenant_id, world.chatbot.id, document_id)
 
-    vector_index.upsert = upsert_then_delete
+    vector_index.upsert = upsert_then_delete  # type: ignore[method-assign]
 
     outcome = world.indexer.index_object(event)
 
@@ -200,13 +229,13 @@ def test_document_deleted_while_indexing_ends_without_vectors_or_files(world, do
     assert blobs.objects == {}  # neither the upload nor the copy of it made after the deletion
 
 
-def test_unknown_keys_are_dropped(world):
+def test_unknown_keys_are_dropped(world: Any) -> None:
     outcome = world.indexer.index_object(ObjectCreated("tenants/elsewhere/file.pdf", 10, "e", "1"))
 
     assert outcome.status == "ignored"
 
 
-def test_a_notification_naming_a_documents_file_never_deletes_it(world, blobs):
+def test_a_notification_naming_a_documents_file_never_deletes_it(world: Any, blobs: InMemoryBlobStore) -> None:
     # Only uploads are ingest's to consume: a document's file is never taken for one (the bucket does not even
     # notify of those keys; this holds if it ever did)
     document_id, event = world.upload("notes.txt", "text/plain", b"Llamas hum.")
@@ -220,7 +249,7 @@ def test_a_notification_naming_a_documents_file_never_deletes_it(world, blobs):
     assert world.document(document_id).status == "indexed"
 
 
-def test_delete_removes_file_and_vectors(world, blobs):
+def test_delete_removes_file_and_vectors(world: Any, blobs: InMemoryBlobStore) -> None:
     document_id, event = world.upload("notes.txt", "text/plain", prose(3, 500).encode())
     world.indexer.index_object(event)
     assert world.document(document_id).object_key in blobs.objects
@@ -232,7 +261,7 @@ def test_delete_removes_file_and_vectors(world, blobs):
     assert blobs.objects == {}
 
 
-def test_dead_lettered_upload_fails_its_document_unless_it_already_ended(world):
+def test_dead_lettered_upload_fails_its_document_unless_it_already_ended(world: Any) -> None:
     stuck_id, stuck = world.upload("stuck.txt", "text/plain", b"Llamas hum.")
     done_id, done = world.upload("done.txt", "text/plain", b"Alpacas spit.")
     world.indexer.index_object(done)
@@ -245,7 +274,9 @@ def test_dead_lettered_upload_fails_its_document_unless_it_already_ended(world):
     assert world.vectors(done_id)
 
 
-def test_dead_lettered_upload_whose_attempt_died_after_indexing_leaves_nothing_of_it(world, blobs, embedder):
+def test_dead_lettered_upload_whose_attempt_died_after_indexing_leaves_nothing_of_it(
+    world: Any, blobs: InMemoryBlobStore, embedder: Any
+) -> None:
     # Given a document of the chatbot that stays, and one whose attempt wrote every vector and its share, then died
     kept_id, kept = world.upload("kept.txt", "text/plain", prose(1, 300).encode())
     world.indexer.index_object(kept)
@@ -254,7 +285,7 @@ def test_dead_lettered_upload_whose_attempt_died_after_indexing_leaves_nothing_o
     def killed(*_: object) -> None:
         raise RuntimeError("the worker was killed")
 
-    blobs.keep = killed  # the attempt's last step
+    blobs.keep = killed  # type: ignore[method-assign,assignment]  # the attempt's last step
     with pytest.raises(RuntimeError):
         world.indexer.index_object(event, final_attempt=False)
     assert world.vectors(document_id)
@@ -276,16 +307,18 @@ def test_dead_lettered_upload_whose_attempt_died_after_indexing_leaves_nothing_o
     assert world.share(kept_id) is not None
 
 
-def test_a_failure_whose_cleanup_was_cut_short_is_cleaned_up_when_its_message_comes_again(world, blobs, vector_index):
+def test_a_failure_whose_cleanup_was_cut_short_is_cleaned_up_when_its_message_comes_again(
+    world: Any, blobs: InMemoryBlobStore, vector_index: InMemoryVectorIndex
+) -> None:
     # Given a last attempt that wrote its vectors, failed, and could not delete them (the index went down)
     document_id, event = world.upload("notes.txt", "text/plain", prose(2, 300).encode())
     original_delete = vector_index.delete
 
-    def broken(*_args):
+    def broken(*_args: Any) -> None:
         raise RuntimeError("unavailable")
 
-    blobs.keep = broken
-    vector_index.delete = broken
+    blobs.keep = broken  # type: ignore[method-assign,assignment]
+    vector_index.delete = broken  # type: ignore[method-assign,assignment]
     with pytest.raises(RuntimeError):
         world.indexer.index_object(event, final_attempt=True)
     assert world.document(document_id).status == "failed"
@@ -293,7 +326,7 @@ def test_a_failure_whose_cleanup_was_cut_short_is_cleaned_up_when_its_message_co
     assert world.share(document_id) is not None
 
     # When the message comes again, with the index back
-    vector_index.delete = original_delete
+    vector_index.delete = original_delete  # type: ignore[method-assign]
     outcome = world.indexer.abandon(event)
 
     # Then the upload is not failed twice, but what the failure left is removed
@@ -302,7 +335,7 @@ def test_a_failure_whose_cleanup_was_cut_short_is_cleaned_up_when_its_message_co
     assert world.share(document_id) is None
 
 
-def test_docx_bomb_fails_on_the_first_attempt_without_embedding_anything(world, embedder):
+def test_docx_bomb_fails_on_the_first_attempt_without_embedding_anything(world: Any, embedder: Any) -> None:
     # Given the review's few-kilobyte .docx that became thousands of embeddings
     bomb = minimal_docx("Llamas hum and graze in the high Andes. " * 20, 1500)
     document_id, event = world.upload("bomb.docx", DOCX, bomb)
@@ -326,7 +359,9 @@ def test_docx_bomb_fails_on_the_first_attempt_without_embedding_anything(world, 
         ("wide.csv", "text/csv", b'a,b\n"' + b"x" * 200_000 + b'",1\n'),  # csv.Error
     ],
 )
-def test_parser_errors_fail_the_document_on_the_first_attempt(world, embedder, filename, content_type, data):
+def test_parser_errors_fail_the_document_on_the_first_attempt(
+    world: Any, embedder: Any, filename: Any, content_type: Any, data: Any
+) -> None:
     document_id, event = world.upload(filename, content_type, data)
 
     outcome = world.indexer.index_object(event, final_attempt=False)
@@ -341,7 +376,7 @@ def test_parser_errors_fail_the_document_on_the_first_attempt(world, embedder, f
     assert embedder.calls == 0
 
 
-def test_document_over_the_chunk_limit_fails_before_anything_is_embedded(world, embedder):
+def test_document_over_the_chunk_limit_fails_before_anything_is_embedded(world: Any, embedder: Any) -> None:
     world.indexer.limits = IngestLimits(chunks=5)
     document_id, event = world.upload("long.txt", "text/plain", prose(2, 3000).encode())
 
@@ -353,7 +388,7 @@ def test_document_over_the_chunk_limit_fails_before_anything_is_embedded(world, 
     assert world.share(document_id) is None
 
 
-def test_pdf_that_reads_too_slowly_fails_on_its_time_limit(world, embedder):
+def test_pdf_that_reads_too_slowly_fails_on_its_time_limit(world: Any, embedder: Any) -> None:
     ticks = itertools.count()
     world.indexer.monotonic = lambda: next(ticks) / 100  # each reading of the clock is a hundredth of a second of work
     document_id, event = world.upload("slow.pdf", "application/pdf", slow_pdf(pages=20, operators=5_000))
@@ -365,7 +400,9 @@ def test_pdf_that_reads_too_slowly_fails_on_its_time_limit(world, embedder):
     assert embedder.calls == 0
 
 
-def test_an_upload_of_another_size_than_declared_fails_and_its_file_is_deleted(world, blobs, embedder):
+def test_an_upload_of_another_size_than_declared_fails_and_its_file_is_deleted(
+    world: Any, blobs: InMemoryBlobStore, embedder: Any
+) -> None:
     # Given a ticket for 11 bytes, and a file of 12 that reached the bucket anyway
     document_id, event = world.upload("notes.txt", "text/plain", b"Llamas hum.")
     blobs.objects[event.key] = b"Llamas hum!!"
@@ -380,7 +417,7 @@ def test_an_upload_of_another_size_than_declared_fails_and_its_file_is_deleted(w
     assert event.key not in blobs.objects
 
 
-def test_a_failed_file_is_deleted_and_an_indexed_one_kept(world, blobs):
+def test_a_failed_file_is_deleted_and_an_indexed_one_kept(world: Any, blobs: InMemoryBlobStore) -> None:
     broken_id, broken = world.upload("broken.pdf", "application/pdf", b"%PDF-1.7 truncated")
     fine_id, fine = world.upload("fine.txt", "text/plain", b"Llamas hum.")
 
@@ -393,7 +430,7 @@ def test_a_failed_file_is_deleted_and_an_indexed_one_kept(world, blobs):
     assert blobs.objects == {world.document(fine_id).object_key: b"Llamas hum."}
 
 
-def test_an_upload_for_a_deleted_document_is_deleted(world, blobs, embedder):
+def test_an_upload_for_a_deleted_document_is_deleted(world: Any, blobs: InMemoryBlobStore, embedder: Any) -> None:
     document_id, event = world.upload("notes.txt", "text/plain", b"Llamas hum.")
     world.documents.delete(world.chatbot.tenant_id, world.chatbot.id, document_id)
     blobs.objects[event.key] = b"Llamas hum."  # the ticket was still valid
@@ -405,7 +442,13 @@ def test_an_upload_for_a_deleted_document_is_deleted(world, blobs, embedder):
     assert embedder.calls == 0
 
 
-def test_a_ticket_unused_past_its_expiry_and_grace_ends_failed(chatbot_store, document_store, blobs, world, quotas):
+def test_a_ticket_unused_past_its_expiry_and_grace_ends_failed(
+    chatbot_store: InMemoryChatbotStore,
+    document_store: InMemoryDocumentStore,
+    blobs: InMemoryBlobStore,
+    world: Any,
+    quotas: Quotas,
+) -> None:
     # Given documents created at noon with 15-minute tickets: one never uploaded, one uploaded and indexed
     clock = Clock(datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
     service = DocumentService(
@@ -443,7 +486,9 @@ def test_a_ticket_unused_past_its_expiry_and_grace_ends_failed(chatbot_store, do
     assert sweep.expire() == []
 
 
-def test_a_ticket_whose_upload_was_claimed_is_not_expired(world, document_store, blobs):
+def test_a_ticket_whose_upload_was_claimed_is_not_expired(
+    world: Any, document_store: InMemoryDocumentStore, blobs: InMemoryBlobStore
+) -> None:
     document_id, event = world.upload("notes.txt", "text/plain", b"Llamas hum.")
     document = world.document(document_id)
     document_store.claim(document, event.source, document.created_at)
@@ -463,7 +508,7 @@ class Clock:
         return self.now
 
 
-def _metrics(records: list[dict]) -> list[tuple[str, dict[str, str], float]]:
+def _metrics(records: list[dict[str, Any]]) -> list[tuple[str, dict[str, str], float]]:
     """(name, dimensions, value) of each EMF record, in order."""
     found = []
     for emf in records:
@@ -475,8 +520,8 @@ def _metrics(records: list[dict]) -> list[tuple[str, dict[str, str], float]]:
 
 
 def test_an_indexed_document_counts_itself_its_chunks_and_its_durations_with_its_tenant_as_a_property(
-    world, emitted_metrics
-):
+    world: Any, emitted_metrics: Callable[[], list[dict[str, Any]]]
+) -> None:
     _document_id, event = world.upload("guide.pdf", "application/pdf", pdf(["Llamas hum.", "Alpacas spit."]))
     emitted_metrics()  # what creating the document printed
 
@@ -493,7 +538,9 @@ def test_an_indexed_document_counts_itself_its_chunks_and_its_durations_with_its
     assert {(emf["tenant_id"], emf["chatbot_id"]) for emf in records} == {(world.chatbot.tenant_id, world.chatbot.id)}
 
 
-def test_failed_documents_are_counted_by_reason_class(world, emitted_metrics, embedder):
+def test_failed_documents_are_counted_by_reason_class(
+    world: Any, emitted_metrics: Callable[[], list[dict[str, Any]]], embedder: Any
+) -> None:
     # Given uploads that fail each its own way
     _, damaged = world.upload("broken.pdf", "application/pdf", b"%PDF-1.7 truncated")
     _, grown = world.upload("big.txt", "text/plain", b"small")
@@ -518,7 +565,9 @@ def test_failed_documents_are_counted_by_reason_class(world, emitted_metrics, em
     ]
 
 
-def test_an_expired_upload_ticket_counts_as_a_failed_document(world, document_store, emitted_metrics):
+def test_an_expired_upload_ticket_counts_as_a_failed_document(
+    world: Any, document_store: InMemoryDocumentStore, emitted_metrics: Callable[[], list[dict[str, Any]]]
+) -> None:
     _document_id, _ = world.upload("never.txt", "text/plain", b"abc")
     emitted_metrics()
     later = datetime.now(UTC) + timedelta(days=1)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from parley.domain.documents import (
     file_type,
@@ -24,7 +26,7 @@ from parley.domain.documents import (
         ("a" * 300 + ".txt", "a" * 150 + ".txt"),
     ],
 )
-def test_filenames_are_sanitized(given, expected):
+def test_filenames_are_sanitized(given: Any, expected: Any) -> None:
     assert safe_filename(given) == expected
 
 
@@ -40,7 +42,7 @@ def test_filenames_are_sanitized(given, expected):
         ("a.txt", "text/plain", "text"),
     ],
 )
-def test_supported_types(filename, content_type, kind):
+def test_supported_types(filename: Any, content_type: Any, kind: Any) -> None:
     found = file_type(filename, content_type)
 
     assert found is not None
@@ -51,11 +53,11 @@ def test_supported_types(filename, content_type, kind):
     ("filename", "content_type"),
     [("a.exe", "application/octet-stream"), ("a.pdf", "text/plain"), ("a.txt", "application/pdf"), ("a", "text/plain")],
 )
-def test_unsupported_or_mismatched_types(filename, content_type):
+def test_unsupported_or_mismatched_types(filename: Any, content_type: Any) -> None:
     assert file_type(filename, content_type) is None
 
 
-def test_uploads_and_files_have_keys_of_their_own_and_uploads_round_trip():
+def test_uploads_and_files_have_keys_of_their_own_and_uploads_round_trip() -> None:
     tenant, chatbot, document = "a" * 32, "b" * 32, "c" * 32
 
     upload = upload_key(tenant, chatbot, document)
@@ -75,5 +77,5 @@ def test_uploads_and_files_have_keys_of_their_own_and_uploads_round_trip():
 @pytest.mark.parametrize(
     "key", ["other/thing.pdf", "uploads/x/y/z", "uploads/" + "a" * 32, "uploads/" + "/".join(["a" * 32] * 3) + "/f"]
 )
-def test_foreign_keys_are_not_uploads(key):
+def test_foreign_keys_are_not_uploads(key: Any) -> None:
     assert parse_upload_key(key) is None

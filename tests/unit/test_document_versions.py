@@ -3,21 +3,44 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from parley.domain.chatbots import ChatbotCreate
 from parley.domain.documents import FILE_TYPES, DocumentCreate
 from parley.errors import DocumentBusy, NotFound
 from parley.ingest.abandoned import AbandonedUploads
+from parley.ingest.indexer import DocumentIndexer
 from parley.ingest.uploads import ObjectCreated
 from parley.services.chatbots import ChatbotService
+from parley.services.documents import DocumentService
+from parley.services.quotas import Quotas
+
+if TYPE_CHECKING:
+    from tests.unit.conftest import (
+        InMemoryBlobStore,
+        InMemoryChatbotStore,
+        InMemoryDocumentStore,
+        InMemoryVectorIndex,
+        RecordingErasureQueue,
+    )
+
 
 LONG = " ".join(f"Llamas hum tune number {n} in the valley." for n in range(40))
 TENANT = "a" * 32
 
 
 @pytest.fixture
-def world(chatbot_store, document_store, blobs, vector_index, erasures, quotas, document_service, document_indexer):
+def world(
+    chatbot_store: InMemoryChatbotStore,
+    document_store: InMemoryDocumentStore,
+    blobs: InMemoryBlobStore,
+    vector_index: InMemoryVectorIndex,
+    erasures: RecordingErasureQueue,
+    quotas: Quotas,
+    document_service: DocumentService,
+    document_indexer: DocumentIndexer,
+) -> Any:
     class World:
         chatbot = ChatbotService(chatbot_store, erasures, quotas=quotas).create(
             TENANT, ChatbotCreate(name="Bot", chunk_size=100, chunk_overlap=20)
@@ -44,7 +67,7 @@ def world(chatbot_store, document_store, blobs, vector_index, erasures, quotas, 
             _, ticket = self.documents.replace(TENANT, self.chatbot.id, document_id, request)
             return self.send(ticket.fields["key"], data)
 
-        def document(self, document_id: str):
+        def document(self, document_id: str) -> Any:
             return document_store.items[document_id]
 
         def texts(self, document_id: str) -> list[str]:
@@ -57,7 +80,7 @@ def world(chatbot_store, document_store, blobs, vector_index, erasures, quotas, 
     return World()
 
 
-def test_a_new_version_replaces_the_content_under_the_same_id(world, blobs):
+def test_a_new_version_replaces_the_content_under_the_same_id(world: Any, blobs: InMemoryBlobStore) -> None:
     # Given an indexed document of several chunks
     document_id = world.upload("guide.txt", LONG.encode())
     old = world.document(document_id)
@@ -87,7 +110,9 @@ def test_a_new_version_replaces_the_content_under_the_same_id(world, blobs):
     assert world.stored_bytes() == len(b"Alpacas spit when annoyed.")
 
 
-def test_a_replacement_never_uploaded_lapses_and_the_document_keeps_its_content(world, document_store):
+def test_a_replacement_never_uploaded_lapses_and_the_document_keeps_its_content(
+    world: Any, document_store: InMemoryDocumentStore
+) -> None:
     document_id = world.upload("guide.txt", b"Llamas hum.")
     world.documents.replace(
         TENANT, world.chatbot.id, document_id, DocumentCreate(filename="g.txt", content_type="text/plain", size_bytes=9)
@@ -100,7 +125,7 @@ def test_a_replacement_never_uploaded_lapses_and_the_document_keeps_its_content(
     assert world.texts(document_id) == ["Llamas hum."]
 
 
-def test_a_later_replacement_supersedes_an_awaited_one(world, blobs):
+def test_a_later_replacement_supersedes_an_awaited_one(world: Any, blobs: InMemoryBlobStore) -> None:
     document_id = world.upload("guide.txt", b"Llamas hum.")
     first = world.replace(document_id, "a.txt", b"Version two.")
     second = world.replace(document_id, "b.txt", b"Version three.")
@@ -111,7 +136,7 @@ def test_a_later_replacement_supersedes_an_awaited_one(world, blobs):
     assert (world.document(document_id).version, world.texts(document_id)) == (3, ["Version three."])
 
 
-def test_a_redelivered_replacement_is_not_indexed_twice(world):
+def test_a_redelivered_replacement_is_not_indexed_twice(world: Any) -> None:
     document_id = world.upload("guide.txt", b"Llamas hum.")
     event = world.replace(document_id, "a.txt", b"Version two.")
     assert world.indexer.index_object(event).status == "indexed"
@@ -119,7 +144,7 @@ def test_a_redelivered_replacement_is_not_indexed_twice(world):
     assert world.stored_bytes() == len(b"Version two.")
 
 
-def test_an_unreadable_new_version_fails_the_document_and_leaves_nothing(world, blobs):
+def test_an_unreadable_new_version_fails_the_document_and_leaves_nothing(world: Any, blobs: InMemoryBlobStore) -> None:
     document_id = world.upload("guide.txt", b"Llamas hum.")
     old = world.document(document_id)
     request = DocumentCreate(filename="guide.pdf", content_type="application/pdf", size_bytes=12)
@@ -137,7 +162,9 @@ def test_an_unreadable_new_version_fails_the_document_and_leaves_nothing(world, 
     assert world.texts(document_id) == ["Back again."]
 
 
-def test_a_document_waiting_for_its_first_upload_or_being_indexed_refuses_a_replacement(world, document_store):
+def test_a_document_waiting_for_its_first_upload_or_being_indexed_refuses_a_replacement(
+    world: Any, document_store: InMemoryDocumentStore
+) -> None:
     request = DocumentCreate(filename="a.txt", content_type="text/plain", size_bytes=5)
     pending, _ = world.documents.create(TENANT, world.chatbot.id, request)
     with pytest.raises(DocumentBusy):
@@ -148,14 +175,16 @@ def test_a_document_waiting_for_its_first_upload_or_being_indexed_refuses_a_repl
         world.documents.replace(TENANT, world.chatbot.id, document_id, request)
 
 
-def test_another_tenants_document_cannot_be_replaced(world):
+def test_another_tenants_document_cannot_be_replaced(world: Any) -> None:
     document_id = world.upload("guide.txt", b"Llamas hum.")
     request = DocumentCreate(filename="a.txt", content_type="text/plain", size_bytes=5)
     with pytest.raises(NotFound):
         world.documents.replace("b" * 32, world.chatbot.id, document_id, request)
 
 
-def test_a_sources_documents_are_written_replaced_and_deleted_through_their_source_only(world, blobs):
+def test_a_sources_documents_are_written_replaced_and_deleted_through_their_source_only(
+    world: Any, blobs: InMemoryBlobStore
+) -> None:
     # Given a page a source wrote: an upload ingest indexes like any other, with the page's address on its chunks
     html = FILE_TYPES[".html"]
     page = world.documents.write(

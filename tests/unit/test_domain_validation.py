@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from parley.domain.accounts import RegisterRequest
 from parley.domain.chatbots import ChatbotCreate, ChatbotUpdate, normalize_origin
@@ -17,7 +19,7 @@ from pydantic import ValidationError
         ("https://shop.example.co.uk", "https://shop.example.co.uk"),
     ],
 )
-def test_origins_are_normalized(given, expected):
+def test_origins_are_normalized(given: Any, expected: Any) -> None:
     assert normalize_origin(given) == expected
 
 
@@ -35,7 +37,7 @@ def test_origins_are_normalized(given, expected):
         "",
     ],
 )
-def test_invalid_origins_are_refused(origin):
+def test_invalid_origins_are_refused(origin: Any) -> None:
     with pytest.raises(ValueError):
         normalize_origin(origin)
 
@@ -58,30 +60,30 @@ def test_invalid_origins_are_refused(origin):
         {"name": "ok", "chunk_size": 50},
     ],
 )
-def test_chatbot_create_rejects_out_of_range_input(fields):
+def test_chatbot_create_rejects_out_of_range_input(fields: Any) -> None:
     with pytest.raises(ValidationError):
         ChatbotCreate(**fields)
 
 
-def test_chatbot_name_is_trimmed_and_origins_deduplicated():
+def test_chatbot_name_is_trimmed_and_origins_deduplicated() -> None:
     chatbot = ChatbotCreate(name="  Support  ", allowed_origins=["https://a.com", "https://A.com/"])
 
     assert chatbot.name == "Support"
     assert chatbot.allowed_origins == ["https://a.com"]
 
 
-def test_chatbot_update_refuses_null():
+def test_chatbot_update_refuses_null() -> None:
     with pytest.raises(ValidationError, match="name cannot be null"):
         ChatbotUpdate.model_validate({"name": None})
 
 
-def test_chatbot_update_tracks_only_given_fields():
+def test_chatbot_update_tracks_only_given_fields() -> None:
     update = ChatbotUpdate.model_validate({"top_k": 7})
 
     assert update.model_dump(exclude_unset=True) == {"top_k": 7}
 
 
 @pytest.mark.parametrize("email", ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com"])
-def test_register_rejects_invalid_email(email):
+def test_register_rejects_invalid_email(email: Any) -> None:
     with pytest.raises(ValidationError):
         RegisterRequest(email=email, password="correct-horse-1")

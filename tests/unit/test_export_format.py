@@ -47,7 +47,7 @@ def _message(role: str, content: str, number: int, **fields: object) -> Message:
 
 
 def _answer(content: str, number: int, rating: str | None = None, comment: str | None = None) -> Message:
-    feedback = Feedback(rating=rating, comment=comment, at=AT) if rating else None  # type: ignore[arg-type]
+    feedback = Feedback(rating=rating, comment=comment, at=AT) if rating else None
     citation = Citation(document_id="d" * 32, filename="guide.pdf", chunk_id="d#0", score=0.9, snippet="s")
     return _message(
         "assistant",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pytest
 from parley.domain.conversations import QueryResult, Usage
 from parley.errors import RateLimited, StreamInterrupted
@@ -10,13 +13,16 @@ from parley.services.live_chat import FrameStream
 
 class Recorder:
     def __init__(self, gone_after: int | None = None) -> None:
-        self.frames: list[dict] = []
+        self.frames: list[dict[str, Any]] = []
         self.gone_after = gone_after
 
-    def send(self, connection_id: str, frame: dict) -> None:
+    def send(self, connection_id: str, frame: Mapping[str, Any]) -> None:
         if self.gone_after is not None and len(self.frames) >= self.gone_after:
             raise StreamInterrupted(connection_id)
         self.frames.append(dict(frame))
+
+    def close(self, connection_id: str) -> None:
+        raise AssertionError("a frame stream only sends")
 
 
 class Clock:
@@ -31,7 +37,7 @@ def result() -> QueryResult:
     return QueryResult(answer="a", citations=[], conversation_id="c", message_id="m", mode="llm", usage=Usage())
 
 
-def test_first_token_goes_at_once_and_later_ones_are_coalesced_per_interval():
+def test_first_token_goes_at_once_and_later_ones_are_coalesced_per_interval() -> None:
     client, clock = Recorder(), Clock()
     stream = FrameStream(client, "conn", interval=0.05, clock=clock)
     stream.started("c", "m")
@@ -49,7 +55,7 @@ def test_first_token_goes_at_once_and_later_ones_are_coalesced_per_interval():
     assert [frame["type"] for frame in client.frames] == ["start", "token", "token", "token", "citations", "done"]
 
 
-def test_once_the_client_is_gone_every_send_raises():
+def test_once_the_client_is_gone_every_send_raises() -> None:
     stream = FrameStream(Recorder(gone_after=1), "conn", interval=0.05, clock=Clock())
     stream.started("c", "m")
 
@@ -60,7 +66,7 @@ def test_once_the_client_is_gone_every_send_raises():
     assert stream.gone
 
 
-def test_error_frames_carry_the_code_and_a_retry_hint_for_rate_limits():
+def test_error_frames_carry_the_code_and_a_retry_hint_for_rate_limits() -> None:
     client = Recorder()
     stream = FrameStream(client, "conn", interval=0.05, clock=Clock())
 

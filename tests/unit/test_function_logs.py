@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,9 @@ def _http_event(path: str, request_id: str) -> dict[str, Any]:
     return event
 
 
-def test_a_validation_error_is_logged_without_the_input_it_refused(function_log):
+def test_a_validation_error_is_logged_without_the_input_it_refused(
+    function_log: Callable[[], list[dict[str, Any]]],
+) -> None:
     error = _refused_question()
 
     try:
@@ -58,7 +61,9 @@ def test_a_validation_error_is_logged_without_the_input_it_refused(function_log)
     assert QUESTION not in json.dumps(line["stack_trace"])
 
 
-def test_secrets_are_taken_out_of_messages_fields_and_exceptions(function_log):
+def test_secrets_are_taken_out_of_messages_fields_and_exceptions(
+    function_log: Callable[[], list[dict[str, Any]]],
+) -> None:
     url = "https://bucket.s3.amazonaws.com/k?X-Amz-Credential=AKIA%2F1&X-Amz-Signature=abc123&Policy=eyJleHA"
 
     try:
@@ -76,15 +81,15 @@ def test_secrets_are_taken_out_of_messages_fields_and_exceptions(function_log):
     assert f"Bearer {REDACTED}" in line["exception"]
 
 
-def test_redaction_leaves_ids_counts_and_publishable_keys_alone():
+def test_redaction_leaves_ids_counts_and_publishable_keys_alone() -> None:
     text = "tenant 0661777bd96ddf642f23dcb98684d833 asked pk_s07C8DO0n6VbvpDn0K0 (model_tokens=42, a task-list)"
 
     assert redact(text) == text
 
 
-def test_an_exception_is_formatted_as_python_prints_it():
+def test_an_exception_is_formatted_as_python_prints_it() -> None:
     try:
-        {}["missing"]
+        {}["missing"]  # type: ignore[index]
     except KeyError as error:
         formatted = format_exception(error)
 
@@ -93,7 +98,9 @@ def test_an_exception_is_formatted_as_python_prints_it():
     assert formatted.endswith("KeyError: 'missing'")
 
 
-def test_an_unexpected_error_of_a_request_is_one_json_line_of_ours_without_the_input(function_log, capsys):
+def test_an_unexpected_error_of_a_request_is_one_json_line_of_ours_without_the_input(
+    function_log: Callable[[], list[dict[str, Any]]], capsys: pytest.CaptureFixture[str]
+) -> None:
     router = APIRouter()
 
     @router.get("/chatbots/{chatbot_id}/broken")
@@ -120,7 +127,7 @@ def test_an_unexpected_error_of_a_request_is_one_json_line_of_ours_without_the_i
     assert QUESTION not in printed.out + printed.err
 
 
-def test_ids_appended_in_one_invocation_are_gone_in_the_next(function_log):
+def test_ids_appended_in_one_invocation_are_gone_in_the_next(function_log: Callable[[], list[dict[str, Any]]]) -> None:
     router = APIRouter()
 
     @router.get("/chatbots/{chatbot_id}/ask")
@@ -149,7 +156,7 @@ def test_ids_appended_in_one_invocation_are_gone_in_the_next(function_log):
     assert not {"tenant_id", "chatbot_id", "conversation_id"} & set(second)
 
 
-def test_a_path_that_is_not_an_id_is_not_logged_as_one(function_log):
+def test_a_path_that_is_not_an_id_is_not_logged_as_one(function_log: Callable[[], list[dict[str, Any]]]) -> None:
     router = APIRouter()
 
     @router.get("/chatbots/{chatbot_id}/ask")
@@ -163,7 +170,9 @@ def test_a_path_that_is_not_an_id_is_not_logged_as_one(function_log):
 
 
 @pytest.mark.parametrize("fails", [False, True])
-def test_each_record_of_a_batch_logs_with_its_own_ids_only(function_log, fails):
+def test_each_record_of_a_batch_logs_with_its_own_ids_only(
+    function_log: Callable[[], list[dict[str, Any]]], fails: Any
+) -> None:
     logger.append_keys(correlation_id="message-1")
     try:
         # Given one record of tenant A, which may fail part-way

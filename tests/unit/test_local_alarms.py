@@ -53,7 +53,9 @@ def _alarm(**changes: Any) -> MetricAlarm:
         ([GAP, BREACH, GAP], "ignore", OK, OK),
     ],
 )
-def test_state_from_the_last_periods_and_the_treatment_of_missing_data(values, treat, current, expected):
+def test_state_from_the_last_periods_and_the_treatment_of_missing_data(
+    values: Any, treat: Any, current: Any, expected: Any
+) -> None:
     alarm = _alarm(TreatMissingData=treat)
 
     state, reason = alarm.decide(values, current)
@@ -61,7 +63,7 @@ def test_state_from_the_last_periods_and_the_treatment_of_missing_data(values, t
     assert state == expected, reason
 
 
-def test_two_of_three_datapoints_to_alarm_and_the_other_comparisons():
+def test_two_of_three_datapoints_to_alarm_and_the_other_comparisons() -> None:
     two_of_three = _alarm(DatapointsToAlarm=2)
     assert two_of_three.decide([FINE, BREACH, BREACH], OK)[0] == ALARM
     assert two_of_three.decide([BREACH, FINE, FINE], ALARM)[0] == OK
@@ -80,7 +82,7 @@ class Clock:
         return self.value
 
 
-def test_an_alarm_turns_alarm_on_a_breaching_period_and_back_to_ok_with_its_history():
+def test_an_alarm_turns_alarm_on_a_breaching_period_and_back_to_ok_with_its_history() -> None:
     # Given the DLQ alarm (one period, missing data not breaching) on a store whose metric minute lasts 2 s
     clock = Clock(1000.0)
     store = MetricStore(MetricClock(2, clock))
@@ -123,7 +125,7 @@ def _math_alarm() -> MetricAlarm:
     )
 
 
-def test_a_metric_math_alarm_evaluates_its_expression_on_the_periods():
+def test_a_metric_math_alarm_evaluates_its_expression_on_the_periods() -> None:
     # Given the degraded-answer rate alarm
     clock = Clock(600.0)
     store = MetricStore(MetricClock(60, clock))
@@ -146,7 +148,7 @@ def test_a_metric_math_alarm_evaluates_its_expression_on_the_periods():
     assert alarm.decide(alarm.values(store, 780.0), ALARM)[0] == OK
 
 
-def test_metric_math_outside_the_local_subset_is_said_not_evaluated():
+def test_metric_math_outside_the_local_subset_is_said_not_evaluated() -> None:
     with pytest.raises(NotEvaluated, match="ANOMALY_DETECTION_BAND"):
         evaluate("ANOMALY_DETECTION_BAND(m1, 2)", {"m1": {0.0: 1.0}}, [0.0])
 
@@ -164,7 +166,7 @@ def test_metric_math_outside_the_local_subset_is_said_not_evaluated():
         ('TRUE AND NOT FALSE AND INSUFFICIENT_DATA("fresh")', True),
     ],
 )
-def test_composite_rules(rule, expected):
+def test_composite_rules(rule: Any, expected: Any) -> None:
     composite = CompositeAlarm("Critical", "critical", "", rule)
 
     state, _ = composite.decide({"dlq": ALARM, "degraded": OK, "fresh": INSUFFICIENT_DATA})
@@ -172,7 +174,7 @@ def test_composite_rules(rule, expected):
     assert state == (ALARM if expected else OK)
 
 
-def test_a_composite_follows_the_alarms_it_names():
+def test_a_composite_follows_the_alarms_it_names() -> None:
     clock = Clock(1000.0)
     store = MetricStore(MetricClock(2, clock))
     alarm = _alarm(EvaluationPeriods=1, DatapointsToAlarm=1, TreatMissingData="notBreaching")
@@ -204,7 +206,7 @@ def test_a_composite_follows_the_alarms_it_names():
         ({"Metrics": [{"Id": "e1", "Expression": "1"}]}, "either MetricName or Metrics"),
     ],
 )
-def test_what_cloudwatch_refuses_is_refused_when_the_stack_starts(changes, refusal):
+def test_what_cloudwatch_refuses_is_refused_when_the_stack_starts(changes: Any, refusal: Any) -> None:
     with pytest.raises(TemplateError, match=refusal):
         _alarm(**changes)
 
@@ -217,7 +219,7 @@ def test_what_cloudwatch_refuses_is_refused_when_the_stack_starts(changes, refus
         ([{"Id": "e1", "Expression": "1", "ReturnData": True}], "name no metric"),
     ],
 )
-def test_metric_math_alarms_cloudwatch_refuses_are_refused(metrics, refusal):
+def test_metric_math_alarms_cloudwatch_refuses_are_refused(metrics: Any, refusal: Any) -> None:
     props = {"Metrics": metrics, "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "LessThanThreshold"}
     with pytest.raises(TemplateError, match=refusal):
         MetricAlarm.of("Bad", "bad", props)
@@ -228,7 +230,7 @@ def _template(resources: dict[str, Any]) -> tuple[dict[str, Any], Resolver]:
     return template, Resolver(template, {}, lambda logical_id, _: f"local-{logical_id}")
 
 
-def test_a_composite_naming_an_alarm_that_does_not_exist_is_refused():
+def test_a_composite_naming_an_alarm_that_does_not_exist_is_refused() -> None:
     template, resolver = _template(
         {"Critical": {"Type": "AWS::CloudWatch::CompositeAlarm", "Properties": {"AlarmRule": 'ALARM("nowhere")'}}}
     )

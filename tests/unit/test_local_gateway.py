@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,7 +21,6 @@ from starlette.testclient import TestClient
 
 from local.__main__ import server_config
 from local.gateway import HttpGateway, LambdaAuthorizer
-from local.process import free_port
 from local.stack import LocalStack
 from local.template import HttpAuthorizer, HttpRoute
 
@@ -86,12 +86,12 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _serve(root: Path):
+def _serve(root: Path) -> Any:
     stack = LocalStack(root)
     return stack, TestClient(stack.start())
 
 
-def test_route_added_to_the_template_is_served(project):
+def test_route_added_to_the_template_is_served(project: Any) -> None:
     # Given a template with one route
     route = """
     Words:
@@ -193,7 +193,9 @@ def bodies_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Loc
         ("image/png", b"\x89PNG\r\n\x1a\n", False),
     ],
 )
-def test_body_reaches_the_function_as_text_or_base64_encoded(bodies_stack, content_type, data, as_text):
+def test_body_reaches_the_function_as_text_or_base64_encoded(
+    bodies_stack: Any, content_type: Any, data: Any, as_text: Any
+) -> None:
     # When a body is posted
     _, app = bodies_stack
     response = TestClient(app).post("/echo", content=data, headers={"content-type": content_type})
@@ -205,7 +207,7 @@ def test_body_reaches_the_function_as_text_or_base64_encoded(bodies_stack, conte
     assert event["body"] == (data.decode() if as_text else base64.b64encode(data).decode())
 
 
-def test_a_body_that_is_not_utf8_to_a_json_route_is_a_client_error(bodies_stack):
+def test_a_body_that_is_not_utf8_to_a_json_route_is_a_client_error(bodies_stack: Any) -> None:
     _, app = bodies_stack
     client = TestClient(app)
 
@@ -216,10 +218,10 @@ def test_a_body_that_is_not_utf8_to_a_json_route_is_a_client_error(bodies_stack)
     assert client.post("/words", json={"word": "llama"}).json() == {"added": "llama"}
 
 
-def test_forwarding_headers_do_not_change_the_source_ip(bodies_stack):
+def test_forwarding_headers_do_not_change_the_source_ip(bodies_stack: Any) -> None:
     # Given the stack served as `make run` serves it
     _, app = bodies_stack
-    server = uvicorn.Server(server_config(app, "127.0.0.1", free_port()))
+    server = uvicorn.Server(server_config(app, "127.0.0.1", 0))  # a port of its own, which no other process can take
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -300,7 +302,7 @@ AUTHORIZED_TEMPLATE = textwrap.dedent(
 )
 
 
-def test_lambda_authorizer_of_the_template_runs_as_api_gateway_runs_it(tmp_path):
+def test_lambda_authorizer_of_the_template_runs_as_api_gateway_runs_it(tmp_path: Path) -> None:
     # Given a template whose API has a Lambda authorizer (payload 2.0, simple responses, cached 300 s)
     for folder, code in (("gate", AUTHORIZER_HANDLER), ("context", CONTEXT_HANDLER)):
         (tmp_path / folder).mkdir()
@@ -334,9 +336,9 @@ def test_lambda_authorizer_of_the_template_runs_as_api_gateway_runs_it(tmp_path)
 class _Invocations:
     def __init__(self, *answers: object) -> None:
         self.answers = list(answers)
-        self.events: list[dict] = []
+        self.events: list[dict[str, Any]] = []
 
-    async def __call__(self, function: str, event: dict) -> object:
+    async def __call__(self, function: str, event: dict[str, Any]) -> object:
         self.events.append(event)
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
@@ -344,7 +346,7 @@ class _Invocations:
         return answer
 
 
-def _request_event(authorization: str) -> dict:
+def _request_event(authorization: str) -> dict[str, Any]:
     return {
         "headers": {"authorization": authorization},
         "body": "{}",
@@ -353,7 +355,7 @@ def _request_event(authorization: str) -> dict:
     }
 
 
-def test_lambda_authorizer_answers_expire_after_the_ttl():
+def test_lambda_authorizer_answers_expire_after_the_ttl() -> None:
     # Given an authorizer cached for 300 s, on a clock the test moves
     now = [1000.0]
     invoke = _Invocations({"isAuthorized": True, "context": {"n": 1}}, {"isAuthorized": False})
@@ -374,7 +376,7 @@ def test_lambda_authorizer_answers_expire_after_the_ttl():
 
 
 @pytest.mark.parametrize("answer", [RuntimeError("crashed"), {"allow": True}, {"isAuthorized": "yes"}, None])
-def test_lambda_authorizer_failure_or_malformed_answer_is_a_500(answer):
+def test_lambda_authorizer_failure_or_malformed_answer_is_a_500(answer: Any) -> None:
     authorizer = LambdaAuthorizer(HttpAuthorizer("Gate", ("Authorization",), 0), _Invocations(answer))
 
     refused = asyncio.run(authorizer.authorize(_request_event("Bearer a")))
@@ -383,9 +385,9 @@ def test_lambda_authorizer_failure_or_malformed_answer_is_a_500(answer):
     assert refused.status_code == 500
 
 
-def test_each_api_answers_browsers_by_its_own_cors_configuration():
+def test_each_api_answers_browsers_by_its_own_cors_configuration() -> None:
     # Given an owners' API open to the console's origin only and a visitors' API open to every origin
-    async def invoke(function: str, event: dict) -> dict:
+    async def invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
         return {"statusCode": 200, "body": function}
 
     gateway = HttpGateway(

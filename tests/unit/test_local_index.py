@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import random
 import threading
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -41,7 +43,7 @@ def matching(index: LocalVectorIndex, namespace: str, query: HybridQuery, chatbo
 
 
 @pytest.fixture
-def index(tmp_path) -> LocalVectorIndex:
+def index(tmp_path: Path) -> LocalVectorIndex:
     index = LocalVectorIndex(tmp_path, "fake", DIMENSION)
     index.upsert(
         "tenant-a",
@@ -55,7 +57,7 @@ def index(tmp_path) -> LocalVectorIndex:
     return index
 
 
-def test_dense_search_finds_the_exact_vector_first(index):
+def test_dense_search_finds_the_exact_vector_first(index: Any) -> None:
     hits = index.search("tenant-a", dense("Alpacas are smaller than llamas."), 2, "bot-1")
 
     assert hits[0].id == "d1#1"
@@ -63,19 +65,20 @@ def test_dense_search_finds_the_exact_vector_first(index):
     assert len(hits) == 2
 
 
-def test_lexical_side_is_stemmed_and_limited_to_the_chatbot(index):
+def test_lexical_side_is_stemmed_and_limited_to_the_chatbot(index: Any) -> None:
     hits = index.search("tenant-a", lexical("llama humming"), 10, "bot-1")
 
     assert [hit.id for hit in hits if hit.score > 0] == ["d1#0", "d1#1"]
     assert {hit.metadata["chatbot_id"] for hit in hits} == {"bot-1"}
 
 
-def test_a_score_is_the_dense_plus_the_sparse_dot_product(index):
+def test_a_score_is_the_dense_plus_the_sparse_dot_product(index: Any) -> None:
     query = HybridQuery(
         [0.5 * value for value in fake_embedding("llamas", DIMENSION)],
         SparseVector(query_term_ids("llama"), [0.25]),
     )
     stored = record("d1", 1, "Alpacas are smaller than llamas.")
+    assert stored.sparse is not None
     llama = dict(zip(stored.sparse.indices, stored.sparse.values, strict=True))[query_term_ids("llama")[0]]
 
     hit = next(hit for hit in index.search("tenant-a", query, 10, "bot-1") if hit.id == "d1#1")
@@ -84,12 +87,12 @@ def test_a_score_is_the_dense_plus_the_sparse_dot_product(index):
     assert hit.score == pytest.approx(expected, rel=1e-5)
 
 
-def test_other_tenant_sees_nothing(index):
+def test_other_tenant_sees_nothing(index: Any) -> None:
     assert index.search("tenant-b", dense("llamas"), 5, "bot-1") == []
     assert index.search("tenant-b", lexical("llamas"), 5, "bot-1") == []
 
 
-def test_deleted_vectors_are_gone_from_both_sides(index):
+def test_deleted_vectors_are_gone_from_both_sides(index: Any) -> None:
     index.delete("tenant-a", index.ids("tenant-a", "d1#"))
 
     assert index.ids("tenant-a", "d1#") == []
@@ -97,14 +100,14 @@ def test_deleted_vectors_are_gone_from_both_sides(index):
     assert matching(index, "tenant-a", lexical("llamas")) == []
 
 
-def test_a_replaced_chunk_keeps_only_its_new_terms(index):
+def test_a_replaced_chunk_keeps_only_its_new_terms(index: Any) -> None:
     index.upsert("tenant-a", [record("d1", 0, "Alpacas sing.")])
 
     assert matching(index, "tenant-a", lexical("hum")) == []
     assert matching(index, "tenant-a", lexical("sing")) == ["d1#0"]
 
 
-def test_index_survives_a_restart(index, tmp_path):
+def test_index_survives_a_restart(index: Any, tmp_path: Path) -> None:
     index.delete("tenant-a", ["d2#0"])
     index.upsert("tenant-a", [record("d1", 0, "Llamas sing.")])
 
@@ -114,7 +117,7 @@ def test_index_survives_a_restart(index, tmp_path):
     assert matching(reopened, "tenant-a", lexical("sing")) == ["d1#0"]
 
 
-def test_compaction_keeps_only_live_vectors_and_their_terms(tmp_path):
+def test_compaction_keeps_only_live_vectors_and_their_terms(tmp_path: Path) -> None:
     index = LocalVectorIndex(tmp_path, "fake", DIMENSION)
     index.upsert("t", [record("d", n, f"chunk {n}") for n in range(1500)])
     index.delete("t", [f"d#{n}" for n in range(1400)])
@@ -126,7 +129,7 @@ def test_compaction_keeps_only_live_vectors_and_their_terms(tmp_path):
     assert matching(reopened, "t", lexical("1450")) == ["d#1450"]
 
 
-def test_sparse_scores_stay_exact_across_segments_and_merges(tmp_path, monkeypatch):
+def test_sparse_scores_stay_exact_across_segments_and_merges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given postings sealed into segments of a few postings each, merged as they accumulate
     monkeypatch.setattr(local_index, "SEGMENT_POSTINGS", 7)
     words = [f"word{n}" for n in range(40)]
@@ -139,6 +142,7 @@ def test_sparse_scores_stay_exact_across_segments_and_merges(tmp_path, monkeypat
 
     # When a query of several terms is scored
     query = lexical("word3 word17 word29 word30")
+    assert query.sparse is not None
 
     # Then every chunk's score is its exact sparse dot product
     expected = {}
@@ -152,7 +156,7 @@ def test_sparse_scores_stay_exact_across_segments_and_merges(tmp_path, monkeypat
     assert found == pytest.approx(expected, abs=1e-5)
 
 
-def test_mixing_embedders_is_refused(index, tmp_path):
+def test_mixing_embedders_is_refused(index: Any, tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="refusing to mix"):
         LocalVectorIndex(tmp_path, "another-model", 32)
 
@@ -160,7 +164,7 @@ def test_mixing_embedders_is_refused(index, tmp_path):
 # Locally, ingest, upload and query run in processes of their own, each with its own LocalVectorIndex on one folder.
 
 
-def test_a_write_in_one_process_is_read_in_another(tmp_path):
+def test_a_write_in_one_process_is_read_in_another(tmp_path: Path) -> None:
     # Given two indexes on one folder, the reader having looked before the write
     writer, reader = LocalVectorIndex(tmp_path, "fake", DIMENSION), LocalVectorIndex(tmp_path, "fake", DIMENSION)
     assert reader.ids("t", "") == []
@@ -174,7 +178,7 @@ def test_a_write_in_one_process_is_read_in_another(tmp_path):
     assert matching(reader, "t", lexical("humming llama")) == ["d1#0"]
 
 
-def test_a_delete_in_one_process_is_gone_from_the_other(tmp_path):
+def test_a_delete_in_one_process_is_gone_from_the_other(tmp_path: Path) -> None:
     # Given a vector both indexes have seen
     writer, reader = LocalVectorIndex(tmp_path, "fake", DIMENSION), LocalVectorIndex(tmp_path, "fake", DIMENSION)
     writer.upsert("t", [record("d1", 0, "Llamas hum."), record("d2", 0, "Alpacas hum.")])
@@ -189,7 +193,7 @@ def test_a_delete_in_one_process_is_gone_from_the_other(tmp_path):
     assert sorted(matching(reader, "t", lexical("hum"))) == ["d2#0", "d3#0"]
 
 
-def test_compaction_in_one_process_is_reloaded_by_the_other(tmp_path):
+def test_compaction_in_one_process_is_reloaded_by_the_other(tmp_path: Path) -> None:
     # Given a namespace both indexes have loaded
     compacting, other = LocalVectorIndex(tmp_path, "fake", DIMENSION), LocalVectorIndex(tmp_path, "fake", DIMENSION)
     compacting.upsert("t", [record("d", n, f"chunk {n}") for n in range(1500)])
@@ -206,7 +210,7 @@ def test_compaction_in_one_process_is_reloaded_by_the_other(tmp_path):
     assert len(other.ids("t", "d#")) == 100
 
 
-def test_concurrent_writers_lose_nothing(tmp_path):
+def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
     # Given two processes' indexes appending at the same time
     first, second = LocalVectorIndex(tmp_path, "fake", DIMENSION), LocalVectorIndex(tmp_path, "fake", DIMENSION)
 

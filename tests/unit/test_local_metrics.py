@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aws_lambda_powertools import Metrics
@@ -39,11 +40,11 @@ class Clock:
         return self.value
 
 
-def _emf(record: dict) -> str:
+def _emf(record: dict[str, Any]) -> str:
     return json.dumps(record)
 
 
-def test_each_value_of_each_metric_is_a_datapoint_under_each_dimension_set():
+def test_each_value_of_each_metric_is_a_datapoint_under_each_dimension_set() -> None:
     # Given an EMF line with two dimension sets, a metric with an array of values and one with a single value
     line = _emf(
         {
@@ -69,7 +70,7 @@ def test_each_value_of_each_metric_is_a_datapoint_under_each_dimension_set():
     points = emf_datapoints(line)
 
     # Then every value is a sample of its metric under both dimension sets, at the line's timestamp
-    by_series = {(p.key.name, p.key.dimensions): [] for p in points}
+    by_series: dict[tuple[str, Any], list[float]] = {(p.key.name, p.key.dimensions): [] for p in points}
     for point in points:
         by_series[(point.key.name, point.key.dimensions)].append(point.value)
     assert by_series == {
@@ -84,7 +85,7 @@ def test_each_value_of_each_metric_is_a_datapoint_under_each_dimension_set():
     assert all("tenant_id" not in dict(point.key.dimensions) for point in points)
 
 
-def test_a_directive_naming_a_missing_dimension_or_a_non_number_is_skipped_others_are_kept():
+def test_a_directive_naming_a_missing_dimension_or_a_non_number_is_skipped_others_are_kept() -> None:
     line = _emf(
         {
             "_aws": {
@@ -110,11 +111,11 @@ def test_a_directive_naming_a_missing_dimension_or_a_non_number_is_skipped_other
     "line",
     ["REPORT RequestId: 1", '{"level": "INFO", "message": "Question answered"}', '{"_aws": "broken"', ""],
 )
-def test_lines_that_are_not_emf_give_no_datapoint(line):
+def test_lines_that_are_not_emf_give_no_datapoint(line: Any) -> None:
     assert emf_datapoints(line) == []
 
 
-def test_what_powertools_publishes_is_read_under_its_namespace_and_service():
+def test_what_powertools_publishes_is_read_under_its_namespace_and_service() -> None:
     # Given the metrics the functions publish, serialized by Powertools as it prints them
     metrics = Metrics(namespace="Parley", service="parley")
     metrics.add_metric(name="QuestionsAnswered", unit="Count", value=1)
@@ -147,16 +148,16 @@ def test_what_powertools_publishes_is_read_under_its_namespace_and_service():
         ("p99.9", 100.0),
     ],
 )
-def test_cloudwatch_statistics_of_a_period(stat, expected):
+def test_cloudwatch_statistics_of_a_period(stat: Any, expected: Any) -> None:
     assert statistic([float(value) for value in range(100, 0, -1)], stat) == expected
 
 
-def test_an_unknown_statistic_is_refused():
+def test_an_unknown_statistic_is_refused() -> None:
     with pytest.raises(ValueError, match="tm90"):
         statistic([1.0], "tm90")
 
 
-def test_samples_are_grouped_by_period_and_periods_without_samples_are_missing():
+def test_samples_are_grouped_by_period_and_periods_without_samples_are_missing() -> None:
     # Given samples in the first and third minute of a range
     clock = Clock(1_000_000.0)
     store = MetricStore(MetricClock(60, clock))
@@ -172,7 +173,7 @@ def test_samples_are_grouped_by_period_and_periods_without_samples_are_missing()
     assert sums == {1_000_000.0: 4.0, 1_000_120.0: 7.0}
 
 
-def test_samples_older_than_the_retention_are_dropped_and_periods_scale_with_the_metric_minute():
+def test_samples_older_than_the_retention_are_dropped_and_periods_scale_with_the_metric_minute() -> None:
     clock = Clock(0.0)
     store = MetricStore(MetricClock(2, clock))  # a metric minute lasts 2 s: three hours last 360 s
     store.record("Parley", "Answers", 1.0)
@@ -183,7 +184,7 @@ def test_samples_older_than_the_retention_are_dropped_and_periods_scale_with_the
     assert store.clock.seconds(300) == 10.0
 
 
-def test_the_local_stack_says_which_metrics_it_produces():
+def test_the_local_stack_says_which_metrics_it_produces() -> None:
     sources = LocalSources(["http-api-id"])
 
     assert sources.produces(MetricKey("Parley", "AnswersDegraded", dimensions({"service": "parley"})))
@@ -198,9 +199,9 @@ def test_the_local_stack_says_which_metrics_it_produces():
     assert not sources.produces(MetricKey("AWS/Lambda", "Throttles", dimensions({"FunctionName": "f"})))
 
 
-def test_the_gateway_records_requests_errors_and_latency_per_api_and_per_route():
+def test_the_gateway_records_requests_errors_and_latency_per_api_and_per_route() -> None:
     # Given the gateway in front of a function that fails on one path
-    async def invoke(function: str, event: dict) -> dict:
+    async def invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
         return {"statusCode": 500 if event["rawPath"].endswith("broken") else 200, "body": "{}"}
 
     store = MetricStore()
@@ -251,7 +252,7 @@ def fail(event, context):
 """
 
 
-def test_the_runtime_records_invocations_errors_durations_and_the_functions_emf_lines(tmp_path: Path):
+def test_the_runtime_records_invocations_errors_durations_and_the_functions_emf_lines(tmp_path: Path) -> None:
     # Given two functions, one that publishes a metric and one that fails
     (tmp_path / "app.py").write_text(HANDLERS)
     specs = {

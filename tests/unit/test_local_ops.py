@@ -43,7 +43,9 @@ def _page(dashboards: list[Dashboard], store: MetricStore, evaluator: AlarmEvalu
     return TestClient(Starlette(routes=page.routes()))
 
 
-def test_the_page_renders_the_template_dashboard_widgets_in_layout_order_with_what_was_measured(repository):
+def test_the_page_renders_the_template_dashboard_widgets_in_layout_order_with_what_was_measured(
+    repository: Any,
+) -> None:
     # Given the repository's dashboard and alarms, and some traffic measured
     template, resolver = repository
     dashboards = template_dashboards(template, resolver)
@@ -87,7 +89,7 @@ def _widget(html: str, title: str) -> str:
     return html[start : html.index("</article>", start)]
 
 
-def test_the_repository_template_alarms_are_read_with_the_dlq_and_degraded_answer_rules(repository):
+def test_the_repository_template_alarms_are_read_with_the_dlq_and_degraded_answer_rules(repository: Any) -> None:
     template, resolver = repository
 
     alarms, composites = template_alarms(template, resolver)
@@ -104,7 +106,7 @@ def test_the_repository_template_alarms_are_read_with_the_dlq_and_degraded_answe
     assert all(composite.names() <= known for composite in composites)
 
 
-def test_alarm_states_are_served_as_json(repository):
+def test_alarm_states_are_served_as_json(repository: Any) -> None:
     template, resolver = repository
     alarms, composites = template_alarms(template, resolver)
     store = MetricStore(MetricClock(2, Clock(1000.0)))
@@ -118,7 +120,7 @@ def test_alarm_states_are_served_as_json(repository):
     assert states["IngestDeadLetterAlarm"] == "OK"  # no message received: missing data is not breaching
 
 
-def test_an_expression_outside_the_local_subset_says_it_is_not_evaluated():
+def test_an_expression_outside_the_local_subset_says_it_is_not_evaluated() -> None:
     widget = {
         "type": "metric",
         "properties": {
@@ -151,19 +153,19 @@ def test_an_expression_outside_the_local_subset_says_it_is_not_evaluated():
         ({"widgets": [{"type": "metric", "properties": {"region": "r", "metrics": [[{"id": "e1"}]]}}]}, "expression"),
     ],
 )
-def test_a_dashboard_body_putdashboard_refuses_stops_the_stack(body, refusal):
+def test_a_dashboard_body_putdashboard_refuses_stops_the_stack(body: Any, refusal: Any) -> None:
     with pytest.raises(TemplateError, match=refusal):
         check_dashboard_body("Dashboard", body)
 
 
-def test_a_dashboard_body_that_is_not_json_stops_the_stack():
+def test_a_dashboard_body_that_is_not_json_stops_the_stack() -> None:
     template = {"Resources": {"D": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {"DashboardBody": "{"}}}}
     resolver = Resolver(template, {}, lambda logical_id, _: f"local-{logical_id}")
     with pytest.raises(TemplateError, match="not JSON"):
         template_dashboards(template, resolver)
 
 
-def test_the_dashboard_names_each_function_as_its_workers_run_under_it():
+def test_the_dashboard_names_each_function_as_its_workers_run_under_it() -> None:
     # Powertools' ColdStart carries the worker's AWS_LAMBDA_FUNCTION_NAME; the dashboard's rows name `${Function}`:
     # locally both must be the same name, or the cold-start widget would stay empty.
     template = load_template(ROOT / "template.yaml")

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,7 +43,7 @@ def sized(event, context):
 """
 
 
-def _spec(root: Path, logical_id: str, handler: str, **changes) -> FunctionSpec:
+def _spec(root: Path, logical_id: str, handler: str, **changes: Any) -> FunctionSpec:
     values = {
         "logical_id": logical_id,
         "module_path": root / "app.py",
@@ -86,7 +87,7 @@ def _runtime(run: list[FunctionRuntime], *specs: FunctionSpec, concurrency: int 
     return runtime
 
 
-def test_a_function_sees_only_its_own_environment(code, run, monkeypatch):
+def test_a_function_sees_only_its_own_environment(code: Any, run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given two functions with variables of their own, and a variable in the stack's environment
     monkeypatch.setenv("STACK_ONLY", "leaked")
     runtime = _runtime(
@@ -116,13 +117,13 @@ def test_a_function_sees_only_its_own_environment(code, run, monkeypatch):
     assert set(environment) <= {"PATH", "HOME", "LANG", "PARLEY_COLOUR", *lambda_sets, *_aws("First")}
 
 
-def test_lambda_variables_win_over_the_template(code, run):
+def test_lambda_variables_win_over_the_template(code: Any, run: Any) -> None:
     runtime = _runtime(run, _spec(code, "Fn", "environment", environment={"AWS_REGION": "eu-west-1"}))
 
     assert runtime.invoke("Fn", {})["AWS_REGION"] == "us-east-1"
 
 
-def test_the_handler_is_loaded_once_per_worker(code, run):
+def test_the_handler_is_loaded_once_per_worker(code: Any, run: Any) -> None:
     runtime = _runtime(run, _spec(code, "Fn", "whoami"))
 
     first, second = runtime.invoke("Fn", {}), runtime.invoke("Fn", {})
@@ -131,7 +132,7 @@ def test_the_handler_is_loaded_once_per_worker(code, run):
     assert first["function"] == "Fn"
 
 
-def test_a_handler_exception_reaches_the_caller_and_the_worker_lives_on(code, run):
+def test_a_handler_exception_reaches_the_caller_and_the_worker_lives_on(code: Any, run: Any) -> None:
     runtime = _runtime(run, _spec(code, "Fn", "fail"), _spec(code, "Who", "whoami"))
 
     with pytest.raises(FunctionError, match="the llama refused") as raised:
@@ -141,7 +142,7 @@ def test_a_handler_exception_reaches_the_caller_and_the_worker_lives_on(code, ru
     assert runtime.pools["Fn"].size == 1
 
 
-def test_a_response_over_lambdas_6_mb_is_an_error_as_in_lambda(code, run):
+def test_a_response_over_lambdas_6_mb_is_an_error_as_in_lambda(code: Any, run: Any) -> None:
     runtime = _runtime(run, _spec(code, "Fn", "sized"))
 
     # A body that fits with its envelope is answered; one byte more than Lambda allows is refused
@@ -152,7 +153,7 @@ def test_a_response_over_lambdas_6_mb_is_an_error_as_in_lambda(code, run):
     assert raised.value.error_type == "Function.ResponseSizeTooLarge"
 
 
-def test_a_crashed_worker_is_replaced(code, run):
+def test_a_crashed_worker_is_replaced(code: Any, run: Any) -> None:
     # Given a function whose handler kills its process
     runtime = _runtime(run, _spec(code, "Fn", "crash"))
 
@@ -168,7 +169,7 @@ def test_a_crashed_worker_is_replaced(code, run):
         runtime.invoke("Fn", {})
 
 
-def test_an_event_past_the_timeout_kills_its_worker(code, run):
+def test_an_event_past_the_timeout_kills_its_worker(code: Any, run: Any) -> None:
     # Given a function with a 1 s timeout
     runtime = _runtime(run, _spec(code, "Fn", "whoami", timeout=1))
     before = runtime.invoke("Fn", {})
@@ -184,7 +185,7 @@ def test_an_event_past_the_timeout_kills_its_worker(code, run):
     assert runtime.invoke("Fn", {})["pid"] != before["pid"]
 
 
-def test_a_module_that_fails_to_import_is_an_init_error(code, run):
+def test_a_module_that_fails_to_import_is_an_init_error(code: Any, run: Any) -> None:
     (code / "broken.py").write_text("raise RuntimeError('no llamas here')\n")
     runtime = _runtime(run, _spec(code, "Fn", "handler", module="broken"))
 
@@ -194,13 +195,13 @@ def test_a_module_that_fails_to_import_is_an_init_error(code, run):
     assert raised.value.error_type == "Runtime.ImportModuleError"
 
 
-def test_concurrency_grows_on_demand_up_to_the_limit_and_workers_are_reused(code, run):
+def test_concurrency_grows_on_demand_up_to_the_limit_and_workers_are_reused(code: Any, run: Any) -> None:
     # Given a function that may run in at most 3 environments
     runtime = _runtime(run, _spec(code, "Fn", "whoami", reserved_concurrency=3))
     assert runtime.pools["Fn"].size == 1
 
     # When 6 slow events arrive at once
-    results: list[dict] = []
+    results: list[dict[str, Any]] = []
 
     def call() -> None:
         results.append(runtime.invoke("Fn", {"sleep": 0.5}))
@@ -219,7 +220,7 @@ def test_concurrency_grows_on_demand_up_to_the_limit_and_workers_are_reused(code
     assert runtime.invoke("Fn", {})["pid"] in pids
 
 
-def test_closing_stops_every_worker(code, run):
+def test_closing_stops_every_worker(code: Any, run: Any) -> None:
     runtime = _runtime(run, _spec(code, "Fn", "whoami"), _spec(code, "Other", "whoami"))
     workers = [worker for pool in runtime.pools.values() for worker in pool._workers]
 
@@ -230,7 +231,9 @@ def test_closing_stops_every_worker(code, run):
         runtime.invoke("Fn", {})
 
 
-def test_each_invocation_is_reported_with_init_duration_on_the_first_only(code, run, caplog):
+def test_each_invocation_is_reported_with_init_duration_on_the_first_only(
+    code: Any, run: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     # Given a function whose environment has not run an event yet
     runtime = _runtime(run, _spec(code, "Fn", "whoami"), _spec(code, "Failing", "fail"))
 
@@ -261,7 +264,7 @@ def test_each_invocation_is_reported_with_init_duration_on_the_first_only(code, 
     assert "Init Duration" not in lines[1][1]
 
 
-def test_a_timed_out_invocation_is_reported_with_its_status(code, run):
+def test_a_timed_out_invocation_is_reported_with_its_status(code: Any, run: Any) -> None:
     runtime = _runtime(run, _spec(code, "Fn", "whoami", timeout=1))
 
     with pytest.raises(FunctionError):
@@ -273,7 +276,7 @@ def test_a_timed_out_invocation_is_reported_with_its_status(code, run):
     assert "\tStatus: timeout" in report.line
 
 
-def test_recycle_sends_the_next_event_to_a_fresh_environment(code, run):
+def test_recycle_sends_the_next_event_to_a_fresh_environment(code: Any, run: Any) -> None:
     # Given a function with a warm environment that has run an event
     runtime = _runtime(run, _spec(code, "Fn", "whoami"))
     before = runtime.invoke("Fn", {})
@@ -292,13 +295,15 @@ def test_recycle_sends_the_next_event_to_a_fresh_environment(code, run):
     assert runtime.pools["Fn"].size == 1
 
 
-def test_recycle_retires_a_busy_environment_when_its_event_ends(code, run):
+def test_recycle_retires_a_busy_environment_when_its_event_ends(code: Any, run: Any) -> None:
     # Given an environment busy with a slow event
     runtime = _runtime(run, _spec(code, "Fn", "whoami"))
-    results: list[dict] = []
+    results: list[dict[str, Any]] = []
     slow = threading.Thread(target=lambda: results.append(runtime.invoke("Fn", {"sleep": 0.5})))
     slow.start()
+    deadline = time.monotonic() + 10
     while runtime.pools["Fn"]._idle:
+        assert time.monotonic() < deadline, "the event never started"
         time.sleep(0.01)
 
     # When the function is recycled meanwhile

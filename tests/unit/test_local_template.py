@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,18 +25,18 @@ from local.template import (
 
 
 @pytest.fixture(scope="module")
-def template() -> dict:
+def template() -> dict[str, Any]:
     return load_template(ROOT / "template.yaml")
 
 
-def _resolver(template, overrides=None) -> Resolver:
+def _resolver(template: Any, overrides: Any = None) -> Resolver:
     def resources(logical_id: str, attribute: str | None) -> str:
         return f"{logical_id}.{attribute or 'Ref'}"
 
     return Resolver(template, parameter_values(template, overrides), resources)
 
 
-def test_intrinsics_resolve():
+def test_intrinsics_resolve() -> None:
     template = {"Conditions": {"On": {"Fn::Equals": [{"Ref": "Flag"}, "true"]}}, "Resources": {}}
     resolver = Resolver(template, {"Flag": "true"}, lambda logical_id, attribute: f"{logical_id}/{attribute}")
 
@@ -47,14 +48,14 @@ def test_intrinsics_resolve():
     assert resolver.resolve({"Key": {"Fn::If": ["On", {"Ref": "AWS::NoValue"}, 1]}}) == {}
 
 
-def test_unknown_intrinsic_fails_loudly():
+def test_unknown_intrinsic_fails_loudly() -> None:
     resolver = Resolver({"Resources": {}}, {}, lambda logical_id, attribute: None)
 
     with pytest.raises(TemplateError):
         resolver.resolve({"Fn::Base64": "x"})
 
 
-def test_every_function_module_exists(template):
+def test_every_function_module_exists(template: Any) -> None:
     specs = functions(template, _resolver(template), ROOT)
 
     assert specs, "template.yaml declares no functions"
@@ -62,7 +63,7 @@ def test_every_function_module_exists(template):
         assert spec.module_path.is_file(), spec
 
 
-def test_email_confirmation_parameter_switches_auto_confirm(template):
+def test_email_confirmation_parameter_switches_auto_confirm(template: Any) -> None:
     local = functions(template, _resolver(template), ROOT)["AuthFunction"]
     confirming = functions(template, _resolver(template, {"EmailConfirmation": "true"}), ROOT)["AuthFunction"]
 
@@ -70,7 +71,7 @@ def test_email_confirmation_parameter_switches_auto_confirm(template):
     assert confirming.environment["PARLEY_AUTO_CONFIRM_USERS"] == "false"
 
 
-def test_public_routes_are_exactly_the_contracts(template):
+def test_public_routes_are_exactly_the_contracts(template: Any) -> None:
     public = {(route.method, route.path) for route in http_routes(template) if route.authorizer is None}
 
     assert public == {
@@ -84,7 +85,7 @@ def test_public_routes_are_exactly_the_contracts(template):
     }
 
 
-def test_every_other_route_of_the_http_api_runs_the_lambda_authorizer_of_the_template(template):
+def test_every_other_route_of_the_http_api_runs_the_lambda_authorizer_of_the_template(template: Any) -> None:
     private = {route.authorizer for route in http_routes(template) if route.authorizer is not None}
 
     assert private == {"TokenOrKey"}
@@ -95,7 +96,7 @@ def test_every_other_route_of_the_http_api_runs_the_lambda_authorizer_of_the_tem
     }
 
 
-def test_an_authorizer_the_local_stack_cannot_run_is_refused(template):
+def test_an_authorizer_the_local_stack_cannot_run_is_refused(template: Any) -> None:
     api = template["Resources"]["HttpApi"]["Properties"]
     jwt = {"JwtConfiguration": {"issuer": "https://issuer", "audience": ["a"]}}
     changed = {
@@ -112,7 +113,7 @@ def test_an_authorizer_the_local_stack_cannot_run_is_refused(template):
         http_authorizers(changed)
 
 
-def test_websocket_routes_and_connect_authorizer_come_from_the_template(template):
+def test_websocket_routes_and_connect_authorizer_come_from_the_template(template: Any) -> None:
     api = websocket_api(template)
 
     assert api is not None
@@ -123,7 +124,7 @@ def test_websocket_routes_and_connect_authorizer_come_from_the_template(template
     assert api.selection_key == "action"
 
 
-def test_websocket_integration_naming_no_function_fails_loudly(template):
+def test_websocket_integration_naming_no_function_fails_loudly(template: Any) -> None:
     broken = {**template, "Resources": dict(template["Resources"])}
     integration = broken["Resources"]["WebSocketChatIntegration"]
     broken["Resources"]["WebSocketChatIntegration"] = {
@@ -135,14 +136,14 @@ def test_websocket_integration_naming_no_function_fails_loudly(template):
         websocket_api(broken)
 
 
-def test_no_function_reads_environment_or_imports_sdks():
+def test_no_function_reads_environment_or_imports_sdks() -> None:
     for path in Path(ROOT, "functions").rglob("*.py"):
         source = path.read_text()
         for forbidden in ("os.environ", "import boto3", "import openai", "import pinecone", "from boto3"):
             assert forbidden not in source, f"{path} uses {forbidden}"
 
 
-def test_only_settings_that_work_in_lambda_are_deployable(template):
+def test_only_settings_that_work_in_lambda_are_deployable(template: Any) -> None:
     # MiniLM is not in the layer and /var/task is read-only: neither embedded stand-in may be chosen in AWS.
     offered = {value for spec in template["Parameters"].values() for value in spec.get("AllowedValues", [])}
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
@@ -151,7 +152,7 @@ def test_only_settings_that_work_in_lambda_are_deployable(template):
     assert (variables["PARLEY_EMBEDDER"], variables["PARLEY_VECTOR_INDEX"]) == ("openai", "pinecone")
 
 
-def test_local_stack_swaps_in_the_embedded_stand_ins_only_where_declared(tmp_path):
+def test_local_stack_swaps_in_the_embedded_stand_ins_only_where_declared(tmp_path: Path) -> None:
     stack = LocalStack(data_dir=tmp_path, environment={"PARLEY_LOG_EXTRA": "1"})
 
     index_user = stack.function_environment({"PARLEY_EMBEDDER": "openai", "PARLEY_VECTOR_INDEX": "pinecone"})
@@ -167,14 +168,14 @@ def test_local_stack_swaps_in_the_embedded_stand_ins_only_where_declared(tmp_pat
     assert other == {"PARLEY_TABLE_NAME": "t", "PARLEY_FETCH_ALLOW_LOOPBACK": "true", "PARLEY_LOG_EXTRA": "1"}
 
 
-def test_sqs_event_source_reads_its_maximum_concurrency(template):
+def test_sqs_event_source_reads_its_maximum_concurrency(template: Any) -> None:
     sources = {source.function: source for source in sqs_sources(template, _resolver(template).resolve)}
 
     assert sources["IngestFunction"].maximum_concurrency == 10
     assert sources["IngestDeadLetterFunction"].maximum_concurrency is None
 
 
-def test_schedule_events_run_their_function_at_the_templates_rate(template):
+def test_schedule_events_run_their_function_at_the_templates_rate(template: Any) -> None:
     # Given the template's scheduled sweep of expired upload tickets, and EventBridge Scheduler's of sources due
     sources = schedule_sources(template, _resolver(template).resolve)
     assert [(source.function, source.period_seconds) for source in sources] == [
@@ -185,9 +186,9 @@ def test_schedule_events_run_their_function_at_the_templates_rate(template):
     assert ("SourceSyncFunction", 300) in [(source.function, source.period_seconds) for source in faster]
     # When a scheduler with a short period runs, Then it invokes the function with EventBridge's scheduled event
     invoked = threading.Event()
-    calls: list[tuple[str, dict]] = []
+    calls: list[tuple[str, dict[str, Any]]] = []
 
-    def invoke(function: str, event: dict) -> None:
+    def invoke(function: str, event: dict[str, Any]) -> None:
         calls.append((function, event))
         invoked.set()
 
@@ -201,7 +202,7 @@ def test_schedule_events_run_their_function_at_the_templates_rate(template):
     assert calls[0][1]["detail-type"] == "Scheduled Event"
 
 
-def test_a_cron_schedule_is_refused_rather_than_ignored():
+def test_a_cron_schedule_is_refused_rather_than_ignored() -> None:
     template = {"Resources": {"F": {"Type": "AWS::Serverless::Function", "Properties": {
         "Events": {"Tick": {"Type": "Schedule", "Properties": {"Schedule": "cron(0 12 * * ? *)"}}}}}}}  # fmt: skip
     with pytest.raises(TemplateError):

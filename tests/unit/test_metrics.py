@@ -4,6 +4,8 @@ tenant and chatbot only as properties; refusals are counted where every error be
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fastapi import APIRouter
@@ -13,15 +15,18 @@ from parley.errors import ChatbotNotFound, InvalidCredentials, ParleyError, Rate
 from parley.observability import METRICS, logger, record
 
 
-def dimensions(emf: dict) -> list[list[str]]:
-    return emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+def dimensions(emf: dict[str, Any]) -> list[list[str]]:
+    found: list[list[str]] = emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+    return found
 
 
-def names(records: list[dict]) -> list[str]:
+def names(records: list[dict[str, Any]]) -> list[str]:
     return [emf["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"] for emf in records]
 
 
-def test_a_record_has_its_dimensions_and_the_tenant_and_chatbot_only_as_properties(emitted_metrics):
+def test_a_record_has_its_dimensions_and_the_tenant_and_chatbot_only_as_properties(
+    emitted_metrics: Callable[[], list[dict[str, Any]]],
+) -> None:
     record("ModelTokensIn", 120, model="gpt-4o-mini", tenant_id="tenant-a", chatbot_id="bot-1")
 
     (emf,) = emitted_metrics()
@@ -39,13 +44,15 @@ def test_a_record_has_its_dimensions_and_the_tenant_and_chatbot_only_as_properti
         ("AnswerLatency", {"tenant": "tenant-a"}),  # an undeclared dimension
     ],
 )
-def test_a_dimension_or_value_not_declared_is_refused(emitted_metrics, name, dimensions_):
+def test_a_dimension_or_value_not_declared_is_refused(
+    emitted_metrics: Callable[[], list[dict[str, Any]]], name: Any, dimensions_: Any
+) -> None:
     with pytest.raises(ValueError, match=name):
         record(name, **dimensions_)
     assert emitted_metrics() == []
 
 
-def test_no_metric_declares_a_tenant_user_or_chatbot_dimension():
+def test_no_metric_declares_a_tenant_user_or_chatbot_dimension() -> None:
     declared = {dimension for spec in METRICS.values() for dimension in spec.dimensions}
 
     assert declared == {"mode", "model", "reason", "rating"}
@@ -71,14 +78,18 @@ def _app_raising(error: ParleyError) -> TestClient:
         (ChatbotNotFound(), []),  # another tenant's chatbot: neither
     ],
 )
-def test_refusals_are_counted_by_kind_when_they_become_responses(emitted_metrics, error, counted):
+def test_refusals_are_counted_by_kind_when_they_become_responses(
+    emitted_metrics: Callable[[], list[dict[str, Any]]], error: Any, counted: Any
+) -> None:
     response = _app_raising(error).get("/refused")
 
     assert response.status_code == error.status
     assert names(emitted_metrics()) == counted
 
 
-def test_a_rate_limit_refusal_is_logged_with_the_tenant_for_the_ranking_rule(caplog, emitted_metrics):
+def test_a_rate_limit_refusal_is_logged_with_the_tenant_for_the_ranking_rule(
+    caplog: pytest.LogCaptureFixture, emitted_metrics: Callable[[], list[dict[str, Any]]]
+) -> None:
     logger.append_keys(tenant_id="tenant-a")
     try:
         _app_raising(RateLimited()).get("/refused")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from parley.api.openapi import openapi_document, render, websocket_schema
@@ -19,11 +20,11 @@ OPERATIONS = [
 ERROR_SCHEMAS = {"#/components/schemas/ErrorBody", "#/components/schemas/Refusal"}
 
 
-def test_the_committed_document_is_current():
+def test_the_committed_document_is_current() -> None:
     assert Path(COMMITTED).read_text() == render(DOCUMENT), "shared/openapi.json is stale: run `make openapi`"
 
 
-def test_the_committed_websocket_schema_is_current():
+def test_the_committed_websocket_schema_is_current() -> None:
     committed = ROOT / "shared" / "websocket.schema.json"
 
     assert committed.read_text() == render(websocket_schema()), (
@@ -31,7 +32,7 @@ def test_the_committed_websocket_schema_is_current():
     )
 
 
-def test_every_route_of_the_template_is_documented():
+def test_every_route_of_the_template_is_documented() -> None:
     from local.template import http_routes, load_template
 
     routes = {(route.method, route.path) for route in http_routes(load_template(ROOT / "template.yaml"))}
@@ -40,7 +41,7 @@ def test_every_route_of_the_template_is_documented():
 
 
 @pytest.mark.parametrize(("method", "path", "operation"), OPERATIONS, ids=[f"{m} {p}" for m, p, _ in OPERATIONS])
-def test_each_route_documents_the_errors_it_can_answer(method, path, operation):
+def test_each_route_documents_the_errors_it_can_answer(method: Any, path: Any, operation: Any) -> None:
     responses = operation["responses"]
     parameters = {parameter["name"]: parameter["in"] for parameter in operation.get("parameters", [])}
     errors = {status for status in responses if status.startswith("4")}
@@ -63,7 +64,7 @@ def test_each_route_documents_the_errors_it_can_answer(method, path, operation):
         assert "Retry-After" in responses["429"]["headers"]
 
 
-def test_every_unbounded_list_is_paged():
+def test_every_unbounded_list_is_paged() -> None:
     lists = [
         (path, operation)
         for method, path, operation in OPERATIONS

@@ -4,6 +4,7 @@ and with words hyphenated at line ends made whole."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from parley.answers.extractive import extractive_answer
@@ -59,7 +60,7 @@ def sentences(text: str) -> list[str]:
 
 
 @pytest.mark.parametrize("footer", FOOTERS)
-def test_chunks_hold_all_the_body_and_no_header_footer_or_contents(footer):
+def test_chunks_hold_all_the_body_and_no_header_footer_or_contents(footer: Any) -> None:
     # Given a manual with a contents page, a running header and a page number in its footer on every page
     # When it is extracted and chunked
     chunks = manual_chunks(footer)
@@ -74,7 +75,7 @@ def test_chunks_hold_all_the_body_and_no_header_footer_or_contents(footer):
     assert [chunk.page for chunk in chunks] == sorted(chunk.page or 0 for chunk in chunks)
 
 
-def test_words_hyphenated_at_a_line_end_are_joined_and_compounds_keep_their_hyphen():
+def test_words_hyphenated_at_a_line_end_are_joined_and_compounds_keep_their_hyphen() -> None:
     # Given a manual whose lines break "compre-hensive", "well-known" (written whole elsewhere) and "South-American"
     # When it is extracted
     text = " ".join(" ".join(chunk.text.split()) for chunk in manual_chunks("{page}"))
@@ -86,7 +87,7 @@ def test_words_hyphenated_at_a_line_end_are_joined_and_compounds_keep_their_hyph
     assert "compre" not in text.replace("comprehensive", "")
 
 
-def test_extractive_answer_from_the_manual_quotes_body_sentences_only():
+def test_extractive_answer_from_the_manual_quotes_body_sentences_only() -> None:
     # Given the chunks of the manual as retrieved passages
     chunks = manual_chunks("Page {page} of {pages}")
     passages = [
@@ -108,7 +109,7 @@ def test_extractive_answer_from_the_manual_quotes_body_sentences_only():
     assert len(quoted) <= 3
 
 
-def test_lone_page_number_goes_and_the_numbered_heading_under_it_stays():
+def test_lone_page_number_goes_and_the_numbered_heading_under_it_stays() -> None:
     # Given pages as a typesetter prints them: a cover, contents, then pages numbered from 1 at the top,
     # alone on a chapter's first page and at the end of a running header on the others
     pages = [
@@ -134,7 +135,7 @@ def test_lone_page_number_goes_and_the_numbered_heading_under_it_stays():
     ]
 
 
-def test_a_table_of_small_numbers_is_not_a_contents_page():
+def test_a_table_of_small_numbers_is_not_a_contents_page() -> None:
     # Given a page of rows that end in numbers no larger than the page count, not in page order
     table = "Daily ration in kilograms\nHay 4\nGrass 2\nPellets 1\nCarrots 1\nHay cubes 3"
     pages = [table, *(f"Page {page} of llama notes.\nMore text." for page in range(2, 7))]
@@ -146,7 +147,7 @@ def test_a_table_of_small_numbers_is_not_a_contents_page():
     assert cleaned[0] == table
 
 
-def test_a_line_repeated_on_every_page_below_the_first_line_is_content():
+def test_a_line_repeated_on_every_page_below_the_first_line_is_content() -> None:
     # Given pages that open and close with their own text, with the same line just under the first one
     pages = [f"{prose(n, 12)}\nWear gloves before you begin.\n{prose(n + 10, 12)}" for n in range(5)]
 

@@ -4,6 +4,7 @@ month, and one tenant's usage never counting against another's."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from parley.domain.chatbots import ChatbotCreate, ChatbotUpdate, SpendingLimits
@@ -14,8 +15,21 @@ from parley.ingest.indexer import DocumentIndexer, pages_of
 from parley.ingest.uploads import ObjectCreated
 from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
+from parley.services.quotas import Quotas
 
 from local.samples import pdf, prose
+
+if TYPE_CHECKING:
+    from tests.unit.conftest import (
+        InMemoryBlobStore,
+        InMemoryChatbotStore,
+        InMemoryDocumentStore,
+        InMemoryLexicon,
+        InMemoryUsageCounters,
+        InMemoryVectorIndex,
+        RecordingErasureQueue,
+    )
+
 
 FREE = PLANS["free"]
 TENANT, OTHER = "a" * 32, "b" * 32
@@ -30,12 +44,21 @@ class Clock:
 
 
 @pytest.fixture
-def chatbots(chatbot_store, erasures, quotas) -> ChatbotService:
+def chatbots(chatbot_store: InMemoryChatbotStore, erasures: RecordingErasureQueue, quotas: Quotas) -> ChatbotService:
     return ChatbotService(chatbot_store, erasures, quotas=quotas)
 
 
 @pytest.fixture
-def world(chatbot_store, document_store, blobs, embedder, vector_index, lexicon, chatbots, quotas):
+def world(
+    chatbot_store: InMemoryChatbotStore,
+    document_store: InMemoryDocumentStore,
+    blobs: InMemoryBlobStore,
+    embedder: Any,
+    vector_index: InMemoryVectorIndex,
+    lexicon: InMemoryLexicon,
+    chatbots: Any,
+    quotas: Quotas,
+) -> Any:
     class World:
         chatbot = chatbots.create(TENANT, ChatbotCreate(name="Bot"))
         documents = DocumentService(
@@ -69,7 +92,7 @@ def world(chatbot_store, document_store, blobs, embedder, vector_index, lexicon,
     return World()
 
 
-def test_new_tenants_are_on_the_free_plan_and_usage_starts_at_zero(quotas):
+def test_new_tenants_are_on_the_free_plan_and_usage_starts_at_zero(quotas: Quotas) -> None:
     # Given a tenant nobody assigned a plan to, on 15 November
     quotas.clock = Clock(datetime(2026, 11, 15, 9, 30, tzinfo=UTC))
 
@@ -84,7 +107,9 @@ def test_new_tenants_are_on_the_free_plan_and_usage_starts_at_zero(quotas):
     assert report.period.end == datetime(2026, 12, 1, tzinfo=UTC)
 
 
-def test_chatbots_over_the_plan_are_refused_with_402_and_deleting_one_gives_its_place_back(chatbots, quotas):
+def test_chatbots_over_the_plan_are_refused_with_402_and_deleting_one_gives_its_place_back(
+    chatbots: Any, quotas: Quotas
+) -> None:
     # Given a tenant holding as many chatbots as the free plan allows
     made = [chatbots.create(TENANT, ChatbotCreate(name=f"Bot {n}")) for n in range(FREE.chatbots)]
 
@@ -107,7 +132,7 @@ def test_chatbots_over_the_plan_are_refused_with_402_and_deleting_one_gives_its_
         chatbots.create(TENANT, ChatbotCreate(name="Still too many"))
 
 
-def test_another_tenants_usage_never_counts_against_yours(chatbots, quotas):
+def test_another_tenants_usage_never_counts_against_yours(chatbots: Any, quotas: Quotas) -> None:
     # Given another tenant at its chatbot limit
     for n in range(FREE.chatbots):
         chatbots.create(OTHER, ChatbotCreate(name=f"Theirs {n}"))
@@ -121,7 +146,9 @@ def test_another_tenants_usage_never_counts_against_yours(chatbots, quotas):
     assert quotas.report(OTHER).usage["chatbots"] == FREE.chatbots
 
 
-def test_a_model_the_plan_does_not_allow_is_402_and_one_the_deployment_refuses_is_422(chatbots, quotas):
+def test_a_model_the_plan_does_not_allow_is_402_and_one_the_deployment_refuses_is_422(
+    chatbots: Any, quotas: Quotas
+) -> None:
     # Given a free tenant (gpt-4o-mini, 512 tokens) on a deployment allowing two models and 1024 tokens
     chatbot = chatbots.create(TENANT, ChatbotCreate(name="Bot"))
     assert (chatbot.model_name, chatbot.max_tokens) == ("gpt-4o-mini", 512)
@@ -143,7 +170,7 @@ def test_a_model_the_plan_does_not_allow_is_402_and_one_the_deployment_refuses_i
     )
 
 
-def test_a_plan_only_narrows_the_deployments_spending_guard():
+def test_a_plan_only_narrows_the_deployments_spending_guard() -> None:
     # Given a deployment allowing one small model and 300 tokens
     ceiling = SpendingLimits(models=("gpt-4.1-mini",), max_tokens=300)
 
@@ -153,7 +180,9 @@ def test_a_plan_only_narrows_the_deployments_spending_guard():
     assert FREE.narrow(SpendingLimits(("gpt-4.1-mini", "gpt-4o-mini"), 1024)) == SpendingLimits(("gpt-4o-mini",), 512)
 
 
-def test_documents_over_the_plan_are_refused_and_deleting_one_gives_its_place_back(world, quotas, usage_counters):
+def test_documents_over_the_plan_are_refused_and_deleting_one_gives_its_place_back(
+    world: Any, quotas: Quotas, usage_counters: InMemoryUsageCounters
+) -> None:
     # Given a tenant one document short of its limit
     usage_counters.add(TENANT, "documents", FREE.documents - 1, FREE.documents)
     last, _ = world.upload("last.txt", "text/plain", b"the last one")
@@ -168,11 +197,15 @@ def test_documents_over_the_plan_are_refused_and_deleting_one_gives_its_place_ba
     world.upload("extra.txt", "text/plain", b"now it fits")
 
 
-def test_stored_bytes_are_counted_when_indexed_and_given_back_when_deleted(world, quotas, document_store):
+def test_stored_bytes_are_counted_when_indexed_and_given_back_when_deleted(
+    world: Any, quotas: Quotas, document_store: InMemoryDocumentStore
+) -> None:
     # Given a text file indexed
     data = prose(1, 200).encode()
     document_id = world.ingest("guide.txt", "text/plain", data)
-    assert document_store.get(TENANT, world.chatbot.id, document_id).status == "indexed"
+    indexed = document_store.get(TENANT, world.chatbot.id, document_id)
+    assert indexed is not None
+    assert indexed.status == "indexed"
     assert quotas.report(TENANT).usage["stored_bytes"] == len(data)
 
     # When it is deleted
@@ -183,7 +216,9 @@ def test_stored_bytes_are_counted_when_indexed_and_given_back_when_deleted(world
     assert (usage["stored_bytes"], usage["documents"]) == (0, 0)
 
 
-def test_a_file_over_the_stored_bytes_left_ends_failed_naming_the_limit(world, quotas, usage_counters, document_store):
+def test_a_file_over_the_stored_bytes_left_ends_failed_naming_the_limit(
+    world: Any, quotas: Quotas, usage_counters: InMemoryUsageCounters, document_store: InMemoryDocumentStore
+) -> None:
     # Given a tenant with 100 bytes of storage left
     usage_counters.add(TENANT, "stored_bytes", FREE.stored_bytes - 100, FREE.stored_bytes)
 
@@ -192,15 +227,21 @@ def test_a_file_over_the_stored_bytes_left_ends_failed_naming_the_limit(world, q
 
     # Then the document ends failed with the plan's limit as its reason, and nothing more is counted
     document = document_store.get(TENANT, world.chatbot.id, document_id)
+    assert document is not None
     assert document.status == "failed"
+    assert document.error is not None
     assert document.error.startswith(f"Your plan (Free) allows {FREE.stored_bytes:,} bytes of stored documents")
     assert quotas.report(TENANT).usage["stored_bytes"] == FREE.stored_bytes - 100
     assert quotas.report(TENANT).usage["pages"] == 0
 
 
 def test_a_pdf_over_the_pages_left_this_month_ends_failed_with_the_reset_date(
-    world, quotas, usage_counters, document_store, vector_index
-):
+    world: Any,
+    quotas: Quotas,
+    usage_counters: InMemoryUsageCounters,
+    document_store: InMemoryDocumentStore,
+    vector_index: InMemoryVectorIndex,
+) -> None:
     # Given a tenant with 2 pages left this month
     quotas.clock = Clock(datetime(2026, 11, 20, tzinfo=UTC))
     usage_counters.add(TENANT, "pages", FREE.pages - 2, FREE.pages, "2026-11")
@@ -210,6 +251,7 @@ def test_a_pdf_over_the_pages_left_this_month_ends_failed_with_the_reset_date(
 
     # Then it ends failed (not lost), saying which limit, what remains, and when the count resets
     document = document_store.get(TENANT, world.chatbot.id, document_id)
+    assert document is not None
     assert document.status == "failed"
     assert document.error == (
         f"Your plan (Free) allows {FREE.pages:,} pages indexed a month; 2 remain and this needs 3; "
@@ -219,7 +261,7 @@ def test_a_pdf_over_the_pages_left_this_month_ends_failed_with_the_reset_date(
     assert quotas.report(TENANT).usage["pages"] == FREE.pages - 2
 
 
-def test_pages_are_a_pdfs_pages_or_3000_characters_of_other_text():
+def test_pages_are_a_pdfs_pages_or_3000_characters_of_other_text() -> None:
     from parley.ingest.extract import Block
 
     assert pages_of([Block("a", page=1), Block("b", page=7)]) == 7
@@ -227,7 +269,7 @@ def test_pages_are_a_pdfs_pages_or_3000_characters_of_other_text():
     assert pages_of([Block("")]) == 1
 
 
-def test_questions_a_month_roll_over_with_the_calendar_month(quotas):
+def test_questions_a_month_roll_over_with_the_calendar_month(quotas: Quotas) -> None:
     # Given a tenant that used every question of November
     clock = Clock(datetime(2026, 11, 30, 23, 59, tzinfo=UTC))
     quotas.clock = clock
@@ -254,7 +296,7 @@ def test_questions_a_month_roll_over_with_the_calendar_month(quotas):
 
 
 @pytest.mark.parametrize("counter", ["members", "api_keys"])
-def test_members_and_api_keys_are_counted_for_the_services_that_add_them(quotas, counter):
+def test_members_and_api_keys_are_counted_for_the_services_that_add_them(quotas: Quotas, counter: Any) -> None:
     # Given a tenant at the free plan's limit of members (or keys)
     for _ in range(FREE.limit(counter)):
         quotas.acquire(TENANT, counter)
@@ -269,7 +311,7 @@ def test_members_and_api_keys_are_counted_for_the_services_that_add_them(quotas,
     assert quotas.report(TENANT).usage[counter] == FREE.limit(counter)
 
 
-def test_an_operator_moves_a_tenant_to_a_larger_plan_and_unknown_plans_are_refused(quotas):
+def test_an_operator_moves_a_tenant_to_a_larger_plan_and_unknown_plans_are_refused(quotas: Quotas) -> None:
     quotas.assign(TENANT, "business")
 
     assert quotas.report(TENANT).limits["questions"] == PLANS["business"].questions
@@ -277,7 +319,7 @@ def test_an_operator_moves_a_tenant_to_a_larger_plan_and_unknown_plans_are_refus
         plan_named("gold")
 
 
-def test_a_tenant_above_a_smaller_plan_keeps_what_it_has_but_adds_nothing(chatbots, quotas):
+def test_a_tenant_above_a_smaller_plan_keeps_what_it_has_but_adds_nothing(chatbots: Any, quotas: Quotas) -> None:
     # Given a pro tenant with 7 chatbots, moved down to free (5)
     quotas.assign(TENANT, "pro")
     for n in range(7):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -15,24 +16,37 @@ from parley.domain.vectors import ChunkMetadata
 from parley.errors import UnreadableDocument
 from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import extract
+from parley.ingest.indexer import DocumentIndexer
 from parley.ingest.uploads import ObjectCreated
 from parley.retrieval import Passage
 from parley.services.chatbots import ChatbotService
+from parley.services.documents import DocumentService
+from parley.services.quotas import Quotas
 from parley.settings import MINILM_QA_THRESHOLD, Settings
 
 from local.fakes import FakePinecone
+
+if TYPE_CHECKING:
+    from tests.unit.conftest import (
+        InMemoryBlobStore,
+        InMemoryChatbotStore,
+        InMemoryDocumentStore,
+        InMemoryVectorIndex,
+        RecordingErasureQueue,
+    )
+
 
 TENANT = "a" * 32
 PAIR = QaPair("How long does standard shipping take?", "Standard shipping takes 3 to 5 business days.")
 
 
-def test_a_pair_is_read_as_one_block_of_question_then_answer():
+def test_a_pair_is_read_as_one_block_of_question_then_answer() -> None:
     blocks = extract(PAIR.data(), "qa")
 
     assert [(block.text, block.pair) for block in blocks] == [(f"{PAIR.question}\n\n{PAIR.answer}", PAIR)]
 
 
-def test_a_pair_is_one_chunk_whatever_the_chatbots_chunk_size():
+def test_a_pair_is_one_chunk_whatever_the_chatbots_chunk_size() -> None:
     # Given a pair whose answer is far longer than the smallest chunk size
     long = QaPair("What is in the warranty?", " ".join(f"Clause {n} covers part {n}." for n in range(200)))
     blocks = extract(long.data(), "qa")
@@ -54,13 +68,20 @@ def test_a_pair_is_one_chunk_whatever_the_chatbots_chunk_size():
         (QaPair("Why?", "é" * MAX_CHUNK_BYTES).data(), "longer than"),
     ],
 )
-def test_a_document_that_is_not_a_pair_says_why(data, reason):
+def test_a_document_that_is_not_a_pair_says_why(data: Any, reason: Any) -> None:
     with pytest.raises(UnreadableDocument, match=reason):
         extract(data, "qa")
 
 
 @pytest.fixture
-def indexing(chatbot_store, blobs, erasures, quotas, document_service, document_indexer):
+def indexing(
+    chatbot_store: InMemoryChatbotStore,
+    blobs: InMemoryBlobStore,
+    erasures: RecordingErasureQueue,
+    quotas: Quotas,
+    document_service: DocumentService,
+    document_indexer: DocumentIndexer,
+) -> Any:
     chatbot = ChatbotService(chatbot_store, erasures, quotas=quotas).create(TENANT, ChatbotCreate(name="Bot"))
     documents, indexer = document_service, document_indexer
 
@@ -74,8 +95,8 @@ def indexing(chatbot_store, blobs, erasures, quotas, document_service, document_
 
 
 def test_a_pairs_vector_is_its_question_alone_and_its_metadata_holds_the_pair(
-    indexing, document_store, vector_index, embedder
-):
+    indexing: Any, document_store: InMemoryDocumentStore, vector_index: InMemoryVectorIndex, embedder: Any
+) -> None:
     # When a qa document is written and indexed
     document_id = indexing(PAIR.data())
     # Then it is indexed as one chunk: its text the whole pair, its dense vector the question's embedding alone
@@ -88,8 +109,8 @@ def test_a_pairs_vector_is_its_question_alone_and_its_metadata_holds_the_pair(
 
 
 def test_a_document_that_is_not_a_pair_fails_with_its_reason_and_leaves_no_vector(
-    indexing, document_store, vector_index
-):
+    indexing: Any, document_store: InMemoryDocumentStore, vector_index: InMemoryVectorIndex
+) -> None:
     document_id = indexing(b'{"question": "Where?"}')
 
     failed = document_store.items[document_id]
@@ -100,7 +121,7 @@ def test_a_document_that_is_not_a_pair_fails_with_its_reason_and_leaves_no_vecto
     assert not vector_index.namespaces.get(TENANT)
 
 
-def test_a_pair_is_cited_as_its_question_and_answer():
+def test_a_pair_is_cited_as_its_question_and_answer() -> None:
     passage = Passage("d#0", "d", "How long does standard…", PAIR.passage, 0.9, similarity=0.95, pair=PAIR)
 
     cited = citation(passage)
@@ -113,7 +134,7 @@ def test_a_pair_is_cited_as_its_question_and_answer():
     )
 
 
-def test_a_web_pages_passage_is_cited_with_its_address_and_source():
+def test_a_web_pages_passage_is_cited_with_its_address_and_source() -> None:
     passage = Passage(
         "d#2",
         "d",
@@ -129,7 +150,7 @@ def test_a_web_pages_passage_is_cited_with_its_address_and_source():
     assert (cited.url, cited.source_id, cited.snippet) == ("https://example.com/returns", "s1", "Returns are free.")
 
 
-def test_an_uploaded_files_passage_is_cited_without_an_address():
+def test_an_uploaded_files_passage_is_cited_without_an_address() -> None:
     cited = citation(Passage("d#0", "d", "guide.pdf", "Llamas hum.", 0.7, page=2))
 
     assert (cited.url, cited.source_id, cited.page) == (None, None, 2)
@@ -144,11 +165,13 @@ def test_an_uploaded_files_passage_is_cited_without_an_address():
         ({"PARLEY_EMBEDDER": "minilm", "PARLEY_QA_MATCH_THRESHOLD": "0.9"}, 0.9),
     ],
 )
-def test_the_threshold_is_the_embedders_measured_one_unless_the_deployment_sets_its_own(environment, threshold):
+def test_the_threshold_is_the_embedders_measured_one_unless_the_deployment_sets_its_own(
+    environment: Any, threshold: Any
+) -> None:
     assert Settings.from_env(environment).qa_threshold == threshold
 
 
-def test_the_longest_pair_fits_in_pinecones_metadata_limit_per_vector():
+def test_the_longest_pair_fits_in_pinecones_metadata_limit_per_vector() -> None:
     # Given the longest pair read_pair accepts, in a script of 3 bytes a character (the worst for its byte limit)
     question = "質" * 100
     pair = read_pair(QaPair(question, "答" * ((MAX_CHUNK_BYTES - len(question.encode()) - 2) // 3)).data())

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
 import pytest
 from parley import lexical
 from parley.adapters.embedded.local_index import LocalVectorIndex
-from parley.domain.vectors import ChunkMetadata, VectorRecord
+from parley.domain.vectors import ChunkMetadata, SparseVector, VectorRecord
 from parley.lexical import Contribution, Statistics, chunk_terms, query_term_ids, query_vector, term_id, terms
 from parley.retrieval import DENSE_WEIGHT, Retriever
 
@@ -18,41 +22,42 @@ CHUNKS = [
 ]
 
 
-def test_terms_drop_stop_words_and_stem():
+def test_terms_drop_stop_words_and_stem() -> None:
     assert terms("The llamas were humming, and THE alpaca hums!") == ["llama", "hum", "alpaca", "hum"]
 
 
-def test_a_chunk_vector_saturates_repeated_terms_and_favours_short_chunks():
+def test_a_chunk_vector_saturates_repeated_terms_and_favours_short_chunks() -> None:
     once, thrice = chunk_terms("llama").vector(), chunk_terms("llama llama llama").vector()
     padded = chunk_terms("llama " + " ".join(f"filler{n}" for n in range(300))).vector()
     llama = term_id("llama")
 
-    def weight(vector):
+    def weight(vector: SparseVector) -> float:
         return dict(zip(vector.indices, vector.values, strict=True))[llama]
 
     assert weight(once) < weight(thrice) < (lexical.K1 + 1) * weight(once)
     assert weight(padded) < weight(once)
 
 
-def test_a_chunk_vector_keeps_at_most_pinecones_limit_of_terms():
+def test_a_chunk_vector_keeps_at_most_pinecones_limit_of_terms() -> None:
     vector = chunk_terms(" ".join(f"word{n}" for n in range(lexical.MAX_TERMS + 50))).vector()
 
     assert len(vector.indices) == lexical.MAX_TERMS
     assert vector.indices == sorted(vector.indices)
 
 
-def test_query_weights_are_idf_shares_summing_to_one():
+def test_query_weights_are_idf_shares_summing_to_one() -> None:
     rare, common, absent = term_id("vicuña"), term_id("llama"), term_id("zebra")
     statistics = Statistics(chunks=100, frequencies={rare: 1, common: 60})
 
     vector = query_vector([rare, common, absent], statistics)
+    assert vector is not None
 
     weights = dict(zip(vector.indices, vector.values, strict=True))
     assert sum(weights.values()) == pytest.approx(1.0)
     assert weights[absent] > weights[rare] > weights[common]
 
 
-def test_nothing_lexical_is_asked_of_an_empty_chatbot_or_a_question_of_stop_words():
+def test_nothing_lexical_is_asked_of_an_empty_chatbot_or_a_question_of_stop_words() -> None:
     assert query_vector(query_term_ids("llamas"), Statistics(chunks=0, frequencies={})) is None
     assert query_term_ids("what is it?") == []
 
@@ -61,7 +66,7 @@ class Lexicon:
     def __init__(self, contribution: Contribution) -> None:
         self.contribution = contribution
 
-    def statistics(self, tenant_id, chatbot_id, term_ids):
+    def statistics(self, tenant_id: str, chatbot_id: str, term_ids: Sequence[int]) -> Statistics:
         found = {
             term: self.contribution.frequencies[term] for term in term_ids if term in self.contribution.frequencies
         }
@@ -73,12 +78,12 @@ class ZeroEmbedder:
 
     model, dimension = "zero", 16
 
-    def embed_query(self, text):
+    def embed_query(self, text: str) -> list[float]:
         return [0.0] * self.dimension
 
 
 @pytest.fixture
-def retriever(tmp_path):
+def retriever(tmp_path: Path) -> Retriever:
     index = LocalVectorIndex(tmp_path, "zero", 16)
     index.upsert(
         TENANT,
@@ -96,14 +101,14 @@ def retriever(tmp_path):
     return Retriever(ZeroEmbedder(), index, lexicon)  # type: ignore[arg-type]
 
 
-def test_the_query_is_weighted_between_its_dense_and_lexical_parts(retriever):
+def test_the_query_is_weighted_between_its_dense_and_lexical_parts(retriever: Any) -> None:
     query = retriever.query(TENANT, CHATBOT, "llamas hum")
 
     assert sum(query.sparse.values) == pytest.approx(1 - DENSE_WEIGHT)
     assert query.dense == [0.0] * 16
 
 
-def test_one_threshold_means_the_same_for_short_and_long_rare_and_common_questions(retriever):
+def test_one_threshold_means_the_same_for_short_and_long_rare_and_common_questions(retriever: Any) -> None:
     # A question whose every word a chunk holds scores about the same whatever its length or rarity
     covered = [
         retriever.search(TENANT, CHATBOT, question, 1)[0].score

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from parley.domain.accounts import RegisterRequest, SignInLimits
@@ -10,6 +11,17 @@ from parley.domain.connections import Connection
 from parley.errors import Unauthorized
 from parley.services.accounts import AccountService, resolve_caller
 from parley.services.sessions import Sessions
+from parley.services.team import Invitations
+
+if TYPE_CHECKING:
+    from tests.unit.conftest import (
+        ClosingConnections,
+        FakeIdentityProvider,
+        InMemoryAccountStore,
+        InMemoryConnectionStore,
+        InMemoryFailureCounter,
+    )
+
 
 SIGNED_OUT = datetime(2026, 11, 30, 12, 0, 0, tzinfo=UTC)
 AT = int(SIGNED_OUT.timestamp())
@@ -32,7 +44,12 @@ def _claims(user_id: str, iat: int, token_use: str = "access") -> dict[str, obje
 
 
 @pytest.fixture
-def users(identity, account_store, failure_counter, invitations):
+def users(
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    failure_counter: InMemoryFailureCounter,
+    invitations: Invitations,
+) -> Any:
     accounts = AccountService(
         identity,
         account_store,
@@ -46,7 +63,7 @@ def users(identity, account_store, failure_counter, invitations):
     return ada, bob
 
 
-def test_an_id_token_is_refused(account_store, users):
+def test_an_id_token_is_refused(account_store: InMemoryAccountStore, users: Any) -> None:
     ada, _ = users
 
     with pytest.raises(Unauthorized, match="Only access tokens"):
@@ -54,8 +71,12 @@ def test_an_id_token_is_refused(account_store, users):
 
 
 def test_tokens_issued_until_sign_out_are_refused_and_later_ones_accepted(
-    identity, account_store, users, connection_store, closing_connections
-):
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    users: Any,
+    connection_store: InMemoryConnectionStore,
+    closing_connections: ClosingConnections,
+) -> None:
     # Given Ada, who signed out at AT
     ada, _ = users
     sessions = Sessions(identity, account_store, connection_store, closing_connections, clock=lambda: SIGNED_OUT)
@@ -73,8 +94,12 @@ def test_tokens_issued_until_sign_out_are_refused_and_later_ones_accepted(
 
 
 def test_sign_out_closes_only_the_users_own_connections(
-    identity, account_store, users, connection_store, closing_connections
-):
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    users: Any,
+    connection_store: InMemoryConnectionStore,
+    closing_connections: ClosingConnections,
+) -> None:
     # Given Ada with two open chats, Bob with one, and a visitor of Ada's tenant
     ada, bob = users
     store = connection_store

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from parley.domain.accounts import RegisterRequest, SignInLimits
+from parley.domain.accounts import Caller, RegisterRequest, SignInLimits
 from parley.domain.chatbots import ChatbotCreate
 from parley.domain.common import utcnow
 from parley.domain.connections import Connection
@@ -24,12 +25,32 @@ from parley.errors import (
 )
 from parley.services.accounts import AccountClosure, AccountService, resolve_caller
 from parley.services.chatbots import ChatbotService
+from parley.services.quotas import Quotas
+from parley.services.team import Invitations, TeamService
+
+if TYPE_CHECKING:
+    from tests.unit.conftest import (
+        ClosingConnections,
+        FakeIdentityProvider,
+        InMemoryAccountStore,
+        InMemoryChatbotStore,
+        InMemoryConnectionStore,
+        InMemoryFailureCounter,
+        InMemoryTeamStore,
+        RecordingErasureQueue,
+    )
+
 
 PASSWORD = "correct-horse-1"
 
 
 @pytest.fixture
-def accounts(identity, account_store, failure_counter, invitations) -> AccountService:
+def accounts(
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    failure_counter: InMemoryFailureCounter,
+    invitations: Invitations,
+) -> AccountService:
     return AccountService(
         identity,
         account_store,
@@ -40,26 +61,28 @@ def accounts(identity, account_store, failure_counter, invitations) -> AccountSe
     )
 
 
-def _caller(account_store, user_id):
+def _caller(account_store: InMemoryAccountStore, user_id: str) -> Any:
     return resolve_caller(account_store, {"sub": user_id, "token_use": "access"})
 
 
 @pytest.fixture
-def owner(accounts, account_store):
+def owner(accounts: Any, account_store: InMemoryAccountStore) -> Any:
     registration = accounts.register(RegisterRequest(email="owner@example.com", password=PASSWORD))
     return _caller(account_store, registration.user.id)
 
 
-def _invite(team, inviter, email, role="member"):
+def _invite(team: TeamService, inviter: Caller, email: str, role: str = "member") -> Any:
     return team.invitations.invite(inviter, InvitationCreate(email=email, role=role))
 
 
-def _join_by_sign_up(accounts, team, inviter, email, role="member"):
+def _join_by_sign_up(accounts: Any, team: TeamService, inviter: Caller, email: str, role: str = "member") -> Any:
     code = _invite(team, inviter, email, role).code
     return accounts.register(RegisterRequest(email=email, password=PASSWORD, invitation=code))
 
 
-def test_signing_up_with_an_invitation_joins_its_tenant_with_the_invited_role(accounts, team, owner, account_store):
+def test_signing_up_with_an_invitation_joins_its_tenant_with_the_invited_role(
+    accounts: Any, team: TeamService, owner: Any, account_store: InMemoryAccountStore
+) -> None:
     # Given an invitation for Bea as an admin
     created = _invite(team, owner, "bea@example.com", "admin")
     assert [i.email for i in team.list(owner).invitations] == ["bea@example.com"]
@@ -81,7 +104,9 @@ def test_signing_up_with_an_invitation_joins_its_tenant_with_the_invited_role(ac
         accounts.register(RegisterRequest(email="bea@example.com", password=PASSWORD, invitation=created.code))
 
 
-def test_an_invitation_is_only_for_its_email_and_until_it_expires(accounts, team, owner, identity):
+def test_an_invitation_is_only_for_its_email_and_until_it_expires(
+    accounts: Any, team: TeamService, owner: Any, identity: FakeIdentityProvider
+) -> None:
     code = _invite(team, owner, "bea@example.com").code
 
     with pytest.raises(InvitationForAnotherEmail):
@@ -95,7 +120,7 @@ def test_an_invitation_is_only_for_its_email_and_until_it_expires(accounts, team
 
 
 @pytest.mark.parametrize("forged", ["nonsense", "a.b.c", "{tenant}.{invitation}.wrong-secret"])
-def test_a_forged_or_tampered_code_is_not_found(accounts, team, owner, forged):
+def test_a_forged_or_tampered_code_is_not_found(accounts: Any, team: TeamService, owner: Any, forged: Any) -> None:
     created = _invite(team, owner, "bea@example.com")
     code = forged.format(tenant=owner.tenant_id, invitation=created.invitation.id)
 
@@ -103,14 +128,14 @@ def test_a_forged_or_tampered_code_is_not_found(accounts, team, owner, forged):
         accounts.register(RegisterRequest(email="bea@example.com", password=PASSWORD, invitation=code))
 
 
-def test_inviting_a_member_again_is_refused(team, owner):
+def test_inviting_a_member_again_is_refused(team: TeamService, owner: Any) -> None:
     with pytest.raises(AlreadyMember):
         _invite(team, owner, "owner@example.com")
 
 
 def test_a_signed_in_person_with_an_empty_tenant_joins_and_their_old_tenant_is_erased(
-    accounts, team, owner, account_store, erasures
-):
+    accounts: Any, team: TeamService, owner: Any, account_store: InMemoryAccountStore, erasures: RecordingErasureQueue
+) -> None:
     # Given Cy, who signed up on his own (an empty tenant), and an invitation for him
     cy = accounts.register(RegisterRequest(email="cy@example.com", password=PASSWORD))
     code = _invite(team, owner, "cy@example.com").code
@@ -127,8 +152,14 @@ def test_a_signed_in_person_with_an_empty_tenant_joins_and_their_old_tenant_is_e
 
 
 def test_a_signed_in_person_whose_tenant_holds_a_chatbot_cannot_join(
-    accounts, team, owner, account_store, chatbot_store, erasures, quotas
-):
+    accounts: Any,
+    team: TeamService,
+    owner: Any,
+    account_store: InMemoryAccountStore,
+    chatbot_store: InMemoryChatbotStore,
+    erasures: RecordingErasureQueue,
+    quotas: Quotas,
+) -> None:
     cy = accounts.register(RegisterRequest(email="cy@example.com", password=PASSWORD))
     ChatbotService(chatbot_store, erasures, quotas=quotas).create(cy.tenant.id, ChatbotCreate(name="Mine"))
     code = _invite(team, owner, "cy@example.com").code
@@ -138,7 +169,9 @@ def test_a_signed_in_person_whose_tenant_holds_a_chatbot_cannot_join(
     assert _caller(account_store, cy.user.id).tenant_id == cy.tenant.id
 
 
-def test_an_admin_cannot_make_or_unmake_owners_and_the_last_owner_stays(accounts, team, owner, account_store):
+def test_an_admin_cannot_make_or_unmake_owners_and_the_last_owner_stays(
+    accounts: Any, team: TeamService, owner: Any, account_store: InMemoryAccountStore
+) -> None:
     bea = _join_by_sign_up(accounts, team, owner, "bea@example.com", "admin")
     dan = _join_by_sign_up(accounts, team, owner, "dan@example.com")
     admin = _caller(account_store, bea.user.id)
@@ -158,7 +191,9 @@ def test_an_admin_cannot_make_or_unmake_owners_and_the_last_owner_stays(accounts
     assert _caller(account_store, owner.user_id).role == "admin"
 
 
-def test_transferring_ownership_makes_the_previous_owner_an_admin(accounts, team, owner, account_store):
+def test_transferring_ownership_makes_the_previous_owner_an_admin(
+    accounts: Any, team: TeamService, owner: Any, account_store: InMemoryAccountStore
+) -> None:
     dan = _join_by_sign_up(accounts, team, owner, "dan@example.com")
 
     assert team.transfer(owner, dan.user.id).role == "owner"
@@ -168,8 +203,14 @@ def test_transferring_ownership_makes_the_previous_owner_an_admin(accounts, team
 
 
 def test_removing_a_member_ends_their_sessions_and_deletes_their_sign_in(
-    accounts, team, owner, account_store, identity, connection_store, closing_connections
-):
+    accounts: Any,
+    team: TeamService,
+    owner: Any,
+    account_store: InMemoryAccountStore,
+    identity: FakeIdentityProvider,
+    connection_store: InMemoryConnectionStore,
+    closing_connections: ClosingConnections,
+) -> None:
     # Given Dan, a member with an open chat
     dan = _join_by_sign_up(accounts, team, owner, "dan@example.com")
     now = utcnow()
@@ -191,7 +232,7 @@ def test_removing_a_member_ends_their_sessions_and_deletes_their_sign_in(
     assert [m.email for m in team.list(owner).members] == ["owner@example.com"]
 
 
-def test_the_owner_cannot_be_removed_and_unknown_members_are_not_found(team, owner):
+def test_the_owner_cannot_be_removed_and_unknown_members_are_not_found(team: TeamService, owner: Any) -> None:
     with pytest.raises(Forbidden):
         team.remove(owner, owner.user_id)
     with pytest.raises(MemberNotFound):
@@ -201,8 +242,15 @@ def test_the_owner_cannot_be_removed_and_unknown_members_are_not_found(team, own
 
 
 def test_closing_an_account_erases_every_member(
-    accounts, team, owner, account_store, identity, chatbot_store, erasures, team_store
-):
+    accounts: Any,
+    team: TeamService,
+    owner: Any,
+    account_store: InMemoryAccountStore,
+    identity: FakeIdentityProvider,
+    chatbot_store: InMemoryChatbotStore,
+    erasures: RecordingErasureQueue,
+    team_store: InMemoryTeamStore,
+) -> None:
     # Given a tenant of three
     for email in ("bea@example.com", "dan@example.com"):
         _join_by_sign_up(accounts, team, owner, email)
@@ -217,7 +265,9 @@ def test_closing_an_account_erases_every_member(
     assert sorted(user.email for user in request.users) == ["bea@example.com", "dan@example.com", "owner@example.com"]
 
 
-def test_a_team_has_a_bound_on_pending_invitations_and_members(accounts, team, owner, monkeypatch):
+def test_a_team_has_a_bound_on_pending_invitations_and_members(
+    accounts: Any, team: TeamService, owner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given bounds of one pending invitation and two members
     monkeypatch.setattr("parley.services.team.MAX_PENDING_INVITATIONS", 1)
     monkeypatch.setattr("parley.services.team.MAX_MEMBERS", 2)

@@ -4,6 +4,7 @@ the local stack cannot exercise (TLS, log retention, deletion protection, a prod
 from __future__ import annotations
 
 import tomllib
+from typing import Any
 
 import pytest
 from parley.adapters.s3 import EXPORT_TAG, UNINDEXED_TAG
@@ -20,12 +21,12 @@ def _resolver(stage: str) -> Resolver:
     return Resolver(TEMPLATE, parameter_values(TEMPLATE, {"Stage": stage}), lambda logical_id, attribute: logical_id)
 
 
-def _of_type(kind: str) -> dict[str, dict]:
+def _of_type(kind: str) -> dict[str, dict[str, Any]]:
     return {logical_id: resource for logical_id, resource in RESOURCES.items() if resource["Type"] == kind}
 
 
 @pytest.mark.parametrize("bucket", ["DocumentsBucket", "WebBucket"])
-def test_each_bucket_refuses_every_request_without_tls(bucket):
+def test_each_bucket_refuses_every_request_without_tls(bucket: Any) -> None:
     policy = RESOURCES[f"{bucket}Policy"]
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
 
@@ -39,7 +40,7 @@ def test_each_bucket_refuses_every_request_without_tls(bucket):
     } in [{key: value for key, value in statement.items() if key != "Sid"} for statement in statements]
 
 
-def test_only_uploads_notify_ingest_and_expire_and_only_the_upload_function_may_write_them():
+def test_only_uploads_notify_ingest_and_expire_and_only_the_upload_function_may_write_them() -> None:
     # The local stack has no lifecycle, and a notification of a document's file would only be ignored there, so
     # what keeps uploads and documents' files apart in the bucket is pinned here.
     bucket = RESOURCES["DocumentsBucket"]["Properties"]
@@ -67,7 +68,7 @@ def test_only_uploads_notify_ingest_and_expire_and_only_the_upload_function_may_
     }
 
 
-def test_the_web_files_are_private_and_read_only_by_the_distribution_over_https():
+def test_the_web_files_are_private_and_read_only_by_the_distribution_over_https() -> None:
     bucket = RESOURCES["WebBucket"]["Properties"]
     readers = [
         statement
@@ -103,7 +104,7 @@ def test_the_web_files_are_private_and_read_only_by_the_distribution_over_https(
     assert {behavior["ViewerProtocolPolicy"] for behavior in behaviors} == {"https-only"}
 
 
-def test_config_json_is_written_at_deploy_uncached_and_readable_from_any_website():
+def test_config_json_is_written_at_deploy_uncached_and_readable_from_any_website() -> None:
     (config,) = RESOURCES["WebDistribution"]["Properties"]["DistributionConfig"]["CacheBehaviors"]
     cors = RESOURCES["WebConfigHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]["CorsConfig"]
     written = RESOURCES["WebConfig"]["Properties"]
@@ -116,7 +117,7 @@ def test_config_json_is_written_at_deploy_uncached_and_readable_from_any_website
     assert set(written) == {"ServiceToken", "ApiUrl", "PublicApiUrl", "WebsocketUrl", "Region", "UserPoolClientId"}
 
 
-def test_the_web_config_function_may_write_config_json_and_nothing_else():
+def test_the_web_config_function_may_write_config_json_and_nothing_else() -> None:
     function = RESOURCES["WebConfigFunction"]["Properties"]
 
     assert function["Policies"] == [
@@ -136,7 +137,7 @@ def test_the_web_config_function_may_write_config_json_and_nothing_else():
     ("listed", "allowed"),
     [("*", ["*"]), ("https://admin.example.com", ["https://WebDistribution", "https://admin.example.com"])],
 )
-def test_the_api_and_uploads_allow_the_consoles_cloudfront_origin(listed, allowed):
+def test_the_api_and_uploads_allow_the_consoles_cloudfront_origin(listed: Any, allowed: Any) -> None:
     resolver = Resolver(
         TEMPLATE,
         parameter_values(TEMPLATE, {"CorsAllowedOrigins": listed}),
@@ -149,7 +150,7 @@ def test_the_api_and_uploads_allow_the_consoles_cloudfront_origin(listed, allowe
     assert uploads["AllowedOrigins"] == allowed
 
 
-def test_every_function_has_a_log_group_with_retention():
+def test_every_function_has_a_log_group_with_retention() -> None:
     groups = {
         group["Properties"]["LogGroupName"]["Fn::Sub"]: group["Properties"]["RetentionInDays"]
         for group in _of_type("AWS::Logs::LogGroup").values()
@@ -161,7 +162,7 @@ def test_every_function_has_a_log_group_with_retention():
 
 
 @pytest.mark.parametrize(("stage", "protected"), [("prod", True), ("dev", False)])
-def test_table_and_user_pool_are_deletion_protected_in_prod(stage, protected):
+def test_table_and_user_pool_are_deletion_protected_in_prod(stage: Any, protected: Any) -> None:
     resolver = _resolver(stage)
 
     assert resolver.resolve(RESOURCES["Table"]["Properties"]["DeletionProtectionEnabled"]) is protected
@@ -170,7 +171,7 @@ def test_table_and_user_pool_are_deletion_protected_in_prod(stage, protected):
     )
 
 
-def test_prod_cannot_allow_every_origin():
+def test_prod_cannot_allow_every_origin() -> None:
     rule = TEMPLATE["Rules"]["ProdNamesItsOrigins"]
     profiles = tomllib.loads((ROOT / "samconfig.toml").read_text())
     prod = dict(pair.split("=", 1) for pair in profiles["prod"]["deploy"]["parameters"]["parameter_overrides"].split())
@@ -183,11 +184,11 @@ def test_prod_cannot_allow_every_origin():
     assert "*" not in prod["CorsAllowedOrigins"].split(",")
 
 
-def test_sign_in_errors_do_not_tell_whether_a_user_exists():
+def test_sign_in_errors_do_not_tell_whether_a_user_exists() -> None:
     assert RESOURCES["UserPoolClient"]["Properties"]["PreventUserExistenceErrors"] == "ENABLED"
 
 
-def test_every_queue_hides_a_message_at_least_as_long_as_its_function_may_run():
+def test_every_queue_hides_a_message_at_least_as_long_as_its_function_may_run() -> None:
     # AWS refuses an SQS event source whose queue's visibility timeout is shorter than the function's timeout; the
     # local stack retries after seconds (a parameter it overrides), so only the deployed values can be checked.
     resolver = _resolver("prod")
@@ -205,7 +206,7 @@ def test_every_queue_hides_a_message_at_least_as_long_as_its_function_may_run():
     assert {"IngestFunction", "IngestDeadLetterFunction", "ErasureFunction", "CrawlFunction"} <= set(checked)
 
 
-def test_visitors_call_an_api_open_to_every_origin_and_owners_one_open_to_the_consoles_only():
+def test_visitors_call_an_api_open_to_every_origin_and_owners_one_open_to_the_consoles_only() -> None:
     # CORS is per HTTP API: the widget on any customer's site reads /public/* (each chatbot checks its own allowed
     # origins), while the owners' API answers only the origins of CorsAllowedOrigins (`*` refused in prod).
     routes = http_routes(TEMPLATE)
@@ -221,7 +222,7 @@ def test_visitors_call_an_api_open_to_every_origin_and_owners_one_open_to_the_co
     assert "*" not in str(apis["HttpApi"]["CorsConfiguration"]["AllowOrigins"]["Fn::If"][2])
 
 
-def test_the_http_api_may_invoke_its_authorizer_and_the_authorizer_may_only_read_the_table():
+def test_the_http_api_may_invoke_its_authorizer_and_the_authorizer_may_only_read_the_table() -> None:
     # The local stack invokes the authorizer without asking Lambda: without this permission AWS would answer 500.
     (authorizer,) = TEMPLATE["Resources"]["HttpApi"]["Properties"]["Auth"]["Authorizers"].values()
     function = authorizer["FunctionArn"]["Fn::GetAtt"][0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from parley.services.public_chat import network_of
 
@@ -17,5 +19,5 @@ from parley.services.public_chat import network_of
         ("", "unknown"),
     ],
 )
-def test_network_of_an_address(address, network):
+def test_network_of_an_address(address: Any, network: Any) -> None:
     assert network_of(address) == network

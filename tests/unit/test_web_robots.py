@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from parley.web.robots import Robots
 
@@ -40,7 +42,7 @@ Sitemap: https://site.example/news-sitemap.xml
         ("/private/page", True),  # the * group does not apply to us
     ],
 )
-def test_our_group_decides_with_the_longest_rule(path, allowed):
+def test_our_group_decides_with_the_longest_rule(path: Any, allowed: Any) -> None:
     assert Robots.parse(ROBOTS).allows(f"https://site.example{path}", AGENT) is allowed
 
 
@@ -56,18 +58,18 @@ def test_our_group_decides_with_the_longest_rule(path, allowed):
         ("/robots.txt", True),
     ],
 )
-def test_other_crawlers_follow_the_star_group(path, allowed):
+def test_other_crawlers_follow_the_star_group(path: Any, allowed: Any) -> None:
     assert Robots.parse(ROBOTS).allows(f"https://site.example{path}", "SomeBot/2.0") is allowed
 
 
-def test_percent_encoding_does_not_hide_a_path():
+def test_percent_encoding_does_not_hide_a_path() -> None:
     robots = Robots.parse("User-agent: *\nDisallow: /café\n")
 
     assert not robots.allows("https://site.example/caf%C3%A9/menu", AGENT)
     assert not robots.allows("https://site.example/café/menu", AGENT)
 
 
-def test_sitemap_lines_are_read_wherever_they_stand():
+def test_sitemap_lines_are_read_wherever_they_stand() -> None:
     assert Robots.parse(ROBOTS).sitemaps() == [
         "https://site.example/sitemap.xml",
         "https://site.example/news-sitemap.xml",
@@ -75,18 +77,18 @@ def test_sitemap_lines_are_read_wherever_they_stand():
 
 
 @pytest.mark.parametrize("body", [None, "", "User-agent: *\nDisallow:\n", "Disallow: /before-any-group\n"])
-def test_no_rules_allow_everything(body):
+def test_no_rules_allow_everything(body: Any) -> None:
     assert Robots.parse(body).allows("https://site.example/anything", AGENT)
 
 
-def test_an_unreachable_robots_txt_disallows_all_but_itself():
+def test_an_unreachable_robots_txt_disallows_all_but_itself() -> None:
     robots = Robots.disallow_all()
 
     assert not robots.allows("https://site.example/", AGENT)
     assert robots.allows("https://site.example/robots.txt", AGENT)
 
 
-def test_a_pattern_built_to_backtrack_is_matched_without_hanging():
+def test_a_pattern_built_to_backtrack_is_matched_without_hanging() -> None:
     # `/*a*a…*a*b` against a long run of a's makes a backtracking regular expression take forever
     robots = Robots.parse("User-agent: *\nDisallow: /" + "*a" * 30 + "*b\n")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from parley.web.urls import in_scope, normalize
 
@@ -18,11 +20,11 @@ from parley.web.urls import in_scope, normalize
         ("http://bücher.example/", "http://xn--bcher-kva.example/"),
     ],
 )
-def test_normalize(url, normal):
+def test_normalize(url: Any, normal: Any) -> None:
     assert normalize(url) == normal
 
 
-def test_normalize_refuses_a_port_out_of_range():
+def test_normalize_refuses_a_port_out_of_range() -> None:
     with pytest.raises(ValueError):
         normalize("http://site.example:99999/")
 
@@ -44,11 +46,11 @@ def test_normalize_refuses_a_port_out_of_range():
         ("https://site.example:bad/", "https://site.example/", False),
     ],
 )
-def test_in_scope_stays_on_the_start_host_and_directory(url, start, expected):
+def test_in_scope_stays_on_the_start_host_and_directory(url: Any, start: Any, expected: Any) -> None:
     assert in_scope(url, start) is expected
 
 
-def test_include_and_exclude_are_path_prefixes():
+def test_include_and_exclude_are_path_prefixes() -> None:
     start = "https://site.example/"
 
     assert in_scope("https://site.example/docs/a", start, include=["/docs/", "/faq"])
