@@ -17,6 +17,9 @@ STORE ?= local
 # The in-process tiers (unit, integration) run on every core: each xdist worker has its own in-process moto and its
 # fakes on ports of its own, and no test depends on another's order or state.
 IN_PROCESS := -n auto
+# The e2e tier on two workers, the tests of each shared local stack on one of them (tests/e2e/conftest.py groups them):
+# each stack is a dozen processes, so more workers than cores only make them wait for each other.
+E2E_WORKERS := -n 2 --dist loadgroup
 
 .PHONY: install web chromium run test lint typecheck template openapi unit integration e2e bench eval build deploy-web clean plan
 
@@ -56,7 +59,7 @@ run: install web
 test: lint typecheck template web chromium
 	cd web && npm test
 	$(BIN)/pytest $(IN_PROCESS) tests/unit tests/integration
-	$(BIN)/pytest tests/e2e
+	$(BIN)/pytest $(E2E_WORKERS) tests/e2e
 
 lint: install
 	$(BIN)/ruff check .
@@ -85,7 +88,7 @@ unit integration: install
 	$(BIN)/pytest $(IN_PROCESS) tests/$@
 
 e2e: install
-	$(BIN)/pytest tests/$@
+	$(BIN)/pytest $(E2E_WORKERS) tests/$@
 
 bench: install web
 	$(BIN)/python tests/benchmarks/web_sizes.py

@@ -190,8 +190,8 @@ def _group(item: pytest.Item, name: str) -> None:
     """Put `item` in xdist group `name`. pytest-xdist (3.8) names a test's group in its id (`…@name`), which it can
     no longer change under pytest 9 (ids are `NodeId`s): the id is given its group here, as xdist would."""
     item.add_marker(pytest.mark.xdist_group(name))
-    worker = hasattr(item.config, "workerinput")
-    if worker and "@" not in item.nodeid and hasattr(item, "_id"):
+    grouping = hasattr(item.config, "workerinput") and item.config.getoption("loadgroup", False)
+    if grouping and "@" not in item.nodeid and hasattr(item, "_id"):
         from _pytest.nodeid import NodeId
 
         item._id = NodeId.parse(f"{item.nodeid}@{name}")  # type: ignore[attr-defined]
