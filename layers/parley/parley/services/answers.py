@@ -36,12 +36,12 @@ from parley.domain.model_prices import MODEL_PRICES
 from parley.errors import ConversationNotFound, StreamInterrupted, UpstreamUnavailable
 from parley.observability import AnswerOutcome, logger, model_dimension, record
 from parley.ports import AnswerListener, ChatbotStore, ChatMessage, ConversationStore, LanguageModel, RateLimiter
-from parley.privacy import redact
 from parley.resilience import CircuitBreakers
 from parley.retrieval import Passage, Retriever
 from parley.services.chatbots import find_chatbot
 from parley.services.quotas import Quotas
-from parley.text import count_tokens
+from parley.text.privacy import redact
+from parley.text.tokens import count_tokens
 
 HISTORY_MESSAGES = 12
 HISTORY_TOKENS = 1500
