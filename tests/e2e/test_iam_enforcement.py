@@ -16,7 +16,7 @@ import pytest
 import yaml
 from parley.adapters.dynamo.lexicon import DynamoLexicon
 from parley.adapters.dynamo.table import Table
-from parley.lexical import Contribution, chunk_terms, query_term_ids
+from parley.domain.lexical import Contribution, chunk_terms, query_term_ids
 
 from local.stack import ROOT
 from local.template import REGION, load_template

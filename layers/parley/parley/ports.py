@@ -20,11 +20,11 @@ if TYPE_CHECKING:
     from parley.domain.documents import Awaited, Document
     from parley.domain.erasure import ErasureRequest
     from parley.domain.feedback import StoredAnswer
+    from parley.domain.lexical import Contribution, Statistics
     from parley.domain.roles import Role
     from parley.domain.sources import CrawlMessage, PageRecord, Source
     from parley.domain.team import Invitation, Member, StoredInvitation
     from parley.domain.vectors import Hit, HybridQuery, VectorRecord
-    from parley.lexical import Contribution, Statistics
 
 
 class IdentityProvider(Protocol):

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from parley.domain.conversations import Citation
-from parley.retrieval import Passage
+from parley.domain.passages import Passage
 
 _REFERENCE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 SNIPPET_CHARS = 300

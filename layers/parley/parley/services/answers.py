@@ -33,11 +33,12 @@ from parley.domain.conversations import (
     Usage,
 )
 from parley.domain.model_prices import MODEL_PRICES
+from parley.domain.passages import Passage
 from parley.errors import ConversationNotFound, StreamInterrupted, UpstreamUnavailable
 from parley.observability import AnswerOutcome, logger, model_dimension, record
 from parley.ports import AnswerListener, ChatbotStore, ChatMessage, ConversationStore, LanguageModel, RateLimiter
 from parley.resilience import CircuitBreakers
-from parley.retrieval import Passage, Retriever
+from parley.retrieval import Retriever
 from parley.services.chatbots import find_chatbot
 from parley.services.quotas import Quotas
 from parley.text.privacy import redact

@@ -27,8 +27,8 @@ from botocore.exceptions import ClientError
 from parley.adapters.dynamo import keys
 from parley.adapters.dynamo.table import Table, backoff, deserialize, serialize
 from parley.domain.common import batched
+from parley.domain.lexical import Contribution, Statistics
 from parley.errors import UpstreamUnavailable
-from parley.lexical import Contribution, Statistics
 
 # A transaction holds at most 100 items: the share, the totals, and this many term counters.
 TERMS_PER_SHARE = 98
