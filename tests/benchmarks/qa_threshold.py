@@ -4,7 +4,7 @@ The labelled set (tests/benchmarks/data/qa_pairs.jsonl) holds, per domain (one c
 stored question, paraphrases a visitor might type (each should be answered by its pair) and near-misses on the
 same topic that no pair of the domain answers (each should fall back to retrieval). Every visitor question is
 scored as the answer path scores it: cosine similarity between its query embedding and each pair's dense vector,
-which is the pair's question alone embedded as a document (ingest/indexer.py), keeping the best pair of its domain.
+which is the pair's question alone embedded as a document (services/indexer.py), keeping the best pair of its domain.
 
 A direct answer is *right* when the best pair is the visitor question's own pair, and *wrong* otherwise (a
 near-miss, or another pair). A wrong direct answer is worse than falling back to retrieval, so the threshold is the

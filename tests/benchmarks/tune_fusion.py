@@ -26,7 +26,7 @@ from parley.domain.lexical import ChunkTerms, Contribution, Statistics, chunk_te
 from parley.domain.vectors import ChunkMetadata, VectorRecord
 from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import extract
-from parley.retrieval import Retriever
+from parley.services.retrieval import Retriever
 
 from local import beir
 from local.stack import ROOT

@@ -17,10 +17,10 @@ from parley.domain.vectors import ChunkMetadata
 from parley.errors import UnreadableDocument
 from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import extract
-from parley.ingest.indexer import DocumentIndexer
 from parley.ingest.uploads import ObjectCreated
 from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
+from parley.services.indexer import DocumentIndexer
 from parley.services.quotas import Quotas
 from parley.settings import MINILM_QA_THRESHOLD, Settings
 

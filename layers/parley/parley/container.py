@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 
     from parley.adapters.dynamo.table import Table
     from parley.adapters.openai_access import OpenAIAccess
-    from parley.ingest.abandoned import AbandonedUploads
-    from parley.ingest.indexer import DocumentIndexer
     from parley.ports import (
         AccountStore,
         ApiKeyStore,
@@ -43,7 +41,7 @@ if TYPE_CHECKING:
         UsageCounters,
         VectorIndex,
     )
-    from parley.retrieval import Retriever
+    from parley.services.abandoned_uploads import AbandonedUploads
     from parley.services.accounts import AccountClosure, AccountService
     from parley.services.admission import ConnectionAdmission
     from parley.services.analytics import AnalyticsService
@@ -55,9 +53,11 @@ if TYPE_CHECKING:
     from parley.services.erasure import Erasure
     from parley.services.exports import ConversationExports
     from parley.services.feedback import FeedbackService
+    from parley.services.indexer import DocumentIndexer
     from parley.services.live_chat import LiveChat
     from parley.services.public_chat import PublicChat
     from parley.services.quotas import Quotas
+    from parley.services.retrieval import Retriever
     from parley.services.sessions import Sessions
     from parley.services.sources import SourceService
     from parley.services.team import Invitations, TeamService
@@ -179,7 +179,7 @@ class Container:
 
     @cached_property
     def retriever(self) -> Retriever:
-        from parley.retrieval import Retriever
+        from parley.services.retrieval import Retriever
 
         return Retriever(self.embedder, self.vector_index, self.lexicon)
 
@@ -379,7 +379,7 @@ class Container:
 
     @cached_property
     def indexer(self) -> DocumentIndexer:
-        from parley.ingest.indexer import DocumentIndexer
+        from parley.services.indexer import DocumentIndexer
 
         return DocumentIndexer(
             self.document_store,
@@ -395,7 +395,7 @@ class Container:
 
     @cached_property
     def abandoned_uploads(self) -> AbandonedUploads:
-        from parley.ingest.abandoned import AbandonedUploads
+        from parley.services.abandoned_uploads import AbandonedUploads
 
         return AbandonedUploads(self.document_store, grace=timedelta(seconds=self.settings.upload_expiry_grace))
 

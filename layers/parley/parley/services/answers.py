@@ -38,9 +38,9 @@ from parley.errors import ConversationNotFound, StreamInterrupted, UpstreamUnava
 from parley.observability import AnswerOutcome, logger, model_dimension, record
 from parley.ports import AnswerListener, ChatbotStore, ChatMessage, ConversationStore, LanguageModel, RateLimiter
 from parley.resilience import CircuitBreakers
-from parley.retrieval import Retriever
 from parley.services.chatbots import find_chatbot
 from parley.services.quotas import Quotas
+from parley.services.retrieval import Retriever
 from parley.text.privacy import redact
 from parley.text.tokens import count_tokens
 
