@@ -23,8 +23,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from parley.crawling.fetch import FetchFailed, FetchPolicy, FetchRefused, fetch
 from parley.settings import Settings
-from parley.web.fetch import FetchFailed, FetchPolicy, FetchRefused, fetch
 
 from local.stack import ROOT
 from local.template import load_template

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from parley.adapters.dynamo.table import Table
     from parley.adapters.openai_access import OpenAIAccess
+    from parley.crawling.fetch import FetchPolicy
     from parley.ports import (
         AccountStore,
         ApiKeyStore,
@@ -469,6 +470,17 @@ class Container:
         )
 
     @cached_property
+    def fetch_policy(self) -> FetchPolicy:
+        """How website sources fetch: public addresses only, unless this is the local stack (allow_loopback)."""
+        from parley.crawling.fetch import FetchPolicy  # only the crawl function reads the web (http.client, ssl)
+
+        return FetchPolicy(
+            user_agent=self.settings.crawl_user_agent,
+            allow_loopback=self.settings.fetch_allow_loopback,
+            max_bytes=self.settings.crawl_max_page_bytes,
+        )
+
+    @cached_property
     def crawler(self) -> Crawler:
         from parley.services.crawl import Crawler
 
@@ -477,7 +489,7 @@ class Container:
             self.documents,
             self.document_store,
             self.crawl_queue,
-            policy=self.settings.fetch_policy,
+            policy=self.fetch_policy,
             max_depth=self.settings.crawl_max_depth,
             resync=timedelta(hours=self.settings.source_resync_hours),
             settle_seconds=self.settings.crawl_settle_seconds,

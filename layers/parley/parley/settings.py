@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -14,9 +14,6 @@ from parley.domain.chatbots import DEFAULT_SPENDING_LIMITS, SpendingLimits
 from parley.domain.embeddings import MINILM_SPACE, OPENAI_MIN_RELEVANCE, EmbeddingSpace
 from parley.domain.ingest_limits import IngestLimits
 from parley.errors import ConfigurationError
-
-if TYPE_CHECKING:
-    from parley.web.fetch import FetchPolicy
 
 ENV_PREFIX = "PARLEY_"
 # The cosine similarity, in all-MiniLM-L6-v2's space, from which a visitor's question is taken to ask what a Q&A pair's
@@ -124,7 +121,7 @@ class Settings(BaseModel):
     data_dir: str = ".local-data"
 
     # Whether website sources may fetch this machine's own (loopback) addresses, so the local stack can crawl a site
-    # it serves; template.yaml never sets it, so a deployment refuses them (parley/web/addresses.py).
+    # it serves; template.yaml never sets it, so a deployment refuses them (parley/crawling/addresses.py).
     fetch_allow_loopback: bool = False
     # Website sources: the queue of their pages, how their crawler names itself, what one page may weigh, how deep
     # links are followed from the start address, how long one sync may take, and how often a source syncs again.
@@ -185,17 +182,6 @@ class Settings(BaseModel):
             characters=self.ingest_max_characters,
             chunks=self.ingest_max_chunks,
             seconds=self.ingest_max_seconds,
-        )
-
-    @property
-    def fetch_policy(self) -> FetchPolicy:
-        """How website sources fetch: public addresses only, unless this is the local stack (allow_loopback)."""
-        from parley.web.fetch import FetchPolicy  # only the crawl function reads the web (http.client, ssl)
-
-        return FetchPolicy(
-            user_agent=self.crawl_user_agent,
-            allow_loopback=self.fetch_allow_loopback,
-            max_bytes=self.crawl_max_page_bytes,
         )
 
     @property

@@ -17,18 +17,18 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from parley.crawling.fetch import Fetched, FetchFailed, FetchPolicy, FetchRefused, fetch
+from parley.crawling.pages import read_page
+from parley.crawling.robots import Robots
+from parley.crawling.sitemaps import InvalidSitemap, read_sitemap
 from parley.domain.common import timestamp, utcnow
 from parley.domain.documents import FILE_TYPES, Document, FileType
 from parley.domain.sources import PENDING, Counts, CrawlMessage, PageRecord, PageStatus, Source, content_hash
+from parley.domain.urls import in_scope, normalize
 from parley.errors import ChatbotNotFound, DocumentBusy, DocumentNotFound, ParleyError
 from parley.observability import logger
 from parley.ports import CrawlQueue, DocumentStore, SourceStore
 from parley.services.documents import DocumentService
-from parley.web.fetch import Fetched, FetchFailed, FetchPolicy, FetchRefused, fetch
-from parley.web.pages import read_page
-from parley.web.robots import Robots
-from parley.web.sitemaps import InvalidSitemap, read_sitemap
-from parley.web.urls import in_scope, normalize
 
 Fetch = Callable[..., Fetched]
 
