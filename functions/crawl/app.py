@@ -2,7 +2,8 @@
 erasure); `scheduled` is EventBridge Scheduler's target, which starts the syncs that are due."""
 
 # First: Powertools' batch utility, imported before anything loads pydantic, skips its parser models (cold start).
-from parley.crawl_queue import CORRELATION_PATH, handle_batch, handle_schedule
+from parley.handlers.crawl import handle_batch, handle_schedule
+from parley.handlers.sqs_batch import CORRELATION_PATH
 from parley.observability import lambda_entry
 
 handler = lambda_entry(handle_batch, correlation_id_path=CORRELATION_PATH)

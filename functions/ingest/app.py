@@ -3,7 +3,8 @@
 `expired_uploads` the scheduled sweep that fails documents whose upload ticket expired unused."""
 
 # First: Powertools' batch utility, imported before anything loads pydantic, skips its parser models (cold start).
-from parley.ingest_queue import CORRELATION_PATH, handle_batch, handle_dead_letters, handle_expired_uploads
+from parley.handlers.ingest import handle_batch, handle_dead_letters, handle_expired_uploads
+from parley.handlers.sqs_batch import CORRELATION_PATH
 from parley.observability import lambda_entry
 
 handler = lambda_entry(handle_batch, correlation_id_path=CORRELATION_PATH)

@@ -13,7 +13,7 @@ from parley.adapters.s3 import S3BlobStore
 from parley.container import get_container
 from parley.domain.common import utcnow
 from parley.domain.lexical import Contribution, Statistics, chunk_terms
-from parley.ingest_queue import objects_created
+from parley.handlers.ingest import objects_created
 from parley.services.indexer import ABANDONED
 
 from local.fakes import FakeOpenAI, FakePinecone
