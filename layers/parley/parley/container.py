@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from parley.services.answers import AnswerService
     from parley.services.api_keys import ApiKeys
     from parley.services.chatbots import ChatbotService
+    from parley.services.conversations import ConversationService
     from parley.services.crawl import Crawler
     from parley.services.documents import DocumentService
     from parley.services.erasure import Erasure
@@ -324,6 +325,12 @@ class Container:
             default_min_relevance=self.settings.embedding_space.min_relevance,
             qa_threshold=self.settings.qa_threshold,
         )
+
+    @cached_property
+    def conversations(self) -> ConversationService:
+        from parley.services.conversations import ConversationService
+
+        return ConversationService(self.chatbot_store, self.conversation_store)
 
     @cached_property
     def export_files(self) -> ExportFiles:

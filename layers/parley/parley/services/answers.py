@@ -19,11 +19,10 @@ from parley.answers.extractive import extractive_answer
 from parley.answers.prompts import prompt
 from parley.domain.analytics import answer_tally
 from parley.domain.chatbots import DEFAULT_SPENDING_LIMITS, Chatbot, SpendingLimits
-from parley.domain.common import Page, PageRequest, new_id, utcnow
+from parley.domain.common import new_id, utcnow
 from parley.domain.conversations import (
     AnswerMode,
     Conversation,
-    DayRange,
     Message,
     QueryRequest,
     QueryResult,
@@ -120,25 +119,6 @@ class AnswerService:
 
     def _min_relevance(self, chatbot: Chatbot) -> float:
         return self.default_min_relevance if chatbot.min_relevance is None else chatbot.min_relevance
-
-    def conversations_of(
-        self, tenant_id: str, chatbot_id: str, page: PageRequest, days: DayRange | None = None
-    ) -> Page[Conversation]:
-        """The chatbot's conversations (those started in `days`, if given), the most recently started first."""
-        find_chatbot(self.chatbots, tenant_id, chatbot_id)
-        if days is None:
-            return self.conversations.list(tenant_id, chatbot_id, page)
-        return self.conversations.started_between(tenant_id, chatbot_id, days.start, days.end, page, newest_first=True)
-
-    def conversation(
-        self, tenant_id: str, chatbot_id: str, conversation_id: str, page: PageRequest
-    ) -> tuple[Conversation, Page[Message]]:
-        """The conversation and one page of its messages."""
-        find_chatbot(self.chatbots, tenant_id, chatbot_id)
-        conversation = self.conversations.get(tenant_id, chatbot_id, conversation_id)
-        if conversation is None:
-            raise ConversationNotFound()
-        return conversation, self.conversations.messages(tenant_id, conversation_id, page)
 
     def ask(
         self,
