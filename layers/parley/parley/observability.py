@@ -14,8 +14,8 @@ from aws_lambda_powertools import Logger, Metrics, single_metric
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from parley.domain.conversations import Rating
-from parley.domain.model_prices import MODEL_PRICES
+from parley.domain.conversations import AnswerMode, Rating, Usage
+from parley.domain.model_prices import MODEL_PRICES, estimated_cost
 from parley.errors import InvalidCredentials, ParleyError, RateLimited, Unauthorized
 from parley.log_redaction import RedactingFormatter
 from parley.settings import get_settings
@@ -95,6 +95,25 @@ def record(
 def model_dimension(model: str) -> str:
     """A model as the metrics name it: itself when priced, else `other` (the dimension's values stay fixed)."""
     return model if model in MODEL_PRICES else OTHER_MODEL
+
+
+def record_model_use(model: str, usage: Usage, *, tenant_id: str, chatbot_id: str) -> None:
+    """The tokens a model call took, and what they cost (estimated; models not in the price table are not)."""
+    named = model_dimension(model)
+    record("ModelTokensIn", usage.prompt_tokens, model=named, tenant_id=tenant_id, chatbot_id=chatbot_id)
+    record("ModelTokensOut", usage.completion_tokens, model=named, tenant_id=tenant_id, chatbot_id=chatbot_id)
+    cost = estimated_cost(model, usage)
+    if cost is not None:
+        record("EstimatedModelCost", cost, model=model, tenant_id=tenant_id, chatbot_id=chatbot_id)
+
+
+def answer_outcome(mode: AnswerMode, *, degraded: bool, interrupted: bool, answerable: bool) -> AnswerOutcome:
+    """The one class an answer is counted in."""
+    if interrupted:
+        return "interrupted"
+    if not answerable:
+        return "abstained"
+    return "degraded" if degraded else mode
 
 
 def record_refusal(error: ParleyError) -> None:
