@@ -125,6 +125,22 @@ class Source(Model):
     deleted_at: datetime | None = None
 
 
+class WebsiteSource(Source):
+    """A website source: the type says it has a start address, a way to find its pages and a limit on them."""
+
+    type: Literal["website"]
+    url: str
+    mode: CrawlMode
+    max_pages: int
+
+    @classmethod
+    def of(cls, source: Source | None) -> WebsiteSource | None:
+        """The source as a website source; None for no source, or one of another type."""
+        if source is None or source.type != "website":
+            return None
+        return source if isinstance(source, WebsiteSource) else cls.model_validate(source.model_dump())
+
+
 class SourcePublic(BaseModel):
     id: str
     type: SourceType
