@@ -417,8 +417,8 @@ class SourceStore(Protocol):
     def get(self, tenant_id: str, chatbot_id: str, source_id: str, *, deleted: bool = False) -> Source | None:
         """The live source, or (`deleted`) one deleted and not erased yet."""
 
-    def update(self, source: Source, changes: Mapping[str, Any], condition: str = "", **values: Any) -> Source | None:
-        """Apply `changes` to a live source (if `condition` holds); None when it does not."""
+    def update(self, source: Source, changes: Mapping[str, Any]) -> Source | None:
+        """Apply `changes` to a live source; None when it is gone."""
 
     def start_sync(self, source: Source, sync_id: str, deadline: datetime, now: datetime) -> Source | None:
         """Begin a sync unless one is under way (None then)."""

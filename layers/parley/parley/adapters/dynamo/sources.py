@@ -60,8 +60,12 @@ class DynamoSourceStore:
         item = self.table.get(keys.tenant(tenant_id), keys.source(chatbot_id, source_id))
         return Source.model_validate(item) if item and deleted else _live_source(item)
 
-    def update(self, source: Source, changes: Mapping[str, Any], condition: str = "", **values: Any) -> Source | None:
-        """Apply `changes` to a live source (and only if `condition` holds); None when it does not."""
+    def update(self, source: Source, changes: Mapping[str, Any]) -> Source | None:
+        """Apply `changes` to a live source; None when it is gone."""
+        return self._update(source, changes)
+
+    def _update(self, source: Source, changes: Mapping[str, Any], condition: str = "", **values: Any) -> Source | None:
+        """Apply `changes` to a live source (and only if `condition`, on its sync, holds); None when it does not."""
         expression, names, change_values = set_clause(changes)
         try:
             updated = self.table.client.update_item(
@@ -90,7 +94,7 @@ class DynamoSourceStore:
             "updated_at": timestamp(now),
             **_due(source, deadline),
         }
-        return self.update(source, changes, "#status <> :syncing", **{":syncing": "syncing"})
+        return self._update(source, changes, "#status <> :syncing", **{":syncing": "syncing"})
 
     def end_sync(self, source: Source, sync_id: str, changes: Mapping[str, Any]) -> Source | None:
         """End sync `sync_id` with `changes` (its outcome), once; due again at `next_sync_at` if it has one."""
@@ -102,7 +106,7 @@ class DynamoSourceStore:
             else {keys.LOOKUP_PK: None, keys.LOOKUP_SK: None}
         )
         condition = "#sync_id = :sync AND #status = :syncing"
-        return self.update(source, ended, condition, **{":sync": sync_id, ":syncing": "syncing"})
+        return self._update(source, ended, condition, **{":sync": sync_id, ":syncing": "syncing"})
 
     def soft_delete(self, source: Source, now: datetime) -> bool:
         """Hide the source (and take it out of the schedule's index); False if it was gone already."""
