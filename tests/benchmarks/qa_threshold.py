@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,10 +130,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--embedder", choices=["minilm", "openai"], default="minilm")
     args = parser.parse_args()
-    settings = Settings.from_env().model_copy(update={"embedder": args.embedder})
+    settings = Settings.from_env({**os.environ, "PARLEY_EMBEDDER": args.embedder})
     embedder = Container(settings).embedder
     labelled = load()
-    print(f"Q&A matching with {settings.embedding_space.model}: {len(labelled)} pairs, train = even, test = odd")
+    print(
+        f"Q&A matching with {settings.providers.embedding_space.model}: {len(labelled)} pairs, train = even, test = odd"
+    )
     for design, with_answer in (("question alone (the product's)", False), ("question and answer", True)):
         scored = score(embedder, labelled, with_answer=with_answer)
         train = [item for number, row in enumerate(scored) if number % 2 == 0 for item in row]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -18,7 +18,7 @@ from parley.domain.conversations import AnswerMode, Rating, Usage
 from parley.domain.model_prices import MODEL_PRICES, estimated_cost
 from parley.errors import InvalidCredentials, ParleyError, RateLimited, Unauthorized
 from parley.log_redaction import RedactingFormatter
-from parley.settings import get_settings
+from parley.settings import Resource, get_settings
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -139,8 +139,13 @@ def keys_of_one_record() -> Iterator[None]:
         logger.append_keys(**{key: value for key, value in before.items() if current.get(key) != value})
 
 
-def lambda_entry(target: Any, *, correlation_id_path: str = correlation_paths.API_GATEWAY_HTTP) -> Handler:
-    """Wrap an ASGI app (through Mangum) or a plain `(event, context)` function with Powertools, once."""
+def lambda_entry(
+    target: Any, *, needs: Collection[Resource] = (), correlation_id_path: str = correlation_paths.API_GATEWAY_HTTP
+) -> Handler:
+    """Wrap an ASGI app (through Mangum) or a plain `(event, context)` function with Powertools, once; a function
+    whose environment lacks a resource it `needs` fails here, at cold start, naming the variables missing."""
+    settings = get_settings()
+    settings.resources.check(needs)
     if inspect.iscoroutinefunction(type(target).__call__):
         from mangum import Mangum
 
@@ -150,7 +155,7 @@ def lambda_entry(target: Any, *, correlation_id_path: str = correlation_paths.AP
         mangum_log.handlers, mangum_log.propagate = [logger.registered_handler], False
     else:
         handler = target
-    if get_settings().tracing:
+    if settings.tracing:
         # Loading the X-Ray SDK costs cold-start time, so only deployments that trace pay for it.
         from aws_lambda_powertools import Tracer
 

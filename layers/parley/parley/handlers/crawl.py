@@ -21,7 +21,7 @@ def _crawl(message: Delivery) -> None:
     container = get_container()
     container.crawler.handle(
         CrawlMessage.model_validate_json(message.body),
-        final_attempt=message.receives >= container.settings.crawl_max_receives,
+        final_attempt=message.receives >= container.settings.crawl.max_receives,
     )
 
 

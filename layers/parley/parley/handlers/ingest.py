@@ -63,7 +63,7 @@ def objects_created(body: str) -> list[ObjectCreated]:
 
 def _index(message: Delivery) -> None:
     container = get_container()
-    final_attempt = message.receives >= container.settings.ingest_max_receives
+    final_attempt = message.receives >= container.settings.ingest.max_receives
     # One notification may name several objects: each one's log keys (its document) end with it.
     for created in objects_created(message.body):
         with keys_of_one_record():
