@@ -23,7 +23,7 @@ from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
-from parley.lexical import STOPWORDS
+from parley.domain.lexical import STOPWORDS
 
 from local.faults import Faults
 

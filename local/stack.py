@@ -206,7 +206,7 @@ class LocalStack:
         self.faults = dict(faults or {})
         if not fakes and {"openai", "pinecone"} & set(self.faults):
             raise ValueError("OpenAI and Pinecone faults are injected by their fakes: start the stack with fakes")
-        dimension = Settings().embedding_space.dimension
+        dimension = Settings().providers.embedding_space.dimension
         self.fakes = (
             (FakeOpenAI(faults=self.faults.get("openai")), FakePinecone(dimension, faults=self.faults.get("pinecone")))
             if fakes

@@ -3,5 +3,6 @@
 from parley.api import build_app
 from parley.api.routes import api_keys
 from parley.observability import lambda_entry
+from parley.settings import Resource
 
-handler = lambda_entry(build_app(api_keys.router))
+handler = lambda_entry(build_app(api_keys.router), needs=[Resource.TABLE])

@@ -3,5 +3,6 @@
 from parley.api import build_app
 from parley.api.routes import chatbots, usage
 from parley.observability import lambda_entry
+from parley.settings import Resource
 
-handler = lambda_entry(build_app(chatbots.router, usage.router))
+handler = lambda_entry(build_app(chatbots.router, usage.router), needs=[Resource.TABLE, Resource.ERASURE_QUEUE])

@@ -3,9 +3,15 @@
 `expired_uploads` the scheduled sweep that fails documents whose upload ticket expired unused."""
 
 # First: Powertools' batch utility, imported before anything loads pydantic, skips its parser models (cold start).
-from parley.ingest_queue import CORRELATION_PATH, handle_batch, handle_dead_letters, handle_expired_uploads
+from parley.handlers.ingest import handle_batch, handle_dead_letters, handle_expired_uploads
+from parley.handlers.sqs_batch import CORRELATION_PATH
 from parley.observability import lambda_entry
+from parley.settings import Resource
 
-handler = lambda_entry(handle_batch, correlation_id_path=CORRELATION_PATH)
-dead_letters = lambda_entry(handle_dead_letters, correlation_id_path=CORRELATION_PATH)
-expired_uploads = lambda_entry(handle_expired_uploads, correlation_id_path="id")
+handler = lambda_entry(
+    handle_batch, needs=[Resource.TABLE, Resource.DOCUMENTS_BUCKET], correlation_id_path=CORRELATION_PATH
+)
+dead_letters = lambda_entry(
+    handle_dead_letters, needs=[Resource.TABLE, Resource.DOCUMENTS_BUCKET], correlation_id_path=CORRELATION_PATH
+)
+expired_uploads = lambda_entry(handle_expired_uploads, needs=[Resource.TABLE], correlation_id_path="id")

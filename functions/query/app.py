@@ -2,7 +2,11 @@
 take ratings of answers and read a chatbot's analytics."""
 
 from parley.api import build_app
-from parley.api.routes import analytics, answers, exports, feedback, public
+from parley.api.routes import analytics, answers, conversations, exports, feedback, public
 from parley.observability import lambda_entry
+from parley.settings import Resource
 
-handler = lambda_entry(build_app(exports.router, answers.router, public.router, feedback.router, analytics.router))
+handler = lambda_entry(
+    build_app(exports.router, answers.router, conversations.router, public.router, feedback.router, analytics.router),
+    needs=[Resource.TABLE, Resource.DOCUMENTS_BUCKET],
+)

@@ -13,8 +13,8 @@ import tempfile
 from pathlib import Path
 
 from parley.adapters.embedded.minilm import MiniLMEmbedder
-from parley.lexical import Contribution, chunk_terms
-from parley.retrieval import Retriever
+from parley.domain.lexical import Contribution, chunk_terms
+from parley.services.retrieval import Retriever
 from tune_fusion import CHATBOT, TENANT, CachedQueries, CorpusLexicon, build_index, chunks_of, dense_vectors
 
 from local import beir

@@ -32,11 +32,11 @@ from parley.domain.chatbots import ChatbotCreate
 from parley.domain.documents import DocumentCreate
 from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import extract
-from parley.ingest.indexer import DocumentIndexer
 from parley.ingest.uploads import ObjectCreated
 from parley.ports import Embedder, VectorIndex
 from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
+from parley.services.indexer import DocumentIndexer
 from parley.services.quotas import Quotas
 
 from local.fakes import FakeOpenAI, FakePinecone

@@ -4,7 +4,7 @@ The labelled set (tests/benchmarks/data/qa_pairs.jsonl) holds, per domain (one c
 stored question, paraphrases a visitor might type (each should be answered by its pair) and near-misses on the
 same topic that no pair of the domain answers (each should fall back to retrieval). Every visitor question is
 scored as the answer path scores it: cosine similarity between its query embedding and each pair's dense vector,
-which is the pair's question alone embedded as a document (ingest/indexer.py), keeping the best pair of its domain.
+which is the pair's question alone embedded as a document (services/indexer.py), keeping the best pair of its domain.
 
 A direct answer is *right* when the best pair is the visitor question's own pair, and *wrong* otherwise (a
 near-miss, or another pair). A wrong direct answer is worse than falling back to retrieval, so the threshold is the
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,10 +130,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--embedder", choices=["minilm", "openai"], default="minilm")
     args = parser.parse_args()
-    settings = Settings.from_env().model_copy(update={"embedder": args.embedder})
+    settings = Settings.from_env({**os.environ, "PARLEY_EMBEDDER": args.embedder})
     embedder = Container(settings).embedder
     labelled = load()
-    print(f"Q&A matching with {settings.embedding_space.model}: {len(labelled)} pairs, train = even, test = odd")
+    print(
+        f"Q&A matching with {settings.providers.embedding_space.model}: {len(labelled)} pairs, train = even, test = odd"
+    )
     for design, with_answer in (("question alone (the product's)", False), ("question and answer", True)):
         scored = score(embedder, labelled, with_answer=with_answer)
         train = [item for number, row in enumerate(scored) if number % 2 == 0 for item in row]

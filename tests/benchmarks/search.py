@@ -35,9 +35,9 @@ from parley.adapters.dynamo import keys
 from parley.adapters.dynamo.table import serialize
 from parley.adapters.embedded.local_index import LocalVectorIndex
 from parley.domain.embeddings import MINILM_SPACE
+from parley.domain.lexical import ChunkTerms, Contribution, Statistics, chunk_terms, query_term_ids, query_vector
 from parley.domain.vectors import ChunkMetadata, HybridQuery, VectorRecord
-from parley.lexical import ChunkTerms, Contribution, Statistics, chunk_terms, query_term_ids, query_vector
-from parley.retrieval import DENSE_WEIGHT
+from parley.services.retrieval import DENSE_WEIGHT
 
 from local import beir
 from local.process import start_stack, stop_stack

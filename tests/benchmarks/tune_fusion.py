@@ -1,11 +1,11 @@
 """Choose retrieval's parameters on a training split (default: SciFact train) through the product's own path:
-its chunking, MiniLM, the sparse vectors of parley.lexical, the local index and the Retriever. Prints nDCG@10 /
+its chunking, MiniLM, the sparse vectors of parley.domain.lexical, the local index and the Retriever. Prints nDCG@10 /
 Recall@100 / MRR@10 for each setting; never look at test to choose.
 
     python tests/benchmarks/tune_fusion.py [--dataset ../shared/data/scifact] [--split train] [--grid]
 
 Dense vectors are embedded once and cached under .tuning/. Without --grid only the dense weight is varied, with
-the BM25 constants of parley.lexical; with --grid every (K1, B, REFERENCE_LENGTH) of GRID is tried too (the
+the BM25 constants of parley.domain.lexical; with --grid every (K1, B, REFERENCE_LENGTH) of GRID is tried too (the
 sparse vectors are rebuilt for each).
 """
 
@@ -19,14 +19,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from parley import lexical
 from parley.adapters.embedded.local_index import LocalVectorIndex
 from parley.adapters.embedded.minilm import MiniLMEmbedder
+from parley.domain import lexical
+from parley.domain.lexical import ChunkTerms, Contribution, Statistics, chunk_terms
 from parley.domain.vectors import ChunkMetadata, VectorRecord
 from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import extract
-from parley.lexical import ChunkTerms, Contribution, Statistics, chunk_terms
-from parley.retrieval import Retriever
+from parley.services.retrieval import Retriever
 
 from local import beir
 from local.stack import ROOT

@@ -14,7 +14,7 @@ import uuid
 import boto3
 from parley.adapters.dynamo.lexicon import DynamoLexicon
 from parley.adapters.dynamo.table import Table
-from parley.lexical import Contribution, chunk_terms, query_term_ids
+from parley.domain.lexical import Contribution, chunk_terms, query_term_ids
 
 from local.template import REGION
 

@@ -384,7 +384,7 @@ def lambdas(
     get_settings.cache_clear()
     get_container.cache_clear()
     container = get_container()
-    if container.settings.embedder == "minilm":
+    if container.settings.providers.embedder == "minilm":
         container.embedder = minilm
     if isinstance(container.llm, OpenAIChat):
         budget = container.llm.budget

@@ -18,6 +18,7 @@ import pytest
 from parley.adapters.dynamo import keys
 from parley.container import get_container
 from parley.domain.common import utcnow
+from parley.settings import Resource
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions
@@ -68,13 +69,13 @@ def _authorize(lambdas: Functions, authorization: str) -> dict[str, Any]:
 
 
 def _items() -> list[dict[str, Any]]:
-    return list(boto3.client("dynamodb").scan(TableName=get_container().settings.require("table_name"))["Items"])
+    return list(boto3.client("dynamodb").scan(TableName=get_container().settings.resources[Resource.TABLE])["Items"])
 
 
 def _with_role(user: dict[str, Any], tenant_id: str, role: str) -> None:
     """Make `user` a member of `tenant_id` with `role` (the team's invitations are another feature's)."""
     boto3.client("dynamodb").update_item(
-        TableName=get_container().settings.require("table_name"),
+        TableName=get_container().settings.resources[Resource.TABLE],
         Key={"PK": {"S": keys.user(user["user"]["id"])}, "SK": {"S": keys.PROFILE_SK}},
         UpdateExpression="SET tenant_id = :tenant, #role = :role",
         ExpressionAttributeNames={"#role": "role"},

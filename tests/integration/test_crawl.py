@@ -8,12 +8,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from parley.container import get_container
+from parley.container import Container, get_container
+from parley.crawling.fetch import FetchRefused, fetch
 from parley.domain.common import utcnow
 from parley.domain.sources import CrawlMessage
 from parley.services.crawl import RetryLater
 from parley.settings import Settings
-from parley.web.fetch import FetchRefused, fetch
 
 from local.fakes import FakeOpenAI
 from local.sample_site import Response, SampleSite, every_kind_of_page, page, sitemap
@@ -255,11 +255,11 @@ def test_the_deployed_crawl_function_refuses_loopback_addresses(site: Any) -> No
     # When it fetches a page served on this machine, Then the address is refused before any request is made
     assert "PARLEY_FETCH_ALLOW_LOOPBACK" not in environment
     with pytest.raises(FetchRefused):
-        fetch(f"{site.url}/", settings.fetch_policy)
+        fetch(f"{site.url}/", Container(settings).fetch_policy)
     assert site.requests["/"] == 0
     # While the local stack's setting allows it
     local = Settings.from_env({**environment, "PARLEY_FETCH_ALLOW_LOOPBACK": "true"})
-    assert fetch(f"{site.url}/", local.fetch_policy).status == 200
+    assert fetch(f"{site.url}/", Container(local).fetch_policy).status == 200
 
 
 def test_a_page_end_that_conflicts_with_another_on_its_source_is_retried_not_lost(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 from parley.container import get_container
-from parley.ingest.abandoned import AbandonedUploads
+from parley.services.abandoned_uploads import AbandonedUploads
 
 from local.fakes import FakeOpenAI, FakePinecone
 from local.samples import pdf, prose

@@ -12,9 +12,9 @@ from parley.adapters.dynamo import keys
 from parley.adapters.s3 import S3BlobStore
 from parley.container import get_container
 from parley.domain.common import utcnow
-from parley.ingest.indexer import ABANDONED
-from parley.ingest_queue import objects_created
-from parley.lexical import Contribution, Statistics, chunk_terms
+from parley.domain.lexical import Contribution, Statistics, chunk_terms
+from parley.handlers.ingest import objects_created
+from parley.services.indexer import ABANDONED
 
 from local.fakes import FakeOpenAI, FakePinecone
 from local.samples import prose

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from parley.adapters.dynamo import keys
 from parley.adapters.dynamo.lexicon import TERMS_PER_SHARE, DynamoLexicon
 from parley.adapters.dynamo.table import Table, deserialize
-from parley.lexical import Contribution, chunk_terms
+from parley.domain.lexical import Contribution, chunk_terms
 
 TABLE = "lexicon-test"
 

@@ -10,11 +10,11 @@ from parley.adapters.embedded.local_index import LocalVectorIndex
 from parley.adapters.openai_access import OpenAIAccess
 from parley.adapters.openai_embedder import OpenAIEmbedder
 from parley.adapters.pinecone_index import PineconeIndex
+from parley.domain.lexical import Contribution, chunk_terms, query_term_ids, query_vector
 from parley.domain.vectors import ChunkMetadata, HybridQuery, SparseVector, VectorRecord
 from parley.errors import ConfigurationError, UpstreamUnavailable
 from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import Block
-from parley.lexical import Contribution, chunk_terms, query_term_ids, query_vector
 
 from local.fakes import FakeOpenAI, FakePinecone
 from local.samples import prose
@@ -136,7 +136,7 @@ def test_pinecone_and_the_local_index_rank_alike(
 
 
 def statistics_of(contribution: Contribution, question: str) -> Any:
-    from parley.lexical import Statistics
+    from parley.domain.lexical import Statistics
 
     terms = query_term_ids(question)
     return Statistics(contribution.chunks, {term: contribution.frequencies.get(term, 0) for term in terms})

@@ -19,6 +19,7 @@ from parley.domain.documents import QA_TYPE
 from parley.domain.plans import PLANS, month_of
 from parley.domain.qa import QaPair
 from parley.errors import StreamInterrupted
+from parley.settings import Resource
 
 from local.fakes import FakeOpenAI
 from local.stack import ROOT
@@ -78,7 +79,7 @@ def connect(
 
 
 def connection_records() -> list[dict[str, Any]]:
-    table = get_container().settings.require("table_name")
+    table = get_container().settings.resources[Resource.TABLE]
     items = boto3.client("dynamodb").scan(TableName=table)["Items"]
     return [item for item in items if item["SK"]["S"].startswith("CONNECTION#")]
 
@@ -375,7 +376,7 @@ def test_an_answer_cut_short_by_the_client_counts_as_interrupted(
 
 def id_token(email: str = "owner@example.com", password: str = "correct-horse-1") -> str:
     """An ID token of the app's own client (the API hands out access tokens only; Cognito gives both)."""
-    client_id = get_container().settings.require("user_pool_client_id")
+    client_id = get_container().settings.resources[Resource.USER_POOL_CLIENT]
     signed_in = boto3.client("cognito-idp").initiate_auth(
         ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": email, "PASSWORD": password}
     )

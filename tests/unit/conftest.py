@@ -16,13 +16,13 @@ from parley.domain.common import Page, PageRequest, timestamp
 from parley.domain.connections import Connection
 from parley.domain.documents import Awaited, Content, Document
 from parley.domain.erasure import ErasureRequest
+from parley.domain.lexical import Contribution, Statistics
 from parley.domain.roles import Role
 from parley.domain.team import Invitation, Member, StoredInvitation
 from parley.domain.vectors import Hit, HybridQuery, VectorRecord
 from parley.errors import EmailTaken, InvalidCredentials, InvitationNotFound, ObjectChanged, Unauthorized
-from parley.ingest.indexer import DocumentIndexer
-from parley.lexical import Contribution, Statistics
 from parley.services.documents import DocumentService
+from parley.services.indexer import DocumentIndexer
 from parley.services.quotas import Quotas
 from parley.services.sessions import Sessions
 from parley.services.team import Invitations, TeamService

@@ -9,9 +9,9 @@ import pytest
 from parley.answers.abstention import not_found
 from parley.answers.citations import RenumberedStream, references, resolve
 from parley.answers.extractive import extractive_answer
-from parley.privacy import redact
+from parley.domain.passages import Passage
 from parley.resilience import CircuitBreaker, CircuitBreakers, CircuitOpen
-from parley.retrieval import Passage
+from parley.text.privacy import redact
 
 
 def passage(n: int, text: str) -> Passage:

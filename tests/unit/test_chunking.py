@@ -9,7 +9,7 @@ import pytest
 from parley.domain.chunking import MAX_CHUNK_BYTES
 from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import Block
-from parley.text import count_tokens
+from parley.text.tokens import count_tokens
 
 from local.samples import prose
 

@@ -29,11 +29,12 @@ from parley.settings import Settings
 made = []
 Session.create_client = lambda self, service, *args, **kwargs: made.append(service)
 Container.secret = lambda self, name: made.append(name)
-settings = Settings(
-    table_name="t", documents_bucket="b", user_pool_id="p", user_pool_client_id="c", websocket_endpoint="https://ws",
-    openai_api_key_secret="parley/openai", pinecone_api_key_secret="parley/pinecone", pinecone_index_host="https://pc",
-    erasure_queue_url="https://sqs/erasures",
-)
+settings = Settings.from_env({{
+    "PARLEY_TABLE_NAME": "t", "PARLEY_DOCUMENTS_BUCKET": "b", "PARLEY_USER_POOL_ID": "p",
+    "PARLEY_USER_POOL_CLIENT_ID": "c", "PARLEY_WEBSOCKET_ENDPOINT": "https://ws",
+    "PARLEY_OPENAI_API_KEY_SECRET": "parley/openai", "PARLEY_PINECONE_API_KEY_SECRET": "parley/pinecone",
+    "PARLEY_PINECONE_INDEX_HOST": "https://pc", "PARLEY_ERASURE_QUEUE_URL": "https://sqs/erasures",
+}})
 container = Container(settings)
 for name in {SERVICES!r} + ("abandoned_uploads",):
     getattr(container, name)

@@ -9,12 +9,12 @@ import pytest
 from parley.domain.chatbots import ChatbotCreate
 from parley.domain.documents import DocumentCreate
 from parley.domain.ingest_limits import IngestLimits
-from parley.ingest.abandoned import AbandonedUploads
-from parley.ingest.indexer import DocumentIndexer
+from parley.domain.lexical import Contribution, chunk_terms
 from parley.ingest.uploads import ObjectCreated
-from parley.lexical import Contribution, chunk_terms
+from parley.services.abandoned_uploads import AbandonedUploads
 from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
+from parley.services.indexer import DocumentIndexer
 from parley.services.quotas import Quotas
 
 from local.samples import deep_pdf, minimal_docx, pdf, prose, slow_pdf

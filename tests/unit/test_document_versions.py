@@ -9,11 +9,11 @@ import pytest
 from parley.domain.chatbots import ChatbotCreate
 from parley.domain.documents import FILE_TYPES, DocumentCreate
 from parley.errors import DocumentBusy, NotFound
-from parley.ingest.abandoned import AbandonedUploads
-from parley.ingest.indexer import DocumentIndexer
 from parley.ingest.uploads import ObjectCreated
+from parley.services.abandoned_uploads import AbandonedUploads
 from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
+from parley.services.indexer import DocumentIndexer
 from parley.services.quotas import Quotas
 
 if TYPE_CHECKING:

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from parley.adapters.embedded import local_index
 from parley.adapters.embedded.local_index import LocalVectorIndex
+from parley.domain.lexical import Statistics, chunk_terms, query_term_ids, query_vector
 from parley.domain.vectors import ChunkMetadata, HybridQuery, SparseVector, VectorRecord
 from parley.errors import ConfigurationError
-from parley.lexical import Statistics, chunk_terms, query_term_ids, query_vector
 
 from local.fakes import fake_embedding
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from parley.answers.extractive import extractive_answer
+from parley.domain.passages import Passage
 from parley.ingest.chunking import Chunk, ChunkPlan, chunk_blocks
 from parley.ingest.extract import extract
 from parley.ingest.pdf_pages import clean_pages
-from parley.retrieval import Passage
 
 from local.samples import manual_pdf, prose
 

@@ -11,10 +11,10 @@ from parley.domain.chatbots import ChatbotCreate, ChatbotUpdate, SpendingLimits
 from parley.domain.documents import DocumentCreate
 from parley.domain.plans import PLANS, plan_named
 from parley.errors import PlanLimitReached, ValidationFailed
-from parley.ingest.indexer import DocumentIndexer, pages_of
 from parley.ingest.uploads import ObjectCreated
 from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
+from parley.services.indexer import DocumentIndexer, pages_of
 from parley.services.quotas import Quotas
 
 from local.samples import pdf, prose

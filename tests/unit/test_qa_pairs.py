@@ -11,16 +11,16 @@ from parley.answers.citations import citation
 from parley.domain.chatbots import ChatbotCreate
 from parley.domain.chunking import MAX_CHUNK_BYTES
 from parley.domain.documents import QA_TYPE
+from parley.domain.passages import Passage
 from parley.domain.qa import QaPair, read_pair
 from parley.domain.vectors import ChunkMetadata
 from parley.errors import UnreadableDocument
 from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import extract
-from parley.ingest.indexer import DocumentIndexer
 from parley.ingest.uploads import ObjectCreated
-from parley.retrieval import Passage
 from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
+from parley.services.indexer import DocumentIndexer
 from parley.services.quotas import Quotas
 from parley.settings import MINILM_QA_THRESHOLD, Settings
 

@@ -5,11 +5,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from parley import lexical
 from parley.adapters.embedded.local_index import LocalVectorIndex
+from parley.domain import lexical
+from parley.domain.lexical import Contribution, Statistics, chunk_terms, query_term_ids, query_vector, term_id, terms
 from parley.domain.vectors import ChunkMetadata, SparseVector, VectorRecord
-from parley.lexical import Contribution, Statistics, chunk_terms, query_term_ids, query_vector, term_id, terms
-from parley.retrieval import DENSE_WEIGHT, Retriever
+from parley.services.retrieval import DENSE_WEIGHT, Retriever
 
 from local.fakes import fake_embedding
 

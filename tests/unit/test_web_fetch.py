@@ -23,8 +23,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from parley.crawling.fetch import FetchFailed, FetchPolicy, FetchRefused, fetch
 from parley.settings import Settings
-from parley.web.fetch import FetchFailed, FetchPolicy, FetchRefused, fetch
 
 from local.stack import ROOT
 from local.template import load_template
@@ -554,8 +554,8 @@ def test_https_verifies_the_host_name_while_connecting_to_the_checked_address(ce
 
 def test_only_the_local_stack_allows_loopback() -> None:
     # Settings read PARLEY_FETCH_ALLOW_LOOPBACK, off unless set
-    assert Settings.from_env({}).fetch_allow_loopback is False
-    assert Settings.from_env({"PARLEY_FETCH_ALLOW_LOOPBACK": "true"}).fetch_allow_loopback is True
+    assert Settings.from_env({}).crawl.allow_loopback is False
+    assert Settings.from_env({"PARLEY_FETCH_ALLOW_LOOPBACK": "true"}).crawl.allow_loopback is True
     # and no function in template.yaml sets it, so a deployment refuses loopback
     template = load_template(ROOT / "template.yaml")
     environments = [template["Globals"]["Function"].get("Environment", {}).get("Variables", {})] + [

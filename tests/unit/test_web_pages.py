@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from parley.web.pages import read_page
+from parley.crawling.pages import read_page
 
 BASE = "https://site.example/docs/guide/page.html"
 

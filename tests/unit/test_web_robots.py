@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from parley.web.robots import Robots
+from parley.crawling.robots import Robots
 
 AGENT = "ParleyBot/1.0 (+https://parley.example/bot)"
 ROBOTS = """

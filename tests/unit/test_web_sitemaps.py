@@ -6,7 +6,7 @@ import gzip
 from typing import Any
 
 import pytest
-from parley.web.sitemaps import InvalidSitemap, read_sitemap
+from parley.crawling.sitemaps import InvalidSitemap, read_sitemap
 
 URLSET = b"""<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">

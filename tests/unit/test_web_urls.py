@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from parley.web.urls import in_scope, normalize
+from parley.domain.urls import in_scope, normalize
 
 
 @pytest.mark.parametrize(

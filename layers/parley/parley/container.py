@@ -7,19 +7,18 @@ function only reaches (and needs permission for) what its events use.
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import cached_property, lru_cache, partial
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from parley.settings import Settings, get_settings
+from parley.settings import Resource, Settings, get_settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
     from parley.adapters.dynamo.table import Table
     from parley.adapters.openai_access import OpenAIAccess
-    from parley.ingest.abandoned import AbandonedUploads
-    from parley.ingest.indexer import DocumentIndexer
+    from parley.crawling.fetch import FetchPolicy
     from parley.ports import (
         AccountStore,
         ApiKeyStore,
@@ -43,21 +42,24 @@ if TYPE_CHECKING:
         UsageCounters,
         VectorIndex,
     )
-    from parley.retrieval import Retriever
+    from parley.services.abandoned_uploads import AbandonedUploads
     from parley.services.accounts import AccountClosure, AccountService
     from parley.services.admission import ConnectionAdmission
     from parley.services.analytics import AnalyticsService
     from parley.services.answers import AnswerService
     from parley.services.api_keys import ApiKeys
     from parley.services.chatbots import ChatbotService
+    from parley.services.conversations import ConversationService
     from parley.services.crawl import Crawler
     from parley.services.documents import DocumentService
     from parley.services.erasure import Erasure
     from parley.services.exports import ConversationExports
     from parley.services.feedback import FeedbackService
+    from parley.services.indexer import DocumentIndexer
     from parley.services.live_chat import LiveChat
     from parley.services.public_chat import PublicChat
     from parley.services.quotas import Quotas
+    from parley.services.retrieval import Retriever
     from parley.services.sessions import Sessions
     from parley.services.sources import SourceService
     from parley.services.team import Invitations, TeamService
@@ -77,15 +79,15 @@ class Container:
         # session of its own and load the SDK's endpoint and service data again (about 150 ms at cold start).
         return SecretsProvider(boto3_client=boto3.client("secretsmanager"))
 
-    def secret(self, name_setting: str) -> str:
-        """A secret's value, fetched by the name a setting holds (cached for 5 minutes, never logged)."""
-        return str(self.secrets.get(self.settings.require(name_setting), max_age=300))
+    def secret(self, name: str) -> str:
+        """A secret's value, fetched by its name (cached for 5 minutes, never logged)."""
+        return str(self.secrets.get(name, max_age=300))
 
     @cached_property
     def table(self) -> Table:
         from parley.adapters.dynamo.table import Table
 
-        return Table(self.settings.require("table_name"))
+        return Table(self.settings.resources[Resource.TABLE])
 
     @cached_property
     def account_store(self) -> AccountStore:
@@ -121,19 +123,19 @@ class Container:
     def rate_limiter(self) -> RateLimiter:
         from parley.adapters.dynamo.rate_limits import DynamoRateLimiter
 
-        return DynamoRateLimiter(self.table, self.settings.limits_clock())
+        return DynamoRateLimiter(self.table, self.settings.rate_limits.clock())
 
     @cached_property
     def blobs(self) -> BlobStore:
         from parley.adapters.s3 import S3BlobStore
 
-        return S3BlobStore(self.settings.require("documents_bucket"))
+        return S3BlobStore(self.settings.resources[Resource.DOCUMENTS_BUCKET])
 
     @cached_property
     def web_files(self) -> PublishedFiles:
         from parley.adapters.s3 import S3PublishedFiles
 
-        return S3PublishedFiles(self.settings.require("web_bucket"))
+        return S3PublishedFiles(self.settings.resources[Resource.WEB_BUCKET])
 
     @cached_property
     def web_config(self) -> WebConfigPublisher:
@@ -145,21 +147,24 @@ class Container:
     def openai(self) -> OpenAIAccess:
         from parley.adapters.openai_access import OpenAIAccess
 
-        return OpenAIAccess(partial(self.secret, "openai_api_key_secret"), self.settings.openai_base_url)
+        providers = self.settings.providers
+        # The secret's name is read when the key is first needed, as the key itself is.
+        return OpenAIAccess(lambda: self.secret(providers.openai_key_secret), providers.openai_base_url)
 
     @cached_property
     def embedder(self) -> Embedder:
-        if self.settings.embedder == "minilm":
+        if self.settings.providers.embedder == "minilm":
             from parley.adapters.embedded.minilm import MiniLMEmbedder
 
             return MiniLMEmbedder()
         from parley.adapters.openai_embedder import OpenAIEmbedder
 
-        return OpenAIEmbedder(self.openai, self.settings.embedding_model, self.settings.embedding_dimensions)
+        providers = self.settings.providers
+        return OpenAIEmbedder(self.openai, providers.embedding_model, providers.embedding_dimensions)
 
     @cached_property
     def llm(self) -> LanguageModel | None:
-        if self.settings.llm == "none":
+        if self.settings.providers.llm == "none":
             return None
         from parley.adapters.openai_chat import OpenAIChat
 
@@ -167,19 +172,21 @@ class Container:
 
     @cached_property
     def vector_index(self) -> VectorIndex:
-        space = self.settings.embedding_space
-        if self.settings.vector_index == "local":
+        providers = self.settings.providers
+        space = providers.embedding_space
+        if providers.vector_index == "local":
             from parley.adapters.embedded.local_index import LocalVectorIndex
 
-            return LocalVectorIndex(Path(self.settings.data_dir) / "index", space.model, space.dimension)
+            return LocalVectorIndex(Path(providers.data_dir) / "index", space.model, space.dimension)
         from parley.adapters.pinecone_index import PineconeIndex
 
-        api_key = partial(self.secret, "pinecone_api_key_secret")
-        return PineconeIndex(api_key, self.settings.require("pinecone_index_host"), space.dimension)
+        return PineconeIndex(
+            lambda: self.secret(providers.pinecone_key_secret), providers.pinecone_host, space.dimension
+        )
 
     @cached_property
     def retriever(self) -> Retriever:
-        from parley.retrieval import Retriever
+        from parley.services.retrieval import Retriever
 
         return Retriever(self.embedder, self.vector_index, self.lexicon)
 
@@ -193,24 +200,26 @@ class Container:
     def connections(self) -> Connections:
         from parley.adapters.apigateway import ApiGatewayConnections
 
-        return ApiGatewayConnections(self.settings.require("websocket_endpoint"))
+        return ApiGatewayConnections(self.settings.resources[Resource.WEBSOCKET_API])
 
     @cached_property
     def identity(self) -> IdentityProvider:
         from parley.adapters.cognito import CognitoIdentityProvider
 
+        resources = self.settings.resources
+
         return CognitoIdentityProvider(
-            user_pool_id=self.settings.require("user_pool_id"),
-            client_id=self.settings.require("user_pool_client_id"),
-            issuer=self.settings.user_pool_issuer,
-            keys_url=self.settings.user_pool_signing_keys,
+            user_pool_id=resources[Resource.USER_POOL],
+            client_id=resources[Resource.USER_POOL_CLIENT],
+            issuer=resources.user_pool_issuer,
+            keys_url=resources.user_pool_signing_keys,
         )
 
     @cached_property
     def erasure_queue(self) -> ErasureQueue:
         from parley.adapters.sqs import SqsErasureQueue
 
-        return SqsErasureQueue(self.settings.require("erasure_queue_url"))
+        return SqsErasureQueue(self.settings.resources[Resource.ERASURE_QUEUE])
 
     @cached_property
     def accounts(self) -> AccountService:
@@ -220,10 +229,10 @@ class Container:
         return AccountService(
             self.identity,
             self.account_store,
-            DynamoFailureCounter(self.table, self.settings.limits_clock()),
+            DynamoFailureCounter(self.table, self.settings.rate_limits.clock()),
             self.invitations,
-            auto_confirm=self.settings.auto_confirm_users,
-            sign_in_limits=self.settings.sign_in_limits,
+            auto_confirm=self.settings.sign_in.auto_confirm_users,
+            sign_in_limits=self.settings.sign_in.limits,
         )
 
     @cached_property
@@ -270,7 +279,7 @@ class Container:
         from parley.services.chatbots import ChatbotService
 
         return ChatbotService(
-            self.chatbot_store, self.erasure_queue, quotas=self.quotas, limits=self.settings.spending_limits
+            self.chatbot_store, self.erasure_queue, quotas=self.quotas, limits=self.settings.answers.spending_limits
         )
 
     @cached_property
@@ -303,8 +312,8 @@ class Container:
             self.vector_index,
             self.lexicon,
             quotas=self.quotas,
-            max_bytes=self.settings.max_upload_bytes,
-            upload_ttl=self.settings.upload_url_ttl,
+            max_bytes=self.settings.uploads.max_bytes,
+            upload_ttl=self.settings.uploads.ticket_ttl,
         )
 
     @cached_property
@@ -318,17 +327,23 @@ class Container:
             self.llm,
             self.rate_limiter,
             quotas=self.quotas,
-            tenant_questions_per_minute=self.settings.tenant_questions_per_minute,
-            limits=self.settings.spending_limits,
-            default_min_relevance=self.settings.embedding_space.min_relevance,
+            tenant_questions_per_minute=self.settings.rate_limits.tenant_questions_per_minute,
+            limits=self.settings.answers.spending_limits,
+            default_min_relevance=self.settings.providers.embedding_space.min_relevance,
             qa_threshold=self.settings.qa_threshold,
         )
+
+    @cached_property
+    def conversations(self) -> ConversationService:
+        from parley.services.conversations import ConversationService
+
+        return ConversationService(self.chatbot_store, self.conversation_store)
 
     @cached_property
     def export_files(self) -> ExportFiles:
         from parley.adapters.s3 import S3ExportFiles
 
-        return S3ExportFiles(self.settings.require("documents_bucket"))
+        return S3ExportFiles(self.settings.resources[Resource.DOCUMENTS_BUCKET])
 
     @cached_property
     def exports(self) -> ConversationExports:
@@ -338,9 +353,9 @@ class Container:
             self.chatbot_store,
             self.conversation_store,
             self.export_files,
-            inline_max_bytes=self.settings.export_inline_max_bytes,
-            max_conversations=self.settings.export_max_conversations,
-            link_ttl=self.settings.export_link_ttl,
+            inline_max_bytes=self.settings.exports.inline_max_bytes,
+            max_conversations=self.settings.exports.max_conversations,
+            link_ttl=self.settings.exports.link_ttl,
         )
 
     @cached_property
@@ -351,9 +366,9 @@ class Container:
             self.chatbot_store,
             self.rate_limiter,
             self.answers,
-            per_visitor=self.settings.visitor_messages_per_minute,
-            per_network=self.settings.network_messages_per_minute,
-            per_chatbot=self.settings.chatbot_messages_per_minute,
+            per_visitor=self.settings.rate_limits.visitor_messages_per_minute,
+            per_network=self.settings.rate_limits.network_messages_per_minute,
+            per_chatbot=self.settings.rate_limits.chatbot_messages_per_minute,
         )
 
     @cached_property
@@ -361,7 +376,10 @@ class Container:
         from parley.services.admission import ConnectionAdmission
 
         return ConnectionAdmission(
-            self.accounts, self.public_chat, self.rate_limiter, per_network=self.settings.connections_per_minute
+            self.accounts,
+            self.public_chat,
+            self.rate_limiter,
+            per_network=self.settings.rate_limits.connections_per_minute,
         )
 
     @cached_property
@@ -379,7 +397,7 @@ class Container:
 
     @cached_property
     def indexer(self) -> DocumentIndexer:
-        from parley.ingest.indexer import DocumentIndexer
+        from parley.services.indexer import DocumentIndexer
 
         return DocumentIndexer(
             self.document_store,
@@ -389,15 +407,15 @@ class Container:
             self.vector_index,
             lexicon=self.lexicon,
             quotas=self.quotas,
-            max_bytes=self.settings.max_upload_bytes,
-            limits=self.settings.ingest_limits,
+            max_bytes=self.settings.uploads.max_bytes,
+            limits=self.settings.ingest.limits,
         )
 
     @cached_property
     def abandoned_uploads(self) -> AbandonedUploads:
-        from parley.ingest.abandoned import AbandonedUploads
+        from parley.services.abandoned_uploads import AbandonedUploads
 
-        return AbandonedUploads(self.document_store, grace=timedelta(seconds=self.settings.upload_expiry_grace))
+        return AbandonedUploads(self.document_store, grace=timedelta(seconds=self.settings.uploads.expiry_grace))
 
     @cached_property
     def api_key_store(self) -> ApiKeyStore:
@@ -420,7 +438,7 @@ class Container:
             self.conversation_store,
             self.public_chat,
             self.rate_limiter,
-            per_network=self.settings.network_messages_per_minute,
+            per_network=self.settings.rate_limits.network_messages_per_minute,
         )
 
     @cached_property
@@ -452,7 +470,7 @@ class Container:
     def crawl_queue(self) -> CrawlQueue:
         from parley.adapters.sqs import SqsCrawlQueue
 
-        return SqsCrawlQueue(self.settings.require("crawl_queue_url"))
+        return SqsCrawlQueue(self.settings.resources[Resource.CRAWL_QUEUE])
 
     @cached_property
     def source_service(self) -> SourceService:
@@ -465,7 +483,18 @@ class Container:
             self.document_store,
             self.crawl_queue,
             quotas=self.quotas,
-            max_sync=timedelta(seconds=self.settings.crawl_max_sync_seconds),
+            max_sync=timedelta(seconds=self.settings.crawl.max_sync_seconds),
+        )
+
+    @cached_property
+    def fetch_policy(self) -> FetchPolicy:
+        """How website sources fetch: public addresses only, unless this is the local stack (allow_loopback)."""
+        from parley.crawling.fetch import FetchPolicy  # only the crawl function reads the web (http.client, ssl)
+
+        return FetchPolicy(
+            user_agent=self.settings.crawl.user_agent,
+            allow_loopback=self.settings.crawl.allow_loopback,
+            max_bytes=self.settings.crawl.max_page_bytes,
         )
 
     @cached_property
@@ -477,10 +506,10 @@ class Container:
             self.documents,
             self.document_store,
             self.crawl_queue,
-            policy=self.settings.fetch_policy,
-            max_depth=self.settings.crawl_max_depth,
-            resync=timedelta(hours=self.settings.source_resync_hours),
-            settle_seconds=self.settings.crawl_settle_seconds,
+            policy=self.fetch_policy,
+            max_depth=self.settings.crawl.max_depth,
+            resync=timedelta(hours=self.settings.crawl.resync_hours),
+            settle_seconds=self.settings.crawl.settle_seconds,
         )
 
 

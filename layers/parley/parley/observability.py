@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -14,11 +14,11 @@ from aws_lambda_powertools import Logger, Metrics, single_metric
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from parley.domain.conversations import Rating
-from parley.domain.model_prices import MODEL_PRICES
+from parley.domain.conversations import AnswerMode, Rating, Usage
+from parley.domain.model_prices import MODEL_PRICES, estimated_cost
 from parley.errors import InvalidCredentials, ParleyError, RateLimited, Unauthorized
 from parley.log_redaction import RedactingFormatter
-from parley.settings import get_settings
+from parley.settings import Resource, get_settings
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -97,6 +97,25 @@ def model_dimension(model: str) -> str:
     return model if model in MODEL_PRICES else OTHER_MODEL
 
 
+def record_model_use(model: str, usage: Usage, *, tenant_id: str, chatbot_id: str) -> None:
+    """The tokens a model call took, and what they cost (estimated; models not in the price table are not)."""
+    named = model_dimension(model)
+    record("ModelTokensIn", usage.prompt_tokens, model=named, tenant_id=tenant_id, chatbot_id=chatbot_id)
+    record("ModelTokensOut", usage.completion_tokens, model=named, tenant_id=tenant_id, chatbot_id=chatbot_id)
+    cost = estimated_cost(model, usage)
+    if cost is not None:
+        record("EstimatedModelCost", cost, model=model, tenant_id=tenant_id, chatbot_id=chatbot_id)
+
+
+def answer_outcome(mode: AnswerMode, *, degraded: bool, interrupted: bool, answerable: bool) -> AnswerOutcome:
+    """The one class an answer is counted in."""
+    if interrupted:
+        return "interrupted"
+    if not answerable:
+        return "abstained"
+    return "degraded" if degraded else mode
+
+
 def record_refusal(error: ParleyError) -> None:
     """Count a request refused for its rate or its credentials. A rate-limit refusal is logged too, with the tenant
     the logger carries, for the rule that ranks tenants by refusals (template.yaml)."""
@@ -120,8 +139,13 @@ def keys_of_one_record() -> Iterator[None]:
         logger.append_keys(**{key: value for key, value in before.items() if current.get(key) != value})
 
 
-def lambda_entry(target: Any, *, correlation_id_path: str = correlation_paths.API_GATEWAY_HTTP) -> Handler:
-    """Wrap an ASGI app (through Mangum) or a plain `(event, context)` function with Powertools, once."""
+def lambda_entry(
+    target: Any, *, needs: Collection[Resource] = (), correlation_id_path: str = correlation_paths.API_GATEWAY_HTTP
+) -> Handler:
+    """Wrap an ASGI app (through Mangum) or a plain `(event, context)` function with Powertools, once; a function
+    whose environment lacks a resource it `needs` fails here, at cold start, naming the variables missing."""
+    settings = get_settings()
+    settings.resources.check(needs)
     if inspect.iscoroutinefunction(type(target).__call__):
         from mangum import Mangum
 
@@ -131,7 +155,7 @@ def lambda_entry(target: Any, *, correlation_id_path: str = correlation_paths.AP
         mangum_log.handlers, mangum_log.propagate = [logger.registered_handler], False
     else:
         handler = target
-    if get_settings().tracing:
+    if settings.tracing:
         # Loading the X-Ray SDK costs cold-start time, so only deployments that trace pay for it.
         from aws_lambda_powertools import Tracer
 

@@ -20,11 +20,11 @@ if TYPE_CHECKING:
     from parley.domain.documents import Awaited, Document
     from parley.domain.erasure import ErasureRequest
     from parley.domain.feedback import StoredAnswer
+    from parley.domain.lexical import Contribution, Statistics
     from parley.domain.roles import Role
     from parley.domain.sources import CrawlMessage, PageRecord, Source
     from parley.domain.team import Invitation, Member, StoredInvitation
     from parley.domain.vectors import Hit, HybridQuery, VectorRecord
-    from parley.lexical import Contribution, Statistics
 
 
 class IdentityProvider(Protocol):
@@ -417,8 +417,8 @@ class SourceStore(Protocol):
     def get(self, tenant_id: str, chatbot_id: str, source_id: str, *, deleted: bool = False) -> Source | None:
         """The live source, or (`deleted`) one deleted and not erased yet."""
 
-    def update(self, source: Source, changes: Mapping[str, Any], condition: str = "", **values: Any) -> Source | None:
-        """Apply `changes` to a live source (if `condition` holds); None when it does not."""
+    def update(self, source: Source, changes: Mapping[str, Any]) -> Source | None:
+        """Apply `changes` to a live source; None when it is gone."""
 
     def start_sync(self, source: Source, sync_id: str, deadline: datetime, now: datetime) -> Source | None:
         """Begin a sync unless one is under way (None then)."""

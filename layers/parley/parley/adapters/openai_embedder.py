@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from parley.adapters.openai_access import OpenAIAccess, TimeBudget
 from parley.domain.common import batched_by_cost
 from parley.errors import UpstreamUnavailable
-from parley.text import count_tokens
+from parley.text.tokens import count_tokens
 
 if TYPE_CHECKING:
     from openai import OpenAI

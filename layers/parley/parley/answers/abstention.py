@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from parley.retrieval import Passage
+from parley.domain.passages import Passage
 
 # The not-found answer in the languages a question can be told apart in by its function words.
 NOT_FOUND = {

@@ -1,12 +1,18 @@
-"""Numbered sources in, `[n]` references out: every reference in a returned answer points at a returned citation."""
+"""Numbered sources in, `[n]` references out: every reference in a returned answer points at a returned citation,
+whether the answer is returned whole or relayed to a listener as it is written."""
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from parley.domain.conversations import Citation
-from parley.retrieval import Passage
+from parley.domain.passages import Passage
+
+if TYPE_CHECKING:
+    from parley.ports import AnswerListener
 
 _REFERENCE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 SNIPPET_CHARS = 300
@@ -94,6 +100,36 @@ class RenumberedStream:
             text = text.lstrip()
             self._begun = bool(text)
         return text
+
+
+class Relay:
+    """Hands an answer's pieces to a listener as they are written, references renumbered as the citations will be
+    (`RenumberedStream`), and keeps what was written."""
+
+    def __init__(self, listener: AnswerListener, sources: Sequence[Passage], *, verbatim: bool = False) -> None:
+        self.listener = listener
+        # A verbatim answer (a Q&A pair's) has no references to renumber: its text is shown as stored.
+        self.stream = None if verbatim else RenumberedStream(sources)
+        self.pieces: list[str] = []
+        self.first_token_at: float | None = None  # time.perf_counter() when the first piece came
+
+    @property
+    def written(self) -> str:
+        return "".join(self.pieces)
+
+    def token(self, piece: str) -> None:
+        if self.first_token_at is None:
+            self.first_token_at = time.perf_counter()
+        self.pieces.append(piece)
+        self._show(self.stream.feed(piece) if self.stream else piece)
+
+    def finish(self) -> None:
+        if self.stream:
+            self._show(self.stream.finish())
+
+    def _show(self, text: str) -> None:
+        if text:
+            self.listener.token(text)
 
 
 def references(text: str) -> list[int]:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from parley.answers.abstention import not_found
 from parley.answers.quotable import quotable_sentences
-from parley.retrieval import Passage
+from parley.domain.passages import Passage
 
 _WORD = re.compile(r"[^\W_]+")
 _STOP = frozenset(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from itertools import groupby
 
 from parley.answers.instructions import speaks_to_the_assistant
-from parley.page_furniture import is_contents_entry, page_number
+from parley.text.page_furniture import is_contents_entry, page_number
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _BULLET = re.compile(r"^[\u2022\u25e6\u25aa\u2023\u00b7*-]\s+")

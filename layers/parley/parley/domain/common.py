@@ -72,6 +72,9 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+# Abuse limits are set per minute (settings.rate_limits) and counted in fixed windows of one.
+RATE_WINDOW_SECONDS = 60
+
 # Lists come in pages: at most MAX_PAGE_SIZE items (a page of the largest records stays far below Lambda's 6 MB
 # response limit), and a cursor to the next page while there is one.
 DEFAULT_PAGE_SIZE = 50

@@ -29,3 +29,9 @@ MODEL_PRICES: dict[str, TokenPrice] = {
     "gpt-4.1-mini": TokenPrice(0.40, 1.60),
     "gpt-4.1-nano": TokenPrice(0.10, 0.40),
 }
+
+
+def estimated_cost(model: str, usage: Usage) -> float | None:
+    """What a call of `model` cost in USD, estimated from list prices; None for a model the price table lacks."""
+    price = MODEL_PRICES.get(model)
+    return price.cost(usage) if price is not None else None

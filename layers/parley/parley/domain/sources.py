@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator
 from parley.domain.common import Model, Paged, Request
 from parley.domain.documents import FILE_TYPES, QA_TYPE, FileType
 from parley.domain.qa import QaPair
-from parley.web.urls import normalize
+from parley.domain.urls import normalize
 
 SourceType = Literal["website", "text", "qa"]
 SourceStatus = Literal["syncing", "ready", "failed"]
@@ -123,6 +123,22 @@ class Source(Model):
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = None
+
+
+class WebsiteSource(Source):
+    """A website source: the type says it has a start address, a way to find its pages and a limit on them."""
+
+    type: Literal["website"]
+    url: str
+    mode: CrawlMode
+    max_pages: int
+
+    @classmethod
+    def of(cls, source: Source | None) -> WebsiteSource | None:
+        """The source as a website source; None for no source, or one of another type."""
+        if source is None or source.type != "website":
+            return None
+        return source if isinstance(source, WebsiteSource) else cls.model_validate(source.model_dump())
 
 
 class SourcePublic(BaseModel):

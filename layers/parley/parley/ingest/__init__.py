@@ -1,1 +1,2 @@
-"""Turning an uploaded file into indexed chunks: extraction, chunking, and the indexer that drives them."""
+"""The steps of reading an uploaded file: extraction (with its reading budget), cleaning and chunking; the indexer
+that drives them is a service (parley.services.indexer)."""

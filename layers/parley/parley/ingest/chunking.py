@@ -12,7 +12,7 @@ from typing import NamedTuple
 from parley.domain.chunking import DEFAULT_OVERLAP, DEFAULT_SIZE, MAX_CHUNK_BYTES, check_chunking
 from parley.domain.qa import QaPair
 from parley.ingest.extract import Block
-from parley.text import count_tokens
+from parley.text.tokens import count_tokens
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 # Sentences and clauses of the scripts written without spaces end at these marks, with no space after them: the

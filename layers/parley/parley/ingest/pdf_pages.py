@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from parley.ingest.hyphenation import hyphenated_compounds, join_hyphenated
-from parley.page_furniture import is_contents_entry, page_number
+from parley.text.page_furniture import is_contents_entry, page_number
 
 # Furniture sits among the first and last few lines of a page (a header, a rule, a chapter title; a footer, a
 # page number), in whichever order the PDF drew them.

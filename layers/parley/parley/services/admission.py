@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from parley.domain.common import RATE_WINDOW_SECONDS
 from parley.errors import Unauthorized
 from parley.ports import RateLimiter
 from parley.services.accounts import AccountService
-from parley.services.answers import RATE_WINDOW_SECONDS
 from parley.services.public_chat import PublicChat, Visitor, network_of
 
 

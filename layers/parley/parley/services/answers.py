@@ -1,29 +1,27 @@
 """The answer pipeline, shared by REST and WebSocket chat.
 
-guard → redact → condense with history → retrieve (hybrid) → rerank → a Q&A pair's answer, or pack → generate →
-cite → store.
+guard → redact → condense with history → retrieve (hybrid) → a Q&A pair's answer, or pack → generate → cite →
+store. What the model is given lives in parley.answers.prompts, how the answer reaches a listener and its
+citations in parley.answers.citations; this service decides which path an answer takes and records it.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from datetime import datetime
-from typing import Protocol
 
 from parley.answers.abstention import answerable, not_found
-from parley.answers.citations import RenumberedStream, citation, resolve
+from parley.answers.citations import Relay, citation, resolve
 from parley.answers.extractive import extractive_answer
-from parley.answers.prompts import prompt
+from parley.answers.prompts import condense_input, model_input, packed, within_budget
 from parley.domain.analytics import answer_tally
 from parley.domain.chatbots import DEFAULT_SPENDING_LIMITS, Chatbot, SpendingLimits
-from parley.domain.common import Page, PageRequest, new_id, utcnow
+from parley.domain.common import RATE_WINDOW_SECONDS, new_id, utcnow
 from parley.domain.conversations import (
     AnswerMode,
     Conversation,
-    DayRange,
     Message,
     QueryRequest,
     QueryResult,
@@ -32,35 +30,23 @@ from parley.domain.conversations import (
     SearchResult,
     Usage,
 )
-from parley.domain.model_prices import MODEL_PRICES
+from parley.domain.model_prices import estimated_cost
+from parley.domain.passages import Passage
 from parley.errors import ConversationNotFound, StreamInterrupted, UpstreamUnavailable
-from parley.observability import AnswerOutcome, logger, model_dimension, record
-from parley.ports import AnswerListener, ChatbotStore, ChatMessage, ConversationStore, LanguageModel, RateLimiter
-from parley.privacy import redact
+from parley.observability import answer_outcome, logger, record, record_model_use
+from parley.ports import AnswerListener, ChatbotStore, ConversationStore, LanguageModel, RateLimiter
 from parley.resilience import CircuitBreakers
-from parley.retrieval import Passage, Retriever
 from parley.services.chatbots import find_chatbot
 from parley.services.quotas import Quotas
-from parley.text import count_tokens
+from parley.services.retrieval import Retriever
+from parley.text.privacy import redact
 
+# The conversation's latest messages a follow-up is read with (then cut to the prompt's history budget).
 HISTORY_MESSAGES = 12
-HISTORY_TOKENS = 1500
-CONTEXT_TOKENS = 3000
-# Rate limits count messages in fixed windows of a minute.
-RATE_WINDOW_SECONDS = 60
 
 
 class _AnswerCut(Exception):
     """The model failed after part of its answer reached the listener: no fallback can follow those words."""
-
-
-class Reranker(Protocol):
-    def __call__(self, question: str, passages: list[Passage], /) -> list[Passage]: ...
-
-
-def keep_order(_question: str, passages: list[Passage], /) -> list[Passage]:
-    """The default rerank hook: the fused order as it is."""
-    return passages
 
 
 class AnswerService:
@@ -75,11 +61,8 @@ class AnswerService:
         quotas: Quotas,
         tenant_questions_per_minute: int,
         limits: SpendingLimits = DEFAULT_SPENDING_LIMITS,
-        rerank: Reranker = keep_order,
         default_min_relevance: float,
         qa_threshold: float | None = None,
-        retrieval_breakers: CircuitBreakers | None = None,
-        llm_breakers: CircuitBreakers | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.chatbots = chatbots
@@ -90,13 +73,12 @@ class AnswerService:
         self.quotas = quotas
         self.tenant_questions_per_minute = tenant_questions_per_minute
         self.limits = limits
-        self.rerank = rerank
         self.default_min_relevance = default_min_relevance
         # How similar a question must be to a Q&A pair's question for the pair to answer it as written; None: never.
         self.qa_threshold = qa_threshold
         # Search per tenant (its own namespace), the model per tenant and model name (a tenant's own choice).
-        self.retrieval_breakers = retrieval_breakers or CircuitBreakers("search")
-        self.llm_breakers = llm_breakers or CircuitBreakers("language model")
+        self.retrieval_breakers = CircuitBreakers("search")
+        self.llm_breakers = CircuitBreakers("language model")
         self.clock = clock
 
     def search(self, tenant_id: str, chatbot_id: str, request: SearchRequest) -> SearchResult:
@@ -119,25 +101,6 @@ class AnswerService:
 
     def _min_relevance(self, chatbot: Chatbot) -> float:
         return self.default_min_relevance if chatbot.min_relevance is None else chatbot.min_relevance
-
-    def conversations_of(
-        self, tenant_id: str, chatbot_id: str, page: PageRequest, days: DayRange | None = None
-    ) -> Page[Conversation]:
-        """The chatbot's conversations (those started in `days`, if given), the most recently started first."""
-        find_chatbot(self.chatbots, tenant_id, chatbot_id)
-        if days is None:
-            return self.conversations.list(tenant_id, chatbot_id, page)
-        return self.conversations.started_between(tenant_id, chatbot_id, days.start, days.end, page, newest_first=True)
-
-    def conversation(
-        self, tenant_id: str, chatbot_id: str, conversation_id: str, page: PageRequest
-    ) -> tuple[Conversation, Page[Message]]:
-        """The conversation and one page of its messages."""
-        find_chatbot(self.chatbots, tenant_id, chatbot_id)
-        conversation = self.conversations.get(tenant_id, chatbot_id, conversation_id)
-        if conversation is None:
-            raise ConversationNotFound()
-        return conversation, self.conversations.messages(tenant_id, conversation_id, page)
 
     def ask(
         self,
@@ -180,9 +143,9 @@ class AnswerService:
         passages = self._passages(chatbot, llm, question, history, limits=limits, asked_at=asked_at)
         direct = self._matching_pair(passages)
         found = direct is not None or answerable(passages, self._min_relevance(chatbot))
-        sources = [direct] if direct else _pack(passages) if found else []
+        sources = [direct] if direct else packed(passages) if found else []
         message_id = new_id()
-        relay = _Relay(listener, sources, verbatim=direct is not None) if listener else None
+        relay = Relay(listener, sources, verbatim=direct is not None) if listener else None
         try:
             if listener:
                 listener.started(conversation.id, message_id)
@@ -224,12 +187,13 @@ class AnswerService:
         conversation = conversation.model_copy(
             update={"updated_at": now, "message_count": conversation.message_count + 2}
         )
-        # Priced as the model that answered (the plan's narrowing included), as the EstimatedModelCost metric is
+        # Priced as the model that answered (the plan's narrowing included), as the EstimatedModelCost metric prices
+        # its calls; a model the price table lacks costs nothing here, as it adds nothing to that metric.
         tally = answer_tally(
-            answered, new_conversation=is_new, cost_usd=_estimated_cost(limits.model_for(chatbot), usage) or 0.0
+            answered, new_conversation=is_new, cost_usd=estimated_cost(limits.model_for(chatbot), usage) or 0.0
         )
         self.conversations.append(conversation, [asked, answered], new=is_new, tally=tally)
-        outcome = _outcome(mode, degraded=degraded, interrupted=interrupted, answerable=found)
+        outcome = answer_outcome(mode, degraded=degraded, interrupted=interrupted, answerable=found)
         record("Answers", mode=outcome, tenant_id=tenant_id, chatbot_id=chatbot_id)
         record("AnswerLatency", latency_ms, tenant_id=tenant_id, chatbot_id=chatbot_id)
         if relay and relay.first_token_at is not None:
@@ -287,7 +251,7 @@ class AnswerService:
         if conversation is None or conversation.started_by != started_by:
             raise ConversationNotFound()
         recent = self.conversations.recent_messages(chatbot.tenant_id, conversation.id, HISTORY_MESSAGES)
-        return conversation, _within_budget(recent, HISTORY_TOKENS)
+        return conversation, within_budget(recent)
 
     def _passages(
         self,
@@ -302,7 +266,7 @@ class AnswerService:
         """The passages to answer from; if search fails, the question counted against the plan is given back."""
         try:
             standalone = self._condense(chatbot, llm, question, history, limits=limits)
-            return self.rerank(standalone, self._retrieve(chatbot, standalone, chatbot.top_k))
+            return self._retrieve(chatbot, standalone, chatbot.top_k)
         except UpstreamUnavailable:
             self.quotas.release(chatbot.tenant_id, "questions", counted_at=asked_at)
             raise
@@ -322,11 +286,10 @@ class AnswerService:
         model = limits.model_for(chatbot)
         breaker = self.llm_breakers[chatbot.tenant_id, model]
         if llm is not None and not breaker.open:
-            transcript = "\n".join(f"{message.role.title()}: {message.content}" for message in history[-6:])
-            request = [ChatMessage("user", prompt("condense").format(history=transcript, question=question))]
+            request = condense_input(history, question)
             try:
                 rewritten = breaker.call(lambda: llm.complete(request, model=model, temperature=0, max_tokens=200))
-                _count_model_use(chatbot, model, rewritten.usage)
+                record_model_use(model, rewritten.usage, tenant_id=chatbot.tenant_id, chatbot_id=chatbot.id)
                 if rewritten.text.strip():
                     return rewritten.text.strip()
             except Exception:
@@ -358,7 +321,7 @@ class AnswerService:
         direct: Passage | None,
         found: bool,
         limits: SpendingLimits,
-        relay: _Relay | None,
+        relay: Relay | None,
     ) -> tuple[str, Usage, AnswerMode, bool]:
         """The answer: a matching Q&A pair's, the model's from the sources, or that the documents do not cover it."""
         if direct is not None and direct.pair is not None:
@@ -382,7 +345,7 @@ class AnswerService:
         sources: list[Passage],
         *,
         limits: SpendingLimits,
-        relay: _Relay | None,
+        relay: Relay | None,
     ) -> tuple[str, Usage, AnswerMode, bool]:
         """The answer text (with [n] references), its usage, its mode, and whether it is a fallback."""
         on_token = relay.token if relay else None
@@ -391,7 +354,7 @@ class AnswerService:
             if on_token:
                 on_token(text)
             return text, Usage(), "extractive", False
-        messages = _messages(chatbot, history, question, sources)
+        messages = model_input(chatbot, history, question, sources)
         model = limits.model_for(chatbot)
         try:
             completion = self.llm_breakers[chatbot.tenant_id, model].call(
@@ -417,108 +380,5 @@ class AnswerService:
             if on_token:
                 on_token(text)
             return text, Usage(), "extractive", True
-        _count_model_use(chatbot, model, completion.usage)
+        record_model_use(model, completion.usage, tenant_id=chatbot.tenant_id, chatbot_id=chatbot.id)
         return completion.text, completion.usage, "llm", False
-
-
-class _Relay:
-    """Hands the answer's pieces to a listener, references renumbered, and keeps what was written."""
-
-    def __init__(self, listener: AnswerListener, sources: Sequence[Passage], *, verbatim: bool = False) -> None:
-        self.listener = listener
-        # A verbatim answer (a Q&A pair's) has no references to renumber: its text is shown as stored.
-        self.stream = None if verbatim else RenumberedStream(sources)
-        self.pieces: list[str] = []
-        self.first_token_at: float | None = None  # time.perf_counter() when the first piece came
-
-    @property
-    def written(self) -> str:
-        return "".join(self.pieces)
-
-    def token(self, piece: str) -> None:
-        if self.first_token_at is None:
-            self.first_token_at = time.perf_counter()
-        self.pieces.append(piece)
-        self._show(self.stream.feed(piece) if self.stream else piece)
-
-    def finish(self) -> None:
-        if self.stream:
-            self._show(self.stream.finish())
-
-    def _show(self, text: str) -> None:
-        if text:
-            self.listener.token(text)
-
-
-def _outcome(mode: AnswerMode, *, degraded: bool, interrupted: bool, answerable: bool) -> AnswerOutcome:
-    """The one class an answer is counted in."""
-    if interrupted:
-        return "interrupted"
-    if not answerable:
-        return "abstained"
-    return "degraded" if degraded else mode
-
-
-def _count_model_use(chatbot: Chatbot, model: str, usage: Usage) -> None:
-    """The tokens a model call took, and what they cost (estimated; models not in the price table are not)."""
-    tenant_id, chatbot_id, named = chatbot.tenant_id, chatbot.id, model_dimension(model)
-    record("ModelTokensIn", usage.prompt_tokens, model=named, tenant_id=tenant_id, chatbot_id=chatbot_id)
-    record("ModelTokensOut", usage.completion_tokens, model=named, tenant_id=tenant_id, chatbot_id=chatbot_id)
-    cost = _estimated_cost(model, usage)
-    if cost is not None:
-        record("EstimatedModelCost", cost, model=model, tenant_id=tenant_id, chatbot_id=chatbot_id)
-
-
-def _estimated_cost(model: str, usage: Usage) -> float | None:
-    """What a call of `model` cost in USD, estimated from list prices; None for a model the price table lacks."""
-    price = MODEL_PRICES.get(model)
-    return price.cost(usage) if price is not None else None
-
-
-def _within_budget(messages: Sequence[Message], budget: int) -> list[Message]:
-    """The most recent messages whose tokens fit in `budget`, oldest first."""
-    kept: list[Message] = []
-    for message in reversed(messages):
-        budget -= count_tokens(message.content)
-        if budget < 0:
-            break
-        kept.insert(0, message)
-    return kept
-
-
-def _pack(passages: Sequence[Passage], budget: int = CONTEXT_TOKENS) -> list[Passage]:
-    """The best passages that fit in the context budget, in rank order."""
-    packed: list[Passage] = []
-    for passage in passages:
-        budget -= count_tokens(passage.text)
-        if budget < 0 and packed:
-            break
-        packed.append(passage)
-    return packed
-
-
-def _messages(
-    chatbot: Chatbot, history: Sequence[Message], question: str, sources: Sequence[Passage]
-) -> list[ChatMessage]:
-    """The model's input, each part in its place: the tenant's prompt and the grounding rules in the system
-    message; the sources, fenced and labelled as untrusted material, with the question in the user's turn. A
-    document's text therefore never speaks with the system's voice."""
-    system = (chatbot.system_prompt or prompt("default_system")) + "\n\n" + prompt("answer")
-    asked = prompt("question").format(sources=_numbered(sources), question=question)
-    return [
-        ChatMessage("system", system),
-        *(ChatMessage(message.role, message.content) for message in history),
-        ChatMessage("user", asked),
-    ]
-
-
-# A source may not close the fence it is quoted in.
-_FENCE = re.compile(r"</?\s*sources\s*>", re.IGNORECASE)
-
-
-def _numbered(sources: Sequence[Passage]) -> str:
-    blocks = []
-    for number, passage in enumerate(sources, start=1):
-        where = f"{passage.filename}" + (f", page {passage.page}" if passage.page else "")
-        blocks.append(f"[{number}] ({where})\n{_FENCE.sub('(sources)', passage.text)}")
-    return "\n\n".join(blocks)

@@ -17,20 +17,27 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from parley.crawling.fetch import Fetched, FetchFailed, FetchPolicy, FetchRefused, fetch
+from parley.crawling.pages import read_page
+from parley.crawling.robots import Robots
+from parley.crawling.sitemaps import InvalidSitemap, read_sitemap
 from parley.domain.common import timestamp, utcnow
 from parley.domain.documents import FILE_TYPES, Document, FileType
-from parley.domain.sources import PENDING, Counts, CrawlMessage, PageRecord, PageStatus, Source, content_hash
+from parley.domain.sources import (
+    PENDING,
+    Counts,
+    CrawlMessage,
+    PageRecord,
+    PageStatus,
+    Source,
+    WebsiteSource,
+    content_hash,
+)
+from parley.domain.urls import in_scope, normalize
 from parley.errors import ChatbotNotFound, DocumentBusy, DocumentNotFound, ParleyError
 from parley.observability import logger
 from parley.ports import CrawlQueue, DocumentStore, SourceStore
 from parley.services.documents import DocumentService
-from parley.web.fetch import Fetched, FetchFailed, FetchPolicy, FetchRefused, fetch
-from parley.web.pages import read_page
-from parley.web.robots import Robots
-from parley.web.sitemaps import InvalidSitemap, read_sitemap
-from parley.web.urls import in_scope, normalize
-
-Fetch = Callable[..., Fetched]
 
 # Sitemaps one sync reads at most (an index may name many; each may list 50,000 addresses).
 MAX_SITEMAPS = 20
@@ -63,7 +70,6 @@ class Crawler:
         max_depth: int,
         resync: timedelta,
         settle_seconds: int = 10,
-        fetch: Fetch = fetch,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sources = sources
@@ -75,7 +81,6 @@ class Crawler:
         self.resync = resync
         # How soon a sync whose pages are all crawled looks again at documents still being indexed.
         self.settle_seconds = settle_seconds
-        self.fetch = fetch
         self.clock = clock
         # robots.txt of each sync, read once per container.
         self._robots: dict[tuple[str, str], Robots] = {}
@@ -86,7 +91,7 @@ class Crawler:
         if message.kind == "erase":
             self._erase(message)
             return
-        source = self.sources.get(message.tenant_id, message.chatbot_id, message.source_id)
+        source = WebsiteSource.of(self.sources.get(message.tenant_id, message.chatbot_id, message.source_id))
         if source is None or source.status != "syncing" or source.sync_id != message.sync_id:
             logger.info("Message of a sync that ended, or of a deleted source; dropped", extra={"kind": message.kind})
             return
@@ -100,8 +105,7 @@ class Crawler:
 
     # The start of a sync.
 
-    def _start(self, source: Source, sync_id: str, *, final_attempt: bool) -> None:
-        assert source.url is not None
+    def _start(self, source: WebsiteSource, sync_id: str, *, final_attempt: bool) -> None:
         try:
             robots = self._robots_of(source, sync_id)
             if not robots.allows(source.url, self.policy.user_agent):
@@ -123,22 +127,20 @@ class Crawler:
         if self.sources.finish_start(source, sync_id):
             self._end_if_done(source, sync_id)
 
-    def _robots_of(self, source: Source, sync_id: str) -> Robots:
-        assert source.url is not None
+    def _robots_of(self, source: WebsiteSource, sync_id: str) -> Robots:
         parts = urlsplit(source.url)
         origin = f"{parts.scheme}://{parts.netloc}"
         known = self._robots.get((sync_id, origin))
         if known is None:
-            fetched = self.fetch(f"{origin}/robots.txt", self.policy)
+            fetched = fetch(f"{origin}/robots.txt", self.policy)
             # An unavailable robots.txt (4xx) allows everything (RFC 9309 §2.3.1.3).
             body = fetched.body.decode("utf-8", errors="replace") if fetched.status == 200 else None
             known = self._robots[(sync_id, origin)] = Robots.parse(body)
         return known
 
-    def _read_sitemaps(self, source: Source, sync_id: str, robots: Robots) -> bool:
+    def _read_sitemaps(self, source: WebsiteSource, sync_id: str, robots: Robots) -> bool:
         """Claim every in-scope address of the site's sitemaps (robots.txt's, or /sitemap.xml); False when there is
         none to read (the sync has then failed)."""
-        assert source.url is not None
         parts = urlsplit(source.url)
         waiting = robots.sitemaps() or [f"{parts.scheme}://{parts.netloc}/sitemap.xml"]
         seen: set[str] = set()
@@ -149,7 +151,7 @@ class Crawler:
                 continue
             seen.add(address)
             try:
-                fetched = self.fetch(address, self.policy)
+                fetched = fetch(address, self.policy)
             except FetchRefused as refused:
                 logger.info("Sitemap refused", extra={"reason": refused.reason})
                 continue
@@ -169,10 +171,9 @@ class Crawler:
             return False
         return True
 
-    def _claim(self, source: Source, sync_id: str, url: str, depth: int, parent: str) -> None:
+    def _claim(self, source: WebsiteSource, sync_id: str, url: str, depth: int, parent: str) -> None:
         """Count an address into the sync and queue it, once; one outside the start address is recorded skipped.
         `parent`: the address whose crawl found it (START for the sync's start)."""
-        assert source.url is not None
         try:
             address = normalize(url)
         except ValueError:
@@ -205,7 +206,7 @@ class Crawler:
 
     # One page.
 
-    def _page(self, source: Source, message: CrawlMessage, *, final_attempt: bool) -> None:
+    def _page(self, source: WebsiteSource, message: CrawlMessage, *, final_attempt: bool) -> None:
         assert message.url is not None
         assert message.sync_id is not None
         page = self.sources.start_page(source, message.sync_id, message.url, self.clock())
@@ -221,7 +222,7 @@ class Crawler:
         if self.sources.finish_page(source, ended):
             self._end_if_done(source, page.sync_id)
 
-    def _crawl(self, source: Source, page: PageRecord, *, final_attempt: bool) -> PageRecord:
+    def _crawl(self, source: WebsiteSource, page: PageRecord, *, final_attempt: bool) -> PageRecord:
         """What becomes of the page: its outcome, its document written if its content changed."""
         if source.sync_deadline and self.clock() >= source.sync_deadline:
             return self._ended(page, "skipped", TIME_LIMIT)
@@ -229,7 +230,7 @@ class Crawler:
             if not self._robots_of(source, page.sync_id).allows(page.url, self.policy.user_agent):
                 return self._gone(source, page, "skipped", "Disallowed by robots.txt")
             conditional = page.document_id is not None
-            fetched = self.fetch(
+            fetched = fetch(
                 page.url,
                 self.policy,
                 etag=page.etag if conditional else None,
@@ -273,10 +274,9 @@ class Crawler:
                     self._claim(source, page.sync_id, link, page.depth + 1, page.url)
         return self._write(source, page, fetched, kind, title=title, links=links, final_attempt=final_attempt)
 
-    def _followed(self, source: Source, links: list[str]) -> list[str]:
+    def _followed(self, source: WebsiteSource, links: list[str]) -> list[str]:
         """The links a crawl follows from a page (the in-scope ones, and the same host's, which it records skipped),
         within what a page record can keep."""
-        assert source.url is not None
         host = urlsplit(source.url).netloc
         followed: list[str] = []
         size = 0
@@ -290,7 +290,7 @@ class Crawler:
 
     def _write(
         self,
-        source: Source,
+        source: WebsiteSource,
         page: PageRecord,
         fetched: Fetched,
         kind: FileType,
@@ -336,7 +336,7 @@ class Crawler:
             return self._ended(page, "failed", refused.message)
         return self._ended(page, "indexed", None, document_id=document.id, **fields)
 
-    def _gone(self, source: Source, page: PageRecord, status: PageStatus, reason: str) -> PageRecord:
+    def _gone(self, source: WebsiteSource, page: PageRecord, status: PageStatus, reason: str) -> PageRecord:
         """The page ends without content: whatever document an earlier sync wrote for it goes."""
         self._drop_document(source, page.document_id)
         return self._ended(page, status, reason, document_id=None, content_hash=None, etag=None, last_modified=None)
@@ -352,12 +352,12 @@ class Crawler:
 
     # The end of a sync.
 
-    def _end_if_done(self, source: Source, sync_id: str) -> None:
-        current = self.sources.get(source.tenant_id, source.chatbot_id, source.id)
+    def _end_if_done(self, source: WebsiteSource, sync_id: str) -> None:
+        current = WebsiteSource.of(self.sources.get(source.tenant_id, source.chatbot_id, source.id))
         if current and current.status == "syncing" and current.sync_id == sync_id and current.outstanding <= 0:
             self._end(current, sync_id)
 
-    def _finish(self, source: Source, sync_id: str) -> None:
+    def _finish(self, source: WebsiteSource, sync_id: str) -> None:
         """A message to end the sync: documents that were still being indexed, or a sync past its deadline (its
         pages still queued end skipped)."""
         past_deadline = source.sync_deadline is not None and self.clock() >= source.sync_deadline
@@ -369,7 +369,7 @@ class Crawler:
                     self.sources.put_page(source, self._ended(page, "skipped", TIME_LIMIT))
         self._end(source, sync_id, settle=not past_deadline)
 
-    def _end(self, source: Source, sync_id: str, *, settle: bool = True) -> None:
+    def _end(self, source: WebsiteSource, sync_id: str, *, settle: bool = True) -> None:
         pages = self.sources.pages(source)
         pending = False
         for page in pages:
@@ -408,13 +408,13 @@ class Crawler:
             return "indexed"
         return None
 
-    def _fail(self, source: Source, sync_id: str, reason: str) -> None:
+    def _fail(self, source: WebsiteSource, sync_id: str, reason: str) -> None:
         """The whole sync failed (the start address refused or unreachable, robots.txt disallowing it, no sitemap);
         what earlier syncs indexed stays."""
         logger.info("Source sync failed", extra={"reason": reason})
         self._close(source, sync_id, "failed", reason)
 
-    def _close(self, source: Source, sync_id: str, status: str, error: str | None) -> None:
+    def _close(self, source: WebsiteSource, sync_id: str, status: str, error: str | None) -> None:
         now = self.clock()
         counts = Counts()
         for page in self.sources.pages(source):

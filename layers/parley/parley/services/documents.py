@@ -17,10 +17,10 @@ from parley.domain.documents import (
     upload_key,
 )
 from parley.errors import DocumentBusy, DocumentNotFound, PayloadTooLarge, UnsupportedMediaType
-from parley.ingest.indexer import forget_document
 from parley.observability import logger
 from parley.ports import BlobStore, ChatbotStore, DocumentStore, LexiconStore, VectorIndex
 from parley.services.chatbots import find_chatbot
+from parley.services.indexer import forget_document
 from parley.services.quotas import Quotas
 
 SUPPORTED = "PDF, Word (.docx), HTML, Markdown, plain text or CSV"

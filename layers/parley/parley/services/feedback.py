@@ -6,13 +6,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from parley.domain.analytics import feedback_tally
-from parley.domain.common import utcnow
+from parley.domain.common import RATE_WINDOW_SECONDS, utcnow
 from parley.domain.conversations import Feedback
 from parley.domain.feedback import FeedbackRequest
 from parley.errors import AnswerNotFound, UpstreamUnavailable
 from parley.observability import record
 from parley.ports import ChatbotStore, ConversationStore, RateLimiter
-from parley.services.answers import RATE_WINDOW_SECONDS
 from parley.services.chatbots import find_chatbot
 from parley.services.public_chat import PublicChat, Visitor
 

@@ -8,12 +8,12 @@ import sys
 from dataclasses import dataclass
 
 from parley.domain.chatbots import Chatbot, normalize_origin
-from parley.domain.common import new_id
+from parley.domain.common import RATE_WINDOW_SECONDS, new_id
 from parley.domain.conversations import QueryRequest, QueryResult
 from parley.errors import ChatbotNotFound, OriginNotAllowed, PlanLimitReached
 from parley.observability import logger
 from parley.ports import AnswerListener, ChatbotStore, RateLimiter
-from parley.services.answers import RATE_WINDOW_SECONDS, AnswerService
+from parley.services.answers import AnswerService
 
 VISITOR_TAG = "visitor:"
 # What a visitor is told when the tenant's plan has no questions left: the owner's plan and usage are not theirs.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from parley.domain.web import RuntimeConfig
+from parley.domain.web_config import WebConfig
 from parley.ports import PublishedFiles
 
 CONFIG_KEY = "config.json"
@@ -14,7 +14,7 @@ class WebConfigPublisher:
     def __init__(self, files: PublishedFiles) -> None:
         self.files = files
 
-    def publish(self, config: RuntimeConfig) -> None:
+    def publish(self, config: WebConfig) -> None:
         self.files.publish(CONFIG_KEY, config.to_json(), "application/json", CONFIG_CACHE_CONTROL)
 
     def withdraw(self) -> None:

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from parley.adapters.dynamo import keys
-from parley.adapters.dynamo.table import Table, serialize
+from parley.adapters.dynamo.table import Table
 from parley.domain.analytics import AnalyticsDay, Tally, days_between
 
 
@@ -15,13 +15,13 @@ def tally_update(table: Table, tenant_id: str, chatbot_id: str, tally: Tally) ->
     the first ADD, so concurrent answers never overwrite each other's counts."""
     names = {f"#c{i}": name for i, name in enumerate(tally.add)}
     values = {f":v{i}": amount for i, amount in enumerate(tally.add.values())}
-    return {
-        "TableName": table.name,
-        "Key": serialize({"PK": keys.tenant(tenant_id), "SK": keys.analytics_day(chatbot_id, tally.day.isoformat())}),
-        "UpdateExpression": "ADD " + ", ".join(f"{name} {value}" for name, value in zip(names, values, strict=True)),
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": serialize(values),
-    }
+    return table.update_request(
+        keys.tenant(tenant_id),
+        keys.analytics_day(chatbot_id, tally.day.isoformat()),
+        "ADD " + ", ".join(f"{name} {value}" for name, value in zip(names, values, strict=True)),
+        names=names,
+        values=values,
+    )
 
 
 class DynamoAnalyticsStore:

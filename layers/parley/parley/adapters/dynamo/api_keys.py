@@ -3,12 +3,10 @@ that a request's key is checked in one GetItem. Both are written and removed tog
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime
-from typing import Any
 
 from parley.adapters.dynamo import keys
-from parley.adapters.dynamo.table import Table, deserialize, record, serialize
+from parley.adapters.dynamo.table import Table, record
 from parley.domain.api_keys import ApiKey, ApiKeyGrant
 from parley.domain.common import Page, PageRequest, timestamp
 
@@ -17,35 +15,27 @@ class DynamoApiKeyStore:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def _grant_key(self, hash: str) -> dict[str, Any]:
-        return {"PK": keys.api_key_grant(hash), "SK": keys.GRANT_SK}
-
     def add(self, key: ApiKey) -> None:
         grant = ApiKeyGrant(id=key.id, tenant_id=key.tenant_id, chatbot_id=key.chatbot_id)
-        self.table.client.transact_write_items(
-            TransactItems=[
+        self.table.write_all(
+            [
                 {
-                    "Put": self.table.put_new(
+                    "Put": self.table.new_item(
                         record(key, PK=keys.tenant(key.tenant_id), SK=keys.api_key(key.id), hash=key.hash)
                     )
                 },
-                {"Put": self.table.put_new(record(grant, **self._grant_key(key.hash)))},
+                {"Put": self.table.new_item(record(grant, PK=keys.api_key_grant(key.hash), SK=keys.GRANT_SK))},
             ]
         )
 
     def list(self, tenant_id: str, page: PageRequest) -> Page[ApiKey]:
         found = self.table.query_page(keys.tenant(tenant_id), keys.api_keys(), page, dict)
-        last_used: dict[str, Any] = {}
+        last_used: dict[str, object] = {}
         if found.items:
             # One page is at most MAX_PAGE_SIZE keys: one BatchGetItem (plus any keys it leaves unprocessed).
-            wanted = [serialize(self._grant_key(item["hash"])) for item in found.items]
-            requests: Any = {self.table.name: {"Keys": wanted, "ProjectionExpression": "id, last_used_at"}}
-            while requests:
-                response = self.table.client.batch_get_item(RequestItems=requests)
-                for raw in response["Responses"].get(self.table.name, []):
-                    grant = deserialize(raw)
-                    last_used[grant["id"]] = grant.get("last_used_at")
-                requests = response.get("UnprocessedKeys") or None
+            wanted = [(keys.api_key_grant(item["hash"]), keys.GRANT_SK) for item in found.items]
+            for grant in self.table.batch_get(wanted, projection="id, last_used_at"):
+                last_used[grant["id"]] = grant.get("last_used_at")
         return Page(
             [ApiKey.model_validate({**item, "last_used_at": last_used.get(item["id"])}) for item in found.items],
             found.next_cursor,
@@ -55,10 +45,10 @@ class DynamoApiKeyStore:
         item = self.table.get(keys.tenant(tenant_id), keys.api_key(key_id))
         if item is None:
             return False
-        self.table.client.transact_write_items(
-            TransactItems=[
-                {"Delete": {"TableName": self.table.name, "Key": serialize({"PK": item["PK"], "SK": item["SK"]})}},
-                {"Delete": {"TableName": self.table.name, "Key": serialize(self._grant_key(item["hash"]))}},
+        self.table.write_all(
+            [
+                {"Delete": self.table.delete_request(item["PK"], item["SK"])},
+                {"Delete": self.table.delete_request(keys.api_key_grant(item["hash"]), keys.GRANT_SK)},
             ]
         )
         return True
@@ -74,13 +64,10 @@ class DynamoApiKeyStore:
 
     def mark_used(self, hash: str, at: datetime, unless_since: datetime) -> None:
         # Conditional, so that concurrent requests of one key write once, and a revoked key is not brought back.
-        with contextlib.suppress(self.table.client.exceptions.ConditionalCheckFailedException):
-            self.table.client.update_item(
-                TableName=self.table.name,
-                Key=serialize(self._grant_key(hash)),
-                UpdateExpression="SET last_used_at = :at",
-                ConditionExpression=(
-                    "attribute_exists(PK) AND (attribute_not_exists(last_used_at) OR last_used_at < :since)"
-                ),
-                ExpressionAttributeValues=serialize({":at": timestamp(at), ":since": timestamp(unless_since)}),
-            )
+        self.table.update(
+            keys.api_key_grant(hash),
+            keys.GRANT_SK,
+            "SET last_used_at = :at",
+            condition="attribute_exists(PK) AND (attribute_not_exists(last_used_at) OR last_used_at < :since)",
+            values={":at": timestamp(at), ":since": timestamp(unless_since)},
+        )

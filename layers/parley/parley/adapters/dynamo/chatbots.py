@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from parley.adapters.dynamo import keys
-from parley.adapters.dynamo.table import Table, deserialize, record, serialize, set_clause
+from parley.adapters.dynamo.table import Table, record, set_clause
 from parley.domain.chatbots import Chatbot, is_public_key
 from parley.domain.common import Page, PageRequest, timestamp
+
+_LIVE = "attribute_exists(PK) AND attribute_not_exists(deleted_at)"
 
 
 def _chatbot(item: Mapping[str, Any] | None) -> Chatbot | None:
@@ -26,9 +28,6 @@ class DynamoChatbotStore:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def _key(self, tenant_id: str, chatbot_id: str) -> dict[str, Any]:
-        return serialize({"PK": keys.tenant(tenant_id), "SK": keys.chatbot(chatbot_id)})
-
     def add(self, chatbot: Chatbot) -> None:
         item = record(
             chatbot,
@@ -36,7 +35,7 @@ class DynamoChatbotStore:
             SK=keys.chatbot(chatbot.id),
             **{keys.LOOKUP_PK: keys.public_key(chatbot.public_key), keys.LOOKUP_SK: keys.chatbot(chatbot.id)},
         )
-        self.table.client.put_item(**self.table.put_new(item))
+        self.table.put(item, new=True)
 
     def get(self, tenant_id: str, chatbot_id: str, *, deleting: bool = False) -> Chatbot | None:
         item = self.table.get(keys.tenant(tenant_id), keys.chatbot(chatbot_id))
@@ -50,51 +49,35 @@ class DynamoChatbotStore:
 
     def update(self, tenant_id: str, chatbot_id: str, changes: Mapping[str, Any]) -> Chatbot | None:
         expression, names, values = set_clause(changes)
-        try:
-            updated = self.table.client.update_item(
-                TableName=self.table.name,
-                Key=self._key(tenant_id, chatbot_id),
-                UpdateExpression=expression,
-                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(deleted_at)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=serialize(values),
-                ReturnValues="ALL_NEW",
-            )
-        except self.table.client.exceptions.ConditionalCheckFailedException:
-            return None
-        return _live_chatbot(deserialize(updated["Attributes"]))
+        updated = self.table.update(
+            keys.tenant(tenant_id),
+            keys.chatbot(chatbot_id),
+            expression,
+            condition=_LIVE,
+            names=names,
+            values=values,
+            returns="ALL_NEW",
+        )
+        return _live_chatbot(updated)
 
     def by_public_key(self, public_key: str) -> Chatbot | None:
         if not is_public_key(public_key):  # names no chatbot, and DynamoDB refuses an oversized key
             return None
-        found = self.table.client.query(
-            TableName=self.table.name,
-            IndexName=keys.LOOKUP_INDEX,
-            KeyConditionExpression="#key = :key",
-            ExpressionAttributeNames={"#key": keys.LOOKUP_PK},
-            ExpressionAttributeValues=serialize({":key": keys.public_key(public_key)}),
-            Limit=1,
-        )
-        items = found.get("Items", [])
-        return _live_chatbot(deserialize(items[0])) if items else None
+        found = next(self.table.lookup(keys.public_key(public_key), limit=1), None)
+        return _live_chatbot(found)
 
     def soft_delete(self, tenant_id: str, chatbot_id: str, deleted_at: datetime) -> Chatbot | None:
-        try:
-            was = self.table.client.update_item(
-                TableName=self.table.name,
-                Key=self._key(tenant_id, chatbot_id),
-                # Dropping the index keys retires the public key with the chatbot.
-                UpdateExpression=(
-                    "SET deleted_at = if_not_exists(deleted_at, :now), updated_at = :now REMOVE #index_pk, #index_sk"
-                ),
-                ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeNames={"#index_pk": keys.LOOKUP_PK, "#index_sk": keys.LOOKUP_SK},
-                ExpressionAttributeValues=serialize({":now": timestamp(deleted_at)}),
-                ReturnValues="ALL_OLD",
-            )
-        except self.table.client.exceptions.ConditionalCheckFailedException:
-            return None
-        return Chatbot.model_validate(deserialize(was["Attributes"]))
+        was = self.table.update(
+            keys.tenant(tenant_id),
+            keys.chatbot(chatbot_id),
+            # Dropping the index keys retires the public key with the chatbot.
+            "SET deleted_at = if_not_exists(deleted_at, :now), updated_at = :now REMOVE #index_pk, #index_sk",
+            condition="attribute_exists(PK)",
+            names={"#index_pk": keys.LOOKUP_PK, "#index_sk": keys.LOOKUP_SK},
+            values={":now": timestamp(deleted_at)},
+            returns="ALL_OLD",
+        )
+        return _chatbot(was)
 
     def erase(self, tenant_id: str, chatbot_id: str) -> None:
-        self.table.client.delete_item(TableName=self.table.name, Key=self._key(tenant_id, chatbot_id))
+        self.table.delete(keys.tenant(tenant_id), keys.chatbot(chatbot_id))

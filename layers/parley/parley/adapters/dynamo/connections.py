@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from parley.adapters.dynamo import keys
-from parley.adapters.dynamo.table import Table, record, serialize
+from parley.adapters.dynamo.table import Table, record
 from parley.domain.connections import Connection
 
 
@@ -14,12 +13,8 @@ class DynamoConnectionStore:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def _key(self, tenant_id: str, connection_id: str) -> dict[str, Any]:
-        return serialize({"PK": keys.tenant(tenant_id), "SK": keys.connection(connection_id)})
-
     def add(self, connection: Connection) -> None:
-        item = record(connection, PK=keys.tenant(connection.tenant_id), SK=keys.connection(connection.id))
-        self.table.client.put_item(TableName=self.table.name, Item=serialize(item))
+        self.table.put(record(connection, PK=keys.tenant(connection.tenant_id), SK=keys.connection(connection.id)))
 
     def get(self, tenant_id: str, connection_id: str) -> Connection | None:
         item = self.table.get(keys.tenant(tenant_id), keys.connection(connection_id))
@@ -29,7 +24,7 @@ class DynamoConnectionStore:
         return Connection.model_validate(item)
 
     def remove(self, tenant_id: str, connection_id: str) -> None:
-        self.table.client.delete_item(TableName=self.table.name, Key=self._key(tenant_id, connection_id))
+        self.table.delete(keys.tenant(tenant_id), keys.connection(connection_id))
 
     def of_caller(self, tenant_id: str, caller: str) -> list[Connection]:
         # Reads the tenant's connection records (visitors' too): sign-out is rare, and keying records by caller

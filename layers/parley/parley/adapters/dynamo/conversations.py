@@ -6,11 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from parley.adapters.dynamo import keys
 from parley.adapters.dynamo.analytics import tally_update
-from parley.adapters.dynamo.table import Table, deserialize, record, serialize
+from parley.adapters.dynamo.table import Table, record
 from parley.domain.analytics import Tally
 from parley.domain.common import Page, PageRequest, timestamp
 from parley.domain.conversations import Conversation, Feedback, Message
@@ -30,38 +28,29 @@ class DynamoConversationStore:
         return self.table.query_page(keys.tenant(tenant_id), prefix, page, Message.model_validate)
 
     def recent_messages(self, tenant_id: str, conversation_id: str, limit: int) -> list[Message]:
-        page = self.table.client.query(
-            TableName=self.table.name,
-            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
-            ExpressionAttributeValues=serialize(
-                {":pk": keys.tenant(tenant_id), ":prefix": keys.messages(conversation_id)}
-            ),
-            ScanIndexForward=False,
-            Limit=limit,
-            ConsistentRead=True,
+        latest = self.table.query_prefix(
+            keys.tenant(tenant_id), keys.messages(conversation_id), newest_first=True, limit=limit, consistent=True
         )
-        return [Message.model_validate(deserialize(item)) for item in reversed(page.get("Items", []))]
+        return [Message.model_validate(item) for item in reversed(list(latest))]
 
     def append(self, conversation: Conversation, messages: Sequence[Message], *, new: bool, tally: Tally) -> None:
         pk = keys.tenant(conversation.tenant_id)
         sk = keys.conversation(conversation.chatbot_id, conversation.id)
         if new:
-            head: dict[str, Any] = {"Put": self.table.put_new(record(conversation, PK=pk, SK=sk))}
+            head: dict[str, Any] = {"Put": self.table.new_item(record(conversation, PK=pk, SK=sk))}
         else:
             head = {
-                "Update": {
-                    "TableName": self.table.name,
-                    "Key": serialize({"PK": pk, "SK": sk}),
-                    "UpdateExpression": "SET updated_at = :now ADD message_count :added",
-                    "ConditionExpression": "attribute_exists(PK)",
-                    "ExpressionAttributeValues": serialize(
-                        {":now": timestamp(conversation.updated_at), ":added": len(messages)}
-                    ),
-                }
+                "Update": self.table.update_request(
+                    pk,
+                    sk,
+                    "SET updated_at = :now ADD message_count :added",
+                    condition="attribute_exists(PK)",
+                    values={":now": timestamp(conversation.updated_at), ":added": len(messages)},
+                )
             }
         puts = [
             {
-                "Put": self.table.put_new(
+                "Put": self.table.new_item(
                     record(
                         message,
                         PK=pk,
@@ -73,7 +62,7 @@ class DynamoConversationStore:
         ]
         refs = [
             {
-                "Put": self.table.put_new(
+                "Put": self.table.new_item(
                     {
                         "PK": pk,
                         "SK": keys.answer_ref(conversation.chatbot_id, message.id),
@@ -87,8 +76,7 @@ class DynamoConversationStore:
             if message.role == "assistant"
         ]
         counts = {"Update": tally_update(self.table, conversation.tenant_id, conversation.chatbot_id, tally)}
-        items: Any = [head, *puts, *refs, counts]
-        self.table.client.transact_write_items(TransactItems=items)
+        self.table.write_all([head, *puts, *refs, counts])
 
     def answer(self, tenant_id: str, chatbot_id: str, message_id: str) -> StoredAnswer | None:
         ref = self.table.get(keys.tenant(tenant_id), keys.answer_ref(chatbot_id, message_id))
@@ -106,24 +94,17 @@ class DynamoConversationStore:
         before = answer.feedback.rating if answer.feedback else None
         # The rating replaced must still be the one the tally was computed from, or the counts would drift.
         unchanged = "attribute_not_exists(feedback)" if before is None else "feedback.rating = :before"
-        update: dict[str, Any] = {
-            "TableName": self.table.name,
-            "Key": serialize({"PK": keys.tenant(tenant_id), "SK": sk}),
-            "UpdateExpression": "SET feedback = :feedback",
-            "ConditionExpression": f"attribute_exists(PK) AND {unchanged}",
-            "ExpressionAttributeValues": serialize({":feedback": feedback.model_dump(mode="json"), ":before": before}),
-        }
-        items: Any = [{"Update": update}]
+        update = self.table.update_request(
+            keys.tenant(tenant_id),
+            sk,
+            "SET feedback = :feedback",
+            condition=f"attribute_exists(PK) AND {unchanged}",
+            values={":feedback": feedback.model_dump(mode="json"), ":before": before},
+        )
+        items = [{"Update": update}]
         if tally.add:
             items.append({"Update": tally_update(self.table, tenant_id, chatbot_id, tally)})
-        try:
-            self.table.client.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            reasons = error.response.get("CancellationReasons") or []
-            if any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons):
-                return False
-            raise
-        return True
+        return self.table.transact(items) is None
 
     def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Conversation]:
         prefix = keys.conversations(chatbot_id)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from parley.adapters.dynamo import keys
-from parley.adapters.dynamo.table import Table, deserialize, record, serialize, set_clause
+from parley.adapters.dynamo.table import Table, record, set_clause
 from parley.domain.common import Page, PageRequest, timestamp, utcnow
 from parley.domain.documents import Awaited, Content, Document
 
@@ -20,14 +20,14 @@ def _live_document(item: Mapping[str, Any] | None) -> Document | None:
 
 # Changes that take a document out of the index of uploads due.
 _NOT_DUE = {keys.LOOKUP_PK: None, keys.LOOKUP_SK: None}
+_LIVE = "attribute_exists(PK) AND attribute_not_exists(deleted_at)"
+# The attributes conditions name (as #name: some are reserved words).
+_NAMED = ("status", "source", "awaited", "version")
 
 
 class DynamoDocumentStore:
     def __init__(self, table: Table) -> None:
         self.table = table
-
-    def _key(self, tenant_id: str, chatbot_id: str, document_id: str) -> dict[str, Any]:
-        return serialize({"PK": keys.tenant(tenant_id), "SK": keys.document(chatbot_id, document_id)})
 
     def add(self, document: Document) -> None:
         due = {}
@@ -41,7 +41,7 @@ class DynamoDocumentStore:
         item = record(
             document, PK=keys.tenant(document.tenant_id), SK=keys.document(document.chatbot_id, document.id), **due
         )
-        self.table.client.put_item(**self.table.put_new(item))
+        self.table.put(item, new=True)
 
     def get(self, tenant_id: str, chatbot_id: str, document_id: str) -> Document | None:
         return _live_document(self.table.get(keys.tenant(tenant_id), keys.document(chatbot_id, document_id)))
@@ -51,20 +51,8 @@ class DynamoDocumentStore:
         return [Document.model_validate(item) for item in items]
 
     def uploads_expired(self, before: datetime) -> list[Document]:
-        kwargs: dict[str, Any] = {
-            "TableName": self.table.name,
-            "IndexName": keys.LOOKUP_INDEX,
-            "KeyConditionExpression": "#pk = :pk AND #sk < :before",
-            "ExpressionAttributeNames": {"#pk": keys.LOOKUP_PK, "#sk": keys.LOOKUP_SK},
-            "ExpressionAttributeValues": serialize({":pk": keys.uploads_due(), ":before": timestamp(before)}),
-        }
-        expired = []
-        while True:
-            page = self.table.client.query(**kwargs)
-            expired += [document for item in page.get("Items", []) if (document := _live_document(deserialize(item)))]
-            if "LastEvaluatedKey" not in page:
-                return expired
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        due = self.table.lookup(keys.uploads_due(), below=timestamp(before))
+        return [document for item in due if (document := _live_document(item))]
 
     def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Document]:
         return self.table.query_page(keys.tenant(tenant_id), keys.documents(chatbot_id), page, _live_document)
@@ -74,22 +62,16 @@ class DynamoDocumentStore:
 
     def _update(self, document: Document, changes: Mapping[str, Any], condition: str, **values: Any) -> Document | None:
         expression, names, change_values = set_clause(changes)
-        try:
-            updated = self.table.client.update_item(
-                TableName=self.table.name,
-                Key=self._key(document.tenant_id, document.chatbot_id, document.id),
-                UpdateExpression=expression,
-                ConditionExpression=f"attribute_exists(PK) AND attribute_not_exists(deleted_at) AND ({condition})",
-                ExpressionAttributeNames={
-                    **names,
-                    **{name: name[1:] for name in ("#status", "#source", "#awaited", "#version") if name in condition},
-                },
-                ExpressionAttributeValues=serialize({**change_values, **values}),
-                ReturnValues="ALL_NEW",
-            )
-        except self.table.client.exceptions.ConditionalCheckFailedException:
-            return None
-        return _live_document(deserialize(updated["Attributes"]))
+        updated = self.table.update(
+            keys.tenant(document.tenant_id),
+            keys.document(document.chatbot_id, document.id),
+            expression,
+            condition=f"{_LIVE} AND ({condition})",
+            names={**names, **{f"#{name}": name for name in _NAMED if f"#{name}" in condition}},
+            values={**change_values, **values},
+            returns="ALL_NEW",
+        )
+        return _live_document(updated)
 
     def claim(self, document: Document, source: str, now: datetime, version: int = 1) -> Document | None:
         changes: dict[str, Any] = {
@@ -146,16 +128,13 @@ class DynamoDocumentStore:
         return self._update(document, stamped, condition, **{":source": source, ":processing": "processing"})
 
     def soft_delete(self, tenant_id: str, chatbot_id: str, document_id: str, deleted_at: datetime) -> Document | None:
-        try:
-            previous = self.table.client.update_item(
-                TableName=self.table.name,
-                Key=self._key(tenant_id, chatbot_id, document_id),
-                UpdateExpression="SET deleted_at = :now, updated_at = :now REMOVE #index_pk, #index_sk",
-                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(deleted_at)",
-                ExpressionAttributeNames={"#index_pk": keys.LOOKUP_PK, "#index_sk": keys.LOOKUP_SK},
-                ExpressionAttributeValues=serialize({":now": timestamp(deleted_at)}),
-                ReturnValues="ALL_OLD",
-            )
-        except self.table.client.exceptions.ConditionalCheckFailedException:
-            return None
-        return Document.model_validate(deserialize(previous["Attributes"]))
+        previous = self.table.update(
+            keys.tenant(tenant_id),
+            keys.document(chatbot_id, document_id),
+            "SET deleted_at = :now, updated_at = :now REMOVE #index_pk, #index_sk",
+            condition=_LIVE,
+            names={"#index_pk": keys.LOOKUP_PK, "#index_sk": keys.LOOKUP_SK},
+            values={":now": timestamp(deleted_at)},
+            returns="ALL_OLD",
+        )
+        return Document.model_validate(previous) if previous else None

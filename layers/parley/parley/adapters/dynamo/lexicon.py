@@ -22,18 +22,14 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from parley.adapters.dynamo import keys
-from parley.adapters.dynamo.table import Table, backoff, deserialize, serialize
+from parley.adapters.dynamo.table import Table
 from parley.domain.common import batched
-from parley.errors import UpstreamUnavailable
-from parley.lexical import Contribution, Statistics
+from parley.domain.lexical import Contribution, Statistics
 
 # A transaction holds at most 100 items: the share, the totals, and this many term counters.
 TERMS_PER_SHARE = 98
 ATTEMPTS = 20
-BATCH_GET_KEYS = 100
 # Counters per statistic. Measured with ten concurrent ingests of documents sharing most of their words, against
 # moto with AWS's conflict rule (tests/integration/test_lexicon.py): with one counter each and 12 attempts, 2 runs
 # of 8 had a transaction cancelled 12 times in a row; with 4 shards and 20 attempts, 10 runs of 10 completed.
@@ -98,25 +94,8 @@ class DynamoLexicon:
             for shard in range(SHARDS)
             for key in (keys.lexicon_totals(shard), *(keys.lexicon_term(term, shard) for term in terms))
         ]
-        found: dict[str, dict[str, Any]] = {}
-        for batch in batched(wanted, BATCH_GET_KEYS):
-            request: Mapping[str, Any] = {
-                self.table.name: {
-                    "Keys": [serialize({"PK": partition, "SK": key}) for key in batch],
-                    "ProjectionExpression": "SK, df, chunks",
-                }
-            }
-            for attempt in range(ATTEMPTS):
-                response = self.table.client.batch_get_item(RequestItems=request)
-                for raw in response["Responses"].get(self.table.name, []):
-                    item = deserialize(raw)
-                    found[item["SK"]] = item
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                self.sleep(backoff(attempt))
-            else:
-                raise UpstreamUnavailable("The chatbot's search statistics could not be read; try again")
+        read = self.table.batch_get([(partition, key) for key in wanted], projection="SK, df, chunks", sleep=self.sleep)
+        found = {item["SK"]: item for item in read}
         chunks = sum(int(found.get(keys.lexicon_totals(shard), {}).get("chunks", 0)) for shard in range(SHARDS))
         frequencies = {
             term: sum(int(found.get(keys.lexicon_term(term, shard), {}).get("df", 0)) for shard in range(SHARDS))
@@ -125,17 +104,17 @@ class DynamoLexicon:
         return Statistics(chunks, {term: count for term, count in frequencies.items() if count})
 
     def _add(self, counters: str, share: dict[str, Any]) -> None:
-        put = {"Put": self.table.put_new(share)}
+        put = {"Put": self.table.new_item(share)}
         self._transact([put, *self._counters(counters, share, sign=1)])
 
     def _remove(self, counters: str, share: Mapping[str, Any]) -> None:
         delete = {
-            "Delete": {
-                "TableName": self.table.name,
-                "Key": serialize({"PK": share["PK"], "SK": share["SK"]}),
-                "ConditionExpression": "fingerprint = :fingerprint",
-                "ExpressionAttributeValues": serialize({":fingerprint": share["fingerprint"]}),
-            }
+            "Delete": self.table.delete_request(
+                share["PK"],
+                share["SK"],
+                condition="fingerprint = :fingerprint",
+                values={":fingerprint": share["fingerprint"]},
+            )
         }
         self._transact([delete, *self._counters(counters, share, sign=-1)])
 
@@ -153,28 +132,10 @@ class DynamoLexicon:
     def _add_to(self, partition: str, key: str, amounts: Mapping[str, int]) -> dict[str, Any]:
         names = {f"#a{i}": name for i, name in enumerate(amounts)}
         values = {f":a{i}": amount for i, amount in enumerate(amounts.values())}
-        return {
-            "Update": {
-                "TableName": self.table.name,
-                "Key": serialize({"PK": partition, "SK": key}),
-                "UpdateExpression": "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(amounts))),
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": serialize(values),
-            }
-        }
+        expression = "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(amounts)))
+        return {"Update": self.table.update_request(partition, key, expression, names=names, values=values)}
 
     def _transact(self, items: list[Any]) -> None:
-        """Write `items` (the share's put or delete first); a failed share condition means it was done already."""
-        for attempt in range(ATTEMPTS):
-            try:
-                self.table.client.transact_write_items(TransactItems=items)
-                return
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "TransactionCanceledException":
-                    raise
-                reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-                if reasons and reasons[0] == "ConditionalCheckFailed":
-                    return
-                if "TransactionConflict" not in reasons or attempt == ATTEMPTS - 1:
-                    raise
-            self.sleep(backoff(attempt))
+        """Write `items` (the share's put or delete first, the only one with a condition): if it fails, the share
+        was written or removed already, and so were its counts."""
+        self.table.transact(items, attempts=ATTEMPTS, sleep=self.sleep)

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from parley.adapters.dynamo import keys
-from parley.adapters.dynamo.table import Table, deserialize, serialize
+from parley.adapters.dynamo.table import Table
 from parley.errors import RateLimited
 
 
@@ -18,14 +18,14 @@ def _window(clock: Callable[[], float], window_seconds: int) -> tuple[int, int]:
 
 def _count(table: Table, pk: str, sk: str, expires_at: int) -> int:
     """Add one to a counter item that expires with its window; the new count."""
-    counted = table.client.update_item(
-        TableName=table.name,
-        Key=serialize({"PK": pk, "SK": sk}),
-        UpdateExpression="ADD hits :one SET expires_at = if_not_exists(expires_at, :expires)",
-        ExpressionAttributeValues=serialize({":one": 1, ":expires": expires_at}),
-        ReturnValues="UPDATED_NEW",
+    counted = table.update(
+        pk,
+        sk,
+        "ADD hits :one SET expires_at = if_not_exists(expires_at, :expires)",
+        values={":one": 1, ":expires": expires_at},
+        returns="UPDATED_NEW",
     )
-    return int(deserialize(counted["Attributes"])["hits"])
+    return int(counted["hits"])
 
 
 class DynamoRateLimiter:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from parley.adapters.dynamo import keys
-from parley.adapters.dynamo.table import Table, backoff, deserialize, record, serialize, set_clause
+from parley.adapters.dynamo.table import Table, record, set_clause
 from parley.domain.common import Page, PageRequest, timestamp
 from parley.domain.sources import PageRecord, PageStatus, Source, url_hash
 from parley.errors import UpstreamUnavailable
@@ -18,6 +18,15 @@ from parley.errors import UpstreamUnavailable
 Claim = Literal["queued", "taken", "refused"]
 # Attempts at a transaction that conflicts with another on the source's item (then SQS delivers the message again).
 TRANSACT_ATTEMPTS = 20
+_LIVE = "attribute_exists(PK) AND attribute_not_exists(deleted_at)"
+# A sync's claims and ends hold only while it runs.
+_SYNCING = "#sync_id = :sync AND #status = :syncing"
+# A page's end holds only while this sync still has it to crawl.
+_PENDING = "#sync_id = :sync AND #status IN (:queued, :fetching)"
+# Not in this sync yet: a page unknown, or last found by another sync.
+_NOT_IN_SYNC = "attribute_not_exists(PK) OR #sync_id <> :sync"
+_NAMES = {"#sync_id": "sync_id", "#status": "status"}
+_CLAIM = "SET #sync_id = :sync, #status = :queued, #depth = :depth, #url = :url, #parent = :parent REMOVE #reason"
 
 
 def _live_source(item: Mapping[str, Any] | None) -> Source | None:
@@ -42,41 +51,41 @@ class DynamoSourceStore:
         self.table = table
         self.sleep = sleep
 
-    def _key(self, source: Source) -> dict[str, Any]:
-        return serialize({"PK": keys.tenant(source.tenant_id), "SK": keys.source(source.chatbot_id, source.id)})
+    def _key(self, source: Source) -> tuple[str, str]:
+        return keys.tenant(source.tenant_id), keys.source(source.chatbot_id, source.id)
 
-    def _page_key(self, source: Source, url: str) -> dict[str, Any]:
-        return serialize(
-            {"PK": keys.tenant(source.tenant_id), "SK": keys.source_page(source.chatbot_id, source.id, url_hash(url))}
-        )
+    def _page_key(self, source: Source, url: str) -> tuple[str, str]:
+        return keys.tenant(source.tenant_id), keys.source_page(source.chatbot_id, source.id, url_hash(url))
 
     def add(self, source: Source) -> None:
         due = _due(source, source.sync_deadline) if source.sync_deadline else {}
-        item = record(source, PK=keys.tenant(source.tenant_id), SK=keys.source(source.chatbot_id, source.id), **due)
-        self.table.client.put_item(**self.table.put_new(item))
+        pk, sk = self._key(source)
+        self.table.put(record(source, PK=pk, SK=sk, **due), new=True)
 
     def get(self, tenant_id: str, chatbot_id: str, source_id: str, *, deleted: bool = False) -> Source | None:
         """The live source, or (`deleted`) one deleted and not erased yet."""
         item = self.table.get(keys.tenant(tenant_id), keys.source(chatbot_id, source_id))
         return Source.model_validate(item) if item and deleted else _live_source(item)
 
-    def update(self, source: Source, changes: Mapping[str, Any], condition: str = "", **values: Any) -> Source | None:
-        """Apply `changes` to a live source (and only if `condition` holds); None when it does not."""
+    def update(self, source: Source, changes: Mapping[str, Any]) -> Source | None:
+        """Apply `changes` to a live source; None when it is gone."""
+        return self._update(source, changes)
+
+    def _update(
+        self, source: Source, changes: Mapping[str, Any], condition: str = "", values: Mapping[str, Any] | None = None
+    ) -> Source | None:
+        """Apply `changes` to a live source (and only if `condition`, on its sync, holds); None when it does not."""
         expression, names, change_values = set_clause(changes)
-        try:
-            updated = self.table.client.update_item(
-                TableName=self.table.name,
-                Key=self._key(source),
-                UpdateExpression=expression,
-                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(deleted_at)"
-                + (f" AND ({condition})" if condition else ""),
-                ExpressionAttributeNames={**names, **_names(condition)},
-                ExpressionAttributeValues=serialize({**change_values, **values}),
-                ReturnValues="ALL_NEW",
-            )
-        except self.table.client.exceptions.ConditionalCheckFailedException:
-            return None
-        return _live_source(deserialize(updated["Attributes"]))
+        updated = self.table.update(
+            *self._key(source),
+            expression,
+            condition=_LIVE + (f" AND ({condition})" if condition else ""),
+            # Only the names the condition uses: DynamoDB refuses a request that names an attribute it never uses.
+            names={**names, **{name: value for name, value in _NAMES.items() if name in condition}},
+            values={**change_values, **(values or {})},
+            returns="ALL_NEW",
+        )
+        return _live_source(updated)
 
     def start_sync(self, source: Source, sync_id: str, deadline: datetime, now: datetime) -> Source | None:
         """Begin sync `sync_id` (its start outstanding), unless one is under way; None if one is."""
@@ -90,7 +99,7 @@ class DynamoSourceStore:
             "updated_at": timestamp(now),
             **_due(source, deadline),
         }
-        return self.update(source, changes, "#status <> :syncing", **{":syncing": "syncing"})
+        return self._update(source, changes, "#status <> :syncing", {":syncing": "syncing"})
 
     def end_sync(self, source: Source, sync_id: str, changes: Mapping[str, Any]) -> Source | None:
         """End sync `sync_id` with `changes` (its outcome), once; due again at `next_sync_at` if it has one."""
@@ -101,8 +110,7 @@ class DynamoSourceStore:
             if next_sync_at
             else {keys.LOOKUP_PK: None, keys.LOOKUP_SK: None}
         )
-        condition = "#sync_id = :sync AND #status = :syncing"
-        return self.update(source, ended, condition, **{":sync": sync_id, ":syncing": "syncing"})
+        return self._update(source, ended, _SYNCING, {":sync": sync_id, ":syncing": "syncing"})
 
     def soft_delete(self, source: Source, now: datetime) -> bool:
         """Hide the source (and take it out of the schedule's index); False if it was gone already."""
@@ -113,35 +121,13 @@ class DynamoSourceStore:
             keys.LOOKUP_SK: None,
         }
         expression, names, values = set_clause(changes)
-        try:
-            self.table.client.update_item(
-                TableName=self.table.name,
-                Key=self._key(source),
-                UpdateExpression=expression,
-                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(deleted_at)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=serialize(values),
-            )
-        except self.table.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        hidden = self.table.update(*self._key(source), expression, condition=_LIVE, names=names, values=values)
+        return hidden is not None
 
     def due(self, before: datetime) -> list[Source]:
         """Website sources due by `before`: to sync again, or with a sync past its deadline."""
-        kwargs: dict[str, Any] = {
-            "TableName": self.table.name,
-            "IndexName": keys.LOOKUP_INDEX,
-            "KeyConditionExpression": "#pk = :pk AND #sk < :before",
-            "ExpressionAttributeNames": {"#pk": keys.LOOKUP_PK, "#sk": keys.LOOKUP_SK},
-            "ExpressionAttributeValues": serialize({":pk": keys.sources_due(), ":before": timestamp(before)}),
-        }
-        found = []
-        while True:
-            page = self.table.client.query(**kwargs)
-            found += [source for item in page.get("Items", []) if (source := _live_source(deserialize(item)))]
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        due = self.table.lookup(keys.sources_due(), below=timestamp(before))
+        return [source for item in due if (source := _live_source(item))]
 
     def all(self, tenant_id: str, chatbot_id: str) -> list[Source]:
         """Every source of the chatbot, deleted ones included."""
@@ -160,9 +146,7 @@ class DynamoSourceStore:
     # Pages of website sources.
 
     def page(self, source: Source, url: str) -> PageRecord | None:
-        return _page(
-            self.table.get(keys.tenant(source.tenant_id), keys.source_page(source.chatbot_id, source.id, url_hash(url)))
-        )
+        return _page(self.table.get(*self._page_key(source, url)))
 
     def pages(self, source: Source) -> list[PageRecord]:
         items = self.table.query_prefix(keys.tenant(source.tenant_id), keys.source_pages(source.chatbot_id, source.id))
@@ -175,19 +159,15 @@ class DynamoSourceStore:
     def claim_page(self, source: Source, sync_id: str, url: str, depth: int, parent: str) -> Claim:
         """Count `url` into sync `sync_id` (queued, outstanding) unless it is in it already (taken), or the sync has
         found its max_pages or ended (refused)."""
-        names = {"#sync_id": "sync_id", "#status": "status", "#depth": "depth", "#url": "url", "#reason": "reason"}
-        values = {":sync": sync_id, ":queued": "queued", ":depth": depth, ":url": url, ":parent": parent}
-        claim = {
-            "Update": {
-                "TableName": self.table.name,
-                "Key": self._page_key(source, url),
-                "UpdateExpression": _CLAIM,
-                "ConditionExpression": "attribute_not_exists(PK) OR #sync_id <> :sync",
-                "ExpressionAttributeNames": {**names, "#parent": "parent"},
-                "ExpressionAttributeValues": serialize(values),
-            }
-        }
-        if self._transact([claim, self._count(source, sync_id, outstanding=1, count="found", limit=source.max_pages)]):
+        claim = self.table.update_request(
+            *self._page_key(source, url),
+            _CLAIM,
+            condition=_NOT_IN_SYNC,
+            names={**_NAMES, "#depth": "depth", "#url": "url", "#reason": "reason", "#parent": "parent"},
+            values={":sync": sync_id, ":queued": "queued", ":depth": depth, ":url": url, ":parent": parent},
+        )
+        count = self._count(source, sync_id, outstanding=1, count="found", limit=source.max_pages)
+        if self._transact([{"Update": claim}, count]):
             return "queued"
         current = self.page(source, url)
         return "taken" if current is not None and current.sync_id == sync_id else "refused"
@@ -195,102 +175,63 @@ class DynamoSourceStore:
     def skip_page(self, source: Source, sync_id: str, url: str, reason: str) -> bool:
         """Record `url` as skipped in sync `sync_id` without crawling it (it is not outstanding), unless the sync has
         it already."""
-        names = {"#sync_id": "sync_id", "#status": "status", "#url": "url", "#reason": "reason"}
-        try:
-            self.table.client.update_item(
-                TableName=self.table.name,
-                Key=self._page_key(source, url),
-                UpdateExpression="SET #sync_id = :sync, #status = :skipped, #url = :url, #reason = :reason",
-                ConditionExpression="attribute_not_exists(PK) OR #sync_id <> :sync",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=serialize(
-                    {":sync": sync_id, ":skipped": "skipped", ":url": url, ":reason": reason}
-                ),
-            )
-        except self.table.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        skipped = self.table.update(
+            *self._page_key(source, url),
+            "SET #sync_id = :sync, #status = :skipped, #url = :url, #reason = :reason",
+            condition=_NOT_IN_SYNC,
+            names={**_NAMES, "#url": "url", "#reason": "reason"},
+            values={":sync": sync_id, ":skipped": "skipped", ":url": url, ":reason": reason},
+        )
+        return skipped is not None
 
     def start_page(self, source: Source, sync_id: str, url: str, now: datetime) -> PageRecord | None:
         """The page, marked fetching, while sync `sync_id` still has it to crawl; None once it ended (a message
         delivered again)."""
-        try:
-            updated = self.table.client.update_item(
-                TableName=self.table.name,
-                Key=self._page_key(source, url),
-                UpdateExpression="SET #status = :fetching, fetched_at = :now",
-                ConditionExpression="#sync_id = :sync AND #status IN (:queued, :fetching)",
-                ExpressionAttributeNames={"#sync_id": "sync_id", "#status": "status"},
-                ExpressionAttributeValues=serialize(
-                    {":sync": sync_id, ":queued": "queued", ":fetching": "fetching", ":now": timestamp(now)}
-                ),
-                ReturnValues="ALL_NEW",
-            )
-        except self.table.client.exceptions.ConditionalCheckFailedException:
-            return None
-        return _page(deserialize(updated["Attributes"]))
+        started = self.table.update(
+            *self._page_key(source, url),
+            "SET #status = :fetching, fetched_at = :now",
+            condition=_PENDING,
+            names=_NAMES,
+            values={":sync": sync_id, ":queued": "queued", ":fetching": "fetching", ":now": timestamp(now)},
+            returns="ALL_NEW",
+        )
+        return _page(started)
 
     def finish_page(self, source: Source, page: PageRecord) -> bool:
         """End a page of sync `page.sync_id` as `page` says, once: its outcome counted and its place given back."""
         status: PageStatus = page.status
-        item = record(
-            page,
-            PK=keys.tenant(source.tenant_id),
-            SK=keys.source_page(source.chatbot_id, source.id, url_hash(page.url)),
+        pk, sk = self._page_key(source, page.url)
+        end = self.table.put_request(
+            record(page, PK=pk, SK=sk),
+            condition=_PENDING,
+            names=_NAMES,
+            values={":sync": page.sync_id, ":queued": "queued", ":fetching": "fetching"},
         )
-        end = {
-            "Put": {
-                "TableName": self.table.name,
-                "Item": serialize(item),
-                "ConditionExpression": "#sync_id = :sync AND #status IN (:queued, :fetching)",
-                "ExpressionAttributeNames": {"#sync_id": "sync_id", "#status": "status"},
-                "ExpressionAttributeValues": serialize(
-                    {":sync": page.sync_id, ":queued": "queued", ":fetching": "fetching"}
-                ),
-            }
-        }
         count = status if status != "removed" else None
-        return self._transact([end, self._count(source, page.sync_id, outstanding=-1, count=count)])
+        return self._transact([{"Put": end}, self._count(source, page.sync_id, outstanding=-1, count=count)])
 
     def _transact(self, items: list[Any]) -> bool:
         """Write `items` together; False if a condition failed. Every claim and end of a sync updates its source, so
         they conflict (DynamoDB cancels one of two transactions on an item at once): those are retried."""
-        for attempt in range(TRANSACT_ATTEMPTS):
-            try:
-                self.table.client.transact_write_items(TransactItems=items)
-                return True
-            except self.table.client.exceptions.TransactionCanceledException as error:
-                reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-                if "ConditionalCheckFailed" in reasons:
-                    return False
-                if "TransactionConflict" not in reasons or attempt == TRANSACT_ATTEMPTS - 1:
-                    raise UpstreamUnavailable("A source's crawl kept conflicting in DynamoDB; it is retried") from error
-            self.sleep(backoff(attempt))
-        return False
+        try:
+            return self.table.transact(items, attempts=TRANSACT_ATTEMPTS, sleep=self.sleep) is None
+        except self.table.client.exceptions.TransactionCanceledException as error:
+            raise UpstreamUnavailable("A source's crawl kept conflicting in DynamoDB; it is retried") from error
 
     def finish_start(self, source: Source, sync_id: str) -> bool:
         """End the start of sync `sync_id` (its sitemaps read, or its first page queued), once."""
-        try:
-            self.table.client.update_item(
-                TableName=self.table.name,
-                Key=self._key(source),
-                UpdateExpression="ADD outstanding :minus SET started = :sync",
-                ConditionExpression="#sync_id = :sync AND #status = :syncing AND "
-                "(attribute_not_exists(started) OR started <> :sync)",
-                ExpressionAttributeNames={"#sync_id": "sync_id", "#status": "status"},
-                ExpressionAttributeValues=serialize({":minus": -1, ":sync": sync_id, ":syncing": "syncing"}),
-            )
-        except self.table.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        ended = self.table.update(
+            *self._key(source),
+            "ADD outstanding :minus SET started = :sync",
+            condition=f"{_SYNCING} AND (attribute_not_exists(started) OR started <> :sync)",
+            names=_NAMES,
+            values={":minus": -1, ":sync": sync_id, ":syncing": "syncing"},
+        )
+        return ended is not None
 
     def put_page(self, source: Source, page: PageRecord) -> None:
-        item = record(
-            page,
-            PK=keys.tenant(source.tenant_id),
-            SK=keys.source_page(source.chatbot_id, source.id, url_hash(page.url)),
-        )
-        self.table.client.put_item(TableName=self.table.name, Item=serialize(item))
+        pk, sk = self._page_key(source, page.url)
+        self.table.put(record(page, PK=pk, SK=sk))
 
     def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Source]:
         return self.table.query_page(
@@ -299,12 +240,12 @@ class DynamoSourceStore:
 
     def _count(
         self, source: Source, sync_id: str, *, outstanding: int, count: str | None, limit: int | None = None
-    ) -> Any:
+    ) -> dict[str, Any]:
         """The source's side of a page's claim or end: outstanding and a count moved, while the sync runs."""
         expression = "ADD outstanding :step"
-        names = {"#sync_id": "sync_id", "#status": "status"}
+        names = dict(_NAMES)
         values: dict[str, Any] = {":step": outstanding, ":sync": sync_id, ":syncing": "syncing"}
-        condition = "#sync_id = :sync AND #status = :syncing"
+        condition = _SYNCING
         if count is not None:
             expression += " SET #counts.#count = #counts.#count + :one"
             names |= {"#counts": "counts", "#count": count}
@@ -312,20 +253,7 @@ class DynamoSourceStore:
         if limit is not None:
             condition += " AND #counts.#count < :limit"
             values[":limit"] = limit
-        return {
-            "Update": {
-                "TableName": self.table.name,
-                "Key": self._key(source),
-                "UpdateExpression": expression,
-                "ConditionExpression": condition,
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": serialize(values),
-            }
-        }
-
-
-_CLAIM = "SET #sync_id = :sync, #status = :queued, #depth = :depth, #url = :url, #parent = :parent REMOVE #reason"
-
-
-def _names(condition: str) -> dict[str, str]:
-    return {name: name[1:] for name in ("#status", "#sync_id") if name in condition}
+        update = self.table.update_request(
+            *self._key(source), expression, condition=condition, names=names, values=values
+        )
+        return {"Update": update}

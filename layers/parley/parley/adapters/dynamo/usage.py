@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from parley.adapters.dynamo import keys
-from parley.adapters.dynamo.table import Table, serialize
+from parley.adapters.dynamo.table import Table
 
 # A month's counters stay readable for a year after it, then the table's TTL removes them.
 MONTH_KEPT = timedelta(days=400)
@@ -20,9 +19,8 @@ class DynamoUsageCounters:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def _key(self, tenant_id: str, month: str | None) -> dict[str, Any]:
-        sort_key = keys.usage() if month is None else keys.usage_month(month)
-        return serialize({"PK": keys.tenant(tenant_id), "SK": sort_key})
+    def _key(self, tenant_id: str, month: str | None) -> tuple[str, str]:
+        return keys.tenant(tenant_id), keys.usage() if month is None else keys.usage_month(month)
 
     def plan(self, tenant_id: str) -> str | None:
         item = self.table.get(keys.tenant(tenant_id), keys.usage())
@@ -31,12 +29,8 @@ class DynamoUsageCounters:
     def assign(self, tenant_id: str, plan: str) -> bool:
         if self.table.get(keys.tenant(tenant_id), keys.TENANT_SK) is None:
             return False
-        self.table.client.update_item(
-            TableName=self.table.name,
-            Key=self._key(tenant_id, None),
-            UpdateExpression="SET #plan = :plan",
-            ExpressionAttributeNames={"#plan": "plan"},
-            ExpressionAttributeValues=serialize({":plan": plan}),
+        self.table.update(
+            *self._key(tenant_id, None), "SET #plan = :plan", names={"#plan": "plan"}, values={":plan": plan}
         )
         return True
 
@@ -49,32 +43,25 @@ class DynamoUsageCounters:
         if month is not None:
             expression += " SET expires_at = if_not_exists(expires_at, :expires)"
             values[":expires"] = _expires(month)
-        try:
-            self.table.client.update_item(
-                TableName=self.table.name,
-                Key=self._key(tenant_id, month),
-                UpdateExpression=expression,
-                ConditionExpression="attribute_not_exists(#counter) OR #counter <= :room",
-                ExpressionAttributeNames={"#counter": counter},
-                ExpressionAttributeValues=serialize(values),
-            )
-        except self.table.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        added = self.table.update(
+            *self._key(tenant_id, month),
+            expression,
+            condition="attribute_not_exists(#counter) OR #counter <= :room",
+            names={"#counter": counter},
+            values=values,
+        )
+        return added is not None
 
     def subtract(self, tenant_id: str, counter: str, amount: int, month: str | None = None) -> None:
-        try:
-            self.table.client.update_item(
-                TableName=self.table.name,
-                Key=self._key(tenant_id, month),
-                UpdateExpression="ADD #counter :minus",
-                ConditionExpression="#counter >= :amount",
-                ExpressionAttributeNames={"#counter": counter},
-                ExpressionAttributeValues=serialize({":minus": -amount, ":amount": amount}),
-            )
-        except self.table.client.exceptions.ConditionalCheckFailedException:
-            # Already given back (or never counted, as before plans existed): zero is the floor.
-            return
+        # The condition fails when it was given back already (or never counted, as before plans existed): zero is the
+        # floor.
+        self.table.update(
+            *self._key(tenant_id, month),
+            "ADD #counter :minus",
+            condition="#counter >= :amount",
+            names={"#counter": counter},
+            values={":minus": -amount, ":amount": amount},
+        )
 
     def counts(self, tenant_id: str, month: str) -> dict[str, int]:
         found: dict[str, int] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class RuntimeConfig(BaseModel):
+class WebConfig(BaseModel):
     # The front ends' names (JavaScript's camelCase) are the JSON's; the template's property names fill them.
     model_config = ConfigDict(populate_by_name=True, extra="forbid", frozen=True)
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
+from parley.domain.lexical import chunk_terms, query_term_ids, query_vector
+from parley.domain.passages import Passage
 from parley.domain.qa import QaPair
 from parley.domain.vectors import Hit, HybridQuery
-from parley.lexical import chunk_terms, query_term_ids, query_vector
 from parley.ports import Embedder, LexiconStore, VectorIndex
 
 # The dense side's share of a score; the lexical side has the rest. Chosen on SciFact train
@@ -18,28 +18,9 @@ DENSE_WEIGHT = 0.6
 _LOOKUPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="statistics")
 
 
-@dataclass(frozen=True)
-class Passage:
-    chunk_id: str
-    document_id: str
-    filename: str
-    text: str
-    score: float
-    # The dense part alone: cosine similarity of question and chunk (what decides whether anything answers).
-    similarity: float = 0.0
-    page: int | None = None
-    heading: str | None = None
-    # A source's passage: the source, and a web page's address.
-    source_id: str | None = None
-    url: str | None = None
-    # A Q&A pair's passage: the pair (its dense vector is the pair's question alone, so `similarity` compares the
-    # questions).
-    pair: QaPair | None = None
-
-
 class Retriever:
     """One chatbot's chunks ranked by DENSE_WEIGHT * cosine similarity + (1 - DENSE_WEIGHT) * lexical coverage
-    (parley.lexical), in one request to the index. Both parts are absolute (cosine in [-1, 1], coverage about 1
+    (parley.domain.lexical), in one request to the index. Both parts are absolute (cosine in [-1, 1], coverage about 1
     for a chunk holding every query term), so one score threshold means the same for every question."""
 
     def __init__(

@@ -1,27 +1,21 @@
-"""Ingest's Lambda entry points: SQS batches of S3 upload notifications, each record handled on its own, and the
-scheduled sweep of upload tickets that expired unused.
-
-Records that fail are reported back (`batchItemFailures`) so only they are retried; SQS moves a message to the
-dead-letter queue after the queue's maxReceiveCount receives.
-"""
+"""The ingest function's entry points: SQS batches of S3 upload notifications (and of the dead-letter queue's
+messages), and the scheduled sweep of upload tickets that expired unused."""
 
 from __future__ import annotations
 
+# First, before anything loads pydantic (parley/handlers/sqs_batch.py says why).
+from parley.handlers.sqs_batch import Delivery, sqs_batch
+
+# isort: split
 import json
 from typing import Any
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import BaseModel, ValidationError
 
 from parley.container import get_container
 from parley.ingest.uploads import ObjectCreated
 from parley.observability import keys_of_one_record, logger
-
-processor = BatchProcessor(event_type=EventType.SQS)
-# Logs of one invocation carry the first message's id, which ties them to the queue's own metrics and traces.
-CORRELATION_PATH = "Records[0].messageId"
 
 
 class _S3Object(BaseModel):
@@ -67,28 +61,26 @@ def objects_created(body: str) -> list[ObjectCreated]:
     ]
 
 
-def _index_record(record: SQSRecord) -> None:
+def _index(message: Delivery) -> None:
     container = get_container()
-    receives = int(record.attributes.approximate_receive_count or 1)
-    final_attempt = receives >= container.settings.ingest_max_receives
-    for created in objects_created(record.body):
+    final_attempt = message.receives >= container.settings.ingest.max_receives
+    # One notification may name several objects: each one's log keys (its document) end with it.
+    for created in objects_created(message.body):
         with keys_of_one_record():
             container.indexer.index_object(created, final_attempt=final_attempt)
 
 
-def _abandon_record(record: SQSRecord) -> None:
-    for created in objects_created(record.body):
+def _abandon(message: Delivery) -> None:
+    for created in objects_created(message.body):
         with keys_of_one_record():
             get_container().indexer.abandon(created)
 
 
-def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Messages SQS gave up on: their documents end `failed`, and whatever their attempts indexed is removed (the
-    messages stay visible in logs and metrics)."""
-    response = process_partial_response(
-        event=event, record_handler=_abandon_record, processor=processor, context=context
-    )
-    return dict(response)
+# Index every message of the batch.
+handle_batch = sqs_batch(_index)
+# Messages SQS gave up on: their documents end `failed`, and whatever their attempts indexed is removed (the
+# messages stay visible in logs and metrics).
+handle_dead_letters = sqs_batch(_abandon)
 
 
 def handle_expired_uploads(_event: dict[str, Any], _context: Any) -> dict[str, int]:
@@ -99,9 +91,3 @@ def handle_expired_uploads(_event: dict[str, Any], _context: Any) -> dict[str, i
         "expired": sum(outcome.status == "failed" for outcome in outcomes),
         "lapsed": sum(outcome.status == "lapsed" for outcome in outcomes),
     }
-
-
-def handle_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Index every record of the batch; report the ones that failed."""
-    response = process_partial_response(event=event, record_handler=_index_record, processor=processor, context=context)
-    return dict(response)

@@ -26,6 +26,7 @@ from datetime import datetime
 from parley.domain.common import utcnow
 from parley.domain.documents import Document, parse_upload_key
 from parley.domain.ingest_limits import IngestLimits
+from parley.domain.lexical import Contribution, chunk_terms
 from parley.domain.plans import PAGE_CHARACTERS
 from parley.domain.vectors import ChunkMetadata, SparseVector, VectorRecord, document_prefix, vector_id
 from parley.errors import ObjectChanged, OverIngestLimit, PlanLimitReached, UnreadableDocument
@@ -33,7 +34,6 @@ from parley.ingest.budget import ReadingBudget
 from parley.ingest.chunking import Chunk, ChunkPlan, chunk_blocks
 from parley.ingest.extract import Block, extract
 from parley.ingest.uploads import ObjectCreated, Outcome, fail_document
-from parley.lexical import Contribution, chunk_terms
 from parley.observability import FailureClass, logger, record
 from parley.ports import BlobStore, ChatbotStore, DocumentStore, Embedder, LexiconStore, VectorIndex
 from parley.services.quotas import Quotas

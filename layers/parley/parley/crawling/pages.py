@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
-from parley.web.urls import DEFAULT_PORTS, normalize
+from parley.domain.urls import DEFAULT_PORTS, normalize
 
 # Where a page declares its encoding (<meta charset> or http-equiv), looked for in its first bytes as browsers do.
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)

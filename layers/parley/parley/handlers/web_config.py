@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from parley.container import get_container
-from parley.domain.web import RuntimeConfig
+from parley.domain.web_config import WebConfig
 from parley.observability import logger
 
 # Powertools' correlation id for custom resource events.
@@ -38,7 +38,7 @@ def web_config(event: dict[str, Any], _context: Any) -> None:
         else:
             properties = event.get("ResourceProperties", {})
             publisher.publish(
-                RuntimeConfig.model_validate(
+                WebConfig.model_validate(
                     {name: properties[key] for key, name in CONFIG_PROPERTIES.items() if key in properties}
                 )
             )

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from functools import cache
 from urllib.parse import quote, urljoin, urlsplit
 
-from parley.web.addresses import refusal
-from parley.web.urls import DEFAULT_PORTS, normalize
+from parley.crawling.addresses import refusal
+from parley.domain.urls import DEFAULT_PORTS, normalize
 
 Resolve = Callable[[str, int], list[str]]
 # Opens a TCP connection to (address, port) within the timeout, as `socket.create_connection` does.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import zlib
 from xml.parsers import expat
 
-from parley.web.urls import DEFAULT_PORTS
+from parley.domain.urls import DEFAULT_PORTS
 
 # The protocol's limits on one sitemap: 50,000 addresses and 50 MB uncompressed.
 MAX_SITEMAP_URLS = 50_000

@@ -1,0 +1,48 @@
+"""How every SQS-triggered function takes a batch: each message on its own (its log keys ending with it), and only
+the messages that failed reported back (`batchItemFailures`), so SQS delivers just those again and, after the
+queue's maxReceiveCount receives, moves them to its dead-letter queue.
+
+The SQS handler modules import this module first: Powertools' batch utility, imported before anything loads
+pydantic, skips its parser models, which no handler here uses (cold start).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from parley.observability import keys_of_one_record
+
+# Logs of one invocation carry the first message's id, which ties them to the queue's own metrics and traces.
+CORRELATION_PATH = "Records[0].messageId"
+
+BatchHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message of a batch: its body, and how many times SQS has delivered it (1 on the first attempt)."""
+
+    body: str
+    receives: int
+
+
+def sqs_batch(handle: Callable[[Delivery], None]) -> BatchHandler:
+    """A handler of SQS batches that runs `handle` on every message and reports the ones it raised on."""
+    processor = BatchProcessor(event_type=EventType.SQS)
+
+    def handle_record(record: SQSRecord) -> None:
+        with keys_of_one_record():
+            handle(Delivery(record.body, int(record.attributes.approximate_receive_count or 1)))
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        response = process_partial_response(
+            event=event, record_handler=handle_record, processor=processor, context=context
+        )
+        return dict(response)
+
+    return handler
