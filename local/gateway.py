@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -165,7 +166,9 @@ class HttpGateway:
         response.headers["apigw-requestid"] = request_id
         self._add_cors(request, response)
         latency_ms = (time.perf_counter() - started) * 1000
-        log.info("%s %s -> %s (%.0f ms)", request.method, request.url.path, response.status_code, latency_ms)
+        # The path as sent, percent-encoded again: a decoded %0A must not start a line of its own in the log.
+        path = quote(request.url.path, safe="/:@!$&'()*+,;=~")
+        log.info("%s %s -> %s (%.0f ms)", request.method, path, response.status_code, latency_ms)
         route: HttpRoute | None = getattr(request.state, "route", None)
         # A path no route holds belongs to no API known here (each API has its own domain in AWS): not counted.
         api = route.api if route else self._api(request.url.path)

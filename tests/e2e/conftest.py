@@ -34,7 +34,7 @@ from typing import Any
 
 import httpx
 import pytest
-from parley.settings import Settings
+from parley.settings import Providers
 
 from local.fakes import FakeOpenAI, FakePinecone
 from local.process import Stack, chatbot_with_document, refused_calls, running_stack
@@ -50,6 +50,8 @@ VISITOR_LIMIT = 3
 # What no log line may hold, whatever the test: a JWT, or an API key of the fakes.
 JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+")
 FAKE_KEYS = re.compile(r"(sk|pc)-local[\w-]*")
+# The local gateway's line for each request (local/gateway.py): method, path, status, latency.
+ACCESS_LINE = re.compile(r"^\S+ \S+ local INFO [A-Z]+ /\S* -> \d{3} \(\d+ ms\)$", re.MULTILINE)
 
 
 @dataclass
@@ -148,8 +150,11 @@ def leaks(folder: Path, secrets: list[str]) -> list[str]:
         leaked = [secret[:24] for secret in secrets if secret in text]
         if leaked:
             found.append(f"{where} holds {leaked}")
+        # A request's path is what its client sent (schemathesis draws strings from the code, keys included): the
+        # gateway's access lines are left out of the search for tokens and keys the stack holds.
+        held = ACCESS_LINE.sub("", text)
         for kind, pattern in (("a JWT", JWT), ("an API key", FAKE_KEYS)):
-            if match := pattern.search(text):
+            if match := pattern.search(held):
                 found.append(f"{where} holds {kind}: {match.group(0)[:24]}…")
     return found
 
@@ -286,7 +291,7 @@ def model_stack(e2e_run: Run, model: FakeOpenAI) -> Stack:
 @pytest.fixture(scope="session")
 def instrumented_index() -> Iterator[FakePinecone]:
     """The vector index of `instrumented_stack`: a fake of Pinecone's API (OpenAI's embedding space)."""
-    fake = FakePinecone(Settings(embedder="openai").embedding_space.dimension).start()
+    fake = FakePinecone(Providers(embedder="openai").embedding_space.dimension).start()
     yield fake
     fake.stop()
 
