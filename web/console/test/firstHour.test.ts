@@ -56,13 +56,17 @@ describe("an upload's row", () => {
 });
 
 describe("an answer's badges", () => {
-  const badges = (answerable: boolean, mode?: "llm" | "extractive" | "qa") =>
-    [...drawn(h(AnswerBadges, { answerable, mode })).querySelectorAll(".badge")].map((badge) => badge.textContent);
+  const badges = (answerable: boolean, mode?: "llm" | "extractive" | "qa", cited = true) =>
+    [...drawn(h(AnswerBadges, { answerable, mode, cited })).querySelectorAll(".badge")].map((badge) => badge.textContent);
 
   it("label an answer made of quotes (no model configured) as quotes from the documents", () => {
     expect(badges(true, "extractive")).toEqual(["Quotes from the documents"]);
     expect(badges(true, "llm")).toEqual([]);
-    expect(badges(false, "extractive")).toEqual(["Not in the documents"]);
+    expect(badges(false, "extractive", false)).toEqual(["Not in the documents"]);
+  });
+
+  it("do not call an answer that cites nothing quotes", () => {
+    expect(badges(true, "extractive", false)).toEqual([]);
   });
 });
 

@@ -234,7 +234,8 @@ function drawEntry(entry: Entry, strings: Strings, actions: PanelActions): HTMLE
   const text = element("span", "text");
   text.textContent = entry.text;
   bubble.append(who);
-  if (entry.status === "done" && entry.mode === "extractive" && entry.answerable !== false) {
+  // Quotes of the documents (no model configured); an answer citing nothing quotes nothing.
+  if (entry.status === "done" && entry.mode === "extractive" && entry.answerable !== false && entry.citations.length) {
     const label = element("span", "label");
     label.textContent = strings.quoted;
     bubble.append(label);

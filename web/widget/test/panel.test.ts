@@ -41,11 +41,12 @@ describe("the panel", () => {
   });
 
   it("labels an answer made of quotes from the documents, and only such an answer", () => {
-    const answer = (mode: string, answerable: boolean, id: number) => ({
+    const cited = { document_id: "d1", filename: "guide.md", chunk_id: "d1#0", score: 0.8, snippet: "Llamas hum." };
+    const answer = (mode: string, answerable: boolean, id: number, citations = [cited]) => ({
       id,
       role: "assistant" as const,
       text: "Llamas hum when they are calm. [1]",
-      citations: [],
+      citations,
       status: "done" as const,
       mode,
       answerable,
@@ -53,11 +54,16 @@ describe("the panel", () => {
     const root = panelShowing({
       ...initialState,
       link: "open",
-      entries: [answer("extractive", true, 1), answer("llm", true, 2), answer("extractive", false, 3)],
+      entries: [
+        answer("extractive", true, 1),
+        answer("llm", true, 2),
+        answer("extractive", false, 3, []),
+        answer("extractive", true, 4, []),
+      ],
     });
 
     const labels = [...root.querySelectorAll(".message.assistant")].map((bubble) => bubble.querySelector(".label"));
-    expect(labels.map((label) => label?.textContent ?? null)).toEqual(["Quoted from the documents", null, null]);
+    expect(labels.map((label) => label?.textContent ?? null)).toEqual(["Quoted from the documents", null, null, null]);
   });
 });
 

@@ -216,7 +216,9 @@ function MessageView({ message }: { message: Message }) {
         <span class="who">
           {message.role === "user" ? "Asked" : "Answered"} {momentText(message.created_at)}
         </span>
-        {message.role === "assistant" && <AnswerBadges answerable={message.answerable ?? true} mode={message.mode} />}
+        {message.role === "assistant" && (
+          <AnswerBadges answerable={message.answerable ?? true} mode={message.mode} cited={message.citations.length > 0} />
+        )}
       </p>
       <p>{message.content}</p>
       {sources.length > 0 && <p class="sources">Sources: {sources.join(", ")}</p>}

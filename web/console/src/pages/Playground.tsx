@@ -185,13 +185,14 @@ export function Playground({ chatbot }: { chatbot: Chatbot }) {
   );
 }
 
-/** What an answer is, beside who wrote it: not in the documents, a Q&A pair's, or quotes (no model configured). */
-export function AnswerBadges({ answerable, mode }: { answerable: boolean; mode?: Message["mode"] }) {
+/** What an answer is, beside who wrote it: not in the documents, a Q&A pair's, or quotes of its sources (no model
+ * configured: an answer that cites nothing quotes nothing). */
+export function AnswerBadges({ answerable, mode, cited }: { answerable: boolean; mode?: Message["mode"]; cited: boolean }) {
   return (
     <>
       {!answerable && <span class="badge">Not in the documents</span>}
       {mode === "qa" && <span class="badge">A Q&amp;A pair's answer</span>}
-      {mode === "extractive" && answerable && (
+      {mode === "extractive" && answerable && cited && (
         <span class="badge quotes" title="No language model is configured: the answer is passages of the documents">
           Quotes from the documents
         </span>
@@ -215,7 +216,7 @@ export function TurnView({ turn, chatbotId }: { turn: Turn; chatbotId: string })
     <li class="turn assistant" aria-busy={turn.streaming ? "true" : undefined}>
       <p class="turn-head">
         <span class="who">Chatbot</span>
-        <AnswerBadges answerable={turn.answerable} mode={turn.mode} />
+        <AnswerBadges answerable={turn.answerable} mode={turn.mode} cited={turn.citations.length > 0} />
       </p>
       <p class="answer">{turn.content || (turn.streaming ? "…" : "")}</p>
       {turn.error && (
