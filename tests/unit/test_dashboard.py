@@ -201,6 +201,22 @@ def test_the_critical_alarm_rolls_up_every_alarm_and_alone_notifies_the_topic() 
     assert RESOURCES["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
 
 
+@pytest.mark.parametrize("metric", ["Errors", "Throttles"])
+def test_every_function_that_serves_or_works_is_counted_by_one_function_alarm(metric: str) -> None:
+    # The custom resource's function runs only during a deploy, whose failure shows it; every other function is
+    # counted by the API functions' alarm or by the background functions' alarm, never by both.
+    counted: list[str] = []
+    for group in ("Api", "Background"):
+        properties = RESOLVER.resolve(ALARMS[f"{group}Function{metric}Alarm"]["Properties"])
+        stats = [query["MetricStat"] for query in properties["Metrics"] if "MetricStat" in query]
+        assert {(stat["Metric"]["Namespace"], stat["Metric"]["MetricName"]) for stat in stats} == {
+            ("AWS/Lambda", metric)
+        }
+        counted += [stat["Metric"]["Dimensions"][0]["Value"] for stat in stats]
+
+    assert sorted(counted) == sorted(set(FUNCTIONS) - {"WebConfigFunction"})
+
+
 def test_log_widgets_and_insight_rules_read_log_groups_of_the_template() -> None:
     log_groups = {name for name, resource in RESOURCES.items() if resource["Type"] == "AWS::Logs::LogGroup"}
     queries = [widget["properties"]["query"] for widget in DASHBOARD["widgets"] if widget["type"] == "log"]
