@@ -139,7 +139,9 @@ def test_every_console_page_fits_a_phone_and_is_accessible(
     owner.post(f"/chatbots/{bot['id']}/sources", {"type": "text", "title": "Opening hours", "text": "Nine to five."})
     owner.post(f"/chatbots/{bot['id']}/query", {"question": "What do llamas eat?"})
     owner.post("/api-keys", {"name": "Helpdesk server"})
-    owner.post("/members/invitations", {"email": f"helper-{uuid.uuid4().hex[:8]}@example.com", "role": "member"})
+    invited = owner.post(
+        "/members/invitations", {"email": f"helper-{uuid.uuid4().hex[:8]}@example.com", "role": "member"}
+    )
     chatbot = f"{base_url}/#/chatbots/{bot['id']}"
 
     # When every page of the console is opened on a phone (375 by 700), signed out then signed in
@@ -147,6 +149,7 @@ def test_every_console_page_fits_a_phone_and_is_accessible(
     signed_out = {
         "sign-in": (f"{base_url}/#/signin", page.get_by_role("heading", name="Sign in to Parley")),
         "sign-up": (f"{base_url}/#/signup", page.get_by_role("heading", name="Create your Parley account")),
+        "join": (f"{base_url}/#/join/{invited['code']}", page.get_by_role("heading", name="Join your team on Parley")),
     }
     signed_in = {
         "chatbots": (f"{base_url}/#/chatbots", page.get_by_role("table", name="Your chatbots")),
