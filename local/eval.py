@@ -30,8 +30,8 @@ from parley.domain.embeddings import MINILM_SPACE
 from local import beir
 from local.browser import screenshot
 from local.fakes import FakePinecone
-from local.process import assign_plan, send_upload, start_stack
-from local.stack import ROOT
+from local.stack.process import assign_plan, send_upload, start_stack
+from local.stack.stack import ROOT
 
 
 class Refused(Exception):

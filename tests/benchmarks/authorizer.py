@@ -23,7 +23,7 @@ from pathlib import Path
 from cold_start import Parley, output_to, report_ids, running_parley, wait_for_reports
 
 from local.fakes import FakeOpenAI, FakePinecone
-from local.stack import ROOT
+from local.stack.stack import ROOT
 
 AUTHORIZER = "HttpAuthorizerFunction"
 

@@ -19,7 +19,7 @@ from tune_fusion import CHATBOT, TENANT, CachedQueries, CorpusLexicon, build_ind
 
 from local import beir
 from local.eval import off_topic_questions
-from local.stack import ROOT
+from local.stack.stack import ROOT
 
 THRESHOLDS = [round(0.26 + 0.02 * step, 2) for step in range(12)]
 TOP_K = 5  # a chatbot's default top_k: answers look at this many passages

@@ -40,9 +40,9 @@ from parley.services.indexer import DocumentIndexer
 from parley.services.quotas import Quotas
 
 from local.fakes import FakeOpenAI, FakePinecone
-from local.provision import Provisioner
 from local.samples import pdf, prose
-from local.stack import ROOT
+from local.stack.provision import Provisioner
+from local.stack.stack import ROOT
 from local.template import REGION, load_template, parameter_values
 
 TENANT = "b" * 32

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 from websockets.sync.client import connect
 
-from local.process import chatbot_with_document, send_upload, start_stack, stop_stack
+from local.stack.process import chatbot_with_document, send_upload, start_stack, stop_stack
 
 QUERIES, UPLOADS, CHATS = 50, 20, 10
 GUIDE = (

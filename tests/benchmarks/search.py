@@ -40,8 +40,8 @@ from parley.domain.vectors import ChunkMetadata, HybridQuery, VectorRecord
 from parley.services.retrieval import DENSE_WEIGHT
 
 from local import beir
-from local.process import start_stack, stop_stack
-from local.stack import ROOT
+from local.stack.process import start_stack, stop_stack
+from local.stack.stack import ROOT
 
 DATASET = ROOT.parent / "shared" / "data" / "scifact"
 DIMENSION = MINILM_SPACE.dimension

@@ -19,7 +19,7 @@ from typing import Any
 from websockets.sync.client import ClientConnection, connect
 
 from local.fakes import FakeOpenAI
-from local.process import chatbot_with_document, start_stack, stop_stack
+from local.stack.process import chatbot_with_document, start_stack, stop_stack
 
 RUNS = 50
 TOKEN_DELAY = 0.02

@@ -37,7 +37,7 @@ import pytest
 from parley.settings import Providers
 
 from local.fakes import FakeOpenAI, FakePinecone
-from local.process import Stack, chatbot_with_document, refused_calls, running_stack
+from local.stack.process import Stack, chatbot_with_document, refused_calls, running_stack
 
 E2E = Path(__file__).parent
 STARTUP_LIMIT_SECONDS = 30

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from parley.adapters.embedded.local_index import LocalVectorIndex
 
-from local.process import chatbot_with_document, send_upload
 from local.samples import docx, minimal_docx, pdf, prose
+from local.stack.process import chatbot_with_document, send_upload
 
 INDEXING_LIMIT_SECONDS = 30
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from local import beir
 from local.eval import off_topic_questions, run
-from local.stack import ROOT
+from local.stack.stack import ROOT
 
 DOCUMENTS = {
     "doc/a": ("Llama husbandry", "Llamas hum when calm and eat hay."),

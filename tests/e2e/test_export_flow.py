@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from local.process import Stack, chatbot_with_document
+from local.stack.process import Stack, chatbot_with_document
 
 GUIDE = (
     "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"

@@ -23,7 +23,7 @@ from websockets.sync.client import connect
 
 from local.fakes import FakeOpenAI
 from local.faults import Faults
-from local.process import Stack, chatbot_with_document, send_upload
+from local.stack.process import Stack, chatbot_with_document, send_upload
 
 GUIDE = (
     "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"

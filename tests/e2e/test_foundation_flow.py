@@ -6,7 +6,7 @@ import re
 import subprocess
 import time
 
-from local.stack import ROOT
+from local.stack.stack import ROOT
 
 
 def bearer(account):

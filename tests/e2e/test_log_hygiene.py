@@ -19,7 +19,7 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from local.process import send_upload
+from local.stack.process import send_upload
 
 SITE = "https://shop.example.com"
 # The parts of a presigned POST that sign it.

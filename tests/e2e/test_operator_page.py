@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from local.fakes import FakeOpenAI
-from local.process import Stack, chatbot_with_document, send_upload
+from local.stack.process import Stack, chatbot_with_document, send_upload
 
 GUIDE = "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n"
 # Three attempts 5 s apart (the test stacks' IngestVisibilityTimeout), then the dead-letter queue.

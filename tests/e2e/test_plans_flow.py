@@ -20,9 +20,9 @@ from parley.domain.common import utcnow
 from parley.domain.plans import PLANS, month_of
 
 from local.operator import stack_environment
-from local.process import chatbot_with_document, send_upload
 from local.samples import pdf, prose
-from local.stack import ROOT
+from local.stack.process import chatbot_with_document, send_upload
+from local.stack.stack import ROOT
 
 FREE = PLANS["free"]
 GUIDE = "# Llamas\n\nLlamas eat grass and hay. Llamas hum when they are calm or curious.\n"

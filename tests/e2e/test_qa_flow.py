@@ -15,7 +15,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from local.process import Stack
+from local.stack.process import Stack
 
 GUIDE = "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
 SITE = "https://shop.example.com"

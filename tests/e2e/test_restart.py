@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from local.process import chatbot_with_document, refused_calls, send_upload, start_stack
+from local.stack.process import chatbot_with_document, refused_calls, send_upload, start_stack
 
 GUIDE = (
     "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"

@@ -21,8 +21,8 @@ from boto3.dynamodb.conditions import Key
 from parley.adapters.dynamo import keys
 
 from local.fakes import FakeOpenAI, FakePinecone
-from local.process import Stack
 from local.sample_site import SampleSite, every_kind_of_page, page
+from local.stack.process import Stack
 
 WAIT_SECONDS = 180
 

@@ -28,9 +28,9 @@ from parley.settings import get_settings
 
 from local.event_sources import SqsPoller, sqs_sources
 from local.fakes import FakeHttpApi, FakeOpenAI, FakePinecone
-from local.provision import Provisioner
-from local.snapshot import pickled_moto_state, restore_moto_state
-from local.stack import ROOT
+from local.stack.provision import Provisioner
+from local.stack.snapshot import pickled_moto_state, restore_moto_state
+from local.stack.stack import ROOT
 from local.template import REGION, FunctionSpec, TemplateError, functions, load_template, parameter_values
 from local.worker import Handler, LambdaContext
 

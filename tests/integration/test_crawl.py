@@ -17,7 +17,7 @@ from parley.settings import Settings
 
 from local.fakes import FakeOpenAI
 from local.sample_site import Response, SampleSite, every_kind_of_page, page, sitemap
-from local.stack import ROOT
+from local.stack.stack import ROOT
 from local.template import Resolver, functions, load_template, parameter_values
 
 if TYPE_CHECKING:

@@ -21,9 +21,9 @@ from parley.errors import ObjectChanged
 from local import s3_post
 from local.aws_proxy import AccessMap, AwsProxy
 from local.iam import Policies, function_policies
-from local.provision import Provisioner
 from local.sigv4 import SignatureError, SignedRequest, read_signature, verify
-from local.stack import ROOT
+from local.stack.provision import Provisioner
+from local.stack.stack import ROOT
 from local.template import REGION, load_template, parameter_values
 
 CONSOLE = "https://console.example.com"

@@ -11,11 +11,11 @@ import boto3
 import pytest
 from moto.core.base_backend import BackendDict
 
-from local import snapshot
 from local.fakes import FakePinecone
-from local.provision import Provisioner
-from local.snapshot import INDEX, SavedState, SnapshotError
-from local.stack import ROOT
+from local.stack import snapshot
+from local.stack.provision import Provisioner
+from local.stack.snapshot import INDEX, SavedState, SnapshotError
+from local.stack.stack import ROOT
 from local.template import REGION, load_template, parameter_values
 
 PASSWORD = "Correct-horse-1!"

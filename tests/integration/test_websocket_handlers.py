@@ -22,7 +22,7 @@ from parley.errors import StreamInterrupted
 from parley.settings import Resource
 
 from local.fakes import FakeOpenAI
-from local.stack import ROOT
+from local.stack.stack import ROOT
 from local.template import REGION
 from local.worker import LambdaContext
 

@@ -21,7 +21,7 @@ from starlette.testclient import TestClient
 
 from local.__main__ import server_config
 from local.gateway import HttpGateway, LambdaAuthorizer
-from local.stack import LocalStack
+from local.stack.stack import LocalStack
 from local.template import HttpAuthorizer, HttpRoute
 
 ECHO_HANDLER = """

@@ -16,8 +16,8 @@ from starlette.testclient import TestClient
 from local.alarms import AlarmEvaluator, template_alarms
 from local.metrics import LocalSources, MetricClock, MetricStore
 from local.ops import Dashboard, OperatorPage, check_dashboard_body, template_dashboards
-from local.provision import Provisioner
 from local.runtime import lambda_environment
+from local.stack.provision import Provisioner
 from local.template import Resolver, TemplateError, functions, load_template, parameter_values
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from local.event_sources import Scheduler, ScheduleSource, schedule_sources, sqs_sources
-from local.stack import ROOT, LocalStack
+from local.stack.stack import ROOT, LocalStack
 from local.template import (
     REGION,
     HttpAuthorizer,

@@ -26,7 +26,7 @@ from cryptography.x509.oid import NameOID
 from parley.crawling.fetch import FetchFailed, FetchPolicy, FetchRefused, fetch
 from parley.settings import Settings
 
-from local.stack import ROOT
+from local.stack.stack import ROOT
 from local.template import load_template
 
 DEPLOYED = FetchPolicy(user_agent="ParleyBot/1.0 (+https://parley.example/bot)")

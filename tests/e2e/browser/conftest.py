@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from local.browser import launch
-from local.stack import ROOT
+from local.stack.stack import ROOT
 
 HERE = Path(__file__).parent
 ARTIFACTS = HERE / "artifacts"

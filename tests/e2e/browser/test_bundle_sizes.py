@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from local.stack import ROOT
-from local.web import CONSOLE_FIRST_LOAD_LIMIT, WIDGET_LIMIT, WebFiles, first_load, gzipped_size
+from local.stack.stack import ROOT
+from local.stack.web import CONSOLE_FIRST_LOAD_LIMIT, WIDGET_LIMIT, WebFiles, first_load, gzipped_size
 
 FILES = WebFiles(ROOT / "web", {})
 

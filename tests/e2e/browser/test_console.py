@@ -15,8 +15,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, WebSocket, expect
 
-from local.process import Stack
 from local.samples import pdf
+from local.stack.process import Stack
 
 PASSWORD = "correct-horse-1"
 LLAMAS = (

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from local.process import Stack, chatbot_with_document
+from local.stack.process import Stack, chatbot_with_document
 
 GUIDE = (
     "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"

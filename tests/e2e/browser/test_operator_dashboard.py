@@ -10,7 +10,7 @@ import httpx
 from playwright.sync_api import Page
 
 from local.ops import template_dashboards
-from local.stack import ROOT
+from local.stack.stack import ROOT
 from local.template import Resolver, load_template, parameter_values
 
 GUIDE = (

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from local.process import Stack
 from local.sample_site import SampleSite, every_kind_of_page
+from local.stack.process import Stack
 
 PASSWORD = "correct-horse-1"
 # Long enough, on a busy machine, for the crawl of a dozen pages, their indexing, and the sync's end.

@@ -16,8 +16,8 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, WebSocketRoute, expect
 
-from local.process import Stack, chatbot_with_document
-from local.stack import ROOT
+from local.stack.process import Stack, chatbot_with_document
+from local.stack.stack import ROOT
 
 WIDGET = ROOT / "web" / "widget" / "dist" / "widget.js"
 GUIDE = (

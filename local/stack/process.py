@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from local.stack import ROOT
+from local.stack.stack import ROOT
 
 
 @dataclass(frozen=True)

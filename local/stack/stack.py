@@ -32,10 +32,11 @@ from local.gateway import ApiDocs, HttpGateway, LambdaAuthorizer
 from local.iam import IamUsage, Policies, function_policies
 from local.metrics import ApiMetrics, FunctionMetrics, LocalSources, MetricClock, MetricStore, QueueMetrics
 from local.ops import OperatorPage, template_dashboards
-from local.provision import Provisioner
 from local.runtime import LOCAL_CONCURRENCY, FunctionRuntime
 from local.sigv4 import SignedRequest
-from local.snapshot import Persistence, SavedState
+from local.stack.provision import Provisioner
+from local.stack.snapshot import Persistence, SavedState
+from local.stack.web import WebFiles
 from local.template import (
     ACCOUNT_ID,
     REGION,
@@ -49,10 +50,9 @@ from local.template import (
     parameter_values,
     websocket_api,
 )
-from local.web import WebFiles
 from local.websocket import WebSocketGateway
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 log = logging.getLogger("local")
 # What the local stack passes for the template's parameters.
 LOCAL_PARAMETERS = {
