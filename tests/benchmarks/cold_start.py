@@ -32,7 +32,7 @@ import uvicorn
 from websockets.sync.client import ClientConnection, connect
 
 from local.fakes import FakeOpenAI, FakePinecone
-from local.runtime import FunctionRuntime, InvocationReport
+from local.lambdas.runtime import FunctionRuntime, InvocationReport
 from local.stack.process import assign_plan, free_port, send_upload
 from local.stack.stack import ROOT, LocalStack
 

@@ -26,13 +26,13 @@ from parley.container import get_container
 from parley.domain.documents import FileType
 from parley.settings import get_settings
 
-from local.event_sources import SqsPoller, sqs_sources
 from local.fakes import FakeHttpApi, FakeOpenAI, FakePinecone
+from local.lambdas.event_sources import SqsPoller, sqs_sources
+from local.lambdas.worker import Handler, LambdaContext
 from local.stack.provision import Provisioner
 from local.stack.snapshot import pickled_moto_state, restore_moto_state
 from local.stack.stack import ROOT
 from local.template import REGION, FunctionSpec, TemplateError, functions, load_template, parameter_values
-from local.worker import Handler, LambdaContext
 
 T = TypeVar("T")
 EVENTS = Path(ROOT, "events")

@@ -22,9 +22,9 @@ from parley.errors import StreamInterrupted
 from parley.settings import Resource
 
 from local.fakes import FakeOpenAI
+from local.lambdas.worker import LambdaContext
 from local.stack.stack import ROOT
 from local.template import REGION
-from local.worker import LambdaContext
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from local.gateway import HttpGateway
+from local.lambdas.runtime import FunctionRuntime
 from local.metrics import (
     ApiMetrics,
     FunctionMetrics,
@@ -26,7 +27,6 @@ from local.metrics import (
     emf_datapoints,
     statistic,
 )
-from local.runtime import FunctionRuntime
 from local.template import FunctionSpec, HttpRoute
 
 

@@ -14,9 +14,9 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from local.alarms import AlarmEvaluator, template_alarms
+from local.lambdas.runtime import lambda_environment
 from local.metrics import LocalSources, MetricClock, MetricStore
 from local.ops import Dashboard, OperatorPage, check_dashboard_body, template_dashboards
-from local.runtime import lambda_environment
 from local.stack.provision import Provisioner
 from local.template import Resolver, TemplateError, functions, load_template, parameter_values
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from local.runtime import RESPONSE_LIMIT_BYTES, FunctionError, FunctionRuntime
+from local.lambdas.runtime import RESPONSE_LIMIT_BYTES, FunctionError, FunctionRuntime
 from local.template import FunctionSpec
 
 HANDLERS = """

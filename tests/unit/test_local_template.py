@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from local.event_sources import Scheduler, ScheduleSource, schedule_sources, sqs_sources
+from local.lambdas.event_sources import Scheduler, ScheduleSource, schedule_sources, sqs_sources
 from local.stack.stack import ROOT, LocalStack
 from local.template import (
     REGION,

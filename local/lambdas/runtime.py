@@ -147,7 +147,7 @@ class Worker:
             # Stderr is inherited and stdout relayed: the function's logs appear in the stack's output, as in its
             # log group, and `on_output` reads each line of stdout as CloudWatch Logs does (EMF metrics).
             self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [sys.executable, "-m", "local.worker", str(theirs.fileno()), spec.module, spec.handler_name],
+                [sys.executable, "-m", "local.lambdas.worker", str(theirs.fileno()), spec.module, spec.handler_name],
                 cwd=spec.task_root,
                 env=dict(environment),
                 pass_fds=(theirs.fileno(),),

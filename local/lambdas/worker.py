@@ -1,4 +1,4 @@
-"""One Lambda execution environment: `python -m local.worker FD MODULE HANDLER` (local/runtime.py starts it).
+"""One Lambda execution environment: `python -m local.lambdas.worker FD MODULE HANDLER` (local/runtime.py starts it).
 
 As the Lambda runtime does, it imports the handler module once (the init phase), then runs one event at a time
 for as long as it lives. Events and results travel as JSON over the inherited socket FD, never over stdout,
