@@ -24,10 +24,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from local import moto_dynamodb
 from local.alarms import AlarmEvaluator, template_alarms
+from local.apigateway.http_api import ApiDocs, HttpGateway, LambdaAuthorizer
+from local.apigateway.websocket_api import WebSocketGateway
 from local.aws_proxy import Access, AccessMap, AwsProxy, Refusal
 from local.fakes import FakeOpenAI, FakePinecone
 from local.faults import Faults
-from local.gateway import ApiDocs, HttpGateway, LambdaAuthorizer
 from local.iam import IamUsage, Policies, function_policies
 from local.lambdas.event_sources import Scheduler, SqsPoller, SqsSource, schedule_sources, sqs_sources
 from local.lambdas.runtime import LOCAL_CONCURRENCY, FunctionRuntime
@@ -50,7 +51,6 @@ from local.template import (
     parameter_values,
     websocket_api,
 )
-from local.websocket import WebSocketGateway
 
 ROOT = Path(__file__).resolve().parents[2]
 log = logging.getLogger("local")

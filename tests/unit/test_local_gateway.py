@@ -20,7 +20,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from local.__main__ import server_config
-from local.gateway import HttpGateway, LambdaAuthorizer
+from local.apigateway.http_api import HttpGateway, LambdaAuthorizer
 from local.stack.stack import LocalStack
 from local.template import HttpAuthorizer, HttpRoute
 

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from local.gateway import HttpGateway
+from local.apigateway.http_api import HttpGateway
 from local.lambdas.runtime import FunctionRuntime
 from local.metrics import (
     ApiMetrics,
