@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from local.aws_proxy import Refusal
-from local.sigv4 import SignedRequest
+from local.aws.proxy import Refusal
+from local.aws.sigv4 import SignedRequest
 from local.template import ACCOUNT_ID, REGION, WebSocketApi
 
 log = logging.getLogger("local")

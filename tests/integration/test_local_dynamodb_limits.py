@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from local import moto_dynamodb
+from local.aws import moto_dynamodb
 
 TABLE = "limits"
 

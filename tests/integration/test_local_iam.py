@@ -18,10 +18,10 @@ from moto.server import ThreadedMotoServer
 from parley.adapters.s3 import S3BlobStore, S3ExportFiles
 from parley.errors import ObjectChanged
 
-from local import s3_post
-from local.aws_proxy import AccessMap, AwsProxy
-from local.iam import Policies, function_policies
-from local.sigv4 import SignatureError, SignedRequest, read_signature, verify
+from local.aws import s3_post
+from local.aws.iam import Policies, function_policies
+from local.aws.proxy import AccessMap, AwsProxy
+from local.aws.sigv4 import SignatureError, SignedRequest, read_signature, verify
 from local.stack.provision import Provisioner
 from local.stack.stack import ROOT
 from local.template import REGION, load_template, parameter_values

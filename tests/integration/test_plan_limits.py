@@ -14,7 +14,7 @@ from parley.domain.plans import PLANS, month_of
 from parley.services.public_chat import VISITOR_PLAN_LIMIT
 from parley.tools import plans as plans_tool
 
-from local import moto_dynamodb
+from local.aws import moto_dynamodb
 from local.fakes import FakePinecone
 
 if TYPE_CHECKING:

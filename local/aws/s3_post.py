@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from local.sigv4 import ALGORITHM, SignedRequest, sign
+from local.aws.sigv4 import ALGORITHM, SignedRequest, sign
 
 # Form fields no condition has to cover (S3's list); `file` must come last, and fields after it are ignored.
 UNCONDITIONED = {"policy", "x-amz-signature", "file"}

@@ -29,11 +29,11 @@ from xml.sax.saxutils import escape, unescape
 import boto3
 from botocore.exceptions import ClientError
 
-from local import s3_cors, s3_post
+from local.aws import s3_cors, s3_post
+from local.aws.iam import Decision, IamUsage, Policies, Policy
+from local.aws.s3_post import is_form_upload
+from local.aws.sigv4 import ALGORITHM, SignatureError, SignedRequest, read_signature, verify
 from local.faults import Faults
-from local.iam import Decision, IamUsage, Policies, Policy
-from local.s3_post import is_form_upload
-from local.sigv4 import ALGORITHM, SignatureError, SignedRequest, read_signature, verify
 from local.template import ACCOUNT_ID, REGION
 
 log = logging.getLogger("local")
