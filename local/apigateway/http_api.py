@@ -19,7 +19,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from local.metrics import ApiMetrics
+from local.cloudwatch.metrics import ApiMetrics
 from local.template import ACCOUNT_ID, REGION, HttpAuthorizer, HttpRoute
 
 log = logging.getLogger("local")

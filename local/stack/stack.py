@@ -22,19 +22,19 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route, WebSocketRoute, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from local.alarms import AlarmEvaluator, template_alarms
 from local.apigateway.http_api import ApiDocs, HttpGateway, LambdaAuthorizer
 from local.apigateway.websocket_api import WebSocketGateway
 from local.aws import moto_dynamodb
 from local.aws.iam import IamUsage, Policies, function_policies
 from local.aws.proxy import Access, AccessMap, AwsProxy, Refusal
 from local.aws.sigv4 import SignedRequest
+from local.cloudwatch.alarms import AlarmEvaluator, template_alarms
+from local.cloudwatch.dashboards import OperatorPage, template_dashboards
+from local.cloudwatch.metrics import ApiMetrics, FunctionMetrics, LocalSources, MetricClock, MetricStore, QueueMetrics
 from local.fakes import FakeOpenAI, FakePinecone
 from local.faults import Faults
 from local.lambdas.event_sources import Scheduler, SqsPoller, SqsSource, schedule_sources, sqs_sources
 from local.lambdas.runtime import LOCAL_CONCURRENCY, FunctionRuntime
-from local.metrics import ApiMetrics, FunctionMetrics, LocalSources, MetricClock, MetricStore, QueueMetrics
-from local.ops import OperatorPage, template_dashboards
 from local.stack.provision import Provisioner
 from local.stack.snapshot import Persistence, SavedState
 from local.stack.web import WebFiles

@@ -7,9 +7,17 @@ from typing import Any
 
 import pytest
 
-from local.alarms import ALARM, INSUFFICIENT_DATA, OK, AlarmEvaluator, CompositeAlarm, MetricAlarm, template_alarms
-from local.metric_math import NotEvaluated, evaluate
-from local.metrics import MetricClock, MetricStore
+from local.cloudwatch.alarms import (
+    ALARM,
+    INSUFFICIENT_DATA,
+    OK,
+    AlarmEvaluator,
+    CompositeAlarm,
+    MetricAlarm,
+    template_alarms,
+)
+from local.cloudwatch.metric_math import NotEvaluated, evaluate
+from local.cloudwatch.metrics import MetricClock, MetricStore
 from local.template import Resolver, TemplateError
 
 BREACH, FINE, GAP = 5.0, 0.0, None

@@ -15,8 +15,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from local.apigateway.http_api import HttpGateway
-from local.lambdas.runtime import FunctionRuntime
-from local.metrics import (
+from local.cloudwatch.metrics import (
     ApiMetrics,
     FunctionMetrics,
     LocalSources,
@@ -27,6 +26,7 @@ from local.metrics import (
     emf_datapoints,
     statistic,
 )
+from local.lambdas.runtime import FunctionRuntime
 from local.template import FunctionSpec, HttpRoute
 
 

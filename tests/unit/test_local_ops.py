@@ -13,10 +13,10 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from local.alarms import AlarmEvaluator, template_alarms
+from local.cloudwatch.alarms import AlarmEvaluator, template_alarms
+from local.cloudwatch.dashboards import Dashboard, OperatorPage, check_dashboard_body, template_dashboards
+from local.cloudwatch.metrics import LocalSources, MetricClock, MetricStore
 from local.lambdas.runtime import lambda_environment
-from local.metrics import LocalSources, MetricClock, MetricStore
-from local.ops import Dashboard, OperatorPage, check_dashboard_body, template_dashboards
 from local.stack.provision import Provisioner
 from local.template import Resolver, TemplateError, functions, load_template, parameter_values
 

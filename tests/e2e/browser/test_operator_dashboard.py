@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page
 
-from local.ops import template_dashboards
+from local.cloudwatch.dashboards import template_dashboards
 from local.stack.stack import ROOT
 from local.template import Resolver, load_template, parameter_values
 

@@ -28,8 +28,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.metric_math import NotEvaluated, Series, as_series, evaluate
-from local.metrics import STATISTICS, MetricKey, MetricStore, dimensions, is_percentile
+from local.cloudwatch.metric_math import NotEvaluated, Series, as_series, evaluate
+from local.cloudwatch.metrics import STATISTICS, MetricKey, MetricStore, dimensions, is_percentile
 from local.template import Resolver, TemplateError
 
 log = logging.getLogger("local")

@@ -25,9 +25,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from local.alarms import ALARM, OK, AlarmEvaluator, alarm_name
-from local.metric_math import NotEvaluated, Series, as_series, evaluate
-from local.metrics import LocalSources, MetricKey, MetricStore, dimensions
+from local.cloudwatch.alarms import ALARM, OK, AlarmEvaluator, alarm_name
+from local.cloudwatch.metric_math import NotEvaluated, Series, as_series, evaluate
+from local.cloudwatch.metrics import LocalSources, MetricKey, MetricStore, dimensions
 from local.template import Resolver, TemplateError
 
 WIDGET_TYPES = ("metric", "text", "log", "alarm", "explorer", "custom")
