@@ -81,7 +81,7 @@ openapi: install
 # and usage, `make plan TENANT=<id> PLAN=pro` assigns one. Against `make run`'s stack, unless PARLEY_TABLE_NAME
 # (with AWS credentials) names a deployed table.
 plan: install
-	$(BIN)/python -m $(if $(PARLEY_TABLE_NAME),parley.tools.plans,local.operator) \
+	$(BIN)/python -m $(if $(PARLEY_TABLE_NAME),parley.tools.plans,local.tools.plans) \
 		$(if $(TENANT),$(if $(PLAN),assign $(TENANT) $(PLAN),show $(TENANT)),list)
 
 unit integration: install
@@ -105,7 +105,7 @@ bench: install web
 # Retrieval quality and speed through the running product, on any BEIR-format folder; the operator page after
 # the run is saved as tests/e2e/browser/artifacts/make_eval/operator-page.png.
 eval: install chromium
-	$(BIN)/python -m local.eval --dataset $(DATASET) --split $(SPLIT) --store $(STORE) \
+	$(BIN)/python -m local.tools.eval --dataset $(DATASET) --split $(SPLIT) --store $(STORE) \
 		--ops-screenshot tests/e2e/browser/artifacts/make_eval/operator-page.png
 
 # Builds the deployable artifacts; the layer is built and precompiled with python3.12, the Lambda runtime's

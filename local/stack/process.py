@@ -155,6 +155,6 @@ def chatbot_with_document(
 
 def assign_plan(data_dir: Path, tenant_id: str, plan: str) -> None:
     """Put a tenant of the stack whose data is in `data_dir` on `plan`, as an operator does (`make plan`)."""
-    command = [sys.executable, "-m", "local.operator", "assign", tenant_id, plan]
+    command = [sys.executable, "-m", "local.tools.plans", "assign", tenant_id, plan]
     environment = {**os.environ, "PARLEY_DATA_DIR": str(data_dir)}
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=environment)  # noqa: S603 - our own module

@@ -17,9 +17,9 @@ from parley.domain.lexical import Contribution, chunk_terms
 from parley.services.retrieval import Retriever
 from tune_fusion import CHATBOT, TENANT, CachedQueries, CorpusLexicon, build_index, chunks_of, dense_vectors
 
-from local import beir
-from local.eval import off_topic_questions
 from local.stack.stack import ROOT
+from local.tools import beir
+from local.tools.eval import off_topic_questions
 
 THRESHOLDS = [round(0.26 + 0.02 * step, 2) for step in range(12)]
 TOP_K = 5  # a chatbot's default top_k: answers look at this many passages

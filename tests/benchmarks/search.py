@@ -39,9 +39,9 @@ from parley.domain.lexical import ChunkTerms, Contribution, Statistics, chunk_te
 from parley.domain.vectors import ChunkMetadata, HybridQuery, VectorRecord
 from parley.services.retrieval import DENSE_WEIGHT
 
-from local import beir
 from local.stack.process import start_stack, stop_stack
 from local.stack.stack import ROOT
+from local.tools import beir
 
 DATASET = ROOT.parent / "shared" / "data" / "scifact"
 DIMENSION = MINILM_SPACE.dimension

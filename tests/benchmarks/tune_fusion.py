@@ -28,8 +28,8 @@ from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import extract
 from parley.services.retrieval import Retriever
 
-from local import beir
 from local.stack.stack import ROOT
+from local.tools import beir
 
 TENANT, CHATBOT = "tuning", "tuning"
 WEIGHTS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0)

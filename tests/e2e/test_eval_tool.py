@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from local import beir
-from local.eval import off_topic_questions, run
 from local.stack.stack import ROOT
+from local.tools import beir
+from local.tools.eval import off_topic_questions, run
 
 DOCUMENTS = {
     "doc/a": ("Llama husbandry", "Llamas hum when calm and eat hay."),
@@ -70,7 +70,8 @@ def test_eval_through_pinecone_runs_the_sdk_against_the_fake_and_ranks_alike(tmp
     operator_page = tmp_path / "operator-page.png"
     finished = subprocess.run(
         [
-            *(sys.executable, "-m", "local.eval", "--dataset", str(folder), "--split", "test", "--store", "pinecone"),
+            *(sys.executable, "-m", "local.tools.eval", "--dataset", str(folder)),
+            *("--split", "test", "--store", "pinecone"),
             f"--ops-screenshot={operator_page}",
         ],
         cwd=ROOT,

@@ -19,10 +19,10 @@ from parley.adapters.dynamo.usage import DynamoUsageCounters
 from parley.domain.common import utcnow
 from parley.domain.plans import PLANS, month_of
 
-from local.operator import stack_environment
 from local.samples import pdf, prose
 from local.stack.process import chatbot_with_document, send_upload
 from local.stack.stack import ROOT
+from local.tools.plans import stack_environment
 
 FREE = PLANS["free"]
 GUIDE = "# Llamas\n\nLlamas eat grass and hay. Llamas hum when they are calm or curious.\n"
@@ -44,7 +44,7 @@ def counters(data_dir: Path, base_url: str, monkeypatch: pytest.MonkeyPatch) -> 
 def operator(data_dir: Path, *command: str) -> subprocess.CompletedProcess[str]:
     """`make plan`'s command against this test's stack."""
     return subprocess.run(
-        [sys.executable, "-m", "local.operator", *command],
+        [sys.executable, "-m", "local.tools.plans", *command],
         cwd=ROOT,
         env={**os.environ, "PARLEY_DATA_DIR": str(data_dir)},
         capture_output=True,

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from local.browser import launch
 from local.stack.stack import ROOT
+from local.tools.browser import launch
 
 HERE = Path(__file__).parent
 ARTIFACTS = HERE / "artifacts"

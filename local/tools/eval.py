@@ -5,7 +5,7 @@ the presigned-URL path, waits until every document is indexed, runs every query 
 `POST /chatbots/{id}/search`, and prints nDCG@10, Recall@100 and MRR@10 at document level (a document ranks by
 its best chunk), ingest throughput, and search latency percentiles.
 
-    python -m local.eval --dataset ../shared/data/scifact --split test [--store local|pinecone]
+    python -m local.tools.eval --dataset ../shared/data/scifact --split test [--store local|pinecone]
 
 `--store pinecone` runs the functions with the Pinecone adapter (the real SDK) against local/fakes.py's Pinecone
 instead of the local index; everything else is the same.
@@ -27,11 +27,11 @@ from typing import Any
 import httpx
 from parley.domain.embeddings import MINILM_SPACE
 
-from local import beir
-from local.browser import screenshot
 from local.fakes import FakePinecone
 from local.stack.process import assign_plan, send_upload, start_stack
 from local.stack.stack import ROOT
+from local.tools import beir
+from local.tools.browser import screenshot
 
 
 class Refused(Exception):

@@ -1,4 +1,4 @@
-"""`python -m local.operator …`: the operators' plans tool (parley.tools.plans) run against `make run`'s stack, as
+"""`python -m local.tools.plans …`: the operators' plans tool (parley.tools.plans) run against `make run`'s stack, as
 an operator runs it against AWS. It reads the stack's endpoint and table from the stack.json the running stack
 writes, and calls with the local administrator's key (the IAM-checking proxy lets it do anything, as an operator's
 role would)."""
