@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from moto.backends import get_backend
 from moto.core.base_backend import BackendDict
 
-from local.fakes import FakePinecone
+from local.fakes.pinecone import FakePinecone
 
 STATE = "state"  # under the data dir
 INDEX = "index"  # the embedded index's folder, under the data dir and in a snapshot (parley's LocalVectorIndex)

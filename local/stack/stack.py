@@ -31,7 +31,8 @@ from local.aws.sigv4 import SignedRequest
 from local.cloudwatch.alarms import AlarmEvaluator, template_alarms
 from local.cloudwatch.dashboards import OperatorPage, template_dashboards
 from local.cloudwatch.metrics import ApiMetrics, FunctionMetrics, LocalSources, MetricClock, MetricStore, QueueMetrics
-from local.fakes import FakeOpenAI, FakePinecone
+from local.fakes.openai import FakeOpenAI
+from local.fakes.pinecone import FakePinecone
 from local.faults import Faults
 from local.lambdas.event_sources import Scheduler, SqsPoller, SqsSource, schedule_sources, sqs_sources
 from local.lambdas.runtime import LOCAL_CONCURRENCY, FunctionRuntime

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 from parley.domain.embeddings import MINILM_SPACE
 
-from local.fakes import FakePinecone
+from local.fakes.pinecone import FakePinecone
 from local.stack.process import assign_plan, send_upload, start_stack
 from local.stack.stack import ROOT
 from local.tools import beir

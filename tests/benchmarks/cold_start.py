@@ -31,7 +31,8 @@ import httpx
 import uvicorn
 from websockets.sync.client import ClientConnection, connect
 
-from local.fakes import FakeOpenAI, FakePinecone
+from local.fakes.openai import FakeOpenAI
+from local.fakes.pinecone import FakePinecone
 from local.lambdas.runtime import FunctionRuntime, InvocationReport
 from local.stack.process import assign_plan, free_port, send_upload
 from local.stack.stack import ROOT, LocalStack

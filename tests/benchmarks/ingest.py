@@ -39,8 +39,9 @@ from parley.services.documents import DocumentService
 from parley.services.indexer import DocumentIndexer
 from parley.services.quotas import Quotas
 
-from local.fakes import FakeOpenAI, FakePinecone
-from local.samples import pdf, prose
+from local.fakes.openai import FakeOpenAI
+from local.fakes.pinecone import FakePinecone
+from local.fakes.samples import pdf, prose
 from local.stack.provision import Provisioner
 from local.stack.stack import ROOT
 from local.template import REGION, load_template, parameter_values

@@ -18,7 +18,7 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
-from local.fakes import FakeOpenAI
+from local.fakes.openai import FakeOpenAI
 from local.stack.process import chatbot_with_document, start_stack, stop_stack
 
 RUNS = 50

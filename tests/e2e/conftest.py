@@ -36,7 +36,8 @@ import httpx
 import pytest
 from parley.settings import Providers
 
-from local.fakes import FakeOpenAI, FakePinecone
+from local.fakes.openai import FakeOpenAI
+from local.fakes.pinecone import FakePinecone
 from local.stack.process import Stack, chatbot_with_document, refused_calls, running_stack
 
 E2E = Path(__file__).parent

@@ -24,7 +24,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from local.samples import MANUAL
+from local.fakes.samples import MANUAL
 
 pytestmark = pytest.mark.e2e
 

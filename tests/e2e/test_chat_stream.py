@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from local.fakes import grounded_reply
+from local.fakes.openai import grounded_reply
 from local.stack.process import refused_calls
 
 GUIDE = (

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from parley.adapters.embedded.local_index import LocalVectorIndex
 
-from local.samples import docx, minimal_docx, pdf, prose
+from local.fakes.samples import docx, minimal_docx, pdf, prose
 from local.stack.process import chatbot_with_document, send_upload
 
 INDEXING_LIMIT_SECONDS = 30

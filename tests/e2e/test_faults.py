@@ -21,7 +21,7 @@ from boto3.dynamodb.conditions import Key
 from parley.adapters.dynamo import keys
 from websockets.sync.client import connect
 
-from local.fakes import FakeOpenAI
+from local.fakes.openai import FakeOpenAI
 from local.faults import Faults
 from local.stack.process import Stack, chatbot_with_document, send_upload
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from local.fakes import FakeOpenAI
+from local.fakes.openai import FakeOpenAI
 from local.stack.process import Stack, chatbot_with_document, send_upload
 
 GUIDE = "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n"

@@ -19,7 +19,7 @@ from parley.adapters.dynamo.usage import DynamoUsageCounters
 from parley.domain.common import utcnow
 from parley.domain.plans import PLANS, month_of
 
-from local.samples import pdf, prose
+from local.fakes.samples import pdf, prose
 from local.stack.process import chatbot_with_document, send_upload
 from local.stack.stack import ROOT
 from local.tools.plans import stack_environment

@@ -20,8 +20,9 @@ import pytest
 from boto3.dynamodb.conditions import Key
 from parley.adapters.dynamo import keys
 
-from local.fakes import FakeOpenAI, FakePinecone
-from local.sample_site import SampleSite, every_kind_of_page, page
+from local.fakes.openai import FakeOpenAI
+from local.fakes.pinecone import FakePinecone
+from local.fakes.sample_site import SampleSite, every_kind_of_page, page
 from local.stack.process import Stack
 
 WAIT_SECONDS = 180

@@ -26,7 +26,9 @@ from parley.container import get_container
 from parley.domain.documents import FileType
 from parley.settings import get_settings
 
-from local.fakes import FakeHttpApi, FakeOpenAI, FakePinecone
+from local.fakes.http_api import FakeHttpApi
+from local.fakes.openai import FakeOpenAI
+from local.fakes.pinecone import FakePinecone
 from local.lambdas.event_sources import SqsPoller, sqs_sources
 from local.lambdas.worker import Handler, LambdaContext
 from local.stack.provision import Provisioner

@@ -15,8 +15,8 @@ from parley.domain.sources import CrawlMessage
 from parley.services.crawl import RetryLater
 from parley.settings import Settings
 
-from local.fakes import FakeOpenAI
-from local.sample_site import Response, SampleSite, every_kind_of_page, page, sitemap
+from local.fakes.openai import FakeOpenAI
+from local.fakes.sample_site import Response, SampleSite, every_kind_of_page, page, sitemap
 from local.stack.stack import ROOT
 from local.template import Resolver, functions, load_template, parameter_values
 

@@ -14,8 +14,9 @@ import pytest
 from parley.container import get_container
 from parley.services.abandoned_uploads import AbandonedUploads
 
-from local.fakes import FakeOpenAI, FakePinecone
-from local.samples import pdf, prose
+from local.fakes.openai import FakeOpenAI
+from local.fakes.pinecone import FakePinecone
+from local.fakes.samples import pdf, prose
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions

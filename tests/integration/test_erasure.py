@@ -11,8 +11,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from local.fakes import FakePinecone
-from local.samples import prose
+from local.fakes.pinecone import FakePinecone
+from local.fakes.samples import prose
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions

@@ -12,7 +12,7 @@ from parley.domain.analytics import COUNTERS, feedback_tally
 from parley.domain.conversations import Feedback, Usage
 from parley.domain.model_prices import MODEL_PRICES
 
-from local.fakes import FakeOpenAI
+from local.fakes.openai import FakeOpenAI
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions

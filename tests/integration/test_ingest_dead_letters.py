@@ -16,8 +16,9 @@ from parley.domain.lexical import Contribution, Statistics, chunk_terms
 from parley.handlers.ingest import objects_created
 from parley.services.indexer import ABANDONED
 
-from local.fakes import FakeOpenAI, FakePinecone
-from local.samples import prose
+from local.fakes.openai import FakeOpenAI
+from local.fakes.pinecone import FakePinecone
+from local.fakes.samples import prose
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions

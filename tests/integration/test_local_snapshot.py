@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto.core.base_backend import BackendDict
 
-from local.fakes import FakePinecone
+from local.fakes.pinecone import FakePinecone
 from local.stack import snapshot
 from local.stack.provision import Provisioner
 from local.stack.snapshot import INDEX, SavedState, SnapshotError

@@ -15,7 +15,7 @@ from parley.services.public_chat import VISITOR_PLAN_LIMIT
 from parley.tools import plans as plans_tool
 
 from local.aws import moto_dynamodb
-from local.fakes import FakePinecone
+from local.fakes.pinecone import FakePinecone
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions

@@ -12,7 +12,7 @@ import pytest
 from parley.domain.documents import FILE_TYPES, QA_TYPE
 from parley.domain.qa import QaPair
 
-from local.fakes import FakeOpenAI
+from local.fakes.openai import FakeOpenAI
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions

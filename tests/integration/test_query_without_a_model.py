@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from local.samples import MANUAL
+from local.fakes.samples import MANUAL
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from parley.container import get_container
 
-from local.fakes import FakeOpenAI
+from local.fakes.openai import FakeOpenAI
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions

@@ -21,7 +21,7 @@ from parley.domain.qa import QaPair
 from parley.errors import StreamInterrupted
 from parley.settings import Resource
 
-from local.fakes import FakeOpenAI
+from local.fakes.openai import FakeOpenAI
 from local.lambdas.worker import LambdaContext
 from local.stack.stack import ROOT
 from local.template import REGION

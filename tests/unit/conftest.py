@@ -27,7 +27,7 @@ from parley.services.quotas import Quotas
 from parley.services.sessions import Sessions
 from parley.services.team import Invitations, TeamService
 
-from local.fakes import fake_embedding
+from local.fakes.openai import fake_embedding
 
 
 class _Identified(Protocol):

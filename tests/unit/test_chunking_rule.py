@@ -14,7 +14,7 @@ from parley.services.chatbots import ChatbotService
 from parley.services.quotas import Quotas
 from pydantic import ValidationError
 
-from local.samples import prose
+from local.fakes.samples import prose
 
 if TYPE_CHECKING:
     from tests.unit.conftest import InMemoryChatbotStore, RecordingErasureQueue

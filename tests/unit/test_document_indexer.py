@@ -17,7 +17,7 @@ from parley.services.documents import DocumentService
 from parley.services.indexer import DocumentIndexer
 from parley.services.quotas import Quotas
 
-from local.samples import deep_pdf, minimal_docx, pdf, prose, slow_pdf
+from local.fakes.samples import deep_pdf, minimal_docx, pdf, prose, slow_pdf
 
 if TYPE_CHECKING:
     from tests.unit.conftest import (

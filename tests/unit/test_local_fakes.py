@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from local.fakes import FakeOpenAI, FakePinecone, grounded_reply
+from local.fakes.openai import FakeOpenAI, grounded_reply
+from local.fakes.pinecone import FakePinecone
 
 MESSAGES = [{"role": "user", "content": "Hello?"}]
 CHAT = {"model": "gpt-4o-mini", "messages": MESSAGES}

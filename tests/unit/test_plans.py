@@ -17,7 +17,7 @@ from parley.services.documents import DocumentService
 from parley.services.indexer import DocumentIndexer, pages_of
 from parley.services.quotas import Quotas
 
-from local.samples import pdf, prose
+from local.fakes.samples import pdf, prose
 
 if TYPE_CHECKING:
     from tests.unit.conftest import (

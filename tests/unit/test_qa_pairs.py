@@ -24,7 +24,7 @@ from parley.services.indexer import DocumentIndexer
 from parley.services.quotas import Quotas
 from parley.settings import MINILM_QA_THRESHOLD, Settings
 
-from local.fakes import FakePinecone
+from local.fakes.pinecone import FakePinecone
 
 if TYPE_CHECKING:
     from tests.unit.conftest import (

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, WebSocket, expect
 
-from local.samples import pdf
+from local.fakes.samples import pdf
 from local.stack.process import Stack
 
 PASSWORD = "correct-horse-1"

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from local.sample_site import SampleSite, every_kind_of_page
+from local.fakes.sample_site import SampleSite, every_kind_of_page
 from local.stack.process import Stack
 
 PASSWORD = "correct-horse-1"

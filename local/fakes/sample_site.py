@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from local.samples import pdf
+from local.fakes.samples import pdf
 
 
 @dataclass
