@@ -1,6 +1,6 @@
 """Each function's IAM policy as template.yaml grants it, evaluated the way IAM does for identity policies.
 
-The local stack gives every function its own access key; the AWS proxy (local/aws_proxy.py) maps a request's key to
+The local stack gives every function its own access key; the AWS proxy (proxy.py) maps a request's key to
 its function and asks the function's `Policy` whether the action on the resource is allowed. An explicit Deny wins,
 then an Allow, and anything else is an implicit deny, as in AWS.
 """

@@ -4,8 +4,8 @@ function's template policy before it reaches moto, which checks neither.
 A refused request gets the error AWS gives (AccessDeniedException for the JSON services, AccessDenied for S3,
 SignatureDoesNotMatch for a bad signature), naming the function, the action and the resource; refusals are also
 logged, so a missing statement in template.yaml shows up in the stack's output. A browser upload (a form POST
-with a signed policy) is checked as S3 checks it (local/s3_post.py), then stored as the PUT moto understands.
-Browsers' preflights and the CORS headers of S3's answers follow the bucket's CORS rules (local/s3_cors.py).
+with a signed policy) is checked as S3 checks it (s3_post.py), then stored as the PUT moto understands.
+Browsers' preflights and the CORS headers of S3's answers follow the bucket's CORS rules (s3_cors.py).
 
 With fault injection on (local/faults.py), a share of the functions' S3 and DynamoDB calls that IAM allows are
 answered with the throttling and server errors those services return, before moto applies them.

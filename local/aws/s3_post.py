@@ -1,7 +1,7 @@
 """Browser uploads to S3 (POST Object with a signed policy), checked as S3 checks them.
 
 moto stores whatever a form POST carries: it checks no signature, no expiry and no policy condition. The local AWS
-proxy (local/aws_proxy.py) runs `check` first, so an upload bigger or smaller than the policy allows, for another key
+proxy (proxy.py) runs `check` first, so an upload bigger or smaller than the policy allows, for another key
 or content type, with a changed policy or after the policy expired is refused with S3's status and error code.
 """
 

@@ -2,7 +2,7 @@
 
 Each `AWS::CloudWatch::Alarm` keeps its rule: the metric (or metric math `Metrics`, the one with ReturnData), its
 Statistic or ExtendedStatistic, Period, EvaluationPeriods, DatapointsToAlarm, Threshold, ComparisonOperator and
-TreatMissingData; only the period's length is scaled by the stack's metric minute (local/metrics.py). Every metric
+TreatMissingData; only the period's length is scaled by the stack's metric minute (metrics.py). Every metric
 minute the last EvaluationPeriods complete periods are read and the state decided; `AWS::CloudWatch::CompositeAlarm`s
 follow from their AlarmRule. Transitions are logged (`Alarm <name>: OK -> ALARM (why)`) and kept, as CloudWatch's
 alarm history.

@@ -4,7 +4,7 @@ the state of every alarm; `/_ops/alarms.json` the same states for tools and test
 One definition, two renderings: the page reads the widgets the template declares (after resolving `!Sub`), in their
 layout order, and shows what the local stack measured for each metric. A metric the local stack does not produce
 (CloudFront, Cognito, DynamoDB's consumed capacity…) says "not available locally" instead of a number; a metric math
-expression outside the local subset (local/metric_math.py) says it is not evaluated; a Logs Insights widget shows
+expression outside the local subset (metric_math.py) says it is not evaluated; a Logs Insights widget shows
 its query, which runs in CloudWatch only.
 
 What PutDashboard refuses is refused when the stack starts (TemplateError), so a body that renders here deploys.

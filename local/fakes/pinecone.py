@@ -44,7 +44,7 @@ class FakePinecone(FakeHttpApi):
         )
 
     def load(self, namespaces: dict[str, dict[str, dict[str, Any]]]) -> None:
-        """Hold these records (a saved state, local/snapshot.py) in place of the ones held."""
+        """Hold these records (a saved state, local/stack/snapshot.py) in place of the ones held."""
         with self._lock:
             self.namespaces.clear()
             self.namespaces.update(namespaces)

@@ -1,6 +1,6 @@
 """Runs each function of template.yaml as Lambda runs it: in execution environments of its own.
 
-An execution environment is a worker process (local/worker.py) started with only that function's environment:
+An execution environment is a worker process (worker.py) started with only that function's environment:
 its resolved template variables, the variables the Lambda runtime sets, and the AWS endpoint and credentials the
 stack hands out for that function. It imports the handler once (the init phase) and runs one event at a time.
 Each function has a pool that starts with one environment, grows on demand up to the function's concurrency

@@ -1,4 +1,4 @@
-"""One Lambda execution environment: `python -m local.lambdas.worker FD MODULE HANDLER` (local/runtime.py starts it).
+"""One Lambda execution environment: `python -m local.lambdas.worker FD MODULE HANDLER` (runtime.py starts it).
 
 As the Lambda runtime does, it imports the handler module once (the init phase), then runs one event at a time
 for as long as it lives. Events and results travel as JSON over the inherited socket FD, never over stdout,
@@ -114,7 +114,7 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(line_buffering=True)
-    # Nothing interrupts a Lambda environment from its terminal: the runtime (local/runtime.py) ends it.
+    # Nothing interrupts a Lambda environment from its terminal: the runtime (runtime.py) ends it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     connection = Connection(int(descriptor))
     try:

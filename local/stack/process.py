@@ -36,7 +36,7 @@ class Stack:
         return dict(json.loads((self.data_dir / "stack.json").read_text()))
 
 
-# How the AWS proxy logs a call IAM refused (local/aws_proxy.py), in the stack's log format (local/__main__.py): a
+# How the AWS proxy logs a call IAM refused (local/aws/proxy.py), in the stack's log format (local/__main__.py): a
 # request's own line may hold "IAM: " too, in its path.
 REFUSED_CALL = re.compile(r"^\S+ \S+ local WARNING IAM: .*$", re.MULTILINE)
 

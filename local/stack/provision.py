@@ -28,18 +28,18 @@ NOT_PROVISIONED = {
     "AWS::ApiGatewayV2::Integration": "the local gateway invokes the function through the local runtime",
     "AWS::ApiGatewayV2::Authorizer": "the local gateway invokes the authorizer through the local runtime",
     "AWS::Lambda::Permission": "no IAM locally",
-    # The stack serves the web files itself (local/web.py): the console, widget.js, and config.json made from its
+    # The stack serves the web files itself (web.py): the console, widget.js, and config.json made from its
     # own URLs, which is what WebConfig writes in AWS.
-    "AWS::CloudFront::Distribution": "the local stack serves the web files (local/web.py)",
+    "AWS::CloudFront::Distribution": "the local stack serves the web files (web.py)",
     "AWS::CloudFront::OriginAccessControl": "no CloudFront locally",
-    "AWS::CloudFront::ResponseHeadersPolicy": "local/web.py serves config.json with the same CORS header",
-    "Custom::WebConfig": "local/web.py serves config.json made from the local stack's URLs",
+    "AWS::CloudFront::ResponseHeadersPolicy": "web.py serves config.json with the same CORS header",
+    "Custom::WebConfig": "web.py serves config.json made from the local stack's URLs",
 }
 
 
 class Provisioner:
     """Creates resources on demand: resolving a Ref to a resource not yet made creates it first. A resource that
-    exists already (in a restored state, local/snapshot.py) is kept and read: new ones in the template still come in.
+    exists already (in a restored state, snapshot.py) is kept and read: new ones in the template still come in.
     """
 
     def __init__(self, template: Mapping[str, Any], parameters: Mapping[str, Any], client: Callable[..., Any]):
@@ -54,8 +54,8 @@ class Provisioner:
             "AWS::Cognito::UserPoolClient": self._user_pool_client,
             "AWS::SQS::Queue": self._queue,
             "AWS::S3::Bucket": self._bucket,
-            # Evaluated and rendered by the local operator page (local/alarms.py, local/ops.py), not by moto: only
-            # their names and ARNs are made here, for the references to them.
+            # Evaluated and rendered by the local operator page (local/cloudwatch/: alarms.py, dashboards.py), not by
+            # moto: only their names and ARNs are made here, for the references to them.
             "AWS::CloudWatch::Alarm": self._alarm,
             "AWS::CloudWatch::CompositeAlarm": self._alarm,
             "AWS::CloudWatch::Dashboard": self._dashboard,

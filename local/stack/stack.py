@@ -70,7 +70,7 @@ LOCAL_PARAMETERS = {
 # layer ships neither onnxruntime nor the model, and /var/task is read-only), so template.yaml does not offer
 # them: only the local stack sets them, on the functions whose template environment declares the variable.
 # `LocalStack(environment=...)` (`python -m local --env NAME=VALUE`) overrides them, e.g. PARLEY_EMBEDDER=openai
-# and PARLEY_VECTOR_INDEX=pinecone with PARLEY_OPENAI_BASE_URL / PARLEY_PINECONE_INDEX_HOST at local/fakes.py.
+# and PARLEY_VECTOR_INDEX=pinecone with PARLEY_OPENAI_BASE_URL / PARLEY_PINECONE_INDEX_HOST at local/fakes/.
 EMBEDDED_STAND_INS = {"PARLEY_EMBEDDER": "minilm", "PARLEY_VECTOR_INDEX": "local"}
 
 # Every moto in this process (the stack's server, and the tests' mock_aws) isolates transactions as AWS does.
@@ -168,10 +168,10 @@ class LocalStack:
         """`fakes`: OpenAI (embeddings and chat) and Pinecone are the local fakes of their HTTP APIs, reached by the
         real SDKs as in AWS, instead of the embedded stand-ins. `faults`: what fails, by target (local/faults.py);
         OpenAI and Pinecone faults need the fakes. `persistence`: whether the state saved in `data_dir` is
-        restored at start and saved at stop (local/snapshot.py). `metric_minute`: how many seconds a CloudWatch
-        minute lasts for the local metrics and alarms (local/metrics.py); 60 unless a test needs periods to pass
-        faster. `iam_usage`: a file where the stack writes which template statement allowed each kind of call
-        (local/iam.py's IamUsage)."""
+        restored at start and saved at stop (snapshot.py). `metric_minute`: how many seconds a CloudWatch
+        minute lasts for the local metrics and alarms (local/cloudwatch/metrics.py); 60 unless a test needs periods to
+        pass faster. `iam_usage`: a file where the stack writes which template statement allowed each kind of call
+        (local/aws/iam.py's IamUsage)."""
         self.root = root
         self.iam_usage = iam_usage
         self.host = host

@@ -7,7 +7,7 @@ its best chunk), ingest throughput, and search latency percentiles.
 
     python -m local.tools.eval --dataset ../shared/data/scifact --split test [--store local|pinecone]
 
-`--store pinecone` runs the functions with the Pinecone adapter (the real SDK) against local/fakes.py's Pinecone
+`--store pinecone` runs the functions with the Pinecone adapter (the real SDK) against local/fakes/pinecone.py
 instead of the local index; everything else is the same.
 """
 
@@ -256,7 +256,7 @@ def run(
             print(f"{label:<22}{len(questions):>10}{rate:>11.1%}")
         print(
             "abstained: no passage among the chatbot's top_k comes close enough to answer (its min_relevance), so "
-            "the answer is 'not in the documents'; off-topic: local/data/off_topic_questions.tsv"
+            "the answer is 'not in the documents'; off-topic: local/tools/data/off_topic_questions.tsv"
         )
 
 

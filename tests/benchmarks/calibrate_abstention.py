@@ -1,6 +1,6 @@
 """Choose the default `min_relevance` (below it, a chatbot says the answer is not in its documents) on calibration
 data: SciFact *train* questions, each answerable from the corpus, and the calibration half of
-local/data/off_topic_questions.tsv (questions of other fields asked of the same corpus). Prints, for thresholds
+local/tools/data/off_topic_questions.tsv (questions of other fields asked of the same corpus). Prints, for thresholds
 on the best passage's score, the share of each set that would abstain; never look at test to choose.
 
     python tests/benchmarks/calibrate_abstention.py [--dataset ../shared/data/scifact] [--split train]

@@ -51,7 +51,7 @@ VISITOR_LIMIT = 3
 # What no log line may hold, whatever the test: a JWT, or an API key of the fakes.
 JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+")
 FAKE_KEYS = re.compile(r"(sk|pc)-local[\w-]*")
-# The local gateway's line for each request (local/gateway.py): method, path, status, latency.
+# The local gateway's line for each request (local/apigateway/http_api.py): method, path, status, latency.
 ACCESS_LINE = re.compile(r"^\S+ \S+ local INFO [A-Z]+ /\S* -> \d{3} \(\d+ ms\)$", re.MULTILINE)
 
 
@@ -224,7 +224,7 @@ NOT_EXERCISED: dict[tuple[str, str], str] = {
 
 
 def unexercised_statements(usage_files: Iterator[Path]) -> list[str]:
-    """Each action of each Allow statement of template.yaml that allowed none of the stacks' calls (local/iam.py's
+    """Each action of each Allow statement of template.yaml that allowed none of the stacks' calls (local/aws/iam.py's
     IamUsage): the e2e tier would not notice its removal. Every statement must be needed by a path the tier runs,
     so that removing it fails that path (the proxy refuses the call, and the test names function and action)."""
     statements: dict[tuple[str, int], dict[str, Any]] = {}

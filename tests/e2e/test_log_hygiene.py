@@ -179,7 +179,8 @@ def traffic(base_url: str, stack_log: Path, stranger: dict[str, Any], log_secret
         assert api.post("/auth/logout", headers=auth).status_code == 204
     # Looked for again in every log once the e2e tests have run.
     log_secrets.extend(seen.secrets)
-    # A function's output is in the stack's log before its reply (local/worker.py flushes it): nothing to wait for.
+    # A function's output is in the stack's log before its reply (local/lambdas/worker.py flushes it): nothing to
+    # wait for.
     return seen
 
 

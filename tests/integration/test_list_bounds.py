@@ -1,6 +1,7 @@
 """Every list comes in pages with a cursor that cannot leave the caller's list; ids that name nothing are never read.
 
-AWS is moto, with AWS's key size limits (local/moto_dynamodb.py): an id that reached DynamoDB unchecked would fail."""
+AWS is moto, with AWS's key size limits (local/aws/moto_dynamodb.py): an id that reached DynamoDB unchecked would
+fail."""
 
 from __future__ import annotations
 

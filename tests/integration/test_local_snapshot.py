@@ -1,4 +1,4 @@
-"""The local stack's saved state (local/snapshot.py): moto's backends, the local index and the Pinecone fake saved
+"""The local stack's saved state (local/stack/snapshot.py): moto's backends, the local index and the Pinecone fake saved
 together, restored together, and never half-written; provisioning a restored state keeps what exists."""
 
 from __future__ import annotations

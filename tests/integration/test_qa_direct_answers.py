@@ -25,7 +25,8 @@ GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm."
 
 @pytest.fixture
 def function_environment(tmp_path: Path) -> dict[str, str]:
-    # The embedded stand-ins, as the local stack sets them (local/stack.py): the threshold is MiniLM's measured one.
+    # The embedded stand-ins, as the local stack sets them (local/stack/stack.py): the threshold is MiniLM's measured
+    # one.
     return {"PARLEY_EMBEDDER": "minilm", "PARLEY_VECTOR_INDEX": "local", "PARLEY_DATA_DIR": str(tmp_path)}
 
 

@@ -145,7 +145,7 @@ def test_an_unanswerable_question_streams_the_not_found_answer_without_calling_t
     assert len(openai_fake.chat_requests) == requests_before
 
 
-# The fake embedder's cosine is about the share of words in common (local/fakes.py): its own threshold.
+# The fake embedder's cosine is about the share of words in common (local/fakes/openai.py): its own threshold.
 @pytest.mark.parametrize("function_environment", [{"PARLEY_QA_MATCH_THRESHOLD": "0.9"}])
 def test_a_question_matching_a_qa_pair_streams_its_answer_with_mode_qa_and_no_model_call(
     lambdas: Functions, owner: dict[str, Any], bot: Any, openai_fake: FakeOpenAI
