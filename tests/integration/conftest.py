@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 import boto3
 import moto.cognitoidp
 import pytest
-from moto import mock_aws
 from parley.adapters.embedded.minilm import MiniLMEmbedder
 from parley.adapters.openai_access import TimeBudget
 from parley.adapters.openai_chat import OpenAIChat
@@ -34,7 +33,7 @@ from local.lambdas.worker import Handler, LambdaContext
 from local.stack.provision import Provisioner
 from local.stack.snapshot import pickled_moto_state, restore_moto_state
 from local.stack.stack import ROOT
-from local.template import REGION, FunctionSpec, TemplateError, functions, load_template, parameter_values
+from local.template import FunctionSpec, TemplateError, functions, load_template, parameter_values
 
 T = TypeVar("T")
 EVENTS = Path(ROOT, "events")
@@ -246,20 +245,6 @@ class Functions:
         response = self.respond(function, method, path, **request)
         payload = json.loads(response["body"]) if response.get("body") else None
         return response["statusCode"], payload
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key in ("AWS_ENDPOINT_URL",):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_REGION", REGION)
-    # One boto3 session for every test (moto would start each with a new one, which reads every service's model
-    # from disk again for the clients of the test: a third of a second each); its clients are still made anew.
-    with mock_aws(config={"core": {"reset_boto3_session": False}}):
-        yield
 
 
 @pytest.fixture(scope="session")
