@@ -21,7 +21,7 @@ IN_PROCESS := -n auto
 # each stack is a dozen processes, so more workers than cores only make them wait for each other.
 E2E_WORKERS := -n 2 --dist loadgroup
 
-.PHONY: install web chromium run test lint typecheck template openapi unit integration e2e bench eval build deploy-web clean plan
+.PHONY: install web chromium run test lint typecheck template openapi unit integration local e2e bench eval build deploy-web clean plan
 
 $(VENV)/.installed: pyproject.toml layers/parley/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Parley needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -58,7 +58,7 @@ run: install web
 
 test: lint typecheck template web chromium
 	cd web && npm test
-	$(BIN)/pytest $(IN_PROCESS) tests/unit tests/integration
+	$(BIN)/pytest $(IN_PROCESS) tests/unit tests/integration tests/local
 	$(BIN)/pytest $(E2E_WORKERS) tests/e2e
 
 lint: install
@@ -66,7 +66,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy layers/parley/parley local tests/conftest.py tests/unit tests/integration
+	$(BIN)/mypy layers/parley/parley local tests/conftest.py tests/unit tests/integration tests/local
 
 template: install $(SAM_VENV)/.installed
 	$(BIN)/cfn-lint template.yaml
@@ -84,7 +84,7 @@ plan: install
 	$(BIN)/python -m $(if $(PARLEY_TABLE_NAME),parley.tools.plans,local.tools.plans) \
 		$(if $(TENANT),$(if $(PLAN),assign $(TENANT) $(PLAN),show $(TENANT)),list)
 
-unit integration: install
+unit integration local: install
 	$(BIN)/pytest $(IN_PROCESS) tests/$@
 
 e2e: install
