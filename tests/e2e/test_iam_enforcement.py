@@ -1,6 +1,6 @@
 """The dead-letter function, holding only its own IAM statements, ends a document SQS gave up on `failed`.
 
-That the local stack enforces template.yaml's statements is proven in two parts: tests/integration/test_local_iam.py
+That the local stack enforces template.yaml's statements is proven in two parts: tests/local/test_iam.py
 shows the AWS proxy refuses a call no statement allows, naming function and action; and the e2e conftest shows, at
 the end of a whole e2e run, that each statement allowed some call of a path the tier runs (so removing it fails that
 path's test, whose refused call is named by the `no_aws_call_refused` check)."""

@@ -117,7 +117,7 @@ class Functions:
         self, user: dict[str, Any], chatbot_id: str, filename: str, content_type: str, data: bytes
     ) -> dict[str, Any]:
         """Create a document as `user`, then store the file as its presigned POST would (in-process moto has no
-        HTTP endpoint to post to: the policy's checks are local/aws/s3_post.py's, tested in test_local_iam.py);
+        HTTP endpoint to post to: the policy's checks are local/aws/s3_post.py's, tested in tests/local/test_iam.py);
         returns the create response."""
         status, created = self.call(
             "UploadFunction",
