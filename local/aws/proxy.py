@@ -17,11 +17,10 @@ import http.client
 import json
 import logging
 import re
-import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
 from xml.sax.saxutils import escape, unescape
@@ -34,6 +33,7 @@ from local.aws.iam import Decision, IamUsage, Policies, Policy
 from local.aws.s3_post import is_form_upload
 from local.aws.sigv4 import ALGORITHM, SignatureError, SignedRequest, read_signature, verify
 from local.faults import Faults
+from local.loopback import LoopbackServer
 from local.template import ACCOUNT_ID, REGION
 
 log = logging.getLogger("local")
@@ -58,6 +58,8 @@ DYNAMODB_TRANSACT = {
     "ConditionCheck": "ConditionCheckItem",
 }
 LIST_PARAMETERS = {"list-type", "prefix", "delimiter", "max-keys", "continuation-token", "start-after", "encoding-type"}
+# Whatever the SDKs send: the proxy checks and forwards every method.
+HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", "OPTIONS")
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection", "expect"}
 # How each service fails when it cannot take a call (status, error code, message), as the SDKs see it.
 SERVICE_FAILURES = {
@@ -185,7 +187,7 @@ class AccessMap:
         return [Access(actions[method], resource)]
 
 
-class AwsProxy:
+class AwsProxy(LoopbackServer):
     """A threaded HTTP server in front of moto that only lets through what IAM would."""
 
     def __init__(
@@ -209,35 +211,8 @@ class AwsProxy:
         self.usage = usage
         # By service (s3, dynamodb): the share of the functions' calls that fail.
         self.faults = dict(faults or {})
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                proxy.handle(self)
-
-            do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = do_GET
-
-            def log_message(self, *_: Any) -> None:  # refusals are logged; the rest is moto's business
-                pass
-
-        self._server = ThreadingHTTPServer((host, 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="aws-proxy", daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> AwsProxy:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        # Refusals are logged (`handle`); the rest is moto's business.
+        super().__init__(self.handle, HTTP_METHODS, keep_alive=True, host=host, name="aws-proxy")
 
     def handle(self, handler: BaseHTTPRequestHandler) -> None:
         body = _read_body(handler)

@@ -11,11 +11,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from local.faults import Faults
+from local.loopback import LoopbackServer
 
 Route = Callable[[dict[str, Any], dict[str, list[str]]], tuple[int, Any]]
 
@@ -34,7 +35,7 @@ class EventStream:
 HANG_SECONDS = 120
 
 
-class FakeHttpApi:
+class FakeHttpApi(LoopbackServer):
     """A JSON HTTP server on 127.0.0.1 with a table of routes; subclasses fill the table, and say how their
     service fails (`FAULT_KINDS`: statuses, "hang" for a request held past the client's timeout)."""
 
@@ -46,43 +47,15 @@ class FakeHttpApi:
         self._lock = threading.Lock()
         self.routes: dict[tuple[str, str], Route] = {}
         self.faults = faults
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            # As the services: persistent connections, streams in chunks (a cut stream is a broken one, not a
-            # shorter one).
-            protocol_version = "HTTP/1.1"
-
-            def handle(self) -> None:
-                try:
-                    super().handle()
-                except ConnectionResetError:
-                    return  # a client that went away with its connection open (a killed function, a timeout)
-
-            def do_GET(self) -> None:
-                fake._serve(self, "GET")
-
-            def do_POST(self) -> None:
-                fake._serve(self, "POST")
-
-            def log_message(self, *_: Any) -> None:  # requests are counted, not logged
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        # A short poll: `stop` waits for the serving loop to notice (half a second by default, paid by every test).
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        # As the services: persistent connections, streams in chunks (a cut stream is a broken one, not a shorter
+        # one). Requests are counted, not logged.
+        super().__init__(self._serve, ("GET", "POST"), keep_alive=True)
 
     def start(self) -> Self:
         # What `reset` returns to: the routes and faults the server was started with.
         self._routes_at_start = dict(self.routes)
         self._faults_at_start = self.faults
-        self._thread.start()
-        return self
+        return super().start()
 
     def reset(self) -> None:
         """Serve as if just started: the requests counted, the failures queued and the routes or faults changed
@@ -94,17 +67,13 @@ class FakeHttpApi:
             self.routes.update(self._routes_at_start)
             self.faults = self._faults_at_start
 
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
     def fail_next(self, count: int, status: int = 429, headers: dict[str, str] | None = None) -> None:
         """Answer the next `count` requests with `status` (and e.g. a Retry-After header)."""
         with self._lock:
             self._failures.extend([(status, headers or {})] * count)
 
-    def _serve(self, handler: BaseHTTPRequestHandler, method: str) -> None:
-        url = urlsplit(handler.path)
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        method, url = handler.command, urlsplit(handler.path)
         length = int(handler.headers.get("content-length") or 0)
         raw = handler.rfile.read(length) if length else b""
         with self._lock:

@@ -8,10 +8,10 @@ import html
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import BaseHTTPRequestHandler
 
 from local.fakes.samples import pdf
+from local.loopback import LoopbackServer
 
 
 @dataclass
@@ -48,7 +48,7 @@ def sitemap(urls: list[str]) -> Response:
     return Response(body.encode(), content_type="application/xml")
 
 
-class SampleSite:
+class SampleSite(LoopbackServer):
     """`pages` maps a path to its response (missing paths answer 404); `requests` counts what was asked, by path."""
 
     def __init__(self) -> None:
@@ -56,30 +56,7 @@ class SampleSite:
         self.requests: Counter[str] = Counter()
         self.not_modified = 0
         self._lock = threading.Lock()
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                site._serve(self)
-
-            def log_message(self, *_: Any) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> SampleSite:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._serve)
 
     def reset_counts(self) -> None:
         with self._lock:

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from local.loopback import LoopbackServer
 from local.stack.stack import ROOT
 from local.tools.browser import launch
 
@@ -121,27 +121,20 @@ def serious_accessibility_violations(page: Page, selector: str | None = None) ->
     ]
 
 
-class Site:
+class Site(LoopbackServer):
     """A website on its own origin (a port of 127.0.0.1) whose pages the tests write."""
 
     def __init__(self) -> None:
-        pages: dict[str, str] = {}
-        self.pages = pages
+        self.pages: dict[str, str] = {}
+        super().__init__(self._serve)
+        self.origin = self.url
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = pages.get(self.path)
-                self.send_response(200 if body is not None else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.end_headers()
-                self.wfile.write((body or "Not found").encode())
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def _serve(self, request: BaseHTTPRequestHandler) -> None:
+        body = self.pages.get(request.path)
+        request.send_response(200 if body is not None else 404)
+        request.send_header("Content-Type", "text/html; charset=utf-8")
+        request.end_headers()
+        request.wfile.write((body or "Not found").encode())
 
     def page(self, path: str, body: str) -> str:
         self.pages[path] = body
@@ -150,10 +143,6 @@ class Site:
     def web_page(self, path: str, title: str, script: str, css: str = "") -> str:
         """A shop's page at `path` holding `script` (a snippet) and styled by `css`; its URL."""
         return self.page(path, web_page(title, script, css))
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def web_page(title: str, script: str, css: str = "") -> str:
@@ -167,14 +156,12 @@ def web_page(title: str, script: str, css: str = "") -> str:
 @pytest.fixture(scope="module")
 def shop() -> Iterator[Site]:
     """A website a public chatbot allows."""
-    site = Site()
-    yield site
-    site.close()
+    with Site() as site:
+        yield site
 
 
 @pytest.fixture(scope="module")
 def elsewhere() -> Iterator[Site]:
     """A website the chatbot does not allow."""
-    site = Site()
-    yield site
-    site.close()
+    with Site() as site:
+        yield site
