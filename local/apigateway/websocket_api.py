@@ -233,13 +233,19 @@ class WebSocketGateway:
         status, headers, content = refusal
         return Response(content, status_code=status, headers=headers)
 
-    async def post_to_connection(self, request: Request) -> Response:
+    async def _addressed(self, request: Request, *, remove: bool = False) -> _Connection | Response:
+        """The open connection a management call names (`remove`: no longer open), or the answer when the call is
+        refused or the connection is gone."""
         if refused := await self._refused(request):
             return refused
         connection_id = request.path_params["connection_id"]
-        connection = self.connections.get(connection_id)
-        if connection is None:
-            return _gone(connection_id)
+        connection = self.connections.pop(connection_id, None) if remove else self.connections.get(connection_id)
+        return _gone(connection_id) if connection is None else connection
+
+    async def post_to_connection(self, request: Request) -> Response:
+        connection = await self._addressed(request)
+        if isinstance(connection, Response):
+            return connection
         data = await request.body()
         try:
             text: str | None = data.decode()
@@ -252,16 +258,13 @@ class WebSocketGateway:
                 else:
                     await connection.socket.send_text(text)
         except (WebSocketDisconnect, RuntimeError, OSError):
-            return _gone(connection_id)
+            return _gone(request.path_params["connection_id"])
         return Response(status_code=200)
 
     async def get_connection(self, request: Request) -> Response:
-        if refused := await self._refused(request):
-            return refused
-        connection_id = request.path_params["connection_id"]
-        connection = self.connections.get(connection_id)
-        if connection is None:
-            return _gone(connection_id)
+        connection = await self._addressed(request)
+        if isinstance(connection, Response):
+            return connection
         return JSONResponse(
             {
                 "ConnectedAt": datetime.fromtimestamp(connection.connected_at / 1000, UTC).isoformat(),
@@ -271,11 +274,8 @@ class WebSocketGateway:
         )
 
     async def delete_connection(self, request: Request) -> Response:
-        if refused := await self._refused(request):
-            return refused
-        connection_id = request.path_params["connection_id"]
-        connection = self.connections.pop(connection_id, None)
-        if connection is None:
-            return _gone(connection_id)
+        connection = await self._addressed(request, remove=True)
+        if isinstance(connection, Response):
+            return connection
         await connection.socket.close(code=1000)
         return Response(status_code=204)
