@@ -200,6 +200,14 @@ def prose(seed: int, words: int) -> str:
     return " ".join(out) + "."
 
 
+# A llama keeper's guide (Markdown, two sections): the document most tests and benchmarks give a chatbot to answer
+# from ("What do llamas eat?", "When do llamas hum?").
+GUIDE = (
+    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
+    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
+)
+
+
 # A few sections of a software manual (Markdown), for chatbots that must tell what it does not cover.
 MANUAL = """# Installing the library
 

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-GUIDE = (
-    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
-    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
-)
-
-
-def bearer(account):
-    return {"authorization": f"Bearer {account['tokens']['access_token']}"}
+from local.fakes.samples import GUIDE
+from tests.support.api import bearer
 
 
 @pytest.fixture(scope="module")

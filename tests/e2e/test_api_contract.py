@@ -25,6 +25,7 @@ from schemathesis.checks import (
 )
 
 from local.fakes.samples import MANUAL
+from tests.support.api import bearer
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +48,7 @@ def owner(base_url: str, chatbot_with_document: Any) -> dict[str, Any]:
     token = account["tokens"]["access_token"]
     asked = httpx.post(
         f"{base_url}/chatbots/{bot['id']}/query",
-        headers={"authorization": f"Bearer {token}"},
+        headers=bearer(token),
         json={"question": "How do I reset the device?"},
         timeout=30,
     )
@@ -93,7 +94,7 @@ def _exercise(operation: Any, mode: GenerationMode, base_url: str, owner: dict[s
     @given(case=operation.as_strategy(generation_mode=mode), use_real_ids=st.booleans())
     def call(case: Any, use_real_ids: bool) -> None:
         case = _with_real_ids(case, owner["ids"], use_real_ids)
-        response = case.call(base_url=base_url, headers={"authorization": f"Bearer {token}"})
+        response = case.call(base_url=base_url, headers=bearer(token))
         counts["requests"] += 1
         counts[f"{response.status_code // 100}xx"] += 1
         case.validate_response(response, checks=CHECKS)
@@ -143,7 +144,7 @@ def test_the_docs_page_lists_every_operation(base_url: str) -> None:
 
 def test_a_path_holding_a_newline_gets_the_gateways_json_404(base_url: str, owner: dict[str, Any]) -> None:
     # The whole path reaches the gateway (Starlette's own route patterns stop at a newline, with a text/plain 404).
-    response = httpx.get(f"{base_url}/chatbots/%0A", headers={"authorization": f"Bearer {owner['token']}"}, timeout=30)
+    response = httpx.get(f"{base_url}/chatbots/%0A", headers=bearer(owner["token"]), timeout=30)
 
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/json"

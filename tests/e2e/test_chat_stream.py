@@ -15,12 +15,10 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from local.fakes.openai import grounded_reply
+from local.fakes.samples import GUIDE
 from local.stack.process import refused_calls
+from tests.support.api import bearer, ws_url
 
-GUIDE = (
-    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
-    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
-)
 SITE = "https://shop.example.com"
 # model_stack's visitor limit (PARLEY_VISITOR_MESSAGES_PER_MINUTE, a local override of the functions' environment).
 VISITOR_LIMIT = 3
@@ -35,10 +33,6 @@ def stack(model_stack):
 def owner_and_bot(stack, chatbot_with_document):
     url, _ = stack
     return chatbot_with_document(url, "guide.md", GUIDE, visibility="public", allowed_origins=[SITE])
-
-
-def ws_url(http_url: str, **query: str) -> str:
-    return "ws" + http_url.removeprefix("http") + "/?" + "&".join(f"{key}={value}" for key, value in query.items())
 
 
 def ask(socket: ClientConnection, chatbot_id: str, question: str, **extra: Any) -> list[dict[str, Any]]:
@@ -77,7 +71,7 @@ def test_owner_gets_the_answer_streamed_and_the_conversation_keeps_it(stack, own
     start = frames[0]
     conversation = httpx.get(
         f"{url}/chatbots/{bot['id']}/conversations/{start['conversation_id']}",
-        headers={"authorization": f"Bearer {account['tokens']['access_token']}"},
+        headers=bearer(account),
     ).json()
     assert [message["role"] for message in conversation["messages"]] == ["user", "assistant"]
     answer = conversation["messages"][1]
@@ -172,7 +166,7 @@ def test_unknown_actions_and_malformed_frames_get_error_frames(stack, owner_and_
 def test_client_leaving_mid_answer_stops_it_and_stores_it_as_interrupted(stack, owner_and_bot, model):
     url, log = stack
     account, bot = owner_and_bot
-    auth = {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    auth = bearer(account)
     long_answer = " ".join(f"word{n}" for n in range(400)) + " [1]."
     logged_before = log.stat().st_size
     model.reply = lambda _messages: long_answer
@@ -250,7 +244,7 @@ def test_logout_closes_the_users_open_chat_and_ends_their_tokens_but_no_one_else
     email = f"leaver-{time.monotonic_ns()}@example.com"
     registered = httpx.post(f"{url}/auth/register", json={"email": email, "password": "correct-horse-1"}, timeout=30)
     access = registered.json()["tokens"]["access_token"]
-    bearer = {"authorization": f"Bearer {access}"}
+    auth = bearer(access)
     # Given Cognito's ID token of the same user (the API hands out access tokens only)
     local = model_stack.aws
     cognito = boto3.client(
@@ -267,7 +261,7 @@ def test_logout_closes_the_users_open_chat_and_ends_their_tokens_but_no_one_else
     )["AuthenticationResult"]["IdToken"]
 
     # An ID token opens nothing, over REST (the HTTP API's authorizer refuses it) or WebSocket
-    assert httpx.get(f"{url}/auth/me", headers={"authorization": f"Bearer {id_token}"}).status_code == 403
+    assert httpx.get(f"{url}/auth/me", headers=bearer(id_token)).status_code == 403
     assert refused_status(ws_url(url, token=id_token)) == 403
 
     with (
@@ -275,12 +269,12 @@ def test_logout_closes_the_users_open_chat_and_ends_their_tokens_but_no_one_else
         connect(ws_url(url, token=other_account["tokens"]["access_token"])) as staying,
     ):
         # When the user logs out while their chat is open
-        assert httpx.post(f"{url}/auth/logout", headers=bearer, timeout=30).status_code == 204
+        assert httpx.post(f"{url}/auth/logout", headers=auth, timeout=30).status_code == 204
 
         # Then their chat is closed, their access token refused at once, and they cannot connect again with it
         with pytest.raises(ConnectionClosed):
             leaving.recv(timeout=10)
-        assert httpx.get(f"{url}/auth/me", headers=bearer).status_code == 401
+        assert httpx.get(f"{url}/auth/me", headers=auth).status_code == 401
         assert refused_status(ws_url(url, token=access)) == 403
         # and another user's chat goes on
         assert ask(staying, bot["id"], "What do llamas eat?")[-1]["type"] == "done"

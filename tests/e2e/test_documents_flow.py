@@ -13,13 +13,10 @@ from parley.adapters.embedded.local_index import LocalVectorIndex
 
 from local.fakes.samples import docx, minimal_docx, pdf, prose
 from local.stack.process import chatbot_with_document, send_upload
+from tests.support.api import bearer
 
 INDEXING_LIMIT_SECONDS = 30
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-def bearer(account):
-    return {"authorization": f"Bearer {account['tokens']['access_token']}"}
 
 
 @pytest.fixture

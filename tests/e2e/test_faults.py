@@ -22,20 +22,14 @@ from parley.adapters.dynamo import keys
 from websockets.sync.client import connect
 
 from local.fakes.openai import FakeOpenAI
+from local.fakes.samples import GUIDE
 from local.faults import Faults
 from local.stack.process import Stack, chatbot_with_document, send_upload
+from tests.support.api import bearer, ws_url
 
-GUIDE = (
-    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
-    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
-)
 FAULTS = "openai=0.2,pinecone=0.1,s3=0.05,dynamodb=0.05,ingest=0.3"
 # Waiting for the queue to drain: three attempts, 5 s apart on a test stack, and the dead-letter queue after them.
 DRAIN_SECONDS = 120
-
-
-def ws_url(http_url: str, **query: str) -> str:
-    return "ws" + http_url.removeprefix("http") + "/?" + "&".join(f"{key}={value}" for key, value in query.items())
 
 
 def ask(url: str, token: str, chatbot_id: str, question: str) -> list[dict[str, Any]]:
@@ -46,10 +40,6 @@ def ask(url: str, token: str, chatbot_id: str, question: str) -> list[dict[str, 
         while frames[-1]["type"] not in ("done", "error"):
             frames.append(json.loads(socket.recv(timeout=60)))
     return frames
-
-
-def bearer(account: dict[str, Any]) -> dict[str, str]:
-    return {"authorization": f"Bearer {account['tokens']['access_token']}"}
 
 
 @pytest.fixture

@@ -9,15 +9,10 @@ from typing import Any
 import pytest
 from websockets.sync.client import connect
 
-GUIDE = (
-    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
-    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
-)
+from local.fakes.samples import GUIDE
+from tests.support.api import bearer, ws_url
+
 SITE = "https://shop.example.com"
-
-
-def bearer(account: dict[str, Any]) -> dict[str, str]:
-    return {"authorization": f"Bearer {account['tokens']['access_token']}"}
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +46,7 @@ def test_answers_rated_over_every_path_add_up_in_the_analytics(api, base_url, ow
     public = api.post(
         f"/public/chatbots/{bot['public_key']}/query", headers=visitor, json={"question": "What do llamas eat?"}
     )
-    socket_url = "ws" + base_url.removeprefix("http") + f"/?key={bot['public_key']}&visitor_id=visitor-e2e-0002"
+    socket_url = ws_url(base_url, key=bot["public_key"], visitor_id="visitor-e2e-0002")
     with connect(socket_url, additional_headers={"Origin": SITE}) as socket:
         socket.send(json.dumps({"action": "sendMessage", "chatbot_id": bot["id"], "question": "How do llamas sound?"}))
         streamed = [json.loads(socket.recv(timeout=30))]

@@ -7,10 +7,7 @@ import subprocess
 import time
 
 from local.stack.stack import ROOT
-
-
-def bearer(account):
-    return {"authorization": f"Bearer {account['tokens']['access_token']}"}
+from tests.support.api import bearer
 
 
 def test_register_login_me_and_chatbot_crud(api, new_account):
@@ -18,7 +15,7 @@ def test_register_login_me_and_chatbot_crud(api, new_account):
     account = new_account()
     login = api.post("/auth/login", json={"email": account["email"], "password": account["password"]})
     assert login.status_code == 200
-    headers = {"authorization": f"Bearer {login.json()['tokens']['access_token']}"}
+    headers = bearer(login.json())
 
     # When they look at themselves and manage a chatbot
     me = api.get("/auth/me", headers=headers)

@@ -17,13 +17,14 @@ from parley.adapters.dynamo.table import Table
 from parley.domain.lexical import Contribution, chunk_terms, query_term_ids
 
 from local.template import REGION
+from tests.support.api import bearer
 
 
 def test_dead_letter_function_fails_a_document_sqs_gave_up_on(api, new_account, local_aws, monkeypatch) -> None:
     # Given a document whose upload was registered, whose S3 notification SQS gave up on, and whose last attempt
     # had recorded its share of the chatbot's lexical statistics
     owner = new_account()
-    headers = {"authorization": f"Bearer {owner['tokens']['access_token']}"}
+    headers = bearer(owner)
     chatbot = api.post("/chatbots", headers=headers, json={"name": "Docs"}).json()
     created = api.post(
         f"/chatbots/{chatbot['id']}/documents",

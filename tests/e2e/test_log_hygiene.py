@@ -20,6 +20,7 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from local.stack.process import send_upload
+from tests.support.api import bearer, ws_url
 
 SITE = "https://shop.example.com"
 # The parts of a presigned POST that sign it.
@@ -28,10 +29,6 @@ SIGNING_FIELDS = ("policy", "x-amz-signature", "x-amz-credential", "x-amz-securi
 
 def marker(kind: str) -> str:
     return f"{kind}{uuid.uuid4().hex[:12]}"
-
-
-def ws_url(http_url: str, **query: str) -> str:
-    return "ws" + http_url.removeprefix("http") + "/?" + "&".join(f"{key}={value}" for key, value in query.items())
 
 
 def frames_of(socket: ClientConnection, message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -97,7 +94,7 @@ def traffic(base_url: str, stack_log: Path, stranger: dict[str, Any], log_secret
         for issued in (registered.json()["tokens"], tokens, refreshed.json()["tokens"]):
             seen.keep(issued["access_token"], issued.get("refresh_token", ""))
         seen.account = registered.json()
-        auth = {"authorization": f"Bearer {tokens['access_token']}"}
+        auth = bearer(tokens["access_token"])
 
         seen.bot = api.post(
             "/chatbots", headers=auth, json={"name": "Zebras", "visibility": "public", "allowed_origins": [SITE]}
@@ -169,7 +166,7 @@ def traffic(base_url: str, stack_log: Path, stranger: dict[str, Any], log_secret
             assert frames_of(socket, too_long)[-1]["code"] == "validation_error"
 
         # Another tenant asks this tenant's chatbot: not found, over REST and WebSocket
-        stranger_auth = {"authorization": f"Bearer {stranger['tokens']['access_token']}"}
+        stranger_auth = bearer(stranger)
         question = {"question": f"Stripes? {seen.questions['stranger']}"}
         assert api.post(f"{bot_path}/query", headers=stranger_auth, json=question).status_code == 404
         with connect(ws_url(base_url, token=stranger["tokens"]["access_token"])) as socket:

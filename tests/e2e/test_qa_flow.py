@@ -15,9 +15,10 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
+from local.fakes.samples import GUIDE
 from local.stack.process import Stack
+from tests.support.api import bearer, ws_url
 
-GUIDE = "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
 SITE = "https://shop.example.com"
 QUESTION = "How long does standard shipping take?"
 ANSWER = "Standard shipping takes 3 to 5 business days within the EU."
@@ -36,7 +37,7 @@ def pair(stack, chatbot_with_document) -> dict[str, Any]:
     """An owner's chatbot with a document and a Q&A pair, both indexed: the owner, the chatbot, the pair's source."""
     url, _ = stack
     account, bot = chatbot_with_document(url, "guide.md", GUIDE, visibility="public", allowed_origins=[SITE])
-    auth = {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    auth = bearer(account)
     with httpx.Client(base_url=url, timeout=30) as api:
         created = api.post(
             f"/chatbots/{bot['id']}/sources", headers=auth, json={"type": "qa", "question": QUESTION, "answer": ANSWER}
@@ -85,8 +86,9 @@ def test_a_visitor_gets_the_pairs_answer_over_the_public_api_and_the_websocket(s
         json={"question": QUESTION},
         timeout=60,
     )
-    ws_url = "ws" + url.removeprefix("http") + f"/?key={public_key}&visitor_id=visitor-2"
-    with connect(ws_url, additional_headers={"Origin": SITE}, open_timeout=30) as socket:
+    with connect(
+        ws_url(url, key=public_key, visitor_id="visitor-2"), additional_headers={"Origin": SITE}, open_timeout=30
+    ) as socket:
         socket.send(json.dumps({"action": "sendMessage", "chatbot_id": pair["bot"]["id"], "question": PARAPHRASE}))
         frames = [json.loads(socket.recv(timeout=60))]
         while frames[-1]["type"] not in ("done", "error"):
@@ -118,7 +120,7 @@ def test_another_tenant_cannot_reach_the_pair(stack, pair):
         email = f"stranger-{uuid.uuid4().hex[:10]}@example.com"
         stranger = api.post("/auth/register", json={"email": email, "password": "correct-horse-1"})
         assert stranger.status_code == 201, stranger.text
-        auth = {"authorization": f"Bearer {stranger.json()['tokens']['access_token']}"}
+        auth = bearer(stranger.json())
         bot_id, source_id = pair["bot"]["id"], pair["source"]["id"]
 
         for response in (

@@ -24,6 +24,7 @@ from local.fakes.openai import FakeOpenAI
 from local.fakes.pinecone import FakePinecone
 from local.fakes.sample_site import SampleSite, every_kind_of_page, page
 from local.stack.process import Stack
+from tests.support.api import bearer
 
 WAIT_SECONDS = 180
 
@@ -49,7 +50,7 @@ def site() -> Iterator[SampleSite]:
 def _owner(api: httpx.Client) -> dict[str, str]:
     email = f"owner-{uuid.uuid4().hex[:10]}@example.com"
     account = api.post("/auth/register", json={"email": email, "password": "correct-horse-1"}).json()
-    return {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    return bearer(account)
 
 
 def _ready(api: httpx.Client, auth: dict[str, str], path: str) -> dict[str, Any]:

@@ -10,11 +10,9 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from tests.support.api import bearer, ws_url
+
 PASSWORD = "correct-horse-1"
-
-
-def bearer(account):
-    return {"authorization": f"Bearer {account['tokens']['access_token']}"}
 
 
 def _email(name: str) -> str:
@@ -76,7 +74,7 @@ def test_invite_accept_both_ways_change_role_transfer_and_remove(api, base_url, 
     assert (last.status_code, last.json()["error"]["code"]) == (409, "last_owner")
 
     # When Cy has a chat open and the new owner removes him
-    socket_url = "ws" + base_url.removeprefix("http") + f"/?token={cy['tokens']['access_token']}"
+    socket_url = ws_url(base_url, token=cy["tokens"]["access_token"])
     with connect(socket_url, open_timeout=10) as chat:
         removed = api.delete(f"/members/{cy_id}", headers=bearer(bea.json()))
 

@@ -13,13 +13,13 @@ from parley.domain.conversations import Feedback, Usage
 from parley.domain.model_prices import MODEL_PRICES
 
 from local.fakes.openai import FakeOpenAI
+from local.fakes.samples import GUIDE
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions
 
 
 ORIGIN = "https://shop.example.com"
-GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm. An alarm call sounds like a braying donkey."
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from parley.tools import plans as plans_tool
 
 from local.aws import moto_dynamodb
 from local.fakes.pinecone import FakePinecone
+from local.fakes.samples import GUIDE
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
 FREE = PLANS["free"]
 ORIGIN = "https://shop.example.com"
-GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm."
 
 
 def usage(lambdas: Functions, account: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from parley.domain.documents import FILE_TYPES, QA_TYPE
 from parley.domain.qa import QaPair
 
 from local.fakes.openai import FakeOpenAI
+from local.fakes.samples import GUIDE
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
 
 ORIGIN = "https://shop.example.com"
 SHIPPING = QaPair("How long does standard shipping take?", "Standard shipping takes 3 to 5 days [within] the EU.")
-GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm."
 
 
 @pytest.fixture

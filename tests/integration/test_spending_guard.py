@@ -12,12 +12,12 @@ import pytest
 from parley.container import get_container
 
 from local.fakes.openai import FakeOpenAI
+from local.fakes.samples import GUIDE
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions
 
 
-GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm."
 # Allowed by the deployment (a parameter), but not served by the model provider: every call to it fails.
 UNSERVED = "gpt-unreleased"
 

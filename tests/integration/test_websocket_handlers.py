@@ -22,6 +22,7 @@ from parley.errors import StreamInterrupted
 from parley.settings import Resource
 
 from local.fakes.openai import FakeOpenAI
+from local.fakes.samples import GUIDE
 from local.lambdas.worker import LambdaContext
 from local.stack.stack import ROOT
 from local.template import REGION
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 EVENTS = ROOT / "events"
 FREE_QUESTIONS = PLANS["free"].questions
 ORIGIN = "https://shop.example.com"
-GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm. An alarm call sounds like a braying donkey."
 
 
 def authorize(lambdas: Functions, query: dict[str, str], origin: str | None = ORIGIN) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from playwright.sync_api import Page, WebSocket, expect
 
 from local.fakes.samples import pdf
 from local.stack.process import Stack
+from tests.support.api import bearer
 
 PASSWORD = "correct-horse-1"
 LLAMAS = (
@@ -204,7 +205,7 @@ def test_another_organizations_chatbot_is_not_found_in_the_console(
             registered = api.post("/auth/register", json={"email": email, "password": PASSWORD})
             assert registered.status_code == 201, registered.text
             owners.append((email, registered.json()["tokens"]["access_token"]))
-        created = api.post("/chatbots", headers={"authorization": f"Bearer {owners[0][1]}"}, json={"name": "Private"})
+        created = api.post("/chatbots", headers=bearer(owners[0][1]), json={"name": "Private"})
         chatbot_id = created.json()["id"]
     # When the second signs in and opens the first's chatbot by its address
     page.goto(f"{url}/#/signin")

@@ -16,12 +16,10 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from local.fakes.samples import GUIDE
 from local.stack.process import Stack, chatbot_with_document
+from tests.support.api import bearer
 
-GUIDE = (
-    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
-    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
-)
 QUESTIONS = ("What do llamas eat?", "How do llamas sound?", "When do llamas hum?")
 # plain_stack's PARLEY_EXPORT_INLINE_MAX_BYTES.
 INLINE_MAX_BYTES = 1200
@@ -45,14 +43,14 @@ def test_an_owner_browses_conversations_and_downloads_exports(
     # Given a chatbot with three answered questions, the second answer rated down with a comment
     url, _ = stack
     account, bot = chatbot_with_document(url, "guide.md", GUIDE)
-    bearer = {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    auth = bearer(account)
     answers = [
-        httpx.post(f"{url}/chatbots/{bot['id']}/query", headers=bearer, json={"question": q}, timeout=30).json()
+        httpx.post(f"{url}/chatbots/{bot['id']}/query", headers=auth, json={"question": q}, timeout=30).json()
         for q in QUESTIONS
     ]
     rated = answers[1]
     feedback = f"{url}/chatbots/{bot['id']}/messages/{rated['message_id']}/feedback"
-    rating = httpx.post(feedback, headers=bearer, json={"rating": "down", "comment": "Too vague"}, timeout=30)
+    rating = httpx.post(feedback, headers=auth, json={"rating": "down", "comment": "Too vague"}, timeout=30)
     assert rating.status_code == 204, rating.text
 
     # When the owner signs in and opens the chatbot's conversations

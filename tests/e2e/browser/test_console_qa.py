@@ -12,6 +12,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.support.api import bearer
+
 PASSWORD = "correct-horse-1"
 QUESTION = "Do you ship internationally?"
 ANSWER = "Yes, we ship to 40 countries; duties are paid by the recipient."
@@ -30,7 +32,7 @@ def test_a_pairs_answer_is_shown_as_the_pairs_in_the_playground(
 ) -> None:
     # Given a chatbot with a document and a Q&A pair, indexed
     account, bot = chatbot_with_document(base_url, "guide.md", "# Feeding\n\nLlamas eat grass and hay.\n")
-    auth = {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    auth = bearer(account)
     with httpx.Client(base_url=base_url, timeout=30) as api:
         source = api.post(
             f"/chatbots/{bot['id']}/sources", headers=auth, json={"type": "qa", "question": QUESTION, "answer": ANSWER}

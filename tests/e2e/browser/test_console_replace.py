@@ -14,6 +14,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.support.api import bearer
+
 PASSWORD = "correct-horse-1"
 FIRST = "# Feeding\n\nLlamas eat grass and hay.\n"
 SECOND = "# Shearing\n\nAlpacas are shorn once a year, in spring, by a visiting shearer.\n"
@@ -37,7 +39,7 @@ def test_an_owner_replaces_a_document_and_the_new_version_answers(
 ) -> None:
     # Given an indexed document, and its owner signed in on the chatbot's documents
     account, bot = chatbot_with_document(base_url, "guide.md", FIRST)
-    auth = {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    auth = bearer(account)
     with httpx.Client(base_url=base_url, timeout=30) as api:
         [document] = api.get(f"/chatbots/{bot['id']}/documents", headers=auth).json()["items"]
     page.goto(f"{base_url}/#/signin")

@@ -15,10 +15,9 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-GUIDE = (
-    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
-    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
-)
+from local.fakes.samples import GUIDE
+from tests.support.api import bearer
+
 PASSWORD = "correct-horse-1"
 
 
@@ -50,7 +49,7 @@ def _sign_in(page: Page, url: str, email: str) -> None:
 
 def _answers(url: str, account: dict[str, Any], bot: dict[str, Any]) -> list[dict[str, Any]]:
     """Every stored answer of the chatbot, as the API gives them."""
-    auth = {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    auth = bearer(account)
     with httpx.Client(base_url=url, timeout=30) as api:
         listed = api.get(f"/chatbots/{bot['id']}/conversations", headers=auth).json()["items"]
         return [

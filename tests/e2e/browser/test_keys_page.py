@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
+from tests.support.api import bearer
+
 
 def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict[str, Any]]]) -> None:
     violations = accessibility_violations(page)
@@ -29,7 +31,7 @@ def test_an_owner_creates_copies_and_revokes_a_key(
 ) -> None:
     # Given an owner with a chatbot, signed in to the console
     owner = new_account()
-    auth = {"authorization": f"Bearer {owner['tokens']['access_token']}"}
+    auth = bearer(owner)
     assert api.post("/chatbots", headers=auth, json={"name": "Llama care"}).status_code == 201
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
     _sign_in(page, base_url, owner)
@@ -62,7 +64,7 @@ def test_an_owner_creates_copies_and_revokes_a_key(
 
     # When a server uses the key, and the owner comes back to the page
     chatbot_id = api.get("/chatbots", headers=auth).json()["items"][0]["id"]
-    assert api.get(f"/chatbots/{chatbot_id}/documents", headers={"authorization": f"Bearer {key}"}).status_code == 200
+    assert api.get(f"/chatbots/{chatbot_id}/documents", headers=bearer(key)).status_code == 200
     page.get_by_role("button", name="Done").click()
     page.reload()
 
@@ -82,5 +84,5 @@ def test_an_owner_creates_copies_and_revokes_a_key(
     # Then it leaves the list and is refused at once
     expect(page.get_by_text("No keys yet.")).to_be_visible()
     screenshot(page, "revoked")
-    refused = api.get(f"/chatbots/{chatbot_id}/documents", headers={"authorization": f"Bearer {key}"})
+    refused = api.get(f"/chatbots/{chatbot_id}/documents", headers=bearer(key))
     assert refused.status_code == 401

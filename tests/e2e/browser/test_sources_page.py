@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 
 from local.fakes.sample_site import SampleSite, every_kind_of_page
 from local.stack.process import Stack
+from tests.support.api import bearer
 
 PASSWORD = "correct-horse-1"
 # Long enough, on a busy machine, for the crawl of a dozen pages, their indexing, and the sync's end.
@@ -84,7 +85,7 @@ def test_an_owner_adds_watches_edits_syncs_and_deletes_sources(
     expect(page.get_by_role("heading", name="Llama care", level=1)).to_be_visible()
     chatbot_id = page.evaluate("location.hash").split("/")[2]
     token = api.post("/auth/login", json={"email": email, "password": PASSWORD}).json()["tokens"]["access_token"]
-    auth = {"authorization": f"Bearer {token}"}
+    auth = bearer(token)
 
     # When they open the Sources tab
     page.get_by_role("link", name="Sources").click()
@@ -225,7 +226,7 @@ def test_another_organizations_chatbot_sources_are_not_found(
 ) -> None:
     # Given another organization's chatbot with a source
     other = new_account()
-    other_auth = {"authorization": f"Bearer {other['tokens']['access_token']}"}
+    other_auth = bearer(other)
     other_bot = api.post("/chatbots", headers=other_auth, json={"name": "Their bot"}).json()
     created = api.post(
         f"/chatbots/{other_bot['id']}/sources",
@@ -244,7 +245,7 @@ def test_another_organizations_chatbot_sources_are_not_found(
     expect(page.get_by_text("Q?")).to_have_count(0)
     screenshot(page, "not-found")
     token = api.post("/auth/login", json={"email": email, "password": PASSWORD}).json()["tokens"]["access_token"]
-    mine = {"authorization": f"Bearer {token}"}
+    mine = bearer(token)
     assert api.get(f"/chatbots/{other_bot['id']}/sources", headers=mine).status_code == 404
     source_id = created.json()["id"]
     assert api.get(f"/chatbots/{other_bot['id']}/sources/{source_id}", headers=mine).status_code == 404

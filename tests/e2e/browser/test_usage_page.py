@@ -12,6 +12,8 @@ import httpx
 from parley.domain.plans import PLANS
 from playwright.sync_api import Page, expect
 
+from tests.support.api import bearer
+
 FREE = PLANS["free"]
 # Steps that wait on a function, on a machine that may be busy.
 SLOW_STEP_MS = 30_000
@@ -27,7 +29,7 @@ def test_an_owner_over_the_plan_sees_why_and_their_usage_against_the_plan(
 ) -> None:
     # Given an owner holding one chatbot fewer than the free plan allows
     account = new_account()
-    headers = {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    headers = bearer(account)
     for n in range(FREE.chatbots - 1):
         assert api.post("/chatbots", headers=headers, json={"name": f"Bot {n}"}).status_code == 201
 

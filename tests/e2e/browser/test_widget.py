@@ -16,14 +16,12 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, WebSocketRoute, expect
 
+from local.fakes.samples import GUIDE
 from local.stack.process import Stack, chatbot_with_document
 from local.stack.stack import ROOT
+from tests.support.api import bearer
 
 WIDGET = ROOT / "web" / "widget" / "dist" / "widget.js"
-GUIDE = (
-    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
-    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
-)
 WELCOME = "Hello! Ask me anything about llama care."
 # model_stack's visitor limit (PARLEY_VISITOR_MESSAGES_PER_MINUTE).
 VISITOR_LIMIT = 3
@@ -157,7 +155,7 @@ def test_a_visitor_asks_and_sees_the_answer_stream_in_with_its_source(page: Page
     ask(page, "And how do they sound?")
     visitor_id = page.evaluate("localStorage.getItem('parley:visitor')")
     assert re.fullmatch(r"[0-9a-f]{32}", visitor_id)
-    auth = {"authorization": f"Bearer {owner['tokens']['access_token']}"}
+    auth = bearer(owner)
     conversations = httpx.get(f"{url}/chatbots/{bot['id']}/conversations", headers=auth).json()["items"]
     assert len(conversations) == 1
     messages = httpx.get(f"{url}/chatbots/{bot['id']}/conversations/{conversations[0]['id']}", headers=auth).json()
