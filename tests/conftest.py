@@ -13,6 +13,9 @@ from parley.observability import logger
 
 from local.template import REGION
 
+# The shared helpers' assertions say what differed, as the tests' own do (registered before a test imports them).
+pytest.register_assert_rewrite("tests.support")
+
 
 @pytest.fixture
 def emitted_metrics(
