@@ -26,27 +26,9 @@ ADDRESS = "203.0.113.7"
 LIMITS = SignInLimits(per_email=3, per_address=5, window_seconds=900)
 
 
-def _service(
-    identity: FakeIdentityProvider,
-    account_store: InMemoryAccountStore,
-    failures: Any,
-    invitations: Invitations,
-    auto_confirm: bool = True,
-) -> AccountService:
-    return AccountService(
-        identity, account_store, failures, invitations, auto_confirm=auto_confirm, sign_in_limits=LIMITS
-    )
-
-
 @pytest.fixture
-def accounts(
-    identity: FakeIdentityProvider,
-    account_store: InMemoryAccountStore,
-    failure_counter: InMemoryFailureCounter,
-    invitations: Invitations,
-) -> AccountService:
-    """The account service on the unit tier's fakes, a new account confirmed at once."""
-    return _service(identity, account_store, failure_counter, invitations)
+def sign_in_limits() -> SignInLimits:
+    return LIMITS
 
 
 def _register(email: str = "ada@example.com", **extra: Any) -> RegisterRequest:
@@ -77,9 +59,10 @@ def test_register_without_auto_confirm_returns_no_tokens(
     failure_counter: InMemoryFailureCounter,
     invitations: Invitations,
 ) -> None:
-    registration = _service(identity, account_store, failure_counter, invitations, auto_confirm=False).register(
-        _register()
+    unconfirmed = AccountService(
+        identity, account_store, failure_counter, invitations, auto_confirm=False, sign_in_limits=LIMITS
     )
+    registration = unconfirmed.register(_register())
 
     assert registration.tokens is None
     assert identity.users["ada@example.com"]["confirmed"] is False

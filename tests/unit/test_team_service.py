@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from parley.domain.accounts import Caller, RegisterRequest, SignInLimits
+from parley.domain.accounts import Caller, RegisterRequest
 from parley.domain.chatbots import ChatbotCreate
 from parley.domain.common import utcnow
 from parley.domain.connections import Connection
@@ -23,10 +23,10 @@ from parley.errors import (
     TeamFull,
     Unauthorized,
 )
-from parley.services.accounts import AccountClosure, AccountService, resolve_caller
+from parley.services.accounts import AccountClosure, resolve_caller
 from parley.services.chatbots import ChatbotService
 from parley.services.quotas import Quotas
-from parley.services.team import Invitations, TeamService
+from parley.services.team import TeamService
 
 if TYPE_CHECKING:
     from tests.unit.conftest import (
@@ -35,30 +35,12 @@ if TYPE_CHECKING:
         InMemoryAccountStore,
         InMemoryChatbotStore,
         InMemoryConnectionStore,
-        InMemoryFailureCounter,
         InMemoryTeamStore,
         RecordingErasureQueue,
     )
 
 
 PASSWORD = "correct-horse-1"
-
-
-@pytest.fixture
-def accounts(
-    identity: FakeIdentityProvider,
-    account_store: InMemoryAccountStore,
-    failure_counter: InMemoryFailureCounter,
-    invitations: Invitations,
-) -> AccountService:
-    return AccountService(
-        identity,
-        account_store,
-        failure_counter,
-        invitations,
-        auto_confirm=True,
-        sign_in_limits=SignInLimits(10, 50, 900),
-    )
 
 
 def _caller(account_store: InMemoryAccountStore, user_id: str) -> Any:
