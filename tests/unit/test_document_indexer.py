@@ -38,11 +38,12 @@ def world(
     chatbot_store: InMemoryChatbotStore,
     document_store: InMemoryDocumentStore,
     blobs: InMemoryBlobStore,
-    embedder: Any,
     vector_index: InMemoryVectorIndex,
     lexicon: InMemoryLexicon,
     erasures: RecordingErasureQueue,
     quotas: Quotas,
+    document_service: DocumentService,
+    document_indexer: DocumentIndexer,
 ) -> Any:
     """A tenant with a chatbot, the document service to upload with and the indexer that ingests."""
 
@@ -50,19 +51,8 @@ def world(
         chatbot = ChatbotService(chatbot_store, erasures, quotas=quotas).create(
             "a" * 32, ChatbotCreate(name="Bot", chunk_size=100, chunk_overlap=20)
         )
-        documents = DocumentService(
-            document_store, chatbot_store, blobs, vector_index, lexicon, quotas=quotas, max_bytes=1_000_000
-        )
-        indexer = DocumentIndexer(
-            document_store,
-            chatbot_store,
-            blobs,
-            embedder,
-            vector_index,
-            lexicon=lexicon,
-            quotas=quotas,
-            max_bytes=1_000_000,
-        )
+        documents = document_service
+        indexer = document_indexer
 
         def upload(
             self, filename: str, content_type: str, data: bytes, sequencer: str = "1"

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
         InMemoryBlobStore,
         InMemoryChatbotStore,
         InMemoryDocumentStore,
-        InMemoryLexicon,
         InMemoryUsageCounters,
         InMemoryVectorIndex,
         RecordingErasureQueue,
@@ -50,30 +49,12 @@ def chatbots(chatbot_store: InMemoryChatbotStore, erasures: RecordingErasureQueu
 
 @pytest.fixture
 def world(
-    chatbot_store: InMemoryChatbotStore,
-    document_store: InMemoryDocumentStore,
-    blobs: InMemoryBlobStore,
-    embedder: Any,
-    vector_index: InMemoryVectorIndex,
-    lexicon: InMemoryLexicon,
-    chatbots: Any,
-    quotas: Quotas,
+    blobs: InMemoryBlobStore, chatbots: Any, document_service: DocumentService, document_indexer: DocumentIndexer
 ) -> Any:
     class World:
         chatbot = chatbots.create(TENANT, ChatbotCreate(name="Bot"))
-        documents = DocumentService(
-            document_store, chatbot_store, blobs, vector_index, lexicon, quotas=quotas, max_bytes=10_000_000
-        )
-        indexer = DocumentIndexer(
-            document_store,
-            chatbot_store,
-            blobs,
-            embedder,
-            vector_index,
-            lexicon=lexicon,
-            quotas=quotas,
-            max_bytes=10_000_000,
-        )
+        documents = document_service
+        indexer = document_indexer
 
         def upload(self, filename: str, content_type: str, data: bytes) -> tuple[str, ObjectCreated]:
             document, ticket = self.documents.create(
