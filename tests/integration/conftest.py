@@ -28,6 +28,7 @@ from parley.settings import get_settings
 from local.fakes.http_api import FakeHttpApi
 from local.fakes.openai import FakeOpenAI
 from local.fakes.pinecone import FakePinecone
+from local.fakes.samples import GUIDE
 from local.lambdas.event_sources import SqsPoller, sqs_sources
 from local.lambdas.worker import Handler, LambdaContext
 from local.stack.provision import Provisioner
@@ -134,6 +135,29 @@ class Functions:
             Bucket=bucket, Key=fields["key"], Body=data, ContentType=fields["Content-Type"], Tagging=UNINDEXED
         )
         return dict(created)
+
+    def chatbot(self, owner: dict[str, Any], *, guide: bool = False, **fields: Any) -> dict[str, Any]:
+        """A chatbot `owner` creates (named Llamas unless `fields` name it); with `guide`, the llama guide is uploaded
+        to it as a text file and indexed."""
+        status, created = self.call(
+            "ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Llamas", **fields}
+        )
+        assert status == 201, created
+        if guide:
+            self.upload(owner, created["id"], "guide.txt", "text/plain", GUIDE.encode())
+            self.deliver()
+        return dict(created)
+
+    def ask(self, user: dict[str, Any], chatbot_id: str, question: str, **extra: Any) -> tuple[int, Any]:
+        """`user` asks a chatbot through the REST API (`POST /chatbots/{id}/query`): the status and the answer."""
+        return self.call(
+            "QueryFunction",
+            "POST",
+            "/chatbots/{chatbot_id}/query",
+            sub=user["user"]["id"],
+            body={"question": question, **extra},
+            path_parameters={"chatbot_id": chatbot_id},
+        )
 
     def write(
         self,

@@ -46,9 +46,7 @@ def call(
 
 @pytest.fixture
 def bot(lambdas: Functions, owner: dict[str, Any]) -> dict[str, Any]:
-    status, created = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "F"})
-    assert status == 201, created
-    return dict(created)
+    return lambdas.chatbot(owner, name="F")
 
 
 def add_website(lambdas: Functions, owner: dict[str, Any], bot: Any, url: str, **fields: Any) -> dict[str, Any]:

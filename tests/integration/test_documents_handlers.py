@@ -24,9 +24,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def chatbot(lambdas: Functions, owner: dict[str, Any]) -> dict[str, Any]:
-    status, body = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Docs"})
-    assert status == 201
-    return dict(body)
+    return lambdas.chatbot(owner, name="Docs")
 
 
 def _create(

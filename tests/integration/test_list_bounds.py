@@ -25,9 +25,7 @@ def _sub(user: dict[str, Any]) -> str:
 
 
 def _chatbot(lambdas: Functions, user: dict[str, Any], name: str = "Support") -> dict[str, Any]:
-    status, body = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=_sub(user), body={"name": name})
-    assert status == 201, body
-    return dict(body)
+    return lambdas.chatbot(user, name=name)
 
 
 def _all_pages(lambdas: Functions, function: str, path: str, sub: str, key: str = "items", **kwargs: Any) -> list[Any]:

@@ -33,28 +33,11 @@ def usage(lambdas: Functions, account: dict[str, Any]) -> dict[str, Any]:
 
 
 def public_bot(lambdas: Functions, account: dict[str, Any]) -> dict[str, Any]:
-    status, bot = lambdas.call(
-        "ChatbotsFunction",
-        "POST",
-        "/chatbots",
-        sub=account["user"]["id"],
-        body={"name": "Llamas", "visibility": "public", "allowed_origins": [ORIGIN]},
-    )
-    assert status == 201, bot
-    lambdas.upload(account, bot["id"], "guide.txt", "text/plain", GUIDE.encode())
-    lambdas.deliver()
-    return dict(bot)
+    return lambdas.chatbot(account, guide=True, visibility="public", allowed_origins=[ORIGIN])
 
 
 def owner_asks(lambdas: Functions, account: dict[str, Any], bot: Any) -> tuple[int, Any]:
-    return lambdas.call(
-        "QueryFunction",
-        "POST",
-        "/chatbots/{chatbot_id}/query",
-        sub=account["user"]["id"],
-        body={"question": "What do llamas eat?"},
-        path_parameters={"chatbot_id": bot["id"]},
-    )
+    return lambdas.ask(account, bot["id"], "What do llamas eat?")
 
 
 def visitor_asks(lambdas: Functions, bot: Any) -> tuple[int, Any]:
