@@ -66,7 +66,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy layers/parley/parley local tests/conftest.py tests/unit tests/integration tests/local
+	$(BIN)/mypy layers/parley/parley local tests
 
 template: install $(SAM_VENV)/.installed
 	$(BIN)/cfn-lint template.yaml
@@ -91,16 +91,16 @@ e2e: install
 	$(BIN)/pytest $(E2E_WORKERS) tests/$@
 
 bench: install web
-	$(BIN)/python tests/benchmarks/web_sizes.py
-	$(BIN)/python tests/benchmarks/cold_start.py
-	$(BIN)/python tests/benchmarks/authorizer.py
-	$(BIN)/python tests/benchmarks/ingest.py
-	$(BIN)/python tests/benchmarks/streaming.py
-	$(BIN)/python tests/benchmarks/search.py
-	$(BIN)/python tests/benchmarks/qa_threshold.py
-	$(BIN)/python tests/benchmarks/crawl.py
-	$(BIN)/python tests/benchmarks/load.py
-	$(BIN)/python tests/benchmarks/load.py --faults $(FAULTS)
+	$(BIN)/python -m tests.benchmarks.web_sizes
+	$(BIN)/python -m tests.benchmarks.cold_start
+	$(BIN)/python -m tests.benchmarks.authorizer
+	$(BIN)/python -m tests.benchmarks.ingest
+	$(BIN)/python -m tests.benchmarks.streaming
+	$(BIN)/python -m tests.benchmarks.search
+	$(BIN)/python -m tests.benchmarks.qa_threshold
+	$(BIN)/python -m tests.benchmarks.crawl
+	$(BIN)/python -m tests.benchmarks.load
+	$(BIN)/python -m tests.benchmarks.load --faults $(FAULTS)
 
 # Retrieval quality and speed through the running product, on any BEIR-format folder; the operator page after
 # the run is saved as tests/e2e/browser/artifacts/make_eval/operator-page.png.

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from local.stack.stack import ROOT
+from local.template import REGION
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,30 @@ class Stack:
     def aws(self) -> dict[str, Any]:
         """Its moto endpoint, resources and the functions' local credentials (stack.json)."""
         return dict(json.loads((self.data_dir / "stack.json").read_text()))
+
+
+def moto_client(aws: Mapping[str, Any], service: str) -> Any:
+    """A boto3 client of a running stack's moto (`aws`: its stack.json), as an operator reaches it: straight to moto,
+    not through the AWS proxy that checks the functions' calls."""
+    import boto3
+
+    return boto3.client(service, **_moto_options(aws))  # type: ignore[call-overload]
+
+
+def moto_resource(aws: Mapping[str, Any], service: str) -> Any:
+    """`moto_client`'s boto3 resource."""
+    import boto3
+
+    return boto3.resource(service, **_moto_options(aws))  # type: ignore[call-overload]
+
+
+def _moto_options(aws: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        "endpoint_url": aws["aws_endpoint"],
+        "region_name": REGION,
+        "aws_access_key_id": "local",
+        "aws_secret_access_key": "local",
+    }
 
 
 # How the AWS proxy logs a call IAM refused (local/aws/proxy.py), in the stack's log format (local/__main__.py): a

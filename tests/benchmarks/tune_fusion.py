@@ -69,7 +69,7 @@ def chunks_of(dataset: beir.Dataset) -> list[tuple[str, int, str]]:
 
 def dense_vectors(chunks: Sequence[tuple[str, int, str]], embedder: MiniLMEmbedder, cache: Path) -> np.ndarray:
     if cache.exists():
-        vectors = np.load(cache)
+        vectors: np.ndarray = np.load(cache)
         if len(vectors) == len(chunks):
             return vectors
     started = time.perf_counter()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
 import httpx
 
+from local.stack.process import moto_client
 from tests.support.api import bearer
+
+if TYPE_CHECKING:
+    from tests.support.api import ChatbotWithDocument, NewAccount
 
 LLAMAS = "# Llama care\n\nLlamas eat grass and hay. They need fresh water every day and a shelter from rain.\n"
 
@@ -15,13 +18,7 @@ LLAMAS = "# Llama care\n\nLlamas eat grass and hay. They need fresh water every 
 def _give_role(local_aws: dict[str, Any], user_id: str, tenant_id: str, role: str) -> None:
     """Put a user in another tenant with `role`, straight in the table (invitations are the team feature's)."""
     table = local_aws["resources"]["Table"]["Ref"]
-    dynamodb = boto3.client(
-        "dynamodb",
-        endpoint_url=local_aws["aws_endpoint"],
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    dynamodb = moto_client(local_aws, "dynamodb")
     dynamodb.update_item(
         TableName=table,
         Key={"PK": {"S": f"USER#{user_id}"}, "SK": {"S": "PROFILE"}},
@@ -32,8 +29,8 @@ def _give_role(local_aws: dict[str, Any], user_id: str, tenant_id: str, role: st
 
 
 def test_an_api_key_reads_and_asks_within_its_scope_until_revoked(
-    api: httpx.Client, base_url: str, chatbot_with_document, new_account
-):
+    api: httpx.Client, base_url: str, chatbot_with_document: ChatbotWithDocument, new_account: NewAccount
+) -> None:
     # Given an owner with an indexed chatbot and a second chatbot
     account, bot = chatbot_with_document(base_url, "llamas.md", LLAMAS)
     owner = bearer(account["tokens"]["access_token"])
@@ -95,7 +92,9 @@ def test_an_api_key_reads_and_asks_within_its_scope_until_revoked(
     assert api.get(f"/chatbots/{bot['id']}/documents", headers=scoped_headers).status_code == 200
 
 
-def test_admins_and_members_cannot_create_keys(api: httpx.Client, new_account, local_aws):
+def test_admins_and_members_cannot_create_keys(
+    api: httpx.Client, new_account: NewAccount, local_aws: dict[str, Any]
+) -> None:
     # Given an owner, and an admin and a member of the owner's tenant
     owner = new_account()
     admin, member = new_account(), new_account()
@@ -115,7 +114,7 @@ def test_admins_and_members_cannot_create_keys(api: httpx.Client, new_account, l
     )
 
 
-def test_requests_without_a_valid_credential_are_refused_by_the_gateway(api: httpx.Client):
+def test_requests_without_a_valid_credential_are_refused_by_the_gateway(api: httpx.Client) -> None:
     assert api.get("/chatbots").status_code == 401
     assert api.get("/chatbots", headers=bearer("sk_not-a-key")).status_code == 403
     assert api.get("/chatbots", headers=bearer("not-a-token")).status_code == 403

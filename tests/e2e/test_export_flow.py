@@ -27,7 +27,9 @@ def stack(plain_stack: Stack) -> tuple[str, Path]:
     return plain_stack.url, plain_stack.log
 
 
-def test_an_owner_downloads_the_negative_feedback_as_csv_and_json_lines_and_everything_by_link(stack) -> None:
+def test_an_owner_downloads_the_negative_feedback_as_csv_and_json_lines_and_everything_by_link(
+    stack: tuple[str, Path],
+) -> None:
     url, _ = stack
     account, bot = chatbot_with_document(url, "guide.md", GUIDE)
     export = f"{url}/chatbots/{bot['id']}/conversations/export"
@@ -79,7 +81,7 @@ def test_an_owner_downloads_the_negative_feedback_as_csv_and_json_lines_and_ever
     assert [line["message_id"] for line in lines if line["role"] == "assistant"] == [a["message_id"] for a in answers]
 
 
-def test_another_tenant_gets_404_for_the_export(stack) -> None:
+def test_another_tenant_gets_404_for_the_export(stack: tuple[str, Path]) -> None:
     url, _ = stack
     _, bot = chatbot_with_document(url, "guide.md", GUIDE)
     with httpx.Client(base_url=url, timeout=30) as api:

@@ -4,23 +4,27 @@ over each, and the chatbot's analytics adding up to exactly that."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 from websockets.sync.client import connect
 
 from local.fakes.samples import GUIDE
 from tests.support.api import bearer, ws_url
 
+if TYPE_CHECKING:
+    from tests.support.api import Account, Chatbot, ChatbotWithDocument, NewAccount, OwnedChatbot
+
 SITE = "https://shop.example.com"
 
 
 @pytest.fixture(scope="module")
-def owner_and_bot(base_url, chatbot_with_document):
+def owner_and_bot(base_url: str, chatbot_with_document: ChatbotWithDocument) -> OwnedChatbot:
     return chatbot_with_document(base_url, "guide.md", GUIDE, visibility="public", allowed_origins=[SITE])
 
 
-def totals(api, account, bot) -> dict[str, Any]:
+def totals(api: httpx.Client, account: Account, bot: Chatbot) -> dict[str, Any]:
     response = api.get(f"/chatbots/{bot['id']}/analytics", headers=bearer(account))
     assert response.status_code == 200, response.text
     days = response.json()["days"]
@@ -29,7 +33,9 @@ def totals(api, account, bot) -> dict[str, Any]:
     return summed
 
 
-def test_answers_rated_over_every_path_add_up_in_the_analytics(api, base_url, owner_and_bot, new_account):
+def test_answers_rated_over_every_path_add_up_in_the_analytics(
+    api: httpx.Client, base_url: str, owner_and_bot: OwnedChatbot, new_account: NewAccount
+) -> None:
     account, bot = owner_and_bot
     visitor = {"origin": SITE, "x-visitor-id": "visitor-e2e-0001"}
     # Given: two questions of one conversation and one the documents do not answer, from the owner ...

@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from typing import TYPE_CHECKING, Any
 
 import boto3
+import httpx
+import pytest
 from parley.adapters.dynamo.lexicon import DynamoLexicon
 from parley.adapters.dynamo.table import Table
 from parley.domain.lexical import Contribution, chunk_terms, query_term_ids
@@ -19,8 +22,13 @@ from parley.domain.lexical import Contribution, chunk_terms, query_term_ids
 from local.template import REGION
 from tests.support.api import bearer
 
+if TYPE_CHECKING:
+    from tests.support.api import NewAccount
 
-def test_dead_letter_function_fails_a_document_sqs_gave_up_on(api, new_account, local_aws, monkeypatch) -> None:
+
+def test_dead_letter_function_fails_a_document_sqs_gave_up_on(
+    api: httpx.Client, new_account: NewAccount, local_aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a document whose upload was registered, whose S3 notification SQS gave up on, and whose last attempt
     # had recorded its share of the chatbot's lexical statistics
     owner = new_account()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -167,10 +168,10 @@ def traffic(base_url: str, stack_log: Path, stranger: dict[str, Any], log_secret
 
         # Another tenant asks this tenant's chatbot: not found, over REST and WebSocket
         stranger_auth = bearer(stranger)
-        question = {"question": f"Stripes? {seen.questions['stranger']}"}
-        assert api.post(f"{bot_path}/query", headers=stranger_auth, json=question).status_code == 404
+        stranger_question = {"question": f"Stripes? {seen.questions['stranger']}"}
+        assert api.post(f"{bot_path}/query", headers=stranger_auth, json=stranger_question).status_code == 404
         with connect(ws_url(base_url, token=stranger["tokens"]["access_token"])) as socket:
-            frames = frames_of(socket, {"action": "sendMessage", "chatbot_id": seen.bot["id"], **question})
+            frames = frames_of(socket, {"action": "sendMessage", "chatbot_id": seen.bot["id"], **stranger_question})
             assert frames[-1]["code"] == "not_found"
 
         assert api.post("/auth/logout", headers=auth).status_code == 204
@@ -181,7 +182,9 @@ def traffic(base_url: str, stack_log: Path, stranger: dict[str, Any], log_secret
     return seen
 
 
-def test_no_secret_question_or_text_reaches_any_log(traffic: Traffic, stack_log: Path, log_leaks):
+def test_no_secret_question_or_text_reaches_any_log(
+    traffic: Traffic, stack_log: Path, log_leaks: Callable[[], list[str]]
+) -> None:
     text = stack_log.read_text(errors="replace")
 
     assert not [secret[:24] for secret in traffic.secrets if secret in text]
@@ -198,7 +201,7 @@ def stranger(base_url: str) -> dict[str, Any]:
         return dict(registered.json())
 
 
-def test_answer_lines_name_function_request_tenant_chatbot_and_conversation(traffic: Traffic, stack_log: Path):
+def test_answer_lines_name_function_request_tenant_chatbot_and_conversation(traffic: Traffic, stack_log: Path) -> None:
     answered = [line for line in json_lines(stack_log) if line.get("message") == "Question answered"]
     mine = [line for line in answered if line.get("chatbot_id") == traffic.bot["id"]]
 
@@ -213,7 +216,7 @@ def test_answer_lines_name_function_request_tenant_chatbot_and_conversation(traf
         assert line["correlation_id"] == traffic.request_ids.get(channel, line["correlation_id"])
 
 
-def test_upload_and_ingest_lines_name_tenant_chatbot_and_document(traffic: Traffic, stack_log: Path):
+def test_upload_and_ingest_lines_name_tenant_chatbot_and_document(traffic: Traffic, stack_log: Path) -> None:
     lines = json_lines(stack_log)
     ticket = [line for line in lines if line.get("correlation_id") == traffic.request_ids["upload"]]
     indexed = [

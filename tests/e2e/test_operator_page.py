@@ -68,7 +68,9 @@ def _status_for_another_tenant(url: str, path: str) -> int:
     return httpx.get(f"{url}{path}", headers=bearer(stranger.json()), timeout=30).status_code
 
 
-def test_a_model_outage_turns_the_degraded_answer_alarm_to_alarm_and_back_to_ok(stack, model, monkeypatch):
+def test_a_model_outage_turns_the_degraded_answer_alarm_to_alarm_and_back_to_ok(
+    stack: tuple[str, Path], model: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a chatbot with an indexed document and the degraded-answer alarm as it stands
     url, _ = stack
     account, bot = chatbot_with_document(url, "guide.md", GUIDE)
@@ -103,7 +105,9 @@ def test_a_model_outage_turns_the_degraded_answer_alarm_to_alarm_and_back_to_ok(
     )
 
 
-def test_a_poisoned_upload_reaches_the_dlq_turns_its_alarm_to_alarm_and_back_to_ok(stack, model, monkeypatch):
+def test_a_poisoned_upload_reaches_the_dlq_turns_its_alarm_to_alarm_and_back_to_ok(
+    stack: tuple[str, Path], model: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a chatbot, and the DLQ alarm as it stands
     url, _ = stack
     account, bot = chatbot_with_document(url, "guide.md", GUIDE)

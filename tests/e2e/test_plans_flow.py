@@ -75,7 +75,9 @@ def upload(api: httpx.Client, account: dict[str, Any], bot: dict[str, Any], name
     return str(created.json()["document"]["id"])
 
 
-def test_an_operator_assigns_a_plan_and_each_limit_refuses_and_shows_in_usage(api, base_url, data_dir, counters):
+def test_an_operator_assigns_a_plan_and_each_limit_refuses_and_shows_in_usage(
+    api: httpx.Client, base_url: str, data_dir: Path, counters: DynamoUsageCounters
+) -> None:
     # Given an owner with a chatbot and an indexed document, on the default plan
     account, bot = chatbot_with_document(base_url, "guide.md", GUIDE)
     tenant = account["tenant"]["id"]
@@ -171,7 +173,9 @@ def test_an_operator_assigns_a_plan_and_each_limit_refuses_and_shows_in_usage(ap
     assert (counted["chatbots"], counted["documents"], counted["stored_bytes"]) == (0, 0, 0)
 
 
-def test_fifty_parallel_questions_with_twenty_left_are_twenty_answers_and_thirty_refusals(api, base_url, counters):
+def test_fifty_parallel_questions_with_twenty_left_are_twenty_answers_and_thirty_refusals(
+    api: httpx.Client, base_url: str, counters: DynamoUsageCounters
+) -> None:
     # Given a tenant with 20 questions left this month (the per-minute quota, 60, is not what is tested)
     account, bot = chatbot_with_document(base_url, "guide.md", GUIDE)
     tenant, month = account["tenant"]["id"], month_of(utcnow())

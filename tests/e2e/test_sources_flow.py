@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 from boto3.dynamodb.conditions import Key
@@ -23,7 +22,7 @@ from parley.adapters.dynamo import keys
 from local.fakes.openai import FakeOpenAI
 from local.fakes.pinecone import FakePinecone
 from local.fakes.sample_site import SampleSite, every_kind_of_page, page
-from local.stack.process import Stack
+from local.stack.process import Stack, moto_client, moto_resource
 from tests.support.api import bearer
 from tests.support.crawl import assert_every_kind_of_page_found
 
@@ -143,12 +142,6 @@ def test_a_website_is_crawled_cited_and_synced_again_at_no_cost_for_unchanged_pa
             time.sleep(0.25)
 
 
-def _admin(local: dict[str, Any]) -> dict[str, str]:
-    """A client's options for the stack's moto, unchecked (as an operator reaches it)."""
-    return {"endpoint_url": local["aws_endpoint"], "region_name": "us-east-1", "aws_access_key_id": "local",
-            "aws_secret_access_key": "local"}  # fmt: skip
-
-
 def test_a_sitemap_source_reads_the_sitemap_robots_names_within_its_path(
     stack: tuple[str, Path], site: SampleSite, instrumented_stack: Stack, instrumented_index: FakePinecone
 ) -> None:
@@ -186,10 +179,10 @@ def test_a_sitemap_source_reads_the_sitemap_robots_names_within_its_path(
             time.sleep(0.25)
         local, source_id = instrumented_stack.aws, path.rsplit("/", 1)[1]
         final = {"kind": "erase", "tenant_id": tenant, "chatbot_id": bot, "source_id": source_id, "final": True}
-        boto3.client("sqs", **_admin(local)).send_message(
+        moto_client(local, "sqs").send_message(
             QueueUrl=local["resources"]["CrawlQueue"]["Ref"], MessageBody=json.dumps(final)
         )
-        table = boto3.resource("dynamodb", **_admin(local)).Table(local["resources"]["Table"]["Ref"])
+        table = moto_resource(local, "dynamodb").Table(local["resources"]["Table"]["Ref"])
         records = Key("PK").eq(keys.tenant(tenant)) & Key("SK").begins_with(keys.source(bot, source_id))
         pages = Key("PK").eq(keys.tenant(tenant)) & Key("SK").begins_with(keys.source_pages(bot, source_id))
         while any(table.query(KeyConditionExpression=condition)["Items"] for condition in (records, pages)):

@@ -24,6 +24,10 @@ ARTIFACTS = HERE / "artifacts"
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 # Long enough for an answer streamed by the local stack on a busy machine; a step that never happens still fails.
 STEP_TIMEOUT_MS = 30_000
+# The `screenshot` fixture: (page, step) -> the picture of the page, kept among the test's artifacts.
+Screenshot = Callable[[Page, str], Path]
+# The `accessibility_violations` fixture: (page[, selector]) -> axe-core's serious and critical violations.
+AccessibilityViolations = Callable[..., list[dict[str, Any]]]
 
 
 class Chromium:
@@ -85,7 +89,7 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 @pytest.fixture
-def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
+def screenshot(request: pytest.FixtureRequest) -> Screenshot:
     """Saves `page` as `NN-<step>.png` in the test's artifact folder (emptied first), in the order taken."""
     folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
     shutil.rmtree(folder, ignore_errors=True)
@@ -102,7 +106,7 @@ def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
 
 
 @pytest.fixture
-def accessibility_violations() -> Callable[..., list[dict[str, Any]]]:
+def accessibility_violations() -> AccessibilityViolations:
     return serious_accessibility_violations
 
 

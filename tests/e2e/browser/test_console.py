@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -18,6 +18,9 @@ from playwright.sync_api import Page, WebSocket, expect
 from local.fakes.samples import pdf
 from local.stack.process import Stack
 from tests.support.api import bearer
+
+if TYPE_CHECKING:
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot, Site
 
 PASSWORD = "correct-horse-1"
 LLAMAS = (
@@ -57,7 +60,13 @@ def _token_frames(page: Page) -> list[str]:
 
 
 def test_an_owner_signs_up_uploads_asks_and_embeds_in_the_console(
-    page: Page, stack: tuple[str, Path], tmp_path: Path, shop, elsewhere, screenshot, accessibility_violations
+    page: Page,
+    stack: tuple[str, Path],
+    tmp_path: Path,
+    shop: Site,
+    elsewhere: Site,
+    screenshot: Screenshot,
+    accessibility_violations: AccessibilityViolations,
 ) -> None:
     url, _ = stack
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)
@@ -194,7 +203,7 @@ _DROPPED = """({ name, text }) => {
 
 
 def test_another_organizations_chatbot_is_not_found_in_the_console(
-    page: Page, stack: tuple[str, Path], screenshot, accessibility_violations
+    page: Page, stack: tuple[str, Path], screenshot: Screenshot, accessibility_violations: AccessibilityViolations
 ) -> None:
     url, _ = stack
     # Given two organizations, the first with a chatbot

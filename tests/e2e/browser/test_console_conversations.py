@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -19,6 +19,9 @@ from playwright.sync_api import Page, expect
 from local.fakes.samples import GUIDE
 from local.stack.process import Stack, chatbot_with_document
 from tests.support.api import bearer
+
+if TYPE_CHECKING:
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot
 
 QUESTIONS = ("What do llamas eat?", "How do llamas sound?", "When do llamas hum?")
 # plain_stack's PARLEY_EXPORT_INLINE_MAX_BYTES.
@@ -38,7 +41,7 @@ def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict
 
 
 def test_an_owner_browses_conversations_and_downloads_exports(
-    page: Page, stack: tuple[str, Path], screenshot, accessibility_violations
+    page: Page, stack: tuple[str, Path], screenshot: Screenshot, accessibility_violations: AccessibilityViolations
 ) -> None:
     # Given a chatbot with three answered questions, the second answer rated down with a comment
     url, _ = stack

@@ -7,12 +7,17 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.support.api import bearer
+
+if TYPE_CHECKING:
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot
+    from tests.support.api import ChatbotWithDocument
 
 PASSWORD = "correct-horse-1"
 QUESTION = "Do you ship internationally?"
@@ -28,7 +33,11 @@ def patient_expectations() -> Iterator[None]:
 
 
 def test_a_pairs_answer_is_shown_as_the_pairs_in_the_playground(
-    page: Page, base_url, chatbot_with_document, screenshot, accessibility_violations
+    page: Page,
+    base_url: str,
+    chatbot_with_document: ChatbotWithDocument,
+    screenshot: Screenshot,
+    accessibility_violations: AccessibilityViolations,
 ) -> None:
     # Given a chatbot with a document and a Q&A pair, indexed
     account, bot = chatbot_with_document(base_url, "guide.md", "# Feeding\n\nLlamas eat grass and hay.\n")

@@ -8,13 +8,17 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.support.api import bearer
+
+if TYPE_CHECKING:
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot
+    from tests.support.api import ChatbotWithDocument
 
 PASSWORD = "correct-horse-1"
 FIRST = "# Feeding\n\nLlamas eat grass and hay.\n"
@@ -35,7 +39,12 @@ def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict
 
 
 def test_an_owner_replaces_a_document_and_the_new_version_answers(
-    page: Page, base_url, chatbot_with_document, tmp_path: Path, screenshot, accessibility_violations
+    page: Page,
+    base_url: str,
+    chatbot_with_document: ChatbotWithDocument,
+    tmp_path: Path,
+    screenshot: Screenshot,
+    accessibility_violations: AccessibilityViolations,
 ) -> None:
     # Given an indexed document, and its owner signed in on the chatbot's documents
     account, bot = chatbot_with_document(base_url, "guide.md", FIRST)

@@ -9,7 +9,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -17,6 +17,10 @@ from playwright.sync_api import Page, expect
 
 from local.fakes.samples import GUIDE
 from tests.support.api import bearer
+
+if TYPE_CHECKING:
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot, Site
+    from tests.support.api import ChatbotWithDocument, OwnedChatbot
 
 PASSWORD = "correct-horse-1"
 
@@ -30,7 +34,9 @@ def patient_expectations() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def owner_and_bot(base_url, chatbot_with_document, shop) -> tuple[dict[str, Any], dict[str, Any]]:
+def owner_and_bot(
+    base_url: str, chatbot_with_document: ChatbotWithDocument, shop: Site
+) -> tuple[dict[str, Any], dict[str, Any]]:
     return chatbot_with_document(base_url, "guide.md", GUIDE, visibility="public", allowed_origins=[shop.origin])
 
 
@@ -63,7 +69,11 @@ def _answers(url: str, account: dict[str, Any], bot: dict[str, Any]) -> list[dic
 
 
 def test_an_owner_rates_an_answer_in_the_playground_and_sees_it_in_the_analytics(
-    page: Page, base_url, chatbot_with_document, screenshot, accessibility_violations
+    page: Page,
+    base_url: str,
+    chatbot_with_document: ChatbotWithDocument,
+    screenshot: Screenshot,
+    accessibility_violations: AccessibilityViolations,
 ) -> None:
     # (a chatbot of its own: the analytics below count exactly its one question)
     account, bot = chatbot_with_document(base_url, "guide.md", GUIDE)
@@ -107,7 +117,12 @@ def test_an_owner_rates_an_answer_in_the_playground_and_sees_it_in_the_analytics
 
 
 def test_a_visitor_rates_an_answer_with_the_widgets_thumbs(
-    page: Page, base_url, owner_and_bot, shop, screenshot, accessibility_violations
+    page: Page,
+    base_url: str,
+    owner_and_bot: OwnedChatbot,
+    shop: Site,
+    screenshot: Screenshot,
+    accessibility_violations: AccessibilityViolations,
 ) -> None:
     account, bot = owner_and_bot
     script = f'<script src="{base_url}/widget.js" data-key="{html.escape(bot["public_key"])}" async></script>'
@@ -136,7 +151,9 @@ def test_a_visitor_rates_an_answer_with_the_widgets_thumbs(
     screenshot(page, "widget-rated")
 
 
-def test_another_organization_sees_no_analytics_of_the_chatbot(page: Page, base_url, owner_and_bot) -> None:
+def test_another_organization_sees_no_analytics_of_the_chatbot(
+    page: Page, base_url: str, owner_and_bot: OwnedChatbot
+) -> None:
     _, bot = owner_and_bot
     email = f"stranger-{uuid.uuid4().hex[:10]}@example.com"
     with httpx.Client(base_url=base_url, timeout=30) as api:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from playwright.sync_api import Page, expect
 
 from tests.support.api import bearer
+
+if TYPE_CHECKING:
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot
+    from tests.support.api import NewAccount
 
 
 def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict[str, Any]]]) -> None:
@@ -27,7 +31,12 @@ def _sign_in(page: Page, base_url: str, account: dict[str, Any]) -> None:
 
 
 def test_an_owner_creates_copies_and_revokes_a_key(
-    page: Page, base_url: str, api: httpx.Client, new_account, screenshot, accessibility_violations
+    page: Page,
+    base_url: str,
+    api: httpx.Client,
+    new_account: NewAccount,
+    screenshot: Screenshot,
+    accessibility_violations: AccessibilityViolations,
 ) -> None:
     # Given an owner with a chatbot, signed in to the console
     owner = new_account()

@@ -4,7 +4,7 @@ alarms, no serious accessibility violation; a screenshot kept as an artifact."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from playwright.sync_api import Page
@@ -15,6 +15,9 @@ from local.stack.stack import ROOT
 from local.template import Resolver, load_template, parameter_values
 from tests.support.api import bearer
 
+if TYPE_CHECKING:
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot
+
 QUESTIONS = ("What do llamas eat?", "When do llamas hum?", "How much food does a llama need?", "What is a llama?")
 
 
@@ -23,9 +26,9 @@ def test_the_operator_page_renders_the_dashboard_and_alarms_after_traffic(
     api: httpx.Client,
     base_url: str,
     chatbot_with_document: Callable[..., tuple[dict[str, Any], dict[str, Any]]],
-    screenshot,
-    accessibility_violations,
-):
+    screenshot: Screenshot,
+    accessibility_violations: AccessibilityViolations,
+) -> None:
     # Given some traffic: an indexed document, questions, searches, a 404 and a 401
     account, bot = chatbot_with_document(base_url, "guide.md", GUIDE)
     auth = bearer(account)

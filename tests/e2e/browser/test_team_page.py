@@ -8,10 +8,13 @@ import json
 import re
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from playwright.sync_api import Browser, Page, expect
+
+if TYPE_CHECKING:
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot
 
 PASSWORD = "correct-horse-1"
 
@@ -47,7 +50,12 @@ def _invite(page: Page, email: str, role: str) -> str:
 
 
 def test_an_owner_builds_a_team_in_the_console(
-    page: Page, browser: Browser, base_url: str, api: httpx.Client, screenshot, accessibility_violations
+    page: Page,
+    browser: Browser,
+    base_url: str,
+    api: httpx.Client,
+    screenshot: Screenshot,
+    accessibility_violations: AccessibilityViolations,
 ) -> None:
     owner_email, bea_email, cy_email = _email("owner"), _email("bea"), _email("cy")
     assert api.post("/auth/register", json={"email": owner_email, "password": PASSWORD}).status_code == 201

@@ -6,13 +6,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from parley.domain.plans import PLANS
 from playwright.sync_api import Page, expect
 
 from tests.support.api import bearer
+
+if TYPE_CHECKING:
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot
+    from tests.support.api import NewAccount
 
 FREE = PLANS["free"]
 # Steps that wait on a function, on a machine that may be busy.
@@ -25,7 +29,12 @@ def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict
 
 
 def test_an_owner_over_the_plan_sees_why_and_their_usage_against_the_plan(
-    page: Page, base_url: str, api: httpx.Client, new_account, screenshot, accessibility_violations
+    page: Page,
+    base_url: str,
+    api: httpx.Client,
+    new_account: NewAccount,
+    screenshot: Screenshot,
+    accessibility_violations: AccessibilityViolations,
 ) -> None:
     # Given an owner holding one chatbot fewer than the free plan allows
     account = new_account()
