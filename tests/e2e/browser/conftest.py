@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from local.loopback import LoopbackServer
 from local.stack.stack import ROOT
@@ -24,6 +24,9 @@ ARTIFACTS = HERE / "artifacts"
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 # Long enough for an answer streamed by the local stack on a busy machine; a step that never happens still fails.
 STEP_TIMEOUT_MS = 30_000
+# How long `expect` waits for what a test expects to see: its default, 5 s, is less than a function's first call can
+# take on a busy machine (the widget's connection, an answer, a document indexed).
+EXPECT_TIMEOUT_MS = 60_000
 # The `screenshot` fixture: (page, step) -> the picture of the page, kept among the test's artifacts.
 Screenshot = Callable[[Page, str], Path]
 # The `accessibility_violations` fixture: (page[, selector]) -> axe-core's serious and critical violations.
@@ -81,9 +84,11 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     opened = context.new_page()
     opened.set_default_timeout(STEP_TIMEOUT_MS)
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
     yield opened
+    expect.set_options(timeout=5_000)
     context.close()
     assert not errors, "script errors on the page:\n" + "\n".join(errors)
 

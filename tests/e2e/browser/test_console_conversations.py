@@ -7,10 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -19,6 +18,7 @@ from playwright.sync_api import Page, expect
 from local.fakes.samples import GUIDE
 from local.stack.process import Stack, chatbot_with_document
 from tests.support.api import bearer
+from tests.support.browser import assert_accessible
 
 if TYPE_CHECKING:
     from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot
@@ -33,11 +33,6 @@ LOAD_MS = 30_000
 @pytest.fixture(scope="module")
 def stack(plain_stack: Stack) -> tuple[str, Path]:
     return plain_stack.url, plain_stack.log
-
-
-def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict[str, Any]]]) -> None:
-    violations = accessibility_violations(page)
-    assert violations == [], json.dumps(violations, indent=2)
 
 
 def test_an_owner_browses_conversations_and_downloads_exports(
@@ -67,7 +62,7 @@ def test_an_owner_browses_conversations_and_downloads_exports(
     # Then every conversation is listed, the most recent first
     listed = page.get_by_role("list", name="Conversations, the most recent first").get_by_role("button")
     expect(listed).to_have_text(list(reversed(QUESTIONS)), timeout=LOAD_MS)
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "conversations")
 
     # When the list is narrowed to days before today, Then none is listed; and back to today, all three
@@ -87,7 +82,7 @@ def test_an_owner_browses_conversations_and_downloads_exports(
     expect(messages).to_contain_text(rated["answer"])
     expect(messages).to_contain_text("Sources: guide.md")
     expect(messages).to_contain_text("Rated not helpful: “Too vague”")
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "conversation")
 
     # When the negative feedback is exported as CSV, Then the file downloads with the question and the rated answer
@@ -123,5 +118,5 @@ def test_an_owner_browses_conversations_and_downloads_exports(
     page.get_by_label("To").fill("2026-03-01")
     page.get_by_role("button", name="Export").click()
     expect(page.get_by_role("alert")).to_have_text("from (2026-03-02) is after to (2026-03-01)", timeout=LOAD_MS)
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "reversed-range")

@@ -8,7 +8,6 @@ import html
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -17,20 +16,11 @@ from playwright.sync_api import Page, expect
 
 from local.fakes.samples import GUIDE
 from tests.support.api import bearer
+from tests.support.browser import PASSWORD, assert_accessible, sign_in
 
 if TYPE_CHECKING:
     from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot, Site
     from tests.support.api import ChatbotWithDocument, OwnedChatbot
-
-PASSWORD = "correct-horse-1"
-
-
-@pytest.fixture(autouse=True)
-def patient_expectations() -> Iterator[None]:
-    """A function's first call can take seconds on a busy machine: `expect` waits as long as a page's steps do."""
-    expect.set_options(timeout=30_000)
-    yield
-    expect.set_options(timeout=5_000)
 
 
 @pytest.fixture(scope="module")
@@ -38,19 +28,6 @@ def owner_and_bot(
     base_url: str, chatbot_with_document: ChatbotWithDocument, shop: Site
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     return chatbot_with_document(base_url, "guide.md", GUIDE, visibility="public", allowed_origins=[shop.origin])
-
-
-def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict[str, Any]]]) -> None:
-    violations = accessibility_violations(page)
-    assert violations == [], json.dumps(violations, indent=2)
-
-
-def _sign_in(page: Page, url: str, email: str) -> None:
-    page.goto(f"{url}/#/signin")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Chatbots", exact=True)).to_be_visible()
 
 
 def _answers(url: str, account: dict[str, Any], bot: dict[str, Any]) -> list[dict[str, Any]]:
@@ -77,7 +54,7 @@ def test_an_owner_rates_an_answer_in_the_playground_and_sees_it_in_the_analytics
 ) -> None:
     # (a chatbot of its own: the analytics below count exactly its one question)
     account, bot = chatbot_with_document(base_url, "guide.md", GUIDE)
-    _sign_in(page, base_url, account["user"]["email"])
+    sign_in(page, base_url, account["user"]["email"])
 
     # When the owner asks in the playground and rates the answer bad, with a comment
     page.goto(f"{base_url}/#/chatbots/{bot['id']}/playground")
@@ -91,7 +68,7 @@ def test_an_owner_rates_an_answer_in_the_playground_and_sees_it_in_the_analytics
     page.get_by_label("Comment (optional)").fill("Say how much hay")
     page.get_by_role("button", name="Send comment").click()
     expect(page.get_by_role("status").filter(has_text="Comment saved.")).to_be_visible()
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "playground-rated")
 
     # Then the rating is stored with the answer
@@ -112,7 +89,7 @@ def test_an_owner_rates_an_answer_in_the_playground_and_sees_it_in_the_analytics
     expect(page.get_by_role("img", name=re.compile(r"^Feedback per day"))).to_have_attribute(
         "aria-label", re.compile(r"Bad: 1 in total")
     )
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "analytics")
 
 
@@ -147,7 +124,7 @@ def test_a_visitor_rates_an_answer_with_the_widgets_thumbs(
     assert [(frame["rating"], frame["chatbot_id"]) for frame in ratings] == [("up", bot["id"])]
     rated = [answer for answer in _answers(base_url, account, bot) if answer["id"] == ratings[0]["message_id"]]
     assert [answer["feedback"]["rating"] for answer in rated] == ["up"]
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "widget-rated")
 
 
@@ -158,7 +135,7 @@ def test_another_organization_sees_no_analytics_of_the_chatbot(
     email = f"stranger-{uuid.uuid4().hex[:10]}@example.com"
     with httpx.Client(base_url=base_url, timeout=30) as api:
         assert api.post("/auth/register", json={"email": email, "password": PASSWORD}).status_code == 201
-    _sign_in(page, base_url, email)
+    sign_in(page, base_url, email)
 
     page.goto(f"{base_url}/#/chatbots/{bot['id']}/analytics")
 

@@ -8,7 +8,6 @@ import base64
 import html
 import itertools
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,15 +40,6 @@ div, p, h2, button, textarea, form, span, summary, details {
   padding: 30px !important; border: 10px dashed red !important; margin: 25px !important;
 }
 """
-
-
-@pytest.fixture(autouse=True)
-def patient_expectations() -> Iterator[None]:
-    """Playwright's `expect` waits as long as a page's steps do (conftest's 30 s): a function's first call, the
-    widget's connection included, can take seconds on a busy machine."""
-    expect.set_options(timeout=30_000)
-    yield
-    expect.set_options(timeout=5_000)
 
 
 @pytest.fixture(scope="module")
