@@ -22,6 +22,7 @@ from parley.domain.team import Invitation, Member, StoredInvitation
 from parley.domain.vectors import Hit, HybridQuery, VectorRecord
 from parley.errors import EmailTaken, InvalidCredentials, InvitationNotFound, ObjectChanged, Unauthorized
 from parley.services.accounts import AccountService
+from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
 from parley.services.indexer import DocumentIndexer
 from parley.services.quotas import Quotas
@@ -564,6 +565,12 @@ def sessions(
 @pytest.fixture
 def invitations(team_store: InMemoryTeamStore, quotas: Quotas) -> Invitations:
     return Invitations(team_store, quotas)
+
+
+@pytest.fixture
+def chatbots(chatbot_store: InMemoryChatbotStore, erasures: RecordingErasureQueue, quotas: Quotas) -> ChatbotService:
+    """The chatbot service on these fakes."""
+    return ChatbotService(chatbot_store, erasures, quotas=quotas)
 
 
 @pytest.fixture

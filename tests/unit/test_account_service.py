@@ -8,7 +8,6 @@ from parley.domain.chatbots import ChatbotCreate
 from parley.errors import EmailTaken, InvalidCredentials, RateLimited, Unauthorized
 from parley.services.accounts import AccountClosure, AccountService, resolve_caller
 from parley.services.chatbots import ChatbotService
-from parley.services.quotas import Quotas
 from parley.services.team import Invitations
 
 if TYPE_CHECKING:
@@ -151,12 +150,12 @@ def test_closing_an_account_ends_sign_in_hides_chatbots_and_asks_for_erasure(
     chatbot_store: InMemoryChatbotStore,
     erasures: RecordingErasureQueue,
     team_store: InMemoryTeamStore,
-    quotas: Quotas,
+    chatbots: ChatbotService,
 ) -> None:
     # Given an owner with a chatbot
     registration = accounts.register(_register())
     tenant = registration.tenant.id
-    chatbot = ChatbotService(chatbot_store, erasures, quotas=quotas).create(tenant, ChatbotCreate(name="Support"))
+    chatbot = chatbots.create(tenant, ChatbotCreate(name="Support"))
     caller = resolve_caller(account_store, {"sub": registration.user.id, "token_use": "access"})
 
     # When they close the account

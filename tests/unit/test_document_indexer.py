@@ -26,7 +26,6 @@ if TYPE_CHECKING:
         InMemoryDocumentStore,
         InMemoryLexicon,
         InMemoryVectorIndex,
-        RecordingErasureQueue,
     )
 
 
@@ -40,17 +39,14 @@ def world(
     blobs: InMemoryBlobStore,
     vector_index: InMemoryVectorIndex,
     lexicon: InMemoryLexicon,
-    erasures: RecordingErasureQueue,
-    quotas: Quotas,
+    chatbots: ChatbotService,
     document_service: DocumentService,
     document_indexer: DocumentIndexer,
 ) -> Any:
     """A tenant with a chatbot, the document service to upload with and the indexer that ingests."""
 
     class World:
-        chatbot = ChatbotService(chatbot_store, erasures, quotas=quotas).create(
-            "a" * 32, ChatbotCreate(name="Bot", chunk_size=100, chunk_overlap=20)
-        )
+        chatbot = chatbots.create("a" * 32, ChatbotCreate(name="Bot", chunk_size=100, chunk_overlap=20))
         documents = document_service
         indexer = document_indexer
 

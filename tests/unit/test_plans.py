@@ -12,7 +12,6 @@ from parley.domain.documents import DocumentCreate
 from parley.domain.plans import PLANS, plan_named
 from parley.errors import PlanLimitReached, ValidationFailed
 from parley.ingest.uploads import ObjectCreated
-from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
 from parley.services.indexer import DocumentIndexer, pages_of
 from parley.services.quotas import Quotas
@@ -22,11 +21,9 @@ from local.fakes.samples import pdf, prose
 if TYPE_CHECKING:
     from tests.unit.conftest import (
         InMemoryBlobStore,
-        InMemoryChatbotStore,
         InMemoryDocumentStore,
         InMemoryUsageCounters,
         InMemoryVectorIndex,
-        RecordingErasureQueue,
     )
 
 
@@ -40,11 +37,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def chatbots(chatbot_store: InMemoryChatbotStore, erasures: RecordingErasureQueue, quotas: Quotas) -> ChatbotService:
-    return ChatbotService(chatbot_store, erasures, quotas=quotas)
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from parley.errors import (
 )
 from parley.services.accounts import AccountClosure, resolve_caller
 from parley.services.chatbots import ChatbotService
-from parley.services.quotas import Quotas
 from parley.services.team import TeamService
 
 if TYPE_CHECKING:
@@ -138,12 +137,10 @@ def test_a_signed_in_person_whose_tenant_holds_a_chatbot_cannot_join(
     team: TeamService,
     owner: Any,
     account_store: InMemoryAccountStore,
-    chatbot_store: InMemoryChatbotStore,
-    erasures: RecordingErasureQueue,
-    quotas: Quotas,
+    chatbots: ChatbotService,
 ) -> None:
     cy = accounts.register(RegisterRequest(email="cy@example.com", password=PASSWORD))
-    ChatbotService(chatbot_store, erasures, quotas=quotas).create(cy.tenant.id, ChatbotCreate(name="Mine"))
+    chatbots.create(cy.tenant.id, ChatbotCreate(name="Mine"))
     code = _invite(team, owner, "cy@example.com").code
 
     with pytest.raises(AlreadyInATeam):
