@@ -209,7 +209,6 @@ def _group(item: pytest.Item, name: str) -> None:
 SCHEDULED_SYNC = "runs on SourceSyncSchedule (an hour; test_crawl.py::test_the_schedule_syncs_sources_that_are_due)"
 EXPIRY_SWEEP = "runs every 15 minutes (test_documents_handlers.py::test_tickets_unused_past_their_expiry_end_failed…)"
 DEPLOY_ONLY = "a custom resource run at deploy; the local stack serves config.json itself (test_web_config.py)"
-UNUSED = "no code of this function makes a ConditionCheck (only the team's role changes do): a grant to take out"
 NOT_EXERCISED: dict[tuple[str, str], str] = {
     ("SourceSyncFunction", "dynamodb:Query"): SCHEDULED_SYNC,
     ("SourceSyncFunction", "dynamodb:UpdateItem"): SCHEDULED_SYNC,
@@ -218,8 +217,6 @@ NOT_EXERCISED: dict[tuple[str, str], str] = {
     ("UploadExpiryFunction", "dynamodb:UpdateItem"): EXPIRY_SWEEP,
     ("WebConfigFunction", "s3:PutObject"): DEPLOY_ONLY,
     ("WebConfigFunction", "s3:DeleteObject"): DEPLOY_ONLY,
-    ("QueryFunction", "dynamodb:ConditionCheckItem"): UNUSED,
-    ("WsChatFunction", "dynamodb:ConditionCheckItem"): UNUSED,
 }
 
 

@@ -15,6 +15,7 @@ from local.template import (
     HttpAuthorizer,
     Resolver,
     TemplateError,
+    expand_language_extensions,
     functions,
     http_authorizers,
     http_routes,
@@ -53,6 +54,108 @@ def test_unknown_intrinsic_fails_loudly() -> None:
 
     with pytest.raises(TemplateError):
         resolver.resolve({"Fn::Base64": "x"})
+
+
+LOOPS: dict[str, Any] = {
+    "Transform": ["AWS::LanguageExtensions", "AWS::Serverless-2016-10-31"],
+    "Parameters": {"Stage": {"Type": "String", "Default": "dev"}},
+    "Conditions": {
+        "Fn::ForEach::Stages": [
+            "Name",
+            ["dev", "prod"],
+            {"Is${Name}": {"Fn::Equals": [{"Ref": "Stage"}, {"Ref": "Name"}]}},
+        ]
+    },
+    "Resources": {
+        "AuthFunction": {"Type": "AWS::Serverless::Function", "Properties": {}},
+        "QueryFunction": {"Type": "AWS::Serverless::Function", "Properties": {}},
+        "Fn::ForEach::Alarms": [
+            "Metric",
+            ["Errors", "Throttles"],
+            {
+                "Function${Metric}Alarm": {
+                    "Type": "AWS::CloudWatch::Alarm",
+                    "Properties": {
+                        "AlarmName": {"Fn::Sub": "${AWS::StackName}-${Metric}"},
+                        "MetricName": {"Ref": "Metric"},
+                        "Threshold": {"Ref": {"Fn::Sub": "${Metric}Threshold"}},
+                        "Fn::ForEach::Arns": [
+                            "Function",
+                            ["Auth", "Query"],
+                            {"&{Function}Arn": {"Fn::GetAtt": [{"Fn::Sub": "${Function}Function"}, "Arn"]}},
+                        ],
+                    },
+                },
+                "Fn::ForEach::Logs": [
+                    "Function",
+                    ["Auth-1", "Query.2"],
+                    {"${Metric}&{Function}Log": {"Type": "AWS::Logs::LogGroup"}},
+                ],
+            },
+        ],
+    },
+    "Outputs": {
+        "Fn::ForEach::Names": [
+            "Metric",
+            ["Errors"],
+            {"${Metric}Alarm": {"Value": {"Ref": {"Fn::Sub": "Function${Metric}Alarm"}}}},
+        ]
+    },
+}
+
+
+def test_language_extension_loops_expand_as_cloudformation_expands_them() -> None:
+    # Given a template with loops in Conditions, Resources (nested, and inside a resource's properties) and Outputs
+    # When the local stack reads it
+    expanded = expand_language_extensions(LOOPS)
+
+    # Then each loop is replaced by its copies, the identifier substituted in keys, strings and Refs
+    assert expanded["Conditions"] == {
+        "Isdev": {"Fn::Equals": [{"Ref": "Stage"}, "dev"]},
+        "Isprod": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]},
+    }
+    resources = expanded["Resources"]
+    assert list(resources) == [
+        "AuthFunction", "QueryFunction", "FunctionErrorsAlarm", "ErrorsAuth1Log", "ErrorsQuery2Log",
+        "FunctionThrottlesAlarm", "ThrottlesAuth1Log", "ThrottlesQuery2Log",
+    ]  # fmt: skip
+    assert resources["FunctionThrottlesAlarm"]["Properties"] == {
+        "AlarmName": {"Fn::Sub": "${AWS::StackName}-Throttles"},  # other variables are left to CloudFormation
+        "MetricName": "Throttles",
+        "Threshold": {"Ref": "ThrottlesThreshold"},  # a Ref or GetAtt of a Sub naming a logical id becomes plain
+        "AuthArn": {"Fn::GetAtt": ["AuthFunction", "Arn"]},
+        "QueryArn": {"Fn::GetAtt": ["QueryFunction", "Arn"]},
+    }
+    assert expanded["Outputs"] == {"ErrorsAlarm": {"Value": {"Ref": "FunctionErrorsAlarm"}}}
+    assert "Fn::ForEach::Alarms" in LOOPS["Resources"]  # the template read is left as it was
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"Transform": "AWS::Serverless-2016-10-31"},  # no transform to expand the loops
+        {"Transform": ["AWS::Serverless-2016-10-31", "AWS::LanguageExtensions"]},  # SAM's would run first
+        {"Resources": {"ErrorsAuth1Log": {}, **LOOPS["Resources"]}},  # a copy's key is declared already
+        {"Resources": {"Fn::ForEach::L": ["Id", ["a", "a"], {"R${Id}": {}}]}},  # the same key twice
+        {"Resources": {"Fn::ForEach::L": ["Id", {"Ref": "Names"}, {"R${Id}": {}}]}},  # not a literal list
+        {"Resources": {"Fn::ForEach::L": ["Stage", ["a"], {"R${Stage}": {}}]}},  # the identifier is a parameter
+        {"Resources": {"Fn::ForEach::L": ["Id", ["a"]]}},  # no fragment
+        {"Globals": {"Function": {"Fn::ForEach::L": ["Id", ["a"], {"${Id}": 1}]}}},  # not a section loops expand in
+        {"Outputs": {"O": {"Value": {"Ref": {"Fn::Sub": "${Stage}Alarm"}}}}},  # only loop identifiers resolve here
+    ],
+)
+def test_a_loop_cloudformation_refuses_is_refused(change: dict[str, Any]) -> None:
+    with pytest.raises(TemplateError):
+        expand_language_extensions({**LOOPS, **change})
+
+
+def test_find_in_map_reads_the_mappings() -> None:
+    template = {"Mappings": {"Alarms": {"Errors": {"Name": "errors"}}}, "Resources": {}}
+    resolver = Resolver(template, {"Metric": "Errors"}, lambda logical_id, attribute: None)
+
+    assert resolver.resolve({"Fn::FindInMap": ["Alarms", {"Ref": "Metric"}, "Name"]}) == "errors"
+    with pytest.raises(TemplateError, match=r"Alarms\.Errors\.Label"):
+        resolver.resolve({"Fn::FindInMap": ["Alarms", "Errors", "Label"]})
 
 
 def test_every_function_module_exists(template: Any) -> None:
