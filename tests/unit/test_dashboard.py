@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from parley.observability import COLD_START, METRICS, NAMESPACE
 
-from local.stack import ROOT
+from local.stack.stack import ROOT
 from local.template import Resolver, load_template, parameter_values
 
 TEMPLATE = load_template(ROOT / "template.yaml")

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,13 +19,14 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, ViewportSize, expect
 
-from local.process import send_upload
-from local.samples import pdf
+from local.fakes.samples import pdf
+from local.stack.process import send_upload
+from tests.support.api import bearer
+from tests.support.browser import PASSWORD, assert_accessible, sign_in
 
 if TYPE_CHECKING:
-    from tests.e2e.browser.conftest import Site
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot, Site
 
-PASSWORD = "correct-horse-1"
 ORGANIZATION = "Llama Farm of the High Andes"
 GUIDE = (
     "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
@@ -38,17 +38,6 @@ SLOW_MS = 90_000
 # How every date of the console reads: "5 Mar 2026", with ", 14:05" for a moment.
 DAY = r"\d{1,2} [A-Z][a-z]{2} \d{4}"
 MOMENT = DAY + r", \d{2}:\d{2}"
-
-Violations = Callable[..., list[dict[str, Any]]]
-Screenshot = Callable[[Page, str], Path]
-
-
-@pytest.fixture(autouse=True)
-def patient_expectations() -> Iterator[None]:
-    """A function's first call can take seconds on a busy machine: `expect` waits as long as a page's steps do."""
-    expect.set_options(timeout=30_000)
-    yield
-    expect.set_options(timeout=5_000)
 
 
 class Owner:
@@ -62,7 +51,7 @@ class Owner:
         )
         assert registered.status_code == 201, registered.text
         self.account: dict[str, Any] = registered.json()
-        self.auth = {"authorization": f"Bearer {self.account['tokens']['access_token']}"}
+        self.auth = bearer(self.account)
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = self.api.post(path, headers=self.auth, json=body)
@@ -104,19 +93,6 @@ def owner(base_url: str) -> Iterator[Owner]:
     made.close()
 
 
-def _sign_in(page: Page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/#/signin")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Chatbots", exact=True)).to_be_visible()
-
-
-def _no_violations(page: Page, accessibility_violations: Violations) -> None:
-    violations = accessibility_violations(page)
-    assert violations == [], json.dumps(violations, indent=2)
-
-
 def _page_width(page: Page) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth"))
 
@@ -131,7 +107,7 @@ def _ask(page: Page, question: str) -> Locator:
 
 
 def test_every_console_page_fits_a_phone_and_is_accessible(
-    page: Page, base_url: str, owner: Owner, screenshot: Screenshot, accessibility_violations: Violations
+    page: Page, base_url: str, owner: Owner, screenshot: Screenshot, accessibility_violations: AccessibilityViolations
 ) -> None:
     # Given an organization with a chatbot holding a document, a text snippet, a conversation, a key and an invitation
     bot = owner.chatbot(visibility="public", allowed_origins=["https://shop.example.com"])
@@ -171,12 +147,12 @@ def test_every_console_page_fits_a_phone_and_is_accessible(
         page.goto(url)
         expect(ready.first).to_be_visible()
         widths[name] = _page_width(page)
-        _no_violations(page, accessibility_violations)
+        assert_accessible(page, accessibility_violations)
         screenshot(page, f"phone-{name}")
 
     for name, (url, ready) in signed_out.items():
         visit(name, url, ready)
-    _sign_in(page, base_url, owner.email)
+    sign_in(page, base_url, owner.email)
     # Then the header holds the organization's name typed at sign-up, the e-mail address and Sign out, in view
     header = page.locator("header.top")
     expect(header).to_contain_text(ORGANIZATION)
@@ -193,7 +169,7 @@ def test_every_console_page_fits_a_phone_and_is_accessible(
             expect(page.get_by_role("list", name="Messages").get_by_role("listitem")).to_have_count(2)
             screenshot(page, "phone-conversation")
             widths["conversation"] = _page_width(page)
-            _no_violations(page, accessibility_violations)
+            assert_accessible(page, accessibility_violations)
 
     # And no page is wider than the phone: nothing scrolls sideways but a wide table, within itself
     assert {name: width for name, width in widths.items() if width > PHONE["width"]} == {}
@@ -206,13 +182,13 @@ def test_uploads_say_one_thing_at_a_time_and_a_document_is_deleted_only_once_con
     owner: Owner,
     tmp_path: Path,
     screenshot: Screenshot,
-    accessibility_violations: Violations,
+    accessibility_violations: AccessibilityViolations,
 ) -> None:
     # Given a chatbot with a text snippet (a source's document), and an owner on its documents, each row's status
     # recorded at every change
     bot = owner.chatbot()
     snippet = owner.post(f"/chatbots/{bot['id']}/sources", {"type": "text", "title": "Hours", "text": "Nine to five."})
-    _sign_in(page, base_url, owner.email)
+    sign_in(page, base_url, owner.email)
     page.goto(f"{base_url}/#/chatbots/{bot['id']}/documents")
     expect(page.get_by_role("heading", name="Documents")).to_be_visible()
     page.evaluate(_RECORD_STATUSES)
@@ -256,7 +232,7 @@ def test_uploads_say_one_thing_at_a_time_and_a_document_is_deleted_only_once_con
     confirmation = page.get_by_role("dialog", name="Delete “broken.pdf”?")
     expect(confirmation).to_be_visible()
     expect(confirmation.get_by_role("button", name="Cancel")).to_be_focused()
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "delete-asked")
     # and Enter on it, or Escape, keeps the document
     page.keyboard.press("Enter")
@@ -292,7 +268,7 @@ _RECORD_STATUSES = """() => {
 
 
 def test_quotes_are_labelled_and_the_model_is_a_choice_marked_unused_without_a_model(
-    page: Page, base_url: str, owner: Owner, screenshot: Screenshot, accessibility_violations: Violations
+    page: Page, base_url: str, owner: Owner, screenshot: Screenshot, accessibility_violations: AccessibilityViolations
 ) -> None:
     # Given the stack as `make run` starts it, without a model: the API says so, with the deployment's models
     answers = owner.get("/usage")["answers"]
@@ -301,7 +277,7 @@ def test_quotes_are_labelled_and_the_model_is_a_choice_marked_unused_without_a_m
     assert len(allowed) > 1
     bot = owner.chatbot()
     owner.indexed(bot["id"], "llama-care.md", GUIDE)
-    _sign_in(page, base_url, owner.email)
+    sign_in(page, base_url, owner.email)
 
     # When the owner asks in the playground
     page.goto(f"{base_url}/#/chatbots/{bot['id']}/playground")
@@ -311,7 +287,7 @@ def test_quotes_are_labelled_and_the_model_is_a_choice_marked_unused_without_a_m
     # Then the answer is labelled as quotes from the documents, beside who wrote it
     expect(answer.locator(".turn-head")).to_have_text(re.compile(r"^Chatbot\s*Quotes from the documents$"))
     expect(answer.locator(".answer")).to_contain_text("hum")
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "playground-quotes")
 
     # And an answer not in the documents (a new conversation's question) says that, apart from who wrote it
@@ -345,7 +321,7 @@ def test_quotes_are_labelled_and_the_model_is_a_choice_marked_unused_without_a_m
     expect(fieldset).to_contain_text("answers are passages quoted from the documents")
     for field in ("Model", "Temperature", "Max answer tokens"):
         expect(fieldset.get_by_label(field)).to_be_visible()
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     taken = screenshot(page, "settings-model-unused")
     fieldset.screenshot(path=taken.with_name(f"{taken.stem}-fieldset.png"))  # (the full page has the save bar over it)
 
@@ -370,7 +346,7 @@ def test_the_widget_labels_quotes_and_on_a_site_not_allowed_says_only_that_it_is
     shop: Site,
     elsewhere: Site,
     screenshot: Screenshot,
-    accessibility_violations: Violations,
+    accessibility_violations: AccessibilityViolations,
 ) -> None:
     # Given a public chatbot for the shop's site, its snippet on the shop's page and on another site's
     bot = owner.chatbot(visibility="public", allowed_origins=[shop.origin], welcome_message="Hi! Ask me about llamas.")
@@ -391,7 +367,7 @@ def test_the_widget_labels_quotes_and_on_a_site_not_allowed_says_only_that_it_is
     # Then the answer says it is quoted from the documents
     expect(answer.locator(".label")).to_have_text("Quoted from the documents")
     expect(answer.locator(".text")).to_contain_text("hum")
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "widget-quotes")
 
     # When a visitor of a site the chatbot does not allow opens the chat
@@ -406,7 +382,7 @@ def test_the_widget_labels_quotes_and_on_a_site_not_allowed_says_only_that_it_is
     expect(page.get_by_label("Your question")).to_be_hidden()
     expect(panel.get_by_role("button", name="Send")).to_be_hidden()
     expect(panel.get_by_role("button", name="Close chat")).to_be_focused()
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "widget-refused")
 
 
@@ -426,7 +402,7 @@ def test_web_pages_are_cited_by_their_titles(
     while not [d for d in owner.get(f"/chatbots/{bot['id']}/documents")["items"] if d["status"] == "indexed"]:
         assert time.monotonic() < deadline, "the page was not indexed in time"
         time.sleep(0.5)
-    _sign_in(page, base_url, owner.email)
+    sign_in(page, base_url, owner.email)
 
     # When the owner asks in the playground
     page.goto(f"{base_url}/#/chatbots/{bot['id']}/playground")
@@ -452,10 +428,10 @@ def test_web_pages_are_cited_by_their_titles(
 
 
 def test_the_api_reference_is_linked_from_the_console_and_shows_what_bodies_hold(
-    page: Page, base_url: str, owner: Owner, screenshot: Screenshot, accessibility_violations: Violations
+    page: Page, base_url: str, owner: Owner, screenshot: Screenshot, accessibility_violations: AccessibilityViolations
 ) -> None:
     # Given an owner on the API keys page, which says to send `Bearer sk_…`
-    _sign_in(page, base_url, owner.email)
+    sign_in(page, base_url, owner.email)
     page.get_by_role("link", name="API keys").click()
     expect(page.get_by_text("Authorization: Bearer sk_…")).to_be_visible()
 
@@ -476,7 +452,7 @@ def test_the_api_reference_is_linked_from_the_console_and_shows_what_bodies_hold
     text = page.locator("body").inner_text()
     assert text.count("No such resource for this caller") == 1
     expect(register.get_by_role("link", name="409")).to_have_attribute("href", "#error-409")
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "api-reference")
     # And from any page of the console, the header links it too
     page.go_back()
@@ -491,7 +467,7 @@ def test_the_api_reference_is_linked_from_the_console_and_shows_what_bodies_hold
 
 
 def test_the_small_things_of_the_first_hour(
-    page: Page, base_url: str, owner: Owner, screenshot: Screenshot, accessibility_violations: Violations
+    page: Page, base_url: str, owner: Owner, screenshot: Screenshot, accessibility_violations: AccessibilityViolations
 ) -> None:
     # Given an organization with a chatbot, a conversation, a key, and a chatbot to delete
     bot = owner.chatbot()
@@ -506,7 +482,7 @@ def test_the_small_things_of_the_first_hour(
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("alert")).to_contain_text("already exists")
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "sign-up-taken")
     page.get_by_role("link", name="Sign in instead").click()
     expect(page.get_by_role("heading", name="Sign in to Parley")).to_be_visible()
@@ -554,7 +530,7 @@ def test_the_small_things_of_the_first_hour(
     expect(feedback.locator("svg")).to_have_count(0)
     questions = page.locator("figure").filter(has_text="Questions and conversations per day")
     expect(questions.locator(".chart-scale")).to_have_text(re.compile(f"^{DAY}max 1{DAY}$"))
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "analytics")
 
     # Dates are written one way on every page that shows them
