@@ -147,6 +147,7 @@ def test_every_console_page_fits_a_phone_and_is_accessible(
         page.goto(url)
         expect(ready.first).to_be_visible()
         widths[name] = _page_width(page)
+        assert page.evaluate(_CUT_OR_CRUSHED) == [], name
         assert_accessible(page, accessibility_violations)
         screenshot(page, f"phone-{name}")
 
@@ -171,9 +172,21 @@ def test_every_console_page_fits_a_phone_and_is_accessible(
             widths["conversation"] = _page_width(page)
             assert_accessible(page, accessibility_violations)
 
-    # And no page is wider than the phone: nothing scrolls sideways but a wide table, within itself
+    # And no page is wider than the phone, nor any of its tables (a card per row: no column cut off)
     assert {name: width for name, width in widths.items() if width > PHONE["width"]} == {}
     assert len(widths) == len(signed_out) + len(signed_in) + 2
+
+
+# What a phone would show cut off or crushed: a table wider than its box (its last columns out of sight), or a check
+# box or radio button squeezed narrower than it is drawn (beside a label that wraps).
+_CUT_OR_CRUSHED = """() => [
+    ...[...document.querySelectorAll(".table-scroll")]
+        .filter((box) => box.scrollWidth > box.clientWidth)
+        .map((box) => `${box.getAttribute("aria-label")}: ${box.scrollWidth} px in ${box.clientWidth}`),
+    ...[...document.querySelectorAll("input[type=checkbox], input[type=radio]")]
+        .filter((box) => box.checkVisibility() && box.getBoundingClientRect().width < 12)
+        .map((box) => `${box.closest("label")?.textContent.trim()}: ${box.getBoundingClientRect().width} px wide`),
+]"""
 
 
 def test_uploads_say_one_thing_at_a_time_and_a_document_is_deleted_only_once_confirmed(

@@ -47,7 +47,7 @@ export function Chatbots() {
               <tbody>
                 {chatbots.map((bot) => (
                   <tr key={bot.id} data-status={bot.status}>
-                    <td>
+                    <td data-label="Name">
                       {/* One being deleted is only listed until it is gone: there is nothing left to open. */}
                       {bot.status === "deleting" ? (
                         bot.name
@@ -55,8 +55,8 @@ export function Chatbots() {
                         <a href={href({ page: "chatbot", id: bot.id, tab: "settings" })}>{bot.name}</a>
                       )}
                     </td>
-                    <td>{VISIBILITY[bot.visibility]}</td>
-                    <td>
+                    <td data-label="Visibility">{VISIBILITY[bot.visibility]}</td>
+                    <td data-label="Answers with">
                       {answering?.mode === "extractive" ? (
                         <>
                           Quotes from the documents <span class="hint">({bot.model_name} unused: no model)</span>
@@ -65,7 +65,7 @@ export function Chatbots() {
                         bot.model_name
                       )}
                     </td>
-                    <td>{bot.status === "deleting" ? "Being deleted" : "Active"}</td>
+                    <td data-label="Status">{bot.status === "deleting" ? "Being deleted" : "Active"}</td>
                   </tr>
                 ))}
               </tbody>

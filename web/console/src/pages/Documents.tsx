@@ -280,7 +280,7 @@ function DocumentRow({
 
   return (
     <tr data-status={document.status} data-version={document.version}>
-      <td>
+      <td data-label="File">
         {document.filename}
         {(document.version ?? 1) > 1 && <span class="hint"> (version {document.version})</span>}
         {document.replacing_with != null && (
@@ -293,13 +293,13 @@ function DocumentRow({
           <progress max={1} value={sent} aria-label={`Upload of the new version of ${document.filename}`} />
         )}
       </td>
-      <td>{sizeText(document.size_bytes)}</td>
-      <td class="status-cell">
+      <td data-label="Size">{sizeText(document.size_bytes)}</td>
+      <td class="status-cell" data-label="Status">
         <span class={`status ${status.tone}`}>{status.label}</span>
         {document.status === "failed" && document.error && <span class="reason">: {document.error}</span>}
         {sending && <progress max={1} value={upload?.share ?? 0} aria-label={`Upload of ${document.filename}`} />}
       </td>
-      <td>{document.status === "indexed" ? document.chunk_count : "–"}</td>
+      <td data-label="Chunks">{document.status === "indexed" ? document.chunk_count : "–"}</td>
       <td>
         {canReplace(document) && !replacing.busy && (
           <label class="button plain file-button">

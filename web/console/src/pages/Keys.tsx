@@ -167,13 +167,13 @@ function KeyRow({ apiKey, chatbot, onRevoked }: { apiKey: ApiKey; chatbot: strin
     });
   return (
     <tr>
-      <td>{apiKey.name}</td>
-      <td>
+      <td data-label="Name">{apiKey.name}</td>
+      <td data-label="Key">
         <code>{apiKey.prefix}…</code>
       </td>
-      <td>{chatbot}</td>
-      <td>{when(apiKey.created_at)}</td>
-      <td>{when(apiKey.last_used_at)}</td>
+      <td data-label="Chatbot">{chatbot}</td>
+      <td data-label="Created">{when(apiKey.created_at)}</td>
+      <td data-label="Last used">{when(apiKey.last_used_at)}</td>
       <td>
         {confirming ? (
           <div role="group" aria-label={`Revoke ${apiKey.name}?`}>

@@ -237,15 +237,15 @@ function SourcePages({ chatbotId, source }: { chatbotId: string; source: Source 
             <tbody>
               {shown.items.map((page) => (
                 <tr key={page.url} data-status={page.status}>
-                  <td class="address">
+                  <td class="address" data-label="Address">
                     <PageLink url={page.url} />
                   </td>
-                  <td>{page.title ?? "–"}</td>
-                  <td>
+                  <td data-label="Title">{page.title ?? "–"}</td>
+                  <td data-label="Status">
                     <span class={`status ${page.status}`}>{PAGE_STATUS_NAMES[page.status]}</span>
                     {page.reason && <span class="reason">: {page.reason}</span>}
                   </td>
-                  <td>{when(page.fetched_at)}</td>
+                  <td data-label="Fetched">{when(page.fetched_at)}</td>
                 </tr>
               ))}
             </tbody>

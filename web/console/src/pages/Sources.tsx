@@ -100,8 +100,8 @@ export function Sources({ chatbot }: { chatbot: Chatbot }) {
               <tbody>
                 {sources.map((source) => (
                   <tr key={source.id} data-status={source.status}>
-                    <td>{TYPE_NAMES[source.type]}</td>
-                    <td class="title">
+                    <td data-label="Type">{TYPE_NAMES[source.type]}</td>
+                    <td class="title" data-label="Source">
                       <button
                         type="button"
                         class="link"
@@ -111,14 +111,14 @@ export function Sources({ chatbot }: { chatbot: Chatbot }) {
                         {source.title}
                       </button>
                     </td>
-                    <td>
+                    <td data-label="Status">
                       <StatusBadge source={source} />
                     </td>
-                    <td>{source.counts.found}</td>
-                    <td>{source.counts.indexed}</td>
-                    <td>{source.counts.failed}</td>
-                    <td>{source.counts.skipped}</td>
-                    <td>{when(source.last_synced_at)}</td>
+                    <td data-label="Found">{source.counts.found}</td>
+                    <td data-label="Indexed">{source.counts.indexed}</td>
+                    <td data-label="Failed">{source.counts.failed}</td>
+                    <td data-label="Skipped">{source.counts.skipped}</td>
+                    <td data-label="Last sync">{when(source.last_synced_at)}</td>
                   </tr>
                 ))}
               </tbody>

@@ -90,12 +90,12 @@ function MemberRow({ me, member, onChanged }: { me: UserProfile; member: Member;
   const isMe = member.id === me.id;
   return (
     <tr>
-      <td>
+      <td data-label="Name">
         {member.name}
         {isMe && " (you)"}
       </td>
-      <td>{member.email}</td>
-      <td>
+      <td data-label="E-mail">{member.email}</td>
+      <td data-label="Role">
         {choices.length > 0 ? (
           <label>
             <span class="visually-hidden">Role of {member.email}</span>
@@ -116,7 +116,7 @@ function MemberRow({ me, member, onChanged }: { me: UserProfile; member: Member;
         )}
         <ErrorNote error={change.error} />
       </td>
-      <td>{dateText(member.joined_at)}</td>
+      <td data-label="Joined">{dateText(member.joined_at)}</td>
       {canManage(me) && (
         <td>
           <div class="row-actions">
@@ -212,10 +212,10 @@ function InviteMember({ onInvited }: { onInvited: () => void }) {
         <Field label="E-mail">
           <input type="email" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
         </Field>
-        <Field label="Role">
+        <Field label="Role" hint="A member uses the chatbots and documents; an admin also manages them and the team.">
           <select value={role} onChange={(e) => setRole(e.currentTarget.value as "admin" | "member")}>
-            <option value="member">Member: uses chatbots and documents</option>
-            <option value="admin">Admin: also manages them and the team</option>
+            <option value="member">Member</option>
+            <option value="admin">Admin</option>
           </select>
         </Field>
         <Button type="submit" busy={action.busy} busyLabel="Inviting…">
@@ -276,9 +276,9 @@ function Invitations({
             <tbody>
               {invitations.map((invitation) => (
                 <tr key={invitation.id}>
-                  <td>{invitation.email}</td>
-                  <td>{ROLE_NAMES[invitation.role]}</td>
-                  <td>
+                  <td data-label="E-mail">{invitation.email}</td>
+                  <td data-label="Role">{ROLE_NAMES[invitation.role]}</td>
+                  <td data-label="Expires">
                     {Date.parse(invitation.expires_at) <= now
                       ? "Expired"
                       : dateText(invitation.expires_at)}
