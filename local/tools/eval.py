@@ -28,7 +28,7 @@ import httpx
 from parley.domain.embeddings import MINILM_SPACE
 
 from local.fakes.pinecone import FakePinecone
-from local.stack.process import assign_plan, send_upload, start_stack
+from local.stack.process import assign_plan, send_upload, start_stack, stop_stack
 from local.stack.stack import ROOT
 from local.tools import beir
 from local.tools.browser import screenshot
@@ -186,8 +186,7 @@ def main() -> None:
                 requests = sum(pinecone.requests.values())
                 print(f"\nPinecone requests: {dict(pinecone.requests)} ({requests} in all)")
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            stop_stack(process)
             if pinecone:
                 pinecone.stop()
 
