@@ -21,11 +21,11 @@ PROBLEM_LEVELS = {"WARNING", "ERROR", "CRITICAL"}
 
 def test_a_clean_start_names_the_console_first_and_logs_no_warning(e2e_run: Run) -> None:
     # Given a stack started empty, whose CloudWatch minute lasts a second (its alarms are evaluated every second).
-    # Its start-up is waited for by polling /health, whose first answer waits for the authorizer's cold start: on a
-    # busy machine that is over the p95 latency alarm's threshold, a real alarm this test is not about (and not one a
-    # person opening the console causes), so the threshold is the most an HTTP API request may take (30 s).
+    # Its start-up is waited for by polling /health, whose first answers wait for the authorizer's cold start: a busy
+    # machine stretches that past any latency threshold (32 s was seen with a 30 s one), a real alarm this test is not
+    # about (a person opening the console does not poll), so the p95 latency alarm's threshold is an hour here.
     with e2e_run.running(
-        "clean-start", options=["--metric-minute=1"], parameters={"ApiLatencyP95Milliseconds": "30000"}
+        "clean-start", options=["--metric-minute=1"], parameters={"ApiLatencyP95Milliseconds": "3600000"}
     ) as stack:
         # When every alarm has had its first evaluation
         deadline = time.monotonic() + 60
