@@ -27,9 +27,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from local.cloudwatch.alarms import ALARM, OK, AlarmEvaluator, alarm_name
-from local.cloudwatch.markdown import markdown_html
 from local.cloudwatch.metric_math import NotEvaluated, Series, as_series, evaluate
 from local.cloudwatch.metrics import LocalSources, MetricKey, MetricStore, dimensions
+from local.markdown import markdown_html
 from local.template import Resolver, TemplateError
 
 WIDGET_TYPES = ("metric", "text", "log", "alarm", "explorer", "custom")

@@ -15,9 +15,9 @@ from starlette.testclient import TestClient
 
 from local.cloudwatch.alarms import AlarmEvaluator, template_alarms
 from local.cloudwatch.dashboards import Dashboard, OperatorPage, check_dashboard_body, template_dashboards
-from local.cloudwatch.markdown import markdown_html
 from local.cloudwatch.metrics import LocalSources, MetricClock, MetricStore
 from local.lambdas.runtime import lambda_environment
+from local.markdown import markdown_html
 from local.stack.provision import Provisioner
 from local.template import Resolver, TemplateError, functions, load_template, parameter_values
 

@@ -1,8 +1,9 @@
-"""The Markdown of a dashboard's text widget as HTML, for `/_ops`: the part of Markdown such widgets use (headings,
-paragraphs, lists, bold, italics, inline code, links), everything else shown as its text.
+"""Markdown as HTML, for the pages the stand-in serves: a dashboard's text widgets on `/_ops` and the API's
+descriptions on `/docs`. The part of Markdown they use (headings, paragraphs, lists, bold, italics, inline code,
+links); everything else is shown as its text.
 
-The text is the template's, but it is escaped before any tag is added: no markup written in it reaches the page,
-and a link goes only to an http(s) address or a path of this site.
+The text is the template's or the API's, but it is escaped before any tag is added: no markup written in it reaches
+the page, and a link goes only to an http(s) address or a path of this site.
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ _LINK = re.compile(r"\[([^\]]+)\]\((https?://[^\s)]+|/[^\s)]*)\)")
 
 
 def markdown_html(text: str) -> str:
-    """`text` (Markdown) as HTML: one block per heading line, list or paragraph."""
+    """`text` (Markdown) as HTML: one block per heading line, list or paragraph (a paragraph's lines run on, as in
+    Markdown)."""
     blocks: list[str] = []
     paragraph: list[str] = []
     items: list[str] = []
 
     def close() -> None:
         if paragraph:
-            blocks.append(f"<p>{'<br>'.join(_inline(line) for line in paragraph)}</p>")
+            blocks.append(f"<p>{_inline(' '.join(paragraph))}</p>")
             paragraph.clear()
         if items:
             blocks.append(f"<ul>{''.join(f'<li>{_inline(item)}</li>' for item in items)}</ul>")
@@ -51,6 +53,11 @@ def markdown_html(text: str) -> str:
             paragraph.append(line.strip())
     close()
     return "".join(blocks)
+
+
+def markdown_inline(text: str) -> str:
+    """One run of `text` (a list item's or a table cell's): its lines joined, bold, italics, links and code only."""
+    return _inline(" ".join(text.split()))
 
 
 def _inline(text: str) -> str:
