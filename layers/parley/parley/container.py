@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         Embedder,
         ErasureQueue,
         ExportFiles,
+        HandoffStore,
         IdentityProvider,
         LanguageModel,
         LexiconStore,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from parley.services.erasure import Erasure
     from parley.services.exports import ConversationExports
     from parley.services.feedback import FeedbackService
+    from parley.services.handoffs import Handoffs
     from parley.services.indexer import DocumentIndexer
     from parley.services.live_chat import LiveChat
     from parley.services.public_chat import PublicChat
@@ -366,6 +368,7 @@ class Container:
             self.chatbot_store,
             self.rate_limiter,
             self.answers,
+            self.handoffs,
             per_visitor=self.settings.rate_limits.visitor_messages_per_minute,
             per_network=self.settings.rate_limits.network_messages_per_minute,
             per_chatbot=self.settings.rate_limits.chatbot_messages_per_minute,
@@ -383,6 +386,20 @@ class Container:
         )
 
     @cached_property
+    def handoff_store(self) -> HandoffStore:
+        from parley.adapters.dynamo.handoffs import DynamoHandoffStore
+
+        return DynamoHandoffStore(self.table)
+
+    @cached_property
+    def handoffs(self) -> Handoffs:
+        from parley.services.handoffs import Handoffs
+
+        return Handoffs(
+            self.chatbot_store, self.conversation_store, self.handoff_store, self.connection_store, self.connections
+        )
+
+    @cached_property
     def live_chat(self) -> LiveChat:
         from parley.services.live_chat import LiveChat
 
@@ -393,6 +410,7 @@ class Container:
             self.answers,
             self.account_store,
             feedback=self.feedback,
+            handoffs=self.handoffs,
         )
 
     @cached_property

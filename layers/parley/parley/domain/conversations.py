@@ -59,6 +59,8 @@ class Message(Model):
     usage: Usage | None = None
     latency_ms: int | None = None
     feedback: Feedback | None = None
+    # A person's reply in a handoff: the member who wrote it (the message is theirs, not the bot's).
+    person: str | None = None
     created_at: datetime
 
 
@@ -170,6 +172,7 @@ class MessagePublic(BaseModel):
     answerable: bool = True
     usage: Usage | None = None
     feedback: Feedback | None = None
+    person: str | None = None
     created_at: datetime
 
 

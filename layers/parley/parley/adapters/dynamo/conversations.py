@@ -75,8 +75,12 @@ class DynamoConversationStore:
             for message in messages
             if message.role == "assistant"
         ]
-        counts = {"Update": tally_update(self.table, conversation.tenant_id, conversation.chatbot_id, tally)}
-        self.table.write_all([head, *puts, *refs, counts])
+        counts = (
+            [{"Update": tally_update(self.table, conversation.tenant_id, conversation.chatbot_id, tally)}]
+            if tally.add
+            else []
+        )
+        self.table.write_all([head, *puts, *refs, *counts])
 
     def answer(self, tenant_id: str, chatbot_id: str, message_id: str) -> StoredAnswer | None:
         ref = self.table.get(keys.tenant(tenant_id), keys.answer_ref(chatbot_id, message_id))
@@ -139,4 +143,5 @@ class DynamoConversationStore:
             self.table.erase(keys.tenant(tenant_id), keys.messages(str(item["id"])))
         self.table.erase(keys.tenant(tenant_id), keys.answer_refs(chatbot_id))
         self.table.erase(keys.tenant(tenant_id), keys.analytics_days(chatbot_id))
+        self.table.erase(keys.tenant(tenant_id), keys.chatbot_handoffs(chatbot_id))
         self.table.erase(keys.tenant(tenant_id), keys.conversations(chatbot_id))

@@ -76,6 +76,20 @@ def conversations_started(chatbot_id: str, moment: datetime) -> str:
     return f"{conversations(chatbot_id)}{id_floor(moment)}"
 
 
+def handoffs() -> str:
+    return "HANDOFF#"
+
+
+def chatbot_handoffs(chatbot_id: str) -> str:
+    return f"{handoffs()}{chatbot_id}#"
+
+
+def handoff(chatbot_id: str, conversation_id: str) -> str:
+    """A conversation's request for a person: in the tenant's partition under one prefix, so that the inbox of every
+    chatbot of the tenant is one query."""
+    return f"{chatbot_handoffs(chatbot_id)}{conversation_id}"
+
+
 def messages(conversation_id: str) -> str:
     return f"MSG#{conversation_id}#"
 
