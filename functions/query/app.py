@@ -2,7 +2,7 @@
 take ratings of answers, read a chatbot's analytics, and let members answer visitors who asked for a person."""
 
 from parley.api import build_app
-from parley.api.routes import analytics, answers, conversations, exports, feedback, handoffs, public
+from parley.api.routes import analytics, answers, conversations, exports, feedback, gaps, handoffs, public
 from parley.observability import lambda_entry
 from parley.settings import Resource
 
@@ -15,6 +15,7 @@ handler = lambda_entry(
         feedback.router,
         analytics.router,
         handoffs.router,
+        gaps.router,
     ),
     needs=[Resource.TABLE, Resource.DOCUMENTS_BUCKET, Resource.WEBSOCKET_API],
 )

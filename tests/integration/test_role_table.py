@@ -223,6 +223,7 @@ ROUTES: dict[str, Case] = {
         "feedback:give", 204, lambda w: {"rating": "up"}, ("chatbot_id", "message_id")
     ),
     "GET /chatbots/{chatbot_id}/analytics": Case("analytics:read", 200, params=("chatbot_id",)),
+    "GET /chatbots/{chatbot_id}/gaps": Case("analytics:read", 200, params=("chatbot_id",)),
     "GET /handoffs": Case("handoffs:answer", 200),
     # No visitor asked for a person on this conversation: allowed callers learn that (404).
     **{

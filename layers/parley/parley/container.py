@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         Embedder,
         ErasureQueue,
         ExportFiles,
+        GapStore,
         HandoffStore,
         IdentityProvider,
         LanguageModel,
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     from parley.services.erasure import Erasure
     from parley.services.exports import ConversationExports
     from parley.services.feedback import FeedbackService
+    from parley.services.gaps import KnowledgeGaps
     from parley.services.handoffs import Handoffs
     from parley.services.indexer import DocumentIndexer
     from parley.services.live_chat import LiveChat
@@ -396,7 +398,32 @@ class Container:
         from parley.services.handoffs import Handoffs
 
         return Handoffs(
-            self.chatbot_store, self.conversation_store, self.handoff_store, self.connection_store, self.connections
+            self.chatbot_store,
+            self.conversation_store,
+            self.handoff_store,
+            self.connection_store,
+            self.connections,
+            gaps=self.gap_store,
+        )
+
+    @cached_property
+    def gap_store(self) -> GapStore:
+        from parley.adapters.dynamo.gaps import DynamoGapStore
+
+        return DynamoGapStore(self.table)
+
+    @cached_property
+    def gaps(self) -> KnowledgeGaps:
+        from parley.services.gaps import KnowledgeGaps
+
+        return KnowledgeGaps(
+            self.chatbot_store,
+            self.gap_store,
+            self.handoff_store,
+            self.document_store,
+            self.embedder,
+            threshold=self.settings.gap_threshold,
+            qa_threshold=self.settings.qa_threshold,
         )
 
     @cached_property
@@ -456,6 +483,7 @@ class Container:
             self.conversation_store,
             self.public_chat,
             self.rate_limiter,
+            self.gap_store,
             per_network=self.settings.rate_limits.network_messages_per_minute,
         )
 

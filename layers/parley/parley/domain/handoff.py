@@ -54,6 +54,8 @@ class Handoff(Model):
     taken_by: str | None = None
     taken_at: datetime | None = None
     first_reply_at: datetime | None = None
+    # The member's first reply: what a knowledge gap offers as the answer of a Q&A pair.
+    first_reply: str | None = None
     contact_email: str | None = None
     updated_at: datetime
 

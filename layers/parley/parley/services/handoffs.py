@@ -19,10 +19,11 @@ from parley.domain.common import new_id, timestamp, utcnow
 from parley.domain.connections import Connection
 from parley.domain.conversations import Conversation, Message, MessagePublic
 from parley.domain.frames import HandoffFrame, InboxFrame, PersonFrame, VisitorFrame
+from parley.domain.gaps import Gap
 from parley.domain.handoff import INBOX_SIZE, Handoff, HandoffPublic, Inbox
 from parley.errors import ConversationNotFound, HandoffConflict, HandoffNotFound, StreamInterrupted
 from parley.observability import logger, record
-from parley.ports import ChatbotStore, Connections, ConnectionStore, ConversationStore, HandoffStore
+from parley.ports import ChatbotStore, Connections, ConnectionStore, ConversationStore, GapStore, HandoffStore
 from parley.services.chatbots import find_chatbot
 
 # The messages read to show the inbox the visitor's question and the bot's last answer.
@@ -40,11 +41,13 @@ class Handoffs:
         connection_store: ConnectionStore,
         connections: Connections,
         *,
+        gaps: GapStore,
         now: Callable[[], datetime] = utcnow,
     ) -> None:
         self.chatbots = chatbots
         self.conversations = conversations
         self.handoffs = handoffs
+        self.gaps = gaps
         self.connection_store = connection_store
         self.connections = connections
         self.now = now
@@ -83,6 +86,10 @@ class Handoffs:
             updated_at=now,
         )
         self.handoffs.put(handoff)
+        gap = Gap(
+            chatbot_id=chatbot.id, conversation_id=conversation.id, question=question, reason="handoff", asked_at=now
+        )
+        self.gaps.add(chatbot.tenant_id, gap)
         record("Handoffs", outcome="waiting" if members else "nobody_online", tenant_id=chatbot.tenant_id)
         self._tell_members(chatbot.tenant_id, InboxFrame(handoff=HandoffPublic.of(handoff, now)), members)
         return self._frame(handoff, now, members_online=bool(members))
@@ -173,7 +180,7 @@ class Handoffs:
         )
         self._append(conversation, message, new=False)
         if handoff.first_reply_at is None:
-            self.handoffs.replied(handoff, now)
+            self.handoffs.replied(handoff, text, now)
             record("TimeToFirstHumanReply", (now - handoff.requested_at).total_seconds() * 1000, tenant_id=tenant_id)
         self._tell_visitor(handoff, PersonFrame(conversation_id=conversation_id, message_id=message.id, text=text))
         return MessagePublic.model_validate(message.model_dump())

@@ -44,12 +44,13 @@ class DynamoHandoffStore:
         )
         return Handoff.model_validate(taken) if taken is not None else None
 
-    def replied(self, handoff: Handoff, now: datetime) -> None:
+    def replied(self, handoff: Handoff, text: str, now: datetime) -> None:
         self.table.update(
             keys.tenant(handoff.tenant_id),
             self._sk(handoff),
-            "SET first_reply_at = if_not_exists(first_reply_at, :now), updated_at = :now",
-            values={":now": timestamp(now)},
+            "SET first_reply_at = if_not_exists(first_reply_at, :now), first_reply = if_not_exists(first_reply, :text),"
+            " updated_at = :now",
+            values={":now": timestamp(now), ":text": text},
         )
 
     def hand_back(self, handoff: Handoff, member: str, status: str, now: datetime) -> Handoff | None:
