@@ -370,7 +370,7 @@ class Container:
             self.chatbot_store,
             self.rate_limiter,
             self.answers,
-            self.handoffs,
+            self.handoff_store,
             per_visitor=self.settings.rate_limits.visitor_messages_per_minute,
             per_network=self.settings.rate_limits.network_messages_per_minute,
             per_chatbot=self.settings.rate_limits.chatbot_messages_per_minute,

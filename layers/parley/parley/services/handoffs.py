@@ -54,13 +54,6 @@ class Handoffs:
 
     # A visitor's side (the chatbot is the one their publishable key and Origin opened).
 
-    def holding(self, chatbot: Chatbot, conversation_id: str | None) -> Handoff | None:
-        """The conversation's handoff while the bot must stay silent on it (a person is awaited or answering)."""
-        if conversation_id is None:
-            return None
-        handoff = self.handoffs.get(chatbot.tenant_id, chatbot.id, conversation_id)
-        return handoff if handoff is not None and handoff.holds_bot(self.now()) else None
-
     def ask_for_person(self, chatbot: Chatbot, conversation_id: str, visitor: str) -> HandoffFrame:
         """Put the visitor's conversation in the tenant's inbox, waiting for a member until the chatbot's timeout; if
         no member is signed in, it is unanswered at once. Asking again while it waits or is held changes nothing."""

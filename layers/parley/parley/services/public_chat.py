@@ -8,13 +8,12 @@ import sys
 from dataclasses import dataclass
 
 from parley.domain.chatbots import Chatbot, normalize_origin
-from parley.domain.common import RATE_WINDOW_SECONDS, new_id
+from parley.domain.common import RATE_WINDOW_SECONDS, new_id, utcnow
 from parley.domain.conversations import QueryRequest, QueryResult
 from parley.errors import ChatbotNotFound, ConversationHeld, OriginNotAllowed, PlanLimitReached
 from parley.observability import logger
-from parley.ports import AnswerListener, ChatbotStore, RateLimiter
+from parley.ports import AnswerListener, ChatbotStore, HandoffStore, RateLimiter
 from parley.services.answers import AnswerService
-from parley.services.handoffs import Handoffs
 
 VISITOR_TAG = "visitor:"
 # What a visitor is told when the tenant's plan has no questions left: the owner's plan and usage are not theirs.
@@ -70,7 +69,7 @@ class PublicChat:
         chatbots: ChatbotStore,
         limiter: RateLimiter,
         answers: AnswerService,
-        handoffs: Handoffs,
+        handoffs: HandoffStore,
         *,
         per_visitor: int,
         per_network: int,
@@ -131,8 +130,10 @@ class PublicChat:
         # past it takes many networks, each allowed only NEWCOMER_MESSAGES more.
         limit = self.per_chatbot if sent > NEWCOMER_MESSAGES else sys.maxsize
         self.limiter.hit(chatbot.tenant_id, f"chatbot#{chatbot.id}", limit, RATE_WINDOW_SECONDS)
-        if self.handoffs.holding(chatbot, request.conversation_id) is not None:
-            raise ConversationHeld()
+        if request.conversation_id is not None:
+            handoff = self.handoffs.get(chatbot.tenant_id, chatbot.id, request.conversation_id)
+            if handoff is not None and handoff.holds_bot(utcnow()):
+                raise ConversationHeld()
         try:
             return self.answers.answer(
                 chatbot.tenant_id, chatbot.id, request, started_by=visitor.tag, listener=listener
