@@ -84,3 +84,13 @@ export function useAction(): { busy: boolean; error: unknown; run: (work: () => 
   }, []);
   return { busy, error, run };
 }
+
+/** A table that scrolls sideways within itself when it is wider than the screen (a phone's), never the page; it can be
+ * focused, so that a keyboard scrolls it too. */
+export function TableScroll({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    <div class="table-scroll" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}
