@@ -29,6 +29,8 @@ function mount(script: HTMLScriptElement, options: WidgetOptions): void {
     closed: () => session.sleep(),
     asked: (question) => session.ask(question),
     rated: (messageId, rating) => session.rate(messageId, rating),
+    requestedPerson: () => session.requestPerson(),
+    leftContact: (email) => session.leaveContact(email),
   });
   panel.render(session.state);
   document.body.append(host);
