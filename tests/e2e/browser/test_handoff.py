@@ -39,8 +39,8 @@ def test_a_member_takes_over_a_visitors_chat_from_the_inbox_and_hands_it_back(
         sign_in(console, base_url, owner["user"]["email"])
         console.get_by_role("link", name="Inbox").click()
         expect(console.get_by_text("Nobody is waiting for a person.")).to_be_visible()
-        loads = []
-        console.on("load", lambda loaded: loads.append(loaded))
+        loads: list[Page] = []
+        console.on("load", loads.append)
 
         # When a visitor asks what the documents do not cover, and then asks for a person
         script = f'<script src="{base_url}/widget.js" data-key="{bot["public_key"]}" async></script>'
