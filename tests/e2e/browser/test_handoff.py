@@ -72,6 +72,11 @@ def test_a_member_takes_over_a_visitors_chat_from_the_inbox_and_hands_it_back(
         expect(panel(page).get_by_text("A person has joined the chat.")).to_be_visible()
         screenshot(page, "visitor-sees-person")
 
+        # When the visitor reloads the page, the chat goes on where it was: the same conversation, still with a person
+        page.reload()
+        page.get_by_role("button", name="Open chat").click()
+        expect(panel(page).get_by_text("A person has joined the chat.")).to_be_visible()
+
         # When the visitor writes while the member holds the conversation, the bot is silent and the member reads it
         answers_before = panel(page).locator(".message.assistant").count()
         ask(page, "What do llamas eat?")

@@ -15,6 +15,13 @@ export interface SessionEnvironment {
   schedule: (run: () => void, delayMs: number) => void;
 }
 
+/** What a reload of the page carries over (kept by the page in localStorage): the conversation, and whether a person
+ * was asked for on it, so that the chat goes on where it was. */
+export interface Resumed {
+  conversationId: string;
+  handoff: boolean;
+}
+
 export class ChatSession {
   state: ChatState = initialState;
   private socket: WebSocket | null = null;
@@ -34,7 +41,10 @@ export class ChatSession {
     private readonly visitorId: string,
     private readonly environment: SessionEnvironment,
     private readonly changed: (state: ChatState) => void,
-  ) {}
+    private resumed: Resumed | null = null,
+  ) {
+    if (resumed !== null) this.state = { ...initialState, conversationId: resumed.conversationId };
+  }
 
   /** The visitor opened the panel: connect unless connected. */
   wake(): void {
@@ -166,6 +176,15 @@ export class ChatSession {
       this.attempts = 0;
       this.socket = socket;
       this.dispatch({ type: "link", link: "open" });
+      if (this.resumed?.handoff) {
+        // After a reload: where the request for a person stands (waiting, taken, or nobody came).
+        this.resumed = null;
+        this.sendFrame((chatbotId, conversationId) => ({
+          action: "handoffStatus",
+          chatbot_id: chatbotId,
+          conversation_id: conversationId,
+        }));
+      }
     };
     socket.onmessage = (message: MessageEvent) => {
       const frame = parseFrame(message.data);
