@@ -55,8 +55,9 @@ def main() -> None:
             member_url = f"{websocket}/?token={account['tokens']['access_token']}"
             visitor_url = f"{websocket}/?key={bot['public_key']}&visitor_id=visitor-bench-0001"
             with (
-                connect(member_url) as member,
-                connect(visitor_url, additional_headers={"Origin": SITE}) as visitor,
+                # The first connection waits for the authorizer's and the chat function's cold starts.
+                connect(member_url, open_timeout=120) as member,
+                connect(visitor_url, additional_headers={"Origin": SITE}, open_timeout=120) as visitor,
                 httpx.Client(base_url=url, timeout=60) as api,
             ):
                 ask = {"action": "sendMessage", "chatbot_id": bot["id"], "question": "Can I talk to a person?"}
