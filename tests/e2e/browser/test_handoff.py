@@ -40,7 +40,12 @@ def test_a_member_takes_over_a_visitors_chat_from_the_inbox_and_hands_it_back(
         console.get_by_role("link", name="Inbox").click()
         expect(console.get_by_text("Nobody is waiting for a person.")).to_be_visible()
         loads: list[Page] = []
-        console.on("load", loads.append)
+
+        def loaded(reloaded: Page) -> None:
+            # Playwright marks its handlers, which a bound builtin such as `list.append` cannot carry.
+            loads.append(reloaded)
+
+        console.on("load", loaded)
 
         # When a visitor asks what the documents do not cover, and then asks for a person
         script = f'<script src="{base_url}/widget.js" data-key="{bot["public_key"]}" async></script>'
