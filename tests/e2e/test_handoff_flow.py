@@ -133,6 +133,8 @@ def test_nobody_takes_it_within_the_timeout_and_the_visitor_leaves_an_address(
         "unanswered",
         "visitor@example.com",
     )
+    on_conversation = api.get(f"/chatbots/{bot['id']}/conversations/{conversation_id}", headers=bearer(account))
+    assert on_conversation.json()["handoff"]["contact_email"] == "visitor@example.com"
     assert (
         api.post(
             f"/chatbots/{bot['id']}/conversations/{conversation_id}/handoff/take", headers=bearer(account)

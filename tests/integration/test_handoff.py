@@ -51,6 +51,18 @@ def handoff_call(
     )
 
 
+def conversation_of(lambdas: Functions, account: dict[str, Any], bot: dict[str, Any], conversation_id: str) -> Any:
+    status, conversation = lambdas.call(
+        "QueryFunction",
+        "GET",
+        CONVERSATION,
+        **as_(account),
+        path_parameters={"chatbot_id": bot["id"], "conversation_id": conversation_id},
+    )
+    assert status == 200, conversation
+    return conversation
+
+
 def visitor_asks_uncovered(lambdas: Functions, bot: dict[str, Any], connection: str) -> tuple[dict[str, Any], str]:
     authorizer = connect(lambdas, connection, {"key": bot["public_key"], "visitor_id": "visitor-0001"})
     route(lambdas, connection, authorizer, "MESSAGE", ask(bot["id"], UNCOVERED))
@@ -82,6 +94,7 @@ def test_a_member_takes_a_visitors_conversation_answers_it_and_hands_it_back(
     assert pushed["handoff"]["last_answer"] == "I couldn't find this in this chatbot's documents."
     status, inbox = lambdas.call("QueryFunction", "GET", "/handoffs", **as_(owner))
     assert (status, [item["conversation_id"] for item in inbox["items"]]) == (200, [conversation_id])
+    assert conversation_of(lambdas, owner, bot, conversation_id)["handoff"]["status"] == "waiting_for_human"
 
     # When the owner takes it and writes
     status, taken = handoff_call(lambdas, owner, bot, conversation_id, "take")
@@ -128,14 +141,8 @@ def test_a_member_takes_a_visitors_conversation_answers_it_and_hands_it_back(
     assert len(openai_fake.chat_requests) > chat_requests
 
     # And the conversation holds the person's message as theirs, the unanswered visitor message, then the bot again
-    status, conversation = lambdas.call(
-        "QueryFunction",
-        "GET",
-        CONVERSATION,
-        **as_(owner),
-        path_parameters={"chatbot_id": bot["id"], "conversation_id": conversation_id},
-    )
-    assert status == 200
+    conversation = conversation_of(lambdas, owner, bot, conversation_id)
+    assert (conversation["handoff"]["status"], conversation["handoff"]["taken_by"]) == ("bot", owner["user"]["id"])
     kinds = [(m["role"], m["person"] is not None) for m in conversation["messages"]]
     assert kinds == [
         ("user", False),
@@ -211,6 +218,9 @@ def test_nobody_online_tells_the_visitor_at_once_and_keeps_the_address_they_leav
     assert status == 200
     [item] = inbox["items"]
     assert (item["status"], item["contact_email"], item["question"]) == ("unanswered", "visitor@example.com", UNCOVERED)
+    # The address is on the conversation itself, as its owner reads it
+    kept_on = conversation_of(lambdas, owner, bot, conversation_id)["handoff"]
+    assert (kept_on["status"], kept_on["contact_email"]) == ("unanswered", "visitor@example.com")
     assert handoff_call(lambdas, owner, bot, conversation_id, "take")[0] == 409
 
 

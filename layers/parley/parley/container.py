@@ -341,7 +341,7 @@ class Container:
     def conversations(self) -> ConversationService:
         from parley.services.conversations import ConversationService
 
-        return ConversationService(self.chatbot_store, self.conversation_store)
+        return ConversationService(self.chatbot_store, self.conversation_store, self.handoff_store)
 
     @cached_property
     def export_files(self) -> ExportFiles:

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from parley.domain.common import Id, Model, Paged, Request
+from parley.domain.handoff import HandoffPublic
 from parley.errors import ValidationFailed
 
 Question = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
@@ -181,3 +182,6 @@ class ConversationDetail(ConversationSummary):
 
     messages: list[MessagePublic]
     next_cursor: str | None = None
+    # The visitor's request for a person, if they made one: where it stands (`waiting_for_human` while it waits) and
+    # the e-mail address they left when nobody took it.
+    handoff: HandoffPublic | None = None

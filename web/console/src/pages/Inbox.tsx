@@ -9,7 +9,7 @@ import { Button, ErrorNote, Loading, useAction } from "../components/ui";
 import { useConsole } from "../context";
 import { momentText } from "../dates";
 
-const STATUS: Record<Handoff["status"], string> = {
+export const HANDOFF_STATUS: Record<Handoff["status"], string> = {
   waiting_for_human: "Waiting for a person",
   with_human: "Taken",
   unanswered: "Nobody took it in time",
@@ -119,7 +119,7 @@ function HandoffRow(props: {
   return (
     <li class={`handoff ${item.status}${selected ? " selected" : ""}`}>
       <p class="status">
-        <span class="badge">{STATUS[item.status]}</span>{" "}
+        <span class="badge">{HANDOFF_STATUS[item.status]}</span>{" "}
         {item.status === "waiting_for_human" ? `since ${momentText(item.requested_at)}` : ""}
         {item.status === "with_human" && !mine ? " by another member" : ""}
       </p>
