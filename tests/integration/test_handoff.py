@@ -155,6 +155,22 @@ def test_a_member_takes_a_visitors_conversation_answers_it_and_hands_it_back(
     assert member["tenant_id"] == owner["tenant"]["id"]
     assert lambdas.call("QueryFunction", "GET", "/handoffs", **as_(owner)) == (200, {"items": []})
 
+    # And the chatbot's analytics count the handoff and the wait for the member's first reply
+    status, analytics = lambdas.call(
+        "QueryFunction",
+        "GET",
+        "/chatbots/{chatbot_id}/analytics",
+        **as_(owner),
+        path_parameters={"chatbot_id": bot["id"]},
+    )
+    assert status == 200, analytics
+    [today] = [day for day in analytics["days"] if day["questions"]]
+    assert today["handoffs"] == 1
+    assert today["first_human_reply_p50_ms"] is not None
+    assert [day["first_human_reply_p50_ms"] for day in analytics["days"] if day is not today] == [None] * (
+        len(analytics["days"]) - 1
+    )
+
 
 def request_person(bot: dict[str, Any], conversation_id: str) -> dict[str, Any]:
     return {"action": "requestPerson", "chatbot_id": bot["id"], "conversation_id": conversation_id}

@@ -341,8 +341,8 @@ class HandoffStore(Protocol):
 
     def get(self, tenant_id: str, chatbot_id: str, conversation_id: str) -> Handoff | None: ...
 
-    def put(self, handoff: Handoff) -> None:
-        """Store a new request for a person (replacing an ended one)."""
+    def put(self, handoff: Handoff, tally: Tally) -> None:
+        """Store a new request for a person (replacing an ended one), adding `tally` to its chatbot's counters."""
 
     def of_tenant(self, tenant_id: str) -> list[Handoff]:
         """Every handoff of the tenant whose record is kept (ended ones included)."""

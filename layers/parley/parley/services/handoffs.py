@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from parley.domain.analytics import Tally
+from parley.domain.analytics import Tally, first_reply_tally, handoff_tally
 from parley.domain.chatbots import Chatbot
 from parley.domain.common import new_id, timestamp, utcnow
 from parley.domain.connections import Connection
@@ -78,7 +78,7 @@ class Handoffs:
             wait_until=now + timedelta(seconds=chatbot.handoff_timeout_seconds) if members else now,
             updated_at=now,
         )
-        self.handoffs.put(handoff)
+        self.handoffs.put(handoff, handoff_tally(now.date()))
         gap = Gap(
             chatbot_id=chatbot.id, conversation_id=conversation.id, question=question, reason="handoff", asked_at=now
         )
@@ -171,10 +171,12 @@ class Handoffs:
             person=member,
             created_at=now,
         )
-        self._append(conversation, message, new=False)
-        if handoff.first_reply_at is None:
+        first = handoff.first_reply_at is None
+        wait_ms = round((now - handoff.requested_at).total_seconds() * 1000)
+        self._append(conversation, message, new=False, tally=first_reply_tally(now.date(), wait_ms) if first else None)
+        if first:
             self.handoffs.replied(handoff, text, now)
-            record("TimeToFirstHumanReply", (now - handoff.requested_at).total_seconds() * 1000, tenant_id=tenant_id)
+            record("TimeToFirstHumanReply", wait_ms, tenant_id=tenant_id)
         self._tell_visitor(handoff, PersonFrame(conversation_id=conversation_id, message_id=message.id, text=text))
         return MessagePublic.model_validate(message.model_dump())
 
@@ -220,12 +222,14 @@ class Handoffs:
             raise HandoffConflict(_conflict(handoff, self.now()))
         return handoff
 
-    def _append(self, conversation: Conversation, message: Message, *, new: bool) -> None:
+    def _append(self, conversation: Conversation, message: Message, *, new: bool, tally: Tally | None = None) -> None:
         changed = conversation.model_copy(
             update={"updated_at": message.created_at, "message_count": conversation.message_count + 1}
         )
-        # A person's or an unanswered visitor's message counts no question or answer of the bot.
-        self.conversations.append(changed, [message], new=new, tally=Tally(message.created_at.date(), {}))
+        # A person's or an unanswered visitor's message counts no question or answer of the bot (a member's first
+        # reply counts its wait).
+        counted = tally or Tally(message.created_at.date(), {})
+        self.conversations.append(changed, [message], new=new, tally=counted)
 
     def _frame(self, handoff: Handoff, now: datetime, *, members_online: bool | None = None) -> HandoffFrame:
         return HandoffFrame(

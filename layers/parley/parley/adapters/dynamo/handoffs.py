@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from parley.adapters.dynamo import keys
+from parley.adapters.dynamo.analytics import tally_update
 from parley.adapters.dynamo.table import Table, record
+from parley.domain.analytics import Tally
 from parley.domain.common import timestamp
 from parley.domain.handoff import HANDOFF_RECORD_DAYS, Handoff
 
@@ -18,10 +20,11 @@ class DynamoHandoffStore:
         item = self.table.get(keys.tenant(tenant_id), keys.handoff(chatbot_id, conversation_id))
         return Handoff.model_validate(item) if item else None
 
-    def put(self, handoff: Handoff) -> None:
+    def put(self, handoff: Handoff, tally: Tally) -> None:
         expires_at = int((handoff.requested_at + timedelta(days=HANDOFF_RECORD_DAYS)).timestamp())
         item = record(handoff, PK=keys.tenant(handoff.tenant_id), SK=self._sk(handoff))
-        self.table.put({**item, "expires_at": expires_at})
+        counts = tally_update(self.table, handoff.tenant_id, handoff.chatbot_id, tally)
+        self.table.write_all([{"Put": self.table.put_request({**item, "expires_at": expires_at})}, {"Update": counts}])
 
     def of_tenant(self, tenant_id: str) -> list[Handoff]:
         items = self.table.query_prefix(keys.tenant(tenant_id), keys.handoffs(), consistent=True)
