@@ -3,13 +3,16 @@ the console's inbox, both on the running local stack; every step is seen in the 
 
 from __future__ import annotations
 
+import json
 import re
 from typing import TYPE_CHECKING
 
 from playwright.sync_api import Browser, Locator, Page, expect
+from websockets.sync.client import connect
 
 from local.fakes.samples import GUIDE
 from local.stack.process import chatbot_with_document
+from tests.support.api import ws_url
 from tests.support.browser import sign_in
 
 if TYPE_CHECKING:
@@ -99,3 +102,29 @@ def test_a_member_takes_over_a_visitors_chat_from_the_inbox_and_hands_it_back(
         expect(console.get_by_text("Nobody is waiting for a person.")).to_be_visible()
     finally:
         console_context.close()
+
+
+def test_the_inbox_shows_a_request_nobody_took_once_its_deadline_passes(
+    page: Page, base_url: str, shop: Site, screenshot: Screenshot
+) -> None:
+    # Given an owner on the inbox, and a chatbot whose visitors wait 3 seconds for a person
+    owner, bot = chatbot_with_document(
+        base_url, "guide.md", GUIDE, visibility="public", allowed_origins=[shop.origin], handoff_timeout_seconds=3
+    )
+    sign_in(page, base_url, owner["user"]["email"])
+    page.get_by_role("link", name="Inbox").click()
+    expect(page.get_by_text("Nobody is waiting for a person.")).to_be_visible()
+
+    # When a visitor asks for a person and nobody takes it
+    url = ws_url(base_url, key=bot["public_key"], visitor_id="visitor-inbox-deadline")
+    with connect(url, additional_headers={"Origin": shop.origin}) as visitor:
+        visitor.send(
+            json.dumps({"action": "sendMessage", "chatbot_id": bot["id"], "question": "I want to speak to a human"})
+        )
+        request = page.locator(".handoff")
+        expect(request).to_contain_text("Waiting for a person")
+
+        # Then, with nothing pushed at the deadline, the inbox reads it again then and shows nobody took it
+        expect(request).to_contain_text("Nobody took it in time")
+        expect(request.get_by_role("button", name="Take")).to_have_count(0)
+        screenshot(page, "inbox-unanswered")

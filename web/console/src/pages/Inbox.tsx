@@ -65,6 +65,18 @@ export function Inbox({ me }: { me: SignedInUser }) {
     return () => connection.close();
   }, []);
 
+  // Nothing is pushed when a waiting request's deadline passes (nothing runs then): read the inbox again at the next
+  // deadline, when the request becomes one nobody took (not over and over if this clock runs ahead of the server's).
+  useEffect(() => {
+    const deadlines = (items ?? [])
+      .filter((item) => item.status === "waiting_for_human")
+      .map((item) => Date.parse(item.wait_until) - Date.now())
+      .filter((untilDeadline) => untilDeadline > -5000);
+    if (deadlines.length === 0) return;
+    const timer = setTimeout(() => void refresh(), Math.max(0, Math.min(...deadlines)) + 500);
+    return () => clearTimeout(timer);
+  }, [items]);
+
   const selected = items?.find((item) => key(item) === open) ?? null;
   return (
     <main id="main" class="inbox">
