@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from local.cloudwatch.metrics import ApiMetrics
+from local.markdown import markdown_html, markdown_inline
 from local.template import ACCOUNT_ID, REGION, HttpAuthorizer, HttpRoute
 
 log = logging.getLogger("local")
@@ -307,33 +308,6 @@ class ApiDocs:
         return HTMLResponse(docs_page(json.loads(self.document.read_text())))
 
 
-_INLINE = re.compile(r"`([^`]+)`|\*\*([^*]+)\*\*|\[([^\]]+)\]\(([^)\s]+)\)")
-
-
-def markdown(text: str, *, inline_only: bool = False) -> str:
-    """The Markdown the API's descriptions use, as HTML: paragraphs (blank lines), `code`, **strong** and links;
-    `inline_only`, one run of text for a list item or a table cell."""
-
-    def inline(part: str) -> str:
-        out, at = [], 0
-        for match in _INLINE.finditer(part):
-            out.append(escape(part[at : match.start()]))
-            code, strong, label, href = match.groups()
-            if code is not None:
-                out.append(f"<code>{escape(code)}</code>")
-            elif strong is not None:
-                out.append(f"<strong>{escape(strong)}</strong>")
-            else:
-                out.append(f'<a href="{escape(href)}">{escape(label)}</a>')
-            at = match.end()
-        return "".join(out) + escape(part[at:])
-
-    if inline_only:
-        return inline(" ".join(text.split()))
-    paragraphs = [" ".join(block.split()) for block in re.split(r"\n\s*\n", text.strip())]
-    return "".join(f"<p>{inline(block)}</p>" for block in paragraphs if block)
-
-
 def _schema_name(schema: Mapping[str, Any]) -> str:
     """A schema as a reader names its type: a component's name, `string | null`, `list of X`, `"a" | "b"`."""
     if "$ref" in schema:
@@ -403,7 +377,7 @@ def _fields(schema: Mapping[str, Any], components: Mapping[str, Any]) -> str:
         notes = _constraints(field)
         if "default" in field and field["default"] is not None:
             notes.insert(0, f"default <code>{escape(json.dumps(field['default']))}</code>")
-        description = markdown(field["description"], inline_only=True) + " " if field.get("description") else ""
+        description = markdown_inline(field["description"]) + " " if field.get("description") else ""
         rows.append(
             f"<tr><td><code>{escape(name)}</code></td><td><code>{escape(_schema_name(field))}</code></td>"
             f"<td>{'required' if name in required else 'optional'}</td>"
@@ -453,7 +427,7 @@ def docs_page(document: Mapping[str, Any]) -> str:
             parameters = "".join(
                 f"<li><code>{escape(p['name'])}</code> ({escape(p['in'])}, {escape(_schema_name(p.get('schema', {})))}"
                 f"{', required' if p.get('required') else ''}) "
-                f"{markdown(p.get('description', ''), inline_only=True)}</li>"
+                f"{markdown_inline(p.get('description', ''))}</li>"
                 for p in operation.get("parameters", [])
             )
             body = _json_schema(operation.get("requestBody", {}))
@@ -461,11 +435,11 @@ def docs_page(document: Mapping[str, Any]) -> str:
             for status, response in operation.get("responses", {}).items():
                 description = response.get("description", "")
                 if status >= "400":
-                    own = "" if description == errors.get(status) else f": {markdown(description, inline_only=True)}"
+                    own = "" if description == errors.get(status) else f": {markdown_inline(description)}"
                     refusals.append(f"<li><a href='#error-{escape(status)}'>{escape(status)}</a>{own}</li>")
                     continue
                 schema = _json_schema(response)
-                shown = "" if description == "Successful Response" else markdown(description)
+                shown = "" if description == "Successful Response" else markdown_html(description)
                 answers.append(
                     f"<li><b>{escape(status)}</b>"
                     + (f" <code>{escape(_schema_name(schema))}</code>" if schema else "")
@@ -481,7 +455,7 @@ def docs_page(document: Mapping[str, Any]) -> str:
             sections.append(
                 f"<section id='{slug}' aria-labelledby='{slug}-title'>"
                 f"<h2 id='{slug}-title'><code>{escape(title)}</code>{lock}</h2>"
-                + markdown(operation.get("description") or operation.get("summary", ""))
+                + markdown_html(operation.get("description") or operation.get("summary", ""))
                 + (f"<h3>Parameters</h3><ul>{parameters}</ul>" if parameters else "")
                 + (
                     f"<h3>Body: <code>{escape(_schema_name(body))}</code></h3>{_fields(body, components)}"
@@ -495,7 +469,7 @@ def docs_page(document: Mapping[str, Any]) -> str:
     info = document.get("info", {})
     name = escape(info.get("title", "API"))
     error_list = "".join(
-        f"<dt id='error-{escape(status)}'>{escape(status)}</dt><dd>{markdown(meaning)}</dd>"
+        f"<dt id='error-{escape(status)}'>{escape(status)}</dt><dd>{markdown_html(meaning)}</dd>"
         for status, meaning in errors.items()
     )
     return (
@@ -510,7 +484,7 @@ def docs_page(document: Mapping[str, Any]) -> str:
         "padding:.25rem .5rem;border-bottom:1px solid #ddd}dt{font-weight:700}.lock{font-size:.85rem;color:#444}"
         "ul.errors{display:flex;flex-wrap:wrap;gap:.25rem 1.25rem;list-style:none;padding:0}</style>"
         f"</head><body><main><h1>{name} API v{escape(str(info.get('version', '')))}</h1>"
-        + markdown(info.get("description", ""))
+        + markdown_html(info.get("description", ""))
         + "<p>The machine-readable document: <a href='/openapi.json'>/openapi.json</a>. Send a token or an API key as "
         "<code>Authorization: Bearer …</code>.</p>"
         + f"<nav aria-labelledby='operations'><h2 id='operations'>Operations</h2><ul>{''.join(contents)}</ul></nav>"

@@ -20,7 +20,8 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from local.__main__ import server_config
-from local.apigateway.http_api import HttpGateway, LambdaAuthorizer, docs_page, markdown
+from local.apigateway.http_api import HttpGateway, LambdaAuthorizer, docs_page
+from local.markdown import markdown_html
 from local.stack.stack import LocalStack
 from local.template import HttpAuthorizer, HttpRoute
 
@@ -427,7 +428,7 @@ def test_each_api_answers_browsers_by_its_own_cors_configuration() -> None:
 
 
 def test_descriptions_markdown_is_rendered_and_its_text_escaped() -> None:
-    html = markdown("Send `Bearer sk_…` **once**; see [the list](/openapi.json).\n\n<script>x</script>")
+    html = markdown_html("Send `Bearer sk_…` **once**; see [the list](/openapi.json).\n\n<script>x</script>")
 
     assert html == (
         '<p>Send <code>Bearer sk_…</code> <strong>once</strong>; see <a href="/openapi.json">the list</a>.</p>'

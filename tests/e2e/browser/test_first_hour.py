@@ -336,7 +336,9 @@ def test_quotes_are_labelled_and_the_model_is_a_choice_marked_unused_without_a_m
         expect(fieldset.get_by_label(field)).to_be_visible()
     assert_accessible(page, accessibility_violations)
     taken = screenshot(page, "settings-model-unused")
-    fieldset.screenshot(path=taken.with_name(f"{taken.stem}-fieldset.png"))  # (the full page has the save bar over it)
+    # the window as the owner sees it, scrolled to the model's settings (the full page has the save bar over them)
+    fieldset.evaluate("element => element.scrollIntoView({ block: 'start' })")
+    page.screenshot(path=taken.with_name(f"{taken.stem}-in-view.png"))
 
     # And the chatbots' list says answers are quotes rather than naming a model as if it answered
     page.get_by_role("link", name="Chatbots", exact=True).first.click()

@@ -206,36 +206,36 @@ export function Documents({ chatbot }: { chatbot: Chatbot }) {
       {documents !== null && documents.length === 0 && <p>No documents yet.</p>}
       {documents !== null && documents.length > 0 && (
         <TableScroll label="Documents, scrollable">
-        <table aria-label="Documents">
-          <thead>
-            <tr>
-              <th scope="col">File</th>
-              <th scope="col">Size</th>
-              <th scope="col">Status</th>
-              <th scope="col">Chunks</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {documents.map((document) => (
-              <DocumentRow
-                key={document.id}
-                chatbotId={chatbot.id}
-                document={document}
-                upload={uploads[document.id]}
-                onDeleted={() => {
-                  track(document.id, null);
-                  setDocuments((shown) => (shown ?? []).filter((d) => d.id !== document.id));
-                }}
-                onChanged={(changed) =>
-                  setDocuments((shown) => (shown ?? []).map((d) => (d.id === changed.id ? changed : d)))
-                }
-              />
-            ))}
-          </tbody>
-        </table>
+          <table aria-label="Documents">
+            <thead>
+              <tr>
+                <th scope="col">File</th>
+                <th scope="col">Size</th>
+                <th scope="col">Status</th>
+                <th scope="col">Chunks</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {documents.map((document) => (
+                <DocumentRow
+                  key={document.id}
+                  chatbotId={chatbot.id}
+                  document={document}
+                  upload={uploads[document.id]}
+                  onDeleted={() => {
+                    track(document.id, null);
+                    setDocuments((shown) => (shown ?? []).filter((d) => d.id !== document.id));
+                  }}
+                  onChanged={(changed) =>
+                    setDocuments((shown) => (shown ?? []).map((d) => (d.id === changed.id ? changed : d)))
+                  }
+                />
+              ))}
+            </tbody>
+          </table>
         </TableScroll>
       )}
       {cursor && (
