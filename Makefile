@@ -114,6 +114,8 @@ bench: install web
 	$(BIN)/python -m tests.benchmarks.streaming
 	$(BIN)/python -m tests.benchmarks.search
 	$(BIN)/python -m tests.benchmarks.qa_threshold
+	$(BIN)/python -m tests.benchmarks.gap_threshold
+	$(BIN)/python -m tests.benchmarks.handoff
 	$(BIN)/python -m tests.benchmarks.crawl
 	$(BIN)/python -m tests.benchmarks.load
 	$(BIN)/python -m tests.benchmarks.load --faults $(FAULTS)

@@ -179,6 +179,9 @@ class InMemoryConnectionStore:
     def of_caller(self, tenant_id: str, caller: str) -> list[Connection]:
         return [c for (tenant, _), c in self.items.items() if tenant == tenant_id and c.caller == caller]
 
+    def of_members(self, tenant_id: str) -> list[Connection]:
+        return [c for (tenant, _), c in self.items.items() if tenant == tenant_id and c.public_key is None]
+
 
 class ClosingConnections:
     """Connections that are only ever closed (ending sessions sends no frames)."""
