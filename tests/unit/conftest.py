@@ -275,6 +275,9 @@ class InMemoryUsageCounters:
     def counts(self, tenant_id: str, month: str) -> dict[str, int]:
         return {**self.items.get((tenant_id, None), {}), **self.items.get((tenant_id, month), {})}
 
+    def usage(self, tenant_id: str, month: str) -> tuple[str | None, dict[str, int]]:
+        return self.plan(tenant_id), self.counts(tenant_id, month)
+
 
 @pytest.fixture
 def usage_counters() -> InMemoryUsageCounters:

@@ -407,6 +407,9 @@ class UsageCounters(Protocol):
     def counts(self, tenant_id: str, month: str) -> dict[str, int]:
         """The standing counters and those of `month` (absent ones are zero), read without a scan."""
 
+    def usage(self, tenant_id: str, month: str) -> tuple[str | None, dict[str, int]]:
+        """`plan` and `counts` in one read."""
+
 
 class SourceStore(Protocol):
     """Sources, and the pages of website sources (DynamoDB; parley/adapters/dynamo/sources.py says how a sync's

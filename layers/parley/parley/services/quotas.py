@@ -96,10 +96,10 @@ class Quotas:
         return self.plan(tenant_id).narrow(ceiling)
 
     def report(self, tenant_id: str) -> UsageReport:
-        plan = self.plan(tenant_id)
         now = self.clock()
         start, end = month_bounds(now)
-        counts = self.counters.counts(tenant_id, month_of(now))
+        assigned, counts = self.counters.usage(tenant_id, month_of(now))
+        plan = plan_named(assigned)
         return UsageReport(
             plan=plan.name,
             plan_title=plan.title,
