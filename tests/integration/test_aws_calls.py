@@ -161,3 +161,35 @@ def test_a_websocket_question(lambdas: Functions, world: dict[str, Any]) -> None
         "dynamodb:UpdateItem": 2,
         "dynamodb:TransactWriteItems": 1,
     }
+
+
+def test_owner_writes_of_a_chatbot(lambdas: Functions, world: dict[str, Any]) -> None:
+    created = calls_of(_call(lambdas, world, "ChatbotsFunction", "POST", "/chatbots", body={"name": "More"}), 201)
+
+    # The user, the plan (read once: the model's default and the chatbots' count both need it), the count, the item.
+    assert created == {"dynamodb:GetItem": 2, "dynamodb:UpdateItem": 1, "dynamodb:PutItem": 1}
+
+
+def test_indexing_a_small_document(lambdas: Functions, world: dict[str, Any]) -> None:
+    owner, chatbot_id = world["owner"], world["bot"]["id"]
+    lambdas.upload(owner, chatbot_id, "first.md", "text/markdown", b"# Hay\n\nLlamas eat hay.")
+    lambdas.deliver()
+    lambdas.upload(owner, chatbot_id, "second.md", "text/markdown", b"# Hum\n\nLlamas hum when calm.")
+
+    with counted() as calls:
+        assert lambdas.deliver(to="IngestFunction") == 1
+    # (The queue's receives and deletes are the event source mapping's, not the function's.)
+
+    # One message's document, one chunk: its item read, claimed, the upload read, the chatbot, the plan once for
+    # both counts (pages, bytes), the lexicon's shares an earlier attempt may have recorded and its transaction, the
+    # kept copy, the document finished, the upload deleted.
+    function = {operation: count for operation, count in calls.items() if not operation.startswith("sqs:")}
+    assert function == {
+        "dynamodb:GetItem": 3,
+        "dynamodb:Query": 1,
+        "dynamodb:UpdateItem": 4,
+        "dynamodb:TransactWriteItems": 1,
+        "s3:GetObject": 1,
+        "s3:CopyObject": 1,
+        "s3:DeleteObject": 1,
+    }

@@ -209,9 +209,9 @@ class DocumentIndexer:
         charged_at = self.clock()
         tenant_id = document.tenant_id
         try:
-            self.quotas.acquire(tenant_id, "pages", pages)
+            plan = self.quotas.acquire(tenant_id, "pages", pages)
             try:
-                self.quotas.acquire(tenant_id, "stored_bytes", document.size_bytes)
+                self.quotas.acquire(tenant_id, "stored_bytes", document.size_bytes, plan=plan)
             except BaseException:
                 self.quotas.release(tenant_id, "pages", pages, counted_at=charged_at)
                 raise

@@ -61,10 +61,11 @@ class Quotas:
             raise NotFound(f"No tenant {tenant_id}")
         return chosen
 
-    def acquire(self, tenant_id: str, counter: Counter, amount: int = 1) -> Plan:
+    def acquire(self, tenant_id: str, counter: Counter, amount: int = 1, *, plan: Plan | None = None) -> Plan:
         """Count `amount` against the tenant's plan, atomically; PlanLimitReached, with nothing counted, if it would
-        pass the limit. Returns the plan, for callers that also need its other limits."""
-        plan = self.plan(tenant_id)
+        pass the limit. Returns the plan, for callers that also need its other limits; a caller that has read it
+        already passes it (`plan`), so that it is not read twice."""
+        plan = plan or self.plan(tenant_id)
         now = self.clock()
         month = month_of(now) if counter in MONTHLY else None
         limit = plan.limit(counter)
