@@ -193,3 +193,32 @@ def test_indexing_a_small_document(lambdas: Functions, world: dict[str, Any]) ->
         "s3:CopyObject": 1,
         "s3:DeleteObject": 1,
     }
+
+
+def test_the_documents_of_one_sqs_batch_share_their_paid_requests(
+    lambdas: Functions, world: dict[str, Any], openai_fake: Any, pinecone_fake: Any
+) -> None:
+    owner, chatbot_id = world["owner"], world["bot"]["id"]
+    created = [
+        lambdas.upload(
+            owner, chatbot_id, f"llamas-{n}.md", "text/markdown", f"# Llamas {n}\n\nLlama {n} hums.".encode()
+        )
+        for n in range(3)
+    ]
+    embeddings, upserts = openai_fake.requests["/v1/embeddings"], pinecone_fake.requests["/vectors/upsert"]
+
+    # The three upload notifications arrive in one SQS batch (BatchSize 10): one embedding request and one upsert.
+    assert lambdas.deliver(rounds=1, to="IngestFunction") == 3
+    assert openai_fake.requests["/v1/embeddings"] - embeddings == 1
+    assert pinecone_fake.requests["/vectors/upsert"] - upserts == 1
+    for document in created:
+        document_id = document["document"]["id"]
+        path = "/chatbots/{chatbot_id}/documents/{document_id}"
+        status, body = lambdas.call(
+            "UploadFunction",
+            "GET",
+            path,
+            token=world["token"],
+            path_parameters={"chatbot_id": chatbot_id, "document_id": document_id},
+        )
+        assert (status, body["status"], body["chunk_count"]) == (200, "indexed", 1)
