@@ -524,7 +524,9 @@ class InMemoryLexicon:
     def __init__(self) -> None:
         self.shares: dict[tuple[str, str, str], Contribution] = {}
 
-    def record(self, tenant_id: str, chatbot_id: str, document_id: str, contribution: Contribution) -> None:
+    def record(
+        self, tenant_id: str, chatbot_id: str, document_id: str, contribution: Contribution, *, first: bool = False
+    ) -> None:
         self.shares[(tenant_id, chatbot_id, document_id)] = contribution
 
     def forget(self, tenant_id: str, chatbot_id: str, document_id: str) -> None:

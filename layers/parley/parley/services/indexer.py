@@ -306,7 +306,10 @@ class DocumentIndexer:
         attempt.pages = pages_of(blocks)
         attempt.charged_at = self._charge(document, attempt.pages)
         attempt.terms = [chunk_terms(chunk.text) for chunk in attempt.chunks]
-        self.lexicon.record(document.tenant_id, document.chatbot_id, document.id, Contribution.of(attempt.terms))
+        contribution = Contribution.of(attempt.terms)
+        self.lexicon.record(
+            document.tenant_id, document.chatbot_id, document.id, contribution, first=attempt.first_upload
+        )
 
     def _charge(self, document: Document, pages: int) -> datetime:
         """Count the document's pages (this month's) and bytes against its tenant's plan; over either, the document
