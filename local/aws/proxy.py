@@ -238,8 +238,10 @@ class AwsProxy(LoopbackServer):
             status, headers, content = refusal or self._forward(request)
         if s3:
             headers = {k: v for k, v in headers.items() if not k.lower().startswith("access-control-")}
-            origin = request.header("origin")
-            headers |= s3_cors.response_headers(self.cors_rules(request), origin, request.method)
+            # S3 adds CORS headers only to a request with an Origin (a browser's): the functions' calls, which have
+            # none, do not pay a read of the bucket's rules.
+            if origin := request.header("origin"):
+                headers |= s3_cors.response_headers(self.cors_rules(request), origin, request.method)
         self._reply(handler, status, headers, content, head=request.method == "HEAD")
 
     def caller(self, request: SignedRequest) -> str:
