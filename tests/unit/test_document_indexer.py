@@ -163,7 +163,12 @@ def test_the_documents_of_one_batch_share_their_embedding_and_upsert_requests_an
 ) -> None:
     upserts: list[int] = []
     upsert = vector_index.upsert
-    monkeypatch.setattr(vector_index, "upsert", lambda ns, records: (upserts.append(len(records)), upsert(ns, records)))
+
+    def counting(namespace: str, records: Any) -> None:
+        upserts.append(len(records))
+        upsert(namespace, records)
+
+    monkeypatch.setattr(vector_index, "upsert", counting)
     uploads = [world.upload(f"notes-{n}.md", "text/markdown", prose(n, 600).encode()) for n in range(3)]
     broken, corrupt = world.upload("broken.pdf", "application/pdf", b"%PDF-1.7 truncated")
 
