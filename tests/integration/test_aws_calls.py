@@ -85,7 +85,8 @@ def test_account_team_keys_and_usage_reads(lambdas: Functions, world: dict[str, 
     keys = calls_of(_call(lambdas, world, "ApiKeysFunction", "GET", "/api-keys"))
     usage = calls_of(_call(lambdas, world, "ChatbotsFunction", "GET", "/usage"))
 
-    assert me == {"dynamodb:GetItem": 1}
+    # The caller's profile, and since issue 28 the tenant's record for the organization's name.
+    assert me == {"dynamodb:GetItem": 2}
     assert members == {"dynamodb:GetItem": 1, "dynamodb:Query": 2}
     # The keys, then the names of the chatbots they are scoped to, in one BatchGetItem.
     assert keys == {"dynamodb:GetItem": 1, "dynamodb:Query": 1, "dynamodb:BatchGetItem": 1}
