@@ -278,6 +278,9 @@ class InMemoryUsageCounters:
     def counts(self, tenant_id: str, month: str) -> dict[str, int]:
         return {**self.items.get((tenant_id, None), {}), **self.items.get((tenant_id, month), {})}
 
+    def usage(self, tenant_id: str, month: str) -> tuple[str | None, dict[str, int]]:
+        return self.plan(tenant_id), self.counts(tenant_id, month)
+
 
 @pytest.fixture
 def usage_counters() -> InMemoryUsageCounters:
@@ -524,7 +527,9 @@ class InMemoryLexicon:
     def __init__(self) -> None:
         self.shares: dict[tuple[str, str, str], Contribution] = {}
 
-    def record(self, tenant_id: str, chatbot_id: str, document_id: str, contribution: Contribution) -> None:
+    def record(
+        self, tenant_id: str, chatbot_id: str, document_id: str, contribution: Contribution, *, first: bool = False
+    ) -> None:
         self.shares[(tenant_id, chatbot_id, document_id)] = contribution
 
     def forget(self, tenant_id: str, chatbot_id: str, document_id: str) -> None:

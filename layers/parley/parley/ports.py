@@ -261,8 +261,11 @@ class LexiconStore(Protocol):
     """Each chatbot's lexical statistics (chunk count, document frequency of each term), shared by every function:
     ingest records a document's contribution, deletes forget it, questions read the terms they hold."""
 
-    def record(self, tenant_id: str, chatbot_id: str, document_id: str, contribution: Contribution) -> None:
-        """Make `contribution` the document's share (replacing an earlier one); repeating it changes nothing."""
+    def record(
+        self, tenant_id: str, chatbot_id: str, document_id: str, contribution: Contribution, *, first: bool = False
+    ) -> None:
+        """Make `contribution` the document's share (replacing an earlier one); repeating it changes nothing.
+        `first`: the document can have no share yet (its first upload's first attempt), so none is looked for."""
 
     def forget(self, tenant_id: str, chatbot_id: str, document_id: str) -> None:
         """Remove the document's share, if any; repeating it changes nothing."""
@@ -452,6 +455,9 @@ class UsageCounters(Protocol):
 
     def counts(self, tenant_id: str, month: str) -> dict[str, int]:
         """The standing counters and those of `month` (absent ones are zero), read without a scan."""
+
+    def usage(self, tenant_id: str, month: str) -> tuple[str | None, dict[str, int]]:
+        """`plan` and `counts` in one read."""
 
 
 class SourceStore(Protocol):
