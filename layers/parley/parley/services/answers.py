@@ -136,11 +136,42 @@ class AnswerService:
         chatbot = find_chatbot(self.chatbots, tenant_id, chatbot_id)
         conversation, history = self._conversation(chatbot, request.conversation_id, started_by)
         logger.append_keys(conversation_id=conversation.id)
-        # Counted before it is answered (owners' and visitors' questions alike); given back if search fails.
+        # Counted before it is answered (owners' and visitors' questions alike), given back unless it is answered: a
+        # question refused or failed never counts against the plan.
         limits = self.quotas.acquire(tenant_id, "questions").narrow(self.limits)
+        try:
+            return self._answer(
+                chatbot,
+                conversation,
+                history,
+                request,
+                started_by=started_by,
+                listener=listener,
+                limits=limits,
+                started=started,
+                asked_at=asked_at,
+            )
+        except BaseException:
+            self.quotas.release(tenant_id, "questions", counted_at=asked_at)
+            raise
+
+    def _answer(
+        self,
+        chatbot: Chatbot,
+        conversation: Conversation,
+        history: list[Message],
+        request: QueryRequest,
+        *,
+        started_by: str | None,
+        listener: AnswerListener | None,
+        limits: SpendingLimits,
+        started: float,
+        asked_at: datetime,
+    ) -> QueryResult:
+        tenant_id, chatbot_id = chatbot.tenant_id, chatbot.id
         question = redact(request.question)[0] if chatbot.redact_pii else request.question
         llm = self.llm
-        passages = self._passages(chatbot, llm, question, history, limits=limits, asked_at=asked_at)
+        passages = self._passages(chatbot, llm, question, history, limits=limits)
         direct = self._matching_pair(passages)
         found = direct is not None or answerable(passages, self._min_relevance(chatbot))
         sources = [direct] if direct else packed(passages) if found else []
@@ -261,15 +292,10 @@ class AnswerService:
         history: list[Message],
         *,
         limits: SpendingLimits,
-        asked_at: datetime,
     ) -> list[Passage]:
-        """The passages to answer from; if search fails, the question counted against the plan is given back."""
-        try:
-            standalone = self._condense(chatbot, llm, question, history, limits=limits)
-            return self._retrieve(chatbot, standalone, chatbot.top_k)
-        except UpstreamUnavailable:
-            self.quotas.release(chatbot.tenant_id, "questions", counted_at=asked_at)
-            raise
+        """The passages to answer from."""
+        standalone = self._condense(chatbot, llm, question, history, limits=limits)
+        return self._retrieve(chatbot, standalone, chatbot.top_k)
 
     def _condense(
         self,
