@@ -41,11 +41,16 @@ def _web_address(url: str) -> str:
     return normalize(url)  # ValueError (a 422) for an address it cannot read, e.g. a port out of range
 
 
+# A source's page cap: bounded so that it is a number DynamoDB stores (at most 38 digits); the plans' monthly pages
+# (200,000 at most) stop a crawl long before.
+MaxPages = Annotated[int, Field(ge=1, le=1_000_000)]
+
+
 class WebsiteSourceCreate(Request):
     type: Literal["website"]
     url: Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH)]
     mode: CrawlMode = "crawl"
-    max_pages: Annotated[int, Field(ge=1)] = DEFAULT_MAX_PAGES
+    max_pages: MaxPages = DEFAULT_MAX_PAGES
     include: PathPrefixes = Field(default_factory=list)
     exclude: PathPrefixes = Field(default_factory=list)
 
@@ -74,7 +79,7 @@ class SourceUpdate(Request):
     text: Text | None = None
     question: Question | None = None
     answer: Answer | None = None
-    max_pages: Annotated[int, Field(ge=1)] | None = None
+    max_pages: MaxPages | None = None
     include: PathPrefixes | None = None
     exclude: PathPrefixes | None = None
 
