@@ -122,9 +122,11 @@ class AnswerService:
         request: QueryRequest,
         *,
         started_by: str | None = None,
+        token_hash: str | None = None,
         listener: AnswerListener | None = None,
     ) -> QueryResult:
         """Answer from the chatbot's documents and store both messages; the conversation must be this chatbot's.
+        A new conversation keeps `token_hash` (a visitor's conversation token's, services/public_chat.py).
 
         A `listener` is told the ids, then handed the answer as it is written, references already numbered as
         the citations will be. If it stops listening (StreamInterrupted), generation stops and the part written
@@ -134,7 +136,7 @@ class AnswerService:
         # The tenant's questions and tokens are ranked from this function's logs (template.yaml).
         logger.append_keys(tenant_id=tenant_id, chatbot_id=chatbot_id)
         chatbot = find_chatbot(self.chatbots, tenant_id, chatbot_id)
-        conversation, history = self._conversation(chatbot, request.conversation_id, started_by)
+        conversation, history = self._conversation(chatbot, request.conversation_id, started_by, token_hash)
         logger.append_keys(conversation_id=conversation.id)
         # Counted before it is answered (owners' and visitors' questions alike), given back unless it is answered: a
         # question refused or failed never counts against the plan.
@@ -264,7 +266,7 @@ class AnswerService:
         return max(matching, key=lambda passage: passage.similarity, default=None)
 
     def _conversation(
-        self, chatbot: Chatbot, conversation_id: str | None, started_by: str | None
+        self, chatbot: Chatbot, conversation_id: str | None, started_by: str | None, token_hash: str | None
     ) -> tuple[Conversation, list[Message]]:
         if conversation_id is None:
             now = self.clock()
@@ -273,6 +275,7 @@ class AnswerService:
                 tenant_id=chatbot.tenant_id,
                 chatbot_id=chatbot.id,
                 title="",
+                token_hash=token_hash,
                 created_at=now,
                 updated_at=now,
             )
