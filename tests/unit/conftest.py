@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 import pytest
-from parley.domain.accounts import SignIn, SignInLimits, Tenant, Tokens, UserProfile
+from parley.domain.accounts import Failures, SignIn, SignInLimits, Tenant, Tokens, UserProfile
 from parley.domain.chatbots import Chatbot
 from parley.domain.common import Page, PageRequest, timestamp
 from parley.domain.connections import Connection
@@ -234,16 +234,20 @@ class InMemoryChatbotStore:
 
 
 class InMemoryFailureCounter:
-    """Failures per subject in one window that never ends (tests of the window itself use the table's counter)."""
+    """Failures per subject in one window that never ends (tests of the window itself use the table's counter), at a
+    time the tests move (`now`)."""
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
+        self.last: dict[str, float] = {}
+        self.now = 1_800_000_000.0
 
-    def failures(self, subject: str, window_seconds: int) -> tuple[int, int]:
-        return self.counts[subject], window_seconds
+    def failures(self, subject: str, window_seconds: int) -> Failures:
+        return Failures(self.counts[subject], int(self.now - self.last.get(subject, self.now)), window_seconds)
 
     def fail(self, subject: str, window_seconds: int) -> None:
         self.counts[subject] += 1
+        self.last[subject] = self.now
 
 
 class InMemoryUsageCounters:

@@ -16,7 +16,7 @@ def cancelled(*codes: str) -> ClientError:
     return ClientError(
         {
             "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
-            "CancellationReasons": [{"Code": code} for code in codes],  # type: ignore[typeddict-item]
+            "CancellationReasons": [{"Code": code} for code in codes],
         },
         "TransactWriteItems",
     )
@@ -42,7 +42,7 @@ def table_with(client: StubClient, waits: list[float]) -> Table:
     return table
 
 
-ITEMS = [{"Put": {"TableName": "parley", "Item": {}}}, {"Update": {"TableName": "parley"}}]
+ITEMS: list[dict[str, Any]] = [{"Put": {"TableName": "parley", "Item": {}}}, {"Update": {"TableName": "parley"}}]
 
 
 def test_a_write_all_cancelled_by_conflicts_is_written_by_a_later_attempt() -> None:

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     # Annotations only: a function loads the domain models of the ports it uses, not of every port.
     from datetime import date, datetime
 
-    from parley.domain.accounts import SignIn, Tenant, Tokens, UserProfile
+    from parley.domain.accounts import Failures, SignIn, Tenant, Tokens, UserProfile
     from parley.domain.analytics import AnalyticsDay, Tally
     from parley.domain.api_keys import ApiKey, ApiKeyGrant
     from parley.domain.chatbots import Chatbot
@@ -100,10 +100,11 @@ class TeamStore(Protocol):
 
 
 class FailureCounter(Protocol):
-    """Failures per subject (an e-mail address, a client address) in fixed windows: what slows password guessing."""
+    """Failures per subject (an e-mail from a network, a client address) in fixed windows: what slows password
+    guessing."""
 
-    def failures(self, subject: str, window_seconds: int) -> tuple[int, int]:
-        """The failures counted in the current window, and the seconds until that window ends."""
+    def failures(self, subject: str, window_seconds: int) -> Failures:
+        """The failures counted in the current window, how long ago the last was, and how long the window lasts."""
 
     def fail(self, subject: str, window_seconds: int) -> None: ...
 
