@@ -438,6 +438,12 @@ class SourceStore(Protocol):
 
     def erase_source(self, tenant_id: str, chatbot_id: str, source_id: str) -> None: ...
 
+    def take_crawl_slot(self, tenant_id: str, slots: int, holder: str, now: int, hold_seconds: int) -> int | None:
+        """One of the tenant's `slots` places in the crawl function, held by `holder` until `now + hold_seconds`
+        (epoch seconds) unless given back sooner; None while every one is held."""
+
+    def give_back_crawl_slot(self, tenant_id: str, slot: int, holder: str) -> None: ...
+
     def erase(self, tenant_id: str, chatbot_id: str) -> None:
         """Every source of the chatbot, and their pages."""
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator
 from parley.domain.common import Model, Paged, Request
 from parley.domain.documents import FILE_TYPES, QA_TYPE, FileType
 from parley.domain.qa import QaPair
-from parley.domain.urls import normalize
+from parley.domain.urls import MAX_URL_LENGTH, normalize
 
 SourceType = Literal["website", "text", "qa"]
 SourceStatus = Literal["syncing", "ready", "failed"]
@@ -23,7 +23,6 @@ PageStatus = Literal["queued", "fetching", "indexed", "failed", "skipped", "remo
 PENDING: tuple[PageStatus, ...] = ("queued", "fetching")
 
 DEFAULT_MAX_PAGES = 50
-MAX_URL_LENGTH = 2048
 
 PathPrefix = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^/[^\s\x00-\x1f\x7f]*$")]
 PathPrefixes = Annotated[list[PathPrefix], Field(max_length=20)]

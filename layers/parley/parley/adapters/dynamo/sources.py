@@ -249,3 +249,25 @@ class DynamoSourceStore:
             *self._key(source), expression, condition=condition, names=names, values=values
         )
         return {"Update": update}
+
+    def take_crawl_slot(self, tenant_id: str, slots: int, holder: str, now: int, hold_seconds: int) -> int | None:
+        for slot in range(slots):
+            taken = self.table.update(
+                keys.tenant(tenant_id),
+                keys.crawl_slot(slot),
+                "SET held_until = :until, holder = :holder",
+                condition="attribute_not_exists(PK) OR held_until < :now",
+                values={":until": now + hold_seconds, ":holder": holder, ":now": now},
+            )
+            if taken is not None:
+                return slot
+        return None
+
+    def give_back_crawl_slot(self, tenant_id: str, slot: int, holder: str) -> None:
+        self.table.update(
+            keys.tenant(tenant_id),
+            keys.crawl_slot(slot),
+            "SET held_until = :free",
+            condition="holder = :holder",
+            values={":free": 0, ":holder": holder},
+        )
