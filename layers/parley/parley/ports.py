@@ -405,6 +405,16 @@ class UsageCounters(Protocol):
     def subtract(self, tenant_id: str, counter: str, amount: int, month: str | None = None) -> None:
         """Give back `amount`, never below zero."""
 
+    def add_for(self, document: Document, pages: int, at: datetime, limits: Mapping[str, int]) -> str | None:
+        """Count `document`'s version once: its pages (the month of `at`) and its bytes, unless either would pass its
+        limit, with the version, pages and time recorded on the document, all in one transaction. None once counted
+        (by this call, or by an earlier attempt: then nothing is added); else the counter over its limit (nothing
+        counted)."""
+
+    def subtract_for(self, document: Document) -> bool:
+        """Give back what `add_for` counted for `document`'s version (as `document` records it), removing the record
+        in the same transaction; False, with nothing given back, unless the stored document records it still."""
+
     def counts(self, tenant_id: str, month: str) -> dict[str, int]:
         """The standing counters and those of `month` (absent ones are zero), read without a scan."""
 
