@@ -12,7 +12,8 @@ from parley.container import Container, get_container
 from parley.crawling.fetch import FetchRefused, fetch
 from parley.domain.common import utcnow
 from parley.domain.sources import CrawlMessage
-from parley.handlers.crawl import in_turns
+from parley.handlers import crawl as crawl_handler
+from parley.handlers.crawl import BATCH_SECONDS, in_turns
 from parley.services.crawl import SLOT_HOLD_SECONDS, STOPPED, TENANT_SLOTS, TIME_LIMIT, TOO_LONG, RetryLater
 from parley.settings import Settings
 
@@ -426,3 +427,28 @@ def test_a_batch_takes_its_tenants_in_turns() -> None:
     records.append({"messageId": "x", "body": "not json"})
 
     assert [item["messageId"] for item in in_turns(records)] == ["a1", "b1", "c1", "x", "a2", "a3", "a4"]
+
+
+def test_a_batch_sends_back_the_messages_it_has_not_started_within_its_time(
+    lambdas: Functions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a batch of three messages of two tenants, the first taking past the batch's time
+    crawler = get_container().crawler
+    handled: list[str] = []
+    requeued: list[str] = []
+    moments = iter([0.0, 1.0, BATCH_SECONDS + 1.0, BATCH_SECONDS + 2.0])
+    monkeypatch.setattr(crawl_handler.time, "monotonic", lambda: next(moments))
+    monkeypatch.setattr(crawler, "handle", lambda message, **_: handled.append(message.tenant_id))
+    monkeypatch.setattr(crawler, "requeue", lambda message: requeued.append(message.tenant_id))
+
+    def message(n: int, tenant: str) -> dict[str, Any]:
+        body = CrawlMessage(kind="finish", tenant_id=tenant, chatbot_id="c", source_id="s", sync_id="y")
+        return {"messageId": f"m{n}", "body": body.model_dump_json(), "attributes": {"ApproximateReceiveCount": "1"}}
+
+    # When the crawl function takes it
+    answer = crawl_handler.handle_batch({"Records": [message(1, "a"), message(2, "a"), message(3, "b")]}, None)
+
+    # Then the first (in turns: a, b, a) is handled, and the two not started in time go back to the queue, unfailed
+    assert handled == ["a"]
+    assert requeued == ["b", "a"]
+    assert answer == {"batchItemFailures": []}

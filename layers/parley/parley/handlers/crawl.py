@@ -30,13 +30,15 @@ BATCH_SECONDS = 30
 
 
 class _Batch:
-    started = 0.0
+    """When the batch being handled started (None outside one)."""
+
+    started: float | None = None
 
 
 def _crawl(message: Delivery) -> None:
     container = get_container()
     crawl = CrawlMessage.model_validate_json(message.body)
-    if time.monotonic() - _Batch.started > BATCH_SECONDS:
+    if _Batch.started is not None and time.monotonic() - _Batch.started > BATCH_SECONDS:
         container.crawler.requeue(crawl)
         return
     container.crawler.handle(crawl, final_attempt=message.receives >= container.settings.crawl.max_receives)
@@ -47,7 +49,10 @@ _handle_batch = sqs_batch(_crawl)
 
 def handle_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     _Batch.started = time.monotonic()
-    return _handle_batch({**event, "Records": in_turns(event.get("Records") or [])}, context)
+    try:
+        return _handle_batch({**event, "Records": in_turns(event.get("Records") or [])}, context)
+    finally:
+        _Batch.started = None
 
 
 def in_turns(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
