@@ -437,7 +437,7 @@ def test_a_batch_sends_back_the_messages_it_has_not_started_within_its_time(
     handled: list[str] = []
     requeued: list[str] = []
     moments = iter([0.0, 1.0, BATCH_SECONDS + 1.0, BATCH_SECONDS + 2.0])
-    monkeypatch.setattr(crawl_handler.time, "monotonic", lambda: next(moments))
+    monkeypatch.setattr("parley.handlers.crawl.time.monotonic", lambda: next(moments))
     monkeypatch.setattr(crawler, "handle", lambda message, **_: handled.append(message.tenant_id))
     monkeypatch.setattr(crawler, "requeue", lambda message: requeued.append(message.tenant_id))
 
