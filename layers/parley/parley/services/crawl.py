@@ -56,7 +56,7 @@ TOO_LONG = f"The address is longer than {MAX_URL_LENGTH:,} characters"
 # free again after the function's timeout.
 TENANT_SLOTS = 2
 SLOT_HOLD_SECONDS = 120
-BUSY_DELAY_SECONDS = (2, 8)
+BUSY_DELAY_SECONDS = (3, 10)
 _KINDS = {
     "text/html": FILE_TYPES[".html"],
     "application/xhtml+xml": FILE_TYPES[".html"],
@@ -95,13 +95,19 @@ class Crawler:
         self.clock = clock
         # robots.txt of each sync, read once per container.
         self._robots: dict[tuple[str, str], Robots] = {}
+        # Tenants whose crawl slots were all taken, until when (epoch seconds), as this container last found them.
+        self._busy: dict[str, int] = {}
 
     def handle(self, message: CrawlMessage, *, final_attempt: bool = True) -> None:
         """Carry out one message, in one of its tenant's slots (else it is queued again for later); RetryLater (or
         any unexpected error) returns it to the queue."""
         logger.append_keys(tenant_id=message.tenant_id, chatbot_id=message.chatbot_id, source_id=message.source_id)
         holder, now = new_id(), int(self.clock().timestamp())
-        slot = self.sources.take_crawl_slot(message.tenant_id, TENANT_SLOTS, holder, now, SLOT_HOLD_SECONDS)
+        slot = None
+        if self._busy.get(message.tenant_id, 0) <= now:
+            slot = self.sources.take_crawl_slot(message.tenant_id, TENANT_SLOTS, holder, now, SLOT_HOLD_SECONDS)
+            if slot is None:  # remembered for a second: a burst of the tenant's messages costs no write each
+                self._busy[message.tenant_id] = now + 1
         if slot is None:
             logger.info("The tenant's crawl slots are all taken; queued again", extra={"kind": message.kind})
             self.requeue(message)
