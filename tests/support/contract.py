@@ -53,16 +53,16 @@ class Pass:
         return f"{self.operations} operations, {counted}, violations: {len(self.violations)}"
 
 
-def owner_of_a_chatbot(base_url: str) -> dict[str, Any]:
+def owner_of_a_chatbot(base_url: str, *, index_seconds: float = 30) -> dict[str, Any]:
     """A signed-up owner with a chatbot holding an indexed document, and a conversation with it; logging out and
     closing the account end a token, so each of those routes gets an account of its own."""
-    account, bot = chatbot_with_document(base_url, "manual.md", MANUAL)
+    account, bot = chatbot_with_document(base_url, "manual.md", MANUAL, index_seconds=index_seconds)
     token = account["tokens"]["access_token"]
     asked = httpx.post(
         f"{base_url}/chatbots/{bot['id']}/query",
         headers=bearer(token),
         json={"question": "How do I reset the device?"},
-        timeout=30,
+        timeout=120,
     )
     assert asked.status_code == 200, asked.text
     leaving = {}
