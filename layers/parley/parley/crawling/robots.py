@@ -4,8 +4,11 @@ winning and Allow winning a tie, `*` and `$` in patterns, and the Sitemap lines.
 A site writes the file, so its cost is bounded by construction: a rule is matched in one left-to-right pass over the
 path (its `*`s split it into literal pieces, each found after the previous one: never a step back), identical rules
 count once, at most MAX_RULES rules are kept, and an address longer than MAX_URL_LENGTH (2,048 characters) is
-never allowed (the crawler refuses it with that reason before asking). One `allows` costs at most
-rules * (path + pattern) character comparisons: about 2,000 * 2,500 for the largest file, milliseconds.
+never allowed (the crawler refuses it with that reason before asking). The probe's file (2,415 copies of one rule)
+is one rule against a 2,000-character path: microseconds. The worst file is bounded by the caps: 2,000 distinct rules
+crafted so that str.find (CPython's default search below 2,500 characters, which may compare a piece at each place)
+works hardest took 0.5 s for one `allows` of a 2,000-character address on this 2-core machine (the old matcher took
+minutes on the probe's); the crawl asks once per page, and its per-tenant places keep it from holding everyone's.
 """
 
 from __future__ import annotations
@@ -116,7 +119,7 @@ def _canonical(path: str) -> str:
 def wildcard_match(pattern: str, path: str) -> tuple[bool, int]:
     """Whether robots.txt `pattern` covers `path`, and the characters of `path` the match looked at, which is never
     more than len(path) + len(pattern). The pattern's `*`s (a run of them is one) split it into literal pieces: the
-    first must start the path, each next is found (str.find, linear) after where the previous ended, and with a final
+    first must start the path, each next is found (str.find) after where the previous ended, and with a final
     `$` the last must end it. Taking the leftmost place for each piece is never wrong, since a later piece only has
     more room; so no choice is ever undone, unlike a backtracking regular expression (`/*a*a…*b`: exponential) or a
     two-pointer matcher that retries the last `*` (pattern * path: 2,415 such rules against a 2,000-character path
