@@ -16,7 +16,7 @@ from local.fakes.samples import GUIDE
 from tests.support.api import bearer, ws_url
 
 if TYPE_CHECKING:
-    from tests.support.api import ChatbotWithDocument
+    from tests.support.api import ChatbotWithDocument, NewAccount
 
 SITE = "https://shop.example.com"
 # Within the plain stack's per-minute limits (60 owner questions a tenant, 20 WebSocket connections and 20 visitor
@@ -25,7 +25,7 @@ OWNER_REST, OWNER_SOCKET, VISITOR_REST = 20, 15, 15
 
 
 def test_fifty_concurrent_questions_to_one_chatbot_store_fifty_answers_and_no_5xx(
-    base_url: str, chatbot_with_document: ChatbotWithDocument
+    base_url: str, chatbot_with_document: ChatbotWithDocument, new_account: NewAccount
 ) -> None:
     account, bot = chatbot_with_document(base_url, "guide.md", GUIDE, visibility="public", allowed_origins=[SITE])
     question = {"question": "What do llamas eat?"}
@@ -71,3 +71,8 @@ def test_fifty_concurrent_questions_to_one_chatbot_store_fifty_answers_and_no_5x
     assert sum(day["questions"] for day in analytics["days"]) == len(calls)
     usage = httpx.get(f"{base_url}/usage", headers=bearer(account), timeout=30).json()
     assert usage["usage"]["questions"] == len(calls)
+    # and another tenant reads none of them
+    stranger = bearer(new_account())
+    conversation = next(iter(conversations))
+    for path in (f"/chatbots/{bot['id']}/conversations", f"/chatbots/{bot['id']}/conversations/{conversation}"):
+        assert httpx.get(f"{base_url}{path}", headers=stranger, timeout=30).status_code == 404, path
