@@ -42,18 +42,18 @@ def killed_after_counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The ingest attempts that die once the document is counted and before it is stored (their number in `kills`:
     the first ones, until it is emptied)."""
     indexer = get_container().indexer
-    store, give_back = indexer._store, indexer._give_back
+    embed, give_back = indexer._embed, indexer._give_back
     kills = [1]
 
-    def dying_store(*args: Any, **kwargs: Any) -> None:
+    def dying_embed(*args: Any, **kwargs: Any) -> None:
         if kills:
             kills.pop()
             monkeypatch.setattr(indexer, "_give_back", lambda *_: None)  # a killed attempt runs none of it
             raise Killed()
         monkeypatch.setattr(indexer, "_give_back", give_back)
-        store(*args, **kwargs)
+        embed(*args, **kwargs)
 
-    monkeypatch.setattr(indexer, "_store", dying_store)
+    monkeypatch.setattr(indexer, "_embed", dying_embed)
     return kills
 
 
