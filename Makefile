@@ -121,6 +121,7 @@ bench: install web
 	$(BIN)/python -m tests.benchmarks.crawl
 	$(BIN)/python -m tests.benchmarks.load
 	$(BIN)/python -m tests.benchmarks.load --faults $(FAULTS)
+	$(BIN)/python -m tests.benchmarks.contract
 
 # Retrieval quality and speed through the running product, on any BEIR-format folder; the operator page after
 # the run is saved as tests/e2e/browser/artifacts/make_eval/operator-page.png.

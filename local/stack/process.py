@@ -161,9 +161,9 @@ def send_upload(ticket: dict[str, Any], data: bytes, client: httpx.Client | None
 
 
 def chatbot_with_document(
-    base_url: str, filename: str, text: str, **fields: Any
+    base_url: str, filename: str, text: str, *, index_seconds: float = 30, **fields: Any
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A new owner, their chatbot (with `fields`), and one document uploaded and indexed."""
+    """A new owner, their chatbot (with `fields`), and one document uploaded and indexed (within `index_seconds`)."""
     with httpx.Client(base_url=base_url, timeout=30) as api:
         email = f"owner-{uuid.uuid4().hex[:10]}@example.com"
         account = api.post("/auth/register", json={"email": email, "password": "correct-horse-1"}).json()
@@ -176,7 +176,7 @@ def chatbot_with_document(
         ).json()
         send_upload(created["upload"], text.encode()).raise_for_status()
         document = f"/chatbots/{bot['id']}/documents/{created['document']['id']}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + index_seconds
         while api.get(document, headers=auth).json()["status"] != "indexed":
             assert time.monotonic() < deadline, f"{filename} was not indexed in time"
             time.sleep(0.25)

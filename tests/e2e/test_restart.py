@@ -41,6 +41,10 @@ def sign_in(api: httpx.Client, email: str) -> httpx.Response:
     return api.post("/auth/login", json={"email": email, "password": PASSWORD})
 
 
+def usage(api: httpx.Client, token: str) -> dict[str, int]:
+    return dict(api.get("/usage", headers=bearer(token)).json()["usage"])
+
+
 def status(api: httpx.Client, token: str, document: str) -> str:
     return str(api.get(document, headers=bearer(token)).json()["status"])
 
@@ -85,6 +89,10 @@ def test_a_restarted_stack_has_what_it_had_and_a_fresh_one_starts_empty(
         deadline = time.monotonic() + 60
         while status(api, old_token, herd) == "pending_upload" and time.monotonic() < deadline:
             time.sleep(0.05)
+        # (stopped once its pages and bytes are counted: the cut attempt counted them, its redelivery must not again)
+        both = len(GUIDE.encode()) + len(HERD_BOOK.encode())
+        while (counted := usage(api, old_token))["stored_bytes"] < both and time.monotonic() < deadline:
+            time.sleep(0.05)
         at_stop = status(api, old_token, herd)
     assert guide["status"] == "indexed"
     assert asked["citations"][0]["document_id"] == guide["id"]
@@ -115,6 +123,8 @@ def test_a_restarted_stack_has_what_it_had_and_a_fresh_one_starts_empty(
         found = api.post(
             f"/chatbots/{bot['id']}/search", headers=bearer(token), json={"query": "llama number 432 grazes"}
         ).json()
+        usage_after = usage(api, token)
+        listed = api.get(f"/chatbots/{bot['id']}/documents", headers=bearer(token)).json()["items"]
         other = bearer(sign_in(api, f"stranger-{email}").json()["tokens"]["access_token"])
         stranger_reads = [
             api.get(path, headers=other).status_code
@@ -139,6 +149,12 @@ def test_a_restarted_stack_has_what_it_had_and_a_fresh_one_starts_empty(
     # and the document cut mid-ingest by the stop was redelivered and indexed in full
     assert herd_after["status"] == "indexed", herd_after
     assert found["results"][0]["document_id"] == created["document"]["id"]
+    # and the usage is the sum over the indexed documents: the cut attempt's count was not counted again
+    assert counted["stored_bytes"] == both
+    indexed = [item for item in listed if item["status"] == "indexed"]
+    assert len(indexed) == 2
+    assert usage_after["stored_bytes"] == sum(item["size_bytes"] for item in indexed)
+    assert (usage_after["documents"], usage_after["pages"]) == (2, counted["pages"])
     # and the walls between tenants stand
     assert stranger_reads == [404, 404, 404]
 

@@ -90,6 +90,34 @@ def test_other_tenant_gets_404_for_chatbot(lambdas: Functions, owner: str, stran
     assert _one(lambdas, "GET", owner, created["id"])[1] == created
 
 
+@pytest.mark.parametrize("tiny", [1e-131, 2.2e-311, 4e-7])
+def test_settings_below_what_dynamodb_stores_are_rounded_not_a_500(lambdas: Functions, owner: str, tiny: float) -> None:
+    # DynamoDB stores no number of magnitude below 1e-130: such settings are rounded to 6 decimal places (0)
+    created = _create(lambdas, owner, temperature=tiny, min_relevance=tiny)
+    assert (created["temperature"], created["min_relevance"]) == (0, 0)
+
+    status, patched = _one(lambdas, "PATCH", owner, created["id"], {"temperature": 1 + tiny, "min_relevance": tiny})
+
+    assert status == 200, patched
+    assert (patched["temperature"], patched["min_relevance"]) == (1, 0)
+    assert _one(lambdas, "GET", owner, created["id"]) == (200, patched)
+
+
+def test_a_page_cap_dynamodb_cannot_store_is_422(lambdas: Functions, owner: str) -> None:
+    bot = _create(lambdas, owner)
+    status, payload = lambdas.call(
+        "UploadFunction",
+        "POST",
+        "/chatbots/{chatbot_id}/sources",
+        sub=owner,
+        body={"type": "website", "url": "https://example.com/", "max_pages": 10**40},
+        path_parameters={"chatbot_id": bot["id"]},
+    )
+
+    assert status == 422
+    assert "max_pages" in str(payload["error"])
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -12,7 +12,9 @@ from parley.container import Container, get_container
 from parley.crawling.fetch import FetchRefused, fetch
 from parley.domain.common import utcnow
 from parley.domain.sources import CrawlMessage
-from parley.services.crawl import RetryLater
+from parley.handlers import crawl as crawl_handler
+from parley.handlers.crawl import BATCH_SECONDS, in_turns
+from parley.services.crawl import SLOT_HOLD_SECONDS, STOPPED, TENANT_SLOTS, TIME_LIMIT, TOO_LONG, RetryLater
 from parley.settings import Settings
 
 from local.fakes.openai import FakeOpenAI
@@ -275,7 +277,7 @@ def test_a_page_end_that_conflicts_with_another_on_its_source_is_retried_not_los
         return real(**request)
 
     monkeypatch.setattr(client, "transact_write_items", conflicting)
-    monkeypatch.setattr(store, "sleep", lambda seconds: None)
+    monkeypatch.setattr(container.table, "sleep", lambda seconds: None)
 
     # When the page ends
     ended = store.finish_page(source, started.model_copy(update={"status": "indexed"}))
@@ -319,3 +321,137 @@ def test_a_page_that_keeps_failing_is_retried_then_ends_failed_so_the_sync_ends(
     assert found["/"]["status"] == "failed"
     assert "503" in found["/"]["reason"]
     assert shown(lambdas, owner, bot, created["id"])["status"] == "ready"
+
+
+def test_a_link_longer_than_the_address_limit_is_skipped_with_its_reason(
+    lambdas: Functions, owner: dict[str, Any], bot: Any, site: Any
+) -> None:
+    # Given a page linking to a 2,100-character address of its site, and to a short one
+    long_path = "/" + "a" * 2100
+    site.pages["/"] = page("Home", "Welcome to the farm.", links=(long_path, "/ok"))
+    site.pages["/ok"] = page("Ok", "Llamas eat hay.")
+    created = add_website(lambdas, owner, bot, f"{site.url}/", mode="crawl")
+
+    lambdas.deliver()
+
+    # Then the long one is skipped unfetched, saying why, and the rest is crawled
+    found = pages(lambdas, owner, bot, created["id"], site.url)
+    assert (found[long_path]["status"], found[long_path]["reason"]) == ("skipped", TOO_LONG)
+    assert TOO_LONG == "The address is longer than 2,048 characters"
+    assert site.requests[long_path] == 0
+    assert found["/ok"]["status"] == "indexed"
+
+
+def test_a_sync_past_its_time_limit_stops_and_says_so_beside_what_it_indexed(
+    lambdas: Functions, owner: dict[str, Any], bot: Any, site: Any
+) -> None:
+    # Given a site of two pages whose sync crawled its home page, then the sync's time limit passed
+    site.pages["/"] = page("Home", "Welcome to the farm.", links=("/later",))
+    site.pages["/later"] = page("Later", "Llamas hum.")
+    created = add_website(lambdas, owner, bot, f"{site.url}/", mode="crawl")
+    crawler = get_container().crawler
+    lambdas.deliver(rounds=2, to="CrawlFunction")
+    late = utcnow() + timedelta(hours=2)
+    crawler.clock = lambda: late
+
+    # When the crawl goes on
+    lambdas.deliver()
+
+    # Then the page not crawled yet is skipped for the time limit, and the source says why it stopped beside what
+    # it indexed
+    found = pages(lambdas, owner, bot, created["id"], site.url)
+    assert found["/"]["status"] == "indexed"
+    assert (found["/later"]["status"], found["/later"]["reason"]) == ("skipped", TIME_LIMIT)
+    source = shown(lambdas, owner, bot, created["id"])
+    assert (source["status"], source["error"]) == ("ready", STOPPED)
+    assert (source["counts"]["indexed"], source["counts"]["skipped"]) == (1, 1)
+
+
+def test_a_tenant_holding_its_crawl_slots_waits_its_turn_while_another_tenant_crawls(
+    lambdas: Functions,
+    owner: dict[str, Any],
+    bot: Any,
+    site: Any,
+    register: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given two tenants' sources, and the first tenant's messages holding every one of its crawl slots
+    site.pages["/"] = page("Home", "Welcome to the farm.")
+    container = get_container()
+    store, tenant = container.source_store, owner["tenant"]["id"]
+    mine = add_website(lambdas, owner, bot, f"{site.url}/") | {"chatbot_id": bot["id"]}
+    stranger = register("stranger@example.com")
+    their_bot = lambdas.chatbot(stranger, name="G")
+    theirs = add_website(lambdas, stranger, their_bot, f"{site.url}/") | {"chatbot_id": their_bot["id"]}
+    now = int(utcnow().timestamp())
+    held = [store.take_crawl_slot(tenant, TENANT_SLOTS, f"slow-page-{n}", now, SLOT_HOLD_SECONDS) for n in range(2)]
+    assert held == list(range(TENANT_SLOTS))
+    sent: list[tuple[CrawlMessage, int]] = []
+    monkeypatch.setattr(
+        container.crawl_queue, "send", lambda message, delay_seconds=0: sent.append((message, delay_seconds))
+    )
+
+    def start(created: dict[str, Any], account: dict[str, Any]) -> CrawlMessage:
+        source = store.get(account["tenant"]["id"], created["chatbot_id"], created["id"])
+        assert source is not None
+        return CrawlMessage(
+            kind="start",
+            tenant_id=source.tenant_id,
+            chatbot_id=source.chatbot_id,
+            source_id=source.id,
+            sync_id=source.sync_id,
+        )
+
+    # When a message of each comes
+    container.crawler.handle(start(mine, owner))
+    container.crawler.handle(start(theirs, stranger))
+
+    # Then the first tenant's is queued again untouched, after a short delay, and the other tenant's is crawled
+    assert sent[0][0] == start(mine, owner)
+    assert 3 <= sent[0][1] <= 10
+    assert [message.kind for message, _ in sent[1:]] == ["page"]
+    assert sent[1][0].tenant_id == stranger["tenant"]["id"]
+    assert site.requests["/robots.txt"] == 1
+    # And a slot whose holder never gave it back is free again after the function's timeout
+    assert store.take_crawl_slot(tenant, TENANT_SLOTS, "next", now + SLOT_HOLD_SECONDS - 1, SLOT_HOLD_SECONDS) is None
+    assert store.take_crawl_slot(tenant, TENANT_SLOTS, "next", now + SLOT_HOLD_SECONDS + 1, SLOT_HOLD_SECONDS) == 0
+    # And a slot given back is free at once (another tenant's slots are its own)
+    store.give_back_crawl_slot(tenant, 1, "slow-page-1")
+    assert store.take_crawl_slot(tenant, TENANT_SLOTS, "again", now, SLOT_HOLD_SECONDS) == 1
+    store.give_back_crawl_slot(stranger["tenant"]["id"], 0, "next")
+    assert store.take_crawl_slot(tenant, TENANT_SLOTS, "third", now, SLOT_HOLD_SECONDS) is None
+
+
+def test_a_batch_takes_its_tenants_in_turns() -> None:
+    def record(tenant: str, n: int) -> dict[str, Any]:
+        return {"messageId": f"{tenant}{n}", "body": f'{{"tenant_id": "{tenant}"}}'}
+
+    records = [record("a", 1), record("a", 2), record("a", 3), record("b", 1), record("a", 4), record("c", 1)]
+    records.append({"messageId": "x", "body": "not json"})
+
+    assert [item["messageId"] for item in in_turns(records)] == ["a1", "b1", "c1", "x", "a2", "a3", "a4"]
+
+
+def test_a_batch_sends_back_the_messages_it_has_not_started_within_its_time(
+    lambdas: Functions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a batch of three messages of two tenants, the first taking past the batch's time
+    crawler = get_container().crawler
+    handled: list[str] = []
+    requeued: list[str] = []
+    moments = iter([0.0, 1.0, BATCH_SECONDS + 1.0, BATCH_SECONDS + 2.0])
+    monkeypatch.setattr("parley.handlers.crawl.time.monotonic", lambda: next(moments))
+    monkeypatch.setattr(crawler, "handle", lambda message, **_: handled.append(message.tenant_id))
+    monkeypatch.setattr(crawler, "requeue", lambda message: requeued.append(message.tenant_id))
+
+    def message(n: int, tenant: str) -> dict[str, Any]:
+        body = CrawlMessage(kind="finish", tenant_id=tenant, chatbot_id="c", source_id="s", sync_id="y")
+        return {"messageId": f"m{n}", "body": body.model_dump_json(), "attributes": {"ApproximateReceiveCount": "1"}}
+
+    # When the crawl function takes it
+    answer = crawl_handler.handle_batch({"Records": [message(1, "a"), message(2, "a"), message(3, "b")]}, None)
+
+    # Then the first (in turns: a, b, a) is handled, and the two not started in time go back to the queue, unfailed
+    assert handled == ["a"]
+    assert requeued == ["b", "a"]
+    assert answer == {"batchItemFailures": []}

@@ -197,7 +197,7 @@ def test_ten_concurrent_ingests_and_deletes_leave_exactly_the_statistics_of_a_re
 
 def test_a_transaction_cancelled_by_a_conflict_is_retried(table: Any) -> None:
     # Given DynamoDB cancelling the first two attempts, as it does when another transaction holds a counter
-    lexicon = DynamoLexicon(table, sleep=lambda _: None)
+    lexicon = DynamoLexicon(Table(TABLE, sleep=lambda _: None))
     real = lexicon.table.client.transact_write_items
     attempts = []
 

@@ -11,6 +11,7 @@ import pytest
 from parley.container import get_container
 from parley.domain.common import utcnow
 from parley.domain.plans import PLANS, month_of
+from parley.errors import UpstreamUnavailable
 from parley.services.public_chat import VISITOR_PLAN_LIMIT
 from parley.tools import plans as plans_tool
 
@@ -202,6 +203,26 @@ def test_a_question_search_could_not_answer_is_given_back(
 
     # Then the question is refused as unavailable, and not counted against the plan
     assert status == 503
+    assert usage(lambdas, owner)["usage"]["questions"] == 0
+
+
+def test_a_question_whose_answer_could_not_be_stored_is_given_back(
+    lambdas: Functions, owner: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a chatbot with a document, and the table refusing to store the conversation (a fault past the retries)
+    bot = public_bot(lambdas, owner)
+
+    def refused(*_args: Any, **_kwargs: Any) -> None:
+        raise UpstreamUnavailable("DynamoDB kept cancelling a write in conflicts with others; try again")
+
+    monkeypatch.setattr(get_container().conversation_store, "append", refused)
+
+    # When the owner and a visitor ask
+    owner_status, _ = owner_asks(lambdas, owner, bot)
+    visitor_status, _ = visitor_asks(lambdas, bot)
+
+    # Then both are told to try again, and neither question counts against the plan
+    assert (owner_status, visitor_status) == (503, 503)
     assert usage(lambdas, owner)["usage"]["questions"] == 0
 
 

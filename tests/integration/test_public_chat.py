@@ -169,6 +169,67 @@ def test_a_visitor_cannot_continue_another_visitors_conversation(lambdas: Functi
     assert other[0] == 404
 
 
+def visitor_asks(lambdas: Functions, public_key: str, headers: dict[str, str], **body: Any) -> Any:
+    """A visitor's question with exactly `headers` (besides the page's Origin): no X-Visitor-Id unless given."""
+    return lambdas.call(
+        "QueryFunction",
+        "POST",
+        "/public/chatbots/{public_key}/query",
+        body={"question": "Do you ship abroad?", **body},
+        headers={"origin": ORIGIN, **headers},
+        path_parameters={"public_key": public_key},
+    )
+
+
+def test_a_visitor_without_an_id_continues_with_the_conversation_token_and_no_one_else_can(
+    lambdas: Functions, owner: dict[str, Any], public_bot: Any, register: Callable[..., dict[str, Any]]
+) -> None:
+    # Given a visitor with no visitor id whose first answer carried the conversation's token
+    key = public_bot["public_key"]
+    status, first = visitor_asks(lambdas, key, {})
+    assert status == 200, first
+    token, conversation = first["conversation_token"], first["conversation_id"]
+    assert len(token) >= 40
+
+    # When they continue with it, still without an id
+    status, follow_up = visitor_asks(lambdas, key, {"x-conversation-token": token}, conversation_id=conversation)
+
+    # Then the conversation goes on (no new token), and holds both questions and answers
+    assert status == 200, follow_up
+    assert follow_up["conversation_id"] == conversation
+    assert follow_up["conversation_token"] is None
+    _, detail = lambdas.call(
+        "QueryFunction",
+        "GET",
+        "/chatbots/{chatbot_id}/conversations/{conversation_id}",
+        sub=owner["user"]["id"],
+        path_parameters={"chatbot_id": public_bot["id"], "conversation_id": conversation},
+    )
+    assert [message["role"] for message in detail["messages"]] == ["user", "assistant"] * 2
+    # And no one else continues it: without the token, with another visitor's id, with a wrong token, or with the
+    # token of another conversation
+    _, other = visitor_asks(lambdas, key, {"x-visitor-id": "visitor-cccc"})
+    for headers in (
+        {},
+        {"x-visitor-id": "visitor-cccc"},
+        {"x-conversation-token": token[:-2] + ("AA" if not token.endswith("AA") else "BB")},
+        {"x-conversation-token": other["conversation_token"]},
+        {"x-visitor-id": "visitor-cccc", "x-conversation-token": other["conversation_token"]},
+    ):
+        status, refused = visitor_asks(lambdas, key, headers, conversation_id=conversation)
+        assert (status, refused["error"]["code"]) == (404, "not_found"), headers
+    # And the token opens nothing of another tenant's chatbot, even one of the same name
+    stranger = register("stranger@example.com")
+    theirs = make_chatbot(lambdas, stranger, visibility="public", allowed_origins=[ORIGIN])
+    status, _ = visitor_asks(
+        lambdas, theirs["public_key"], {"x-conversation-token": token}, conversation_id=conversation
+    )
+    assert status == 404
+    # And the owner's answers carry no token
+    status, owned = lambdas.ask(owner, public_bot["id"], "Do you ship abroad?")
+    assert (status, owned["conversation_token"]) == (200, None)
+
+
 def test_a_few_networks_hammering_cannot_lock_out_a_new_one(
     lambdas: Functions, public_bot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

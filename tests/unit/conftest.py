@@ -10,13 +10,14 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 import pytest
-from parley.domain.accounts import SignIn, SignInLimits, Tenant, Tokens, UserProfile
+from parley.domain.accounts import Failures, SignIn, SignInLimits, Tenant, Tokens, UserProfile
 from parley.domain.chatbots import Chatbot
 from parley.domain.common import Page, PageRequest, timestamp
 from parley.domain.connections import Connection
 from parley.domain.documents import Awaited, Content, Document
 from parley.domain.erasure import ErasureRequest
 from parley.domain.lexical import Contribution, Statistics
+from parley.domain.plans import month_of
 from parley.domain.roles import Role
 from parley.domain.team import Invitation, Member, StoredInvitation
 from parley.domain.vectors import Hit, HybridQuery, VectorRecord
@@ -237,16 +238,20 @@ class InMemoryChatbotStore:
 
 
 class InMemoryFailureCounter:
-    """Failures per subject in one window that never ends (tests of the window itself use the table's counter)."""
+    """Failures per subject in one window that never ends (tests of the window itself use the table's counter), at a
+    time the tests move (`now`)."""
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
+        self.last: dict[str, float] = {}
+        self.now = 1_800_000_000.0
 
-    def failures(self, subject: str, window_seconds: int) -> tuple[int, int]:
-        return self.counts[subject], window_seconds
+    def failures(self, subject: str, window_seconds: int) -> Failures:
+        return Failures(self.counts[subject], int(self.now - self.last.get(subject, self.now)), window_seconds)
 
     def fail(self, subject: str, window_seconds: int) -> None:
         self.counts[subject] += 1
+        self.last[subject] = self.now
 
 
 class InMemoryUsageCounters:
@@ -255,6 +260,8 @@ class InMemoryUsageCounters:
     def __init__(self) -> None:
         self.plans: dict[str, str] = {}
         self.items: dict[tuple[str, str | None], Counter[str]] = {}
+        # The version each document counted, its pages and when: (tenant, chatbot, document) → (version, pages, at).
+        self.counted: dict[tuple[str, str, str], tuple[int, int, datetime]] = {}
 
     def plan(self, tenant_id: str) -> str | None:
         return self.plans.get(tenant_id)
@@ -274,6 +281,33 @@ class InMemoryUsageCounters:
         item = self.items.setdefault((tenant_id, month), Counter())
         if item[counter] >= amount:
             item[counter] -= amount
+
+    def add_for(self, document: Document, pages: int, at: datetime, limits: Mapping[str, int]) -> str | None:
+        """As the table does it, the record of the counted version kept here rather than on the document."""
+        key = (document.tenant_id, document.chatbot_id, document.id)
+        if self.counted.get(key, (None,))[0] == document.version:
+            return None
+        monthly, standing = (
+            self.items.setdefault((document.tenant_id, month_of(at)), Counter()),
+            self.items.setdefault((document.tenant_id, None), Counter()),
+        )
+        if monthly["pages"] + pages > limits["pages"]:
+            return "pages"
+        if standing["stored_bytes"] + document.size_bytes > limits["stored_bytes"]:
+            return "stored_bytes"
+        monthly["pages"] += pages
+        standing["stored_bytes"] += document.size_bytes
+        self.counted[key] = (document.version, pages, at)
+        return None
+
+    def subtract_for(self, document: Document) -> bool:
+        key = (document.tenant_id, document.chatbot_id, document.id)
+        if self.counted.get(key, (None,))[0] != document.version:
+            return False
+        _, pages, at = self.counted.pop(key)
+        self.items[(document.tenant_id, month_of(at))]["pages"] -= pages
+        self.items[(document.tenant_id, None)]["stored_bytes"] -= document.size_bytes
+        return True
 
     def counts(self, tenant_id: str, month: str) -> dict[str, int]:
         return {**self.items.get((tenant_id, None), {}), **self.items.get((tenant_id, month), {})}

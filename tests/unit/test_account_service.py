@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from parley.domain.accounts import LoginRequest, RegisterRequest, SignInLimits
+from parley.domain.accounts import LoginRequest, RegisterRequest, SignInLimits, sign_in_network
 from parley.domain.chatbots import ChatbotCreate
 from parley.errors import EmailTaken, InvalidCredentials, RateLimited, Unauthorized
 from parley.services.accounts import AccountClosure, AccountService, resolve_caller
@@ -178,20 +178,70 @@ def _login(service: Any, email: str, password: str, address: Any = ADDRESS) -> A
     return service.login(LoginRequest(email=email, password=password), address)
 
 
-def test_failed_sign_ins_are_limited_per_email_even_for_the_right_password(accounts: AccountService) -> None:
-    # Given an account whose password was guessed wrong as often as allowed
+def test_failed_sign_ins_on_an_email_make_its_network_wait_ever_longer_even_for_the_right_password(
+    accounts: AccountService, failure_counter: InMemoryFailureCounter
+) -> None:
+    # Given an account whose password was guessed wrong as often as allowed free, from addresses of one /24
     accounts.register(_register())
     for n in range(LIMITS.per_email):
         with pytest.raises(InvalidCredentials):
             _login(accounts, "ada@example.com", "guess-guess-1", address=f"198.51.100.{n}")
 
-    # Then even the right password is refused until the window ends, from any address
+    # Then the next attempt from that network waits 1 s, even with the right password
     with pytest.raises(RateLimited) as refused:
-        _login(accounts, "ada@example.com", "correct-horse-1", address="192.0.2.1")
-    assert 0 < refused.value.retry_after <= LIMITS.window_seconds
-    # And another account is not affected
+        _login(accounts, "ada@example.com", "correct-horse-1", address="198.51.100.200")
+    assert refused.value.retry_after == 1
+    # And each failure after the wait doubles it: 2 s, 4 s, 8 s
+    waits = []
+    for _ in range(3):
+        failure_counter.now += refused.value.retry_after
+        with pytest.raises(InvalidCredentials):
+            _login(accounts, "ada@example.com", "guess-guess-1", address="198.51.100.9")
+        with pytest.raises(RateLimited) as refused:
+            _login(accounts, "ada@example.com", "guess-guess-1", address="198.51.100.9")
+        waits.append(refused.value.retry_after)
+    assert waits == [2, 4, 8]
+    # And once the wait is over, the right password signs in from there too
+    failure_counter.now += 8
+    assert _login(accounts, "ada@example.com", "correct-horse-1", address="198.51.100.9").user
+
+
+def test_the_owner_signs_in_from_another_network_while_their_e_mail_is_guessed(accounts: AccountService) -> None:
+    # Given an e-mail guessed at from two networks until each must wait
+    accounts.register(_register())
+    for network in ("198.51.100", "2001:db8:7:9:"):
+        for n in range(LIMITS.per_email):
+            with pytest.raises(InvalidCredentials):
+                _login(
+                    accounts,
+                    "ada@example.com",
+                    "guess-guess-1",
+                    address=f"{network}{':' if ':' in network else '.'}{n + 1}",
+                )
+    with pytest.raises(RateLimited):
+        _login(accounts, "ada@example.com", "correct-horse-1", address="2001:db8:7:9:ffff::1")
+
+    # Then the owner, from their own network (another /24, another /64), is not refused
+    assert (
+        _login(accounts, "ada@example.com", "correct-horse-1", address="198.51.101.7").user.email == "ada@example.com"
+    )
+    assert _login(accounts, "ada@example.com", "correct-horse-1", address="2001:db8:7:a::1").user
+    # And another account is not affected either
     accounts.register(_register("bob@example.com"))
-    assert _login(accounts, "bob@example.com", "correct-horse-1", address="192.0.2.1").user.email == "bob@example.com"
+    assert _login(accounts, "bob@example.com", "correct-horse-1", address="198.51.100.1").user
+
+
+@pytest.mark.parametrize(
+    ("address", "network"),
+    [
+        ("198.51.100.7", "198.51.100.0/24"),
+        ("::ffff:198.51.100.7", "198.51.100.0/24"),
+        ("2001:db8:7:9:ffff::1", "2001:db8:7:9::/64"),
+        ("not an address", "unknown"),
+    ],
+)
+def test_the_network_of_a_sign_in(address: str, network: str) -> None:
+    assert sign_in_network(address) == network
 
 
 def test_failed_sign_ins_are_limited_per_address_and_a_success_does_not_reset_them(accounts: AccountService) -> None:

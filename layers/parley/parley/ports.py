@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     # Annotations only: a function loads the domain models of the ports it uses, not of every port.
     from datetime import date, datetime
 
-    from parley.domain.accounts import SignIn, Tenant, Tokens, UserProfile
+    from parley.domain.accounts import Failures, SignIn, Tenant, Tokens, UserProfile
     from parley.domain.analytics import AnalyticsDay, Tally
     from parley.domain.api_keys import ApiKey, ApiKeyGrant
     from parley.domain.chatbots import Chatbot
@@ -102,10 +102,11 @@ class TeamStore(Protocol):
 
 
 class FailureCounter(Protocol):
-    """Failures per subject (an e-mail address, a client address) in fixed windows: what slows password guessing."""
+    """Failures per subject (an e-mail from a network, a client address) in fixed windows: what slows password
+    guessing."""
 
-    def failures(self, subject: str, window_seconds: int) -> tuple[int, int]:
-        """The failures counted in the current window, and the seconds until that window ends."""
+    def failures(self, subject: str, window_seconds: int) -> Failures:
+        """The failures counted in the current window, how long ago the last was, and how long the window lasts."""
 
     def fail(self, subject: str, window_seconds: int) -> None: ...
 
@@ -453,6 +454,16 @@ class UsageCounters(Protocol):
     def subtract(self, tenant_id: str, counter: str, amount: int, month: str | None = None) -> None:
         """Give back `amount`, never below zero."""
 
+    def add_for(self, document: Document, pages: int, at: datetime, limits: Mapping[str, int]) -> str | None:
+        """Count `document`'s version once: its pages (the month of `at`) and its bytes, unless either would pass its
+        limit, with the version, pages and time recorded on the document, all in one transaction. None once counted
+        (by this call, or by an earlier attempt: then nothing is added); else the counter over its limit (nothing
+        counted)."""
+
+    def subtract_for(self, document: Document) -> bool:
+        """Give back what `add_for` counted for `document`'s version (as `document` records it), removing the record
+        in the same transaction; False, with nothing given back, unless the stored document records it still."""
+
     def counts(self, tenant_id: str, month: str) -> dict[str, int]:
         """The standing counters and those of `month` (absent ones are zero), read without a scan."""
 
@@ -488,6 +499,12 @@ class SourceStore(Protocol):
         """Every source of the chatbot, deleted ones included."""
 
     def erase_source(self, tenant_id: str, chatbot_id: str, source_id: str) -> None: ...
+
+    def take_crawl_slot(self, tenant_id: str, slots: int, holder: str, now: int, hold_seconds: int) -> int | None:
+        """One of the tenant's `slots` places in the crawl function, held by `holder` until `now + hold_seconds`
+        (epoch seconds) unless given back sooner; None while every one is held."""
+
+    def give_back_crawl_slot(self, tenant_id: str, slot: int, holder: str) -> None: ...
 
     def erase(self, tenant_id: str, chatbot_id: str) -> None:
         """Every source of the chatbot, and their pages."""

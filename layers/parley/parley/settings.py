@@ -235,9 +235,11 @@ class SignIn(_Group):
 
     # True where the user pool does not ask for e-mail confirmation: register then confirms the user itself.
     auto_confirm_users: bool = False
-    # Failed sign-ins allowed in a window, per e-mail address (slows guessing one account's password) and per client
-    # address, an IPv6 /64 counting as one (slows trying many accounts; offices behind one NAT share it).
-    failures_per_email: int = Field(default=10, ge=1, alias="sign_in_failures_per_email")
+    # Failed sign-ins on an e-mail from one network (an IPv4 /24, an IPv6 /64) before each attempt from there waits
+    # twice as long as the last (slows guessing one account's password, not its owner elsewhere), and failed sign-ins
+    # allowed in a window per client address, an IPv6 /64 counting as one (slows trying many accounts; offices behind
+    # one NAT share it). domain/accounts.py's SignInLimits says why no count is per e-mail alone.
+    failures_per_email: int = Field(default=5, ge=1, alias="sign_in_failures_per_email")
     failures_per_address: int = Field(default=50, ge=1, alias="sign_in_failures_per_address")
     window_seconds: int = Field(default=900, ge=60, alias="sign_in_window_seconds")
 

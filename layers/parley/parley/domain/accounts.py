@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,17 +32,53 @@ InvitationCode = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 @dataclass(frozen=True)
+class Failures:
+    """A subject's failed sign-ins in the current window, as a failure counter reads them."""
+
+    count: int
+    # Seconds since the last of them (meaningless when count is 0), and until the window ends.
+    since_last: int
+    window_left: int
+
+
+@dataclass(frozen=True)
 class SignInLimits:
-    """How many failed sign-ins are allowed in a window, per e-mail address and per client address."""
+    """Failed sign-ins slow the one guessing, not the owner. Per (e-mail, network): `per_email` failures are free,
+    then each further attempt waits twice as long as the last (1 s, 2 s, 4 s… at most the window); another network
+    is not held back. Per client address, whatever the e-mail: `per_address` failures in a window, then 429 until it
+    ends (slows trying many accounts; offices behind one NAT share it). No count is per e-mail alone: a ceiling
+    there is one anyone who knows the e-mail can fill, locking its owner out of every network."""
 
     per_email: int
     per_address: int
     window_seconds: int
 
-    def subjects(self, email: str, address: str) -> list[tuple[str, int]]:
-        """The counters a sign-in attempt is held to, each with its limit; the e-mail is hashed (no address in keys)."""
+    def subjects(self, email: str, address: str) -> tuple[str, str]:
+        """The counters a sign-in attempt is held to: the e-mail's from this network (hashed: no e-mail address
+        in keys), and the client address's."""
         digest = hashlib.sha256(email.encode()).hexdigest()[:32]
-        return [(f"email:{digest}", self.per_email), (f"address:{address_block(address)}", self.per_address)]
+        return f"email:{digest}:{sign_in_network(address)}", f"address:{address_block(address)}"
+
+    def delay(self, failures: int) -> int:
+        """Seconds an attempt on an e-mail waits after `failures` failures from one network."""
+        if failures < self.per_email:
+            return 0
+        return int(min(self.window_seconds, 2 ** min(failures - self.per_email, 30)))
+
+
+def sign_in_network(address: str) -> str:
+    """The network whose failed sign-ins on an e-mail are counted together: an IPv4 /24, or an IPv6 /64. A guesser
+    hops addresses within the block they rent or share (hosters and clouds hand out neighbouring addresses; a /64 is
+    one subscriber's), while the owner signs in from their own network, which a /24 almost never shares with the
+    guesser's (one that does shares its NAT too, and no count by address can tell them apart)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return "unknown"
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        parsed = parsed.ipv4_mapped
+    prefix = 64 if parsed.version == 6 else 24
+    return str(ipaddress.ip_network(f"{parsed}/{prefix}", strict=False))
 
 
 class Tenant(Model):

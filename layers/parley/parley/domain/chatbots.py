@@ -69,7 +69,17 @@ Description = Annotated[str, StringConstraints(max_length=1000)]
 SystemPrompt = Annotated[str, StringConstraints(max_length=8000)]
 WelcomeMessage = Annotated[str, StringConstraints(max_length=1000)]
 ModelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$")]
-Temperature = Annotated[float, Field(ge=0, le=2)]
+
+
+def _storable(value: float) -> float:
+    """A setting as DynamoDB can store it: rounded to 6 decimal places. DynamoDB refuses a number whose magnitude is
+    below 1e-130 (1e-131, or a subnormal float such as 2.2e-311), and no model tells a temperature or a relevance
+    apart more finely than that; so a tiny positive number reads as 0 rather than failing the write."""
+    return round(value, SETTING_DECIMALS)
+
+
+SETTING_DECIMALS = 6
+Temperature = Annotated[float, Field(ge=0, le=2, description="Rounded to 6 decimal places"), AfterValidator(_storable)]
 MaxTokens = Annotated[int, Field(ge=1, le=4096)]
 TopK = Annotated[int, Field(ge=1, le=50)]
 # scheme://, a host name of at most 253 characters, :port.
@@ -77,7 +87,7 @@ Origin = Annotated[str, StringConstraints(max_length=270)]
 Origins = Annotated[list[Origin], Field(max_length=20), AfterValidator(_normalize_origins)]
 ChunkSize = Annotated[int, Field(ge=MIN_SIZE, le=MAX_SIZE)]
 ChunkOverlap = Annotated[int, Field(ge=0, le=MAX_OVERLAP)]
-MinRelevance = Annotated[float, Field(ge=0, le=1)]
+MinRelevance = Annotated[float, Field(ge=0, le=1, description="Rounded to 6 decimal places"), AfterValidator(_storable)]
 # Seconds; a few seconds is allowed so that a test (or a demo) can see the timeout without waiting minutes.
 HandoffTimeout = Annotated[int, Field(ge=1, le=3600)]
 DEFAULT_HANDOFF_TIMEOUT = 120

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
@@ -73,6 +76,8 @@ class Conversation(Model):
     message_count: int = 0
     # Who started it: an owner's user id, or an anonymous visitor of the public chat.
     started_by: str | None = None
+    # A visitor's conversation: the SHA-256 of the token that continues it (given once, with its first answer).
+    token_hash: str | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -93,6 +98,28 @@ class QueryResult(BaseModel):
     degraded: bool = False
     # False when no passage answers the question: the answer says it is not in the documents, with no citation.
     answerable: bool = True
+    conversation_token: str | None = Field(
+        default=None,
+        description="A visitor's first answer of a conversation only: send it back as the X-Conversation-Token header "
+        "with conversation_id to continue the conversation (no X-Visitor-Id needed). It is shown once and opens "
+        "only this conversation.",
+    )
+
+
+def new_conversation_token() -> str:
+    """A token that lets a visitor continue their conversation: 256 random bits."""
+    return secrets.token_urlsafe(32)
+
+
+def conversation_token_hash(token: str) -> str:
+    """What is stored of a conversation token: its SHA-256 (random 256 bits need no salt or slow hash)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def holds_token(conversation: Conversation, token: str) -> bool:
+    """Whether `token` is the one given with `conversation`'s first answer (compared in constant time)."""
+    stored = conversation.token_hash
+    return stored is not None and hmac.compare_digest(stored, conversation_token_hash(token))
 
 
 class SearchRequest(Request):

@@ -169,6 +169,17 @@ class Document(Model):
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = None
+    # Which version's pages and bytes are counted against the plan, how many pages, and when (ingest writes them in
+    # the transaction that counts them, and removes them in the one that gives them back): so a version is counted
+    # once however many attempts index it, and given back once.
+    counted_version: int | None = None
+    counted_pages: int | None = None
+    counted_at: datetime | None = None
+
+    @property
+    def counted(self) -> bool:
+        """Whether this version's pages and bytes are counted against the plan."""
+        return self.counted_version == self.version
 
 
 class DocumentPublic(BaseModel):

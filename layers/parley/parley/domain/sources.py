@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator
 from parley.domain.common import Model, Paged, Request
 from parley.domain.documents import FILE_TYPES, QA_TYPE, FileType
 from parley.domain.qa import QaPair
-from parley.domain.urls import normalize
+from parley.domain.urls import MAX_URL_LENGTH, normalize
 
 SourceType = Literal["website", "text", "qa"]
 SourceStatus = Literal["syncing", "ready", "failed"]
@@ -23,7 +23,6 @@ PageStatus = Literal["queued", "fetching", "indexed", "failed", "skipped", "remo
 PENDING: tuple[PageStatus, ...] = ("queued", "fetching")
 
 DEFAULT_MAX_PAGES = 50
-MAX_URL_LENGTH = 2048
 
 PathPrefix = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^/[^\s\x00-\x1f\x7f]*$")]
 PathPrefixes = Annotated[list[PathPrefix], Field(max_length=20)]
@@ -41,11 +40,16 @@ def _web_address(url: str) -> str:
     return normalize(url)  # ValueError (a 422) for an address it cannot read, e.g. a port out of range
 
 
+# A source's page cap: bounded so that it is a number DynamoDB stores (at most 38 digits); the plans' monthly pages
+# (200,000 at most) stop a crawl long before.
+MaxPages = Annotated[int, Field(ge=1, le=1_000_000)]
+
+
 class WebsiteSourceCreate(Request):
     type: Literal["website"]
     url: Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH)]
     mode: CrawlMode = "crawl"
-    max_pages: Annotated[int, Field(ge=1)] = DEFAULT_MAX_PAGES
+    max_pages: MaxPages = DEFAULT_MAX_PAGES
     include: PathPrefixes = Field(default_factory=list)
     exclude: PathPrefixes = Field(default_factory=list)
 
@@ -74,7 +78,7 @@ class SourceUpdate(Request):
     text: Text | None = None
     question: Question | None = None
     answer: Answer | None = None
-    max_pages: Annotated[int, Field(ge=1)] | None = None
+    max_pages: MaxPages | None = None
     include: PathPrefixes | None = None
     exclude: PathPrefixes | None = None
 

@@ -7,6 +7,9 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# The longest address a source starts at or a crawl reads (the sitemaps protocol's bound, and what browsers and
+# servers commonly take): a longer one is refused with its reason, and robots.txt rules are never matched against it.
+MAX_URL_LENGTH = 2048
 _UNRESERVED = re.compile(r"%([0-9A-Fa-f]{2})")
 
 

@@ -75,19 +75,25 @@ class AccountService:
         return Registration(user=profile, tenant=tenant, tokens=tokens)
 
     def login(self, request: LoginRequest, address: str) -> Session:
-        """Sign in from client `address`. Past the failed sign-ins allowed for the e-mail or for the address, every
-        attempt is refused (429) until the window ends; a success resets neither count, so an account of one's own
-        cannot be used to clear an address's failures."""
-        window = self.sign_in_limits.window_seconds
-        subjects = self.sign_in_limits.subjects(request.email, address)
-        for subject, limit in subjects:
-            failed, retry_after = self.failures.failures(subject, window)
-            if failed >= limit:
-                raise RateLimited("Too many failed sign-ins; try again later", retry_after=retry_after)
+        """Sign in from client `address` (API Gateway's source IP, never a header). Failures on an e-mail from one
+        network make the next attempt from that network wait ever longer (429 with Retry-After), whatever the
+        password; other networks are not held back, so the owner still signs in from theirs. Past the failures
+        allowed from one address, any attempt is refused until the window ends; a success resets no count, so an
+        account of one's own cannot be used to clear them (SignInLimits says why)."""
+        limits = self.sign_in_limits
+        window = limits.window_seconds
+        email_subject, address_subject = limits.subjects(request.email, address)
+        from_address = self.failures.failures(address_subject, window)
+        if from_address.count >= limits.per_address:
+            raise RateLimited("Too many failed sign-ins; try again later", retry_after=from_address.window_left)
+        on_email = self.failures.failures(email_subject, window)
+        wait = limits.delay(on_email.count) - on_email.since_last if on_email.count else 0
+        if wait > 0:
+            raise RateLimited("Too many failed sign-ins; try again later", retry_after=wait)
         try:
             signed_in = self.identity.sign_in(request.email, request.password)
         except InvalidCredentials:
-            for subject, _ in subjects:
+            for subject in (email_subject, address_subject):
                 self.failures.fail(subject, window)
             raise
         profile = self.accounts.get_user(signed_in.user_id)

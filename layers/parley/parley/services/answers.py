@@ -123,9 +123,11 @@ class AnswerService:
         request: QueryRequest,
         *,
         started_by: str | None = None,
+        token_hash: str | None = None,
         listener: AnswerListener | None = None,
     ) -> QueryResult:
         """Answer from the chatbot's documents and store both messages; the conversation must be this chatbot's.
+        A new conversation keeps `token_hash` (a visitor's conversation token's, services/public_chat.py).
 
         A `listener` is told the ids, then handed the answer as it is written, references already numbered as
         the citations will be. If it stops listening (StreamInterrupted), generation stops and the part written
@@ -135,13 +137,44 @@ class AnswerService:
         # The tenant's questions and tokens are ranked from this function's logs (template.yaml).
         logger.append_keys(tenant_id=tenant_id, chatbot_id=chatbot_id)
         chatbot = find_chatbot(self.chatbots, tenant_id, chatbot_id)
-        conversation, history = self._conversation(chatbot, request.conversation_id, started_by)
+        conversation, history = self._conversation(chatbot, request.conversation_id, started_by, token_hash)
         logger.append_keys(conversation_id=conversation.id)
-        # Counted before it is answered (owners' and visitors' questions alike); given back if search fails.
+        # Counted before it is answered (owners' and visitors' questions alike), given back unless it is answered: a
+        # question refused or failed never counts against the plan.
         limits = self.quotas.acquire(tenant_id, "questions").narrow(self.limits)
+        try:
+            return self._answer(
+                chatbot,
+                conversation,
+                history,
+                request,
+                started_by=started_by,
+                listener=listener,
+                limits=limits,
+                started=started,
+                asked_at=asked_at,
+            )
+        except BaseException:
+            self.quotas.release(tenant_id, "questions", counted_at=asked_at)
+            raise
+
+    def _answer(
+        self,
+        chatbot: Chatbot,
+        conversation: Conversation,
+        history: list[Message],
+        request: QueryRequest,
+        *,
+        started_by: str | None,
+        listener: AnswerListener | None,
+        limits: SpendingLimits,
+        started: float,
+        asked_at: datetime,
+    ) -> QueryResult:
+        tenant_id, chatbot_id = chatbot.tenant_id, chatbot.id
         question = redact(request.question)[0] if chatbot.redact_pii else request.question
         llm = self.llm
-        passages = self._passages(chatbot, llm, question, history, limits=limits, asked_at=asked_at)
+        passages = self._passages(chatbot, llm, question, history, limits=limits)
         direct = self._matching_pair(passages)
         found = direct is not None or answerable(passages, self._min_relevance(chatbot))
         sources = [direct] if direct else packed(passages) if found else []
@@ -248,7 +281,7 @@ class AnswerService:
         return max(matching, key=lambda passage: passage.similarity, default=None)
 
     def _conversation(
-        self, chatbot: Chatbot, conversation_id: str | None, started_by: str | None
+        self, chatbot: Chatbot, conversation_id: str | None, started_by: str | None, token_hash: str | None
     ) -> tuple[Conversation, list[Message]]:
         if conversation_id is None:
             now = self.clock()
@@ -257,6 +290,7 @@ class AnswerService:
                 tenant_id=chatbot.tenant_id,
                 chatbot_id=chatbot.id,
                 title="",
+                token_hash=token_hash,
                 created_at=now,
                 updated_at=now,
             )
@@ -276,15 +310,10 @@ class AnswerService:
         history: list[Message],
         *,
         limits: SpendingLimits,
-        asked_at: datetime,
     ) -> list[Passage]:
-        """The passages to answer from; if search fails, the question counted against the plan is given back."""
-        try:
-            standalone = self._condense(chatbot, llm, question, history, limits=limits)
-            return self._retrieve(chatbot, standalone, chatbot.top_k)
-        except UpstreamUnavailable:
-            self.quotas.release(chatbot.tenant_id, "questions", counted_at=asked_at)
-            raise
+        """The passages to answer from."""
+        standalone = self._condense(chatbot, llm, question, history, limits=limits)
+        return self._retrieve(chatbot, standalone, chatbot.top_k)
 
     def _condense(
         self,

@@ -12,6 +12,7 @@ document failed ends failed with its reason), then counts the pages.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime, timedelta
@@ -21,7 +22,7 @@ from parley.crawling.fetch import Fetched, FetchFailed, FetchPolicy, FetchRefuse
 from parley.crawling.pages import read_page
 from parley.crawling.robots import Robots
 from parley.crawling.sitemaps import InvalidSitemap, read_sitemap
-from parley.domain.common import timestamp, utcnow
+from parley.domain.common import new_id, timestamp, utcnow
 from parley.domain.documents import FILE_TYPES, Document, FileType
 from parley.domain.sources import (
     PENDING,
@@ -33,7 +34,7 @@ from parley.domain.sources import (
     WebsiteSource,
     content_hash,
 )
-from parley.domain.urls import in_scope, normalize
+from parley.domain.urls import MAX_URL_LENGTH, in_scope, normalize
 from parley.errors import ChatbotNotFound, DocumentBusy, DocumentNotFound, ParleyError
 from parley.observability import logger
 from parley.ports import CrawlQueue, DocumentStore, SourceStore
@@ -46,6 +47,16 @@ START = "start"
 MAX_LINK_CHARACTERS = 100_000
 GONE = "No longer linked from the site or listed in its sitemap"
 TIME_LIMIT = "The sync's time limit was reached before this page was crawled"
+STOPPED = "The sync stopped at its time limit: the pages it had not crawled yet are skipped"
+TOO_LONG = f"The address is longer than {MAX_URL_LENGTH:,} characters"
+# The crawl function handles at most 5 messages at once, whoever's (template.yaml's MaximumConcurrency): a tenant's
+# messages hold at most TENANT_SLOTS of those places at a time, so one tenant's slow or hostile site leaves the others
+# room. A message whose tenant holds them all goes back to the end of the queue, sent anew after a short jittered
+# delay (a new message: this never counts towards the dead-letter queue's receives). A slot whose holder died is
+# free again after the function's timeout.
+TENANT_SLOTS = 2
+SLOT_HOLD_SECONDS = 120
+BUSY_DELAY_SECONDS = (3, 10)
 _KINDS = {
     "text/html": FILE_TYPES[".html"],
     "application/xhtml+xml": FILE_TYPES[".html"],
@@ -84,10 +95,33 @@ class Crawler:
         self.clock = clock
         # robots.txt of each sync, read once per container.
         self._robots: dict[tuple[str, str], Robots] = {}
+        # Tenants whose crawl slots were all taken, until when (epoch seconds), as this container last found them.
+        self._busy: dict[str, int] = {}
 
     def handle(self, message: CrawlMessage, *, final_attempt: bool = True) -> None:
-        """Carry out one message; RetryLater (or any unexpected error) returns it to the queue."""
+        """Carry out one message, in one of its tenant's slots (else it is queued again for later); RetryLater (or
+        any unexpected error) returns it to the queue."""
         logger.append_keys(tenant_id=message.tenant_id, chatbot_id=message.chatbot_id, source_id=message.source_id)
+        holder, now = new_id(), int(self.clock().timestamp())
+        slot = None
+        if self._busy.get(message.tenant_id, 0) <= now:
+            slot = self.sources.take_crawl_slot(message.tenant_id, TENANT_SLOTS, holder, now, SLOT_HOLD_SECONDS)
+            if slot is None:  # remembered for a second: a burst of the tenant's messages costs no write each
+                self._busy[message.tenant_id] = now + 1
+        if slot is None:
+            logger.info("The tenant's crawl slots are all taken; queued again", extra={"kind": message.kind})
+            self.requeue(message)
+            return
+        try:
+            self._handle(message, final_attempt=final_attempt)
+        finally:
+            self.sources.give_back_crawl_slot(message.tenant_id, slot, holder)
+
+    def requeue(self, message: CrawlMessage) -> None:
+        """Hand `message` back to the end of the queue, unhandled, as a new message after a short jittered delay."""
+        self.queue.send(message, delay_seconds=random.randint(*BUSY_DELAY_SECONDS))  # noqa: S311 - jitter
+
+    def _handle(self, message: CrawlMessage, *, final_attempt: bool) -> None:
         if message.kind == "erase":
             self._erase(message)
             return
@@ -177,6 +211,10 @@ class Crawler:
         try:
             address = normalize(url)
         except ValueError:
+            return
+        if len(address) > MAX_URL_LENGTH:
+            if urlsplit(address).netloc == urlsplit(source.url).netloc:
+                self.sources.skip_page(source, sync_id, address, TOO_LONG)
             return
         if not in_scope(address, source.url, source.include, source.exclude):
             if urlsplit(address).netloc == urlsplit(source.url).netloc:
@@ -372,7 +410,10 @@ class Crawler:
         self._end(source, sync_id, settle=not past_deadline)
 
     def _end(self, source: WebsiteSource, sync_id: str, *, settle: bool = True) -> None:
+        """Remove the pages this sync no longer found, wait for its documents, then close it: ready, with why it
+        stopped short if its time limit skipped pages (its counts say what it indexed)."""
         pages = self.sources.pages(source)
+        stopped = any(page.sync_id == sync_id and page.reason == TIME_LIMIT for page in pages)
         pending = False
         for page in pages:
             if page.sync_id != sync_id:
@@ -397,7 +438,7 @@ class Crawler:
                 delay_seconds=self.settle_seconds,
             )
             return
-        self._close(source, sync_id, "ready", None)
+        self._close(source, sync_id, "ready", STOPPED if stopped else None)
 
     def _document_outcome(self, source: Source, document_id: str) -> str | None:
         """ "indexed", a failed document's reason, or None while it is being indexed."""

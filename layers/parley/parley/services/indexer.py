@@ -312,24 +312,15 @@ class DocumentIndexer:
         )
 
     def _charge(self, document: Document, pages: int) -> datetime:
-        """Count the document's pages (this month's) and bytes against its tenant's plan; over either, the document
-        fails with the plan's limit as its reason."""
-        charged_at = self.clock()
-        tenant_id = document.tenant_id
+        """Count the document's pages (this month's) and bytes against its tenant's plan, once for its version however
+        many attempts run; over either, the document fails with the plan's limit as its reason."""
         try:
-            plan = self.quotas.acquire(tenant_id, "pages", pages)
-            try:
-                self.quotas.acquire(tenant_id, "stored_bytes", document.size_bytes, plan=plan)
-            except BaseException:
-                self.quotas.release(tenant_id, "pages", pages, counted_at=charged_at)
-                raise
+            return self.quotas.charge_document(document, pages)
         except PlanLimitReached as error:
             raise OverIngestLimit(error.message) from error
-        return charged_at
 
     def _give_back(self, document: Document, pages: int, charged_at: datetime) -> None:
-        self.quotas.release(document.tenant_id, "pages", pages, counted_at=charged_at)
-        self.quotas.release(document.tenant_id, "stored_bytes", document.size_bytes)
+        self.quotas.give_back_document(document, pages, charged_at)
 
     def _embed(self, attempts: Sequence[_Attempt]) -> None:
         """Embed and upsert the chunks of `attempts` together, a window of EMBED_WINDOW chunks at a time (each
@@ -371,6 +362,10 @@ class DocumentIndexer:
     def _fail(self, document: Document, event: ObjectCreated, reason: str, failure: FailureClass) -> Outcome:
         # Failed first: should what follows be cut short, the document still ends with a reason.
         outcome = fail_document(self.documents, document, event, reason, failure)
+        # What an earlier attempt counted for this version before it died (the document records it) goes back.
+        current = self.documents.get(document.tenant_id, document.chatbot_id, document.id)
+        if current is not None and current.version == document.version and current.counted:
+            self._give_back(current, current.counted_pages or 0, current.counted_at or self.clock())
         self._clean_up(document, event)
         return outcome
 

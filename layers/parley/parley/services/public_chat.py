@@ -9,8 +9,14 @@ from dataclasses import dataclass
 
 from parley.domain.chatbots import Chatbot, normalize_origin
 from parley.domain.common import RATE_WINDOW_SECONDS, new_id, utcnow
-from parley.domain.conversations import QueryRequest, QueryResult
-from parley.errors import ChatbotNotFound, ConversationHeld, OriginNotAllowed, PlanLimitReached
+from parley.domain.conversations import (
+    QueryRequest,
+    QueryResult,
+    conversation_token_hash,
+    holds_token,
+    new_conversation_token,
+)
+from parley.errors import ChatbotNotFound, ConversationHeld, ConversationNotFound, OriginNotAllowed, PlanLimitReached
 from parley.observability import logger
 from parley.ports import AnswerListener, ChatbotStore, HandoffStore, RateLimiter
 from parley.services.answers import AnswerService
@@ -112,12 +118,17 @@ class PublicChat:
         request: QueryRequest,
         *,
         chatbot_id: str | None = None,
+        token: str | None = None,
         listener: AnswerListener | None = None,
     ) -> QueryResult:
         """Answer a visitor, counting the message against the visitor's and the chatbot's limits first.
-        A `chatbot_id` (the WebSocket frame names one) must be the chatbot the key opens. While a person is awaited
-        or answering the conversation, the bot does not: ConversationHeld."""
+        A `chatbot_id` (the WebSocket frame names one) must be the chatbot the key opens. A conversation goes on with
+        the visitor who started it: the same visitor id, or (`token`) the conversation token its first answer gave,
+        which makes the caller that visitor; a new conversation's first answer carries its token. While a person is
+        awaited or answering the conversation, the bot does not: ConversationHeld."""
         chatbot = self.chatbot(public_key, origin, chatbot_id)
+        if token is not None and request.conversation_id is not None:
+            visitor = self._holder(chatbot, request.conversation_id, token, visitor.address)
         logger.append_keys(tenant_id=chatbot.tenant_id)  # a refusal below is ranked by tenant (template.yaml)
         # The visitor's own limits first, so that what they send beyond them never draws on the chatbot's shared
         # budget. The id is the visitor's to choose (a fresh one per message evades its limit); the network is not.
@@ -134,9 +145,24 @@ class PublicChat:
             handoff = self.handoffs.get(chatbot.tenant_id, chatbot.id, request.conversation_id)
             if handoff is not None and handoff.holds_bot(utcnow()):
                 raise ConversationHeld()
+        new_token = new_conversation_token() if request.conversation_id is None else None
         try:
-            return self.answers.answer(
-                chatbot.tenant_id, chatbot.id, request, started_by=visitor.tag, listener=listener
+            answered = self.answers.answer(
+                chatbot.tenant_id,
+                chatbot.id,
+                request,
+                started_by=visitor.tag,
+                token_hash=conversation_token_hash(new_token) if new_token else None,
+                listener=listener,
             )
         except PlanLimitReached as refusal:
             raise PlanLimitReached(VISITOR_PLAN_LIMIT) from refusal
+        return answered.model_copy(update={"conversation_token": new_token})
+
+    def _holder(self, chatbot: Chatbot, conversation_id: str, token: str, address: str) -> Visitor:
+        """The visitor who started the conversation, if `token` is its token; another's, a wrong token and an
+        unknown conversation are all not found."""
+        conversation = self.answers.conversations.get(chatbot.tenant_id, chatbot.id, conversation_id)
+        if conversation is None or conversation.started_by is None or not holds_token(conversation, token):
+            raise ConversationNotFound()
+        return Visitor.tagged(conversation.started_by, address)

@@ -70,14 +70,40 @@ class Quotas:
         month = month_of(now) if counter in MONTHLY else None
         limit = plan.limit(counter)
         if amount > 0 and not self.counters.add(tenant_id, counter, amount, limit, month):
-            message = f"Your plan ({plan.title}) allows {limit:,} {_WHAT[counter]}"
-            if amount > 1:
-                used = self.counters.counts(tenant_id, month_of(now)).get(counter, 0)
-                message += f"; {max(limit - used, 0):,} remain and this needs {amount:,}"
-            if month is not None:
-                message += f"; the count resets on {_stamp(month_bounds(now)[1])}"
-            raise PlanLimitReached(message)
+            raise self._refusal(tenant_id, plan, counter, amount, now)
         return plan
+
+    def _refusal(self, tenant_id: str, plan: Plan, counter: Counter, amount: int, now: datetime) -> PlanLimitReached:
+        limit = plan.limit(counter)
+        message = f"Your plan ({plan.title}) allows {limit:,} {_WHAT[counter]}"
+        if amount > 1:
+            used = self.counters.counts(tenant_id, month_of(now)).get(counter, 0)
+            message += f"; {max(limit - used, 0):,} remain and this needs {amount:,}"
+        if counter in MONTHLY:
+            message += f"; the count resets on {_stamp(month_bounds(now)[1])}"
+        return PlanLimitReached(message)
+
+    def charge_document(self, document: Document, pages: int) -> datetime:
+        """Count a document version's pages (this month's) and bytes against its tenant's plan, once however many
+        attempts index it; PlanLimitReached, with nothing counted, over either. When they were counted."""
+        if document.counted and document.counted_at is not None:
+            return document.counted_at
+        plan = self.plan(document.tenant_id)
+        now = self.clock()
+        limits = {"pages": plan.limit("pages"), "stored_bytes": plan.limit("stored_bytes")}
+        over = self.counters.add_for(document, pages, now, limits)
+        if over is not None:
+            amount = pages if over == "pages" else document.size_bytes
+            raise self._refusal(document.tenant_id, plan, over, amount, now)  # type: ignore[arg-type]
+        return now
+
+    def give_back_document(self, document: Document, pages: int, counted_at: datetime) -> None:
+        """Give back what `charge_document` counted for this version of the document (once: the document records
+        it); nothing if it was not counted, or was given back already."""
+        counted = document.model_copy(
+            update={"counted_version": document.version, "counted_pages": pages, "counted_at": counted_at}
+        )
+        self.counters.subtract_for(counted)
 
     def release(self, tenant_id: str, counter: Counter, amount: int = 1, *, counted_at: datetime | None = None) -> None:
         """Give back what `acquire` counted (a monthly count, to the month it was counted in: `counted_at`)."""
@@ -87,9 +113,11 @@ class Quotas:
 
     def release_document(self, document: Document) -> None:
         """Give back what a document held until it was deleted (as it was then): its place, and its bytes if they
-        were counted, which ingest does when it indexes it."""
+        were counted, which ingest does when it indexes it (a document indexed before versions were recorded as
+        counted: when it is indexed)."""
         self.release(document.tenant_id, "documents")
-        if document.status == "indexed":
+        legacy = document.counted_version is None and document.status == "indexed"
+        if document.counted or legacy:
             self.release(document.tenant_id, "stored_bytes", document.size_bytes)
 
     def spending_limits(self, tenant_id: str, ceiling: SpendingLimits) -> SpendingLimits:

@@ -128,10 +128,13 @@ class DynamoDocumentStore:
         return self._update(document, stamped, condition, **{":source": source, ":processing": "processing"})
 
     def soft_delete(self, tenant_id: str, chatbot_id: str, document_id: str, deleted_at: datetime) -> Document | None:
+        # The record of what its version counted goes too: the deletion gives its bytes back (the document as it was
+        # says whether they were counted), so an ingest still running cannot give them back again.
         previous = self.table.update(
             keys.tenant(tenant_id),
             keys.document(chatbot_id, document_id),
-            "SET deleted_at = :now, updated_at = :now REMOVE #index_pk, #index_sk",
+            "SET deleted_at = :now, updated_at = :now REMOVE #index_pk, #index_sk, counted_version, counted_pages, "
+            "counted_at",
             condition=_LIVE,
             names={"#index_pk": keys.LOOKUP_PK, "#index_sk": keys.LOOKUP_SK},
             values={":now": timestamp(deleted_at)},

@@ -214,6 +214,11 @@ def source(chatbot_id: str, source_id: str) -> str:
     return f"{sources(chatbot_id)}{source_id}"
 
 
+def crawl_slot(number: int) -> str:
+    """One of the crawl function's places a tenant's messages may hold at once (in the tenant's partition)."""
+    return f"CRAWLSLOT#{number}"
+
+
 def source_pages(chatbot_id: str, source_id: str | None = None) -> str:
     """The pages of a website source (or of every source of a chatbot), keyed by their address's hash."""
     return f"SRCPAGE#{chatbot_id}#" + (f"{source_id}#" if source_id else "")

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from parley.adapters.dynamo import keys
@@ -29,10 +28,10 @@ from parley.domain.lexical import Contribution, Statistics
 
 # A transaction holds at most 100 items: the share, the totals, and this many term counters.
 TERMS_PER_SHARE = 98
-ATTEMPTS = 20
 # Counters per statistic. Measured with ten concurrent ingests of documents sharing most of their words, against
 # moto with AWS's conflict rule (tests/integration/test_lexicon.py): with one counter each and 12 attempts, 2 runs
-# of 8 had a transaction cancelled 12 times in a row; with 4 shards and 20 attempts, 10 runs of 10 completed.
+# of 8 had a transaction cancelled 12 times in a row; with 4 shards and 20 attempts (the table's), 10 runs of 10
+# completed.
 SHARDS = 4
 
 
@@ -58,9 +57,8 @@ def _shares(contribution: Contribution) -> Iterator[dict[str, Any]]:
 
 
 class DynamoLexicon:
-    def __init__(self, table: Table, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, table: Table) -> None:
         self.table = table
-        self.sleep = sleep
 
     def record(
         self, tenant_id: str, chatbot_id: str, document_id: str, contribution: Contribution, *, first: bool = False
@@ -98,7 +96,7 @@ class DynamoLexicon:
             for shard in range(SHARDS)
             for key in (keys.lexicon_totals(shard), *(keys.lexicon_term(term, shard) for term in terms))
         ]
-        read = self.table.batch_get([(partition, key) for key in wanted], projection="SK, df, chunks", sleep=self.sleep)
+        read = self.table.batch_get([(partition, key) for key in wanted], projection="SK, df, chunks")
         found = {item["SK"]: item for item in read}
         chunks = sum(int(found.get(keys.lexicon_totals(shard), {}).get("chunks", 0)) for shard in range(SHARDS))
         frequencies = {
@@ -142,4 +140,4 @@ class DynamoLexicon:
     def _transact(self, items: list[Any]) -> None:
         """Write `items` (the share's put or delete first, the only one with a condition): if it fails, the share
         was written or removed already, and so were its counts."""
-        self.table.transact(items, attempts=ATTEMPTS, sleep=self.sleep)
+        self.table.transact(items)

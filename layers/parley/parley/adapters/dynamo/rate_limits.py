@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from parley.adapters.dynamo import keys
 from parley.adapters.dynamo.table import Table
+from parley.domain.accounts import Failures
 from parley.errors import RateLimited
 
 
@@ -50,12 +51,17 @@ class DynamoFailureCounter:
         self.table = table
         self.clock = clock
 
-    def failures(self, subject: str, window_seconds: int) -> tuple[int, int]:
+    def failures(self, subject: str, window_seconds: int) -> Failures:
         now, window = _window(self.clock, window_seconds)
         item = self.table.get(keys.sign_in_failures(subject), keys.rate_window("failures", window))
-        return (int(item["hits"]) if item else 0), window + window_seconds - now
+        count, last = (int(item["hits"]), int(item.get("last_at", now))) if item else (0, now)
+        return Failures(count, max(now - last, 0), window + window_seconds - now)
 
     def fail(self, subject: str, window_seconds: int) -> None:
-        _, window = _window(self.clock, window_seconds)
-        sk = keys.rate_window("failures", window)
-        _count(self.table, keys.sign_in_failures(subject), sk, window + 2 * window_seconds)
+        now, window = _window(self.clock, window_seconds)
+        self.table.update(
+            keys.sign_in_failures(subject),
+            keys.rate_window("failures", window),
+            "ADD hits :one SET expires_at = if_not_exists(expires_at, :expires), last_at = :now",
+            values={":one": 1, ":expires": window + 2 * window_seconds, ":now": now},
+        )

@@ -4,8 +4,7 @@ in one transaction."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
@@ -13,11 +12,8 @@ from parley.adapters.dynamo import keys
 from parley.adapters.dynamo.table import Table, record, set_clause
 from parley.domain.common import Page, PageRequest, timestamp
 from parley.domain.sources import PageRecord, PageStatus, Source, url_hash
-from parley.errors import UpstreamUnavailable
 
 Claim = Literal["queued", "taken", "refused"]
-# Attempts at a transaction that conflicts with another on the source's item (then SQS delivers the message again).
-TRANSACT_ATTEMPTS = 20
 _LIVE = "attribute_exists(PK) AND attribute_not_exists(deleted_at)"
 # A sync's claims and ends hold only while it runs.
 _SYNCING = "#sync_id = :sync AND #status = :syncing"
@@ -47,9 +43,8 @@ def _due(source: Source, due_at: datetime) -> dict[str, str]:
 
 
 class DynamoSourceStore:
-    def __init__(self, table: Table, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, table: Table) -> None:
         self.table = table
-        self.sleep = sleep
 
     def _key(self, source: Source) -> tuple[str, str]:
         return keys.tenant(source.tenant_id), keys.source(source.chatbot_id, source.id)
@@ -212,11 +207,8 @@ class DynamoSourceStore:
 
     def _transact(self, items: list[Any]) -> bool:
         """Write `items` together; False if a condition failed. Every claim and end of a sync updates its source, so
-        they conflict (DynamoDB cancels one of two transactions on an item at once): those are retried."""
-        try:
-            return self.table.transact(items, attempts=TRANSACT_ATTEMPTS, sleep=self.sleep) is None
-        except self.table.client.exceptions.TransactionCanceledException as error:
-            raise UpstreamUnavailable("A source's crawl kept conflicting in DynamoDB; it is retried") from error
+        they conflict: the table retries those (and past its attempts, SQS delivers the message again)."""
+        return self.table.transact(items) is None
 
     def finish_start(self, source: Source, sync_id: str) -> bool:
         """End the start of sync `sync_id` (its sitemaps read, or its first page queued), once."""
@@ -257,3 +249,25 @@ class DynamoSourceStore:
             *self._key(source), expression, condition=condition, names=names, values=values
         )
         return {"Update": update}
+
+    def take_crawl_slot(self, tenant_id: str, slots: int, holder: str, now: int, hold_seconds: int) -> int | None:
+        for slot in range(slots):
+            taken = self.table.update(
+                keys.tenant(tenant_id),
+                keys.crawl_slot(slot),
+                "SET held_until = :until, holder = :holder",
+                condition="attribute_not_exists(PK) OR held_until < :now",
+                values={":until": now + hold_seconds, ":holder": holder, ":now": now},
+            )
+            if taken is not None:
+                return slot
+        return None
+
+    def give_back_crawl_slot(self, tenant_id: str, slot: int, holder: str) -> None:
+        self.table.update(
+            keys.tenant(tenant_id),
+            keys.crawl_slot(slot),
+            "SET held_until = :free",
+            condition="holder = :holder",
+            values={":free": 0, ":holder": holder},
+        )

@@ -32,6 +32,11 @@ BATCH_WRITE_ATTEMPTS = 8
 # BatchGetItem takes at most 100 keys; the ones it leaves unprocessed are asked for again, after a backoff.
 BATCH_GET_KEYS = 100
 BATCH_GET_ATTEMPTS = 20
+# Attempts at a transaction DynamoDB cancels in a conflict with another on one of its items (TransactionConflict):
+# every transaction goes through `transact`, which retries them after a jittered backoff. 20 was measured with ten
+# concurrent ingests sharing term counters (tests/integration/test_lexicon.py) and fifty concurrent questions to one
+# chatbot sharing its day's analytics counter (tests/e2e/test_answers_flow.py).
+TRANSACT_ATTEMPTS = 20
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -130,8 +135,9 @@ class Table:
     """The one table, with the operations the stores share: reads by key, prefix and lookup; conditional writes
     that answer whether their condition held; transactions; and the request shapes transactions are made of."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.name = name
+        self.sleep = sleep  # between attempts at a transaction cancelled in a conflict
 
     @cached_property
     def client(self) -> DynamoDBClient:
@@ -241,13 +247,7 @@ class Table:
         next_cursor = _cursor(kept[-1][0]) if len(found) > page.limit else None
         return Page([loaded for _, loaded in kept], next_cursor)
 
-    def batch_get(
-        self,
-        wanted: Sequence[tuple[str, str]],
-        *,
-        projection: str | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> list[dict[str, Any]]:
+    def batch_get(self, wanted: Sequence[tuple[str, str]], *, projection: str | None = None) -> list[dict[str, Any]]:
         """The items at `wanted` keys that exist (their `projection` only, if given), in batches of BATCH_GET_KEYS,
         the keys DynamoDB leaves unprocessed asked for again after a backoff."""
         found: list[dict[str, Any]] = []
@@ -262,7 +262,7 @@ class Table:
                 request = response.get("UnprocessedKeys") or {}
                 if not request:
                     break
-                sleep(backoff(attempt))
+                self.sleep(backoff(attempt))
             else:
                 raise UpstreamUnavailable("The table left part of a read unprocessed; try again")
         return found
@@ -346,15 +346,16 @@ class Table:
 
     def write_all(self, items: Sequence[Mapping[str, Any]]) -> None:
         """Write `items` together, or raise: for writes whose conditions only guard against a bug."""
-        self.client.transact_write_items(TransactItems=list(items))  # type: ignore[arg-type]
+        failed = self.transact(items)
+        if failed is not None:
+            raise RuntimeError(f"A transaction's condition did not hold (item {failed})")
 
-    def transact(
-        self, items: Sequence[Mapping[str, Any]], *, attempts: int = 1, sleep: Callable[[float], None] = time.sleep
-    ) -> int | None:
+    def transact(self, items: Sequence[Mapping[str, Any]]) -> int | None:
         """Write `items` together: None once written, or the position of the first item whose condition did not
-        hold (nothing written). A transaction DynamoDB cancels in a conflict with another on the same item is tried
-        again, up to `attempts` times in all, after a backoff; any other cancellation raises."""
-        for attempt in range(attempts):
+        hold (nothing written). Every transaction of the code goes through here: one DynamoDB cancels in a conflict
+        with another on the same item (TransactionConflict) is tried again after a jittered backoff, up to
+        TRANSACT_ATTEMPTS times in all, then UpstreamUnavailable; any other cancellation raises as it came."""
+        for attempt in range(TRANSACT_ATTEMPTS):
             try:
                 self.client.transact_write_items(TransactItems=list(items))  # type: ignore[arg-type]
                 return None
@@ -364,10 +365,10 @@ class Table:
                 reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
                 if "ConditionalCheckFailed" in reasons:
                     return reasons.index("ConditionalCheckFailed")
-                if "TransactionConflict" not in reasons or attempt == attempts - 1:
+                if "TransactionConflict" not in reasons:
                     raise
-            sleep(backoff(attempt))
-        raise ValueError("attempts must be at least 1")
+            self.sleep(backoff(attempt))
+        raise UpstreamUnavailable("DynamoDB kept cancelling a write in conflicts with others; try again")
 
     def key(self, pk: str, sk: str) -> dict[str, Any]:
         return serialize({"PK": pk, "SK": sk})

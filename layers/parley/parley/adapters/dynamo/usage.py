@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from parley.adapters.dynamo import keys
 from parley.adapters.dynamo.table import Table
+from parley.domain.common import timestamp
+from parley.domain.documents import Document
+from parley.domain.plans import month_of
 
 # A month's counters stay readable for a year after it, then the table's TTL removes them.
 MONTH_KEPT = timedelta(days=400)
@@ -62,6 +67,62 @@ class DynamoUsageCounters:
             names={"#counter": counter},
             values={":minus": -amount, ":amount": amount},
         )
+
+    def add_for(self, document: Document, pages: int, at: datetime, limits: Mapping[str, int]) -> str | None:
+        amounts = {"pages": (pages, month_of(at)), "stored_bytes": (document.size_bytes, None)}
+        for counter, (amount, _) in amounts.items():
+            if amount > limits[counter]:
+                return counter
+        mark = self.table.update_request(
+            *self._document_key(document),
+            "SET counted_version = :version, counted_pages = :pages, counted_at = :at",
+            condition="attribute_exists(PK) AND (attribute_not_exists(counted_version) OR counted_version <> :version)",
+            values={":version": document.version, ":pages": pages, ":at": timestamp(at)},
+        )
+        items: list[dict[str, Any]] = [{"Update": mark}]
+        for counter, (amount, month) in amounts.items():
+            expression = "ADD #counter :amount"
+            values: dict[str, object] = {":amount": amount, ":room": limits[counter] - amount}
+            if month is not None:
+                expression += " SET expires_at = if_not_exists(expires_at, :expires)"
+                values[":expires"] = _expires(month)
+            update = self.table.update_request(
+                *self._key(document.tenant_id, month),
+                expression,
+                condition="attribute_not_exists(#counter) OR #counter <= :room",
+                names={"#counter": counter},
+                values=values,
+            )
+            items.append({"Update": update})
+        failed = self.table.transact(items)
+        return None if failed in (None, 0) else list(amounts)[failed - 1]
+
+    def subtract_for(self, document: Document) -> bool:
+        if not document.counted or document.counted_at is None:
+            return False
+        unmark = self.table.update_request(
+            *self._document_key(document),
+            "REMOVE counted_version, counted_pages, counted_at",
+            condition="counted_version = :version",
+            values={":version": document.version},
+        )
+        items: list[dict[str, Any]] = [{"Update": unmark}]
+        given = {
+            "pages": (document.counted_pages or 0, month_of(document.counted_at)),
+            "stored_bytes": (document.size_bytes, None),
+        }
+        for counter, (amount, month) in given.items():
+            update = self.table.update_request(
+                *self._key(document.tenant_id, month),
+                "ADD #counter :minus",
+                names={"#counter": counter},
+                values={":minus": -amount},
+            )
+            items.append({"Update": update})
+        return self.table.transact(items) is None
+
+    def _document_key(self, document: Document) -> tuple[str, str]:
+        return keys.tenant(document.tenant_id), keys.document(document.chatbot_id, document.id)
 
     def counts(self, tenant_id: str, month: str) -> dict[str, int]:
         found: dict[str, int] = {}

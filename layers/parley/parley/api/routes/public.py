@@ -32,7 +32,17 @@ def ask_publicly(
     source_ip: SourceIp,
     chat: PublicChatDep,
     origin: Annotated[str | None, Header()] = None,
-    x_visitor_id: Annotated[str | None, Header()] = None,
+    x_visitor_id: Annotated[str | None, Header(description="The id the visitor's widget keeps, if any")] = None,
+    x_conversation_token: Annotated[
+        str | None,
+        Header(
+            max_length=100,
+            description="The conversation_token of the conversation's first answer: with conversation_id, continues "
+            "it without X-Visitor-Id. A wrong token, or another visitor's conversation, is 404.",
+        ),
+    ] = None,
 ) -> QueryResult:
-    """A website visitor's question to a public chatbot; no token, the page's Origin must be allowed."""
-    return chat.ask(public_key, origin, Visitor.of(x_visitor_id, source_ip), body)
+    """A website visitor's question to a public chatbot; no token, the page's Origin must be allowed. A new
+    conversation's first answer carries its conversation_token; a conversation continues (conversation_id) with the
+    visitor who started it: the same X-Visitor-Id, or its X-Conversation-Token."""
+    return chat.ask(public_key, origin, Visitor.of(x_visitor_id, source_ip), body, token=x_conversation_token)
