@@ -133,6 +133,7 @@ def main() -> None:
     except SnapshotError as error:
         parser.exit(1, f"{error}\n")
     pool = stack.resources["UserPool"]["Ref"]
+    assert stack.proxy is not None, "start() builds it"
     print(
         f"""
 Parley is running locally.
@@ -140,7 +141,7 @@ Parley is running locally.
   health        {base}/health
   WebSocket     ws://{args.host}:{args.port}/?token=<access token>   (or ?key=<publishable key>)
   operators     {base}/_ops   (the dashboards and alarms of template.yaml, on this stack's metrics)
-  AWS (moto)    {stack.aws_endpoint}   user pool {pool}
+  AWS           {stack.proxy.url}   user pool {pool}   (signed calls only: the operator key is in stack.json)
   local index   {stack.data_dir}
   saved state   {_state_line(stack)}
 
