@@ -59,6 +59,7 @@ DYNAMODB_TRANSACT = {
     "ConditionCheck": "ConditionCheckItem",
 }
 LIST_PARAMETERS = {"list-type", "prefix", "delimiter", "max-keys", "continuation-token", "start-after", "encoding-type"}
+VERSION_LIST_PARAMETERS = {"versions", "key-marker", "version-id-marker"}
 # Whatever the SDKs send: the proxy checks and forwards every method.
 HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", "OPTIONS")
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection", "expect"}
@@ -190,11 +191,22 @@ class AccessMap:
         if not key:
             if method in ("GET", "HEAD") and not set(query) - LIST_PARAMETERS:
                 return [Access("s3:ListBucket", f"arn:aws:s3:::{bucket}")]
+            if method == "GET" and "versions" in query and not set(query) - LIST_PARAMETERS - VERSION_LIST_PARAMETERS:
+                return [Access("s3:ListBucketVersions", f"arn:aws:s3:::{bucket}")]
             if method == "POST" and "delete" in query:
-                keys = [unescape(key) for key in re.findall(r"<Key>(.*?)</Key>", body.decode())]
-                return [Access("s3:DeleteObject", f"arn:aws:s3:::{bucket}/{k}") for k in keys]
+                # A version's deletion (or a delete marker's) is DeleteObjectVersion; a key's alone, DeleteObject.
+                objects = re.findall(r"<Object>(.*?)</Object>", body.decode(), re.DOTALL)
+                return [
+                    Access(
+                        "s3:DeleteObjectVersion" if "<VersionId>" in part else "s3:DeleteObject",
+                        f"arn:aws:s3:::{bucket}/{unescape(re.findall(r'<Key>(.*?)</Key>', part)[0])}",
+                    )
+                    for part in objects
+                ]
             raise NotUnderstood(f"S3 {method} /{bucket}?{'&'.join(query)}")
         resource = f"arn:aws:s3:::{bucket}/{key}"
+        if "versionId" in query and method in ("GET", "HEAD", "DELETE"):
+            return [Access("s3:DeleteObjectVersion" if method == "DELETE" else "s3:GetObjectVersion", resource)]
         if "tagging" in query:
             action = {"GET": "s3:GetObjectTagging", "PUT": "s3:PutObjectTagging", "DELETE": "s3:DeleteObjectTagging"}
             return [Access(action[method], resource)]

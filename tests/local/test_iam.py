@@ -666,3 +666,26 @@ def test_a_user_pools_signing_keys_are_public_as_cognitos_are(stack: Stack) -> N
     assert [key["kid"] for key in response.json()["keys"]]
     # and nothing else of the pool's is reached that way
     assert httpx.get(f"{stack.proxy.url}/{pool}/users").status_code == 403
+
+
+def test_erasure_deletes_every_version_of_a_versioned_bucket_and_needs_the_version_actions(stack: Stack) -> None:
+    # Given a documents' file written twice then deleted, in the versioned documents bucket: three entries remain
+    admin, prefix = _admin(stack.moto_url, "s3"), "tenants/erased/chatbots/c/"
+    for body in (b"# Llamas", b"# Llamas, again"):
+        admin.put_object(Bucket=stack.bucket(), Key=f"{prefix}documents/d/notes.md", Body=body)
+    admin.delete_object(Bucket=stack.bucket(), Key=f"{prefix}documents/d/notes.md")
+    listed = admin.list_object_versions(Bucket=stack.bucket(), Prefix=prefix)
+    assert (len(listed["Versions"]), len(listed["DeleteMarkers"])) == (2, 1)
+    # When a function granted only DeleteObject (the dead-letter function) tries, Then the versions stay
+    dead_letters = S3BlobStore(stack.bucket())
+    dead_letters.__dict__["client"] = stack.client("IngestDeadLetterFunction", "s3")
+    with pytest.raises(ClientError) as error:
+        dead_letters.delete_prefix(prefix)
+    assert "s3:ListBucketVersions" in _denied(error)[1]
+    # When the erasure function deletes the prefix, signed with its own key through the proxy
+    erasure = S3BlobStore(stack.bucket())
+    erasure.__dict__["client"] = stack.client("ErasureFunction", "s3")
+    erasure.delete_prefix(prefix)
+    # Then no version and no delete marker is left to restore
+    listed = admin.list_object_versions(Bucket=stack.bucket(), Prefix=prefix)
+    assert (listed.get("Versions", []), listed.get("DeleteMarkers", [])) == ([], [])
