@@ -203,18 +203,18 @@ def test_an_erased_chatbot_and_a_closed_account_leave_no_text_in_the_index_or_th
         assert (deleted.status_code, closure.status_code) == (202, 204)
         # Then once the erasures have run, the index's files hold neither text (Pinecone forgets deleted records)
         deadline = time.monotonic() + 60
-        while left := {
+        while in_index := {
             name: _holding(index, phrases[name]) for name in ("erased", "closed") if _holding(index, phrases[name])
         }:
-            assert time.monotonic() < deadline, f"erased text still in the local index: {left}"
+            assert time.monotonic() < deadline, f"erased text still in the local index: {in_index}"
             time.sleep(0.5)
         gone = api.get(f"/chatbots/{bot['id']}", headers=bearer(erased["tokens"]["access_token"])).status_code
     # and their files (the documents' and the uploads') are deleted, the erasures' last steps that hold text
     aws = json.loads((data / "stack.json").read_text())
     s3, bucket = moto_client(aws, "s3"), aws["resources"]["DocumentsBucket"]["Ref"]
     tenants = [owners[name][0]["tenant"]["id"] for name in ("erased", "closed")]
-    while left := [key for key in _keys(s3, bucket) if any(tenant in key for tenant in tenants)]:
-        assert time.monotonic() < deadline, f"erased files still in the bucket: {left}"
+    while in_bucket := [key for key in _keys(s3, bucket) if any(tenant in key for tenant in tenants)]:
+        assert time.monotonic() < deadline, f"erased files still in the bucket: {in_bucket}"
         time.sleep(0.5)
 
     # And when the stack is stopped and saves its state, nothing of theirs is saved, while the kept tenant's text is
