@@ -1,5 +1,7 @@
-"""The functions' AWS endpoint: every request is signed by a function's own key and authorized against that
-function's template policy before it reaches moto, which checks neither.
+"""The stack's one AWS endpoint: every request is signed by a function's own key (or the operator's) and authorized
+against that function's template policy before it reaches moto, which checks neither (and answers nobody else:
+moto_server.py). An unsigned request, an unknown key or a wrong signature gets the service's own refusal; only what
+AWS serves to anyone is served unsigned (a user pool's signing keys, browsers' preflights, presigned URLs and forms).
 
 A refused request gets the error AWS gives (AccessDeniedException for the JSON services, AccessDenied for S3,
 SignatureDoesNotMatch for a bad signature), naming the function, the action and the resource; refusals are also
@@ -88,10 +90,9 @@ SERVICE_FAILURES = {
 _SIGNATURE = (
     "The request signature we calculated does not match the signature you provided. Check your key and signing method."
 )
-_UNKNOWN_KEY = (400, "UnrecognizedClientException", "The security token included in the request is invalid.")
 _CORAL = {
     "missing": (400, "MissingAuthenticationTokenException", "Request is missing Authentication Token"),
-    "unknown": _UNKNOWN_KEY,
+    "unknown": (400, "UnrecognizedClientException", "The security token included in the request is invalid."),
     "signature": (400, "InvalidSignatureException", _SIGNATURE),
 }
 AUTHENTICATION_ERRORS = {
