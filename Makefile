@@ -81,7 +81,10 @@ typecheck: install
 template: install $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint --region us-east-1
-	$(CHECKOV) --file template.yaml
+	@# checkov exits 0 on a file it cannot parse (0 checks run): a parsing error fails here.
+	@out=$$($(CHECKOV) --file template.yaml 2>&1); status=$$?; echo "$$out"; \
+	if echo "$$out" | grep -q "Parsing errors"; then echo "checkov could not parse template.yaml"; exit 1; fi; \
+	exit $$status
 
 # The contract of the HTTP and WebSocket APIs, generated from the code (a test fails while a committed file is stale).
 openapi: install
