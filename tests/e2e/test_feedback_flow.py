@@ -28,7 +28,9 @@ def totals(api: httpx.Client, account: Account, bot: Chatbot) -> dict[str, Any]:
     response = api.get(f"/chatbots/{bot['id']}/analytics", headers=bearer(account))
     assert response.status_code == 200, response.text
     days = response.json()["days"]
-    summed = {name: sum(day[name] for day in days) for name in days[0] if name not in ("date", "latency_p50_ms")}
+    # Counts add up over days; a day's medians (answers' latency, a person's first reply in a handoff) do not.
+    medians = ("latency_p50_ms", "first_human_reply_p50_ms")
+    summed = {name: sum(day[name] for day in days) for name in days[0] if name not in ("date", *medians)}
     summed["latency_p50_ms"] = [day["latency_p50_ms"] for day in days if day["latency_p50_ms"] is not None]
     return summed
 
