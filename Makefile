@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
 # SAM CLI pins its own boto3 and friends, so it lives in a virtualenv of its own.
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+# checkov, the infrastructure scanner, pins its own boto3 and friends too. Offline: no guidelines are downloaded.
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework cloudformation
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
@@ -34,6 +37,12 @@ $(SAM_VENV)/.installed:
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --upgrade "pip>=24"
 	$(SAM_VENV)/bin/pip install --quiet "aws-sam-cli>=1.120"
+	@touch $@
+
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade "pip>=24"
+	$(CHECKOV_VENV)/bin/pip install --quiet "checkov==3.3.30"
 	@touch $@
 
 install: $(VENV)/.installed
@@ -84,9 +93,14 @@ lint: install
 typecheck: install
 	$(BIN)/mypy layers/parley/parley local tests
 
-template: install $(SAM_VENV)/.installed
+# Every checkov check is met, or skipped in the resource's own Metadata with the reason.
+template: install $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint --region us-east-1
+	@# checkov exits 0 on a file it cannot parse (0 checks run): a parsing error fails here.
+	@out=$$($(CHECKOV) --file template.yaml 2>&1); status=$$?; echo "$$out"; \
+	if echo "$$out" | grep -q "Parsing errors"; then echo "checkov could not parse template.yaml"; exit 1; fi; \
+	exit $$status
 
 # The contract of the HTTP and WebSocket APIs, generated from the code (a test fails while a committed file is stale).
 openapi: install
@@ -149,4 +163,4 @@ deploy-web: web
 	aws cloudfront create-invalidation --distribution-id "$$distribution" --paths /index.html /widget.js
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -161,6 +161,7 @@ def banner(stack: LocalStack, host: str, port: int) -> str:
     built = (stack.root / "web" / "console" / "dist" / "index.html").is_file()
     console = "(sign up there: chatbots, documents, playground)" if built else "(not built: run `make web`)"
     pool = stack.resources["UserPool"]["Ref"]
+    assert stack.proxy is not None, "start() builds it"
     return f"""
 Parley is running locally.
   console       {base}/   {console}
@@ -169,7 +170,7 @@ Parley is running locally.
   health        {base}/health
   WebSocket     ws://{host}:{port}/?token=<access token>   (or ?key=<publishable key>)
   operators     {base}/_ops   (the dashboards and alarms of template.yaml, on this stack's metrics)
-  AWS (moto)    {stack.aws_endpoint}   user pool {pool}
+  AWS           {stack.proxy.url}   user pool {pool}   (signed calls only: the operator key is in stack.json)
   local index   {stack.data_dir}
   saved state   {_state_line(stack)}
 """

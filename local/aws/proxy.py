@@ -1,5 +1,7 @@
-"""The functions' AWS endpoint: every request is signed by a function's own key and authorized against that
-function's template policy before it reaches moto, which checks neither.
+"""The stack's one AWS endpoint: every request is signed by a function's own key (or the operator's) and authorized
+against that function's template policy before it reaches moto, which checks neither (and answers nobody else:
+moto_server.py). An unsigned request, an unknown key or a wrong signature gets the service's own refusal; only what
+AWS serves to anyone is served unsigned (a user pool's signing keys, browsers' preflights, presigned URLs and forms).
 
 A refused request gets the error AWS gives (AccessDeniedException for the JSON services, AccessDenied for S3,
 SignatureDoesNotMatch for a bad signature), naming the function, the action and the resource; refusals are also
@@ -35,6 +37,7 @@ from botocore.exceptions import ClientError
 
 from local.aws import s3_cors, s3_post
 from local.aws.iam import Decision, IamUsage, Policies, Policy
+from local.aws.moto_server import with_headers
 from local.aws.s3_post import is_form_upload
 from local.aws.sigv4 import ALGORITHM, SignatureError, SignedRequest, read_signature, verify
 from local.faults import Faults
@@ -63,6 +66,7 @@ DYNAMODB_TRANSACT = {
     "ConditionCheck": "ConditionCheckItem",
 }
 LIST_PARAMETERS = {"list-type", "prefix", "delimiter", "max-keys", "continuation-token", "start-after", "encoding-type"}
+VERSION_LIST_PARAMETERS = {"versions", "key-marker", "version-id-marker"}
 # Whatever the SDKs send: the proxy checks and forwards every method.
 HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", "OPTIONS")
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection", "expect"}
@@ -84,6 +88,40 @@ SERVICE_FAILURES = {
     },
 }
 
+
+# How each service refuses a request that is unsigned, signed with a key it does not know, or signed wrongly: (status,
+# code, message). S3 answers 403s; DynamoDB, Secrets Manager and Cognito (the "coral" JSON services) answer 400s with
+# codes of their own; SQS answers with AWS's common errors.
+_SIGNATURE = (
+    "The request signature we calculated does not match the signature you provided. Check your key and signing method."
+)
+_CORAL = {
+    "missing": (400, "MissingAuthenticationTokenException", "Request is missing Authentication Token"),
+    "unknown": (400, "UnrecognizedClientException", "The security token included in the request is invalid."),
+    "signature": (400, "InvalidSignatureException", _SIGNATURE),
+}
+AUTHENTICATION_ERRORS = {
+    "s3": {
+        "missing": (403, "AccessDenied", "Access Denied"),
+        "unknown": (403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."),
+        "signature": (403, "SignatureDoesNotMatch", _SIGNATURE),
+    },
+    "sqs": {
+        "missing": (403, "MissingAuthenticationToken", "Request is missing Authentication Token"),
+        "unknown": (403, "InvalidClientTokenId", "The security token included in the request is invalid."),
+        "signature": (403, "SignatureDoesNotMatch", _SIGNATURE),
+    },
+    "dynamodb": _CORAL,
+    "secretsmanager": _CORAL,
+    "cognito-idp": _CORAL,
+    "execute-api": {
+        "missing": (403, "MissingAuthenticationToken", "Missing Authentication Token"),
+        "unknown": (403, "UnrecognizedClientException", "The security token included in the request is invalid."),
+        "signature": (403, "SignatureDoesNotMatch", _SIGNATURE),
+    },
+}
+# Cognito publishes each pool's signing keys at a public URL (pool ids hold an underscore, bucket names cannot).
+COGNITO_KEYS = re.compile(r"^/[a-z]{2}(-[a-z]+)+-\d_[A-Za-z0-9]+/\.well-known/jwks\.json$")
 
 # A response: status, headers, body.
 Refusal = tuple[int, dict[str, str], bytes]
@@ -159,11 +197,22 @@ class AccessMap:
         if not key:
             if method in ("GET", "HEAD") and not set(query) - LIST_PARAMETERS:
                 return [Access("s3:ListBucket", f"arn:aws:s3:::{bucket}")]
+            if method == "GET" and "versions" in query and not set(query) - LIST_PARAMETERS - VERSION_LIST_PARAMETERS:
+                return [Access("s3:ListBucketVersions", f"arn:aws:s3:::{bucket}")]
             if method == "POST" and "delete" in query:
-                keys = [unescape(key) for key in re.findall(r"<Key>(.*?)</Key>", body.decode())]
-                return [Access("s3:DeleteObject", f"arn:aws:s3:::{bucket}/{k}") for k in keys]
+                # A version's deletion (or a delete marker's) is DeleteObjectVersion; a key's alone, DeleteObject.
+                objects = re.findall(r"<Object>(.*?)</Object>", body.decode(), re.DOTALL)
+                return [
+                    Access(
+                        "s3:DeleteObjectVersion" if "<VersionId>" in part else "s3:DeleteObject",
+                        f"arn:aws:s3:::{bucket}/{unescape(re.findall(r'<Key>(.*?)</Key>', part)[0])}",
+                    )
+                    for part in objects
+                ]
             raise NotUnderstood(f"S3 {method} /{bucket}?{'&'.join(query)}")
         resource = f"arn:aws:s3:::{bucket}/{key}"
+        if "versionId" in query and method in ("GET", "HEAD", "DELETE"):
+            return [Access("s3:DeleteObjectVersion" if method == "DELETE" else "s3:GetObjectVersion", resource)]
         if "tagging" in query:
             action = {"GET": "s3:GetObjectTagging", "PUT": "s3:PutObjectTagging", "DELETE": "s3:DeleteObjectTagging"}
             return [Access(action[method], resource)]
@@ -204,12 +253,22 @@ class AwsProxy(LoopbackServer):
         *,
         faults: Mapping[str, Faults] | None = None,
         usage: IamUsage | None = None,
+        upstream_headers: Mapping[str, str] | None = None,
     ) -> None:
-        """`usage`: told of every call allowed, and which statement allowed it."""
+        """`usage`: told of every call allowed, and which statement allowed it. `upstream_headers`: what every request
+        to moto carries (the key of moto's door, moto_server.py)."""
         self.upstream = urlsplit(upstream)
+        self.upstream_headers = dict(upstream_headers or {})
         # moto itself, unchecked: where the proxy reads buckets' CORS rules.
-        self._moto_s3 = boto3.client(
-            "s3", endpoint_url=upstream, region_name=REGION, aws_access_key_id="local", aws_secret_access_key="local"
+        self._moto_s3 = with_headers(
+            boto3.client(
+                "s3",
+                endpoint_url=upstream,
+                region_name=REGION,
+                aws_access_key_id="local",
+                aws_secret_access_key="local",
+            ),
+            self.upstream_headers,
         )
         self.policies = policies
         self.access = access
@@ -228,6 +287,9 @@ class AwsProxy(LoopbackServer):
         s3 = _service(request) == "s3"
         if s3 and request.method == "OPTIONS":
             self._reply(handler, *self.preflight(request))
+            return
+        if request.method == "GET" and COGNITO_KEYS.match(path):
+            self._reply(handler, *self._forward(SignedRequest("GET", path, "", [], b"")))
             return
         if s3 and is_form_upload(request):
             status, headers, content = self.form_upload(request)
@@ -356,16 +418,18 @@ class AwsProxy(LoopbackServer):
 
     def authorize(self, request: SignedRequest, service: str, accesses: list[Access]) -> Refusal | None:
         """None when `request` is validly signed by a function whose policy allows every access."""
+        refusals = AUTHENTICATION_ERRORS[service]
         try:
             signature = read_signature(request)
             if signature is None:
-                return self._refuse(service, "AccessDenied", "Anonymous requests are not allowed here")
+                return self._unauthenticated(service, *refusals["missing"])
             policy = self.policies.by_access_key(signature.access_key_id)
             if policy is None:
-                code = "InvalidAccessKeyId" if service == "s3" else "UnrecognizedClientException"
-                return _error(service, 403, code, "The AWS access key ID you provided does not exist in our records.")
+                return self._unauthenticated(service, *refusals["unknown"])
             verify(request, signature, policy.secret_access_key)
         except SignatureError as error:
+            if error.code == "SignatureDoesNotMatch":
+                return self._unauthenticated(service, *refusals["signature"])
             return _error(service, 403, error.code, error.message)
         for access in accesses:
             decision = self._decide(policy, access.action, access.resource)
@@ -375,9 +439,13 @@ class AwsProxy(LoopbackServer):
                 )
         return None
 
+    def _unauthenticated(self, service: str, status: int, code: str, message: str) -> Refusal:
+        log.warning("AWS: %s refused a request: %s", service, code)
+        return _error(service, status, code, message)
+
     def _decide(self, policy: Policy, action: str, resource: str) -> Decision:
         decision = policy.decide(action, resource)
-        if decision.allowed and self.usage is not None:
+        if decision.allowed and self.usage is not None and policy is not self.policies.operator:
             self.usage.record(policy.function, action, resource, decision)
         return decision
 
@@ -390,6 +458,7 @@ class AwsProxy(LoopbackServer):
         connection = http.client.HTTPConnection(self.upstream.netloc, timeout=120)
         url = request.raw_path + (f"?{request.raw_query}" if request.raw_query else "")
         headers = {key: value for key, value in request.headers if key.lower() not in HOP_BY_HOP}
+        headers |= self.upstream_headers
         try:
             connection.request(request.method, url, body=request.body or None, headers=headers)
             response = connection.getresponse()

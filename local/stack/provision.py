@@ -28,6 +28,9 @@ NOT_PROVISIONED = {
     "AWS::ApiGatewayV2::Integration": "the local gateway invokes the function through the local runtime",
     "AWS::ApiGatewayV2::Authorizer": "the local gateway invokes the authorizer through the local runtime",
     "AWS::Lambda::Permission": "no IAM locally",
+    # (the functions' own roles are checked by the AWS proxy, local/aws/iam.py)
+    "AWS::IAM::Role": "API Gateway's logging role: the local gateway logs to the terminal",
+    "AWS::ApiGateway::Account": "API Gateway's account settings: the local gateway logs to the terminal",
     # The stack serves the web files itself (web.py): the console, widget.js, and config.json made from its
     # own URLs, which is what WebConfig writes in AWS.
     "AWS::CloudFront::Distribution": "the local stack serves the web files (web.py)",
@@ -177,6 +180,10 @@ class Provisioner:
         s3 = self.client("s3")
         if name not in {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}:
             s3.create_bucket(Bucket=name)
+        versioning = props.get("VersioningConfiguration", {}).get("Status")
+        if versioning:
+            # moto keeps every version then, as S3 does (it runs no lifecycle: erasure must delete them itself).
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning})
         cors = props.get("CorsConfiguration", {}).get("CorsRules")
         if cors:
             s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [_cors_rule(rule) for rule in cors]})

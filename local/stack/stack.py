@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
-from moto.server import ThreadedMotoServer
 from parley.settings import Settings
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -26,8 +25,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from local.apigateway.http_api import ApiDocs, HttpGateway, LambdaAuthorizer
 from local.apigateway.websocket_api import WebSocketGateway
-from local.aws import moto_dynamodb
+from local.aws import moto_cognito, moto_dynamodb
 from local.aws.iam import IamUsage, Policies, function_policies
+from local.aws.moto_server import GuardedMotoServer, with_headers
 from local.aws.proxy import Access, AccessMap, AwsProxy, Refusal
 from local.aws.sigv4 import SignedRequest
 from local.cloudwatch.alarms import AlarmEvaluator, template_alarms
@@ -75,8 +75,10 @@ LOCAL_PARAMETERS = {
 # and PARLEY_VECTOR_INDEX=pinecone with PARLEY_OPENAI_BASE_URL / PARLEY_PINECONE_INDEX_HOST at local/fakes/.
 EMBEDDED_STAND_INS = {"PARLEY_EMBEDDER": "minilm", "PARLEY_VECTOR_INDEX": "local"}
 
-# Every moto in this process (the stack's server, and the tests' mock_aws) isolates transactions as AWS does.
+# Every moto in this process (the stack's server, and the tests' mock_aws) isolates transactions as AWS does, and
+# revokes a deleted user's refresh tokens as Cognito does.
 moto_dynamodb.install()
+moto_cognito.install()
 
 
 def _client_options(endpoint: str) -> dict[str, str]:
@@ -198,8 +200,8 @@ class LocalStack:
         self._saves_at_stop = False
         # Variables set on every function, over the template's and the embedded stand-ins (`--env`).
         self.environment = dict(environment or {})
-        self._moto = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
-        self.aws_endpoint = ""
+        self._moto = GuardedMotoServer(host)
+        self.moto_url = ""
         self.resources: dict[str, dict[str, Any]] = {}
         self.runtime: FunctionRuntime | None = None
         self.pollers: list[SqsPoller] = []
@@ -224,7 +226,7 @@ class LocalStack:
         """Bring up AWS stand-ins and handlers; returns the app to serve."""
         self._moto.start()
         host, port = self._moto.get_host_and_port()
-        self.aws_endpoint = f"http://{host}:{port}"
+        self.moto_url = f"http://{host}:{port}"
         # moto's state and the local index: both restored from the last snapshot, or both empty.
         self.restored = self.saved_state.open(self.persistence, self.fakes[1] if self.fakes else None)
         # From here on, what stop() finds is the state to keep (not before: a failed restore must not overwrite).
@@ -239,23 +241,24 @@ class LocalStack:
             self.parameters |= {name: value for name, value in served.items() if name in self.parameters}
         provisioner = Provisioner(self.template, self.parameters, self.aws_client)
         self.resources = provisioner.provision_all()
+        # Functions reach AWS only through the proxy, each with its own key: what its template policy does not
+        # allow fails here as it would in AWS. It is the stack's one AWS endpoint: moto answers nobody else.
+        self.policies = Policies(function_policies(self.template, provisioner.resolver).values())
+        secrets_manager = self.aws_client("secretsmanager")
+        self.proxy = AwsProxy(
+            self.moto_url,
+            self.policies,
+            AccessMap(partial(_secret_arn, secrets_manager)),
+            faults={service: self.faults[service] for service in ("s3", "dynamodb") if service in self.faults},
+            usage=IamUsage(self.iam_usage, self.policies) if self.iam_usage else None,
+            upstream_headers=self._moto.headers,
+        )
+        self.proxy.start()
         specs = {
             logical_id: replace(spec, environment=self.function_environment(spec.environment))
             for logical_id, spec in functions(self.template, provisioner.resolver, self.root).items()
         }
         self._store_api_keys(specs, api_keys)
-        # Functions reach AWS only through the proxy, each with its own key: what its template policy does not
-        # allow fails here as it would in AWS.
-        self.policies = Policies(function_policies(self.template, provisioner.resolver).values())
-        secrets_manager = self.aws_client("secretsmanager")
-        self.proxy = AwsProxy(
-            self.aws_endpoint,
-            self.policies,
-            AccessMap(partial(_secret_arn, secrets_manager)),
-            faults={service: self.faults[service] for service in ("s3", "dynamodb") if service in self.faults},
-            usage=IamUsage(self.iam_usage, self.policies) if self.iam_usage else None,
-        )
-        self.proxy.start()
         sqs = self.aws_client("sqs")
         sources = sqs_sources(self.template, provisioner.resolver.resolve)
         crashes = {}
@@ -303,7 +306,13 @@ class LocalStack:
         (self.data_dir / "stack.json").write_text(
             json.dumps(
                 {
-                    "aws_endpoint": self.aws_endpoint,
+                    # The proxy: every request signed and checked, as AWS checks it.
+                    "aws_endpoint": self.proxy.url,
+                    # The operator's key, which may do anything there (as an administrator's role may).
+                    "operator": {
+                        "access_key_id": self.policies.operator.access_key_id,
+                        "secret_access_key": self.policies.operator.secret_access_key,
+                    },
                     "resources": self.resources,
                     # The fakes' URLs with `fakes` (tests read what the functions stored there).
                     "fakes": {"openai": self.fakes[0].url, "pinecone": self.fakes[1].url} if self.fakes else {},
@@ -385,9 +394,10 @@ class LocalStack:
         if "PARLEY_VECTOR_INDEX" in declared:
             environment["PARLEY_DATA_DIR"] = str(self.data_dir)
         if "PARLEY_USER_POOL_ID" in declared:
-            # Cognito publishes a pool's signing keys under its issuer URL; moto serves them under the same path.
+            # Cognito publishes a pool's signing keys under its issuer URL, unsigned; moto serves them under that path.
             pool = declared["PARLEY_USER_POOL_ID"]
-            environment["PARLEY_USER_POOL_KEYS_URL"] = f"{self.aws_endpoint}/{pool}/.well-known/jwks.json"
+            assert self.proxy is not None, "start() builds the proxy before the functions"
+            environment["PARLEY_USER_POOL_KEYS_URL"] = f"{self.proxy.url}/{pool}/.well-known/jwks.json"
         if "PARLEY_WEBSOCKET_ENDPOINT" in declared:
             # Handlers post frames to the local gateway, which serves the management API at the stack's URL.
             environment["PARLEY_WEBSOCKET_ENDPOINT"] = self.url
@@ -441,8 +451,10 @@ class LocalStack:
                     secrets_manager.put_secret_value(SecretId=name, SecretString=key)
 
     def aws_client(self, service: str) -> Any:
-        """A boto3 client for the local AWS, independent of the process environment."""
-        return boto3.client(service, **_client_options(self.aws_endpoint))  # type: ignore[call-overload]
+        """A boto3 client of moto itself (through its door), independent of the process environment: the stack's own
+        calls (provisioning, event sources), which in AWS are the services' own, not the functions'."""
+        client = boto3.client(service, **_client_options(self.moto_url))  # type: ignore[call-overload]
+        return with_headers(client, self._moto.headers)
 
     def stop(self) -> None:
         if self.alarms:

@@ -1,6 +1,6 @@
 """`python -m local.tools.plans …`: the operators' plans tool (parley.tools.plans) run against `make run`'s stack, as
 an operator runs it against AWS. It reads the stack's endpoint and table from the stack.json the running stack
-writes, and calls with the local administrator's key (the IAM-checking proxy lets it do anything, as an operator's
+writes, and calls with the local operator's key (the IAM-checking proxy lets it do anything, as an operator's
 role would)."""
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ def stack_environment(data_dir: Path) -> dict[str, str]:
     stack = json.loads((data_dir / "stack.json").read_text())
     return {
         "AWS_ENDPOINT_URL": stack["aws_endpoint"],
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_ACCESS_KEY_ID": stack["operator"]["access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": stack["operator"]["secret_access_key"],
         "AWS_DEFAULT_REGION": REGION,
         "PARLEY_TABLE_NAME": stack["resources"]["Table"]["Ref"],
     }

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import httpx
 import pytest
+from botocore.exceptions import ClientError
 from parley.adapters.dynamo.lexicon import DynamoLexicon
 from parley.adapters.dynamo.table import Table
 from parley.domain.lexical import Contribution, chunk_terms, query_term_ids
 
+from local.stack.process import moto_client
 from local.template import REGION
 from tests.support.api import bearer
 
@@ -50,7 +52,8 @@ def test_dead_letter_function_fails_a_document_sqs_gave_up_on(
         ]
     }
     for name, value in (("AWS_ENDPOINT_URL", local_aws["aws_endpoint"]), ("AWS_DEFAULT_REGION", REGION),
-                        ("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")):  # fmt: skip
+                        ("AWS_ACCESS_KEY_ID", local_aws["operator"]["access_key_id"]),
+                        ("AWS_SECRET_ACCESS_KEY", local_aws["operator"]["secret_access_key"])):  # fmt: skip
         monkeypatch.setenv(name, value)
     lexicon = DynamoLexicon(Table(local_aws["resources"]["Table"]["Ref"]))
     tenant, document_id = owner["tenant"]["id"], created["document"]["id"]
@@ -82,3 +85,27 @@ def test_dead_letter_function_fails_a_document_sqs_gave_up_on(
     ):
         assert time.monotonic() < deadline + 30, "the dead-letter message was not done with"
         time.sleep(0.25)
+
+
+def test_the_stacks_aws_endpoint_refuses_what_aws_refuses(local_aws: dict[str, Any]) -> None:
+    # Given the AWS endpoint `make run` prints (stack.json's), and the documents bucket and table behind it
+    endpoint, resources = local_aws["aws_endpoint"], local_aws["resources"]
+    bucket, table = resources["DocumentsBucket"]["Ref"], resources["Table"]["Ref"]
+    key = f"uploads/{uuid.uuid4().hex}/anonymous.md"
+    # When someone without the key of a function (or the operator) writes to the bucket or reads the table
+    put = httpx.put(f"{endpoint}/{bucket}/{key}", content=b"# Anonymous")
+    form = httpx.post(f"{endpoint}/{bucket}", data={"key": key}, files={"file": ("a.md", b"# Anonymous")})
+    scan = {"x-amz-target": "DynamoDB_20120810.Scan", "content-type": "application/x-amz-json-1.0"}
+    unsigned_scan = httpx.post(endpoint, content=json.dumps({"TableName": table}), headers=scan)
+    stranger = boto3.client(
+        "dynamodb", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="AKIAX", aws_secret_access_key="x"
+    )
+    with pytest.raises(ClientError) as unknown_key:
+        stranger.scan(TableName=table)
+    # Then each is refused as AWS refuses it, and nothing was stored
+    assert (put.status_code, "<Code>AccessDenied</Code>" in put.text) == (403, True)
+    assert (form.status_code, "<Code>AccessDenied</Code>" in form.text) == (403, True)
+    assert (unsigned_scan.status_code, unsigned_scan.json()["__type"]) == (400, "MissingAuthenticationTokenException")
+    assert unknown_key.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    operator = moto_client(local_aws, "s3")
+    assert operator.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount", 0) == 0

@@ -4,17 +4,27 @@ ephemeral stack (tests, `make eval`, `make bench`) stops by itself and saves not
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from local.fakes.samples import GUIDE
-from local.stack.process import STOP_LIMIT_SECONDS, chatbot_with_document, refused_calls, send_upload, start_stack
+from local.stack.process import (
+    STOP_LIMIT_SECONDS,
+    chatbot_with_document,
+    moto_client,
+    refused_calls,
+    send_upload,
+    start_stack,
+)
 from tests.support.api import bearer
 
 # Long enough that its ingest is still running when the stack is stopped.
@@ -177,6 +187,66 @@ def test_a_restarted_stack_has_what_it_had_and_a_fresh_one_starts_empty(
     # and no function was refused an AWS call on the way (a restored state keeps the template's permissions)
     refused = [line for log in tmp_path.glob("*.log") for line in refused_calls(log.read_text())]
     assert not refused
+
+
+def _keys(s3: Any, bucket: str) -> list[str]:
+    """Every key in the bucket, and every version of each (a versioned bucket keeps a deleted object's versions)."""
+    listed = s3.list_object_versions(Bucket=bucket)
+    return [item["Key"] for part in ("Versions", "DeleteMarkers") for item in listed.get(part, [])]
+
+
+def _holding(folder: Path, phrase: str) -> list[str]:
+    """The files under `folder` that hold `phrase` (as written, or as JSON escapes none of its characters)."""
+    return [
+        str(path.relative_to(folder))
+        for path in folder.rglob("*")
+        if path.is_file() and phrase.encode() in path.read_bytes()
+    ]
+
+
+def test_an_erased_chatbot_and_a_closed_account_leave_no_text_in_the_index_or_the_saved_state(
+    tmp_path: Path, running: list[subprocess.Popen[bytes]]
+) -> None:
+    data = tmp_path / "data"
+    process, url = start_stack(
+        data, tmp_path / "stack.log", keep_state=True, limit_seconds=STARTUP_LIMIT_SECONDS, parameters=PARAMETERS
+    )
+    running.append(process)
+    # Given three tenants' indexed documents, each with a phrase of its own
+    phrases = {name: f"Llama {name} {uuid.uuid4().hex} grazes on the hill." for name in ("erased", "closed", "kept")}
+    owners = {
+        name: chatbot_with_document(url, f"{name}.md", f"# {name}\n\n{phrase}\n") for name, phrase in phrases.items()
+    }
+    index = data / "index"
+    assert all(_holding(index, phrase) for phrase in phrases.values()), "each document is in the local index"
+    with httpx.Client(base_url=url, timeout=30) as api:
+        # When one owner deletes their chatbot and another closes their account
+        (erased, bot), (closed, _) = owners["erased"], owners["closed"]
+        deleted = api.delete(f"/chatbots/{bot['id']}", headers=bearer(erased["tokens"]["access_token"]))
+        closure = api.delete("/account", headers=bearer(closed["tokens"]["access_token"]))
+        assert (deleted.status_code, closure.status_code) == (202, 204)
+        # Then once the erasures have run, the index's files hold neither text (Pinecone forgets deleted records)
+        deadline = time.monotonic() + 60
+        while in_index := {
+            name: _holding(index, phrases[name]) for name in ("erased", "closed") if _holding(index, phrases[name])
+        }:
+            assert time.monotonic() < deadline, f"erased text still in the local index: {in_index}"
+            time.sleep(0.5)
+        gone = api.get(f"/chatbots/{bot['id']}", headers=bearer(erased["tokens"]["access_token"])).status_code
+    # and their files (the documents' and the uploads') are deleted, the erasures' last steps that hold text
+    aws = json.loads((data / "stack.json").read_text())
+    s3, bucket = moto_client(aws, "s3"), aws["resources"]["DocumentsBucket"]["Ref"]
+    tenants = [owners[name][0]["tenant"]["id"] for name in ("erased", "closed")]
+    while in_bucket := [key for key in _keys(s3, bucket) if any(tenant in key for tenant in tenants)]:
+        assert time.monotonic() < deadline, f"erased files still in the bucket: {in_bucket}"
+        time.sleep(0.5)
+
+    # And when the stack is stopped and saves its state, nothing of theirs is saved, while the kept tenant's text is
+    stop_as_a_person_does(process)
+    assert gone == 404
+    assert _holding(data, phrases["erased"]) == []
+    assert _holding(data, phrases["closed"]) == []
+    assert any(path.startswith("state/") for path in _holding(data, phrases["kept"]))
 
 
 def test_an_ephemeral_stack_stops_by_itself_and_saves_nothing(

@@ -179,6 +179,21 @@ def test_removing_a_member_ends_their_session_and_deletes_their_sign_in(
     assert [m["email"] for m in _team(lambdas, owner)["members"]] == ["owner@example.com"]
 
 
+def test_a_removed_members_refresh_token_is_refused_with_401(
+    lambdas: Functions, owner: dict[str, Any], member: Any
+) -> None:
+    # Given Dan's refresh token, which works while he is a member
+    refresh = {"refresh_token": member["tokens"]["refresh_token"]}
+    assert lambdas.call("AuthFunction", "POST", "/auth/refresh", body=refresh)[0] == 200
+    # When the owner removes him
+    lambdas.call(
+        "AuthFunction", "DELETE", "/members/{user_id}", **_as(owner), path_parameters={"user_id": member["user"]["id"]}
+    )
+    # Then the refresh token is refused as Cognito refuses it (NotAuthorizedException), not with a 500
+    status, body = lambdas.call("AuthFunction", "POST", "/auth/refresh", body=refresh)
+    assert status == 401, body
+
+
 def test_the_owner_cannot_be_removed(lambdas: Functions, owner: dict[str, Any], member: Any) -> None:
     # Even by an admin
     lambdas.call(

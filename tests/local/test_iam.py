@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import boto3
@@ -20,6 +21,7 @@ from parley.errors import ObjectChanged
 
 from local.aws import s3_post
 from local.aws.iam import Policies, function_policies
+from local.aws.moto_server import GuardedMotoServer, with_headers
 from local.aws.proxy import AccessMap, AwsProxy
 from local.aws.sigv4 import SignatureError, SignedRequest, read_signature, verify
 from local.stack.provision import Provisioner
@@ -181,27 +183,83 @@ def test_cognito_user_calls_need_no_iam_but_admin_calls_do(stack: Stack) -> None
     stack.client("AuthFunction", "cognito-idp").admin_confirm_sign_up(UserPoolId=pool, Username="ada@example.com")
 
 
-def test_a_wrong_secret_key_is_refused(stack: Stack) -> None:
+def _status(error: pytest.ExceptionInfo[ClientError]) -> tuple[int, str]:
+    return error.value.response["ResponseMetadata"]["HTTPStatusCode"], error.value.response["Error"]["Code"]
+
+
+# DynamoDB refuses a bad signature with 400 InvalidSignatureException (S3 with 403 SignatureDoesNotMatch).
+@pytest.mark.parametrize(
+    ("service", "expected"), [("dynamodb", (400, "InvalidSignatureException")), ("s3", (403, "SignatureDoesNotMatch"))]
+)
+def test_a_wrong_secret_key_is_refused(stack: Stack, service: str, expected: tuple[int, str]) -> None:
     key, _ = stack.credentials["QueryFunction"]
-    dynamodb = boto3.client(
-        "dynamodb",
+    client = boto3.client(  # type: ignore[call-overload]
+        service,
         endpoint_url=stack.proxy.url,
         region_name=REGION,
         aws_access_key_id=key,
         aws_secret_access_key="not-the-secret",
     )
-    with pytest.raises(ClientError) as error:
-        dynamodb.describe_table(TableName=stack.table())
-    assert _denied(error)[0] == "SignatureDoesNotMatch"
-
-
-def test_an_unknown_access_key_is_refused(stack: Stack) -> None:
-    dynamodb = boto3.client(
-        "dynamodb", endpoint_url=stack.proxy.url, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y"
+    read = (
+        partial(client.scan, TableName=stack.table())
+        if service == "dynamodb"
+        else partial(client.get_object, Bucket=stack.bucket(), Key="tenants/t/chatbots/c/documents/d/notes.md")
     )
     with pytest.raises(ClientError) as error:
-        dynamodb.describe_table(TableName=stack.table())
-    assert _denied(error)[0] == "UnrecognizedClientException"
+        read()
+    assert _status(error) == expected
+
+
+@pytest.mark.parametrize(
+    ("service", "expected"), [("dynamodb", (400, "UnrecognizedClientException")), ("s3", (403, "InvalidAccessKeyId"))]
+)
+def test_an_unknown_access_key_is_refused(stack: Stack, service: str, expected: tuple[int, str]) -> None:
+    # Any key that is not a function's (or the operator's) reads and writes nothing
+    client = boto3.client(  # type: ignore[call-overload]
+        service, endpoint_url=stack.proxy.url, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    write = (
+        partial(client.put_item, TableName=stack.table(), Item={"PK": {"S": "TENANT#t"}, "SK": {"S": "X"}})
+        if service == "dynamodb"
+        else partial(client.put_object, Bucket=stack.bucket(), Key="uploads/t/c/x", Body=b"x")
+    )
+    with pytest.raises(ClientError) as error:
+        write()
+    assert _status(error) == expected
+
+
+def test_an_unsigned_dynamodb_request_is_refused_as_dynamodb_does(stack: Stack) -> None:
+    response = httpx.post(
+        stack.proxy.url,
+        content=json.dumps({"TableName": stack.table()}),
+        headers={"x-amz-target": "DynamoDB_20120810.Scan", "content-type": "application/x-amz-json-1.0"},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["__type"] == "MissingAuthenticationTokenException"
+
+
+def test_an_unsigned_put_into_the_documents_bucket_is_refused(stack: Stack) -> None:
+    key = "uploads/t/c/d/anonymous.md"
+
+    response = httpx.put(f"{stack.proxy.url}/{stack.bucket()}/{key}", content=b"# Anonymous")
+
+    assert response.status_code == 403
+    assert "<Code>AccessDenied</Code>" in response.text
+    assert _admin(stack.moto_url, "s3").list_objects_v2(Bucket=stack.bucket(), Prefix=key).get("KeyCount", 0) == 0
+
+
+def test_an_anonymous_form_post_is_refused(stack: Stack) -> None:
+    # A browser form with a key and a file, but no policy or signature: S3 takes it only into a public bucket.
+    key = "uploads/t/c/d/anonymous-form.md"
+
+    response = httpx.post(
+        f"{stack.proxy.url}/{stack.bucket()}", data={"key": key}, files={"file": ("a.md", b"# Anonymous")}
+    )
+
+    assert response.status_code == 403
+    assert "<Code>AccessDenied</Code>" in response.text
+    assert _admin(stack.moto_url, "s3").list_objects_v2(Bucket=stack.bucket(), Prefix=key).get("KeyCount", 0) == 0
 
 
 def _presigned_put(stack: Stack, key: str, content_type: str, expires: int = 300) -> str:
@@ -228,6 +286,8 @@ def test_a_presigned_put_works_as_signed(stack: Stack) -> None:
     [
         ("content-type", "SignatureDoesNotMatch"),
         ("key", "SignatureDoesNotMatch"),
+        ("signature", "SignatureDoesNotMatch"),
+        ("expiry", "SignatureDoesNotMatch"),
         ("no-signature", "AccessDenied"),
     ],
 )
@@ -235,11 +295,17 @@ def test_a_presigned_put_used_otherwise_than_signed_is_refused(stack: Stack, cha
     # Given a URL signed for one key and content type
     url = _presigned_put(stack, "uploads/t/c/d/b.md", "text/markdown")
     headers = {"content-type": "text/markdown"}
-    # When it is used with another content type, for another key, or without its signature
+    # When it is used with another content type, for another key, with another signature or a longer life, or
+    # without its signature
     if change == "content-type":
         headers = {"content-type": "application/pdf"}
     elif change == "key":
         url = url.replace("/b.md?", "/evil.md?")
+    elif change == "signature":
+        signature = url.rsplit("X-Amz-Signature=", 1)[1]
+        url = url.replace(signature, "0" * len(signature))
+    elif change == "expiry":
+        url = url.replace("X-Amz-Expires=300", "X-Amz-Expires=604800")
     else:
         url = url.split("?")[0]
     response = httpx.put(url, content=b"payload", headers=headers)
@@ -376,8 +442,24 @@ def test_a_presigned_post_stores_the_file_as_signed(stack: Stack) -> None:
         (b"# Llamas", {"Content-Type": "text/html"}, 403, "AccessDenied"),
         (b"# Llamas", {"x-amz-meta-extra": "1"}, 403, "AccessDenied"),
         (b"# Llamas", {"policy": "tampered"}, 403, "SignatureDoesNotMatch"),
+        (b"# Llamas", {"x-amz-signature": "0" * 64}, 403, "SignatureDoesNotMatch"),
+        (
+            b"# Llamas",
+            {"x-amz-credential": "AKIAUNKNOWN/20261129/us-east-1/s3/aws4_request"},
+            403,
+            "InvalidAccessKeyId",
+        ),
     ],
-    ids=["oversized", "undersized", "another-key", "another-type", "extra-field", "tampered-policy"],
+    ids=[
+        "oversized",
+        "undersized",
+        "another-key",
+        "another-type",
+        "extra-field",
+        "tampered-policy",
+        "wrong-signature",
+        "unknown-key",
+    ],
 )
 def test_a_presigned_post_used_otherwise_than_signed_is_refused_as_s3_does(
     stack: Stack, data: bytes, changes: dict[str, str], status: int, code: str
@@ -553,6 +635,60 @@ def test_the_query_function_cannot_write_an_export_onto_a_documents_file(stack: 
             "tenants/t/chatbots/c/documents/d/notes.md", io.BytesIO(b"x"), "text/plain", "notes.md"
         )
     assert "s3:PutObject" in _denied(error)[1]
+
+
+def test_moto_answers_only_requests_that_carry_its_doors_key() -> None:
+    # The stack's moto sits behind the proxy: anyone else on the machine who finds its port gets AccessDenied, even
+    # with a valid-looking signature (moto would check none).
+    moto = GuardedMotoServer()
+    moto.start()
+    try:
+        host, port = moto.get_host_and_port()
+        url = f"http://{host}:{port}"
+        with pytest.raises(ClientError) as refused:
+            _admin(url, "s3").list_buckets()
+        allowed = with_headers(_admin(url, "dynamodb"), moto.headers).list_tables()
+        unsigned = httpx.put(f"{url}/bucket/key", content=b"x")
+    finally:
+        moto.stop()
+
+    assert _status(refused) == (403, "AccessDenied")
+    assert allowed["ResponseMetadata"]["HTTPStatusCode"] == 200  # (moto's backends are the process's: any tables)
+    assert (unsigned.status_code, "<Code>AccessDenied</Code>" in unsigned.text) == (403, True)
+
+
+def test_a_user_pools_signing_keys_are_public_as_cognitos_are(stack: Stack) -> None:
+    pool = stack.resources["UserPool"]["Ref"]
+
+    response = httpx.get(f"{stack.proxy.url}/{pool}/.well-known/jwks.json")
+
+    assert response.status_code == 200
+    assert [key["kid"] for key in response.json()["keys"]]
+    # and nothing else of the pool's is reached that way
+    assert httpx.get(f"{stack.proxy.url}/{pool}/users").status_code == 403
+
+
+def test_erasure_deletes_every_version_of_a_versioned_bucket_and_needs_the_version_actions(stack: Stack) -> None:
+    # Given a documents' file written twice then deleted, in the versioned documents bucket: three entries remain
+    admin, prefix = _admin(stack.moto_url, "s3"), "tenants/erased/chatbots/c/"
+    for body in (b"# Llamas", b"# Llamas, again"):
+        admin.put_object(Bucket=stack.bucket(), Key=f"{prefix}documents/d/notes.md", Body=body)
+    admin.delete_object(Bucket=stack.bucket(), Key=f"{prefix}documents/d/notes.md")
+    listed = admin.list_object_versions(Bucket=stack.bucket(), Prefix=prefix)
+    assert (len(listed["Versions"]), len(listed["DeleteMarkers"])) == (2, 1)
+    # When a function granted only DeleteObject (the dead-letter function) tries, Then the versions stay
+    dead_letters = S3BlobStore(stack.bucket())
+    dead_letters.__dict__["client"] = stack.client("IngestDeadLetterFunction", "s3")
+    with pytest.raises(ClientError) as error:
+        dead_letters.delete_prefix(prefix)
+    assert "s3:ListBucketVersions" in _denied(error)[1]
+    # When the erasure function deletes the prefix, signed with its own key through the proxy
+    erasure = S3BlobStore(stack.bucket())
+    erasure.__dict__["client"] = stack.client("ErasureFunction", "s3")
+    erasure.delete_prefix(prefix)
+    # Then no version and no delete marker is left to restore
+    listed = admin.list_object_versions(Bucket=stack.bucket(), Prefix=prefix)
+    assert (listed.get("Versions", []), listed.get("DeleteMarkers", [])) == ([], [])
 
 
 def test_the_proxy_counts_each_call_it_lets_through_by_function_and_operation(stack: Stack) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 from pathlib import Path
 from typing import Any
@@ -285,6 +286,13 @@ def test_sqs_event_source_reads_its_maximum_concurrency(template: Any) -> None:
     sources = {source.function: source for source in sqs_sources(template, _resolver(template).resolve)}
 
     assert sources["IngestFunction"].maximum_concurrency == 10
+    assert sources["IngestDeadLetterFunction"].maximum_concurrency == 2
+    # and none without a ScalingConfig
+    unbounded = copy.deepcopy(template)
+    del unbounded["Resources"]["IngestDeadLetterFunction"]["Properties"]["Events"]["DeadLetters"]["Properties"][
+        "ScalingConfig"
+    ]
+    sources = {source.function: source for source in sqs_sources(unbounded, _resolver(unbounded).resolve)}
     assert sources["IngestDeadLetterFunction"].maximum_concurrency is None
 
 

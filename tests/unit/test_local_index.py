@@ -129,6 +129,26 @@ def test_compaction_keeps_only_live_vectors_and_their_terms(tmp_path: Path) -> N
     assert matching(reopened, "t", lexical("1450")) == ["d#1450"]
 
 
+def test_deleted_records_leave_no_text_in_the_index_files(tmp_path: Path) -> None:
+    # Given a chatbot's chunks (one written twice) beside another chatbot's, in one tenant's namespace
+    index = LocalVectorIndex(tmp_path, "fake", DIMENSION)
+    index.upsert(
+        "t", [record("erased", 0, "Quetzal llamas whistle at noon."), record("kept", 0, "Llamas hum.", "bot-2")]
+    )
+    index.upsert("t", [record("erased", 0, "Quetzal llamas whistle at dusk.")])
+    index.upsert("t", [record("erased", 1, "Quetzal alpacas")])
+
+    # When its records are deleted, as erasing the chatbot deletes them
+    index.delete("t", index.ids("t", "erased#"))
+
+    # Then no file of the index holds their text (Pinecone forgets a deleted record), the rest is still searchable
+    files = [path for path in tmp_path.rglob("*") if path.is_file()]
+    assert [path for path in files if b"Quetzal" in path.read_bytes()] == []
+    assert [path for path in files if b"Llamas hum." in path.read_bytes()]
+    assert LocalVectorIndex(tmp_path, "fake", DIMENSION).ids("t", "") == ["kept#0"]
+    assert matching(index, "t", lexical("hum"), chatbot="bot-2") == ["kept#0"]
+
+
 def test_sparse_scores_stay_exact_across_segments_and_merges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given postings sealed into segments of a few postings each, merged as they accumulate
     monkeypatch.setattr(local_index, "SEGMENT_POSTINGS", 7)

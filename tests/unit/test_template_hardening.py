@@ -3,6 +3,7 @@ the local stack cannot exercise (TLS, log retention, deletion protection, a prod
 
 from __future__ import annotations
 
+import json
 import tomllib
 from typing import Any
 
@@ -154,11 +155,34 @@ def test_every_function_has_a_log_group_with_retention() -> None:
     groups = {
         group["Properties"]["LogGroupName"]["Fn::Sub"]: group["Properties"]["RetentionInDays"]
         for group in _of_type("AWS::Logs::LogGroup").values()
+        if "LogGroupName" in group["Properties"]
     }
 
     assert groups == {
         f"/aws/lambda/${{{name}}}": {"Ref": "LogRetentionDays"} for name in _of_type("AWS::Serverless::Function")
     }
+
+
+def test_the_three_apis_write_access_logs_to_log_groups_with_retention() -> None:
+    # The owners' and visitors' HTTP APIs and the WebSocket API's stage, each to a log group of its own
+    apis = {
+        "HttpApi": "HttpApiAccessLogGroup",
+        "PublicApi": "PublicApiAccessLogGroup",
+        "WebSocketStage": "WebSocketAccessLogGroup",
+    }
+    for api, group in apis.items():
+        settings = RESOURCES[api]["Properties"]["AccessLogSettings"]
+        assert settings["DestinationArn"] == {"Fn::GetAtt": [group, "Arn"]}
+        fields = json.loads(settings["Format"])
+        # the route, never the path or query string (ids, a WebSocket's token), and the answer's status
+        assert {"requestId", "route", "status"} <= set(fields)
+        assert "$context.routeKey" in settings["Format"]
+        assert "$context.path" not in settings["Format"]
+        assert RESOURCES[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    # A WebSocket stage logs through the account's API Gateway role, which must exist first
+    assert RESOURCES["WebSocketStage"]["DependsOn"] == "ApiGatewayAccount"
+    role = RESOURCES["ApiGatewayAccount"]["Properties"]["CloudWatchRoleArn"]
+    assert role == {"Fn::GetAtt": ["ApiGatewayLoggingRole", "Arn"]}
 
 
 @pytest.mark.parametrize(("stage", "protected"), [("prod", True), ("dev", False)])
@@ -238,3 +262,68 @@ def test_the_http_api_may_invoke_its_authorizer_and_the_authorizer_may_only_read
     assert "${HttpApi}/authorizers/" in permissions[0]["SourceArn"]["Fn::Sub"]
     (policy,) = TEMPLATE["Resources"][function]["Properties"]["Policies"]
     assert [statement["Action"] for statement in policy["Statement"]] == ["dynamodb:GetItem"]
+
+
+def _custom_resource_functions() -> set[str]:
+    return {
+        resource["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+        for resource in RESOURCES.values()
+        if resource["Type"].startswith("Custom::")
+    }
+
+
+def _invoked_by(*kinds: str) -> set[str]:
+    return {
+        name
+        for name, function in _of_type("AWS::Serverless::Function").items()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] in kinds
+    }
+
+
+def test_background_functions_reserve_what_their_event_source_may_run_and_no_more() -> None:
+    functions = _of_type("AWS::Serverless::Function")
+    reserved = {
+        name: function["Properties"]["ReservedConcurrentExecutions"]
+        for name, function in functions.items()
+        if "ReservedConcurrentExecutions" in function["Properties"]
+    }
+    # Each queue's function reserves what its mapping may run at once: fewer would throttle (and dead-letter)
+    # messages, more would hold back concurrency no one uses
+    for name, function in functions.items():
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] == "SQS":
+                assert reserved[name] == event["Properties"]["ScalingConfig"]["MaximumConcurrency"], name
+    # Only the background functions reserve (those behind the APIs scale with their throttled routes), and all the
+    # reservations fit an account at Lambda's default quota (1,000) with far more than the 100 it keeps unreserved
+    assert set(reserved) == _invoked_by("SQS", "Schedule", "ScheduleV2") | _custom_resource_functions()
+    assert sum(reserved.values()) <= 50
+
+
+def test_asynchronously_invoked_functions_keep_what_fails_every_retry() -> None:
+    # The schedules' functions and the custom resource's are invoked asynchronously
+    functions = _of_type("AWS::Serverless::Function")
+    asynchronous = _invoked_by("Schedule", "ScheduleV2") | _custom_resource_functions()
+    assert asynchronous == {"UploadExpiryFunction", "SourceSyncFunction", "WebConfigFunction"}
+    for name in asynchronous:
+        assert functions[name]["Properties"]["DeadLetterQueue"] == {
+            "Type": "SQS",
+            "TargetArn": {"Fn::GetAtt": ["AsyncDeadLetterQueue", "Arn"]},
+        }
+    # and the queue they fail into alarms, through the critical alarm
+    alarm = RESOURCES["AsyncDeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["AsyncDeadLetterQueue", "QueueName"]}}
+    ]
+    assert "${AsyncDeadLetterAlarm}" in RESOURCES["CriticalAlarm"]["Properties"]["AlarmRule"]["Fn::Sub"]
+
+
+def test_the_documents_bucket_keeps_versions_a_day() -> None:
+    bucket = RESOURCES["DocumentsBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    (noncurrent,) = [
+        rule for rule in bucket["LifecycleConfiguration"]["Rules"] if "NoncurrentVersionExpiration" in rule
+    ]
+    assert noncurrent["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    assert noncurrent["ExpiredObjectDeleteMarker"] is True
+    assert not {"Prefix", "TagFilters"} & set(noncurrent)  # every file's versions

@@ -76,9 +76,15 @@ class S3BlobStore:
         self.client.delete_object(Bucket=self.bucket, Key=key)
 
     def delete_prefix(self, prefix: str) -> None:
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
-            objects = [{"Key": item["Key"]} for item in page.get("Contents", [])]
-            if objects:  # a page holds at most 1,000 keys, as many as one DeleteObjects request takes
+        """Every file under `prefix` with every version the (versioned) bucket keeps of it, and their delete markers:
+        what is erased cannot be restored, nor waits for the lifecycle's expiry of noncurrent versions."""
+        for page in self.client.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=prefix):
+            objects = [
+                {"Key": item["Key"], "VersionId": item["VersionId"]}
+                for listed in ("Versions", "DeleteMarkers")
+                for item in page.get(listed, [])
+            ]
+            if objects:  # a page holds at most 1,000 entries, as many as one DeleteObjects request takes
                 self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
 
 

@@ -3,7 +3,9 @@ segments), persisted as an append-only log per tenant. It ranks as a Pinecone do
 does: a chunk's score is dense · dense query + sparse · sparse query.
 
 Each namespace (tenant) is one log file of upsert/delete operations under the data folder; it is replayed on
-first use and compacted when deleted rows outnumber live ones. The index records which embedder built it.
+first use. A delete that removes records also rewrites the log with the live records alone: as Pinecone forgets a
+deleted record, no deleted chunk's text stays in the files (an erased chatbot's included). The index records which
+embedder built it.
 
 Several processes share the folder (locally each function runs in processes of its own: ingest writes, upload
 deletes, query reads), so each keeps its in-memory copy current: every operation first applies the log's new
@@ -195,8 +197,7 @@ class Namespace:
             if operation["delete"]:
                 self._apply(operation)
                 self._log(operation)
-                if len(self.ids) > 1000 and len(self.ids) > 2 * self.size:
-                    self._compact()
+                self._compact()
 
     def _apply(self, operation: dict[str, Any]) -> None:
         for item in operation.get("upsert", []):
