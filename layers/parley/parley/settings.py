@@ -21,7 +21,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from parley.domain.accounts import SignInLimits
 from parley.domain.chatbots import DEFAULT_SPENDING_LIMITS, SpendingLimits
-from parley.domain.embeddings import MINILM_SPACE, OPENAI_MIN_RELEVANCE, EmbeddingSpace
+from parley.domain.embeddings import MINILM_SPACE, OPENAI_MIN_RELEVANCE, OPENAI_MIN_SENTENCE_SCORE, EmbeddingSpace
 from parley.domain.ingest_limits import IngestLimits
 from parley.errors import ConfigurationError
 
@@ -138,7 +138,9 @@ class Providers(_Group):
         """The space of the configured embedder's vectors."""
         if self.embedder == "minilm":
             return MINILM_SPACE
-        return EmbeddingSpace(self.embedding_model, self.embedding_dimensions, OPENAI_MIN_RELEVANCE)
+        return EmbeddingSpace(
+            self.embedding_model, self.embedding_dimensions, OPENAI_MIN_RELEVANCE, OPENAI_MIN_SENTENCE_SCORE
+        )
 
     @property
     def openai_key_secret(self) -> str:
