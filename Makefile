@@ -21,7 +21,7 @@ IN_PROCESS := -n auto
 # each stack is a dozen processes, so more workers than cores only make them wait for each other.
 E2E_WORKERS := -n 2 --dist loadgroup
 
-.PHONY: install web chromium run test lint typecheck template openapi unit integration e2e bench eval build deploy-web clean plan
+.PHONY: install web chromium run test lint typecheck template openapi unit integration local e2e bench eval build deploy-web clean plan
 
 $(VENV)/.installed: pyproject.toml layers/parley/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Parley needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -58,7 +58,7 @@ run: install web
 
 test: lint typecheck template web chromium
 	cd web && npm test
-	$(BIN)/pytest $(IN_PROCESS) tests/unit tests/integration
+	$(BIN)/pytest $(IN_PROCESS) tests/unit tests/integration tests/local
 	$(BIN)/pytest $(E2E_WORKERS) tests/e2e
 
 lint: install
@@ -66,7 +66,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy layers/parley/parley local tests/conftest.py tests/unit tests/integration
+	$(BIN)/mypy layers/parley/parley local tests
 
 template: install $(SAM_VENV)/.installed
 	$(BIN)/cfn-lint template.yaml
@@ -81,31 +81,31 @@ openapi: install
 # and usage, `make plan TENANT=<id> PLAN=pro` assigns one. Against `make run`'s stack, unless PARLEY_TABLE_NAME
 # (with AWS credentials) names a deployed table.
 plan: install
-	$(BIN)/python -m $(if $(PARLEY_TABLE_NAME),parley.tools.plans,local.operator) \
+	$(BIN)/python -m $(if $(PARLEY_TABLE_NAME),parley.tools.plans,local.tools.plans) \
 		$(if $(TENANT),$(if $(PLAN),assign $(TENANT) $(PLAN),show $(TENANT)),list)
 
-unit integration: install
+unit integration local: install
 	$(BIN)/pytest $(IN_PROCESS) tests/$@
 
 e2e: install
 	$(BIN)/pytest $(E2E_WORKERS) tests/$@
 
 bench: install web
-	$(BIN)/python tests/benchmarks/web_sizes.py
-	$(BIN)/python tests/benchmarks/cold_start.py
-	$(BIN)/python tests/benchmarks/authorizer.py
-	$(BIN)/python tests/benchmarks/ingest.py
-	$(BIN)/python tests/benchmarks/streaming.py
-	$(BIN)/python tests/benchmarks/search.py
-	$(BIN)/python tests/benchmarks/qa_threshold.py
-	$(BIN)/python tests/benchmarks/crawl.py
-	$(BIN)/python tests/benchmarks/load.py
-	$(BIN)/python tests/benchmarks/load.py --faults $(FAULTS)
+	$(BIN)/python -m tests.benchmarks.web_sizes
+	$(BIN)/python -m tests.benchmarks.cold_start
+	$(BIN)/python -m tests.benchmarks.authorizer
+	$(BIN)/python -m tests.benchmarks.ingest
+	$(BIN)/python -m tests.benchmarks.streaming
+	$(BIN)/python -m tests.benchmarks.search
+	$(BIN)/python -m tests.benchmarks.qa_threshold
+	$(BIN)/python -m tests.benchmarks.crawl
+	$(BIN)/python -m tests.benchmarks.load
+	$(BIN)/python -m tests.benchmarks.load --faults $(FAULTS)
 
 # Retrieval quality and speed through the running product, on any BEIR-format folder; the operator page after
 # the run is saved as tests/e2e/browser/artifacts/make_eval/operator-page.png.
 eval: install chromium
-	$(BIN)/python -m local.eval --dataset $(DATASET) --split $(SPLIT) --store $(STORE) \
+	$(BIN)/python -m local.tools.eval --dataset $(DATASET) --split $(SPLIT) --store $(STORE) \
 		--ops-screenshot tests/e2e/browser/artifacts/make_eval/operator-page.png
 
 # Builds the deployable artifacts; the layer is built and precompiled with python3.12, the Lambda runtime's

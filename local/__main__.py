@@ -12,8 +12,8 @@ import uvicorn
 from starlette.applications import Starlette
 
 from local.faults import FaultSpecError, parse_faults
-from local.snapshot import STATE, Persistence, SnapshotError
-from local.stack import LocalStack
+from local.stack.snapshot import STATE, Persistence, SnapshotError
+from local.stack.stack import LocalStack
 from local.template import TemplateError
 
 

@@ -51,9 +51,120 @@ _CfnLoader.add_multi_constructor("!", _intrinsic)
 
 
 def load_template(path: Path) -> dict[str, Any]:
+    """The template as SAM's transform receives it: AWS::LanguageExtensions' loops expanded."""
     with path.open() as handle:
         template: dict[str, Any] = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader plus CFN tags
-    return template
+    return expand_language_extensions(template)
+
+
+LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
+_FOR_EACH = "Fn::ForEach::"
+
+
+def expand_language_extensions(template: dict[str, Any]) -> dict[str, Any]:
+    """Each `Fn::ForEach` loop replaced by its copies, as the AWS::LanguageExtensions transform does before SAM's.
+
+    A loop (in Conditions, Resources at any depth, Outputs) is `[Identifier, [strings], {OutputKey: OutputValue}]`:
+    for each string, the fragment with `${Identifier}` and `&{Identifier}` (non-alphanumerics dropped) replaced in
+    every key and string and `Ref: Identifier` by the string; then `Ref` and `Fn::GetAtt` of a `Fn::Sub` that names
+    a logical id become plain. Only literal collections are expanded here; a loop without the transform, before it in
+    the Transform list, or producing a key twice is refused, as CloudFormation refuses it.
+    """
+    declared = template.get("Transform", [])
+    transforms = [declared] if isinstance(declared, str) else list(declared)
+    if LANGUAGE_EXTENSIONS not in transforms:
+        if _has_loop(template):
+            raise TemplateError(f"Fn::ForEach needs the {LANGUAGE_EXTENSIONS} transform")
+        return template
+    if transforms[0] != LANGUAGE_EXTENSIONS:
+        raise TemplateError(f"{LANGUAGE_EXTENSIONS} must be the first transform (it runs before SAM's)")
+    expanded = dict(template)
+    for section in ("Conditions", "Resources", "Outputs"):
+        if section in expanded:
+            expanded[section] = _plain_references(_expand_loops(expanded[section], set(template.get("Parameters", {}))))
+    if _has_loop(expanded):
+        raise TemplateError("Fn::ForEach is allowed in Conditions, Resources and Outputs only")
+    return expanded
+
+
+def _has_loop(value: Any) -> bool:
+    if isinstance(value, list):
+        return any(_has_loop(item) for item in value)
+    return isinstance(value, dict) and any(
+        str(key).startswith(_FOR_EACH) or _has_loop(item) for key, item in value.items()
+    )
+
+
+def _expand_loops(value: Any, parameters: set[str]) -> Any:
+    if isinstance(value, list):
+        return [_expand_loops(item, parameters) for item in value]
+    if not isinstance(value, dict):
+        return value
+    expanded: dict[str, Any] = {}
+    for key, item in value.items():
+        copies = _loop_copies(key, item, parameters) if key.startswith(_FOR_EACH) else {key: item}
+        for name, copy in copies.items():
+            if name in expanded:
+                raise TemplateError(f"{key} produces {name}, which is already declared")
+            expanded[name] = _expand_loops(copy, parameters)
+    return expanded
+
+
+def _loop_copies(key: str, loop: Any, parameters: set[str]) -> dict[str, Any]:
+    if not (isinstance(loop, list) and len(loop) == 3 and isinstance(loop[0], str) and isinstance(loop[2], dict)):
+        raise TemplateError(f"{key}: a loop is [identifier, collection, {{output key: output value}}]")
+    identifier, collection, fragment = loop
+    if not isinstance(collection, list) or not all(isinstance(item, str) for item in collection):
+        raise TemplateError(f"{key}: the local stack expands a literal list of strings only")
+    if identifier in parameters:
+        raise TemplateError(f"{key}: the identifier {identifier} is a parameter's name")
+    copies: dict[str, Any] = {}
+    for item in collection:
+        copy = _substitute(fragment, identifier, item)
+        # Nested loops expand with their own items (their keys name both identifiers, so none collide).
+        for name, value in _expand_loops(copy, parameters).items():
+            if name in copies:
+                raise TemplateError(f"{key} produces {name} twice")
+            copies[name] = value
+    return copies
+
+
+def _substitute(value: Any, identifier: str, item: str) -> Any:
+    if isinstance(value, str):
+        alphanumeric = re.sub(r"[^A-Za-z0-9]", "", item)
+        return value.replace(f"${{{identifier}}}", item).replace(f"&{{{identifier}}}", alphanumeric)
+    if isinstance(value, list):
+        return [_substitute(part, identifier, item) for part in value]
+    if isinstance(value, dict):
+        if value == {"Ref": identifier}:
+            return item
+        return {_substitute(key, identifier, item): _substitute(part, identifier, item) for key, part in value.items()}
+    return value
+
+
+def _plain_references(value: Any) -> Any:
+    """`Ref: {Fn::Sub: Name}` and `Fn::GetAtt: [{Fn::Sub: Name}, Attribute]` as `Ref: Name`, `Fn::GetAtt: [Name, …]`."""
+    if isinstance(value, list):
+        return [_plain_references(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    value = {key: _plain_references(item) for key, item in value.items()}
+    if len(value) == 1:
+        ((name, argument),) = value.items()
+        if name == "Ref" and isinstance(argument, dict):
+            return {"Ref": _logical_id(argument)}
+        if name == "Fn::GetAtt" and isinstance(argument, list) and isinstance(argument[0], dict):
+            return {"Fn::GetAtt": [_logical_id(argument[0]), *argument[1:]]}
+    return value
+
+
+def _logical_id(value: dict[str, Any]) -> str:
+    text = value.get("Fn::Sub")
+    if not isinstance(text, str) or "${" in text:
+        raise TemplateError(
+            f"the local stack resolves a Ref or Fn::GetAtt of a Fn::Sub of loop identifiers, not {value}"
+        )
+    return text
 
 
 _NO_VALUE = object()
@@ -135,6 +246,12 @@ class Resolver:
             case "Fn::Split":
                 delimiter, text = self.resolve(argument)
                 return text.split(delimiter)
+            case "Fn::FindInMap":
+                mapping, key, name = self.resolve(argument)
+                try:
+                    return self.template["Mappings"][mapping][key][name]
+                except KeyError:
+                    raise TemplateError(f"Fn::FindInMap: {mapping}.{key}.{name} is not in Mappings") from None
         raise TemplateError(f"the local stack does not understand {name}")
 
     def _sub_variable(self, name: str, variables: Mapping[str, Any]) -> Any:

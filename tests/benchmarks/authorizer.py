@@ -20,10 +20,10 @@ import time
 import uuid
 from pathlib import Path
 
-from cold_start import Parley, output_to, report_ids, running_parley, wait_for_reports
-
-from local.fakes import FakeOpenAI, FakePinecone
-from local.stack import ROOT
+from local.fakes.openai import FakeOpenAI
+from local.fakes.pinecone import FakePinecone
+from local.stack.stack import ROOT
+from tests.benchmarks.cold_start import Parley, output_to, report_ids, running_parley, wait_for_reports
 
 AUTHORIZER = "HttpAuthorizerFunction"
 

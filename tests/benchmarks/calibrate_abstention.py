@@ -1,9 +1,9 @@
 """Choose the default `min_relevance` (below it, a chatbot says the answer is not in its documents) on calibration
 data: SciFact *train* questions, each answerable from the corpus, and the calibration half of
-local/data/off_topic_questions.tsv (questions of other fields asked of the same corpus). Prints, for thresholds
+local/tools/data/off_topic_questions.tsv (questions of other fields asked of the same corpus). Prints, for thresholds
 on the best passage's score, the share of each set that would abstain; never look at test to choose.
 
-    python tests/benchmarks/calibrate_abstention.py [--dataset ../shared/data/scifact] [--split train]
+    python -m tests.benchmarks.calibrate_abstention [--dataset ../shared/data/scifact] [--split train]
 """
 
 from __future__ import annotations
@@ -15,11 +15,19 @@ from pathlib import Path
 from parley.adapters.embedded.minilm import MiniLMEmbedder
 from parley.domain.lexical import Contribution, chunk_terms
 from parley.services.retrieval import Retriever
-from tune_fusion import CHATBOT, TENANT, CachedQueries, CorpusLexicon, build_index, chunks_of, dense_vectors
 
-from local import beir
-from local.eval import off_topic_questions
-from local.stack import ROOT
+from local.stack.stack import ROOT
+from local.tools import beir
+from local.tools.eval import off_topic_questions
+from tests.benchmarks.tune_fusion import (
+    CHATBOT,
+    TENANT,
+    CachedQueries,
+    CorpusLexicon,
+    build_index,
+    chunks_of,
+    dense_vectors,
+)
 
 THRESHOLDS = [round(0.26 + 0.02 * step, 2) for step in range(12)]
 TOP_K = 5  # a chatbot's default top_k: answers look at this many passages

@@ -31,12 +31,13 @@ import httpx
 import uvicorn
 from websockets.sync.client import ClientConnection, connect
 
-from local.fakes import FakeOpenAI, FakePinecone
-from local.process import assign_plan, free_port, send_upload
-from local.runtime import FunctionRuntime, InvocationReport
-from local.stack import ROOT, LocalStack
+from local.fakes.openai import FakeOpenAI
+from local.fakes.pinecone import FakePinecone
+from local.fakes.samples import GUIDE
+from local.lambdas.runtime import FunctionRuntime, InvocationReport
+from local.stack.process import assign_plan, free_port, send_upload
+from local.stack.stack import ROOT, LocalStack
 
-GUIDE = "# Feeding\n\nLlamas eat grass and hay.\n\n# Sounds\n\nLlamas hum when they are calm or curious.\n"
 QUESTION = "What do llamas eat?"
 REPORT_LIMIT_SECONDS = 120
 # The function behind every route of the WebSocket API ($connect, messages, $disconnect).

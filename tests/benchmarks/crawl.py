@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 
-from local.fakes import FakeOpenAI
-from local.process import assign_plan, start_stack, stop_stack
-from local.sample_site import Response, SampleSite, page
-from local.samples import prose
+from local.fakes.openai import FakeOpenAI
+from local.fakes.sample_site import Response, SampleSite, page
+from local.fakes.samples import prose
+from local.stack.process import assign_plan, start_stack, stop_stack
 
 PAGES = 100
 WAIT_SECONDS = 900

@@ -1,4 +1,4 @@
-"""Draw the committed answer set (local/data/squad2/subset.json) from a copy of SQuAD 2.0's train-v2.0.json.
+"""Draw the committed answer set (local/tools/data/squad2/subset.json) from a copy of SQuAD 2.0's train-v2.0.json.
 
 Articles alternate in file order between the tuning part and the held-out part (so no article, and no paragraph, is
 in both); each article keeps PARAGRAPHS paragraphs drawn at random (in their order: the article abridged), and from
@@ -17,9 +17,8 @@ import random
 from pathlib import Path
 from typing import Any
 
-from local.stack import ROOT
+from local.tools.squad import SUBSET
 
-SUBSET = ROOT / "local" / "data" / "squad2" / "subset.json"
 PARAGRAPHS = 20
 ANSWERABLE = 30
 UNANSWERABLE = 60

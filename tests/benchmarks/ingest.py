@@ -39,10 +39,11 @@ from parley.services.documents import DocumentService
 from parley.services.indexer import DocumentIndexer
 from parley.services.quotas import Quotas
 
-from local.fakes import FakeOpenAI, FakePinecone
-from local.provision import Provisioner
-from local.samples import pdf, prose
-from local.stack import ROOT
+from local.fakes.openai import FakeOpenAI
+from local.fakes.pinecone import FakePinecone
+from local.fakes.samples import pdf, prose
+from local.stack.provision import Provisioner
+from local.stack.stack import ROOT
 from local.template import REGION, load_template, parameter_values
 
 TENANT = "b" * 32

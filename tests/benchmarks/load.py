@@ -24,13 +24,10 @@ from typing import Any
 import httpx
 from websockets.sync.client import connect
 
-from local.process import chatbot_with_document, send_upload, start_stack, stop_stack
+from local.fakes.samples import GUIDE
+from local.stack.process import chatbot_with_document, send_upload, start_stack, stop_stack
 
 QUERIES, UPLOADS, CHATS = 50, 20, 10
-GUIDE = (
-    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
-    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
-)
 # Three attempts 20 s apart locally, then the dead-letter queue: a document still pending after this is stuck.
 DRAIN_SECONDS = 300
 

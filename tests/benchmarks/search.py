@@ -28,7 +28,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import numpy as np
 from parley.adapters.dynamo import keys
@@ -39,9 +38,9 @@ from parley.domain.lexical import ChunkTerms, Contribution, Statistics, chunk_te
 from parley.domain.vectors import ChunkMetadata, HybridQuery, VectorRecord
 from parley.services.retrieval import DENSE_WEIGHT
 
-from local import beir
-from local.process import start_stack, stop_stack
-from local.stack import ROOT
+from local.stack.process import moto_client, start_stack, stop_stack
+from local.stack.stack import ROOT
+from local.tools import beir
 
 DATASET = ROOT.parent / "shared" / "data" / "scifact"
 DIMENSION = MINILM_SPACE.dimension
@@ -173,13 +172,7 @@ def seed_statistics(stack: Path, tenant_id: str, chatbot_id: str, contribution: 
     """Write the chatbot's counters (shard 0) straight into the stack's DynamoDB, as ingest would have left them."""
     config = __import__("json").loads((stack / "stack.json").read_text())
     table = config["resources"]["Table"]["Ref"]
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=config["aws_endpoint"],
-        region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
-    )
+    client = moto_client(config, "dynamodb")
     items = [{"SK": keys.lexicon_totals(0), "chunks": contribution.chunks, "length": contribution.length}]
     items += [{"SK": keys.lexicon_term(term, 0), "df": count} for term, count in contribution.frequencies.items()]
     for start in range(0, len(items), 25):

@@ -18,12 +18,12 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
-from local.fakes import FakeOpenAI
-from local.process import chatbot_with_document, start_stack, stop_stack
+from local.fakes.openai import FakeOpenAI
+from local.fakes.samples import GUIDE
+from local.stack.process import chatbot_with_document, start_stack, stop_stack
 
 RUNS = 50
 TOKEN_DELAY = 0.02
-GUIDE = "# Feeding\n\nLlamas eat grass and hay.\n\n# Sounds\n\nLlamas hum when they are calm or curious.\n"
 
 
 def _answer(socket: ClientConnection, chatbot_id: str, question: str) -> tuple[list[dict[str, Any]], float]:

@@ -1,7 +1,7 @@
 """Choose the extractive answer's parameters on the answer set's tuning part, in process, through the product's own
 steps: ingest's extraction and chunking, MiniLM, the local index, the Retriever and the extractive answerer (as
 AnswerService answers without a model). Prints what `make eval` prints for answers, and how many off-topic questions
-(the calibration half of local/data/off_topic_questions.tsv) abstain; never look at held-out to choose.
+(the calibration half of local/tools/data/off_topic_questions.tsv) abstain; never look at held-out to choose.
 
     python tests/benchmarks/tune_answers.py [--part tuning] [--min-score 0.35,0.4] [--candidates 16] [--pool 20]
         [--chunk-size 400] [--title-context] [--log answers.jsonl]
@@ -42,9 +42,9 @@ from parley.services.answers import EXTRACTIVE_POOL
 from parley.services.retrieval import Retriever
 from tune_fusion import CHATBOT, TENANT, CorpusLexicon
 
-from local import squad
-from local.eval import off_topic_questions
-from local.stack import ROOT
+from local.stack.stack import ROOT
+from local.tools import squad
+from local.tools.eval import off_topic_questions
 
 CACHE = ROOT / ".tuning" / "answers" / "vectors.pkl"
 

@@ -28,8 +28,8 @@ from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import extract
 from parley.services.retrieval import Retriever
 
-from local import beir
-from local.stack import ROOT
+from local.stack.stack import ROOT
+from local.tools import beir
 
 TENANT, CHATBOT = "tuning", "tuning"
 WEIGHTS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0)
@@ -69,7 +69,7 @@ def chunks_of(dataset: beir.Dataset) -> list[tuple[str, int, str]]:
 
 def dense_vectors(chunks: Sequence[tuple[str, int, str]], embedder: MiniLMEmbedder, cache: Path) -> np.ndarray:
     if cache.exists():
-        vectors = np.load(cache)
+        vectors: np.ndarray = np.load(cache)
         if len(vectors) == len(chunks):
             return vectors
     started = time.perf_counter()

@@ -3,8 +3,8 @@ and the chat widget's script, gzipped, against their limits. Reads the builds of
 
 from __future__ import annotations
 
-from local.stack import ROOT
-from local.web import CONSOLE_FIRST_LOAD_LIMIT, WIDGET_LIMIT, WebFiles, first_load, gzipped_size
+from local.stack.stack import ROOT
+from local.stack.web import CONSOLE_FIRST_LOAD_LIMIT, WIDGET_LIMIT, WebFiles, first_load, gzipped_size
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,8 +36,9 @@ import httpx
 import pytest
 from parley.settings import Providers
 
-from local.fakes import FakeOpenAI, FakePinecone
-from local.process import Stack, chatbot_with_document, refused_calls, running_stack
+from local.fakes.openai import FakeOpenAI
+from local.fakes.pinecone import FakePinecone
+from local.stack.process import Stack, chatbot_with_document, refused_calls, running_stack
 
 E2E = Path(__file__).parent
 STARTUP_LIMIT_SECONDS = 30
@@ -50,7 +51,7 @@ VISITOR_LIMIT = 3
 # What no log line may hold, whatever the test: a JWT, or an API key of the fakes.
 JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+")
 FAKE_KEYS = re.compile(r"(sk|pc)-local[\w-]*")
-# The local gateway's line for each request (local/gateway.py): method, path, status, latency.
+# The local gateway's line for each request (local/apigateway/http_api.py): method, path, status, latency.
 ACCESS_LINE = re.compile(r"^\S+ \S+ local INFO [A-Z]+ /\S* -> \d{3} \(\d+ ms\)$", re.MULTILINE)
 
 
@@ -185,7 +186,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     needed = config.stash.setdefault(NEEDED, set())
     for item in items:
         if E2E in item.path.parents:
-            stack = next((name for name in SHARED if name in item.fixturenames), None)
+            stack = next((name for name in SHARED if name in getattr(item, "fixturenames", ())), None)
             needed |= {stack.removesuffix("_stack")} if stack else set()
             if grouped:
                 _group(item, stack or item.path.stem)
@@ -199,7 +200,7 @@ def _group(item: pytest.Item, name: str) -> None:
     if grouping and "@" not in item.nodeid and hasattr(item, "_id"):
         from _pytest.nodeid import NodeId
 
-        item._id = NodeId.parse(f"{item.nodeid}@{name}")  # type: ignore[attr-defined]
+        item._id = NodeId.parse(f"{item.nodeid}@{name}")
 
 
 # Actions of template statements that no e2e path makes, by function, and why. The schedules' and the deploy's
@@ -208,7 +209,6 @@ def _group(item: pytest.Item, name: str) -> None:
 SCHEDULED_SYNC = "runs on SourceSyncSchedule (an hour; test_crawl.py::test_the_schedule_syncs_sources_that_are_due)"
 EXPIRY_SWEEP = "runs every 15 minutes (test_documents_handlers.py::test_tickets_unused_past_their_expiry_end_failed…)"
 DEPLOY_ONLY = "a custom resource run at deploy; the local stack serves config.json itself (test_web_config.py)"
-UNUSED = "no code of this function makes a ConditionCheck (only the team's role changes do): a grant to take out"
 NOT_EXERCISED: dict[tuple[str, str], str] = {
     ("SourceSyncFunction", "dynamodb:Query"): SCHEDULED_SYNC,
     ("SourceSyncFunction", "dynamodb:UpdateItem"): SCHEDULED_SYNC,
@@ -217,13 +217,11 @@ NOT_EXERCISED: dict[tuple[str, str], str] = {
     ("UploadExpiryFunction", "dynamodb:UpdateItem"): EXPIRY_SWEEP,
     ("WebConfigFunction", "s3:PutObject"): DEPLOY_ONLY,
     ("WebConfigFunction", "s3:DeleteObject"): DEPLOY_ONLY,
-    ("QueryFunction", "dynamodb:ConditionCheckItem"): UNUSED,
-    ("WsChatFunction", "dynamodb:ConditionCheckItem"): UNUSED,
 }
 
 
-def unexercised_statements(usage_files: Iterator[Path]) -> list[str]:
-    """Each action of each Allow statement of template.yaml that allowed none of the stacks' calls (local/iam.py's
+def unexercised_statements(usage_files: Iterable[Path]) -> list[str]:
+    """Each action of each Allow statement of template.yaml that allowed none of the stacks' calls (local/aws/iam.py's
     IamUsage): the e2e tier would not notice its removal. Every statement must be needed by a path the tier runs,
     so that removing it fails that path (the proxy refuses the call, and the test names function and action)."""
     statements: dict[tuple[str, int], dict[str, Any]] = {}

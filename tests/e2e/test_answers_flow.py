@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import httpx
 import pytest
 
-GUIDE = (
-    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
-    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
-)
+from local.fakes.samples import GUIDE
+from tests.support.api import bearer
 
-
-def bearer(account):
-    return {"authorization": f"Bearer {account['tokens']['access_token']}"}
+if TYPE_CHECKING:
+    from tests.support.api import ChatbotWithDocument, NewAccount, OwnedChatbot
 
 
 @pytest.fixture(scope="module")
-def owner_and_bot(base_url, chatbot_with_document):
+def owner_and_bot(base_url: str, chatbot_with_document: ChatbotWithDocument) -> OwnedChatbot:
     return chatbot_with_document(base_url, "guide.md", GUIDE)
 
 
-def test_search_finds_the_passage(api, owner_and_bot):
+def test_search_finds_the_passage(api: httpx.Client, owner_and_bot: OwnedChatbot) -> None:
     account, bot = owner_and_bot
 
     results = api.post(f"/chatbots/{bot['id']}/search", headers=bearer(account), json={"query": "llama alarm call"})
@@ -28,7 +28,9 @@ def test_search_finds_the_passage(api, owner_and_bot):
     assert results.json()["results"][0]["text"].startswith("Sounds\n")
 
 
-def test_question_without_a_model_gets_an_extractive_answer_and_is_remembered(api, owner_and_bot):
+def test_question_without_a_model_gets_an_extractive_answer_and_is_remembered(
+    api: httpx.Client, owner_and_bot: OwnedChatbot
+) -> None:
     account, bot = owner_and_bot
 
     answered = api.post(
@@ -44,7 +46,7 @@ def test_question_without_a_model_gets_an_extractive_answer_and_is_remembered(ap
     assert body["conversation_id"] in [conversation["id"] for conversation in conversations]
 
 
-def test_other_tenant_gets_404(api, owner_and_bot, new_account):
+def test_other_tenant_gets_404(api: httpx.Client, owner_and_bot: OwnedChatbot, new_account: NewAccount) -> None:
     _, bot = owner_and_bot
     stranger = new_account()
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import httpx
@@ -14,37 +15,34 @@ from botocore.exceptions import ClientError
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from local.fakes import grounded_reply
-from local.process import refused_calls
+from local.fakes.openai import FakeOpenAI, grounded_reply
+from local.fakes.samples import GUIDE
+from local.stack.process import Stack, moto_client, refused_calls
+from tests.support.api import bearer, ws_url
 
-GUIDE = (
-    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
-    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
-)
+if TYPE_CHECKING:
+    from tests.support.api import ChatbotWithDocument, OwnedChatbot
+
 SITE = "https://shop.example.com"
 # model_stack's visitor limit (PARLEY_VISITOR_MESSAGES_PER_MINUTE, a local override of the functions' environment).
 VISITOR_LIMIT = 3
 
 
 @pytest.fixture(scope="module")
-def stack(model_stack):
+def stack(model_stack: Stack) -> tuple[str, Path]:
     return model_stack.url, model_stack.log
 
 
 @pytest.fixture(scope="module")
-def owner_and_bot(stack, chatbot_with_document):
+def owner_and_bot(stack: tuple[str, Path], chatbot_with_document: ChatbotWithDocument) -> OwnedChatbot:
     url, _ = stack
     return chatbot_with_document(url, "guide.md", GUIDE, visibility="public", allowed_origins=[SITE])
-
-
-def ws_url(http_url: str, **query: str) -> str:
-    return "ws" + http_url.removeprefix("http") + "/?" + "&".join(f"{key}={value}" for key, value in query.items())
 
 
 def ask(socket: ClientConnection, chatbot_id: str, question: str, **extra: Any) -> list[dict[str, Any]]:
     """Send a question; the frames that answer it, through `done` or `error`."""
     socket.send(json.dumps({"action": "sendMessage", "chatbot_id": chatbot_id, "question": question, **extra}))
-    frames = []
+    frames: list[dict[str, Any]] = []
     while not frames or frames[-1]["type"] not in ("done", "error"):
         frames.append(json.loads(socket.recv(timeout=30)))
     return frames
@@ -57,7 +55,9 @@ def refused_status(url: str, origin: str | None = None) -> int:
     return refused.value.response.status_code
 
 
-def test_owner_gets_the_answer_streamed_and_the_conversation_keeps_it(stack, owner_and_bot):
+def test_owner_gets_the_answer_streamed_and_the_conversation_keeps_it(
+    stack: tuple[str, Path], owner_and_bot: OwnedChatbot
+) -> None:
     url, _ = stack
     account, bot = owner_and_bot
 
@@ -77,7 +77,7 @@ def test_owner_gets_the_answer_streamed_and_the_conversation_keeps_it(stack, own
     start = frames[0]
     conversation = httpx.get(
         f"{url}/chatbots/{bot['id']}/conversations/{start['conversation_id']}",
-        headers={"authorization": f"Bearer {account['tokens']['access_token']}"},
+        headers=bearer(account),
     ).json()
     assert [message["role"] for message in conversation["messages"]] == ["user", "assistant"]
     answer = conversation["messages"][1]
@@ -86,7 +86,7 @@ def test_owner_gets_the_answer_streamed_and_the_conversation_keeps_it(stack, own
     assert answer["interrupted"] is False
 
 
-def test_follow_up_continues_the_conversation(stack, owner_and_bot):
+def test_follow_up_continues_the_conversation(stack: tuple[str, Path], owner_and_bot: OwnedChatbot) -> None:
     url, _ = stack
     account, bot = owner_and_bot
 
@@ -109,7 +109,9 @@ def test_follow_up_continues_the_conversation(stack, owner_and_bot):
     ],
     ids=["wrong-key", "origin-not-allowed", "no-origin", "bad-token", "no-credentials"],
 )
-def test_connections_without_a_valid_key_origin_or_token_are_refused(stack, owner_and_bot, query, origin):
+def test_connections_without_a_valid_key_origin_or_token_are_refused(
+    stack: tuple[str, Path], owner_and_bot: OwnedChatbot, query: Any, origin: Any
+) -> None:
     url, _ = stack
     _, bot = owner_and_bot
     query = {name: bot["public_key"] if value == "<key>" else value for name, value in query.items()}
@@ -117,14 +119,16 @@ def test_connections_without_a_valid_key_origin_or_token_are_refused(stack, owne
     assert refused_status(ws_url(url, **query), origin) == 403
 
 
-def test_a_private_chatbots_key_is_refused(stack, chatbot_with_document):
+def test_a_private_chatbots_key_is_refused(stack: tuple[str, Path], chatbot_with_document: ChatbotWithDocument) -> None:
     url, _ = stack
     _, private = chatbot_with_document(url, "guide.md", GUIDE, allowed_origins=[SITE])
 
     assert refused_status(ws_url(url, key=private["public_key"]), SITE) == 403
 
 
-def test_visitor_chats_and_is_rate_limited_with_an_error_frame(stack, owner_and_bot):
+def test_visitor_chats_and_is_rate_limited_with_an_error_frame(
+    stack: tuple[str, Path], owner_and_bot: OwnedChatbot
+) -> None:
     url, _ = stack
     _, bot = owner_and_bot
 
@@ -138,7 +142,9 @@ def test_visitor_chats_and_is_rate_limited_with_an_error_frame(stack, owner_and_
     assert refused["retry_after"] > 0
 
 
-def test_another_tenants_chatbot_is_not_found(stack, owner_and_bot, chatbot_with_document):
+def test_another_tenants_chatbot_is_not_found(
+    stack: tuple[str, Path], owner_and_bot: OwnedChatbot, chatbot_with_document: ChatbotWithDocument
+) -> None:
     url, _ = stack
     _, bot = owner_and_bot
     stranger, _ = chatbot_with_document(url, "other.md", "# Other\n\nNothing about llamas.\n")
@@ -149,7 +155,9 @@ def test_another_tenants_chatbot_is_not_found(stack, owner_and_bot, chatbot_with
     assert frames == [{**frames[0], "type": "error", "code": "not_found"}]
 
 
-def test_unknown_actions_and_malformed_frames_get_error_frames(stack, owner_and_bot):
+def test_unknown_actions_and_malformed_frames_get_error_frames(
+    stack: tuple[str, Path], owner_and_bot: OwnedChatbot
+) -> None:
     url, _ = stack
     account, bot = owner_and_bot
 
@@ -169,10 +177,12 @@ def test_unknown_actions_and_malformed_frames_get_error_frames(stack, owner_and_
     assert still_open["type"] == "done"
 
 
-def test_client_leaving_mid_answer_stops_it_and_stores_it_as_interrupted(stack, owner_and_bot, model):
+def test_client_leaving_mid_answer_stops_it_and_stores_it_as_interrupted(
+    stack: tuple[str, Path], owner_and_bot: OwnedChatbot, model: FakeOpenAI
+) -> None:
     url, log = stack
     account, bot = owner_and_bot
-    auth = {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    auth = bearer(account)
     long_answer = " ".join(f"word{n}" for n in range(400)) + " [1]."
     logged_before = log.stat().st_size
     model.reply = lambda _messages: long_answer
@@ -212,7 +222,9 @@ def management_client(url: str, access_key_id: str, secret_access_key: str) -> A
     )
 
 
-def test_management_api_answers_gone_for_a_connection_that_is_not_open(stack, model_stack):
+def test_management_api_answers_gone_for_a_connection_that_is_not_open(
+    stack: tuple[str, Path], model_stack: Stack
+) -> None:
     url, _ = stack
     # Given the chat function's own credentials (the stack publishes them for tools in stack.json)
     credentials = model_stack.aws["credentials"]["WsChatFunction"]
@@ -223,7 +235,7 @@ def test_management_api_answers_gone_for_a_connection_that_is_not_open(stack, mo
 
 
 @pytest.mark.refusals_expected
-def test_management_api_refuses_callers_without_the_permission(stack, model_stack):
+def test_management_api_refuses_callers_without_the_permission(stack: tuple[str, Path], model_stack: Stack) -> None:
     url, _ = stack
     credentials = model_stack.aws["credentials"]
     # A key nobody issued, and a function whose policy does not grant execute-api:ManageConnections
@@ -244,22 +256,18 @@ def test_management_api_refuses_callers_without_the_permission(stack, model_stac
     assert any("QueryFunction" in line and "execute-api:ManageConnections" in line for line in refusals), refusals
 
 
-def test_logout_closes_the_users_open_chat_and_ends_their_tokens_but_no_one_elses(stack, owner_and_bot, model_stack):
+def test_logout_closes_the_users_open_chat_and_ends_their_tokens_but_no_one_elses(
+    stack: tuple[str, Path], owner_and_bot: OwnedChatbot, model_stack: Stack
+) -> None:
     url, _ = stack
     other_account, bot = owner_and_bot
     email = f"leaver-{time.monotonic_ns()}@example.com"
     registered = httpx.post(f"{url}/auth/register", json={"email": email, "password": "correct-horse-1"}, timeout=30)
     access = registered.json()["tokens"]["access_token"]
-    bearer = {"authorization": f"Bearer {access}"}
+    auth = bearer(access)
     # Given Cognito's ID token of the same user (the API hands out access tokens only)
     local = model_stack.aws
-    cognito = boto3.client(
-        "cognito-idp",
-        endpoint_url=local["aws_endpoint"],
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    cognito = moto_client(local, "cognito-idp")
     id_token = cognito.initiate_auth(
         ClientId=local["resources"]["UserPoolClient"]["Ref"],
         AuthFlow="USER_PASSWORD_AUTH",
@@ -267,7 +275,7 @@ def test_logout_closes_the_users_open_chat_and_ends_their_tokens_but_no_one_else
     )["AuthenticationResult"]["IdToken"]
 
     # An ID token opens nothing, over REST (the HTTP API's authorizer refuses it) or WebSocket
-    assert httpx.get(f"{url}/auth/me", headers={"authorization": f"Bearer {id_token}"}).status_code == 403
+    assert httpx.get(f"{url}/auth/me", headers=bearer(id_token)).status_code == 403
     assert refused_status(ws_url(url, token=id_token)) == 403
 
     with (
@@ -275,12 +283,12 @@ def test_logout_closes_the_users_open_chat_and_ends_their_tokens_but_no_one_else
         connect(ws_url(url, token=other_account["tokens"]["access_token"])) as staying,
     ):
         # When the user logs out while their chat is open
-        assert httpx.post(f"{url}/auth/logout", headers=bearer, timeout=30).status_code == 204
+        assert httpx.post(f"{url}/auth/logout", headers=auth, timeout=30).status_code == 204
 
         # Then their chat is closed, their access token refused at once, and they cannot connect again with it
         with pytest.raises(ConnectionClosed):
             leaving.recv(timeout=10)
-        assert httpx.get(f"{url}/auth/me", headers=bearer).status_code == 401
+        assert httpx.get(f"{url}/auth/me", headers=auth).status_code == 401
         assert refused_status(ws_url(url, token=access)) == 403
         # and another user's chat goes on
         assert ask(staying, bot["id"], "What do llamas eat?")[-1]["type"] == "done"

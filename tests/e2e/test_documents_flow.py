@@ -5,34 +5,39 @@ from __future__ import annotations
 
 import hashlib
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import boto3
 import httpx
 import pytest
 from parley.adapters.embedded.local_index import LocalVectorIndex
 
-from local.process import chatbot_with_document, send_upload
-from local.samples import docx, minimal_docx, pdf, prose
+from local.fakes.pinecone import FakePinecone
+from local.fakes.samples import docx, minimal_docx, pdf, prose
+from local.stack.process import Stack, chatbot_with_document, moto_client, send_upload
+from tests.support.api import bearer
+
+if TYPE_CHECKING:
+    from tests.support.api import Account, Chatbot, NewAccount
 
 INDEXING_LIMIT_SECONDS = 30
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def bearer(account):
-    return {"authorization": f"Bearer {account['tokens']['access_token']}"}
-
-
 @pytest.fixture
-def owner(new_account):
+def owner(new_account: NewAccount) -> Account:
     return new_account()
 
 
 @pytest.fixture
-def chatbot(api, owner):
-    return api.post("/chatbots", headers=bearer(owner), json={"name": "Docs"}).json()
+def chatbot(api: httpx.Client, owner: Account) -> Chatbot:
+    created: Chatbot = api.post("/chatbots", headers=bearer(owner), json={"name": "Docs"}).json()
+    return created
 
 
-def upload(api, owner, chatbot, filename, content_type, data) -> dict:
+def upload(
+    api: httpx.Client, owner: Account, chatbot: Chatbot, filename: str, content_type: str, data: bytes
+) -> dict[str, Any]:
     created = api.post(
         f"/chatbots/{chatbot['id']}/documents",
         headers=bearer(owner),
@@ -41,25 +46,30 @@ def upload(api, owner, chatbot, filename, content_type, data) -> dict:
     assert created.status_code == 201, created.text
     stored = send_upload(created.json()["upload"], data)
     assert stored.status_code == 204, stored.text
-    return created.json()["document"]
+    document: dict[str, Any] = created.json()["document"]
+    return document
 
 
-def settle(api, owner, chatbot, document) -> dict:
+def settle(api: httpx.Client, owner: Account, chatbot: Chatbot, document: dict[str, Any]) -> dict[str, Any]:
     """Poll the document until it is indexed or failed."""
     deadline = time.monotonic() + INDEXING_LIMIT_SECONDS
     while True:
-        current = api.get(f"/chatbots/{chatbot['id']}/documents/{document['id']}", headers=bearer(owner)).json()
+        current: dict[str, Any] = api.get(
+            f"/chatbots/{chatbot['id']}/documents/{document['id']}", headers=bearer(owner)
+        ).json()
         if current["status"] in ("indexed", "failed") or time.monotonic() > deadline:
             return current
         time.sleep(0.25)
 
 
-def indexed_chunks(data_dir, owner, document) -> list[dict]:
+def indexed_chunks(data_dir: Path, owner: Account, document: dict[str, Any]) -> list[dict[str, Any]]:
     index = LocalVectorIndex(data_dir / "index", "all-MiniLM-L6-v2", 384)
     return index.records(owner["tenant"]["id"], f"{document['id']}#")
 
 
-def test_three_page_pdf_is_indexed_with_page_numbers(api, owner, chatbot, data_dir):
+def test_three_page_pdf_is_indexed_with_page_numbers(
+    api: httpx.Client, owner: Account, chatbot: Chatbot, data_dir: Path
+) -> None:
     pages = [prose(page, 120) for page in range(3)]
     document = upload(api, owner, chatbot, "handbook.pdf", "application/pdf", pdf(pages))
 
@@ -77,7 +87,9 @@ def test_three_page_pdf_is_indexed_with_page_numbers(api, owner, chatbot, data_d
         ("notes.md", "text/markdown", f"# Care\n\n{prose(3, 80)}\n\n## Diet\n\n{prose(4, 80)}\n".encode()),
     ],
 )
-def test_docx_and_markdown_are_indexed_with_headings(api, owner, chatbot, data_dir, filename, content_type, data):
+def test_docx_and_markdown_are_indexed_with_headings(
+    api: httpx.Client, owner: Account, chatbot: Chatbot, data_dir: Path, filename: str, content_type: str, data: bytes
+) -> None:
     document = upload(api, owner, chatbot, filename, content_type, data)
 
     done = settle(api, owner, chatbot, document)
@@ -86,7 +98,7 @@ def test_docx_and_markdown_are_indexed_with_headings(api, owner, chatbot, data_d
     assert [chunk["heading"] for chunk in indexed_chunks(data_dir, owner, document)] == ["Care", "Diet"]
 
 
-def test_corrupt_pdf_fails_with_a_reason(api, owner, chatbot):
+def test_corrupt_pdf_fails_with_a_reason(api: httpx.Client, owner: Account, chatbot: Chatbot) -> None:
     document = upload(api, owner, chatbot, "broken.pdf", "application/pdf", b"%PDF-1.5\n% truncated download")
 
     done = settle(api, owner, chatbot, document)
@@ -96,8 +108,8 @@ def test_corrupt_pdf_fails_with_a_reason(api, owner, chatbot):
 
 
 def test_docx_bomb_fails_with_the_limit_it_breaks_and_nothing_indexed_and_stays_the_owners(
-    api, owner, chatbot, data_dir, new_account
-):
+    api: httpx.Client, owner: Account, chatbot: Chatbot, data_dir: Path, new_account: NewAccount
+) -> None:
     # Given a few-kilobyte Word document holding over a megabyte of text
     bomb = minimal_docx("Llamas hum and graze in the high Andes. " * 20, 1500)
     document = upload(api, owner, chatbot, "bomb.docx", DOCX, bomb)
@@ -113,7 +125,7 @@ def test_docx_bomb_fails_with_the_limit_it_breaks_and_nothing_indexed_and_stays_
     assert api.get(path, headers=bearer(new_account())).status_code == 404
 
 
-def test_file_over_the_limit_is_refused(api, owner, chatbot):
+def test_file_over_the_limit_is_refused(api: httpx.Client, owner: Account, chatbot: Chatbot) -> None:
     response = api.post(
         f"/chatbots/{chatbot['id']}/documents",
         headers=bearer(owner),
@@ -124,33 +136,23 @@ def test_file_over_the_limit_is_refused(api, owner, chatbot):
     assert response.json()["error"]["code"] == "file_too_large"
 
 
-def test_duplicate_notification_leaves_one_set_of_vectors(api, owner, chatbot, data_dir, local_aws):
+def test_duplicate_notification_leaves_one_set_of_vectors(
+    api: httpx.Client, owner: Account, chatbot: Chatbot, data_dir: Path, local_aws: dict[str, Any]
+) -> None:
     data = prose(9, 900).encode()
     document = upload(api, owner, chatbot, "notes.txt", "text/plain", data)
     first = settle(api, owner, chatbot, document)
     key = f"uploads/{owner['tenant']['id']}/{chatbot['id']}/{document['id']}"
     file_key = f"tenants/{owner['tenant']['id']}/chatbots/{chatbot['id']}/documents/{document['id']}/notes.txt"
     bucket = local_aws["resources"]["DocumentsBucket"]["Ref"]
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=local_aws["aws_endpoint"],
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    s3 = moto_client(local_aws, "s3")
     etag = hashlib.md5(data).hexdigest()  # S3's ETag of a single-part upload; the upload itself was consumed
     notification = (
         '{"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put", '
         f'"eventTime": "2026-01-01T00:00:00.000Z", "s3": {{"bucket": {{"name": "{bucket}"}}, '
         f'"object": {{"key": "{key}", "size": {len(prose(9, 900))}, "eTag": "{etag}", "sequencer": "00AB"}}}}}}]}}'
     )
-    sqs = boto3.client(
-        "sqs",
-        endpoint_url=local_aws["aws_endpoint"],
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    sqs = moto_client(local_aws, "sqs")
 
     queue = local_aws["resources"]["IngestQueue"]["Ref"]
     for _ in range(2):
@@ -169,7 +171,9 @@ def test_duplicate_notification_leaves_one_set_of_vectors(api, owner, chatbot, d
     assert s3.get_object(Bucket=bucket, Key=file_key)["Body"].read() == data
 
 
-def test_delete_removes_the_document_and_its_vectors(api, owner, chatbot, data_dir):
+def test_delete_removes_the_document_and_its_vectors(
+    api: httpx.Client, owner: Account, chatbot: Chatbot, data_dir: Path
+) -> None:
     document = upload(api, owner, chatbot, "notes.txt", "text/plain", prose(4, 300).encode())
     assert settle(api, owner, chatbot, document)["status"] == "indexed"
 
@@ -180,7 +184,9 @@ def test_delete_removes_the_document_and_its_vectors(api, owner, chatbot, data_d
     assert api.get(f"/chatbots/{chatbot['id']}/documents/{document['id']}", headers=bearer(owner)).status_code == 404
 
 
-def test_delete_removes_the_documents_vectors_from_pinecone_too(instrumented_stack, instrumented_index):
+def test_delete_removes_the_documents_vectors_from_pinecone_too(
+    instrumented_stack: Stack, instrumented_index: FakePinecone
+) -> None:
     # Given a document indexed on the stack whose vectors go to Pinecone (its fake, through the SDK)
     account, bot = chatbot_with_document(instrumented_stack.url, "notes.md", prose(4, 300))
     with httpx.Client(base_url=instrumented_stack.url, timeout=30, headers=bearer(account)) as client:
@@ -193,7 +199,9 @@ def test_delete_removes_the_documents_vectors_from_pinecone_too(instrumented_sta
         assert not [id_ for id_ in vectors if id_.startswith(f"{document['id']}#")]
 
 
-def test_other_tenant_gets_404_for_the_document(api, owner, chatbot, new_account):
+def test_other_tenant_gets_404_for_the_document(
+    api: httpx.Client, owner: Account, chatbot: Chatbot, new_account: NewAccount
+) -> None:
     document = upload(api, owner, chatbot, "private.txt", "text/plain", b"Only for us.")
     stranger = new_account()
 
@@ -205,8 +213,13 @@ def test_other_tenant_gets_404_for_the_document(api, owner, chatbot, new_account
 
 
 def test_an_upload_ticket_is_used_once_and_only_for_the_declared_size(
-    api, owner, chatbot, data_dir, local_aws, new_account
-):
+    api: httpx.Client,
+    owner: Account,
+    chatbot: Chatbot,
+    data_dir: Path,
+    local_aws: dict[str, Any],
+    new_account: NewAccount,
+) -> None:
     # Given a ticket for a 30-byte file
     text = b"Llamas hum when they are calm."
     created = api.post(
@@ -225,8 +238,7 @@ def test_an_upload_ticket_is_used_once_and_only_for_the_declared_size(
     again = send_upload(ticket, b"Alpacas spit when angry, ok!!!")
     assert again.status_code == 204, again.text
     # (it lands at the ticket's key and ingest deletes it, which is how to know ingest has seen it)
-    s3 = boto3.client("s3", endpoint_url=local_aws["aws_endpoint"], region_name="us-east-1",
-                      aws_access_key_id="local", aws_secret_access_key="local")  # fmt: skip
+    s3 = moto_client(local_aws, "s3")
     bucket, key = local_aws["resources"]["DocumentsBucket"]["Ref"], ticket["fields"]["key"]
     deadline = time.monotonic() + INDEXING_LIMIT_SECONDS
     while s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount", 0):
@@ -243,7 +255,9 @@ def test_an_upload_ticket_is_used_once_and_only_for_the_declared_size(
     assert api.get(path, headers=bearer(new_account())).status_code == 404
 
 
-def test_a_closed_account_leaves_nothing_in_the_table_bucket_or_index(api, owner, chatbot, data_dir, local_aws):
+def test_a_closed_account_leaves_nothing_in_the_table_bucket_or_index(
+    api: httpx.Client, owner: Account, chatbot: Chatbot, data_dir: Path, local_aws: dict[str, Any]
+) -> None:
     # Given an owner with an indexed document and a conversation
     tenant = owner["tenant"]["id"]
     document = upload(api, owner, chatbot, "notes.txt", "text/plain", prose(4, 300).encode())
@@ -253,9 +267,7 @@ def test_a_closed_account_leaves_nothing_in_the_table_bucket_or_index(api, owner
     # When the account is closed
     assert api.delete("/account", headers=bearer(owner)).status_code == 204
     # Then the erasure function (with only its own permissions) leaves nothing of the tenant
-    aws = {"endpoint_url": local_aws["aws_endpoint"], "region_name": "us-east-1",
-           "aws_access_key_id": "local", "aws_secret_access_key": "local"}  # fmt: skip
-    dynamodb, s3 = boto3.client("dynamodb", **aws), boto3.client("s3", **aws)
+    dynamodb, s3 = moto_client(local_aws, "dynamodb"), moto_client(local_aws, "s3")
     table, bucket = local_aws["resources"]["Table"]["Ref"], local_aws["resources"]["DocumentsBucket"]["Ref"]
     deadline = time.monotonic() + INDEXING_LIMIT_SECONDS
     while [item for item in dynamodb.scan(TableName=table)["Items"] if tenant in str(item)]:

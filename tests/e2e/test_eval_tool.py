@@ -8,9 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from local import beir
-from local.eval import off_topic_questions, run
-from local.stack import ROOT
+import pytest
+
+from local.stack.stack import ROOT
+from local.tools import beir
+from local.tools.eval import off_topic_questions, run
 
 DOCUMENTS = {
     "doc/a": ("Llama husbandry", "Llamas hum when calm and eat hay."),
@@ -51,7 +53,9 @@ def assert_every_query_finds_its_document_first(printed: str) -> None:
     assert rates["off-topic (test)"] >= 90.0
 
 
-def test_eval_reports_metrics_on_a_tiny_beir_folder(base_url, data_dir, tmp_path, capsys):
+def test_eval_reports_metrics_on_a_tiny_beir_folder(
+    base_url: str, data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     dataset = beir.load(tiny_beir_folder(tmp_path), "test")
 
     # When it is evaluated through the running stack
@@ -61,7 +65,7 @@ def test_eval_reports_metrics_on_a_tiny_beir_folder(base_url, data_dir, tmp_path
     assert_every_query_finds_its_document_first(capsys.readouterr().out)
 
 
-def test_eval_through_pinecone_runs_the_sdk_against_the_fake_and_ranks_alike(tmp_path):
+def test_eval_through_pinecone_runs_the_sdk_against_the_fake_and_ranks_alike(tmp_path: Path) -> None:
     # Given the same folder
     folder = tiny_beir_folder(tmp_path)
 
@@ -70,7 +74,8 @@ def test_eval_through_pinecone_runs_the_sdk_against_the_fake_and_ranks_alike(tmp
     operator_page = tmp_path / "operator-page.png"
     finished = subprocess.run(
         [
-            *(sys.executable, "-m", "local.eval", "--dataset", str(folder), "--split", "test", "--store", "pinecone"),
+            *(sys.executable, "-m", "local.tools.eval", "--dataset", str(folder)),
+            *("--split", "test", "--store", "pinecone"),
             f"--ops-screenshot={operator_page}",
         ],
         cwd=ROOT,

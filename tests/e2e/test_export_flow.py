@@ -9,17 +9,14 @@ import io
 import json
 import uuid
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from local.process import Stack, chatbot_with_document
+from local.fakes.samples import GUIDE
+from local.stack.process import Stack, chatbot_with_document
+from tests.support.api import bearer
 
-GUIDE = (
-    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
-    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
-)
 # plain_stack's PARLEY_EXPORT_INLINE_MAX_BYTES: small enough that three questions and answers go over it; large enough
 # for one question and answer.
 INLINE_MAX_BYTES = 1200
@@ -30,15 +27,13 @@ def stack(plain_stack: Stack) -> tuple[str, Path]:
     return plain_stack.url, plain_stack.log
 
 
-def _bearer(account: dict[str, Any]) -> dict[str, str]:
-    return {"authorization": f"Bearer {account['tokens']['access_token']}"}
-
-
-def test_an_owner_downloads_the_negative_feedback_as_csv_and_json_lines_and_everything_by_link(stack) -> None:
+def test_an_owner_downloads_the_negative_feedback_as_csv_and_json_lines_and_everything_by_link(
+    stack: tuple[str, Path],
+) -> None:
     url, _ = stack
     account, bot = chatbot_with_document(url, "guide.md", GUIDE)
     export = f"{url}/chatbots/{bot['id']}/conversations/export"
-    with httpx.Client(headers=_bearer(account), timeout=30) as api:
+    with httpx.Client(headers=bearer(account), timeout=30) as api:
         # Given three questions answered, the second answer rated down
         answers = [
             api.post(f"{url}/chatbots/{bot['id']}/query", json={"question": question}).json()
@@ -86,14 +81,14 @@ def test_an_owner_downloads_the_negative_feedback_as_csv_and_json_lines_and_ever
     assert [line["message_id"] for line in lines if line["role"] == "assistant"] == [a["message_id"] for a in answers]
 
 
-def test_another_tenant_gets_404_for_the_export(stack) -> None:
+def test_another_tenant_gets_404_for_the_export(stack: tuple[str, Path]) -> None:
     url, _ = stack
     _, bot = chatbot_with_document(url, "guide.md", GUIDE)
     with httpx.Client(base_url=url, timeout=30) as api:
         email = f"stranger-{uuid.uuid4().hex[:10]}@example.com"
         stranger = api.post("/auth/register", json={"email": email, "password": "correct-horse-1"})
 
-        response = api.get(f"/chatbots/{bot['id']}/conversations/export", headers=_bearer(stranger.json()))
+        response = api.get(f"/chatbots/{bot['id']}/conversations/export", headers=bearer(stranger.json()))
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"

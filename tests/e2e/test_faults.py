@@ -12,30 +12,27 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
 import httpx
 import pytest
 from boto3.dynamodb.conditions import Key
 from parley.adapters.dynamo import keys
 from websockets.sync.client import connect
 
-from local.fakes import FakeOpenAI
+from local.fakes.openai import FakeOpenAI
+from local.fakes.samples import GUIDE
 from local.faults import Faults
-from local.process import Stack, chatbot_with_document, send_upload
+from local.stack.process import Stack, chatbot_with_document, moto_resource, send_upload
+from tests.support.api import bearer, ws_url
 
-GUIDE = (
-    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
-    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
-)
+if TYPE_CHECKING:
+    from tests.e2e.conftest import Run
+    from tests.support.api import OwnedChatbot
+
 FAULTS = "openai=0.2,pinecone=0.1,s3=0.05,dynamodb=0.05,ingest=0.3"
 # Waiting for the queue to drain: three attempts, 5 s apart on a test stack, and the dead-letter queue after them.
 DRAIN_SECONDS = 120
-
-
-def ws_url(http_url: str, **query: str) -> str:
-    return "ws" + http_url.removeprefix("http") + "/?" + "&".join(f"{key}={value}" for key, value in query.items())
 
 
 def ask(url: str, token: str, chatbot_id: str, question: str) -> list[dict[str, Any]]:
@@ -46,10 +43,6 @@ def ask(url: str, token: str, chatbot_id: str, question: str) -> list[dict[str, 
         while frames[-1]["type"] not in ("done", "error"):
             frames.append(json.loads(socket.recv(timeout=60)))
     return frames
-
-
-def bearer(account: dict[str, Any]) -> dict[str, str]:
-    return {"authorization": f"Bearer {account['tokens']['access_token']}"}
 
 
 @pytest.fixture
@@ -70,8 +63,8 @@ def owner_and_bot(model_stack: Stack) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def test_a_model_that_hangs_past_its_timeout_gets_an_extractive_answer_not_a_5xx(
-    stack, owner_and_bot, failing_model, monkeypatch
-):
+    stack: tuple[str, Path], owner_and_bot: OwnedChatbot, failing_model: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a model that holds every request without answering
     url, _ = stack
     account, bot = owner_and_bot
@@ -97,8 +90,8 @@ def test_a_model_that_hangs_past_its_timeout_gets_an_extractive_answer_not_a_5xx
 
 
 def test_a_stream_cut_mid_answer_ends_with_an_error_frame_and_the_part_written_is_stored_once(
-    stack, owner_and_bot, failing_model, monkeypatch
-):
+    stack: tuple[str, Path], owner_and_bot: OwnedChatbot, failing_model: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a model whose streamed replies break after part of the answer
     url, _ = stack
     account, bot = owner_and_bot
@@ -128,7 +121,7 @@ def test_a_stream_cut_mid_answer_ends_with_an_error_frame_and_the_part_written_i
 
 
 @pytest.fixture(scope="module")
-def faulty_stack(e2e_run: Any) -> Iterator[Stack]:
+def faulty_stack(e2e_run: Run) -> Iterator[Stack]:
     """A test stack with OpenAI and Pinecone fakes, and a seeded share of every kind of call failing."""
     options = ["--fakes", f"--faults={FAULTS}", "--fault-seed=12"]
     with e2e_run.running("faulty", limit_seconds=60, options=options) as stack:
@@ -166,8 +159,8 @@ def _pinecone_ids(pinecone: str, namespace: str, prefix: str) -> list[str]:
 
 
 def test_under_faults_documents_end_indexed_or_failed_answers_are_never_5xx_and_nothing_is_stored_twice(
-    faulty_stack,
-):
+    faulty_stack: Any,
+) -> None:
     url, stack_info = faulty_stack.url, faulty_stack.aws
     statuses: list[int] = []
     with httpx.Client(base_url=url, timeout=60) as api:
@@ -223,13 +216,7 @@ def test_under_faults_documents_end_indexed_or_failed_answers_are_never_5xx_and_
 
     # And each indexed document has exactly its chunks in the index, counted once in its chatbot's statistics
     pinecone = stack_info["fakes"]["pinecone"]
-    table = boto3.resource(
-        "dynamodb",
-        endpoint_url=stack_info["aws_endpoint"],
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    ).Table(stack_info["resources"]["Table"]["Ref"])
+    table = moto_resource(stack_info, "dynamodb").Table(stack_info["resources"]["Table"]["Ref"])
     by_id = {document_id: (owner, bot) for owner, bot, document_id in uploads}
     for document in indexed:
         owner, bot = by_id[document["id"]]

@@ -4,28 +4,27 @@ over each, and the chatbot's analytics adding up to exactly that."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 from websockets.sync.client import connect
 
-GUIDE = (
-    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
-    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
-)
+from local.fakes.samples import GUIDE
+from tests.support.api import bearer, ws_url
+
+if TYPE_CHECKING:
+    from tests.support.api import Account, Chatbot, ChatbotWithDocument, NewAccount, OwnedChatbot
+
 SITE = "https://shop.example.com"
 
 
-def bearer(account: dict[str, Any]) -> dict[str, str]:
-    return {"authorization": f"Bearer {account['tokens']['access_token']}"}
-
-
 @pytest.fixture(scope="module")
-def owner_and_bot(base_url, chatbot_with_document):
+def owner_and_bot(base_url: str, chatbot_with_document: ChatbotWithDocument) -> OwnedChatbot:
     return chatbot_with_document(base_url, "guide.md", GUIDE, visibility="public", allowed_origins=[SITE])
 
 
-def totals(api, account, bot) -> dict[str, Any]:
+def totals(api: httpx.Client, account: Account, bot: Chatbot) -> dict[str, Any]:
     response = api.get(f"/chatbots/{bot['id']}/analytics", headers=bearer(account))
     assert response.status_code == 200, response.text
     days = response.json()["days"]
@@ -34,7 +33,9 @@ def totals(api, account, bot) -> dict[str, Any]:
     return summed
 
 
-def test_answers_rated_over_every_path_add_up_in_the_analytics(api, base_url, owner_and_bot, new_account):
+def test_answers_rated_over_every_path_add_up_in_the_analytics(
+    api: httpx.Client, base_url: str, owner_and_bot: OwnedChatbot, new_account: NewAccount
+) -> None:
     account, bot = owner_and_bot
     visitor = {"origin": SITE, "x-visitor-id": "visitor-e2e-0001"}
     # Given: two questions of one conversation and one the documents do not answer, from the owner ...
@@ -51,7 +52,7 @@ def test_answers_rated_over_every_path_add_up_in_the_analytics(api, base_url, ow
     public = api.post(
         f"/public/chatbots/{bot['public_key']}/query", headers=visitor, json={"question": "What do llamas eat?"}
     )
-    socket_url = "ws" + base_url.removeprefix("http") + f"/?key={bot['public_key']}&visitor_id=visitor-e2e-0002"
+    socket_url = ws_url(base_url, key=bot["public_key"], visitor_id="visitor-e2e-0002")
     with connect(socket_url, additional_headers={"Origin": SITE}) as socket:
         socket.send(json.dumps({"action": "sendMessage", "chatbot_id": bot["id"], "question": "How do llamas sound?"}))
         streamed = [json.loads(socket.recv(timeout=30))]

@@ -5,20 +5,23 @@ from __future__ import annotations
 import re
 import subprocess
 import time
+from typing import TYPE_CHECKING
 
-from local.stack import ROOT
+import httpx
+
+from local.stack.stack import ROOT
+from tests.support.api import bearer
+
+if TYPE_CHECKING:
+    from tests.support.api import NewAccount
 
 
-def bearer(account):
-    return {"authorization": f"Bearer {account['tokens']['access_token']}"}
-
-
-def test_register_login_me_and_chatbot_crud(api, new_account):
+def test_register_login_me_and_chatbot_crud(api: httpx.Client, new_account: NewAccount) -> None:
     # Given a registered user who logs in
     account = new_account()
     login = api.post("/auth/login", json={"email": account["email"], "password": account["password"]})
     assert login.status_code == 200
-    headers = {"authorization": f"Bearer {login.json()['tokens']['access_token']}"}
+    headers = bearer(login.json())
 
     # When they look at themselves and manage a chatbot
     me = api.get("/auth/me", headers=headers)
@@ -47,7 +50,7 @@ def test_register_login_me_and_chatbot_crud(api, new_account):
     assert states[-1] == 404
 
 
-def test_other_tenant_gets_404_for_chatbot(api, new_account):
+def test_other_tenant_gets_404_for_chatbot(api: httpx.Client, new_account: NewAccount) -> None:
     owner, stranger = new_account(), new_account()
     chatbot_id = api.post("/chatbots", headers=bearer(owner), json={"name": "Private"}).json()["id"]
 
@@ -61,14 +64,14 @@ def test_other_tenant_gets_404_for_chatbot(api, new_account):
     assert api.get(f"/chatbots/{chatbot_id}", headers=bearer(owner)).json()["name"] == "Private"
 
 
-def test_requests_without_a_valid_token_are_refused(api):
+def test_requests_without_a_valid_token_are_refused(api: httpx.Client) -> None:
     # No credential: API Gateway answers 401 itself; one its Lambda authorizer refuses: 403.
     assert api.get("/chatbots").status_code == 401
     assert api.get("/auth/me", headers={"authorization": "Bearer forged.token.value"}).status_code == 403
     assert api.post("/chatbots", json={"name": "x"}).status_code == 401
 
 
-def test_logout_revokes_the_refresh_token(api, new_account):
+def test_logout_revokes_the_refresh_token(api: httpx.Client, new_account: NewAccount) -> None:
     account = new_account()
     refresh_token = account["tokens"]["refresh_token"]
     assert api.post("/auth/refresh", json={"refresh_token": refresh_token}).status_code == 200
@@ -80,11 +83,11 @@ def test_logout_revokes_the_refresh_token(api, new_account):
     assert refused.json()["error"]["code"] == "unauthorized"
 
 
-def test_unknown_route_is_404(api):
+def test_unknown_route_is_404(api: httpx.Client) -> None:
     assert api.get("/no/such/route").status_code == 404
 
 
-def test_readme_register_curl_returns_201_with_tokens(base_url):
+def test_readme_register_curl_returns_201_with_tokens(base_url: str) -> None:
     # The first curl a new user pastes, run as the README shows it (pointed at this test's port).
     readme = (ROOT / "README.md").read_text()
     command = re.search(r"^curl .*?/auth/register.*?(?<!\\)$", readme, re.MULTILINE | re.DOTALL)

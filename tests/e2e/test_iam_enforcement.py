@@ -1,6 +1,6 @@
 """The dead-letter function, holding only its own IAM statements, ends a document SQS gave up on `failed`.
 
-That the local stack enforces template.yaml's statements is proven in two parts: tests/integration/test_local_iam.py
+That the local stack enforces template.yaml's statements is proven in two parts: tests/local/test_iam.py
 shows the AWS proxy refuses a call no statement allows, naming function and action; and the e2e conftest shows, at
 the end of a whole e2e run, that each statement allowed some call of a path the tier runs (so removing it fails that
 path's test, whose refused call is named by the `no_aws_call_refused` check)."""
@@ -10,20 +10,29 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from typing import TYPE_CHECKING, Any
 
 import boto3
+import httpx
+import pytest
 from parley.adapters.dynamo.lexicon import DynamoLexicon
 from parley.adapters.dynamo.table import Table
 from parley.domain.lexical import Contribution, chunk_terms, query_term_ids
 
 from local.template import REGION
+from tests.support.api import bearer
+
+if TYPE_CHECKING:
+    from tests.support.api import NewAccount
 
 
-def test_dead_letter_function_fails_a_document_sqs_gave_up_on(api, new_account, local_aws, monkeypatch) -> None:
+def test_dead_letter_function_fails_a_document_sqs_gave_up_on(
+    api: httpx.Client, new_account: NewAccount, local_aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a document whose upload was registered, whose S3 notification SQS gave up on, and whose last attempt
     # had recorded its share of the chatbot's lexical statistics
     owner = new_account()
-    headers = {"authorization": f"Bearer {owner['tokens']['access_token']}"}
+    headers = bearer(owner)
     chatbot = api.post("/chatbots", headers=headers, json={"name": "Docs"}).json()
     created = api.post(
         f"/chatbots/{chatbot['id']}/documents",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from local.process import send_upload
+from local.stack.process import send_upload
+from tests.support.api import bearer, ws_url
 
 SITE = "https://shop.example.com"
 # The parts of a presigned POST that sign it.
@@ -28,10 +30,6 @@ SIGNING_FIELDS = ("policy", "x-amz-signature", "x-amz-credential", "x-amz-securi
 
 def marker(kind: str) -> str:
     return f"{kind}{uuid.uuid4().hex[:12]}"
-
-
-def ws_url(http_url: str, **query: str) -> str:
-    return "ws" + http_url.removeprefix("http") + "/?" + "&".join(f"{key}={value}" for key, value in query.items())
 
 
 def frames_of(socket: ClientConnection, message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -97,7 +95,7 @@ def traffic(base_url: str, stack_log: Path, stranger: dict[str, Any], log_secret
         for issued in (registered.json()["tokens"], tokens, refreshed.json()["tokens"]):
             seen.keep(issued["access_token"], issued.get("refresh_token", ""))
         seen.account = registered.json()
-        auth = {"authorization": f"Bearer {tokens['access_token']}"}
+        auth = bearer(tokens["access_token"])
 
         seen.bot = api.post(
             "/chatbots", headers=auth, json={"name": "Zebras", "visibility": "public", "allowed_origins": [SITE]}
@@ -169,21 +167,24 @@ def traffic(base_url: str, stack_log: Path, stranger: dict[str, Any], log_secret
             assert frames_of(socket, too_long)[-1]["code"] == "validation_error"
 
         # Another tenant asks this tenant's chatbot: not found, over REST and WebSocket
-        stranger_auth = {"authorization": f"Bearer {stranger['tokens']['access_token']}"}
-        question = {"question": f"Stripes? {seen.questions['stranger']}"}
-        assert api.post(f"{bot_path}/query", headers=stranger_auth, json=question).status_code == 404
+        stranger_auth = bearer(stranger)
+        stranger_question = {"question": f"Stripes? {seen.questions['stranger']}"}
+        assert api.post(f"{bot_path}/query", headers=stranger_auth, json=stranger_question).status_code == 404
         with connect(ws_url(base_url, token=stranger["tokens"]["access_token"])) as socket:
-            frames = frames_of(socket, {"action": "sendMessage", "chatbot_id": seen.bot["id"], **question})
+            frames = frames_of(socket, {"action": "sendMessage", "chatbot_id": seen.bot["id"], **stranger_question})
             assert frames[-1]["code"] == "not_found"
 
         assert api.post("/auth/logout", headers=auth).status_code == 204
     # Looked for again in every log once the e2e tests have run.
     log_secrets.extend(seen.secrets)
-    # A function's output is in the stack's log before its reply (local/worker.py flushes it): nothing to wait for.
+    # A function's output is in the stack's log before its reply (local/lambdas/worker.py flushes it): nothing to
+    # wait for.
     return seen
 
 
-def test_no_secret_question_or_text_reaches_any_log(traffic: Traffic, stack_log: Path, log_leaks):
+def test_no_secret_question_or_text_reaches_any_log(
+    traffic: Traffic, stack_log: Path, log_leaks: Callable[[], list[str]]
+) -> None:
     text = stack_log.read_text(errors="replace")
 
     assert not [secret[:24] for secret in traffic.secrets if secret in text]
@@ -200,7 +201,7 @@ def stranger(base_url: str) -> dict[str, Any]:
         return dict(registered.json())
 
 
-def test_answer_lines_name_function_request_tenant_chatbot_and_conversation(traffic: Traffic, stack_log: Path):
+def test_answer_lines_name_function_request_tenant_chatbot_and_conversation(traffic: Traffic, stack_log: Path) -> None:
     answered = [line for line in json_lines(stack_log) if line.get("message") == "Question answered"]
     mine = [line for line in answered if line.get("chatbot_id") == traffic.bot["id"]]
 
@@ -215,7 +216,7 @@ def test_answer_lines_name_function_request_tenant_chatbot_and_conversation(traf
         assert line["correlation_id"] == traffic.request_ids.get(channel, line["correlation_id"])
 
 
-def test_upload_and_ingest_lines_name_tenant_chatbot_and_document(traffic: Traffic, stack_log: Path):
+def test_upload_and_ingest_lines_name_tenant_chatbot_and_document(traffic: Traffic, stack_log: Path) -> None:
     lines = json_lines(stack_log)
     ticket = [line for line in lines if line.get("correlation_id") == traffic.request_ids["upload"]]
     indexed = [

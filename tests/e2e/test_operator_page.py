@@ -16,10 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
-from local.fakes import FakeOpenAI
-from local.process import Stack, chatbot_with_document, send_upload
+from local.fakes.openai import FakeOpenAI
+from local.fakes.samples import GUIDE
+from local.stack.process import Stack, chatbot_with_document, send_upload
+from tests.support.api import bearer
 
-GUIDE = "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n"
 # Three attempts 5 s apart (the test stacks' IngestVisibilityTimeout), then the dead-letter queue.
 DEAD_LETTER_SECONDS = 90
 ALARM_SECONDS = 60
@@ -33,10 +34,6 @@ def stack(instrumented_stack: Stack) -> tuple[str, Path]:
 @pytest.fixture
 def model(instrumented_model: FakeOpenAI) -> FakeOpenAI:
     return instrumented_model
-
-
-def _bearer(account: dict[str, Any]) -> dict[str, str]:
-    return {"authorization": f"Bearer {account['tokens']['access_token']}"}
 
 
 def _alarm(url: str, logical_id: str) -> dict[str, Any]:
@@ -68,10 +65,12 @@ def _status_for_another_tenant(url: str, path: str) -> int:
     """The status a newly registered tenant gets for `path`."""
     email = f"stranger-{uuid.uuid4().hex[:10]}@example.com"
     stranger = httpx.post(f"{url}/auth/register", json={"email": email, "password": "correct-horse-1"}, timeout=30)
-    return httpx.get(f"{url}{path}", headers=_bearer(stranger.json()), timeout=30).status_code
+    return httpx.get(f"{url}{path}", headers=bearer(stranger.json()), timeout=30).status_code
 
 
-def test_a_model_outage_turns_the_degraded_answer_alarm_to_alarm_and_back_to_ok(stack, model, monkeypatch):
+def test_a_model_outage_turns_the_degraded_answer_alarm_to_alarm_and_back_to_ok(
+    stack: tuple[str, Path], model: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a chatbot with an indexed document and the degraded-answer alarm as it stands
     url, _ = stack
     account, bot = chatbot_with_document(url, "guide.md", GUIDE)
@@ -80,7 +79,7 @@ def test_a_model_outage_turns_the_degraded_answer_alarm_to_alarm_and_back_to_ok(
 
     # When the model fails every request and a question is asked
     mend = _break(monkeypatch, model, "/v1/chat/completions", 503)
-    outage = httpx.post(f"{url}/chatbots/{bot['id']}/query", headers=_bearer(account), json=ask, timeout=60)
+    outage = httpx.post(f"{url}/chatbots/{bot['id']}/query", headers=bearer(account), json=ask, timeout=60)
 
     # Then the answer falls back to the passages, and the alarm goes to ALARM
     assert outage.status_code == 200, outage.text
@@ -92,7 +91,7 @@ def test_a_model_outage_turns_the_degraded_answer_alarm_to_alarm_and_back_to_ok(
     # When the model is back and answers again
     mend()
     seen += transitions.index(alarmed) + 1
-    answer = httpx.post(f"{url}/chatbots/{bot['id']}/query", headers=_bearer(account), json=ask, timeout=60)
+    answer = httpx.post(f"{url}/chatbots/{bot['id']}/query", headers=bearer(account), json=ask, timeout=60)
     assert answer.status_code == 200, answer.text
     assert (answer.json()["mode"], answer.json()["degraded"]) == ("llm", False)
 
@@ -106,7 +105,9 @@ def test_a_model_outage_turns_the_degraded_answer_alarm_to_alarm_and_back_to_ok(
     )
 
 
-def test_a_poisoned_upload_reaches_the_dlq_turns_its_alarm_to_alarm_and_back_to_ok(stack, model, monkeypatch):
+def test_a_poisoned_upload_reaches_the_dlq_turns_its_alarm_to_alarm_and_back_to_ok(
+    stack: tuple[str, Path], model: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a chatbot, and the DLQ alarm as it stands
     url, _ = stack
     account, bot = chatbot_with_document(url, "guide.md", GUIDE)
@@ -115,7 +116,7 @@ def test_a_poisoned_upload_reaches_the_dlq_turns_its_alarm_to_alarm_and_back_to_
     # When an upload can never be indexed (the embedding service refuses it on every attempt)
     mend = _break(monkeypatch, model, "/v1/embeddings", 400)
     text = b"# Poison\n\nThis upload is refused on every attempt.\n"
-    with httpx.Client(base_url=url, timeout=30, headers=_bearer(account)) as api:
+    with httpx.Client(base_url=url, timeout=30, headers=bearer(account)) as api:
         created = api.post(
             f"/chatbots/{bot['id']}/documents",
             json={"filename": "poison.md", "content_type": "text/markdown", "size_bytes": len(text)},

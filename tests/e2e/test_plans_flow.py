@@ -19,17 +19,13 @@ from parley.adapters.dynamo.usage import DynamoUsageCounters
 from parley.domain.common import utcnow
 from parley.domain.plans import PLANS, month_of
 
-from local.operator import stack_environment
-from local.process import chatbot_with_document, send_upload
-from local.samples import pdf, prose
-from local.stack import ROOT
+from local.fakes.samples import GUIDE, pdf, prose
+from local.stack.process import chatbot_with_document, send_upload
+from local.stack.stack import ROOT
+from local.tools.plans import stack_environment
+from tests.support.api import bearer
 
 FREE = PLANS["free"]
-GUIDE = "# Llamas\n\nLlamas eat grass and hay. Llamas hum when they are calm or curious.\n"
-
-
-def auth(account: dict[str, Any]) -> dict[str, str]:
-    return {"authorization": f"Bearer {account['tokens']['access_token']}"}
 
 
 @pytest.fixture
@@ -44,7 +40,7 @@ def counters(data_dir: Path, base_url: str, monkeypatch: pytest.MonkeyPatch) -> 
 def operator(data_dir: Path, *command: str) -> subprocess.CompletedProcess[str]:
     """`make plan`'s command against this test's stack."""
     return subprocess.run(
-        [sys.executable, "-m", "local.operator", *command],
+        [sys.executable, "-m", "local.tools.plans", *command],
         cwd=ROOT,
         env={**os.environ, "PARLEY_DATA_DIR": str(data_dir)},
         capture_output=True,
@@ -55,13 +51,13 @@ def operator(data_dir: Path, *command: str) -> subprocess.CompletedProcess[str]:
 
 
 def ask(api: httpx.Client, account: dict[str, Any], bot: dict[str, Any]) -> httpx.Response:
-    return api.post(f"/chatbots/{bot['id']}/query", headers=auth(account), json={"question": "What do llamas eat?"})
+    return api.post(f"/chatbots/{bot['id']}/query", headers=bearer(account), json={"question": "What do llamas eat?"})
 
 
 def settled(api: httpx.Client, account: dict[str, Any], bot: dict[str, Any], document_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + 60
     while True:
-        document = api.get(f"/chatbots/{bot['id']}/documents/{document_id}", headers=auth(account)).json()
+        document = api.get(f"/chatbots/{bot['id']}/documents/{document_id}", headers=bearer(account)).json()
         if document["status"] in ("indexed", "failed"):
             return dict(document)
         assert time.monotonic() < deadline, document
@@ -71,7 +67,7 @@ def settled(api: httpx.Client, account: dict[str, Any], bot: dict[str, Any], doc
 def upload(api: httpx.Client, account: dict[str, Any], bot: dict[str, Any], name: str, kind: str, data: bytes) -> str:
     created = api.post(
         f"/chatbots/{bot['id']}/documents",
-        headers=auth(account),
+        headers=bearer(account),
         json={"filename": name, "content_type": kind, "size_bytes": len(data)},
     )
     assert created.status_code == 201, created.text
@@ -79,11 +75,13 @@ def upload(api: httpx.Client, account: dict[str, Any], bot: dict[str, Any], name
     return str(created.json()["document"]["id"])
 
 
-def test_an_operator_assigns_a_plan_and_each_limit_refuses_and_shows_in_usage(api, base_url, data_dir, counters):
+def test_an_operator_assigns_a_plan_and_each_limit_refuses_and_shows_in_usage(
+    api: httpx.Client, base_url: str, data_dir: Path, counters: DynamoUsageCounters
+) -> None:
     # Given an owner with a chatbot and an indexed document, on the default plan
     account, bot = chatbot_with_document(base_url, "guide.md", GUIDE)
     tenant = account["tenant"]["id"]
-    assert api.get("/usage", headers=auth(account)).json()["plan"] == "free"
+    assert api.get("/usage", headers=bearer(account)).json()["plan"] == "free"
 
     # When the operator lists the plans, moves the tenant to pro, then back to free
     listed = operator(data_dir, "list")
@@ -92,21 +90,21 @@ def test_an_operator_assigns_a_plan_and_each_limit_refuses_and_shows_in_usage(ap
     moved = operator(data_dir, "assign", tenant, "pro")
     assert moved.returncode == 0, moved.stderr
     assert f"tenant {tenant}: plan pro (Pro)" in moved.stdout
-    assert api.get("/usage", headers=auth(account)).json()["plan"] == "pro"
-    assert api.patch(f"/chatbots/{bot['id']}", headers=auth(account), json={"model_name": "gpt-4.1-mini"}).is_success
+    assert api.get("/usage", headers=bearer(account)).json()["plan"] == "pro"
+    assert api.patch(f"/chatbots/{bot['id']}", headers=bearer(account), json={"model_name": "gpt-4.1-mini"}).is_success
     assert operator(data_dir, "assign", tenant, "free").returncode == 0
 
     # Then, on free, a larger plan's model and answer length are refused with 402 (what no plan has: 422)
     for change in ({"model_name": "gpt-4.1-mini"}, {"max_tokens": 1000}):
-        refused = api.patch(f"/chatbots/{bot['id']}", headers=auth(account), json=change)
+        refused = api.patch(f"/chatbots/{bot['id']}", headers=bearer(account), json=change)
         assert refused.status_code == 402, refused.text
         assert refused.json()["error"]["message"].startswith("Your plan (Free) does not allow this")
-    assert api.patch(f"/chatbots/{bot['id']}", headers=auth(account), json={"max_tokens": 4000}).status_code == 422
+    assert api.patch(f"/chatbots/{bot['id']}", headers=bearer(account), json={"max_tokens": 4000}).status_code == 422
 
     # And the chatbots past the plan's 5
     for n in range(FREE.chatbots - 1):
-        assert api.post("/chatbots", headers=auth(account), json={"name": f"Bot {n}"}).status_code == 201
-    refused = api.post("/chatbots", headers=auth(account), json={"name": "One too many"})
+        assert api.post("/chatbots", headers=bearer(account), json={"name": f"Bot {n}"}).status_code == 201
+    refused = api.post("/chatbots", headers=bearer(account), json={"name": "One too many"})
     assert refused.status_code == 402
     assert refused.json()["error"] == {"code": "plan_limit", "message": "Your plan (Free) allows 5 chatbots"}
 
@@ -115,7 +113,7 @@ def test_an_operator_assigns_a_plan_and_each_limit_refuses_and_shows_in_usage(ap
     more = upload(api, account, bot, "more.md", "text/markdown", GUIDE.encode())
     refused = api.post(
         f"/chatbots/{bot['id']}/documents",
-        headers=auth(account),
+        headers=bearer(account),
         json={"filename": "extra.md", "content_type": "text/markdown", "size_bytes": 10},
     )
     assert refused.status_code == 402
@@ -149,7 +147,7 @@ def test_an_operator_assigns_a_plan_and_each_limit_refuses_and_shows_in_usage(ap
     assert refused.json()["error"]["message"].startswith("Your plan (Free) allows 500 questions a month")
 
     # And /usage shows every counter at what was refused, and the month
-    usage = api.get("/usage", headers=auth(account)).json()
+    usage = api.get("/usage", headers=bearer(account)).json()
     assert usage["usage"]["chatbots"] == FREE.chatbots
     assert usage["usage"]["questions"] == FREE.questions
     assert usage["usage"]["pages"] == FREE.pages - 2
@@ -158,24 +156,26 @@ def test_an_operator_assigns_a_plan_and_each_limit_refuses_and_shows_in_usage(ap
 
     # And another tenant is untouched by all of it
     stranger, theirs = chatbot_with_document(base_url, "guide.md", GUIDE)
-    counted = api.get("/usage", headers=auth(stranger)).json()["usage"]
+    counted = api.get("/usage", headers=bearer(stranger)).json()["usage"]
     assert (counted["chatbots"], counted["questions"], counted["documents"]) == (1, 0, 1)
-    assert api.get(f"/chatbots/{bot['id']}", headers=auth(stranger)).status_code == 404
+    assert api.get(f"/chatbots/{bot['id']}", headers=bearer(stranger)).status_code == 404
 
     # And deleting a chatbot gives back its place at once, and its documents and bytes once the erasure ran
-    assert api.delete(f"/chatbots/{theirs['id']}", headers=auth(stranger)).status_code == 202
+    assert api.delete(f"/chatbots/{theirs['id']}", headers=bearer(stranger)).status_code == 202
     deadline = time.monotonic() + 60
-    counted = api.get("/usage", headers=auth(stranger)).json()["usage"]
+    counted = api.get("/usage", headers=bearer(stranger)).json()["usage"]
     # (a document's count and its bytes are given back one after the other: wait for both)
     while counted["documents"] or counted["stored_bytes"]:
         assert counted["chatbots"] == 0
         assert time.monotonic() < deadline, counted
         time.sleep(0.5)
-        counted = api.get("/usage", headers=auth(stranger)).json()["usage"]
+        counted = api.get("/usage", headers=bearer(stranger)).json()["usage"]
     assert (counted["chatbots"], counted["documents"], counted["stored_bytes"]) == (0, 0, 0)
 
 
-def test_fifty_parallel_questions_with_twenty_left_are_twenty_answers_and_thirty_refusals(api, base_url, counters):
+def test_fifty_parallel_questions_with_twenty_left_are_twenty_answers_and_thirty_refusals(
+    api: httpx.Client, base_url: str, counters: DynamoUsageCounters
+) -> None:
     # Given a tenant with 20 questions left this month (the per-minute quota, 60, is not what is tested)
     account, bot = chatbot_with_document(base_url, "guide.md", GUIDE)
     tenant, month = account["tenant"]["id"], month_of(utcnow())
@@ -188,6 +188,6 @@ def test_fifty_parallel_questions_with_twenty_left_are_twenty_answers_and_thirty
     # Then exactly 20 were answered and 30 refused, and the count stopped at the limit
     assert statuses.count(200) == 20, statuses
     assert statuses.count(402) == 30, statuses
-    assert api.get("/usage", headers=auth(account)).json()["usage"]["questions"] == FREE.questions
-    conversations = api.get(f"/chatbots/{bot['id']}/conversations?limit=100", headers=auth(account)).json()
+    assert api.get("/usage", headers=bearer(account)).json()["usage"]["questions"] == FREE.questions
+    conversations = api.get(f"/chatbots/{bot['id']}/conversations?limit=100", headers=bearer(account)).json()
     assert len(conversations["items"]) == 20

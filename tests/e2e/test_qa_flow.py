@@ -9,15 +9,20 @@ import json
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from websockets.sync.client import connect
 
-from local.process import Stack
+from local.fakes.openai import FakeOpenAI
+from local.fakes.samples import GUIDE
+from local.stack.process import Stack
+from tests.support.api import bearer, ws_url
 
-GUIDE = "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
+if TYPE_CHECKING:
+    from tests.support.api import ChatbotWithDocument
+
 SITE = "https://shop.example.com"
 QUESTION = "How long does standard shipping take?"
 ANSWER = "Standard shipping takes 3 to 5 business days within the EU."
@@ -32,11 +37,11 @@ def stack(model_stack: Stack) -> tuple[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def pair(stack, chatbot_with_document) -> dict[str, Any]:
+def pair(stack: tuple[str, Path], chatbot_with_document: ChatbotWithDocument) -> dict[str, Any]:
     """An owner's chatbot with a document and a Q&A pair, both indexed: the owner, the chatbot, the pair's source."""
     url, _ = stack
     account, bot = chatbot_with_document(url, "guide.md", GUIDE, visibility="public", allowed_origins=[SITE])
-    auth = {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    auth = bearer(account)
     with httpx.Client(base_url=url, timeout=30) as api:
         created = api.post(
             f"/chatbots/{bot['id']}/sources", headers=auth, json={"type": "qa", "question": QUESTION, "answer": ANSWER}
@@ -61,7 +66,9 @@ def ask(url: str, pair: dict[str, Any], question: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("question", [QUESTION, PARAPHRASE])
-def test_a_pair_answers_its_question_and_a_paraphrase_without_a_model_call(stack, pair, model, question):
+def test_a_pair_answers_its_question_and_a_paraphrase_without_a_model_call(
+    stack: tuple[str, Path], pair: dict[str, Any], model: FakeOpenAI, question: str
+) -> None:
     url, _ = stack
     chat_calls = len(model.chat_requests)
 
@@ -74,7 +81,9 @@ def test_a_pair_answers_its_question_and_a_paraphrase_without_a_model_call(stack
     assert len(model.chat_requests) == chat_calls
 
 
-def test_a_visitor_gets_the_pairs_answer_over_the_public_api_and_the_websocket(stack, pair, model):
+def test_a_visitor_gets_the_pairs_answer_over_the_public_api_and_the_websocket(
+    stack: tuple[str, Path], pair: dict[str, Any], model: FakeOpenAI
+) -> None:
     url, _ = stack
     chat_calls = len(model.chat_requests)
     public_key = pair["bot"]["public_key"]
@@ -85,8 +94,9 @@ def test_a_visitor_gets_the_pairs_answer_over_the_public_api_and_the_websocket(s
         json={"question": QUESTION},
         timeout=60,
     )
-    ws_url = "ws" + url.removeprefix("http") + f"/?key={public_key}&visitor_id=visitor-2"
-    with connect(ws_url, additional_headers={"Origin": SITE}, open_timeout=30) as socket:
+    with connect(
+        ws_url(url, key=public_key, visitor_id="visitor-2"), additional_headers={"Origin": SITE}, open_timeout=30
+    ) as socket:
         socket.send(json.dumps({"action": "sendMessage", "chatbot_id": pair["bot"]["id"], "question": PARAPHRASE}))
         frames = [json.loads(socket.recv(timeout=60))]
         while frames[-1]["type"] not in ("done", "error"):
@@ -101,7 +111,9 @@ def test_a_visitor_gets_the_pairs_answer_over_the_public_api_and_the_websocket(s
     assert len(model.chat_requests) == chat_calls
 
 
-def test_a_question_the_pair_does_not_answer_goes_to_the_model(stack, pair, model):
+def test_a_question_the_pair_does_not_answer_goes_to_the_model(
+    stack: tuple[str, Path], pair: dict[str, Any], model: FakeOpenAI
+) -> None:
     url, _ = stack
     chat_calls = len(model.chat_requests)
 
@@ -112,13 +124,13 @@ def test_a_question_the_pair_does_not_answer_goes_to_the_model(stack, pair, mode
     assert len(model.chat_requests) == chat_calls + 1
 
 
-def test_another_tenant_cannot_reach_the_pair(stack, pair):
+def test_another_tenant_cannot_reach_the_pair(stack: tuple[str, Path], pair: dict[str, Any]) -> None:
     url, _ = stack
     with httpx.Client(base_url=url, timeout=30) as api:
         email = f"stranger-{uuid.uuid4().hex[:10]}@example.com"
         stranger = api.post("/auth/register", json={"email": email, "password": "correct-horse-1"})
         assert stranger.status_code == 201, stranger.text
-        auth = {"authorization": f"Bearer {stranger.json()['tokens']['access_token']}"}
+        auth = bearer(stranger.json())
         bot_id, source_id = pair["bot"]["id"], pair["source"]["id"]
 
         for response in (

@@ -12,12 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from local.process import chatbot_with_document, refused_calls, send_upload, start_stack
+from local.fakes.samples import GUIDE
+from local.stack.process import chatbot_with_document, refused_calls, send_upload, start_stack
+from tests.support.api import bearer
 
-GUIDE = (
-    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
-    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
-)
 # Long enough that its ingest is still running when the stack is stopped.
 HERD_BOOK = "\n\n".join(
     f"# Herd note {number}\n\nLlama number {number} grazes on hill {number % 17} and hums to the alpacas at dusk."
@@ -30,10 +28,6 @@ STARTUP_LIMIT_SECONDS = 120
 REINDEX_SECONDS = 90
 # As every test stack: a failed ingest comes back after 5 s.
 PARAMETERS = {"IngestVisibilityTimeout": "5"}
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {token}"}
 
 
 def stop_as_a_person_does(process: subprocess.Popen[bytes], stop: signal.Signals = signal.SIGINT) -> None:

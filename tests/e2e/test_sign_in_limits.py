@@ -4,20 +4,25 @@ sign-ins per e-mail end in 429 with Retry-After (the counters are written with t
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
+import httpx
 import pytest
+
+if TYPE_CHECKING:
+    from tests.support.api import NewAccount
 
 pytestmark = pytest.mark.e2e
 
 
-def test_sign_up_refuses_a_weak_password(api):
+def test_sign_up_refuses_a_weak_password(api: httpx.Client) -> None:
     response = api.post("/auth/register", json={"email": "weak@example.com", "password": "aaaaaaaaa1"})
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "weak_password"
 
 
-def test_failed_sign_ins_per_email_end_in_429_with_retry_after(api, new_account):
+def test_failed_sign_ins_per_email_end_in_429_with_retry_after(api: httpx.Client, new_account: NewAccount) -> None:
     # Given an account whose password is guessed wrong as often as a deployment allows (10 by default)
     account = new_account()
     for _ in range(10):

@@ -14,15 +14,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 from boto3.dynamodb.conditions import Key
 from parley.adapters.dynamo import keys
 
-from local.fakes import FakeOpenAI, FakePinecone
-from local.process import Stack
-from local.sample_site import SampleSite, every_kind_of_page, page
+from local.fakes.openai import FakeOpenAI
+from local.fakes.pinecone import FakePinecone
+from local.fakes.sample_site import SampleSite, every_kind_of_page, page
+from local.stack.process import Stack, moto_client, moto_resource
+from tests.support.api import bearer
+from tests.support.crawl import assert_every_kind_of_page_found
 
 WAIT_SECONDS = 180
 
@@ -48,7 +50,7 @@ def site() -> Iterator[SampleSite]:
 def _owner(api: httpx.Client) -> dict[str, str]:
     email = f"owner-{uuid.uuid4().hex[:10]}@example.com"
     account = api.post("/auth/register", json={"email": email, "password": "correct-horse-1"}).json()
-    return {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    return bearer(account)
 
 
 def _ready(api: httpx.Client, auth: dict[str, str], path: str) -> dict[str, Any]:
@@ -90,24 +92,7 @@ def test_a_website_is_crawled_cited_and_synced_again_at_no_cost_for_unchanged_pa
         # When the crawl and ingest have run, Then every page has its outcome, with a reason where not indexed
         source = _ready(api, auth, path)
         found = _pages(api, auth, path, base)
-        assert {page: item["status"] for page, item in found.items()} == {
-            "/": "indexed",
-            "/docs/feeding": "indexed",
-            "/docs/shearing": "indexed",
-            "/docs/old": "indexed",
-            "/manual.pdf": "indexed",
-            "/private/ledger": "skipped",
-            "/loop": "failed",
-            "/missing": "failed",
-            "/hidden": "skipped",
-            "/feeding-copy": "skipped",
-            "/logo.png": "skipped",
-        }
-        assert "robots.txt" in found["/private/ledger"]["reason"]
-        assert "loop" in found["/loop"]["reason"]
-        assert "404" in found["/missing"]["reason"]
-        assert "noindex" in found["/hidden"]["reason"]
-        assert found["/feeding-copy"]["reason"] == f"Its canonical address is {base}/docs/feeding"
+        assert_every_kind_of_page_found(found, base)
         assert site.requests["/private/ledger"] == 0
         assert (source["status"], source["counts"]) == ("ready", {"found": 11, "indexed": 5, "failed": 2, "skipped": 4})
         # And its pages are indexed documents of the source, an answer citing the PDF's page by its address
@@ -157,12 +142,6 @@ def test_a_website_is_crawled_cited_and_synced_again_at_no_cost_for_unchanged_pa
             time.sleep(0.25)
 
 
-def _admin(local: dict[str, Any]) -> dict[str, str]:
-    """A client's options for the stack's moto, unchecked (as an operator reaches it)."""
-    return {"endpoint_url": local["aws_endpoint"], "region_name": "us-east-1", "aws_access_key_id": "local",
-            "aws_secret_access_key": "local"}  # fmt: skip
-
-
 def test_a_sitemap_source_reads_the_sitemap_robots_names_within_its_path(
     stack: tuple[str, Path], site: SampleSite, instrumented_stack: Stack, instrumented_index: FakePinecone
 ) -> None:
@@ -200,10 +179,10 @@ def test_a_sitemap_source_reads_the_sitemap_robots_names_within_its_path(
             time.sleep(0.25)
         local, source_id = instrumented_stack.aws, path.rsplit("/", 1)[1]
         final = {"kind": "erase", "tenant_id": tenant, "chatbot_id": bot, "source_id": source_id, "final": True}
-        boto3.client("sqs", **_admin(local)).send_message(
+        moto_client(local, "sqs").send_message(
             QueueUrl=local["resources"]["CrawlQueue"]["Ref"], MessageBody=json.dumps(final)
         )
-        table = boto3.resource("dynamodb", **_admin(local)).Table(local["resources"]["Table"]["Ref"])
+        table = moto_resource(local, "dynamodb").Table(local["resources"]["Table"]["Ref"])
         records = Key("PK").eq(keys.tenant(tenant)) & Key("SK").begins_with(keys.source(bot, source_id))
         pages = Key("PK").eq(keys.tenant(tenant)) & Key("SK").begins_with(keys.source_pages(bot, source_id))
         while any(table.query(KeyConditionExpression=condition)["Items"] for condition in (records, pages)):

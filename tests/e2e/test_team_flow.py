@@ -5,23 +5,28 @@ once)."""
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from tests.support.api import bearer, ws_url
+
+if TYPE_CHECKING:
+    from tests.support.api import NewAccount
+
 PASSWORD = "correct-horse-1"
-
-
-def bearer(account):
-    return {"authorization": f"Bearer {account['tokens']['access_token']}"}
 
 
 def _email(name: str) -> str:
     return f"{name}-{uuid.uuid4().hex[:8]}@example.com"
 
 
-def test_invite_accept_both_ways_change_role_transfer_and_remove(api, base_url, new_account):
+def test_invite_accept_both_ways_change_role_transfer_and_remove(
+    api: httpx.Client, base_url: str, new_account: NewAccount
+) -> None:
     # Given an owner who invites Bea (admin) and Cy (member)
     owner = new_account()
     bea_email, cy_email = _email("bea"), _email("cy")
@@ -76,7 +81,7 @@ def test_invite_accept_both_ways_change_role_transfer_and_remove(api, base_url, 
     assert (last.status_code, last.json()["error"]["code"]) == (409, "last_owner")
 
     # When Cy has a chat open and the new owner removes him
-    socket_url = "ws" + base_url.removeprefix("http") + f"/?token={cy['tokens']['access_token']}"
+    socket_url = ws_url(base_url, token=cy["tokens"]["access_token"])
     with connect(socket_url, open_timeout=10) as chat:
         removed = api.delete(f"/members/{cy_id}", headers=bearer(bea.json()))
 
@@ -88,7 +93,7 @@ def test_invite_accept_both_ways_change_role_transfer_and_remove(api, base_url, 
     assert cy_email not in {m["email"] for m in api.get("/members", headers=bearer(owner)).json()["members"]}
 
 
-def test_another_tenant_gets_404_for_members_and_invitations(api, new_account):
+def test_another_tenant_gets_404_for_members_and_invitations(api: httpx.Client, new_account: NewAccount) -> None:
     # Given an owner with a member and a pending invitation, and a stranger
     owner, stranger = new_account(), new_account()
     member_email = _email("dan")

@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 import boto3
 import moto.cognitoidp
 import pytest
-from moto import mock_aws
 from parley.adapters.embedded.minilm import MiniLMEmbedder
 from parley.adapters.openai_access import TimeBudget
 from parley.adapters.openai_chat import OpenAIChat
@@ -26,13 +25,16 @@ from parley.container import get_container
 from parley.domain.documents import FileType
 from parley.settings import get_settings
 
-from local.event_sources import SqsPoller, sqs_sources
-from local.fakes import FakeHttpApi, FakeOpenAI, FakePinecone
-from local.provision import Provisioner
-from local.snapshot import pickled_moto_state, restore_moto_state
-from local.stack import ROOT
-from local.template import REGION, FunctionSpec, TemplateError, functions, load_template, parameter_values
-from local.worker import Handler, LambdaContext
+from local.fakes.http_api import FakeHttpApi
+from local.fakes.openai import FakeOpenAI
+from local.fakes.pinecone import FakePinecone
+from local.fakes.samples import GUIDE
+from local.lambdas.event_sources import SqsPoller, sqs_sources
+from local.lambdas.worker import Handler, LambdaContext
+from local.stack.provision import Provisioner
+from local.stack.snapshot import pickled_moto_state, restore_moto_state
+from local.stack.stack import ROOT
+from local.template import FunctionSpec, TemplateError, functions, load_template, parameter_values
 
 T = TypeVar("T")
 EVENTS = Path(ROOT, "events")
@@ -116,7 +118,7 @@ class Functions:
         self, user: dict[str, Any], chatbot_id: str, filename: str, content_type: str, data: bytes
     ) -> dict[str, Any]:
         """Create a document as `user`, then store the file as its presigned POST would (in-process moto has no
-        HTTP endpoint to post to: the policy's checks are local/s3_post.py's, tested in test_local_iam.py);
+        HTTP endpoint to post to: the policy's checks are local/aws/s3_post.py's, tested in tests/local/test_iam.py);
         returns the create response."""
         status, created = self.call(
             "UploadFunction",
@@ -133,6 +135,29 @@ class Functions:
             Bucket=bucket, Key=fields["key"], Body=data, ContentType=fields["Content-Type"], Tagging=UNINDEXED
         )
         return dict(created)
+
+    def chatbot(self, owner: dict[str, Any], *, guide: bool = False, **fields: Any) -> dict[str, Any]:
+        """A chatbot `owner` creates (named Llamas unless `fields` name it); with `guide`, the llama guide is uploaded
+        to it as a text file and indexed."""
+        status, created = self.call(
+            "ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Llamas", **fields}
+        )
+        assert status == 201, created
+        if guide:
+            self.upload(owner, created["id"], "guide.txt", "text/plain", GUIDE.encode())
+            self.deliver()
+        return dict(created)
+
+    def ask(self, user: dict[str, Any], chatbot_id: str, question: str, **extra: Any) -> tuple[int, Any]:
+        """`user` asks a chatbot through the REST API (`POST /chatbots/{id}/query`): the status and the answer."""
+        return self.call(
+            "QueryFunction",
+            "POST",
+            "/chatbots/{chatbot_id}/query",
+            sub=user["user"]["id"],
+            body={"question": question, **extra},
+            path_parameters={"chatbot_id": chatbot_id},
+        )
 
     def write(
         self,
@@ -244,20 +269,6 @@ class Functions:
         response = self.respond(function, method, path, **request)
         payload = json.loads(response["body"]) if response.get("body") else None
         return response["statusCode"], payload
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key in ("AWS_ENDPOINT_URL",):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_REGION", REGION)
-    # One boto3 session for every test (moto would start each with a new one, which reads every service's model
-    # from disk again for the clients of the test: a third of a second each); its clients are still made anew.
-    with mock_aws(config={"core": {"reset_boto3_session": False}}):
-        yield
 
 
 @pytest.fixture(scope="session")

@@ -30,9 +30,7 @@ EXPORT = "/chatbots/{chatbot_id}/conversations/export"
 
 @pytest.fixture
 def chatbot(lambdas: Functions, owner: dict[str, Any]) -> str:
-    status, body = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Help"})
-    assert status == 201, body
-    return str(body["id"])
+    return str(lambdas.chatbot(owner, name="Help")["id"])
 
 
 def _store(tenant_id: str, chatbot_id: str, started: datetime, turns: list[tuple[str, str, str | None]]) -> str:

@@ -15,10 +15,11 @@ from parley.domain.sources import CrawlMessage
 from parley.services.crawl import RetryLater
 from parley.settings import Settings
 
-from local.fakes import FakeOpenAI
-from local.sample_site import Response, SampleSite, every_kind_of_page, page, sitemap
-from local.stack import ROOT
+from local.fakes.openai import FakeOpenAI
+from local.fakes.sample_site import Response, SampleSite, every_kind_of_page, page, sitemap
+from local.stack.stack import ROOT
 from local.template import Resolver, functions, load_template, parameter_values
+from tests.support.crawl import assert_every_kind_of_page_found
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions
@@ -45,9 +46,7 @@ def call(
 
 @pytest.fixture
 def bot(lambdas: Functions, owner: dict[str, Any]) -> dict[str, Any]:
-    status, created = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "F"})
-    assert status == 201, created
-    return dict(created)
+    return lambdas.chatbot(owner, name="F")
 
 
 def add_website(lambdas: Functions, owner: dict[str, Any], bot: Any, url: str, **fields: Any) -> dict[str, Any]:
@@ -102,25 +101,7 @@ def test_a_crawl_ends_every_page_with_its_outcome_and_a_resync_costs_nothing_for
     # Then every page has its outcome, with a reason where it was not indexed
     source = shown(lambdas, owner, bot, created["id"])
     found = pages(lambdas, owner, bot, created["id"], base)
-    assert outcomes(found) == {
-        "/": "indexed",
-        "/docs/feeding": "indexed",
-        "/docs/shearing": "indexed",
-        "/docs/old": "indexed",
-        "/manual.pdf": "indexed",
-        "/private/ledger": "skipped",
-        "/loop": "failed",
-        "/missing": "failed",
-        "/hidden": "skipped",
-        "/feeding-copy": "skipped",
-        "/logo.png": "skipped",
-    }
-    assert "robots.txt" in found["/private/ledger"]["reason"]
-    assert "loop" in found["/loop"]["reason"]
-    assert "404" in found["/missing"]["reason"]
-    assert "noindex" in found["/hidden"]["reason"]
-    assert found["/feeding-copy"]["reason"] == f"Its canonical address is {base}/docs/feeding"
-    assert found["/logo.png"]["reason"] == "Not HTML or PDF"
+    assert_every_kind_of_page_found(found, base)
     assert found["/docs/feeding"]["title"] == "Feeding"
     assert site.requests["/docs/feeding"] == 1  # the canonical duplicate did not fetch it again
     assert (source["status"], source["counts"]) == ("ready", {"found": 11, "indexed": 5, "failed": 2, "skipped": 4})

@@ -14,8 +14,9 @@ import pytest
 from parley.container import get_container
 from parley.services.abandoned_uploads import AbandonedUploads
 
-from local.fakes import FakeOpenAI, FakePinecone
-from local.samples import pdf, prose
+from local.fakes.openai import FakeOpenAI
+from local.fakes.pinecone import FakePinecone
+from local.fakes.samples import pdf, prose
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions
@@ -23,9 +24,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def chatbot(lambdas: Functions, owner: dict[str, Any]) -> dict[str, Any]:
-    status, body = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Docs"})
-    assert status == 201
-    return dict(body)
+    return lambdas.chatbot(owner, name="Docs")
 
 
 def _create(

@@ -11,8 +11,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from local.fakes import FakePinecone
-from local.samples import prose
+from local.fakes.pinecone import FakePinecone
+from local.fakes.samples import prose
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions
@@ -22,9 +22,7 @@ DOCUMENTS = "/chatbots/{chatbot_id}/documents"
 
 
 def _chatbot(lambdas: Functions, account: dict[str, Any], name: str = "Docs") -> dict[str, Any]:
-    status, body = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=account["user"]["id"], body={"name": name})
-    assert status == 201
-    return dict(body)
+    return lambdas.chatbot(account, name=name)
 
 
 def _populate(lambdas: Functions, account: dict[str, Any], chatbot: Any) -> None:

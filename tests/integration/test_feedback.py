@@ -12,42 +12,24 @@ from parley.domain.analytics import COUNTERS, feedback_tally
 from parley.domain.conversations import Feedback, Usage
 from parley.domain.model_prices import MODEL_PRICES
 
-from local.fakes import FakeOpenAI
+from local.fakes.openai import FakeOpenAI
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions
 
 
 ORIGIN = "https://shop.example.com"
-GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm. An alarm call sounds like a braying donkey."
 
 
 @pytest.fixture
 def bot(lambdas: Functions, owner: dict[str, Any]) -> dict[str, Any]:
-    status, created = lambdas.call(
-        "ChatbotsFunction",
-        "POST",
-        "/chatbots",
-        sub=owner["user"]["id"],
-        body={"name": "Llamas", "visibility": "public", "allowed_origins": [ORIGIN]},
-    )
-    assert status == 201
-    lambdas.upload(owner, created["id"], "guide.txt", "text/plain", GUIDE.encode())
-    lambdas.deliver()
-    return dict(created)
+    return lambdas.chatbot(owner, guide=True, visibility="public", allowed_origins=[ORIGIN])
 
 
 def ask(
     lambdas: Functions, user: dict[str, Any], bot: Any, question: str = "What do llamas eat?", **extra: Any
 ) -> dict[str, Any]:
-    status, body = lambdas.call(
-        "QueryFunction",
-        "POST",
-        "/chatbots/{chatbot_id}/query",
-        sub=user["user"]["id"],
-        body={"question": question, **extra},
-        path_parameters={"chatbot_id": bot["id"]},
-    )
+    status, body = lambdas.ask(user, bot["id"], question, **extra)
     assert status == 200, body
     return dict(body)
 
@@ -157,10 +139,7 @@ def test_another_tenant_a_question_and_an_unknown_message_are_not_found(
 ) -> None:
     answered = ask(lambdas, owner, bot)
     stranger = register("stranger@example.com")
-    status, theirs = lambdas.call(
-        "ChatbotsFunction", "POST", "/chatbots", sub=stranger["user"]["id"], body={"name": "Theirs"}
-    )
-    assert status == 201
+    theirs = lambdas.chatbot(stranger, name="Theirs")
     [question, _] = messages(lambdas, owner, bot, answered["conversation_id"])
 
     refused = [
@@ -242,16 +221,7 @@ def test_an_answers_cost_is_priced_as_the_model_that_answered_it(
     # Given a chatbot on a model of the business plan, and its tenant moved to free, which allows gpt-4o-mini only
     tenant = owner["tenant"]["id"]
     get_container().quotas.assign(tenant, "business")
-    status, bot = lambdas.call(
-        "ChatbotsFunction",
-        "POST",
-        "/chatbots",
-        sub=owner["user"]["id"],
-        body={"name": "Llamas", "model_name": "gpt-4.1-mini"},
-    )
-    assert status == 201, bot
-    lambdas.upload(owner, bot["id"], "guide.txt", "text/plain", GUIDE.encode())
-    lambdas.deliver()
+    bot = lambdas.chatbot(owner, guide=True, model_name="gpt-4.1-mini")
     get_container().quotas.assign(tenant, "free")
 
     # When a question is answered

@@ -16,8 +16,9 @@ from parley.domain.lexical import Contribution, Statistics, chunk_terms
 from parley.handlers.ingest import objects_created
 from parley.services.indexer import ABANDONED
 
-from local.fakes import FakeOpenAI, FakePinecone
-from local.samples import prose
+from local.fakes.openai import FakeOpenAI
+from local.fakes.pinecone import FakePinecone
+from local.fakes.samples import prose
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions
@@ -28,7 +29,7 @@ def test_message_that_always_fails_ends_in_the_dlq_and_the_document_failed(
 ) -> None:
     # Given an embedding service that refuses every request
     owner = register("owner@example.com")
-    _, chatbot = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Docs"})
+    chatbot = lambdas.chatbot(owner, name="Docs")
     openai_fake.fail_next(1000, status=400)
     created = lambdas.upload(owner, chatbot["id"], "notes.txt", "text/plain", b"Llamas hum.")
 
@@ -75,7 +76,7 @@ def test_document_whose_last_attempt_crashed_is_failed_by_the_dead_letter_handle
 ) -> None:
     # Given an upload whose last attempt claimed the document and then died without a word (timeout, out of memory)
     owner = register("owner@example.com")
-    _, chatbot = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Docs"})
+    chatbot = lambdas.chatbot(owner, name="Docs")
     created = lambdas.upload(owner, chatbot["id"], "notes.txt", "text/plain", b"Llamas hum.")
     sqs = boto3.client("sqs")
     queue = lambdas.resources["IngestQueue"]["Ref"]
@@ -105,11 +106,7 @@ def test_document_whose_last_attempt_crashed_is_failed_by_the_dead_letter_handle
 
 
 def _chatbot(lambdas: Functions, account: dict[str, Any]) -> str:
-    status, chatbot = lambdas.call(
-        "ChatbotsFunction", "POST", "/chatbots", sub=account["user"]["id"], body={"name": "D"}
-    )
-    assert status == 201
-    return str(chatbot["id"])
+    return str(lambdas.chatbot(account, name="D")["id"])
 
 
 def _documents(lambdas: Functions, account: dict[str, Any], chatbot_id: str) -> list[dict[str, Any]]:

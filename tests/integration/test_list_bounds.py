@@ -1,6 +1,7 @@
 """Every list comes in pages with a cursor that cannot leave the caller's list; ids that name nothing are never read.
 
-AWS is moto, with AWS's key size limits (local/moto_dynamodb.py): an id that reached DynamoDB unchecked would fail."""
+AWS is moto, with AWS's key size limits (local/aws/moto_dynamodb.py): an id that reached DynamoDB unchecked would
+fail."""
 
 from __future__ import annotations
 
@@ -24,9 +25,7 @@ def _sub(user: dict[str, Any]) -> str:
 
 
 def _chatbot(lambdas: Functions, user: dict[str, Any], name: str = "Support") -> dict[str, Any]:
-    status, body = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=_sub(user), body={"name": name})
-    assert status == 201, body
-    return dict(body)
+    return lambdas.chatbot(user, name=name)
 
 
 def _all_pages(lambdas: Functions, function: str, path: str, sub: str, key: str = "items", **kwargs: Any) -> list[Any]:

@@ -14,8 +14,9 @@ from parley.domain.plans import PLANS, month_of
 from parley.services.public_chat import VISITOR_PLAN_LIMIT
 from parley.tools import plans as plans_tool
 
-from local import moto_dynamodb
-from local.fakes import FakePinecone
+from local.aws import moto_dynamodb
+from local.fakes.pinecone import FakePinecone
+from local.fakes.samples import GUIDE
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
 FREE = PLANS["free"]
 ORIGIN = "https://shop.example.com"
-GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm."
 
 
 def usage(lambdas: Functions, account: dict[str, Any]) -> dict[str, Any]:
@@ -33,28 +33,11 @@ def usage(lambdas: Functions, account: dict[str, Any]) -> dict[str, Any]:
 
 
 def public_bot(lambdas: Functions, account: dict[str, Any]) -> dict[str, Any]:
-    status, bot = lambdas.call(
-        "ChatbotsFunction",
-        "POST",
-        "/chatbots",
-        sub=account["user"]["id"],
-        body={"name": "Llamas", "visibility": "public", "allowed_origins": [ORIGIN]},
-    )
-    assert status == 201, bot
-    lambdas.upload(account, bot["id"], "guide.txt", "text/plain", GUIDE.encode())
-    lambdas.deliver()
-    return dict(bot)
+    return lambdas.chatbot(account, guide=True, visibility="public", allowed_origins=[ORIGIN])
 
 
 def owner_asks(lambdas: Functions, account: dict[str, Any], bot: Any) -> tuple[int, Any]:
-    return lambdas.call(
-        "QueryFunction",
-        "POST",
-        "/chatbots/{chatbot_id}/query",
-        sub=account["user"]["id"],
-        body={"question": "What do llamas eat?"},
-        path_parameters={"chatbot_id": bot["id"]},
-    )
+    return lambdas.ask(account, bot["id"], "What do llamas eat?")
 
 
 def visitor_asks(lambdas: Functions, bot: Any) -> tuple[int, Any]:

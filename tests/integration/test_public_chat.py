@@ -16,11 +16,7 @@ ORIGIN = "https://shop.example.com"
 
 
 def make_chatbot(lambdas: Functions, owner: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    status, body = lambdas.call(
-        "ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "Shop help", **fields}
-    )
-    assert status == 201
-    return dict(body)
+    return lambdas.chatbot(owner, name="Shop help", **fields)
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ import pytest
 from parley.domain.documents import FILE_TYPES, QA_TYPE
 from parley.domain.qa import QaPair
 
-from local.fakes import FakeOpenAI
+from local.fakes.openai import FakeOpenAI
+from local.fakes.samples import GUIDE
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions
@@ -20,12 +21,12 @@ if TYPE_CHECKING:
 
 ORIGIN = "https://shop.example.com"
 SHIPPING = QaPair("How long does standard shipping take?", "Standard shipping takes 3 to 5 days [within] the EU.")
-GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm."
 
 
 @pytest.fixture
 def function_environment(tmp_path: Path) -> dict[str, str]:
-    # The embedded stand-ins, as the local stack sets them (local/stack.py): the threshold is MiniLM's measured one.
+    # The embedded stand-ins, as the local stack sets them (local/stack/stack.py): the threshold is MiniLM's measured
+    # one.
     return {"PARLEY_EMBEDDER": "minilm", "PARLEY_VECTOR_INDEX": "local", "PARLEY_DATA_DIR": str(tmp_path)}
 
 

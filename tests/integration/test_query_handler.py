@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from parley.answers.citations import references
 
-from local.fakes import FakeOpenAI, FakePinecone
-from local.samples import MANUAL
+from local.fakes.openai import FakeOpenAI
+from local.fakes.pinecone import FakePinecone
+from local.fakes.samples import MANUAL
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from local.samples import MANUAL
+from local.fakes.samples import MANUAL
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions
@@ -21,7 +21,7 @@ def stack_parameters() -> dict[str, str]:
 
 @pytest.fixture
 def function_environment(tmp_path: Path) -> dict[str, str]:
-    # The embedded stand-ins, as the local stack sets them (local/stack.py).
+    # The embedded stand-ins, as the local stack sets them (local/stack/stack.py).
     return {"PARLEY_EMBEDDER": "minilm", "PARLEY_VECTOR_INDEX": "local", "PARLEY_DATA_DIR": str(tmp_path)}
 
 

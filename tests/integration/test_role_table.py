@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from parley.container import get_container
 
-from local.fakes import FakePinecone
-from local.snapshot import pickled_moto_state, restore_moto_state
+from local.fakes.pinecone import FakePinecone
+from local.stack.snapshot import pickled_moto_state, restore_moto_state
 from local.template import http_routes
 
 PEOPLE = frozenset({"owner", "admin", "member"})

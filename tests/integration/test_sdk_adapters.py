@@ -16,8 +16,9 @@ from parley.errors import ConfigurationError, UpstreamUnavailable
 from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import Block
 
-from local.fakes import FakeOpenAI, FakePinecone
-from local.samples import prose
+from local.fakes.openai import FakeOpenAI
+from local.fakes.pinecone import FakePinecone
+from local.fakes.samples import prose
 
 # A thousand chunks of about 400 tokens, the default chunk size.
 TEXTS = [prose(seed, 300) for seed in range(1000)]

@@ -34,9 +34,7 @@ def call(
 
 @pytest.fixture
 def bot(lambdas: Functions, owner: dict[str, Any]) -> dict[str, Any]:
-    status, created = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=owner["user"]["id"], body={"name": "S"})
-    assert status == 201, created
-    return dict(created)
+    return lambdas.chatbot(owner, name="S")
 
 
 def add(lambdas: Functions, owner: dict[str, Any], bot: Any, body: dict[str, Any]) -> dict[str, Any]:

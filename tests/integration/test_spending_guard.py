@@ -11,13 +11,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from parley.container import get_container
 
-from local.fakes import FakeOpenAI
+from local.fakes.openai import FakeOpenAI
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions
 
 
-GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm."
 # Allowed by the deployment (a parameter), but not served by the model provider: every call to it fails.
 UNSERVED = "gpt-unreleased"
 
@@ -44,14 +43,6 @@ def create(lambdas: Functions, user: dict[str, Any], **fields: Any) -> Any:
     return lambdas.call(
         "ChatbotsFunction", "POST", "/chatbots", sub=user["user"]["id"], body={"name": "Llamas", **fields}
     )
-
-
-def bot_with_guide(lambdas: Functions, user: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    status, bot = create(lambdas, user, **fields)
-    assert status == 201, bot
-    lambdas.upload(user, bot["id"], "guide.txt", "text/plain", GUIDE.encode())
-    lambdas.deliver()
-    return dict(bot)
 
 
 def ask(lambdas: Functions, user: dict[str, Any], chatbot_id: str, question: str = "What do llamas eat?") -> Any:
@@ -119,9 +110,9 @@ def test_one_tenants_failing_model_does_not_degrade_another_tenants_answers(
     lambdas: Functions, owner: dict[str, Any], register: Callable[..., dict[str, Any]], openai_fake: FakeOpenAI
 ) -> None:
     # Given tenant A's chatbot on a model the provider refuses, and tenant B's on a served one
-    failing = bot_with_guide(lambdas, owner, model_name=UNSERVED)
+    failing = lambdas.chatbot(owner, guide=True, model_name=UNSERVED)
     other = register("other@example.com")
-    healthy = bot_with_guide(lambdas, other)
+    healthy = lambdas.chatbot(other, guide=True)
 
     # When A's questions fail often enough to open a breaker
     for _ in range(6):
@@ -140,9 +131,9 @@ def test_owner_questions_count_against_the_tenants_quota(
     lambdas: Functions, owner: dict[str, Any], register: Callable[..., dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(get_container().answers, "tenant_questions_per_minute", 2)
-    bot = bot_with_guide(lambdas, owner)
+    bot = lambdas.chatbot(owner, guide=True)
     other = register("other@example.com")
-    other_bot = bot_with_guide(lambdas, other)
+    other_bot = lambdas.chatbot(other, guide=True)
 
     statuses = [ask(lambdas, owner, bot["id"])["statusCode"] for _ in range(2)]
     refused = ask(lambdas, owner, bot["id"])

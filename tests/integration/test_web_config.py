@@ -4,13 +4,14 @@ bucket (moto), and the outcome PUT to the event's ResponseURL, a failure include
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+
+from local.loopback import LoopbackServer
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions
@@ -21,39 +22,31 @@ PUBLIC_API = "https://ghi789.execute-api.us-east-1.amazonaws.com"
 WEBSOCKET = "wss://def456.execute-api.us-east-1.amazonaws.com/dev"
 
 
-class CloudFormation:
+class CloudFormation(LoopbackServer):
     """Stands in for CloudFormation's presigned response URL: keeps what the function PUTs there."""
 
     def __init__(self) -> None:
         self.answers: list[dict[str, Any]] = []
         self.content_types: list[str | None] = []
-        outer = self
+        super().__init__(self._keep, ("PUT",))
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:
-                body = self.rfile.read(int(self.headers["content-length"]))
-                outer.answers.append(json.loads(body))
-                outer.content_types.append(self.headers.get("content-type"))
-                self.send_response(200)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def _keep(self, request: BaseHTTPRequestHandler) -> None:
+        body = request.rfile.read(int(request.headers["content-length"]))
+        self.answers.append(json.loads(body))
+        self.content_types.append(request.headers.get("content-type"))
+        request.send_response(200)
+        request.send_header("content-length", "0")
+        request.end_headers()
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/response?X-Amz-Signature=abc"
+    def response_url(self) -> str:
+        return f"{self.url}/response?X-Amz-Signature=abc"
 
 
 @pytest.fixture
 def cloudformation() -> Iterator[CloudFormation]:
-    fake = CloudFormation()
-    yield fake
-    fake.server.shutdown()
+    with CloudFormation() as fake:
+        yield fake
 
 
 def _event(request_type: str, response_url: str, **properties: str) -> dict[str, Any]:
@@ -84,7 +77,7 @@ def test_create_writes_config_json_from_the_template_values_and_answers_success(
         "WebConfigFunction",
         _event(
             "Create",
-            cloudformation.url,
+            cloudformation.response_url,
             ApiUrl=API,
             PublicApiUrl=PUBLIC_API,
             WebsocketUrl=WEBSOCKET,
@@ -113,13 +106,13 @@ def test_create_writes_config_json_from_the_template_values_and_answers_success(
 
 def test_update_rewrites_it_and_delete_removes_it(lambdas: Functions, cloudformation: CloudFormation) -> None:
     urls = {"PublicApiUrl": PUBLIC_API, "WebsocketUrl": WEBSOCKET}
-    lambdas.invoke("WebConfigFunction", _event("Create", cloudformation.url, ApiUrl=API, **urls))
+    lambdas.invoke("WebConfigFunction", _event("Create", cloudformation.response_url, ApiUrl=API, **urls))
     moved = "https://new.execute-api.us-east-1.amazonaws.com"
 
-    lambdas.invoke("WebConfigFunction", _event("Update", cloudformation.url, ApiUrl=moved, **urls))
+    lambdas.invoke("WebConfigFunction", _event("Update", cloudformation.response_url, ApiUrl=moved, **urls))
     assert _config(lambdas)[0] == {"apiUrl": moved, "publicApiUrl": PUBLIC_API, "websocketUrl": WEBSOCKET}
 
-    lambdas.invoke("WebConfigFunction", _event("Delete", cloudformation.url))
+    lambdas.invoke("WebConfigFunction", _event("Delete", cloudformation.response_url))
     listed = boto3.client("s3").list_objects_v2(Bucket=lambdas.resources["WebBucket"]["Ref"])
     assert listed.get("KeyCount") == 0
     assert [answer["Status"] for answer in cloudformation.answers] == ["SUCCESS", "SUCCESS", "SUCCESS"]
@@ -130,7 +123,8 @@ def test_a_config_without_the_api_url_fails_the_deploy_with_a_reason(
     lambdas: Functions, cloudformation: CloudFormation
 ) -> None:
     lambdas.invoke(
-        "WebConfigFunction", _event("Create", cloudformation.url, PublicApiUrl=PUBLIC_API, WebsocketUrl=WEBSOCKET)
+        "WebConfigFunction",
+        _event("Create", cloudformation.response_url, PublicApiUrl=PUBLIC_API, WebsocketUrl=WEBSOCKET),
     )
 
     (answer,) = cloudformation.answers

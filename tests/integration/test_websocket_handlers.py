@@ -21,10 +21,10 @@ from parley.domain.qa import QaPair
 from parley.errors import StreamInterrupted
 from parley.settings import Resource
 
-from local.fakes import FakeOpenAI
-from local.stack import ROOT
+from local.fakes.openai import FakeOpenAI
+from local.lambdas.worker import LambdaContext
+from local.stack.stack import ROOT
 from local.template import REGION
-from local.worker import LambdaContext
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Functions
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 EVENTS = ROOT / "events"
 FREE_QUESTIONS = PLANS["free"].questions
 ORIGIN = "https://shop.example.com"
-GUIDE = "Llamas eat grass and hay. Llamas hum when they are calm. An alarm call sounds like a braying donkey."
 
 
 def authorize(lambdas: Functions, query: dict[str, str], origin: str | None = ORIGIN) -> dict[str, Any]:
@@ -84,20 +83,9 @@ def connection_records() -> list[dict[str, Any]]:
     return [item for item in items if item["SK"]["S"].startswith("CONNECTION#")]
 
 
-def make_chatbot(lambdas: Functions, user: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    status, bot = lambdas.call(
-        "ChatbotsFunction", "POST", "/chatbots", sub=user["user"]["id"], body={"name": "Llamas", **fields}
-    )
-    assert status == 201
-    return dict(bot)
-
-
 @pytest.fixture
 def bot(lambdas: Functions, owner: dict[str, Any]) -> dict[str, Any]:
-    created = make_chatbot(lambdas, owner, visibility="public", allowed_origins=[ORIGIN])
-    lambdas.upload(owner, created["id"], "guide.txt", "text/plain", GUIDE.encode())
-    lambdas.deliver()
-    return created
+    return lambdas.chatbot(owner, guide=True, visibility="public", allowed_origins=[ORIGIN])
 
 
 def ask(chatbot_id: str, question: str = "What do llamas eat?", **extra: Any) -> dict[str, Any]:
@@ -145,7 +133,7 @@ def test_an_unanswerable_question_streams_the_not_found_answer_without_calling_t
     assert len(openai_fake.chat_requests) == requests_before
 
 
-# The fake embedder's cosine is about the share of words in common (local/fakes.py): its own threshold.
+# The fake embedder's cosine is about the share of words in common (local/fakes/openai.py): its own threshold.
 @pytest.mark.parametrize("function_environment", [{"PARLEY_QA_MATCH_THRESHOLD": "0.9"}])
 def test_a_question_matching_a_qa_pair_streams_its_answer_with_mode_qa_and_no_model_call(
     lambdas: Functions, owner: dict[str, Any], bot: Any, openai_fake: FakeOpenAI
@@ -197,7 +185,7 @@ def test_visitor_connects_with_key_and_origin_and_is_rate_limited(
 
 
 def test_refused_connections_leave_no_record(lambdas: Functions, owner: dict[str, Any], bot: Any) -> None:
-    private = make_chatbot(lambdas, owner, allowed_origins=[ORIGIN])
+    private = lambdas.chatbot(owner, allowed_origins=[ORIGIN])
     signed_out = owner["tokens"]["access_token"]
     auth = {"authorization": f"Bearer {signed_out}"}
     assert lambdas.call("AuthFunction", "POST", "/auth/logout", sub=owner["user"]["id"], headers=auth)[0] == 204
@@ -264,7 +252,7 @@ def test_a_deleting_chatbot_is_not_found_over_the_websocket(
 def test_a_visitor_cannot_ask_another_chatbot_of_the_tenant(
     lambdas: Functions, owner: dict[str, Any], bot: Any
 ) -> None:
-    other = make_chatbot(lambdas, owner, visibility="public", allowed_origins=[ORIGIN])
+    other = lambdas.chatbot(owner, visibility="public", allowed_origins=[ORIGIN])
     authorizer = connect(lambdas, "visitor2-conn=", {"key": bot["public_key"]})
 
     route(lambdas, "visitor2-conn=", authorizer, "MESSAGE", ask(other["id"]))

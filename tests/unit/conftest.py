@@ -12,7 +12,7 @@ from typing import Any, Protocol, TypeVar
 import pytest
 from parley.adapters.embedded.minilm import MiniLMEmbedder
 from parley.answers.extractive import ExtractiveAnswerer, JudgedQuestion
-from parley.domain.accounts import SignIn, Tenant, Tokens, UserProfile
+from parley.domain.accounts import SignIn, SignInLimits, Tenant, Tokens, UserProfile
 from parley.domain.chatbots import Chatbot
 from parley.domain.common import Page, PageRequest, timestamp
 from parley.domain.connections import Connection
@@ -25,13 +25,15 @@ from parley.domain.roles import Role
 from parley.domain.team import Invitation, Member, StoredInvitation
 from parley.domain.vectors import Hit, HybridQuery, VectorRecord
 from parley.errors import EmailTaken, InvalidCredentials, InvitationNotFound, ObjectChanged, Unauthorized
+from parley.services.accounts import AccountService
+from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
 from parley.services.indexer import DocumentIndexer
 from parley.services.quotas import Quotas
 from parley.services.sessions import Sessions
 from parley.services.team import Invitations, TeamService
 
-from local.fakes import fake_embedding
+from local.fakes.openai import fake_embedding
 
 
 class _Identified(Protocol):
@@ -567,6 +569,32 @@ def sessions(
 @pytest.fixture
 def invitations(team_store: InMemoryTeamStore, quotas: Quotas) -> Invitations:
     return Invitations(team_store, quotas)
+
+
+@pytest.fixture
+def chatbots(chatbot_store: InMemoryChatbotStore, erasures: RecordingErasureQueue, quotas: Quotas) -> ChatbotService:
+    """The chatbot service on these fakes."""
+    return ChatbotService(chatbot_store, erasures, quotas=quotas)
+
+
+@pytest.fixture
+def sign_in_limits() -> SignInLimits:
+    """The failed sign-ins `accounts` allows (a module that counts them sets its own)."""
+    return SignInLimits(per_email=10, per_address=50, window_seconds=900)
+
+
+@pytest.fixture
+def accounts(
+    identity: FakeIdentityProvider,
+    account_store: InMemoryAccountStore,
+    failure_counter: InMemoryFailureCounter,
+    invitations: Invitations,
+    sign_in_limits: SignInLimits,
+) -> AccountService:
+    """The account service on these fakes, a new account confirmed at once (as `make run` confirms them)."""
+    return AccountService(
+        identity, account_store, failure_counter, invitations, auto_confirm=True, sign_in_limits=sign_in_limits
+    )
 
 
 @pytest.fixture

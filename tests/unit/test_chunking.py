@@ -11,7 +11,7 @@ from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import Block
 from parley.text.tokens import count_tokens
 
-from local.samples import prose
+from local.fakes.samples import prose
 
 
 def test_short_block_is_one_chunk_with_its_page_and_heading() -> None:

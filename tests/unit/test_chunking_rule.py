@@ -11,13 +11,12 @@ from parley.errors import ValidationFailed
 from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import Block
 from parley.services.chatbots import ChatbotService
-from parley.services.quotas import Quotas
 from pydantic import ValidationError
 
-from local.samples import prose
+from local.fakes.samples import prose
 
 if TYPE_CHECKING:
-    from tests.unit.conftest import InMemoryChatbotStore, RecordingErasureQueue
+    from tests.unit.conftest import InMemoryChatbotStore
 
 
 # Every size near the edges, and a stride through the middle that is prime to 2, so both parities are seen.
@@ -85,11 +84,10 @@ def test_every_setting_the_api_refuses_is_refused_by_ingest_too() -> None:
 
 
 def test_a_refused_update_is_a_422_validation_error(
-    chatbot_store: InMemoryChatbotStore, erasures: RecordingErasureQueue, quotas: Quotas
+    chatbot_store: InMemoryChatbotStore, chatbots: ChatbotService
 ) -> None:
     # Given a chatbot with the default settings
-    service = ChatbotService(chatbot_store, erasures, quotas=quotas)
-    chatbot = service.create("t1", ChatbotCreate(name="Bot"))
+    chatbot = chatbots.create("t1", ChatbotCreate(name="Bot"))
     for size, overlap in REFUSED:
         # When an update asks for a refused pair
         try:
@@ -97,7 +95,7 @@ def test_a_refused_update_is_a_422_validation_error(
         except ValidationError:
             continue  # out of the fields' ranges: the request body is refused (422) before the service runs
         with pytest.raises(ValidationFailed) as refused:
-            service.update("t1", chatbot.id, update)
+            chatbots.update("t1", chatbot.id, update)
 
         # Then it is a validation error, and the chatbot keeps its settings
         assert refused.value.status == 422

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from parley.observability import COLD_START, METRICS, NAMESPACE
 
-from local.stack import ROOT
+from local.stack.stack import ROOT
 from local.template import Resolver, load_template, parameter_values
 
 TEMPLATE = load_template(ROOT / "template.yaml")
@@ -199,6 +199,38 @@ def test_the_critical_alarm_rolls_up_every_alarm_and_alone_notifies_the_topic() 
     assert critical["AlarmActions"] == critical["OKActions"] == ["AlarmTopic"]
     assert not any("AlarmActions" in alarm["Properties"] for alarm in ALARMS.values())
     assert RESOURCES["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
+
+
+@pytest.mark.parametrize("metric", ["Errors", "Throttles"])
+def test_every_function_that_serves_or_works_is_counted_by_one_function_alarm(metric: str) -> None:
+    # The custom resource's function runs only during a deploy, whose failure shows it; every other function is
+    # counted by the API functions' alarm or by the background functions' alarm, never by both.
+    counted: list[str] = []
+    for group in ("Api", "Background"):
+        properties = RESOLVER.resolve(ALARMS[f"{group}Function{metric}Alarm"]["Properties"])
+        stats = [query["MetricStat"] for query in properties["Metrics"] if "MetricStat" in query]
+        assert {(stat["Metric"]["Namespace"], stat["Metric"]["MetricName"]) for stat in stats} == {
+            ("AWS/Lambda", metric)
+        }
+        counted += [stat["Metric"]["Dimensions"][0]["Value"] for stat in stats]
+
+    assert sorted(counted) == sorted(set(FUNCTIONS) - {"WebConfigFunction"})
+
+
+def test_every_function_is_on_each_per_function_widget_and_in_the_recent_errors() -> None:
+    # CloudFormation cannot write a widget's rows from one list of functions, so each widget lists them: every one.
+    per_function = {}
+    for widget in DASHBOARD["widgets"]:
+        metrics = [[part for part in row if isinstance(part, str)] for row in widget["properties"].get("metrics", [])]
+        dimensions = [dict(zip(metric[2::2], metric[3::2], strict=True)) for metric in metrics if metric]
+        named = [pairs.get("FunctionName") or pairs.get("function_name") for pairs in dimensions]
+        if any(named):
+            per_function[widget["properties"]["title"]] = sorted(name for name in named if name)
+    (errors,) = [widget for widget in DASHBOARD["widgets"] if widget["properties"].get("title") == "Recent errors"]
+
+    assert len(per_function) == 6  # invocations, errors, throttles, duration, concurrency, cold starts
+    assert all(functions == FUNCTIONS for functions in per_function.values()), per_function
+    assert sorted(re.findall(r"SOURCE '(\w+)LogGroup'", errors["properties"]["query"])) == FUNCTIONS
 
 
 def test_log_widgets_and_insight_rules_read_log_groups_of_the_template() -> None:

@@ -17,7 +17,7 @@ from parley.services.documents import DocumentService
 from parley.services.indexer import DocumentIndexer
 from parley.services.quotas import Quotas
 
-from local.samples import deep_pdf, minimal_docx, pdf, prose, slow_pdf
+from local.fakes.samples import deep_pdf, minimal_docx, pdf, prose, slow_pdf
 
 if TYPE_CHECKING:
     from tests.unit.conftest import (
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
         InMemoryDocumentStore,
         InMemoryLexicon,
         InMemoryVectorIndex,
-        RecordingErasureQueue,
     )
 
 
@@ -38,31 +37,18 @@ def world(
     chatbot_store: InMemoryChatbotStore,
     document_store: InMemoryDocumentStore,
     blobs: InMemoryBlobStore,
-    embedder: Any,
     vector_index: InMemoryVectorIndex,
     lexicon: InMemoryLexicon,
-    erasures: RecordingErasureQueue,
-    quotas: Quotas,
+    chatbots: ChatbotService,
+    document_service: DocumentService,
+    document_indexer: DocumentIndexer,
 ) -> Any:
     """A tenant with a chatbot, the document service to upload with and the indexer that ingests."""
 
     class World:
-        chatbot = ChatbotService(chatbot_store, erasures, quotas=quotas).create(
-            "a" * 32, ChatbotCreate(name="Bot", chunk_size=100, chunk_overlap=20)
-        )
-        documents = DocumentService(
-            document_store, chatbot_store, blobs, vector_index, lexicon, quotas=quotas, max_bytes=1_000_000
-        )
-        indexer = DocumentIndexer(
-            document_store,
-            chatbot_store,
-            blobs,
-            embedder,
-            vector_index,
-            lexicon=lexicon,
-            quotas=quotas,
-            max_bytes=1_000_000,
-        )
+        chatbot = chatbots.create("a" * 32, ChatbotCreate(name="Bot", chunk_size=100, chunk_overlap=20))
+        documents = document_service
+        indexer = document_indexer
 
         def upload(
             self, filename: str, content_type: str, data: bytes, sequencer: str = "1"

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
         InMemoryChatbotStore,
         InMemoryDocumentStore,
         InMemoryVectorIndex,
-        RecordingErasureQueue,
     )
 
 
@@ -36,15 +35,13 @@ def world(
     document_store: InMemoryDocumentStore,
     blobs: InMemoryBlobStore,
     vector_index: InMemoryVectorIndex,
-    erasures: RecordingErasureQueue,
     quotas: Quotas,
+    chatbots: ChatbotService,
     document_service: DocumentService,
     document_indexer: DocumentIndexer,
 ) -> Any:
     class World:
-        chatbot = ChatbotService(chatbot_store, erasures, quotas=quotas).create(
-            TENANT, ChatbotCreate(name="Bot", chunk_size=100, chunk_overlap=20)
-        )
+        chatbot = chatbots.create(TENANT, ChatbotCreate(name="Bot", chunk_size=100, chunk_overlap=20))
         documents = document_service
         indexer = document_indexer
         uploads = 0

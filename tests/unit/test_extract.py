@@ -13,7 +13,7 @@ from parley.ingest import extract as extract_module
 from parley.ingest.budget import ReadingBudget
 from parley.ingest.extract import extract
 
-from local.samples import deep_pdf, docx, encrypted_pdf, minimal_docx, pdf, prose, slow_pdf, understated_zip
+from local.fakes.samples import deep_pdf, docx, encrypted_pdf, minimal_docx, pdf, prose, slow_pdf, understated_zip
 
 
 def test_pdf_keeps_page_numbers() -> None:

@@ -18,8 +18,8 @@ from parley.log_redaction import REDACTED, format_exception, redact
 from parley.observability import keys_of_one_record, lambda_entry, logger
 from pydantic import ValidationError
 
-from local.stack import ROOT
-from local.worker import LambdaContext
+from local.lambdas.worker import LambdaContext
+from local.stack.stack import ROOT
 
 QUESTION = "Is my neighbour's diagnosis in the files"
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl"

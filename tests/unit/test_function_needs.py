@@ -14,7 +14,7 @@ from parley.errors import ConfigurationError
 from parley.observability import lambda_entry
 from parley.settings import Resource, Settings, get_settings
 
-from local.stack import ROOT
+from local.stack.stack import ROOT
 from local.template import FunctionSpec, Resolver, functions, load_template, parameter_values
 
 # Imports each function's module as Lambda does, with exactly the environment template.yaml gives that function (its

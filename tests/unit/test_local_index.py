@@ -13,7 +13,7 @@ from parley.domain.lexical import Statistics, chunk_terms, query_term_ids, query
 from parley.domain.vectors import ChunkMetadata, HybridQuery, SparseVector, VectorRecord
 from parley.errors import ConfigurationError
 
-from local.fakes import fake_embedding
+from local.fakes.openai import fake_embedding
 
 DIMENSION = 16
 

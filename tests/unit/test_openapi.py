@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from parley.api.openapi import openapi_document, render, websocket_schema
 
-from local.stack import ROOT
+from local.stack.stack import ROOT
 
 COMMITTED = ROOT / "shared" / "openapi.json"
 DOCUMENT = openapi_document()

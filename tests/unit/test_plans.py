@@ -12,22 +12,18 @@ from parley.domain.documents import DocumentCreate
 from parley.domain.plans import PLANS, plan_named
 from parley.errors import PlanLimitReached, ValidationFailed
 from parley.ingest.uploads import ObjectCreated
-from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
 from parley.services.indexer import DocumentIndexer, pages_of
 from parley.services.quotas import Quotas
 
-from local.samples import pdf, prose
+from local.fakes.samples import pdf, prose
 
 if TYPE_CHECKING:
     from tests.unit.conftest import (
         InMemoryBlobStore,
-        InMemoryChatbotStore,
         InMemoryDocumentStore,
-        InMemoryLexicon,
         InMemoryUsageCounters,
         InMemoryVectorIndex,
-        RecordingErasureQueue,
     )
 
 
@@ -44,36 +40,13 @@ class Clock:
 
 
 @pytest.fixture
-def chatbots(chatbot_store: InMemoryChatbotStore, erasures: RecordingErasureQueue, quotas: Quotas) -> ChatbotService:
-    return ChatbotService(chatbot_store, erasures, quotas=quotas)
-
-
-@pytest.fixture
 def world(
-    chatbot_store: InMemoryChatbotStore,
-    document_store: InMemoryDocumentStore,
-    blobs: InMemoryBlobStore,
-    embedder: Any,
-    vector_index: InMemoryVectorIndex,
-    lexicon: InMemoryLexicon,
-    chatbots: Any,
-    quotas: Quotas,
+    blobs: InMemoryBlobStore, chatbots: Any, document_service: DocumentService, document_indexer: DocumentIndexer
 ) -> Any:
     class World:
         chatbot = chatbots.create(TENANT, ChatbotCreate(name="Bot"))
-        documents = DocumentService(
-            document_store, chatbot_store, blobs, vector_index, lexicon, quotas=quotas, max_bytes=10_000_000
-        )
-        indexer = DocumentIndexer(
-            document_store,
-            chatbot_store,
-            blobs,
-            embedder,
-            vector_index,
-            lexicon=lexicon,
-            quotas=quotas,
-            max_bytes=10_000_000,
-        )
+        documents = document_service
+        indexer = document_indexer
 
         def upload(self, filename: str, content_type: str, data: bytes) -> tuple[str, ObjectCreated]:
             document, ticket = self.documents.create(

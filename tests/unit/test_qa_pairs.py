@@ -24,7 +24,7 @@ from parley.services.indexer import DocumentIndexer
 from parley.services.quotas import Quotas
 from parley.settings import MINILM_QA_THRESHOLD, Settings
 
-from local.fakes import FakePinecone
+from local.fakes.pinecone import FakePinecone
 
 if TYPE_CHECKING:
     from tests.unit.conftest import (
@@ -186,5 +186,5 @@ def test_the_longest_pair_fits_in_pinecones_metadata_limit_per_vector() -> None:
         qa_question=pair.question,
         qa_answer=pair.answer,
     )
-    # Then it is within the 40 KB Pinecone allows a vector (local/fakes.py FakePinecone refuses more)
+    # Then it is within the 40 KB Pinecone allows a vector (local/fakes/pinecone.py refuses more)
     assert len(json.dumps(metadata.stored(), ensure_ascii=False).encode()) <= FakePinecone.MAX_METADATA_BYTES

@@ -11,7 +11,7 @@ from parley.domain.lexical import Contribution, Statistics, chunk_terms, query_t
 from parley.domain.vectors import ChunkMetadata, SparseVector, VectorRecord
 from parley.services.retrieval import DENSE_WEIGHT, Retriever
 
-from local.fakes import fake_embedding
+from local.fakes.openai import fake_embedding
 
 TENANT, CHATBOT = "t" * 32, "bot"
 CHUNKS = [

@@ -6,12 +6,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from parley.domain.accounts import RegisterRequest, SignInLimits
+from parley.domain.accounts import RegisterRequest
 from parley.domain.connections import Connection
 from parley.errors import Unauthorized
 from parley.services.accounts import AccountService, resolve_caller
 from parley.services.sessions import Sessions
-from parley.services.team import Invitations
 
 if TYPE_CHECKING:
     from tests.unit.conftest import (
@@ -19,7 +18,6 @@ if TYPE_CHECKING:
         FakeIdentityProvider,
         InMemoryAccountStore,
         InMemoryConnectionStore,
-        InMemoryFailureCounter,
     )
 
 
@@ -44,20 +42,7 @@ def _claims(user_id: str, iat: int, token_use: str = "access") -> dict[str, obje
 
 
 @pytest.fixture
-def users(
-    identity: FakeIdentityProvider,
-    account_store: InMemoryAccountStore,
-    failure_counter: InMemoryFailureCounter,
-    invitations: Invitations,
-) -> Any:
-    accounts = AccountService(
-        identity,
-        account_store,
-        failure_counter,
-        invitations,
-        auto_confirm=True,
-        sign_in_limits=SignInLimits(10, 50, 900),
-    )
+def users(accounts: AccountService) -> Any:
     ada = accounts.register(RegisterRequest(email="ada@example.com", password="correct-horse-1"))
     bob = accounts.register(RegisterRequest(email="bob@example.com", password="correct-horse-1"))
     return ada, bob
@@ -71,15 +56,11 @@ def test_an_id_token_is_refused(account_store: InMemoryAccountStore, users: Any)
 
 
 def test_tokens_issued_until_sign_out_are_refused_and_later_ones_accepted(
-    identity: FakeIdentityProvider,
-    account_store: InMemoryAccountStore,
-    users: Any,
-    connection_store: InMemoryConnectionStore,
-    closing_connections: ClosingConnections,
+    identity: FakeIdentityProvider, account_store: InMemoryAccountStore, users: Any, sessions: Sessions
 ) -> None:
     # Given Ada, who signed out at AT
     ada, _ = users
-    sessions = Sessions(identity, account_store, connection_store, closing_connections, clock=lambda: SIGNED_OUT)
+    sessions.clock = lambda: SIGNED_OUT
     caller = resolve_caller(account_store, _claims(ada.user.id, AT - 600))
 
     sessions.sign_out(caller, "access-ada")
@@ -94,9 +75,9 @@ def test_tokens_issued_until_sign_out_are_refused_and_later_ones_accepted(
 
 
 def test_sign_out_closes_only_the_users_own_connections(
-    identity: FakeIdentityProvider,
     account_store: InMemoryAccountStore,
     users: Any,
+    sessions: Sessions,
     connection_store: InMemoryConnectionStore,
     closing_connections: ClosingConnections,
 ) -> None:
@@ -111,7 +92,7 @@ def test_sign_out_closes_only_the_users_own_connections(
     ):
         store.add(connection)
     closing = closing_connections
-    sessions = Sessions(identity, account_store, store, closing, clock=lambda: SIGNED_OUT)
+    sessions.clock = lambda: SIGNED_OUT
 
     # When Ada signs out
     sessions.sign_out(resolve_caller(account_store, _claims(ada.user.id, AT - 600)), "access-ada")

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from parley.domain.accounts import Caller, RegisterRequest, SignInLimits
+from parley.domain.accounts import Caller, RegisterRequest
 from parley.domain.chatbots import ChatbotCreate
 from parley.domain.common import utcnow
 from parley.domain.connections import Connection
@@ -23,10 +23,9 @@ from parley.errors import (
     TeamFull,
     Unauthorized,
 )
-from parley.services.accounts import AccountClosure, AccountService, resolve_caller
+from parley.services.accounts import AccountClosure, resolve_caller
 from parley.services.chatbots import ChatbotService
-from parley.services.quotas import Quotas
-from parley.services.team import Invitations, TeamService
+from parley.services.team import TeamService
 
 if TYPE_CHECKING:
     from tests.unit.conftest import (
@@ -35,30 +34,12 @@ if TYPE_CHECKING:
         InMemoryAccountStore,
         InMemoryChatbotStore,
         InMemoryConnectionStore,
-        InMemoryFailureCounter,
         InMemoryTeamStore,
         RecordingErasureQueue,
     )
 
 
 PASSWORD = "correct-horse-1"
-
-
-@pytest.fixture
-def accounts(
-    identity: FakeIdentityProvider,
-    account_store: InMemoryAccountStore,
-    failure_counter: InMemoryFailureCounter,
-    invitations: Invitations,
-) -> AccountService:
-    return AccountService(
-        identity,
-        account_store,
-        failure_counter,
-        invitations,
-        auto_confirm=True,
-        sign_in_limits=SignInLimits(10, 50, 900),
-    )
 
 
 def _caller(account_store: InMemoryAccountStore, user_id: str) -> Any:
@@ -156,12 +137,10 @@ def test_a_signed_in_person_whose_tenant_holds_a_chatbot_cannot_join(
     team: TeamService,
     owner: Any,
     account_store: InMemoryAccountStore,
-    chatbot_store: InMemoryChatbotStore,
-    erasures: RecordingErasureQueue,
-    quotas: Quotas,
+    chatbots: ChatbotService,
 ) -> None:
     cy = accounts.register(RegisterRequest(email="cy@example.com", password=PASSWORD))
-    ChatbotService(chatbot_store, erasures, quotas=quotas).create(cy.tenant.id, ChatbotCreate(name="Mine"))
+    chatbots.create(cy.tenant.id, ChatbotCreate(name="Mine"))
     code = _invite(team, owner, "cy@example.com").code
 
     with pytest.raises(AlreadyInATeam):

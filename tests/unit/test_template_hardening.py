@@ -10,7 +10,7 @@ import pytest
 from parley.adapters.s3 import EXPORT_TAG, UNINDEXED_TAG
 from parley.domain.documents import UPLOADS_PREFIX
 
-from local.stack import ROOT
+from local.stack.stack import ROOT
 from local.template import Resolver, http_apis, http_routes, load_template, parameter_values
 
 TEMPLATE = load_template(ROOT / "template.yaml")

@@ -26,7 +26,8 @@ from cryptography.x509.oid import NameOID
 from parley.crawling.fetch import FetchFailed, FetchPolicy, FetchRefused, fetch
 from parley.settings import Settings
 
-from local.stack import ROOT
+from local.loopback import LoopbackServer
+from local.stack.stack import ROOT
 from local.template import load_template
 
 DEPLOYED = FetchPolicy(user_agent="ParleyBot/1.0 (+https://parley.example/bot)")
@@ -69,27 +70,13 @@ def redirect(location: str, status: int = 302) -> Handler:
 def serving(tls: ssl.SSLContext | None = None) -> Iterator[Site]:
     site = Site(port=0)
 
-    class Handle(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def serve(request: http.server.BaseHTTPRequestHandler) -> None:
+        site.requests.append((request.path, dict(request.headers)))
+        site.routes.get(request.path, answer(404, b"not here"))(request)
 
-        def do_GET(self) -> None:
-            site.requests.append((self.path, dict(self.headers)))
-            site.routes.get(self.path, answer(404, b"not here"))(self)
-
-        def log_message(self, *_args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handle)
-    if tls:
-        server.socket = tls.wrap_socket(server.socket, server_side=True)
-    site.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with LoopbackServer(serve, keep_alive=True, tls=tls) as server:
+        site.port = server.port
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ export type ClientFrame = Frames["client"];
 export type ServerFrame = Frames["server"];
 export type { Citation, CitationsFrame, DoneFrame, ErrorFrame, StartFrame, TokenFrame } from "./frames";
 
-/** config.json, served beside the front ends and written at deploy (local/web.py serves the local one). */
+/** config.json, served beside the front ends and written at deploy (local/stack/web.py serves the local one). */
 export interface RuntimeConfig {
   /** The owners' HTTP API (CORS: the console's origins). */
   apiUrl: string;

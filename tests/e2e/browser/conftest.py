@@ -6,24 +6,31 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from local.browser import launch
-from local.stack import ROOT
+from local.loopback import LoopbackServer
+from local.stack.stack import ROOT
+from local.tools.browser import launch
 
 HERE = Path(__file__).parent
 ARTIFACTS = HERE / "artifacts"
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 # Long enough for an answer streamed by the local stack on a busy machine; a step that never happens still fails.
 STEP_TIMEOUT_MS = 30_000
+# How long `expect` waits for what a test expects to see: its default, 5 s, is less than a function's first call can
+# take on a busy machine (the widget's connection, an answer, a document indexed).
+EXPECT_TIMEOUT_MS = 60_000
+# The `screenshot` fixture: (page, step) -> the picture of the page, kept among the test's artifacts.
+Screenshot = Callable[[Page, str], Path]
+# The `accessibility_violations` fixture: (page[, selector]) -> axe-core's serious and critical violations.
+AccessibilityViolations = Callable[..., list[dict[str, Any]]]
 
 
 class Chromium:
@@ -77,15 +84,17 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     opened = context.new_page()
     opened.set_default_timeout(STEP_TIMEOUT_MS)
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
     yield opened
+    expect.set_options(timeout=5_000)
     context.close()
     assert not errors, "script errors on the page:\n" + "\n".join(errors)
 
 
 @pytest.fixture
-def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
+def screenshot(request: pytest.FixtureRequest) -> Screenshot:
     """Saves `page` as `NN-<step>.png` in the test's artifact folder (emptied first), in the order taken."""
     folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
     shutil.rmtree(folder, ignore_errors=True)
@@ -102,7 +111,7 @@ def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
 
 
 @pytest.fixture
-def accessibility_violations() -> Callable[..., list[dict[str, Any]]]:
+def accessibility_violations() -> AccessibilityViolations:
     return serious_accessibility_violations
 
 
@@ -121,27 +130,20 @@ def serious_accessibility_violations(page: Page, selector: str | None = None) ->
     ]
 
 
-class Site:
+class Site(LoopbackServer):
     """A website on its own origin (a port of 127.0.0.1) whose pages the tests write."""
 
     def __init__(self) -> None:
-        pages: dict[str, str] = {}
-        self.pages = pages
+        self.pages: dict[str, str] = {}
+        super().__init__(self._serve)
+        self.origin = self.url
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = pages.get(self.path)
-                self.send_response(200 if body is not None else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.end_headers()
-                self.wfile.write((body or "Not found").encode())
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def _serve(self, request: BaseHTTPRequestHandler) -> None:
+        body = self.pages.get(request.path)
+        request.send_response(200 if body is not None else 404)
+        request.send_header("Content-Type", "text/html; charset=utf-8")
+        request.end_headers()
+        request.wfile.write((body or "Not found").encode())
 
     def page(self, path: str, body: str) -> str:
         self.pages[path] = body
@@ -150,10 +152,6 @@ class Site:
     def web_page(self, path: str, title: str, script: str, css: str = "") -> str:
         """A shop's page at `path` holding `script` (a snippet) and styled by `css`; its URL."""
         return self.page(path, web_page(title, script, css))
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def web_page(title: str, script: str, css: str = "") -> str:
@@ -167,14 +165,12 @@ def web_page(title: str, script: str, css: str = "") -> str:
 @pytest.fixture(scope="module")
 def shop() -> Iterator[Site]:
     """A website a public chatbot allows."""
-    site = Site()
-    yield site
-    site.close()
+    with Site() as site:
+        yield site
 
 
 @pytest.fixture(scope="module")
 def elsewhere() -> Iterator[Site]:
     """A website the chatbot does not allow."""
-    site = Site()
-    yield site
-    site.close()
+    with Site() as site:
+        yield site

@@ -7,18 +7,21 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 from playwright.sync_api import Page, WebSocket, expect
 
-from local.process import Stack
-from local.samples import pdf
+from local.fakes.samples import pdf
+from local.stack.process import Stack
+from tests.support.api import bearer
+from tests.support.browser import PASSWORD, assert_accessible
 
-PASSWORD = "correct-horse-1"
+if TYPE_CHECKING:
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot, Site
+
 LLAMAS = (
     "Llamas hum when they are calm or curious. An alarm call sounds like a braying donkey. "
     "Llamas eat grass and hay; an adult needs about two percent of its weight in food daily."
@@ -32,11 +35,6 @@ SLOW_STEP_MS = 60_000
 def stack(model_stack: Stack) -> tuple[str, Path]:
     """`make run` with a model whose answers stream word by word (the OpenAI fake), so tokens arrive one by one."""
     return model_stack.url, model_stack.log
-
-
-def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict[str, Any]]]) -> None:
-    violations = accessibility_violations(page)
-    assert violations == [], json.dumps(violations, indent=2)
 
 
 def _token_frames(page: Page) -> list[str]:
@@ -56,7 +54,13 @@ def _token_frames(page: Page) -> list[str]:
 
 
 def test_an_owner_signs_up_uploads_asks_and_embeds_in_the_console(
-    page: Page, stack: tuple[str, Path], tmp_path: Path, shop, elsewhere, screenshot, accessibility_violations
+    page: Page,
+    stack: tuple[str, Path],
+    tmp_path: Path,
+    shop: Site,
+    elsewhere: Site,
+    screenshot: Screenshot,
+    accessibility_violations: AccessibilityViolations,
 ) -> None:
     url, _ = stack
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)
@@ -66,7 +70,7 @@ def test_an_owner_signs_up_uploads_asks_and_embeds_in_the_console(
     page.goto(f"{url}/#/signup")
     expect(page.get_by_role("heading", name="Create your Parley account")).to_be_visible()
     expect(page.get_by_text("At least 12 characters")).to_be_visible()
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     page.get_by_label("Organization").fill("Llama Farm")
     page.get_by_label("E-mail").fill(f"owner-{uuid.uuid4().hex[:10]}@example.com")
     page.get_by_label("Password").fill(PASSWORD)
@@ -75,7 +79,7 @@ def test_an_owner_signs_up_uploads_asks_and_embeds_in_the_console(
     expect(page.get_by_role("heading", name="Chatbots", exact=True)).to_be_visible()
     expect(page.get_by_text("No chatbots yet")).to_be_visible()
     expect(page.get_by_text("Loading the Parley console")).to_have_count(0)
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "chatbots")
 
     # Create a chatbot: the console opens its documents
@@ -83,7 +87,7 @@ def test_an_owner_signs_up_uploads_asks_and_embeds_in_the_console(
     page.get_by_role("button", name="Create chatbot").click()
     expect(page.get_by_role("heading", name="Llama care")).to_be_visible()
     expect(page.get_by_role("heading", name="Documents")).to_be_visible()
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
 
     # Upload a PDF with the keyboard (the file button) and a Markdown file by dropping it
     guide = tmp_path / "llamas.pdf"
@@ -106,7 +110,7 @@ def test_an_owner_signs_up_uploads_asks_and_embeds_in_the_console(
         expect(row).to_have_attribute("data-status", "indexed", timeout=SLOW_STEP_MS)
         expect(row.get_by_role("cell").nth(3)).to_have_text(re.compile(r"^[1-9]\d*$"))  # chunks
     expect(documents.get_by_role("row").filter(has_text="llamas.pdf")).to_contain_text("Indexed")
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "indexed")
 
     # Ask in the playground: the answer streams in, with its citation
@@ -123,7 +127,7 @@ def test_an_owner_signs_up_uploads_asks_and_embeds_in_the_console(
     expect(answer.locator("blockquote")).to_contain_text("Llamas hum when they are calm")
     expect(page.get_by_role("list", name="Sources")).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("When do llamas hum"))).to_be_visible()  # the history
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "playground")
 
     # Make it public for a website, then take the snippet
@@ -133,7 +137,7 @@ def test_an_owner_signs_up_uploads_asks_and_embeds_in_the_console(
     page.get_by_label("Welcome message").fill("Ask me about llamas")
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "public")
     page.get_by_role("link", name="Embed").click()
     expect(page.get_by_text(f"Allowed origins: {shop.origin}")).to_be_visible()
@@ -148,7 +152,7 @@ def test_an_owner_signs_up_uploads_asks_and_embeds_in_the_console(
     assert page.evaluate("navigator.clipboard.readText()") == snippet
     preview = page.frame_locator("iframe[title='Preview of the chat widget']")
     expect(preview.locator("script[data-key^='pk_']")).to_have_count(1)
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "embed")
     console = page.url
 
@@ -177,7 +181,7 @@ def test_an_owner_signs_up_uploads_asks_and_embeds_in_the_console(
     confirmation = page.get_by_role("dialog", name="Delete “Llama care”?")
     expect(confirmation).to_be_visible()
     expect(confirmation.get_by_role("button", name="Cancel")).to_be_focused()
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "delete")
     confirmation.get_by_role("button", name="Delete for good").click()
     expect(page.get_by_role("heading", name="Chatbots", exact=True)).to_be_visible()
@@ -193,7 +197,7 @@ _DROPPED = """({ name, text }) => {
 
 
 def test_another_organizations_chatbot_is_not_found_in_the_console(
-    page: Page, stack: tuple[str, Path], screenshot, accessibility_violations
+    page: Page, stack: tuple[str, Path], screenshot: Screenshot, accessibility_violations: AccessibilityViolations
 ) -> None:
     url, _ = stack
     # Given two organizations, the first with a chatbot
@@ -204,11 +208,11 @@ def test_another_organizations_chatbot_is_not_found_in_the_console(
             registered = api.post("/auth/register", json={"email": email, "password": PASSWORD})
             assert registered.status_code == 201, registered.text
             owners.append((email, registered.json()["tokens"]["access_token"]))
-        created = api.post("/chatbots", headers={"authorization": f"Bearer {owners[0][1]}"}, json={"name": "Private"})
+        created = api.post("/chatbots", headers=bearer(owners[0][1]), json={"name": "Private"})
         chatbot_id = created.json()["id"]
     # When the second signs in and opens the first's chatbot by its address
     page.goto(f"{url}/#/signin")
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     page.get_by_label("E-mail").fill(owners[1][0])
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -218,7 +222,7 @@ def test_another_organizations_chatbot_is_not_found_in_the_console(
         # Then the console says it is not found, and shows nothing of it
         expect(page.get_by_role("heading", name="Chatbot not found")).to_be_visible()
         expect(page.get_by_text("Private")).to_have_count(0)
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "not-found")
     # And signing out leads back to sign-in
     page.get_by_role("button", name="Sign out").click()

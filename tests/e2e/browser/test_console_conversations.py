@@ -7,21 +7,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from local.process import Stack, chatbot_with_document
+from local.fakes.samples import GUIDE
+from local.stack.process import Stack, chatbot_with_document
+from tests.support.api import bearer
+from tests.support.browser import assert_accessible
 
-GUIDE = (
-    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
-    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
-)
+if TYPE_CHECKING:
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot
+
 QUESTIONS = ("What do llamas eat?", "How do llamas sound?", "When do llamas hum?")
 # plain_stack's PARLEY_EXPORT_INLINE_MAX_BYTES.
 INLINE_MAX_BYTES = 1200
@@ -34,25 +35,20 @@ def stack(plain_stack: Stack) -> tuple[str, Path]:
     return plain_stack.url, plain_stack.log
 
 
-def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict[str, Any]]]) -> None:
-    violations = accessibility_violations(page)
-    assert violations == [], json.dumps(violations, indent=2)
-
-
 def test_an_owner_browses_conversations_and_downloads_exports(
-    page: Page, stack: tuple[str, Path], screenshot, accessibility_violations
+    page: Page, stack: tuple[str, Path], screenshot: Screenshot, accessibility_violations: AccessibilityViolations
 ) -> None:
     # Given a chatbot with three answered questions, the second answer rated down with a comment
     url, _ = stack
     account, bot = chatbot_with_document(url, "guide.md", GUIDE)
-    bearer = {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    auth = bearer(account)
     answers = [
-        httpx.post(f"{url}/chatbots/{bot['id']}/query", headers=bearer, json={"question": q}, timeout=30).json()
+        httpx.post(f"{url}/chatbots/{bot['id']}/query", headers=auth, json={"question": q}, timeout=30).json()
         for q in QUESTIONS
     ]
     rated = answers[1]
     feedback = f"{url}/chatbots/{bot['id']}/messages/{rated['message_id']}/feedback"
-    rating = httpx.post(feedback, headers=bearer, json={"rating": "down", "comment": "Too vague"}, timeout=30)
+    rating = httpx.post(feedback, headers=auth, json={"rating": "down", "comment": "Too vague"}, timeout=30)
     assert rating.status_code == 204, rating.text
 
     # When the owner signs in and opens the chatbot's conversations
@@ -66,7 +62,7 @@ def test_an_owner_browses_conversations_and_downloads_exports(
     # Then every conversation is listed, the most recent first
     listed = page.get_by_role("list", name="Conversations, the most recent first").get_by_role("button")
     expect(listed).to_have_text(list(reversed(QUESTIONS)), timeout=LOAD_MS)
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "conversations")
 
     # When the list is narrowed to days before today, Then none is listed; and back to today, all three
@@ -86,7 +82,7 @@ def test_an_owner_browses_conversations_and_downloads_exports(
     expect(messages).to_contain_text(rated["answer"])
     expect(messages).to_contain_text("Sources: guide.md")
     expect(messages).to_contain_text("Rated not helpful: “Too vague”")
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "conversation")
 
     # When the negative feedback is exported as CSV, Then the file downloads with the question and the rated answer
@@ -122,5 +118,5 @@ def test_an_owner_browses_conversations_and_downloads_exports(
     page.get_by_label("To").fill("2026-03-01")
     page.get_by_role("button", name="Export").click()
     expect(page.get_by_role("alert")).to_have_text("from (2026-03-02) is after to (2026-03-01)", timeout=LOAD_MS)
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "reversed-range")

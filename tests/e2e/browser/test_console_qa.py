@@ -6,31 +6,32 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import httpx
-import pytest
 from playwright.sync_api import Page, expect
 
-PASSWORD = "correct-horse-1"
+from tests.support.api import bearer
+from tests.support.browser import sign_in
+
+if TYPE_CHECKING:
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot
+    from tests.support.api import ChatbotWithDocument
+
 QUESTION = "Do you ship internationally?"
 ANSWER = "Yes, we ship to 40 countries; duties are paid by the recipient."
 
 
-@pytest.fixture(autouse=True)
-def patient_expectations() -> Iterator[None]:
-    """A function's first call can take seconds on a busy machine: `expect` waits as long as a page's steps do."""
-    expect.set_options(timeout=60_000)
-    yield
-    expect.set_options(timeout=5_000)
-
-
 def test_a_pairs_answer_is_shown_as_the_pairs_in_the_playground(
-    page: Page, base_url, chatbot_with_document, screenshot, accessibility_violations
+    page: Page,
+    base_url: str,
+    chatbot_with_document: ChatbotWithDocument,
+    screenshot: Screenshot,
+    accessibility_violations: AccessibilityViolations,
 ) -> None:
     # Given a chatbot with a document and a Q&A pair, indexed
     account, bot = chatbot_with_document(base_url, "guide.md", "# Feeding\n\nLlamas eat grass and hay.\n")
-    auth = {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    auth = bearer(account)
     with httpx.Client(base_url=base_url, timeout=30) as api:
         source = api.post(
             f"/chatbots/{bot['id']}/sources", headers=auth, json={"type": "qa", "question": QUESTION, "answer": ANSWER}
@@ -40,11 +41,7 @@ def test_a_pairs_answer_is_shown_as_the_pairs_in_the_playground(
             time.sleep(0.25)
             source = api.get(f"/chatbots/{bot['id']}/sources/{source['id']}", headers=auth).json()
     assert source["status"] == "ready", source
-    page.goto(f"{base_url}/#/signin")
-    page.get_by_label("E-mail").fill(account["user"]["email"])
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Chatbots", exact=True)).to_be_visible()
+    sign_in(page, base_url, account["user"]["email"])
 
     # When the owner asks the pair's question in the playground
     page.goto(f"{base_url}/#/chatbots/{bot['id']}/playground")

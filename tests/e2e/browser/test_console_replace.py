@@ -4,52 +4,43 @@ from the new content."""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import httpx
-import pytest
 from playwright.sync_api import Page, expect
 
-PASSWORD = "correct-horse-1"
+from tests.support.api import bearer
+from tests.support.browser import assert_accessible, sign_in
+
+if TYPE_CHECKING:
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot
+    from tests.support.api import ChatbotWithDocument
+
 FIRST = "# Feeding\n\nLlamas eat grass and hay.\n"
 SECOND = "# Shearing\n\nAlpacas are shorn once a year, in spring, by a visiting shearer.\n"
 
 
-@pytest.fixture(autouse=True)
-def patient_expectations() -> Iterator[None]:
-    """A function's first call can take seconds on a busy machine: `expect` waits as long as a page's steps do."""
-    expect.set_options(timeout=60_000)
-    yield
-    expect.set_options(timeout=5_000)
-
-
-def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict[str, Any]]]) -> None:
-    violations = accessibility_violations(page)
-    assert violations == [], json.dumps(violations, indent=2)
-
-
 def test_an_owner_replaces_a_document_and_the_new_version_answers(
-    page: Page, base_url, chatbot_with_document, tmp_path: Path, screenshot, accessibility_violations
+    page: Page,
+    base_url: str,
+    chatbot_with_document: ChatbotWithDocument,
+    tmp_path: Path,
+    screenshot: Screenshot,
+    accessibility_violations: AccessibilityViolations,
 ) -> None:
     # Given an indexed document, and its owner signed in on the chatbot's documents
     account, bot = chatbot_with_document(base_url, "guide.md", FIRST)
-    auth = {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    auth = bearer(account)
     with httpx.Client(base_url=base_url, timeout=30) as api:
         [document] = api.get(f"/chatbots/{bot['id']}/documents", headers=auth).json()["items"]
-    page.goto(f"{base_url}/#/signin")
-    page.get_by_label("E-mail").fill(account["user"]["email"])
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Chatbots", exact=True)).to_be_visible()
+    sign_in(page, base_url, account["user"]["email"])
     page.goto(f"{base_url}/#/chatbots/{bot['id']}/documents")
     row = page.get_by_role("table", name="Documents").get_by_role("row").filter(has_text="guide.md")
     expect(row).to_have_attribute("data-status", "indexed")
     expect(row).to_have_attribute("data-version", "1")
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "before")
 
     # When they choose a new file with the row's Replace action (from the keyboard)
@@ -67,7 +58,7 @@ def test_an_owner_replaces_a_document_and_the_new_version_answers(
     expect(row).to_contain_text("(version 2)")
     expect(row).not_to_contain_text("Replacing")
     expect(page.get_by_role("row").filter(has_text=re.compile(r"^guide\.md"))).to_have_count(0)
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "replaced")
     with httpx.Client(base_url=base_url, timeout=30) as api:
         replaced = api.get(f"/chatbots/{bot['id']}/documents/{document['id']}", headers=auth).json()

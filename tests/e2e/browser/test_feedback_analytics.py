@@ -8,49 +8,31 @@ import html
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-GUIDE = (
-    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
-    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
-)
-PASSWORD = "correct-horse-1"
+from local.fakes.samples import GUIDE
+from tests.support.api import bearer
+from tests.support.browser import PASSWORD, assert_accessible, sign_in
 
-
-@pytest.fixture(autouse=True)
-def patient_expectations() -> Iterator[None]:
-    """A function's first call can take seconds on a busy machine: `expect` waits as long as a page's steps do."""
-    expect.set_options(timeout=30_000)
-    yield
-    expect.set_options(timeout=5_000)
+if TYPE_CHECKING:
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot, Site
+    from tests.support.api import ChatbotWithDocument, OwnedChatbot
 
 
 @pytest.fixture(scope="module")
-def owner_and_bot(base_url, chatbot_with_document, shop) -> tuple[dict[str, Any], dict[str, Any]]:
+def owner_and_bot(
+    base_url: str, chatbot_with_document: ChatbotWithDocument, shop: Site
+) -> tuple[dict[str, Any], dict[str, Any]]:
     return chatbot_with_document(base_url, "guide.md", GUIDE, visibility="public", allowed_origins=[shop.origin])
-
-
-def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict[str, Any]]]) -> None:
-    violations = accessibility_violations(page)
-    assert violations == [], json.dumps(violations, indent=2)
-
-
-def _sign_in(page: Page, url: str, email: str) -> None:
-    page.goto(f"{url}/#/signin")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Chatbots", exact=True)).to_be_visible()
 
 
 def _answers(url: str, account: dict[str, Any], bot: dict[str, Any]) -> list[dict[str, Any]]:
     """Every stored answer of the chatbot, as the API gives them."""
-    auth = {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    auth = bearer(account)
     with httpx.Client(base_url=url, timeout=30) as api:
         listed = api.get(f"/chatbots/{bot['id']}/conversations", headers=auth).json()["items"]
         return [
@@ -64,11 +46,15 @@ def _answers(url: str, account: dict[str, Any], bot: dict[str, Any]) -> list[dic
 
 
 def test_an_owner_rates_an_answer_in_the_playground_and_sees_it_in_the_analytics(
-    page: Page, base_url, chatbot_with_document, screenshot, accessibility_violations
+    page: Page,
+    base_url: str,
+    chatbot_with_document: ChatbotWithDocument,
+    screenshot: Screenshot,
+    accessibility_violations: AccessibilityViolations,
 ) -> None:
     # (a chatbot of its own: the analytics below count exactly its one question)
     account, bot = chatbot_with_document(base_url, "guide.md", GUIDE)
-    _sign_in(page, base_url, account["user"]["email"])
+    sign_in(page, base_url, account["user"]["email"])
 
     # When the owner asks in the playground and rates the answer bad, with a comment
     page.goto(f"{base_url}/#/chatbots/{bot['id']}/playground")
@@ -82,7 +68,7 @@ def test_an_owner_rates_an_answer_in_the_playground_and_sees_it_in_the_analytics
     page.get_by_label("Comment (optional)").fill("Say how much hay")
     page.get_by_role("button", name="Send comment").click()
     expect(page.get_by_role("status").filter(has_text="Comment saved.")).to_be_visible()
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "playground-rated")
 
     # Then the rating is stored with the answer
@@ -103,12 +89,17 @@ def test_an_owner_rates_an_answer_in_the_playground_and_sees_it_in_the_analytics
     expect(page.get_by_role("img", name=re.compile(r"^Feedback per day"))).to_have_attribute(
         "aria-label", re.compile(r"Bad: 1 in total")
     )
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "analytics")
 
 
 def test_a_visitor_rates_an_answer_with_the_widgets_thumbs(
-    page: Page, base_url, owner_and_bot, shop, screenshot, accessibility_violations
+    page: Page,
+    base_url: str,
+    owner_and_bot: OwnedChatbot,
+    shop: Site,
+    screenshot: Screenshot,
+    accessibility_violations: AccessibilityViolations,
 ) -> None:
     account, bot = owner_and_bot
     script = f'<script src="{base_url}/widget.js" data-key="{html.escape(bot["public_key"])}" async></script>'
@@ -133,16 +124,18 @@ def test_a_visitor_rates_an_answer_with_the_widgets_thumbs(
     assert [(frame["rating"], frame["chatbot_id"]) for frame in ratings] == [("up", bot["id"])]
     rated = [answer for answer in _answers(base_url, account, bot) if answer["id"] == ratings[0]["message_id"]]
     assert [answer["feedback"]["rating"] for answer in rated] == ["up"]
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "widget-rated")
 
 
-def test_another_organization_sees_no_analytics_of_the_chatbot(page: Page, base_url, owner_and_bot) -> None:
+def test_another_organization_sees_no_analytics_of_the_chatbot(
+    page: Page, base_url: str, owner_and_bot: OwnedChatbot
+) -> None:
     _, bot = owner_and_bot
     email = f"stranger-{uuid.uuid4().hex[:10]}@example.com"
     with httpx.Client(base_url=base_url, timeout=30) as api:
         assert api.post("/auth/register", json={"email": email, "password": PASSWORD}).status_code == 201
-    _sign_in(page, base_url, email)
+    sign_in(page, base_url, email)
 
     page.goto(f"{base_url}/#/chatbots/{bot['id']}/analytics")
 

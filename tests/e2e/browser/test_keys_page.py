@@ -3,42 +3,39 @@ last use once a server has used it, and revokes it after confirming; the key is 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import httpx
 from playwright.sync_api import Page, expect
 
+from tests.support.api import bearer
+from tests.support.browser import assert_accessible, sign_in
 
-def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict[str, Any]]]) -> None:
-    violations = accessibility_violations(page)
-    assert violations == [], json.dumps(violations, indent=2)
-
-
-def _sign_in(page: Page, base_url: str, account: dict[str, Any]) -> None:
-    page.goto(f"{base_url}/#/signin")
-    page.get_by_label("E-mail").fill(account["email"])
-    page.get_by_label("Password").fill(account["password"])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Chatbots", exact=True)).to_be_visible()
+if TYPE_CHECKING:
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot
+    from tests.support.api import NewAccount
 
 
 def test_an_owner_creates_copies_and_revokes_a_key(
-    page: Page, base_url: str, api: httpx.Client, new_account, screenshot, accessibility_violations
+    page: Page,
+    base_url: str,
+    api: httpx.Client,
+    new_account: NewAccount,
+    screenshot: Screenshot,
+    accessibility_violations: AccessibilityViolations,
 ) -> None:
     # Given an owner with a chatbot, signed in to the console
     owner = new_account()
-    auth = {"authorization": f"Bearer {owner['tokens']['access_token']}"}
+    auth = bearer(owner)
     assert api.post("/chatbots", headers=auth, json={"name": "Llama care"}).status_code == 201
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
-    _sign_in(page, base_url, owner)
+    sign_in(page, base_url, owner["email"], owner["password"])
 
     # When they open the keys page from the header
     page.get_by_role("link", name="API keys").click()
     expect(page.get_by_role("heading", name="API keys", exact=True)).to_be_visible()
     expect(page.get_by_text("No keys yet.")).to_be_visible()
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "keys-empty")
 
     # and create a key limited to the chatbot
@@ -53,7 +50,7 @@ def test_an_owner_creates_copies_and_revokes_a_key(
     page.get_by_role("button", name="Copy key").click()
     expect(page.get_by_text("Copied.")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == key
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "key-created")
     row = page.get_by_role("row").filter(has_text="Helpdesk server")
     expect(row).to_contain_text(key[:10])
@@ -62,7 +59,7 @@ def test_an_owner_creates_copies_and_revokes_a_key(
 
     # When a server uses the key, and the owner comes back to the page
     chatbot_id = api.get("/chatbots", headers=auth).json()["items"][0]["id"]
-    assert api.get(f"/chatbots/{chatbot_id}/documents", headers={"authorization": f"Bearer {key}"}).status_code == 200
+    assert api.get(f"/chatbots/{chatbot_id}/documents", headers=bearer(key)).status_code == 200
     page.get_by_role("button", name="Done").click()
     page.reload()
 
@@ -75,12 +72,12 @@ def test_an_owner_creates_copies_and_revokes_a_key(
     # When they revoke it, confirming
     row.get_by_role("button", name="Revoke…").click()
     expect(row.get_by_text("will be refused at once")).to_be_visible()
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "revoke-confirm")
     row.get_by_role("button", name="Revoke “Helpdesk server”").click()
 
     # Then it leaves the list and is refused at once
     expect(page.get_by_text("No keys yet.")).to_be_visible()
     screenshot(page, "revoked")
-    refused = api.get(f"/chatbots/{chatbot_id}/documents", headers={"authorization": f"Bearer {key}"})
+    refused = api.get(f"/chatbots/{chatbot_id}/documents", headers=bearer(key))
     assert refused.status_code == 401

@@ -4,19 +4,20 @@ alarms, no serious accessibility violation; a screenshot kept as an artifact."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from playwright.sync_api import Page
 
-from local.ops import template_dashboards
-from local.stack import ROOT
+from local.cloudwatch.dashboards import template_dashboards
+from local.fakes.samples import GUIDE
+from local.stack.stack import ROOT
 from local.template import Resolver, load_template, parameter_values
+from tests.support.api import bearer
 
-GUIDE = (
-    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
-    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
-)
+if TYPE_CHECKING:
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot
+
 QUESTIONS = ("What do llamas eat?", "When do llamas hum?", "How much food does a llama need?", "What is a llama?")
 
 
@@ -25,12 +26,12 @@ def test_the_operator_page_renders_the_dashboard_and_alarms_after_traffic(
     api: httpx.Client,
     base_url: str,
     chatbot_with_document: Callable[..., tuple[dict[str, Any], dict[str, Any]]],
-    screenshot,
-    accessibility_violations,
-):
+    screenshot: Screenshot,
+    accessibility_violations: AccessibilityViolations,
+) -> None:
     # Given some traffic: an indexed document, questions, searches, a 404 and a 401
     account, bot = chatbot_with_document(base_url, "guide.md", GUIDE)
-    auth = {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    auth = bearer(account)
     for question in QUESTIONS * 3:
         assert api.post(f"/chatbots/{bot['id']}/query", headers=auth, json={"question": question}).status_code == 200
         assert api.post(f"/chatbots/{bot['id']}/search", headers=auth, json={"query": question}).status_code == 200

@@ -5,7 +5,6 @@ another organization's chatbot is not found."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,22 +14,16 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from local.process import Stack
-from local.sample_site import SampleSite, every_kind_of_page
+from local.fakes.sample_site import SampleSite, every_kind_of_page
+from local.stack.process import Stack
+from tests.support.api import bearer
+from tests.support.browser import PASSWORD, assert_accessible
 
-PASSWORD = "correct-horse-1"
 # Long enough, on a busy machine, for the crawl of a dozen pages, their indexing, and the sync's end.
 SLOW_STEP_MS = 90_000
 # The page's own actions wait this long (conftest); a machine shared with other jobs can take longer than expect's
 # 5 s default to answer an API call.
 STEP_MS = 30_000
-
-
-@pytest.fixture(autouse=True)
-def patient_expectations() -> Iterator[None]:
-    expect.set_options(timeout=STEP_MS)
-    yield
-    expect.set_options(timeout=5_000)
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +39,6 @@ def farm() -> Iterator[SampleSite]:
     every_kind_of_page(site)
     yield site
     site.stop()
-
-
-def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict[str, Any]]]) -> None:
-    violations = accessibility_violations(page)
-    assert violations == [], json.dumps(violations, indent=2)
 
 
 def _website(api: httpx.Client, chatbot_id: str, auth: dict[str, str]) -> dict[str, Any]:
@@ -84,12 +72,12 @@ def test_an_owner_adds_watches_edits_syncs_and_deletes_sources(
     expect(page.get_by_role("heading", name="Llama care", level=1)).to_be_visible()
     chatbot_id = page.evaluate("location.hash").split("/")[2]
     token = api.post("/auth/login", json={"email": email, "password": PASSWORD}).json()["tokens"]["access_token"]
-    auth = {"authorization": f"Bearer {token}"}
+    auth = bearer(token)
 
     # When they open the Sources tab
     page.get_by_role("link", name="Sources").click()
     expect(page.get_by_text("No sources yet")).to_be_visible()
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "empty")
 
     # and ask for more pages than the free plan allows a website
@@ -101,7 +89,7 @@ def test_an_owner_adds_watches_edits_syncs_and_deletes_sources(
 
     # Then the API's refusal is shown, with the way to the plan's usage
     expect(adding.get_by_role("link", name="See your plan's usage")).to_be_visible()
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "plan-limit")
 
     # When they add the farm's website with fewer pages, found by following its links
@@ -136,7 +124,7 @@ def test_an_owner_adds_watches_edits_syncs_and_deletes_sources(
     link = pages.get_by_role("link", name=f"{farm.url}/docs/feeding", exact=True)
     expect(link).to_have_attribute("target", "_blank")
     expect(link).to_have_attribute("rel", "noopener noreferrer")
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "website-synced")
 
     # When they add a Q&A pair
@@ -162,7 +150,7 @@ def test_an_owner_adds_watches_edits_syncs_and_deletes_sources(
     sources = api.get(f"/chatbots/{chatbot_id}/sources", headers=auth).json()["items"]
     pair = next(source for source in sources if source["type"] == "qa")
     assert pair["answer"] == "Yes, to every country of the EU."
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "pair-edited")
 
     # When they add a text snippet
@@ -205,7 +193,7 @@ def test_an_owner_adds_watches_edits_syncs_and_deletes_sources(
     confirmation = page.get_by_role("dialog", name="Delete “Opening hours”?")
     expect(confirmation).to_be_visible()
     expect(confirmation.get_by_role("button", name="Cancel")).to_be_focused()
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "delete-confirm")
     confirmation.get_by_role("button", name="Delete source").click()
 
@@ -225,7 +213,7 @@ def test_another_organizations_chatbot_sources_are_not_found(
 ) -> None:
     # Given another organization's chatbot with a source
     other = new_account()
-    other_auth = {"authorization": f"Bearer {other['tokens']['access_token']}"}
+    other_auth = bearer(other)
     other_bot = api.post("/chatbots", headers=other_auth, json={"name": "Their bot"}).json()
     created = api.post(
         f"/chatbots/{other_bot['id']}/sources",
@@ -244,7 +232,7 @@ def test_another_organizations_chatbot_sources_are_not_found(
     expect(page.get_by_text("Q?")).to_have_count(0)
     screenshot(page, "not-found")
     token = api.post("/auth/login", json={"email": email, "password": PASSWORD}).json()["tokens"]["access_token"]
-    mine = {"authorization": f"Bearer {token}"}
+    mine = bearer(token)
     assert api.get(f"/chatbots/{other_bot['id']}/sources", headers=mine).status_code == 404
     source_id = created.json()["id"]
     assert api.get(f"/chatbots/{other_bot['id']}/sources/{source_id}", headers=mine).status_code == 404

@@ -4,32 +4,21 @@ member sees the team but no managing controls."""
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
-PASSWORD = "correct-horse-1"
+from tests.support.browser import PASSWORD, assert_accessible, sign_in
+
+if TYPE_CHECKING:
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot
 
 
 def _email(name: str) -> str:
     return f"{name}-{uuid.uuid4().hex[:8]}@example.com"
-
-
-def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict[str, Any]]]) -> None:
-    violations = accessibility_violations(page)
-    assert violations == [], json.dumps(violations, indent=2)
-
-
-def _sign_in(page: Page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/#/signin")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def _invite(page: Page, email: str, role: str) -> str:
@@ -47,7 +36,12 @@ def _invite(page: Page, email: str, role: str) -> str:
 
 
 def test_an_owner_builds_a_team_in_the_console(
-    page: Page, browser: Browser, base_url: str, api: httpx.Client, screenshot, accessibility_violations
+    page: Page,
+    browser: Browser,
+    base_url: str,
+    api: httpx.Client,
+    screenshot: Screenshot,
+    accessibility_violations: AccessibilityViolations,
 ) -> None:
     owner_email, bea_email, cy_email = _email("owner"), _email("bea"), _email("cy")
     assert api.post("/auth/register", json={"email": owner_email, "password": PASSWORD}).status_code == 201
@@ -55,7 +49,7 @@ def test_an_owner_builds_a_team_in_the_console(
     assert api.post("/auth/register", json={"email": cy_email, "password": PASSWORD}).status_code == 201
 
     # The owner opens the Team page: only themselves, no invitation yet
-    _sign_in(page, base_url, owner_email)
+    sign_in(page, base_url, owner_email, lands_on=None)
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Team").click()
     expect(page.get_by_role("heading", name="Team", exact=True)).to_be_visible()
     expect(page.get_by_text("No pending invitations.")).to_be_visible()
@@ -68,7 +62,7 @@ def test_an_owner_builds_a_team_in_the_console(
     expect(page.get_by_text("Parley sends no e-mail")).to_be_visible()
     pending = page.get_by_role("region", name="Pending invitations")
     expect(pending.get_by_role("cell", name=bea_email, exact=True)).to_be_visible()
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "invited")
     cy_link = _invite(page, cy_email, "member")
 
@@ -77,7 +71,7 @@ def test_an_owner_builds_a_team_in_the_console(
     bea = bea_context.new_page()
     bea.goto(bea_link)
     expect(bea.get_by_role("heading", name="Join your team on Parley")).to_be_visible()
-    _no_violations(bea, accessibility_violations)
+    assert_accessible(bea, accessibility_violations)
     screenshot(bea, "join-by-sign-up")
     bea.get_by_label("E-mail").fill(bea_email)
     bea.get_by_label("Password").fill(PASSWORD)
@@ -106,7 +100,7 @@ def test_an_owner_builds_a_team_in_the_console(
     expect(cy.get_by_role("region", name="Invite someone")).to_have_count(0)
     expect(cy.get_by_role("combobox")).to_have_count(0)
     expect(cy.get_by_role("button", name=f"Remove {bea_email}…")).to_have_count(0)
-    _no_violations(cy, accessibility_violations)
+    assert_accessible(cy, accessibility_violations)
     screenshot(cy, "member-view")
     cy_context.close()
 
@@ -131,5 +125,5 @@ def test_an_owner_builds_a_team_in_the_console(
     expect(page.get_by_text(f"{owner_email} (admin)")).to_be_visible()
     expect(page.get_by_role("button", name=f"Make {bea_email} the owner…")).to_have_count(0)
     expect(members.get_by_text("Owner", exact=True)).to_have_count(1)
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "after-transfer")

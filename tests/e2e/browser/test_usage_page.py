@@ -3,31 +3,36 @@ to the usage page, which shows the plan, each counter against its limit as a bar
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import httpx
 from parley.domain.plans import PLANS
 from playwright.sync_api import Page, expect
+
+from tests.support.api import bearer
+from tests.support.browser import assert_accessible
+
+if TYPE_CHECKING:
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot
+    from tests.support.api import NewAccount
 
 FREE = PLANS["free"]
 # Steps that wait on a function, on a machine that may be busy.
 SLOW_STEP_MS = 30_000
 
 
-def _no_violations(page: Page, accessibility_violations: Callable[..., list[dict[str, Any]]]) -> None:
-    violations = accessibility_violations(page)
-    assert violations == [], json.dumps(violations, indent=2)
-
-
 def test_an_owner_over_the_plan_sees_why_and_their_usage_against_the_plan(
-    page: Page, base_url: str, api: httpx.Client, new_account, screenshot, accessibility_violations
+    page: Page,
+    base_url: str,
+    api: httpx.Client,
+    new_account: NewAccount,
+    screenshot: Screenshot,
+    accessibility_violations: AccessibilityViolations,
 ) -> None:
     # Given an owner holding one chatbot fewer than the free plan allows
     account = new_account()
-    headers = {"authorization": f"Bearer {account['tokens']['access_token']}"}
+    headers = bearer(account)
     for n in range(FREE.chatbots - 1):
         assert api.post("/chatbots", headers=headers, json={"name": f"Bot {n}"}).status_code == 201
 
@@ -47,7 +52,7 @@ def test_an_owner_over_the_plan_sees_why_and_their_usage_against_the_plan(
     # Then the console shows the plan's refusal where it happened, with a way to the usage page
     refusal = page.get_by_role("alert")
     expect(refusal).to_contain_text(f"Your plan (Free) allows {FREE.chatbots} chatbots", timeout=SLOW_STEP_MS)
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "chatbot-refused")
 
     # And the usage page shows the plan, each counter against its limit as a bar, and the reset date
@@ -62,5 +67,5 @@ def test_an_owner_over_the_plan_sees_why_and_their_usage_against_the_plan(
     expect(page.get_by_role("meter", name="Questions this month")).to_have_js_property("value", 0)
     expect(page.get_by_text("0 of 500")).to_be_visible()
     expect(page.get_by_text("0 MB of 100 MB")).to_be_visible()
-    _no_violations(page, accessibility_violations)
+    assert_accessible(page, accessibility_violations)
     screenshot(page, "usage")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import httpx
 from playwright.sync_api import Page
 
+if TYPE_CHECKING:
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot
 
-def test_the_runtime_config_names_the_apis_and_any_website_may_read_it(api: httpx.Client, base_url: str):
+
+def test_the_runtime_config_names_the_apis_and_any_website_may_read_it(api: httpx.Client, base_url: str) -> None:
     response = api.get("/config.json", headers={"Origin": "https://shop.example"})
 
     assert response.status_code == 200
@@ -19,8 +24,8 @@ def test_the_runtime_config_names_the_apis_and_any_website_may_read_it(api: http
 
 
 def test_the_api_reference_page_has_no_serious_accessibility_violation(
-    page: Page, base_url: str, screenshot, accessibility_violations
-):
+    page: Page, base_url: str, screenshot: Screenshot, accessibility_violations: AccessibilityViolations
+) -> None:
     page.goto(f"{base_url}/docs")
     screenshot(page, "api-reference")
 

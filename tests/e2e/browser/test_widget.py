@@ -8,22 +8,23 @@ import base64
 import html
 import itertools
 import re
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from playwright.sync_api import Locator, Page, WebSocketRoute, expect
 
-from local.process import Stack, chatbot_with_document
-from local.stack import ROOT
+from local.fakes.samples import GUIDE
+from local.stack.process import Stack, chatbot_with_document
+from local.stack.stack import ROOT
+from tests.support.api import bearer
+
+if TYPE_CHECKING:
+    from tests.e2e.browser.conftest import AccessibilityViolations, Screenshot, Site
+    from tests.support.api import OwnedChatbot
 
 WIDGET = ROOT / "web" / "widget" / "dist" / "widget.js"
-GUIDE = (
-    "# Feeding\n\nLlamas eat grass and hay. An adult llama needs about two percent of its weight in food daily.\n\n"
-    "# Sounds\n\nLlamas hum when they are calm or curious. An alarm call sounds like a braying donkey.\n"
-)
 WELCOME = "Hello! Ask me anything about llama care."
 # model_stack's visitor limit (PARLEY_VISITOR_MESSAGES_PER_MINUTE).
 VISITOR_LIMIT = 3
@@ -41,15 +42,6 @@ div, p, h2, button, textarea, form, span, summary, details {
 """
 
 
-@pytest.fixture(autouse=True)
-def patient_expectations() -> Iterator[None]:
-    """Playwright's `expect` waits as long as a page's steps do (conftest's 30 s): a function's first call, the
-    widget's connection included, can take seconds on a busy machine."""
-    expect.set_options(timeout=30_000)
-    yield
-    expect.set_options(timeout=5_000)
-
-
 @pytest.fixture(scope="module")
 def stack(model_stack: Stack) -> tuple[str, Path]:
     """`make run` with an OpenAI key (the fake's), so that answers stream word by word as a model writes them; one
@@ -57,7 +49,7 @@ def stack(model_stack: Stack) -> tuple[str, Path]:
     return model_stack.url, model_stack.log
 
 
-def _public_bot(url: str, shop: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def _public_bot(url: str, shop: Site) -> OwnedChatbot:
     return chatbot_with_document(
         url,
         "llama-care.md",
@@ -69,7 +61,7 @@ def _public_bot(url: str, shop: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def public_bot(stack: tuple[str, Path], shop) -> tuple[dict[str, Any], dict[str, Any]]:
+def public_bot(stack: tuple[str, Path], shop: Site) -> tuple[dict[str, Any], dict[str, Any]]:
     return _public_bot(stack[0], shop)
 
 
@@ -92,7 +84,7 @@ def open_chat(page: Page) -> Locator:
 
 def widget_focus(page: Page) -> dict[str, Any] | None:
     """The element focused inside the widget's shadow root: its label or class, and whether it is in the panel."""
-    return page.evaluate(
+    focused: dict[str, Any] | None = page.evaluate(
         """() => {
             const focused = document.querySelector("[data-parley-widget]")?.shadowRoot?.activeElement;
             if (!focused) return null;
@@ -102,6 +94,7 @@ def widget_focus(page: Page) -> dict[str, Any] | None:
             };
         }"""
     )
+    return focused
 
 
 def ask(page: Page, question: str) -> Locator:
@@ -115,7 +108,9 @@ def ask(page: Page, question: str) -> Locator:
     return answer
 
 
-def test_a_visitor_asks_and_sees_the_answer_stream_in_with_its_source(page: Page, stack, shop, screenshot):
+def test_a_visitor_asks_and_sees_the_answer_stream_in_with_its_source(
+    page: Page, stack: tuple[str, Path], shop: Site, screenshot: Screenshot
+) -> None:
     # Given the chatbot's snippet on the shop's page (another origin than the stack's); a chatbot of its own, whose
     # one conversation the owner reads below
     url, _ = stack
@@ -157,7 +152,7 @@ def test_a_visitor_asks_and_sees_the_answer_stream_in_with_its_source(page: Page
     ask(page, "And how do they sound?")
     visitor_id = page.evaluate("localStorage.getItem('parley:visitor')")
     assert re.fullmatch(r"[0-9a-f]{32}", visitor_id)
-    auth = {"authorization": f"Bearer {owner['tokens']['access_token']}"}
+    auth = bearer(owner)
     conversations = httpx.get(f"{url}/chatbots/{bot['id']}/conversations", headers=auth).json()["items"]
     assert len(conversations) == 1
     messages = httpx.get(f"{url}/chatbots/{bot['id']}/conversations/{conversations[0]['id']}", headers=auth).json()
@@ -168,8 +163,12 @@ def test_a_visitor_asks_and_sees_the_answer_stream_in_with_its_source(page: Page
 
 
 def test_the_open_panel_with_an_answer_has_no_serious_accessibility_violation(
-    page: Page, stack, shop, public_bot, accessibility_violations
-):
+    page: Page,
+    stack: tuple[str, Path],
+    shop: Site,
+    public_bot: OwnedChatbot,
+    accessibility_violations: AccessibilityViolations,
+) -> None:
     url, _ = stack
     _, bot = public_bot
     page.goto(shop.web_page("/a11y", "Llama wool shop", snippet(url, bot["public_key"])))
@@ -181,8 +180,8 @@ def test_the_open_panel_with_an_answer_has_no_serious_accessibility_violation(
 
 
 def test_a_site_the_chatbot_does_not_allow_shows_the_refusal_and_opens_no_connection(
-    page: Page, stack, elsewhere, public_bot, screenshot
-):
+    page: Page, stack: tuple[str, Path], elsewhere: Site, public_bot: OwnedChatbot, screenshot: Screenshot
+) -> None:
     url, _ = stack
     _, bot = public_bot
     sockets: list[str] = []
@@ -198,7 +197,9 @@ def test_a_site_the_chatbot_does_not_allow_shows_the_refusal_and_opens_no_connec
     assert sockets == []
 
 
-def test_the_chat_is_usable_with_the_keyboard_alone(page: Page, stack, shop, public_bot):
+def test_the_chat_is_usable_with_the_keyboard_alone(
+    page: Page, stack: tuple[str, Path], shop: Site, public_bot: OwnedChatbot
+) -> None:
     url, _ = stack
     _, bot = public_bot
     page.goto(shop.web_page("/keys", "Llama wool shop", snippet(url, bot["public_key"])))
@@ -228,7 +229,9 @@ def test_the_chat_is_usable_with_the_keyboard_alone(page: Page, stack, shop, pub
     expect(page.get_by_role("button", name="Open chat")).to_have_attribute("aria-expanded", "false")
 
 
-def test_the_visitor_is_told_when_sending_too_fast(page: Page, stack, shop, public_bot):
+def test_the_visitor_is_told_when_sending_too_fast(
+    page: Page, stack: tuple[str, Path], shop: Site, public_bot: OwnedChatbot
+) -> None:
     url, _ = stack
     _, bot = public_bot
     page.goto(shop.web_page("/busy", "Llama wool shop", snippet(url, bot["public_key"])))
@@ -246,7 +249,9 @@ def test_the_visitor_is_told_when_sending_too_fast(page: Page, stack, shop, publ
     expect(panel(page).get_by_role("button", name="Send")).to_be_enabled()
 
 
-def test_the_widget_reconnects_after_the_connection_drops(page: Page, stack, shop, public_bot):
+def test_the_widget_reconnects_after_the_connection_drops(
+    page: Page, stack: tuple[str, Path], shop: Site, public_bot: OwnedChatbot
+) -> None:
     # Given every WebSocket of the page passed through to the stack, so that the test can cut one
     url, _ = stack
     _, bot = public_bot
@@ -280,7 +285,9 @@ def test_the_widget_reconnects_after_the_connection_drops(page: Page, stack, sho
     expect(answer.locator(".text")).to_contain_text("grass and hay")
 
 
-def test_a_hostile_page_style_does_not_change_the_widget(page: Page, stack, shop, public_bot, screenshot):
+def test_a_hostile_page_style_does_not_change_the_widget(
+    page: Page, stack: tuple[str, Path], shop: Site, public_bot: OwnedChatbot, screenshot: Screenshot
+) -> None:
     # Given the same snippet on a plain page and on one whose CSS unsets everything and blows fonts up
     url, _ = stack
     _, bot = public_bot

@@ -1,0 +1,31 @@
+"""The console as the browser tests drive it: signing in as a person does, and a page checked for what keeps someone
+from using it (axe-core's serious and critical violations)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+# The password the browser tests register their accounts with (the API's rules: 12 characters or more).
+PASSWORD = "correct-horse-1"
+
+
+def sign_in(
+    page: Page, base_url: str, email: str, password: str = PASSWORD, *, lands_on: str | None = "Chatbots"
+) -> None:
+    """Sign in on the console's sign-in page; with `lands_on`, wait for the page the console opens (its heading)."""
+    page.goto(f"{base_url}/#/signin")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    if lands_on:
+        expect(page.get_by_role("heading", name=lands_on, exact=True)).to_be_visible()
+
+
+def assert_accessible(page: Page, accessibility_violations: Callable[..., list[dict[str, Any]]]) -> None:
+    """The page as it stands has no serious or critical accessibility violation (the browser conftest's fixture)."""
+    violations = accessibility_violations(page)
+    assert violations == [], json.dumps(violations, indent=2)
