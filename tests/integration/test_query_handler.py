@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from parley.answers.citations import references
 
-from local.fakes.openai import FakeOpenAI
+from local.fakes.openai import FakeOpenAI, grounded_reply
 from local.fakes.pinecone import FakePinecone
 from local.fakes.samples import MANUAL
 
@@ -293,6 +293,50 @@ def test_follow_up_is_rewritten_with_the_conversation(
     stored = conversation(lambdas, owner, chatbot["id"], first["conversation_id"])
     assert [m["role"] for m in stored["messages"]] == ["user", "assistant", "user", "assistant"]
     assert stored["message_count"] == 4
+
+
+def rewriting_as(rewrite: str) -> Callable[[list[dict[str, str]]], str]:
+    """The fake model's replies, but for a follow-up: rewritten as `rewrite`."""
+    return lambda messages: rewrite if messages[-1]["content"].startswith("Rewrite") else grounded_reply(messages)
+
+
+def test_a_follow_up_is_searched_and_judged_as_the_model_rewrote_it(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any, openai_fake: FakeOpenAI
+) -> None:
+    # Given a follow-up the documents answer in its own words, which the model rewrites into one they do not answer
+    _, first = ask(lambdas, owner, chatbot["id"], "Tell me about alpacas.")
+    openai_fake.reply = rewriting_as("What's the weather in Paris tomorrow?")
+    requests_before = len(openai_fake.chat_requests)
+
+    status, second = ask(lambdas, owner, chatbot["id"], "Is their fleece warm?", first["conversation_id"])
+
+    # Then the rewritten question is judged: not found, and the model is asked nothing after the rewrite
+    assert status == 200
+    assert (second["answerable"], second["citations"]) == (False, [])
+    assert second["answer"] == "I couldn't find this in this chatbot's documents."
+    assert len(openai_fake.chat_requests) == requests_before + 1
+    # (asked on its own, the follow-up is answered)
+    assert ask(lambdas, owner, chatbot["id"], "Is their fleece warm?")[1]["answerable"] is True
+
+
+def test_a_follow_up_answered_extractively_when_the_model_fails_is_judged_as_rewritten(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any, openai_fake: FakeOpenAI
+) -> None:
+    # Given a follow-up with no word of the documents, rewritten by the model, which then fails to answer
+    _, first = ask(lambdas, owner, chatbot["id"], "Tell me about alpacas.")
+    rewrite = "Are alpacas smaller than llamas?"
+    chat = openai_fake.routes[("POST", "/v1/chat/completions")]
+    openai_fake.routes[("POST", "/v1/chat/completions")] = lambda body, query: (
+        chat(body, query) if body["messages"][-1]["content"].startswith("Rewrite") else (500, {"error": {}})
+    )
+    openai_fake.reply = rewriting_as(rewrite)
+
+    _, second = ask(lambdas, owner, chatbot["id"], "And in size?", first["conversation_id"])
+
+    # Then the sentence quoted is the one that answers the rewritten question
+    assert (second["mode"], second["degraded"], second["answerable"]) == ("extractive", True, True)
+    assert second["answer"].startswith("Alpacas are smaller than llamas. [1]")
+    assert second["citations"][0]["filename"] == "alpacas.txt"
 
 
 def test_model_failure_after_retrieval_degrades_to_an_extractive_answer(
