@@ -5,7 +5,7 @@ in both); each article keeps PARAGRAPHS paragraphs drawn at random (in their ord
 those paragraphs each article gives ANSWERABLE answerable questions and up to UNANSWERABLE unanswerable ones, drawn
 at random. Everything is seeded: the same source file gives the same subset.
 
-    python tests/benchmarks/draw_squad_subset.py path/to/train-v2.0.json [--articles 10]
+    python -m tests.benchmarks.draw_squad_subset path/to/train-v2.0.json [--articles 10]
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def main() -> None:
 
 
 def _part(subset: dict[str, Any], question: dict[str, Any]) -> str:
-    return next(article["part"] for article in subset["articles"] if article["title"] == question["article"])
+    return str(next(article["part"] for article in subset["articles"] if article["title"] == question["article"]))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ steps: ingest's extraction and chunking, MiniLM, the local index, the Retriever 
 AnswerService answers without a model). Prints what `make eval` prints for answers, and how many off-topic questions
 (the calibration half of local/tools/data/off_topic_questions.tsv) abstain; never look at held-out to choose.
 
-    python tests/benchmarks/tune_answers.py [--part tuning] [--min-score 0.35,0.4] [--candidates 16] [--pool 20]
+    python -m tests.benchmarks.tune_answers [--part tuning] [--min-score 0.35,0.4] [--candidates 16] [--pool 20]
         [--chunk-size 400] [--title-context] [--log answers.jsonl]
 
 Vectors are cached under .tuning/answers/ by text, so a second run embeds only what changed.
@@ -40,11 +40,11 @@ from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import extract
 from parley.services.answers import EXTRACTIVE_POOL
 from parley.services.retrieval import Retriever
-from tune_fusion import CHATBOT, TENANT, CorpusLexicon
 
 from local.stack.stack import ROOT
 from local.tools import squad
 from local.tools.eval import off_topic_questions
+from tests.benchmarks.tune_fusion import CHATBOT, TENANT, CorpusLexicon
 
 CACHE = ROOT / ".tuning" / "answers" / "vectors.pkl"
 
@@ -155,7 +155,7 @@ def evaluate(
     words = statistics.mean(len(row["answer"].split()) for row in answered) if answered else 0.0
 
     def share(rows: list[dict[str, Any]], key: str) -> float:
-        return sum(row[key] for row in rows) / len(rows)
+        return sum(bool(row[key]) for row in rows) / len(rows)
 
     summary = (
         f"holds gold {share(answerable, 'holds'):6.1%}  abstained: answerable {share(answerable, 'abstained'):6.1%}, "
@@ -203,7 +203,7 @@ def main() -> None:
         )
         for number, (share, min_score, candidates, pool, within) in enumerate(settings):
             answerer = ExtractiveAnswerer(
-                embedder,  # type: ignore[arg-type]
+                embedder,
                 min_score,
                 candidates=candidates,
                 dense_share=share,
