@@ -124,7 +124,7 @@ def test_a_stream_cut_mid_answer_ends_with_an_error_frame_and_the_part_written_i
 def faulty_stack(e2e_run: Run) -> Iterator[Stack]:
     """A test stack with OpenAI and Pinecone fakes, and a seeded share of every kind of call failing."""
     options = ["--fakes", f"--faults={FAULTS}", "--fault-seed=12"]
-    with e2e_run.running("faulty", limit_seconds=60, options=options) as stack:
+    with e2e_run.running("faulty", options=options) as stack:
         yield stack
 
 
