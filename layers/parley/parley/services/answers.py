@@ -15,7 +15,7 @@ from datetime import datetime
 
 from parley.answers.abstention import answerable, is_not_found, not_found
 from parley.answers.citations import Relay, citation, resolve
-from parley.answers.extractive import ExtractiveAnswerer, JudgedQuestion
+from parley.answers.extractive import Extract, ExtractiveAnswerer, JudgedQuestion
 from parley.answers.prompts import condense_input, model_input, packed, within_budget
 from parley.domain.analytics import answer_tally
 from parley.domain.chatbots import DEFAULT_SPENDING_LIMITS, Chatbot, SpendingLimits
@@ -169,7 +169,7 @@ class AnswerService:
         question = redact(request.question)[0] if chatbot.redact_pii else request.question
         llm = self.llm
         phrased, retrieval = self._passages(chatbot, llm, question, history, limits=limits, asked_at=asked_at)
-        direct, found, sources = self._sources(chatbot, llm, phrased, retrieval)
+        direct, found, sources, quoted = self._sources(chatbot, llm, phrased, retrieval)
         message_id = new_id()
         relay = Relay(listener, sources, verbatim=direct is not None) if listener else None
         try:
@@ -184,6 +184,7 @@ class AnswerService:
                 retrieval=retrieval,
                 direct=direct,
                 found=found,
+                quoted=quoted,
                 limits=limits,
                 relay=relay,
             )
@@ -263,19 +264,19 @@ class AnswerService:
 
     def _sources(
         self, chatbot: Chatbot, llm: LanguageModel | None, asked: _Question, retrieval: Retrieval
-    ) -> tuple[Passage | None, bool, list[Passage]]:
-        """A Q&A pair that answers as written (if any), whether the documents answer, and the passages to answer from:
-        the pair; without a model, the passages holding the sentences that answer; else the best that fit the model's
-        context, if one comes close enough to the question."""
+    ) -> tuple[Passage | None, bool, list[Passage], str]:
+        """A Q&A pair that answers as written (if any), whether the documents answer, the passages to answer from,
+        and the extractive answer's quoted sentences (else ""): the pair; without a model, the passages judged, those
+        quoted marked; else the best that fit the model's context, if one comes close enough to the question."""
         passages = retrieval.passages
         direct = self._matching_pair(passages)
         if direct is not None:
-            return direct, True, [direct]
+            return direct, True, [direct], ""
         if llm is None:
-            sources = self._extract_from(chatbot, asked, retrieval)
-            return None, bool(sources), sources
+            extract = self._extract_from(chatbot, asked, retrieval)
+            return None, extract is not None, extract.sources if extract else [], extract.text if extract else ""
         found = answerable(passages, self._min_relevance(chatbot))
-        return None, found, packed(passages) if found else []
+        return None, found, packed(passages) if found else [], ""
 
     def _matching_pair(self, passages: Sequence[Passage]) -> Passage | None:
         """The retrieved Q&A pair whose question is most similar to the one asked, if at least `qa_threshold`."""
@@ -366,14 +367,13 @@ class AnswerService:
         record("RetrievalLatency", latency_ms, tenant_id=chatbot.tenant_id, chatbot_id=chatbot.id)
         return retrieval
 
-    def _extract_from(self, chatbot: Chatbot, asked: _Question, retrieval: Retrieval) -> list[Passage]:
-        """The passages an extractive answer cites, the sentences it quotes marked (nothing: not found). The sentence
-        decides: a chatbot's own `min_relevance`, if it set one, must be reached by a passage as well."""
+    def _extract_from(self, chatbot: Chatbot, asked: _Question, retrieval: Retrieval) -> Extract | None:
+        """The extractive answer (None: not found). The sentence decides: a chatbot's own `min_relevance`, if it set
+        one, must be reached by a passage as well."""
         top = retrieval.passages[: chatbot.top_k]
         if chatbot.min_relevance is not None and not answerable(top, chatbot.min_relevance):
-            return []
-        extract = self.extractive.answer(self._judged(asked, retrieval), retrieval.passages)
-        return extract.sources if extract else []
+            return None
+        return self.extractive.answer(self._judged(asked, retrieval), retrieval.passages)
 
     @staticmethod
     def _judged(asked: _Question, retrieval: Retrieval) -> JudgedQuestion:
@@ -391,6 +391,7 @@ class AnswerService:
         retrieval: Retrieval,
         direct: Passage | None,
         found: bool,
+        quoted: str,
         limits: SpendingLimits,
         relay: Relay | None,
     ) -> _Reply:
@@ -401,7 +402,8 @@ class AnswerService:
             # The owner's own answer to this question: given as written, with no model call.
             text, mode = direct.pair.answer, "qa"
         elif found and llm is None:
-            text, mode = _quoted(sources), "extractive"
+            # Two sentences may be quoted from one passage: the text is the extract's, not one quote per source.
+            text, mode = quoted, "extractive"
         elif found and llm is not None:
             return self._generate(
                 chatbot, llm, asked, history, sources=sources, retrieval=retrieval, limits=limits, relay=relay
@@ -458,10 +460,3 @@ class AnswerService:
         record_model_use(model, completion.usage, tenant_id=chatbot.tenant_id, chatbot_id=chatbot.id)
         # The model says the sources do not hold the answer in the words it was given for it (answers/prompts.py).
         return _Reply(completion.text, completion.usage, "llm", False, sources, not is_not_found(completion.text))
-
-
-def _quoted(sources: Sequence[Passage]) -> str:
-    """The extractive answer: the sentences quoted from the sources, each with its source's [n], in source order."""
-    return " ".join(
-        f"{passage.quote} [{number}]" for number, passage in enumerate(sources, start=1) if passage.quote is not None
-    )
