@@ -40,13 +40,29 @@ $(SAM_VENV)/.installed:
 
 install: $(VENV)/.installed
 
+# Vite's oldest Node.js.
+export NODE_20_19 := const [major, minor] = process.versions.node.split(".").map(Number); \
+	process.exit(major > 20 || (major === 20 && minor >= 19) ? 0 : 1)
 web/node_modules/.installed: web/package.json web/package-lock.json
+	@node -e "$$NODE_20_19" 2>/dev/null && command -v npm >/dev/null || \
+		{ echo "Parley's front ends need Node.js 20.19 or newer, with npm" >&2; exit 1; }
 	cd web && npm ci --no-audit --no-fund
 	@touch $@
 
-# The front ends (console, widget) and the contract types they are checked against, built into web/*/dist.
+# The front ends (console, widget) and the contract types they are checked against, built into web/*/dist, only when
+# a file the build reads changed: the hashes of web/ (less its dependencies and outputs) and of the API contract in
+# shared/ are kept beside the dependencies after each build (npm ci empties that folder: new dependencies build again).
+WEB_STAMP := web/node_modules/.built
+WEB_OUTPUTS := web/console/dist/index.html web/widget/dist/widget.js web/contract/api.d.ts web/contract/frames.d.ts
 web: web/node_modules/.installed
-	cd web && npm run build
+	@sources=$$(find web shared/openapi.json shared/websocket.schema.json \( -name node_modules -o -name dist \
+		-o -path web/contract/api.d.ts -o -path web/contract/frames.d.ts \) -prune -o -type f -print0 | \
+		LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1); \
+	if [ "$$sources" = "$$(cat $(WEB_STAMP) 2>/dev/null)" ] && ls $(WEB_OUTPUTS) >/dev/null 2>&1; then \
+		echo "web: the front ends are built from these sources already"; \
+	else \
+		(cd web && npm run build) && echo "$$sources" > $(WEB_STAMP); \
+	fi
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download cannot work offline).
 chromium:

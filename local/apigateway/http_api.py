@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from local.cloudwatch.metrics import ApiMetrics
+from local.markdown import markdown_html, markdown_inline
 from local.template import ACCOUNT_ID, REGION, HttpAuthorizer, HttpRoute
 
 log = logging.getLogger("local")
@@ -308,13 +309,85 @@ class ApiDocs:
 
 
 def _schema_name(schema: Mapping[str, Any]) -> str:
+    """A schema as a reader names its type: a component's name, `string | null`, `list of X`, `"a" | "b"`."""
     if "$ref" in schema:
         return str(schema["$ref"]).rsplit("/", 1)[-1]
-    if "anyOf" in schema:
-        return " | ".join(_schema_name(option) for option in schema["anyOf"])
+    if "const" in schema:
+        return json.dumps(schema["const"])
+    if "enum" in schema:
+        return " | ".join(json.dumps(value) for value in schema["enum"])
+    for union in ("anyOf", "oneOf"):
+        if union in schema:
+            return " | ".join(_schema_name(option) for option in schema[union])
     if schema.get("type") == "array":
         return f"list of {_schema_name(schema.get('items', {}))}"
+    if schema.get("type") == "object" and isinstance(schema.get("additionalProperties"), Mapping):
+        return f"map of {_schema_name(schema['additionalProperties'])}"
     return str(schema.get("type", "any"))
+
+
+# A schema's constraints as a reader states them.
+_CONSTRAINTS = (
+    ("minLength", "at least {} characters"),
+    ("maxLength", "at most {} characters"),
+    ("minimum", "≥ {}"),
+    ("exclusiveMinimum", "> {}"),
+    ("maximum", "≤ {}"),
+    ("exclusiveMaximum", "< {}"),
+    ("minItems", "at least {} items"),
+    ("maxItems", "at most {} items"),
+    ("pattern", "matches <code>{}</code>"),
+)
+
+
+def _number(value: Any) -> str:
+    """A bound as written: 1, not 1.0."""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _constraints(schema: Mapping[str, Any]) -> list[str]:
+    options = [schema, *schema.get("anyOf", []), *schema.get("oneOf", [])]
+    return [
+        "not empty" if (key, option[key]) == ("minLength", 1) else template.format(escape(_number(option[key])))
+        for option in options
+        for key, template in _CONSTRAINTS
+        if key in option
+    ]
+
+
+def _fields(schema: Mapping[str, Any], components: Mapping[str, Any]) -> str:
+    """A request body's (or a response's) fields: a table of each field's name, type, whether it is required, its
+    default and constraints; each variant of a union, under its own name."""
+    if "$ref" in schema:
+        name = _schema_name(schema)
+        return _fields(components.get(name, {}), components)
+    variants = schema.get("oneOf") or schema.get("anyOf")
+    if variants:
+        return "".join(
+            f"<h4><code>{escape(_schema_name(variant))}</code></h4>" + _fields(variant, components)
+            for variant in variants
+            if variant.get("type") != "null"
+        )
+    properties: Mapping[str, Any] = schema.get("properties", {})
+    if not properties:
+        return ""
+    required = set(schema.get("required", []))
+    rows = []
+    for name, field in properties.items():
+        notes = _constraints(field)
+        if "default" in field and field["default"] is not None:
+            notes.insert(0, f"default <code>{escape(json.dumps(field['default']))}</code>")
+        description = markdown_inline(field["description"]) + " " if field.get("description") else ""
+        rows.append(
+            f"<tr><td><code>{escape(name)}</code></td><td><code>{escape(_schema_name(field))}</code></td>"
+            f"<td>{'required' if name in required else 'optional'}</td>"
+            f"<td>{description}{'; '.join(notes)}</td></tr>"
+        )
+    return (
+        "<div class='fields' role='region' tabindex='0' aria-label='Fields'><table><thead><tr>"
+        "<th scope='col'>Field</th><th scope='col'>Type</th><th scope='col'>Presence</th><th scope='col'>Notes</th>"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
 def _json_schema(part: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -323,38 +396,100 @@ def _json_schema(part: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return dict(schema) if schema else None
 
 
+def _slug(method: str, path: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", f"{method} {path}".lower()).strip("-")
+
+
+def _error_meanings(document: Mapping[str, Any]) -> dict[str, str]:
+    """Each error status with the meaning most routes give it: stated once at the top, not under every route."""
+    seen: dict[str, dict[str, int]] = {}
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                if status >= "400":
+                    counts = seen.setdefault(status, {})
+                    description = response.get("description", "")
+                    counts[description] = counts.get(description, 0) + 1
+    return {status: max(counts, key=counts.__getitem__) for status, counts in sorted(seen.items())}
+
+
 def docs_page(document: Mapping[str, Any]) -> str:
-    """Every operation of an OpenAPI document, with its parameters, body and responses, as one HTML page."""
-    sections = []
+    """Every operation of an OpenAPI document as one HTML page: its description, parameters, the fields of its body,
+    its answer, and the errors it may give (their meanings stated once, at the top, where they are the same)."""
+    components: Mapping[str, Any] = document.get("components", {}).get("schemas", {})
+    errors = _error_meanings(document)
+    contents, sections = [], []
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
+            slug = _slug(method, path)
+            title = f"{method.upper()} {path}"
+            contents.append(f"<li><a href='#{slug}'><code>{escape(title)}</code></a></li>")
             parameters = "".join(
-                f"<li><code>{escape(p['name'])}</code> ({escape(p['in'])}, {_schema_name(p.get('schema', {}))})"
-                f"{' required' if p.get('required') else ''} {escape(p.get('description', ''))}</li>"
+                f"<li><code>{escape(p['name'])}</code> ({escape(p['in'])}, {escape(_schema_name(p.get('schema', {})))}"
+                f"{', required' if p.get('required') else ''}) "
+                f"{markdown_inline(p.get('description', ''))}</li>"
                 for p in operation.get("parameters", [])
             )
             body = _json_schema(operation.get("requestBody", {}))
-            responses = "".join(
-                f"<li><b>{escape(status)}</b> {escape(response.get('description', ''))}"
-                + (f" → <code>{escape(_schema_name(schema))}</code>" if (schema := _json_schema(response)) else "")
-                + "</li>"
-                for status, response in operation.get("responses", {}).items()
-            )
+            answers, refusals = [], []
+            for status, response in operation.get("responses", {}).items():
+                description = response.get("description", "")
+                if status >= "400":
+                    own = "" if description == errors.get(status) else f": {markdown_inline(description)}"
+                    refusals.append(f"<li><a href='#error-{escape(status)}'>{escape(status)}</a>{own}</li>")
+                    continue
+                schema = _json_schema(response)
+                shown = "" if description == "Successful Response" else markdown_html(description)
+                answers.append(
+                    f"<li><b>{escape(status)}</b>"
+                    + (f" <code>{escape(_schema_name(schema))}</code>" if schema else "")
+                    + shown
+                    + (
+                        f"<details><summary>Its fields</summary>{fields}</details>"
+                        if schema and (fields := _fields(schema, components))
+                        else ""
+                    )
+                    + "</li>"
+                )
+            lock = " <span class='lock'>(needs a token or API key)</span>" if operation.get("security") else ""
             sections.append(
-                f"<section><h2><code>{escape(method.upper())} {escape(path)}</code>"
-                f"{' 🔒' if operation.get('security') else ''}</h2>"
-                f"<p>{escape(operation.get('description') or operation.get('summary', ''))}</p>"
+                f"<section id='{slug}' aria-labelledby='{slug}-title'>"
+                f"<h2 id='{slug}-title'><code>{escape(title)}</code>{lock}</h2>"
+                + markdown_html(operation.get("description") or operation.get("summary", ""))
                 + (f"<h3>Parameters</h3><ul>{parameters}</ul>" if parameters else "")
-                + (f"<h3>Body</h3><p><code>{escape(_schema_name(body))}</code></p>" if body else "")
-                + f"<h3>Responses</h3><ul>{responses}</ul></section>"
+                + (
+                    f"<h3>Body: <code>{escape(_schema_name(body))}</code></h3>{_fields(body, components)}"
+                    if body
+                    else ""
+                )
+                + f"<h3>Answer</h3><ul>{''.join(answers)}</ul>"
+                + (f"<h3>Errors</h3><ul class='errors'>{''.join(refusals)}</ul>" if refusals else "")
+                + "</section>"
             )
     info = document.get("info", {})
+    name = escape(info.get("title", "API"))
+    error_list = "".join(
+        f"<dt id='error-{escape(status)}'>{escape(status)}</dt><dd>{markdown_html(meaning)}</dd>"
+        for status, meaning in errors.items()
+    )
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{escape(info.get('title', 'API'))} API</title>"
-        "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem}"
-        "section{border-top:1px solid #ccc}h2{font-size:1.1rem}h3{font-size:.95rem;margin-bottom:.2rem}</style>"
-        f"</head><body><h1>{escape(info.get('title', 'API'))} API v{escape(str(info.get('version', '')))}</h1>"
-        f"<p>{escape(info.get('description', ''))}</p><p>The machine-readable document: "
-        "<a href='/openapi.json'>/openapi.json</a>.</p>" + "".join(sections) + "</body></html>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{name} API reference</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem;line-height:1.45}"
+        "section{border-top:1px solid #ccc}h2{font-size:1.1rem;overflow-wrap:anywhere}"
+        "h3{font-size:.95rem;margin-bottom:.2rem}h4{font-size:.9rem;margin:.6rem 0 .2rem}"
+        "code{background:#f1f3f5;padding:0 .2em;border-radius:3px;overflow-wrap:anywhere}"
+        ".fields{overflow-x:auto}table{border-collapse:collapse}th,td{text-align:left;vertical-align:top;"
+        "padding:.25rem .5rem;border-bottom:1px solid #ddd}dt{font-weight:700}.lock{font-size:.85rem;color:#444}"
+        "ul.errors{display:flex;flex-wrap:wrap;gap:.25rem 1.25rem;list-style:none;padding:0}</style>"
+        f"</head><body><main><h1>{name} API v{escape(str(info.get('version', '')))}</h1>"
+        + markdown_html(info.get("description", ""))
+        + "<p>The machine-readable document: <a href='/openapi.json'>/openapi.json</a>. Send a token or an API key as "
+        "<code>Authorization: Bearer …</code>.</p>"
+        + f"<nav aria-labelledby='operations'><h2 id='operations'>Operations</h2><ul>{''.join(contents)}</ul></nav>"
+        + f"<section aria-labelledby='errors'><h2 id='errors'>Errors</h2><p>What each error status means; an "
+        f"operation lists those it may give.</p><dl>{error_list}</dl></section>"
+        + "".join(sections)
+        + "</main></body></html>"
     )

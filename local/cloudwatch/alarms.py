@@ -4,8 +4,9 @@ Each `AWS::CloudWatch::Alarm` keeps its rule: the metric (or metric math `Metric
 Statistic or ExtendedStatistic, Period, EvaluationPeriods, DatapointsToAlarm, Threshold, ComparisonOperator and
 TreatMissingData; only the period's length is scaled by the stack's metric minute (metrics.py). Every metric
 minute the last EvaluationPeriods complete periods are read and the state decided; `AWS::CloudWatch::CompositeAlarm`s
-follow from their AlarmRule. Transitions are logged (`Alarm <name>: OK -> ALARM (why)`) and kept, as CloudWatch's
-alarm history.
+follow from their AlarmRule. Transitions are kept, as CloudWatch's alarm history, and logged (`Alarm <name>: OK ->
+ALARM (why)`): a warning when an alarm goes off, information when it clears, detail for the rest (every alarm's
+first evaluation into OK at start is no warning).
 
 What CloudWatch refuses at PutMetricAlarm / PutCompositeAlarm is refused here when the stack starts (a TemplateError),
 so a template that runs locally does not fail to deploy for it.
@@ -335,6 +336,14 @@ class AlarmState:
     history: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=HISTORY_KEPT))
 
 
+def _transition_level(previous: str, state: str) -> int:
+    """How loud a transition is logged: an alarm going off is a warning, one that clears is news, and moves between
+    OK and INSUFFICIENT_DATA (every alarm's first evaluation at start, a quiet period) are only detail."""
+    if state == ALARM:
+        return logging.WARNING
+    return logging.INFO if previous == ALARM else logging.DEBUG
+
+
 class AlarmEvaluator:
     """Evaluates every alarm once a metric minute (just after it ends) and keeps each one's state and history."""
 
@@ -380,7 +389,7 @@ class AlarmEvaluator:
                 return False
             known.state, known.updated = state, now
             known.history.append({"timestamp": now, "from": previous, "to": state, "reason": reason})
-        log.warning("Alarm %s: %s -> %s (%s)", name, previous, state, reason)
+        log.log(_transition_level(previous, state), "Alarm %s: %s -> %s (%s)", name, previous, state, reason)
         return True
 
     def report(self) -> list[dict[str, Any]]:

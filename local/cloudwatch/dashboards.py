@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from starlette.routing import BaseRoute, Route
 from local.cloudwatch.alarms import ALARM, OK, AlarmEvaluator, alarm_name
 from local.cloudwatch.metric_math import NotEvaluated, Series, as_series, evaluate
 from local.cloudwatch.metrics import LocalSources, MetricKey, MetricStore, dimensions
+from local.markdown import markdown_html
 from local.template import Resolver, TemplateError
 
 WIDGET_TYPES = ("metric", "text", "log", "alarm", "explorer", "custom")
@@ -150,37 +152,71 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
 
-def _sparkline(series: Series, grid: Sequence[float], label: str) -> str:
-    """The series as a small inline chart; gaps where periods have no datapoint."""
-    width, height = 240, 40
-    values = [series.get(at) for at in grid]
+# CloudWatch's units as a chart's value axis names them (a unit not listed is shown as it is).
+UNIT_LABELS = {"None": "", "Count": "count", "Milliseconds": "ms", "Seconds": "s", "Percent": "%", "Bytes": "bytes"}
+# A chart's size and margins (SVG user units): room on the left for the values, below for the times.
+_CHART = {"width": 320, "height": 120, "left": 58, "right": 10, "top": 8, "bottom": 22}
+
+
+def _present(value: float | None) -> bool:
+    """Whether a period has a datapoint: metric math yields NaN where it divides by zero, which CloudWatch drops."""
+    return value is not None and math.isfinite(value)
+
+
+def _chart(series: Series, grid: Sequence[float], label: str, unit: str) -> str:
+    """The series as a line chart over the widget's range, with a time axis (UTC) and a value axis in `unit`; gaps
+    where periods have no datapoint."""
+    width, height = _CHART["width"], _CHART["height"]
+    left, right, top, bottom = _CHART["left"], _CHART["right"], _CHART["top"], _CHART["bottom"]
+    values = [value if _present(value) else None for value in (series.get(at) for at in grid)]
     present = [value for value in values if value is not None]
     if not present:
         return ""
-    low, high = min([*present, 0.0]), max(present)
+    low, high = min([*present, 0.0]), max([*present, 0.0])
     span = (high - low) or 1.0
-    step = width / max(len(grid) - 1, 1)
-    lines: list[list[str]] = []
-    current: list[str] = []
+    plot_width, plot_height = width - left - right, height - top - bottom
+    step = plot_width / max(len(grid) - 1, 1)
+
+    def x(index: int) -> float:
+        return left + index * step
+
+    def y(value: float) -> float:
+        return top + plot_height - (value - low) / span * plot_height
+
+    lines: list[list[tuple[float, float]]] = [[]]
     for index, value in enumerate(values):
         if value is None:
-            if current:
-                lines.append(current)
-            current = []
-            continue
-        current.append(f"{index * step:.1f},{height - 2 - (value - low) / span * (height - 4):.1f}")
-    if current:
-        lines.append(current)
+            lines.append([])
+        else:
+            lines[-1].append((x(index), y(value)))
     drawn = "".join(
-        f'<polyline points="{" ".join(points)}" fill="none" stroke="#1a4f9c" stroke-width="1.5"/>'
+        f'<polyline points="{" ".join(f"{px:.1f},{py:.1f}" for px, py in points)}" class="line"/>'
         if len(points) > 1
-        else f'<circle cx="{points[0].split(",")[0]}" cy="{points[0].split(",")[1]}" r="2" fill="#1a4f9c"/>'
+        else f'<circle cx="{points[0][0]:.1f}" cy="{points[0][1]:.1f}" r="2.5" class="dot"/>'
         for points in lines
+        if points
     )
-    summary = f"{label}: {len(present)} periods with data, latest {_number(present[-1])}, highest {_number(high)}"
+    suffix = f" {unit}" if unit else ""
+    value_axis = "".join(
+        f'<text x="{left - 4}" y="{y(value) + 4:.1f}" text-anchor="end">{escape(_number(value) + suffix)}</text>'
+        f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" class="grid"/>'
+        for value in dict.fromkeys([high, low])
+    )
+    first, last = (datetime.fromtimestamp(at, UTC).strftime("%H:%M") for at in (grid[0], grid[-1]))
+    time_axis = (
+        f'<text x="{left}" y="{height - 6}" text-anchor="start">{first}</text>'
+        f'<text x="{width - right}" y="{height - 6}" text-anchor="end">{last} UTC</text>'
+    )
+    summary = (
+        f"{label}: {len(present)} periods with data from {first} to {last} UTC, latest {_number(present[-1])}"
+        f"{suffix}, highest {_number(max(present))}{suffix}"
+    )
     return (
-        f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(summary)}">{drawn}</svg>'
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(summary)}">'
+        f'<g class="value-axis" data-unit="{escape(unit)}">{value_axis}</g>'
+        f'<g class="time-axis">{time_axis}'
+        f'<line x1="{left}" x2="{width - right}" y1="{top + plot_height}" y2="{top + plot_height}" class="axis"/>'
+        f'</g><line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_height}" class="axis"/>{drawn}</svg>'
     )
 
 
@@ -233,6 +269,8 @@ class OperatorPage:
         return (
             "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            # No icon to fetch: a request the page does not need is an error in the browser's console.
+            "<link rel='icon' href='data:,'>"
             f"<title>Parley operations (local)</title><style>{_CSS}</style></head><body><main>"
             "<h1>Parley operations (local)</h1>"
             f"<p>The dashboards and alarms of template.yaml on what this local stack measured, at {stamp}; {scale}. "
@@ -249,7 +287,7 @@ class OperatorPage:
         if kind == "metric":
             content = self._metric_widget(props, now)
         elif kind == "text":
-            content = _markdown(str(props["markdown"]))
+            content = markdown_html(str(props["markdown"]))
         elif kind == "log":
             content = (
                 f"<pre>{escape(str(props['query']))}</pre><p class='note'>A Logs Insights query: it runs in "
@@ -330,12 +368,26 @@ class OperatorPage:
             row_grid = grid
         else:
             values = series[row.id]
-        present = [values[at] for at in row_grid if at in values]
+        present = [values[at] for at in row_grid if _present(values.get(at))]
         if not present:
             return f"<li><span class='label'>{label}</span> <span class='note'>no data yet</span></li>"
+        unit = self._unit(row, props)
         latest = f"<span class='value'>{_number(present[-1])}</span>"
-        chart = "" if props.get("view") == "singleValue" else _sparkline(values, row_grid, html.unescape(label))
+        if unit:
+            latest += f" <span class='unit'>{escape(unit)}</span>"
+        chart = "" if props.get("view") == "singleValue" else _chart(values, row_grid, html.unescape(label), unit)
         return f"<li><span class='label'>{label}</span> {latest} {chart}</li>"
+
+    def _unit(self, row: _Row, props: Mapping[str, Any]) -> str:
+        """What a row's values are in: the widget's left axis label if it has one (as CloudWatch shows it), else the
+        unit its metric was published with (an expression has none)."""
+        axis = props.get("yAxis", {}).get("left", {})
+        if axis.get("label"):
+            return str(axis["label"])
+        if row.key is None:
+            return ""
+        unit = self.store.unit(row.key)
+        return UNIT_LABELS.get(unit, unit)
 
     def _alarm_widget(self, alarms: Sequence[Any]) -> str:
         states = {row["name"]: row for row in self.alarms.report()}
@@ -377,18 +429,6 @@ def _badge(state: str) -> str:
     return f"<span class='state {kind}'>{escape(state)}</span>"
 
 
-def _markdown(text: str) -> str:
-    """A text widget's markdown, plainly: headings and paragraphs, everything else as its text."""
-    blocks = []
-    for block in re.split(r"\n\s*\n", text.strip()):
-        heading = re.match(r"^(#{1,6})\s+(.*)$", block.strip())
-        if heading:
-            blocks.append(f"<h3>{escape(heading.group(2))}</h3>")
-        else:
-            blocks.append(f"<p>{escape(block.strip())}</p>")
-    return "".join(blocks)
-
-
 _CSS = (
     "body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#f4f5f7}"
     "main{max-width:90rem;margin:auto;padding:1rem}"
@@ -397,7 +437,11 @@ _CSS = (
     ".widget h3{font-size:1rem;margin:.2rem 0 .5rem}"
     ".series,.alarms{list-style:none;padding:0;margin:0}.series li,.alarms li{margin:.3rem 0}"
     ".label{display:block;font-size:.85rem}.value{font-size:1.3rem;font-weight:600;margin-right:.5rem}"
-    ".note{color:#505a66;font-size:.85rem}.spark{vertical-align:middle;max-width:100%}"
+    ".note{color:#505a66;font-size:.85rem}.unit{color:#505a66;font-size:.85rem}"
+    ".chart{display:block;width:100%;max-width:24rem;height:auto;margin:.2rem 0 .4rem;font-size:10px;fill:#3d4651}"
+    ".chart .line{fill:none;stroke:#1a4f9c;stroke-width:1.5}.chart .dot{fill:#1a4f9c}"
+    ".chart .axis{stroke:#5b6470}.chart .grid{stroke:#dde1e6;stroke-dasharray:2 2}"
+    ".widget code{background:#eef0f3;padding:0 .2rem;border-radius:2px}"
     "pre{white-space:pre-wrap;font-size:.8rem;background:#eef0f3;padding:.4rem}"
     "table{border-collapse:collapse;width:100%;background:#fff}th,td{border:1px solid #c8ccd2;padding:.4rem;"
     "text-align:left;vertical-align:top;font-size:.9rem}"

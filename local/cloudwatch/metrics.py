@@ -83,11 +83,14 @@ class MetricStore:
         self._series: dict[MetricKey, deque[tuple[float, float]]] = defaultdict(
             lambda: deque(maxlen=SAMPLES_PER_SERIES)
         )
+        # The unit each metric was last published with (CloudWatch keeps one per datapoint; charts show it).
+        self._units: dict[MetricKey, str] = {}
         self._lock = threading.Lock()
 
     def put(self, datapoints: Iterable[Datapoint]) -> None:
         with self._lock:
             for point in datapoints:
+                self._units[point.key] = point.unit
                 series = self._series[point.key]
                 series.append((point.timestamp, point.value))
                 horizon = self.clock.now() - self.clock.seconds(RETENTION_SECONDS)
@@ -98,6 +101,11 @@ class MetricStore:
         """One sample now, under one dimension set."""
         key = MetricKey(namespace, name, dimensions(dimension))
         self.put([Datapoint(key, value, self.clock.now(), unit)])
+
+    def unit(self, key: MetricKey) -> str:
+        """The unit `key` was last published with (`None`, as CloudWatch says, if it has no datapoint)."""
+        with self._lock:
+            return self._units.get(key, "None")
 
     def keys(self) -> list[MetricKey]:
         with self._lock:

@@ -37,6 +37,8 @@ log = logging.getLogger("local")
 # One machine runs the whole stack: no function gets more environments than this, whatever AWS would allow. More
 # busy environments than cores only adds contention (measured with ingest on 2 cores: 4 were slower than 2).
 LOCAL_CONCURRENCY = max(2, min(4, os.cpu_count() or 2))
+# How long stopping environments are given to exit, all together, before those still running are killed.
+STOP_SECONDS = 2.0
 # Lambda gives the init phase 10 s; a cold local machine starting every function at once needs longer.
 INIT_TIMEOUT_SECONDS = 60
 # What a synchronous invocation may answer, serialized (Lambda's limit: a larger result is an error, and API Gateway
@@ -272,11 +274,12 @@ def _relay(stdout: IO[bytes], on_output: Callable[[bytes], None] | None) -> None
     stdout.close()
 
 
-def _wait_ended(workers: list[Worker]) -> None:
-    """Give stopping workers a moment to exit, then kill those that did not."""
+def _wait_ended(workers: list[Worker], limit_seconds: float = STOP_SECONDS) -> None:
+    """Give stopping workers `limit_seconds` in all to exit, then kill those that did not."""
+    deadline = time.monotonic() + limit_seconds
     for worker in workers:
         try:
-            worker.process.wait(timeout=2)
+            worker.process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             worker.process.kill()
             worker.process.wait()
@@ -400,8 +403,9 @@ class FunctionPool:
             worker.stop()
         _wait_ended(idle)
 
-    def close(self) -> None:
-        """Stop every environment: idle ones end when their connection closes, busy ones are killed."""
+    def close(self) -> list[Worker]:
+        """Stop every environment: idle ones end when their connection closes, busy ones are killed. Returns them
+        without waiting, so that a stack stopping many functions waits for all their environments at once."""
         with self._changed:
             self._closed = True
             workers, idle = list(self._workers), list(self._idle)
@@ -413,7 +417,7 @@ class FunctionPool:
                 worker.stop()
             else:
                 worker.process.kill()  # its invoker sees the environment exit
-        _wait_ended(workers)
+        return workers
 
 
 class FunctionRuntime:
@@ -465,7 +469,6 @@ class FunctionRuntime:
         return await loop.run_in_executor(self._executor, self.invoke, logical_id, event)
 
     def close(self) -> None:
-        """Stop every worker."""
-        for pool in self.pools.values():
-            pool.close()
+        """Stop every worker: all are told at once, then given STOP_SECONDS in all (not each) to exit."""
+        _wait_ended([worker for pool in self.pools.values() for worker in pool.close()])
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -136,7 +136,12 @@ def running_stack(data_dir: Path, log: Path, **options: Any) -> Iterator[str]:
         stop_stack(process)
 
 
-def stop_stack(process: subprocess.Popen[bytes], limit_seconds: float = 60) -> None:
+# How long a stack is given to stop before it is killed: its servers and functions' environments wind down in a few
+# seconds (a `make run` stack then saves its state), more on a machine busy with other stacks.
+STOP_LIMIT_SECONDS = 60
+
+
+def stop_stack(process: subprocess.Popen[bytes], limit_seconds: float = STOP_LIMIT_SECONDS) -> None:
     """Stop a stack as Ctrl-C does (its workers and servers wind down, which takes seconds on a busy machine); killed
     if it has not stopped within `limit_seconds`."""
     process.terminate()

@@ -34,10 +34,11 @@ import httpx
 from parley.domain.embeddings import MINILM_SPACE
 
 from local.fakes.pinecone import FakePinecone
-from local.stack.process import assign_plan, send_upload, start_stack
+from local.stack.process import assign_plan, send_upload, start_stack, stop_stack
 from local.stack.stack import ROOT
 from local.tools import beir, squad
 from local.tools.browser import screenshot
+from local.tools.progress import Progress
 
 
 class Refused(Exception):
@@ -66,8 +67,9 @@ class _Pacer:
 
     One tracker thread follows the oldest unsettled document (uploads settle roughly in order)."""
 
-    def __init__(self, client: httpx.Client, chatbot: str, window: int) -> None:
+    def __init__(self, client: httpx.Client, chatbot: str, window: int, progress: Progress) -> None:
         self.client, self.chatbot = client, chatbot
+        self.progress = progress  # told of each document that is done: indexed, failed, empty or refused
         # One client for the presigned POSTs (no base URL, no bearer token): a new one per upload would load the
         # CA bundle each time, about 30% of a core spent by the measuring client on the cores it measures.
         self.storage = httpx.Client(timeout=60)
@@ -84,6 +86,7 @@ class _Pacer:
         if not text.strip():
             with self.lock:
                 self.empty.append(corpus_id)
+            self.progress.advance()
             return
         self.slots.acquire()
         try:
@@ -92,6 +95,7 @@ class _Pacer:
             self.slots.release()
             with self.lock:
                 self.refused[corpus_id] = str(refusal)
+            self.progress.advance()
             return
         with self.lock:
             self.pending.append(document)
@@ -113,6 +117,7 @@ class _Pacer:
                 with self.lock:
                     self.pending.popleft()
                 self.slots.release()
+                self.progress.advance()
             else:
                 # Each look is a request through the gateway, a function and DynamoDB on the cores being measured;
                 # half a second is under 1% of any ingest worth measuring.
@@ -203,8 +208,7 @@ def main() -> None:
                 requests = sum(pinecone.requests.values())
                 print(f"\nPinecone requests: {dict(pinecone.requests)} ({requests} in all)")
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            stop_stack(process)
             if pinecone:
                 pinecone.stop()
 
@@ -220,11 +224,13 @@ def _evaluating_tenant(url: str, data_dir: Path) -> dict[str, str]:
 
 
 def _ingest(client: httpx.Client, chatbot: str, documents: list[tuple[str, str, str]], workers: int) -> _Pacer:
-    """Upload (key, file name, text) documents and wait until each is indexed or failed."""
-    pacer = _Pacer(client, chatbot, window=100)
+    """Upload (key, file name, text) documents and wait until each is indexed or failed (with a progress line)."""
+    progress = Progress("ingest", len(documents), "documents")
+    pacer = _Pacer(client, chatbot, window=100, progress=progress)
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(lambda item: pacer.upload(*item), documents))
     pacer.finish()
+    progress.finish()
     return pacer
 
 

@@ -41,6 +41,7 @@ from parley.services.retrieval import DENSE_WEIGHT
 from local.stack.process import moto_client, start_stack, stop_stack
 from local.stack.stack import ROOT
 from local.tools import beir
+from local.tools.progress import Progress
 
 DATASET = ROOT.parent / "shared" / "data" / "scifact"
 DIMENSION = MINILM_SPACE.dimension
@@ -96,10 +97,13 @@ def records(
 def fill(index: LocalVectorIndex, namespace: str, chatbot_id: str, size: int) -> Contribution:
     """Index `size` chunks of one chatbot; returns their statistics."""
     all_terms: list[ChunkTerms] = []
+    progress = Progress("index", size, "chunks")
     for start in range(0, size, 5000):
         batch, terms = records(chatbot_id, chunk_texts(min(5000, size - start), seed=start), "doc", seed=start)
         index.upsert(namespace, batch)
         all_terms += terms
+        progress.advance(len(batch))
+    progress.finish()
     return Contribution.of(all_terms)
 
 

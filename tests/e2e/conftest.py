@@ -79,7 +79,7 @@ class Run:
         with running_stack(
             data_dir,
             log,
-            parameters=TEST_PARAMETERS,
+            parameters={**TEST_PARAMETERS, **options.pop("parameters", {})},
             function_env={**fixed, **options.pop("function_env", {})},
             options=usage + options.pop("options", []),
             **options,

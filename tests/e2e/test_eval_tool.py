@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -91,6 +92,8 @@ def test_eval_through_pinecone_runs_the_sdk_against_the_fake_and_ranks_alike(tmp
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert_every_query_finds_its_document_first(finished.stdout)
     assert "vector index: pinecone" in finished.stdout
+    # And its ingest said how far it had got, as plain lines (its output is not a terminal), the last one at the end
+    assert re.search(r"^ingest: 4 of 4 documents \(100%\), [\d.]+ documents/s, done in \d+ s$", finished.stdout, re.M)
     requests = ast.literal_eval(finished.stdout.split("Pinecone requests: ", 1)[1].split(" (")[0])
     # one per search: the warm-up, the three questions, then the abstention table's (the three, and the off-topic)
     assert requests["/query"] == 1 + 3 + 3 + len(off_topic_questions("test"))

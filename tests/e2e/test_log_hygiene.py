@@ -22,6 +22,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from local.stack.process import send_upload
 from tests.support.api import bearer, ws_url
+from tests.support.logs import json_lines
 
 SITE = "https://shop.example.com"
 # The parts of a presigned POST that sign it.
@@ -39,20 +40,6 @@ def frames_of(socket: ClientConnection, message: dict[str, Any]) -> list[dict[st
     while frames[-1]["type"] not in ("done", "error"):
         frames.append(json.loads(socket.recv(timeout=30)))
     return frames
-
-
-def json_lines(log: Path) -> list[dict[str, Any]]:
-    """The structured lines the functions wrote (Powertools' JSON), EMF records left out."""
-    lines = []
-    for line in log.read_text(errors="replace").splitlines():
-        if line.startswith("{"):
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(entry, dict) and "_aws" not in entry:
-                lines.append(entry)
-    return lines
 
 
 class Traffic:

@@ -1,5 +1,6 @@
 """`make run` stopped and started again: accounts, chatbots, documents, conversations and the index are as they were
-left (moto's state and the local index saved and restored together); `--fresh` (`make run FRESH=1`) starts empty."""
+left (moto's state and the local index saved and restored together); `--fresh` (`make run FRESH=1`) starts empty; an
+ephemeral stack (tests, `make eval`, `make bench`) stops by itself and saves nothing."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from local.fakes.samples import GUIDE
-from local.stack.process import chatbot_with_document, refused_calls, send_upload, start_stack
+from local.stack.process import STOP_LIMIT_SECONDS, chatbot_with_document, refused_calls, send_upload, start_stack
 from tests.support.api import bearer
 
 # Long enough that its ingest is still running when the stack is stopped.
@@ -160,3 +161,27 @@ def test_a_restarted_stack_has_what_it_had_and_a_fresh_one_starts_empty(
     # and no function was refused an AWS call on the way (a restored state keeps the template's permissions)
     refused = [line for log in tmp_path.glob("*.log") for line in refused_calls(log.read_text())]
     assert not refused
+
+
+def test_an_ephemeral_stack_stops_by_itself_and_saves_nothing(
+    tmp_path: Path, running: list[subprocess.Popen[bytes]]
+) -> None:
+    # Given a stack started as tests, `make eval` and `make bench` start theirs, with a chatbot, an indexed
+    # document and an answer (the environments of several functions running)
+    data = tmp_path / "data"
+    process, url = start_stack(data, tmp_path / "ephemeral.log", limit_seconds=STARTUP_LIMIT_SECONDS)
+    running.append(process)
+    account, bot = chatbot_with_document(url, "guide.md", GUIDE)
+    with httpx.Client(base_url=url, timeout=30) as api:
+        question = {"question": "What do llamas eat?"}
+        asked = api.post(f"/chatbots/{bot['id']}/query", headers=bearer(account), json=question)
+
+    # When it is stopped as the tools stop it
+    process.terminate()
+    exit_status = process.wait(timeout=STOP_LIMIT_SECONDS)
+
+    # Then it stopped by itself (not killed at the limit, as `make eval`'s stack was), and saved nothing
+    assert asked.status_code == 200
+    assert exit_status == 0
+    assert not (data / "state").exists()
+    assert "Saving the local state" not in (tmp_path / "ephemeral.log").read_text()

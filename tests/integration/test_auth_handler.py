@@ -91,14 +91,27 @@ def test_login_and_wrong_password(lambdas: Functions, register: Callable[..., di
     assert unknown_status == 401
 
 
-def test_me_returns_the_callers_profile(lambdas: Functions, register: Callable[..., dict[str, Any]]) -> None:
-    registered = register("ada@example.com", name="Ada Lovelace")
+def test_me_returns_the_callers_profile_and_organization(
+    lambdas: Functions, register: Callable[..., dict[str, Any]]
+) -> None:
+    registered = register("ada@example.com", name="Ada Lovelace", organization="Analytical Engines")
 
     status, body = lambdas.call("AuthFunction", "GET", "/auth/me", sub=registered["user"]["id"])
 
     assert status == 200
-    assert body == {**registered["user"], "name": "Ada Lovelace"}
-    assert set(body) == {"id", "email", "name", "tenant_id", "role", "created_at"}
+    assert body == {**registered["user"], "name": "Ada Lovelace", "organization": "Analytical Engines"}
+    assert set(body) == {"id", "email", "name", "tenant_id", "role", "created_at", "organization"}
+
+
+def test_me_names_the_organization_sign_up_named_for_the_user_when_none_was_typed(
+    lambdas: Functions, register: Callable[..., dict[str, Any]]
+) -> None:
+    registered = register("grace@example.com")
+
+    status, body = lambdas.call("AuthFunction", "GET", "/auth/me", sub=registered["user"]["id"])
+
+    assert status == 200, body
+    assert body["organization"] == registered["tenant"]["name"] == "grace's organization"
 
 
 def test_me_for_unknown_user_is_401(lambdas: Functions) -> None:

@@ -33,7 +33,13 @@ def chatbot(lambdas: Functions, owner: dict[str, Any]) -> str:
     return str(lambdas.chatbot(owner, name="Help")["id"])
 
 
-def _store(tenant_id: str, chatbot_id: str, started: datetime, turns: list[tuple[str, str, str | None]]) -> str:
+def _store(
+    tenant_id: str,
+    chatbot_id: str,
+    started: datetime,
+    turns: list[tuple[str, str, str | None]],
+    started_by: str = "visitor:v1",
+) -> str:
     """A conversation started at `started` (its id says when, as new_id's do), with question/answer turns, each answer
     rated (up/down) or not; written through the conversation store, as answers are."""
     conversation = Conversation(
@@ -41,7 +47,7 @@ def _store(tenant_id: str, chatbot_id: str, started: datetime, turns: list[tuple
         tenant_id=tenant_id,
         chatbot_id=chatbot_id,
         title=turns[0][0],
-        started_by="visitor:v1",
+        started_by=started_by,
         created_at=started,
         updated_at=started,
     )
@@ -126,6 +132,22 @@ def test_an_owner_exports_json_lines_of_every_message_in_the_range(
     assert rows[1]["feedback_comment"] == "down!"
     assert rows[1]["latency_ms"] == 42
     assert rows[1]["started_by"] == "visitor:v1"
+
+
+def test_a_conversation_a_member_started_is_exported_with_their_e_mail_address(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any
+) -> None:
+    # Given a conversation the owner started in the playground, and one a visitor started
+    tenant, user_id = owner["tenant"]["id"], owner["user"]["id"]
+    _store(tenant, chatbot, _today(), [("Hello", "Hi", None)], started_by=user_id)
+    _store(tenant, chatbot, _today() + timedelta(minutes=1), [("Bye", "See you", None)])
+
+    # When the owner exports them
+    status, _, content = _export(lambdas, user_id, chatbot, format="csv")
+
+    # Then the owner's is theirs by e-mail address, not by user id; the visitor's keeps the visitor's tag
+    assert status == 200, content
+    assert [row["started_by"] for row in _csv(content)] == ["owner@example.com"] * 2 + ["visitor:v1"] * 2
 
 
 def test_csv_of_a_date_range_with_only_the_negative_feedback(

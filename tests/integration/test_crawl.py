@@ -107,11 +107,14 @@ def test_a_crawl_ends_every_page_with_its_outcome_and_a_resync_costs_nothing_for
     assert (source["status"], source["counts"]) == ("ready", {"found": 11, "indexed": 5, "failed": 2, "skipped": 4})
     assert source["last_synced_at"] is not None
     assert source["next_sync_at"] is not None
-    # And each indexed page is a document of the source, named and linked by its address
+    # And each indexed page is a document of the source, linked by its address and named by its title (an HTML page's
+    # that has one; else its address, as the PDF's)
     written = documents(lambdas, owner, bot)
     assert set(written) == {f"{base}{path}" for path, status in outcomes(found).items() if status == "indexed"}
     assert {item["status"] for item in written.values()} == {"indexed"}
     assert {item["source_id"] for item in written.values()} == {created["id"]}
+    assert written[f"{base}/docs/feeding"]["filename"] == "Feeding"
+    assert written[f"{base}/manual.pdf"]["filename"] == f"{base}/manual.pdf"
     assert found["/docs/shearing"]["document_id"] == written[f"{base}/docs/shearing"]["id"]
 
     # Given one page changed and one no longer linked (and gone)

@@ -123,6 +123,29 @@ def test_usage_reports_the_plan_the_month_and_only_the_callers_tenant(
     assert owner_asks(lambdas, stranger, bot)[0] == 404
 
 
+def test_usage_lists_the_deployments_models_each_marked_by_the_plan(lambdas: Functions, owner: dict[str, Any]) -> None:
+    # Given the template's allowed models and a chat model configured, and a tenant on the free plan
+    allowed = get_container().settings.answers.allowed_models
+    assert len(allowed) > 1
+    assert FREE.models is not None
+
+    # When it reads its usage, then again once an operator put it on pro
+    on_free = usage(lambdas, owner)["answers"]
+    assert plans_tool.main(["assign", owner["tenant"]["id"], "pro"]) == 0
+    on_pro = usage(lambdas, owner)["answers"]
+
+    # Then both list every model the deployment allows, marked by whether the plan allows it too; answers come
+    # from the model
+    assert on_free == {
+        "mode": "llm",
+        "models": [{"name": name, "on_plan": name in FREE.models} for name in allowed],
+        "default_model": allowed[0],
+        "max_tokens": FREE.max_tokens,
+    }
+    assert on_pro["models"] == [{"name": name, "on_plan": True} for name in allowed]
+    assert on_pro["max_tokens"] == min(PLANS["pro"].max_tokens, get_container().settings.answers.max_answer_tokens)
+
+
 def test_an_erased_chatbot_gives_back_its_place_documents_and_bytes(lambdas: Functions, owner: dict[str, Any]) -> None:
     # Given a chatbot with an indexed document
     bot = public_bot(lambdas, owner)

@@ -3,6 +3,7 @@ rules, and what PutMetricAlarm refuses refused when the stack starts."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -109,6 +110,35 @@ def test_an_alarm_turns_alarm_on_a_breaching_period_and_back_to_ok_with_its_hist
     transitions = [(entry["from"], entry["to"]) for entry in evaluator.states["dlq-alarm"].history]
     assert transitions == [(INSUFFICIENT_DATA, ALARM), (ALARM, OK)]
     assert evaluator.report()[0]["state"] == OK
+
+
+def test_an_alarm_going_off_warns_while_the_first_evaluation_into_ok_does_not(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given the DLQ alarm, not yet evaluated, on a store whose metric minute lasts 2 s
+    clock = Clock(1000.0)
+    store = MetricStore(MetricClock(2, clock))
+    alarm = _alarm(EvaluationPeriods=1, DatapointsToAlarm=1, TreatMissingData="notBreaching")
+    evaluator = AlarmEvaluator([alarm], [], store)
+    caplog.set_level(logging.DEBUG, logger="local")
+
+    # When it is first evaluated on a quiet period (as every alarm is at start), then goes off, then clears
+    clock.value = 1002.2
+    evaluator.evaluate()
+    clock.value = 1002.5
+    store.record("AWS/SQS", "NumberOfMessagesReceived", 1, QueueName="dlq")
+    clock.value = 1004.2
+    evaluator.evaluate()
+    clock.value = 1006.2
+    evaluator.evaluate()
+
+    # Then only going off is a warning: the first OK is detail, the recovery information
+    levels = [(record.levelname, record.getMessage().split(" (")[0]) for record in caplog.records]
+    assert levels == [
+        ("DEBUG", f"Alarm dlq-alarm: {INSUFFICIENT_DATA} -> {OK}"),
+        ("WARNING", f"Alarm dlq-alarm: {OK} -> {ALARM}"),
+        ("INFO", f"Alarm dlq-alarm: {ALARM} -> {OK}"),
+    ]
 
 
 def _math_alarm() -> MetricAlarm:

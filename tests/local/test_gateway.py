@@ -20,7 +20,8 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from local.__main__ import server_config
-from local.apigateway.http_api import HttpGateway, LambdaAuthorizer
+from local.apigateway.http_api import HttpGateway, LambdaAuthorizer, docs_page
+from local.markdown import markdown_html
 from local.stack.stack import LocalStack
 from local.template import HttpAuthorizer, HttpRoute
 
@@ -424,3 +425,66 @@ def test_each_api_answers_browsers_by_its_own_cors_configuration() -> None:
     # and which lets it read the headers the configuration exposes (an export's file name), as API Gateway does
     assert console.headers["access-control-expose-headers"] == "content-disposition"
     assert "access-control-expose-headers" not in visitor.headers
+
+
+def test_descriptions_markdown_is_rendered_and_its_text_escaped() -> None:
+    html = markdown_html("Send `Bearer sk_…` **once**; see [the list](/openapi.json).\n\n<script>x</script>")
+
+    assert html == (
+        '<p>Send <code>Bearer sk_…</code> <strong>once</strong>; see <a href="/openapi.json">the list</a>.</p>'
+        "<p>&lt;script&gt;x&lt;/script&gt;</p>"
+    )
+
+
+def _documented(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/x/Refusal"}}}}
+
+
+def test_the_docs_page_shows_a_bodys_fields_and_states_a_shared_error_meaning_once() -> None:
+    # Given operations answering 400 with the same meaning, and 404 with a usual meaning but for one
+    body = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Create"}}}}
+    document = {
+        "info": {"title": "Shop", "version": "1", "description": "Lists come in `pages`."},
+        "paths": {
+            "/things": {
+                "post": {
+                    "description": "Make a **thing**.",
+                    "requestBody": body,
+                    "responses": {"201": {"description": "Successful Response"}, "400": _documented("Bad input")},
+                }
+            },
+            "/things/{id}": {
+                "get": {"responses": {"400": _documented("Bad input"), "404": _documented("Not found")}},
+                "put": {"responses": {"404": _documented("Not found")}},
+                "delete": {"responses": {"404": _documented("No such `thing`")}},
+            },
+        },
+        "components": {
+            "schemas": {
+                "Create": {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {
+                        "name": {"type": "string", "minLength": 1, "maxLength": 100},
+                        "size": {"anyOf": [{"type": "integer", "maximum": 9.0}, {"type": "null"}], "default": 3},
+                    },
+                }
+            }
+        },
+    }
+
+    # When the page is drawn
+    page = docs_page(document)
+
+    # Then the body's fields are listed with their types, presence, defaults and bounds; descriptions are rendered
+    assert "<td><code>name</code></td><td><code>string</code></td><td>required</td><td>not empty; at most 100" in page
+    assert "<td><code>size</code></td><td><code>integer | null</code></td><td>optional</td>" in page
+    assert "default <code>3</code>; ≤ 9" in page
+    assert "<p>Make a <strong>thing</strong>.</p>" in page
+    assert "Lists come in <code>pages</code>." in page
+    # And the usual meanings are written once (at the top), each operation linking its status there; the one 404 of
+    # another meaning says it
+    assert (page.count("Bad input"), page.count("Not found")) == (1, 1)
+    assert page.count("<a href='#error-400'>400</a></li>") == 2
+    assert page.count("<a href='#error-404'>404</a></li>") == 2
+    assert "<a href='#error-404'>404</a>: No such <code>thing</code></li>" in page

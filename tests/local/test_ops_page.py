@@ -17,6 +17,7 @@ from local.cloudwatch.alarms import AlarmEvaluator, template_alarms
 from local.cloudwatch.dashboards import Dashboard, OperatorPage, check_dashboard_body, template_dashboards
 from local.cloudwatch.metrics import LocalSources, MetricClock, MetricStore
 from local.lambdas.runtime import lambda_environment
+from local.markdown import markdown_html
 from local.stack.provision import Provisioner
 from local.template import Resolver, TemplateError, functions, load_template, parameter_values
 
@@ -87,6 +88,76 @@ def test_the_page_renders_the_template_dashboard_widgets_in_layout_order_with_wh
 def _widget(html: str, title: str) -> str:
     start = html.index(f"<h3>{escape(title)}</h3>")
     return html[start : html.index("</article>", start)]
+
+
+def test_the_text_widget_markdown_is_rendered_with_no_markup_of_its_own(repository: Any) -> None:
+    # Given the repository's dashboard, whose text widget has a heading, bold and code
+    template, resolver = repository
+    store = MetricStore()
+
+    # When the page is read
+    html = _page(template_dashboards(template, resolver), store, AlarmEvaluator([], [], store)).get("/_ops").text
+
+    # Then its Markdown is rendered: no `##`, `**` or backtick is left
+    text = html[html.index("<article") : html.index("</article>")]
+    assert "<h3>Parley dev: operators</h3>" in text
+    assert "<strong>critical</strong>" in text
+    assert "<code>local-AlarmTopic</code>" in text
+    assert [marker for marker in ("##", "**", "`") if marker in text] == []
+
+
+def test_markdown_is_escaped_before_it_is_rendered() -> None:
+    text = "# <b>Ops</b>\nSee [runbook](https://example.com/run?a=1&b=2), not [this](javascript:alert(1)).\n\n- `<i>`"
+
+    html = markdown_html(text)
+
+    assert html == (
+        '<h3>&lt;b&gt;Ops&lt;/b&gt;</h3><p>See <a href="https://example.com/run?a=1&amp;b=2">runbook</a>, not '
+        "[this](javascript:alert(1)).</p><ul><li><code>&lt;i&gt;</code></li></ul>"
+    )
+
+
+def test_a_rate_with_no_answers_says_no_data_never_nan(repository: Any) -> None:
+    # Given requests but no answer: the degraded rate divides 0 by 0 in every period
+    template, resolver = repository
+    clock = Clock(100_000.0)
+    store = MetricStore(MetricClock(60, clock))
+    store.record("AWS/ApiGateway", "Count", 1, "Count", ApiId="local-HttpApi")
+    clock.value += 5
+
+    # When the page is read
+    html = _page(template_dashboards(template, resolver), store, AlarmEvaluator([], [], store)).get("/_ops").text
+
+    # Then the rate has no data (CloudWatch drops what a division by zero yields), and no figure reads nan
+    assert "Degraded (%)</span> <span class='note'>no data yet</span>" in _widget(html, "Degraded answers (%)")
+    assert not re.search(r"\bnan\b", html, re.IGNORECASE)
+
+
+def test_charts_have_a_time_axis_and_a_value_axis_in_the_metrics_unit(repository: Any) -> None:
+    # Given requests counted and their latency measured
+    template, resolver = repository
+    clock = Clock(100_000.0)
+    store = MetricStore(MetricClock(60, clock))
+    for latency in (120.0, 480.0):
+        store.record("AWS/ApiGateway", "Count", 1, "Count", ApiId="local-HttpApi")
+        store.record("AWS/ApiGateway", "Latency", latency, "Milliseconds", ApiId="local-HttpApi")
+    clock.value += 5
+
+    # When the page is read
+    html = _page(template_dashboards(template, resolver), store, AlarmEvaluator([], [], store)).get("/_ops").text
+
+    # Then each chart has a value axis in its unit (the metric's, or the widget's axis label) and a time axis in UTC
+    for title, unit, highest in (
+        ("Owners' API: requests and errors", "count", "2"),
+        ("Owners' API: latency", "ms", "480"),
+    ):
+        widget = _widget(html, title)
+        value_axis = widget[widget.index('class="value-axis"') : widget.index('class="time-axis"')]
+        assert f'data-unit="{unit}"' in value_axis
+        assert f">0 {unit}</text>" in value_axis
+        assert f">{highest} {unit}</text>" in widget  # the highest of one of the widget's statistics
+        time_axis = widget[widget.index('class="time-axis"') :]
+        assert re.search(r">\d\d:\d\d</text>.*>\d\d:\d\d UTC</text>", time_axis)
 
 
 def test_the_repository_template_alarms_are_read_with_the_dlq_and_degraded_answer_rules(repository: Any) -> None:

@@ -41,6 +41,25 @@ def crash(event, context):
 def sized(event, context):
     return {"statusCode": 200, "body": "x" * event["bytes"]}
 """
+# A module whose interpreter teardown is slow (as the SDKs, the model and an index of thousands of chunks make it) and
+# leaves a mark when it runs.
+SLOW_TEARDOWN = """
+import atexit
+import os
+import time
+
+
+def torn_down():
+    time.sleep(30)
+    open(os.environ["TEARDOWN_MARK"], "w").close()
+
+
+atexit.register(torn_down)
+
+
+def pid(event, context):
+    return os.getpid()
+"""
 
 
 def _spec(root: Path, logical_id: str, handler: str, **changes: Any) -> FunctionSpec:
@@ -85,6 +104,31 @@ def _runtime(run: list[FunctionRuntime], *specs: FunctionSpec, concurrency: int 
     runtime = FunctionRuntime({spec.logical_id: spec for spec in specs}, _aws, concurrency=concurrency)
     run.append(runtime)
     return runtime
+
+
+def test_a_stopped_stack_ends_every_environment_at_once_without_their_teardown(
+    code: Path, run: list[FunctionRuntime], tmp_path: Path
+) -> None:
+    # Given three functions, each with environments whose interpreter teardown would take 30 s
+    (code / "slow.py").write_text(SLOW_TEARDOWN)
+    mark = tmp_path / "torn-down"
+    specs = [
+        _spec(code, name, "pid", module="slow", module_path=code / "slow.py", environment={"TEARDOWN_MARK": str(mark)})
+        for name in ("First", "Second", "Third")
+    ]
+    runtime = _runtime(run, *specs)
+    for spec in specs:
+        runtime.invoke(spec.logical_id, {})
+    workers = [worker for pool in runtime.pools.values() for worker in pool._workers]
+
+    # When the stack stops its functions
+    runtime.close()
+
+    # Then every environment exited by itself (none killed, as one still tearing down after the runtime's wait would
+    # be), and none ran its teardown
+    assert len(workers) >= 3
+    assert [worker.process.returncode for worker in workers] == [0] * len(workers)
+    assert not mark.exists()
 
 
 def test_a_function_sees_only_its_own_environment(code: Any, run: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from parley.domain.chatbots import ChatbotCreate, ChatbotUpdate, SpendingLimits
+from parley.domain.chatbots import Answering, ChatbotCreate, ChatbotUpdate, SpendingLimits
 from parley.domain.documents import DocumentCreate
 from parley.domain.plans import PLANS, plan_named
 from parley.errors import PlanLimitReached, ValidationFailed
@@ -151,6 +151,20 @@ def test_a_plan_only_narrows_the_deployments_spending_guard() -> None:
     assert PLANS["business"].narrow(ceiling) == ceiling
     assert FREE.narrow(ceiling) == SpendingLimits(models=("gpt-4.1-mini",), max_tokens=300)
     assert FREE.narrow(SpendingLimits(("gpt-4.1-mini", "gpt-4o-mini"), 1024)) == SpendingLimits(("gpt-4o-mini",), 512)
+
+
+def test_without_a_model_answers_are_extractive_and_the_models_still_listed_by_the_plan() -> None:
+    # Given a deployment allowing two models but with no language model configured
+    answering = Answering(SpendingLimits(("gpt-4.1-mini", "gpt-4o-mini"), 1024), model_configured=False)
+
+    # When the free plan's options are read
+    options = FREE.answer_options(answering)
+
+    # Then answers are quotes, and both models are listed in the deployment's order, the plan's one marked
+    assert options.mode == "extractive"
+    assert [(model.name, model.on_plan) for model in options.models] == [("gpt-4.1-mini", False), ("gpt-4o-mini", True)]
+    assert (options.default_model, options.max_tokens) == ("gpt-4o-mini", 512)
+    assert PLANS["pro"].answer_options(Answering(answering.limits, model_configured=True)).mode == "llm"
 
 
 def test_documents_over_the_plan_are_refused_and_deleting_one_gives_its_place_back(

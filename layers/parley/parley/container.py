@@ -361,6 +361,7 @@ class Container:
             self.chatbot_store,
             self.conversation_store,
             self.export_files,
+            self.team_store,
             inline_max_bytes=self.settings.exports.inline_max_bytes,
             max_conversations=self.settings.exports.max_conversations,
             link_ttl=self.settings.exports.link_ttl,

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from parley.domain.accounts import SignInLimits
-from parley.domain.chatbots import DEFAULT_SPENDING_LIMITS, SpendingLimits
+from parley.domain.chatbots import DEFAULT_SPENDING_LIMITS, Answering, SpendingLimits
 from parley.domain.embeddings import MINILM_SPACE, OPENAI_MIN_RELEVANCE, OPENAI_MIN_SENTENCE_SCORE, EmbeddingSpace
 from parley.domain.ingest_limits import IngestLimits
 from parley.errors import ConfigurationError
@@ -311,6 +311,11 @@ class Settings(BaseModel):
             group = _group(field.annotation)
             names |= {part.alias or inner for inner, part in group.model_fields.items()} if group else {name}
         return {f"{ENV_PREFIX}{name.upper()}" for name in names}
+
+    @property
+    def answering(self) -> Answering:
+        """The spending guard, and whether a language model answers at all (`PARLEY_LLM` other than none)."""
+        return Answering(self.answers.spending_limits, model_configured=self.providers.llm != "none")
 
     @property
     def qa_threshold(self) -> float | None:

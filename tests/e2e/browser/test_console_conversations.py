@@ -96,6 +96,7 @@ def test_an_owner_browses_conversations_and_downloads_exports(
         ("user", "How do llamas sound?", ""),
         ("assistant", rated["answer"], "down"),
     ]
+    assert {row["started_by"] for row in rows} == {account["user"]["email"]}  # who asked, as a person reads it
     expect(page.get_by_role("status").filter(has_text="Downloaded")).to_have_text(
         f"Downloaded {negative.value.suggested_filename}"
     )

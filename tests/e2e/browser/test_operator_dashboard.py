@@ -1,8 +1,10 @@
-"""`/_ops` in a browser after some traffic: the template's dashboard rendered with what the stack measured, the
-alarms, no serious accessibility violation; a screenshot kept as an artifact."""
+"""`/_ops` in a browser after some traffic: the template's dashboard rendered with what the stack measured (its text
+widget's Markdown rendered, charts with a time axis and a value axis in their unit, no `nan`), the alarms, no error in
+the browser's console and no serious accessibility violation; a screenshot kept as an artifact."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +41,8 @@ def test_the_operator_page_renders_the_dashboard_and_alarms_after_traffic(
     assert api.get("/chatbots").status_code == 401
 
     # When an operator opens the page
+    console_errors: list[str] = []
+    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
     page.goto(f"{base_url}/_ops")
     screenshot(page, "operator-page")
 
@@ -56,10 +60,24 @@ def test_the_operator_page_renders_the_dashboard_and_alarms_after_traffic(
     )
 
     def latest(metric: str) -> float:
-        item = requests.locator("li", has_text=metric)
+        item = requests.locator("li", has=page.locator(".label", has_text=re.compile(f"^{metric}$")))
         return float(item.locator(".value").inner_text().replace(",", ""))
 
     assert latest("Count") >= latest("4xx") >= 1
+    # And the text widget's Markdown is rendered (a heading, bold, code), none of its markup shown
+    notes = page.locator("article").first
+    assert notes.get_by_role("heading", name=re.compile(r"^Parley \w+: operators$")).is_visible()
+    assert notes.locator("strong", has_text="critical").is_visible()
+    assert notes.locator("code").count() >= 1
+    shown = page.locator("main").inner_text()
+    assert [marker for marker in ("##", "**", "`") if marker in shown] == []
+    # And no figure reads nan: a rate with nothing to divide has no data
+    assert not re.search(r"\bnan\b", shown, re.IGNORECASE)
+    # And the charts have a time axis and a value axis in their metric's unit
+    latency = page.locator("article", has=page.get_by_role("heading", name="Owners' API: latency", exact=True))
+    assert latency.locator(".value-axis text", has_text=re.compile(r"^[\d,.]+ ms$")).count() >= 2
+    assert latency.locator(".time-axis text", has_text=re.compile(r"^\d\d:\d\d UTC$")).count() >= 1
+    assert requests.locator(".value-axis text", has_text=re.compile(r"^[\d,.]+ count$")).count() >= 2
     # And the alarms are listed with a state
     alarms = page.locator("section", has=page.get_by_role("heading", name="Alarms", exact=True, level=2))
     assert alarms.locator("tbody tr").count() >= 2
@@ -68,3 +86,5 @@ def test_the_operator_page_renders_the_dashboard_and_alarms_after_traffic(
     assert account["tenant"]["id"] not in text
     assert QUESTIONS[0] not in text
     assert accessibility_violations(page) == []
+    # And the browser's console has no error (a chart's bad point, a missing file)
+    assert console_errors == []

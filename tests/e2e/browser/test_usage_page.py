@@ -59,7 +59,7 @@ def test_an_owner_over_the_plan_sees_why_and_their_usage_against_the_plan(
     refusal.get_by_role("link", name="See your plan's usage").click()
     expect(page.get_by_role("heading", name="Usage")).to_be_visible()
     expect(page.get_by_text("Your plan: Free")).to_be_visible(timeout=SLOW_STEP_MS)
-    expect(page.get_by_text(re.compile(r"Monthly counts reset on \w+ 1, \d{4} \(UTC\)"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Monthly counts reset on 1 [A-Z][a-z]{2} \d{4} \(UTC\)"))).to_be_visible()
     chatbots = page.get_by_role("meter", name="Chatbots")
     expect(chatbots).to_have_js_property("value", FREE.chatbots)
     expect(chatbots).to_have_js_property("max", FREE.chatbots)

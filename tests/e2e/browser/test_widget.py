@@ -193,6 +193,9 @@ def test_a_site_the_chatbot_does_not_allow_shows_the_refusal_and_opens_no_connec
     expect(chat.get_by_role("status")).to_have_text(REFUSAL)
     expect(chat).to_have_attribute("data-link", "refused")
     expect(page.get_by_label("Your question")).to_be_disabled()
+    # and it is not greeted as if it could ask: no welcome, nothing to type into
+    expect(chat.locator(".welcome")).to_be_hidden()
+    expect(page.get_by_label("Your question")).to_be_hidden()
     screenshot(page, "refused")
     assert sockets == []
 

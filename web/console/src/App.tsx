@@ -1,8 +1,9 @@
 // The console: signed out, the sign-in and sign-up pages; signed in, the chatbots.
 import { useEffect, useState } from "preact/hooks";
-import type { UserProfile } from "./api/client";
+import type { SignedInUser } from "./api/client";
 import { Button, ErrorNote, Loading, useAction } from "./components/ui";
 import { useConsole } from "./context";
+import { docsUrl } from "./links";
 import { Chatbot } from "./pages/Chatbot";
 import { Chatbots } from "./pages/Chatbots";
 import { Keys } from "./pages/Keys";
@@ -14,7 +15,7 @@ import { href, navigate, useRoute } from "./router";
 export function App() {
   const { api, session } = useConsole();
   const route = useRoute();
-  const [user, setUser] = useState<UserProfile | null>(null);
+  const [user, setUser] = useState<SignedInUser | null>(null);
   const [signedIn, setSignedIn] = useState(session.signedIn);
   const [notice, setNotice] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -92,27 +93,25 @@ export function App() {
   );
 }
 
-function Header({ user }: { user: UserProfile }) {
-  const { session } = useConsole();
+function Header({ user }: { user: SignedInUser }) {
+  const { config, session } = useConsole();
   const signOut = useAction();
   return (
     <header class="top">
-      <a class="brand" href={href({ page: "chatbots" })}>
-        Parley
-      </a>
+      <p class="brand">
+        <a href={href({ page: "chatbots" })}>Parley</a>
+        <span class="organization">{user.organization}</span>
+      </p>
       <nav aria-label="Console">
-        <a href={href({ page: "chatbots" })}>Chatbots</a> <a href={href({ page: "team" })}>Team</a>{" "}
+        <a href={href({ page: "chatbots" })}>Chatbots</a>
+        <a href={href({ page: "team" })}>Team</a>
         <a href={href({ page: "usage" })}>Usage</a>
-        {user.role === "owner" && (
-          <>
-            {" "}
-            <a href={href({ page: "keys" })}>API keys</a>
-          </>
-        )}
+        {user.role === "owner" && <a href={href({ page: "keys" })}>API keys</a>}
+        <a href={docsUrl(config.apiUrl)}>API reference</a>
       </nav>
-      <span class="who">
-        {user.email} ({user.role})
-      </span>
+      <p class="who">
+        <span class="email">{user.email}</span> ({user.role})
+      </p>
       <Button variant="plain" busy={signOut.busy} busyLabel="Signing out…" onClick={() => signOut.run(() => session.signOut())}>
         Sign out
       </Button>

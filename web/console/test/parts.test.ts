@@ -31,7 +31,7 @@ describe("usage", () => {
   });
 
   it("names the day the monthly counts reset in UTC", () => {
-    expect(resetDay("2026-12-01T00:00:00Z")).toBe("December 1, 2026");
+    expect(resetDay("2026-12-01T00:00:00Z")).toBe("1 Dec 2026");
   });
 });
 

@@ -16,6 +16,10 @@ export interface Entry {
   // An answer's id (from its start frame) and the visitor's rating of it, shown at once and confirmed by the server.
   messageId?: string;
   rating?: Rating;
+  // How a finished answer was made ("extractive": quotes from the documents, no model), and whether the documents
+  // held one.
+  mode?: string;
+  answerable?: boolean;
 }
 
 export type Rating = "up" | "down";
@@ -142,7 +146,12 @@ function onFrame(state: ChatState, frame: ServerFrame): ChatState {
       return {
         ...state,
         busy: false,
-        entries: updateStreaming(state.entries, (entry) => ({ ...entry, status: "done" })),
+        entries: updateStreaming(state.entries, (entry) => ({
+          ...entry,
+          status: "done",
+          mode: frame.mode,
+          answerable: frame.answerable,
+        })),
       };
     case "error":
       if (frame.code === "origin_not_allowed") {

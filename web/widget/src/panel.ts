@@ -24,10 +24,12 @@ export class ChatPanel {
   private readonly launcher: HTMLButtonElement;
   private readonly panel: HTMLElement;
   private readonly title: HTMLElement;
+  private readonly closeButton: HTMLButtonElement;
   private readonly status: HTMLElement;
   private readonly log: HTMLElement;
   private readonly welcome: HTMLElement;
   private readonly notice: HTMLElement;
+  private readonly composer: HTMLFormElement;
   private readonly input: HTMLTextAreaElement;
   private readonly send: HTMLButtonElement;
   // Each entry's element, by entry id, with the entry it last showed (entries are immutable: same object, same look).
@@ -56,7 +58,7 @@ export class ChatPanel {
     const header = element("div", "header");
     this.title = element("h2", "title");
     this.title.id = "parley-title";
-    const close = element("button", "close");
+    const close = (this.closeButton = element("button", "close"));
     close.type = "button";
     close.textContent = "×";
     close.setAttribute("aria-label", strings.close);
@@ -76,7 +78,7 @@ export class ChatPanel {
     this.notice = element("p", "notice");
     this.log.append(this.welcome);
 
-    const composer = element("form", "composer");
+    const composer = (this.composer = element("form", "composer"));
     const label = element("label", "visually-hidden");
     label.htmlFor = "parley-input";
     label.textContent = strings.question;
@@ -119,7 +121,7 @@ export class ChatPanel {
     this.launcher.setAttribute("aria-expanded", "true");
     this.launcher.setAttribute("aria-label", this.strings.close);
     this.actions.opened();
-    (this.input.disabled ? this.log : this.input).focus();
+    (this.input.disabled ? this.closeButton : this.input).focus();
   }
 
   close(): void {
@@ -133,10 +135,18 @@ export class ChatPanel {
   render(state: ChatState): void {
     const { strings, options } = this;
     const chatbot = state.chatbot;
+    // A page whose site the chatbot does not allow (or a chatbot that is gone) is not greeted: the panel says only
+    // that the chat is not available, with nothing to type into.
+    const closedForGood = state.link === "refused" || state.link === "unavailable";
+    // Focus in the composer as it goes (the refusal comes after the panel opened) moves to the close button.
+    const focusLeaving = closedForGood && this.composer.contains(this.root.activeElement);
     this.title.textContent = options.title ?? chatbot?.name ?? strings.title;
     this.welcome.textContent = options.welcome ?? (chatbot?.welcome_message || strings.welcome);
+    this.welcome.hidden = closedForGood;
+    this.composer.hidden = closedForGood;
     this.panel.dataset.link = state.link;
     this.status.textContent = statusLine(state, strings);
+    this.status.classList.toggle("closed", closedForGood);
 
     for (const entry of state.entries) {
       const drawn = this.drawn.get(entry.id);
@@ -155,7 +165,7 @@ export class ChatPanel {
     this.log.setAttribute("aria-busy", String(state.entries.at(-1)?.status === "streaming"));
     this.log.scrollTop = this.log.scrollHeight;
 
-    const closedForGood = state.link === "refused" || state.link === "unavailable";
+    if (focusLeaving && !this.panel.hidden) this.closeButton.focus();
     this.input.disabled = closedForGood;
     this.send.disabled = closedForGood || state.busy;
   }
@@ -172,7 +182,9 @@ export class ChatPanel {
       event.preventDefault();
       this.close();
     } else if (event.key === "Tab") {
-      const focusable = [...this.panel.querySelectorAll<HTMLElement>(FOCUSABLE)];
+      const focusable = [...this.panel.querySelectorAll<HTMLElement>(FOCUSABLE)].filter(
+        (candidate) => candidate.getClientRects().length > 0,
+      );
       const first = focusable[0];
       const last = focusable[focusable.length - 1];
       const current = this.root.activeElement;
@@ -221,7 +233,14 @@ function drawEntry(entry: Entry, strings: Strings, actions: PanelActions): HTMLE
   who.textContent = `${entry.role === "visitor" ? strings.visitor : strings.assistant}: `;
   const text = element("span", "text");
   text.textContent = entry.text;
-  bubble.append(who, text);
+  bubble.append(who);
+  // Quotes of the documents (no model configured); an answer citing nothing quotes nothing.
+  if (entry.status === "done" && entry.mode === "extractive" && entry.answerable !== false && entry.citations.length) {
+    const label = element("span", "label");
+    label.textContent = strings.quoted;
+    bubble.append(label);
+  }
+  bubble.append(text);
   if (entry.status === "interrupted" || entry.status === "unsent") {
     const note = element("span", "note");
     note.textContent = entry.status === "unsent" ? strings.unsent : strings.interrupted;
@@ -257,8 +276,8 @@ export function drawSources(citations: Citation[], strings: Strings): HTMLElemen
   for (const citation of citations) {
     const details = element("details", "source");
     const summary = element("summary", "");
-    summary.textContent =
-      citation.page != null ? `${citation.filename}, ${strings.page(citation.page)}` : citation.filename;
+    const name = documentName(citation.filename, citation.url);
+    summary.textContent = citation.page != null ? `${name}, ${strings.page(citation.page)}` : name;
     const snippet = element("blockquote", "");
     snippet.textContent = citation.snippet;
     details.append(summary, snippet);
@@ -275,6 +294,19 @@ export function drawSources(citations: Citation[], strings: Strings): HTMLElemen
     sources.append(details);
   }
   return sources;
+}
+
+/** What a cited document is called: its name (a web page's is its title), or, for a web page named by its address
+ * (one without a title), the last part of its path, else its host. */
+export function documentName(filename: string, url: string | null | undefined): string {
+  if (!url || filename !== url) return filename;
+  try {
+    const parsed = new URL(url);
+    const last = parsed.pathname.split("/").filter(Boolean).pop();
+    return last ? decodeURIComponent(last) : parsed.host;
+  } catch {
+    return filename;
+  }
 }
 
 /** A citation's address as a link target when it is a web page's (http or https); anything else is no link. */

@@ -24,6 +24,8 @@ export interface Strings {
   helpful: string;
   notHelpful: string;
   openPage: string;
+  // Above an answer made of passages of the documents (no language model configured).
+  quoted: string;
 }
 
 const en: Strings = {
@@ -51,6 +53,7 @@ const en: Strings = {
   helpful: "Helpful answer",
   notHelpful: "Not a helpful answer",
   openPage: "Open page",
+  quoted: "Quoted from the documents",
 };
 
 const de: Strings = {
@@ -78,6 +81,7 @@ const de: Strings = {
   helpful: "Hilfreiche Antwort",
   notHelpful: "Keine hilfreiche Antwort",
   openPage: "Seite öffnen",
+  quoted: "Aus den Dokumenten zitiert",
 };
 
 const fr: Strings = {
@@ -105,6 +109,7 @@ const fr: Strings = {
   helpful: "Réponse utile",
   notHelpful: "Réponse pas utile",
   openPage: "Ouvrir la page",
+  quoted: "Extraits des documents",
 };
 
 const es: Strings = {
@@ -132,6 +137,7 @@ const es: Strings = {
   helpful: "Respuesta útil",
   notHelpful: "Respuesta no útil",
   openPage: "Abrir la página",
+  quoted: "Citado de los documentos",
 };
 
 export const LANGUAGES: Readonly<Record<string, Strings>> = { en, de, fr, es };

@@ -44,6 +44,8 @@ describe("a streamed answer", () => {
       ["assistant", "Llamas eat grass.", "done"],
     ]);
     expect(state.entries[1].citations).toEqual([CITATION]);
+    // and how it was made: quotes from the documents (no model configured), which the panel says
+    expect(state.entries[1]).toMatchObject({ mode: "extractive", answerable: true });
   });
 
   it("is streaming until done, and the composer waits for it", () => {

@@ -66,6 +66,12 @@ class UserProfile(Model):
         return self.signed_out_at is not None and issued_at <= self.signed_out_at
 
 
+class SignedInUser(UserProfile):
+    """The signed-in person's profile, with the name of their organization (as given at sign-up)."""
+
+    organization: str
+
+
 class Tokens(BaseModel):
     access_token: str
     refresh_token: str

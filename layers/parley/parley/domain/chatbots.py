@@ -115,6 +115,19 @@ class SpendingLimits:
 DEFAULT_SPENDING_LIMITS = SpendingLimits(models=("gpt-4o-mini", "gpt-4.1-mini"), max_tokens=1024)
 
 
+@dataclass(frozen=True)
+class Answering:
+    """How this deployment answers: within its spending guard, and with a language model only when one is configured
+    (without one, an answer is quotes from the documents and a chatbot's model settings go unused)."""
+
+    limits: SpendingLimits
+    model_configured: bool
+
+
+# A deployment as template.yaml's defaults make it: the default spending guard, and OpenAI's chat model.
+DEFAULT_ANSWERING = Answering(DEFAULT_SPENDING_LIMITS, model_configured=True)
+
+
 class ChatbotSettings(BaseModel):
     """The fields a tenant chooses; shared by create, update and the stored record."""
 

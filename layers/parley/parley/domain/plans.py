@@ -12,7 +12,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel
 
-from parley.domain.chatbots import SpendingLimits
+from parley.domain.chatbots import Answering, SpendingLimits
 
 # Held at any time (acquired on create, given back on delete) or counted per calendar month (UTC).
 StandingCounter = Literal["chatbots", "documents", "stored_bytes", "members", "api_keys", "sources"]
@@ -57,6 +57,16 @@ class Plan:
         model is the deployment's first that the plan allows; a plan allowing none of them gets that default only."""
         models = ceiling.models if self.models is None else tuple(m for m in ceiling.models if m in self.models)
         return SpendingLimits(models or ceiling.models[:1], min(self.max_tokens, ceiling.max_tokens))
+
+    def answer_options(self, answering: Answering) -> AnswerOptions:
+        """What a chatbot of this plan may choose on the deployment, and whether its choice is used at all."""
+        limits = self.narrow(answering.limits)
+        return AnswerOptions(
+            mode="llm" if answering.model_configured else "extractive",
+            models=[ModelOption(name=name, on_plan=name in limits.models) for name in answering.limits.models],
+            default_model=limits.default_model,
+            max_tokens=limits.max_tokens,
+        )
 
 
 # The numbers: a free tier that lets one person try Parley on a small site for a month (500 answers of 3,000
@@ -139,11 +149,34 @@ class Period(BaseModel):
     end: datetime
 
 
+class ModelOption(BaseModel):
+    """A language model the deployment allows."""
+
+    name: str
+    # Whether the tenant's plan allows it too (a larger plan may).
+    on_plan: bool
+
+
+class AnswerOptions(BaseModel):
+    """How the tenant's chatbots answer: with their model ("llm"), or, when the deployment has no language model
+    configured, with quotes from the documents ("extractive"; the chatbots' model settings are kept but unused)."""
+
+    mode: Literal["llm", "extractive"]
+    # The deployment's allowed models (its PARLEY_ALLOWED_MODELS), in its order, each marked by the plan.
+    models: list[ModelOption]
+    # What a new chatbot gets: the deployment's first model the plan allows.
+    default_model: str
+    # The most tokens one answer may take on the plan.
+    max_tokens: int
+
+
 class UsageReport(BaseModel):
-    """A tenant's plan, the current month, and each counter beside its limit (monthly ones for this month)."""
+    """A tenant's plan, the current month, and each counter beside its limit (monthly ones for this month); and the
+    models its chatbots may choose."""
 
     plan: PlanName
     plan_title: str
     period: Period
     usage: dict[Counter, int]
     limits: dict[Counter, int]
+    answers: AnswerOptions

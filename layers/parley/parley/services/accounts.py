@@ -11,6 +11,7 @@ from parley.domain.accounts import (
     RegisterRequest,
     Registration,
     Session,
+    SignedInUser,
     SignInLimits,
     Tenant,
     Tokens,
@@ -152,6 +153,14 @@ class AccountClosure:
             self.identity.delete(user.email)
             self.accounts.delete_user(user.id)
         logger.info("Account closed", extra={"tenant_id": caller.tenant_id, "members": len(users)})
+
+
+def signed_in_user(accounts: AccountStore, profile: UserProfile) -> SignedInUser:
+    """The signed-in person's profile with their organization's name (one read: the tenant's record)."""
+    tenant = accounts.get_tenant(profile.tenant_id)
+    if tenant is None:
+        raise Unauthorized("This account has no organization")
+    return SignedInUser.model_validate({**profile.model_dump(), "organization": tenant.name})
 
 
 def resolve_caller(accounts: AccountStore, claims: Mapping[str, object], *, now: int | None = None) -> Caller:

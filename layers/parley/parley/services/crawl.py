@@ -312,10 +312,12 @@ class Crawler:
             return self._ended(page, "indexed", None, **fields)
 
         def write(document_id: str | None) -> Document:
+            # A page's document is named by the page's title where it has one (what a citation of it shows), else by
+            # its address; the address stays the document's `url`.
             return self.documents.write(
                 source.tenant_id,
                 source.chatbot_id,
-                page.url[:255],
+                (title or page.url)[:255],
                 kind,
                 fetched.body,
                 source_id=source.id,

@@ -22,7 +22,7 @@ from parley.domain.exports import (
 )
 from parley.errors import ExportTooLarge
 from parley.observability import logger
-from parley.ports import ChatbotStore, ConversationStore, ExportFiles
+from parley.ports import ChatbotStore, ConversationStore, ExportFiles, TeamStore
 from parley.services.chatbots import find_chatbot
 
 T = TypeVar("T")
@@ -43,6 +43,7 @@ class ConversationExports:
         chatbots: ChatbotStore,
         conversations: ConversationStore,
         files: ExportFiles,
+        team: TeamStore,
         *,
         inline_max_bytes: int,
         max_conversations: int,
@@ -51,6 +52,7 @@ class ConversationExports:
         self.chatbots = chatbots
         self.conversations = conversations
         self.files = files
+        self.team = team
         self.inline_max_bytes = inline_max_bytes
         self.max_conversations = max_conversations
         self.link_ttl = link_ttl
@@ -58,13 +60,20 @@ class ConversationExports:
     def export(self, tenant_id: str, chatbot_id: str, request: ExportRequest) -> ExportFile | ExportLink:
         find_chatbot(self.chatbots, tenant_id, chatbot_id)
         started = self._started(tenant_id, chatbot_id, request)
+        # Who started each conversation, as a person reads it: a member's e-mail address (a visitor keeps their tag,
+        # a member who has left the team their user id).
+        emails = {member.id: member.email for member in self.team.members(tenant_id)} if started else {}
         content_type, filename = CONTENT_TYPES[request.format], request.filename(chatbot_id)
         rows = 0
         # In memory while it could still be the response; spilled to a temporary file once it cannot.
         with SpooledTemporaryFile(max_size=self.inline_max_bytes) as out:
             out.write(preamble(request.format))
             for conversation in started:
-                for row in export_rows(conversation, self._messages(tenant_id, conversation), request.feedback):
+                messages = self._messages(tenant_id, conversation)
+                shown = conversation.model_copy(
+                    update={"started_by": emails.get(conversation.started_by or "", conversation.started_by)}
+                )
+                for row in export_rows(shown, messages, request.feedback):
                     out.write(encode_row(request.format, row))
                     rows += 1
             size = out.tell()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from parley.domain.chatbots import SpendingLimits
+from parley.domain.chatbots import DEFAULT_ANSWERING, Answering, SpendingLimits
 from parley.domain.common import utcnow
 from parley.domain.documents import Document
 from parley.domain.plans import (
@@ -95,7 +95,8 @@ class Quotas:
         """The deployment's spending guard as the tenant's plan narrows it."""
         return self.plan(tenant_id).narrow(ceiling)
 
-    def report(self, tenant_id: str) -> UsageReport:
+    def report(self, tenant_id: str, answering: Answering = DEFAULT_ANSWERING) -> UsageReport:
+        """The tenant's plan and usage, and what its chatbots may answer with on this deployment (`answering`)."""
         plan = self.plan(tenant_id)
         now = self.clock()
         start, end = month_bounds(now)
@@ -106,4 +107,5 @@ class Quotas:
             period=Period(start=start, end=end),
             usage={counter: max(counts.get(counter, 0), 0) for counter in COUNTERS},
             limits=plan.limits(),
+            answers=plan.answer_options(answering),
         )

@@ -16,6 +16,8 @@ export type ConversationSummary = Schema<"ConversationSummary">;
 export type Conversation = Schema<"ConversationDetail">;
 export type Message = Schema<"MessagePublic">;
 export type UserProfile = Schema<"UserProfile">;
+/** The signed-in person, with their organization's name. */
+export type SignedInUser = Schema<"SignedInUser">;
 export type Registration = Schema<"Registration">;
 export type SignIn = Schema<"Session">;
 export type ExportLink = Schema<"ExportLink">;
@@ -51,6 +53,8 @@ export type FeedbackRequest = RequestBody<Schema<"FeedbackRequest">, "rating">;
 export type Analytics = Schema<"Analytics">;
 export type AnalyticsDay = Schema<"AnalyticsDay">;
 export type Usage = Schema<"UsageReport">;
+/** How answers are made on this deployment and plan: the models to choose from, and whether a model answers at all. */
+export type AnswerOptions = Schema<"AnswerOptions">;
 export type Source = Schema<"SourcePublic">;
 export type SourcePage = Schema<"SourcePage">;
 export type SourceCounts = Schema<"Counts">;
@@ -106,10 +110,22 @@ export class Accounts {
 
 /** The signed-in user's calls. */
 export class Api {
+  // Read once per console: the deployment's models and whether one answers do not change while it is open.
+  private answering: Promise<AnswerOptions> | null = null;
+
   constructor(private readonly session: Session) {}
 
-  me(): Promise<UserProfile> {
+  me(): Promise<SignedInUser> {
     return this.get("/auth/me");
+  }
+
+  /** The models chatbots may choose, and whether a model answers at all (GET /usage's `answers`); read once. */
+  answerOptions(): Promise<AnswerOptions> {
+    if (this.answering === null) {
+      this.answering = this.usage().then((report) => report.answers);
+      this.answering.catch(() => (this.answering = null)); // a failed read is tried again next time
+    }
+    return this.answering;
   }
 
   chatbots(cursor?: string | null): Promise<Page<Chatbot>> {

@@ -1,5 +1,6 @@
 // A bar chart of a few series per day, drawn as SVG (no chart library): bars grouped by day, a legend, and a
-// sentence for screen readers with each series' total and its peak day.
+// sentence for screen readers with each series' total and its peak day; a period with nothing to show says so.
+import { utcDayText } from "../dates";
 
 export interface Series {
   label: string;
@@ -29,6 +30,16 @@ export function BarChart({
   const highest = Math.max(0, ...series.flatMap((one) => one.values.map((value) => value ?? 0)));
   const slot = 100 / Math.max(days.length, 1);
   const barWidth = Math.max((slot - BAR_GAP) / series.length, 0.2);
+  if (highest === 0) {
+    return (
+      <figure class="chart empty">
+        <figcaption>{title}</figcaption>
+        <p class="chart-empty">
+          Nothing to show: none from {utcDayText(days[0] ?? "")} to {utcDayText(days[days.length - 1] ?? "")}.
+        </p>
+      </figure>
+    );
+  }
   return (
     <figure class="chart">
       <figcaption>{title}</figcaption>
@@ -52,16 +63,16 @@ export function BarChart({
                 width={barWidth}
                 height={height}
               >
-                <title>{`${day}: ${one.label} ${format(value)}`}</title>
+                <title>{`${utcDayText(day)}: ${one.label} ${format(value)}`}</title>
               </rect>
             );
           }),
         )}
       </svg>
       <p class="chart-scale">
-        <span>{days[0]}</span>
+        <span>{utcDayText(days[0] ?? "")}</span>
         <span>max {format(highest)}</span>
-        <span>{days[days.length - 1]}</span>
+        <span>{utcDayText(days[days.length - 1] ?? "")}</span>
       </p>
       {series.length > 1 && (
         <ul class="legend">
@@ -86,10 +97,10 @@ function describe(
   const parts = series.map((one) => {
     const values = one.values.map((value) => value ?? 0);
     const peak = Math.max(0, ...values);
-    const peakDay = days[values.indexOf(peak)];
+    const peakDay = utcDayText(days[values.indexOf(peak)] ?? "");
     if (summarize === "peak") return peak ? `${one.label}: highest ${format(peak)} on ${peakDay}` : `${one.label}: none`;
     const total = values.reduce((sum, value) => sum + value, 0);
     return `${one.label}: ${format(total)} in total${peak ? `, most on ${peakDay} (${format(peak)})` : ""}`;
   });
-  return `${title}, ${days[0]} to ${days[days.length - 1]}. ${parts.join("; ")}.`;
+  return `${title}, ${utcDayText(days[0] ?? "")} to ${utcDayText(days[days.length - 1] ?? "")}. ${parts.join("; ")}.`;
 }

@@ -6,6 +6,8 @@ import { Button, ErrorNote, useAction } from "./ui";
 
 export function ConfirmDialog({
   opener,
+  openerLabel,
+  openerVariant = "danger",
   heading,
   children,
   confirm,
@@ -13,6 +15,9 @@ export function ConfirmDialog({
   onConfirm,
 }: {
   opener: string;
+  // The opener's accessible name where its text alone is ambiguous (one "Delete…" per row of a table).
+  openerLabel?: string;
+  openerVariant?: "danger" | "plain";
   heading: string;
   children: ComponentChildren;
   confirm: string;
@@ -30,7 +35,7 @@ export function ConfirmDialog({
     });
   return (
     <>
-      <Button variant="danger" onClick={() => dialog.current?.showModal()}>
+      <Button variant={openerVariant} aria-label={openerLabel} onClick={() => dialog.current?.showModal()}>
         {opener}
       </Button>
       <dialog ref={dialog} aria-labelledby={headingId}>

@@ -39,15 +39,17 @@ export function Analytics({ chatbot }: { chatbot: Chatbot }) {
   return (
     <div class="analytics">
       <h2>Analytics</h2>
-      <Field label="Period">
-        <select value={String(range)} onChange={(e) => setRange(Number(e.currentTarget.value))}>
-          {RANGES.map((count) => (
-            <option key={count} value={String(count)}>
-              Last {count} days
-            </option>
-          ))}
-        </select>
-      </Field>
+      <div class="period">
+        <Field label="Period">
+          <select value={String(range)} onChange={(e) => setRange(Number(e.currentTarget.value))}>
+            {RANGES.map((count) => (
+              <option key={count} value={String(count)}>
+                Last {count} days
+              </option>
+            ))}
+          </select>
+        </Field>
+      </div>
       <ErrorNote error={error} />
       {days === null && !error && <Loading what="analytics" />}
       {days !== null && (

@@ -1,5 +1,6 @@
 // Sign in and sign up.
 import { useState } from "preact/hooks";
+import { ApiError } from "../api/errors";
 import { Button, ErrorNote, Field, useAction } from "../components/ui";
 import { useConsole } from "../context";
 import { href, navigate, type Route } from "../router";
@@ -15,10 +16,18 @@ export function passwordProblem(password: string): string | null {
   return null;
 }
 
+// The address typed at sign-up when it turned out to have an account: the sign-in page starts with it.
+let takenEmail = "";
+
+/** Whether sign-up failed because the address already has an account (offer to sign in instead). */
+export function isTakenEmail(error: unknown): boolean {
+  return error instanceof ApiError && error.code === "email_taken";
+}
+
 /** Sign in, then go to `next` (the chatbots unless an invitation is being accepted). */
 export function SignIn({ notice, next }: { notice?: string | null; next?: Route }) {
   const { accounts, session } = useConsole();
-  const [email, setEmail] = useState("");
+  const [email, setEmail] = useState(takenEmail);
   const [password, setPassword] = useState("");
   const action = useAction();
   const submit = (event: Event) => {
@@ -139,6 +148,26 @@ export function SignUp({ invitation, onHaveAccount }: { invitation?: string; onH
           />
         </Field>
         <ErrorNote error={action.error} />
+        {isTakenEmail(action.error) && (
+          <p class="notice">
+            {onHaveAccount ? (
+              <Button
+                variant="plain"
+                onClick={() => {
+                  takenEmail = email;
+                  onHaveAccount();
+                }}
+              >
+                Sign in instead, to accept
+              </Button>
+            ) : (
+              <a href={href({ page: "signin" })} onClick={() => (takenEmail = email)}>
+                Sign in instead
+              </a>
+            )}{" "}
+            with {email}.
+          </p>
+        )}
         <Button type="submit" busy={action.busy} busyLabel="Creating your account…">
           {invitation ? "Create account and join" : "Create account"}
         </Button>

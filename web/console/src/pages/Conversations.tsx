@@ -4,8 +4,9 @@ import { useEffect, useState } from "preact/hooks";
 import type { Chatbot, ConversationSummary, DayRange, ExportDownload, ExportOptions, Message } from "../api/client";
 import { Button, ErrorNote, Field, Loading, useAction } from "../components/ui";
 import { useConsole } from "../context";
-
-const WHEN = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+import { momentText } from "../dates";
+import { documentName } from "../links";
+import { AnswerBadges } from "./Playground";
 
 export function Conversations({ chatbot }: { chatbot: Chatbot }) {
   const [open, setOpen] = useState<ConversationSummary | null>(null);
@@ -155,7 +156,7 @@ function ConversationList({
               </button>
               <span class="hint">
                 {" "}
-                {WHEN.format(new Date(conversation.created_at))} · {conversation.message_count} messages
+                {momentText(conversation.created_at)} · {conversation.message_count} messages
               </span>
             </li>
           ))}
@@ -208,13 +209,17 @@ function ConversationView({ chatbotId, conversation }: { chatbotId: string; conv
 }
 
 function MessageView({ message }: { message: Message }) {
-  const sources = [...new Set(message.citations.map((citation) => citation.filename))];
+  const sources = [...new Set(message.citations.map((citation) => documentName(citation.filename, citation.url)))];
   return (
     <li class={`turn ${message.role}`}>
-      <span class="who">
-        {message.role === "user" ? "Asked" : "Answered"} {WHEN.format(new Date(message.created_at))}
-      </span>
-      {message.role === "assistant" && !message.answerable && <p class="badge">Not in the documents</p>}
+      <p class="turn-head">
+        <span class="who">
+          {message.role === "user" ? "Asked" : "Answered"} {momentText(message.created_at)}
+        </span>
+        {message.role === "assistant" && (
+          <AnswerBadges answerable={message.answerable ?? true} mode={message.mode} cited={message.citations.length > 0} />
+        )}
+      </p>
       <p>{message.content}</p>
       {sources.length > 0 && <p class="sources">Sources: {sources.join(", ")}</p>}
       {message.feedback && (

@@ -1,12 +1,15 @@
-// A chatbot's documents: upload several at once (dropped or chosen) straight to S3 with a progress bar each, and
-// the list, whose statuses refresh by themselves until each document is indexed or failed; an uploaded document can
-// be replaced by a new version of its file (same document, its current content answering until the new one is in).
+// A chatbot's documents: upload several at once (dropped or chosen) straight to S3, each row showing its upload's
+// progress and then its status, which refreshes by itself until the document is indexed or failed; an uploaded
+// document can be replaced by a new version of its file (same document, its current content answering until the new
+// one is in), or deleted once confirmed. A source's documents change with their source, never here.
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Chatbot, Document } from "../api/client";
 import { messageOf } from "../api/errors";
 import { sendFile } from "../api/upload";
-import { Button, ErrorNote, Loading, useAction } from "../components/ui";
+import { ConfirmDialog } from "../components/ConfirmDialog";
+import { Button, ErrorNote, Loading, TableScroll, useAction } from "../components/ui";
 import { useConsole } from "../context";
+import { href } from "../router";
 
 const POLL_MS = 2000;
 // Browsers leave the type of some files empty (Markdown, often); the API wants the type the extension implies.
@@ -41,12 +44,34 @@ export function sizeText(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
-interface Upload {
+/** This console's upload of a document's file: being sent (the share sent), sent, or refused by the storage. */
+export interface Upload {
+  share: number;
+  state: "sending" | "sent" | "failed";
+  error?: string;
+}
+
+/** A file refused before it became a document (the plan's limit, a type Parley does not read). */
+interface Refusal {
   id: number;
   name: string;
-  share: number;
-  state: "uploading" | "uploaded" | "failed";
-  error?: string;
+  error: string;
+}
+
+/** What a document's row says of it: its status, or, while it waits for its file, how this console's upload of it
+ * goes (a page opened later knows nothing of an upload: the file is awaited). */
+export function statusText(document: Document, upload?: Upload): { label: string; tone: string } {
+  if (document.status !== "pending_upload" || upload === undefined) {
+    return { label: STATUS_NAMES[document.status], tone: document.status };
+  }
+  switch (upload.state) {
+    case "sending":
+      return { label: `Uploading, ${Math.round(upload.share * 100)}%`, tone: "processing" };
+    case "sent":
+      return { label: "Uploaded, queued for processing", tone: "processing" };
+    case "failed":
+      return { label: `Upload failed: ${upload.error ?? "the storage refused the file"}`, tone: "failed" };
+  }
 }
 
 const isSettled = (document: Document) => document.status === "indexed" || document.status === "failed";
@@ -66,10 +91,12 @@ export function Documents({ chatbot }: { chatbot: Chatbot }) {
   const { api } = useConsole();
   const [documents, setDocuments] = useState<Document[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
-  const [uploads, setUploads] = useState<Upload[]>([]);
+  // This console's uploads, by document id; and the files refused before they became documents.
+  const [uploads, setUploads] = useState<Record<string, Upload>>({});
+  const [refusals, setRefusals] = useState<Refusal[]>([]);
   const [dragging, setDragging] = useState(false);
   const loading = useAction();
-  const nextUpload = useRef(0);
+  const nextRefusal = useRef(0);
 
   const load = (after: string | null) =>
     loading.run(async () => {
@@ -81,8 +108,11 @@ export function Documents({ chatbot }: { chatbot: Chatbot }) {
     void load(null);
   }, [chatbot.id]);
 
-  // Documents not yet indexed or failed, or awaiting a new version, are read again every two seconds, until settled.
-  const unsettled = (documents ?? []).filter(isChanging).map((document) => document.id);
+  // Documents not yet indexed or failed, or awaiting a new version, are read again every two seconds, until settled
+  // (one whose upload failed here waits for nothing).
+  const unsettled = (documents ?? [])
+    .filter((document) => isChanging(document) && uploads[document.id]?.state !== "failed")
+    .map((document) => document.id);
   useEffect(() => {
     if (unsettled.length === 0) return;
     const timer = setTimeout(async () => {
@@ -93,19 +123,29 @@ export function Documents({ chatbot }: { chatbot: Chatbot }) {
     return () => clearTimeout(timer);
   }, [documents]);
 
-  const update = (id: number, change: Partial<Upload>) =>
-    setUploads((all) => all.map((upload) => (upload.id === id ? { ...upload, ...change } : upload)));
+  const track = (id: string, upload: Upload | null) =>
+    setUploads((all) => {
+      const { [id]: _, ...others } = all;
+      return upload === null ? others : { ...others, [id]: upload };
+    });
 
   const upload = async (file: File) => {
-    const id = nextUpload.current++;
-    setUploads((all) => [...all, { id, name: file.name, share: 0, state: "uploading" }]);
+    let created;
     try {
-      const created = await api.createDocument(chatbot.id, requestOf(file));
-      setDocuments((shown) => [...(shown ?? []), created.document]);
-      await sendFile(created.upload, file, (share) => update(id, { share }));
-      update(id, { state: "uploaded", share: 1 });
+      created = await api.createDocument(chatbot.id, requestOf(file));
     } catch (error) {
-      update(id, { state: "failed", error: messageOf(error) });
+      const id = nextRefusal.current++;
+      setRefusals((all) => [...all, { id, name: file.name, error: messageOf(error) }]);
+      return;
+    }
+    const id = created.document.id;
+    track(id, { share: 0, state: "sending" });
+    setDocuments((shown) => [...(shown ?? []), created.document]);
+    try {
+      await sendFile(created.upload, file, (share) => track(id, { share, state: "sending" }));
+      track(id, { share: 1, state: "sent" });
+    } catch (error) {
+      track(id, { share: 0, state: "failed", error: messageOf(error) });
     }
   };
   const uploadAll = (files: FileList | null) => {
@@ -143,21 +183,20 @@ export function Documents({ chatbot }: { chatbot: Chatbot }) {
           />
         </label>
       </div>
-      {uploads.length > 0 && (
-        <ul class="uploads" aria-label="Uploads">
-          {uploads.map((item) => (
-            <li key={item.id}>
-              <span>{item.name}</span>
-              <progress max={1} value={item.share} aria-label={`Upload of ${item.name}`} />
-              <span role="status">
-                {item.state === "uploading" && `${Math.round(item.share * 100)}%`}
-                {item.state === "uploaded" && "Uploaded"}
-              </span>
-              {item.error && (
-                <span class="error" role="alert">
-                  {item.error}
-                </span>
-              )}
+      {refusals.length > 0 && (
+        <ul class="refusals" aria-label="Files not uploaded">
+          {refusals.map((refusal) => (
+            <li key={refusal.id}>
+              <p class="error" role="alert">
+                {refusal.name} was not uploaded: {refusal.error}
+              </p>
+              <Button
+                variant="plain"
+                aria-label={`Dismiss the note about ${refusal.name}`}
+                onClick={() => setRefusals((all) => all.filter((other) => other.id !== refusal.id))}
+              >
+                Dismiss
+              </Button>
             </li>
           ))}
         </ul>
@@ -166,32 +205,38 @@ export function Documents({ chatbot }: { chatbot: Chatbot }) {
       {documents === null && loading.busy && <Loading what="documents" />}
       {documents !== null && documents.length === 0 && <p>No documents yet.</p>}
       {documents !== null && documents.length > 0 && (
-        <table aria-label="Documents">
-          <thead>
-            <tr>
-              <th scope="col">File</th>
-              <th scope="col">Size</th>
-              <th scope="col">Status</th>
-              <th scope="col">Chunks</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {documents.map((document) => (
-              <DocumentRow
-                key={document.id}
-                chatbotId={chatbot.id}
-                document={document}
-                onDeleted={() => setDocuments((shown) => (shown ?? []).filter((d) => d.id !== document.id))}
-                onChanged={(changed) =>
-                  setDocuments((shown) => (shown ?? []).map((d) => (d.id === changed.id ? changed : d)))
-                }
-              />
-            ))}
-          </tbody>
-        </table>
+        <TableScroll label="Documents, scrollable">
+          <table aria-label="Documents">
+            <thead>
+              <tr>
+                <th scope="col">File</th>
+                <th scope="col">Size</th>
+                <th scope="col">Status</th>
+                <th scope="col">Chunks</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {documents.map((document) => (
+                <DocumentRow
+                  key={document.id}
+                  chatbotId={chatbot.id}
+                  document={document}
+                  upload={uploads[document.id]}
+                  onDeleted={() => {
+                    track(document.id, null);
+                    setDocuments((shown) => (shown ?? []).filter((d) => d.id !== document.id));
+                  }}
+                  onChanged={(changed) =>
+                    setDocuments((shown) => (shown ?? []).map((d) => (d.id === changed.id ? changed : d)))
+                  }
+                />
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
       )}
       {cursor && (
         <Button variant="plain" busy={loading.busy} busyLabel="Loading…" onClick={() => void load(cursor)}>
@@ -205,17 +250,20 @@ export function Documents({ chatbot }: { chatbot: Chatbot }) {
 function DocumentRow({
   chatbotId,
   document,
+  upload,
   onDeleted,
   onChanged,
 }: {
   chatbotId: string;
   document: Document;
+  upload: Upload | undefined;
   onDeleted: () => void;
   onChanged: (document: Document) => void;
 }) {
   const { api } = useConsole();
-  const action = useAction();
   const replacing = useAction();
+  const status = statusText(document, upload);
+  const sending = document.status === "pending_upload" && upload?.state === "sending";
   const [sent, setSent] = useState<number | null>(null);
 
   const replace = (file: File) =>
@@ -232,7 +280,7 @@ function DocumentRow({
 
   return (
     <tr data-status={document.status} data-version={document.version}>
-      <td>
+      <td data-label="File">
         {document.filename}
         {(document.version ?? 1) > 1 && <span class="hint"> (version {document.version})</span>}
         {document.replacing_with != null && (
@@ -245,12 +293,13 @@ function DocumentRow({
           <progress max={1} value={sent} aria-label={`Upload of the new version of ${document.filename}`} />
         )}
       </td>
-      <td>{sizeText(document.size_bytes)}</td>
-      <td>
-        <span class={`status ${document.status}`}>{STATUS_NAMES[document.status]}</span>
+      <td data-label="Size">{sizeText(document.size_bytes)}</td>
+      <td class="status-cell" data-label="Status">
+        <span class={`status ${status.tone}`}>{status.label}</span>
         {document.status === "failed" && document.error && <span class="reason">: {document.error}</span>}
+        {sending && <progress max={1} value={upload?.share ?? 0} aria-label={`Upload of ${document.filename}`} />}
       </td>
-      <td>{document.status === "indexed" ? document.chunk_count : "–"}</td>
+      <td data-label="Chunks">{document.status === "indexed" ? document.chunk_count : "–"}</td>
       <td>
         {canReplace(document) && !replacing.busy && (
           <label class="button plain file-button">
@@ -268,21 +317,27 @@ function DocumentRow({
             />
           </label>
         )}{" "}
-        <Button
-          variant="plain"
-          busy={action.busy}
-          busyLabel="Deleting…"
-          aria-label={`Delete ${document.filename}`}
-          onClick={() =>
-            void action.run(async () => {
+        {document.source_id ? (
+          <a class="hint" href={href({ page: "chatbot", id: chatbotId, tab: "sources" })}>
+            Changes with its source
+          </a>
+        ) : (
+          <ConfirmDialog
+            opener="Delete…"
+            openerLabel={`Delete ${document.filename}…`}
+            openerVariant="plain"
+            heading={`Delete “${document.filename}”?`}
+            confirm="Delete document"
+            busyLabel="Deleting…"
+            onConfirm={async () => {
               await api.deleteDocument(chatbotId, document.id);
               onDeleted();
-            })
-          }
-        >
-          Delete
-        </Button>
-        <ErrorNote error={action.error ?? replacing.error} />
+            }}
+          >
+            <p>The chatbot no longer answers from it. This cannot be undone.</p>
+          </ConfirmDialog>
+        )}
+        <ErrorNote error={replacing.error} />
       </td>
     </tr>
   );

@@ -1,15 +1,17 @@
 // The organization's API keys (owners only): create one (shown once), see when each was last used, revoke.
 import { useEffect, useState } from "preact/hooks";
 import type { ApiKey, ApiKeyCreated, Chatbot } from "../api/client";
-import { Button, ErrorNote, Field, Loading, useAction } from "../components/ui";
+import { Button, ErrorNote, Field, Loading, TableScroll, useAction } from "../components/ui";
 import { useConsole } from "../context";
+import { momentText } from "../dates";
+import { docsUrl } from "../links";
 
 function when(moment: string | null | undefined): string {
-  return moment ? new Date(moment).toLocaleString() : "Never";
+  return moment ? momentText(moment) : "Never";
 }
 
 export function Keys() {
-  const { api } = useConsole();
+  const { api, config } = useConsole();
   const [keys, setKeys] = useState<ApiKey[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [chatbots, setChatbots] = useState<Chatbot[]>([]);
@@ -34,6 +36,7 @@ export function Keys() {
       <p>
         Keys let your servers call the Parley API: send one as <code>Authorization: Bearer sk_…</code>. A key acts for
         the organization (or one chatbot), never for a person: it cannot manage the team, keys or the organization.
+        Every route, with what it takes and answers, is in the <a href={docsUrl(config.apiUrl)}>API reference</a>.
       </p>
       {created ? (
         <NewKey created={created} onDone={() => setCreated(null)} />
@@ -52,30 +55,32 @@ export function Keys() {
         {keys === null && loading.busy && <Loading what="your keys" />}
         {keys !== null && keys.length === 0 && <p>No keys yet.</p>}
         {keys !== null && keys.length > 0 && (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Key</th>
-                <th scope="col">Chatbot</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.map((key) => (
-                <KeyRow
-                  key={key.id}
-                  apiKey={key}
-                  chatbot={chatbotName(key.chatbot_id)}
-                  onRevoked={() => setKeys((shown) => (shown ?? []).filter((other) => other.id !== key.id))}
-                />
-              ))}
-            </tbody>
-          </table>
+          <TableScroll label="Your keys, scrollable">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Key</th>
+                  <th scope="col">Chatbot</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {keys.map((key) => (
+                  <KeyRow
+                    key={key.id}
+                    apiKey={key}
+                    chatbot={chatbotName(key.chatbot_id)}
+                    onRevoked={() => setKeys((shown) => (shown ?? []).filter((other) => other.id !== key.id))}
+                  />
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
         )}
         {cursor && (
           <Button variant="plain" busy={loading.busy} busyLabel="Loading…" onClick={() => void more(cursor)}>
@@ -162,13 +167,13 @@ function KeyRow({ apiKey, chatbot, onRevoked }: { apiKey: ApiKey; chatbot: strin
     });
   return (
     <tr>
-      <td>{apiKey.name}</td>
-      <td>
+      <td data-label="Name">{apiKey.name}</td>
+      <td data-label="Key">
         <code>{apiKey.prefix}…</code>
       </td>
-      <td>{chatbot}</td>
-      <td>{when(apiKey.created_at)}</td>
-      <td>{when(apiKey.last_used_at)}</td>
+      <td data-label="Chatbot">{chatbot}</td>
+      <td data-label="Created">{when(apiKey.created_at)}</td>
+      <td data-label="Last used">{when(apiKey.last_used_at)}</td>
       <td>
         {confirming ? (
           <div role="group" aria-label={`Revoke ${apiKey.name}?`}>

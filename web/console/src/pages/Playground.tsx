@@ -6,8 +6,9 @@ import type { Chatbot, ConversationSummary, Message, Rating } from "../api/clien
 import { ChatConnection } from "../api/chat";
 import { AnswerRating } from "../components/AnswerRating";
 import { Button, ErrorNote, Field, useAction } from "../components/ui";
+import { useAnswerOptions } from "../answering";
 import { useConsole } from "../context";
-import { externalHref } from "../links";
+import { documentName, externalHref } from "../links";
 
 export interface Turn {
   role: "user" | "assistant";
@@ -66,6 +67,7 @@ export function Playground({ chatbot }: { chatbot: Chatbot }) {
   const historyLoad = useAction();
   const connection = useRef<ChatConnection | null>(null);
   const streaming = turns.some((turn) => turn.streaming);
+  const answering = useAnswerOptions();
 
   const loadHistory = () =>
     historyLoad.run(async () => {
@@ -157,6 +159,12 @@ export function Playground({ chatbot }: { chatbot: Chatbot }) {
       </aside>
       <div class="chat">
         <h2>Playground</h2>
+        {answering?.mode === "extractive" && (
+          <p class="notice" role="note">
+            No language model is configured on this deployment: answers are passages quoted from the documents, marked
+            “Quotes from the documents”.
+          </p>
+        )}
         <ol class="turns" aria-label="Conversation" aria-live="polite">
           {turns.map((turn, index) => (
             <TurnView key={index} turn={turn} chatbotId={chatbot.id} />
@@ -177,20 +185,39 @@ export function Playground({ chatbot }: { chatbot: Chatbot }) {
   );
 }
 
+/** What an answer is, beside who wrote it: not in the documents, a Q&A pair's, or quotes of its sources (no model
+ * configured: an answer that cites nothing quotes nothing). */
+export function AnswerBadges({ answerable, mode, cited }: { answerable: boolean; mode?: Message["mode"]; cited: boolean }) {
+  return (
+    <>
+      {!answerable && <span class="badge">Not in the documents</span>}
+      {mode === "qa" && <span class="badge">A Q&amp;A pair's answer</span>}
+      {mode === "extractive" && answerable && cited && (
+        <span class="badge quotes" title="No language model is configured: the answer is passages of the documents">
+          Quotes from the documents
+        </span>
+      )}
+    </>
+  );
+}
+
 export function TurnView({ turn, chatbotId }: { turn: Turn; chatbotId: string }) {
   if (turn.role === "user") {
     return (
       <li class="turn user">
-        <span class="who">You</span>
+        <p class="turn-head">
+          <span class="who">You</span>
+        </p>
         <p>{turn.content}</p>
       </li>
     );
   }
   return (
     <li class="turn assistant" aria-busy={turn.streaming ? "true" : undefined}>
-      <span class="who">Chatbot</span>
-      {!turn.answerable && <p class="badge">Not in the documents</p>}
-      {turn.mode === "qa" && <p class="badge">A Q&amp;A pair's answer</p>}
+      <p class="turn-head">
+        <span class="who">Chatbot</span>
+        <AnswerBadges answerable={turn.answerable} mode={turn.mode} cited={turn.citations.length > 0} />
+      </p>
       <p class="answer">{turn.content || (turn.streaming ? "…" : "")}</p>
       {turn.error && (
         <p class="error" role="alert">
@@ -218,7 +245,7 @@ export function CitationView({ number, citation }: { number: number; citation: C
   return (
     <li>
       <button type="button" class="link" aria-expanded={open} onClick={() => setOpen(!open)}>
-        [{number}] {citation.filename}
+        [{number}] {documentName(citation.filename, citation.url)}
         {page}
       </button>
       {href && (

@@ -1,6 +1,7 @@
 // Every field a chatbot has (ChatbotUpdate), saved as one partial update; and deletion, confirmed first.
 import { useState } from "preact/hooks";
-import type { Chatbot, ChatbotUpdate } from "../api/client";
+import { useAnswerOptions } from "../answering";
+import type { AnswerOptions, Chatbot, ChatbotUpdate } from "../api/client";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { Button, ErrorNote, Field, useAction } from "../components/ui";
 import { useConsole } from "../context";
@@ -50,11 +51,29 @@ export function changes(before: Draft, after: Draft): ChatbotUpdate {
   return update as ChatbotUpdate;
 }
 
+/** The models to choose from: the deployment's, those the plan does not allow marked so (and not choosable), and
+ * the chatbot's own model if the deployment no longer allows it (kept until another is chosen). */
+export function modelChoices(
+  options: AnswerOptions,
+  current: string,
+): { name: string; label: string; disabled: boolean }[] {
+  const choices = options.models.map((model) => ({
+    name: model.name,
+    label: model.on_plan ? model.name : `${model.name} (not on your plan)`,
+    disabled: !model.on_plan && model.name !== current,
+  }));
+  if (current && !options.models.some((model) => model.name === current)) {
+    choices.push({ name: current, label: `${current} (no longer allowed: ${options.default_model} answers)`, disabled: false });
+  }
+  return choices;
+}
+
 export function Settings({ chatbot, onSaved }: { chatbot: Chatbot; onSaved: (chatbot: Chatbot) => void }) {
   const { api } = useConsole();
   const [draft, setDraft] = useState(() => draftOf(chatbot));
   const [saved, setSaved] = useState(false);
   const save = useAction();
+  const answering = useAnswerOptions();
   const set = (key: keyof ChatbotUpdate) => (event: Event) => {
     const input = event.currentTarget as HTMLInputElement;
     setDraft({ ...draft, [key]: input.type === "checkbox" ? input.checked : input.value });
@@ -87,16 +106,42 @@ export function Settings({ chatbot, onSaved }: { chatbot: Chatbot; onSaved: (cha
         <Field label="Welcome message" hint="The first message visitors see in the widget.">
           <input maxLength={1000} {...text("welcome_message")} />
         </Field>
+        <fieldset class={`model${answering?.mode === "extractive" ? " unused" : ""}`} aria-describedby="model-note">
+          <legend>
+            Language model
+            {answering?.mode === "extractive" && <span class="badge">Unused: no model is configured</span>}
+          </legend>
+          <p class="hint" id="model-note">
+            {answering?.mode === "extractive"
+              ? "This deployment has no language model: answers are passages quoted from the documents. These settings are kept, and apply once a model is configured."
+              : "The model that writes answers from the passages found."}
+          </p>
+          <div class="row">
+            <Field label="Model" hint="One of the models this deployment allows.">
+              {answering ? (
+                <select value={String(draft.model_name)} onChange={set("model_name")}>
+                  {modelChoices(answering, chatbot.model_name).map((choice) => (
+                    <option key={choice.name} value={choice.name} disabled={choice.disabled}>
+                      {choice.label}
+                    </option>
+                  ))}
+                </select>
+              ) : (
+                <input required {...text("model_name")} />
+              )}
+            </Field>
+            <Field label="Temperature" hint="0 to 2">
+              <input type="number" min={0} max={2} step={0.1} {...text("temperature")} />
+            </Field>
+            <Field
+              label="Max answer tokens"
+              hint={answering ? `At most ${answering.max_tokens} on your plan.` : undefined}
+            >
+              <input type="number" min={1} max={answering?.max_tokens ?? 4096} step={1} {...text("max_tokens")} />
+            </Field>
+          </div>
+        </fieldset>
         <div class="row">
-          <Field label="Model" hint="One of the models this deployment allows.">
-            <input required {...text("model_name")} />
-          </Field>
-          <Field label="Temperature" hint="0 to 2">
-            <input type="number" min={0} max={2} step={0.1} {...text("temperature")} />
-          </Field>
-          <Field label="Max answer tokens">
-            <input type="number" min={1} max={4096} step={1} {...text("max_tokens")} />
-          </Field>
           <Field label="Passages per answer (top k)">
             <input type="number" min={1} max={50} step={1} {...text("top_k")} />
           </Field>
@@ -125,11 +170,17 @@ export function Settings({ chatbot, onSaved }: { chatbot: Chatbot; onSaved: (cha
         <Field label="Allowed origins" hint="One per line, like https://www.example.com">
           <textarea rows={3} {...text("allowed_origins")} />
         </Field>
-        <ErrorNote error={save.error} />
-        {saved && !save.busy && <p role="status">Saved.</p>}
-        <Button type="submit" busy={save.busy} busyLabel="Saving…">
-          Save settings
-        </Button>
+        {/* Kept in view at the bottom of the window while the form is longer than it, so that the button and what
+            saving did (an error, "Saved.") are where the user looks, whichever field they pressed Enter in. */}
+        <div class="form-actions">
+          <Button type="submit" busy={save.busy} busyLabel="Saving…">
+            Save settings
+          </Button>
+          <p role="status" class="saved">
+            {saved && !save.busy ? "Saved." : ""}
+          </p>
+          <ErrorNote error={save.error} />
+        </div>
       </form>
       <DeleteChatbot chatbot={chatbot} />
     </>

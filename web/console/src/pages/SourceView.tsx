@@ -3,8 +3,9 @@
 import { useEffect, useState } from "preact/hooks";
 import type { Page, Source, SourcePage } from "../api/client";
 import { ConfirmDialog } from "../components/ConfirmDialog";
-import { Button, ErrorNote, Loading, useAction } from "../components/ui";
+import { Button, ErrorNote, Loading, TableScroll, useAction } from "../components/ui";
 import { useConsole } from "../context";
+import { momentText } from "../dates";
 import { externalHref } from "../links";
 import { QaForm, TextForm, WebsiteSettingsForm } from "./SourceForms";
 import {
@@ -16,7 +17,6 @@ import {
   websiteSettingsOf,
 } from "./sourceRules";
 
-const WHEN = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 const PAGE_STATUS_NAMES: Record<SourcePage["status"], string> = {
   queued: "Queued",
   fetching: "Fetching",
@@ -27,7 +27,7 @@ const PAGE_STATUS_NAMES: Record<SourcePage["status"], string> = {
 };
 
 export function when(at: string | null | undefined): string {
-  return at ? WHEN.format(new Date(at)) : "–";
+  return at ? momentText(at) : "–";
 }
 
 /** A web address as a link to the page, in a new tab; an address that is no web page's stays text. */
@@ -224,31 +224,33 @@ function SourcePages({ chatbotId, source }: { chatbotId: string; source: Source 
         <p>{source.status === "syncing" ? "No pages yet: they appear here as they are found." : "No pages."}</p>
       )}
       {shown !== null && shown.items.length > 0 && (
-        <table aria-label="Pages">
-          <thead>
-            <tr>
-              <th scope="col">Address</th>
-              <th scope="col">Title</th>
-              <th scope="col">Status</th>
-              <th scope="col">Fetched</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.items.map((page) => (
-              <tr key={page.url} data-status={page.status}>
-                <td class="address">
-                  <PageLink url={page.url} />
-                </td>
-                <td>{page.title ?? "–"}</td>
-                <td>
-                  <span class={`status ${page.status}`}>{PAGE_STATUS_NAMES[page.status]}</span>
-                  {page.reason && <span class="reason">: {page.reason}</span>}
-                </td>
-                <td>{when(page.fetched_at)}</td>
+        <TableScroll label="Pages, scrollable">
+          <table aria-label="Pages">
+            <thead>
+              <tr>
+                <th scope="col">Address</th>
+                <th scope="col">Title</th>
+                <th scope="col">Status</th>
+                <th scope="col">Fetched</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {shown.items.map((page) => (
+                <tr key={page.url} data-status={page.status}>
+                  <td class="address" data-label="Address">
+                    <PageLink url={page.url} />
+                  </td>
+                  <td data-label="Title">{page.title ?? "–"}</td>
+                  <td data-label="Status">
+                    <span class={`status ${page.status}`}>{PAGE_STATUS_NAMES[page.status]}</span>
+                    {page.reason && <span class="reason">: {page.reason}</span>}
+                  </td>
+                  <td data-label="Fetched">{when(page.fetched_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
       )}
       {(cursors.length > 1 || shown?.next_cursor) && (
         <div class="row-actions">

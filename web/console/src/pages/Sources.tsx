@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { Chatbot, Source } from "../api/client";
 import { ApiError } from "../api/errors";
-import { Button, ErrorNote, Loading, useAction } from "../components/ui";
+import { Button, ErrorNote, Loading, TableScroll, useAction } from "../components/ui";
 import { useConsole } from "../context";
 import { pollUntil } from "../poll";
 import { QaForm, TextForm, WebsiteForm } from "./SourceForms";
@@ -83,45 +83,47 @@ export function Sources({ chatbot }: { chatbot: Chatbot }) {
         {sources === null && loading.busy && <Loading what="sources" />}
         {sources !== null && sources.length === 0 && <p>No sources yet: add a website, a text or a Q&A pair above.</p>}
         {sources !== null && sources.length > 0 && (
-          <table aria-label="Sources" class="sources-list">
-            <thead>
-              <tr>
-                <th scope="col">Type</th>
-                <th scope="col">Source</th>
-                <th scope="col">Status</th>
-                <th scope="col">Found</th>
-                <th scope="col">Indexed</th>
-                <th scope="col">Failed</th>
-                <th scope="col">Skipped</th>
-                <th scope="col">Last sync</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sources.map((source) => (
-                <tr key={source.id} data-status={source.status}>
-                  <td>{TYPE_NAMES[source.type]}</td>
-                  <td class="title">
-                    <button
-                      type="button"
-                      class="link"
-                      aria-current={source.id === openId ? "true" : undefined}
-                      onClick={() => setOpenId(source.id)}
-                    >
-                      {source.title}
-                    </button>
-                  </td>
-                  <td>
-                    <StatusBadge source={source} />
-                  </td>
-                  <td>{source.counts.found}</td>
-                  <td>{source.counts.indexed}</td>
-                  <td>{source.counts.failed}</td>
-                  <td>{source.counts.skipped}</td>
-                  <td>{when(source.last_synced_at)}</td>
+          <TableScroll label="Sources, scrollable">
+            <table aria-label="Sources" class="sources-list">
+              <thead>
+                <tr>
+                  <th scope="col">Type</th>
+                  <th scope="col">Source</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Found</th>
+                  <th scope="col">Indexed</th>
+                  <th scope="col">Failed</th>
+                  <th scope="col">Skipped</th>
+                  <th scope="col">Last sync</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {sources.map((source) => (
+                  <tr key={source.id} data-status={source.status}>
+                    <td data-label="Type">{TYPE_NAMES[source.type]}</td>
+                    <td class="title" data-label="Source">
+                      <button
+                        type="button"
+                        class="link"
+                        aria-current={source.id === openId ? "true" : undefined}
+                        onClick={() => setOpenId(source.id)}
+                      >
+                        {source.title}
+                      </button>
+                    </td>
+                    <td data-label="Status">
+                      <StatusBadge source={source} />
+                    </td>
+                    <td data-label="Found">{source.counts.found}</td>
+                    <td data-label="Indexed">{source.counts.indexed}</td>
+                    <td data-label="Failed">{source.counts.failed}</td>
+                    <td data-label="Skipped">{source.counts.skipped}</td>
+                    <td data-label="Last sync">{when(source.last_synced_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
         )}
         {cursor && (
           <Button variant="plain" busy={loading.busy} busyLabel="Loading…" onClick={() => void load(cursor)}>

@@ -3,8 +3,9 @@
 // are not shown.
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Invitation, InvitationCreated, Member, Role, Team as TeamList, UserProfile } from "../api/client";
-import { Button, ErrorNote, Field, Loading, useAction } from "../components/ui";
+import { Button, ErrorNote, Field, Loading, TableScroll, useAction } from "../components/ui";
 import { useConsole } from "../context";
+import { dateText } from "../dates";
 import { href } from "../router";
 
 const ROLE_NAMES: Record<Role, string> = { owner: "Owner", admin: "Admin", member: "Member" };
@@ -52,22 +53,24 @@ export function Team({ me, onChanged }: { me: UserProfile; onChanged: () => void
         <ErrorNote error={loading.error} />
         {team === null && loading.busy && <Loading what="the team" />}
         {team !== null && (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">E-mail</th>
-                <th scope="col">Role</th>
-                <th scope="col">Joined</th>
-                {canManage(me) && <th scope="col">Actions</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {team.members.map((member) => (
-                <MemberRow key={member.id} me={me} member={member} onChanged={changed} />
-              ))}
-            </tbody>
-          </table>
+          <TableScroll label="Members, scrollable">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">E-mail</th>
+                  <th scope="col">Role</th>
+                  <th scope="col">Joined</th>
+                  {canManage(me) && <th scope="col">Actions</th>}
+                </tr>
+              </thead>
+              <tbody>
+                {team.members.map((member) => (
+                  <MemberRow key={member.id} me={me} member={member} onChanged={changed} />
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
         )}
       </section>
       {team !== null && <Invitations me={me} invitations={team.invitations} onChanged={() => void reload()} />}
@@ -87,12 +90,12 @@ function MemberRow({ me, member, onChanged }: { me: UserProfile; member: Member;
   const isMe = member.id === me.id;
   return (
     <tr>
-      <td>
+      <td data-label="Name">
         {member.name}
         {isMe && " (you)"}
       </td>
-      <td>{member.email}</td>
-      <td>
+      <td data-label="E-mail">{member.email}</td>
+      <td data-label="Role">
         {choices.length > 0 ? (
           <label>
             <span class="visually-hidden">Role of {member.email}</span>
@@ -113,7 +116,7 @@ function MemberRow({ me, member, onChanged }: { me: UserProfile; member: Member;
         )}
         <ErrorNote error={change.error} />
       </td>
-      <td>{new Date(member.joined_at).toLocaleDateString()}</td>
+      <td data-label="Joined">{dateText(member.joined_at)}</td>
       {canManage(me) && (
         <td>
           <div class="row-actions">
@@ -209,10 +212,10 @@ function InviteMember({ onInvited }: { onInvited: () => void }) {
         <Field label="E-mail">
           <input type="email" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
         </Field>
-        <Field label="Role">
+        <Field label="Role" hint="A member uses the chatbots and documents; an admin also manages them and the team.">
           <select value={role} onChange={(e) => setRole(e.currentTarget.value as "admin" | "member")}>
-            <option value="member">Member: uses chatbots and documents</option>
-            <option value="admin">Admin: also manages them and the team</option>
+            <option value="member">Member</option>
+            <option value="admin">Admin</option>
           </select>
         </Field>
         <Button type="submit" busy={action.busy} busyLabel="Inviting…">
@@ -224,7 +227,7 @@ function InviteMember({ onInvited }: { onInvited: () => void }) {
         <div class="invite-link" role="status">
           <p>
             Send this link to {created.invitation.email} yourself: Parley sends no e-mail. It works once, until{" "}
-            {new Date(created.invitation.expires_at).toLocaleDateString()}, and is shown only now.
+            {dateText(created.invitation.expires_at)}, and is shown only now.
           </p>
           <Field label="Accept link">
             <input readOnly value={link} onFocus={(e) => e.currentTarget.select()} />
@@ -260,46 +263,48 @@ function Invitations({
       {invitations.length === 0 ? (
         <p>No pending invitations.</p>
       ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">E-mail</th>
-              <th scope="col">Role</th>
-              <th scope="col">Expires</th>
-              {canManage(me) && <th scope="col">Actions</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {invitations.map((invitation) => (
-              <tr key={invitation.id}>
-                <td>{invitation.email}</td>
-                <td>{ROLE_NAMES[invitation.role]}</td>
-                <td>
-                  {Date.parse(invitation.expires_at) <= now
-                    ? "Expired"
-                    : new Date(invitation.expires_at).toLocaleDateString()}
-                </td>
-                {canManage(me) && (
-                  <td>
-                    <Button
-                      variant="plain"
-                      busy={withdraw.busy}
-                      busyLabel="Withdrawing…"
-                      onClick={() =>
-                        void withdraw.run(async () => {
-                          await api.withdrawInvitation(invitation.id);
-                          onChanged();
-                        })
-                      }
-                    >
-                      Withdraw invitation for {invitation.email}
-                    </Button>
-                  </td>
-                )}
+        <TableScroll label="Invitations, scrollable">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">E-mail</th>
+                <th scope="col">Role</th>
+                <th scope="col">Expires</th>
+                {canManage(me) && <th scope="col">Actions</th>}
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {invitations.map((invitation) => (
+                <tr key={invitation.id}>
+                  <td data-label="E-mail">{invitation.email}</td>
+                  <td data-label="Role">{ROLE_NAMES[invitation.role]}</td>
+                  <td data-label="Expires">
+                    {Date.parse(invitation.expires_at) <= now
+                      ? "Expired"
+                      : dateText(invitation.expires_at)}
+                  </td>
+                  {canManage(me) && (
+                    <td>
+                      <Button
+                        variant="plain"
+                        busy={withdraw.busy}
+                        busyLabel="Withdrawing…"
+                        onClick={() =>
+                          void withdraw.run(async () => {
+                            await api.withdrawInvitation(invitation.id);
+                            onChanged();
+                          })
+                        }
+                      >
+                        Withdraw invitation for {invitation.email}
+                      </Button>
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
       )}
     </section>
   );

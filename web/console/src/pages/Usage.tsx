@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { Usage as UsageReport } from "../api/client";
 import { ErrorNote, Loading, useAction } from "../components/ui";
 import { useConsole } from "../context";
+import { utcDayText } from "../dates";
 
 type Counter = keyof UsageReport["usage"];
 
@@ -25,7 +26,7 @@ export function amount(counter: Counter, value: number): string {
 
 /** The day monthly counts reset, as the calendar (UTC) has it. */
 export function resetDay(end: string): string {
-  return new Date(end).toLocaleDateString("en", { year: "numeric", month: "long", day: "numeric", timeZone: "UTC" });
+  return utcDayText(end);
 }
 
 export function Usage() {
@@ -65,6 +66,21 @@ export function Usage() {
                 </li>
               );
             })}
+          </ul>
+          <h2>Answers</h2>
+          <p>
+            {report.answers.mode === "extractive"
+              ? "No language model is configured on this deployment: answers are passages quoted from the documents."
+              : `Answers are written by a language model, at most ${report.answers.max_tokens.toLocaleString("en")} tokens each on your plan.`}
+          </p>
+          <ul aria-label="Models this deployment allows">
+            {report.answers.models.map((model) => (
+              <li key={model.name}>
+                {model.name}
+                {model.on_plan ? "" : " (not on your plan)"}
+                {model.name === report.answers.default_model ? " (the default of new chatbots)" : ""}
+              </li>
+            ))}
           </ul>
         </>
       )}

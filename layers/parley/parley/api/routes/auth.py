@@ -12,14 +12,16 @@ from parley.domain.accounts import (
     RegisterRequest,
     Registration,
     Session,
+    SignedInUser,
     TokenRefresh,
-    UserProfile,
 )
-from parley.services.accounts import AccountService
+from parley.ports import AccountStore
+from parley.services.accounts import AccountService, signed_in_user
 from parley.services.sessions import Sessions
 
 AccountServiceDep = Annotated[AccountService, service(lambda c: c.accounts)]
 SessionsDep = Annotated[Sessions, service(lambda c: c.sessions)]
+AccountStoreDep = Annotated[AccountStore, service(lambda c: c.account_store)]
 
 router = APIRouter(prefix="/auth")
 
@@ -49,6 +51,7 @@ def logout(caller: Person, access_token: BearerToken, sessions: SessionsDep) -> 
 
 
 @router.get("/me", responses=errors(401, 403))
-def me(caller: Person) -> UserProfile:
+def me(caller: Person, accounts: AccountStoreDep) -> SignedInUser:
+    """The signed-in person: their profile, role and organization."""
     assert caller.profile is not None
-    return caller.profile
+    return signed_in_user(accounts, caller.profile)
