@@ -115,7 +115,9 @@ unit integration local: install
 e2e: install documents
 	$(BIN)/pytest $(E2E_WORKERS) tests/$@
 
+# BEFORE: checkouts (each with its own .venv) whose core routes are measured first, in the same run.
 bench: install web
+	$(BIN)/python -m tests.benchmarks.requests $(foreach checkout,$(BEFORE),--before $(checkout))
 	$(BIN)/python -m tests.benchmarks.web_sizes
 	$(BIN)/python -m tests.benchmarks.cold_start
 	$(BIN)/python -m tests.benchmarks.authorizer
@@ -123,6 +125,8 @@ bench: install web
 	$(BIN)/python -m tests.benchmarks.streaming
 	$(BIN)/python -m tests.benchmarks.search
 	$(BIN)/python -m tests.benchmarks.qa_threshold
+	$(BIN)/python -m tests.benchmarks.gap_threshold
+	$(BIN)/python -m tests.benchmarks.handoff
 	$(BIN)/python -m tests.benchmarks.crawl
 	$(BIN)/python -m tests.benchmarks.load
 	$(BIN)/python -m tests.benchmarks.load --faults $(FAULTS)

@@ -7,6 +7,9 @@ logged, so a missing statement in template.yaml shows up in the stack's output. 
 with a signed policy) is checked as S3 checks it (s3_post.py), then stored as the PUT moto understands.
 Browsers' preflights and the CORS headers of S3's answers follow the bucket's CORS rules (s3_cors.py).
 
+Every call forwarded to moto is counted by the function that signed it and the service's operation (`calls`), as
+AWS would bill it: `make bench` and the tests read how many calls a request makes.
+
 With fault injection on (local/faults.py), a share of the functions' S3 and DynamoDB calls that IAM allows are
 answered with the throttling and server errors those services return, before moto applies them.
 """
@@ -17,7 +20,9 @@ import http.client
 import json
 import logging
 import re
+import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -211,6 +216,8 @@ class AwsProxy(LoopbackServer):
         self.usage = usage
         # By service (s3, dynamodb): the share of the functions' calls that fail.
         self.faults = dict(faults or {})
+        # The calls let through to moto, by function and operation.
+        self.calls = CallCounts()
         # Refusals are logged (`handle`); the rest is moto's business.
         super().__init__(self.handle, HTTP_METHODS, keep_alive=True, host=host, name="aws-proxy")
 
@@ -226,12 +233,25 @@ class AwsProxy(LoopbackServer):
             status, headers, content = self.form_upload(request)
         else:
             refusal = self.check(request) or self.injected_failure(request) or self.copy_precondition(request)
+            if refusal is None:
+                self.calls.count(self.caller(request), operation_name(request))
             status, headers, content = refusal or self._forward(request)
         if s3:
             headers = {k: v for k, v in headers.items() if not k.lower().startswith("access-control-")}
-            origin = request.header("origin")
-            headers |= s3_cors.response_headers(self.cors_rules(request), origin, request.method)
+            # S3 adds CORS headers only to a request with an Origin (a browser's): the functions' calls, which have
+            # none, do not pay a read of the bucket's rules.
+            if origin := request.header("origin"):
+                headers |= s3_cors.response_headers(self.cors_rules(request), origin, request.method)
         self._reply(handler, status, headers, content, head=request.method == "HEAD")
+
+    def caller(self, request: SignedRequest) -> str:
+        """The function whose key signed `request` (checked by `check`: a call without one went unsigned)."""
+        try:
+            signature = read_signature(request)
+        except SignatureError:
+            signature = None
+        policy = self.policies.by_access_key(signature.access_key_id) if signature else None
+        return policy.function if policy else "(unsigned)"
 
     def preflight(self, request: SignedRequest) -> Refusal:
         """A browser's CORS preflight, answered from the bucket's rules as S3 answers it (unsigned)."""
@@ -281,6 +301,8 @@ class AwsProxy(LoopbackServer):
             tags = re.findall(r"<Tag><Key>(.*?)</Key><Value>(.*?)</Value></Tag>", tagging)
             headers.append(("x-amz-tagging", urlencode([(unescape(k), unescape(v)) for k, v in tags])))
         put = SignedRequest("PUT", f"/{upload.bucket}/{quote(upload.key)}", "", headers, upload.file)
+        # The browser's call, on the signer's key: S3 bills it as a POST Object request.
+        self.calls.count(signer.function, "s3:PostObject")
         status, stored, content = self._forward(put)
         if status != 200:
             return status, stored, content
@@ -390,6 +412,55 @@ class AwsProxy(LoopbackServer):
         handler.end_headers()
         if not head:
             handler.wfile.write(content)
+
+
+class CallCounts:
+    """How many calls of each operation (`service:Operation`) each function made, since the start."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, Counter[str]] = {}
+        self._lock = threading.Lock()
+
+    def count(self, function: str, operation: str) -> None:
+        with self._lock:
+            self._counts.setdefault(function, Counter())[operation] += 1
+
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {function: dict(counts) for function, counts in self._counts.items()}
+
+
+# S3's operations by method and the subresource a request names (the first that matches), for a request on an object.
+S3_OBJECT_OPERATIONS = {
+    "GET": (("tagging", "GetObjectTagging"), ("uploadId", "ListParts"), ("", "GetObject")),
+    "HEAD": (("", "HeadObject"),),
+    "PUT": (("tagging", "PutObjectTagging"), ("partNumber", "UploadPart"), ("", "PutObject")),
+    "POST": (("uploads", "CreateMultipartUpload"), ("uploadId", "CompleteMultipartUpload"), ("", "PostObject")),
+    "DELETE": (("tagging", "DeleteObjectTagging"), ("uploadId", "AbortMultipartUpload"), ("", "DeleteObject")),
+}
+
+
+def operation_name(request: SignedRequest) -> str:
+    """The API operation a request is (`dynamodb:GetItem`, `s3:CopyObject`): what AWS bills one request for."""
+    target = request.header("x-amz-target")
+    if target and target.split(".")[0] in JSON_TARGETS:
+        return f"{JSON_TARGETS[target.split('.')[0]]}:{target.partition('.')[2]}"
+    method, query = request.method, {name for name, _ in request.query()}
+    bucket, _, key = unquote(request.raw_path).lstrip("/").partition("/")
+    if not bucket:
+        return "s3:ListBuckets"
+    if not key:
+        if method == "POST" and "delete" in query:
+            return "s3:DeleteObjects"
+        if method == "GET" and query <= LIST_PARAMETERS:
+            return "s3:ListObjectsV2" if "list-type" in query else "s3:ListObjects"
+        return f"s3:{method} bucket?{'&'.join(sorted(query))}"
+    if method == "PUT" and _copy_source(request) is not None:
+        return "s3:UploadPartCopy" if "partNumber" in query else "s3:CopyObject"
+    for subresource, operation in S3_OBJECT_OPERATIONS.get(method, ()):
+        if not subresource or subresource in query:
+            return f"s3:{operation}"
+    return f"s3:{method}"
 
 
 def _copy_source(request: SignedRequest) -> tuple[str, str] | None:

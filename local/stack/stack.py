@@ -19,6 +19,8 @@ import boto3
 from moto.server import ThreadedMotoServer
 from parley.settings import Settings
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -144,6 +146,10 @@ def _http_only(http: ASGIApp, other: ASGIApp) -> ASGIApp:
         await (http if scope["type"] == "http" else other)(scope, receive, send)
 
     return route
+
+
+# The WebSocket management API's operations, by method.
+MANAGEMENT_OPERATIONS = {"POST": "PostToConnection", "GET": "GetConnection", "DELETE": "DeleteConnection"}
 
 
 class LocalStack:
@@ -339,7 +345,10 @@ class LocalStack:
             api_metrics,
         )
         # The operators' view, served locally only (in AWS: the CloudWatch console).
-        routes: list[BaseRoute] = list(operator_page.routes())
+        routes: list[BaseRoute] = [
+            *operator_page.routes(),
+            Route("/_ops/aws-calls.json", self._aws_calls, methods=["GET"]),
+        ]
         chat_api = websocket_api(self.template)
         if chat_api is not None:
             connections = _connections_arn(self.template, resolver)
@@ -398,10 +407,21 @@ class LocalStack:
         }
 
     def _authorize_management(self, connections: str, request: SignedRequest, connection_id: str) -> Refusal | None:
-        """The WebSocket management API checks the caller's key and policy as execute-api does."""
+        """The WebSocket management API checks the caller's key and policy as execute-api does (and counts the calls
+        it allows with the proxy's)."""
         assert self.proxy is not None
         resource = f"{connections}/{request.method}/@connections/{connection_id}"
-        return self.proxy.authorize(request, "execute-api", [Access("execute-api:ManageConnections", resource)])
+        refusal = self.proxy.authorize(request, "execute-api", [Access("execute-api:ManageConnections", resource)])
+        if refusal is None:
+            operation = MANAGEMENT_OPERATIONS.get(request.method, request.method)
+            self.proxy.calls.count(self.proxy.caller(request), f"execute-api:{operation}")
+        return refusal
+
+    async def _aws_calls(self, _: Request) -> Response:
+        """The functions' AWS calls so far, by function and operation (local only: what `make bench` and the tests
+        count a request's calls with)."""
+        assert self.proxy is not None
+        return JSONResponse(self.proxy.calls.snapshot(), headers={"Cache-Control": "no-store"})
 
     def _store_api_keys(self, specs: Mapping[str, Any], api_keys: Mapping[str, str]) -> None:
         """Put the OPENAI_API_KEY and PINECONE_API_KEY given (from the environment, or the fakes') where the

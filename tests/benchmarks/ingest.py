@@ -1,7 +1,8 @@
 """Ingest benchmarks.
 
 1. Requests: indexing a document of about 1,000 chunks through the real OpenAI and Pinecone SDKs against the
-   local fakes — how many embedding and upsert requests it takes, and the pipeline's own time around them.
+   local fakes — how many embedding and upsert requests it takes, and the pipeline's own time around them; then
+   SciFact abstracts in SQS batches as the ingest function takes them, requests per 1,000 chunks.
 2. Throughput: a generated 200-page PDF through the embedded default (MiniLM on onnxruntime, local index).
 
 Both drive DocumentIndexer with the AWS side (DynamoDB, S3) in moto, in-process.
@@ -12,10 +13,12 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
 from moto import mock_aws
+from parley.adapters.dynamo import keys
 from parley.adapters.dynamo.chatbots import DynamoChatbotStore
 from parley.adapters.dynamo.documents import DynamoDocumentStore
 from parley.adapters.dynamo.lexicon import DynamoLexicon
@@ -32,7 +35,7 @@ from parley.domain.chatbots import ChatbotCreate
 from parley.domain.documents import DocumentCreate
 from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import extract
-from parley.ingest.uploads import ObjectCreated
+from parley.ingest.uploads import ObjectCreated, Outcome
 from parley.ports import Embedder, VectorIndex
 from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
@@ -45,8 +48,11 @@ from local.fakes.samples import pdf, prose
 from local.stack.provision import Provisioner
 from local.stack.stack import ROOT
 from local.template import REGION, load_template, parameter_values
+from local.tools import beir
 
 TENANT = "b" * 32
+# SciFact (BEIR), beside the repository as `make eval` expects it, or where PARLEY_BENCH_DATASET says.
+DATASET = Path(os.environ.get("PARLEY_BENCH_DATASET", ROOT.parent / "shared" / "data" / "scifact"))
 
 
 def _aws() -> tuple[Table, S3BlobStore, SqsErasureQueue]:
@@ -59,28 +65,80 @@ def _aws() -> tuple[Table, S3BlobStore, SqsErasureQueue]:
     )
 
 
-def _index(embedder: Embedder, index: VectorIndex, filename: str, content_type: str, data: bytes) -> tuple[int, float]:
-    """Upload `data` as a document and index it; returns (chunks, seconds)."""
+@dataclass
+class _Bench:
+    """A chatbot on the largest plan in moto, and the indexer and uploads that ingest into `index`."""
+
+    service: DocumentService
+    indexer: DocumentIndexer
+    blobs: S3BlobStore
+    chatbot_id: str
+
+    def upload(self, filename: str, content_type: str, data: bytes) -> ObjectCreated:
+        """A document created and its file stored at its upload key, as the notification S3 would send names it."""
+        _, ticket = self.service.create(
+            TENANT, self.chatbot_id, DocumentCreate(filename=filename, content_type=content_type, size_bytes=len(data))
+        )
+        upload = ticket.fields["key"]
+        etag = self.blobs.client.put_object(Bucket=self.blobs.bucket, Key=upload, Body=data)["ETag"].strip('"')
+        return ObjectCreated(upload, len(data), etag, "1")
+
+
+def _bench(embedder: Embedder, index: VectorIndex) -> _Bench:
     table, blobs, erasures = _aws()
     chatbots, documents = DynamoChatbotStore(table), DynamoDocumentStore(table)
     quotas = Quotas(DynamoUsageCounters(table))
+    table.put({"PK": keys.tenant(TENANT), "SK": keys.TENANT_SK})  # the tenant, as far as its plan needs one
     quotas.assign(TENANT, "business")  # the largest plan: what is measured is ingest, not the plan's limits
     chatbot = ChatbotService(chatbots, erasures, quotas=quotas).create(TENANT, ChatbotCreate(name="Bench"))
     lexicon = DynamoLexicon(table)
     service = DocumentService(documents, chatbots, blobs, index, lexicon, quotas=quotas, max_bytes=50_000_000)
-    _, ticket = service.create(
-        TENANT, chatbot.id, DocumentCreate(filename=filename, content_type=content_type, size_bytes=len(data))
-    )
-    upload = ticket.fields["key"]
-    etag = blobs.client.put_object(Bucket=blobs.bucket, Key=upload, Body=data)["ETag"].strip('"')
     indexer = DocumentIndexer(
         documents, chatbots, blobs, embedder, index, lexicon=lexicon, quotas=quotas, max_bytes=50_000_000
     )
+    return _Bench(service, indexer, blobs, chatbot.id)
+
+
+def _index(embedder: Embedder, index: VectorIndex, filename: str, content_type: str, data: bytes) -> tuple[int, float]:
+    """Upload `data` as a document and index it; returns (chunks, seconds)."""
+    bench = _bench(embedder, index)
+    event = bench.upload(filename, content_type, data)
     started = time.perf_counter()
-    outcome = indexer.index_object(ObjectCreated(upload, len(data), etag, "1"))
+    outcome = bench.indexer.index_object(event)
     elapsed = time.perf_counter() - started
     assert outcome.status == "indexed", outcome
     return outcome.chunks, elapsed
+
+
+def scifact_requests(documents: int = 600) -> None:
+    """SciFact abstracts (one to a few chunks each) indexed as the ingest function takes them: in SQS batches of
+    the template's BatchSize, their chunks embedded and upserted together; and, for comparison, one at a time."""
+    template = load_template(ROOT / "template.yaml")
+    batch_size = int(
+        template["Resources"]["IngestFunction"]["Properties"]["Events"]["Uploads"]["Properties"]["BatchSize"]
+    )
+    corpus = list(beir.load(DATASET, "test").corpus.items())[:documents]
+    print(f"SciFact: {len(corpus)} abstracts through the OpenAI and Pinecone SDKs, fakes behind them")
+    for size in (batch_size, 1):
+        openai_fake, pinecone_fake = FakeOpenAI().start(), FakePinecone(dimension=512).start()
+        try:
+            embedder = OpenAIEmbedder(OpenAIAccess(lambda: "sk-bench", openai_fake.base_url), max_retries=0)
+            bench = _bench(embedder, PineconeIndex(lambda: "pc-bench", pinecone_fake.url, dimension=512))
+            events = [bench.upload(f"{doc_id}.md", "text/markdown", text.encode()) for doc_id, text in corpus]
+            chunks = 0
+            for start in range(0, len(events), size):
+                for outcome in bench.indexer.index_objects([(event, False) for event in events[start : start + size]]):
+                    assert isinstance(outcome, Outcome), outcome
+                    assert outcome.status == "indexed", outcome
+                    chunks += outcome.chunks
+            embeddings, upserts = openai_fake.requests["/v1/embeddings"], pinecone_fake.requests["/vectors/upsert"]
+            label = f"in batches of {size} (the template's BatchSize)" if size == batch_size else "one at a time"
+            print(f"  {label}: {chunks} chunks")
+            print(f"    embedding requests {embeddings:5d}  {embeddings * 1000 / chunks:7.1f} per 1,000 chunks")
+            print(f"    upsert requests    {upserts:5d}  {upserts * 1000 / chunks:7.1f} per 1,000 chunks")
+        finally:
+            openai_fake.stop()
+            pinecone_fake.stop()
 
 
 def requests_for_1000_chunks() -> None:
@@ -124,6 +182,8 @@ def main() -> None:
     os.environ.pop("AWS_ENDPOINT_URL", None)
     with mock_aws():
         requests_for_1000_chunks()
+    with mock_aws():
+        scifact_requests()
     with mock_aws():
         pdf_throughput()
 

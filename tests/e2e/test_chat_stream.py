@@ -240,12 +240,12 @@ def test_management_api_refuses_callers_without_the_permission(stack: tuple[str,
     credentials = model_stack.aws["credentials"]
     # A key nobody issued, and a function whose policy does not grant execute-api:ManageConnections
     stranger = management_client(url, "AKIDNOBODY", "secret")
-    query = management_client(url, **credentials["QueryFunction"])
+    chatbots = management_client(url, **credentials["ChatbotsFunction"])
 
     with pytest.raises(ClientError) as unknown:
         stranger.post_to_connection(ConnectionId="AbCdEfGhIjKlMnO=", Data=b"{}")
     with pytest.raises(ClientError) as denied:
-        query.post_to_connection(ConnectionId="AbCdEfGhIjKlMnO=", Data=b"{}")
+        chatbots.post_to_connection(ConnectionId="AbCdEfGhIjKlMnO=", Data=b"{}")
 
     assert unknown.value.response["Error"]["Code"] == "UnrecognizedClientException"
     assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
@@ -253,7 +253,7 @@ def test_management_api_refuses_callers_without_the_permission(stack: tuple[str,
     # And the refusal is in the stack's log, naming function and action, where the e2e conftest's check that no call
     # was refused (any other test) finds it
     refusals = refused_calls(model_stack.log.read_text())
-    assert any("QueryFunction" in line and "execute-api:ManageConnections" in line for line in refusals), refusals
+    assert any("ChatbotsFunction" in line and "execute-api:ManageConnections" in line for line in refusals), refusals
 
 
 def test_logout_closes_the_users_open_chat_and_ends_their_tokens_but_no_one_elses(

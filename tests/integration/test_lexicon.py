@@ -101,6 +101,17 @@ def test_recording_again_or_forgetting_twice_counts_once(table: Any) -> None:
     assert stored(table, "t1", "bot") == rebuilt()
 
 
+def test_a_first_share_recorded_twice_without_looking_counts_once(table: Any) -> None:
+    # `first` skips the read of earlier shares; should one be there after all, its put's condition refuses the copy.
+    lexicon = DynamoLexicon(table)
+    first = contribution("Llamas hum when calm.", "Llamas guard sheep.")
+
+    lexicon.record("t1", "bot", "d1", first, first=True)
+    lexicon.record("t1", "bot", "d1", first, first=True)
+
+    assert stored(table, "t1", "bot") == rebuilt(first)
+
+
 def test_a_new_version_of_a_document_replaces_its_share(table: Any) -> None:
     lexicon = DynamoLexicon(table)
     lexicon.record("t1", "bot", "d1", contribution("Llamas hum when calm."))

@@ -136,6 +136,7 @@ def test_a_direct_answer_is_stored_rated_and_counted_like_any_other(
     assert status == 200, analytics
     assert sum(day["questions"] for day in analytics["days"]) == 1
     assert sum(day["feedback_up"] for day in analytics["days"]) == 1
+    assert sum(day["qa_answers"] for day in analytics["days"]) == 1
 
 
 def test_a_visitor_of_the_public_chat_gets_the_pairs_answer(

@@ -36,6 +36,8 @@ MAY: dict[str, frozenset[str]] = {
     "conversations:read": EVERYONE,
     "conversations:export": MANAGERS,
     "feedback:give": EVERYONE,
+    # A person answers a visitor who asked for one: an API key acts for no one.
+    "handoffs:answer": PEOPLE,
     "analytics:read": EVERYONE,
     "usage:read": EVERYONE,
     "team:read": PEOPLE,
@@ -221,6 +223,15 @@ ROUTES: dict[str, Case] = {
         "feedback:give", 204, lambda w: {"rating": "up"}, ("chatbot_id", "message_id")
     ),
     "GET /chatbots/{chatbot_id}/analytics": Case("analytics:read", 200, params=("chatbot_id",)),
+    "GET /chatbots/{chatbot_id}/gaps": Case("analytics:read", 200, params=("chatbot_id",)),
+    "GET /handoffs": Case("handoffs:answer", 200),
+    # No visitor asked for a person on this conversation: allowed callers learn that (404).
+    **{
+        f"POST /chatbots/{{chatbot_id}}/conversations/{{conversation_id}}/handoff/{step}": Case(
+            "handoffs:answer", 404, body, ("chatbot_id", "conversation_id")
+        )
+        for step, body in (("take", None), ("messages", lambda w: {"text": "Hello"}), ("release", lambda w: {}))
+    },
     "GET /usage": Case("usage:read", 200),
     "GET /members": Case("team:read", 200),
     # Anyone signed in may accept an invitation meant for them; this one is not theirs (404).

@@ -553,3 +553,34 @@ def test_the_query_function_cannot_write_an_export_onto_a_documents_file(stack: 
             "tenants/t/chatbots/c/documents/d/notes.md", io.BytesIO(b"x"), "text/plain", "notes.md"
         )
     assert "s3:PutObject" in _denied(error)[1]
+
+
+def test_the_proxy_counts_each_call_it_lets_through_by_function_and_operation(stack: Stack) -> None:
+    # Given the ingest function's clients, and the counts so far
+    dynamodb, s3 = stack.client("IngestFunction", "dynamodb"), stack.client("IngestFunction", "s3")
+    before = stack.proxy.calls.snapshot().get("IngestFunction", {})
+    key = {"PK": {"S": "TENANT#t"}, "SK": {"S": "DOC#counted"}}
+
+    # When it makes calls of four operations (one of them twice), and one its policy refuses
+    dynamodb.put_item(TableName=stack.table(), Item=key)
+    dynamodb.get_item(TableName=stack.table(), Key=key)
+    dynamodb.get_item(TableName=stack.table(), Key=key)
+    _admin(stack.moto_url, "s3").put_object(Bucket=stack.bucket(), Key="uploads/t/c/counted", Body=b"# A")
+    s3.get_object(Bucket=stack.bucket(), Key="uploads/t/c/counted")
+    s3.copy_object(
+        Bucket=stack.bucket(),
+        Key="tenants/t/chatbots/c/documents/counted/a.md",
+        CopySource={"Bucket": stack.bucket(), "Key": "uploads/t/c/counted"},
+    )
+    with pytest.raises(ClientError):
+        dynamodb.delete_table(TableName=stack.table())
+
+    # Then each call moto answered is counted once, under the operation AWS bills, and the refused one is not
+    after = stack.proxy.calls.snapshot()["IngestFunction"]
+    made = {operation: count - before.get(operation, 0) for operation, count in after.items()}
+    assert {operation: count for operation, count in made.items() if count} == {
+        "dynamodb:PutItem": 1,
+        "dynamodb:GetItem": 2,
+        "s3:GetObject": 1,
+        "s3:CopyObject": 1,
+    }

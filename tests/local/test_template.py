@@ -221,7 +221,17 @@ def test_websocket_routes_and_connect_authorizer_come_from_the_template(template
 
     assert api is not None
     assert api.routes == dict.fromkeys(
-        ["$connect", "$disconnect", "sendMessage", "feedback", "$default"], "WsChatFunction"
+        [
+            "$connect",
+            "$disconnect",
+            "sendMessage",
+            "feedback",
+            "requestPerson",
+            "handoffStatus",
+            "leaveContact",
+            "$default",
+        ],
+        "WsChatFunction",
     )
     assert api.authorizer == "WsAuthorizerFunction"
     assert api.selection_key == "action"

@@ -183,6 +183,9 @@ class InMemoryConnectionStore:
     def of_caller(self, tenant_id: str, caller: str) -> list[Connection]:
         return [c for (tenant, _), c in self.items.items() if tenant == tenant_id and c.caller == caller]
 
+    def of_members(self, tenant_id: str) -> list[Connection]:
+        return [c for (tenant, _), c in self.items.items() if tenant == tenant_id and c.public_key is None]
+
 
 class ClosingConnections:
     """Connections that are only ever closed (ending sessions sends no frames)."""
@@ -278,6 +281,9 @@ class InMemoryUsageCounters:
 
     def counts(self, tenant_id: str, month: str) -> dict[str, int]:
         return {**self.items.get((tenant_id, None), {}), **self.items.get((tenant_id, month), {})}
+
+    def usage(self, tenant_id: str, month: str) -> tuple[str | None, dict[str, int]]:
+        return self.plan(tenant_id), self.counts(tenant_id, month)
 
 
 @pytest.fixture
@@ -525,7 +531,9 @@ class InMemoryLexicon:
     def __init__(self) -> None:
         self.shares: dict[tuple[str, str, str], Contribution] = {}
 
-    def record(self, tenant_id: str, chatbot_id: str, document_id: str, contribution: Contribution) -> None:
+    def record(
+        self, tenant_id: str, chatbot_id: str, document_id: str, contribution: Contribution, *, first: bool = False
+    ) -> None:
         self.shares[(tenant_id, chatbot_id, document_id)] = contribution
 
     def forget(self, tenant_id: str, chatbot_id: str, document_id: str) -> None:

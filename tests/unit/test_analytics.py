@@ -14,6 +14,8 @@ from parley.domain.analytics import (
     AnalyticsDay,
     answer_tally,
     feedback_tally,
+    first_reply_tally,
+    handoff_tally,
     latency_bucket,
     median_latency,
 )
@@ -63,6 +65,30 @@ def test_a_follow_up_abstained_or_degraded_answer_counts_only_what_it_was() -> N
 
     assert abstained.add == {"questions": 1, "abstained": 1}
     assert degraded.add == {"questions": 1, "degraded": 1}
+
+
+def test_a_q_and_a_pairs_answer_counts_as_one() -> None:
+    pair = answer_tally(answer(mode="qa"), new_conversation=False, cost_usd=0.0)
+    model = answer_tally(answer(mode="llm"), new_conversation=False, cost_usd=0.0)
+
+    assert (pair.add, model.add) == ({"questions": 1, "qa_answers": 1}, {"questions": 1})
+
+
+def test_handoffs_and_the_wait_for_a_persons_first_reply_read_back_apart_from_answer_latency() -> None:
+    waits = [handoff_tally(ON.date()), first_reply_tally(ON.date(), 30_000), first_reply_tally(ON.date(), 90_000)]
+    stored: dict[str, int] = {f"latency_{latency_bucket(400):02d}": 1}
+    for tally in waits:
+        for name, amount in tally.add.items():
+            stored[name] = stored.get(name, 0) + int(amount)
+
+    day = AnalyticsDay.of(ON.date(), stored)
+
+    assert day.handoffs == 1
+    # The lower median of the two waits, to the histogram's precision; the answer latency stays its own
+    assert day.first_human_reply_p50_ms is not None
+    assert abs(day.first_human_reply_p50_ms - 30_000) / 30_000 <= 0.12
+    assert day.latency_p50_ms is not None
+    assert abs(day.latency_p50_ms - 400) / 400 <= 0.12
 
 
 @pytest.mark.parametrize(
@@ -148,4 +174,7 @@ def test_a_day_reads_its_counters_and_zeros_for_what_was_never_counted() -> None
         "latency_p50_ms": None,
         "tokens": 0,
         "cost_usd": 0.0,
+        "qa_answers": 0,
+        "handoffs": 0,
+        "first_human_reply_p50_ms": None,
     }

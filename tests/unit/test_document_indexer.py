@@ -158,6 +158,72 @@ def test_a_duplicate_delivery_that_loses_the_race_leaves_the_document_indexed_wi
     assert event.key not in blobs.objects
 
 
+def test_the_documents_of_one_batch_share_their_embedding_and_upsert_requests_and_each_ends_on_its_own(
+    world: Any, embedder: Any, vector_index: InMemoryVectorIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upserts: list[int] = []
+    upsert = vector_index.upsert
+
+    def counting(namespace: str, records: Any) -> None:
+        upserts.append(len(records))
+        upsert(namespace, records)
+
+    monkeypatch.setattr(vector_index, "upsert", counting)
+    uploads = [world.upload(f"notes-{n}.md", "text/markdown", prose(n, 600).encode()) for n in range(3)]
+    broken, corrupt = world.upload("broken.pdf", "application/pdf", b"%PDF-1.7 truncated")
+
+    ended = world.indexer.index_objects([(event, False) for _, event in uploads] + [(corrupt, False)])
+
+    # Three documents' chunks in one embedding request and one upsert; the damaged file fails alone, at once.
+    assert [outcome.status for outcome in ended] == ["indexed", "indexed", "indexed", "failed"]
+    assert embedder.calls == 1
+    chunks = [world.document(document_id).chunk_count for document_id, _ in uploads]
+    assert min(chunks) > 1
+    assert upserts == [sum(chunks)]
+    for document_id, _ in uploads:
+        assert world.document(document_id).status == "indexed"
+        assert len(world.vectors(document_id)) == world.document(document_id).chunk_count
+    assert (world.document(broken).status, world.vectors(broken)) == ("failed", [])
+    assert "damaged" in world.document(broken).error
+
+
+def test_a_document_whose_vectors_are_refused_fails_alone_and_the_rest_of_its_batch_is_indexed(
+    world: Any, vector_index: InMemoryVectorIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uploads = [world.upload(f"notes-{n}.md", "text/markdown", prose(n, 300).encode()) for n in range(3)]
+    refused = uploads[1][0]
+    upsert = vector_index.upsert
+
+    def refusing(namespace: str, records: Any) -> None:
+        if any(record.metadata.document_id == refused for record in records):
+            raise RuntimeError("metadata too large")
+        upsert(namespace, records)
+
+    monkeypatch.setattr(vector_index, "upsert", refusing)
+
+    # A first attempt: the refused document's message comes again, the others are indexed.
+    ended = world.indexer.index_objects([(event, False) for _, event in uploads])
+    assert [type(outcome).__name__ for outcome in ended] == ["Outcome", "RuntimeError", "Outcome"]
+    assert [world.document(document_id).status for document_id, _ in uploads] == ["indexed", "processing", "indexed"]
+
+    # Its last attempt: it fails with a reason and leaves nothing of it.
+    (last,) = world.indexer.index_objects([(uploads[1][1], True)])
+    assert isinstance(last, RuntimeError)
+    assert world.document(refused).status == "failed"
+    assert world.document(refused).error
+    assert (world.vectors(refused), world.share(refused)) == ([], None)
+
+
+def test_the_same_notification_twice_in_one_batch_is_indexed_once(world: Any, embedder: Any) -> None:
+    document_id, event = world.upload("notes.md", "text/markdown", prose(1, 800).encode())
+
+    ended = world.indexer.index_objects([(event, False), (event, False)])
+
+    assert [outcome.status for outcome in ended] == ["indexed", "skipped"]
+    assert embedder.calls == 1
+    assert world.document(document_id).status == "indexed"
+
+
 def test_corrupt_file_fails_with_a_reason_and_no_retry(world: Any) -> None:
     document_id, event = world.upload("broken.pdf", "application/pdf", b"%PDF-1.7 truncated")
 

@@ -55,7 +55,7 @@ def test_a_dimension_or_value_not_declared_is_refused(
 def test_no_metric_declares_a_tenant_user_or_chatbot_dimension() -> None:
     declared = {dimension for spec in METRICS.values() for dimension in spec.dimensions}
 
-    assert declared == {"mode", "model", "reason", "rating"}
+    assert declared == {"mode", "model", "reason", "rating", "outcome"}
     assert all(len(spec_values) <= 6 for spec in METRICS.values() for spec_values in spec.dimensions.values())
 
 

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
         Embedder,
         ErasureQueue,
         ExportFiles,
+        GapStore,
+        HandoffStore,
         IdentityProvider,
         LanguageModel,
         LexiconStore,
@@ -56,6 +58,8 @@ if TYPE_CHECKING:
     from parley.services.erasure import Erasure
     from parley.services.exports import ConversationExports
     from parley.services.feedback import FeedbackService
+    from parley.services.gaps import KnowledgeGaps
+    from parley.services.handoffs import Handoffs
     from parley.services.indexer import DocumentIndexer
     from parley.services.live_chat import LiveChat
     from parley.services.public_chat import PublicChat
@@ -345,7 +349,7 @@ class Container:
     def conversations(self) -> ConversationService:
         from parley.services.conversations import ConversationService
 
-        return ConversationService(self.chatbot_store, self.conversation_store)
+        return ConversationService(self.chatbot_store, self.conversation_store, self.handoff_store)
 
     @cached_property
     def export_files(self) -> ExportFiles:
@@ -375,6 +379,7 @@ class Container:
             self.chatbot_store,
             self.rate_limiter,
             self.answers,
+            self.handoff_store,
             per_visitor=self.settings.rate_limits.visitor_messages_per_minute,
             per_network=self.settings.rate_limits.network_messages_per_minute,
             per_chatbot=self.settings.rate_limits.chatbot_messages_per_minute,
@@ -392,6 +397,45 @@ class Container:
         )
 
     @cached_property
+    def handoff_store(self) -> HandoffStore:
+        from parley.adapters.dynamo.handoffs import DynamoHandoffStore
+
+        return DynamoHandoffStore(self.table)
+
+    @cached_property
+    def handoffs(self) -> Handoffs:
+        from parley.services.handoffs import Handoffs
+
+        return Handoffs(
+            self.chatbot_store,
+            self.conversation_store,
+            self.handoff_store,
+            self.connection_store,
+            self.connections,
+            gaps=self.gap_store,
+        )
+
+    @cached_property
+    def gap_store(self) -> GapStore:
+        from parley.adapters.dynamo.gaps import DynamoGapStore
+
+        return DynamoGapStore(self.table)
+
+    @cached_property
+    def gaps(self) -> KnowledgeGaps:
+        from parley.services.gaps import KnowledgeGaps
+
+        return KnowledgeGaps(
+            self.chatbot_store,
+            self.gap_store,
+            self.handoff_store,
+            self.document_store,
+            self.embedder,
+            threshold=self.settings.gap_threshold,
+            qa_threshold=self.settings.qa_threshold,
+        )
+
+    @cached_property
     def live_chat(self) -> LiveChat:
         from parley.services.live_chat import LiveChat
 
@@ -402,6 +446,7 @@ class Container:
             self.answers,
             self.account_store,
             feedback=self.feedback,
+            handoffs=self.handoffs,
         )
 
     @cached_property
@@ -447,6 +492,7 @@ class Container:
             self.conversation_store,
             self.public_chat,
             self.rate_limiter,
+            self.gap_store,
             per_network=self.settings.rate_limits.network_messages_per_minute,
         )
 

@@ -87,6 +87,28 @@ class ConversationNotFound(NotFound):
         return "Conversation not found"
 
 
+class HandoffNotFound(NotFound):
+    """No request for a person on this conversation (or not the caller's tenant's, or not the visitor's own)."""
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "No one asked for a person on this conversation"
+
+
+class HandoffConflict(ParleyError):
+    """The handoff is not in the state this needs: another member took it, it is not waiting, or not yours to answer."""
+
+    code, status = "conflict", 409
+
+
+class ConversationHeld(HandoffConflict):
+    """The visitor's conversation waits for or is held by a person: the bot does not answer it."""
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "A person is answering this conversation; the bot is silent until they hand it back"
+
+
 class ExportTooLarge(ParleyError):
     """More conversations in an export's range than one request reads; a narrower range gets them."""
 

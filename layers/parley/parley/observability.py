@@ -69,6 +69,10 @@ METRICS: dict[str, MetricSpec] = {
     "WebSocketConnections": MetricSpec(MetricUnit.Count),
     # Ratings given to answers (a changed rating counts again, under its new value).
     "Feedback": MetricSpec(MetricUnit.Count, {"rating": get_args(Rating)}),
+    # Visitors asking for a person: whether a member was signed in to be asked.
+    "Handoffs": MetricSpec(MetricUnit.Count, {"outcome": ("waiting", "nobody_online")}),
+    "HandoffsTaken": MetricSpec(MetricUnit.Count),
+    "TimeToFirstHumanReply": MetricSpec(MetricUnit.Milliseconds),
 }
 # Published by Powertools itself (`capture_cold_start_metric`), with this dimension naming the function.
 COLD_START = ("ColdStart", "function_name")

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from parley.domain.documents import Awaited, Document
     from parley.domain.erasure import ErasureRequest
     from parley.domain.feedback import StoredAnswer
+    from parley.domain.gaps import Gap
+    from parley.domain.handoff import Handoff
     from parley.domain.lexical import Contribution, Statistics
     from parley.domain.roles import Role
     from parley.domain.sources import CrawlMessage, PageRecord, Source
@@ -118,6 +120,9 @@ class ConnectionStore(Protocol):
 
     def of_caller(self, tenant_id: str, caller: str) -> list[Connection]:
         """The live connections one caller (a user, or a visitor tag) has open in the tenant."""
+
+    def of_members(self, tenant_id: str) -> list[Connection]:
+        """The live connections of the tenant's signed-in people (not its visitors'): who a handoff is pushed to."""
 
 
 class Connections(Protocol):
@@ -256,8 +261,11 @@ class LexiconStore(Protocol):
     """Each chatbot's lexical statistics (chunk count, document frequency of each term), shared by every function:
     ingest records a document's contribution, deletes forget it, questions read the terms they hold."""
 
-    def record(self, tenant_id: str, chatbot_id: str, document_id: str, contribution: Contribution) -> None:
-        """Make `contribution` the document's share (replacing an earlier one); repeating it changes nothing."""
+    def record(
+        self, tenant_id: str, chatbot_id: str, document_id: str, contribution: Contribution, *, first: bool = False
+    ) -> None:
+        """Make `contribution` the document's share (replacing an earlier one); repeating it changes nothing.
+        `first`: the document can have no share yet (its first upload's first attempt), so none is looked for."""
 
     def forget(self, tenant_id: str, chatbot_id: str, document_id: str) -> None:
         """Remove the document's share, if any; repeating it changes nothing."""
@@ -282,9 +290,17 @@ class ConversationStore(Protocol):
     def recent_messages(self, tenant_id: str, conversation_id: str, limit: int) -> list[Message]:
         """The conversation's last `limit` messages, in order."""
 
-    def append(self, conversation: Conversation, messages: Sequence[Message], *, new: bool, tally: Tally) -> None:
-        """Store messages and the conversation's new state together, with a pointer to each answer and the
-        answer's analytics `tally`, or nothing."""
+    def append(
+        self,
+        conversation: Conversation,
+        messages: Sequence[Message],
+        *,
+        new: bool,
+        tally: Tally,
+        gaps: Sequence[Gap] = (),
+    ) -> None:
+        """Store messages and the conversation's new state together, with a pointer to each answer (and the question
+        it answers), the answer's analytics `tally` and the knowledge `gaps` it revealed, or nothing."""
 
     def list(self, tenant_id: str, chatbot_id: str, page: PageRequest) -> Page[Conversation]:
         """One page of the chatbot's conversations, the most recently started first."""
@@ -311,6 +327,39 @@ class ConversationStore(Protocol):
     def rate(self, tenant_id: str, chatbot_id: str, answer: Message, feedback: Feedback, tally: Tally) -> bool:
         """Store `feedback` on `answer` and add `tally`, together; False (nothing written) if the answer's rating
         is no longer the one `answer` carries (another rating came in between)."""
+
+
+class GapStore(Protocol):
+    """Questions each chatbot could not answer, by time."""
+
+    def add(self, tenant_id: str, gap: Gap) -> None: ...
+
+    def since(self, tenant_id: str, chatbot_id: str, start: datetime, limit: int) -> list[Gap]:
+        """The chatbot's gaps recorded at or after `start`, at most `limit` (the most recent), newest first."""
+
+
+class HandoffStore(Protocol):
+    """Each conversation's request for a person, under its tenant; every change is conditional on the state it
+    changes, so that two members cannot both take a conversation."""
+
+    def get(self, tenant_id: str, chatbot_id: str, conversation_id: str) -> Handoff | None: ...
+
+    def put(self, handoff: Handoff, tally: Tally) -> None:
+        """Store a new request for a person (replacing an ended one), adding `tally` to its chatbot's counters."""
+
+    def of_tenant(self, tenant_id: str) -> list[Handoff]:
+        """Every handoff of the tenant whose record is kept (ended ones included)."""
+
+    def take(self, handoff: Handoff, member: str, now: datetime) -> Handoff | None:
+        """Give the waiting handoff to `member`; None if it is no longer waiting, or its deadline has passed."""
+
+    def replied(self, handoff: Handoff, text: str, now: datetime) -> None:
+        """Record the member's first reply and when it came (later ones change nothing)."""
+
+    def hand_back(self, handoff: Handoff, member: str, status: str, now: datetime) -> Handoff | None:
+        """End `member`'s hold with `status` (bot or closed); None if they no longer hold it."""
+
+    def leave_contact(self, handoff: Handoff, email: str, now: datetime) -> Handoff: ...
 
 
 class AnalyticsStore(Protocol):
@@ -406,6 +455,9 @@ class UsageCounters(Protocol):
 
     def counts(self, tenant_id: str, month: str) -> dict[str, int]:
         """The standing counters and those of `month` (absent ones are zero), read without a scan."""
+
+    def usage(self, tenant_id: str, month: str) -> tuple[str | None, dict[str, int]]:
+        """`plan` and `counts` in one read."""
 
 
 class SourceStore(Protocol):

@@ -21,7 +21,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from parley.domain.accounts import SignInLimits
 from parley.domain.chatbots import DEFAULT_SPENDING_LIMITS, Answering, SpendingLimits
-from parley.domain.embeddings import MINILM_SPACE, OPENAI_MIN_RELEVANCE, OPENAI_MIN_SENTENCE_SCORE, EmbeddingSpace
+from parley.domain.embeddings import (
+    MINILM_SPACE,
+    OPENAI_GAP_THRESHOLD,
+    OPENAI_MIN_RELEVANCE,
+    OPENAI_MIN_SENTENCE_SCORE,
+    EmbeddingSpace,
+)
 from parley.domain.ingest_limits import IngestLimits
 from parley.errors import ConfigurationError
 
@@ -139,7 +145,11 @@ class Providers(_Group):
         if self.embedder == "minilm":
             return MINILM_SPACE
         return EmbeddingSpace(
-            self.embedding_model, self.embedding_dimensions, OPENAI_MIN_RELEVANCE, OPENAI_MIN_SENTENCE_SCORE
+            self.embedding_model,
+            self.embedding_dimensions,
+            min_relevance=OPENAI_MIN_RELEVANCE,
+            min_sentence_score=OPENAI_MIN_SENTENCE_SCORE,
+            gap_threshold=OPENAI_GAP_THRESHOLD,
         )
 
     @property
@@ -200,6 +210,8 @@ class Answers(_Group):
     # measured offline) pairs answer only as passages until a deployment measures its own value with
     # `tests/benchmarks/qa_threshold.py --embedder openai` and sets it here.
     qa_match_threshold: float | None = Field(default=None, gt=0, le=1)
+    # From this similarity two unanswered questions are one knowledge gap; unset, the embedding space's own.
+    gap_group_threshold: float | None = Field(default=None, gt=0, le=1)
 
     @property
     def spending_limits(self) -> SpendingLimits:
@@ -311,6 +323,12 @@ class Settings(BaseModel):
             group = _group(field.annotation)
             names |= {part.alias or inner for inner, part in group.model_fields.items()} if group else {name}
         return {f"{ENV_PREFIX}{name.upper()}" for name in names}
+
+    @property
+    def gap_threshold(self) -> float:
+        """The similarity from which two unanswered questions are grouped as one knowledge gap."""
+        configured = self.answers.gap_group_threshold
+        return configured if configured is not None else self.providers.embedding_space.gap_threshold
 
     @property
     def answering(self) -> Answering:

@@ -83,7 +83,8 @@ def test_an_owner_rates_an_answer_in_the_playground_and_sees_it_in_the_analytics
     expect(totals.locator("div", has_text="Questions").locator("dd")).to_have_text("1")
     expect(totals.locator("div", has_text="Conversations").locator("dd")).to_have_text("1")
     expect(totals.locator("div", has_text="Rated bad").locator("dd")).to_have_text("1")
-    expect(page.locator("figure.chart")).to_have_count(6)
+    expect(totals.locator("div", has_text="Asked for a person").locator("dd")).to_have_text("0")
+    expect(page.locator("figure.chart")).to_have_count(8)
     questions_chart = page.get_by_role("img", name=re.compile(r"^Questions and conversations per day"))
     expect(questions_chart).to_have_attribute("aria-label", re.compile(r"Questions: 1 in total"))
     expect(page.get_by_role("img", name=re.compile(r"^Feedback per day"))).to_have_attribute(

@@ -6,6 +6,7 @@ import { useConsole } from "./context";
 import { docsUrl } from "./links";
 import { Chatbot } from "./pages/Chatbot";
 import { Chatbots } from "./pages/Chatbots";
+import { Inbox } from "./pages/Inbox";
 import { Keys } from "./pages/Keys";
 import { JoinSignedOut, SignIn, SignUp } from "./pages/Auth";
 import { Join, Team } from "./pages/Team";
@@ -79,6 +80,8 @@ export function App() {
         />
       ) : route.page === "usage" ? (
         <Usage />
+      ) : route.page === "inbox" ? (
+        <Inbox me={user} />
       ) : route.page === "missing" ? (
         <main id="main">
           <h1>Page not found</h1>
@@ -104,6 +107,7 @@ function Header({ user }: { user: SignedInUser }) {
       </p>
       <nav aria-label="Console">
         <a href={href({ page: "chatbots" })}>Chatbots</a>
+        <a href={href({ page: "inbox" })}>Inbox</a>
         <a href={href({ page: "team" })}>Team</a>
         <a href={href({ page: "usage" })}>Usage</a>
         {user.role === "owner" && <a href={href({ page: "keys" })}>API keys</a>}

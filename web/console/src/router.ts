@@ -11,12 +11,22 @@ export type Route =
   | { page: "team" }
   | { page: "join"; code: string }
   | { page: "usage" }
+  | { page: "inbox" }
   | { page: "missing" };
 
-export const CHATBOT_TABS = ["settings", "documents", "sources", "playground", "embed", "conversations", "analytics"] as const;
+export const CHATBOT_TABS = [
+  "settings",
+  "documents",
+  "sources",
+  "playground",
+  "embed",
+  "conversations",
+  "analytics",
+  "gaps",
+] as const;
 export type ChatbotTab = (typeof CHATBOT_TABS)[number];
 
-const PLAIN_PAGES = ["signin", "signup", "chatbots", "keys", "team", "usage"] as const;
+const PLAIN_PAGES = ["signin", "signup", "chatbots", "keys", "team", "usage", "inbox"] as const;
 type PlainPage = (typeof PLAIN_PAGES)[number];
 
 export function parseRoute(hash: string): Route {

@@ -51,6 +51,7 @@ describe("settings", () => {
     chunk_overlap: "60",
     redact_pii: true,
     min_relevance: "",
+    handoff_timeout_seconds: "120",
   };
 
   it("sends only what changed, in the API's types", () => {

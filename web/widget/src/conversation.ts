@@ -8,7 +8,8 @@ export type Link = "idle" | "connecting" | "open" | "reconnecting" | "refused" |
 
 export interface Entry {
   id: number;
-  role: "visitor" | "assistant";
+  // person: a member of the chatbot's team, who took the conversation over (a handoff).
+  role: "visitor" | "assistant" | "person";
   text: string;
   citations: Citation[];
   // visitor: queued (waiting for a connection) → sent, or unsent; assistant: streaming → done, or interrupted.
@@ -32,6 +33,14 @@ export type Notice =
 
 export type Chatbot = Schema<"VisitorChatbot">;
 
+// Where the visitor's request for a person stands (the server's `handoff` frames): the bot is silent while a person
+// is awaited or holds the conversation.
+export interface Handoff {
+  status: "waiting_for_human" | "with_human" | "unanswered" | "bot" | "closed";
+  waitUntil: string | null;
+  contactEmail: string | null;
+}
+
 export interface ChatState {
   link: Link;
   chatbot: Chatbot | null;
@@ -42,6 +51,7 @@ export interface ChatState {
   // A question is queued, sent or being answered: the composer waits.
   busy: boolean;
   notice: Notice | null;
+  handoff: Handoff | null;
 }
 
 export type ChatEvent =
@@ -60,6 +70,7 @@ export const initialState: ChatState = {
   pending: null,
   busy: false,
   notice: null,
+  handoff: null,
 };
 
 const CLOSED_FOR_GOOD: readonly Link[] = ["refused", "unavailable"];
@@ -166,6 +177,23 @@ function onFrame(state: ChatState, frame: ServerFrame): ChatState {
       };
     case "feedback":
       return rate(state, frame.message_id, frame.rating);
+    case "handoff":
+      // The answer to asking for a person, to a message the bot does not answer (a person is awaited or holds the
+      // conversation), or a change the team made: the composer is free again.
+      return {
+        ...state,
+        busy: false,
+        conversationId: frame.conversation_id,
+        handoff: { status: frame.status, waitUntil: frame.wait_until ?? null, contactEmail: frame.contact_email ?? null },
+      };
+    case "person":
+      return {
+        ...state,
+        entries: [
+          ...state.entries,
+          { id: nextId(state), role: "person", text: frame.text, citations: [], status: "done", messageId: frame.message_id },
+        ],
+      };
     default:
       // A frame type this widget does not know (a newer server): nothing to show.
       return state;
@@ -195,4 +223,13 @@ function updateStreaming(entries: Entry[], change: (entry: Entry) => Entry): Ent
 
 function markUnsent(entries: Entry[]): Entry[] {
   return updateLast(entries, "visitor", (entry) => ({ ...entry, status: "unsent" }));
+}
+
+/** Whether to offer a person: after an answer that found nothing or that the visitor rated down, while no person is
+ * awaited or holding the conversation. */
+export function offersPerson(state: ChatState): boolean {
+  if (state.conversationId === null || state.link !== "open") return false;
+  if (state.handoff?.status === "waiting_for_human" || state.handoff?.status === "with_human") return false;
+  const last = state.entries.filter((entry) => entry.role !== "visitor").at(-1);
+  return last?.role === "assistant" && last.status === "done" && (last.answerable === false || last.rating === "down");
 }

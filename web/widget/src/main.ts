@@ -3,10 +3,13 @@
 // one name.
 import { type WidgetOptions, parseOptions } from "./options";
 import { ChatPanel } from "./panel";
-import { ChatSession } from "./session";
+import type { ChatState } from "./conversation";
+import { ChatSession, type Resumed } from "./session";
 import { LANGUAGES } from "./strings";
 
 const VISITOR_KEY = "parley:visitor";
+// The visitor's conversation with one chatbot (by its key), kept across reloads of the page.
+const CONVERSATION_KEY = "parley:conversation:";
 
 function mount(script: HTMLScriptElement, options: WidgetOptions): void {
   const host = document.createElement("div");
@@ -22,16 +25,47 @@ function mount(script: HTMLScriptElement, options: WidgetOptions): void {
       random: Math.random,
       schedule: (run, delayMs) => void setTimeout(run, delayMs),
     },
-    (state) => panel.render(state),
+    (state) => {
+      keep(options.key, state);
+      panel.render(state);
+    },
+    resumed(options.key),
   );
   const panel = new ChatPanel(root, options, LANGUAGES[options.lang], {
     opened: () => session.wake(),
     closed: () => session.sleep(),
     asked: (question) => session.ask(question),
     rated: (messageId, rating) => session.rate(messageId, rating),
+    requestedPerson: () => session.requestPerson(),
+    leftContact: (email) => session.leaveContact(email),
   });
   panel.render(session.state);
   document.body.append(host);
+}
+
+function resumed(key: string): Resumed | null {
+  try {
+    const kept: unknown = JSON.parse(localStorage.getItem(CONVERSATION_KEY + key) ?? "null");
+    if (typeof kept !== "object" || kept === null) return null;
+    const { conversationId, handoff } = kept as Partial<Resumed>;
+    return typeof conversationId === "string" ? { conversationId, handoff: handoff === true } : null;
+  } catch {
+    return null;
+  }
+}
+
+function keep(key: string, state: ChatState): void {
+  if (state.conversationId === null) return;
+  const status = state.handoff?.status;
+  const kept: Resumed = {
+    conversationId: state.conversationId,
+    handoff: status === "waiting_for_human" || status === "with_human" || status === "unanswered",
+  };
+  try {
+    localStorage.setItem(CONVERSATION_KEY + key, JSON.stringify(kept));
+  } catch {
+    // A page that may not use localStorage starts a new conversation on each load.
+  }
 }
 
 /** The id this browser keeps for the visitor (their conversations are bound to it); a fresh one per page when the

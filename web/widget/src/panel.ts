@@ -1,7 +1,7 @@
 // The launcher and the chat panel, drawn inside a shadow root from the chat's state; keyboard: the launcher is a
 // button, the open panel keeps Tab within itself, Escape closes it and gives focus back to the launcher.
 import type { Citation } from "@parley/contract";
-import type { ChatState, Entry, Notice, Rating } from "./conversation";
+import { type ChatState, type Entry, type Notice, offersPerson, type Rating } from "./conversation";
 import type { WidgetOptions } from "./options";
 import type { Strings } from "./strings";
 import css from "./widget.css?inline";
@@ -18,6 +18,8 @@ export interface PanelActions {
   closed(): void;
   asked(question: string): void;
   rated(messageId: string, rating: Rating): void;
+  requestedPerson(): void;
+  leftContact(email: string): void;
 }
 
 export class ChatPanel {
@@ -32,6 +34,12 @@ export class ChatPanel {
   private readonly composer: HTMLFormElement;
   private readonly input: HTMLTextAreaElement;
   private readonly send: HTMLButtonElement;
+  // Handoff to a person: the offer, where it stands, and the address form when nobody is free.
+  private readonly handoff: HTMLElement;
+  private readonly handoffStatus: HTMLElement;
+  private readonly askPerson: HTMLButtonElement;
+  private readonly contact: HTMLFormElement;
+  private readonly contactInput: HTMLInputElement;
   // Each entry's element, by entry id, with the entry it last showed (entries are immutable: same object, same look).
   private readonly drawn = new Map<number, { entry: Entry; element: HTMLElement }>();
 
@@ -101,7 +109,34 @@ export class ChatPanel {
       }
     });
 
-    this.panel.append(header, this.status, this.log, composer);
+    this.handoff = element("div", "handoff");
+    this.handoffStatus = element("p", "handoff-status");
+    this.handoffStatus.setAttribute("role", "status");
+    this.askPerson = element("button", "ask-person");
+    this.askPerson.type = "button";
+    this.askPerson.textContent = strings.askPerson;
+    this.askPerson.addEventListener("click", () => this.actions.requestedPerson());
+    this.contact = element("form", "contact");
+    const contactLabel = element("label", "visually-hidden");
+    contactLabel.htmlFor = "parley-email";
+    contactLabel.textContent = strings.email;
+    this.contactInput = element("input", "email");
+    this.contactInput.id = "parley-email";
+    this.contactInput.type = "email";
+    this.contactInput.required = true;
+    this.contactInput.placeholder = strings.email;
+    const contactSend = element("button", "send");
+    contactSend.type = "submit";
+    contactSend.textContent = strings.leaveEmail;
+    this.contact.append(contactLabel, this.contactInput, contactSend);
+    this.contact.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const email = this.contactInput.value.trim();
+      if (email) this.actions.leftContact(email);
+    });
+    this.handoff.append(this.handoffStatus, this.askPerson, this.contact);
+
+    this.panel.append(header, this.status, this.log, this.handoff, composer);
     this.panel.addEventListener("keydown", (event) => this.onKey(event));
 
     this.launcher = element("button", "launcher");
@@ -165,9 +200,32 @@ export class ChatPanel {
     this.log.setAttribute("aria-busy", String(state.entries.at(-1)?.status === "streaming"));
     this.log.scrollTop = this.log.scrollHeight;
 
+    this.renderHandoff(state);
     if (focusLeaving && !this.panel.hidden) this.closeButton.focus();
     this.input.disabled = closedForGood;
     this.send.disabled = closedForGood || state.busy;
+  }
+
+  private renderHandoff(state: ChatState): void {
+    const { strings } = this;
+    const handoff = state.handoff;
+    const line =
+      handoff === null
+        ? ""
+        : handoff.status === "waiting_for_human"
+          ? strings.waitingPerson
+          : handoff.status === "with_human"
+            ? strings.withPerson
+            : handoff.status === "unanswered"
+              ? handoff.contactEmail
+                ? strings.emailKept(handoff.contactEmail)
+                : strings.nobodyFree
+              : strings.backToBot;
+    this.handoffStatus.textContent = line;
+    this.handoffStatus.hidden = line === "";
+    this.askPerson.hidden = !offersPerson(state);
+    this.contact.hidden = handoff?.status !== "unanswered" || handoff.contactEmail !== null;
+    this.handoff.hidden = this.handoffStatus.hidden && this.askPerson.hidden && this.contact.hidden;
   }
 
   private submit(): void {
@@ -230,10 +288,17 @@ function noticeLine(notice: Notice, strings: Strings): string | null {
 function drawEntry(entry: Entry, strings: Strings, actions: PanelActions): HTMLElement {
   const bubble = element("div", `message ${entry.role} ${entry.status}`);
   const who = element("span", "visually-hidden");
-  who.textContent = `${entry.role === "visitor" ? strings.visitor : strings.assistant}: `;
+  who.textContent = `${entry.role === "visitor" ? strings.visitor : entry.role === "person" ? strings.person : strings.assistant}: `;
   const text = element("span", "text");
   text.textContent = entry.text;
   bubble.append(who);
+  if (entry.role === "person") {
+    // Marked as a person's, visibly: the visitor knows who is writing.
+    const label = element("span", "label");
+    label.textContent = strings.person;
+    label.setAttribute("aria-hidden", "true");
+    bubble.append(label);
+  }
   // Quotes of the documents (no model configured); an answer citing nothing quotes nothing.
   if (entry.status === "done" && entry.mode === "extractive" && entry.answerable !== false && entry.citations.length) {
     const label = element("span", "label");
@@ -247,7 +312,7 @@ function drawEntry(entry: Entry, strings: Strings, actions: PanelActions): HTMLE
     bubble.append(note);
   }
   if (entry.citations.length > 0) bubble.append(drawSources(entry.citations, strings));
-  if (entry.status === "done" && entry.messageId) bubble.append(drawRating(entry.messageId, entry.rating, strings, actions));
+  if (entry.role === "assistant" && entry.status === "done" && entry.messageId) bubble.append(drawRating(entry.messageId, entry.rating, strings, actions));
   return bubble;
 }
 

@@ -15,6 +15,13 @@ export interface SessionEnvironment {
   schedule: (run: () => void, delayMs: number) => void;
 }
 
+/** What a reload of the page carries over (kept by the page in localStorage): the conversation, and whether a person
+ * was asked for on it, so that the chat goes on where it was. */
+export interface Resumed {
+  conversationId: string;
+  handoff: boolean;
+}
+
 export class ChatSession {
   state: ChatState = initialState;
   private socket: WebSocket | null = null;
@@ -25,6 +32,8 @@ export class ChatSession {
   private linking = false;
   // The panel is open: a dropped connection is repaired at once, rather than when the visitor comes back.
   private wanted = false;
+  // A check of a waiting handoff at its deadline is scheduled.
+  private checkScheduled = false;
 
   constructor(
     private readonly configUrl: string,
@@ -32,7 +41,10 @@ export class ChatSession {
     private readonly visitorId: string,
     private readonly environment: SessionEnvironment,
     private readonly changed: (state: ChatState) => void,
-  ) {}
+    private resumed: Resumed | null = null,
+  ) {
+    if (resumed !== null) this.state = { ...initialState, conversationId: resumed.conversationId };
+  }
 
   /** The visitor opened the panel: connect unless connected. */
   wake(): void {
@@ -59,6 +71,49 @@ export class ChatSession {
     this.dispatch({ type: "rated", messageId, rating });
   }
 
+  /** The visitor asks for a person on their conversation. */
+  requestPerson(): void {
+    this.sendFrame((chatbotId, conversationId) => ({
+      action: "requestPerson",
+      chatbot_id: chatbotId,
+      conversation_id: conversationId,
+    }));
+  }
+
+  /** The visitor nobody could answer leaves an address (Parley keeps it for the team; it sends nothing). */
+  leaveContact(email: string): void {
+    this.sendFrame((chatbotId, conversationId) => ({
+      action: "leaveContact",
+      chatbot_id: chatbotId,
+      conversation_id: conversationId,
+      email,
+    }));
+  }
+
+  private sendFrame(frame: (chatbotId: string, conversationId: string) => ClientFrame): void {
+    const { chatbot, conversationId } = this.state;
+    if (this.socket === null || chatbot === null || conversationId === null) return;
+    this.socket.send(JSON.stringify(frame(chatbot.id, conversationId)));
+  }
+
+  /** While a person is awaited, ask again at the deadline: the server says then whether anybody took it. */
+  private followHandoff(): void {
+    const handoff = this.state.handoff;
+    if (handoff?.status !== "waiting_for_human" || handoff.waitUntil === null || this.checkScheduled) return;
+    this.checkScheduled = true;
+    const delay = Math.max(0, Date.parse(handoff.waitUntil) - Date.now()) + 250;
+    this.environment.schedule(() => {
+      this.checkScheduled = false;
+      if (this.state.handoff?.status === "waiting_for_human") {
+        this.sendFrame((chatbotId, conversationId) => ({
+          action: "handoffStatus",
+          chatbot_id: chatbotId,
+          conversation_id: conversationId,
+        }));
+      }
+    }, delay);
+  }
+
   private dispatch(event: ChatEvent): void {
     this.state = reduce(this.state, event);
     const { link, pending, chatbot } = this.state;
@@ -72,6 +127,7 @@ export class ChatSession {
       this.socket.send(JSON.stringify(frame));
       this.state = reduce(this.state, { type: "sent" });
     }
+    this.followHandoff();
     this.changed(this.state);
   }
 
@@ -120,6 +176,15 @@ export class ChatSession {
       this.attempts = 0;
       this.socket = socket;
       this.dispatch({ type: "link", link: "open" });
+      if (this.resumed?.handoff) {
+        // After a reload: where the request for a person stands (waiting, taken, or nobody came).
+        this.resumed = null;
+        this.sendFrame((chatbotId, conversationId) => ({
+          action: "handoffStatus",
+          chatbot_id: chatbotId,
+          conversation_id: conversationId,
+        }));
+      }
     };
     socket.onmessage = (message: MessageEvent) => {
       const frame = parseFrame(message.data);

@@ -26,6 +26,16 @@ export interface Strings {
   openPage: string;
   // Above an answer made of passages of the documents (no language model configured).
   quoted: string;
+  // Handoff to a person: the offer, where it stands, and the address a visitor may leave when nobody is free.
+  person: string;
+  askPerson: string;
+  waitingPerson: string;
+  withPerson: string;
+  nobodyFree: string;
+  email: string;
+  leaveEmail: string;
+  emailKept: (email: string) => string;
+  backToBot: string;
 }
 
 const en: Strings = {
@@ -54,6 +64,15 @@ const en: Strings = {
   notHelpful: "Not a helpful answer",
   openPage: "Open page",
   quoted: "Quoted from the documents",
+  person: "Person",
+  askPerson: "Talk to a person",
+  waitingPerson: "Looking for a person to join…",
+  withPerson: "A person has joined the chat.",
+  nobodyFree: "Nobody is available right now. Leave your e-mail address and we will get back to you.",
+  email: "Your e-mail address",
+  leaveEmail: "Send address",
+  emailKept: (email) => `Thank you: we will write to you at ${email}.`,
+  backToBot: "You are chatting with the assistant again.",
 };
 
 const de: Strings = {
@@ -82,6 +101,15 @@ const de: Strings = {
   notHelpful: "Keine hilfreiche Antwort",
   openPage: "Seite öffnen",
   quoted: "Aus den Dokumenten zitiert",
+  person: "Mitarbeiter",
+  askPerson: "Mit einem Menschen sprechen",
+  waitingPerson: "Wir suchen jemanden für Sie…",
+  withPerson: "Ein Mitarbeiter ist dem Chat beigetreten.",
+  nobodyFree: "Gerade ist niemand verfügbar. Hinterlassen Sie Ihre E-Mail-Adresse, wir melden uns.",
+  email: "Ihre E-Mail-Adresse",
+  leaveEmail: "Adresse senden",
+  emailKept: (email) => `Danke: Wir schreiben Ihnen an ${email}.`,
+  backToBot: "Sie chatten wieder mit dem Assistenten.",
 };
 
 const fr: Strings = {
@@ -110,6 +138,15 @@ const fr: Strings = {
   notHelpful: "Réponse pas utile",
   openPage: "Ouvrir la page",
   quoted: "Extraits des documents",
+  person: "Conseiller",
+  askPerson: "Parler à une personne",
+  waitingPerson: "Nous cherchons quelqu’un…",
+  withPerson: "Une personne a rejoint la conversation.",
+  nobodyFree: "Personne n’est disponible pour le moment. Laissez votre adresse e-mail, nous vous répondrons.",
+  email: "Votre adresse e-mail",
+  leaveEmail: "Envoyer l’adresse",
+  emailKept: (email) => `Merci : nous vous écrirons à ${email}.`,
+  backToBot: "Vous discutez de nouveau avec l’assistant.",
 };
 
 const es: Strings = {
@@ -138,6 +175,15 @@ const es: Strings = {
   notHelpful: "Respuesta no útil",
   openPage: "Abrir la página",
   quoted: "Citado de los documentos",
+  person: "Persona",
+  askPerson: "Hablar con una persona",
+  waitingPerson: "Buscando a alguien que se una…",
+  withPerson: "Una persona se ha unido al chat.",
+  nobodyFree: "No hay nadie disponible ahora. Deja tu correo y te responderemos.",
+  email: "Tu correo electrónico",
+  leaveEmail: "Enviar correo",
+  emailKept: (email) => `Gracias: te escribiremos a ${email}.`,
+  backToBot: "Vuelves a hablar con el asistente.",
 };
 
 export const LANGUAGES: Readonly<Record<string, Strings>> = { en, de, fr, es };

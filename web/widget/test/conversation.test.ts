@@ -1,6 +1,6 @@
 import type { Citation, ServerFrame } from "@parley/contract";
 import { describe, expect, it } from "vitest";
-import { type ChatEvent, type ChatState, initialState, reduce } from "../src/conversation";
+import { type ChatEvent, type ChatState, initialState, offersPerson, reduce } from "../src/conversation";
 
 const CITATION: Citation = {
   document_id: "doc1",
@@ -179,5 +179,49 @@ describe("ratings", () => {
 
     expect(confirmed.entries.at(-1)?.rating).toBe("down");
     expect(unknown.entries).toEqual(confirmed.entries);
+  });
+});
+
+describe("handoff to a person", () => {
+  const abstained = [
+    open,
+    { type: "asked", question: "Who won in 1998?" } as ChatEvent,
+    { type: "sent" } as ChatEvent,
+    frame({ type: "start", conversation_id: "c1", message_id: "m1" }),
+    frame({ type: "token", text: "I couldn't find this in this chatbot's documents." }),
+    frame({ type: "done", usage: {}, mode: "extractive", degraded: false, answerable: false }),
+  ];
+
+  it("is offered after an answer that found nothing, or one rated down, and not while a person is awaited", () => {
+    const answered = run([
+      open,
+      { type: "asked", question: "What do llamas eat?" },
+      { type: "sent" },
+      frame({ type: "start", conversation_id: "c1", message_id: "m1" }),
+      frame({ type: "done", usage: {}, mode: "llm", degraded: false, answerable: true }),
+    ]);
+    expect(offersPerson(answered)).toBe(false);
+    expect(offersPerson(run([{ type: "rated", messageId: "m1", rating: "down" }], answered))).toBe(true);
+    const state = run(abstained);
+    expect(offersPerson(state)).toBe(true);
+
+    const waiting = run([frame({ type: "handoff", conversation_id: "c1", status: "waiting_for_human" })], state);
+    expect(waiting.handoff?.status).toBe("waiting_for_human");
+    expect(offersPerson(waiting)).toBe(false);
+  });
+
+  it("shows a person's message as theirs, and frees the composer when a held message is acknowledged", () => {
+    const state = run([
+      ...abstained,
+      frame({ type: "handoff", conversation_id: "c1", status: "with_human" }),
+      frame({ type: "person", conversation_id: "c1", message_id: "m2", text: "Ada here." }),
+      { type: "asked", question: "Thanks!" },
+      { type: "sent" },
+      frame({ type: "handoff", conversation_id: "c1", status: "with_human", message_id: "m3" }),
+    ]);
+
+    const person = state.entries.find((entry) => entry.role === "person");
+    expect(person).toMatchObject({ text: "Ada here.", status: "done" });
+    expect(state.busy).toBe(false);
   });
 });

@@ -8,7 +8,7 @@ import { ChatPanel, documentName, type PanelActions } from "../src/panel";
 import { LANGUAGES } from "../src/strings";
 
 const KEY = `pk_${"a".repeat(32)}`;
-const ACTIONS: PanelActions = { opened() {}, closed() {}, asked() {}, rated() {} };
+const ACTIONS: PanelActions = { opened() {}, closed() {}, asked() {}, rated() {}, requestedPerson() {}, leftContact() {} };
 const CHATBOT = { id: "c1", name: "Llama care", welcome_message: "Hi! Ask me about llamas." };
 
 function panelShowing(state: ChatState): ShadowRoot {

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ChatState } from "../src/conversation";
-import { ChatSession } from "../src/session";
+import { ChatSession, type Resumed } from "../src/session";
 
 const KEY = "pk_" + "k".repeat(32);
 const CONFIG = {
@@ -32,7 +32,7 @@ class FakeBrowser {
   requests: string[] = [];
   states: ChatState[] = [];
 
-  session(): ChatSession {
+  session(resumed: Resumed | null = null): ChatSession {
     return new ChatSession(
       "https://cdn.example/config.json",
       KEY,
@@ -54,6 +54,7 @@ class FakeBrowser {
         schedule: (run, delayMs) => void this.timers.push({ run, delayMs }),
       },
       (state) => this.states.push(state),
+      resumed,
     );
   }
 
@@ -93,6 +94,41 @@ describe("ChatSession", () => {
     expect(browser.socket.url).toBe(`wss://ws.example/prod?key=${KEY}&visitor_id=visitor-0001`);
     expect(session.state.link).toBe("open");
     expect(session.state.chatbot).toEqual(CHATBOT);
+  });
+
+  it("after a reload goes on with the kept conversation, asking where its request for a person stands", async () => {
+    const session = browser.session({ conversationId: "c1", handoff: true });
+    session.wake();
+    await browser.settle();
+    browser.socket.onopen?.();
+    browser.socket.receive({ type: "handoff", conversation_id: "c1", status: "with_human" });
+    session.ask("Are you still there?");
+
+    expect(browser.socket.sent).toEqual([
+      { action: "handoffStatus", chatbot_id: "bot1", conversation_id: "c1" },
+      { action: "sendMessage", chatbot_id: "bot1", question: "Are you still there?", conversation_id: "c1" },
+    ]);
+    expect(session.state.handoff?.status).toBe("with_human");
+  });
+
+  it("asks at a waiting request's deadline whether anybody took it, and sends the address left", async () => {
+    const session = browser.session({ conversationId: "c1", handoff: false });
+    session.wake();
+    await browser.settle();
+    browser.socket.onopen?.();
+    session.requestPerson();
+    const deadline = new Date(Date.now() + 3000).toISOString();
+    browser.socket.receive({ type: "handoff", conversation_id: "c1", status: "waiting_for_human", wait_until: deadline });
+    const delay = await browser.fireTimer();
+    browser.socket.receive({ type: "handoff", conversation_id: "c1", status: "unanswered" });
+    session.leaveContact("ada@example.com");
+
+    expect(delay).toBeGreaterThan(2000);
+    expect(browser.socket.sent).toEqual([
+      { action: "requestPerson", chatbot_id: "bot1", conversation_id: "c1" },
+      { action: "handoffStatus", chatbot_id: "bot1", conversation_id: "c1" },
+      { action: "leaveContact", chatbot_id: "bot1", conversation_id: "c1", email: "ada@example.com" },
+    ]);
   });
 
   it("names the chatbot in each question and continues the conversation it started", async () => {

@@ -22,8 +22,21 @@ from parley.domain.conversations import Message, Rating
 # holds anything slower.
 LATENCY_BOUNDS_MS: tuple[int, ...] = tuple(round(50 * 1.25**step) for step in range(36))
 LATENCY_PREFIX = "latency_"
-# The counters of a day item, besides the latency buckets.
-COUNTERS = ("conversations", "questions", "abstained", "degraded", "feedback_up", "feedback_down", "tokens", "cost_usd")
+# The histogram of the time from a visitor asking for a person to a member's first reply, in the same buckets.
+FIRST_REPLY_PREFIX = "first_reply_"
+# The counters of a day item, besides the histograms.
+COUNTERS = (
+    "conversations",
+    "questions",
+    "abstained",
+    "degraded",
+    "feedback_up",
+    "feedback_down",
+    "tokens",
+    "cost_usd",
+    "qa_answers",
+    "handoffs",
+)
 # The longest range one request reads (a year, leap day included).
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
@@ -72,6 +85,8 @@ def answer_tally(answer: Message, *, new_conversation: bool, cost_usd: float) ->
         add["abstained"] = 1
     if answer.degraded:
         add["degraded"] = 1
+    if answer.mode == "qa":
+        add["qa_answers"] = 1
     if answer.usage is not None and answer.usage.total_tokens:
         add["tokens"] = answer.usage.total_tokens
     if cost_usd:
@@ -90,6 +105,20 @@ def feedback_tally(answered_on: date, before: Rating | None, after: Rating) -> T
         if before is not None:
             add[f"feedback_{before}"] = -1
     return Tally(answered_on, add)
+
+
+def handoff_tally(requested: date) -> Tally:
+    """A visitor asked for a person."""
+    return Tally(requested, {"handoffs": 1})
+
+
+def first_reply_tally(replied: date, wait_ms: int) -> Tally:
+    """A member's first reply in a handoff, `wait_ms` after the visitor asked for a person."""
+    return Tally(replied, {f"{FIRST_REPLY_PREFIX}{latency_bucket(wait_ms):02d}": 1})
+
+
+def _histogram(counters: Mapping[str, Any], prefix: str) -> dict[int, int]:
+    return {int(name.removeprefix(prefix)): int(count) for name, count in counters.items() if name.startswith(prefix)}
 
 
 # The field `date` of AnalyticsDay hides the type inside its class.
@@ -111,18 +140,25 @@ class AnalyticsDay(BaseModel):
     tokens: int = 0
     # Estimated from the model price table (parley/domain/model_prices.py), not a bill.
     cost_usd: float = 0.0
+    # Answers given as a Q&A pair's stored answer (no model call): among them, gaps an owner answered asked again.
+    qa_answers: int = 0
+    # Visitors who asked for a person.
+    handoffs: int = 0
+    # The day's median time from a visitor asking for a person to a member's first reply (of the first replies
+    # written that day), within 12 %; null when no member replied.
+    first_human_reply_p50_ms: int | None = None
 
     @classmethod
     def of(cls, day: Day, counters: Mapping[str, Any]) -> AnalyticsDay:
         """A day as its stored counters tell it (absent counters are zero)."""
-        histogram = {
-            int(name.removeprefix(LATENCY_PREFIX)): int(count)
-            for name, count in counters.items()
-            if name.startswith(LATENCY_PREFIX)
-        }
         known = {name: counters[name] for name in COUNTERS if name in counters}
         known["cost_usd"] = round(float(known.get("cost_usd", 0)), 6)
-        return cls(date=day, latency_p50_ms=median_latency(histogram), **known)
+        return cls(
+            date=day,
+            latency_p50_ms=median_latency(_histogram(counters, LATENCY_PREFIX)),
+            first_human_reply_p50_ms=median_latency(_histogram(counters, FIRST_REPLY_PREFIX)),
+            **known,
+        )
 
 
 class Analytics(BaseModel):

@@ -78,6 +78,9 @@ Origins = Annotated[list[Origin], Field(max_length=20), AfterValidator(_normaliz
 ChunkSize = Annotated[int, Field(ge=MIN_SIZE, le=MAX_SIZE)]
 ChunkOverlap = Annotated[int, Field(ge=0, le=MAX_OVERLAP)]
 MinRelevance = Annotated[float, Field(ge=0, le=1)]
+# Seconds; a few seconds is allowed so that a test (or a demo) can see the timeout without waiting minutes.
+HandoffTimeout = Annotated[int, Field(ge=1, le=3600)]
+DEFAULT_HANDOFF_TIMEOUT = 120
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,9 @@ class ChatbotSettings(BaseModel):
     # Below this similarity between question and best passage, the answer is "not in the documents" and no model is
     # called; unset, the embedding model's calibrated default applies (parley/domain/embeddings.py).
     min_relevance: MinRelevance | None = None
+    # How long a visitor who asked for a person waits for a member to take the conversation before being told that
+    # nobody is available (and offered to leave an e-mail address).
+    handoff_timeout_seconds: HandoffTimeout = DEFAULT_HANDOFF_TIMEOUT
 
 
 class ChatbotCreate(Request, ChatbotSettings):
@@ -175,6 +181,7 @@ class ChatbotUpdate(Request):
     chunk_overlap: ChunkOverlap | None = None
     redact_pii: bool | None = None
     min_relevance: MinRelevance | None = None
+    handoff_timeout_seconds: HandoffTimeout | None = None
 
     @model_validator(mode="after")
     def _reject_nulls(self) -> ChatbotUpdate:

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from parley.domain.common import Id, Model, Paged, Request
+from parley.domain.handoff import HandoffPublic
 from parley.errors import ValidationFailed
 
 Question = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
@@ -59,6 +60,8 @@ class Message(Model):
     usage: Usage | None = None
     latency_ms: int | None = None
     feedback: Feedback | None = None
+    # A person's reply in a handoff: the member who wrote it (the message is theirs, not the bot's).
+    person: str | None = None
     created_at: datetime
 
 
@@ -170,6 +173,7 @@ class MessagePublic(BaseModel):
     answerable: bool = True
     usage: Usage | None = None
     feedback: Feedback | None = None
+    person: str | None = None
     created_at: datetime
 
 
@@ -178,3 +182,6 @@ class ConversationDetail(ConversationSummary):
 
     messages: list[MessagePublic]
     next_cursor: str | None = None
+    # The visitor's request for a person, if they made one: where it stands (`waiting_for_human` while it waits) and
+    # the e-mail address they left when nobody took it.
+    handoff: HandoffPublic | None = None

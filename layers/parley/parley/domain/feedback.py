@@ -26,7 +26,9 @@ class GiveFeedback(FeedbackRequest):
 
 @dataclass(frozen=True)
 class StoredAnswer:
-    """An assistant message, and who started its conversation (a visitor rates only answers they were given)."""
+    """An assistant message, who started its conversation (a visitor rates only answers they were given), and the
+    question it answered (None for an answer stored before questions were kept with it)."""
 
     message: Message
     started_by: str | None
+    question: str | None = None

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from parley.domain.connections import SendMessage
 from parley.domain.conversations import AnswerMode, Citation, Rating, Usage
 from parley.domain.feedback import GiveFeedback
+from parley.domain.handoff import HandoffCheck, HandoffPublic, HandoffStatus, LeaveContact, RequestPerson
 
 
 class StartFrame(BaseModel):
@@ -66,10 +67,64 @@ class FeedbackFrame(BaseModel):
     rating: Rating
 
 
+class HandoffFrame(BaseModel):
+    """To a visitor: where their request for a person stands. `waiting_for_human` until `wait_until` (then the
+    widget asks again); `with_human` once a member took it (the bot is silent); `unanswered` when nobody took it
+    (`members_online` says whether anybody was there; an e-mail address may be left); `bot` or `closed` when the
+    member gave it back. Also the reply to a message sent while the bot is silent (`message_id` is the stored one)."""
+
+    type: Literal["handoff"] = "handoff"
+    conversation_id: str
+    status: HandoffStatus
+    wait_until: str | None = None
+    members_online: bool | None = None
+    contact_email: str | None = None
+    message_id: str | None = None
+
+
+class PersonFrame(BaseModel):
+    """To a visitor: a message written by a person (a member of the chatbot's team), not by the bot."""
+
+    type: Literal["person"] = "person"
+    conversation_id: str
+    message_id: str
+    text: str
+
+
+class InboxFrame(BaseModel):
+    """To the tenant's members signed in to the console: a handoff changed (asked for, taken, answered, given back,
+    or its visitor left an address)."""
+
+    type: Literal["inbox"] = "inbox"
+    handoff: HandoffPublic
+
+
+class VisitorFrame(BaseModel):
+    """To the tenant's members: the visitor of a handoff wrote while the bot is silent."""
+
+    type: Literal["visitor"] = "visitor"
+    chatbot_id: str
+    conversation_id: str
+    message_id: str
+    text: str
+
+
 ServerFrame = Annotated[
-    StartFrame | TokenFrame | CitationsFrame | DoneFrame | ErrorFrame | FeedbackFrame, Field(discriminator="type")
+    StartFrame
+    | TokenFrame
+    | CitationsFrame
+    | DoneFrame
+    | ErrorFrame
+    | FeedbackFrame
+    | HandoffFrame
+    | PersonFrame
+    | InboxFrame
+    | VisitorFrame,
+    Field(discriminator="type"),
 ]
-ClientFrame = Annotated[SendMessage | GiveFeedback, Field(discriminator="action")]
+ClientFrame = Annotated[
+    SendMessage | GiveFeedback | RequestPerson | LeaveContact | HandoffCheck, Field(discriminator="action")
+]
 
 
 class Frames(BaseModel):

@@ -4,10 +4,11 @@ messages), and the scheduled sweep of upload tickets that expired unused."""
 from __future__ import annotations
 
 # First, before anything loads pydantic (parley/handlers/sqs_batch.py says why).
-from parley.handlers.sqs_batch import Delivery, sqs_batch
+from parley.handlers.sqs_batch import Delivery, sqs_batch, sqs_batch_together
 
 # isort: split
 import json
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -61,13 +62,19 @@ def objects_created(body: str) -> list[ObjectCreated]:
     ]
 
 
-def _index(message: Delivery) -> None:
+def _index(messages: Sequence[Delivery]) -> list[BaseException | None]:
+    """Index the objects of a batch's messages together; a message fails (comes again) when any of its objects'
+    attempts ended in an error."""
     container = get_container()
-    final_attempt = message.receives >= container.settings.ingest.max_receives
-    # One notification may name several objects: each one's log keys (its document) end with it.
-    for created in objects_created(message.body):
-        with keys_of_one_record():
-            container.indexer.index_object(created, final_attempt=final_attempt)
+    max_receives = container.settings.ingest.max_receives
+    # One notification may name several objects.
+    objects = [(n, created) for n, message in enumerate(messages) for created in objects_created(message.body)]
+    ended = container.indexer.index_objects([(created, messages[n].receives >= max_receives) for n, created in objects])
+    errors: list[BaseException | None] = [None] * len(messages)
+    for (n, _), outcome in zip(objects, ended, strict=True):
+        if isinstance(outcome, BaseException):
+            errors[n] = outcome
+    return errors
 
 
 def _abandon(message: Delivery) -> None:
@@ -76,8 +83,8 @@ def _abandon(message: Delivery) -> None:
             get_container().indexer.abandon(created)
 
 
-# Index every message of the batch.
-handle_batch = sqs_batch(_index)
+# Index every message of the batch, together.
+handle_batch = sqs_batch_together(_index)
 # Messages SQS gave up on: their documents end `failed`, and whatever their attempts indexed is removed (the
 # messages stay visible in logs and metrics).
 handle_dead_letters = sqs_batch(_abandon)

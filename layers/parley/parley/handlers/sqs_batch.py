@@ -8,14 +8,14 @@ pydantic, skips its parser models, which no handler here uses (cold start).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from parley.observability import keys_of_one_record
+from parley.observability import keys_of_one_record, logger
 
 # Logs of one invocation carry the first message's id, which ties them to the queue's own metrics and traces.
 CORRELATION_PATH = "Records[0].messageId"
@@ -44,5 +44,27 @@ def sqs_batch(handle: Callable[[Delivery], None]) -> BatchHandler:
             event=event, record_handler=handle_record, processor=processor, context=context
         )
         return dict(response)
+
+    return handler
+
+
+def sqs_batch_together(handle: Callable[[Sequence[Delivery]], Sequence[BaseException | None]]) -> BatchHandler:
+    """A handler of SQS batches that gives `handle` the whole batch at once (so it can share work across messages,
+    as ingest shares its embedding and upsert requests) and reports the messages whose entry in its answer is an
+    error, as `sqs_batch` reports the ones its handler raised on."""
+
+    def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
+        records = [SQSRecord(raw) for raw in event.get("Records", [])]
+        deliveries = [
+            Delivery(record.body, int(record.attributes.approximate_receive_count or 1)) for record in records
+        ]
+        failures = []
+        for record, error in zip(records, handle(deliveries), strict=True):
+            if error is not None:
+                logger.error(
+                    "Message failed; SQS delivers it again", extra={"message_id": record.message_id}, exc_info=error
+                )
+                failures.append({"itemIdentifier": record.message_id})
+        return {"batchItemFailures": failures}
 
     return handler

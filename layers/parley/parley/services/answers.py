@@ -31,6 +31,7 @@ from parley.domain.conversations import (
     SearchResult,
     Usage,
 )
+from parley.domain.gaps import Gap
 from parley.domain.model_prices import estimated_cost
 from parley.domain.passages import Passage
 from parley.errors import ConversationNotFound, StreamInterrupted, UpstreamUnavailable
@@ -230,7 +231,21 @@ class AnswerService:
         tally = answer_tally(
             answered, new_conversation=is_new, cost_usd=estimated_cost(limits.model_for(chatbot), usage) or 0.0
         )
-        self.conversations.append(conversation, [asked, answered], new=is_new, tally=tally)
+        # A question the documents did not cover is a knowledge gap (one cut short by its listener is not known to be).
+        gaps = (
+            []
+            if found or interrupted
+            else [
+                Gap(
+                    chatbot_id=chatbot.id,
+                    conversation_id=conversation.id,
+                    question=question,
+                    reason="abstained",
+                    asked_at=asked_at,
+                )
+            ]
+        )
+        self.conversations.append(conversation, [asked, answered], new=is_new, tally=tally, gaps=gaps)
         outcome = answer_outcome(mode, degraded=degraded, interrupted=interrupted, answerable=found)
         record("Answers", mode=outcome, tenant_id=tenant_id, chatbot_id=chatbot_id)
         record("AnswerLatency", latency_ms, tenant_id=tenant_id, chatbot_id=chatbot_id)

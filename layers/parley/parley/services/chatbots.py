@@ -68,7 +68,7 @@ class ChatbotService:
         model_name = request.model_name if "model_name" in chosen else limits.default_model
         max_tokens = request.max_tokens if "max_tokens" in chosen else min(request.max_tokens, limits.max_tokens)
         self._check_spending(plan, model_name, max_tokens)
-        self.quotas.acquire(tenant_id, "chatbots")
+        self.quotas.acquire(tenant_id, "chatbots", plan=plan)
         now = self.clock()
         chatbot = Chatbot(
             **{**request.model_dump(), "model_name": model_name, "max_tokens": max_tokens},

@@ -3,17 +3,30 @@ its messages. Answering, which writes them, is the answer service's."""
 
 from __future__ import annotations
 
-from parley.domain.common import Page, PageRequest
+from collections.abc import Callable
+from datetime import datetime
+
+from parley.domain.common import Page, PageRequest, utcnow
 from parley.domain.conversations import Conversation, DayRange, Message
+from parley.domain.handoff import HandoffPublic
 from parley.errors import ConversationNotFound
-from parley.ports import ChatbotStore, ConversationStore
+from parley.ports import ChatbotStore, ConversationStore, HandoffStore
 from parley.services.chatbots import find_chatbot
 
 
 class ConversationService:
-    def __init__(self, chatbots: ChatbotStore, conversations: ConversationStore) -> None:
+    def __init__(
+        self,
+        chatbots: ChatbotStore,
+        conversations: ConversationStore,
+        handoffs: HandoffStore,
+        *,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.chatbots = chatbots
         self.conversations = conversations
+        self.handoffs = handoffs
+        self.now = now
 
     def list(
         self, tenant_id: str, chatbot_id: str, page: PageRequest, days: DayRange | None = None
@@ -26,10 +39,15 @@ class ConversationService:
 
     def get(
         self, tenant_id: str, chatbot_id: str, conversation_id: str, page: PageRequest
-    ) -> tuple[Conversation, Page[Message]]:
-        """The conversation and one page of its messages."""
+    ) -> tuple[Conversation, Page[Message], HandoffPublic | None]:
+        """The conversation, one page of its messages, and where its visitor's request for a person stands (if any)."""
         find_chatbot(self.chatbots, tenant_id, chatbot_id)
         conversation = self.conversations.get(tenant_id, chatbot_id, conversation_id)
         if conversation is None:
             raise ConversationNotFound()
-        return conversation, self.conversations.messages(tenant_id, conversation_id, page)
+        handoff = self.handoffs.get(tenant_id, chatbot_id, conversation_id)
+        return (
+            conversation,
+            self.conversations.messages(tenant_id, conversation_id, page),
+            HandoffPublic.of(handoff, self.now()) if handoff is not None else None,
+        )

@@ -9,9 +9,10 @@ from parley.domain.analytics import feedback_tally
 from parley.domain.common import RATE_WINDOW_SECONDS, utcnow
 from parley.domain.conversations import Feedback
 from parley.domain.feedback import FeedbackRequest
+from parley.domain.gaps import Gap
 from parley.errors import AnswerNotFound, UpstreamUnavailable
 from parley.observability import record
-from parley.ports import ChatbotStore, ConversationStore, RateLimiter
+from parley.ports import ChatbotStore, ConversationStore, GapStore, RateLimiter
 from parley.services.chatbots import find_chatbot
 from parley.services.public_chat import PublicChat, Visitor
 
@@ -26,6 +27,7 @@ class FeedbackService:
         conversations: ConversationStore,
         public_chat: PublicChat,
         limiter: RateLimiter,
+        gaps: GapStore,
         *,
         per_network: int,
         clock: Callable[[], datetime] = utcnow,
@@ -34,6 +36,7 @@ class FeedbackService:
         self.conversations = conversations
         self.public_chat = public_chat
         self.limiter = limiter
+        self.gaps = gaps
         self.per_network = per_network
         self.clock = clock
 
@@ -76,5 +79,20 @@ class FeedbackService:
             tally = feedback_tally(answer.created_at.date(), before, request.rating)
             if self.conversations.rate(tenant_id, chatbot_id, answer, feedback, tally):
                 record("Feedback", rating=request.rating, tenant_id=tenant_id, chatbot_id=chatbot_id)
+                # A thumbs-down marks the question as a knowledge gap (the answer did not serve it).
+                if (
+                    request.rating == "down"
+                    and before != "down"
+                    and stored.question is not None
+                    and answer.person is None
+                ):
+                    gap = Gap(
+                        chatbot_id=chatbot_id,
+                        conversation_id=answer.conversation_id,
+                        question=stored.question,
+                        reason="thumbs_down",
+                        asked_at=answer.created_at,
+                    )
+                    self.gaps.add(tenant_id, gap)
                 return
         raise UpstreamUnavailable("This answer's rating kept changing while it was saved; try again")

@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from parley.domain.common import utcnow
 from parley.domain.documents import Document, parse_upload_key
 from parley.domain.ingest_limits import IngestLimits
-from parley.domain.lexical import Contribution, chunk_terms
+from parley.domain.lexical import ChunkTerms, Contribution, chunk_terms
 from parley.domain.plans import PAGE_CHARACTERS
 from parley.domain.vectors import ChunkMetadata, SparseVector, VectorRecord, document_prefix, vector_id
 from parley.errors import ObjectChanged, OverIngestLimit, PlanLimitReached, UnreadableDocument
@@ -34,14 +36,55 @@ from parley.ingest.budget import ReadingBudget
 from parley.ingest.chunking import Chunk, ChunkPlan, chunk_blocks
 from parley.ingest.extract import Block, extract
 from parley.ingest.uploads import ObjectCreated, Outcome, fail_document
-from parley.observability import FailureClass, logger, record
+from parley.observability import FailureClass, keys_of_one_record, logger, record
 from parley.ports import BlobStore, ChatbotStore, DocumentStore, Embedder, LexiconStore, VectorIndex
 from parley.services.quotas import Quotas
 
-# Chunks embedded and upserted together; adapters split further to fit their APIs' request limits.
+# Chunks embedded and upserted together, across the documents of an SQS batch; adapters split further to fit their
+# APIs' request limits.
 EMBED_WINDOW = 1000
 # The reason of a document whose message SQS gave up on.
 ABANDONED = "Indexing did not finish after repeated attempts; upload the file again"
+
+
+@dataclass
+class _Attempt:
+    """One document's attempt within a batch: its upload, what it has read and counted so far, and how it ended
+    (an outcome, or the error that sends its message again; None while it goes on)."""
+
+    event: ObjectCreated
+    final_attempt: bool
+    document: Document | None = None
+    first_upload: bool = False
+    started: float = 0.0
+    chunks: list[Chunk] = field(default_factory=list)
+    terms: list[ChunkTerms] = field(default_factory=list)
+    pages: int = 0
+    charged_at: datetime | None = None
+    vectors_stored: bool = False
+    ended: Outcome | Exception | None = None
+
+    @property
+    def claimed(self) -> Document:
+        assert self.document is not None, "only a claimed document's attempt goes past its claim"
+        return self.document
+
+    @property
+    def outcome(self) -> Outcome | Exception:
+        assert self.ended is not None, "every attempt of a batch ends"
+        return self.ended
+
+    @property
+    def ready(self) -> bool:
+        return self.document is not None and self.ended is None
+
+
+@contextmanager
+def _keys_of(attempt: _Attempt) -> Iterator[None]:
+    """The attempt's document in the log keys of what follows (inside keys_of_one_record, which removes them)."""
+    document = attempt.claimed
+    logger.append_keys(tenant_id=document.tenant_id, chatbot_id=document.chatbot_id, document_id=document.id)
+    yield
 
 
 class DocumentIndexer:
@@ -75,29 +118,93 @@ class DocumentIndexer:
     def index_object(self, event: ObjectCreated, *, final_attempt: bool = True) -> Outcome:
         """Index the document behind `event`. Unexpected errors propagate so the message is retried; on the final
         attempt the document is marked failed first, so nothing stays `processing` once the message is gone."""
-        claim = self._claim(event)
-        if isinstance(claim, Outcome):
-            return claim
-        claimed, first_upload = claim
-        started = time.perf_counter()
+        (ended,) = self.index_objects([(event, final_attempt)])
+        if isinstance(ended, BaseException):
+            raise ended
+        return ended
+
+    def index_objects(self, events: Sequence[tuple[ObjectCreated, bool]]) -> list[Outcome | Exception]:
+        """Index the documents behind the `(event, final_attempt)` pairs of one SQS batch, each ending as
+        `index_object` would end it alone: its outcome, or the error that should send its message again. Their
+        chunks are embedded and upserted together (a request per EMBED_WINDOW chunks of the whole batch, not per
+        document); should that fail, each document is tried on its own, so one that cannot be indexed does not
+        hold the others back."""
+        attempts = [_Attempt(event, final_attempt) for event, final_attempt in events]
+        uploads = set()
+        for attempt in attempts:
+            upload = (attempt.event.key, attempt.event.source)
+            if upload in uploads:  # the same notification twice in one batch: its first delivery indexes it
+                attempt.ended = Outcome("skipped")
+                continue
+            uploads.add(upload)
+            with keys_of_one_record():
+                self._prepare(attempt)
+        ready = [attempt for attempt in attempts if attempt.ready]
+        if len(ready) > 1:
+            try:
+                self._embed(ready)
+            except Exception:
+                logger.warning("Embedding the batch's documents together failed; each is tried alone", exc_info=True)
+        for attempt in ready:
+            with keys_of_one_record(), _keys_of(attempt):
+                if not attempt.vectors_stored:
+                    self._guarded(attempt, self._embed_alone)
+                if attempt.ready:
+                    self._guarded(attempt, self._finish)
+        return [attempt.outcome for attempt in attempts]
+
+    def _prepare(self, attempt: _Attempt) -> None:
+        """Claim the attempt's document, read, chunk and count it, record its lexical share: ready to embed, or
+        ended."""
         try:
-            chunks, pages, charged_at = self._index(claimed, event, first_upload=first_upload)
-        except UnreadableDocument as error:
-            return self._fail(
-                claimed, event, error.message, "over_limit" if isinstance(error, OverIngestLimit) else "unreadable"
-            )
-        except ObjectChanged:
-            # Only one upload per ticket is indexed (its first), so none will follow to finish this document.
-            reason = "The file was replaced or removed while it was indexed; upload it again"
-            return self._fail(claimed, event, reason, "changed")
-        except Exception:
-            if final_attempt:
-                reason = "Indexing failed repeatedly because of an internal error; upload it again"
-                self._fail(claimed, event, reason, "internal")
-            raise
-        duration_ms = int((time.perf_counter() - started) * 1000)
+            claim = self._claim(attempt.event)
+        except Exception as error:  # nothing claimed, nothing to undo: the message comes again
+            attempt.ended = error
+            return
+        if isinstance(claim, Outcome):
+            attempt.ended = claim
+            return
+        attempt.document, attempt.first_upload = claim
+        attempt.started = time.perf_counter()
+        self._guarded(attempt, self._read)
+
+    def _guarded(self, attempt: _Attempt, step: Callable[[_Attempt], None]) -> None:
+        """Run one step of a claimed document's attempt; what it raises ends the attempt as `index_object` always
+        ended it: a failed document for bytes that cannot be indexed, or the error (the message comes again), the
+        document failed first on the final attempt. Whatever it had counted against its plan is given back."""
+        document, event = attempt.claimed, attempt.event
+        try:
+            try:
+                step(attempt)
+            except UnreadableDocument as error:
+                self._give_back_charge(attempt)
+                failure: FailureClass = "over_limit" if isinstance(error, OverIngestLimit) else "unreadable"
+                attempt.ended = self._fail(document, event, error.message, failure)
+            except ObjectChanged:
+                self._give_back_charge(attempt)
+                # Only one upload per ticket is indexed (its first), so none will follow to finish this document.
+                reason = "The file was replaced or removed while it was indexed; upload it again"
+                attempt.ended = self._fail(document, event, reason, "changed")
+            except Exception:
+                self._give_back_charge(attempt)
+                if attempt.final_attempt:
+                    reason = "Indexing failed repeatedly because of an internal error; upload it again"
+                    self._fail(document, event, reason, "internal")
+                raise
+        except Exception as error:  # the message comes again (failing the document may have failed too)
+            attempt.ended = error
+
+    def _give_back_charge(self, attempt: _Attempt) -> None:
+        if attempt.charged_at is not None:
+            charged_at, attempt.charged_at = attempt.charged_at, None
+            self._give_back(attempt.claimed, attempt.pages, charged_at)
+
+    def _finish(self, attempt: _Attempt) -> None:
+        document, event, chunks = attempt.claimed, attempt.event, attempt.chunks
+        self._after_upsert(document, event, chunks, first_upload=attempt.first_upload)
+        duration_ms = int((time.perf_counter() - attempt.started) * 1000)
         finished = self.documents.finish(
-            claimed,
+            document,
             event.source,
             {
                 "status": "indexed",
@@ -108,18 +215,20 @@ class DocumentIndexer:
             },
         )
         if finished is None:
-            self._give_back(claimed, pages, charged_at)
-            self._clean_up(claimed, event)
-            return Outcome("skipped", claimed.id)
+            self._give_back_charge(attempt)
+            self._clean_up(document, event)
+            attempt.ended = Outcome("skipped", document.id)
+            return
+        attempt.charged_at = None  # the document is indexed: what it counts stays counted
         self.blobs.delete(event.key)  # consumed: its file is the document's now
-        tenant_id, chatbot_id = claimed.tenant_id, claimed.chatbot_id
+        tenant_id, chatbot_id = document.tenant_id, document.chatbot_id
         record("DocumentsIndexed", tenant_id=tenant_id, chatbot_id=chatbot_id)
         record("ChunksIndexed", len(chunks), tenant_id=tenant_id, chatbot_id=chatbot_id)
         record("IngestDuration", duration_ms, tenant_id=tenant_id, chatbot_id=chatbot_id)
         if chunks:
             record("IngestDurationPerChunk", duration_ms / len(chunks), tenant_id=tenant_id, chatbot_id=chatbot_id)
         logger.info("Document indexed", extra={"chunks": len(chunks), "duration_ms": duration_ms})
-        return Outcome("indexed", claimed.id, len(chunks))
+        attempt.ended = Outcome("indexed", document.id, len(chunks))
 
     def abandon(self, event: ObjectCreated) -> Outcome:
         """End the upload of a message SQS gave up on `failed`, whatever its last attempt did (even a crash that ran
@@ -172,10 +281,10 @@ class DocumentIndexer:
         logger.warning("Upload with a used ticket, or for a deleted document; deleted")
         return Outcome("ignored", document.id)
 
-    def _index(
-        self, document: Document, event: ObjectCreated, *, first_upload: bool
-    ) -> tuple[list[Chunk], int, datetime]:
-        """The document's chunks, indexed, its pages, and when they and its bytes were counted against its plan."""
+    def _read(self, attempt: _Attempt) -> None:
+        """The document's chunks and their terms, counted against its plan (its pages and bytes), its lexical share
+        recorded."""
+        document, event = attempt.claimed, attempt.event
         limit_mb = self.max_bytes // 1_000_000
         if event.size > self.max_bytes:
             raise OverIngestLimit(f"The file is larger than the {limit_mb} MB limit")
@@ -190,18 +299,17 @@ class DocumentIndexer:
         budget = ReadingBudget(self.limits, clock=self.monotonic)
         plan = ChunkPlan(chatbot.chunk_size, chatbot.chunk_overlap)
         blocks = extract(data, document.kind, budget)
-        chunks = chunk_blocks(blocks, plan)
-        budget.check_chunks(len(chunks))
+        attempt.chunks = chunk_blocks(blocks, plan)
+        budget.check_chunks(len(attempt.chunks))
         budget.check_time()
         # Counted once the file is read and before anything is spent on it; given back if it is not indexed after all.
-        pages = pages_of(blocks)
-        charged_at = self._charge(document, pages)
-        try:
-            self._store(document, event, chunks, first_upload=first_upload)
-        except BaseException:
-            self._give_back(document, pages, charged_at)
-            raise
-        return chunks, pages, charged_at
+        attempt.pages = pages_of(blocks)
+        attempt.charged_at = self._charge(document, attempt.pages)
+        attempt.terms = [chunk_terms(chunk.text) for chunk in attempt.chunks]
+        contribution = Contribution.of(attempt.terms)
+        self.lexicon.record(
+            document.tenant_id, document.chatbot_id, document.id, contribution, first=attempt.first_upload
+        )
 
     def _charge(self, document: Document, pages: int) -> datetime:
         """Count the document's pages (this month's) and bytes against its tenant's plan; over either, the document
@@ -209,9 +317,9 @@ class DocumentIndexer:
         charged_at = self.clock()
         tenant_id = document.tenant_id
         try:
-            self.quotas.acquire(tenant_id, "pages", pages)
+            plan = self.quotas.acquire(tenant_id, "pages", pages)
             try:
-                self.quotas.acquire(tenant_id, "stored_bytes", document.size_bytes)
+                self.quotas.acquire(tenant_id, "stored_bytes", document.size_bytes, plan=plan)
             except BaseException:
                 self.quotas.release(tenant_id, "pages", pages, counted_at=charged_at)
                 raise
@@ -223,18 +331,35 @@ class DocumentIndexer:
         self.quotas.release(document.tenant_id, "pages", pages, counted_at=charged_at)
         self.quotas.release(document.tenant_id, "stored_bytes", document.size_bytes)
 
-    def _store(self, document: Document, event: ObjectCreated, chunks: list[Chunk], *, first_upload: bool) -> None:
+    def _embed(self, attempts: Sequence[_Attempt]) -> None:
+        """Embed and upsert the chunks of `attempts` together, a window of EMBED_WINDOW chunks at a time (each
+        window's records upserted by namespace, the tenant's)."""
+        pending = [
+            (attempt, chunk, terms)
+            for attempt in attempts
+            for chunk, terms in zip(attempt.chunks, attempt.terms, strict=True)
+        ]
+        for start in range(0, len(pending), EMBED_WINDOW):
+            window = pending[start : start + EMBED_WINDOW]
+            vectors = self.embedder.embed_documents([_embedded_text(chunk) for _, chunk, _ in window])
+            by_namespace: dict[str, list[VectorRecord]] = {}
+            for (attempt, chunk, terms), values in zip(window, vectors, strict=True):
+                document = attempt.claimed
+                by_namespace.setdefault(document.tenant_id, []).append(_record(document, chunk, values, terms.vector()))
+            for namespace, records in by_namespace.items():
+                self.index.upsert(namespace, records)
+        for attempt in attempts:
+            attempt.vectors_stored = True
+
+    def _embed_alone(self, attempt: _Attempt) -> None:
+        self._embed([attempt])
+
+    def _after_upsert(
+        self, document: Document, event: ObjectCreated, chunks: list[Chunk], *, first_upload: bool
+    ) -> None:
+        """Once the document's vectors are in: whatever an earlier version or attempt left beyond them goes, and
+        its file is kept at the document's own key."""
         namespace = document.tenant_id
-        lexical = [chunk_terms(chunk.text) for chunk in chunks]
-        self.lexicon.record(document.tenant_id, document.chatbot_id, document.id, Contribution.of(lexical))
-        for start in range(0, len(chunks), EMBED_WINDOW):
-            window = chunks[start : start + EMBED_WINDOW]
-            vectors = self.embedder.embed_documents([_embedded_text(chunk) for chunk in window])
-            records = [
-                _record(document, chunk, values, terms.vector())
-                for chunk, values, terms in zip(window, vectors, lexical[start : start + EMBED_WINDOW], strict=True)
-            ]
-            self.index.upsert(namespace, records)
         if not first_upload:
             # A re-upload (or an earlier, interrupted attempt) may have left chunks beyond the new last one.
             current = {vector_id(document.id, chunk.no) for chunk in chunks}

@@ -2,6 +2,10 @@
 
 Frames, in order: `start`, `token`…, `citations`, `done`; or one `error` (ARCHITECTURE.md §6). A `feedback` frame
 rates an answer and is answered by one `feedback` frame (or an `error`).
+
+A visitor may ask for a person (`requestPerson`, or in words the bot recognises); while a person is awaited or
+answering, the visitor's messages are stored and pushed to the tenant's members, and answered by a `handoff` frame
+instead of the bot. A member's connection receives `inbox` and `visitor` frames (parley.services.handoffs).
 """
 
 from __future__ import annotations
@@ -18,8 +22,18 @@ from parley.domain.common import utcnow
 from parley.domain.connections import CONNECTION_LIFETIME_SECONDS, Connection, SendMessage
 from parley.domain.conversations import QueryRequest, QueryResult
 from parley.domain.feedback import GiveFeedback
-from parley.domain.frames import CitationsFrame, DoneFrame, ErrorFrame, FeedbackFrame, StartFrame, TokenFrame
+from parley.domain.frames import (
+    CitationsFrame,
+    DoneFrame,
+    ErrorFrame,
+    FeedbackFrame,
+    HandoffFrame,
+    StartFrame,
+    TokenFrame,
+)
+from parley.domain.handoff import HandoffCheck, LeaveContact, RequestPerson, wants_person
 from parley.errors import (
+    ConversationHeld,
     InternalError,
     InvalidInput,
     ParleyError,
@@ -35,6 +49,7 @@ from parley.ports import AccountStore, Connections, ConnectionStore
 from parley.services.admission import Admission
 from parley.services.answers import AnswerService
 from parley.services.feedback import FeedbackService
+from parley.services.handoffs import Handoffs
 from parley.services.public_chat import PublicChat, Visitor
 
 # Tokens are sent at most this often (seconds): a long answer costs tens of posts, not one per token.
@@ -86,7 +101,12 @@ class FrameStream:
     def rated(self, rating: GiveFeedback) -> None:
         self._send(FeedbackFrame(message_id=rating.message_id, rating=rating.rating))
 
-    def _send(self, frame: StartFrame | TokenFrame | CitationsFrame | DoneFrame | ErrorFrame | FeedbackFrame) -> None:
+    def handoff(self, frame: HandoffFrame) -> None:
+        self._send(frame)
+
+    def _send(
+        self, frame: StartFrame | TokenFrame | CitationsFrame | DoneFrame | ErrorFrame | FeedbackFrame | HandoffFrame
+    ) -> None:
         if self.gone:
             raise StreamInterrupted(self.connection_id)
         try:
@@ -106,6 +126,7 @@ class LiveChat:
         accounts: AccountStore,
         *,
         feedback: FeedbackService,
+        handoffs: Handoffs,
         interval: float = TOKEN_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = utcnow,
@@ -116,6 +137,7 @@ class LiveChat:
         self.answers = answers
         self.accounts = accounts
         self.feedback = feedback
+        self.handoffs = handoffs
         self.interval = interval
         self.clock = clock
         self.now = now
@@ -151,8 +173,10 @@ class LiveChat:
                 if isinstance(message, GiveFeedback):
                     self._rate(tenant_id, connection_id, message)
                     frames.rated(message)
+                elif isinstance(message, SendMessage):
+                    self._send_message(tenant_id, connection_id, message, frames)
                 else:
-                    frames.finish(self._answer(tenant_id, connection_id, message, frames))
+                    frames.handoff(self._handoff(tenant_id, connection_id, message))
             except StreamInterrupted:
                 raise
             except ParleyError as error:
@@ -166,21 +190,54 @@ class LiveChat:
             logger.info("WebSocket client gone; answer stopped")
             self.close(tenant_id, connection_id)
 
-    def _answer(self, tenant_id: str, connection_id: str, message: SendMessage, frames: FrameStream) -> QueryResult:
+    def _send_message(self, tenant_id: str, connection_id: str, message: SendMessage, frames: FrameStream) -> None:
+        """A question: answered by the bot, or, on a visitor's conversation a person holds (or when the visitor asks
+        for one in words), stored for the person and acknowledged by a `handoff` frame."""
         connection = self._connection(tenant_id, connection_id)
         request = QueryRequest(question=message.question, conversation_id=message.conversation_id)
-        if connection.public_key is not None:
-            visitor = Visitor.tagged(connection.caller, connection.source_ip)
-            return self.public_chat.ask(
-                connection.public_key,
-                connection.origin,
-                visitor,
-                request,
-                chatbot_id=message.chatbot_id,
-                listener=frames,
+        if connection.public_key is None:
+            self._check_session(connection)
+            frames.finish(
+                self.answers.ask(tenant_id, message.chatbot_id, request, user_id=connection.caller, listener=frames)
             )
-        self._check_session(connection)
-        return self.answers.ask(tenant_id, message.chatbot_id, request, user_id=connection.caller, listener=frames)
+            return
+        visitor = Visitor.tagged(connection.caller, connection.source_ip)
+        chatbot = self.public_chat.chatbot(connection.public_key, connection.origin, message.chatbot_id)
+        if wants_person(message.question):
+            stored = self.handoffs.visitor_writes(chatbot, message.conversation_id, visitor.tag, message.question)
+            frames.handoff(self.handoffs.ask_for_person(chatbot, stored.conversation_id, visitor.tag))
+            return
+        try:
+            result = self.public_chat.ask(
+                connection.public_key, connection.origin, visitor, request, chatbot_id=chatbot.id, listener=frames
+            )
+        except ConversationHeld:
+            stored = self.handoffs.visitor_writes(chatbot, message.conversation_id, visitor.tag, message.question)
+            status = self.handoffs.status(chatbot, stored.conversation_id, visitor.tag)
+            frames.handoff(status.model_copy(update={"message_id": stored.id}))
+            return
+        frames.finish(result)
+
+    def _handoff(
+        self, tenant_id: str, connection_id: str, message: RequestPerson | LeaveContact | HandoffCheck
+    ) -> HandoffFrame:
+        """A visitor asks for a person, asks where that stands, or leaves an address; a member may ask where a
+        handoff of their tenant stands."""
+        connection = self._connection(tenant_id, connection_id)
+        if connection.public_key is None:
+            self._check_session(connection)
+            if not isinstance(message, HandoffCheck):
+                raise InvalidInput("Only a visitor of a public chat asks for a person")
+            return self.handoffs.member_status(tenant_id, message.chatbot_id, message.conversation_id)
+        chatbot = self.public_chat.chatbot(connection.public_key, connection.origin, message.chatbot_id)
+        visitor = connection.caller
+        match message:
+            case RequestPerson():
+                return self.handoffs.ask_for_person(chatbot, message.conversation_id, visitor)
+            case LeaveContact():
+                return self.handoffs.leave_contact(chatbot, message.conversation_id, visitor, message.email)
+            case HandoffCheck():
+                return self.handoffs.status(chatbot, message.conversation_id, visitor)
 
     def _rate(self, tenant_id: str, connection_id: str, message: GiveFeedback) -> None:
         connection = self._connection(tenant_id, connection_id)
@@ -212,13 +269,18 @@ class LiveChat:
             raise Unauthorized("This session has ended; sign in again")
 
 
-_CLIENT_FRAMES: dict[str, type[SendMessage] | type[GiveFeedback]] = {
+ClientMessage = SendMessage | GiveFeedback | RequestPerson | LeaveContact | HandoffCheck
+
+_CLIENT_FRAMES: dict[str, type[ClientMessage]] = {
     "sendMessage": SendMessage,
     "feedback": GiveFeedback,
+    "requestPerson": RequestPerson,
+    "leaveContact": LeaveContact,
+    "handoffStatus": HandoffCheck,
 }
 
 
-def _parse(body: str | None) -> SendMessage | GiveFeedback:
+def _parse(body: str | None) -> ClientMessage:
     try:
         frame = json.loads(body or "")
     except ValueError as error:
@@ -227,7 +289,7 @@ def _parse(body: str | None) -> SendMessage | GiveFeedback:
         raise InvalidInput("Frames are JSON objects")
     kind = _CLIENT_FRAMES.get(str(frame.get("action")))
     if kind is None:
-        raise UnknownAction(f"Unknown action {frame.get('action')!r}; the actions are sendMessage and feedback")
+        raise UnknownAction(f"Unknown action {frame.get('action')!r}; the actions are {', '.join(_CLIENT_FRAMES)}")
     try:
         return kind.model_validate(frame)
     except ValidationError as error:

@@ -8,11 +8,11 @@ import sys
 from dataclasses import dataclass
 
 from parley.domain.chatbots import Chatbot, normalize_origin
-from parley.domain.common import RATE_WINDOW_SECONDS, new_id
+from parley.domain.common import RATE_WINDOW_SECONDS, new_id, utcnow
 from parley.domain.conversations import QueryRequest, QueryResult
-from parley.errors import ChatbotNotFound, OriginNotAllowed, PlanLimitReached
+from parley.errors import ChatbotNotFound, ConversationHeld, OriginNotAllowed, PlanLimitReached
 from parley.observability import logger
-from parley.ports import AnswerListener, ChatbotStore, RateLimiter
+from parley.ports import AnswerListener, ChatbotStore, HandoffStore, RateLimiter
 from parley.services.answers import AnswerService
 
 VISITOR_TAG = "visitor:"
@@ -69,6 +69,7 @@ class PublicChat:
         chatbots: ChatbotStore,
         limiter: RateLimiter,
         answers: AnswerService,
+        handoffs: HandoffStore,
         *,
         per_visitor: int,
         per_network: int,
@@ -77,6 +78,7 @@ class PublicChat:
         self.chatbots = chatbots
         self.limiter = limiter
         self.answers = answers
+        self.handoffs = handoffs
         self.per_visitor = per_visitor
         self.per_network = per_network
         self.per_chatbot = per_chatbot
@@ -95,6 +97,13 @@ class PublicChat:
             raise OriginNotAllowed("This website may not use this chatbot")
         return chatbot
 
+    def chatbot(self, public_key: str, origin: str | None, chatbot_id: str | None = None) -> Chatbot:
+        """The chatbot a visitor's key and Origin open; a `chatbot_id` (a WebSocket frame names one) must be it."""
+        chatbot = self.admit(public_key, origin)
+        if chatbot_id is not None and chatbot_id != chatbot.id:
+            raise ChatbotNotFound()
+        return chatbot
+
     def ask(
         self,
         public_key: str,
@@ -106,10 +115,9 @@ class PublicChat:
         listener: AnswerListener | None = None,
     ) -> QueryResult:
         """Answer a visitor, counting the message against the visitor's and the chatbot's limits first.
-        A `chatbot_id` (the WebSocket frame names one) must be the chatbot the key opens."""
-        chatbot = self.admit(public_key, origin)
-        if chatbot_id is not None and chatbot_id != chatbot.id:
-            raise ChatbotNotFound()
+        A `chatbot_id` (the WebSocket frame names one) must be the chatbot the key opens. While a person is awaited
+        or answering the conversation, the bot does not: ConversationHeld."""
+        chatbot = self.chatbot(public_key, origin, chatbot_id)
         logger.append_keys(tenant_id=chatbot.tenant_id)  # a refusal below is ranked by tenant (template.yaml)
         # The visitor's own limits first, so that what they send beyond them never draws on the chatbot's shared
         # budget. The id is the visitor's to choose (a fresh one per message evades its limit); the network is not.
@@ -122,6 +130,10 @@ class PublicChat:
         # past it takes many networks, each allowed only NEWCOMER_MESSAGES more.
         limit = self.per_chatbot if sent > NEWCOMER_MESSAGES else sys.maxsize
         self.limiter.hit(chatbot.tenant_id, f"chatbot#{chatbot.id}", limit, RATE_WINDOW_SECONDS)
+        if request.conversation_id is not None:
+            handoff = self.handoffs.get(chatbot.tenant_id, chatbot.id, request.conversation_id)
+            if handoff is not None and handoff.holds_bot(utcnow()):
+                raise ConversationHeld()
         try:
             return self.answers.answer(
                 chatbot.tenant_id, chatbot.id, request, started_by=visitor.tag, listener=listener

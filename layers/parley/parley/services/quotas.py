@@ -61,10 +61,11 @@ class Quotas:
             raise NotFound(f"No tenant {tenant_id}")
         return chosen
 
-    def acquire(self, tenant_id: str, counter: Counter, amount: int = 1) -> Plan:
+    def acquire(self, tenant_id: str, counter: Counter, amount: int = 1, *, plan: Plan | None = None) -> Plan:
         """Count `amount` against the tenant's plan, atomically; PlanLimitReached, with nothing counted, if it would
-        pass the limit. Returns the plan, for callers that also need its other limits."""
-        plan = self.plan(tenant_id)
+        pass the limit. Returns the plan, for callers that also need its other limits; a caller that has read it
+        already passes it (`plan`), so that it is not read twice."""
+        plan = plan or self.plan(tenant_id)
         now = self.clock()
         month = month_of(now) if counter in MONTHLY else None
         limit = plan.limit(counter)
@@ -96,11 +97,12 @@ class Quotas:
         return self.plan(tenant_id).narrow(ceiling)
 
     def report(self, tenant_id: str, answering: Answering = DEFAULT_ANSWERING) -> UsageReport:
-        """The tenant's plan and usage, and what its chatbots may answer with on this deployment (`answering`)."""
-        plan = self.plan(tenant_id)
+        """The tenant's plan and usage, and what its chatbots may answer with on this deployment (`answering`): the
+        plan and this month's counts in one read."""
         now = self.clock()
         start, end = month_bounds(now)
-        counts = self.counters.counts(tenant_id, month_of(now))
+        assigned, counts = self.counters.usage(tenant_id, month_of(now))
+        plan = plan_named(assigned)
         return UsageReport(
             plan=plan.name,
             plan_title=plan.title,

@@ -17,6 +17,11 @@ export class ChatConnection {
     private readonly handlers: ChatHandlers,
   ) {}
 
+  /** Open the connection without sending (a member's console listens for pushes). */
+  async listen(): Promise<void> {
+    await this.open();
+  }
+
   async send(frame: ClientFrame): Promise<void> {
     const socket = await this.open();
     socket.send(JSON.stringify(frame));

@@ -62,10 +62,17 @@ export type CrawlMode = Schema<"WebsiteSourceCreate">["mode"];
 export type WebsiteCreate = RequestBody<Schema<"WebsiteSourceCreate">, "type" | "url">;
 export type SourceCreate = WebsiteCreate | Schema<"TextSourceCreate"> | Schema<"QaSourceCreate">;
 export type SourceUpdate = Partial<Schema<"SourceUpdate">>;
+export type Handoff = Schema<"HandoffPublic">;
+export type GapGroup = Schema<"GapGroup">;
+export type Gaps = Schema<"GapList">;
 
 export interface Page<Item> {
   items: Item[];
   next_cursor?: string | null;
+}
+
+function handoffPath(chatbotId: string, conversationId: string): string {
+  return `/chatbots/${encodeURIComponent(chatbotId)}/conversations/${encodeURIComponent(conversationId)}/handoff`;
 }
 
 async function json<T>(response: Response): Promise<T> {
@@ -300,6 +307,28 @@ export class Api {
 
   usage(): Promise<Usage> {
     return this.get("/usage");
+  }
+
+  /** The tenant's conversations waiting for a person, held by a member, or that nobody took in time. */
+  handoffs(): Promise<{ items: Handoff[] }> {
+    return this.get("/handoffs");
+  }
+
+  takeHandoff(chatbotId: string, conversationId: string): Promise<Handoff> {
+    return this.send("POST", `${handoffPath(chatbotId, conversationId)}/take`);
+  }
+
+  replyAsPerson(chatbotId: string, conversationId: string, text: string): Promise<Message> {
+    return this.send("POST", `${handoffPath(chatbotId, conversationId)}/messages`, { text });
+  }
+
+  handBack(chatbotId: string, conversationId: string, close: boolean): Promise<Handoff> {
+    return this.send("POST", `${handoffPath(chatbotId, conversationId)}/release`, { close });
+  }
+
+  /** What the chatbot's visitors asked in the last `days` days that it could not answer, grouped by meaning. */
+  gaps(chatbotId: string, days: number): Promise<Gaps> {
+    return this.get(`/chatbots/${encodeURIComponent(chatbotId)}/gaps?days=${days}`);
   }
 
   private async get<T>(path: string): Promise<T> {

@@ -15,6 +15,8 @@ function isoDay(time: number): string {
 
 const usd = (value: number) => `$${value.toFixed(value && value < 0.01 ? 6 : 2)}`;
 const ms = (value: number) => `${Math.round(value)} ms`;
+// A person's reply takes seconds or minutes, not milliseconds.
+const wait = (value: number) => (value < 1000 ? ms(value) : `${Math.round(value / 1000)} s`);
 
 export function Analytics({ chatbot }: { chatbot: Chatbot }) {
   const { api } = useConsole();
@@ -83,6 +85,14 @@ export function Analytics({ chatbot }: { chatbot: Chatbot }) {
               <dd>{sum((day) => day.feedback_down)}</dd>
             </div>
             <div>
+              <dt>Answered by a Q&amp;A pair</dt>
+              <dd>{sum((day) => day.qa_answers)}</dd>
+            </div>
+            <div>
+              <dt>Asked for a person</dt>
+              <dd>{sum((day) => day.handoffs)}</dd>
+            </div>
+            <div>
               <dt>Tokens</dt>
               <dd>{sum((day) => day.tokens)}</dd>
             </div>
@@ -125,6 +135,21 @@ export function Analytics({ chatbot }: { chatbot: Chatbot }) {
               summarize="peak"
             />
             <BarChart
+              title="Asked for a person and answered by a Q&A pair per day"
+              days={dates}
+              series={[
+                { label: "Asked for a person", values: days.map((day) => day.handoffs), tone: 3 },
+                { label: "Q&A pair", values: days.map((day) => day.qa_answers), tone: 1 },
+              ]}
+            />
+            <BarChart
+              title="Median time to a person's first reply per day"
+              days={dates}
+              series={[{ label: "Median", values: days.map((day) => day.first_human_reply_p50_ms ?? null), tone: 1 }]}
+              format={wait}
+              summarize="peak"
+            />
+            <BarChart
               title="Tokens per day"
               days={dates}
               series={[{ label: "Tokens", values: days.map((day) => day.tokens), tone: 2 }]}
@@ -137,7 +162,7 @@ export function Analytics({ chatbot }: { chatbot: Chatbot }) {
             />
           </div>
           <p class="hint">
-            Days are UTC. Median answer times are read from counters in 25 % buckets (within 12 %); costs are
+            Days are UTC. Median answer times and times to a person's first reply are read from counters in 25 % buckets (within 12 %); costs are
             estimated from list prices.
           </p>
         </>

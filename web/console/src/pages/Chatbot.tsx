@@ -9,6 +9,7 @@ import { Conversations } from "./Conversations";
 import { Analytics } from "./Analytics";
 import { Documents } from "./Documents";
 import { Embed } from "./Embed";
+import { Gaps } from "./Gaps";
 import { Playground } from "./Playground";
 import { Settings } from "./Settings";
 import { Sources } from "./Sources";
@@ -21,6 +22,7 @@ const TAB_NAMES: Record<ChatbotTab, string> = {
   embed: "Embed",
   conversations: "Conversations",
   analytics: "Analytics",
+  gaps: "Gaps",
 };
 
 export function Chatbot({ id, tab }: { id: string; tab: ChatbotTab }) {
@@ -80,6 +82,7 @@ export function Chatbot({ id, tab }: { id: string; tab: ChatbotTab }) {
         {tab === "embed" && <Embed chatbot={chatbot} />}
         {tab === "conversations" && <Conversations chatbot={chatbot} />}
         {tab === "analytics" && <Analytics chatbot={chatbot} />}
+        {tab === "gaps" && <Gaps chatbot={chatbot} />}
       </section>
     </main>
   );

@@ -1,11 +1,20 @@
 // A chatbot's conversations: export them (JSON Lines or CSV, a range of days, the negative feedback only), browse
 // them page by page, and read one with its sources and the feedback its answers got.
 import { useEffect, useState } from "preact/hooks";
-import type { Chatbot, ConversationSummary, DayRange, ExportDownload, ExportOptions, Message } from "../api/client";
+import type {
+  Chatbot,
+  ConversationSummary,
+  DayRange,
+  ExportDownload,
+  ExportOptions,
+  Handoff,
+  Message,
+} from "../api/client";
 import { Button, ErrorNote, Field, Loading, useAction } from "../components/ui";
 import { useConsole } from "../context";
 import { momentText } from "../dates";
 import { documentName } from "../links";
+import { HANDOFF_STATUS } from "./Inbox";
 import { AnswerBadges } from "./Playground";
 
 export function Conversations({ chatbot }: { chatbot: Chatbot }) {
@@ -174,6 +183,7 @@ function ConversationList({
 function ConversationView({ chatbotId, conversation }: { chatbotId: string; conversation: ConversationSummary }) {
   const { api } = useConsole();
   const [messages, setMessages] = useState<Message[] | null>(null);
+  const [handoff, setHandoff] = useState<Handoff | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const loading = useAction();
 
@@ -181,6 +191,7 @@ function ConversationView({ chatbotId, conversation }: { chatbotId: string; conv
     loading.run(async () => {
       const page = await api.conversation(chatbotId, conversation.id, after);
       setMessages((shown) => [...(after ? (shown ?? []) : []), ...page.messages]);
+      setHandoff(page.handoff ?? null);
       setCursor(page.next_cursor ?? null);
     });
   useEffect(() => {
@@ -190,6 +201,12 @@ function ConversationView({ chatbotId, conversation }: { chatbotId: string; conv
   return (
     <section aria-labelledby="conversation-heading">
       <h2 id="conversation-heading">{conversation.title || "Untitled"}</h2>
+      {handoff && (
+        <p class="handoff-state">
+          The visitor asked for a person on {momentText(handoff.requested_at)}: {HANDOFF_STATUS[handoff.status]}.
+          {handoff.contact_email && <> They left the address {handoff.contact_email}.</>}
+        </p>
+      )}
       <ErrorNote error={loading.error} />
       {messages === null && loading.busy && <Loading what="the conversation" />}
       {messages !== null && (
@@ -214,7 +231,8 @@ function MessageView({ message }: { message: Message }) {
     <li class={`turn ${message.role}`}>
       <p class="turn-head">
         <span class="who">
-          {message.role === "user" ? "Asked" : "Answered"} {momentText(message.created_at)}
+          {message.role === "user" ? "Asked" : message.person ? "A person answered" : "Answered"}{" "}
+          {momentText(message.created_at)}
         </span>
         {message.role === "assistant" && (
           <AnswerBadges answerable={message.answerable ?? true} mode={message.mode} cited={message.citations.length > 0} />

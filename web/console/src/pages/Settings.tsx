@@ -25,10 +25,18 @@ function draftOf(chatbot: Chatbot): Draft {
     chunk_overlap: String(chatbot.chunk_overlap ?? ""),
     redact_pii: chatbot.redact_pii ?? true,
     min_relevance: chatbot.min_relevance == null ? "" : String(chatbot.min_relevance),
+    handoff_timeout_seconds: String(chatbot.handoff_timeout_seconds ?? ""),
   };
 }
 
-const NUMBERS = new Set<keyof ChatbotUpdate>(["temperature", "max_tokens", "top_k", "chunk_size", "chunk_overlap"]);
+const NUMBERS = new Set<keyof ChatbotUpdate>([
+  "temperature",
+  "max_tokens",
+  "top_k",
+  "chunk_size",
+  "chunk_overlap",
+  "handoff_timeout_seconds",
+]);
 
 /** The fields that changed, in the API's types; the API validates them and names what it refuses. */
 export function changes(before: Draft, after: Draft): ChatbotUpdate {
@@ -155,6 +163,12 @@ export function Settings({ chatbot, onSaved }: { chatbot: Chatbot; onSaved: (cha
           </Field>
           <Field label="Minimum relevance" hint="0 to 1; empty keeps the calibrated default.">
             <input type="number" min={0} max={1} step={0.01} {...text("min_relevance")} />
+          </Field>
+          <Field
+            label="Wait for a person (seconds)"
+            hint="How long a visitor who asked for a person waits for your team before being told nobody is free."
+          >
+            <input type="number" min={1} max={3600} step={1} {...text("handoff_timeout_seconds")} />
           </Field>
         </div>
         <label class="check">

@@ -35,3 +35,12 @@ class DynamoConnectionStore:
             for item in self.table.query_prefix(keys.tenant(tenant_id), keys.connection(""))
             if item["caller"] == caller and item["expires_at"] > now
         ]
+
+    def of_members(self, tenant_id: str) -> list[Connection]:
+        # The tenant's connection records are one query; a person's connection is the one with no publishable key.
+        now = time.time()
+        return [
+            Connection.model_validate(item)
+            for item in self.table.query_prefix(keys.tenant(tenant_id), keys.connection(""))
+            if item.get("public_key") is None and item["expires_at"] > now
+        ]

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from parley.adapters.dynamo import keys
 from parley.adapters.dynamo.analytics import tally_update
+from parley.adapters.dynamo.gaps import gap_item
 from parley.adapters.dynamo.table import Table, record
 from parley.domain.analytics import Tally
 from parley.domain.common import Page, PageRequest, timestamp
 from parley.domain.conversations import Conversation, Feedback, Message
 from parley.domain.feedback import StoredAnswer
+from parley.domain.gaps import Gap
 
 
 class DynamoConversationStore:
@@ -33,7 +36,15 @@ class DynamoConversationStore:
         )
         return [Message.model_validate(item) for item in reversed(list(latest))]
 
-    def append(self, conversation: Conversation, messages: Sequence[Message], *, new: bool, tally: Tally) -> None:
+    def append(
+        self,
+        conversation: Conversation,
+        messages: Sequence[Message],
+        *,
+        new: bool,
+        tally: Tally,
+        gaps: Sequence[Gap] = (),
+    ) -> None:
         pk = keys.tenant(conversation.tenant_id)
         sk = keys.conversation(conversation.chatbot_id, conversation.id)
         if new:
@@ -60,6 +71,12 @@ class DynamoConversationStore:
             }
             for message in messages
         ]
+        # Each answer's question is the user message before it, if this append holds it (a person's reply has none).
+        questions = {
+            answer.id: asked.content
+            for asked, answer in itertools.pairwise(messages)
+            if asked.role == "user" and answer.role == "assistant"
+        }
         refs = [
             {
                 "Put": self.table.new_item(
@@ -69,14 +86,20 @@ class DynamoConversationStore:
                         "conversation_id": conversation.id,
                         "created_at": timestamp(message.created_at),
                         "started_by": conversation.started_by,
+                        "question": questions.get(message.id),
                     }
                 )
             }
             for message in messages
             if message.role == "assistant"
         ]
-        counts = {"Update": tally_update(self.table, conversation.tenant_id, conversation.chatbot_id, tally)}
-        self.table.write_all([head, *puts, *refs, counts])
+        found = [{"Put": self.table.new_item(gap_item(conversation.tenant_id, gap))} for gap in gaps]
+        counts = (
+            [{"Update": tally_update(self.table, conversation.tenant_id, conversation.chatbot_id, tally)}]
+            if tally.add
+            else []
+        )
+        self.table.write_all([head, *puts, *refs, *found, *counts])
 
     def answer(self, tenant_id: str, chatbot_id: str, message_id: str) -> StoredAnswer | None:
         ref = self.table.get(keys.tenant(tenant_id), keys.answer_ref(chatbot_id, message_id))
@@ -86,8 +109,12 @@ class DynamoConversationStore:
         item = self.table.get(keys.tenant(tenant_id), sk)
         if item is None:
             return None
-        started_by = ref.get("started_by")
-        return StoredAnswer(Message.model_validate(item), str(started_by) if started_by is not None else None)
+        started_by, question = ref.get("started_by"), ref.get("question")
+        return StoredAnswer(
+            Message.model_validate(item),
+            str(started_by) if started_by is not None else None,
+            str(question) if question is not None else None,
+        )
 
     def rate(self, tenant_id: str, chatbot_id: str, answer: Message, feedback: Feedback, tally: Tally) -> bool:
         sk = keys.message(answer.conversation_id, timestamp(answer.created_at), answer.id)
@@ -139,4 +166,6 @@ class DynamoConversationStore:
             self.table.erase(keys.tenant(tenant_id), keys.messages(str(item["id"])))
         self.table.erase(keys.tenant(tenant_id), keys.answer_refs(chatbot_id))
         self.table.erase(keys.tenant(tenant_id), keys.analytics_days(chatbot_id))
+        self.table.erase(keys.tenant(tenant_id), keys.chatbot_handoffs(chatbot_id))
+        self.table.erase(keys.tenant(tenant_id), keys.gaps(chatbot_id))
         self.table.erase(keys.tenant(tenant_id), keys.conversations(chatbot_id))

@@ -76,6 +76,34 @@ def conversations_started(chatbot_id: str, moment: datetime) -> str:
     return f"{conversations(chatbot_id)}{id_floor(moment)}"
 
 
+def handoffs() -> str:
+    return "HANDOFF#"
+
+
+def chatbot_handoffs(chatbot_id: str) -> str:
+    return f"{handoffs()}{chatbot_id}#"
+
+
+def handoff(chatbot_id: str, conversation_id: str) -> str:
+    """A conversation's request for a person: in the tenant's partition under one prefix, so that the inbox of every
+    chatbot of the tenant is one query."""
+    return f"{chatbot_handoffs(chatbot_id)}{conversation_id}"
+
+
+def gaps(chatbot_id: str) -> str:
+    return f"GAP#{chatbot_id}#"
+
+
+def gap(chatbot_id: str, asked_at: str, gap_id: str) -> str:
+    """A question the chatbot could not answer, keyed by time: a period's gaps are the newest keys."""
+    return f"{gaps(chatbot_id)}{asked_at}#{gap_id}"
+
+
+def gaps_since(chatbot_id: str, asked_at: str) -> tuple[str, str]:
+    """The key bounds of a chatbot's gaps recorded at or after `asked_at` ("~" sorts after every timestamp)."""
+    return gap(chatbot_id, asked_at, ""), f"{gaps(chatbot_id)}~"
+
+
 def messages(conversation_id: str) -> str:
     return f"MSG#{conversation_id}#"
 

@@ -62,11 +62,15 @@ class DynamoLexicon:
         self.table = table
         self.sleep = sleep
 
-    def record(self, tenant_id: str, chatbot_id: str, document_id: str, contribution: Contribution) -> None:
+    def record(
+        self, tenant_id: str, chatbot_id: str, document_id: str, contribution: Contribution, *, first: bool = False
+    ) -> None:
         counters = keys.lexicon(tenant_id, chatbot_id)
         shares = keys.lexicon_shares(tenant_id, chatbot_id, document_id)
         fingerprint = _fingerprint(contribution)
-        present = {item["SK"]: item for item in self.table.query_prefix(shares)}
+        # A first share is not read for (a query per document saved): were it there after all, the put's condition
+        # refuses it, and its counts with it.
+        present = {} if first else {item["SK"]: item for item in self.table.query_prefix(shares)}
         for item in present.values():
             if item["fingerprint"] != fingerprint:  # a share of an earlier version of the document
                 self._remove(counters, item)

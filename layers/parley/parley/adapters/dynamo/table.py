@@ -242,15 +242,20 @@ class Table:
         return Page([loaded for _, loaded in kept], next_cursor)
 
     def batch_get(
-        self, wanted: Sequence[tuple[str, str]], *, projection: str, sleep: Callable[[float], None] = time.sleep
+        self,
+        wanted: Sequence[tuple[str, str]],
+        *,
+        projection: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> list[dict[str, Any]]:
-        """The items at `wanted` keys that exist (their `projection` only), in batches of BATCH_GET_KEYS, the keys
-        DynamoDB leaves unprocessed asked for again after a backoff."""
+        """The items at `wanted` keys that exist (their `projection` only, if given), in batches of BATCH_GET_KEYS,
+        the keys DynamoDB leaves unprocessed asked for again after a backoff."""
         found: list[dict[str, Any]] = []
         for batch in batched(wanted, BATCH_GET_KEYS):
-            request: Mapping[str, Any] = {
-                self.name: {"Keys": [self.key(pk, sk) for pk, sk in batch], "ProjectionExpression": projection}
-            }
+            asked: dict[str, Any] = {"Keys": [self.key(pk, sk) for pk, sk in batch]}
+            if projection is not None:
+                asked["ProjectionExpression"] = projection
+            request: Mapping[str, Any] = {self.name: asked}
             for attempt in range(BATCH_GET_ATTEMPTS):
                 response = self.client.batch_get_item(RequestItems=request)
                 found += [deserialize(raw) for raw in response["Responses"].get(self.name, [])]

@@ -52,10 +52,12 @@ def get_conversation(
     caller: Reader,
     conversations: ConversationServiceDep,
 ) -> ConversationDetail:
-    """A conversation with a page of its messages, oldest first."""
-    conversation, messages = conversations.get(caller.tenant_id, chatbot_id, conversation_id, page)
+    """A conversation with a page of its messages, oldest first, and where its visitor's request for a person stands
+    (if they made one)."""
+    conversation, messages, handoff = conversations.get(caller.tenant_id, chatbot_id, conversation_id, page)
     return ConversationDetail(
         **_summary(conversation).model_dump(),
         messages=[MessagePublic.model_validate(message.model_dump()) for message in messages.items],
         next_cursor=messages.next_cursor,
+        handoff=handoff,
     )
