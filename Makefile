@@ -17,6 +17,8 @@ SPLIT ?= test
 FAULTS ?= openai=0.2,pinecone=0.1,s3=0.05,dynamodb=0.05,ingest=0.1
 # The vector index `make eval` runs against: local (the embedded index) or pinecone (the SDK against its local fake).
 STORE ?= local
+# `make eval ONLY=retrieval` (SciFact) or `ONLY=answers` (the answer set's held-out part) runs one of the two.
+ONLY ?=
 # The in-process tiers (unit, integration) run on every core: each xdist worker has its own in-process moto and its
 # fakes on ports of its own, and no test depends on another's order or state.
 IN_PROCESS := -n auto
@@ -24,7 +26,7 @@ IN_PROCESS := -n auto
 # each stack is a dozen processes, so more workers than cores only make them wait for each other.
 E2E_WORKERS := -n 2 --dist loadgroup
 
-.PHONY: install web chromium run test lint typecheck template openapi unit integration local e2e bench eval build deploy-web clean plan
+.PHONY: install web chromium documents run test lint typecheck template openapi unit integration local e2e bench eval build deploy-web clean plan
 
 $(VENV)/.installed: pyproject.toml layers/parley/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Parley needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -76,12 +78,19 @@ chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
 
+# Documents the e2e tier asks the questions of that users asked (tests/e2e/test_debian_documents.py), as Debian ships
+# them: libtasn1's manual (a PDF) and the users-and-groups page.
+DEBIAN_DOCUMENTS := /usr/share/doc/libtasn1-doc/libtasn1.pdf /usr/share/doc/base-passwd/users-and-groups.html
+documents:
+	@ls $(DEBIAN_DOCUMENTS) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends libtasn1-doc base-passwd; }
+
 # The state (accounts, chatbots, documents, conversations, index) is saved at stop and restored at the next start;
 # `make run FRESH=1` starts empty.
 run: install web
 	$(BIN)/python -m local $(if $(FRESH),--fresh)
 
-test: lint typecheck template web chromium
+test: lint typecheck template web chromium documents
 	cd web && npm test
 	$(BIN)/pytest $(IN_PROCESS) tests/unit tests/integration tests/local
 	$(BIN)/pytest $(E2E_WORKERS) tests/e2e
@@ -117,7 +126,7 @@ plan: install
 unit integration local: install
 	$(BIN)/pytest $(IN_PROCESS) tests/$@
 
-e2e: install
+e2e: install documents
 	$(BIN)/pytest $(E2E_WORKERS) tests/$@
 
 # BEFORE: checkouts (each with its own .venv) whose core routes are measured first, in the same run.
@@ -137,10 +146,11 @@ bench: install web
 	$(BIN)/python -m tests.benchmarks.load --faults $(FAULTS)
 	$(BIN)/python -m tests.benchmarks.contract
 
-# Retrieval quality and speed through the running product, on any BEIR-format folder; the operator page after
-# the run is saved as tests/e2e/browser/artifacts/make_eval/operator-page.png.
+# Retrieval quality and speed through the running product, on any BEIR-format folder, then answer quality on the
+# answer set's held-out part (local/tools/data/squad2); the operator page after the run is saved as
+# tests/e2e/browser/artifacts/make_eval/operator-page.png.
 eval: install chromium
-	$(BIN)/python -m local.tools.eval --dataset $(DATASET) --split $(SPLIT) --store $(STORE) \
+	$(BIN)/python -m local.tools.eval --dataset $(DATASET) --split $(SPLIT) --store $(STORE) $(if $(ONLY),--only $(ONLY)) \
 		--ops-screenshot tests/e2e/browser/artifacts/make_eval/operator-page.png
 
 # Builds the deployable artifacts; the layer is built and precompiled with python3.12, the Lambda runtime's

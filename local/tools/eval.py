@@ -1,11 +1,16 @@
-"""`make eval`: retrieval quality and speed through the running product, on any BEIR-format folder.
+"""`make eval`: retrieval and answer quality, and speed, through the running product.
 
 Starts the local stack, registers a tenant, creates a chatbot, uploads every corpus document as a file through
 the presigned-URL path, waits until every document is indexed, runs every query of the split through
 `POST /chatbots/{id}/search`, and prints nDCG@10, Recall@100 and MRR@10 at document level (a document ranks by
-its best chunk), ingest throughput, and search latency percentiles.
+its best chunk), ingest throughput, and search latency percentiles. Then, with a chatbot of its own, the answer
+set (local/tools/squad.py: SQuAD 2.0 articles as documents, questions with gold answers or none) is asked through
+`POST /chatbots/{id}/query`, and the answers table says how often an answer holds a gold answer and how often the
+chatbot abstained, on answerable and on unanswerable questions. Without OPENAI_API_KEY the answers are extractive;
+with it (and OPENAI_BASE_URL for any OpenAI-compatible server) they are the model's.
 
     python -m local.tools.eval --dataset ../shared/data/scifact --split test [--store local|pinecone]
+        [--answers local/tools/data/squad2/subset.json --answers-part held-out] [--only retrieval|answers]
 
 `--store pinecone` runs the functions with the Pinecone adapter (the real SDK) against local/fakes/pinecone.py
 instead of the local index; everything else is the same.
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import statistics
 import tempfile
 import threading
@@ -30,7 +36,7 @@ from parley.domain.embeddings import MINILM_SPACE
 from local.fakes.pinecone import FakePinecone
 from local.stack.process import assign_plan, send_upload, start_stack, stop_stack
 from local.stack.stack import ROOT
-from local.tools import beir
+from local.tools import beir, squad
 from local.tools.browser import screenshot
 from local.tools.progress import Progress
 
@@ -159,6 +165,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8, help="parallel uploads")
     parser.add_argument("--limit", type=int, help="only the first N documents (a quick look at speed; scores drop)")
     parser.add_argument("--store", choices=["local", "pinecone"], default="local", help="the vector index")
+    parser.add_argument("--answers", type=Path, default=squad.SUBSET, help="the answer set (squad.py's format)")
+    parser.add_argument(
+        "--answers-part", choices=[*squad.PARTS, "all"], default="held-out", help="which part of the answer set"
+    )
+    parser.add_argument("--answers-log", type=Path, metavar="JSONL", help="write each question's answer and score")
+    parser.add_argument("--only", choices=["retrieval", "answers"], help="run one of the two evaluations")
     parser.add_argument(
         "--ops-screenshot",
         type=Path,
@@ -167,23 +179,28 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    splits = {split: beir.load(args.dataset, split) for split in args.split.split(",")}
-    corpus = next(iter(splits.values())).corpus
-    if args.limit:
-        corpus = dict(list(corpus.items())[: args.limit])
-    queries = ", ".join(f"{len(dataset.queries)} {split}" for split, dataset in splits.items())
-    print(f"{args.dataset.name}: {len(corpus)} documents; queries: {queries}; vector index: {args.store}")
     function_env, env = {"POWERTOOLS_LOG_LEVEL": "WARNING"}, {}
+    # Hundreds of questions from one tenant: the owners' per-minute limit would only pace the run.
+    function_env["PARLEY_TENANT_QUESTIONS_PER_MINUTE"] = "100000"
     pinecone = FakePinecone(dimension=MINILM_SPACE.dimension).start() if args.store == "pinecone" else None
     if pinecone:
         function_env |= {"PARLEY_VECTOR_INDEX": "pinecone", "PARLEY_PINECONE_INDEX_HOST": pinecone.url}
         env["PINECONE_API_KEY"] = "pc-local-eval"
-    with tempfile.TemporaryDirectory() as data_dir:
-        process, url = start_stack(
-            Path(data_dir) / "stack", Path(data_dir) / "stack.log", env=env, function_env=function_env
-        )
+    with tempfile.TemporaryDirectory() as folder:
+        data_dir = Path(folder) / "stack"
+        process, url = start_stack(data_dir, Path(folder) / "stack.log", env=env, function_env=function_env)
         try:
-            run(url, corpus, splits, workers=args.workers, name=args.dataset.name, data_dir=Path(data_dir) / "stack")
+            if args.only != "answers":
+                splits = {split: beir.load(args.dataset, split) for split in args.split.split(",")}
+                corpus = next(iter(splits.values())).corpus
+                if args.limit:
+                    corpus = dict(list(corpus.items())[: args.limit])
+                queries = ", ".join(f"{len(dataset.queries)} {split}" for split, dataset in splits.items())
+                print(f"{args.dataset.name}: {len(corpus)} documents; queries: {queries}; vector index: {args.store}")
+                run(url, corpus, splits, workers=args.workers, name=args.dataset.name, data_dir=data_dir)
+            if args.only != "retrieval":
+                answer_set = squad.load(args.answers, args.answers_part)
+                run_answers(url, answer_set, data_dir=data_dir, log=args.answers_log)
             if args.ops_screenshot:
                 screenshot(f"{url}/_ops", args.ops_screenshot)
                 print(f"\nOperator page after the run: {args.ops_screenshot}")
@@ -196,31 +213,40 @@ def main() -> None:
                 pinecone.stop()
 
 
+def _evaluating_tenant(url: str, data_dir: Path) -> dict[str, str]:
+    """A new tenant of the stack at `url` on the largest plan (as an operator would give it for a corpus of thousands
+    of documents and hundreds of questions); returns its owner's authorization header."""
+    with httpx.Client(base_url=url, timeout=60) as anonymous:
+        email = f"eval-{uuid.uuid4().hex[:8]}@example.com"
+        registered = anonymous.post("/auth/register", json={"email": email, "password": "evaluation-1"}).json()
+    assign_plan(data_dir, registered["tenant"]["id"], "business")
+    return {"authorization": f"Bearer {registered['tokens']['access_token']}"}
+
+
+def _ingest(client: httpx.Client, chatbot: str, documents: list[tuple[str, str, str]], workers: int) -> _Pacer:
+    """Upload (key, file name, text) documents and wait until each is indexed or failed (with a progress line)."""
+    progress = Progress("ingest", len(documents), "documents")
+    pacer = _Pacer(client, chatbot, window=100, progress=progress)
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(lambda item: pacer.upload(*item), documents))
+    pacer.finish()
+    progress.finish()
+    return pacer
+
+
 def run(
     url: str, corpus: dict[str, str], splits: dict[str, beir.Dataset], *, workers: int, name: str, data_dir: Path
 ) -> None:
     """Evaluate through the stack at `url`, whose data is in `data_dir` (its tenant is put on the largest plan)."""
-    with httpx.Client(base_url=url, timeout=60) as anonymous:
-        email = f"eval-{uuid.uuid4().hex[:8]}@example.com"
-        registered = anonymous.post("/auth/register", json={"email": email, "password": "evaluation-1"}).json()
-    # A corpus of thousands of documents and hundreds of questions: the largest plan, as an operator would give it
-    assign_plan(data_dir, registered["tenant"]["id"], "business")
-    headers = {"authorization": f"Bearer {registered['tokens']['access_token']}"}
+    headers = _evaluating_tenant(url, data_dir)
     with httpx.Client(base_url=url, timeout=60, headers=headers) as client:
         chatbot = client.post("/chatbots", json={"name": f"eval {name}"}).json()["id"]
         # Files are named by position, so any corpus id (slashes included) maps back.
         corpus_ids = list(corpus)
         started = time.perf_counter()
-        progress = Progress("ingest", len(corpus_ids), "documents")
-        pacer = _Pacer(client, chatbot, window=100, progress=progress)
-        with ThreadPoolExecutor(workers) as pool:
-            list(
-                pool.map(
-                    lambda item: pacer.upload(item[1], f"doc-{item[0]}.txt", corpus[item[1]]), enumerate(corpus_ids)
-                )
-            )
-        pacer.finish()
-        progress.finish()
+        pacer = _ingest(
+            client, chatbot, [(id_, f"doc-{n}.txt", corpus[id_]) for n, id_ in enumerate(corpus_ids)], workers
+        )
         ingest = time.perf_counter() - started
         items = _all_documents(client, chatbot)
         chunks = sum(item["chunk_count"] for item in items)
@@ -274,6 +300,73 @@ def _abstain_rate(client: httpx.Client, chatbot: str, questions: list[str]) -> f
         response.raise_for_status()
         abstained += not response.json()["answerable"]
     return abstained / len(questions)
+
+
+def run_answers(url: str, answer_set: squad.AnswerSet, *, data_dir: Path, log: Path | None = None) -> None:
+    """Ask every question of the answer set through the stack at `url` (a chatbot holding its articles, of a tenant
+    of its own) and print the answers table; `log` gets each question's answer and score as JSON Lines."""
+    headers = _evaluating_tenant(url, data_dir)
+    with httpx.Client(base_url=url, timeout=120, headers=headers) as client:
+        chatbot = client.post("/chatbots", json={"name": f"eval {answer_set.name}"}).json()["id"]
+        started = time.perf_counter()
+        pacer = _ingest(client, chatbot, [(name, name, text) for name, text in answer_set.documents.items()], 4)
+        items = _all_documents(client, chatbot)
+        chunks = sum(item["chunk_count"] for item in items)
+        failed = [item["filename"] for item in items if item["status"] != "indexed"]
+        print(
+            f"\n{answer_set.name}: {len(answer_set.documents)} documents, {chunks} chunks, in "
+            f"{time.perf_counter() - started:.0f} s; {len(failed) + len(pacer.refused)} not indexed"
+        )
+        rows, latencies, modes = [], [], collections.Counter[str]()
+        for question in answer_set.questions:
+            began = time.perf_counter()
+            body = _asked(client, chatbot, question.text)
+            latencies.append((time.perf_counter() - began) * 1000)
+            modes[body["mode"]] += 1
+            abstained = squad.abstains(body["answer"], body["answerable"])
+            row = {
+                "id": question.id,
+                "article": question.article,
+                "question": question.text,
+                "gold": list(question.answers),
+                "answer": body["answer"],
+                "abstained": abstained,
+                "holds": not abstained and squad.holds(body["answer"], question.answers),
+            }
+            rows.append(row)
+        if log:
+            log.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+    answerable = [row for row in rows if row["gold"]]
+    unanswerable = [row for row in rows if not row["gold"]]
+    answered = [row for row in answerable if not row["abstained"]]
+    words = statistics.mean(len(row["answer"].split()) for row in answered) if answered else 0.0
+    print(
+        f"\n{'answers':<18}{'questions':>10}{'holds gold':>12}{'abstained':>11}{'abstained':>11}{'words':>7}"
+        f"{'p50 ms':>8}\n{'':<18}{'':>10}{'(answerable)':>12}{'(answer.)':>11}{'(unans.)':>11}{'':>7}{'':>8}"
+    )
+    print(
+        f"{answer_set.name:<18}{f'{len(answerable)}+{len(unanswerable)}':>10}"
+        f"{_share(answerable, 'holds'):>12}{_share(answerable, 'abstained'):>11}"
+        f"{_share(unanswerable, 'abstained'):>11}{words:>7.0f}{statistics.median(latencies):>8.0f}"
+    )
+    print(
+        f"questions: answerable+unanswerable; holds gold: the answer holds a gold answer (SQuAD's normalisation); "
+        f"words: mean length of the answers given; mode: {dict(modes)}"
+    )
+
+
+def _asked(client: httpx.Client, chatbot: str, question: str) -> dict[str, Any]:
+    """The chatbot's answer to a question (waiting out a rate limit the stack may still hold)."""
+    while True:
+        response = client.post(f"/chatbots/{chatbot}/query", json={"question": question})
+        if response.status_code != 429:
+            response.raise_for_status()
+            return dict(response.json())
+        time.sleep(float(response.headers.get("retry-after", "1")))
+
+
+def _share(rows: list[dict[str, Any]], key: str) -> str:
+    return f"{sum(row[key] for row in rows) / len(rows):.1%}" if rows else "-"
 
 
 if __name__ == "__main__":

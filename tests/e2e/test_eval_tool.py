@@ -1,4 +1,5 @@
-"""`make eval` works on any BEIR-format folder: here a tiny one with ids that are not numbers."""
+"""`make eval` works on any BEIR-format folder (here a tiny one with ids that are not numbers), and on any answer set in
+the committed one's format (here a tiny one)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from local.fakes.samples import GUIDE
 from local.stack.stack import ROOT
-from local.tools import beir
-from local.tools.eval import off_topic_questions, run
+from local.tools import beir, squad
+from local.tools.eval import off_topic_questions, run, run_answers
 
 DOCUMENTS = {
     "doc/a": ("Llama husbandry", "Llamas hum when calm and eat hay."),
@@ -70,13 +72,14 @@ def test_eval_through_pinecone_runs_the_sdk_against_the_fake_and_ranks_alike(tmp
     # Given the same folder
     folder = tiny_beir_folder(tmp_path)
 
-    # When `make eval STORE=pinecone` evaluates it (its own stack, the functions on the Pinecone adapter), keeping
-    # the operator page after the run as `make eval` does
+    # When `make eval STORE=pinecone ONLY=retrieval` evaluates it (its own stack, the functions on the Pinecone
+    # adapter), keeping the operator page after the run as `make eval` does (the answers part, 210 questions of the
+    # committed set, is left out: test_eval_reports_answers_on_a_tiny_answer_set runs it)
     operator_page = tmp_path / "operator-page.png"
     finished = subprocess.run(
         [
             *(sys.executable, "-m", "local.tools.eval", "--dataset", str(folder)),
-            *("--split", "test", "--store", "pinecone"),
+            *("--split", "test", "--store", "pinecone", "--only", "retrieval"),
             f"--ops-screenshot={operator_page}",
         ],
         cwd=ROOT,
@@ -98,3 +101,31 @@ def test_eval_through_pinecone_runs_the_sdk_against_the_fake_and_ranks_alike(tmp
     # And the operator page was taken in Chromium
     assert operator_page.read_bytes().startswith(b"\x89PNG")
     assert f"Operator page after the run: {operator_page}" in finished.stdout
+
+
+def test_eval_reports_answers_on_a_tiny_answer_set(
+    base_url: str, data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the llama guide, two questions it answers and one it does not
+    questions = [
+        squad.Question("a1", "guide", "What do llamas eat?", ("grass and hay",)),
+        squad.Question("a2", "guide", "What does a llama alarm call sound like?", ("a braying donkey",)),
+        squad.Question("u1", "guide", "What's the weather in Paris tomorrow?", ()),
+    ]
+    answer_set = squad.AnswerSet("tiny answers", {"guide.md": GUIDE}, questions)
+
+    # When it is asked through the running stack
+    log = tmp_path / "answers.jsonl"
+    run_answers(base_url, answer_set, data_dir=data_dir, log=log)
+
+    # Then the answers table has its row: both answers hold their gold answer, and only the third abstained
+    printed = capsys.readouterr().out
+    row = next(line for line in printed.splitlines() if line.startswith("tiny answers "))
+    assert row.removeprefix("tiny answers").split()[:4] == ["2+1", "100.0%", "0.0%", "100.0%"]
+    assert "mode: {'extractive': 3}" in printed
+    logged = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(answer["id"], answer["holds"], answer["abstained"]) for answer in logged] == [
+        ("a1", True, False),
+        ("a2", True, False),
+        ("u1", False, True),
+    ]

@@ -5,13 +5,14 @@ AWS is moto; the model, embeddings and index are the real OpenAI and Pinecone SD
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from parley.answers.citations import references
 
-from local.fakes.openai import FakeOpenAI
+from local.fakes.openai import FakeOpenAI, grounded_reply
 from local.fakes.pinecone import FakePinecone
 from local.fakes.samples import MANUAL
 
@@ -126,6 +127,63 @@ def test_sources_reach_the_model_as_fenced_data_in_the_users_turn_never_in_the_s
     assert question.strip() == "Question: Do llamas hum at night?"
 
 
+def test_the_model_is_told_to_answer_only_from_the_numbered_passages_and_given_them_all(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any, openai_fake: FakeOpenAI
+) -> None:
+    status, _ = ask(lambdas, owner, chatbot["id"], "Are alpacas smaller than llamas?")
+
+    # The rules: only the numbered sources, and the not-found sentence, word for word, when they do not hold it
+    assert status == 200
+    system, *_, user = openai_fake.chat_requests[-1]["messages"]
+    assert "only from the numbered sources given with it, never from other knowledge" in system["content"]
+    not_found_rule = "If the sources do not hold the answer, do not guess: reply with exactly this sentence and nothing"
+    assert f"{not_found_rule} else: I couldn't find this in this chatbot's documents." in system["content"]
+    # and the sources: every passage of the chatbot (one each here), numbered from 1 in the fence, before the question
+    fenced = user["content"].split("</sources>")[0]
+    numbered = re.findall(r"^\[(\d+)\] \(([^)]*)\)$", fenced, re.MULTILINE)
+    assert [int(number) for number, _ in numbered] == list(range(1, len(numbered) + 1))
+    assert {label.split(",")[0] for _, label in numbered} == set(DOCUMENTS)
+    assert all(text in fenced for text in DOCUMENTS.values())
+
+
+def test_the_model_is_given_the_not_found_sentence_in_the_questions_language(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any, openai_fake: FakeOpenAI
+) -> None:
+    ask(lambdas, owner, chatbot["id"], "Est-ce que les llamas hum when they are calm ?")
+
+    system = openai_fake.chat_requests[-1]["messages"][0]["content"]
+    assert "exactly this sentence and nothing else: Je n'ai pas trouvé cette information dans les documents" in system
+
+
+def test_a_model_answer_that_is_the_not_found_sentence_is_not_answerable(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any, openai_fake: FakeOpenAI
+) -> None:
+    # Given a model that finds the passages do not hold the answer, and says so as it is told to
+    openai_fake.reply = lambda _messages: "I couldn't find this in this chatbot's documents."
+    requests_before = len(openai_fake.chat_requests)
+
+    status, body = ask(lambdas, owner, chatbot["id"], "Do llamas hum when they are calm?")
+
+    # Then the answer is the not-found one, unanswerable and citing nothing, as stored
+    assert status == 200
+    assert len(openai_fake.chat_requests) == requests_before + 1
+    assert (body["mode"], body["answerable"], body["citations"]) == ("llm", False, [])
+    assert body["answer"] == "I couldn't find this in this chatbot's documents."
+    stored = conversation(lambdas, owner, chatbot["id"], body["conversation_id"])["messages"][-1]
+    assert (stored["answerable"], stored["citations"]) == (False, [])
+
+
+def test_a_model_answer_that_only_mentions_not_finding_something_stays_answerable(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any, openai_fake: FakeOpenAI
+) -> None:
+    openai_fake.reply = lambda _messages: "Llamas hum when calm [1]; I couldn't find this in this chatbot's documents."
+
+    _, body = ask(lambdas, owner, chatbot["id"], "Do llamas hum when they are calm?")
+
+    assert (body["mode"], body["answerable"]) == ("llm", True)
+    assert [citation["filename"] for citation in body["citations"]] == ["llamas.txt"]
+
+
 def test_a_source_cannot_close_the_fence_it_is_quoted_in(
     lambdas: Functions, owner: dict[str, Any], chatbot: Any, openai_fake: FakeOpenAI
 ) -> None:
@@ -235,6 +293,50 @@ def test_follow_up_is_rewritten_with_the_conversation(
     stored = conversation(lambdas, owner, chatbot["id"], first["conversation_id"])
     assert [m["role"] for m in stored["messages"]] == ["user", "assistant", "user", "assistant"]
     assert stored["message_count"] == 4
+
+
+def rewriting_as(rewrite: str) -> Callable[[list[dict[str, str]]], str]:
+    """The fake model's replies, but for a follow-up: rewritten as `rewrite`."""
+    return lambda messages: rewrite if messages[-1]["content"].startswith("Rewrite") else grounded_reply(messages)
+
+
+def test_a_follow_up_is_searched_and_judged_as_the_model_rewrote_it(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any, openai_fake: FakeOpenAI
+) -> None:
+    # Given a follow-up the documents answer in its own words, which the model rewrites into one they do not answer
+    _, first = ask(lambdas, owner, chatbot["id"], "Tell me about alpacas.")
+    openai_fake.reply = rewriting_as("What's the weather in Paris tomorrow?")
+    requests_before = len(openai_fake.chat_requests)
+
+    status, second = ask(lambdas, owner, chatbot["id"], "Is their fleece warm?", first["conversation_id"])
+
+    # Then the rewritten question is judged: not found, and the model is asked nothing after the rewrite
+    assert status == 200
+    assert (second["answerable"], second["citations"]) == (False, [])
+    assert second["answer"] == "I couldn't find this in this chatbot's documents."
+    assert len(openai_fake.chat_requests) == requests_before + 1
+    # (asked on its own, the follow-up is answered)
+    assert ask(lambdas, owner, chatbot["id"], "Is their fleece warm?")[1]["answerable"] is True
+
+
+def test_a_follow_up_answered_extractively_when_the_model_fails_is_judged_as_rewritten(
+    lambdas: Functions, owner: dict[str, Any], chatbot: Any, openai_fake: FakeOpenAI
+) -> None:
+    # Given a follow-up with no word of the documents, rewritten by the model, which then fails to answer
+    _, first = ask(lambdas, owner, chatbot["id"], "Tell me about alpacas.")
+    rewrite = "Are alpacas smaller than llamas?"
+    chat = openai_fake.routes[("POST", "/v1/chat/completions")]
+    openai_fake.routes[("POST", "/v1/chat/completions")] = lambda body, query: (
+        chat(body, query) if body["messages"][-1]["content"].startswith("Rewrite") else (500, {"error": {}})
+    )
+    openai_fake.reply = rewriting_as(rewrite)
+
+    _, second = ask(lambdas, owner, chatbot["id"], "And in size?", first["conversation_id"])
+
+    # Then the sentence quoted is the one that answers the rewritten question
+    assert (second["mode"], second["degraded"], second["answerable"]) == ("extractive", True, True)
+    assert second["answer"].startswith("Alpacas are smaller than llamas. [1]")
+    assert second["citations"][0]["filename"] == "alpacas.txt"
 
 
 def test_model_failure_after_retrieval_degrades_to_an_extractive_answer(

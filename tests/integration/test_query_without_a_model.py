@@ -87,3 +87,31 @@ def test_a_manual_does_not_answer_the_weather_and_says_so(
     assert decoding["answerable"] is True
     assert "ASN1_SUCCESS" in decoding["answer"]
     assert decoding["citations"][0]["filename"] == "manual.md"
+
+
+def test_two_sentences_quoted_from_one_passage_are_both_in_the_answer(
+    lambdas: Functions, register: Callable[..., dict[str, Any]]
+) -> None:
+    # Given a document whose one passage answers each half of a question in a sentence of its own
+    owner = register("owner@example.com")
+    sub = owner["user"]["id"]
+    _, chatbot = lambdas.call("ChatbotsFunction", "POST", "/chatbots", sub=sub, body={"name": "Tea"})
+    text = "Green tea is steeped at eighty degrees. Black tea is steeped at ninety-five degrees."
+    lambdas.upload(owner, chatbot["id"], "tea.txt", "text/plain", text.encode())
+    lambdas.deliver()
+
+    # When both halves are asked
+    status, body = lambdas.call(
+        "QueryFunction",
+        "POST",
+        "/chatbots/{chatbot_id}/query",
+        sub=sub,
+        body={"question": "At what temperatures are green tea and black tea steeped?"},
+        path_parameters={"chatbot_id": chatbot["id"]},
+    )
+
+    # Then both sentences are quoted, each cited to the passage, whose snippet starts at the first
+    assert status == 200, body
+    assert body["answer"] == f"{text.replace('. ', '. [1] ')} [1]"
+    assert [citation["filename"] for citation in body["citations"]] == ["tea.txt"]
+    assert body["citations"][0]["snippet"].startswith("Green tea is steeped")

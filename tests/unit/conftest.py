@@ -5,18 +5,22 @@ from __future__ import annotations
 import builtins
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 import pytest
+from parley.adapters.embedded.minilm import MiniLMEmbedder
+from parley.answers.extractive import ExtractiveAnswerer, JudgedQuestion
 from parley.domain.accounts import Failures, SignIn, SignInLimits, Tenant, Tokens, UserProfile
 from parley.domain.chatbots import Chatbot
 from parley.domain.common import Page, PageRequest, timestamp
 from parley.domain.connections import Connection
 from parley.domain.documents import Awaited, Content, Document
+from parley.domain.embeddings import MINILM_SPACE
 from parley.domain.erasure import ErasureRequest
-from parley.domain.lexical import Contribution, Statistics
+from parley.domain.lexical import Contribution, Statistics, chunk_terms, query_term_ids, query_vector
+from parley.domain.passages import Passage
 from parley.domain.plans import month_of
 from parley.domain.roles import Role
 from parley.domain.team import Invitation, Member, StoredInvitation
@@ -670,3 +674,35 @@ def embedder() -> HashEmbedder:
 @pytest.fixture
 def vector_index() -> InMemoryVectorIndex:
     return InMemoryVectorIndex()
+
+
+def judged(question: str, passages: Sequence[Passage]) -> JudgedQuestion:
+    """The question weighed as a chatbot holding exactly these passages weighs it (its terms' IDF among them)."""
+    contribution = Contribution.of([chunk_terms(passage.text) for passage in passages])
+    ids = query_term_ids(question)
+    counts = {term: contribution.frequencies[term] for term in ids if term in contribution.frequencies}
+    sparse = query_vector(ids, Statistics(contribution.chunks, counts))
+    return JudgedQuestion(question, None, dict(zip(sparse.indices, sparse.values, strict=True)) if sparse else {})
+
+
+@pytest.fixture(scope="session", name="judged")
+def judged_fixture() -> Callable[[str, Sequence[Passage]], JudgedQuestion]:
+    """`judged`, for tests that build questions themselves."""
+    return judged
+
+
+@pytest.fixture(scope="session")
+def answerer() -> ExtractiveAnswerer:
+    """The extractive answerer of the embedded default: MiniLM (loaded once), its space's threshold."""
+    return ExtractiveAnswerer(MiniLMEmbedder(), MINILM_SPACE.min_sentence_score)
+
+
+@pytest.fixture(scope="session")
+def extractive_answer(answerer: ExtractiveAnswerer) -> Callable[[str, Sequence[Passage]], str | None]:
+    """`(question, passages)` → the extractive answer's text, or None when no sentence answers."""
+
+    def answer(question: str, passages: Sequence[Passage]) -> str | None:
+        extract = answerer.answer(judged(question, passages), passages)
+        return extract.text if extract else None
+
+    return answer

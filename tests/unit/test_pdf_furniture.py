@@ -4,10 +4,10 @@ and with words hyphenated at line ends made whole."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
-from parley.answers.extractive import extractive_answer
 from parley.domain.passages import Passage
 from parley.ingest.chunking import Chunk, ChunkPlan, chunk_blocks
 from parley.ingest.extract import extract
@@ -87,7 +87,9 @@ def test_words_hyphenated_at_a_line_end_are_joined_and_compounds_keep_their_hyph
     assert "compre" not in text.replace("comprehensive", "")
 
 
-def test_extractive_answer_from_the_manual_quotes_body_sentences_only() -> None:
+def test_extractive_answer_from_the_manual_quotes_body_sentences_only(
+    extractive_answer: Callable[[str, Sequence[Passage]], str | None],
+) -> None:
     # Given the chunks of the manual as retrieved passages
     chunks = manual_chunks("Page {page} of {pages}")
     passages = [
@@ -99,6 +101,7 @@ def test_extractive_answer_from_the_manual_quotes_body_sentences_only() -> None:
     answer = extractive_answer("How much hay does a llama eat every day?", passages)
 
     # Then every quoted sentence is a whole sentence of the body: no title, header, footer or contents line
+    assert answer is not None
     quoted = [sentence for sentence in re.split(r"\s*\[\d+\]\s*", answer) if sentence]
     body_sentences = {sentence for text in BODY.values() for sentence in sentences(text)}
     assert quoted
@@ -106,7 +109,7 @@ def test_extractive_answer_from_the_manual_quotes_body_sentences_only() -> None:
     assert "An adult llama eats about two percent of its body weight in hay every day." in quoted
     # And the instruction planted in the document is never quoted
     assert INJECTION not in answer
-    assert len(quoted) <= 3
+    assert len(quoted) <= 2
 
 
 def test_lone_page_number_goes_and_the_numbered_heading_under_it_stays() -> None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from parley.adapters.dynamo.table import Table
     from parley.adapters.openai_access import OpenAIAccess
+    from parley.answers.extractive import ExtractiveAnswerer
     from parley.crawling.fetch import FetchPolicy
     from parley.ports import (
         AccountStore,
@@ -330,12 +331,19 @@ class Container:
             self.retriever,
             self.llm,
             self.rate_limiter,
+            extractive=self.extractive,
             quotas=self.quotas,
             tenant_questions_per_minute=self.settings.rate_limits.tenant_questions_per_minute,
             limits=self.settings.answers.spending_limits,
             default_min_relevance=self.settings.providers.embedding_space.min_relevance,
             qa_threshold=self.settings.qa_threshold,
         )
+
+    @cached_property
+    def extractive(self) -> ExtractiveAnswerer:
+        from parley.answers.extractive import ExtractiveAnswerer
+
+        return ExtractiveAnswerer(self.embedder, self.settings.providers.embedding_space.min_sentence_score)
 
     @cached_property
     def conversations(self) -> ConversationService:

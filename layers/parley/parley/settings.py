@@ -21,7 +21,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from parley.domain.accounts import SignInLimits
 from parley.domain.chatbots import DEFAULT_SPENDING_LIMITS, Answering, SpendingLimits
-from parley.domain.embeddings import MINILM_SPACE, OPENAI_GAP_THRESHOLD, OPENAI_MIN_RELEVANCE, EmbeddingSpace
+from parley.domain.embeddings import (
+    MINILM_SPACE,
+    OPENAI_GAP_THRESHOLD,
+    OPENAI_MIN_RELEVANCE,
+    OPENAI_MIN_SENTENCE_SCORE,
+    EmbeddingSpace,
+)
 from parley.domain.ingest_limits import IngestLimits
 from parley.errors import ConfigurationError
 
@@ -139,7 +145,11 @@ class Providers(_Group):
         if self.embedder == "minilm":
             return MINILM_SPACE
         return EmbeddingSpace(
-            self.embedding_model, self.embedding_dimensions, OPENAI_MIN_RELEVANCE, OPENAI_GAP_THRESHOLD
+            self.embedding_model,
+            self.embedding_dimensions,
+            min_relevance=OPENAI_MIN_RELEVANCE,
+            min_sentence_score=OPENAI_MIN_SENTENCE_SCORE,
+            gap_threshold=OPENAI_GAP_THRESHOLD,
         )
 
     @property

@@ -48,6 +48,18 @@ def not_found(question: str) -> str:
     return NOT_FOUND[language_of(question)]
 
 
+def is_not_found(answer: str) -> bool:
+    """Whether an answer is the not-found answer (in any of its languages), as a model is told to give it."""
+    return _bare(answer) in _NOT_FOUND_BARE
+
+
+def _bare(text: str) -> str:
+    return " ".join(text.split()).strip(" \"'“”.").casefold()
+
+
+_NOT_FOUND_BARE = frozenset(_bare(text) for text in NOT_FOUND.values())
+
+
 def answerable(passages: Sequence[Passage], min_relevance: float) -> bool:
     """Whether any passage comes close enough to the question to answer it."""
     return any(passage.similarity >= min_relevance for passage in passages)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from parley.domain.conversations import Citation
 from parley.domain.passages import Passage
+from parley.text.sentences import sentence_starts
 
 if TYPE_CHECKING:
     from parley.ports import AnswerListener
@@ -21,8 +22,7 @@ SNIPPET_CHARS = 300
 def citation(passage: Passage) -> Citation:
     """A passage cited; a Q&A pair is cited as its question (the name) and its answer (the snippet)."""
     pair = passage.pair
-    text = " ".join((pair.answer if pair else passage.text).split())
-    snippet = text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    snippet = _snippet(" ".join(pair.answer.split())) if pair else _snippet(_from_a_sentence(passage))
     return Citation(
         document_id=passage.document_id,
         filename=pair.question if pair else passage.filename,
@@ -33,6 +33,34 @@ def citation(passage: Passage) -> Citation:
         url=passage.url,
         source_id=passage.source_id,
     )
+
+
+def _from_a_sentence(passage: Passage) -> str:
+    """The passage's text from the sentence an answer quotes, else from its first whole sentence: a chunk may open
+    part-way through one (its overlap with the chunk before, a PDF line)."""
+    text = " ".join(passage.text.split())
+    if passage.quote and passage.quote in text:
+        return text[text.index(passage.quote) :]
+    starts = sentence_starts(text)
+    if len(starts) > 1 and _opens_mid_sentence(text):
+        return text[starts[1] :]
+    return text
+
+
+def _opens_mid_sentence(text: str) -> bool:
+    """Whether the text starts inside a sentence: with a lower-case word or a punctuation mark that continues one."""
+    first = text[:1]
+    return first.islower() or first in ",;:.)]}\u201d\u2019"
+
+
+def _snippet(text: str) -> str:
+    """At most SNIPPET_CHARS of the text: up to the end of its last whole sentence that fits, else to a word."""
+    if len(text) <= SNIPPET_CHARS:
+        return text
+    ends = [start for start in sentence_starts(text) if 0 < start <= SNIPPET_CHARS]
+    if ends and ends[-1] >= SNIPPET_CHARS // 2:
+        return text[: ends[-1]].rstrip()
+    return text[: SNIPPET_CHARS - 1].rsplit(" ", 1)[0] + "…"
 
 
 class Numbering:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from functools import cache
 from importlib.resources import files
 
+from parley.answers.abstention import not_found
 from parley.domain.chatbots import Chatbot
 from parley.domain.conversations import Message
 from parley.domain.passages import Passage
@@ -35,7 +36,9 @@ def model_input(
     """The model's input, each part in its place: the tenant's prompt and the grounding rules in the system
     message; the sources, fenced and labelled as untrusted material, with the question in the user's turn. A
     document's text therefore never speaks with the system's voice."""
-    system = (chatbot.system_prompt or prompt("default_system")) + "\n\n" + prompt("answer")
+    # The not-found answer is given word for word, so an answer that is nothing else is known for one (`answerable`).
+    rules = prompt("answer").format(not_found=not_found(question))
+    system = (chatbot.system_prompt or prompt("default_system")) + "\n\n" + rules
     asked = prompt("question").format(sources=_numbered(sources), question=question)
     return [
         ChatMessage("system", system),

@@ -14,13 +14,15 @@ from itertools import groupby
 
 from parley.answers.instructions import speaks_to_the_assistant
 from parley.text.page_furniture import is_contents_entry, page_number
+from parley.text.sentences import split_sentences
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _BULLET = re.compile(r"^[\u2022\u25e6\u25aa\u2023\u00b7*-]\s+")
 # A heading is short: a few words, and well short of the passage's full lines.
 HEADING_WORDS = 12
 HEADING_SHARE = 0.6
 _SECTION_NUMBER = re.compile(r"(?:\d+(?:\.\d+)*\.?|[A-Z]\.\d+(?:\.\d+)*\.?|(?:chapter|appendix|section)\s+\w+)\s", re.I)
+# A section number followed by a capitalised word: "2.4 Library Notes", "A.1 GNU Free Documentation License".
+_NUMBERED_TITLE = re.compile(r"(?:\d+(?:\.\d+)*\.?|[A-Z]\.\d+(?:\.\d+)*\.?)\s+[A-Z]")
 _CLOSING = "\"')]\u201d\u2019"
 # Words that end no title and, in lower case, start no sentence, but that end and start the pieces of a sentence
 # broken across lines, as where a passage opens part-way through a paragraph ("If a file is identified as being an").
@@ -71,7 +73,7 @@ def quotable_sentences(text: str) -> list[str]:
     """The passage's sentences that an answer may quote, in order."""
     sentences: list[str] = []
     for start, piece in _pieces(text):
-        found = _SENTENCE.split(" ".join(" ".join(piece).split()))
+        found = split_sentences(" ".join(piece))
         if start == 0 and found[0][:1].islower() and found[0].endswith((".", "!", "?")):
             # The passage opens part-way through a sentence (chunks overlap by lines, and a PDF line is only part
             # of one): its first words end a sentence whose start is in the chunk before. (A sentence that opens
@@ -100,23 +102,26 @@ def _pieces(text: str) -> list[tuple[int, list[str]]]:
 
 
 def _is_whole(sentence: str) -> bool:
-    """Not empty, not a piece of a sentence ("of any Modified Version."), and not a lead-in whose list or code
-    is not part of it ("The main features of this library are:")."""
+    """Not empty, not a piece of a sentence ("of any Modified Version."), not a lead-in whose list or code is not
+    part of it ("The main features of this library are:"), and not an item of an enumeration that goes on
+    ("• [asn1 encode simple der], page 16,", "• INTEGER;")."""
     words = sentence.split(maxsplit=1)
-    return bool(words) and words[0] not in _FUNCTION_WORDS and not sentence.endswith(":")
+    return bool(words) and words[0] not in _FUNCTION_WORDS and not sentence.endswith((":", ",", ";"))
 
 
 def _headings(lines: Sequence[str]) -> list[bool]:
     """Which lines are headings (or contents entries without leaders): runs of short lines that end in no
     punctuation (or a question mark), stand after the end of a sentence, and are followed by a line that opens
-    one, or that are numbered as sections ("3.1 Invoking asn1Parser" may be followed by "asn1Parser reads…").
+    one, or that are numbered as sections ("3.1 Invoking asn1Parser" may be followed by "asn1Parser reads…"); a
+    section number and a capital ("2.4 Library Notes") make a title wherever it stands, after a list item too.
     A run at the end of the passage counts only if it is a single line after prose, so a list or a table of
     short rows (CSV, "Hay | 2 kg") stays quotable."""
     longest = max((len(line) for line in lines), default=0)
     titled: list[bool] = []
     for number, line in enumerate(lines):
         after_a_sentence = number == 0 or _ends_sentence(lines[number - 1]) or titled[-1]
-        titled.append(after_a_sentence and _looks_like_a_title(line, longest))
+        section = bool(_NUMBERED_TITLE.match(line))
+        titled.append((after_a_sentence or section) and _looks_like_a_title(line, longest))
     headings: list[bool] = []
     for is_titled, run in groupby(titled):
         start, size = len(headings), len(list(run))

@@ -24,3 +24,5 @@ class Passage:
     # A Q&A pair's passage: the pair (its dense vector is the pair's question alone, so `similarity` compares the
     # questions).
     pair: QaPair | None = None
+    # The sentence an extractive answer quotes from it: its citation's snippet starts there.
+    quote: str | None = None

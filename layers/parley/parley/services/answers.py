@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime
 
-from parley.answers.abstention import answerable, not_found
+from parley.answers.abstention import answerable, is_not_found, not_found
 from parley.answers.citations import Relay, citation, resolve
-from parley.answers.extractive import extractive_answer
+from parley.answers.extractive import Extract, ExtractiveAnswerer, JudgedQuestion
 from parley.answers.prompts import condense_input, model_input, packed, within_budget
 from parley.domain.analytics import answer_tally
 from parley.domain.chatbots import DEFAULT_SPENDING_LIMITS, Chatbot, SpendingLimits
@@ -39,11 +40,35 @@ from parley.ports import AnswerListener, ChatbotStore, ConversationStore, Langua
 from parley.resilience import CircuitBreakers
 from parley.services.chatbots import find_chatbot
 from parley.services.quotas import Quotas
-from parley.services.retrieval import Retriever
+from parley.services.retrieval import Retrieval, Retriever
 from parley.text.privacy import redact
 
 # The conversation's latest messages a follow-up is read with (then cut to the prompt's history budget).
 HISTORY_MESSAGES = 12
+# The passages an extractive answer looks for its sentence in (a chatbot's top_k, if larger): the sentence that answers
+# may sit in a passage that ranks below the first few (tests/benchmarks/tune_answers.py).
+EXTRACTIVE_POOL = 20
+
+
+@dataclass(frozen=True)
+class _Question:
+    """A question as asked, as searched, and as its answer is judged: a follow-up is searched with the conversation,
+    but without a model to rewrite it, judged on its own words (the earlier question's would pick the earlier answer
+    again)."""
+
+    asked: str
+    searched: str
+    judged: str
+
+
+@dataclass(frozen=True)
+class _Reply:
+    text: str
+    usage: Usage
+    mode: AnswerMode
+    degraded: bool
+    sources: list[Passage]  # what the text's [n] point at
+    found: bool  # whether the documents answered (False: the not-found answer)
 
 
 class _AnswerCut(Exception):
@@ -59,6 +84,7 @@ class AnswerService:
         llm: LanguageModel | None,
         limiter: RateLimiter,
         *,
+        extractive: ExtractiveAnswerer,
         quotas: Quotas,
         tenant_questions_per_minute: int,
         limits: SpendingLimits = DEFAULT_SPENDING_LIMITS,
@@ -71,6 +97,8 @@ class AnswerService:
         self.retriever = retriever
         self.llm = llm
         self.limiter = limiter
+        # Picks the sentences that answer when no model writes the answer (or the model fails).
+        self.extractive = extractive
         self.quotas = quotas
         self.tenant_questions_per_minute = tenant_questions_per_minute
         self.limits = limits
@@ -84,7 +112,7 @@ class AnswerService:
 
     def search(self, tenant_id: str, chatbot_id: str, request: SearchRequest) -> SearchResult:
         chatbot = find_chatbot(self.chatbots, tenant_id, chatbot_id)
-        passages = self._retrieve(chatbot, request.query, request.top_k or chatbot.top_k)
+        passages = self._retrieve(chatbot, request.query, request.top_k or chatbot.top_k).passages
         return SearchResult(
             results=[
                 SearchHit(
@@ -174,20 +202,30 @@ class AnswerService:
         tenant_id, chatbot_id = chatbot.tenant_id, chatbot.id
         question = redact(request.question)[0] if chatbot.redact_pii else request.question
         llm = self.llm
-        passages = self._passages(chatbot, llm, question, history, limits=limits)
-        direct = self._matching_pair(passages)
-        found = direct is not None or answerable(passages, self._min_relevance(chatbot))
-        sources = [direct] if direct else packed(passages) if found else []
+        phrased, retrieval = self._passages(chatbot, llm, question, history, limits=limits)
+        direct, found, sources, quoted = self._sources(chatbot, llm, phrased, retrieval)
         message_id = new_id()
         relay = Relay(listener, sources, verbatim=direct is not None) if listener else None
         try:
             if listener:
                 listener.started(conversation.id, message_id)
-            text, usage, mode, degraded = self._reply(
-                chatbot, llm, question, history, sources, direct=direct, found=found, limits=limits, relay=relay
+            reply = self._reply(
+                chatbot,
+                llm,
+                phrased,
+                history,
+                sources=sources,
+                retrieval=retrieval,
+                direct=direct,
+                found=found,
+                quoted=quoted,
+                limits=limits,
+                relay=relay,
             )
             if relay:
                 relay.finish()
+            text, usage, mode, degraded = reply.text, reply.usage, reply.mode, reply.degraded
+            sources, found = reply.sources, reply.found
             interrupted = cut = False
         except (StreamInterrupted, _AnswerCut) as stopped:
             # Only a streamed answer stops part-way; its stream ended with no usage figures.
@@ -272,6 +310,22 @@ class AnswerService:
             answerable=found,
         )
 
+    def _sources(
+        self, chatbot: Chatbot, llm: LanguageModel | None, asked: _Question, retrieval: Retrieval
+    ) -> tuple[Passage | None, bool, list[Passage], str]:
+        """A Q&A pair that answers as written (if any), whether the documents answer, the passages to answer from,
+        and the extractive answer's quoted sentences (else ""): the pair; without a model, the passages judged, those
+        quoted marked; else the best that fit the model's context, if one comes close enough to the question."""
+        passages = retrieval.passages
+        direct = self._matching_pair(passages)
+        if direct is not None:
+            return direct, True, [direct], ""
+        if llm is None:
+            extract = self._extract_from(chatbot, asked, retrieval)
+            return None, extract is not None, extract.sources if extract else [], extract.text if extract else ""
+        found = answerable(passages, self._min_relevance(chatbot))
+        return None, found, packed(passages) if found else [], ""
+
     def _matching_pair(self, passages: Sequence[Passage]) -> Passage | None:
         """The retrieved Q&A pair whose question is most similar to the one asked, if at least `qa_threshold`."""
         if self.qa_threshold is None:
@@ -310,10 +364,12 @@ class AnswerService:
         history: list[Message],
         *,
         limits: SpendingLimits,
-    ) -> list[Passage]:
-        """The passages to answer from."""
-        standalone = self._condense(chatbot, llm, question, history, limits=limits)
-        return self._retrieve(chatbot, standalone, chatbot.top_k)
+    ) -> tuple[_Question, Retrieval]:
+        """The question as searched and judged, and what search found for it (without a model, the wider pool an
+        extractive answer looks for its sentence in)."""
+        asked = self._condense(chatbot, llm, question, history, limits=limits)
+        top_k = chatbot.top_k if llm else max(chatbot.top_k, EXTRACTIVE_POOL)
+        return asked, self._retrieve(chatbot, asked.searched, top_k)
 
     def _condense(
         self,
@@ -323,10 +379,10 @@ class AnswerService:
         history: list[Message],
         *,
         limits: SpendingLimits,
-    ) -> str:
-        """A follow-up rewritten so it can be searched on its own."""
+    ) -> _Question:
+        """A follow-up rewritten so it can be searched on its own (by the model, else with the previous question)."""
         if not history:
-            return question
+            return _Question(question, question, question)
         model = limits.model_for(chatbot)
         breaker = self.llm_breakers[chatbot.tenant_id, model]
         if llm is not None and not breaker.open:
@@ -335,70 +391,89 @@ class AnswerService:
                 rewritten = breaker.call(lambda: llm.complete(request, model=model, temperature=0, max_tokens=200))
                 record_model_use(model, rewritten.usage, tenant_id=chatbot.tenant_id, chatbot_id=chatbot.id)
                 if rewritten.text.strip():
-                    return rewritten.text.strip()
+                    return _Question(question, rewritten.text.strip(), rewritten.text.strip())
             except Exception:
                 logger.warning("Could not rewrite the follow-up; searching with the previous question added")
         previous = next((message.content for message in reversed(history) if message.role == "user"), "")
-        return f"{previous} {question}".strip()
+        return _Question(question, f"{previous} {question}".strip(), question)
 
-    def _retrieve(self, chatbot: Chatbot, query: str, top_k: int) -> list[Passage]:
+    def _retrieve(self, chatbot: Chatbot, query: str, top_k: int) -> Retrieval:
         started = time.perf_counter()
         try:
-            passages = self.retrieval_breakers[chatbot.tenant_id].call(
-                lambda: self.retriever.search(chatbot.tenant_id, chatbot.id, query, top_k)
+            retrieval = self.retrieval_breakers[chatbot.tenant_id].call(
+                lambda: self.retriever.retrieve(chatbot.tenant_id, chatbot.id, query, top_k)
             )
         except Exception as error:
             logger.exception("Retrieval failed")
             raise UpstreamUnavailable("Search is temporarily unavailable; try again shortly") from error
         latency_ms = int((time.perf_counter() - started) * 1000)
         record("RetrievalLatency", latency_ms, tenant_id=chatbot.tenant_id, chatbot_id=chatbot.id)
-        return passages
+        return retrieval
+
+    def _extract_from(self, chatbot: Chatbot, asked: _Question, retrieval: Retrieval) -> Extract | None:
+        """The extractive answer (None: not found). The sentence decides: a chatbot's own `min_relevance`, if it set
+        one, must be reached by a passage as well."""
+        top = retrieval.passages[: chatbot.top_k]
+        if chatbot.min_relevance is not None and not answerable(top, chatbot.min_relevance):
+            return None
+        return self.extractive.answer(self._judged(asked, retrieval), retrieval.passages)
+
+    @staticmethod
+    def _judged(asked: _Question, retrieval: Retrieval) -> JudgedQuestion:
+        searched = JudgedQuestion(asked.searched, retrieval.vector, retrieval.weights)
+        return searched if asked.judged == asked.searched else searched.about(asked.judged)
 
     def _reply(
         self,
         chatbot: Chatbot,
         llm: LanguageModel | None,
-        question: str,
+        asked: _Question,
         history: list[Message],
-        sources: list[Passage],
         *,
+        sources: list[Passage],
+        retrieval: Retrieval,
         direct: Passage | None,
         found: bool,
+        quoted: str,
         limits: SpendingLimits,
         relay: Relay | None,
-    ) -> tuple[str, Usage, AnswerMode, bool]:
-        """The answer: a matching Q&A pair's, the model's from the sources, or that the documents do not cover it."""
+    ) -> _Reply:
+        """The answer: a matching Q&A pair's, the quoted sentences, the model's from the sources, or that the documents
+        do not cover it."""
+        mode: AnswerMode
         if direct is not None and direct.pair is not None:
             # The owner's own answer to this question: given as written, with no model call.
-            text = direct.pair.answer
-        elif found:
-            return self._generate(chatbot, llm, question, history, sources, limits=limits, relay=relay)
+            text, mode = direct.pair.answer, "qa"
+        elif found and llm is None:
+            # Two sentences may be quoted from one passage: the text is the extract's, not one quote per source.
+            text, mode = quoted, "extractive"
+        elif found and llm is not None:
+            return self._generate(
+                chatbot, llm, asked, history, sources=sources, retrieval=retrieval, limits=limits, relay=relay
+            )
         else:
             # Nothing to answer from: say so, and spend no model tokens.
-            text = not_found(question)
+            text, mode = not_found(asked.asked), "extractive"
         if relay:
             relay.token(text)
-        return text, Usage(), "qa" if direct else "extractive", False
+        return _Reply(text, Usage(), mode, False, sources, found)
 
     def _generate(
         self,
         chatbot: Chatbot,
-        llm: LanguageModel | None,
-        question: str,
+        llm: LanguageModel,
+        asked: _Question,
         history: list[Message],
-        sources: list[Passage],
         *,
+        sources: list[Passage],
+        retrieval: Retrieval,
         limits: SpendingLimits,
         relay: Relay | None,
-    ) -> tuple[str, Usage, AnswerMode, bool]:
-        """The answer text (with [n] references), its usage, its mode, and whether it is a fallback."""
+    ) -> _Reply:
+        """The model's answer (with [n] references) from the sources; the quoted sentences if it fails before a word
+        of it reached the listener."""
         on_token = relay.token if relay else None
-        if llm is None:
-            text = extractive_answer(question, sources)
-            if on_token:
-                on_token(text)
-            return text, Usage(), "extractive", False
-        messages = model_input(chatbot, history, question, sources)
+        messages = model_input(chatbot, history, asked.asked, sources)
         model = limits.model_for(chatbot)
         try:
             completion = self.llm_breakers[chatbot.tenant_id, model].call(
@@ -420,9 +495,11 @@ class AnswerService:
                 raise _AnswerCut from error
             # Retrieval worked: the passages still answer, without the model's prose.
             logger.exception("Language model failed; answering extractively")
-            text = extractive_answer(question, sources)
+            extract = self.extractive.answer(self._judged(asked, retrieval), sources)
+            text = extract.text if extract else not_found(asked.asked)
             if on_token:
                 on_token(text)
-            return text, Usage(), "extractive", True
+            return _Reply(text, Usage(), "extractive", True, extract.sources if extract else sources, bool(extract))
         record_model_use(model, completion.usage, tenant_id=chatbot.tenant_id, chatbot_id=chatbot.id)
-        return completion.text, completion.usage, "llm", False
+        # The model says the sources do not hold the answer in the words it was given for it (answers/prompts.py).
+        return _Reply(completion.text, completion.usage, "llm", False, sources, not is_not_found(completion.text))

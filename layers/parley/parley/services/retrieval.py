@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from parley.domain.lexical import chunk_terms, query_term_ids, query_vector
 from parley.domain.passages import Passage
 from parley.domain.qa import QaPair
-from parley.domain.vectors import Hit, HybridQuery
+from parley.domain.vectors import Hit, HybridQuery, SparseVector
 from parley.ports import Embedder, LexiconStore, VectorIndex
 
 # The dense side's share of a score; the lexical side has the rest. Chosen on SciFact train
@@ -16,6 +17,17 @@ DENSE_WEIGHT = 0.6
 
 # The chatbot's term statistics are read while the question is embedded (both wait on the network in AWS).
 _LOOKUPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="statistics")
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """A search's passages, best first, with what the question was searched as: its dense vector, and its terms'
+    weights (term id → share of the question's inverse document frequency in the chatbot, summing to 1; none when
+    nothing lexical could match). Answers judge sentences with both, so nothing is embedded or looked up twice."""
+
+    passages: list[Passage]
+    vector: list[float]
+    weights: dict[int, float]
 
 
 class Retriever:
@@ -32,16 +44,28 @@ class Retriever:
         self.dense_weight = dense_weight
 
     def query(self, tenant_id: str, chatbot_id: str, text: str) -> HybridQuery:
+        return self._query(tenant_id, chatbot_id, text)[0]
+
+    def _query(
+        self, tenant_id: str, chatbot_id: str, text: str
+    ) -> tuple[HybridQuery, list[float], SparseVector | None]:
+        """The hybrid query, the question's dense vector and its lexical weights (before they are scaled)."""
         term_ids = query_term_ids(text)
         statistics = _LOOKUPS.submit(self.lexicon.statistics, tenant_id, chatbot_id, term_ids) if term_ids else None
-        dense = [self.dense_weight * value for value in self.embedder.embed_query(text)]
+        vector = self.embedder.embed_query(text)
         sparse = query_vector(term_ids, statistics.result()) if statistics else None
-        return HybridQuery(dense, sparse.scaled(1 - self.dense_weight) if sparse else None)
+        dense = [self.dense_weight * value for value in vector]
+        return HybridQuery(dense, sparse.scaled(1 - self.dense_weight) if sparse else None), vector, sparse
 
     def search(self, tenant_id: str, chatbot_id: str, query: str, top_k: int) -> list[Passage]:
-        hybrid = self.query(tenant_id, chatbot_id, query)
+        return self.retrieve(tenant_id, chatbot_id, query, top_k).passages
+
+    def retrieve(self, tenant_id: str, chatbot_id: str, query: str, top_k: int) -> Retrieval:
+        hybrid, vector, sparse = self._query(tenant_id, chatbot_id, query)
         hits = self.index.search(tenant_id, hybrid, top_k, chatbot_id)
-        return [_passage(hit, self._similarity(hybrid, hit)) for hit in hits]
+        passages = [_passage(hit, self._similarity(hybrid, hit)) for hit in hits]
+        weights = dict(zip(sparse.indices, sparse.values, strict=True)) if sparse else {}
+        return Retrieval(passages, vector, weights)
 
     def _similarity(self, query: HybridQuery, hit: Hit) -> float:
         """The hit's cosine similarity: an index returns only the sum of both parts, so the lexical part is
