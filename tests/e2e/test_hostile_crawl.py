@@ -10,13 +10,13 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 
 from local.fakes.sample_site import Response, SampleSite, page, sitemap
 from tests.support.api import bearer
+from tests.support.crawl import settled_source
 
 WAIT_SECONDS = 300
 HOSTILE_ROBOTS = "User-agent: *\n" + ("Disallow: /*" + "a" * 198 + "b\n") * 2415
@@ -67,22 +67,12 @@ def _add(api: httpx.Client, auth: dict[str, str], bot: str, url: str, mode: str 
     return f"/chatbots/{bot}/sources/{created.json()['id']}"
 
 
-def _settled(api: httpx.Client, auth: dict[str, str], path: str) -> dict[str, Any]:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        source = api.get(path, headers=auth).json()
-        if source["status"] != "syncing":
-            return dict(source)
-        assert time.monotonic() < deadline, f"the source was still syncing: {source}"
-        time.sleep(0.25)
-
-
 def _crawl_seconds(api: httpx.Client, auth: dict[str, str], bot: str, site: SampleSite) -> float:
     """How long a first crawl of a 1-page site takes, from adding it as a source to the source ready (its page
     fetched, written, indexed by ingest)."""
     started = time.monotonic()
     path = _add(api, auth, bot, f"{site.url}/")
-    source = _settled(api, auth, path)
+    source = settled_source(api, auth, path, WAIT_SECONDS)
     assert (source["status"], source["counts"]["indexed"]) == ("ready", 1), source
     return time.monotonic() - started
 
@@ -118,7 +108,7 @@ def test_a_hostile_robots_txt_and_2000_character_addresses_do_not_stall_another_
         # skipped), the other sources' forty skipped as outside its start address, none a document
         listed = HOSTILE_SOURCES * LINKS_PER_SOURCE
         for path in hostile_sources:
-            source = _settled(api, hostile, path)
+            source = settled_source(api, hostile, path, WAIT_SECONDS)
             assert source["status"] == "ready", source
             assert source["counts"] == {"found": listed, "indexed": 0, "failed": 0, "skipped": listed}, source
             crawled = api.get(f"{path}/pages", headers=hostile, params={"limit": 100}).json()["items"]

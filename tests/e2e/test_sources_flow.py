@@ -24,7 +24,7 @@ from local.fakes.pinecone import FakePinecone
 from local.fakes.sample_site import SampleSite, every_kind_of_page, page
 from local.stack.process import Stack, moto_client, moto_resource
 from tests.support.api import bearer
-from tests.support.crawl import assert_every_kind_of_page_found
+from tests.support.crawl import assert_every_kind_of_page_found, settled_source
 
 WAIT_SECONDS = 180
 
@@ -51,16 +51,6 @@ def _owner(api: httpx.Client) -> dict[str, str]:
     email = f"owner-{uuid.uuid4().hex[:10]}@example.com"
     account = api.post("/auth/register", json={"email": email, "password": "correct-horse-1"}).json()
     return bearer(account)
-
-
-def _ready(api: httpx.Client, auth: dict[str, str], path: str) -> dict[str, Any]:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        source = api.get(path, headers=auth).json()
-        if source["status"] != "syncing":
-            return dict(source)
-        assert time.monotonic() < deadline, f"the source was still syncing: {source}"
-        time.sleep(0.5)
 
 
 def _pages(api: httpx.Client, auth: dict[str, str], path: str, base: str) -> dict[str, dict[str, Any]]:
@@ -90,7 +80,7 @@ def test_a_website_is_crawled_cited_and_synced_again_at_no_cost_for_unchanged_pa
         path = f"/chatbots/{bot}/sources/{created.json()['id']}"
 
         # When the crawl and ingest have run, Then every page has its outcome, with a reason where not indexed
-        source = _ready(api, auth, path)
+        source = settled_source(api, auth, path, WAIT_SECONDS)
         found = _pages(api, auth, path, base)
         assert_every_kind_of_page_found(found, base)
         assert site.requests["/private/ledger"] == 0
@@ -116,7 +106,7 @@ def test_a_website_is_crawled_cited_and_synced_again_at_no_cost_for_unchanged_pa
         # When the source syncs again
         syncing = api.post(f"{path}/sync", headers=auth)
         assert (syncing.status_code, syncing.json()["status"]) == (202, "syncing")
-        again = _ready(api, auth, path)
+        again = settled_source(api, auth, path, WAIT_SECONDS)
 
         # Then the unchanged pages cost a conditional request and no embedding; the changed one is indexed again
         # under the same document, the removed one is gone with its document
@@ -153,7 +143,7 @@ def test_a_sitemap_source_reads_the_sitemap_robots_names_within_its_path(
         body = {"type": "website", "url": f"{base}/docs/", "mode": "sitemap", "max_pages": 10}
         path = f"/chatbots/{bot}/sources/{api.post(f'/chatbots/{bot}/sources', headers=auth, json=body).json()['id']}"
 
-        source = _ready(api, auth, path)
+        source = settled_source(api, auth, path, WAIT_SECONDS)
 
         found = _pages(api, auth, path, base)
         assert {page: item["status"] for page, item in found.items()} == {

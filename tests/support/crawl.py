@@ -1,10 +1,14 @@
-"""What a crawl of the sample website's every kind of page (local/fakes/sample_site.py) finds, held to one expectation
-by the test of the crawl function (in-process moto) and the test of the local stack (over HTTP)."""
+"""Website sources in tests: what a crawl of the sample website's every kind of page (local/fakes/sample_site.py)
+finds, held to one expectation by the test of the crawl function (in-process moto) and the test of the local stack
+(over HTTP), and the wait for a source's sync to end over HTTP."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
+
+import httpx
 
 # Each page's outcome: indexed, or why not (robots.txt, a redirect loop, a 404, noindex, a canonical duplicate, an
 # image).
@@ -33,3 +37,15 @@ def assert_every_kind_of_page_found(found: Mapping[str, Mapping[str, Any]], base
     assert "noindex" in found["/hidden"]["reason"]
     assert found["/feeding-copy"]["reason"] == f"Its canonical address is {base}/docs/feeding"
     assert found["/logo.png"]["reason"] == "Not HTML or PDF"
+
+
+def settled_source(api: httpx.Client, auth: Mapping[str, str], path: str, seconds: float) -> dict[str, Any]:
+    """The website source at `path` once its sync has ended (it is no longer `syncing`), read every quarter second
+    for at most `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        source = api.get(path, headers=dict(auth)).json()
+        if source["status"] != "syncing":
+            return dict(source)
+        assert time.monotonic() < deadline, f"the source was still syncing: {source}"
+        time.sleep(0.25)
