@@ -58,7 +58,11 @@ export function Inbox({ me }: { me: SignedInUser }) {
       onClosed: () => setLive("Live updates stopped. Reload the page to see new requests."),
     });
     connection.listen().then(
-      () => setLive(null),
+      () => {
+        setLive(null);
+        // What arrived between the first read and the connection (pushed to nobody yet) is read once it is open.
+        void refresh();
+      },
       () => setLive("Live updates are unavailable. Reload the page to see new requests."),
     );
     void refresh();
