@@ -16,6 +16,21 @@ from parley.domain.plans import month_of
 MONTH_KEPT = timedelta(days=400)
 
 
+# A counter takes an amount only while it stays within its limit (a fresh counter always does).
+_ROOM_LEFT = "attribute_not_exists(#counter) OR #counter <= :room"
+
+
+def _counted(amount: int, limit: int, month: str | None) -> tuple[str, dict[str, object]]:
+    """The update adding `amount` to a counter (`#counter`) held to `limit` by _ROOM_LEFT: its expression and values; a
+    monthly counter's item also gets its expiry."""
+    expression = "ADD #counter :amount"
+    values: dict[str, object] = {":amount": amount, ":room": limit - amount}
+    if month is not None:
+        expression += " SET expires_at = if_not_exists(expires_at, :expires)"
+        values[":expires"] = _expires(month)
+    return expression, values
+
+
 def _expires(month: str) -> int:
     return int((datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC) + MONTH_KEPT).timestamp())
 
@@ -43,17 +58,9 @@ class DynamoUsageCounters:
         if amount > limit:
             # `attribute_not_exists` would let it through on a fresh counter.
             return False
-        expression = "ADD #counter :amount"
-        values: dict[str, object] = {":amount": amount, ":room": limit - amount}
-        if month is not None:
-            expression += " SET expires_at = if_not_exists(expires_at, :expires)"
-            values[":expires"] = _expires(month)
+        expression, values = _counted(amount, limit, month)
         added = self.table.update(
-            *self._key(tenant_id, month),
-            expression,
-            condition="attribute_not_exists(#counter) OR #counter <= :room",
-            names={"#counter": counter},
-            values=values,
+            *self._key(tenant_id, month), expression, condition=_ROOM_LEFT, names={"#counter": counter}, values=values
         )
         return added is not None
 
@@ -81,15 +88,11 @@ class DynamoUsageCounters:
         )
         items: list[dict[str, Any]] = [{"Update": mark}]
         for counter, (amount, month) in amounts.items():
-            expression = "ADD #counter :amount"
-            values: dict[str, object] = {":amount": amount, ":room": limits[counter] - amount}
-            if month is not None:
-                expression += " SET expires_at = if_not_exists(expires_at, :expires)"
-                values[":expires"] = _expires(month)
+            expression, values = _counted(amount, limits[counter], month)
             update = self.table.update_request(
                 *self._key(document.tenant_id, month),
                 expression,
-                condition="attribute_not_exists(#counter) OR #counter <= :room",
+                condition=_ROOM_LEFT,
                 names={"#counter": counter},
                 values=values,
             )
