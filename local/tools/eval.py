@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -110,7 +111,9 @@ class _Pacer:
                 time.sleep(0.1)
                 continue
             try:
-                status = self.client.get(f"/chatbots/{self.chatbot}/documents/{oldest}").json()["status"]
+                response = self.client.get(f"/chatbots/{self.chatbot}/documents/{oldest}")
+                # A refusal or a gateway error (no document in its body) is looked at again, as a dropped connection.
+                status = response.json()["status"] if response.is_success else "unknown"
             except httpx.TransportError:  # a kept-alive connection the server closed as it was reused
                 status = "unknown"
             if status in ("indexed", "failed"):
@@ -213,14 +216,41 @@ def main() -> None:
                 pinecone.stop()
 
 
-def _evaluating_tenant(url: str, data_dir: Path) -> dict[str, str]:
+class _OwnerSession(httpx.Auth):
+    """The evaluating owner's bearer token, renewed once it has ended: ingesting a corpus on a busy machine can
+    outlive an access token's hour, and a 401 halfway through would lose the run."""
+
+    requires_response_body = True
+
+    def __init__(self, tokens: dict[str, Any]) -> None:
+        self.tokens = tokens
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        sent = self.tokens["access_token"]
+        request.headers["authorization"] = f"Bearer {sent}"
+        response = yield request
+        if response.status_code != 401:
+            return
+        if self.tokens["access_token"] == sent:  # another thread may have renewed it meanwhile
+            renewed = yield httpx.Request(
+                "POST",
+                request.url.copy_with(path="/auth/refresh", query=None),
+                json={"refresh_token": self.tokens["refresh_token"]},
+            )
+            renewed.raise_for_status()
+            self.tokens = {**self.tokens, **renewed.json()["tokens"]}
+        request.headers["authorization"] = f"Bearer {self.tokens['access_token']}"
+        yield request
+
+
+def _evaluating_tenant(url: str, data_dir: Path) -> _OwnerSession:
     """A new tenant of the stack at `url` on the largest plan (as an operator would give it for a corpus of thousands
-    of documents and hundreds of questions); returns its owner's authorization header."""
+    of documents and hundreds of questions); returns its owner's session."""
     with httpx.Client(base_url=url, timeout=60) as anonymous:
         email = f"eval-{uuid.uuid4().hex[:8]}@example.com"
         registered = anonymous.post("/auth/register", json={"email": email, "password": "evaluation-1"}).json()
     assign_plan(data_dir, registered["tenant"]["id"], "business")
-    return {"authorization": f"Bearer {registered['tokens']['access_token']}"}
+    return _OwnerSession(registered["tokens"])
 
 
 def _ingest(client: httpx.Client, chatbot: str, documents: list[tuple[str, str, str]], workers: int) -> _Pacer:
@@ -238,8 +268,7 @@ def run(
     url: str, corpus: dict[str, str], splits: dict[str, beir.Dataset], *, workers: int, name: str, data_dir: Path
 ) -> None:
     """Evaluate through the stack at `url`, whose data is in `data_dir` (its tenant is put on the largest plan)."""
-    headers = _evaluating_tenant(url, data_dir)
-    with httpx.Client(base_url=url, timeout=60, headers=headers) as client:
+    with httpx.Client(base_url=url, timeout=60, auth=_evaluating_tenant(url, data_dir)) as client:
         chatbot = client.post("/chatbots", json={"name": f"eval {name}"}).json()["id"]
         # Files are named by position, so any corpus id (slashes included) maps back.
         corpus_ids = list(corpus)
@@ -305,8 +334,7 @@ def _abstain_rate(client: httpx.Client, chatbot: str, questions: list[str]) -> f
 def run_answers(url: str, answer_set: squad.AnswerSet, *, data_dir: Path, log: Path | None = None) -> None:
     """Ask every question of the answer set through the stack at `url` (a chatbot holding its articles, of a tenant
     of its own) and print the answers table; `log` gets each question's answer and score as JSON Lines."""
-    headers = _evaluating_tenant(url, data_dir)
-    with httpx.Client(base_url=url, timeout=120, headers=headers) as client:
+    with httpx.Client(base_url=url, timeout=120, auth=_evaluating_tenant(url, data_dir)) as client:
         chatbot = client.post("/chatbots", json={"name": f"eval {answer_set.name}"}).json()["id"]
         started = time.perf_counter()
         pacer = _ingest(client, chatbot, [(name, name, text) for name, text in answer_set.documents.items()], 4)
