@@ -62,7 +62,7 @@ def _send(sqs: Any, url: str, count: int, body: str = "{}") -> None:
 
 
 def test_a_batch_takes_up_to_batch_size_ten_a_receive(sqs: Any) -> None:
-    clock, receives, batches = Clock(), [], []
+    clock, receives, batches = Clock(), list[int](), list[dict[str, Any]]()
     poller = _poller(sqs, 25, 5, clock, receives=receives, batches=batches)
     _send(sqs, poller.source.queue_url, 30)
 
@@ -74,7 +74,7 @@ def test_a_batch_takes_up_to_batch_size_ten_a_receive(sqs: Any) -> None:
 
 
 def test_a_batch_short_of_its_size_waits_out_the_window_and_takes_what_arrives_in_it(sqs: Any) -> None:
-    clock, receives = Clock(), []
+    clock, receives = Clock(), list[int]()
     poller = _poller(sqs, 100, 5, clock, receives=receives, batches=[])
     url = poller.source.queue_url
     _send(sqs, url, 3)
@@ -93,7 +93,7 @@ def test_a_batch_short_of_its_size_waits_out_the_window_and_takes_what_arrives_i
 
 
 def test_without_a_window_a_batch_is_what_one_receive_returns(sqs: Any) -> None:
-    clock, receives = Clock(), []
+    clock, receives = Clock(), list[int]()
     poller = _poller(sqs, 10, 0, clock, receives=receives, batches=[])
     _send(sqs, poller.source.queue_url, 3)
 
@@ -102,7 +102,7 @@ def test_without_a_window_a_batch_is_what_one_receive_returns(sqs: Any) -> None:
 
 
 def test_an_event_stays_within_lambdas_six_megabytes_and_the_rest_comes_again(sqs: Any) -> None:
-    clock, receives, batches = Clock(), [], []
+    clock, receives, batches = Clock(), list[int](), list[dict[str, Any]]()
     poller = _poller(sqs, 100, 5, clock, receives=receives, batches=batches)
     body = "x" * 250_000  # near SQS's 256 KiB a message: about 25 fill an event
     _send(sqs, poller.source.queue_url, 30, body)
