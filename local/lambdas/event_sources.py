@@ -98,7 +98,9 @@ class SqsPoller:
     the queue (SQS redelivers them once their visibility timeout has passed). `wait_seconds` is each receive's long
     poll: the stack's threads wait for messages, while tests that drain the queues with `poll_once` pass 0 (in-process
     moto holds an empty receive for the whole wait), and a `clock` and `sleep` of their own to pass the batching
-    window without waiting for it."""
+    window without waiting for it. `hold_seconds`, when given, is each receive's visibility timeout: a stack that
+    shortened its queue's below the batching window keeps what a batch gathers invisible while it gathers, as the
+    queue's own timeout does in AWS (at least the function's, beyond any window)."""
 
     def __init__(
         self,
@@ -112,8 +114,10 @@ class SqsPoller:
         wait_seconds: int = 1,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        hold_seconds: int | None = None,
     ) -> None:
         self.source = source
+        self.hold_seconds = hold_seconds
         self.wait_seconds = wait_seconds
         self.sqs = sqs
         self.invoke = invoke
@@ -152,12 +156,14 @@ class SqsPoller:
             if left is not None and left <= 0:
                 break
             wait = self.wait_seconds if left is None else min(self.wait_seconds, int(left))
+            hold = {} if self.hold_seconds is None else {"VisibilityTimeout": self.hold_seconds}
             received = self.sqs.receive_message(
                 QueueUrl=self.source.queue_url,
                 MaxNumberOfMessages=min(RECEIVE_MAX, self.source.batch_size - len(messages)),
                 WaitTimeSeconds=wait,
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
+                **hold,
             ).get("Messages", [])
             if received and self.on_received:
                 self.on_received(self.source.queue_url, len(received))

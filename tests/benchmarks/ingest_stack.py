@@ -109,7 +109,7 @@ def _ingest(
         if item.get("status") in ("indexed", "failed"):
             pending.pop(0)
             chunks += int(item.get("chunk_count") or 0)
-            statuses[item["status"]] += 1
+            statuses[item["status"] if item["status"] == "indexed" else f"failed: {item.get('error')}"] += 1
         else:
             time.sleep(0.5)
     return _Ran(

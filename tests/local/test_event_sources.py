@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 import boto3
 import pytest
@@ -130,3 +131,24 @@ def test_a_mapping_aws_would_refuse_is_refused() -> None:
         sqs_sources(template(BatchSize=10_001, MaximumBatchingWindowInSeconds=1), resolve)
     with pytest.raises(TemplateError, match="outside"):
         sqs_sources(template(BatchSize=10, MaximumBatchingWindowInSeconds=301), resolve)
+
+
+def test_a_stack_that_shortened_its_queues_timeout_holds_what_a_batch_gathers_for_the_window(sqs: Any) -> None:
+    clock = Clock()
+    poller = _poller(sqs, 100, 5, clock, receives=list[int](), batches=[])
+    poller.hold_seconds = 25  # the local queue's 20 s and the 5 s window
+    _send(sqs, poller.source.queue_url, 3)
+    asked: list[dict[str, Any]] = []
+    receive = sqs.receive_message
+
+    def recording(**parameters: Any) -> Any:
+        asked.append(parameters)
+        return receive(**parameters)
+
+    poller.sqs = mock.Mock(wraps=sqs, receive_message=recording)
+
+    # Every receive of the batch keeps its messages invisible past the window: none comes back (a receive more
+    # towards the dead-letter queue) while the batch still gathers.
+    assert poller.poll_once() == 3
+    assert len(asked) > 1
+    assert {parameters["VisibilityTimeout"] for parameters in asked} == {25}
