@@ -151,8 +151,9 @@ class AccessMap:
         if service == "dynamodb":
             return self._dynamodb(operation, body)
         if service == "sqs":
-            name = str(body.get("QueueUrl", "")).rstrip("/").rsplit("/", 1)[-1]
-            return [Access(f"sqs:{operation}", _arn("sqs", name))]
+            name = str(body.get("QueueName") or str(body.get("QueueUrl", "")).rstrip("/").rsplit("/", 1)[-1])
+            # SQS has no IAM action for a batch: SendMessageBatch needs sqs:SendMessage, and so on.
+            return [Access(f"sqs:{operation.removesuffix('Batch')}", _arn("sqs", name))]
         if service == "secretsmanager":
             secret = str(body.get("SecretId") or body.get("Name") or "")
             resource = secret if secret.startswith("arn:") else self.secret_arn(secret)

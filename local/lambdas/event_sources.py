@@ -1,9 +1,11 @@
-"""SQS → Lambda as the event source mapping does it: batches, batching window, partial failures, and retries
-after the queue's visibility timeout (SQS itself moves a message to the dead-letter queue after maxReceiveCount);
-and Schedule events, as EventBridge invokes them."""
+"""SQS → Lambda as the event source mapping does it: batches of up to BatchSize messages gathered for up to the
+batching window (ReceiveMessage returns at most 10 a call; an invocation's event at most Lambda's 6 MB), partial
+failures, and retries after the queue's visibility timeout (SQS itself moves a message to the dead-letter queue
+after maxReceiveCount); and Schedule events, as EventBridge invokes them."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -17,6 +19,15 @@ from typing import Any
 from local.template import ACCOUNT_ID, REGION, TemplateError, function_events
 
 log = logging.getLogger("local")
+
+# ReceiveMessage's cap on the messages of one call.
+RECEIVE_MAX = 10
+# A synchronous invocation's request payload (the event): 6 MB.
+PAYLOAD_LIMIT = 6 * 1024 * 1024
+# What AWS accepts for a standard queue's mapping: BatchSize 1-10,000, over 10 only with a batching window of at
+# least 1 s; the window at most 300 s.
+MAX_BATCH_SIZE = 10_000
+MAX_WINDOW_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -35,18 +46,30 @@ def sqs_sources(template: Mapping[str, Any], resolve: Callable[[Any], Any]) -> l
     sources = []
     for logical_id, props in function_events(template, "SQS"):
         queue_ref = props["Queue"]  # !GetAtt Queue.Arn
-        sources.append(
-            SqsSource(
-                function=logical_id,
-                queue_url=resolve({"Ref": queue_ref["Fn::GetAtt"][0]}),
-                queue_arn=resolve(queue_ref),
-                batch_size=int(props.get("BatchSize", 10)),
-                window_seconds=float(props.get("MaximumBatchingWindowInSeconds", 0)),
-                report_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
-                maximum_concurrency=_int_or_none(resolve(props.get("ScalingConfig", {}).get("MaximumConcurrency"))),
-            )
+        source = SqsSource(
+            function=logical_id,
+            queue_url=resolve({"Ref": queue_ref["Fn::GetAtt"][0]}),
+            queue_arn=resolve(queue_ref),
+            batch_size=int(resolve(props.get("BatchSize", 10))),
+            window_seconds=float(resolve(props.get("MaximumBatchingWindowInSeconds", 0))),
+            report_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+            maximum_concurrency=_int_or_none(resolve(props.get("ScalingConfig", {}).get("MaximumConcurrency"))),
         )
+        _check(source)
+        sources.append(source)
     return sources
+
+
+def _check(source: SqsSource) -> None:
+    """Refuse a mapping AWS would refuse to create."""
+    if not 1 <= source.batch_size <= MAX_BATCH_SIZE:
+        raise TemplateError(f"{source.function}: BatchSize {source.batch_size} is outside 1-{MAX_BATCH_SIZE}")
+    if not 0 <= source.window_seconds <= MAX_WINDOW_SECONDS:
+        raise TemplateError(f"{source.function}: MaximumBatchingWindowInSeconds is outside 0-{MAX_WINDOW_SECONDS}")
+    if source.batch_size > RECEIVE_MAX and source.window_seconds < 1:
+        raise TemplateError(
+            f"{source.function}: a BatchSize over {RECEIVE_MAX} needs MaximumBatchingWindowInSeconds of at least 1"
+        )
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -74,7 +97,10 @@ class SqsPoller:
     NumberOfMessagesReceived); `on_returned(queue_url, receipt_handles)` of the failed messages each batch leaves in
     the queue (SQS redelivers them once their visibility timeout has passed). `wait_seconds` is each receive's long
     poll: the stack's threads wait for messages, while tests that drain the queues with `poll_once` pass 0 (in-process
-    moto holds an empty receive for the whole wait)."""
+    moto holds an empty receive for the whole wait), and a `clock` and `sleep` of their own to pass the batching
+    window without waiting for it. `hold_seconds`, when given, is each receive's visibility timeout: a stack that
+    shortened its queue's below the batching window keeps what a batch gathers invisible while it gathers, as the
+    queue's own timeout does in AWS (at least the function's, beyond any window)."""
 
     def __init__(
         self,
@@ -86,13 +112,19 @@ class SqsPoller:
         on_received: Callable[[str, int], None] | None = None,
         on_returned: Callable[[str, list[str]], None] | None = None,
         wait_seconds: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        hold_seconds: int | None = None,
     ) -> None:
         self.source = source
+        self.hold_seconds = hold_seconds
         self.wait_seconds = wait_seconds
         self.sqs = sqs
         self.invoke = invoke
         self.on_received = on_received
         self.on_returned = on_returned
+        self.clock = clock
+        self.sleep = sleep
         self.stopped = threading.Event()
         self.batches = 0
         self._count = threading.Lock()
@@ -112,29 +144,53 @@ class SqsPoller:
             thread.join(timeout=max(0, deadline - time.monotonic()))
 
     def _receive(self) -> list[dict[str, Any]]:
-        """One batch: up to BatchSize messages, waiting at most the batching window once the first arrives."""
+        """One batch, as the mapping gathers it: once a first message arrives, up to BatchSize messages, 10 a
+        receive, until the batching window has passed since that first one or the next message would take the
+        event over Lambda's 6 MB. A message received that does not fit goes back to the queue at once (visibility
+        0: in SQS that receive still counts towards its maxReceiveCount)."""
         messages: list[dict[str, Any]] = []
+        payload = len(json.dumps({"Records": []}))
         deadline: float | None = None
         while len(messages) < self.source.batch_size and not self.stopped.is_set():
-            longest = self.wait_seconds
-            wait = longest if deadline is None else max(0, min(longest, int(deadline - time.monotonic())))
+            left = None if deadline is None else deadline - self.clock()
+            if left is not None and left <= 0:
+                break
+            wait = self.wait_seconds if left is None else min(self.wait_seconds, int(left))
+            hold = {} if self.hold_seconds is None else {"VisibilityTimeout": self.hold_seconds}
             received = self.sqs.receive_message(
                 QueueUrl=self.source.queue_url,
-                MaxNumberOfMessages=min(10, self.source.batch_size - len(messages)),
+                MaxNumberOfMessages=min(RECEIVE_MAX, self.source.batch_size - len(messages)),
                 WaitTimeSeconds=wait,
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
+                **hold,
             ).get("Messages", [])
             if received and self.on_received:
                 self.on_received(self.source.queue_url, len(received))
-            if not messages and not received:
-                break  # nothing within one long poll; the caller polls again
-            messages.extend(received)
             if deadline is None:
-                deadline = time.monotonic() + self.source.window_seconds
-            if not received or time.monotonic() >= deadline:
-                break
+                if not received:
+                    break  # nothing within one long poll; the caller polls again
+                deadline = self.clock() + self.source.window_seconds
+            for number, message in enumerate(received):
+                size = len(json.dumps(_record(message, self.source))) + 1  # and its comma
+                if payload + size > PAYLOAD_LIMIT:
+                    self._give_back(received[number:])
+                    return messages
+                payload += size
+                messages.append(message)
+            if not received and left is not None and wait == 0:
+                self.sleep(min(1.0, left))  # the window's last fraction of a second, or a test's receive that waits not
         return messages
+
+    def _give_back(self, messages: list[dict[str, Any]]) -> None:
+        for start in range(0, len(messages), RECEIVE_MAX):
+            self.sqs.change_message_visibility_batch(
+                QueueUrl=self.source.queue_url,
+                Entries=[
+                    {"Id": str(number), "ReceiptHandle": message["ReceiptHandle"], "VisibilityTimeout": 0}
+                    for number, message in enumerate(messages[start : start + RECEIVE_MAX])
+                ],
+            )
 
     def poll_once(self) -> int:
         """Deliver one batch, if any; returns how many messages it held."""

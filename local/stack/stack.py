@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import secrets
 import threading
@@ -114,8 +115,7 @@ def _invisible_while_running(
     template says so), so a message is never delivered again while an invocation still works on it. The local stack
     shortens the timeout (seconds, so that a failed message comes back soon): while an invocation runs, its messages'
     visibility is renewed, and once it has failed they come back after the queue's timeout, as they would in AWS."""
-    attributes = sqs.get_queue_attributes(QueueUrl=source.queue_url, AttributeNames=["VisibilityTimeout"])
-    visibility = int(attributes["Attributes"]["VisibilityTimeout"])
+    visibility = _visibility(sqs, source)
     if visibility >= function_timeout:
         return invoke
 
@@ -141,6 +141,38 @@ def _invisible_while_running(
             done.set()
 
     return run
+
+
+def _event_source_mapping(
+    sqs: Any,
+    source: SqsSource,
+    function_timeout: float,
+    invoke: Callable[[str, dict[str, Any]], Any],
+    on_received: Callable[[str, int], None],
+) -> SqsPoller:
+    return SqsPoller(
+        source,
+        sqs,
+        _invisible_while_running(sqs, source, function_timeout, invoke),
+        # As the event source mapping does: up to MaximumConcurrency batches at once.
+        concurrency=min(source.maximum_concurrency or LOCAL_CONCURRENCY, LOCAL_CONCURRENCY),
+        on_received=on_received,
+        hold_seconds=_held_while_gathering(sqs, source, function_timeout),
+    )
+
+
+def _held_while_gathering(sqs: Any, source: SqsSource, function_timeout: float) -> int | None:
+    """The visibility `source`'s poller receives with, when the local stack shortened its queue's below its
+    function's timeout: the queue's own and the batching window. In AWS the queue's timeout (at least the function's)
+    outlasts any window; received messages must not come back, counting receives towards the dead-letter queue,
+    while their batch is still gathering."""
+    visibility = _visibility(sqs, source)
+    return None if visibility >= function_timeout else visibility + math.ceil(source.window_seconds)
+
+
+def _visibility(sqs: Any, source: SqsSource) -> int:
+    attributes = sqs.get_queue_attributes(QueueUrl=source.queue_url, AttributeNames=["VisibilityTimeout"])
+    return int(attributes["Attributes"]["VisibilityTimeout"])
 
 
 def _http_only(http: ASGIApp, other: ASGIApp) -> ASGIApp:
@@ -287,10 +319,8 @@ class LocalStack:
         self.queue_metrics = QueueMetrics(self.metrics, sqs, queues)
         self.queue_metrics.start()
         for source in sources:
-            # As the event source mapping does: up to MaximumConcurrency batches at once.
-            concurrency = min(source.maximum_concurrency or LOCAL_CONCURRENCY, LOCAL_CONCURRENCY)
-            invoke = _invisible_while_running(sqs, source, specs[source.function].timeout, self.runtime.invoke)
-            poller = SqsPoller(source, sqs, invoke, concurrency=concurrency, on_received=self.queue_metrics.received)
+            timeout = specs[source.function].timeout
+            poller = _event_source_mapping(sqs, source, timeout, self.runtime.invoke, self.queue_metrics.received)
             poller.start()
             self.pollers.append(poller)
         for schedule in schedule_sources(self.template, provisioner.resolver.resolve):

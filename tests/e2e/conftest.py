@@ -41,8 +41,14 @@ from local.fakes.pinecone import FakePinecone
 from local.stack.process import Stack, chatbot_with_document, refused_calls, running_stack
 
 E2E = Path(__file__).parent
-# Failed ingest and crawl messages come back after 5 s (the template's minimum) instead of `make run`'s 20.
-TEST_PARAMETERS = {"IngestVisibilityTimeout": "5", "CrawlVisibilityTimeout": "5"}
+# Failed ingest and crawl messages come back after 5 s (the template's minimum) instead of `make run`'s 20; an upload
+# waits 1 s (the least a batch of more than 10 may) for others to share its ingest invocation, not the template's 5:
+# most tests upload one file and wait for it.
+TEST_PARAMETERS = {
+    "IngestVisibilityTimeout": "5",
+    "CrawlVisibilityTimeout": "5",
+    "IngestBatchingWindowSeconds": "1",
+}
 # Every test reaches the stack from 127.0.0.1: one address's failed sign-ins (the API contract pass makes many) must
 # not lock the others out. The per-e-mail limit stays the deployment's.
 TEST_LIMITS = {"PARLEY_SIGN_IN_FAILURES_PER_ADDRESS": "100000"}

@@ -407,9 +407,19 @@ def lambdas(
     handlers = {logical_id: load_handler(spec) for logical_id, spec in specs.items()}
     functions_ = Functions(handlers, resources, [])
     sqs = boto3.client("sqs")
-    # Tests drain the queues themselves (`deliver`): a receive that waited would only hold up an empty round.
+    # Tests drain the queues themselves (`deliver`): a receive that waited would only hold up an empty round, and
+    # the batching window passes on a clock of its own.
+    window = WaitedTime()
     functions_.pollers = [
-        SqsPoller(source, sqs, functions_.invoke, on_returned=functions_.message_returned, wait_seconds=0)
+        SqsPoller(
+            source,
+            sqs,
+            functions_.invoke,
+            on_returned=functions_.message_returned,
+            wait_seconds=0,
+            clock=window,
+            sleep=window.sleep,
+        )
         for source in sqs_sources(template, provisioner.resolver.resolve)
     ]
     yield functions_

@@ -14,6 +14,7 @@ from unittest import mock
 import pytest
 from botocore.client import BaseClient
 
+from local.lambdas.worker import LambdaContext
 from tests.integration.test_websocket_handlers import ORIGIN, ask, connect, route
 
 if TYPE_CHECKING:
@@ -171,6 +172,20 @@ def test_owner_writes_of_a_chatbot(lambdas: Functions, world: dict[str, Any]) ->
     assert created == {"dynamodb:GetItem": 2, "dynamodb:UpdateItem": 1, "dynamodb:PutItem": 1}
 
 
+# Indexing one message's document, one chunk, its first upload: its item read, claimed, the upload read, the chatbot,
+# the plan once for both counts, pages and bytes counted in one transaction with the version they were counted for,
+# the lexicon's transaction (a first upload: no earlier share is looked for), the kept copy, the document finished,
+# the upload deleted.
+SMALL_DOCUMENT_CALLS = {
+    "dynamodb:GetItem": 3,
+    "dynamodb:UpdateItem": 2,
+    "dynamodb:TransactWriteItems": 2,
+    "s3:GetObject": 1,
+    "s3:CopyObject": 1,
+    "s3:DeleteObject": 1,
+}
+
+
 def test_indexing_a_small_document(lambdas: Functions, world: dict[str, Any]) -> None:
     owner, chatbot_id = world["owner"], world["bot"]["id"]
     lambdas.upload(owner, chatbot_id, "first.md", "text/markdown", b"# Hay\n\nLlamas eat hay.")
@@ -181,45 +196,81 @@ def test_indexing_a_small_document(lambdas: Functions, world: dict[str, Any]) ->
         assert lambdas.deliver(to="IngestFunction") == 1
     # (The queue's receives and deletes are the event source mapping's, not the function's.)
 
-    # One message's document, one chunk: its item read, claimed, the upload read, the chatbot, the plan once for
-    # both counts, pages and bytes counted in one transaction with the version they were counted for, the lexicon's
-    # transaction (its first upload: no earlier share is looked for), the kept copy, the document finished, the upload
-    # deleted.
     function = {operation: count for operation, count in calls.items() if not operation.startswith("sqs:")}
-    assert function == {
-        "dynamodb:GetItem": 3,
-        "dynamodb:UpdateItem": 2,
-        "dynamodb:TransactWriteItems": 2,
-        "s3:GetObject": 1,
-        "s3:CopyObject": 1,
-        "s3:DeleteObject": 1,
-    }
+    assert function == SMALL_DOCUMENT_CALLS
 
 
 def test_the_documents_of_one_sqs_batch_share_their_paid_requests(
     lambdas: Functions, world: dict[str, Any], openai_fake: Any, pinecone_fake: Any
 ) -> None:
     owner, chatbot_id = world["owner"], world["bot"]["id"]
+    count = 15  # more than one ReceiveMessage returns: the mapping gathers them within its batching window
     created = [
         lambdas.upload(
             owner, chatbot_id, f"llamas-{n}.md", "text/markdown", f"# Llamas {n}\n\nLlama {n} hums.".encode()
         )
-        for n in range(3)
+        for n in range(count)
     ]
     embeddings, upserts = openai_fake.requests["/v1/embeddings"], pinecone_fake.requests["/vectors/upsert"]
 
-    # The three upload notifications arrive in one SQS batch (BatchSize 10): one embedding request and one upsert.
-    assert lambdas.deliver(rounds=1, to="IngestFunction") == 3
+    with counted() as calls:
+        assert lambdas.deliver(rounds=1, to="IngestFunction") == count
+    # One invocation: one embedding request and one upsert for all of them; each document its own AWS calls, no
+    # more than alone (a paid or AWS call added per document fails here).
     assert openai_fake.requests["/v1/embeddings"] - embeddings == 1
     assert pinecone_fake.requests["/vectors/upsert"] - upserts == 1
+    function = {operation: n for operation, n in calls.items() if not operation.startswith("sqs:")}
+    assert function == {operation: n * count for operation, n in SMALL_DOCUMENT_CALLS.items()}
     for document in created:
-        document_id = document["document"]["id"]
-        path = "/chatbots/{chatbot_id}/documents/{document_id}"
-        status, body = lambdas.call(
-            "UploadFunction",
-            "GET",
-            path,
-            token=world["token"],
-            path_parameters={"chatbot_id": chatbot_id, "document_id": document_id},
-        )
-        assert (status, body["status"], body["chunk_count"]) == (200, "indexed", 1)
+        assert _document(lambdas, world, document["document"]["id"]) == ("indexed", 1)
+
+
+def test_an_invocation_short_of_time_sends_back_what_it_did_not_start_and_it_is_indexed(
+    lambdas: Functions, world: dict[str, Any], openai_fake: Any
+) -> None:
+    owner, chatbot_id = world["owner"], world["bot"]["id"]
+    created = [
+        lambdas.upload(owner, chatbot_id, f"hay-{n}.md", "text/markdown", f"# Hay {n}\n\nLlamas eat hay {n}.".encode())
+        for n in range(3)
+    ]
+    (ingest,) = [poller for poller in lambdas.pollers if poller.source.function == "IngestFunction"]
+    # An invocation with less time left than a second document may need (its reading limit and more).
+    ingest.invoke = lambda function, event: lambdas.handlers[function](event, LambdaContext(function, 2048, 400))
+    returned = len(lambdas.returned.get(ingest.source.queue_url, []))
+
+    with counted() as calls:
+        assert ingest.poll_once() == 3
+
+    # The first is indexed; the other two are sent again as new messages (the queue's URL from its ARN, one
+    # SendMessageBatch), and their deliveries reported done: nothing waits out the visibility timeout or counts
+    # towards the dead-letter queue.
+    assert (calls["sqs:GetQueueUrl"], calls["sqs:SendMessageBatch"]) == (1, 1)
+    assert len(lambdas.returned.get(ingest.source.queue_url, [])) == returned
+    statuses = [_document(lambdas, world, document["document"]["id"])[0] for document in created]
+    assert statuses == ["indexed", "pending_upload", "pending_upload"]
+    embeddings = openai_fake.requests["/v1/embeddings"]
+
+    receives: list[str] = []
+
+    def recording(function: str, event: dict[str, Any]) -> Any:
+        receives.extend(record["attributes"]["ApproximateReceiveCount"] for record in event["Records"])
+        return lambdas.invoke(function, event)
+
+    ingest.invoke = recording
+    assert lambdas.deliver(to="IngestFunction") == 2
+    assert receives == ["1", "1"]  # their first receive, as new messages
+    assert openai_fake.requests["/v1/embeddings"] - embeddings == 1  # the two together
+    for document in created:
+        assert _document(lambdas, world, document["document"]["id"]) == ("indexed", 1)
+
+
+def _document(lambdas: Functions, world: dict[str, Any], document_id: str) -> tuple[str, int]:
+    status, body = lambdas.call(
+        "UploadFunction",
+        "GET",
+        "/chatbots/{chatbot_id}/documents/{document_id}",
+        token=world["token"],
+        path_parameters={"chatbot_id": world["bot"]["id"], "document_id": document_id},
+    )
+    assert status == 200, body
+    return body["status"], body["chunk_count"]

@@ -109,6 +109,21 @@ def test_an_action_without_a_statement_is_denied_naming_function_action_and_reso
     assert f"table/{stack.table()}" in message
 
 
+def test_an_sqs_batch_call_is_authorized_by_its_single_message_action_as_in_aws(stack: Stack) -> None:
+    # Given the ingest function, allowed sqs:GetQueueUrl and sqs:SendMessage on its own queue (to send back what it
+    # had no time for)
+    sqs = stack.client("IngestFunction", "sqs")
+    queue = sqs.get_queue_url(QueueName=str(stack.resources["IngestQueue"]["QueueName"]))["QueueUrl"]
+    entries = [{"Id": "1", "MessageBody": "{}"}, {"Id": "2", "MessageBody": "{}"}]
+    # When it sends a batch, Then SQS takes it: there is no sqs:SendMessageBatch action to grant
+    sent = sqs.send_message_batch(QueueUrl=queue, Entries=entries)
+    assert [entry["Id"] for entry in sent["Successful"]] == ["1", "2"]
+    # and a function without sqs:SendMessage on that queue is refused, named by the single message's action
+    with pytest.raises(ClientError) as error:
+        stack.client("ChatbotsFunction", "sqs").send_message_batch(QueueUrl=queue, Entries=entries)
+    assert "perform: sqs:SendMessage on resource" in _denied(error)[1]
+
+
 def test_a_query_on_an_index_needs_the_index_in_the_resource(stack: Stack) -> None:
     # The chatbots function is granted the table, not its GSI1.
     dynamodb = stack.client("ChatbotsFunction", "dynamodb")

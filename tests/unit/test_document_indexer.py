@@ -11,6 +11,7 @@ from parley.domain.documents import DocumentCreate
 from parley.domain.ingest_limits import IngestLimits
 from parley.domain.lexical import Contribution, chunk_terms
 from parley.ingest.uploads import ObjectCreated
+from parley.services import indexer as indexer_module
 from parley.services.abandoned_uploads import AbandonedUploads
 from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
@@ -185,6 +186,53 @@ def test_the_documents_of_one_batch_share_their_embedding_and_upsert_requests_an
         assert len(world.vectors(document_id)) == world.document(document_id).chunk_count
     assert (world.document(broken).status, world.vectors(broken)) == ("failed", [])
     assert "damaged" in world.document(broken).error
+
+
+def test_a_large_batch_is_embedded_in_groups_of_at_most_the_window_each_finished_before_the_next_group(
+    world: Any, embedder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uploads = [world.upload(f"notes-{n}.md", "text/markdown", prose(n, 600).encode()) for n in range(5)]
+    statuses_when_embedding: list[list[str]] = []
+    embed = embedder.embed_documents
+
+    def watching(texts: Any) -> Any:
+        statuses_when_embedding.append([world.document(document_id).status for document_id, _ in uploads])
+        return embed(texts)
+
+    monkeypatch.setattr(embedder, "embed_documents", watching)
+    per_document = world.indexer.index_objects([(uploads[0][1], False)])[0].chunks
+    # Room for two documents' chunks a group, not three (their prose makes 12 or 13 chunks each).
+    monkeypatch.setattr(indexer_module, "EMBED_WINDOW", 2 * per_document + 2)
+
+    ended = world.indexer.index_objects([(event, False) for _, event in uploads[1:]])
+
+    assert [outcome.status for outcome in ended] == ["indexed"] * 4
+    # Two groups of two: the first is embedded once the third document, read, would not fit in it, and indexed
+    # before the fourth is read.
+    assert statuses_when_embedding[1:] == [
+        ["indexed", "processing", "processing", "processing", "pending_upload"],
+        ["indexed", "indexed", "indexed", "processing", "processing"],
+    ]
+
+
+def test_a_document_is_not_started_without_the_time_to_finish_it_and_is_left_untouched(
+    world: Any, embedder: Any, blobs: InMemoryBlobStore
+) -> None:
+    uploads = [world.upload(f"notes-{n}.md", "text/markdown", prose(n, 300).encode()) for n in range(3)]
+    reserve = world.indexer.start_reserve
+    left = iter([reserve, reserve - 1])  # before the second document, then before the third
+
+    ended = world.indexer.index_objects([(event, False) for _, event in uploads], time_left=lambda: next(left))
+
+    # The first always starts; the second has just the time it may need; the third has not.
+    assert [outcome.status for outcome in ended] == ["indexed", "indexed", "deferred"]
+    document_id, event = uploads[2]
+    assert world.document(document_id).status == "pending_upload"
+    assert (world.vectors(document_id), world.share(document_id)) == ([], None)
+    assert event.key in blobs.objects  # for its message, sent again, to index
+    assert embedder.calls == 1
+    (again,) = world.indexer.index_objects([(event, False)], time_left=lambda: 0)
+    assert (again.status, world.document(document_id).status) == ("indexed", "indexed")
 
 
 def test_a_document_whose_vectors_are_refused_fails_alone_and_the_rest_of_its_batch_is_indexed(

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         LexiconStore,
         PublishedFiles,
         RateLimiter,
+        Requeue,
         SourceStore,
         TeamStore,
         UsageCounters,
@@ -225,6 +226,12 @@ class Container:
         from parley.adapters.sqs import SqsErasureQueue
 
         return SqsErasureQueue(self.settings.resources[Resource.ERASURE_QUEUE])
+
+    @cached_property
+    def requeue(self) -> Requeue:
+        from parley.adapters.sqs import SqsRequeue
+
+        return SqsRequeue()
 
     @cached_property
     def accounts(self) -> AccountService:

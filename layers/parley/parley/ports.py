@@ -378,6 +378,11 @@ class ExportFiles(Protocol):
         """A URL that downloads `key` without other credentials, for `expires_in` seconds."""
 
 
+class Requeue(Protocol):
+    def send_again(self, queue_arn: str, bodies: list[str]) -> list[int]:
+        """Put `bodies` on the queue of `queue_arn` again as new messages; the positions of those not taken."""
+
+
 class ErasureQueue(Protocol):
     def request(self, request: ErasureRequest, *, delay_seconds: int = 0) -> None:
         """Hand `request` to the erasure worker (after `delay_seconds`)."""

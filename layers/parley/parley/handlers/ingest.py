@@ -8,7 +8,7 @@ from parley.handlers.sqs_batch import Delivery, sqs_batch, sqs_batch_together
 
 # isort: split
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -62,19 +62,46 @@ def objects_created(body: str) -> list[ObjectCreated]:
     ]
 
 
-def _index(messages: Sequence[Delivery]) -> list[BaseException | None]:
+def _index(messages: Sequence[Delivery], time_left: Callable[[], float] | None) -> list[BaseException | None]:
     """Index the objects of a batch's messages together; a message fails (comes again) when any of its objects'
-    attempts ended in an error."""
+    attempts ended in an error. The messages of objects the invocation had no time to start are sent again as new
+    messages and reported done: SQS would count a message returned unstarted as a receive towards its dead-letter
+    queue (maxReceiveCount), and hold it back for the queue's whole visibility timeout."""
     container = get_container()
     max_receives = container.settings.ingest.max_receives
     # One notification may name several objects.
     objects = [(n, created) for n, message in enumerate(messages) for created in objects_created(message.body)]
-    ended = container.indexer.index_objects([(created, messages[n].receives >= max_receives) for n, created in objects])
+    ended = container.indexer.index_objects(
+        [(created, messages[n].receives >= max_receives) for n, created in objects], time_left=time_left
+    )
     errors: list[BaseException | None] = [None] * len(messages)
+    deferred: set[int] = set()
     for (n, _), outcome in zip(objects, ended, strict=True):
         if isinstance(outcome, BaseException):
             errors[n] = outcome
+        elif outcome.status == "deferred":
+            deferred.add(n)
+    # A message with an object started and one deferred is sent again whole: its started object's upload is then
+    # skipped as already processed.
+    again = sorted(n for n in deferred if errors[n] is None)
+    if again:
+        logger.info(
+            "Out of time for some of the batch's documents; their messages are sent again",
+            extra={"deferred": len(again), "batch": len(messages)},
+        )
+        for n, error in zip(again, _send_again([messages[n] for n in again]), strict=True):
+            errors[n] = error
     return errors
+
+
+def _send_again(messages: Sequence[Delivery]) -> list[BaseException | None]:
+    """Put `messages` back on their queue as new messages: None for each SQS took, an error for the others (they
+    come back after the visibility timeout instead, that receive counted)."""
+    try:
+        refused = set(get_container().requeue.send_again(messages[0].queue_arn, [m.body for m in messages]))
+    except Exception as error:
+        return [error] * len(messages)
+    return [RuntimeError("SQS did not take the message again") if n in refused else None for n in range(len(messages))]
 
 
 def _abandon(message: Delivery) -> None:

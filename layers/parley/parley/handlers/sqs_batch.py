@@ -25,10 +25,12 @@ BatchHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 @dataclass(frozen=True)
 class Delivery:
-    """One message of a batch: its body, and how many times SQS has delivered it (1 on the first attempt)."""
+    """One message of a batch: its body, how many times SQS has delivered it (1 on the first attempt), and the
+    ARN of its queue."""
 
     body: str
     receives: int
+    queue_arn: str = ""
 
 
 def sqs_batch(handle: Callable[[Delivery], None]) -> BatchHandler:
@@ -48,18 +50,24 @@ def sqs_batch(handle: Callable[[Delivery], None]) -> BatchHandler:
     return handler
 
 
-def sqs_batch_together(handle: Callable[[Sequence[Delivery]], Sequence[BaseException | None]]) -> BatchHandler:
+def sqs_batch_together(
+    handle: Callable[[Sequence[Delivery], Callable[[], float] | None], Sequence[BaseException | None]],
+) -> BatchHandler:
     """A handler of SQS batches that gives `handle` the whole batch at once (so it can share work across messages,
-    as ingest shares its embedding and upsert requests) and reports the messages whose entry in its answer is an
-    error, as `sqs_batch` reports the ones its handler raised on."""
+    as ingest shares its embedding and upsert requests), with the seconds the invocation has left (from the Lambda
+    context; None without one), and reports the messages whose entry in its answer is an error, as `sqs_batch`
+    reports the ones its handler raised on."""
 
-    def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         records = [SQSRecord(raw) for raw in event.get("Records", [])]
         deliveries = [
-            Delivery(record.body, int(record.attributes.approximate_receive_count or 1)) for record in records
+            Delivery(record.body, int(record.attributes.approximate_receive_count or 1), record.event_source_arn)
+            for record in records
         ]
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        time_left = (lambda: remaining() / 1000) if remaining is not None else None
         failures = []
-        for record, error in zip(records, handle(deliveries), strict=True):
+        for record, error in zip(records, handle(deliveries, time_left), strict=True):
             if error is not None:
                 logger.error(
                     "Message failed; SQS delivers it again", extra={"message_id": record.message_id}, exc_info=error

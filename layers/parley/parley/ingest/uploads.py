@@ -26,7 +26,7 @@ class ObjectCreated:
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # indexed | failed | skipped | ignored | lapsed
+    status: str  # indexed | failed | skipped | ignored | lapsed | deferred (not started: its message is sent again)
     document_id: str | None = None
     chunks: int = 0
 

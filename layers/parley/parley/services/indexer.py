@@ -41,8 +41,14 @@ from parley.ports import BlobStore, ChatbotStore, DocumentStore, Embedder, Lexic
 from parley.services.quotas import Quotas
 
 # Chunks embedded and upserted together, across the documents of an SQS batch; adapters split further to fit their
-# APIs' request limits.
+# APIs' request limits (OpenAI's 250k tokens a request makes 1,000 SciFact chunks two requests; Pinecone's 2 MB
+# makes them about seven upserts).
 EMBED_WINDOW = 1000
+# Beyond its reading time, what a document started last in an invocation may still need: embedding, upserting and
+# finishing the group it joins (at most EMBED_WINDOW chunks of other documents, each finished with about six
+# DynamoDB and S3 calls) and its own chunks (up to IngestLimits.chunks: 10,000 chunks of 400 tokens are 16 requests
+# at OpenAI's 250k-token limit), with the SDKs' retries.
+FINISH_SECONDS = 300
 # The reason of a document whose message SQS gave up on.
 ABANDONED = "Indexing did not finish after repeated attempts; upload the file again"
 
@@ -123,35 +129,66 @@ class DocumentIndexer:
             raise ended
         return ended
 
-    def index_objects(self, events: Sequence[tuple[ObjectCreated, bool]]) -> list[Outcome | Exception]:
+    def index_objects(
+        self, events: Sequence[tuple[ObjectCreated, bool]], *, time_left: Callable[[], float] | None = None
+    ) -> list[Outcome | Exception]:
         """Index the documents behind the `(event, final_attempt)` pairs of one SQS batch, each ending as
-        `index_object` would end it alone: its outcome, or the error that should send its message again. Their
-        chunks are embedded and upserted together (a request per EMBED_WINDOW chunks of the whole batch, not per
-        document); should that fail, each document is tried on its own, so one that cannot be indexed does not
-        hold the others back."""
+        `index_object` would end it alone: its outcome, or the error that should send its message again.
+
+        Documents are read one after another and their chunks gathered: a group is embedded and upserted together
+        (one window of EMBED_WINDOW chunks, not a request per document) and its documents finished before the next
+        document that would take it past EMBED_WINDOW joins it, and at the end. Should a group's shared requests
+        fail, each of its documents is tried on its own, so one that cannot be indexed does not hold the others back.
+
+        `time_left` (seconds left in the invocation): a document is started only while what is left covers the worst
+        it may still take (`start_reserve`); the first always is. The others end `deferred`, untouched, for the
+        caller to send again."""
         attempts = [_Attempt(event, final_attempt) for event, final_attempt in events]
         uploads = set()
+        group: list[_Attempt] = []
+        started = False
         for attempt in attempts:
             upload = (attempt.event.key, attempt.event.source)
             if upload in uploads:  # the same notification twice in one batch: its first delivery indexes it
                 attempt.ended = Outcome("skipped")
                 continue
+            if started and time_left is not None and time_left() < self.start_reserve:
+                attempt.ended = Outcome("deferred")
+                continue
             uploads.add(upload)
+            started = True
             with keys_of_one_record():
                 self._prepare(attempt)
-        ready = [attempt for attempt in attempts if attempt.ready]
-        if len(ready) > 1:
+            if not attempt.ready:
+                continue
+            if group and _chunks_of(group) + len(attempt.chunks) > EMBED_WINDOW:
+                self._index_group(group)
+                group = []
+            group.append(attempt)
+        self._index_group(group)
+        return [attempt.outcome for attempt in attempts]
+
+    @property
+    def start_reserve(self) -> float:
+        """Seconds a document may still need once started: its reading time at the limit, then embedding,
+        upserting and finishing it with the group it joins."""
+        return self.limits.seconds + FINISH_SECONDS
+
+    def _index_group(self, group: Sequence[_Attempt]) -> None:
+        """Embed and upsert the chunks of read documents together, then finish each (indexed, or its error)."""
+        if len(group) > 1:
             try:
-                self._embed(ready)
+                self._embed(group)
             except Exception:
                 logger.warning("Embedding the batch's documents together failed; each is tried alone", exc_info=True)
-        for attempt in ready:
+        for attempt in group:
             with keys_of_one_record(), _keys_of(attempt):
                 if not attempt.vectors_stored:
                     self._guarded(attempt, self._embed_alone)
                 if attempt.ready:
                     self._guarded(attempt, self._finish)
-        return [attempt.outcome for attempt in attempts]
+            # Done with: a large batch must not hold every document's text until it ends.
+            attempt.chunks, attempt.terms = [], []
 
     def _prepare(self, attempt: _Attempt) -> None:
         """Claim the attempt's document, read, chunk and count it, record its lexical share: ready to embed, or
@@ -378,6 +415,10 @@ class DocumentIndexer:
             forget_document(self.index, self.lexicon, document)
             self.blobs.delete(document.object_key)
         self.blobs.delete(event.key)
+
+
+def _chunks_of(group: Sequence[_Attempt]) -> int:
+    return sum(len(attempt.chunks) for attempt in group)
 
 
 def _size_mismatch(actual: int, declared: int) -> str:
