@@ -1,5 +1,7 @@
 """What a cold start loads, by behaviour (the time it takes is `make bench`'s): each function's init imports no SDK of
-a model or an index, and loads nothing its first event may not use."""
+a model or an index, and loads nothing its first event may not use; under SnapStart, the snapshot is prepared
+with the SDKs the function calls and nothing of one environment's own (credentials, clients, connections), and a
+restored environment draws its own random numbers."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from local.template import FunctionSpec, Resolver, functions, load_template, par
 # SDKs of a model or an index, the embedded stand-ins' libraries, and the tracer's: never loaded by an init phase.
 HEAVY = ("openai", "pinecone", "httpx", "numpy", "onnxruntime", "tokenizers", "aws_xray_sdk")
 HTTP_API_FUNCTIONS = {"AuthFunction", "ChatbotsFunction", "ApiKeysFunction", "UploadFunction", "QueryFunction"}
+# The functions whose events may call a model or the index (the others never import their SDKs).
+MODEL_CALLERS = {"QueryFunction", "WsChatFunction", "IngestFunction"}
 
 # Runs in a fresh interpreter, as Lambda's init phase: the function's module imported from its task root, then `STEP`
 # (a statement), then the loaded modules and `RESULT` (a dict) printed as JSON. No connection may be opened.
@@ -108,3 +112,74 @@ def test_the_services_of_paths_that_do_not_search_load_no_model_nor_index(
         assert loaded.isdisjoint(HEAVY), (providers, loaded & set(HEAVY))
     # And the local index's folder was not even opened
     assert not (tmp_path / "data").exists()
+
+
+BEFORE_SNAPSHOT = """
+import random, boto3
+from snapshot_restore_py import get_before_snapshot, get_after_restore
+from parley.container import get_container
+for hook, args, kwargs in get_before_snapshot():
+    hook(*args, **kwargs)
+session = boto3.DEFAULT_SESSION._session
+RESULT["credentials_resolved"] = session._credentials is not None
+RESULT["container_built"] = get_container.cache_info().currsize
+loader = session.get_component("data_loader")
+RESULT["service_models"] = sorted({key[1] for key in loader._cache if key[:1] == ("load_service_model",)})
+random.seed(7)
+snapshot_draws = [random.random() for _ in range(3)]
+random.seed(7)
+for hook, args, kwargs in get_after_restore():
+    hook(*args, **kwargs)
+RESULT["restored_draws_differ"] = [random.random() for _ in range(3)] != snapshot_draws
+RESULT["after_restore_hooks"] = len(get_after_restore())
+"""
+
+
+@pytest.mark.parametrize("function", sorted(HTTP_API_FUNCTIONS | MODEL_CALLERS))
+def test_snapstart_hooks_load_the_sdks_a_function_calls_and_nothing_of_one_environment(
+    function: str, specs: dict[str, FunctionSpec]
+) -> None:
+    # Given a function's init phase, as SnapStart runs it before taking the snapshot
+    # When the runtime calls the hooks registered before the snapshot, then (in a restored environment) after it
+    result = probe(specs[function], BEFORE_SNAPSHOT)
+    loaded = packages(result["modules"])
+
+    # Then the snapshot holds the AWS SDK, and the model's and index's SDKs only where the function calls them
+    assert "boto3" in loaded
+    # with the service models of the clients it makes: the table's, and Secrets Manager's for the providers' keys
+    assert "dynamodb" in result["service_models"]
+    assert ("secretsmanager" in result["service_models"]) == (function in MODEL_CALLERS)
+    assert {"openai", "pinecone"} <= loaded if function in MODEL_CALLERS else loaded.isdisjoint({"openai", "pinecone"})
+    # And nothing of one environment's own: no credentials resolved, no client or secret in the container, and no
+    # connection opened (the probe refuses any)
+    assert result["credentials_resolved"] is False
+    assert result["container_built"] == 0
+    # And a restored environment reseeds its random generator (backoff jitter), once
+    assert result["restored_draws_differ"] is True
+    assert result["after_restore_hooks"] == 1
+
+
+def test_snapstart_is_on_where_the_events_invoke_the_alias_it_applies_to(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    runtime = template["Globals"]["Function"]["Runtime"]
+    snapstarted = {
+        logical_id
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::Serverless::Function" and "SnapStart" in resource["Properties"]
+    }
+    # Given the functions a person waits for behind the HTTP APIs
+    assert snapstarted == HTTP_API_FUNCTIONS
+    # Then SnapStart for Python needs python3.12 or later
+    assert tuple(map(int, runtime.removeprefix("python").split("."))) >= (3, 12)
+    text = (ROOT / "template.yaml").read_text()
+    for logical_id in snapstarted:
+        properties = resources[logical_id]["Properties"]
+        # And it applies to published versions, which AutoPublishAlias publishes and points its alias at: SAM makes
+        # the function's HttpApi events invoke that alias
+        assert properties["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+        assert properties["AutoPublishAlias"]
+        assert {event["Type"] for event in properties["Events"].values()} == {"HttpApi"}
+        # And nothing invokes it by its unqualified ARN, which would run $LATEST, without the snapshot
+        assert f"{logical_id}.Arn" not in text, logical_id
+        # And none of what SnapStart cannot have: provisioned concurrency, EFS, more than 512 MB of /tmp
+        assert not {"ProvisionedConcurrencyConfig", "FileSystemConfigs", "EphemeralStorage"} & set(properties)
