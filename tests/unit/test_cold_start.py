@@ -114,12 +114,36 @@ def test_the_services_of_paths_that_do_not_search_load_no_model_nor_index(
     assert not (tmp_path / "data").exists()
 
 
-BEFORE_SNAPSHOT = """
+# Counts the routes FastAPI prepares on a request that matches none (its first request prepares every route).
+FIRST_REQUEST = """
+import fastapi.routing as routing
+from parley import snapstart
+
+def first_request_prepares(app):
+    prepared = []
+    prepare = routing._populate_api_route_state
+    routing._populate_api_route_state = lambda *args, **kwargs: prepared.append(1) or prepare(*args, **kwargs)
+    try:
+        snapstart.route_once(app)
+    finally:
+        routing._populate_api_route_state = prepare
+    return len(prepared)
+
+apps = []
+route_once = snapstart.route_once
+snapstart.route_once = lambda app: apps.append(app) or route_once(app)
+"""
+BEFORE_SNAPSHOT = (
+    FIRST_REQUEST
+    + """
 import random, boto3
 from snapshot_restore_py import get_before_snapshot, get_after_restore
 from parley.container import get_container
 for hook, args, kwargs in get_before_snapshot():
     hook(*args, **kwargs)
+snapstart.route_once = route_once
+RESULT["apps"] = len(apps)
+RESULT["routes_prepared_on_first_request"] = sum(first_request_prepares(app) for app in apps)
 session = boto3.DEFAULT_SESSION._session
 RESULT["credentials_resolved"] = session._credentials is not None
 RESULT["container_built"] = get_container.cache_info().currsize
@@ -133,6 +157,7 @@ for hook, args, kwargs in get_after_restore():
 RESULT["restored_draws_differ"] = [random.random() for _ in range(3)] != snapshot_draws
 RESULT["after_restore_hooks"] = len(get_after_restore())
 """
+)
 
 
 @pytest.mark.parametrize("function", sorted(HTTP_API_FUNCTIONS | MODEL_CALLERS))
@@ -154,6 +179,9 @@ def test_snapstart_hooks_load_the_sdks_a_function_calls_and_nothing_of_one_envir
     # connection opened (the probe refuses any)
     assert result["credentials_resolved"] is False
     assert result["container_built"] == 0
+    # And an HTTP API app's routes are prepared: its first request after a restore prepares none
+    assert result["apps"] == (1 if function in HTTP_API_FUNCTIONS else 0)
+    assert result["routes_prepared_on_first_request"] == 0
     # And a restored environment reseeds its random generator (backoff jitter), once
     assert result["restored_draws_differ"] is True
     assert result["after_restore_hooks"] == 1
@@ -183,3 +211,14 @@ def test_snapstart_is_on_where_the_events_invoke_the_alias_it_applies_to(templat
         assert f"{logical_id}.Arn" not in text, logical_id
         # And none of what SnapStart cannot have: provisioned concurrency, EFS, more than 512 MB of /tmp
         assert not {"ProvisionedConcurrencyConfig", "FileSystemConfigs", "EphemeralStorage"} & set(properties)
+
+
+def test_without_the_snapshot_an_apps_first_request_prepares_its_routes(specs: dict[str, FunctionSpec]) -> None:
+    # Given the chatbots function's init, without SnapStart's hooks
+    step = FIRST_REQUEST + (
+        "from snapshot_restore_py import get_before_snapshot\n"
+        "hook, args, kwargs = get_before_snapshot()[0]\n"
+        'RESULT["prepared"] = first_request_prepares(kwargs["app"])'
+    )
+    # When its app serves its first request, Then every route of its routers is prepared then (what the snapshot saves)
+    assert probe(specs["ChatbotsFunction"], step)["prepared"] >= 6

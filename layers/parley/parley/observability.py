@@ -156,8 +156,9 @@ def lambda_entry(
     SnapStart, the snapshot holds the SDKs of what it `needs` (and of the model and index, if it `calls_models`)."""
     settings = get_settings()
     settings.resources.check(needs)
-    snapstart.register(settings, needs, models=calls_models)
-    if inspect.iscoroutinefunction(type(target).__call__):
+    asgi = inspect.iscoroutinefunction(type(target).__call__)
+    snapstart.register(settings, needs, models=calls_models, app=target if asgi else None)
+    if asgi:
         from mangum import Mangum
 
         handler: Handler = Mangum(target, lifespan="off")

@@ -13,8 +13,10 @@ template.yaml); elsewhere registering them costs nothing.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Collection, Mapping
+from typing import Any
 
 from parley.settings import Resource, Settings
 
@@ -51,9 +53,42 @@ def services(needs: Collection[Resource], *, models: bool) -> list[str]:
     return sorted(named | ({"secretsmanager"} if models else set()))
 
 
-def load_before_snapshot(settings: Settings, needs: Collection[Resource], *, models: bool) -> None:
+def route_once(app: Any) -> None:
+    """Send the app one request that matches no route: FastAPI prepares the routes of its routers on its first request
+    (their parameters, bodies and responses analysed again for the app), and answers 404 without running any."""
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "https",
+        "path": "/.before-snapshot",
+        "raw_path": b"/.before-snapshot",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [],
+        "client": None,
+        "server": None,
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(_message: dict[str, Any]) -> None:
+        return None
+
+    # A loop of its own, closed after: the event loop Mangum runs each invocation in is not touched.
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(app(scope, receive, send))
+    finally:
+        loop.close()
+
+
+def load_before_snapshot(settings: Settings, needs: Collection[Resource], *, models: bool, app: Any = None) -> None:
     """Import and load what the function's first event would: the SDK modules, and each AWS client's service model,
-    endpoint rules and retry configuration (cached by boto3's default session, which the adapters' clients use)."""
+    endpoint rules and retry configuration (cached by boto3's default session, which the adapters' clients use), and
+    an HTTP API app's prepared routes."""
     import importlib
 
     import boto3
@@ -68,6 +103,8 @@ def load_before_snapshot(settings: Settings, needs: Collection[Resource], *, mod
         # The management API has no endpoint of its own: it is the WebSocket API's, a placeholder here.
         endpoint = {"endpoint_url": "https://example.invalid"} if service == "apigatewaymanagementapi" else {}
         session.client(service, **_NO_CREDENTIALS, **endpoint)  # type: ignore[call-overload]
+    if app is not None:
+        route_once(app)
 
 
 def renew_after_restore() -> None:
@@ -75,13 +112,13 @@ def renew_after_restore() -> None:
     random.seed()
 
 
-def register(settings: Settings, needs: Collection[Resource], *, models: bool) -> bool:
+def register(settings: Settings, needs: Collection[Resource], *, models: bool, app: Any = None) -> bool:
     """Register this function's hooks with the runtime; False where the runtime has no SnapStart hooks."""
     try:
         from snapshot_restore_py import get_after_restore, register_after_restore, register_before_snapshot
     except ImportError:  # not Lambda's python3.12+ runtime, nor the local stack's environment
         return False
-    register_before_snapshot(load_before_snapshot, settings, needs, models=models)
+    register_before_snapshot(load_before_snapshot, settings, needs, models=models, app=app)
     if not any(hook is renew_after_restore for hook, _, _ in get_after_restore()):
         register_after_restore(renew_after_restore)
     return True
