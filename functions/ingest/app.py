@@ -9,7 +9,10 @@ from parley.observability import lambda_entry
 from parley.settings import Resource
 
 handler = lambda_entry(
-    handle_batch, needs=[Resource.TABLE, Resource.DOCUMENTS_BUCKET], correlation_id_path=CORRELATION_PATH
+    handle_batch,
+    needs=[Resource.TABLE, Resource.DOCUMENTS_BUCKET],
+    calls_models=True,
+    correlation_id_path=CORRELATION_PATH,
 )
 dead_letters = lambda_entry(
     handle_dead_letters, needs=[Resource.TABLE, Resource.DOCUMENTS_BUCKET], correlation_id_path=CORRELATION_PATH

@@ -18,4 +18,5 @@ handler = lambda_entry(
         gaps.router,
     ),
     needs=[Resource.TABLE, Resource.DOCUMENTS_BUCKET, Resource.WEBSOCKET_API],
+    calls_models=True,
 )

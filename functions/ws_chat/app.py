@@ -4,4 +4,6 @@ from parley.handlers.websocket import CORRELATION_PATH, route
 from parley.observability import lambda_entry
 from parley.settings import Resource
 
-handler = lambda_entry(route, needs=[Resource.TABLE, Resource.WEBSOCKET_API], correlation_id_path=CORRELATION_PATH)
+handler = lambda_entry(
+    route, needs=[Resource.TABLE, Resource.WEBSOCKET_API], calls_models=True, correlation_id_path=CORRELATION_PATH
+)

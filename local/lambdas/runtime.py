@@ -30,6 +30,7 @@ from multiprocessing import Pipe
 from typing import IO, Any, Protocol
 
 from local.faults import Faults
+from local.lambdas.layer import outside_layer
 from local.template import ACCOUNT_ID, REGION, FunctionSpec
 
 log = logging.getLogger("local")
@@ -149,7 +150,15 @@ class Worker:
             # Stderr is inherited and stdout relayed: the function's logs appear in the stack's output, as in its
             # log group, and `on_output` reads each line of stdout as CloudWatch Logs does (EMF metrics).
             self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [sys.executable, "-m", "local.lambdas.worker", str(theirs.fileno()), spec.module, spec.handler_name],
+                [
+                    sys.executable,
+                    "-m",
+                    "local.lambdas.worker",
+                    str(theirs.fileno()),
+                    spec.module,
+                    spec.handler_name,
+                    ",".join(sorted(outside_layer())),
+                ],
                 cwd=spec.task_root,
                 env=dict(environment),
                 pass_fds=(theirs.fileno(),),

@@ -1,4 +1,5 @@
-"""One Lambda execution environment: `python -m local.lambdas.worker FD MODULE HANDLER` (runtime.py starts it).
+"""One Lambda execution environment: `python -m local.lambdas.worker FD MODULE HANDLER REFUSED` (runtime.py starts it;
+REFUSED: the top-level modules installed here that the function's layer does not ship, comma-separated).
 
 As the Lambda runtime does, it imports the handler module once (the init phase), then runs one event at a time
 for as long as it lives. Events and results travel as JSON over the inherited socket FD, never over stdout,
@@ -9,6 +10,7 @@ figures with its answers: the runtime reports them as Lambda's REPORT line does.
 from __future__ import annotations
 
 import importlib
+import importlib.abc
 import io
 import json
 import os
@@ -64,6 +66,17 @@ def error_payload(error: BaseException) -> dict[str, Any]:
     }
 
 
+class OutsideLayer(importlib.abc.MetaPathFinder):
+    """Refuses, as Lambda's missing files would, the modules of packages its layer does not ship (layer.py)."""
+
+    def __init__(self, refused: frozenset[str]) -> None:
+        self.refused = refused
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:  # noqa: ARG002 - the protocol
+        if fullname.partition(".")[0] in self.refused:
+            raise ModuleNotFoundError(f"No module named {fullname!r} (not in the function's layer)", name=fullname)
+
+
 def load_handler(module: str, handler_name: str) -> Handler:
     """`module.handler_name`, imported as the Lambda runtime does: the task root first on sys.path."""
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
@@ -109,7 +122,8 @@ def serve(connection: Connection, handler: Handler) -> None:
 
 
 def main() -> None:
-    descriptor, module, handler_name = sys.argv[1:4]
+    descriptor, module, handler_name, refused = sys.argv[1:5]
+    sys.meta_path.insert(0, OutsideLayer(frozenset(refused.split(","))))
     # Lambda's log stream sees each line as it is written, even when the stack's output is a file.
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):

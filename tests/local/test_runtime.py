@@ -40,6 +40,19 @@ def crash(event, context):
 
 def sized(event, context):
     return {"statusCode": 200, "body": "x" * event["bytes"]}
+
+
+def imports(event, context):
+    import importlib, sys
+
+    outcome = {}
+    for name in event["modules"]:
+        try:
+            importlib.import_module(name)
+            outcome[name] = "imported"
+        except ImportError as error:
+            outcome[name] = str(error)
+    return {"outcome": outcome, "loaded": sorted({module.split(".")[0] for module in sys.modules})}
 """
 # A module whose interpreter teardown is slow (as the SDKs, the model and an index of thousands of chunks make it) and
 # leaves a mark when it runs.
@@ -358,3 +371,23 @@ def test_recycle_retires_a_busy_environment_when_its_event_ends(code: Any, run: 
     assert len(results) == 1
     assert runtime.invoke("Fn", {})["pid"] != results[0]["pid"]
     assert runtime.pools["Fn"].size == 1
+
+
+def test_an_environment_imports_only_what_the_functions_layer_ships(code: Path, run: list[FunctionRuntime]) -> None:
+    # Given a function whose environment runs on this interpreter, which also holds the tests' and tools' packages
+    runtime = _runtime(run, _spec(code, "Imports", "imports"))
+
+    # When it imports the layer's packages, and packages only the tests and tools use
+    result = runtime.invoke(
+        "Imports", {"modules": ["boto3", "httpx", "aws_xray_sdk", "snapshot_restore_py", "moto", "rich"]}
+    )
+
+    # Then the layer's (and the runtime's) import, the others are missing, as in Lambda
+    outcome = result["outcome"]
+    assert {name: outcome[name] for name in ("boto3", "httpx", "aws_xray_sdk", "snapshot_restore_py")} == dict.fromkeys(
+        ("boto3", "httpx", "aws_xray_sdk", "snapshot_restore_py"), "imported"
+    )
+    assert "not in the function's layer" in outcome["moto"]
+    assert "not in the function's layer" in outcome["rich"]
+    # And a package that uses an optional one when installed does without it: httpx skips its command line
+    assert {"rich", "pygments"}.isdisjoint(result["loaded"])

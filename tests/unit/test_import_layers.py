@@ -22,7 +22,14 @@ LAYERS: list[tuple[str, tuple[str, ...], bool]] = [
     # What every layer above uses.
     (
         "shared",
-        ("parley.ports", "parley.observability", "parley.resilience", "parley.settings", "parley.log_redaction"),
+        (
+            "parley.ports",
+            "parley.observability",
+            "parley.snapstart",
+            "parley.resilience",
+            "parley.settings",
+            "parley.log_redaction",
+        ),
         True,
     ),
     ("domain", ("parley.domain",), False),

@@ -6,10 +6,11 @@ function only reaches (and needs permission for) what its events use.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from parley.settings import Resource, Settings, get_settings
 
@@ -70,6 +71,20 @@ if TYPE_CHECKING:
     from parley.services.sources import SourceService
     from parley.services.team import Invitations, TeamService
     from parley.services.web_config import WebConfigPublisher
+
+
+class _BuiltOnFirstUse:
+    """Stands for what `build` makes, and makes it on the first attribute read (a method called)."""
+
+    def __init__(self, build: Callable[[], object]) -> None:
+        self._build = build
+
+    @cached_property
+    def _target(self) -> object:
+        return self._build()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
 
 
 class Container:
@@ -178,6 +193,11 @@ class Container:
 
     @cached_property
     def vector_index(self) -> VectorIndex:
+        # Services that reach the index on some paths only (a document's deletion, not its upload) hold it from the
+        # start: it is built on its first call, so that the others never load the local index's numpy and files.
+        return cast("VectorIndex", _BuiltOnFirstUse(self._build_vector_index))
+
+    def _build_vector_index(self) -> VectorIndex:
         providers = self.settings.providers
         space = providers.embedding_space
         if providers.vector_index == "local":

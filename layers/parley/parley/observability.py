@@ -14,6 +14,7 @@ from aws_lambda_powertools import Logger, Metrics, single_metric
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from parley import snapstart
 from parley.domain.conversations import AnswerMode, Rating, Usage
 from parley.domain.model_prices import MODEL_PRICES, estimated_cost
 from parley.errors import InvalidCredentials, ParleyError, RateLimited, Unauthorized
@@ -144,13 +145,20 @@ def keys_of_one_record() -> Iterator[None]:
 
 
 def lambda_entry(
-    target: Any, *, needs: Collection[Resource] = (), correlation_id_path: str = correlation_paths.API_GATEWAY_HTTP
+    target: Any,
+    *,
+    needs: Collection[Resource] = (),
+    calls_models: bool = False,
+    correlation_id_path: str = correlation_paths.API_GATEWAY_HTTP,
 ) -> Handler:
     """Wrap an ASGI app (through Mangum) or a plain `(event, context)` function with Powertools, once; a function
-    whose environment lacks a resource it `needs` fails here, at cold start, naming the variables missing."""
+    whose environment lacks a resource it `needs` fails here, at cold start, naming the variables missing. Under
+    SnapStart, the snapshot holds the SDKs of what it `needs` (and of the model and index, if it `calls_models`)."""
     settings = get_settings()
     settings.resources.check(needs)
-    if inspect.iscoroutinefunction(type(target).__call__):
+    asgi = inspect.iscoroutinefunction(type(target).__call__)
+    snapstart.register(settings, needs, models=calls_models, app=target if asgi else None)
+    if asgi:
         from mangum import Mangum
 
         handler: Handler = Mangum(target, lifespan="off")
