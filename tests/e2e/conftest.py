@@ -179,7 +179,7 @@ DESELECTED = pytest.StashKey[bool]()
 # The stacks the selected e2e tests use, by name (plain, model, instrumented, faulty).
 NEEDED = pytest.StashKey[set[str]]()
 # The fixtures of the stacks tests share (each test's group is the first it uses).
-SHARED = ("plain_stack", "model_stack", "instrumented_stack", "faulty_stack")
+SHARED = ("plain_stack", "model_stack", "instrumented_stack", "faulty_stack", "deferring_stack")
 
 
 @pytest.hookimpl(tryfirst=True)
