@@ -35,6 +35,8 @@ from parley.services.sessions import Sessions
 from parley.services.team import Invitations, TeamService
 
 from local.fakes.openai import fake_embedding
+from local.stack.stack import ROOT
+from local.template import FunctionSpec, Resolver, functions, load_template, parameter_values
 
 
 class _Identified(Protocol):
@@ -706,3 +708,16 @@ def extractive_answer(answerer: ExtractiveAnswerer) -> Callable[[str, Sequence[P
         return extract.text if extract else None
 
     return answer
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    """template.yaml, read as the local stack reads it."""
+    return load_template(ROOT / "template.yaml")
+
+
+@pytest.fixture(scope="module")
+def specs(template: dict[str, Any]) -> dict[str, FunctionSpec]:
+    """Every function of the template, as the local stack runs it (its handler, environment, layers)."""
+    resolver = Resolver(template, parameter_values(template), lambda logical_id, attribute: logical_id)
+    return functions(template, resolver, ROOT)

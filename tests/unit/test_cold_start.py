@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from local.stack.stack import ROOT
-from local.template import FunctionSpec, Resolver, functions, load_template, parameter_values
+from local.template import FunctionSpec
 
 # SDKs of a model or an index, the embedded stand-ins' libraries, and the tracer's: never loaded by an init phase.
 HEAVY = ("openai", "pinecone", "httpx", "numpy", "onnxruntime", "tokenizers", "aws_xray_sdk")
@@ -40,17 +40,6 @@ RESULT = {{}}
 {step}
 print(json.dumps({{"modules": sorted(sys.modules), **RESULT}}))
 """
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return load_template(ROOT / "template.yaml")
-
-
-@pytest.fixture(scope="module")
-def specs(template: dict[str, Any]) -> dict[str, FunctionSpec]:
-    resolver = Resolver(template, parameter_values(template), lambda logical_id, attribute: logical_id)
-    return functions(template, resolver, ROOT)
 
 
 def probe(spec: FunctionSpec, step: str = "", **environment: str) -> dict[str, Any]:

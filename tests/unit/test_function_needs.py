@@ -15,7 +15,7 @@ from parley.observability import lambda_entry
 from parley.settings import Resource, Settings, get_settings
 
 from local.stack.stack import ROOT
-from local.template import FunctionSpec, Resolver, functions, load_template, parameter_values
+from local.template import FunctionSpec
 
 # Imports each function's module as Lambda does, with exactly the environment template.yaml gives that function (its
 # resources standing for themselves by logical id), then again without each resource variable in turn: what it
@@ -54,17 +54,6 @@ for logical_id, spec in specs.items():
     }
 print(json.dumps(report))
 """
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return load_template(ROOT / "template.yaml")
-
-
-@pytest.fixture(scope="module")
-def specs(template: dict[str, Any]) -> dict[str, FunctionSpec]:
-    resolver = Resolver(template, parameter_values(template), lambda logical_id, attribute: logical_id)
-    return functions(template, resolver, ROOT)
 
 
 @pytest.fixture(scope="module")
