@@ -60,6 +60,15 @@ def sqs_sources(template: Mapping[str, Any], resolve: Callable[[Any], Any]) -> l
     return sources
 
 
+def visibility_entries(handles: list[str], seconds: int) -> list[list[dict[str, Any]]]:
+    """ChangeMessageVisibilityBatch's entries setting `handles`' messages' visibility to `seconds`, 10 a call."""
+    entries = [
+        {"Id": str(number), "ReceiptHandle": handle, "VisibilityTimeout": seconds}
+        for number, handle in enumerate(handles)
+    ]
+    return [entries[start : start + RECEIVE_MAX] for start in range(0, len(entries), RECEIVE_MAX)]
+
+
 def _check(source: SqsSource) -> None:
     """Refuse a mapping AWS would refuse to create."""
     if not 1 <= source.batch_size <= MAX_BATCH_SIZE:
@@ -183,14 +192,8 @@ class SqsPoller:
         return messages
 
     def _give_back(self, messages: list[dict[str, Any]]) -> None:
-        for start in range(0, len(messages), RECEIVE_MAX):
-            self.sqs.change_message_visibility_batch(
-                QueueUrl=self.source.queue_url,
-                Entries=[
-                    {"Id": str(number), "ReceiptHandle": message["ReceiptHandle"], "VisibilityTimeout": 0}
-                    for number, message in enumerate(messages[start : start + RECEIVE_MAX])
-                ],
-            )
+        for entries in visibility_entries([message["ReceiptHandle"] for message in messages], 0):
+            self.sqs.change_message_visibility_batch(QueueUrl=self.source.queue_url, Entries=entries)
 
     def poll_once(self) -> int:
         """Deliver one batch, if any; returns how many messages it held."""

@@ -37,7 +37,14 @@ from local.cloudwatch.metrics import ApiMetrics, FunctionMetrics, LocalSources, 
 from local.fakes.openai import FakeOpenAI
 from local.fakes.pinecone import FakePinecone
 from local.faults import Faults
-from local.lambdas.event_sources import Scheduler, SqsPoller, SqsSource, schedule_sources, sqs_sources
+from local.lambdas.event_sources import (
+    Scheduler,
+    SqsPoller,
+    SqsSource,
+    schedule_sources,
+    sqs_sources,
+    visibility_entries,
+)
 from local.lambdas.runtime import LOCAL_CONCURRENCY, FunctionRuntime
 from local.stack.provision import Provisioner
 from local.stack.snapshot import Persistence, SavedState
@@ -120,14 +127,11 @@ def _invisible_while_running(
         return invoke
 
     def renew(handles: list[str], done: threading.Event) -> None:
-        entries = [
-            {"Id": str(number), "ReceiptHandle": handle, "VisibilityTimeout": visibility}
-            for number, handle in enumerate(handles)
-        ]
+        batches = visibility_entries(handles, visibility)
         while not done.wait(max(0.5, visibility / 3)):
-            for batch in range(0, len(entries), 10):
+            for entries in batches:
                 try:
-                    sqs.change_message_visibility_batch(QueueUrl=source.queue_url, Entries=entries[batch : batch + 10])
+                    sqs.change_message_visibility_batch(QueueUrl=source.queue_url, Entries=entries)
                 except Exception:  # the stack is stopping; the messages come back when their timeout ends
                     log.exception("renewing the visibility of %s's messages failed", source.function)
 
