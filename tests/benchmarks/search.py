@@ -38,6 +38,7 @@ from parley.domain.embeddings import MINILM_SPACE
 from parley.domain.lexical import ChunkTerms, Contribution, Statistics, chunk_terms, query_term_ids, query_vector
 from parley.domain.vectors import ChunkMetadata, HybridQuery, VectorRecord
 from parley.services.retrieval import DENSE_WEIGHT
+from parley.text.sentences import split_sentences
 
 from local.stack.process import assign_plan, moto_client, start_stack, stop_stack
 from local.stack.stack import ROOT
@@ -56,11 +57,12 @@ INGEST_BATCH = 20
 @functools.cache
 def _sentences() -> list[str]:
     corpus = beir.load(DATASET, "test").corpus
-    return [sentence for text in corpus.values() for sentence in text.split(". ") if len(sentence) > 20]
+    return [sentence for text in corpus.values() for sentence in split_sentences(text) if len(sentence) > 20]
 
 
 def chunk_texts(count: int, seed: int = 0) -> list[str]:
-    """`count` chunks of about 100 words, each a run of SciFact sentences drawn at random."""
+    """`count` chunks of about 100 words, each a run of whole SciFact sentences drawn at random (with their full
+    stops: the extractive answer judges a chunk's sentences, as it would a real document's)."""
     sentences = _sentences()
     rng = random.Random(seed)
     texts = []

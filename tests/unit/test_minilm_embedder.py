@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import itertools
+import random
 from typing import Any
 
 import numpy as np
 import pytest
-from parley.adapters.embedded.minilm import TOKENS_PER_CALL, MiniLMEmbedder
+from parley.adapters.embedded.minilm import CALL_TOKENS, TOKENS_PER_CALL, MiniLMEmbedder, _calls
 
 pytest.importorskip("onnxruntime")
 
@@ -46,3 +48,39 @@ def test_calls_pad_to_their_longest_text_and_stay_within_the_token_budget(embedd
     assert min(width for _, width in recording.shapes) < 32
     alone = [embedder.embed_query(text) for text in texts]
     assert np.allclose(together, alone, atol=1e-5)
+
+
+class _Encoding:
+    def __init__(self, length: int) -> None:
+        self.ids = [0] * length
+
+
+def _tokens(calls: list[list[int]], widths: list[int]) -> int:
+    return sum(CALL_TOKENS + len(call) * max(widths[position] for position in call) for call in calls)
+
+
+def test_calls_compute_the_fewest_padded_tokens_a_cut_within_the_budget_can() -> None:
+    # Given texts of mixed lengths, shortest first, as embed_documents orders them
+    rng = random.Random(7)
+    for _ in range(200):
+        widths = sorted(rng.choice([3, 12, 15, 40, 45, 60, 100, 256]) for _ in range(rng.randint(1, 7)))
+        encodings = [_Encoding(width) for width in widths]
+
+        # When they are cut into calls
+        calls = _calls(list(range(len(widths))), encodings)
+
+        # Then every text is in one call, in order, each call within the budget (a text longer than it alone), and
+        # no cut of the sorted texts into runs computes fewer tokens
+        assert [position for call in calls for position in call] == list(range(len(widths)))
+        assert all(len(call) == 1 or len(call) * widths[call[-1]] <= TOKENS_PER_CALL for call in calls)
+        cuts = (
+            [list(range(begin, end)) for begin, end in itertools.pairwise((0, *inner, len(widths)))]
+            for size in range(len(widths))
+            for inner in itertools.combinations(range(1, len(widths)), size)
+        )
+        fewest = min(
+            _tokens(cut, widths)
+            for cut in cuts
+            if all(len(call) == 1 or len(call) * widths[call[-1]] <= TOKENS_PER_CALL for call in cut)
+        )
+        assert _tokens(calls, widths) == fewest

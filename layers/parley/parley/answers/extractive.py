@@ -35,7 +35,7 @@ from parley.ports import Embedder
 # A sentence's score: DENSE_SHARE * cosine similarity + (1 - DENSE_SHARE) * the question's term weight it holds.
 DENSE_SHARE = 0.7
 # The sentences embedded per question: those holding most of the question's term weight (then the best passages').
-CANDIDATES = 16
+CANDIDATES = 4
 # A second sentence is quoted when it scores within this of the best and holds terms of the question the best lacks.
 SECOND_WITHIN = 0.15
 # A sentence that opens by pointing back ("It returns…", "She was…") is judged and quoted with the sentence before it.
