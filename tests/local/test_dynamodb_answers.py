@@ -13,6 +13,7 @@ from moto.core.responses import ActionResult
 from moto.dynamodb.responses import DynamoResult
 
 from local.aws import moto_dynamodb
+from tests.support.dynamodb import create_keyed_table
 
 TABLE = "answers"
 PLAIN = {
@@ -33,15 +34,7 @@ KEY = {"PK": {"S": "p"}, "SK": {"S": "plain"}}
 
 def _answers(client: Any) -> list[Any]:
     """Every data-plane call's answer, without the request's metadata, from a table holding PLAIN and BINARY."""
-    client.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "PK", "AttributeType": "S"},
-            {"AttributeName": "SK", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-    )
+    create_keyed_table(client, TABLE)
     calls: list[Callable[[], Any]] = [
         lambda: client.put_item(TableName=TABLE, Item=PLAIN),
         lambda: client.put_item(TableName=TABLE, Item=BINARY),

@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local.aws import moto_dynamodb
+from tests.support.dynamodb import create_keyed_table
 
 TABLE = "limits"
 
@@ -17,15 +18,7 @@ TABLE = "limits"
 def dynamodb(aws: Any) -> Any:
     moto_dynamodb.install()
     client = boto3.client("dynamodb")
-    client.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "PK", "AttributeType": "S"},
-            {"AttributeName": "SK", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-    )
+    create_keyed_table(client, TABLE)
     return client
 
 
