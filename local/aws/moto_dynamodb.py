@@ -247,19 +247,9 @@ def query(self: Table, *args: Any, **kwargs: Any) -> Any:
         del self.all_items
 
 
-# The operations whose answers are items, keys and counts.
+# The operations whose answers (DynamoResult) are items, keys and counts.
 _DATA_PLANE = frozenset(
-    {
-        "GetItem",
-        "BatchGetItem",
-        "Query",
-        "Scan",
-        "PutItem",
-        "UpdateItem",
-        "DeleteItem",
-        "BatchWriteItem",
-        "TransactGetItems",
-    }
+    {"GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem", "TransactGetItems"}
 )
 _execute_result = DynamoResult.execute_result
 
