@@ -116,13 +116,12 @@ def _connections_arn(template: Mapping[str, Any], resolver: Resolver) -> str:
 
 
 def _invisible_while_running(
-    sqs: Any, source: SqsSource, function_timeout: float, invoke: Callable[[str, dict[str, Any]], Any]
+    sqs: Any, source: SqsSource, visibility: int, function_timeout: float, invoke: Callable[[str, dict[str, Any]], Any]
 ) -> Callable[[str, dict[str, Any]], Any]:
     """`invoke` for `source`'s poller. In AWS a queue's visibility timeout is at least its function's timeout (the
     template says so), so a message is never delivered again while an invocation still works on it. The local stack
-    shortens the timeout (seconds, so that a failed message comes back soon): while an invocation runs, its messages'
-    visibility is renewed, and once it has failed they come back after the queue's timeout, as they would in AWS."""
-    visibility = _visibility(sqs, source)
+    shortens the timeout (`visibility`, seconds, so that a failed message comes back soon): while an invocation runs,
+    its messages' visibility is renewed, and once it has failed they come back after the queue's timeout, as in AWS."""
     if visibility >= function_timeout:
         return invoke
 
@@ -154,23 +153,23 @@ def _event_source_mapping(
     invoke: Callable[[str, dict[str, Any]], Any],
     on_received: Callable[[str, int], None],
 ) -> SqsPoller:
+    visibility = _visibility(sqs, source)
     return SqsPoller(
         source,
         sqs,
-        _invisible_while_running(sqs, source, function_timeout, invoke),
+        _invisible_while_running(sqs, source, visibility, function_timeout, invoke),
         # As the event source mapping does: up to MaximumConcurrency batches at once.
         concurrency=min(source.maximum_concurrency or LOCAL_CONCURRENCY, LOCAL_CONCURRENCY),
         on_received=on_received,
-        hold_seconds=_held_while_gathering(sqs, source, function_timeout),
+        hold_seconds=_held_while_gathering(source, visibility, function_timeout),
     )
 
 
-def _held_while_gathering(sqs: Any, source: SqsSource, function_timeout: float) -> int | None:
-    """The visibility `source`'s poller receives with, when the local stack shortened its queue's below its
-    function's timeout: the queue's own and the batching window. In AWS the queue's timeout (at least the function's)
-    outlasts any window; received messages must not come back, counting receives towards the dead-letter queue,
-    while their batch is still gathering."""
-    visibility = _visibility(sqs, source)
+def _held_while_gathering(source: SqsSource, visibility: int, function_timeout: float) -> int | None:
+    """The visibility `source`'s poller receives with, when the local stack shortened its queue's (`visibility`)
+    below its function's timeout: the queue's own and the batching window. In AWS the queue's timeout (at least the
+    function's) outlasts any window; received messages must not come back, counting receives towards the dead-letter
+    queue, while their batch is still gathering."""
     return None if visibility >= function_timeout else visibility + math.ceil(source.window_seconds)
 
 
