@@ -46,6 +46,9 @@ from local.template import ACCOUNT_ID, REGION
 
 log = logging.getLogger("local")
 
+# moto's answer to (method, path and query, headers, body): its status, headers and body.
+Answer = Callable[[str, str, list[tuple[str, str]], bytes], tuple[int, list[tuple[str, str]], bytes]]
+
 # JSON-protocol services and the X-Amz-Target prefix that names them.
 JSON_TARGETS = {
     "DynamoDB_20120810": "dynamodb",
@@ -255,10 +258,13 @@ class AwsProxy(LoopbackServer):
         faults: Mapping[str, Faults] | None = None,
         usage: IamUsage | None = None,
         upstream_headers: Mapping[str, str] | None = None,
+        in_process: Answer | None = None,
     ) -> None:
         """`usage`: told of every call allowed, and which statement allowed it. `upstream_headers`: what every request
-        to moto carries (the key of moto's door, moto_server.py)."""
+        to moto carries (the key of moto's door, moto_server.py). `in_process`: moto's answer computed in this
+        process (GuardedMotoServer.answer), instead of a request to its port for each call."""
         self.upstream = urlsplit(upstream)
+        self.in_process = in_process
         self.upstream_headers = dict(upstream_headers or {})
         # moto itself, unchecked: where the proxy reads buckets' CORS rules.
         self._moto_s3 = with_headers(
@@ -456,17 +462,22 @@ class AwsProxy(LoopbackServer):
 
     def _forward(self, request: SignedRequest) -> Refusal:
         """moto's response to `request`."""
-        connection = http.client.HTTPConnection(self.upstream.netloc, timeout=120)
         url = request.raw_path + (f"?{request.raw_query}" if request.raw_query else "")
-        headers = {key: value for key, value in request.headers if key.lower() not in HOP_BY_HOP}
-        headers |= self.upstream_headers
+        headers = [(key, value) for key, value in request.headers if key.lower() not in HOP_BY_HOP]
+        ask = self.in_process or self._over_http
+        status, answered, content = ask(request.method, url, headers, request.body)
+        kept = {key: value for key, value in answered if key.lower() not in HOP_BY_HOP}
+        kept["Content-Length"] = str(len(content))
+        return status, kept, content
+
+    def _over_http(
+        self, method: str, url: str, headers: list[tuple[str, str]], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        connection = http.client.HTTPConnection(self.upstream.netloc, timeout=120)
         try:
-            connection.request(request.method, url, body=request.body or None, headers=headers)
+            connection.request(method, url, body=body or None, headers=dict(headers) | self.upstream_headers)
             response = connection.getresponse()
-            content = response.read()
-            kept = {key: value for key, value in response.getheaders() if key.lower() not in HOP_BY_HOP}
-            kept["Content-Length"] = str(len(content))
-            return response.status, kept, content
+            return response.status, response.getheaders(), response.read()
         finally:
             connection.close()
 

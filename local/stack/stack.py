@@ -287,6 +287,7 @@ class LocalStack:
             faults={service: self.faults[service] for service in ("s3", "dynamodb") if service in self.faults},
             usage=IamUsage(self.iam_usage, self.policies) if self.iam_usage else None,
             upstream_headers=self._moto.headers,
+            in_process=self._moto.answer,
         )
         self.proxy.start()
         specs = {
