@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from local.apigateway.http_api import ApiDocs, HttpGateway, LambdaAuthorizer
 from local.apigateway.websocket_api import WebSocketGateway
-from local.aws import moto_cognito, moto_dynamodb
+from local.aws import moto_cognito, moto_dynamodb, moto_sqs
 from local.aws.iam import IamUsage, Policies, function_policies
 from local.aws.moto_server import GuardedMotoServer, with_headers
 from local.aws.proxy import Access, AccessMap, AwsProxy, Refusal
@@ -83,10 +83,12 @@ LOCAL_PARAMETERS = {
 # and PARLEY_VECTOR_INDEX=pinecone with PARLEY_OPENAI_BASE_URL / PARLEY_PINECONE_INDEX_HOST at local/fakes/.
 EMBEDDED_STAND_INS = {"PARLEY_EMBEDDER": "minilm", "PARLEY_VECTOR_INDEX": "local"}
 
-# Every moto in this process (the stack's server, and the tests' mock_aws) isolates transactions as AWS does, and
-# revokes a deleted user's refresh tokens as Cognito does.
+# Every moto in this process (the stack's server, and the tests' mock_aws) isolates transactions as AWS does,
+# revokes a deleted user's refresh tokens as Cognito does, and sends and delivers SQS messages without counting the
+# queue's messages for each one.
 moto_dynamodb.install()
 moto_cognito.install()
+moto_sqs.install()
 
 
 def _client_options(endpoint: str) -> dict[str, str]:
