@@ -37,6 +37,7 @@ goes through the serializer.
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import json
 import re
@@ -45,6 +46,7 @@ from decimal import Decimal
 from typing import Any
 
 from moto import settings
+from moto.dynamodb import responses
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     HashKeyTooLong,
@@ -58,6 +60,7 @@ from moto.dynamodb.limits import HASH_KEY_MAX_LENGTH, RANGE_KEY_MAX_LENGTH
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
 _dynamodb = threading.Lock()  # held while moto applies any DynamoDB call
@@ -274,8 +277,17 @@ def _plain(value: Any) -> bool:
     return isinstance(value, (str, int, float))  # bool is an int
 
 
+class _CheckedUpdateExpressions:
+    """The parser of update expressions as moto's request checks use it: they read which placeholders a parsed
+    expression names and change nothing, so each expression is parsed once (a lexicon transaction's hundred `ADD #df
+    :one` were a hundred parses). The backend applying an update parses its own copy, which it changes."""
+
+    make = staticmethod(functools.lru_cache(maxsize=1024)(UpdateExpressionParser.make))
+
+
 def install() -> None:
     """Replace moto's implementations (idempotent; affects every moto backend in this process)."""
+    responses.UpdateExpressionParser = _CheckedUpdateExpressions  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
     Table.query = query  # type: ignore[method-assign]

@@ -118,3 +118,28 @@ def test_plain_answers_skip_the_serializer_and_every_answer_is_the_serializers(
     # time (of 19 answers: its GetItem, both queries of its partition, the scan)
     assert fast == slow
     assert [name for name in serialized if name != "CreateTable"] == ["GetItem", "Query", "Query", "Scan"]
+
+
+def test_a_transactions_update_expressions_are_checked_each_time_though_parsed_once(aws: None) -> None:
+    # Given the local DynamoDB, whose request checks parse each update expression once
+    moto_dynamodb.install()
+    client = boto3.client("dynamodb")
+    create_keyed_table(client, TABLE)
+
+    def add(names: dict[str, str], expression: str = "ADD #n :one") -> Any:
+        update: dict[str, Any] = {"TableName": TABLE, "Key": KEY, "UpdateExpression": expression}
+        update |= {"ExpressionAttributeValues": {":one": {"N": "1"}}, "ExpressionAttributeNames": names}
+        return client.transact_write_items(TransactItems=[{"Update": update}])  # type: ignore[typeddict-item]
+
+    # When the same expression comes with its name, with a name it does not use, broken, then again with its name
+    add({"#n": "count"})
+    refused = []
+    for names, expression in (({"#n": "count", "#x": "x"}, "ADD #n :one"), ({"#n": "count"}, "ADD #n ,")):
+        with pytest.raises(client.exceptions.ClientError) as error:
+            add(names, expression)
+        refused.append(error.value.response["Error"]["Code"])
+    add({"#n": "count"})
+
+    # Then each is checked as moto checks it: the two good ones applied, the others refused
+    assert refused == ["ValidationException"] * 2
+    assert client.get_item(TableName=TABLE, Key=KEY)["Item"]["count"] == {"N": "2"}
