@@ -37,7 +37,7 @@ from parley.domain.documents import DocumentCreate
 from parley.ingest.chunking import ChunkPlan, chunk_blocks
 from parley.ingest.extract import extract
 from parley.ingest.uploads import ObjectCreated, Outcome
-from parley.ports import Embedder, VectorIndex
+from parley.ports import DocumentEmbedder, VectorIndex
 from parley.services.chatbots import ChatbotService
 from parley.services.documents import DocumentService
 from parley.services.indexer import DocumentIndexer
@@ -85,7 +85,7 @@ class _Bench:
         return ObjectCreated(upload, len(data), etag, "1")
 
 
-def _bench(embedder: Embedder, index: VectorIndex) -> _Bench:
+def _bench(embedder: DocumentEmbedder, index: VectorIndex) -> _Bench:
     table, blobs, erasures = _aws()
     chatbots, documents = DynamoChatbotStore(table), DynamoDocumentStore(table)
     quotas = Quotas(DynamoUsageCounters(table))
@@ -100,7 +100,9 @@ def _bench(embedder: Embedder, index: VectorIndex) -> _Bench:
     return _Bench(service, indexer, blobs, chatbot.id)
 
 
-def _index(embedder: Embedder, index: VectorIndex, filename: str, content_type: str, data: bytes) -> tuple[int, float]:
+def _index(
+    embedder: DocumentEmbedder, index: VectorIndex, filename: str, content_type: str, data: bytes
+) -> tuple[int, float]:
     """Upload `data` as a document and index it; returns (chunks, seconds)."""
     bench = _bench(embedder, index)
     event = bench.upload(filename, content_type, data)

@@ -532,6 +532,10 @@ class HashEmbedder:
     def __init__(self) -> None:
         self.calls = 0
         self.fail = False
+        self.prefetched: list[tuple[int, list[str]]] = []  # each prefetch: the embed calls made before it, its texts
+
+    def prefetch(self, texts: Sequence[str]) -> None:
+        self.prefetched.append((self.calls, list(texts)))
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         self.calls += 1

@@ -186,6 +186,9 @@ def test_the_documents_of_one_batch_share_their_embedding_and_upsert_requests_an
         assert len(world.vectors(document_id)) == world.document(document_id).chunk_count
     assert (world.document(broken).status, world.vectors(broken)) == ("failed", [])
     assert "damaged" in world.document(broken).error
+    # Each readable document's chunks were handed to the embedder ahead as it was read, before the group's one
+    # request; the damaged file's never were
+    assert [(calls, len(texts)) for calls, texts in embedder.prefetched] == [(0, n) for n in chunks]
 
 
 def test_a_large_batch_is_embedded_in_groups_of_at_most_the_window_each_finished_before_the_next_group(

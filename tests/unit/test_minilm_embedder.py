@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import threading
 from typing import Any
 
 import numpy as np
@@ -84,3 +85,39 @@ def test_calls_compute_the_fewest_padded_tokens_a_cut_within_the_budget_can() ->
             if all(len(call) == 1 or len(call) * widths[call[-1]] <= TOKENS_PER_CALL for call in cut)
         )
         assert _tokens(calls, widths) == fewest
+
+
+def test_texts_asked_for_ahead_are_embedded_in_the_background_and_only_what_was_not_is_embedded_when_asked(
+    embedder: MiniLMEmbedder,
+) -> None:
+    # Given the chunks of two documents asked for ahead, as ingest reads them, and one of another document not
+    first, second = ["Vitamin D and bone density.", "Llamas hum."], ["Statins lower cholesterol.", "Llamas hum."]
+    session = embedder._session
+    recording = _RecordingSession(session)
+    threads: list[str] = []
+    run = recording.run
+
+    def on_which_thread(outputs: Any, feed: dict[str, np.ndarray]) -> Any:
+        threads.append(threading.current_thread().name)
+        return run(outputs, feed)
+
+    recording.run = on_which_thread  # type: ignore[method-assign]
+    embedder._session = recording
+    try:
+        embedder.prefetch(first)
+        embedder.prefetch(second)
+        # When the group's texts are asked for, with one never asked ahead
+        together = embedder.embed_documents([*first, *second, "Aspirin thins blood."])
+        ahead_only = len(threads)
+        # and a later call asks again for a text asked ahead last time
+        again = embedder.embed_documents(["Llamas hum."])
+    finally:
+        embedder._session = session
+
+    # Then the texts asked ahead were embedded off the caller's thread, only the new text on it, and the vectors are
+    # the ones each text gets alone; what a call takes is not kept for the next
+    assert set(threads[: ahead_only - 1]) == {"minilm-prefetch"}
+    assert threads[ahead_only - 1 :] == [threading.current_thread().name] * 2
+    alone = [embedder.embed_query(text) for text in [*first, *second, "Aspirin thins blood."]]
+    assert np.allclose(together, alone, atol=1e-5)
+    assert np.allclose(again, alone[1:2], atol=1e-5)

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
         ConnectionStore,
         ConversationStore,
         CrawlQueue,
+        DocumentEmbedder,
         DocumentStore,
-        Embedder,
         ErasureQueue,
         ExportFiles,
         GapStore,
@@ -173,7 +173,7 @@ class Container:
         return OpenAIAccess(lambda: self.secret(providers.openai_key_secret), providers.openai_base_url)
 
     @cached_property
-    def embedder(self) -> Embedder:
+    def embedder(self) -> DocumentEmbedder:
         if self.settings.providers.embedder == "minilm":
             from parley.adapters.embedded.minilm import MiniLMEmbedder
 

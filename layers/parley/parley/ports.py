@@ -245,6 +245,14 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> list[float]: ...
 
 
+class DocumentEmbedder(Embedder, Protocol):
+    """An embedder ingest tells ahead which texts its next `embed_documents` will ask for (each document's chunks as
+    soon as it is read, the group's call once all are): one that computes vectors itself may start on them; one that
+    sends requests waits, so that a group is still one request."""
+
+    def prefetch(self, texts: Sequence[str]) -> None: ...
+
+
 class VectorIndex(Protocol):
     """Vectors by namespace (one per tenant), ids `<document_id>#<chunk_no>`."""
 

@@ -69,6 +69,10 @@ class OpenAIEmbedder:
         # Retries are the budget's (QUESTION_BUDGET), not the SDK's.
         return self.access.client(max_retries=0)
 
+    def prefetch(self, texts: Sequence[str]) -> None:
+        """Nothing ahead: the texts are sent when they are asked for, a group's in as few requests as its size
+        allows (request_batches), which is what the requests cost."""
+
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         import openai
 

@@ -37,7 +37,7 @@ from parley.ingest.chunking import Chunk, ChunkPlan, chunk_blocks
 from parley.ingest.extract import Block, extract
 from parley.ingest.uploads import ObjectCreated, Outcome, fail_document
 from parley.observability import FailureClass, keys_of_one_record, logger, record
-from parley.ports import BlobStore, ChatbotStore, DocumentStore, Embedder, LexiconStore, VectorIndex
+from parley.ports import BlobStore, ChatbotStore, DocumentEmbedder, DocumentStore, LexiconStore, VectorIndex
 from parley.services.quotas import Quotas
 
 # Chunks embedded and upserted together, across the documents of an SQS batch; adapters split further to fit their
@@ -99,7 +99,7 @@ class DocumentIndexer:
         documents: DocumentStore,
         chatbots: ChatbotStore,
         blobs: BlobStore,
-        embedder: Embedder,
+        embedder: DocumentEmbedder,
         index: VectorIndex,
         *,
         lexicon: LexiconStore,
@@ -135,10 +135,11 @@ class DocumentIndexer:
         """Index the documents behind the `(event, final_attempt)` pairs of one SQS batch, each ending as
         `index_object` would end it alone: its outcome, or the error that should send its message again.
 
-        Documents are read one after another and their chunks gathered: a group is embedded and upserted together
-        (one window of EMBED_WINDOW chunks, not a request per document) and its documents finished before the next
-        document that would take it past EMBED_WINDOW joins it, and at the end. Should a group's shared requests
-        fail, each of its documents is tried on its own, so one that cannot be indexed does not hold the others back.
+        Documents are read one after another and their chunks gathered (and handed to the embedder ahead, which may
+        start on them): a group is embedded and upserted together (one window of EMBED_WINDOW chunks, not a request
+        per document) and its documents finished before the next document that would take it past EMBED_WINDOW joins
+        it, and at the end. Should a group's shared requests fail, each of its documents is tried on its own, so one
+        that cannot be indexed does not hold the others back.
 
         `time_left` (seconds left in the invocation): a document is started only while what is left covers the worst
         it may still take (`start_reserve`); the first always is. The others end `deferred`, untouched, for the
@@ -165,6 +166,7 @@ class DocumentIndexer:
                 self._index_group(group)
                 group = []
             group.append(attempt)
+            self.embedder.prefetch([_embedded_text(chunk) for chunk in attempt.chunks])
         self._index_group(group)
         return [attempt.outcome for attempt in attempts]
 

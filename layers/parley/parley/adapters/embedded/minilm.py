@@ -46,6 +46,13 @@ class MiniLMEmbedder:
         self._lock = threading.Lock()
         self._session: Any = None
         self._tokenizer: Any = None
+        # Texts asked for ahead (`prefetch`), embedded one batch after another by a thread of their own; their vectors
+        # wait for the next embed_documents, which takes them and drops any it did not ask for.
+        self._ahead = threading.Condition()
+        self._waiting: list[str] = []
+        self._embedding_ahead = False
+        self._prefetched: dict[str, list[float]] = {}
+        self._thread: threading.Thread | None = None
 
     def _load(self) -> None:
         import onnxruntime
@@ -70,7 +77,47 @@ class MiniLMEmbedder:
         tokenizer.no_padding()
         self._tokenizer = tokenizer
 
+    def prefetch(self, texts: Sequence[str]) -> None:
+        """Start on `texts` in the background: ingest hands each document's chunks here as soon as it has read it,
+        so that the model (one core) embeds them while the next documents are read, not after the last."""
+        with self._ahead:
+            self._waiting.extend(texts)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._embed_ahead, name="minilm-prefetch", daemon=True)
+                self._thread.start()
+            self._ahead.notify_all()
+
+    def _embed_ahead(self) -> None:
+        while True:
+            with self._ahead:
+                while not self._waiting:
+                    self._ahead.wait()
+                texts, self._waiting = list(dict.fromkeys(self._waiting)), []
+                self._embedding_ahead = True
+            vectors: list[list[float]] = []
+            try:
+                vectors = self._embed(texts)
+            except Exception:  # noqa: S110 - embed_documents embeds them again, and raises what the model raises
+                pass
+            finally:
+                with self._ahead:
+                    self._prefetched.update(zip(texts, vectors, strict=False))
+                    self._embedding_ahead = False
+                    self._ahead.notify_all()
+
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        with self._ahead:
+            # What was asked ahead is done first (a thread that is gone is not waited for: its texts are embedded here).
+            while (self._waiting or self._embedding_ahead) and self._thread is not None and self._thread.is_alive():
+                self._ahead.wait(1.0)
+            ready, self._prefetched = self._prefetched, {}
+            self._waiting.clear()
+        missing = [text for text in dict.fromkeys(texts) if text not in ready]
+        if missing:
+            ready |= dict(zip(missing, self._embed(missing), strict=True))
+        return [ready[text] for text in texts]
+
+    def _embed(self, texts: Sequence[str]) -> list[list[float]]:
         import numpy as np
 
         with self._lock:
