@@ -2,8 +2,8 @@
 own provisioning and event sources), which send the door's key in a header; anyone else gets S3's AccessDenied.
 
 moto checks no signature at all, so a moto reachable on a port would take any request, signed or not, from anyone
-on the machine. The stack's one AWS endpoint is the proxy (proxy.py), which checks every request as AWS does;
-moto's port is only how the proxy reaches moto.
+on the machine. The stack's one AWS endpoint is the proxy (proxy.py), which checks every request as AWS does and
+asks moto in its own process (`answer`); moto's port is only how the stack's own code reaches moto.
 """
 
 from __future__ import annotations
