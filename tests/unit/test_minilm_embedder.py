@@ -13,14 +13,16 @@ pytest.importorskip("onnxruntime")
 
 
 class _RecordingSession:
-    """Passes calls on to the real session and keeps the shape of each call's input."""
+    """Passes calls on to the real session and keeps the shape of each call's input and the thread it ran on."""
 
     def __init__(self, session: Any) -> None:
         self.session = session
         self.shapes: list[tuple[int, int]] = []
+        self.threads: list[str] = []
 
     def run(self, outputs: Any, feed: dict[str, np.ndarray]) -> Any:
         self.shapes.append(feed["input_ids"].shape)
+        self.threads.append(threading.current_thread().name)
         return self.session.run(outputs, feed)
 
 
@@ -56,6 +58,11 @@ class _Encoding:
         self.ids = [0] * length
 
 
+def _within_budget(call: list[int], widths: list[int]) -> bool:
+    """A call's padded tokens within the budget (a text longer than it goes alone)."""
+    return len(call) == 1 or len(call) * widths[call[-1]] <= TOKENS_PER_CALL
+
+
 def _tokens(calls: list[list[int]], widths: list[int]) -> int:
     return sum(CALL_TOKENS + len(call) * max(widths[position] for position in call) for call in calls)
 
@@ -73,17 +80,13 @@ def test_calls_compute_the_fewest_padded_tokens_a_cut_within_the_budget_can() ->
         # Then every text is in one call, in order, each call within the budget (a text longer than it alone), and
         # no cut of the sorted texts into runs computes fewer tokens
         assert [position for call in calls for position in call] == list(range(len(widths)))
-        assert all(len(call) == 1 or len(call) * widths[call[-1]] <= TOKENS_PER_CALL for call in calls)
+        assert all(_within_budget(call, widths) for call in calls)
         cuts = (
             [list(range(begin, end)) for begin, end in itertools.pairwise((0, *inner, len(widths)))]
             for size in range(len(widths))
             for inner in itertools.combinations(range(1, len(widths)), size)
         )
-        fewest = min(
-            _tokens(cut, widths)
-            for cut in cuts
-            if all(len(call) == 1 or len(call) * widths[call[-1]] <= TOKENS_PER_CALL for call in cut)
-        )
+        fewest = min(_tokens(cut, widths) for cut in cuts if all(_within_budget(call, widths) for call in cut))
         assert _tokens(calls, widths) == fewest
 
 
@@ -94,14 +97,7 @@ def test_texts_asked_for_ahead_are_embedded_in_the_background_and_only_what_was_
     first, second = ["Vitamin D and bone density.", "Llamas hum."], ["Statins lower cholesterol.", "Llamas hum."]
     session = embedder._session
     recording = _RecordingSession(session)
-    threads: list[str] = []
-    run = recording.run
-
-    def on_which_thread(outputs: Any, feed: dict[str, np.ndarray]) -> Any:
-        threads.append(threading.current_thread().name)
-        return run(outputs, feed)
-
-    recording.run = on_which_thread  # type: ignore[method-assign]
+    threads = recording.threads
     embedder._session = recording
     try:
         embedder.prefetch(first)
