@@ -2,7 +2,7 @@
 // The chatbots' list rendered: a chatbot being deleted is listed as such until its erasure ends, with nothing to
 // open; an active one is a link to its settings. (In the browser tests the erasure may end before the list loads.)
 import { h, render } from "preact";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Api, Chatbot, Page } from "../src/api/client";
 import { type Console, ConsoleContext } from "../src/context";
 import { Chatbots } from "../src/pages/Chatbots";
@@ -21,13 +21,6 @@ function show(listed: Chatbot[]): HTMLElement {
   return root;
 }
 
-async function rows(root: HTMLElement): Promise<HTMLTableRowElement[]> {
-  for (let tries = 0; tries < 50 && root.querySelector("tbody tr") === null; tries++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return [...root.querySelectorAll<HTMLTableRowElement>("tbody tr")];
-}
-
 describe("the chatbots' list", () => {
   afterEach(() => {
     render(null, document.body);
@@ -37,7 +30,11 @@ describe("the chatbots' list", () => {
   it("lists a chatbot being deleted as such, with no link, and an active one as a link to its settings", async () => {
     const root = show([chatbot("c1", "Llama care", "active"), chatbot("c2", "Old bot", "deleting")]);
 
-    const [active, deleting] = await rows(root);
+    const [active, deleting] = await vi.waitFor(() => {
+      const rows = [...root.querySelectorAll<HTMLTableRowElement>("tbody tr")];
+      expect(rows).toHaveLength(2);
+      return rows;
+    });
 
     expect(active.querySelector("a")?.getAttribute("href")).toBe("#/chatbots/c1/settings");
     expect(active.querySelector('[data-label="Status"]')?.textContent).toBe("Active");
