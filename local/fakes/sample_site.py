@@ -7,6 +7,8 @@ import hashlib
 import html
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 
@@ -56,7 +58,19 @@ class SampleSite(LoopbackServer):
         self.requests: Counter[str] = Counter()
         self.not_modified = 0
         self._lock = threading.Lock()
+        self._open = threading.Event()
+        self._open.set()
         super().__init__(self._serve)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Requests arriving inside the block wait to be answered until it ends: a crawl stays under way, however
+        fast the machine, for as long as a test needs it to."""
+        self._open.clear()
+        try:
+            yield
+        finally:
+            self._open.set()
 
     def reset_counts(self) -> None:
         with self._lock:
@@ -64,6 +78,7 @@ class SampleSite(LoopbackServer):
             self.not_modified = 0
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        self._open.wait()
         path = handler.path.split("?", 1)[0]
         with self._lock:
             self.requests[path] += 1

@@ -93,16 +93,19 @@ def test_an_owner_adds_watches_edits_syncs_and_deletes_sources(
     screenshot(page, "plan-limit")
 
     # When they add the farm's website with fewer pages, found by following its links
-    adding.get_by_label("Max pages").fill("20")
-    adding.get_by_role("button", name="Add website").click()
+    # (the website holds its answers until the sync has been seen running, however fast the machine)
+    with farm.held():
+        adding.get_by_label("Max pages").fill("20")
+        adding.get_by_role("button", name="Add website").click()
 
-    # Then the source opens, syncing, and its pages arrive with their outcomes until the sync ends, without a reload
-    home = f"{farm.url}/"
-    opened = page.get_by_role("region", name=home)
-    expect(opened).to_be_visible()
-    website_row = page.get_by_role("table", name="Sources").get_by_role("row").filter(has_text=home)
-    expect(website_row).to_contain_text("Syncing")
-    screenshot(page, "website-syncing")
+        # Then the source opens, syncing,
+        home = f"{farm.url}/"
+        opened = page.get_by_role("region", name=home)
+        expect(opened).to_be_visible()
+        website_row = page.get_by_role("table", name="Sources").get_by_role("row").filter(has_text=home)
+        expect(website_row).to_contain_text("Syncing")
+        screenshot(page, "website-syncing")
+    # and its pages arrive with their outcomes until the sync ends, without a reload
     expect(website_row).not_to_have_attribute("data-status", "syncing", timeout=SLOW_STEP_MS)
     pages = opened.get_by_role("table", name="Pages")
     for path, outcome in (
@@ -166,18 +169,19 @@ def test_an_owner_adds_watches_edits_syncs_and_deletes_sources(
     # When they sync the website now
     first = _website(api, chatbot_id, auth)
     website_row.get_by_role("button", name=home).click()
-    with page.expect_response(lambda response: response.url.endswith("/sync")) as synced:
-        page.get_by_role("button", name="Sync now").click()
+    with farm.held():  # (as above: the sync is still running when they ask again)
+        with page.expect_response(lambda response: response.url.endswith("/sync")) as synced:
+            page.get_by_role("button", name="Sync now").click()
 
-    # Then the sync is accepted and shown running
-    assert synced.value.status == 202
-    expect(website_row).to_have_attribute("data-status", "syncing")
-    # and asking again while it runs is refused (409) in the API's words
-    page.get_by_role("button", name="Sync now").click()
-    expect(page.get_by_role("region", name=home).get_by_role("alert")).to_have_text(
-        "A sync of this source is already under way"
-    )
-    screenshot(page, "syncing-again")
+        # Then the sync is accepted and shown running
+        assert synced.value.status == 202
+        expect(website_row).to_have_attribute("data-status", "syncing")
+        # and asking again while it runs is refused (409) in the API's words
+        page.get_by_role("button", name="Sync now").click()
+        expect(page.get_by_role("region", name=home).get_by_role("alert")).to_have_text(
+            "A sync of this source is already under way"
+        )
+        screenshot(page, "syncing-again")
     # and the website ends it with its pages as they were, the refusal gone with the sync it was about
     expect(website_row).not_to_have_attribute("data-status", "syncing", timeout=SLOW_STEP_MS)
     expect(page.get_by_role("region", name=home).get_by_role("alert")).to_have_count(0)
