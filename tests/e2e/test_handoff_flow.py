@@ -20,12 +20,19 @@ if TYPE_CHECKING:
 
 SITE = "https://shop.example.com"
 UNCOVERED = "Who won the 1998 World Cup?"
-# Seconds: the chatbot's handoff timeout in this module, short enough to pass while the test waits.
+# Seconds: the handoff timeout of the chatbot nobody answers in time, short enough to pass while the test waits.
 TIMEOUT = 3
 
 
 @pytest.fixture(scope="module")
 def owner_and_bot(base_url: str, chatbot_with_document: ChatbotWithDocument) -> OwnedChatbot:
+    """A public chatbot with the default handoff timeout: however slow the machine, a member takes in time."""
+    return chatbot_with_document(base_url, "guide.md", GUIDE, visibility="public", allowed_origins=[SITE])
+
+
+@pytest.fixture(scope="module")
+def hasty_bot(base_url: str, chatbot_with_document: ChatbotWithDocument) -> OwnedChatbot:
+    """A public chatbot whose handoffs go unanswered after `TIMEOUT` seconds."""
     return chatbot_with_document(
         base_url, "guide.md", GUIDE, visibility="public", allowed_origins=[SITE], handoff_timeout_seconds=TIMEOUT
     )
@@ -105,9 +112,9 @@ def test_a_member_takes_the_conversation_answers_and_hands_it_back(
 
 
 def test_nobody_takes_it_within_the_timeout_and_the_visitor_leaves_an_address(
-    api: httpx.Client, base_url: str, owner_and_bot: OwnedChatbot
+    api: httpx.Client, base_url: str, hasty_bot: OwnedChatbot
 ) -> None:
-    account, bot = owner_and_bot
+    account, bot = hasty_bot
     with (
         connect(ws_url(base_url, token=account["tokens"]["access_token"])) as console,
         visitor_socket(base_url, bot, "visitor-e2e-handoff-2") as widget,

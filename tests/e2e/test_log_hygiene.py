@@ -107,7 +107,10 @@ def traffic(base_url: str, stack_log: Path, stranger: dict[str, Any], log_secret
             assert time.monotonic() < deadline, "the marked document was not indexed in time"
             time.sleep(0.25)
         # Ingest logs the document indexed just after saying so in the table: its line may be on its way.
-        while not any(line.get("document_id") == seen.document_id for line in json_lines(stack_log)):
+        while not any(
+            (line.get("message"), line.get("document_id")) == ("Document indexed", seen.document_id)
+            for line in json_lines(stack_log)
+        ):
             assert time.monotonic() < deadline, "ingest logged nothing about the marked document"
             time.sleep(0.25)
 

@@ -232,18 +232,21 @@ def test_an_erased_chatbot_and_a_closed_account_leave_no_text_in_the_index_or_th
         }:
             assert time.monotonic() < deadline, f"erased text still in the local index: {in_index}"
             time.sleep(0.5)
-        gone = api.get(f"/chatbots/{bot['id']}", headers=bearer(erased["tokens"]["access_token"])).status_code
-    # and their files (the documents' and the uploads') are deleted, the erasures' last steps that hold text
-    aws = json.loads((data / "stack.json").read_text())
-    s3, bucket = moto_client(aws, "s3"), aws["resources"]["DocumentsBucket"]["Ref"]
-    tenants = [owners[name][0]["tenant"]["id"] for name in ("erased", "closed")]
-    while in_bucket := [key for key in _keys(s3, bucket) if any(tenant in key for tenant in tenants)]:
-        assert time.monotonic() < deadline, f"erased files still in the bucket: {in_bucket}"
-        time.sleep(0.5)
+        # and their files (the documents' and the uploads') are deleted, the erasures' last steps that hold text
+        aws = json.loads((data / "stack.json").read_text())
+        s3, bucket = moto_client(aws, "s3"), aws["resources"]["DocumentsBucket"]["Ref"]
+        tenants = [owners[name][0]["tenant"]["id"] for name in ("erased", "closed")]
+        while in_bucket := [key for key in _keys(s3, bucket) if any(tenant in key for tenant in tenants)]:
+            assert time.monotonic() < deadline, f"erased files still in the bucket: {in_bucket}"
+            time.sleep(0.5)
+        # and the chatbot itself, the erasure's very last step, is gone
+        while (gone := api.get(f"/chatbots/{bot['id']}", headers=bearer(erased))).status_code == 200:
+            assert time.monotonic() < deadline, "the erased chatbot is still there"
+            time.sleep(0.5)
 
     # And when the stack is stopped and saves its state, nothing of theirs is saved, while the kept tenant's text is
     stop_as_a_person_does(process)
-    assert gone == 404
+    assert gone.status_code == 404
     assert _holding(data, phrases["erased"]) == []
     assert _holding(data, phrases["closed"]) == []
     assert any(path.startswith("state/") for path in _holding(data, phrases["kept"]))

@@ -115,8 +115,8 @@ def test_an_owner_browses_conversations_and_downloads_exports(
     screenshot(page, "exported")
 
     # When the range is reversed, Then the API's reason is shown
-    page.get_by_label("From").fill("2026-03-02")
-    page.get_by_label("To").fill("2026-03-01")
+    page.get_by_label("From", exact=True).fill("2026-03-02")
+    page.get_by_label("To", exact=True).fill("2026-03-01")
     page.get_by_role("button", name="Export").click()
     expect(page.get_by_role("alert")).to_have_text("from (2026-03-02) is after to (2026-03-01)", timeout=LOAD_MS)
     assert_accessible(page, accessibility_violations)

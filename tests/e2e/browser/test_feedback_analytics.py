@@ -104,19 +104,22 @@ def test_a_visitor_rates_an_answer_with_the_widgets_thumbs(
 ) -> None:
     account, bot = owner_and_bot
     script = f'<script src="{base_url}/widget.js" data-key="{html.escape(bot["public_key"])}" async></script>'
-    sent: list[dict[str, Any]] = []
-    page.on("websocket", lambda socket: socket.on("framesent", lambda payload: sent.append(json.loads(payload))))
     page.goto(shop.web_page("/", "Llama wool shop", script))
 
     # When a visitor asks and rates the answer helpful
-    page.get_by_role("button", name="Open chat").click()
+    with page.expect_websocket() as opened:
+        page.get_by_role("button", name="Open chat").click()
+    sent: list[dict[str, Any]] = []
+    opened.value.on("framesent", lambda payload: sent.append(json.loads(payload)))
     panel = page.locator("[data-parley-widget] .panel")
     expect(panel).to_have_attribute("data-link", "open")
     page.get_by_label("Your question").fill("How do llamas sound?")
     page.get_by_label("Your question").press("Enter")
     helpful = panel.get_by_role("button", name="Helpful answer", exact=True)
     expect(helpful).to_be_visible(timeout=60_000)
-    helpful.click()
+    # (the rating is stored by its own run of the chat function, which then confirms it with a `feedback` frame)
+    with opened.value.expect_event("framereceived", lambda payload: json.loads(payload).get("type") == "feedback"):
+        helpful.click()
 
     # Then the thumb shows pressed, the rating went over the WebSocket, and it is stored with the answer
     expect(helpful).to_have_attribute("aria-pressed", "true")
