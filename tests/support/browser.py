@@ -1,5 +1,5 @@
-"""The console as the browser tests drive it: signing in as a person does, and a page checked for what keeps someone
-from using it (axe-core's serious and critical violations)."""
+"""The console as the browser tests drive it: signing in as a person does, a page checked for what keeps someone from
+using it (axe-core's serious and critical violations), and a chatbot deleted as its list then shows it."""
 
 from __future__ import annotations
 
