@@ -269,11 +269,15 @@ def test_a_closed_account_leaves_nothing_in_the_table_bucket_or_index(
     # Then the erasure function (with only its own permissions) leaves nothing of the tenant
     dynamodb, s3 = moto_client(local_aws, "dynamodb"), moto_client(local_aws, "s3")
     table, bucket = local_aws["resources"]["Table"]["Ref"], local_aws["resources"]["DocumentsBucket"]["Ref"]
-    scan = dynamodb.get_paginator("scan")  # every page: the table holds earlier tests' items too
+    index = LocalVectorIndex(data_dir / "index", "all-MiniLM-L6-v2", 384)
     deadline = time.monotonic() + INDEXING_LIMIT_SECONDS
+    # (in the erasure's order: the index and the files, then the table, whose every page is scanned as it holds
+    # earlier tests' items too, more than a page)
+    while index.records(tenant) or s3.list_objects_v2(Bucket=bucket, Prefix=f"tenants/{tenant}/").get("KeyCount"):
+        assert time.monotonic() < deadline, "the tenant's vectors or files are still there"
+        time.sleep(0.25)
+    scan = dynamodb.get_paginator("scan")
     while [item for page in scan.paginate(TableName=table) for item in page["Items"] if tenant in str(item)]:
         assert time.monotonic() < deadline, "the tenant's items are still in the table"
         time.sleep(0.25)
-    assert s3.list_objects_v2(Bucket=bucket, Prefix=f"tenants/{tenant}/").get("KeyCount", 0) == 0
-    assert LocalVectorIndex(data_dir / "index", "all-MiniLM-L6-v2", 384).records(tenant) == []
     assert api.get("/auth/me", headers=bearer(owner)).status_code == 401
