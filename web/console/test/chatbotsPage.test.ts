@@ -1,11 +1,11 @@
 // @vitest-environment happy-dom
 // The chatbots' list rendered: a chatbot being deleted is listed as such until its erasure ends, with nothing to
 // open; an active one is a link to its settings. (In the browser tests the erasure may end before the list loads.)
-import { h, render } from "preact";
+import { h } from "preact";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Api, Chatbot, Page } from "../src/api/client";
-import { type Console, ConsoleContext } from "../src/context";
 import { Chatbots } from "../src/pages/Chatbots";
+import { mount, unmountAll } from "./mount";
 
 const chatbot = (id: string, name: string, status: Chatbot["status"]) =>
   ({ id, name, status, visibility: "private", model_name: "gpt-4o-mini" }) as Chatbot;
@@ -15,17 +15,11 @@ function show(listed: Chatbot[]): HTMLElement {
     chatbots: async (): Promise<Page<Chatbot>> => ({ items: listed, next_cursor: null }),
     answerOptions: async () => ({ mode: "model" }),
   } as unknown as Api;
-  const root = document.createElement("div");
-  document.body.append(root);
-  render(h(ConsoleContext.Provider, { value: { api } as Console }, h(Chatbots, {})), root);
-  return root;
+  return mount(api, h(Chatbots, {}));
 }
 
 describe("the chatbots' list", () => {
-  afterEach(() => {
-    render(null, document.body);
-    document.body.innerHTML = "";
-  });
+  afterEach(unmountAll);
 
   it("lists a chatbot being deleted as such, with no link, and an active one as a link to its settings", async () => {
     const root = show([chatbot("c1", "Llama care", "active"), chatbot("c2", "Old bot", "deleting")]);

@@ -4,10 +4,10 @@
 import { h, render } from "preact";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Api, Chatbot, Page, Source, SourcePage } from "../src/api/client";
-import { type Console, ConsoleContext } from "../src/context";
 import { Sources } from "../src/pages/Sources";
 import { PageLink } from "../src/pages/SourceView";
 import { POLL_MS } from "../src/poll";
+import { mount, unmountAll } from "./mount";
 
 // Long enough for the list's first load and the effects that follow a render (Preact runs them after a paint).
 const SETTLE_MS = 500;
@@ -40,18 +40,13 @@ function fakeApi(listed: Source[], reads: Source[]) {
 }
 
 function show(api: Api): HTMLElement {
-  const root = document.createElement("div");
-  document.body.append(root);
-  const console = { api } as Console;
-  render(h(ConsoleContext.Provider, { value: console }, h(Sources, { chatbot })), root);
-  return root;
+  return mount(api, h(Sources, { chatbot }));
 }
 
 describe("the Sources tab", () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => {
-    render(null, document.body);
-    document.body.innerHTML = "";
+    unmountAll();
     vi.useRealTimers();
   });
 
