@@ -505,8 +505,7 @@ def test_the_small_things_of_the_first_hour(
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
-    # A chatbot being deleted (until its erasure ends, seconds later) is listed, but not as something to open;
-    # the erasure may have ended before the list is read (how it shows the state: the console's unit tests)
+    # A chatbot being deleted (until its erasure ends, seconds later) is listed, but not as something to open
     expect(page.get_by_role("heading", name="Chatbots", exact=True)).to_be_visible()
     page.goto(f"{base_url}/#/chatbots/{old['id']}/settings")
     page.get_by_role("button", name="Delete chatbot…").click()
